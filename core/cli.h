@@ -1,0 +1,58 @@
+/* cli.h - the sysg command line: options, dispatch, fixed exit codes.
+ *
+ * cli.c parses argv into struct sysg_cli (global options may come before
+ * or after the command) and calls one handler per command. Handlers are
+ * thin: they call the core library and map its results to exit codes. */
+#ifndef SYSG_CLI_H
+#define SYSG_CLI_H
+
+#include <stdint.h>
+
+/* Fixed exit codes (SPEC 8). */
+#define SYSG_EXIT_OK            0
+#define SYSG_EXIT_FAILED        1   /* an operation failed */
+#define SYSG_EXIT_USAGE         2   /* usage or config error */
+#define SYSG_EXIT_NO_SUPERVISOR 3   /* no supervisor where one is required */
+
+struct sysg_cli {
+	const char *command;            /* "start", "stop", ... */
+	/* global options */
+	const char *config;             /* --config / -c */
+	int log_level;                  /* 0 off .. 5 trace; default 3 (info) */
+	int sys;                        /* --sys */
+	int drop_privileges;            /* --drop-privileges */
+	char *plugin_dirs;              /* --plugin-dir, ':'-joined, or NULL */
+	const char *state_backend;      /* --state-backend */
+	/* command options */
+	const char *service;            /* --service / -s */
+	const char *name;               /* --name */
+	const char *strategy;           /* --strategy */
+	const char *kind;               /* --kind stdout|stderr|supervisor */
+	int64_t stream_ms;              /* --stream D; -1 when absent */
+	long lines;                     /* --lines N; default 50 */
+	long parent_pid;                /* --parent-pid P; 0 when absent */
+	long ttl;                       /* --ttl SECS; 0 when absent */
+	int daemonize, echo_stderr, child, dry_run, history, rollback;
+	int all, json, no_color, full_cmd, clear, force;
+	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
+	int nargv_cmd;
+	const char *help_topic;         /* sysg help CMD */
+};
+
+/* Run the CLI; returns the process exit status. */
+int sysg_cli_main(int argc, char **argv);
+
+/* Print "sysg: MESSAGE" on stderr (one line). */
+void sysg_cli_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Resolve the config path: --config, else config_hint in the state dir
+ * when USE_HINT, else systemg.yaml / sysg.yaml in the current directory.
+ * Returns a malloc'd path or NULL (after printing why). */
+char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
+
+/* Command handlers. Engine commands live in cmd_engine.c. */
+int sysg_cmd_start(struct sysg_cli *c);
+int sysg_cmd_stop(struct sysg_cli *c);
+
+#endif

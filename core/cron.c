@@ -1,0 +1,2 @@
+/* cron.c - placeholder, being written */
+#include "cron.h"

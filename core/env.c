@@ -1,0 +1,476 @@
+/* env.c - environment arrays, env files and ${VAR} expansion. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+
+/* ------------------------------------------------------------ arrays */
+
+static size_t env_count(char *const *env)
+{
+	size_t n = 0;
+
+	while (env && env[n])
+		n++;
+	return n;
+}
+
+char **sysg_env_dup(char *const *envp)
+{
+	size_t n = env_count(envp);
+	char **out = calloc(n + 1, sizeof(*out));
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = strdup(envp[i]);
+		if (!out[i]) {
+			sysg_env_free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+void sysg_env_free(char **env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Index of KEY (KLEN bytes) in ENV, or -1. */
+static long env_find(char *const *env, const char *key, size_t klen)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, klen) == 0 && env[i][klen] == '=')
+			return (long)i;
+	return -1;
+}
+
+const char *sysg_env_get(char *const *env, const char *key)
+{
+	size_t klen = strcspn(key, "=");
+	long i = key[klen] ? -1 : env_find(env, key, klen);
+
+	return i < 0 ? NULL : env[i] + klen + 1;
+}
+
+int sysg_env_set(char ***env, const char *key, const char *value)
+{
+	size_t klen = strlen(key), n = env_count(*env);
+	long i = env_find(*env, key, klen);
+	char *entry, **grown;
+
+	if (klen == 0 || strchr(key, '='))
+		return -EINVAL;
+	if (asprintf(&entry, "%s=%s", key, value ? value : "") < 0)
+		return -ENOMEM;
+	if (i >= 0) {
+		free((*env)[i]);
+		(*env)[i] = entry;
+		return 0;
+	}
+	grown = realloc(*env, (n + 2) * sizeof(*grown));
+	if (!grown) {
+		free(entry);
+		return -ENOMEM;
+	}
+	grown[n] = entry;
+	grown[n + 1] = NULL;
+	*env = grown;
+	return 0;
+}
+
+int sysg_env_valid_name(const char *name)
+{
+	if (!name || !(*name == '_' || (*name >= 'A' && *name <= 'Z') ||
+		       (*name >= 'a' && *name <= 'z')))
+		return 0;
+	for (const char *p = name + 1; *p; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------ growable text */
+
+struct buf {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->s, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+/* The malloc'd text ("" when nothing was added), or NULL after an OOM. */
+static char *buf_finish(struct buf *b)
+{
+	if (!b->oom && !b->s)
+		buf_add(b, "", 0);
+	if (b->oom) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
+}
+
+/* ---------------------------------------------------------- expansion */
+
+/* Length of a valid name at S terminated by '}', or 0. */
+static size_t braced_name_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == '_' || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= 'a' && s[n] <= 'z') ||
+	       (n > 0 && s[n] >= '0' && s[n] <= '9'))
+		n++;
+	return s[n] == '}' ? n : 0;
+}
+
+/* Expand one "${NAME}" at P (P[0] == '$', P[1] == '{'); returns the number
+ * of input bytes consumed. */
+static size_t expand_one(struct buf *b, const char *p, char *const *env)
+{
+	size_t n = braced_name_len(p + 2);
+	long i = n ? env_find(env, p + 2, n) : -1;
+
+	if (i < 0) {
+		buf_add(b, p, n ? n + 3 : 2);   /* left as written */
+		return n ? n + 3 : 2;
+	}
+	buf_add(b, env[i] + n + 1, strlen(env[i] + n + 1));
+	return n + 3;
+}
+
+char *sysg_env_expand(const char *s, char *const *env)
+{
+	struct buf b = { 0 };
+
+	while (*s) {
+		if (s[0] == '$' && s[1] == '$' && s[2] == '{') {
+			buf_add(&b, "${", 2);
+			s += 3;
+		} else if (s[0] == '$' && s[1] == '{') {
+			s += expand_one(&b, s, env);
+		} else {
+			buf_addc(&b, *s++);
+		}
+	}
+	return buf_finish(&b);
+}
+
+/* ---------------------------------------------------------- env files */
+
+struct pair {
+	char *key, *value;
+};
+
+struct envfile {
+	const char *path, *keypath;
+	struct sysg_diag *diag;
+	int lineno;
+	int bad;                /* lines with errors */
+	int oom;
+	struct pair *pairs;
+	size_t npairs;
+};
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void line_error(struct envfile *f, const char *line, const char *at,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void line_error(struct envfile *f, const char *line, const char *at,
+		       const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sysg_diag_error(f->diag, f->path, f->lineno, (int)(at - line) + 1,
+			f->keypath, "%s", msg);
+	f->bad++;
+}
+
+/* The rest of a line after a value: blanks, then nothing or a comment. */
+static int only_comment_left(const char *p)
+{
+	while (is_blank(*p))
+		p++;
+	return *p == '\0' || *p == '#';
+}
+
+static char escape_char(char c)
+{
+	switch (c) {
+	case 'n': return '\n';
+	case 't': return '\t';
+	case 'r': return '\r';
+	default: return c;
+	}
+}
+
+/* Double-quoted value starting after the quote. Returns the position after
+ * the closing quote, or NULL when unterminated. */
+static const char *parse_dquoted(const char *p, struct buf *b)
+{
+	for (; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1] && strchr("nt\\\"r", p[1])) {
+			buf_addc(b, escape_char(p[1]));
+			p++;
+		} else {
+			buf_addc(b, *p);
+		}
+	}
+	return *p == '"' ? p + 1 : NULL;
+}
+
+static const char *parse_squoted(const char *p, struct buf *b)
+{
+	const char *end = strchr(p, '\'');
+
+	if (!end)
+		return NULL;
+	buf_add(b, p, (size_t)(end - p));
+	return end + 1;
+}
+
+/* Unquoted: up to a " #" comment, trailing blanks trimmed. */
+static void parse_bare(const char *p, struct buf *b)
+{
+	const char *end = p;
+
+	for (const char *q = p; *q; q++) {
+		if (*q == '#' && q > p && is_blank(q[-1]))
+			break;
+		if (!is_blank(*q))
+			end = q + 1;
+	}
+	buf_add(b, p, (size_t)(end - p));
+}
+
+/* Parse the value at P (after '=' and blanks) into a malloc'd string. */
+static char *parse_value(struct envfile *f, const char *line, const char *p)
+{
+	struct buf b = { 0 };
+	const char *end = p;
+	char *value;
+
+	if (*p == '"' || *p == '\'') {
+		end = *p == '"' ? parse_dquoted(p + 1, &b) :
+				  parse_squoted(p + 1, &b);
+		if (!end) {
+			line_error(f, line, p, "unterminated quoted value");
+			free(b.s);
+			return NULL;
+		}
+		if (!only_comment_left(end)) {
+			while (is_blank(*end))
+				end++;
+			line_error(f, line, end,
+				   "unexpected text after the closing quote");
+			free(b.s);
+			return NULL;
+		}
+	} else {
+		parse_bare(p, &b);
+	}
+	value = buf_finish(&b);
+	if (!value)
+		f->oom = 1;
+	return value;
+}
+
+static int add_pair(struct envfile *f, char *key, char *value)
+{
+	struct pair *grown = realloc(f->pairs, (f->npairs + 1) * sizeof(*grown));
+
+	if (!grown) {
+		free(key);
+		free(value);
+		return -ENOMEM;
+	}
+	f->pairs = grown;
+	f->pairs[f->npairs].key = key;
+	f->pairs[f->npairs].value = value;
+	f->npairs++;
+	return 0;
+}
+
+static const char *skip_export(const char *p)
+{
+	if (strncmp(p, "export", 6) == 0 && is_blank(p[6])) {
+		p += 6;
+		while (is_blank(*p))
+			p++;
+	}
+	return p;
+}
+
+/* 1 if K (found at KEY in LINE) is a valid name, else report it. */
+static int key_ok(struct envfile *f, const char *line, const char *key,
+		  const char *k)
+{
+	if (!*k)
+		line_error(f, line, key, "missing variable name before '='");
+	else if (!sysg_env_valid_name(k))
+		line_error(f, line, key, "invalid variable name '%s'", k);
+	else
+		return 1;
+	return 0;
+}
+
+/* One line (no newline). Records a diagnostic for a bad line. */
+static int parse_line(struct envfile *f, const char *line)
+{
+	const char *p = line, *key, *key_end;
+	char *k, *v;
+
+	while (is_blank(*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	key = p = skip_export(p);
+	while (*p && *p != '=' && !is_blank(*p))
+		p++;
+	key_end = p;
+	while (is_blank(*p))
+		p++;
+	if (*p != '=') {
+		line_error(f, line, key, "expected KEY=VALUE");
+		return 0;
+	}
+	k = strndup(key, (size_t)(key_end - key));
+	if (!k)
+		return -ENOMEM;
+	if (!key_ok(f, line, key, k)) {
+		free(k);
+		return 0;
+	}
+	for (p++; is_blank(*p); p++)
+		;
+	v = parse_value(f, line, p);
+	if (!v) {
+		free(k);
+		return f->oom ? -ENOMEM : 0;
+	}
+	return add_pair(f, k, v);
+}
+
+static void strip_eol(char *line, size_t *len)
+{
+	while (*len > 0 && (line[*len - 1] == '\n' || line[*len - 1] == '\r'))
+		line[--*len] = '\0';
+}
+
+/* Read the whole file into F->pairs. 0, -errno from reading, -ENOMEM. */
+static int read_env_file(struct envfile *f, FILE *fp)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int r = 0;
+
+	errno = 0;
+	while (r == 0 && (got = getline(&line, &cap, fp)) >= 0) {
+		size_t len = (size_t)got;
+		const char *start = line;
+
+		f->lineno++;
+		strip_eol(line, &len);
+		if (f->lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+			start += 3;     /* UTF-8 byte order mark */
+		if (strlen(line) != len)
+			line_error(f, line, line + strlen(line),
+				   "NUL byte in line");
+		else
+			r = parse_line(f, start);
+	}
+	free(line);
+	if (r == 0 && ferror(fp))
+		r = errno ? -errno : -EIO;
+	return r;
+}
+
+static void free_pairs(struct envfile *f)
+{
+	for (size_t i = 0; i < f->npairs; i++) {
+		free(f->pairs[i].key);
+		free(f->pairs[i].value);
+	}
+	free(f->pairs);
+}
+
+static int apply_pairs(const struct envfile *f, char ***env)
+{
+	for (size_t i = 0; i < f->npairs; i++) {
+		int r = sysg_env_set(env, f->pairs[i].key, f->pairs[i].value);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int sysg_env_file_apply(const char *path, const char *keypath, char ***env,
+			struct sysg_diag *diag)
+{
+	struct envfile f = { .path = path, .keypath = keypath, .diag = diag };
+	FILE *fp = fopen(path, "re");
+	int r;
+
+	if (!fp) {
+		r = -errno;
+		sysg_diag_error(diag, path, 0, 0, keypath,
+				"cannot open env file: %s", strerror(-r));
+		return r;
+	}
+	r = read_env_file(&f, fp);
+	fclose(fp);
+	if (r < 0 && r != -ENOMEM)
+		sysg_diag_error(diag, path, 0, 0, keypath,
+				"cannot read env file: %s", strerror(-r));
+	if (r == 0 && f.bad)
+		r = -EINVAL;
+	if (r == 0)
+		r = apply_pairs(&f, env);
+	free_pairs(&f);
+	return r;
+}

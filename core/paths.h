@@ -1,0 +1,31 @@
+/* paths.h - where sysg keeps its files, and small path helpers. */
+#ifndef SYSG_PATHS_H
+#define SYSG_PATHS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The state directory: $SYSG_STATE_DIR, else /var/lib/systemg with SYS,
+ * else $HOME/.local/share/systemg. Writes it to BUF. 0 or -ENAMETOOLONG,
+ * -ENOENT (no HOME). */
+int sysg_state_dir(int sys, char *buf, size_t len);
+
+/* The log directory: /var/log/systemg in system mode without
+ * SYSG_STATE_DIR, else STATE_DIR/logs. */
+int sysg_log_dir(int sys, const char *state_dir, char *buf, size_t len);
+
+/* mkdir -p with MODE for each created component; an existing final
+ * directory gets chmod MODE when FIX_MODE. 0 or -errno. */
+int sysg_mkdir_p(const char *path, mode_t mode, int fix_mode);
+
+/* A malloc'd "A/B" (B alone when B is absolute). NULL on ENOMEM. */
+char *sysg_path_join(const char *a, const char *b);
+
+/* A malloc'd absolute, lexically normalised form of P ("." and ".."
+ * folded) taken relative to BASE (NULL: the current directory). */
+char *sysg_path_abs(const char *base, const char *p);
+
+/* A malloc'd directory part of an absolute path ("/" for "/x"). */
+char *sysg_path_dirname(const char *p);
+
+#endif

@@ -1,0 +1,519 @@
+/* spawn.c - fork/exec with sessions, pipes and exec-failure reporting. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proctree.h"
+#include "spawn.h"
+
+extern char **environ;
+
+#define SHELL_PATH "/bin/sh"
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* ------------------------------------------------------------------ */
+/* Command classification                                              */
+/* ------------------------------------------------------------------ */
+
+static const char *const shell_words[] = {
+	"if", "then", "else", "elif", "fi", "case", "esac", "for", "while",
+	"until", "do", "done", "function", "select", "time", "!", "{", "}",
+	"[[", "]]", "exec", "cd", ".", "source", "export", "eval", "set",
+	"ulimit", "umask", "trap", "wait", "read", "unset", "shift", "alias",
+	"local", "readonly", "command", "builtin", NULL,
+};
+
+static int is_shell_word(const char *w, size_t n)
+{
+	for (int i = 0; shell_words[i]; i++)
+		if (strlen(shell_words[i]) == n && !strncmp(shell_words[i], w, n))
+			return 1;
+	return 0;
+}
+
+/* Characters that make a command need a shell outside quotes. */
+static int is_meta(char c)
+{
+	return strchr("|&;<>()$`\\*?[]#~{}!\n=%^", c) != NULL;
+}
+
+struct splitter {
+	const char *s;
+	char **argv;
+	size_t n;
+	int need_shell;
+};
+
+/* Read one word at *P into BUF (capacity >= strlen(s) + 1). */
+static int split_word(struct splitter *sp, const char **p, char *buf)
+{
+	size_t len = 0;
+	const char *q = *p;
+
+	while (*q && *q != ' ' && *q != '\t') {
+		if (*q == '\'' || *q == '"') {
+			const char *end = strchr(q + 1, *q);
+
+			if (!end)
+				return -1;
+			for (const char *c = q + 1; c < end; c++)
+				if (*q == '"' && strchr("$`\\", *c))
+					return -1;
+			memcpy(buf + len, q + 1, (size_t)(end - q - 1));
+			len += (size_t)(end - q - 1);
+			q = end + 1;
+			continue;
+		}
+		if (is_meta(*q))
+			return -1;
+		buf[len++] = *q++;
+	}
+	buf[len] = '\0';
+	*p = q;
+	return 0;
+}
+
+static int split_push(struct splitter *sp, const char *word)
+{
+	char **nv = realloc(sp->argv, (sp->n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return -1;
+	sp->argv = nv;
+	sp->argv[sp->n] = strdup(word);
+	if (!sp->argv[sp->n])
+		return -1;
+	sp->argv[++sp->n] = NULL;
+	return 0;
+}
+
+void sysg_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+static char **split_fail(struct splitter *sp, char *buf)
+{
+	free(buf);
+	sysg_argv_free(sp->argv);
+	return NULL;
+}
+
+char **sysg_cmd_split(const char *command)
+{
+	struct splitter sp = { .s = command };
+	char *buf = malloc(strlen(command) + 1);
+	const char *p = command;
+
+	if (!buf)
+		return NULL;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (split_word(&sp, &p, buf) < 0 || split_push(&sp, buf) < 0)
+			return split_fail(&sp, buf);
+	}
+	free(buf);
+	if (!sp.argv || is_shell_word(sp.argv[0], strlen(sp.argv[0]))) {
+		sysg_argv_free(sp.argv);
+		return NULL;
+	}
+	return sp.argv;
+}
+
+/* 1 when C at S[I] is a control operator outside quotes. */
+static int is_control(const char *s, size_t i)
+{
+	char c = s[i];
+
+	if (c == ';' || c == '|' || c == '\n')
+		return 1;
+	if (c == '(')
+		return i == 0 || s[i - 1] != '$';
+	if (c == '&')
+		return !(i > 0 && (s[i - 1] == '>' || s[i - 1] == '<')) &&
+		       s[i + 1] != '>';
+	return 0;
+}
+
+static int has_control_operator(const char *s)
+{
+	char quote = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		if (quote) {
+			if (s[i] == '\\' && quote == '"' && s[i + 1])
+				i++;
+			else if (s[i] == quote)
+				quote = 0;
+			continue;
+		}
+		if (s[i] == '\\' && s[i + 1])
+			i++;
+		else if (s[i] == '\'' || s[i] == '"')
+			quote = s[i];
+		else if (is_control(s, i))
+			return 1;
+	}
+	return quote != 0;
+}
+
+static int first_word_is_special(const char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strcspn(s, " \t");
+	if (is_shell_word(s, n))
+		return 1;
+	/* VAR=value cmd: `exec VAR=value` would not work */
+	return memchr(s, '=', n) != NULL;
+}
+
+enum sysg_cmd_kind sysg_cmd_classify(const char *command)
+{
+	char **argv = sysg_cmd_split(command);
+
+	if (argv) {
+		sysg_argv_free(argv);
+		return SYSG_CMD_DIRECT;
+	}
+	if (has_control_operator(command) || first_word_is_special(command))
+		return SYSG_CMD_SHELL;
+	return SYSG_CMD_SHELL_EXEC;
+}
+
+static int needs_quotes(const char *a)
+{
+	if (!*a)
+		return 1;
+	for (; *a; a++)
+		if (*a == ' ' || *a == '\t' || *a == '\'' || *a == '"' ||
+		    is_meta(*a))
+			return 1;
+	return 0;
+}
+
+char *sysg_cmd_join(char *const *argv)
+{
+	size_t cap = 1;
+	char *out, *o;
+
+	for (char *const *a = argv; *a; a++)
+		cap += 4 * strlen(*a) + 3;
+	out = o = malloc(cap);
+	if (!out)
+		return NULL;
+	for (char *const *a = argv; *a; a++) {
+		if (a != argv)
+			*o++ = ' ';
+		if (!needs_quotes(*a)) {
+			o = stpcpy(o, *a);
+			continue;
+		}
+		*o++ = '\'';
+		for (const char *c = *a; *c; c++)
+			o = *c == '\'' ? stpcpy(o, "'\\''") : (*o = *c, o + 1);
+		*o++ = '\'';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* The child side                                                      */
+/* ------------------------------------------------------------------ */
+
+struct child_plan {
+	char **argv;
+	char *const *envp;
+	int out_fd, err_fd;     /* write ends or target fds, -2 devnull */
+	int errpipe;
+	const struct sysg_spawn_req *req;
+};
+
+static const char *env_path(char *const *envp)
+{
+	for (; envp && *envp; envp++)
+		if (!strncmp(*envp, "PATH=", 5))
+			return *envp + 5;
+	return DEFAULT_PATH;
+}
+
+/* execvpe with PATH taken from the child's environment. */
+static int exec_path(char **argv, char *const *envp)
+{
+	const char *path = env_path(envp);
+	char buf[4096];
+	int saved = ENOENT;
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return errno;
+	}
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, path,
+			     n ? "/" : "", argv[0]) < (int)sizeof(buf)) {
+			execve(buf, argv, envp);
+			if (errno == EACCES || errno == ENOEXEC)
+				saved = errno;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return saved;
+}
+
+static void child_fail(int errpipe, int e)
+{
+	ssize_t w = write(errpipe, &e, sizeof(e));
+
+	(void)w;
+	_exit(127);
+}
+
+static void reset_signals(void)
+{
+	sigset_t empty;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+static int child_stdio(const struct child_plan *cp)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return errno;
+	if (dup2(null, 0) < 0 ||
+	    dup2(cp->out_fd == SYSG_SPAWN_DEVNULL ? null : cp->out_fd, 1) < 0 ||
+	    dup2(cp->err_fd == SYSG_SPAWN_DEVNULL ? null : cp->err_fd, 2) < 0)
+		return errno;
+	return 0;
+}
+
+static int child_creds(const struct sysg_spawn_creds *c)
+{
+	if (!c || !c->set_ids)
+		return 0;
+	if (setgroups(c->ngroups, c->groups) < 0 || setgid(c->gid) < 0 ||
+	    setuid(c->uid) < 0)
+		return errno;
+	return 0;
+}
+
+static void close_other_fds(int keep)
+{
+	if (keep > 3)
+		syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+	if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) < 0)
+		for (int fd = keep + 1; fd < 1024; fd++)
+			close(fd);
+}
+
+static void child_run(const struct child_plan *cp)
+{
+	const struct sysg_spawn_req *req = cp->req;
+	ssize_t w;
+	int e;
+
+	if (req->cgroup_fd >= 0)
+		w = write(req->cgroup_fd, "0", 1), (void)w;
+	setsid();
+	reset_signals();
+	if ((e = child_stdio(cp)) != 0)
+		child_fail(cp->errpipe, e);
+	if (req->cwd && chdir(req->cwd) < 0)
+		child_fail(cp->errpipe, errno);
+	if ((e = child_creds(req->creds)) != 0)
+		child_fail(cp->errpipe, e);
+	if (req->child_setup && (e = req->child_setup(req->child_arg)) != 0)
+		child_fail(cp->errpipe, e);
+	close_other_fds(cp->errpipe);
+	child_fail(cp->errpipe, exec_path(cp->argv, cp->envp));
+}
+
+/* ------------------------------------------------------------------ */
+/* The parent side                                                     */
+/* ------------------------------------------------------------------ */
+
+static char **build_argv(const struct sysg_spawn_req *req)
+{
+	enum sysg_cmd_kind k = req->force_shell ? SYSG_CMD_SHELL :
+				sysg_cmd_classify(req->command);
+	char *sh[] = { (char *)SHELL_PATH, (char *)"-c", NULL, NULL };
+	char **argv;
+
+	if (k == SYSG_CMD_DIRECT)
+		return sysg_cmd_split(req->command);
+	sh[2] = (char *)req->command;
+	argv = calloc(4, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	for (int i = 0; i < 2; i++)
+		argv[i] = strdup(sh[i]);
+	if (k == SYSG_CMD_SHELL_EXEC) {
+		argv[2] = malloc(strlen(req->command) + 6);
+		if (argv[2])
+			sprintf(argv[2], "exec %s", req->command);
+	} else {
+		argv[2] = strdup(req->command);
+	}
+	if (!argv[0] || !argv[1] || !argv[2]) {
+		sysg_argv_free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+struct pipes {
+	int out[2], err[2], ex[2];
+};
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0) {
+			close(p[i]);
+			p[i] = -1;
+		}
+}
+
+static int open_pipes(const struct sysg_spawn_req *req, struct pipes *p)
+{
+	memset(p, -1, sizeof(*p));
+	if (pipe2(p->ex, O_CLOEXEC) < 0)
+		return -errno;
+	if (req->out_fd == SYSG_SPAWN_PIPE && pipe2(p->out, O_CLOEXEC) < 0)
+		return -errno;
+	if (req->err_fd == SYSG_SPAWN_PIPE && pipe2(p->err, O_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_pipes(struct pipes *p)
+{
+	close_pair(p->out);
+	close_pair(p->err);
+	close_pair(p->ex);
+}
+
+/* Wait for exec: EOF means it happened, an int is the child's errno. */
+static int read_exec_status(int fd)
+{
+	int e = 0;
+	ssize_t n;
+
+	do
+		n = read(fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(e) ? e : 0;
+}
+
+static void set_nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static int take_read_end(int p[2])
+{
+	int fd = p[0];
+
+	p[0] = -1;
+	if (fd >= 0)
+		set_nonblock(fd);
+	return fd;
+}
+
+static int spawn_error(char *err, size_t errlen, const char *what, int e,
+		       const char *cmd)
+{
+	const char *msg = e == ENOENT ? "command not found" : strerror(e);
+
+	snprintf(err, errlen, "%s '%s': %s", what, cmd, msg);
+	return -e;
+}
+
+static pid_t fork_child(struct child_plan *cp, struct pipes *p)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		cp->errpipe = p->ex[1];
+		if (cp->out_fd == SYSG_SPAWN_PIPE)
+			cp->out_fd = p->out[1];
+		if (cp->err_fd == SYSG_SPAWN_PIPE)
+			cp->err_fd = p->err[1];
+		child_run(cp);
+	}
+	return pid;
+}
+
+int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
+	       char *err, size_t errlen)
+{
+	struct child_plan cp = {
+		.envp = req->envp ? req->envp : environ,
+		.out_fd = req->out_fd, .err_fd = req->err_fd, .req = req,
+	};
+	struct pipes p;
+	int rc, e;
+
+	out->pid = -1;
+	out->out_fd = out->err_fd = -1;
+	out->start_ticks = 0;
+	cp.argv = build_argv(req);
+	if (!cp.argv)
+		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command);
+	rc = open_pipes(req, &p);
+	if (rc < 0) {
+		close_pipes(&p);
+		sysg_argv_free(cp.argv);
+		return spawn_error(err, errlen, "cannot run", -rc, req->command);
+	}
+	out->pid = fork_child(&cp, &p);
+	e = out->pid < 0 ? errno : 0;
+	sysg_argv_free(cp.argv);
+	close(p.ex[1]);
+	p.ex[1] = -1;
+	close(p.out[1] >= 0 ? p.out[1] : -1);
+	close(p.err[1] >= 0 ? p.err[1] : -1);
+	p.out[1] = p.err[1] = -1;
+	if (!e)
+		e = read_exec_status(p.ex[0]);
+	if (e) {
+		if (out->pid > 0)
+			waitpid(out->pid, NULL, 0);
+		out->pid = -1;
+		close_pipes(&p);
+		return spawn_error(err, errlen, out->pid < 0 && e == EAGAIN ?
+				   "cannot fork for" : "cannot run", e,
+				   req->command);
+	}
+	sysg_proc_start_ticks_of(out->pid, &out->start_ticks);
+	out->out_fd = take_read_end(p.out);
+	out->err_fd = take_read_end(p.err);
+	close_pipes(&p);
+	return 0;
+}

@@ -1,0 +1,2 @@
+/* state.c - placeholder, being written */
+#include "state.h"

@@ -1,0 +1,63 @@
+/* state.h - the core's handle on the selected state backend plugin.
+ *
+ * sysg_state_open() loads the backend named by the config (`state.backend`,
+ * default "xml") or --state-backend through the plugin loader, opens it in
+ * the state directory, and forwards every call to the plugin's
+ * struct sysg_state_ops (include/sysg/plugin.h). The core never touches
+ * pid.xml/state.xml directly: it goes through here. */
+#ifndef SYSG_STATE_H
+#define SYSG_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sysg/plugin.h>
+
+#include "plugin_loader.h"
+
+struct sysg_state {
+	struct sysg_loaded_plugin *plugin;
+	const struct sysg_state_ops *ops;
+	void *handle;
+	char *dir;
+};
+
+/* Load backend NAME (NULL: "xml") from the plugin search path PP, create
+ * STATE_DIR (0700) if needed and open the store (PATH: state.path or NULL).
+ * On failure returns a negative code with a message in ERR. */
+int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
+		    const char *name, const char *state_dir, const char *path,
+		    char *err, size_t errlen);
+void sysg_state_close(struct sysg_state *st);
+
+/* Thin forwards to the backend (same contracts as struct sysg_state_ops). */
+int sysg_state_set_pid(struct sysg_state *st, const char *name, int64_t pid);
+int sysg_state_get_pid(struct sysg_state *st, const char *name, int64_t *pid);
+int sysg_state_list_pids(struct sysg_state *st, sysg_pid_cb cb, void *arg);
+int sysg_state_put_unit(struct sysg_state *st, const struct sysg_unit_record *u);
+int sysg_state_get_unit(struct sysg_state *st, const char *name,
+			struct sysg_unit_record *out);
+int sysg_state_remove_unit(struct sysg_state *st, const char *name);
+int sysg_state_list_units(struct sysg_state *st, sysg_unit_cb cb, void *arg);
+int sysg_state_add_cron_run(struct sysg_state *st, const struct sysg_cron_run *r,
+			    int keep);
+int sysg_state_list_cron_runs(struct sysg_state *st, const char *name,
+			      sysg_cron_run_cb cb, void *arg);
+int sysg_state_add_deploy(struct sysg_state *st,
+			  const struct sysg_deploy_record *d);
+int sysg_state_list_deploys(struct sysg_state *st, const char *service,
+			    sysg_deploy_cb cb, void *arg);
+int sysg_state_kv_get(struct sysg_state *st, const char *key, char *buf,
+		      size_t len);
+int sysg_state_kv_set(struct sysg_state *st, const char *key,
+		      const char *value);
+
+/* Process identity, for stale-pid and pid-reuse detection: the start time
+ * of PID in clock ticks since boot (/proc/PID/stat field 22). 0 or -ESRCH. */
+int sysg_proc_start_ticks(int64_t pid, uint64_t *ticks);
+
+/* 1 when the process PID is alive (not a zombie) and, when TICKS is
+ * non-zero, started at TICKS (so a reused pid is not mistaken for it). */
+int sysg_proc_alive(int64_t pid, uint64_t ticks);
+
+#endif

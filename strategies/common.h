@@ -1,0 +1,101 @@
+/* common.h - small helpers shared by the bundled strategies.
+ *
+ * Header-only (static functions) so each strategy .so stays
+ * self-contained and includes nothing of the core but <sysg/plugin.h>. */
+#ifndef SYSG_STRATEGIES_COMMON_H
+#define SYSG_STRATEGIES_COMMON_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sysg/plugin.h>
+
+__attribute__((format(printf, 3, 4), unused))
+static void strat_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Value of option KEY, or NULL. */
+__attribute__((unused))
+static const char *strat_opt(const struct sysg_strategy_settings *s,
+			     const char *key)
+{
+	for (size_t i = 0; i < s->noptions; i++)
+		if (!strcmp(s->options[i].key, key))
+			return s->options[i].value;
+	return NULL;
+}
+
+/* Reject options not in KNOWN (NULL-terminated). */
+__attribute__((unused))
+static int strat_known_options(const struct sysg_strategy_settings *s,
+			       const char *const *known, char *err,
+			       size_t errlen, const char **bad_key)
+{
+	for (size_t i = 0; i < s->noptions; i++) {
+		int ok = 0;
+
+		for (const char *const *k = known; *k; k++)
+			ok |= !strcmp(*k, s->options[i].key);
+		if (!ok) {
+			*bad_key = s->options[i].key;
+			strat_err(err, errlen, "unknown setting '%s'",
+				  s->options[i].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Run pre_start through the host; fills ERR the way SPEC 8 words it. */
+__attribute__((unused))
+static int strat_pre_start(const struct sysg_host_api *h,
+			   struct sysg_deploy_ctx *c,
+			   const struct sysg_strategy_settings *s,
+			   char *err, size_t errlen)
+{
+	int code = 0, rc;
+
+	if (!s->pre_start)
+		return 0;
+	h->step(c, "run pre_start: %s", s->pre_start);
+	if (h->dry_run(c))
+		return 0;
+	rc = h->pre_start(c, &code, err, errlen);
+	if (rc == 0 && code != 0) {
+		strat_err(err, errlen, "pre_start exited with error (exit code %d)",
+			  code);
+		return -ECANCELED;
+	}
+	return rc;
+}
+
+/* Wait for INST with the deployment health check (URL or the service's
+ * own readiness when none). */
+__attribute__((unused))
+static int strat_wait_ready(const struct sysg_host_api *h,
+			    struct sysg_deploy_ctx *c,
+			    const struct sysg_strategy_settings *s,
+			    sysg_instance_t inst, const char *url,
+			    char *err, size_t errlen)
+{
+	const char *u = url ? url : s->health_url;
+
+	h->step(c, "wait for the new instance to be ready%s%s",
+		u ? ": " : "", u ? u : "");
+	if (h->dry_run(c))
+		return 0;
+	return h->wait_ready(c, inst, u, s->health_timeout_ms,
+			     s->health_retries, err, errlen);
+}
+
+#endif

@@ -1,0 +1,56 @@
+/* immediate.c - the default strategy: stop the old instance, run
+ * pre_start, start the new one, verify it comes up (SPEC 6). */
+#include "common.h"
+
+static int immediate_check(const struct sysg_strategy_settings *s, char *err,
+			   size_t errlen, const char **bad_key)
+{
+	static const char *const known[] = { NULL };
+
+	return strat_known_options(s, known, err, errlen, bad_key);
+}
+
+static int immediate_deploy(const struct sysg_host_api *h,
+			    struct sysg_deploy_ctx *c,
+			    const struct sysg_strategy_settings *s,
+			    char *err, size_t errlen)
+{
+	sysg_instance_t old = h->current(c), neu = 0;
+	int rc;
+
+	h->step(c, "stop the current instance");
+	if (old && !h->dry_run(c) && (rc = h->stop(c, old)) < 0) {
+		strat_err(err, errlen, "could not stop the old instance");
+		return rc;
+	}
+	rc = strat_pre_start(h, c, s, err, errlen);
+	if (rc < 0)
+		return rc;
+	h->step(c, "start the new instance");
+	if (!h->dry_run(c) && (rc = h->start(c, NULL, &neu, err, errlen)) < 0)
+		return rc;
+	rc = strat_wait_ready(h, c, s, neu, NULL, err, errlen);
+	if (rc < 0) {
+		h->stop(c, neu);
+		return rc;
+	}
+	return h->dry_run(c) ? 0 : h->promote(c, neu);
+}
+
+static const struct sysg_strategy_ops ops = {
+	.check_config = immediate_check,
+	.deploy = immediate_deploy,
+};
+
+static const struct sysg_plugin plugin = {
+	.abi_version = SYSG_PLUGIN_ABI_VERSION,
+	.name = "immediate",
+	.kind = SYSG_PLUGIN_STRATEGY,
+	.description = "stop the old instance, then start the new one",
+	.strategy = &ops,
+};
+
+const struct sysg_plugin *sysg_plugin_entry(void)
+{
+	return &plugin;
+}

@@ -1,0 +1,89 @@
+/* rolling.c - start the new instance beside the old one, wait until it is
+ * healthy, wait grace_period, then stop the old one; the old instance is
+ * untouched when the new one fails; a port conflict falls back to
+ * stop-then-start (SPEC 6). */
+#include "common.h"
+
+static int rolling_check(const struct sysg_strategy_settings *s, char *err,
+			 size_t errlen, const char **bad_key)
+{
+	static const char *const known[] = { NULL };
+
+	return strat_known_options(s, known, err, errlen, bad_key);
+}
+
+/* The new instance could not bind: stop the old one, start again. */
+static int fallback_immediate(const struct sysg_host_api *h,
+			      struct sysg_deploy_ctx *c,
+			      const struct sysg_strategy_settings *s,
+			      sysg_instance_t old, char *err, size_t errlen)
+{
+	sysg_instance_t neu = 0;
+	int rc;
+
+	h->step(c, "port conflict: fall back to immediate (stop, then start)");
+	if (old)
+		h->stop(c, old);
+	rc = h->start(c, NULL, &neu, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = strat_wait_ready(h, c, s, neu, NULL, err, errlen);
+	if (rc < 0) {
+		h->stop(c, neu);
+		return rc;
+	}
+	return h->promote(c, neu);
+}
+
+static int rolling_deploy(const struct sysg_host_api *h,
+			  struct sysg_deploy_ctx *c,
+			  const struct sysg_strategy_settings *s,
+			  char *err, size_t errlen)
+{
+	sysg_instance_t old = h->current(c), neu = 0;
+	int rc = strat_pre_start(h, c, s, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	h->step(c, "start the new instance beside the old one");
+	if (!h->dry_run(c) && (rc = h->start(c, NULL, &neu, err, errlen)) < 0)
+		return rc == -EADDRINUSE ?
+		       fallback_immediate(h, c, s, old, err, errlen) : rc;
+	rc = strat_wait_ready(h, c, s, neu, NULL, err, errlen);
+	if (rc < 0) {
+		h->stop(c, neu);
+		return rc == -EADDRINUSE ?
+		       fallback_immediate(h, c, s, old, err, errlen) : rc;
+	}
+	if (s->grace_period_ms > 0) {
+		h->step(c, "wait grace_period (%lld ms)",
+			(long long)s->grace_period_ms);
+		if (!h->dry_run(c))
+			h->sleep_ms(c, s->grace_period_ms);
+	}
+	h->step(c, "stop the old instance");
+	if (h->dry_run(c))
+		return 0;
+	rc = h->promote(c, neu);
+	if (rc == 0 && old)
+		rc = h->stop(c, old);
+	return rc;
+}
+
+static const struct sysg_strategy_ops ops = {
+	.check_config = rolling_check,
+	.deploy = rolling_deploy,
+};
+
+static const struct sysg_plugin plugin = {
+	.abi_version = SYSG_PLUGIN_ABI_VERSION,
+	.name = "rolling",
+	.kind = SYSG_PLUGIN_STRATEGY,
+	.description = "start the new instance beside the old, switch when healthy",
+	.strategy = &ops,
+};
+
+const struct sysg_plugin *sysg_plugin_entry(void)
+{
+	return &plugin;
+}
