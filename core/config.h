@@ -126,9 +126,13 @@ struct sysg_cgroup_limits {
 	int cpu_weight;         /* -1 unset */
 };
 
+/* A limit written as "unlimited" / "infinity" (rlimits) or "max"
+ * (cgroup memory_max). */
+#define SYSG_LIMIT_UNLIMITED INT64_MAX
+
 struct sysg_limits {
 	int present;
-	int64_t nofile;         /* -1 unset */
+	int64_t nofile;         /* -1 unset, SYSG_LIMIT_UNLIMITED */
 	int64_t nproc;
 	int64_t memlock;        /* bytes */
 	int has_nice;
@@ -153,6 +157,14 @@ struct sysg_service {
 	char *name;
 	struct sysg_mark mark;          /* of the service's key */
 
+	/* ${VAR} is expanded at load time from envp (below) in: command,
+	 * every hook command, skip_command, health.command/url,
+	 * deployment.pre_start, deployment.health.command/url,
+	 * blue_green.candidate_health_check_url and switch_verify_url. Not
+	 * in blue_green.switch_command, which runs under sh with the
+	 * SYSG_*_SLOT variables of the deploy, so its shell expands it.
+	 * A strategy that overrides variables (blue_green's env_var)
+	 * expands command_raw again with its own environment. */
 	char *command;                  /* after ${VAR} expansion */
 	char *command_raw;              /* as written */
 	struct sysg_env_spec env;

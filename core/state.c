@@ -1,2 +1,242 @@
-/* state.c - placeholder, being written */
+/* state.c - see state.h */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "paths.h"
 #include "state.h"
+
+static void state_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void state_log(int level, const char *fmt, ...)
+{
+	static const char *const names[] = {
+		"", "error", "warning", "info", "debug", "trace",
+	};
+	va_list ap;
+
+	if (level > SYSG_LOG_INFO)
+		return;
+	fprintf(stderr, "state: %s: ", names[level < 1 ? 1 : level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct sysg_state_host state_host = {
+	.abi_version = SYSG_PLUGIN_ABI_VERSION,
+	.log = state_log,
+};
+
+/* The backend must offer at least open and close; others may be NULL
+ * (calls to them return -ENOSYS). */
+static int check_ops(const struct sysg_loaded_plugin *lp, char *err,
+		     size_t errlen)
+{
+	const struct sysg_state_ops *ops = lp->desc->state;
+
+	if (ops && ops->open && ops->close)
+		return 0;
+	snprintf(err, errlen, "%s: not a usable state backend (no state "
+		 "operations)", lp->path);
+	return -EINVAL;
+}
+
+int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
+		    const char *name, const char *state_dir, const char *path,
+		    char *err, size_t errlen)
+{
+	struct sysg_state *st;
+	int r;
+
+	*out = NULL;
+	if (!state_dir || !*state_dir) {
+		snprintf(err, errlen, "state: no state directory");
+		return -EINVAL;
+	}
+	if (!(st = calloc(1, sizeof(*st))) || !(st->dir = strdup(state_dir))) {
+		free(st);
+		snprintf(err, errlen, "state: out of memory");
+		return -ENOMEM;
+	}
+	r = sysg_plugin_load(pp, name ? name : "xml", SYSG_PLUGIN_STATE,
+			     &st->plugin, err, errlen);
+	if (!r && !(r = check_ops(st->plugin, err, errlen))) {
+		st->ops = st->plugin->desc->state;
+		r = sysg_mkdir_p(state_dir, 0700, 0);
+		if (r)
+			snprintf(err, errlen, "cannot create state directory "
+				 "%s: %s", state_dir, strerror(-r));
+	}
+	if (!r)
+		r = st->ops->open(&state_host, state_dir, path, &st->handle,
+				  err, errlen);
+	if (r) {
+		sysg_state_close(st);
+		return r < 0 ? r : -EIO;
+	}
+	*out = st;
+	return 0;
+}
+
+void sysg_state_close(struct sysg_state *st)
+{
+	if (!st)
+		return;
+	if (st->handle)
+		st->ops->close(st->handle);
+	if (st->plugin)
+		sysg_plugin_unload(st->plugin);
+	free(st->dir);
+	free(st);
+}
+
+/* Forward to the backend's slot F, -ENOSYS when it has none. */
+#define FORWARD(st, f, ...) \
+	((st) && (st)->ops->f ? (st)->ops->f((st)->handle, __VA_ARGS__) : -ENOSYS)
+
+int sysg_state_set_pid(struct sysg_state *st, const char *name, int64_t pid)
+{
+	return FORWARD(st, set_pid, name, pid);
+}
+
+int sysg_state_get_pid(struct sysg_state *st, const char *name, int64_t *pid)
+{
+	return FORWARD(st, get_pid, name, pid);
+}
+
+int sysg_state_list_pids(struct sysg_state *st, sysg_pid_cb cb, void *arg)
+{
+	return FORWARD(st, list_pids, cb, arg);
+}
+
+int sysg_state_put_unit(struct sysg_state *st, const struct sysg_unit_record *u)
+{
+	return FORWARD(st, put_unit, u);
+}
+
+int sysg_state_get_unit(struct sysg_state *st, const char *name,
+			struct sysg_unit_record *out)
+{
+	return FORWARD(st, get_unit, name, out);
+}
+
+int sysg_state_remove_unit(struct sysg_state *st, const char *name)
+{
+	return FORWARD(st, remove_unit, name);
+}
+
+int sysg_state_list_units(struct sysg_state *st, sysg_unit_cb cb, void *arg)
+{
+	return FORWARD(st, list_units, cb, arg);
+}
+
+int sysg_state_add_cron_run(struct sysg_state *st, const struct sysg_cron_run *r,
+			    int keep)
+{
+	return FORWARD(st, add_cron_run, r, keep);
+}
+
+int sysg_state_list_cron_runs(struct sysg_state *st, const char *name,
+			      sysg_cron_run_cb cb, void *arg)
+{
+	return FORWARD(st, list_cron_runs, name, cb, arg);
+}
+
+int sysg_state_add_deploy(struct sysg_state *st,
+			  const struct sysg_deploy_record *d)
+{
+	return FORWARD(st, add_deploy, d);
+}
+
+int sysg_state_list_deploys(struct sysg_state *st, const char *service,
+			    sysg_deploy_cb cb, void *arg)
+{
+	return FORWARD(st, list_deploys, service, cb, arg);
+}
+
+int sysg_state_kv_get(struct sysg_state *st, const char *key, char *buf,
+		      size_t len)
+{
+	return FORWARD(st, kv_get, key, buf, len);
+}
+
+int sysg_state_kv_set(struct sysg_state *st, const char *key,
+		      const char *value)
+{
+	return FORWARD(st, kv_set, key, value);
+}
+
+/* ------------------------------------------------------------------ */
+/* Process identity                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Read /proc/PID/stat: the state letter and starttime (field 22).
+ * The comm field (2) may hold spaces and ')', so parsing starts after
+ * the last ')'. 0, -ESRCH when there is no such process, -errno. */
+static int proc_stat(int64_t pid, char *state, uint64_t *ticks)
+{
+	char path[64], buf[1024], *p, *end;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || pid > INT32_MAX)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno != ESRCH ? -EIO : -ESRCH;
+	buf[n] = '\0';
+	p = memrchr(buf, ')', (size_t)n);
+	if (!p || p[1] != ' ' || !p[2])
+		return -EIO;
+	*state = p[2];
+	p += 3;
+	/* Fields 4..21 lie between the state and starttime. */
+	for (int field = 4; field <= 21; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EIO;
+		p++;
+	}
+	errno = 0;
+	*ticks = strtoull(p, &end, 10);
+	if (errno || end == p || (*end != ' ' && *end != '\n' && *end))
+		return -EIO;
+	return 0;
+}
+
+int sysg_proc_start_ticks(int64_t pid, uint64_t *ticks)
+{
+	char state;
+
+	return proc_stat(pid, &state, ticks);
+}
+
+int sysg_proc_alive(int64_t pid, uint64_t ticks)
+{
+	uint64_t now = 0;
+	char state = 0;
+	int r = proc_stat(pid, &state, &now);
+
+	if (r == -EACCES || r == -EPERM)        /* hidepid: no identity */
+		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	if (r)
+		return 0;
+	if (state == 'Z' || state == 'X' || state == 'x')
+		return 0;
+	return !ticks || ticks == now;
+}

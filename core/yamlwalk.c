@@ -282,21 +282,23 @@ int sysg_yw_is_null(const yaml_node_t *n)
 
 const char *sysg_yw_quote(const char *s, char *buf, size_t len)
 {
-	size_t i, o = 0, max = 60;
+	size_t i, max = 60;
 
 	if (len < 8)
 		return "";
 	if (max > len - 4)
 		max = len - 4;
-	for (i = 0; s[i] && o < max; i++)
-		buf[o++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
-	/* do not cut a UTF-8 sequence in half */
-	while (s[i] && o > 0 && ((unsigned char)buf[o] & 0xC0) == 0x80 &&
-	       ((unsigned char)s[i] & 0xC0) == 0x80)
-		o--, i--;
-	if (s[i])
-		buf[o++] = '.', buf[o++] = '.', buf[o++] = '.';
-	buf[o] = '\0';
+	for (i = 0; s[i] && i < max; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	if (s[i]) {
+		/* do not cut a UTF-8 sequence in half */
+		while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+			i--;
+		buf[i++] = '.';
+		buf[i++] = '.';
+		buf[i++] = '.';
+	}
+	buf[i] = '\0';
 	return buf;
 }
 
@@ -454,24 +456,28 @@ static int by_ord(const void *x, const void *y)
  * twice is an error. */
 static void dedupe(struct sysg_yw *w, struct pairs *ps)
 {
-	size_t i, o = 0;
+	size_t i, o = 1;
 	char q[80];
 
 	if (ps->n < 2)
 		return;
 	qsort(ps->v, ps->n, sizeof(*ps->v), by_key_then_ord);
-	for (i = 0; i < ps->n; i++) {
-		struct sysg_yw_pair *cur = &ps->v[i], *keep = &ps->v[o - (o > 0)];
+	for (i = 1; i < ps->n; i++) {
+		struct sysg_yw_pair *cur = &ps->v[i], *keep = &ps->v[o - 1];
 
-		if (o > 0 && !key_cmp(cur, keep)) {
-			if (!cur->merged && !keep->merged)
-				sysg_yw_error(w, cur->key,
-					      "duplicate key '%s' (first defined at line %d)",
-					      sysg_yw_quote(cur->name, q, sizeof(q)),
-					      sysg_yw_line(keep->key));
+		if (key_cmp(cur, keep)) {
+			ps->v[o++] = *cur;
 			continue;
 		}
-		ps->v[o++] = *cur;
+		if (!cur->merged && !keep->merged) {
+			size_t old = sysg_yw_push_key(w, cur->name);
+
+			sysg_yw_error(w, cur->key,
+				      "duplicate key '%s' (first defined at line %d)",
+				      sysg_yw_quote(cur->name, q, sizeof(q)),
+				      sysg_yw_line(keep->key));
+			sysg_yw_pop(w, old);
+		}
 	}
 	ps->n = o;
 	qsort(ps->v, ps->n, sizeof(*ps->v), by_ord);

@@ -242,6 +242,51 @@ START_TEST(plugins_lists_bundled)
 }
 END_TEST
 
+
+START_TEST(third_party_strategy_out_of_tree)
+{
+	const char *src = getenv("SYSG_SRCDIR"), *bld = getenv("SYSG_BUILDDIR");
+	char cmd[2048], dir[128];
+
+	ck_assert_ptr_nonnull(src);
+	ck_assert_ptr_nonnull(bld);
+	/* Built with only the public headers, in a directory of its own. */
+	snprintf(dir, sizeof(dir), "%s/plug", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p '%s' && cp '%s'/plugins/canary/* '%s' && chmod -R u+w '%s' && "
+		 "make -s -C '%s' SYSG_CFLAGS='-I%s/include -I%s/include' >/dev/null",
+		 dir, src, dir, dir, dir, src, bld);
+	ck_assert_int_eq(system(cmd), 0);
+	write_file("c.yaml",
+		   "version: \"1\"\n"
+		   "services:\n"
+		   "  web:\n"
+		   "    command: \"sleep 60\"\n"
+		   "    deployment:\n"
+		   "      strategy: canary\n"
+		   "      canary: { observe: \"2s\", interval: \"250ms\" }\n");
+	SYSG("--plugin-dir", dir, "validate", "--config", "c.yaml");
+	ck_assert_msg(r.status == 0, "err: %s", r.err);
+	run_result_free(&r);
+	write_file("c.yaml",
+		   "version: \"1\"\n"
+		   "services:\n"
+		   "  web:\n"
+		   "    command: \"sleep 60\"\n"
+		   "    deployment:\n"
+		   "      strategy: canary\n"
+		   "      canary:\n"
+		   "        observe: \"soon\"\n");
+	SYSG("validate", "--config", "c.yaml", "--plugin-dir", dir);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "c.yaml:8:18: error: services.web.deployment.canary.observe: strategy 'canary': expected a duration"),
+		      "err: %s", r.err);
+	run_result_free(&r);
+	SYSG("plugins", "--plugin-dir", dir);
+	ck_assert_ptr_nonnull(strstr(r.out, "canary"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -262,6 +307,7 @@ int main(void)
 	tcase_add_test(tc, validate_every_example);
 	tcase_add_test(tc, unbuilt_commands_say_so);
 	tcase_add_test(tc, plugins_lists_bundled);
+	tcase_add_test(tc, third_party_strategy_out_of_tree);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,114 @@
+/* job.c - helper processes with a timeout (see job.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "job.h"
+
+static void job_link(struct sysg_jobs *js, struct sysg_job *j)
+{
+	j->owner = js;
+	j->timed_out = 0;
+	j->next = js->head;
+	js->head = j;
+}
+
+static void on_job_timeout(struct sysg_timer *t)
+{
+	struct sysg_job *j = t->arg;
+
+	j->timed_out = 1;
+	sysg_job_kill(j);
+}
+
+static void job_arm(struct sysg_jobs *js, struct sysg_job *j, int64_t ms)
+{
+	if (ms > 0)
+		sysg_timer_start(js->loop, &j->timer, ms, on_job_timeout, j);
+}
+
+int sysg_job_spawn(struct sysg_jobs *js, struct sysg_job *j,
+		   const struct sysg_spawn_req *req, int64_t timeout_ms,
+		   char *err, size_t errlen)
+{
+	struct sysg_child c;
+	int rc = sysg_spawn(req, &c, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	j->pid = c.pid;
+	job_link(js, j);
+	job_arm(js, j, timeout_ms);
+	return 0;
+}
+
+static void job_child(int (*fn)(void *), void *arg)
+{
+	sigset_t empty;
+	int null;
+
+	setsid();
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &empty, NULL);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0)
+		for (int fd = 0; fd < 3; fd++)
+			dup2(null, fd);
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+	_exit(fn(arg));
+}
+
+int sysg_job_fork(struct sysg_jobs *js, struct sysg_job *j,
+		  int (*fn)(void *), void *arg, int64_t timeout_ms)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		job_child(fn, arg);
+	j->pid = pid;
+	job_link(js, j);
+	job_arm(js, j, timeout_ms);
+	return 0;
+}
+
+int sysg_jobs_reaped(struct sysg_jobs *js, pid_t pid, int status)
+{
+	struct sysg_job **pp, *j;
+
+	for (pp = &js->head; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid != pid)
+			continue;
+		j = *pp;
+		*pp = j->next;
+		j->next = NULL;
+		sysg_timer_stop(js->loop, &j->timer);
+		j->pid = 0;
+		j->done(j, status, j->timed_out);
+		return 1;
+	}
+	return 0;
+}
+
+void sysg_job_kill(struct sysg_job *j)
+{
+	if (j->pid > 0) {
+		kill(-j->pid, SIGKILL);
+		kill(j->pid, SIGKILL);
+	}
+}
+
+size_t sysg_jobs_count(const struct sysg_jobs *js)
+{
+	size_t n = 0;
+
+	for (const struct sysg_job *j = js->head; j; j = j->next)
+		n++;
+	return n;
+}

@@ -1,0 +1,222 @@
+/* procstat.c - see procstat.h */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procstat.h"
+
+/* Read up to LEN-1 bytes of PATH into BUF, NUL-terminated. Returns the
+ * byte count or -errno (-ESRCH for a vanished /proc entry). */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((size_t)total < len - 1) {
+		n = read(fd, buf + total, len - 1 - (size_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = errno == ESRCH ? -ESRCH : -errno;
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+long sysg_proc_clk_tck(void)
+{
+	static long tck;
+
+	if (tck <= 0) {
+		tck = sysconf(_SC_CLK_TCK);
+		if (tck <= 0)
+			tck = 100;
+	}
+	return tck;
+}
+
+/* Parse the fields after "(comm) " of /proc/PID/stat. */
+static int parse_stat_tail(const char *p, struct sysg_procstat *out)
+{
+	unsigned long long v[20];
+	char state;
+	int got;
+
+	/* fields 3..22: state ppid pgrp sid tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime cutime cstime prio nice threads
+	 * itrealvalue starttime */
+	got = sscanf(p, " %c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu"
+		     " %llu %llu %llu %llu %llu %llu %llu %llu %llu", &state,
+		     &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+		     &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14],
+		     &v[15], &v[16], &v[17], &v[18]);
+	if (got != 20)
+		return -EINVAL;
+	out->state = state;
+	out->ppid = (int64_t)v[0];
+	out->pgrp = (int64_t)v[1];
+	out->sid = (int64_t)v[2];
+	out->utime = v[10];
+	out->stime = v[11];
+	out->start_ticks = v[18];
+	return 0;
+}
+
+int sysg_procstat_read(int64_t pid, struct sysg_procstat *out)
+{
+	char path[64], buf[1024];
+	const char *open_paren, *close_paren;
+	size_t n;
+	ssize_t len;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%" PRId64 "/stat", pid);
+	len = read_small(path, buf, sizeof(buf));
+	if (len < 0)
+		return (int)len;
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	/* comm may itself contain ')' or spaces: it ends at the last ')'. */
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EINVAL;
+	n = (size_t)(close_paren - open_paren - 1);
+	if (n >= sizeof(out->comm))
+		n = sizeof(out->comm) - 1;
+	memcpy(out->comm, open_paren + 1, n);
+	out->comm[n] = '\0';
+	return parse_stat_tail(close_paren + 1, out);
+}
+
+int sysg_proc_rss_bytes(int64_t pid, int64_t *bytes)
+{
+	char path[64], buf[256];
+	long long size, resident;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%" PRId64 "/statm", pid);
+	len = read_small(path, buf, sizeof(buf));
+	if (len < 0)
+		return (int)len;
+	if (sscanf(buf, "%lld %lld", &size, &resident) != 2)
+		return -EINVAL;
+	*bytes = (int64_t)resident * (int64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+int sysg_proc_cmdline(int64_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	if (len == 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%" PRId64 "/cmdline", pid);
+	n = read_small(path, buf, len);
+	if (n < 0)
+		return (int)n;
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return 0;
+}
+
+int sysg_proc_uptime_ms(int64_t *ms)
+{
+	char buf[128];
+	double up;
+	ssize_t n = read_small("/proc/uptime", buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	if (sscanf(buf, "%lf", &up) != 1)
+		return -EINVAL;
+	*ms = (int64_t)(up * 1000.0);
+	return 0;
+}
+
+int sysg_proc_mem_total(int64_t *bytes)
+{
+	char buf[4096];
+	const char *p;
+	long long kb;
+	ssize_t n = read_small("/proc/meminfo", buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	p = strstr(buf, "MemTotal:");
+	if (!p || sscanf(p + 9, "%lld", &kb) != 1 || kb <= 0)
+		return -EINVAL;
+	*bytes = (int64_t)kb * 1024;
+	return 0;
+}
+
+int64_t sysg_procstat_age_ms(const struct sysg_procstat *ps, int64_t uptime_ms)
+{
+	int64_t started = (int64_t)(ps->start_ticks * 1000 /
+				    (uint64_t)sysg_proc_clk_tck());
+
+	return uptime_ms > started ? uptime_ms - started : 0;
+}
+
+double sysg_procstat_cpu_lifetime(const struct sysg_procstat *ps,
+				  int64_t uptime_ms)
+{
+	int64_t age = sysg_procstat_age_ms(ps, uptime_ms);
+	double cpu_ms = (double)(ps->utime + ps->stime) * 1000.0 /
+			(double)sysg_proc_clk_tck();
+
+	if (age * sysg_proc_clk_tck() < 1000)
+		return 0.0;
+	return cpu_ms * 100.0 / (double)age;
+}
+
+static int is_pid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+int sysg_proc_scan(sysg_procstat_cb cb, void *arg)
+{
+	struct sysg_procstat ps;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int stop = 0;
+
+	if (!d)
+		return -errno;
+	while (!stop && (de = readdir(d))) {
+		if (!is_pid_name(de->d_name))
+			continue;
+		if (sysg_procstat_read(strtoll(de->d_name, NULL, 10), &ps) < 0)
+			continue;
+		stop = cb(arg, &ps);
+	}
+	closedir(d);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* procstat.h - read-only facts about processes from /proc, for status and
+ * inspect: identity, CPU time, resident memory, command line.
+ *
+ * Nothing here signals or waits for a process; every call is one or two
+ * small reads of /proc files and works for any process the caller may
+ * see. All functions return 0 or a negative errno-style code (-ESRCH
+ * when the process does not exist). */
+#ifndef SYSG_PROCSTAT_H
+#define SYSG_PROCSTAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The fields of /proc/PID/stat that status and inspect use. */
+struct sysg_procstat {
+	int64_t pid;
+	int64_t ppid;
+	int64_t pgrp;
+	int64_t sid;
+	char state;             /* R S D Z T ... */
+	char comm[64];          /* field 2, without the parentheses */
+	uint64_t utime;         /* fields 14, 15: CPU time in clock ticks */
+	uint64_t stime;
+	uint64_t start_ticks;   /* field 22: start time, ticks since boot */
+};
+
+/* Read /proc/PID/stat into OUT. 0, -ESRCH, or -EINVAL when unparsable. */
+int sysg_procstat_read(int64_t pid, struct sysg_procstat *out);
+
+/* Resident set size of PID in bytes (/proc/PID/statm). 0 or -errno. */
+int sysg_proc_rss_bytes(int64_t pid, int64_t *bytes);
+
+/* The command line of PID, arguments joined by single spaces, into BUF
+ * (truncated to fit; "" for kernel threads). 0 or -errno. */
+int sysg_proc_cmdline(int64_t pid, char *buf, size_t len);
+
+/* Time since boot in milliseconds (/proc/uptime). 0 or -errno. */
+int sysg_proc_uptime_ms(int64_t *ms);
+
+/* Total physical memory in bytes (MemTotal in /proc/meminfo). */
+int sysg_proc_mem_total(int64_t *bytes);
+
+/* Clock ticks per second (sysconf(_SC_CLK_TCK), 100 when unknown). */
+long sysg_proc_clk_tck(void);
+
+/* Seconds PS has been running, given the system uptime UPTIME_MS. */
+int64_t sysg_procstat_age_ms(const struct sysg_procstat *ps, int64_t uptime_ms);
+
+/* CPU use of PS over its whole life, in percent of one core, given the
+ * system uptime UPTIME_MS. 0 for a process younger than one tick. */
+double sysg_procstat_cpu_lifetime(const struct sysg_procstat *ps,
+				  int64_t uptime_ms);
+
+/* Call CB for every process in /proc (in pid order of the directory).
+ * CB returns non-zero to stop. Processes that vanish mid-scan are
+ * skipped. 0 or -errno when /proc cannot be read. */
+typedef int (*sysg_procstat_cb)(void *arg, const struct sysg_procstat *ps);
+int sysg_proc_scan(sysg_procstat_cb cb, void *arg);
+
+#endif

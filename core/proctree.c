@@ -1,0 +1,536 @@
+/* proctree.c - /proc scanning, process trees and cgroup v2 helpers. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proctree.h"
+
+/* ------------------------------------------------------------------ */
+/* /proc/PID/stat                                                      */
+/* ------------------------------------------------------------------ */
+
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return n;
+}
+
+/* Parse the fields after "(comm)": the name may contain spaces and ')'. */
+static int parse_stat(char *buf, struct sysg_proc_stat *st)
+{
+	char *p = strrchr(buf, ')');
+	unsigned long long ticks = 0;
+	int ppid, pgrp, sid;
+
+	if (!p)
+		return -EINVAL;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime cutime cstime priority nice threads
+	 * itrealvalue starttime */
+	if (sscanf(p + 2, "%c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+		   "%*d %*d %*d %*d %*d %*d %llu", &st->state, &ppid, &pgrp,
+		   &sid, &ticks) != 5)
+		return -EINVAL;
+	st->ppid = ppid;
+	st->pgrp = pgrp;
+	st->sid = sid;
+	st->start_ticks = ticks;
+	return 0;
+}
+
+int sysg_proc_stat_read(pid_t pid, struct sysg_proc_stat *st)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : (int)n;
+	st->pid = pid;
+	return parse_stat(buf, st);
+}
+
+int sysg_proc_start_ticks_of(pid_t pid, uint64_t *ticks)
+{
+	struct sysg_proc_stat st;
+	int rc = sysg_proc_stat_read(pid, &st);
+
+	*ticks = rc < 0 ? 0 : st.start_ticks;
+	return rc;
+}
+
+int sysg_proc_is_alive(pid_t pid, uint64_t ticks)
+{
+	struct sysg_proc_stat st;
+
+	if (pid <= 0 || sysg_proc_stat_read(pid, &st) < 0)
+		return 0;
+	if (st.state == 'Z' || st.state == 'X')
+		return 0;
+	return !ticks || st.start_ticks == ticks;
+}
+
+/* ------------------------------------------------------------------ */
+/* pid sets                                                            */
+/* ------------------------------------------------------------------ */
+
+int sysg_pidset_has(const struct sysg_pidset *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+int sysg_pidset_add(struct sysg_pidset *s, pid_t pid, uint64_t ticks)
+{
+	if (sysg_pidset_has(s, pid))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct sysg_pident *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].pid = pid;
+	s->v[s->n].ticks = ticks;
+	s->n++;
+	return 0;
+}
+
+void sysg_pidset_clear(struct sysg_pidset *s)
+{
+	s->n = 0;
+}
+
+void sysg_pidset_free(struct sysg_pidset *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+int sysg_pidset_kill(const struct sysg_pidset *s, int sig)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (sysg_proc_is_alive(s->v[i].pid, s->v[i].ticks) &&
+		    kill(s->v[i].pid, sig) == 0)
+			n++;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scanning                                                            */
+/* ------------------------------------------------------------------ */
+
+struct proc_table {
+	struct sysg_proc_stat *v;
+	unsigned char *member;
+	size_t n, cap;
+};
+
+static int table_push(struct proc_table *t, const struct sysg_proc_stat *st)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct sysg_proc_stat *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *st;
+	return 0;
+}
+
+static int table_load(struct proc_table *t)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return -errno;
+	while (rc == 0 && (de = readdir(d))) {
+		struct sysg_proc_stat st;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || sysg_proc_stat_read((pid_t)pid, &st) < 0)
+			continue;
+		if (st.state != 'Z' && st.state != 'X')
+			rc = table_push(t, &st);
+	}
+	closedir(d);
+	if (rc == 0) {
+		t->member = calloc(t->n ? t->n : 1, 1);
+		if (!t->member)
+			rc = -ENOMEM;
+	}
+	return rc;
+}
+
+static void table_free(struct proc_table *t)
+{
+	free(t->v);
+	free(t->member);
+}
+
+/* 1 when /proc/PID/environ holds MARKER (whole entry, or as a prefix). */
+static int environ_has(pid_t pid, const char *marker, int prefix)
+{
+	char path[64], *buf = NULL;
+	size_t len = 0, cap = 0, mlen = strlen(marker);
+	int fd, found = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	do {
+		if (len + 4096 > cap) {
+			char *nb = cap >= (1u << 20) ? NULL :
+				   realloc(buf, cap = cap * 2 + 8192);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n > 0)
+			len += (size_t)n;
+	} while (n > 0);
+	close(fd);
+	for (size_t i = 0; buf && i < len; i += strlen(buf + i) + 1) {
+		buf[len] = '\0';
+		if (!strncmp(buf + i, marker, mlen) &&
+		    (prefix || buf[i + mlen] == '\0')) {
+			found = 1;
+			break;
+		}
+	}
+	free(buf);
+	return found;
+}
+
+static int is_seed(const struct sysg_tree_match *m,
+		   const struct sysg_proc_stat *p,
+		   const struct sysg_pidset *cg)
+{
+	if (m->main_pid > 0 && p->pid == m->main_pid)
+		return 1;
+	if ((m->sid > 0 && p->sid == m->sid) ||
+	    (m->pgid > 0 && p->pgrp == m->pgid))
+		return 1;
+	if (cg && sysg_pidset_has(cg, p->pid))
+		return 1;
+	if (m->known)
+		for (size_t i = 0; i < m->known->n; i++)
+			if (m->known->v[i].pid == p->pid &&
+			    m->known->v[i].ticks == p->start_ticks)
+				return 1;
+	if (m->marker && (!m->marker_ppid || p->ppid == m->marker_ppid))
+		return environ_has(p->pid, m->marker, m->marker_prefix);
+	return 0;
+}
+
+/* Mark children of members until nothing changes. */
+static void close_over_ppid(struct proc_table *t)
+{
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		for (size_t i = 0; i < t->n; i++) {
+			if (t->member[i])
+				continue;
+			for (size_t j = 0; j < t->n; j++)
+				if (t->member[j] && t->v[j].pid == t->v[i].ppid) {
+					t->member[i] = 1;
+					changed = 1;
+					break;
+				}
+		}
+	}
+}
+
+int sysg_proctree_collect(const struct sysg_tree_match *m,
+			  struct sysg_pidset *out)
+{
+	struct proc_table t = { 0 };
+	struct sysg_pidset cg = { 0 };
+	pid_t self = getpid();
+	int rc;
+
+	sysg_pidset_clear(out);
+	if (m->cgroup)
+		sysg_cgroup_read_procs(m->cgroup, &cg);
+	rc = table_load(&t);
+	for (size_t i = 0; rc == 0 && i < t.n; i++)
+		t.member[i] = t.v[i].pid != self && is_seed(m, &t.v[i], &cg);
+	if (rc == 0)
+		close_over_ppid(&t);
+	for (size_t i = 0; rc == 0 && i < t.n; i++)
+		if (t.member[i] && t.v[i].pid != self)
+			rc = sysg_pidset_add(out, t.v[i].pid, t.v[i].start_ticks);
+	table_free(&t);
+	sysg_pidset_free(&cg);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Synchronous stop                                                    */
+/* ------------------------------------------------------------------ */
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void signal_tree(const struct sysg_tree_match *m,
+			const struct sysg_pidset *s, int sig)
+{
+	if (m->pgid > 1)
+		kill(-m->pgid, sig);
+	sysg_pidset_kill(s, sig);
+	if (sig == SIGKILL && m->cgroup)
+		sysg_cgroup_kill(m->cgroup);
+}
+
+/* Signal the tree with SIG until it is empty or DEADLINE passes. */
+static int stop_phase(const struct sysg_tree_match *m, struct sysg_pidset *s,
+		      int sig, int64_t deadline)
+{
+	struct sysg_pidset signalled = { 0 };
+	int rc = -ETIMEDOUT;
+
+	for (;;) {
+		if (sysg_proctree_collect(m, s) < 0 || s->n == 0) {
+			rc = s->n == 0 ? 0 : -ETIMEDOUT;
+			break;
+		}
+		for (size_t i = 0; i < s->n; i++)
+			if (!sysg_pidset_has(&signalled, s->v[i].pid) &&
+			    kill(s->v[i].pid, sig) == 0)
+				sysg_pidset_add(&signalled, s->v[i].pid, 0);
+		if (sig == SIGKILL && m->cgroup)
+			sysg_cgroup_kill(m->cgroup);
+		if (mono_ms() >= deadline)
+			break;
+		sleep_ms(10);
+	}
+	sysg_pidset_free(&signalled);
+	return rc;
+}
+
+int sysg_proctree_stop_sync(const struct sysg_tree_match *m,
+			    int64_t timeout_ms, int *killed)
+{
+	struct sysg_pidset s = { 0 };
+	int rc;
+
+	if (killed)
+		*killed = 0;
+	if (m->pgid > 1)
+		kill(-m->pgid, SIGTERM);
+	rc = stop_phase(m, &s, SIGTERM, mono_ms() + timeout_ms);
+	if (rc < 0) {
+		if (killed)
+			*killed = 1;
+		signal_tree(m, &s, SIGKILL);
+		rc = stop_phase(m, &s, SIGKILL, mono_ms() + 2000);
+	}
+	sysg_pidset_free(&s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* cgroup v2                                                           */
+/* ------------------------------------------------------------------ */
+
+static const char *const cgroup2_mounts[] = {
+	"/sys/fs/cgroup", "/sys/fs/cgroup/unified", NULL,
+};
+
+static int is_cgroup2(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (stat(path, &st) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	return stat(path, &st) == 0;
+}
+
+/* "0::/path" from /proc/PID/cgroup. */
+static int own_cgroup_path(pid_t pid, char *buf, size_t len)
+{
+	char path[64], data[4096], *line;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	n = read_small(path, data, sizeof(data));
+	if (n < 0)
+		return (int)n;
+	for (line = strtok(data, "\n"); line; line = strtok(NULL, "\n"))
+		if (!strncmp(line, "0::", 3)) {
+			snprintf(buf, len, "%s", line + 3);
+			return 0;
+		}
+	return -ENOTSUP;
+}
+
+static const char *cgroup2_mount(void)
+{
+	for (int i = 0; cgroup2_mounts[i]; i++)
+		if (is_cgroup2(cgroup2_mounts[i]))
+			return cgroup2_mounts[i];
+	return NULL;
+}
+
+int sysg_cgroup_base(char *buf, size_t len)
+{
+	const char *mnt = cgroup2_mount();
+	char rel[PATH_MAX];
+
+	if (!mnt || own_cgroup_path(getpid(), rel, sizeof(rel)) < 0)
+		return -ENOTSUP;
+	if ((size_t)snprintf(buf, len, "%s%s", mnt,
+			     strcmp(rel, "/") ? rel : "") >= len)
+		return -ENAMETOOLONG;
+	if (access(buf, W_OK) < 0)
+		return -ENOTSUP;
+	return 0;
+}
+
+int sysg_cgroup_create(const char *base, const char *name, char *buf,
+		       size_t len)
+{
+	char *slash;
+
+	if ((size_t)snprintf(buf, len, "%s/%s", base, name) >= len)
+		return -ENAMETOOLONG;
+	for (slash = buf + strlen(base) + 1; (slash = strchr(slash, '/'));
+	     slash++) {
+		*slash = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+			*slash = '/';
+			return -errno;
+		}
+		*slash = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int sysg_cgroup_open_procs(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int sysg_cgroup_read_procs(const char *dir, struct sysg_pidset *s)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int pid, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (rc == 0 && fscanf(f, "%d", &pid) == 1) {
+		uint64_t ticks = 0;
+
+		sysg_proc_start_ticks_of(pid, &ticks);
+		rc = sysg_pidset_add(s, pid, ticks);
+	}
+	fclose(f);
+	return rc;
+}
+
+int sysg_cgroup_kill(const char *dir)
+{
+	char path[PATH_MAX];
+	struct sysg_pidset s = { 0 };
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = write(fd, "1", 1) == 1 ? 0 : -errno;
+		close(fd);
+		if (rc == 0)
+			return 0;
+	}
+	rc = sysg_cgroup_read_procs(dir, &s);
+	if (rc == 0)
+		sysg_pidset_kill(&s, SIGKILL);
+	sysg_pidset_free(&s);
+	return rc;
+}
+
+int sysg_cgroup_remove(const char *dir)
+{
+	return rmdir(dir) < 0 ? -errno : 0;
+}
+
+int sysg_cgroup_of_pid(pid_t pid, char *buf, size_t len)
+{
+	const char *mnt = cgroup2_mount();
+	char rel[PATH_MAX];
+	int rc;
+
+	if (!mnt)
+		return -ENOTSUP;
+	rc = own_cgroup_path(pid, rel, sizeof(rel));
+	if (rc < 0)
+		return rc;
+	if ((size_t)snprintf(buf, len, "%s%s", mnt, rel) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* proctree.h - find every process that belongs to a service, and kill it.
+ *
+ * A service's tree is found by scanning /proc once per call. A process
+ * belongs to the tree when any of these holds:
+ *   - it is the main pid, or is in the service's session or process group
+ *     (each service is spawned with setsid);
+ *   - it was seen in the tree before (pid and start time both match);
+ *   - it is listed in the service's cgroup (cgroup v2, when writable);
+ *   - its environment carries the service's instance marker
+ *     (SYSG_INSTANCE=...): this catches a double-forked child that called
+ *     setsid and was re-parented to the supervisor (a child subreaper);
+ *   - its parent belongs to the tree (closure over ppid).
+ * Zombies are not members: they are dead and only need reaping.
+ */
+#ifndef SYSG_PROCTREE_H
+#define SYSG_PROCTREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The fields of /proc/PID/stat that sysg uses. */
+struct sysg_proc_stat {
+	pid_t pid;
+	pid_t ppid;
+	pid_t pgrp;
+	pid_t sid;
+	char state;             /* R S D Z T ... */
+	uint64_t start_ticks;   /* field 22: start time in clock ticks */
+};
+
+/* Read /proc/PID/stat. 0, -ESRCH (no such process) or -errno. */
+int sysg_proc_stat_read(pid_t pid, struct sysg_proc_stat *st);
+
+/* Start time of PID in clock ticks. 0 or -ESRCH. */
+int sysg_proc_start_ticks_of(pid_t pid, uint64_t *ticks);
+
+/* 1 when PID exists, is not a zombie and (TICKS non-zero) started at
+ * TICKS; else 0. */
+int sysg_proc_is_alive(pid_t pid, uint64_t ticks);
+
+/* A set of processes identified by pid and start time. */
+struct sysg_pident {
+	pid_t pid;
+	uint64_t ticks;
+};
+
+struct sysg_pidset {
+	struct sysg_pident *v;
+	size_t n, cap;
+};
+
+/* Add (if not present). 0 or -ENOMEM. */
+int sysg_pidset_add(struct sysg_pidset *s, pid_t pid, uint64_t ticks);
+int sysg_pidset_has(const struct sysg_pidset *s, pid_t pid);
+void sysg_pidset_clear(struct sysg_pidset *s);
+void sysg_pidset_free(struct sysg_pidset *s);
+
+/* Send SIG to every member still alive with the same start time.
+ * Returns the number of processes signalled. */
+int sysg_pidset_kill(const struct sysg_pidset *s, int sig);
+
+/* What identifies one service's processes (unused fields 0 / NULL). */
+struct sysg_tree_match {
+	pid_t main_pid;
+	pid_t sid;
+	pid_t pgid;
+	const char *marker;     /* "SYSG_INSTANCE=..." environment entry */
+	int marker_prefix;      /* match MARKER as a prefix of the entry */
+	pid_t marker_ppid;      /* only check the environment of processes
+	                           whose parent is this pid (0: of all) */
+	const char *cgroup;     /* cgroup directory, or NULL */
+	const struct sysg_pidset *known;        /* members seen before */
+};
+
+/* Collect the live members of the tree described by M into OUT (which is
+ * cleared first). The calling process is never a member. 0 or -errno. */
+int sysg_proctree_collect(const struct sysg_tree_match *m,
+			  struct sysg_pidset *out);
+
+/* Stop a tree without an event loop (the CLI's supervisor-less stop):
+ * SIGTERM to every member (and their process groups), wait up to
+ * TIMEOUT_MS for all to be gone, re-scanning every few ms so late forks
+ * are caught, then SIGKILL what is left (and the cgroup) and wait a little
+ * longer. Returns 0 when nothing is left, -ETIMEDOUT otherwise. *KILLED
+ * (may be NULL) gets 1 when SIGKILL was needed. */
+int sysg_proctree_stop_sync(const struct sysg_tree_match *m,
+			    int64_t timeout_ms, int *killed);
+
+/* ---------------------------------------------------------------- */
+/* cgroup v2                                                          */
+/* ---------------------------------------------------------------- */
+
+/* The directory under which sysg may create per-service cgroups: the
+ * calling process's own cgroup in a writable cgroup2 hierarchy
+ * (/sys/fs/cgroup or /sys/fs/cgroup/unified). 0, or -ENOTSUP when there
+ * is no usable cgroup2 hierarchy. */
+int sysg_cgroup_base(char *buf, size_t len);
+
+/* mkdir BASE/NAME (parents too). Writes the path to BUF. 0 or -errno
+ * (-EACCES/-EROFS: not writable here). */
+int sysg_cgroup_create(const char *base, const char *name, char *buf,
+		       size_t len);
+
+/* An O_WRONLY|O_CLOEXEC fd on DIR/cgroup.procs (a child writes "0" to
+ * join it), or -errno. */
+int sysg_cgroup_open_procs(const char *dir);
+
+/* Add every process listed in DIR/cgroup.procs to S. 0 or -errno. */
+int sysg_cgroup_read_procs(const char *dir, struct sysg_pidset *s);
+
+/* Kill everything in DIR: cgroup.kill when the kernel has it, else
+ * SIGKILL to each listed process. 0 or -errno. */
+int sysg_cgroup_kill(const char *dir);
+
+/* rmdir DIR (it must be empty of processes). 0 or -errno. */
+int sysg_cgroup_remove(const char *dir);
+
+/* The cgroup directory (absolute, under the cgroup2 mount) of PID.
+ * 0 or -errno. */
+int sysg_cgroup_of_pid(pid_t pid, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,137 @@
+/* svc.h - internals shared by supervisor.c and service.c (not public).
+ *
+ * struct svc is one configured service as the engine runs it; its life is
+ * the state machine of service.c, driven by svc_event(). */
+#ifndef SYSG_SVC_H
+#define SYSG_SVC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "job.h"
+#include "logs.h"
+#include "loop.h"
+#include "proctree.h"
+#include "state.h"
+#include "supervisor.h"
+
+enum svc_state {
+	ST_IDLE,        /* never asked to start */
+	ST_WAITING,     /* waiting for dependencies */
+	ST_SKIPCHECK,   /* skip command running */
+	ST_PRESTART,    /* pre_start running */
+	ST_STARTING,    /* spawned, not ready yet */
+	ST_RUNNING,     /* ready */
+	ST_STOPPING,    /* tearing the process tree down */
+	ST_BACKOFF,     /* waiting to restart */
+	ST_STOPPED,     /* manual stop */
+	ST_EXITED,      /* clean exit 0, not restarted */
+	ST_FAILED,
+	ST_SKIPPED,
+	ST_BLOCKED,     /* a dependency failed */
+	NSTATES
+};
+
+enum svc_event {
+	EV_START,       /* start requested */
+	EV_DEPS,        /* a dependency changed: re-evaluate */
+	EV_JOB_OK,      /* skip / pre_start command exited 0 */
+	EV_JOB_FAIL,    /* ... exited non-zero */
+	EV_READY,       /* probe passed or settle time elapsed */
+	EV_NOT_READY,   /* readiness window elapsed */
+	EV_EXIT,        /* main process reaped */
+	EV_TICK,        /* the service timer fired */
+	EV_STOP,        /* manual stop */
+	EV_DEP_DOWN,    /* a dependency crashed */
+	NEVENTS
+};
+
+/* Why a tree is being torn down, i.e. what to do once it is gone. */
+enum stop_reason {
+	STOP_MANUAL,
+	STOP_EXIT,      /* main exited: clean leftovers, then apply policy */
+	STOP_NOT_READY,
+	STOP_CASCADE,   /* a dependency crashed: come back when it is ready */
+};
+
+struct svc {
+	struct sysg_supervisor *sup;
+	struct sysg_service *cfg;
+	size_t idx;
+	enum svc_state state;
+	int want_up;            /* started and not manually stopped */
+
+	/* the current process */
+	pid_t pid;              /* main pid, 0 when reaped */
+	pid_t sid;              /* its session/process group (stays set while
+	                           the tree is torn down) */
+	uint64_t ticks;
+	int64_t started_wall, started_mono, ready_mono;
+	char instance[160];     /* SYSG_INSTANCE=... of this run */
+	char cgroup[512];       /* "" when not in a cgroup */
+	struct sysg_pidset known;
+
+	/* last exit */
+	int has_exit, exit_code, has_signal, signo;
+	int restarts;           /* automatic restarts so far */
+	int consecutive;        /* ... since the last stable run */
+	int auto_restart;       /* this run is an automatic restart */
+	int failed_to_start;
+	char reason[SYSG_REASON_MAX];
+
+	/* teardown */
+	enum stop_reason stop_reason;
+	int64_t stop_deadline;
+	int killed;
+	struct sysg_pidset signalled;
+	int64_t tick_ms;
+
+	/* readiness */
+	int64_t ready_deadline;
+	char *probe_url;        /* expanded health url (or NULL) */
+	char *probe_cmd;        /* expanded health command (or NULL) */
+	struct sysg_job probe;
+	struct sysg_timer probe_timer;
+
+	struct sysg_job helper; /* skip / pre_start command */
+	struct sysg_timer timer;
+
+	int log_out, log_err;   /* service log files, -1 until opened */
+	struct sysg_drain *drains[2];
+};
+
+struct sysg_supervisor {
+	struct sysg_config *cfg;
+	struct sysg_state *st;
+	struct sysg_supervisor_opts opts;
+	char *state_dir;
+	struct sysg_loop *loop;
+	struct sysg_jobs jobs;
+	struct sysg_log log;
+	struct svc *svcs;
+	size_t nsvcs;
+	uint64_t dropped;       /* service log writes dropped */
+	unsigned serial;        /* instance counter */
+	char cgroup_base[512];  /* "" when cgroups are not used */
+	int shutting_down;
+	int signals_seen;
+	int failures;
+	char *const *base_env;  /* cfg env when the service has none */
+};
+
+/* service.c */
+void svc_event(struct svc *v, enum svc_event ev);
+const char *svc_state_name(enum svc_state st);
+int svc_is_up(const struct svc *v);             /* has a live tree */
+int svc_is_settled(const struct svc *v);        /* nothing pending */
+void svc_release(struct svc *v);
+void svc_exit_status(struct svc *v, int status);
+
+/* supervisor.c */
+void sup_record(struct svc *v);
+void sup_changed(struct sysg_supervisor *s);    /* re-evaluate everyone */
+void sup_dependents(struct svc *v, enum svc_event ev);
+struct svc *sup_find(struct sysg_supervisor *s, const char *name);
+
+#endif
