@@ -32,7 +32,9 @@ int sysg_cron_parse(const char *expr, struct sysg_cron_expr *out,
 int sysg_cron_valid_timezone(const char *tz);
 
 /* The first due time strictly after AFTER, in time zone TZ (NULL: local
- * time). Returns 0 and sets *next, or -ERANGE if none within 5 years. */
+ * time). Returns 0 and sets *next, -ERANGE if none within 5 years, or
+ * -EINVAL for an unknown zone. Sets and restores the process-wide TZ, so
+ * it is not thread-safe (sysg is single-threaded). */
 int sysg_cron_next(const struct sysg_cron_expr *e, const char *tz,
 		   time_t after, time_t *next);
 

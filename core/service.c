@@ -1,0 +1,911 @@
+/* service.c - one service's life as a table of small actions.
+ *
+ * table[state][event] names the action to run; an empty cell means the
+ * event is ignored in that state. The table is the state diagram:
+ *
+ *   IDLE/STOPPED/EXITED/FAILED/SKIPPED/BLOCKED --start--> WAITING
+ *   WAITING --deps ready--> SKIPCHECK? --> PRESTART? --> STARTING
+ *   WAITING --a dependency failed--> BLOCKED
+ *   STARTING --ready--> RUNNING          STARTING --not ready--> STOPPING
+ *   STARTING/RUNNING --exit--> STOPPING (leftovers) --gone--> policy:
+ *       BACKOFF --tick--> WAITING,  or EXITED / FAILED
+ *   STARTING/RUNNING --stop--> STOPPING --gone--> STOPPED
+ *   STARTING/RUNNING --dependency crashed--> STOPPING --gone--> WAITING
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "health.h"
+#include "hooks.h"
+#include "spawn.h"
+#include "svc.h"
+
+#define STABLE_RUN_MS     10000 /* a run this long resets max_restarts */
+#define FORK_RETRY_MS     100
+#define KILL_GRACE_MS     5000  /* after SIGKILL, before giving up */
+#define TEARDOWN_TICK_MAX 100
+
+typedef void (*action_fn)(struct svc *v);
+
+static void begin_teardown(struct svc *v, enum stop_reason why);
+static void begin_run(struct svc *v);
+
+static void log_svc(struct svc *v, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void log_svc(struct svc *v, int level, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sysg_log(&v->sup->log, level, "%s", msg);
+}
+
+const char *svc_state_name(enum svc_state st)
+{
+	static const char *const names[NSTATES] = {
+		[ST_IDLE] = "stopped", [ST_WAITING] = "starting",
+		[ST_SKIPCHECK] = "starting", [ST_PRESTART] = "starting",
+		[ST_STARTING] = "starting", [ST_RUNNING] = "running",
+		[ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
+		[ST_STOPPED] = "stopped", [ST_EXITED] = "exited",
+		[ST_FAILED] = "failed", [ST_SKIPPED] = "skipped",
+		[ST_BLOCKED] = "blocked",
+	};
+
+	return names[st];
+}
+
+int svc_is_up(const struct svc *v)
+{
+	return v->state == ST_STARTING || v->state == ST_RUNNING ||
+	       v->state == ST_STOPPING;
+}
+
+int svc_is_settled(const struct svc *v)
+{
+	switch (v->state) {
+	case ST_SKIPCHECK: case ST_PRESTART: case ST_STARTING:
+	case ST_RUNNING: case ST_STOPPING: case ST_BACKOFF:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void set_state(struct svc *v, enum svc_state st)
+{
+	v->state = st;
+	sup_record(v);
+	sup_changed(v->sup);
+}
+
+void svc_exit_status(struct svc *v, int status)
+{
+	v->has_exit = WIFEXITED(status);
+	v->exit_code = v->has_exit ? WEXITSTATUS(status) : 0;
+	v->has_signal = WIFSIGNALED(status);
+	v->signo = v->has_signal ? WTERMSIG(status) : 0;
+}
+
+static int crashed(const struct svc *v)
+{
+	return !(v->has_exit && v->exit_code == 0);
+}
+
+static char *const *svc_env(const struct svc *v)
+{
+	extern char **environ;
+
+	return v->cfg->envp ? v->cfg->envp : environ;
+}
+
+static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
+{
+	sysg_hook_fire(&v->sup->jobs, &v->sup->log, v->cfg, stage, ok,
+		       svc_env(v), v->sup->cfg->project_dir,
+		       v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
+		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL);
+}
+
+/* on_start.*, or on_restart.* for an automatic restart. */
+static void fire_start(struct svc *v, int ok)
+{
+	fire(v, v->auto_restart ? SYSG_HOOK_ON_RESTART : SYSG_HOOK_ON_START, ok);
+}
+
+/* ------------------------------------------------------------------ */
+/* Failure, policy                                                     */
+/* ------------------------------------------------------------------ */
+
+static void fail(struct svc *v, enum svc_state st, const char *reason)
+{
+	struct sysg_supervisor *s = v->sup;
+
+	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	log_svc(v, SYSG_LOG_ERROR, "Service %s %s: %s", v->cfg->name,
+		st == ST_BLOCKED ? "blocked" : "failed", reason);
+	if (!v->failed_to_start) {
+		v->failed_to_start = 1;
+		s->failures++;
+		if (s->opts.on_failure)
+			s->opts.on_failure(s->opts.arg, v->cfg->name, reason);
+	}
+	set_state(v, st);
+}
+
+static void on_timer(struct sysg_timer *t)
+{
+	svc_event(t->arg, EV_TICK);
+}
+
+static void apply_policy(struct svc *v, int bad, const char *why)
+{
+	enum sysg_restart_policy p = v->cfg->restart_policy;
+	int64_t delay = v->cfg->backoff_ms;
+	char msg[SYSG_REASON_MAX];
+
+	if (!v->want_up) {
+		set_state(v, ST_STOPPED);
+		return;
+	}
+	if (!(p == SYSG_RESTART_ALWAYS || (p == SYSG_RESTART_ON_FAILURE && bad))) {
+		if (bad)
+			fail(v, ST_FAILED, why);
+		else
+			set_state(v, ST_EXITED);
+		return;
+	}
+	if (v->cfg->max_restarts >= 0 && v->consecutive >= v->cfg->max_restarts) {
+		snprintf(msg, sizeof(msg), "%s; gave up after %d restarts", why,
+			 v->consecutive);
+		fail(v, ST_FAILED, msg);
+		return;
+	}
+	if (delay < FORK_RETRY_MS && v->pid < 0)
+		delay = FORK_RETRY_MS;
+	log_svc(v, SYSG_LOG_INFO, "Restarting service %s in %lld ms (%s)",
+		v->cfg->name, (long long)delay, why);
+	sysg_timer_start(v->sup->loop, &v->timer, delay, on_timer, v);
+	set_state(v, ST_BACKOFF);
+}
+
+static void exit_reason(const struct svc *v, char *buf, size_t len)
+{
+	if (v->has_signal)
+		snprintf(buf, len, "killed by signal %d", v->signo);
+	else
+		snprintf(buf, len, "exited with code %d", v->exit_code);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dependencies                                                        */
+/* ------------------------------------------------------------------ */
+
+/* 1: all dependencies ready; 0: wait; -1: one failed (named in BAD). */
+static int deps_verdict(struct svc *v, const char **bad)
+{
+	int verdict = 1;
+
+	for (size_t i = 0; i < v->cfg->ndepends_on; i++) {
+		struct svc *d = sup_find(v->sup, v->cfg->depends_on[i]);
+
+		if (!d || sysg_service_is_cron(d->cfg))
+			continue;
+		if (d->state == ST_FAILED || d->state == ST_BLOCKED) {
+			*bad = d->cfg->name;
+			return -1;
+		}
+		if (d->state != ST_RUNNING && d->state != ST_SKIPPED &&
+		    d->state != ST_EXITED)
+			verdict = 0;
+	}
+	return verdict;
+}
+
+static void a_check_deps(struct svc *v)
+{
+	const char *bad = NULL;
+	char msg[SYSG_REASON_MAX];
+	int verdict;
+
+	if (!v->want_up)
+		return;
+	verdict = deps_verdict(v, &bad);
+	if (verdict < 0) {
+		if (v->state == ST_BLOCKED)
+			return;
+		snprintf(msg, sizeof(msg), "dependency %s failed", bad);
+		fail(v, ST_BLOCKED, msg);
+	} else if (verdict > 0) {
+		begin_run(v);
+	}
+}
+
+static void a_start(struct svc *v)
+{
+	v->want_up = 1;
+	v->auto_restart = 0;
+	v->consecutive = 0;
+	v->failed_to_start = 0;
+	v->reason[0] = '\0';
+	log_svc(v, SYSG_LOG_INFO, "Starting service: %s", v->cfg->name);
+	set_state(v, ST_WAITING);
+	a_check_deps(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* skip and pre_start commands                                         */
+/* ------------------------------------------------------------------ */
+
+static void helper_done(struct sysg_job *j, int status, int timed_out)
+{
+	struct svc *v = j->arg;
+
+	(void)timed_out;
+	if (v->state != ST_SKIPCHECK && v->state != ST_PRESTART)
+		return;         /* stopped meanwhile */
+	svc_exit_status(v, status);
+	svc_event(v, crashed(v) ? EV_JOB_FAIL : EV_JOB_OK);
+}
+
+static int run_helper(struct svc *v, const char *cmd)
+{
+	char *expanded = sysg_env_expand(cmd, svc_env(v));
+	struct sysg_spawn_req req = {
+		.command = expanded, .force_shell = 1, .envp = svc_env(v),
+		.cwd = v->sup->cfg->project_dir, .cgroup_fd = -1,
+		.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
+		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
+	};
+	char err[512];
+	int rc;
+
+	if (!expanded)
+		return -ENOMEM;
+	v->helper.done = helper_done;
+	v->helper.arg = v;
+	rc = sysg_job_spawn(&v->sup->jobs, &v->helper, &req, 0, err,
+			    sizeof(err));
+	if (rc < 0)
+		log_svc(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, err);
+	free(expanded);
+	return rc;
+}
+
+static void open_logs(struct svc *v)
+{
+	const char *dir = v->sup->log.dir;
+
+	if (v->log_out < 0)
+		v->log_out = sysg_log_open_service(dir, v->cfg->name, "stdout");
+	if (v->log_err < 0)
+		v->log_err = sysg_log_open_service(dir, v->cfg->name, "stderr");
+	if (v->log_out < 0 || v->log_err < 0)
+		log_svc(v, SYSG_LOG_WARN, "Service %s: cannot open its log files "
+			"in %s", v->cfg->name, dir);
+}
+
+static const char *privileged_key(const struct sysg_service *c)
+{
+	if (!c->privileged_mark.line)
+		return NULL;
+	if (c->user)
+		return "user";
+	if (c->group)
+		return "group";
+	if (c->nsupplementary_groups)
+		return "supplementary_groups";
+	if (c->limits.present)
+		return "limits";
+	if (c->ncapabilities)
+		return "capabilities";
+	return c->isolation.present ? "isolation" : "user";
+}
+
+static int check_privileged(struct svc *v)
+{
+	const char *key = privileged_key(v->cfg);
+	char msg[SYSG_REASON_MAX];
+
+	if (!key)
+		return 0;
+	if (!v->sup->opts.sys || geteuid() != 0)
+		snprintf(msg, sizeof(msg), "services.%s.%s: requires --sys and "
+			 "root", v->cfg->name, key);
+	else
+		snprintf(msg, sizeof(msg), "services.%s.%s: privileged settings "
+			 "are not supported by this build yet", v->cfg->name, key);
+	fail(v, ST_FAILED, msg);
+	return -EPERM;
+}
+
+static void a_prestart(struct svc *v);
+
+static void begin_run(struct svc *v)
+{
+	if (v->cfg->skip) {
+		log_svc(v, SYSG_LOG_INFO, "Skipping service: %s", v->cfg->name);
+		set_state(v, ST_SKIPPED);
+		return;
+	}
+	open_logs(v);
+	if (v->cfg->skip_command && *v->cfg->skip_command &&
+	    run_helper(v, v->cfg->skip_command) == 0) {
+		set_state(v, ST_SKIPCHECK);
+		return;
+	}
+	a_prestart(v);
+}
+
+static void a_skipped(struct svc *v)
+{
+	log_svc(v, SYSG_LOG_INFO, "Skipping service %s: its skip command "
+		"succeeded", v->cfg->name);
+	set_state(v, ST_SKIPPED);
+}
+
+static void a_spawn(struct svc *v);
+
+static void a_prestart(struct svc *v)
+{
+	const char *pre = v->cfg->deployment.pre_start;
+
+	if (check_privileged(v) < 0)
+		return;
+	if (!pre || !*pre) {
+		a_spawn(v);
+		return;
+	}
+	log_svc(v, SYSG_LOG_INFO, "Running pre_start of %s", v->cfg->name);
+	if (run_helper(v, pre) < 0) {
+		v->has_exit = 1;
+		v->exit_code = 127;
+		fail(v, ST_FAILED, "exited with error");
+		return;
+	}
+	set_state(v, ST_PRESTART);
+}
+
+static void a_prestart_failed(struct svc *v)
+{
+	char msg[SYSG_REASON_MAX];
+
+	exit_reason(v, msg, sizeof(msg));
+	log_svc(v, SYSG_LOG_ERROR, "pre_start of %s %s", v->cfg->name, msg);
+	fire_start(v, 0);
+	fail(v, ST_FAILED, "exited with error");
+}
+
+static void a_abort_job(struct svc *v)
+{
+	sysg_job_kill(&v->helper);
+	set_state(v, ST_WAITING);
+}
+
+static void a_stop_job(struct svc *v)
+{
+	v->want_up = 0;
+	sysg_job_kill(&v->helper);
+	log_svc(v, SYSG_LOG_INFO, "Service %s stopped before it started",
+		v->cfg->name);
+	set_state(v, ST_STOPPED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Spawning and readiness                                              */
+/* ------------------------------------------------------------------ */
+
+static void probe_done(struct sysg_job *j, int status, int timed_out);
+
+static void start_probe(struct sysg_timer *t)
+{
+	struct svc *v = t->arg;
+	const struct sysg_health *h = &v->cfg->health;
+	int64_t left = v->ready_deadline - sysg_now_ms();
+	char err[512];
+
+	if (v->state != ST_STARTING)
+		return;
+	v->probe.done = probe_done;
+	v->probe.arg = v;
+	if (left > h->timeout_ms)
+		left = h->timeout_ms;
+	if (sysg_health_attempt(&v->sup->jobs, &v->probe, v->probe_cmd,
+				v->probe_url, left > 0 ? left : 1, svc_env(v),
+				v->sup->cfg->project_dir, err, sizeof(err)) < 0) {
+		log_svc(v, SYSG_LOG_WARN, "Health check of %s: %s",
+			v->cfg->name, err);
+		probe_done(&v->probe, 1 << 8, 0);
+	}
+}
+
+static void probe_done(struct sysg_job *j, int status, int timed_out)
+{
+	struct svc *v = j->arg;
+	int64_t now = sysg_now_ms(), next;
+
+	if (v->state != ST_STARTING)
+		return;
+	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		svc_event(v, EV_READY);
+		return;
+	}
+	if (now >= v->ready_deadline) {
+		svc_event(v, EV_NOT_READY);
+		return;
+	}
+	next = v->cfg->health.interval_ms;
+	sysg_timer_start(v->sup->loop, &v->probe_timer, next, start_probe, v);
+}
+
+static void settle_done(struct sysg_timer *t)
+{
+	svc_event(t->arg, EV_READY);
+}
+
+static void start_readiness(struct svc *v)
+{
+	const struct sysg_health *h = &v->cfg->health;
+	int retries = h->retries > 0 ? h->retries : 1;
+
+	if (!h->present || (!h->command && !h->url)) {
+		sysg_timer_start(v->sup->loop, &v->probe_timer,
+				 v->cfg->ready_after_ms, settle_done, v);
+		return;
+	}
+	free(v->probe_cmd);
+	free(v->probe_url);
+	v->probe_cmd = h->command ? sysg_env_expand(h->command, svc_env(v)) : NULL;
+	v->probe_url = h->url && !h->command ?
+		       sysg_env_expand(h->url, svc_env(v)) : NULL;
+	v->ready_deadline = sysg_now_ms() + h->timeout_ms * retries;
+	sysg_timer_start(v->sup->loop, &v->probe_timer, 0, start_probe, v);
+}
+
+static void stop_readiness(struct svc *v)
+{
+	sysg_timer_stop(v->sup->loop, &v->probe_timer);
+	sysg_job_kill(&v->probe);
+}
+
+static void drain_eof(struct sysg_drain *d)
+{
+	struct svc *v = d->arg;
+
+	for (int i = 0; i < 2; i++)
+		if (v->drains[i] == d)
+			v->drains[i] = NULL;
+	sysg_drain_free(d);
+}
+
+static void free_drains(struct svc *v)
+{
+	for (int i = 0; i < 2; i++)
+		if (v->drains[i]) {
+			sysg_drain_pump(v->drains[i]);
+			sysg_drain_free(v->drains[i]);
+			v->drains[i] = NULL;
+		}
+}
+
+static void attach_drains(struct svc *v, int out_fd, int err_fd)
+{
+	struct sysg_supervisor *s = v->sup;
+	int fds[2] = { out_fd, err_fd }, logs[2] = { v->log_out, v->log_err };
+
+	free_drains(v);
+	for (int i = 0; i < 2; i++) {
+		v->drains[i] = sysg_drain_new(s->loop, fds[i], logs[i],
+					      v->cfg->name,
+					      i ? s->opts.echo_stderr : NULL,
+					      &s->dropped);
+		if (v->drains[i]) {
+			v->drains[i]->on_eof = drain_eof;
+			v->drains[i]->arg = v;
+		}
+	}
+}
+
+static void setup_cgroup(struct svc *v, int *fd)
+{
+	struct sysg_supervisor *s = v->sup;
+	char name[256];
+
+	*fd = -1;
+	v->cgroup[0] = '\0';
+	if (!s->cgroup_base[0])
+		return;
+	snprintf(name, sizeof(name), "%s.%d.%u", v->cfg->name, (int)getpid(),
+		 s->serial);
+	if (sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
+			       sizeof(v->cgroup)) < 0 ||
+	    (*fd = sysg_cgroup_open_procs(v->cgroup)) < 0) {
+		log_svc(v, SYSG_LOG_DEBUG, "cgroups not usable here (%s); "
+			"tracking by session and /proc", v->cgroup);
+		if (v->cgroup[0])
+			sysg_cgroup_remove(v->cgroup);
+		v->cgroup[0] = '\0';
+		s->cgroup_base[0] = '\0';
+		*fd = -1;
+	}
+}
+
+static char **spawn_env(struct svc *v)
+{
+	char **env = sysg_env_dup(svc_env(v));
+	const char *eq = strchr(v->instance, '=');
+
+	if (env && sysg_env_set(&env, "SYSG_INSTANCE", eq + 1) < 0) {
+		sysg_env_free(env);
+		env = NULL;
+	}
+	return env;
+}
+
+static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
+		    size_t errlen)
+{
+	struct sysg_spawn_req req = {
+		.command = v->cfg->command, .cwd = v->sup->cfg->project_dir,
+		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
+	};
+	char prefix[128];
+	char **env;
+	int rc;
+
+	v->sup->serial++;
+	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
+			     sizeof(prefix));
+	snprintf(v->instance, sizeof(v->instance), "%s%d.%u", prefix,
+		 (int)getpid(), v->sup->serial);
+	env = spawn_env(v);
+	if (!env) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	req.envp = env;
+	setup_cgroup(v, &req.cgroup_fd);
+	rc = sysg_spawn(&req, c, err, errlen);
+	if (req.cgroup_fd >= 0)
+		close(req.cgroup_fd);
+	sysg_env_free(env);
+	return rc;
+}
+
+static void spawn_failed(struct svc *v, int rc, const char *err)
+{
+	log_svc(v, SYSG_LOG_ERROR, "Service %s could not start: %s",
+		v->cfg->name, err);
+	if (v->cgroup[0])
+		sysg_cgroup_remove(v->cgroup);
+	v->cgroup[0] = '\0';
+	v->pid = rc == -EAGAIN ? -1 : 0;        /* -1: retry soon */
+	v->has_exit = 1;
+	v->exit_code = 127;
+	v->has_signal = 0;
+	fire_start(v, 0);
+	apply_policy(v, 1, err);
+	v->pid = 0;
+}
+
+static void a_spawn(struct svc *v)
+{
+	struct sysg_child c;
+	char err[512];
+	int rc = do_spawn(v, &c, err, sizeof(err));
+
+	if (rc < 0) {
+		spawn_failed(v, rc, err);
+		return;
+	}
+	v->pid = v->sid = c.pid;
+	v->ticks = c.start_ticks;
+	v->started_wall = sysg_wall_ms();
+	v->started_mono = sysg_now_ms();
+	v->ready_mono = 0;
+	v->has_exit = v->has_signal = 0;
+	sysg_pidset_clear(&v->known);
+	attach_drains(v, c.out_fd, c.err_fd);
+	log_svc(v, SYSG_LOG_INFO, "Started service %s (pid %d)", v->cfg->name,
+		(int)c.pid);
+	set_state(v, ST_STARTING);
+	if (!v->cfg->health.present)
+		fire_start(v, 1);
+	start_readiness(v);
+}
+
+static void remember_tree(struct svc *v)
+{
+	struct sysg_tree_match m = {
+		.main_pid = v->pid, .sid = v->sid, .pgid = v->sid,
+		.marker = v->instance, .marker_ppid = getpid(),
+		.cgroup = v->cgroup[0] ? v->cgroup : NULL, .known = &v->known,
+	};
+	struct sysg_pidset now = { 0 };
+
+	if (sysg_proctree_collect(&m, &now) == 0)
+		for (size_t i = 0; i < now.n; i++)
+			sysg_pidset_add(&v->known, now.v[i].pid, now.v[i].ticks);
+	sysg_pidset_free(&now);
+}
+
+static void a_ready(struct svc *v)
+{
+	v->ready_mono = sysg_now_ms();
+	log_svc(v, SYSG_LOG_INFO, "Service %s is running (pid %d)",
+		v->cfg->name, (int)v->pid);
+	if (v->cfg->health.present)
+		fire_start(v, 1);
+	set_state(v, ST_RUNNING);
+	remember_tree(v);
+}
+
+static void a_not_ready(struct svc *v)
+{
+	snprintf(v->reason, sizeof(v->reason), "health check did not pass "
+		 "within %lld ms", (long long)(v->cfg->health.timeout_ms *
+		 (v->cfg->health.retries > 0 ? v->cfg->health.retries : 1)));
+	log_svc(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
+	fire_start(v, 0);
+	begin_teardown(v, STOP_NOT_READY);
+}
+
+/* ------------------------------------------------------------------ */
+/* Exits and teardown                                                  */
+/* ------------------------------------------------------------------ */
+
+static void a_exited(struct svc *v)
+{
+	char msg[SYSG_REASON_MAX];
+	int bad = crashed(v);
+	int before_ready = v->state == ST_STARTING && v->cfg->health.present;
+
+	v->pid = 0;
+	exit_reason(v, msg, sizeof(msg));
+	log_svc(v, bad ? SYSG_LOG_WARN : SYSG_LOG_INFO, "Service %s %s",
+		v->cfg->name, msg);
+	if (v->ready_mono && sysg_now_ms() - v->ready_mono >= STABLE_RUN_MS)
+		v->consecutive = 0;
+	stop_readiness(v);
+	if (before_ready && bad)
+		fire_start(v, 0);
+	else
+		fire(v, SYSG_HOOK_ON_STOP, !bad);
+	if (bad)
+		sup_dependents(v, EV_DEP_DOWN);
+	begin_teardown(v, STOP_EXIT);
+}
+
+static void teardown_signal(struct svc *v, const struct sysg_pidset *tree)
+{
+	int sig = v->killed ? SIGKILL : SIGTERM;
+
+	for (size_t i = 0; i < tree->n; i++) {
+		if (sysg_pidset_has(&v->signalled, tree->v[i].pid))
+			continue;
+		kill(tree->v[i].pid, sig);
+		sysg_pidset_add(&v->signalled, tree->v[i].pid, tree->v[i].ticks);
+		sysg_pidset_add(&v->known, tree->v[i].pid, tree->v[i].ticks);
+	}
+}
+
+static void escalate(struct svc *v, const struct sysg_pidset *tree)
+{
+	log_svc(v, SYSG_LOG_WARN, "Service %s did not stop within %lld ms: "
+		"sending SIGKILL to %zu process(es)", v->cfg->name,
+		(long long)v->cfg->stop_timeout_ms, tree->n);
+	v->killed = 1;
+	sysg_pidset_clear(&v->signalled);
+	if (v->sid > 1)
+		kill(-v->sid, SIGKILL);
+	if (v->cgroup[0])
+		sysg_cgroup_kill(v->cgroup);
+	v->stop_deadline = sysg_now_ms() + KILL_GRACE_MS;
+}
+
+static void after_gone(struct svc *v);
+
+static void gone(struct svc *v)
+{
+	struct sysg_supervisor *s = v->sup;
+
+	sysg_timer_stop(s->loop, &v->timer);
+	if (v->cgroup[0])
+		sysg_cgroup_remove(v->cgroup);
+	v->cgroup[0] = '\0';
+	v->sid = 0;
+	sysg_pidset_clear(&v->known);
+	sysg_pidset_clear(&v->signalled);
+	if (s->st)
+		sysg_state_set_pid(s->st, v->cfg->name, 0);
+	after_gone(v);
+}
+
+static void teardown_tick(struct svc *v)
+{
+	struct sysg_tree_match m = {
+		.main_pid = v->pid, .sid = v->sid, .pgid = v->sid,
+		.marker = v->instance, .marker_ppid = getpid(),
+		.cgroup = v->cgroup[0] ? v->cgroup : NULL, .known = &v->known,
+	};
+	struct sysg_pidset tree = { 0 };
+	int64_t now = sysg_now_ms();
+
+	sysg_proctree_collect(&m, &tree);
+	if (tree.n == 0 && v->pid <= 0) {
+		sysg_pidset_free(&tree);
+		gone(v);
+		return;
+	}
+	if (!v->killed && now >= v->stop_deadline)
+		escalate(v, &tree);
+	else if (v->killed && now >= v->stop_deadline) {
+		log_svc(v, SYSG_LOG_ERROR, "Service %s: %zu process(es) survive "
+			"SIGKILL; giving up on them", v->cfg->name, tree.n);
+		sysg_pidset_free(&tree);
+		v->pid = 0;
+		gone(v);
+		return;
+	}
+	teardown_signal(v, &tree);
+	sysg_pidset_free(&tree);
+	v->tick_ms = v->tick_ms * 2 > TEARDOWN_TICK_MAX ? TEARDOWN_TICK_MAX :
+		     v->tick_ms * 2;
+	sysg_timer_start(v->sup->loop, &v->timer, v->tick_ms, on_timer, v);
+}
+
+static void begin_teardown(struct svc *v, enum stop_reason why)
+{
+	stop_readiness(v);
+	v->state = ST_STOPPING;
+	v->stop_reason = why;
+	v->killed = 0;
+	v->tick_ms = 5;
+	v->stop_deadline = sysg_now_ms() + v->cfg->stop_timeout_ms;
+	sysg_pidset_clear(&v->signalled);
+	if (v->sid > 1)
+		kill(-v->sid, SIGTERM);
+	teardown_tick(v);
+}
+
+static void after_gone(struct svc *v)
+{
+	char msg[SYSG_REASON_MAX];
+
+	switch (v->stop_reason) {
+	case STOP_MANUAL:
+		log_svc(v, SYSG_LOG_INFO, "Service %s stopped", v->cfg->name);
+		fire(v, SYSG_HOOK_ON_STOP, 1);
+		set_state(v, ST_STOPPED);
+		break;
+	case STOP_CASCADE:
+		v->auto_restart = 1;
+		snprintf(v->reason, sizeof(v->reason), "waiting for its "
+			 "dependencies");
+		set_state(v, ST_WAITING);
+		break;
+	case STOP_NOT_READY:
+		snprintf(msg, sizeof(msg), "%s", v->reason);
+		apply_policy(v, 1, msg);
+		break;
+	case STOP_EXIT:
+		exit_reason(v, msg, sizeof(msg));
+		apply_policy(v, crashed(v), msg);
+		break;
+	}
+}
+
+static void a_reaped(struct svc *v)
+{
+	v->pid = 0;
+	teardown_tick(v);
+}
+
+static void a_tick(struct svc *v)
+{
+	teardown_tick(v);
+}
+
+static void a_stop(struct svc *v)
+{
+	v->want_up = 0;
+	log_svc(v, SYSG_LOG_INFO, "Stopping service: %s", v->cfg->name);
+	begin_teardown(v, STOP_MANUAL);
+}
+
+static void a_stop_teardown(struct svc *v)
+{
+	v->want_up = 0;
+	v->stop_reason = STOP_MANUAL;
+}
+
+static void a_stop_idle(struct svc *v)
+{
+	v->want_up = 0;
+	sysg_timer_stop(v->sup->loop, &v->timer);
+	set_state(v, ST_STOPPED);
+}
+
+static void a_cascade(struct svc *v)
+{
+	log_svc(v, SYSG_LOG_WARN, "Stopping service %s: a dependency crashed",
+		v->cfg->name);
+	begin_teardown(v, STOP_CASCADE);
+}
+
+static void a_wait_deps(struct svc *v)
+{
+	sysg_timer_stop(v->sup->loop, &v->timer);
+	set_state(v, ST_WAITING);
+}
+
+static void a_restart(struct svc *v)
+{
+	v->restarts++;
+	v->consecutive++;
+	v->auto_restart = 1;
+	log_svc(v, SYSG_LOG_INFO, "Restarting service: %s (restart %d)",
+		v->cfg->name, v->restarts);
+	set_state(v, ST_WAITING);
+	a_check_deps(v);
+}
+
+static const action_fn table[NSTATES][NEVENTS] = {
+	[ST_IDLE] = { [EV_START] = a_start },
+	[ST_WAITING] = { [EV_START] = a_check_deps, [EV_DEPS] = a_check_deps,
+			 [EV_STOP] = a_stop_idle },
+	[ST_SKIPCHECK] = { [EV_JOB_OK] = a_skipped, [EV_JOB_FAIL] = a_prestart,
+			   [EV_STOP] = a_stop_job, [EV_DEP_DOWN] = a_abort_job },
+	[ST_PRESTART] = { [EV_JOB_OK] = a_spawn,
+			  [EV_JOB_FAIL] = a_prestart_failed,
+			  [EV_STOP] = a_stop_job, [EV_DEP_DOWN] = a_abort_job },
+	[ST_STARTING] = { [EV_READY] = a_ready, [EV_NOT_READY] = a_not_ready,
+			  [EV_EXIT] = a_exited, [EV_STOP] = a_stop,
+			  [EV_DEP_DOWN] = a_cascade },
+	[ST_RUNNING] = { [EV_EXIT] = a_exited, [EV_STOP] = a_stop,
+			 [EV_DEP_DOWN] = a_cascade },
+	[ST_STOPPING] = { [EV_EXIT] = a_reaped, [EV_TICK] = a_tick,
+			  [EV_STOP] = a_stop_teardown },
+	[ST_BACKOFF] = { [EV_TICK] = a_restart, [EV_STOP] = a_stop_idle,
+			 [EV_DEP_DOWN] = a_wait_deps },
+	[ST_STOPPED] = { [EV_START] = a_start },
+	[ST_EXITED] = { [EV_START] = a_start },
+	[ST_FAILED] = { [EV_START] = a_start },
+	[ST_SKIPPED] = { [EV_START] = a_start },
+	[ST_BLOCKED] = { [EV_START] = a_start, [EV_DEPS] = a_check_deps },
+};
+
+void svc_event(struct svc *v, enum svc_event ev)
+{
+	action_fn fn = table[v->state][ev];
+
+	if (fn)
+		fn(v);
+}
+
+void svc_release(struct svc *v)
+{
+	struct sysg_loop *l = v->sup->loop;
+
+	sysg_timer_stop(l, &v->timer);
+	sysg_timer_stop(l, &v->probe_timer);
+	free_drains(v);
+	if (v->log_out >= 0)
+		close(v->log_out);
+	if (v->log_err >= 0)
+		close(v->log_err);
+	free(v->probe_url);
+	free(v->probe_cmd);
+	sysg_pidset_free(&v->known);
+	sysg_pidset_free(&v->signalled);
+}

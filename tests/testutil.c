@@ -1,0 +1,198 @@
+/* testutil.c - see testutil.h */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+char *tu_mkdtemp(const char *prefix)
+{
+	char *tmpl = NULL;
+
+	if (asprintf(&tmpl, "/tmp/sysg-test-%s%sXXXXXX", prefix ? prefix : "",
+		     prefix ? "-" : "") < 0)
+		return NULL;
+	if (!mkdtemp(tmpl)) {
+		int e = errno;
+
+		free(tmpl);
+		errno = e;
+		return NULL;
+	}
+	return tmpl;
+}
+
+/* mkdir -p of the directory part of PATH. */
+static int make_parents(const char *path)
+{
+	char *copy = strdup(path), *p;
+
+	if (!copy)
+		return -1;
+	for (p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+char *tu_write_bytes(const char *dir, const char *name, const void *buf,
+		     size_t len)
+{
+	char *path = NULL;
+	int fd, e;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return NULL;
+	if (make_parents(path) != 0)
+		goto fail;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	if (write_all(fd, buf, len) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		goto fail;
+	}
+	if (close(fd) != 0)
+		goto fail;
+	return path;
+fail:
+	e = errno;
+	free(path);
+	errno = e;
+	return NULL;
+}
+
+char *tu_write_file(const char *dir, const char *name, const char *text)
+{
+	return tu_write_bytes(dir, name, text, strlen(text));
+}
+
+char *tu_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			char *grown = realloc(buf, cap + 65536);
+
+			if (!grown) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = grown;
+			cap += 65536;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static int rm_entries(int dirfd);
+
+/* Remove NAME in DIRFD (a directory's contents first). */
+static int rm_at(int dirfd, const char *name)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) == 0 ? 0 : -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = rm_entries(fd);    /* closes fd */
+	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0)
+		rc = -errno;
+	return rc;
+}
+
+/* Remove everything inside the directory DIRFD; closes DIRFD. */
+static int rm_entries(int dirfd)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		rc = -errno;
+		close(dirfd);
+		return rc;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (rc == 0)
+			rc = rm_at(dirfd, e->d_name);
+	}
+	closedir(d);
+	return rc;
+}
+
+int tu_rm_rf(const char *path)
+{
+	return rm_at(AT_FDCWD, path);
+}
+
+int64_t tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
+		int interval_ms)
+{
+	int64_t deadline = tu_now_ms() + timeout_ms;
+	struct timespec nap = { interval_ms / 1000,
+				(long)(interval_ms % 1000) * 1000000L };
+
+	while (tu_now_ms() < deadline) {
+		if (cond(arg))
+			return 1;
+		nanosleep(&nap, NULL);
+	}
+	return cond(arg) ? 1 : 0;
+}

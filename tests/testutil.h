@@ -1,0 +1,43 @@
+/* testutil.h - small filesystem and timing helpers shared by the Check
+ * tests: throw-away directories, writing fixture files, polling for a
+ * condition with a deadline (never bare sleeps).
+ *
+ * Every function returns an error instead of aborting, so a test can
+ * ck_assert on it with a useful message. Strings returned are malloc'd and
+ * owned by the caller. */
+#ifndef SYSG_TEST_TESTUTIL_H
+#define SYSG_TEST_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Create a fresh directory /tmp/sysg-test-PREFIX-XXXXXX (PREFIX may be
+ * NULL). Returns its malloc'd path, or NULL (errno set). Remove it with
+ * tu_rm_rf. */
+char *tu_mkdtemp(const char *prefix);
+
+/* Write TEXT (NUL-terminated) to DIR/NAME, creating or truncating it with
+ * mode 0644; NAME may contain subdirectories, which are created. Returns
+ * the malloc'd full path, or NULL (errno set). */
+char *tu_write_file(const char *dir, const char *name, const char *text);
+
+/* Same with LEN arbitrary bytes. */
+char *tu_write_bytes(const char *dir, const char *name, const void *buf,
+		     size_t len);
+
+/* The whole content of PATH, NUL-terminated (LEN may be NULL), or NULL. */
+char *tu_read_file(const char *path, size_t *len);
+
+/* Remove PATH and everything below it, never following symlinks. A
+ * missing PATH is not an error. Returns 0 or -errno. */
+int tu_rm_rf(const char *path);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t tu_now_ms(void);
+
+/* Call COND(ARG) every INTERVAL_MS until it returns non-zero (returns 1)
+ * or TIMEOUT_MS passed (returns 0, after one last check). */
+int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
+		int interval_ms);
+
+#endif
