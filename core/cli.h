@@ -55,4 +55,11 @@ char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
 int sysg_cmd_start(struct sysg_cli *c);
 int sysg_cmd_stop(struct sysg_cli *c);
 
+/* Read-side commands (cmd_query.c): they work without a supervisor, from
+ * the state backend, the config file and /proc. */
+int sysg_cmd_status(struct sysg_cli *c);
+int sysg_cmd_inspect(struct sysg_cli *c);
+int sysg_cmd_logs(struct sysg_cli *c);
+int sysg_cmd_purge(struct sysg_cli *c);
+
 #endif

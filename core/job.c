@@ -3,14 +3,38 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "job.h"
+
+static void job_unlink(struct sysg_jobs *js, struct sysg_job *j)
+{
+	for (struct sysg_job **pp = &js->head; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	j->next = NULL;
+	sysg_timer_stop(js->loop, &j->timer);
+}
+
+/* Synchronously finish a job that is still linked (no callback). */
+static void job_flush(struct sysg_jobs *js, struct sysg_job *j)
+{
+	if (j->pid <= 0)
+		return;
+	sysg_job_kill(j);
+	waitpid(j->pid, NULL, 0);
+	job_unlink(js, j);
+	j->pid = 0;
+}
 
 static void job_link(struct sysg_jobs *js, struct sysg_job *j)
 {
 	j->owner = js;
 	j->timed_out = 0;
+	j->cancelled = 0;
 	j->next = js->head;
 	js->head = j;
 }
@@ -34,8 +58,10 @@ int sysg_job_spawn(struct sysg_jobs *js, struct sysg_job *j,
 		   char *err, size_t errlen)
 {
 	struct sysg_child c;
-	int rc = sysg_spawn(req, &c, err, errlen);
+	int rc;
 
+	job_flush(js, j);
+	rc = sysg_spawn(req, &c, err, errlen);
 	if (rc < 0)
 		return rc;
 	j->pid = c.pid;
@@ -66,8 +92,10 @@ static void job_child(int (*fn)(void *), void *arg)
 int sysg_job_fork(struct sysg_jobs *js, struct sysg_job *j,
 		  int (*fn)(void *), void *arg, int64_t timeout_ms)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
+	job_flush(js, j);
+	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
@@ -80,17 +108,13 @@ int sysg_job_fork(struct sysg_jobs *js, struct sysg_job *j,
 
 int sysg_jobs_reaped(struct sysg_jobs *js, pid_t pid, int status)
 {
-	struct sysg_job **pp, *j;
-
-	for (pp = &js->head; *pp; pp = &(*pp)->next) {
-		if ((*pp)->pid != pid)
+	for (struct sysg_job *j = js->head; j; j = j->next) {
+		if (j->pid != pid)
 			continue;
-		j = *pp;
-		*pp = j->next;
-		j->next = NULL;
-		sysg_timer_stop(js->loop, &j->timer);
+		job_unlink(js, j);
 		j->pid = 0;
-		j->done(j, status, j->timed_out);
+		if (!j->cancelled)
+			j->done(j, status, j->timed_out);
 		return 1;
 	}
 	return 0;
@@ -101,6 +125,29 @@ void sysg_job_kill(struct sysg_job *j)
 	if (j->pid > 0) {
 		kill(-j->pid, SIGKILL);
 		kill(j->pid, SIGKILL);
+	}
+}
+
+void sysg_job_cancel(struct sysg_job *j)
+{
+	if (j->pid > 0) {
+		j->cancelled = 1;
+		sysg_job_kill(j);
+	}
+}
+
+void sysg_jobs_kill_all(struct sysg_jobs *js)
+{
+	while (js->head) {
+		struct sysg_job *j = js->head;
+		int status = 0;
+
+		sysg_job_kill(j);
+		waitpid(j->pid, &status, 0);
+		job_unlink(js, j);
+		j->pid = 0;
+		if (!j->cancelled)
+			j->done(j, status, 1);
 	}
 }
 

@@ -27,6 +27,7 @@ struct sysg_job {
 	sysg_job_done_cb done;
 	void *arg;
 	int timed_out;
+	int cancelled;          /* killed on purpose: done is not called */
 	struct sysg_timer timer;
 	struct sysg_jobs *owner;
 	struct sysg_job *next;
@@ -37,7 +38,10 @@ struct sysg_jobs {
 	struct sysg_job *head;  /* running jobs */
 };
 
-/* Spawn REQ as job J (J->done and J->arg set by the caller); kill it after
+/* A job struct may be reused once done; reusing one that is still running
+ * kills and reaps the old process first (without calling done).
+ *
+ * Spawn REQ as job J (J->done and J->arg set by the caller); kill it after
  * TIMEOUT_MS (<= 0: never). 0 or a negative errno with ERR filled. */
 int sysg_job_spawn(struct sysg_jobs *js, struct sysg_job *j,
 		   const struct sysg_spawn_req *req, int64_t timeout_ms,
@@ -54,6 +58,12 @@ int sysg_jobs_reaped(struct sysg_jobs *js, pid_t pid, int status);
 
 /* Kill J's process group now (it is still reported when reaped). */
 void sysg_job_kill(struct sysg_job *j);
+
+/* Kill J and forget it: its done callback will not be called. */
+void sysg_job_cancel(struct sysg_job *j);
+
+/* Kill and reap every running job now (blocking; for teardown). */
+void sysg_jobs_kill_all(struct sysg_jobs *js);
 
 /* Number of running jobs. */
 size_t sysg_jobs_count(const struct sysg_jobs *js);

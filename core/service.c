@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,14 +389,14 @@ static void a_prestart_failed(struct svc *v)
 
 static void a_abort_job(struct svc *v)
 {
-	sysg_job_kill(&v->helper);
+	sysg_job_cancel(&v->helper);
 	set_state(v, ST_WAITING);
 }
 
 static void a_stop_job(struct svc *v)
 {
 	v->want_up = 0;
-	sysg_job_kill(&v->helper);
+	sysg_job_cancel(&v->helper);
 	log_svc(v, SYSG_LOG_INFO, "Service %s stopped before it started",
 		v->cfg->name);
 	set_state(v, ST_STOPPED);
@@ -475,7 +476,7 @@ static void start_readiness(struct svc *v)
 static void stop_readiness(struct svc *v)
 {
 	sysg_timer_stop(v->sup->loop, &v->probe_timer);
-	sysg_job_kill(&v->probe);
+	sysg_job_cancel(&v->probe);
 }
 
 static void drain_eof(struct sysg_drain *d)
@@ -520,6 +521,7 @@ static void setup_cgroup(struct svc *v, int *fd)
 {
 	struct sysg_supervisor *s = v->sup;
 	char name[256];
+	int rc;
 
 	*fd = -1;
 	v->cgroup[0] = '\0';
@@ -527,11 +529,14 @@ static void setup_cgroup(struct svc *v, int *fd)
 		return;
 	snprintf(name, sizeof(name), "%s.%d.%u", v->cfg->name, (int)getpid(),
 		 s->serial);
-	if (sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
-			       sizeof(v->cgroup)) < 0 ||
-	    (*fd = sysg_cgroup_open_procs(v->cgroup)) < 0) {
-		log_svc(v, SYSG_LOG_DEBUG, "cgroups not usable here (%s); "
-			"tracking by session and /proc", v->cgroup);
+	rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
+				sizeof(v->cgroup));
+	if (rc == 0)
+		rc = *fd = sysg_cgroup_open_procs(v->cgroup);
+	if (rc < 0) {
+		log_svc(v, SYSG_LOG_DEBUG, "cgroups not usable here (%s: %s); "
+			"tracking by session and /proc", v->cgroup,
+			strerror(-rc));
 		if (v->cgroup[0])
 			sysg_cgroup_remove(v->cgroup);
 		v->cgroup[0] = '\0';

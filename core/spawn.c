@@ -52,7 +52,7 @@ struct splitter {
 };
 
 /* Read one word at *P into BUF (capacity >= strlen(s) + 1). */
-static int split_word(struct splitter *sp, const char **p, char *buf)
+static int split_word(const char **p, char *buf)
 {
 	size_t len = 0;
 	const char *q = *p;
@@ -123,7 +123,7 @@ char **sysg_cmd_split(const char *command)
 			p++;
 		if (!*p)
 			break;
-		if (split_word(&sp, &p, buf) < 0 || split_push(&sp, buf) < 0)
+		if (split_word(&p, buf) < 0 || split_push(&sp, buf) < 0)
 			return split_fail(&sp, buf);
 	}
 	free(buf);

@@ -204,9 +204,8 @@ static int proc_stat(int64_t pid, char *state, uint64_t *ticks)
 	if (!p || p[1] != ' ' || !p[2])
 		return -EIO;
 	*state = p[2];
-	p += 3;
-	/* Fields 4..21 lie between the state and starttime. */
-	for (int field = 4; field <= 21; field++) {
+	p += 3;                 /* the blank before field 4 */
+	for (int field = 4; field <= 22; field++) {     /* to starttime */
 		p = strchr(p, ' ');
 		if (!p)
 			return -EIO;

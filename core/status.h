@@ -62,7 +62,7 @@ enum sysg_unit_kind {
 	SYSG_UNIT_ORPHANED,
 };
 
-enum sysg_health {
+enum sysg_unit_health {
 	SYSG_HEALTH_UNKNOWN = 0,
 	SYSG_HEALTH_HEALTHY,
 	SYSG_HEALTH_UNHEALTHY,
@@ -76,7 +76,7 @@ enum sysg_overall {
 
 /* Schema words for the enums ("service", "healthy", "degraded", ...). */
 const char *sysg_unit_kind_name(enum sysg_unit_kind k);
-const char *sysg_health_name(enum sysg_health h);
+const char *sysg_health_name(enum sysg_unit_health h);
 const char *sysg_overall_name(enum sysg_overall o);
 
 /* The schedule and history of a cron unit. */
@@ -97,7 +97,7 @@ struct sysg_unit_view {
 	int64_t pgid;                   /* 0: none (null) */
 	int64_t uptime_s;               /* -1: not running (null) */
 	int restarts;
-	enum sysg_health health;
+	enum sysg_unit_health health;
 	int has_exit_code, exit_code;   /* last_exit is null when neither */
 	int has_signal, signal;
 	char *command;                  /* NULL: unknown (null) */
@@ -156,7 +156,9 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 enum sysg_overall sysg_status_overall(const struct sysg_status *s);
 
 /* 1 when the supervisor recorded in STATE_DIR/sysg.pid is alive, with
- * its pid in *PID (may be NULL); 0 when there is none or it is stale. */
+ * its pid in *PID (may be NULL); 0 when there is none or it is stale.
+ * sysg.pid holds "PID\n", optionally followed by the process's start
+ * time in clock ticks ("PID TICKS\n"), which guards against pid reuse. */
 int sysg_supervisor_alive(const char *state_dir, int64_t *pid);
 
 /* ------------------------------------------------------------ render */

@@ -115,6 +115,7 @@ struct sysg_supervisor {
 	unsigned serial;        /* instance counter */
 	char cgroup_base[512];  /* "" when cgroups are not used */
 	int shutting_down;
+	int dirty;              /* something changed: re-evaluate all */
 	int signals_seen;
 	int failures;
 	char *const *base_env;  /* cfg env when the service has none */

@@ -783,7 +783,7 @@ static void report_range(struct sysg_yw *w, yaml_node_t *n, const char *s,
 	char q[80];
 
 	sysg_yw_quote(s, q, sizeof(q));
-	if (max == LLONG_MAX)
+	if (max >= INT_MAX)     /* the type's limit, not the setting's */
 		sysg_yw_error(w, n, "expected a whole number >= %lld, found '%s'",
 			      min, q);
 	else

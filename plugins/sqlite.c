@@ -20,7 +20,8 @@
  * Semantics match the xml backend: lists by name, cron runs and deploys
  * newest first, keys under 256 bytes, values under 4096 bytes.
  *
- * Concurrency: WAL journal, synchronous=FULL, a 10 s busy timeout, and
+ * Concurrency: WAL journal (persistent -wal/-shm files, the WAL truncated
+ * when idle), synchronous=FULL, a 10 s busy timeout, and
  * every call is one transaction (writes BEGIN IMMEDIATE, so concurrent
  * writers queue instead of failing on a lock upgrade). Opening (journal
  * mode, schema, integrity check) is serialised by flock on FILE.lock.
@@ -30,6 +31,8 @@
  * renamed FILE.corrupt-YYYYmmddTHHMMSSZ (its WAL beside it as ...-wal)
  * and replaced by a fresh database; the call is then retried once. An
  * empty file is a valid empty database to SQLite and is simply used.
+ * Each call first checks that the file is still the one it opened (same
+ * inode); when it was kept aside, purged or replaced, it reconnects.
  */
 #include <sysg/plugin.h>
 
@@ -300,7 +303,7 @@ static int quick_check(struct sq *h)
 static int connect(struct sq *h)
 {
 	struct stat st;
-	int rc, err, fd;
+	int rc, err, fd, on = 1;
 
 	/* Create it 0600 ourselves: SQLite would use 0644. */
 	fd = open(h->file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
@@ -316,9 +319,14 @@ static int connect(struct sq *h)
 		return sq_fail(h, rc, "open");
 	sqlite3_busy_timeout(h->db, SQ_BUSY_MS);
 	sqlite3_extended_result_codes(h->db, 1);
+	/* Closing never unlinks -wal/-shm by name: after a corrupt file
+	 * was kept aside, those names belong to the new database. */
+	sqlite3_file_control(h->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	err = exec(h, "PRAGMA journal_mode=WAL");
 	if (!err)
 		err = exec(h, "PRAGMA synchronous=FULL");
+	if (!err)       /* an idle WAL is truncated to nothing */
+		err = exec(h, "PRAGMA journal_size_limit=0");
 	if (!err)
 		err = quick_check(h);
 	if (!err)
@@ -340,18 +348,35 @@ static void disconnect(struct sq *h)
 	h->db = NULL;
 }
 
-/* Rename the database (and its WAL) aside; drop its shared-memory file. */
-static void keep_aside(struct sq *h)
+/* A free name FILE.corrupt-<UTC time>[-N] (malloc'd), or NULL. */
+static char *aside_name(const char *file)
 {
-	char *aside = NULL, *wal = NULL, *wal_aside = NULL, *shm = NULL;
-	char ts[32];
+	char ts[32], *name = NULL;
+	struct stat st;
 	struct tm tm;
 	time_t now = time(NULL);
 
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	if (asprintf(&aside, "%s.corrupt-%s-%d", h->file, ts, (int)getpid()) < 0 ||
-	    asprintf(&wal, "%s-wal", h->file) < 0 ||
+	for (int i = 0; i < 1000; i++) {
+		if ((i ? asprintf(&name, "%s.corrupt-%s-%d", file, ts, i)
+		       : asprintf(&name, "%s.corrupt-%s", file, ts)) < 0)
+			return NULL;
+		if (lstat(name, &st))
+			return name;
+		free(name);
+	}
+	return NULL;
+}
+
+/* Rename the database (and its WAL) aside; drop its shared-memory file.
+ * Called with the open lock held. */
+static void keep_aside(struct sq *h)
+{
+	char *aside = aside_name(h->file), *wal = NULL, *wal_aside = NULL;
+	char *shm = NULL;
+
+	if (!aside || asprintf(&wal, "%s-wal", h->file) < 0 ||
 	    asprintf(&wal_aside, "%s-wal", aside) < 0 ||
 	    asprintf(&shm, "%s-shm", h->file) < 0) {
 		sq_log(h, SYSG_LOG_ERROR, "%s is corrupt; out of memory", h->file);
@@ -440,6 +465,11 @@ static int tx_once(struct sq *h, int write, tx_fn fn, const void *arg)
 	int err;
 
 	h->rc = SQLITE_OK;
+	if (h->db && !same_file(h)) {
+		/* Kept aside, purged or replaced by another process. */
+		sq_log(h, SYSG_LOG_INFO, "%s was replaced; reopening", h->file);
+		disconnect(h);
+	}
 	if (!h->db && (err = db_open(h)))
 		return err;
 	err = exec(h, write ? "BEGIN IMMEDIATE" : "BEGIN");

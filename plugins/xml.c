@@ -11,7 +11,10 @@
  *                       <PidFile><services><name>web</name><pid>67235</pid>
  *                       </services></PidFile>
  *                     where <name>/<pid> pairs may repeat and several
- *                     <services> elements may appear.
+ *                     <services> elements may appear. Inside <services>,
+ *                     <name> directly followed by <pid> is a pair; any
+ *                     other element is the first shape. A later entry for
+ *                     the same service wins; a bad pid skips the entry.
  *                     Written: a name that is a plain XML name (an ASCII
  *                     letter or '_', then letters, digits, '_', '-', '.';
  *                     not starting with "xml" in any case; not "name" or
@@ -38,18 +41,27 @@
  *                     <value>V</value></entry></KeyValues>
  *   state.lock        empty; its flock serialises every read-modify-write.
  *
- * Text: a string that is not valid UTF-8 made of XML 1.0 characters, or
- * that holds a CR (which XML parsers fold into LF), is written as
- * <tag enc="hex">68690a</tag>, its bytes in hex. Numbers are decimal.
+ * Text is escaped as XML requires (a CR as &#13;, which parsers would
+ * otherwise fold into LF). A string that is not valid UTF-8 made of XML 1.0
+ * characters (control characters other than TAB, LF, CR have no XML form)
+ * is written as <tag enc="hex">68690a</tag>, its bytes in hex. Numbers are
+ * decimal.
  * Unknown elements are ignored (newer files read in older versions); a
  * record with a malformed member is skipped with a warning.
  *
+ * Limits: names under 128 bytes, kv keys under 256 and values under 4096
+ * bytes (-E2BIG), 4096 pids or units, 1024 keys (-ENOSPC). Lists come sorted
+ * by name (byte order); cron runs and deploys newest first.
+ *
  * Writes: flock(state.lock, LOCK_EX), read the file, modify, write
  * FILE.new, fsync, rename over FILE, fsync the directory. Reads take the
- * lock shared. A file that is empty, over 16 MiB, not well-formed XML,
- * carries a DTD (entities are never expanded) or has the wrong root
- * element is corrupt: it is logged through the host, renamed
- * FILE.corrupt-YYYYmmddTHHMMSSZ and read as empty.
+ * lock shared and call callbacks after releasing it (so a callback may
+ * call back into the store). A file that is empty, over 16 MiB, not
+ * well-formed XML, carries a DTD (entities are never expanded; the parser
+ * never touches the network) or has the wrong root element is corrupt: it
+ * is logged through the host, renamed FILE.corrupt-YYYYmmddTHHMMSSZ[-N]
+ * under the exclusive lock (a reader retakes it to do so) and read as
+ * empty.
  */
 #include <sysg/plugin.h>
 
@@ -312,7 +324,8 @@ static int utf8_next(const unsigned char *p, uint32_t *cp)
 	return n;
 }
 
-/* 1 when S can be written as XML text and read back unchanged. */
+/* 1 when S can be written as XML text and read back unchanged (libxml2
+ * writes CR as &#13;, so it survives end-of-line normalisation). */
 static int xml_safe(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -323,7 +336,7 @@ static int xml_safe(const char *s)
 		n = utf8_next(p, &c);
 		if (n < 0)
 			return 0;
-		if (c < 0x20 && c != '\t' && c != '\n')
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
 			return 0;
 		if ((c >= 0xD800 && c <= 0xDFFF) || c == 0xFFFE || c == 0xFFFF)
 			return 0;
@@ -850,7 +863,7 @@ static int parse_buf(const struct xs *h, struct table *t, const char *buf,
 	xmlNode *root;
 	int err;
 
-	if (len == 0) {
+	if (!buf || len == 0) {
 		snprintf(why, wlen, "empty file");
 		return -EBADMSG;
 	}

@@ -1,0 +1,586 @@
+/* cmd_query.c - the read-side commands: `sysg status`, `inspect`, `logs`
+ * and `purge`. Thin CLI over status.h, inspect.h, logview.h and purge.h.
+ *
+ * They work without a supervisor, from the state backend, the config file
+ * (when there is one: --config, ./systemg.yaml or ./sysg.yaml, else the
+ * remembered config_hint) and /proc. Without any config they show what the
+ * state records. A config that was found but does not load is reported as
+ * a warning (the state is still shown) unless it was named with --config,
+ * which makes it a usage error (exit 2). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "diag.h"
+#include "inspect.h"
+#include "logview.h"
+#include "paths.h"
+#include "plugin_loader.h"
+#include "procstat.h"
+#include "purge.h"
+#include "state.h"
+#include "status.h"
+#include "stopper.h"
+
+/* What every query command needs: directories, config, state. */
+struct query {
+	struct sysg_cli *c;
+	char state_dir[4096];
+	char log_dir[4096];
+	struct sysg_plugin_path pp;
+	struct sysg_config *cfg;        /* NULL: no (usable) config */
+	struct sysg_state *st;          /* NULL: no state directory yet */
+};
+
+/* ------------------------------------------------------------ SIGINT */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* --stream runs until SIGINT/SIGTERM; no SA_RESTART, so a sleeping
+ * poll() returns at once. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int stop_requested(void *arg)
+{
+	(void)arg;
+	return interrupted;
+}
+
+static void pause_ms(int64_t ms)
+{
+	if (!interrupted)
+		poll(NULL, 0, ms > 3600000 ? 3600000 : (int)ms);
+}
+
+/* ------------------------------------------------------------- setup */
+
+/* 1 when a config file can be found without printing an error: --config,
+ * ./systemg.yaml, ./sysg.yaml, or a readable config_hint. */
+static int config_exists(const struct query *q)
+{
+	char *path, line[4096];
+	FILE *f;
+	int found = 0;
+
+	if (q->c->config)
+		return 1;
+	path = sysg_config_find_default(NULL);
+	if (path) {
+		free(path);
+		return 1;
+	}
+	path = sysg_path_join(q->state_dir, "config_hint");
+	f = path ? fopen(path, "re") : NULL;
+	free(path);
+	if (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		found = line[0] && access(line, R_OK) == 0;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int load_config(struct query *q)
+{
+	struct sysg_diag d;
+	char *path;
+	int rc;
+
+	if (!config_exists(q))
+		return 0;
+	path = sysg_cli_config_path(q->c, 1);
+	if (!path)
+		return q->c->config ? -ENOENT : 0;
+	sysg_diag_init(&d);
+	rc = sysg_config_load(path, &q->cfg, &d);
+	if (rc < 0 && q->c->config) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.lines[i]);
+		if (!d.n)
+			sysg_cli_error("%s: %s", path, strerror(-rc));
+	} else if (rc < 0) {
+		sysg_cli_error("warning: %s does not load (see sysg validate); "
+			       "showing the recorded state only", path);
+		rc = 0;
+	}
+	sysg_diag_free(&d);
+	free(path);
+	return rc;
+}
+
+static int dir_exists(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Open the state backend, unless there is no state directory at all (a
+ * read-only command does not create one). */
+static int open_state(struct query *q)
+{
+	const char *backend = q->c->state_backend;
+	char err[512];
+	int rc;
+
+	if (!dir_exists(q->state_dir))
+		return 0;
+	if (!backend && q->cfg)
+		backend = q->cfg->state_backend;
+	rc = sysg_state_open(&q->st, &q->pp, backend, q->state_dir,
+			     q->cfg ? q->cfg->state_path : NULL, err, sizeof(err));
+	if (rc < 0)
+		sysg_cli_error("%s", err);
+	return rc;
+}
+
+static void query_close(struct query *q)
+{
+	sysg_state_close(q->st);
+	q->st = NULL;
+	sysg_config_free(q->cfg);
+	q->cfg = NULL;
+	sysg_plugin_path_free(&q->pp);
+}
+
+/* Directories, config and (when WITH_STATE) the state. Returns 0 or the
+ * exit status to return. */
+static int query_open(struct query *q, struct sysg_cli *c, int with_state)
+{
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	q->c = c;
+	rc = sysg_state_dir(c->sys, q->state_dir, sizeof(q->state_dir));
+	if (rc == 0)
+		rc = sysg_log_dir(c->sys, q->state_dir, q->log_dir,
+				  sizeof(q->log_dir));
+	if (rc < 0) {
+		sysg_cli_error("cannot determine the state directory: %s",
+			       strerror(-rc));
+		return SYSG_EXIT_FAILED;
+	}
+	if (sysg_plugin_path_init(&q->pp, c->plugin_dirs) < 0) {
+		sysg_cli_error("out of memory");
+		return SYSG_EXIT_FAILED;
+	}
+	if (load_config(q) < 0) {
+		query_close(q);
+		return SYSG_EXIT_USAGE;
+	}
+	if (with_state && open_state(q) < 0) {
+		query_close(q);
+		return SYSG_EXIT_FAILED;
+	}
+	return 0;
+}
+
+static void render_opts(const struct sysg_cli *c, struct sysg_render_opts *o)
+{
+	const char *term = getenv("TERM");
+	struct winsize ws;
+	int tty = isatty(STDOUT_FILENO);
+
+	memset(o, 0, sizeof(*o));
+	o->color = tty && !c->no_color && !getenv("NO_COLOR") &&
+		   !(term && !strcmp(term, "dumb"));
+	o->full_cmd = c->full_cmd;
+	o->width = tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		   ws.ws_col ? ws.ws_col : 120;
+	if (sysg_proc_mem_total(&o->mem_total) < 0)
+		o->mem_total = 0;
+}
+
+/* Start a new frame of a --stream display. */
+static void new_frame(int json)
+{
+	if (json)
+		return;
+	if (isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+	else
+		fputs("\n", stdout);
+}
+
+static void print_json(json_t *j, int compact)
+{
+	if (!j) {
+		sysg_cli_error("out of memory");
+		return;
+	}
+	json_dumpf(j, stdout, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12) |
+		   (compact ? JSON_COMPACT : JSON_INDENT(2)));
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+/* ------------------------------------------------------------ status */
+
+static int status_once(struct query *q, struct sysg_cpu_history *cpu)
+{
+	struct sysg_cli *c = q->c;
+	struct sysg_status_opts o = { .service = c->service, .all = c->all,
+				      .cpu = cpu };
+	struct sysg_render_opts ro;
+	struct sysg_status s;
+	char err[512];
+	int rc;
+
+	o.supervisor_alive = sysg_supervisor_alive(q->state_dir, NULL);
+	rc = sysg_status_collect(q->cfg, q->st, &o, &s, err, sizeof(err));
+	if (rc < 0) {
+		sysg_cli_error("%s", err);
+		return rc == -ENOENT ? SYSG_EXIT_USAGE : SYSG_EXIT_FAILED;
+	}
+	if (c->stream_ms > 0)
+		new_frame(c->json);
+	if (c->json) {
+		print_json(sysg_status_to_json(&s), c->stream_ms > 0);
+	} else {
+		render_opts(c, &ro);
+		sysg_status_render_table(&s, &ro, stdout);
+	}
+	fflush(stdout);
+	sysg_status_free(&s);
+	return SYSG_EXIT_OK;
+}
+
+int sysg_cmd_status(struct sysg_cli *c)
+{
+	struct sysg_cpu_history cpu = { NULL, 0 };
+	struct query q;
+	int rc = query_open(&q, c, 1);
+
+	if (rc)
+		return rc;
+	if (c->stream_ms > 0)
+		catch_signals();
+	do {
+		rc = status_once(&q, c->stream_ms > 0 ? &cpu : NULL);
+		if (rc || c->stream_ms <= 0)
+			break;
+		pause_ms(c->stream_ms);
+	} while (!interrupted);
+	sysg_cpu_history_free(&cpu);
+	query_close(&q);
+	return rc;
+}
+
+/* ----------------------------------------------------------- inspect */
+
+static int inspect_once(struct query *q)
+{
+	struct sysg_cli *c = q->c;
+	struct sysg_render_opts ro;
+	struct sysg_inspect in;
+	char err[512];
+	int rc, alive = sysg_supervisor_alive(q->state_dir, NULL);
+
+	rc = sysg_inspect_collect(q->cfg, q->st, q->state_dir, c->service,
+				  alive, &in, err, sizeof(err));
+	if (rc < 0) {
+		sysg_cli_error("%s", err);
+		return rc == -ENOENT ? SYSG_EXIT_USAGE : SYSG_EXIT_FAILED;
+	}
+	if (c->stream_ms > 0)
+		new_frame(c->json);
+	if (c->json) {
+		print_json(sysg_inspect_to_json(&in), c->stream_ms > 0);
+	} else {
+		render_opts(c, &ro);
+		sysg_inspect_render(&in, &ro, stdout);
+	}
+	fflush(stdout);
+	sysg_inspect_free(&in);
+	return SYSG_EXIT_OK;
+}
+
+int sysg_cmd_inspect(struct sysg_cli *c)
+{
+	struct query q;
+	int rc;
+
+	if (!c->service) {
+		sysg_cli_error("inspect needs a unit: sysg inspect -s SERVICE");
+		return SYSG_EXIT_USAGE;
+	}
+	rc = query_open(&q, c, 1);
+	if (rc)
+		return rc;
+	if (c->stream_ms > 0)
+		catch_signals();
+	do {
+		rc = inspect_once(&q);
+		if (rc || c->stream_ms <= 0)
+			break;
+		pause_ms(c->stream_ms);
+	} while (!interrupted);
+	query_close(&q);
+	return rc;
+}
+
+/* -------------------------------------------------------------- logs */
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int names_has(const struct names *ns, const char *name)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], name))
+			return 1;
+	return 0;
+}
+
+static int names_add(struct names *ns, const char *name)
+{
+	char **v;
+
+	if (names_has(ns, name))
+		return 0;
+	v = realloc(ns->v, (ns->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ns->v = v;
+	ns->v[ns->n] = strdup(name);
+	return ns->v[ns->n++] ? 0 : -ENOMEM;
+}
+
+static void names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+	ns->v = NULL;
+	ns->n = 0;
+}
+
+/* Services whose logs `logs` shows: configured ones in file order, then
+ * the others that have log files, by name. */
+static int log_services(const struct query *q, struct names *ns)
+{
+	char **found = NULL;
+	int n, rc = 0;
+
+	for (size_t i = 0; q->cfg && rc == 0 && i < q->cfg->nservices; i++)
+		rc = names_add(ns, q->cfg->services[i].name);
+	n = sysg_log_services(q->log_dir, &found);
+	for (int i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = names_add(ns, found[i]);
+		free(found[i]);
+	}
+	free(found);
+	return rc < 0 ? rc : n < 0 ? n : 0;
+}
+
+/* 1 when S is a unit the state knows (configured or recorded). */
+static int recorded_unit(struct query *q, const char *s)
+{
+	struct sysg_unit_record u;
+
+	if (!q->st && open_state(q) < 0)
+		return 0;
+	return q->st && sysg_state_get_unit(q->st, s, &u) == 0;
+}
+
+static int logs_clear(const struct sysg_logset *set)
+{
+	int cleared = 0, rc = SYSG_EXIT_OK;
+
+	for (size_t i = 0; i < set->n; i++) {
+		int r = sysg_log_clear(set->v[i].path);
+
+		if (r == 0) {
+			printf("cleared %s\n", set->v[i].path);
+			cleared++;
+		} else if (r != -ENOENT) {
+			sysg_cli_error("cannot clear %s: %s", set->v[i].path,
+				       strerror(-r));
+			rc = SYSG_EXIT_FAILED;
+		}
+	}
+	if (!cleared && rc == SYSG_EXIT_OK)
+		printf("no logs to clear\n");
+	return rc;
+}
+
+static int logs_print(const struct query *q, const struct sysg_logset *set)
+{
+	const struct sysg_cli *c = q->c;
+	int n;
+
+	if (c->stream_ms > 0) {
+		struct sysg_follow_opts fo = { c->stream_ms, c->lines, stdout,
+					       stderr, stop_requested, NULL };
+
+		catch_signals();
+		n = sysg_logs_follow(set, &fo);
+		return n < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+	}
+	n = sysg_logs_show(set, c->lines, stdout);
+	if (n < 0) {
+		sysg_cli_error("cannot read the logs: %s", strerror(-n));
+		return SYSG_EXIT_FAILED;
+	}
+	if (n == 0)
+		printf("no %s%slogs yet%s%s (in %s)\n", c->kind ? c->kind : "",
+		       c->kind ? " " : "", c->service ? " for " : "",
+		       c->service ? c->service : "", q->log_dir);
+	return SYSG_EXIT_OK;
+}
+
+static int logs_run(struct query *q)
+{
+	struct sysg_cli *c = q->c;
+	struct names ns = { NULL, 0 };
+	struct sysg_logset set;
+	const char *one[1] = { c->service };
+	int rc;
+
+	if (log_services(q, &ns) < 0) {
+		names_free(&ns);
+		sysg_cli_error("cannot list the logs in %s", q->log_dir);
+		return SYSG_EXIT_FAILED;
+	}
+	if (c->service && !names_has(&ns, c->service) &&
+	    !recorded_unit(q, c->service)) {
+		names_free(&ns);
+		sysg_cli_error("unknown service '%s'", c->service);
+		return SYSG_EXIT_USAGE;
+	}
+	rc = c->service ?
+	     sysg_logset_build(&set, q->log_dir, one, 1, c->kind, 0) :
+	     sysg_logset_build(&set, q->log_dir, (const char *const *)ns.v,
+			       ns.n, c->kind, 1);
+	names_free(&ns);
+	if (rc < 0) {
+		sysg_cli_error("out of memory");
+		return SYSG_EXIT_FAILED;
+	}
+	rc = c->clear ? logs_clear(&set) : logs_print(q, &set);
+	sysg_logset_free(&set);
+	return rc;
+}
+
+int sysg_cmd_logs(struct sysg_cli *c)
+{
+	struct query q;
+	int rc = query_open(&q, c, 0);
+
+	if (rc)
+		return rc;
+	rc = logs_run(&q);
+	query_close(&q);
+	return rc;
+}
+
+/* ------------------------------------------------------------- purge */
+
+/* --force: stop the supervisor, then whatever the state still records
+ * as running (the engine's supervisor-less stop). */
+static int purge_stop(struct query *q, int64_t sup_pid)
+{
+	struct sysg_stop_req req = { q->state_dir, NULL, NULL, NULL, stdout };
+	char err[512];
+	int rc;
+
+	if (sup_pid > 0) {
+		printf("stopping the supervisor (pid %lld)\n", (long long)sup_pid);
+		rc = sysg_purge_stop_supervisor(sup_pid, 3 * SYSG_STOP_TIMEOUT_MS);
+		if (rc < 0) {
+			sysg_cli_error("cannot stop the supervisor (pid %lld): %s",
+				       (long long)sup_pid, strerror(-rc));
+			return SYSG_EXIT_FAILED;
+		}
+	}
+	if (open_state(q) < 0)
+		return SYSG_EXIT_FAILED;
+	if (!q->st)
+		return SYSG_EXIT_OK;
+	req.st = q->st;
+	req.cfg = q->cfg;
+	rc = sysg_stop_offline(&req, err, sizeof(err));
+	sysg_state_close(q->st);
+	q->st = NULL;
+	if (rc < 0 && rc != -ENOENT) {
+		sysg_cli_error("purge: %s; nothing deleted", err);
+		return SYSG_EXIT_FAILED;
+	}
+	return SYSG_EXIT_OK;
+}
+
+static int purge_delete(const struct query *q)
+{
+	char err[512];
+	size_t removed = 0;
+	size_t slen = strlen(q->state_dir);
+	int rc = 0;
+
+	/* a separate log directory (system mode) goes too */
+	if (strncmp(q->log_dir, q->state_dir, slen) ||
+	    q->log_dir[slen] != '/')
+		rc = sysg_purge_dir(q->log_dir, &removed, err, sizeof(err));
+	if (rc == 0)
+		rc = sysg_purge_dir(q->state_dir, &removed, err, sizeof(err));
+	if (rc < 0) {
+		sysg_cli_error("purge: %s", err);
+		return SYSG_EXIT_FAILED;
+	}
+	printf("purged %s (%zu entr%s removed)\n", q->state_dir, removed,
+	       removed == 1 ? "y" : "ies");
+	return SYSG_EXIT_OK;
+}
+
+int sysg_cmd_purge(struct sysg_cli *c)
+{
+	struct query q;
+	int64_t pid = 0;
+	int rc = query_open(&q, c, 0);
+
+	if (rc)
+		return rc;
+	if (!dir_exists(q.state_dir) && !dir_exists(q.log_dir)) {
+		printf("nothing to purge: %s does not exist\n", q.state_dir);
+		query_close(&q);
+		return SYSG_EXIT_OK;
+	}
+	if (sysg_supervisor_alive(q.state_dir, &pid) && !c->force) {
+		sysg_cli_error("a supervisor is running (pid %lld): stop it with "
+			       "'sysg stop' first, or use 'sysg purge --force'",
+			       (long long)pid);
+		query_close(&q);
+		return SYSG_EXIT_FAILED;
+	}
+	rc = c->force ? purge_stop(&q, pid) : SYSG_EXIT_OK;
+	if (rc == SYSG_EXIT_OK)
+		rc = purge_delete(&q);
+	query_close(&q);
+	return rc;
+}

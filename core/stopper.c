@@ -1,0 +1,223 @@
+/* stopper.c - supervisor-less stop (see stopper.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "loop.h"
+#include "proctree.h"
+#include "stopper.h"
+#include "supervisor.h"
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int names_add(struct names *ns, const char *name)
+{
+	char **nv;
+
+	for (size_t i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], name))
+			return 0;
+	nv = realloc(ns->v, (ns->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	ns->v = nv;
+	ns->v[ns->n] = strdup(name);
+	return ns->v[ns->n++] ? 0 : -ENOMEM;
+}
+
+static void names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+}
+
+static int add_pid_name(void *arg, const char *name, int64_t pid)
+{
+	(void)pid;
+	names_add(arg, name);
+	return 0;
+}
+
+static int add_unit_name(void *arg, const struct sysg_unit_record *u)
+{
+	if (strcmp(u->kind, "cron"))
+		names_add(arg, u->name);
+	return 0;
+}
+
+/* Configured services in reverse dependency order, then recorded ones. */
+static int collect_names(const struct sysg_stop_req *r, struct names *ns)
+{
+	const struct sysg_config *cfg = r->cfg;
+	size_t n = cfg ? cfg->nservices : 0;
+	size_t *order = calloc(n ? n : 1, sizeof(*order));
+	size_t **deps = calloc(n ? n : 1, sizeof(*deps));
+	size_t *ndeps = calloc(n ? n : 1, sizeof(*ndeps));
+	int rc = order && deps && ndeps ? 0 : -ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		deps[i] = calloc(cfg->services[i].ndepends_on + 1, sizeof(size_t));
+		if (!deps[i]) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j < cfg->services[i].ndepends_on; j++) {
+			int k = sysg_config_find_service(cfg,
+					cfg->services[i].depends_on[j]);
+
+			if (k >= 0)
+				deps[i][ndeps[i]++] = (size_t)k;
+		}
+	}
+	if (rc == 0 && sysg_graph_stop_order(n, deps, ndeps, order) < 0)
+		for (size_t i = 0; i < n; i++)
+			order[i] = i;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = names_add(ns, cfg->services[order[i]].name);
+	for (size_t i = 0; deps && i < n; i++)
+		free(deps[i]);
+	free(deps);
+	free(ndeps);
+	free(order);
+	if (rc == 0) {
+		sysg_state_list_pids(r->st, add_pid_name, ns);
+		sysg_state_list_units(r->st, add_unit_name, ns);
+	}
+	return rc;
+}
+
+static int64_t stop_timeout(const struct sysg_stop_req *r, const char *name)
+{
+	int i = r->cfg ? sysg_config_find_service(r->cfg, name) : -1;
+
+	return i >= 0 ? r->cfg->services[i].stop_timeout_ms :
+	       SYSG_STOP_TIMEOUT_MS;
+}
+
+/* The recorded main pid, if it is still that process. */
+static pid_t verified_main(const struct sysg_stop_req *r, const char *name,
+			   const char *prefix, struct sysg_unit_record *u,
+			   int have_u)
+{
+	int64_t mapped = 0;
+	struct sysg_pidset s = { 0 };
+	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
+	pid_t main = 0;
+
+	if (have_u && u->pid > 0 && sysg_proc_is_alive((pid_t)u->pid,
+						       u->start_ticks))
+		main = (pid_t)u->pid;
+	if (sysg_state_get_pid(r->st, name, &mapped) < 0 || mapped <= 0 ||
+	    mapped == main || !sysg_proc_is_alive((pid_t)mapped, 0))
+		return main;
+	/* pid.xml names another live process: only trust it if it is ours */
+	m.main_pid = 0;
+	m.marker_ppid = 0;
+	if (sysg_proctree_collect(&m, &s) == 0 &&
+	    sysg_pidset_has(&s, (pid_t)mapped) && !main)
+		main = (pid_t)mapped;
+	else if (!sysg_pidset_has(&s, (pid_t)mapped) && r->out)
+		fprintf(r->out, "%s: pid %lld in the pid file is not %s's "
+			"process; leaving it alone\n", name, (long long)mapped,
+			name);
+	sysg_pidset_free(&s);
+	return main;
+}
+
+static void forget(const struct sysg_stop_req *r, const char *name,
+		   struct sysg_unit_record *u, int have_u)
+{
+	sysg_state_set_pid(r->st, name, 0);
+	if (!have_u)
+		return;
+	snprintf(u->status, sizeof(u->status), "stopped");
+	u->pid = 0;
+	u->pgid = 0;
+	u->start_ticks = 0;
+	u->updated_at_ms = sysg_wall_ms();
+	sysg_state_put_unit(r->st, u);
+}
+
+static int stop_one(const struct sysg_stop_req *r, const char *name,
+		    char *err, size_t errlen)
+{
+	struct sysg_unit_record u;
+	int have_u = sysg_state_get_unit(r->st, name, &u) == 0;
+	char prefix[160], cg[512];
+	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
+	struct sysg_proc_stat ps;
+	struct sysg_pidset found = { 0 };
+	int rc, killed = 0;
+
+	sysg_instance_prefix(r->state_dir, name, prefix, sizeof(prefix));
+	m.main_pid = verified_main(r, name, prefix, &u, have_u);
+	if (m.main_pid > 0 && sysg_proc_stat_read(m.main_pid, &ps) == 0 &&
+	    ps.sid == m.main_pid)
+		m.sid = m.pgid = m.main_pid;
+	if (m.main_pid > 0 && sysg_cgroup_of_pid(m.main_pid, cg, sizeof(cg)) == 0 &&
+	    strstr(cg, "/sysg."))
+		m.cgroup = cg;
+	sysg_proctree_collect(&m, &found);
+	rc = sysg_proctree_stop_sync(&m, stop_timeout(r, name), &killed);
+	if (r->out)
+		fprintf(r->out, found.n ? "%s: stopped%s\n" :
+			"%s: not running%s\n", name, killed ?
+			" (SIGKILL after the stop timeout)" : "");
+	sysg_pidset_free(&found);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: processes survive SIGKILL", name);
+	forget(r, name, &u, have_u);
+	if (m.cgroup && sysg_cgroup_remove(cg) == 0) {
+		/* and the supervisor's sysg.<hash> group, once empty */
+		char *slash = strrchr(cg, '/');
+
+		*slash = '\0';
+		sysg_cgroup_remove(cg);
+	}
+	return rc;
+}
+
+static int known_service(const struct sysg_stop_req *r, const char *name)
+{
+	struct sysg_unit_record u;
+	int64_t pid;
+
+	return (r->cfg && sysg_config_find_service(r->cfg, name) >= 0) ||
+	       sysg_state_get_unit(r->st, name, &u) == 0 ||
+	       sysg_state_get_pid(r->st, name, &pid) == 0;
+}
+
+int sysg_stop_offline(const struct sysg_stop_req *r, char *err,
+		      size_t errlen)
+{
+	struct names ns = { 0 };
+	int rc = 0, first = 0;
+
+	err[0] = '\0';
+	if (r->service) {
+		if (!known_service(r, r->service)) {
+			snprintf(err, errlen, "unknown service '%s'", r->service);
+			return -ENOENT;
+		}
+		return stop_one(r, r->service, err, errlen);
+	}
+	if (collect_names(r, &ns) < 0) {
+		names_free(&ns);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ns.n; i++) {
+		rc = stop_one(r, ns.v[i], err, errlen);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	names_free(&ns);
+	return first;
+}

@@ -1,0 +1,472 @@
+/* supervisor.c - the engine's public API, signals, reaping, records. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "svc.h"
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+/* ------------------------------------------------------------------ */
+
+static void fill_record(const struct svc *v, struct sysg_unit_record *u)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", v->cfg->name);
+	snprintf(u->kind, sizeof(u->kind), "%s",
+		 v->sup->opts.kind ? v->sup->opts.kind : "service");
+	snprintf(u->status, sizeof(u->status), "%s", svc_state_name(v->state));
+	if (v->pid > 0 && svc_is_up(v)) {
+		u->pid = v->pid;
+		u->pgid = v->sid;
+		u->start_ticks = v->ticks;
+	}
+	u->started_at_ms = v->started_wall;
+	u->updated_at_ms = sysg_wall_ms();
+	u->has_exit_code = v->has_exit;
+	u->exit_code = v->exit_code;
+	u->has_signal = v->has_signal;
+	u->signal = v->signo;
+	u->restarts = v->restarts;
+	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
+	snprintf(u->command, sizeof(u->command), "%s", v->cfg->command);
+}
+
+void sup_record(struct svc *v)
+{
+	struct sysg_supervisor *s = v->sup;
+	struct sysg_unit_record u;
+
+	if (!s->st || v->state == ST_STOPPING)
+		return;
+	fill_record(v, &u);
+	if (sysg_state_put_unit(s->st, &u) < 0)
+		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s",
+			 v->cfg->name);
+	if (u.pid > 0)
+		sysg_state_set_pid(s->st, v->cfg->name, u.pid);
+}
+
+struct svc *sup_find(struct sysg_supervisor *s, const char *name)
+{
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (!strcmp(s->svcs[i].cfg->name, name))
+			return &s->svcs[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Re-evaluation: dependencies and reverse-order shutdown              */
+/* ------------------------------------------------------------------ */
+
+void sup_changed(struct sysg_supervisor *s)
+{
+	s->dirty = 1;
+}
+
+static int depends_on(const struct svc *v, const char *name)
+{
+	for (size_t i = 0; i < v->cfg->ndepends_on; i++)
+		if (!strcmp(v->cfg->depends_on[i], name))
+			return 1;
+	return 0;
+}
+
+void sup_dependents(struct svc *v, enum svc_event ev)
+{
+	struct sysg_supervisor *s = v->sup;
+
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (depends_on(&s->svcs[i], v->cfg->name))
+			svc_event(&s->svcs[i], ev);
+	sup_changed(s);
+}
+
+/* A service may stop in a shutdown once no dependent is still up. */
+static int dependents_down(struct sysg_supervisor *s, const struct svc *v)
+{
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		const struct svc *d = &s->svcs[i];
+
+		if (depends_on(d, v->cfg->name) && !svc_is_settled(d) &&
+		    d->state != ST_BACKOFF)
+			return 0;
+	}
+	return 1;
+}
+
+static void settle_one(struct sysg_supervisor *s, struct svc *v)
+{
+	if (s->shutting_down) {
+		if (!svc_is_settled(v) || v->state == ST_WAITING) {
+			if (v->state == ST_STOPPING && !v->want_up)
+				return;
+			if (dependents_down(s, v))
+				svc_event(v, EV_STOP);
+		}
+		return;
+	}
+	if (v->state == ST_WAITING || v->state == ST_BLOCKED)
+		svc_event(v, EV_DEPS);
+}
+
+static void sup_settle(struct sysg_supervisor *s)
+{
+	while (s->dirty) {
+		s->dirty = 0;
+		for (size_t i = 0; i < s->nsvcs; i++)
+			settle_one(s, &s->svcs[i]);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Signals and reaping                                                 */
+/* ------------------------------------------------------------------ */
+
+static struct svc *find_by_pid(struct sysg_supervisor *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (s->svcs[i].pid == pid)
+			return &s->svcs[i];
+	return NULL;
+}
+
+static void reap_all(struct sysg_supervisor *s)
+{
+	int status, orphans = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct svc *v = find_by_pid(s, pid);
+
+		if (v) {
+			svc_exit_status(v, status);
+			svc_event(v, EV_EXIT);
+		} else if (!sysg_jobs_reaped(&s->jobs, pid, status)) {
+			orphans++;
+		}
+	}
+	/* a re-parented descendant died: a teardown may be complete */
+	for (size_t i = 0; orphans && i < s->nsvcs; i++)
+		if (s->svcs[i].state == ST_STOPPING)
+			svc_event(&s->svcs[i], EV_TICK);
+}
+
+static void kill_now(struct sysg_supervisor *s)
+{
+	sysg_log(&s->log, SYSG_LOG_WARN, "Second interrupt: killing all "
+		 "services now");
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		struct svc *v = &s->svcs[i];
+
+		if (v->state == ST_STOPPING) {
+			v->stop_deadline = 0;
+			svc_event(v, EV_TICK);
+		}
+	}
+}
+
+static void on_signal(void *arg, const struct signalfd_siginfo *si)
+{
+	struct sysg_supervisor *s = arg;
+
+	switch (si->ssi_signo) {
+	case SIGCHLD:
+		reap_all(s);
+		break;
+	case SIGINT:
+	case SIGTERM:
+		sysg_log(&s->log, SYSG_LOG_INFO, "Received %s: stopping all "
+			 "services", si->ssi_signo == SIGINT ? "SIGINT" :
+			 "SIGTERM");
+		if (s->signals_seen++ && s->shutting_down)
+			kill_now(s);
+		else
+			sysg_supervisor_stop_all(s);
+		break;
+	case SIGHUP:
+		sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGHUP: ignored");
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation                                                            */
+/* ------------------------------------------------------------------ */
+
+void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
+			  size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+
+	for (const char *p = state_dir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(buf, len, "SYSG_INSTANCE=%016llx:%s:", (unsigned long long)h,
+		 svc);
+}
+
+static void init_cgroups(struct sysg_supervisor *s)
+{
+	char base[400], prefix[128], name[64];
+
+	if (s->opts.no_cgroups || sysg_cgroup_base(base, sizeof(base)) < 0)
+		return;
+	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
+	/* "SYSG_INSTANCE=<hash>::" -> "sysg.<hash>" */
+	snprintf(name, sizeof(name), "sysg.%.16s",
+		 prefix + strlen("SYSG_INSTANCE="));
+	if (sysg_cgroup_create(base, name, s->cgroup_base,
+			       sizeof(s->cgroup_base)) < 0)
+		s->cgroup_base[0] = '\0';
+}
+
+static int init_services(struct sysg_supervisor *s)
+{
+	s->nsvcs = s->cfg->nservices;
+	s->svcs = calloc(s->nsvcs ? s->nsvcs : 1, sizeof(*s->svcs));
+	if (!s->svcs)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		struct svc *v = &s->svcs[i];
+
+		v->sup = s;
+		v->cfg = &s->cfg->services[i];
+		v->idx = i;
+		v->log_out = v->log_err = -1;
+	}
+	return 0;
+}
+
+static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
+{
+	char dir[4096];
+	int rc = 0;
+
+	if (s->opts.log_dir)
+		snprintf(dir, sizeof(dir), "%s", s->opts.log_dir);
+	else
+		rc = sysg_log_dir(s->opts.sys, s->state_dir, dir, sizeof(dir));
+	if (rc == 0)
+		rc = sysg_log_open(&s->log, dir, s->opts.log_level ?
+				   s->opts.log_level : SYSG_LOG_INFO);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open the log directory %s: %s",
+			 dir, strerror(-rc));
+		return rc;
+	}
+	s->log.echo = s->opts.echo;
+	s->log.echo_level = s->opts.echo_level;
+	return 0;
+}
+
+int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
+			struct sysg_state *st,
+			const struct sysg_supervisor_opts *opts,
+			char *err, size_t errlen)
+{
+	struct sysg_supervisor *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s || !opts->state_dir || !(s->state_dir = strdup(opts->state_dir))) {
+		free(s);
+		snprintf(err, errlen, "out of memory or no state directory");
+		return -ENOMEM;
+	}
+	s->cfg = cfg;
+	s->st = st;
+	s->opts = *opts;
+	s->log.fd = -1;
+	rc = open_log(s, err, errlen);
+	if (rc == 0 && (rc = sysg_loop_new(&s->loop)) < 0)
+		snprintf(err, errlen, "cannot create the event loop: %s",
+			 strerror(-rc));
+	if (rc == 0 && (rc = init_services(s)) < 0)
+		snprintf(err, errlen, "out of memory");
+	if (rc < 0) {
+		sysg_supervisor_free(s);
+		return rc;
+	}
+	s->jobs.loop = s->loop;
+	sysg_loop_on_signal(s->loop, on_signal, s);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	init_cgroups(s);
+	*out = s;
+	return 0;
+}
+
+void sysg_supervisor_free(struct sysg_supervisor *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		sysg_job_cancel(&s->svcs[i].probe);
+		sysg_job_cancel(&s->svcs[i].helper);
+	}
+	if (s->loop)
+		sysg_jobs_kill_all(&s->jobs);
+	for (size_t i = 0; i < s->nsvcs; i++)
+		svc_release(&s->svcs[i]);
+	if (s->cgroup_base[0])
+		sysg_cgroup_remove(s->cgroup_base);
+	free(s->svcs);
+	sysg_loop_free(s->loop);
+	sysg_log_close(&s->log);
+	free(s->state_dir);
+	free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+int sysg_supervisor_start_all(struct sysg_supervisor *s)
+{
+	s->shutting_down = 0;
+	s->signals_seen = 0;
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (!sysg_service_is_cron(s->svcs[i].cfg))
+			s->svcs[i].want_up = 1;
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (s->svcs[i].want_up)
+			svc_event(&s->svcs[i], EV_START);
+	sup_settle(s);
+	return 0;
+}
+
+/* Mark V and what it depends on as wanted; start them. */
+static void start_closure(struct sysg_supervisor *s, struct svc *v, int depth)
+{
+	if (depth > (int)s->nsvcs)
+		return;
+	for (size_t i = 0; i < v->cfg->ndepends_on; i++) {
+		struct svc *d = sup_find(s, v->cfg->depends_on[i]);
+
+		if (d && !d->want_up && !sysg_service_is_cron(d->cfg))
+			start_closure(s, d, depth + 1);
+	}
+	v->want_up = 1;
+	svc_event(v, EV_START);
+}
+
+int sysg_supervisor_start_service(struct sysg_supervisor *s, const char *name)
+{
+	struct svc *v = sup_find(s, name);
+
+	if (!v)
+		return -ENOENT;
+	s->shutting_down = 0;
+	start_closure(s, v, 0);
+	sup_settle(s);
+	return 0;
+}
+
+int sysg_supervisor_stop_service(struct sysg_supervisor *s, const char *name)
+{
+	struct svc *v = sup_find(s, name);
+
+	if (!v)
+		return -ENOENT;
+	v->want_up = 0;
+	svc_event(v, EV_STOP);
+	sup_settle(s);
+	return 0;
+}
+
+int sysg_supervisor_stop_all(struct sysg_supervisor *s)
+{
+	s->shutting_down = 1;
+	for (size_t i = 0; i < s->nsvcs; i++)
+		s->svcs[i].want_up = 0;
+	sup_changed(s);
+	sup_settle(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running                                                             */
+/* ------------------------------------------------------------------ */
+
+int sysg_supervisor_idle(const struct sysg_supervisor *s)
+{
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (!svc_is_settled(&s->svcs[i]))
+			return 0;
+	return sysg_jobs_count(&s->jobs) == 0;
+}
+
+int sysg_supervisor_run_until(struct sysg_supervisor *s,
+			      int (*pred)(struct sysg_supervisor *, void *),
+			      void *arg, int64_t timeout_ms)
+{
+	int64_t deadline = sysg_now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left = deadline - sysg_now_ms();
+		int rc;
+
+		sup_settle(s);
+		if (pred(s, arg))
+			return 0;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		rc = sysg_loop_once(s->loop, left);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+static int idle_pred(struct sysg_supervisor *s, void *arg)
+{
+	(void)arg;
+	return sysg_supervisor_idle(s);
+}
+
+int sysg_supervisor_run(struct sysg_supervisor *s)
+{
+	int rc;
+
+	do
+		rc = sysg_supervisor_run_until(s, idle_pred, NULL, 3600000);
+	while (rc == -ETIMEDOUT);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                             */
+/* ------------------------------------------------------------------ */
+
+const char *sysg_supervisor_status(const struct sysg_supervisor *s,
+				   const char *name)
+{
+	struct svc *v = sup_find((struct sysg_supervisor *)s, name);
+
+	return v ? svc_state_name(v->state) : NULL;
+}
+
+int sysg_supervisor_get(const struct sysg_supervisor *s, const char *name,
+			struct sysg_unit_record *out)
+{
+	struct svc *v = sup_find((struct sysg_supervisor *)s, name);
+
+	if (!v)
+		return -ENOENT;
+	fill_record(v, out);
+	return 0;
+}
+
+int sysg_supervisor_failures(const struct sysg_supervisor *s)
+{
+	return s->failures;
+}
+
+struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s)
+{
+	return s->loop;
+}

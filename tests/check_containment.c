@@ -1,0 +1,219 @@
+/* check_containment.c - stopping or restarting a service leaves nothing of
+ * its process tree alive: nohup'd detached children, a double-forked
+ * child in its own session that ignores SIGTERM, leftovers of a crash.
+ * Each engine test runs twice: with cgroup v2 (when writable) and with
+ * /proc tracking only. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "enginetest.h"
+#include "loop.h"
+#include "proctree.h"
+#include "spawn.h"
+#include "testutil.h"
+
+static void script(struct et *t, const char *name, const char *text)
+{
+	char *p = tu_write_file(t->dir, name, text);
+
+	ck_assert_ptr_nonnull(p);
+	free(p);
+}
+
+/* Read up to N pids, one per line, from DIR/NAME. */
+static int read_pids(struct et *t, const char *name, pid_t *pids, int n)
+{
+	char *s = et_read(t, name), *p = s;
+	int k = 0;
+
+	while (p && *p && k < n) {
+		pids[k++] = (pid_t)strtol(p, &p, 10);
+		while (*p == '\n')
+			p++;
+	}
+	free(s);
+	return k;
+}
+
+START_TEST(test_restart_kills_nohup_children)
+{
+	struct et t;
+	pid_t kids[3], fresh[3];
+
+	et_setup(&t, _i,
+		 "version: \"1\"\nservices:\n"
+		 "  svc: { command: \"sh kids.sh\", ready_after: \"20ms\" }\n");
+	script(&t, "kids.sh",
+	       "for i in 1 2 3; do\n"
+	       "  setsid nohup sleep 1000 > /dev/null 2>&1 &\n"
+	       "  echo $! >> kids.pid\n"
+	       "done\n"
+	       "exec sleep 1000\n");
+	sysg_supervisor_start_all(t.sup);
+	ck_assert_int_eq(et_wait_status(&t, "svc", "running", 3000), 0);
+	ck_assert_int_eq(et_wait_file(&t, "kids.pid", 2000), 1);
+	et_run_for(&t, 50);
+	ck_assert_int_eq(read_pids(&t, "kids.pid", kids, 3), 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(et_alive(kids[i]), 1);
+	et_unlink(&t, "kids.pid");
+	sysg_supervisor_stop_service(t.sup, "svc");
+	ck_assert_int_eq(et_wait_status(&t, "svc", "stopped", 5000), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(et_alive(kids[i]), 0);
+	sysg_supervisor_start_service(t.sup, "svc");
+	ck_assert_int_eq(et_wait_status(&t, "svc", "running", 3000), 0);
+	ck_assert_int_eq(et_wait_file(&t, "kids.pid", 2000), 1);
+	et_run_for(&t, 50);
+	ck_assert_int_eq(read_pids(&t, "kids.pid", fresh, 3), 3);
+	et_teardown(&t);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(et_alive(fresh[i]), 0);
+}
+END_TEST
+
+START_TEST(test_setsid_child_ignoring_sigterm)
+{
+	struct et t;
+	pid_t esc;
+	int64_t t0;
+	char *log;
+
+	et_setup(&t, _i,
+		 "version: \"1\"\nservices:\n"
+		 "  svc: { command: \"sh escape.sh\", ready_after: \"20ms\",\n"
+		 "         stop_timeout: \"300ms\" }\n");
+	script(&t, "escape.sh",
+	       "( setsid sh -c 'trap \"\" TERM; echo $$ > esc.tmp; "
+	       "mv esc.tmp esc.pid; while :; do sleep 0.05; done' & )\n"
+	       "exec sleep 1000\n");
+	sysg_supervisor_start_all(t.sup);
+	ck_assert_int_eq(et_wait_status(&t, "svc", "running", 3000), 0);
+	ck_assert_int_eq(et_wait_file(&t, "esc.pid", 2000), 1);
+	esc = (pid_t)et_read_long(&t, "esc.pid");
+	ck_assert_int_gt(esc, 0);
+	ck_assert_int_eq(et_alive(esc), 1);
+	/* it escaped: its own session, re-parented to us (the subreaper) */
+	t0 = sysg_now_ms();
+	sysg_supervisor_stop_service(t.sup, "svc");
+	ck_assert_int_eq(et_wait_status(&t, "svc", "stopped", 5000), 0);
+	ck_assert_int_ge(sysg_now_ms() - t0, 300);
+	ck_assert_int_eq(et_alive(esc), 0);
+	log = et_read(&t, "state/logs/supervisor.log");
+	ck_assert_ptr_nonnull(strstr(log, "sending SIGKILL"));
+	free(log);
+	et_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_crash_leftovers_killed_before_restart)
+{
+	struct et t;
+	pid_t left;
+
+	et_setup(&t, _i,
+		 "version: \"1\"\nservices:\n"
+		 "  svc: { command: \"sh crash.sh\", ready_after: \"20ms\",\n"
+		 "         restart_policy: on-failure, backoff: \"50ms\", max_restarts: 1 }\n");
+	script(&t, "crash.sh",
+	       "if [ -f left.pid ]; then exec sleep 1000; fi\n"
+	       "sleep 1000 &\necho $! > left.tmp; mv left.tmp left.pid\n"
+	       "sleep 0.2\nexit 1\n");
+	sysg_supervisor_start_all(t.sup);
+	ck_assert_int_eq(et_wait_file(&t, "left.pid", 3000), 1);
+	left = (pid_t)et_read_long(&t, "left.pid");
+	ck_assert_int_eq(et_wait_status(&t, "svc", "backoff", 3000), 0);
+	ck_assert_int_eq(et_alive(left), 0);
+	ck_assert_int_eq(et_wait_status(&t, "svc", "running", 3000), 0);
+	et_teardown(&t);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* proctree without the engine                                        */
+/* ---------------------------------------------------------------- */
+
+START_TEST(test_collect_by_marker_and_stop_sync)
+{
+	char *envp[] = { (char *)"SYSG_INSTANCE=test:unit:1",
+			 (char *)"PATH=/usr/bin:/bin", NULL };
+	struct sysg_spawn_req req = {
+		.command = "sh -c 'sleep 1000 & sleep 1000 & wait'",
+		.envp = envp, .out_fd = SYSG_SPAWN_DEVNULL,
+		.err_fd = SYSG_SPAWN_DEVNULL, .cgroup_fd = -1,
+	};
+	struct sysg_tree_match m = {
+		.marker = "SYSG_INSTANCE=test:unit:", .marker_prefix = 1,
+	};
+	struct sysg_pidset s = { 0 };
+	struct sysg_child c;
+	char err[256];
+	int killed = 1;
+
+	ck_assert_int_eq(sysg_spawn(&req, &c, err, sizeof(err)), 0);
+	for (int i = 0; i < 200 && s.n < 3; i++) {
+		ck_assert_int_eq(sysg_proctree_collect(&m, &s), 0);
+		usleep(10000);
+	}
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert(sysg_pidset_has(&s, c.pid));
+	ck_assert_int_eq(sysg_proctree_stop_sync(&m, 2000, &killed), 0);
+	ck_assert_int_eq(killed, 0);
+	waitpid(c.pid, NULL, 0);
+	ck_assert_int_eq(sysg_proctree_collect(&m, &s), 0);
+	ck_assert_uint_eq(s.n, 0);
+	sysg_pidset_free(&s);
+}
+END_TEST
+
+START_TEST(test_proc_stat)
+{
+	struct sysg_proc_stat st;
+	uint64_t ticks;
+
+	ck_assert_int_eq(sysg_proc_stat_read(getpid(), &st), 0);
+	ck_assert_int_eq(st.ppid, getppid());
+	ck_assert_int_eq(st.sid, getsid(0));
+	ck_assert_int_eq(sysg_proc_start_ticks_of(getpid(), &ticks), 0);
+	ck_assert_uint_eq(ticks, st.start_ticks);
+	ck_assert_int_eq(sysg_proc_is_alive(getpid(), ticks), 1);
+	ck_assert_int_eq(sysg_proc_is_alive(getpid(), ticks + 1), 0);
+	ck_assert_int_eq(sysg_proc_stat_read(999999999, &st), -ESRCH);
+}
+END_TEST
+
+static Suite *make_containment_suite(void)
+{
+	Suite *s = suite_create("containment");
+	TCase *engine = tcase_create("engine");
+	TCase *tree = tcase_create("proctree");
+
+	tcase_set_timeout(engine, 30);
+	/* _i: 0 with cgroups when available, 1 without */
+	tcase_add_loop_test(engine, test_restart_kills_nohup_children, 0, 2);
+	tcase_add_loop_test(engine, test_setsid_child_ignoring_sigterm, 0, 2);
+	tcase_add_loop_test(engine, test_crash_leftovers_killed_before_restart,
+			    0, 2);
+	tcase_add_test(tree, test_collect_by_marker_and_stop_sync);
+	tcase_add_test(tree, test_proc_stat);
+	suite_add_tcase(s, engine);
+	suite_add_tcase(s, tree);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(make_containment_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
