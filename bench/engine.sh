@@ -23,8 +23,8 @@ trap cleanup EXIT INT TERM
 # wait_running DIR N: until state.xml lists N running units (10 s max)
 wait_running() {
 	i=0
-	while [ "$(grep -c '<status>running</status>' "$1/state/state.xml" \
-		2>/dev/null || true)" -lt "$2" ]; do
+	while [ "$(cat "$1/state/state.xml" 2>/dev/null |
+		grep -c '<status>running</status>')" -lt "$2" ]; do
 		i=$((i + 1))
 		[ $i -gt 1000 ] && { echo "timeout waiting for $2 services" >&2; exit 1; }
 		sleep 0.01
@@ -47,6 +47,12 @@ pss_kib() {
 	awk '/^Pss:/ { s += $2 } END { print s }' "/proc/$1/smaps_rollup"
 }
 
+# private (unshared) memory: does not depend on what else maps the libs
+uss_kib() {
+	awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' \
+		"/proc/$1/smaps_rollup"
+}
+
 bench_pss() {
 	n=$1
 	d="$WORK/pss$n"
@@ -63,7 +69,8 @@ bench_pss() {
 	start_bg "$d"
 	wait_running "$d" "$n"
 	sleep 0.3
-	echo "PSS of the supervisor with $n sleep services: $(pss_kib "$SUP") KiB"
+	echo "supervisor with $n sleep services: PSS $(pss_kib "$SUP") KiB," \
+		"private $(uss_kib "$SUP") KiB"
 	stop_bg
 }
 
@@ -107,6 +114,43 @@ bench_dag() {
 	stop_bg
 }
 
+# Restart latency: exit of the old instance -> spawn of the new one.
+bench_restart() {
+	d="$WORK/restart"
+	mkdir -p "$d"
+	cat > "$d/sysg.yaml" <<-'YAML'
+	version: "1"
+	services:
+	  r: { command: "sleep 0.1", restart_policy: always, backoff: "0ms", ready_after: "10ms" }
+	YAML
+	start_bg "$d"
+	sleep 2
+	stop_bg
+	awk '
+		function ms(ts,  t) {
+			split(substr(ts, 12, 12), t, /[:.]/)
+			return ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 + t[4]
+		}
+		/Service r exited/ { ex = ms($1) }
+		/Started service r/ && ex { sum += ms($1) - ex; n++; ex = 0 }
+		END { printf "restart (immediate, backoff 0): new instance %.1f ms after the old one exited (mean of %d)\n", sum / n, n }
+	' "$d/state/logs/supervisor.log"
+}
+
+# Idle CPU: clock ticks used by the supervisor of 10 sleep services in 5 s.
+bench_idle() {
+	d="$WORK/pss10"
+	start_bg "$d"
+	wait_running "$d" 10
+	a=$(awk '{ print $14 + $15 }' "/proc/$SUP/stat")
+	sleep 5
+	b=$(awk '{ print $14 + $15 }' "/proc/$SUP/stat")
+	echo "idle CPU with 10 services: $((b - a)) clock ticks in 5 s"
+	stop_bg
+}
+
 bench_pss 10
 bench_pss 40
 bench_dag
+bench_restart
+bench_idle

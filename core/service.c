@@ -24,6 +24,7 @@
 #include "env.h"
 #include "health.h"
 #include "hooks.h"
+#include "privs.h"
 #include "spawn.h"
 #include "svc.h"
 
@@ -296,38 +297,17 @@ static void open_logs(struct svc *v)
 			"in %s", v->cfg->name, dir);
 }
 
-static const char *privileged_key(const struct sysg_service *c)
-{
-	if (!c->privileged_mark.line)
-		return NULL;
-	if (c->user)
-		return "user";
-	if (c->group)
-		return "group";
-	if (c->nsupplementary_groups)
-		return "supplementary_groups";
-	if (c->limits.present)
-		return "limits";
-	if (c->ncapabilities)
-		return "capabilities";
-	return c->isolation.present ? "isolation" : "user";
-}
-
 static int check_privileged(struct svc *v)
 {
-	const char *key = privileged_key(v->cfg);
-	char msg[SYSG_REASON_MAX];
+	char err[SYSG_REASON_MAX];
+	int rc;
 
-	if (!key)
-		return 0;
-	if (!v->sup->opts.sys || geteuid() != 0)
-		snprintf(msg, sizeof(msg), "services.%s.%s: requires --sys and "
-			 "root", v->cfg->name, key);
-	else
-		snprintf(msg, sizeof(msg), "services.%s.%s: privileged settings "
-			 "are not supported by this build yet", v->cfg->name, key);
-	fail(v, ST_FAILED, msg);
-	return -EPERM;
+	sysg_privs_free(&v->privs);
+	rc = sysg_privs_prepare(v->cfg, v->sup->opts.sys, &v->privs, err,
+				sizeof(err));
+	if (rc < 0)
+		fail(v, ST_FAILED, err);
+	return rc;
 }
 
 static void a_prestart(struct svc *v);
@@ -419,6 +399,7 @@ static void start_probe(struct sysg_timer *t)
 		return;
 	v->probe.done = probe_done;
 	v->probe.arg = v;
+	v->probe_started = sysg_now_ms();
 	if (left > h->timeout_ms)
 		left = h->timeout_ms;
 	if (sysg_health_attempt(&v->sup->jobs, &v->probe, v->probe_cmd,
@@ -445,7 +426,8 @@ static void probe_done(struct sysg_job *j, int status, int timed_out)
 		svc_event(v, EV_NOT_READY);
 		return;
 	}
-	next = v->cfg->health.interval_ms;
+	/* attempts start every interval, however long each one took */
+	next = v->probe_started + v->cfg->health.interval_ms - now;
 	sysg_timer_start(v->sup->loop, &v->probe_timer, next, start_probe, v);
 }
 
@@ -579,6 +561,11 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		return -ENOMEM;
 	}
 	req.envp = env;
+	if (v->privs.needed) {
+		req.creds = &v->privs.creds;
+		req.child_setup = sysg_privs_child_setup;
+		req.child_arg = &v->privs;
+	}
 	setup_cgroup(v, &req.cgroup_fd);
 	rc = sysg_spawn(&req, c, err, errlen);
 	if (req.cgroup_fd >= 0)
@@ -619,6 +606,7 @@ static void a_spawn(struct svc *v)
 	v->started_mono = sysg_now_ms();
 	v->ready_mono = 0;
 	v->has_exit = v->has_signal = 0;
+	v->reason[0] = '\0';
 	sysg_pidset_clear(&v->known);
 	attach_drains(v, c.out_fd, c.err_fd);
 	log_svc(v, SYSG_LOG_INFO, "Started service %s (pid %d)", v->cfg->name,
@@ -731,8 +719,7 @@ static void gone(struct svc *v)
 	v->sid = 0;
 	sysg_pidset_clear(&v->known);
 	sysg_pidset_clear(&v->signalled);
-	if (s->st)
-		sysg_state_set_pid(s->st, v->cfg->name, 0);
+	sup_record(v);
 	after_gone(v);
 }
 
@@ -776,7 +763,8 @@ static void begin_teardown(struct svc *v, enum stop_reason why)
 	v->stop_reason = why;
 	v->killed = 0;
 	v->tick_ms = 5;
-	v->stop_deadline = sysg_now_ms() + v->cfg->stop_timeout_ms;
+	v->stop_deadline = sysg_now_ms() +
+			   (v->sup->kill_now ? 0 : v->cfg->stop_timeout_ms);
 	sysg_pidset_clear(&v->signalled);
 	if (v->sid > 1)
 		kill(-v->sid, SIGTERM);
@@ -792,6 +780,10 @@ static void after_gone(struct svc *v)
 		log_svc(v, SYSG_LOG_INFO, "Service %s stopped", v->cfg->name);
 		fire(v, SYSG_HOOK_ON_STOP, 1);
 		set_state(v, ST_STOPPED);
+		if (v->restart_requested) {
+			v->restart_requested = 0;
+			svc_event(v, EV_START);
+		}
 		break;
 	case STOP_CASCADE:
 		v->auto_restart = 1;
@@ -913,4 +905,5 @@ void svc_release(struct svc *v)
 	free(v->probe_cmd);
 	sysg_pidset_free(&v->known);
 	sysg_pidset_free(&v->signalled);
+	sysg_privs_free(&v->privs);
 }

@@ -346,9 +346,11 @@ static void child_run(const struct child_plan *cp)
 		child_fail(cp->errpipe, e);
 	if (req->cwd && chdir(req->cwd) < 0)
 		child_fail(cp->errpipe, errno);
-	if ((e = child_creds(req->creds)) != 0)
-		child_fail(cp->errpipe, e);
+	/* limits and priorities first: they may need the privileges that
+	 * child_creds drops */
 	if (req->child_setup && (e = req->child_setup(req->child_arg)) != 0)
+		child_fail(cp->errpipe, e);
+	if ((e = child_creds(req->creds)) != 0)
 		child_fail(cp->errpipe, e);
 	close_other_fds(cp->errpipe);
 	child_fail(cp->errpipe, exec_path(cp->argv, cp->envp));

@@ -39,8 +39,9 @@ struct sysg_spawn_req {
 	int err_fd;
 	int cgroup_fd;          /* cgroup.procs to join, or -1 */
 	const struct sysg_spawn_creds *creds;   /* NULL: none */
-	/* Called in the child after fork, before exec (may be NULL); a
-	 * non-zero return is reported as the exec errno. */
+	/* Called in the child after fork, before CREDS are applied and
+	 * before exec (may be NULL); a non-zero return is reported as the
+	 * exec errno. */
 	int (*child_setup)(void *arg);
 	void *child_arg;
 };

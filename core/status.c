@@ -145,6 +145,8 @@ static const struct sysg_unit_record *find_record(const struct records *r,
 {
 	struct sysg_unit_record key;
 
+	if (!r->n)
+		return NULL;
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	return bsearch(&key, r->v, r->n, sizeof(*r->v), cmp_record);
 }
@@ -210,11 +212,11 @@ static void resolve_status(struct sysg_unit_view *u,
 /* 1 alive, 0 gone, -1 the pid now belongs to a different process. */
 static int record_alive(const struct sysg_unit_record *r)
 {
-	if (r->pid <= 0 || !sysg_proc_alive(r->pid, 0))
+	if (r->pid <= 0)
 		return 0;
-	if (r->start_ticks && !sysg_proc_alive(r->pid, r->start_ticks))
-		return -1;
-	return 1;
+	if (sysg_proc_alive(r->pid, r->start_ticks))
+		return 1;
+	return r->start_ticks && sysg_proc_alive(r->pid, 0) ? -1 : 0;
 }
 
 static enum sysg_unit_health health_of(const char *status)
@@ -252,6 +254,8 @@ static double cpu_percent(const struct sysg_procstat *ps, int64_t uptime_ms,
 		p->uptime_ms = uptime_ms;
 		return pct;
 	}
+	if (h->n >= 1024)       /* a long stream over many restarts */
+		h->n = 0;
 	v = realloc(h->v, (h->n + 1) * sizeof(*v));
 	if (v) {
 		h->v = v;

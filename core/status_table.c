@@ -2,7 +2,6 @@
  * unit (children indented under their parent), a summary line, notes for
  * unhealthy units, and a table of cron schedules. */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

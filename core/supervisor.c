@@ -38,19 +38,39 @@ static void fill_record(const struct svc *v, struct sysg_unit_record *u)
 	snprintf(u->command, sizeof(u->command), "%s", v->cfg->command);
 }
 
+/* Records are written once the current burst of events has settled, so
+ * that spawning independent services is not serialised behind the state
+ * backend's atomic writes. */
 void sup_record(struct svc *v)
+{
+	if (v->state == ST_STOPPING)
+		return;
+	v->record_dirty = 1;
+	v->sup->dirty = 1;
+}
+
+static void write_record(struct svc *v)
 {
 	struct sysg_supervisor *s = v->sup;
 	struct sysg_unit_record u;
 
-	if (!s->st || v->state == ST_STOPPING)
+	v->record_dirty = 0;
+	if (!s->st)
 		return;
 	fill_record(v, &u);
 	if (sysg_state_put_unit(s->st, &u) < 0)
 		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s",
 			 v->cfg->name);
-	if (u.pid > 0)
-		sysg_state_set_pid(s->st, v->cfg->name, u.pid);
+	if (u.pid != v->recorded_pid &&
+	    sysg_state_set_pid(s->st, v->cfg->name, u.pid) == 0)
+		v->recorded_pid = u.pid;
+}
+
+static void flush_records(struct sysg_supervisor *s)
+{
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (s->svcs[i].record_dirty)
+			write_record(&s->svcs[i]);
 }
 
 struct svc *sup_find(struct sysg_supervisor *s, const char *name)
@@ -123,6 +143,7 @@ static void sup_settle(struct sysg_supervisor *s)
 		for (size_t i = 0; i < s->nsvcs; i++)
 			settle_one(s, &s->svcs[i]);
 	}
+	flush_records(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -162,6 +183,7 @@ static void kill_now(struct sysg_supervisor *s)
 {
 	sysg_log(&s->log, SYSG_LOG_WARN, "Second interrupt: killing all "
 		 "services now");
+	s->kill_now = 1;
 	for (size_t i = 0; i < s->nsvcs; i++) {
 		struct svc *v = &s->svcs[i];
 
@@ -330,6 +352,7 @@ int sysg_supervisor_start_all(struct sysg_supervisor *s)
 {
 	s->shutting_down = 0;
 	s->signals_seen = 0;
+	s->kill_now = 0;
 	for (size_t i = 0; i < s->nsvcs; i++)
 		if (!sysg_service_is_cron(s->svcs[i].cfg))
 			s->svcs[i].want_up = 1;
@@ -373,6 +396,22 @@ int sysg_supervisor_stop_service(struct sysg_supervisor *s, const char *name)
 
 	if (!v)
 		return -ENOENT;
+	v->want_up = 0;
+	svc_event(v, EV_STOP);
+	sup_settle(s);
+	return 0;
+}
+
+int sysg_supervisor_restart_service(struct sysg_supervisor *s,
+				    const char *name)
+{
+	struct svc *v = sup_find(s, name);
+
+	if (!v)
+		return -ENOENT;
+	if (!svc_is_up(v))
+		return sysg_supervisor_start_service(s, name);
+	v->restart_requested = 1;
 	v->want_up = 0;
 	svc_event(v, EV_STOP);
 	sup_settle(s);

@@ -75,6 +75,12 @@ int sysg_supervisor_start_service(struct sysg_supervisor *s, const char *name);
  * by policy. -ENOENT when unknown. */
 int sysg_supervisor_stop_service(struct sysg_supervisor *s, const char *name);
 
+/* Stop NAME (whole tree, on_stop.success) and start it again once it is
+ * down; a service that is not running is just started. -ENOENT when
+ * unknown. */
+int sysg_supervisor_restart_service(struct sysg_supervisor *s,
+				    const char *name);
+
 /* Stop everything in reverse dependency order; run() returns once all is
  * down and no hook is running. */
 int sysg_supervisor_stop_all(struct sysg_supervisor *s);

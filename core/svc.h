@@ -12,6 +12,7 @@
 #include "job.h"
 #include "logs.h"
 #include "loop.h"
+#include "privs.h"
 #include "proctree.h"
 #include "state.h"
 #include "supervisor.h"
@@ -61,6 +62,7 @@ struct svc {
 	size_t idx;
 	enum svc_state state;
 	int want_up;            /* started and not manually stopped */
+	int restart_requested;  /* start again once the manual stop is done */
 
 	/* the current process */
 	pid_t pid;              /* main pid, 0 when reaped */
@@ -94,8 +96,13 @@ struct svc {
 	struct sysg_job probe;
 	struct sysg_timer probe_timer;
 
+	struct sysg_privs privs;        /* user, limits... (privs.h) */
 	struct sysg_job helper; /* skip / pre_start command */
 	struct sysg_timer timer;
+
+	int record_dirty;       /* the record must be written */
+	int64_t recorded_pid;   /* pid last written to the pid map */
+	int64_t probe_started;  /* monotonic ms of the current attempt */
 
 	int log_out, log_err;   /* service log files, -1 until opened */
 	struct sysg_drain *drains[2];
@@ -117,6 +124,7 @@ struct sysg_supervisor {
 	int shutting_down;
 	int dirty;              /* something changed: re-evaluate all */
 	int signals_seen;
+	int kill_now;           /* second interrupt: no grace any more */
 	int failures;
 	char *const *base_env;  /* cfg env when the service has none */
 };
@@ -130,7 +138,7 @@ void svc_release(struct svc *v);
 void svc_exit_status(struct svc *v, int status);
 
 /* supervisor.c */
-void sup_record(struct svc *v);
+void sup_record(struct svc *v);         /* mark: written after settling */
 void sup_changed(struct sysg_supervisor *s);    /* re-evaluate everyone */
 void sup_dependents(struct svc *v, enum svc_event ev);
 struct svc *sup_find(struct sysg_supervisor *s, const char *name);

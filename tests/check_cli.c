@@ -211,7 +211,7 @@ START_TEST(validate_every_example)
 	char cmd[1024];
 
 	ck_assert_ptr_nonnull(src);
-	/* Each examples/*.yaml is valid; each examples/bad/*.yaml is not and
+	/* Each example config is valid; each one under examples/bad is not and
 	 * says where. */
 	snprintf(cmd, sizeof(cmd),
 		 "set -e; cd '%s'; for f in '%s'/examples/*.yaml; do "

@@ -193,9 +193,8 @@ START_TEST(test_restart_replaces_worker)
 	old_worker = et_read_long(&t, "worker.pid");
 	ck_assert_int_gt(old_worker, 0);
 	et_unlink(&t, "worker.pid");
-	sysg_supervisor_stop_service(t.sup, "svc");
-	ck_assert_int_eq(et_wait_status(&t, "svc", "stopped", 3000), 0);
-	sysg_supervisor_start_service(t.sup, "svc");
+	ck_assert_int_eq(sysg_supervisor_restart_service(t.sup, "svc"), 0);
+	ck_assert_int_eq(et_wait_file(&t, "worker.pid", 3000), 1);
 	ck_assert_int_eq(et_wait_status(&t, "svc", "running", 3000), 0);
 	ck_assert_int_eq(et_wait_file(&t, "worker.pid", 2000), 1);
 	new_worker = et_read_long(&t, "worker.pid");
@@ -497,6 +496,56 @@ START_TEST(test_command_health_check)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* privileged settings                                                */
+/* ---------------------------------------------------------------- */
+
+START_TEST(test_privileged_keys_need_sys)
+{
+	struct et t;
+
+	et_sys_mode = 0;
+	et_setup(&t, 0,
+		 "version: \"1\"\nservices:\n"
+		 "  api: { command: \"touch ran\", user: nobody }\n");
+	sysg_supervisor_start_all(t.sup);
+	ck_assert_int_eq(et_wait_status(&t, "api", "failed", 3000), 0);
+	ck_assert_str_eq(et_unit(&t, "api").reason,
+			 "services.api.user: requires --sys and root");
+	ck_assert_ptr_null(et_read(&t, "ran"));
+	et_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_privileged_user_and_limits)
+{
+	struct et t;
+	char *out;
+
+	if (geteuid() != 0)
+		return;         /* needs root */
+	et_sys_mode = 1;
+	et_setup(&t, 0,
+		 "version: \"1\"\nservices:\n"
+		 "  api: { command: \"sh -c 'id -u; ulimit -n'\", user: nobody,\n"
+		 "         limits: { nofile: 1234, nice: 5 } }\n"
+		 "  caps: { command: \"true\", capabilities: [CAP_NET_BIND_SERVICE] }\n");
+	et_sys_mode = 0;
+	ck_assert_int_eq(chmod(t.dir, 0755), 0);
+	sysg_supervisor_start_all(t.sup);
+	ck_assert_int_eq(et_wait_status(&t, "api", "exited", 3000), 0);
+	ck_assert_int_eq(et_wait_status(&t, "caps", "failed", 3000), 0);
+	et_run_for(&t, 50);
+	out = et_read(&t, "state/logs/api_stdout.log");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "65534\n1234\n");
+	free(out);
+	ck_assert_ptr_nonnull(strstr(et_unit(&t, "caps").reason,
+				     "services.caps.capabilities: not supported"));
+	et_teardown(&t);
+}
+END_TEST
+
 static Suite *make_supervisor_suite(void)
 {
 	Suite *s = suite_create("supervisor");
@@ -525,6 +574,8 @@ static Suite *make_supervisor_suite(void)
 	tcase_add_test(misc, test_command_not_found);
 	tcase_add_test(misc, test_http_health_check);
 	tcase_add_test(misc, test_command_health_check);
+	tcase_add_test(misc, test_privileged_keys_need_sys);
+	tcase_add_test(misc, test_privileged_user_and_limits);
 	suite_add_tcase(s, deps);
 	suite_add_tcase(s, policy);
 	suite_add_tcase(s, misc);

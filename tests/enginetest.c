@@ -12,6 +12,8 @@
 #include "proctree.h"
 #include "testutil.h"
 
+int et_sys_mode;
+
 static void load(struct et *t, const char *yaml)
 {
 	struct sysg_diag d;
@@ -53,6 +55,7 @@ void et_setup(struct et *t, int no_cgroups, const char *yaml_fmt, ...)
 	ck_assert_msg(rc == 0, "state: %s", err);
 	o.state_dir = t->state_dir;
 	o.no_cgroups = no_cgroups;
+	o.sys = et_sys_mode;
 	o.log_level = SYSG_LOG_DEBUG;
 	rc = sysg_supervisor_new(&t->sup, t->cfg, t->st, &o, err, sizeof(err));
 	ck_assert_msg(rc == 0, "supervisor: %s", err);

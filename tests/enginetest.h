@@ -23,6 +23,9 @@ struct et {
 	struct sysg_supervisor *sup;
 };
 
+/* Set before et_setup to create the supervisor in system mode (--sys). */
+extern int et_sys_mode;
+
 /* Create the fixture with YAML as DIR/sysg.yaml; printf-style. Aborts
  * the test (ck_assert) on failure. NO_CGROUPS disables cgroup v2. */
 void et_setup(struct et *t, int no_cgroups, const char *yaml_fmt, ...)
