@@ -36,7 +36,7 @@ struct sysg_kv {
 /* An `env:` block: an optional env file and inline vars. */
 struct sysg_env_spec {
 	char *file;             /* absolute path (resolved against project_dir) */
-	struct sysg_mark file_mark;
+	struct sysg_mark file_mark;   /* of the `file:` key */
 	struct sysg_kv *vars;   /* in file order */
 	size_t nvars;
 };
@@ -81,7 +81,10 @@ struct sysg_blue_green {
 };
 
 /* Strategy-specific settings of a third-party strategy: the map found under
- * `deployment.<strategy name>` (scalars only, lists joined with ','). */
+ * `deployment.<strategy name>` (scalars only, lists joined with ','). For
+ * strategy blue_green that is the `deployment.blue_green` map, so its
+ * settings are both in `blue_green` and in `options` (as written: slots
+ * "8000,8001", state_path not resolved). */
 struct sysg_deployment {
 	char *strategy;         /* default "immediate" */
 	struct sysg_mark strategy_mark;

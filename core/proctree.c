@@ -201,40 +201,48 @@ static void table_free(struct proc_table *t)
 	free(t->member);
 }
 
-/* 1 when /proc/PID/environ holds MARKER (whole entry, or as a prefix). */
-static int environ_has(pid_t pid, const char *marker, int prefix)
+/* Read all of PATH (at most 1 MiB) into a malloc'd, NUL-terminated
+ * buffer; *LEN gets its length. NULL when unreadable. */
+static char *read_whole(const char *path, size_t *len)
 {
-	char path[64], *buf = NULL;
-	size_t len = 0, cap = 0, mlen = strlen(marker);
-	int fd, found = 0;
-	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 8192;
+	char *buf = fd < 0 ? NULL : malloc(cap);
+	ssize_t n = 1;
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	do {
-		if (len + 4096 > cap) {
-			char *nb = cap >= (1u << 20) ? NULL :
-				   realloc(buf, cap = cap * 2 + 8192);
+	*len = 0;
+	while (buf && n > 0) {
+		if (*len + 1 == cap) {
+			char *nb = cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
 
 			if (!nb)
 				break;
 			buf = nb;
+			cap *= 2;
 		}
-		n = read(fd, buf + len, cap - len - 1);
+		n = read(fd, buf + *len, cap - *len - 1);
 		if (n > 0)
-			len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-	for (size_t i = 0; buf && i < len; i += strlen(buf + i) + 1) {
-		buf[len] = '\0';
-		if (!strncmp(buf + i, marker, mlen) &&
-		    (prefix || buf[i + mlen] == '\0')) {
-			found = 1;
-			break;
-		}
+			*len += (size_t)n;
 	}
+	if (buf)
+		buf[*len] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* 1 when /proc/PID/environ holds MARKER (whole entry, or as a prefix). */
+static int environ_has(pid_t pid, const char *marker, int prefix)
+{
+	char path[64], *buf;
+	size_t len, mlen = strlen(marker);
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	buf = read_whole(path, &len);
+	for (size_t i = 0; buf && i < len && !found; i += strlen(buf + i) + 1)
+		found = !strncmp(buf + i, marker, mlen) &&
+			(prefix || buf[i + mlen] == '\0');
 	free(buf);
 	return found;
 }
@@ -463,13 +471,10 @@ int sysg_cgroup_create(const char *base, const char *name, char *buf,
 	return 0;
 }
 
-int sysg_cgroup_open_procs(const char *dir)
+int sysg_cgroup_open_dir(const char *dir)
 {
-	char path[PATH_MAX];
-	int fd;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 

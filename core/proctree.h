@@ -102,9 +102,9 @@ int sysg_cgroup_base(char *buf, size_t len);
 int sysg_cgroup_create(const char *base, const char *name, char *buf,
 		       size_t len);
 
-/* An O_WRONLY|O_CLOEXEC fd on DIR/cgroup.procs (a child writes "0" to
- * join it), or -errno. */
-int sysg_cgroup_open_procs(const char *dir);
+/* An O_DIRECTORY|O_CLOEXEC fd on the cgroup DIR (for
+ * sysg_spawn_req.cgroup_fd), or -errno. */
+int sysg_cgroup_open_dir(const char *dir);
 
 /* Add every process listed in DIR/cgroup.procs to S. 0 or -errno. */
 int sysg_cgroup_read_procs(const char *dir, struct sysg_pidset *s);

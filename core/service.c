@@ -11,6 +11,11 @@
  *       BACKOFF --tick--> WAITING,  or EXITED / FAILED
  *   STARTING/RUNNING --stop--> STOPPING --gone--> STOPPED
  *   STARTING/RUNNING --dependency crashed--> STOPPING --gone--> WAITING
+ *   cron units: --start--> SCHEDULED --due--> RUNNING --exit--> STOPPING
+ *       --gone--> SCHEDULED  (cronjob.c)
+ *
+ * Spawning is in launch.c, readiness in readiness.c, taking a process
+ * tree down in teardown.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,7 +27,6 @@
 #include <unistd.h>
 
 #include "env.h"
-#include "health.h"
 #include "hooks.h"
 #include "privs.h"
 #include "spawn.h"
@@ -30,18 +34,13 @@
 
 #define STABLE_RUN_MS     10000 /* a run this long resets max_restarts */
 #define FORK_RETRY_MS     100
-#define KILL_GRACE_MS     5000  /* after SIGKILL, before giving up */
-#define TEARDOWN_TICK_MAX 100
 
 typedef void (*action_fn)(struct svc *v);
 
-static void begin_teardown(struct svc *v, enum stop_reason why);
 static void begin_run(struct svc *v);
+static void a_schedule(struct svc *v);
 
-static void log_svc(struct svc *v, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void log_svc(struct svc *v, int level, const char *fmt, ...)
+void svc_log(struct svc *v, int level, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -61,7 +60,7 @@ const char *svc_state_name(enum svc_state st)
 		[ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
 		[ST_STOPPED] = "stopped", [ST_EXITED] = "exited",
 		[ST_FAILED] = "failed", [ST_SKIPPED] = "skipped",
-		[ST_BLOCKED] = "blocked",
+		[ST_BLOCKED] = "blocked", [ST_SCHEDULED] = "scheduled",
 	};
 
 	return names[st];
@@ -78,6 +77,7 @@ int svc_is_settled(const struct svc *v)
 	switch (v->state) {
 	case ST_SKIPCHECK: case ST_PRESTART: case ST_STARTING:
 	case ST_RUNNING: case ST_STOPPING: case ST_BACKOFF:
+	case ST_SCHEDULED:
 		return 0;
 	default:
 		return 1;
@@ -104,7 +104,7 @@ static int crashed(const struct svc *v)
 	return !(v->has_exit && v->exit_code == 0);
 }
 
-static char *const *svc_env(const struct svc *v)
+char *const *svc_env(const struct svc *v)
 {
 	extern char **environ;
 
@@ -134,7 +134,7 @@ static void fail(struct svc *v, enum svc_state st, const char *reason)
 	struct sysg_supervisor *s = v->sup;
 
 	snprintf(v->reason, sizeof(v->reason), "%s", reason);
-	log_svc(v, SYSG_LOG_ERROR, "Service %s %s: %s", v->cfg->name,
+	svc_log(v, SYSG_LOG_ERROR, "Service %s %s: %s", v->cfg->name,
 		st == ST_BLOCKED ? "blocked" : "failed", reason);
 	if (!v->failed_to_start) {
 		v->failed_to_start = 1;
@@ -173,9 +173,7 @@ static void apply_policy(struct svc *v, int bad, const char *why)
 		fail(v, ST_FAILED, msg);
 		return;
 	}
-	if (delay < FORK_RETRY_MS && v->pid < 0)
-		delay = FORK_RETRY_MS;
-	log_svc(v, SYSG_LOG_INFO, "Restarting service %s in %lld ms (%s)",
+	svc_log(v, SYSG_LOG_INFO, "Restarting service %s in %lld ms (%s)",
 		v->cfg->name, (long long)delay, why);
 	sysg_timer_start(v->sup->loop, &v->timer, delay, on_timer, v);
 	set_state(v, ST_BACKOFF);
@@ -240,7 +238,11 @@ static void a_start(struct svc *v)
 	v->consecutive = 0;
 	v->failed_to_start = 0;
 	v->reason[0] = '\0';
-	log_svc(v, SYSG_LOG_INFO, "Starting service: %s", v->cfg->name);
+	if (v->cron) {
+		a_schedule(v);
+		return;
+	}
+	svc_log(v, SYSG_LOG_INFO, "Starting service: %s", v->cfg->name);
 	set_state(v, ST_WAITING);
 	a_check_deps(v);
 }
@@ -279,22 +281,9 @@ static int run_helper(struct svc *v, const char *cmd)
 	rc = sysg_job_spawn(&v->sup->jobs, &v->helper, &req, 0, err,
 			    sizeof(err));
 	if (rc < 0)
-		log_svc(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, err);
+		svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, err);
 	free(expanded);
 	return rc;
-}
-
-static void open_logs(struct svc *v)
-{
-	const char *dir = v->sup->log.dir;
-
-	if (v->log_out < 0)
-		v->log_out = sysg_log_open_service(dir, v->cfg->name, "stdout");
-	if (v->log_err < 0)
-		v->log_err = sysg_log_open_service(dir, v->cfg->name, "stderr");
-	if (v->log_out < 0 || v->log_err < 0)
-		log_svc(v, SYSG_LOG_WARN, "Service %s: cannot open its log files "
-			"in %s", v->cfg->name, dir);
 }
 
 static int check_privileged(struct svc *v)
@@ -315,11 +304,11 @@ static void a_prestart(struct svc *v);
 static void begin_run(struct svc *v)
 {
 	if (v->cfg->skip) {
-		log_svc(v, SYSG_LOG_INFO, "Skipping service: %s", v->cfg->name);
+		svc_log(v, SYSG_LOG_INFO, "Skipping service: %s", v->cfg->name);
 		set_state(v, ST_SKIPPED);
 		return;
 	}
-	open_logs(v);
+	svc_open_logs(v);
 	if (v->cfg->skip_command && *v->cfg->skip_command &&
 	    run_helper(v, v->cfg->skip_command) == 0) {
 		set_state(v, ST_SKIPCHECK);
@@ -330,7 +319,7 @@ static void begin_run(struct svc *v)
 
 static void a_skipped(struct svc *v)
 {
-	log_svc(v, SYSG_LOG_INFO, "Skipping service %s: its skip command "
+	svc_log(v, SYSG_LOG_INFO, "Skipping service %s: its skip command "
 		"succeeded", v->cfg->name);
 	set_state(v, ST_SKIPPED);
 }
@@ -347,7 +336,7 @@ static void a_prestart(struct svc *v)
 		a_spawn(v);
 		return;
 	}
-	log_svc(v, SYSG_LOG_INFO, "Running pre_start of %s", v->cfg->name);
+	svc_log(v, SYSG_LOG_INFO, "Running pre_start of %s", v->cfg->name);
 	if (run_helper(v, pre) < 0) {
 		v->has_exit = 1;
 		v->exit_code = 127;
@@ -362,7 +351,7 @@ static void a_prestart_failed(struct svc *v)
 	char msg[SYSG_REASON_MAX];
 
 	exit_reason(v, msg, sizeof(msg));
-	log_svc(v, SYSG_LOG_ERROR, "pre_start of %s %s", v->cfg->name, msg);
+	svc_log(v, SYSG_LOG_ERROR, "pre_start of %s %s", v->cfg->name, msg);
 	fire_start(v, 0);
 	fail(v, ST_FAILED, "exited with error");
 }
@@ -377,7 +366,7 @@ static void a_stop_job(struct svc *v)
 {
 	v->want_up = 0;
 	sysg_job_cancel(&v->helper);
-	log_svc(v, SYSG_LOG_INFO, "Service %s stopped before it started",
+	svc_log(v, SYSG_LOG_INFO, "Service %s stopped before it started",
 		v->cfg->name);
 	set_state(v, ST_STOPPED);
 }
@@ -386,261 +375,62 @@ static void a_stop_job(struct svc *v)
 /* Spawning and readiness                                              */
 /* ------------------------------------------------------------------ */
 
-static void probe_done(struct sysg_job *j, int status, int timed_out);
-
-static void start_probe(struct sysg_timer *t)
+/* fork() itself failed (EAGAIN: process limit, memory): not the
+ * service's fault, so try again shortly whatever its policy says. */
+static void fork_failed(struct svc *v, const char *err)
 {
-	struct svc *v = t->arg;
-	const struct sysg_health *h = &v->cfg->health;
-	int64_t left = v->ready_deadline - sysg_now_ms();
-	char err[512];
+	int64_t delay = v->cfg->backoff_ms > FORK_RETRY_MS ?
+			v->cfg->backoff_ms : FORK_RETRY_MS;
 
-	if (v->state != ST_STARTING)
-		return;
-	v->probe.done = probe_done;
-	v->probe.arg = v;
-	v->probe_started = sysg_now_ms();
-	if (left > h->timeout_ms)
-		left = h->timeout_ms;
-	if (sysg_health_attempt(&v->sup->jobs, &v->probe, v->probe_cmd,
-				v->probe_url, left > 0 ? left : 1, svc_env(v),
-				v->sup->cfg->project_dir, err, sizeof(err)) < 0) {
-		log_svc(v, SYSG_LOG_WARN, "Health check of %s: %s",
-			v->cfg->name, err);
-		probe_done(&v->probe, 1 << 8, 0);
-	}
-}
-
-static void probe_done(struct sysg_job *j, int status, int timed_out)
-{
-	struct svc *v = j->arg;
-	int64_t now = sysg_now_ms(), next;
-
-	if (v->state != ST_STARTING)
-		return;
-	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		svc_event(v, EV_READY);
-		return;
-	}
-	if (now >= v->ready_deadline) {
-		svc_event(v, EV_NOT_READY);
-		return;
-	}
-	/* attempts start every interval, however long each one took */
-	next = v->probe_started + v->cfg->health.interval_ms - now;
-	sysg_timer_start(v->sup->loop, &v->probe_timer, next, start_probe, v);
-}
-
-static void settle_done(struct sysg_timer *t)
-{
-	svc_event(t->arg, EV_READY);
-}
-
-static void start_readiness(struct svc *v)
-{
-	const struct sysg_health *h = &v->cfg->health;
-	int retries = h->retries > 0 ? h->retries : 1;
-
-	if (!h->present || (!h->command && !h->url)) {
-		sysg_timer_start(v->sup->loop, &v->probe_timer,
-				 v->cfg->ready_after_ms, settle_done, v);
-		return;
-	}
-	free(v->probe_cmd);
-	free(v->probe_url);
-	v->probe_cmd = h->command ? sysg_env_expand(h->command, svc_env(v)) : NULL;
-	v->probe_url = h->url && !h->command ?
-		       sysg_env_expand(h->url, svc_env(v)) : NULL;
-	v->ready_deadline = sysg_now_ms() + h->timeout_ms * retries;
-	sysg_timer_start(v->sup->loop, &v->probe_timer, 0, start_probe, v);
-}
-
-static void stop_readiness(struct svc *v)
-{
-	sysg_timer_stop(v->sup->loop, &v->probe_timer);
-	sysg_job_cancel(&v->probe);
-}
-
-static void drain_eof(struct sysg_drain *d)
-{
-	struct svc *v = d->arg;
-
-	for (int i = 0; i < 2; i++)
-		if (v->drains[i] == d)
-			v->drains[i] = NULL;
-	sysg_drain_free(d);
-}
-
-static void free_drains(struct svc *v)
-{
-	for (int i = 0; i < 2; i++)
-		if (v->drains[i]) {
-			sysg_drain_pump(v->drains[i]);
-			sysg_drain_free(v->drains[i]);
-			v->drains[i] = NULL;
-		}
-}
-
-static void attach_drains(struct svc *v, int out_fd, int err_fd)
-{
-	struct sysg_supervisor *s = v->sup;
-	int fds[2] = { out_fd, err_fd }, logs[2] = { v->log_out, v->log_err };
-
-	free_drains(v);
-	for (int i = 0; i < 2; i++) {
-		v->drains[i] = sysg_drain_new(s->loop, fds[i], logs[i],
-					      v->cfg->name,
-					      i ? s->opts.echo_stderr : NULL,
-					      &s->dropped);
-		if (v->drains[i]) {
-			v->drains[i]->on_eof = drain_eof;
-			v->drains[i]->arg = v;
-		}
-	}
-}
-
-static void setup_cgroup(struct svc *v, int *fd)
-{
-	struct sysg_supervisor *s = v->sup;
-	char name[256];
-	int rc;
-
-	*fd = -1;
-	v->cgroup[0] = '\0';
-	if (!s->cgroup_base[0])
-		return;
-	snprintf(name, sizeof(name), "%s.%d.%u", v->cfg->name, (int)getpid(),
-		 s->serial);
-	rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
-				sizeof(v->cgroup));
-	if (rc == 0)
-		rc = *fd = sysg_cgroup_open_procs(v->cgroup);
-	if (rc < 0) {
-		log_svc(v, SYSG_LOG_DEBUG, "cgroups not usable here (%s: %s); "
-			"tracking by session and /proc", v->cgroup,
-			strerror(-rc));
-		if (v->cgroup[0])
-			sysg_cgroup_remove(v->cgroup);
-		v->cgroup[0] = '\0';
-		s->cgroup_base[0] = '\0';
-		*fd = -1;
-	}
-}
-
-static char **spawn_env(struct svc *v)
-{
-	char **env = sysg_env_dup(svc_env(v));
-	const char *eq = strchr(v->instance, '=');
-
-	if (env && sysg_env_set(&env, "SYSG_INSTANCE", eq + 1) < 0) {
-		sysg_env_free(env);
-		env = NULL;
-	}
-	return env;
-}
-
-static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
-		    size_t errlen)
-{
-	struct sysg_spawn_req req = {
-		.command = v->cfg->command, .cwd = v->sup->cfg->project_dir,
-		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
-	};
-	char prefix[128];
-	char **env;
-	int rc;
-
-	v->sup->serial++;
-	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
-			     sizeof(prefix));
-	snprintf(v->instance, sizeof(v->instance), "%s%d.%u", prefix,
-		 (int)getpid(), v->sup->serial);
-	env = spawn_env(v);
-	if (!env) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	req.envp = env;
-	if (v->privs.needed) {
-		req.creds = &v->privs.creds;
-		req.child_setup = sysg_privs_child_setup;
-		req.child_arg = &v->privs;
-	}
-	setup_cgroup(v, &req.cgroup_fd);
-	rc = sysg_spawn(&req, c, err, errlen);
-	if (req.cgroup_fd >= 0)
-		close(req.cgroup_fd);
-	sysg_env_free(env);
-	return rc;
+	svc_log(v, SYSG_LOG_WARN, "Service %s: %s; retrying in %lld ms",
+		v->cfg->name, err, (long long)delay);
+	sysg_timer_start(v->sup->loop, &v->timer, delay, on_timer, v);
+	set_state(v, ST_BACKOFF);
 }
 
 static void spawn_failed(struct svc *v, int rc, const char *err)
 {
-	log_svc(v, SYSG_LOG_ERROR, "Service %s could not start: %s",
-		v->cfg->name, err);
 	if (v->cgroup[0])
-		sysg_cgroup_remove(v->cgroup);
+		sup_remove_cgroup(v->sup, v->cgroup);
 	v->cgroup[0] = '\0';
-	v->pid = rc == -EAGAIN ? -1 : 0;        /* -1: retry soon */
+	v->pid = 0;
+	if (rc == -EAGAIN && v->want_up) {
+		fork_failed(v, err);
+		return;
+	}
+	svc_log(v, SYSG_LOG_ERROR, "Service %s could not start: %s",
+		v->cfg->name, err);
 	v->has_exit = 1;
 	v->exit_code = 127;
 	v->has_signal = 0;
 	fire_start(v, 0);
 	apply_policy(v, 1, err);
-	v->pid = 0;
 }
 
 static void a_spawn(struct svc *v)
 {
-	struct sysg_child c;
 	char err[512];
-	int rc = do_spawn(v, &c, err, sizeof(err));
+	int rc = svc_launch(v, err, sizeof(err));
 
 	if (rc < 0) {
 		spawn_failed(v, rc, err);
 		return;
 	}
-	v->pid = v->sid = c.pid;
-	v->ticks = c.start_ticks;
-	v->started_wall = sysg_wall_ms();
-	v->started_mono = sysg_now_ms();
-	v->ready_mono = 0;
-	v->has_exit = v->has_signal = 0;
-	v->reason[0] = '\0';
-	sysg_pidset_clear(&v->known);
-	attach_drains(v, c.out_fd, c.err_fd);
-	log_svc(v, SYSG_LOG_INFO, "Started service %s (pid %d)", v->cfg->name,
-		(int)c.pid);
 	set_state(v, ST_STARTING);
 	if (!v->cfg->health.present)
 		fire_start(v, 1);
-	start_readiness(v);
-}
-
-static void remember_tree(struct svc *v)
-{
-	struct sysg_tree_match m = {
-		.main_pid = v->pid, .sid = v->sid, .pgid = v->sid,
-		.marker = v->instance, .marker_ppid = getpid(),
-		.cgroup = v->cgroup[0] ? v->cgroup : NULL, .known = &v->known,
-	};
-	struct sysg_pidset now = { 0 };
-
-	if (sysg_proctree_collect(&m, &now) == 0)
-		for (size_t i = 0; i < now.n; i++)
-			sysg_pidset_add(&v->known, now.v[i].pid, now.v[i].ticks);
-	sysg_pidset_free(&now);
+	svc_readiness_start(v);
 }
 
 static void a_ready(struct svc *v)
 {
 	v->ready_mono = sysg_now_ms();
-	log_svc(v, SYSG_LOG_INFO, "Service %s is running (pid %d)",
+	svc_log(v, SYSG_LOG_INFO, "Service %s is running (pid %d)",
 		v->cfg->name, (int)v->pid);
 	if (v->cfg->health.present)
 		fire_start(v, 1);
 	set_state(v, ST_RUNNING);
-	remember_tree(v);
+	svc_remember_tree(v);
 }
 
 static void a_not_ready(struct svc *v)
@@ -648,9 +438,9 @@ static void a_not_ready(struct svc *v)
 	snprintf(v->reason, sizeof(v->reason), "health check did not pass "
 		 "within %lld ms", (long long)(v->cfg->health.timeout_ms *
 		 (v->cfg->health.retries > 0 ? v->cfg->health.retries : 1)));
-	log_svc(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
+	svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
 	fire_start(v, 0);
-	begin_teardown(v, STOP_NOT_READY);
+	svc_teardown_begin(v, STOP_NOT_READY);
 }
 
 /* ------------------------------------------------------------------ */
@@ -665,119 +455,41 @@ static void a_exited(struct svc *v)
 
 	v->pid = 0;
 	exit_reason(v, msg, sizeof(msg));
-	log_svc(v, bad ? SYSG_LOG_WARN : SYSG_LOG_INFO, "Service %s %s",
-		v->cfg->name, msg);
+	svc_log(v, bad ? SYSG_LOG_WARN : SYSG_LOG_INFO, "%s %s %s",
+		v->cron ? "Cron job" : "Service", v->cfg->name, msg);
+	if (v->cron) {
+		svc_teardown_begin(v, STOP_EXIT);
+		return;
+	}
 	if (v->ready_mono && sysg_now_ms() - v->ready_mono >= STABLE_RUN_MS)
 		v->consecutive = 0;
-	stop_readiness(v);
+	svc_readiness_stop(v);
 	if (before_ready && bad)
 		fire_start(v, 0);
 	else
 		fire(v, SYSG_HOOK_ON_STOP, !bad);
 	if (bad)
 		sup_dependents(v, EV_DEP_DOWN);
-	begin_teardown(v, STOP_EXIT);
+	svc_teardown_begin(v, STOP_EXIT);
 }
 
-static void teardown_signal(struct svc *v, const struct sysg_pidset *tree)
-{
-	int sig = v->killed ? SIGKILL : SIGTERM;
-
-	for (size_t i = 0; i < tree->n; i++) {
-		if (sysg_pidset_has(&v->signalled, tree->v[i].pid))
-			continue;
-		kill(tree->v[i].pid, sig);
-		sysg_pidset_add(&v->signalled, tree->v[i].pid, tree->v[i].ticks);
-		sysg_pidset_add(&v->known, tree->v[i].pid, tree->v[i].ticks);
-	}
-}
-
-static void escalate(struct svc *v, const struct sysg_pidset *tree)
-{
-	log_svc(v, SYSG_LOG_WARN, "Service %s did not stop within %lld ms: "
-		"sending SIGKILL to %zu process(es)", v->cfg->name,
-		(long long)v->cfg->stop_timeout_ms, tree->n);
-	v->killed = 1;
-	sysg_pidset_clear(&v->signalled);
-	if (v->sid > 1)
-		kill(-v->sid, SIGKILL);
-	if (v->cgroup[0])
-		sysg_cgroup_kill(v->cgroup);
-	v->stop_deadline = sysg_now_ms() + KILL_GRACE_MS;
-}
-
-static void after_gone(struct svc *v);
-
-static void gone(struct svc *v)
-{
-	struct sysg_supervisor *s = v->sup;
-
-	sysg_timer_stop(s->loop, &v->timer);
-	if (v->cgroup[0])
-		sysg_cgroup_remove(v->cgroup);
-	v->cgroup[0] = '\0';
-	v->sid = 0;
-	sysg_pidset_clear(&v->known);
-	sysg_pidset_clear(&v->signalled);
-	sup_record(v);
-	after_gone(v);
-}
-
-static void teardown_tick(struct svc *v)
-{
-	struct sysg_tree_match m = {
-		.main_pid = v->pid, .sid = v->sid, .pgid = v->sid,
-		.marker = v->instance, .marker_ppid = getpid(),
-		.cgroup = v->cgroup[0] ? v->cgroup : NULL, .known = &v->known,
-	};
-	struct sysg_pidset tree = { 0 };
-	int64_t now = sysg_now_ms();
-
-	sysg_proctree_collect(&m, &tree);
-	if (tree.n == 0 && v->pid <= 0) {
-		sysg_pidset_free(&tree);
-		gone(v);
-		return;
-	}
-	if (!v->killed && now >= v->stop_deadline)
-		escalate(v, &tree);
-	else if (v->killed && now >= v->stop_deadline) {
-		log_svc(v, SYSG_LOG_ERROR, "Service %s: %zu process(es) survive "
-			"SIGKILL; giving up on them", v->cfg->name, tree.n);
-		sysg_pidset_free(&tree);
-		v->pid = 0;
-		gone(v);
-		return;
-	}
-	teardown_signal(v, &tree);
-	sysg_pidset_free(&tree);
-	v->tick_ms = v->tick_ms * 2 > TEARDOWN_TICK_MAX ? TEARDOWN_TICK_MAX :
-		     v->tick_ms * 2;
-	sysg_timer_start(v->sup->loop, &v->timer, v->tick_ms, on_timer, v);
-}
-
-static void begin_teardown(struct svc *v, enum stop_reason why)
-{
-	stop_readiness(v);
-	v->state = ST_STOPPING;
-	v->stop_reason = why;
-	v->killed = 0;
-	v->tick_ms = 5;
-	v->stop_deadline = sysg_now_ms() +
-			   (v->sup->kill_now ? 0 : v->cfg->stop_timeout_ms);
-	sysg_pidset_clear(&v->signalled);
-	if (v->sid > 1)
-		kill(-v->sid, SIGTERM);
-	teardown_tick(v);
-}
-
-static void after_gone(struct svc *v)
+void svc_after_gone(struct svc *v)
 {
 	char msg[SYSG_REASON_MAX];
 
+	if (v->cron) {
+		svc_cron_run_ended(v);
+		if (v->want_up) {
+			a_schedule(v);
+			return;
+		}
+		sysg_timer_stop(v->sup->loop, &v->cron_timer);
+		set_state(v, ST_STOPPED);
+		return;
+	}
 	switch (v->stop_reason) {
 	case STOP_MANUAL:
-		log_svc(v, SYSG_LOG_INFO, "Service %s stopped", v->cfg->name);
+		svc_log(v, SYSG_LOG_INFO, "Service %s stopped", v->cfg->name);
 		fire(v, SYSG_HOOK_ON_STOP, 1);
 		set_state(v, ST_STOPPED);
 		if (v->restart_requested) {
@@ -805,19 +517,19 @@ static void after_gone(struct svc *v)
 static void a_reaped(struct svc *v)
 {
 	v->pid = 0;
-	teardown_tick(v);
+	svc_teardown_tick(v);
 }
 
 static void a_tick(struct svc *v)
 {
-	teardown_tick(v);
+	svc_teardown_tick(v);
 }
 
 static void a_stop(struct svc *v)
 {
 	v->want_up = 0;
-	log_svc(v, SYSG_LOG_INFO, "Stopping service: %s", v->cfg->name);
-	begin_teardown(v, STOP_MANUAL);
+	svc_log(v, SYSG_LOG_INFO, "Stopping service: %s", v->cfg->name);
+	svc_teardown_begin(v, STOP_MANUAL);
 }
 
 static void a_stop_teardown(struct svc *v)
@@ -830,14 +542,15 @@ static void a_stop_idle(struct svc *v)
 {
 	v->want_up = 0;
 	sysg_timer_stop(v->sup->loop, &v->timer);
+	sysg_timer_stop(v->sup->loop, &v->cron_timer);
 	set_state(v, ST_STOPPED);
 }
 
 static void a_cascade(struct svc *v)
 {
-	log_svc(v, SYSG_LOG_WARN, "Stopping service %s: a dependency crashed",
+	svc_log(v, SYSG_LOG_WARN, "Stopping service %s: a dependency crashed",
 		v->cfg->name);
-	begin_teardown(v, STOP_CASCADE);
+	svc_teardown_begin(v, STOP_CASCADE);
 }
 
 static void a_wait_deps(struct svc *v)
@@ -851,10 +564,40 @@ static void a_restart(struct svc *v)
 	v->restarts++;
 	v->consecutive++;
 	v->auto_restart = 1;
-	log_svc(v, SYSG_LOG_INFO, "Restarting service: %s (restart %d)",
+	svc_log(v, SYSG_LOG_INFO, "Restarting service: %s (restart %d)",
 		v->cfg->name, v->restarts);
 	set_state(v, ST_WAITING);
 	a_check_deps(v);
+}
+
+static void a_schedule(struct svc *v)
+{
+	if (svc_cron_arm(v) < 0) {
+		fail(v, ST_FAILED, v->reason);
+		return;
+	}
+	set_state(v, ST_SCHEDULED);
+}
+
+static void a_cron_due(struct svc *v)
+{
+	char err[512];
+
+	svc_open_logs(v);
+	if (svc_launch(v, err, sizeof(err)) < 0) {
+		svc_log(v, SYSG_LOG_ERROR, "Cron job %s could not start: %s",
+			v->cfg->name, err);
+		v->has_exit = 1;
+		v->exit_code = 127;
+		v->started_wall = sysg_wall_ms();
+		svc_cron_run_started(v);
+		svc_cron_run_ended(v);
+		a_schedule(v);
+		return;
+	}
+	svc_cron_run_started(v);
+	svc_cron_arm(v);        /* a due time during this run is an overlap */
+	set_state(v, ST_RUNNING);
 }
 
 static const action_fn table[NSTATES][NEVENTS] = {
@@ -880,6 +623,7 @@ static const action_fn table[NSTATES][NEVENTS] = {
 	[ST_FAILED] = { [EV_START] = a_start },
 	[ST_SKIPPED] = { [EV_START] = a_start },
 	[ST_BLOCKED] = { [EV_START] = a_start, [EV_DEPS] = a_check_deps },
+	[ST_SCHEDULED] = { [EV_DUE] = a_cron_due, [EV_STOP] = a_stop_idle },
 };
 
 void svc_event(struct svc *v, enum svc_event ev)
@@ -896,7 +640,8 @@ void svc_release(struct svc *v)
 
 	sysg_timer_stop(l, &v->timer);
 	sysg_timer_stop(l, &v->probe_timer);
-	free_drains(v);
+	sysg_timer_stop(l, &v->cron_timer);
+	svc_free_drains(v);
 	if (v->log_out >= 0)
 		close(v->log_out);
 	if (v->log_err >= 0)

@@ -37,7 +37,7 @@ struct sysg_spawn_req {
 	const char *cwd;        /* NULL: unchanged */
 	int out_fd;             /* an fd to dup2, or SYSG_SPAWN_PIPE/DEVNULL */
 	int err_fd;
-	int cgroup_fd;          /* cgroup.procs to join, or -1 */
+	int cgroup_fd;          /* cgroup directory to start in, or -1 */
 	const struct sysg_spawn_creds *creds;   /* NULL: none */
 	/* Called in the child after fork, before CREDS are applied and
 	 * before exec (may be NULL); a non-zero return is reported as the

@@ -1,5 +1,6 @@
 /* supervisor.c - the engine's public API, signals, reaping, records. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static void fill_record(const struct svc *v, struct sysg_unit_record *u)
 {
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%s", v->cfg->name);
-	snprintf(u->kind, sizeof(u->kind), "%s",
+	snprintf(u->kind, sizeof(u->kind), "%s", v->cron ? "cron" :
 		 v->sup->opts.kind ? v->sup->opts.kind : "service");
 	snprintf(u->status, sizeof(u->status), "%s", svc_state_name(v->state));
 	if (v->pid > 0 && svc_is_up(v)) {
@@ -68,9 +69,12 @@ static void write_record(struct svc *v)
 
 static void flush_records(struct sysg_supervisor *s)
 {
+	int w = 0;
 	for (size_t i = 0; i < s->nsvcs; i++)
 		if (s->svcs[i].record_dirty)
-			write_record(&s->svcs[i]);
+			write_record(&s->svcs[i]), w = 1;
+	if (w && getenv("SYSG_TRIM"))
+		malloc_trim(0);
 }
 
 struct svc *sup_find(struct sysg_supervisor *s, const char *name)
@@ -103,7 +107,7 @@ void sup_dependents(struct svc *v, enum svc_event ev)
 	struct sysg_supervisor *s = v->sup;
 
 	for (size_t i = 0; i < s->nsvcs; i++)
-		if (depends_on(&s->svcs[i], v->cfg->name))
+		if (!s->svcs[i].cron && depends_on(&s->svcs[i], v->cfg->name))
 			svc_event(&s->svcs[i], ev);
 	sup_changed(s);
 }
@@ -158,6 +162,35 @@ static struct svc *find_by_pid(struct sysg_supervisor *s, pid_t pid)
 	return NULL;
 }
 
+void sup_remove_cgroup(struct sysg_supervisor *s, const char *dir)
+{
+	char **nv;
+
+	if (sysg_cgroup_remove(dir) != -EBUSY)
+		return;
+	nv = realloc(s->dead_cgroups, (s->ndead_cgroups + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	s->dead_cgroups = nv;
+	nv[s->ndead_cgroups] = strdup(dir);
+	if (nv[s->ndead_cgroups])
+		s->ndead_cgroups++;
+}
+
+/* Retry the cgroups that still held zombies; FORCE: last chance. */
+static void retry_dead_cgroups(struct sysg_supervisor *s, int force)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->ndead_cgroups; i++) {
+		if (sysg_cgroup_remove(s->dead_cgroups[i]) == -EBUSY && !force)
+			s->dead_cgroups[k++] = s->dead_cgroups[i];
+		else
+			free(s->dead_cgroups[i]);
+	}
+	s->ndead_cgroups = k;
+}
+
 static void reap_all(struct sysg_supervisor *s)
 {
 	int status, orphans = 0;
@@ -177,6 +210,8 @@ static void reap_all(struct sysg_supervisor *s)
 	for (size_t i = 0; orphans && i < s->nsvcs; i++)
 		if (s->svcs[i].state == ST_STOPPING)
 			svc_event(&s->svcs[i], EV_TICK);
+	if (s->ndead_cgroups)
+		retry_dead_cgroups(s, 0);
 }
 
 static void kill_now(struct sysg_supervisor *s)
@@ -261,6 +296,7 @@ static int init_services(struct sysg_supervisor *s)
 		v->cfg = &s->cfg->services[i];
 		v->idx = i;
 		v->log_out = v->log_err = -1;
+		svc_cron_init(v);
 	}
 	return 0;
 }
@@ -335,6 +371,11 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_jobs_kill_all(&s->jobs);
 	for (size_t i = 0; i < s->nsvcs; i++)
 		svc_release(&s->svcs[i]);
+	if (s->loop)
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;       /* zombies keep their cgroup busy */
+	retry_dead_cgroups(s, 1);
+	free(s->dead_cgroups);
 	if (s->cgroup_base[0])
 		sysg_cgroup_remove(s->cgroup_base);
 	free(s->svcs);
@@ -353,12 +394,11 @@ int sysg_supervisor_start_all(struct sysg_supervisor *s)
 	s->shutting_down = 0;
 	s->signals_seen = 0;
 	s->kill_now = 0;
+	/* cron units are scheduled, not run */
 	for (size_t i = 0; i < s->nsvcs; i++)
-		if (!sysg_service_is_cron(s->svcs[i].cfg))
-			s->svcs[i].want_up = 1;
+		s->svcs[i].want_up = 1;
 	for (size_t i = 0; i < s->nsvcs; i++)
-		if (s->svcs[i].want_up)
-			svc_event(&s->svcs[i], EV_START);
+		svc_event(&s->svcs[i], EV_START);
 	sup_settle(s);
 	return 0;
 }

@@ -64,8 +64,9 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
  * alone: call stop_all and run first). */
 void sysg_supervisor_free(struct sysg_supervisor *s);
 
-/* Request a start of every non-cron service (dependency order, parallel
- * branches). Returns 0; progress happens in run(). */
+/* Request a start of every service (dependency order, parallel
+ * branches); cron units are scheduled for their next due time instead.
+ * Returns 0; progress happens in run(). */
 int sysg_supervisor_start_all(struct sysg_supervisor *s);
 
 /* Start NAME and the services it depends on. -ENOENT when unknown. */

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "cron.h"
 #include "job.h"
 #include "logs.h"
 #include "loop.h"
@@ -31,6 +32,7 @@ enum svc_state {
 	ST_FAILED,
 	ST_SKIPPED,
 	ST_BLOCKED,     /* a dependency failed */
+	ST_SCHEDULED,   /* cron unit between runs */
 	NSTATES
 };
 
@@ -45,6 +47,7 @@ enum svc_event {
 	EV_TICK,        /* the service timer fired */
 	EV_STOP,        /* manual stop */
 	EV_DEP_DOWN,    /* a dependency crashed */
+	EV_DUE,         /* a cron unit's time has come */
 	NEVENTS
 };
 
@@ -104,6 +107,12 @@ struct svc {
 	int64_t recorded_pid;   /* pid last written to the pid map */
 	int64_t probe_started;  /* monotonic ms of the current attempt */
 
+	/* cron units (cronjob.c) */
+	int cron;               /* this is a cron unit */
+	struct sysg_cron_expr cron_expr;
+	struct sysg_timer cron_timer;
+	int64_t cron_due_ms;    /* wall clock of the next due time */
+
 	int log_out, log_err;   /* service log files, -1 until opened */
 	struct sysg_drain *drains[2];
 };
@@ -121,6 +130,8 @@ struct sysg_supervisor {
 	uint64_t dropped;       /* service log writes dropped */
 	unsigned serial;        /* instance counter */
 	char cgroup_base[512];  /* "" when cgroups are not used */
+	char **dead_cgroups;    /* emptied cgroups still holding zombies */
+	size_t ndead_cgroups;
 	int shutting_down;
 	int dirty;              /* something changed: re-evaluate all */
 	int signals_seen;
@@ -137,10 +148,39 @@ int svc_is_settled(const struct svc *v);        /* nothing pending */
 void svc_release(struct svc *v);
 void svc_exit_status(struct svc *v, int status);
 
+void svc_log(struct svc *v, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+char *const *svc_env(const struct svc *v);     /* the service's envp */
+void svc_after_gone(struct svc *v);     /* the tree is gone: what next */
+
+/* launch.c */
+void svc_open_logs(struct svc *v);
+/* Spawn the service's process (no state change): 0 or -errno + ERR. */
+int svc_launch(struct svc *v, char *err, size_t errlen);
+void svc_free_drains(struct svc *v);
+void svc_remember_tree(struct svc *v);  /* add live members to known */
+
+/* readiness.c: EV_READY or EV_NOT_READY follow */
+void svc_readiness_start(struct svc *v);
+void svc_readiness_stop(struct svc *v);
+
+/* teardown.c: svc_after_gone() follows */
+void svc_teardown_begin(struct svc *v, enum stop_reason why);
+void svc_teardown_tick(struct svc *v);
+
+/* cronjob.c */
+#define SYSG_CRON_KEEP 20       /* runs kept per cron unit */
+int svc_cron_init(struct svc *v);       /* parse the expression */
+int svc_cron_arm(struct svc *v);        /* next due time; -errno + reason */
+void svc_cron_run_started(struct svc *v);
+void svc_cron_run_ended(struct svc *v);
+
 /* supervisor.c */
 void sup_record(struct svc *v);         /* mark: written after settling */
 void sup_changed(struct sysg_supervisor *s);    /* re-evaluate everyone */
 void sup_dependents(struct svc *v, enum svc_event ev);
 struct svc *sup_find(struct sysg_supervisor *s, const char *name);
+/* rmdir the cgroup DIR now, or once its last zombie has been reaped. */
+void sup_remove_cgroup(struct sysg_supervisor *s, const char *dir);
 
 #endif

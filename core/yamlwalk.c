@@ -82,7 +82,7 @@ static int report_parser_error(const yaml_parser_t *p, const char *file,
 				cm->column + 1, hint);
 	else if (p->context)
 		sysg_diag_error(diag, file, (int)pm->line + 1,
-				(int)pm->column + 1, NULL, "%s %s%s", problem,
+				(int)pm->column + 1, NULL, "%s (%s)%s", problem,
 				p->context, hint);
 	else
 		sysg_diag_error(diag, file, (int)pm->line + 1,
@@ -112,12 +112,99 @@ static int check_single_document(yaml_parser_t *p, const char *file,
 	return rc;
 }
 
+/* Limits checked on the event stream before libyaml builds the document:
+ * its scanner is quadratic in the nesting depth and its loader in the
+ * number of anchors times aliases. */
+struct shape {
+	int depth;
+	size_t anchors, aliases;
+};
+
+/* Account for event EV; returns 0, or -1 with a message in MSG when a
+ * limit is exceeded. */
+static int shape_event(struct shape *s, const yaml_event_t *ev, char *msg,
+		       size_t len)
+{
+	const yaml_char_t *anchor = NULL;
+
+	switch (ev->type) {
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		s->depth++;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		s->depth++;
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		s->depth--;
+		break;
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		break;
+	case YAML_ALIAS_EVENT:
+		s->aliases++;
+		break;
+	default:
+		break;
+	}
+	s->anchors += anchor != NULL;
+	if (s->depth > SYSG_YW_MAX_DEPTH)
+		snprintf(msg, len, "lists and maps nested more than %d levels deep",
+			 SYSG_YW_MAX_DEPTH);
+	else if (s->anchors > SYSG_YW_MAX_ANCHORS)
+		snprintf(msg, len, "more than %d anchors ('&name')",
+			 SYSG_YW_MAX_ANCHORS);
+	else if (s->aliases > SYSG_YW_MAX_ALIASES)
+		snprintf(msg, len, "more than %d aliases ('*name')",
+			 SYSG_YW_MAX_ALIASES);
+	else
+		return 0;
+	return -1;
+}
+
+/* A first pass over the events: reports syntax errors and documents
+ * whose shape would make loading them very slow. */
+static int check_shape(const char *file, const char *buf, size_t len,
+		       struct sysg_diag *diag)
+{
+	struct shape s = { 0, 0, 0 };
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int rc = 0, done = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (!done && rc == 0) {
+		char msg[128];
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = report_parser_error(&p, file, buf, len, diag);
+			break;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		if (shape_event(&s, &ev, msg, sizeof(msg))) {
+			sysg_diag_error(diag, file, (int)ev.start_mark.line + 1,
+					(int)ev.start_mark.column + 1, NULL,
+					"%s", msg);
+			rc = -EINVAL;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 int sysg_yw_load(const char *file, const char *buf, size_t len,
 		 yaml_document_t *doc, struct sysg_diag *diag)
 {
 	yaml_parser_t p;
-	int rc;
+	int rc = check_shape(file, buf, len, diag);
 
+	if (rc)
+		return rc;
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
@@ -201,7 +288,7 @@ static int spend(struct sysg_yw *w, const yaml_node_t *at, size_t n)
 		return 0;
 	}
 	sysg_yw_error(w, at,
-		      "the document expands to more than %d nodes (aliases or merge keys nested too deeply?)",
+		      "the document has more than %d entries (counting every use of an alias or merge key)",
 		      SYSG_YW_MAX_NODES);
 	w->aborted = 1;
 	return -1;

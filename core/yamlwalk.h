@@ -15,6 +15,11 @@
  * SYSG_YW_MAX_NODES nodes in total (aliases and merge keys can make a small
  * document expand enormously; libyaml itself shares aliased nodes). Merge
  * keys nest at most SYSG_YW_MAX_MERGE_DEPTH deep (self-referencing anchors).
+ * Before libyaml builds the document, a pass over its events refuses
+ * documents nested deeper than SYSG_YW_MAX_DEPTH or with more than
+ * SYSG_YW_MAX_ANCHORS anchors / SYSG_YW_MAX_ALIASES aliases: libyaml's
+ * scanner is quadratic in the nesting depth and its loader in anchors
+ * times aliases, so such files would otherwise take minutes.
  */
 #ifndef SYSG_YAMLWALK_H
 #define SYSG_YAMLWALK_H
@@ -29,6 +34,9 @@
 #define SYSG_YW_MAX_ENTRIES     10000
 #define SYSG_YW_MAX_NODES       1000000
 #define SYSG_YW_MAX_MERGE_DEPTH 32
+#define SYSG_YW_MAX_DEPTH       64      /* nested lists and maps */
+#define SYSG_YW_MAX_ANCHORS     1000
+#define SYSG_YW_MAX_ALIASES     100000
 
 struct sysg_yw {
 	struct sysg_diag *diag;

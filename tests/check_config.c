@@ -199,7 +199,7 @@ static void check_api_env(const struct sysg_service *s)
 {
 	ck_assert_str_eq(s->env.file + strlen(tmp), "/api.env");
 	ck_assert_int_eq(s->env.file_mark.line, 14);
-	ck_assert_int_eq(s->env.file_mark.col, 18);
+	ck_assert_int_eq(s->env.file_mark.col, 12);
 	ck_assert_uint_eq(s->env.nvars, 1);
 	ck_assert_str_eq(s->env.vars[0].key, "PORT");
 	ck_assert_str_eq(s->env.vars[0].value, "8000");
@@ -227,7 +227,7 @@ static void check_api_deployment(const struct sysg_deployment *d)
 	const struct sysg_blue_green *bg = &d->blue_green;
 
 	ck_assert_str_eq(d->strategy, "blue_green");
-	ck_assert_int_eq(d->strategy_mark.line, 33);
+	ck_assert_int_eq(d->strategy_mark.line, 32);
 	ck_assert_str_eq(d->pre_start, "python manage.py migrate");
 	ck_assert(d->health.present);
 	ck_assert_str_eq(d->health.url, "http://localhost:8000/health");
@@ -245,7 +245,13 @@ static void check_api_deployment(const struct sysg_deployment *d)
 			 "/usr/local/bin/switch-upstream {candidate_slot}");
 	ck_assert_str_eq(bg->switch_verify_url, "http://localhost/health");
 	assert_path(bg->state_path, ".state/api-slot.xml");
-	ck_assert_uint_eq(d->noptions, 0);
+	/* the strategy is blue_green: its map is also its options */
+	ck_assert_uint_eq(d->noptions, 6);
+	ck_assert_str_eq(d->options[1].key, "slots");
+	ck_assert_str_eq(d->options[1].value, "8000,8001");
+	ck_assert_str_eq(d->options[5].key, "state_path");
+	ck_assert_str_eq(d->options[5].value, ".state/api-slot.xml");
+	ck_assert_int_eq(d->options_mark.line, 36);
 }
 
 static void check_api_privileged(const struct sysg_service *s)
@@ -263,7 +269,7 @@ static void check_api_privileged(const struct sysg_service *s)
 	ck_assert_str_eq(s->group, "www-data");
 	ck_assert_uint_eq(s->nsupplementary_groups, 1);
 	ck_assert_str_eq(s->supplementary_groups[0], "www-logs");
-	ck_assert_int_eq(s->privileged_mark.line, 47);
+	ck_assert_int_eq(s->privileged_mark.line, 45);
 	ck_assert_int_eq(s->privileged_mark.col, 5);
 	ck_assert(l->present);
 	ck_assert_int_eq(l->nofile, 65536);
@@ -701,7 +707,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bad restart_policy", HEAD "  api:\n    command: x\n    restart_policy: sometimes\n",
 	  "t.yaml:5:21: error: services.api.restart_policy: expected always, on-failure or never, found 'sometimes'", 1 },
 	{ "tab indentation", HEAD "  api:\n\tcommand: x\n",
-	  "t.yaml:4:1: error: found character that cannot start any token", 1 },
+	  "t.yaml:4:1: error: found character that cannot start any token (while scanning for the next token); tabs cannot be used for indentation, use spaces", 1 },
 	{ "unclosed quote", HEAD "  api:\n    command: \"sleep 1\n  web:\n    command: x\n",
 	  "t.yaml:7:1: error: found unexpected end of stream (while scanning a quoted scalar that started at line 4, column 14)", 1 },
 	{ "bad indentation", HEAD "  api:\n    command: x\n   env: {}\n",
@@ -729,9 +735,13 @@ static const struct bad_case bad_cases[] = {
 	{ "duplicate service", HEAD "  api:\n    command: a\n  api:\n    command: b\n",
 	  "t.yaml:5:3: error: services.api: duplicate key 'api' (first defined at line 3)", 1 },
 	{ "missing env file", HEAD "  api:\n    command: x\n    env:\n      file: nope.env\n",
-	  "t.yaml:6:13: error: services.api.env.file: cannot read env file '", 1 },
+	  "t.yaml:6:7: error: services.api.env.file: cannot read env file '", 1 },
+	{ "env file is a device", HEAD "  api:\n    command: x\n    env: { file: /dev/zero }\n",
+	  "t.yaml:5:12: error: services.api.env.file: cannot read env file '/dev/zero': not a regular file", 1 },
+	{ "env file is a directory", HEAD "  api:\n    command: x\n    env: { file: / }\n",
+	  "t.yaml:5:12: error: services.api.env.file: cannot read env file '/': not a regular file", 1 },
 	{ "missing root env file", "version: \"1\"\nenv: { file: nope.env }\nservices:\n  a: { command: x }\n  b: { command: x }\n",
-	  "t.yaml:2:14: error: env.file: cannot read env file '", 1 },
+	  "t.yaml:2:8: error: env.file: cannot read env file '", 1 },
 	{ "health_check with url and command", HEAD "  api:\n    command: x\n    health_check:\n      url: http://localhost/\n      command: \"true\"\n",
 	  "t.yaml:5:5: error: services.api.health_check: set either 'command' or 'url', not both", 1 },
 	{ "health_check with neither", HEAD "  api:\n    command: x\n    health_check: { interval: 1s }\n",
@@ -970,7 +980,7 @@ START_TEST(alias_bomb_merge)
 
 	ck_assert_int_eq(load_text(text, &cfg, &d), -EINVAL);
 	ck_assert_uint_eq(d.n, 1);
-	ck_assert_ptr_nonnull(strstr(d.lines[0], "the document expands to more than"));
+	ck_assert_ptr_nonnull(strstr(d.lines[0], "the document has more than 1000000 entries"));
 	sysg_diag_free(&d);
 	free(text);
 }
@@ -1022,7 +1032,51 @@ START_TEST(deep_nesting)
 	text[n + 2 * depth] = '\0';
 	ck_assert_int_eq(load_text(text, &cfg, &d), -EINVAL);
 	ck_assert_uint_eq(d.n, 1);
-	ck_assert_str_eq(d.lines[0], "t.yaml:4:14: error: services.a.command: expected a string, found a list");
+	ck_assert_str_eq(d.lines[0], "t.yaml:4:75: error: lists and maps nested more than 64 levels deep");
+	sysg_diag_free(&d);
+	free(text);
+}
+END_TEST
+
+/* 100000 anchors used 100000 times: libyaml alone would take minutes. */
+START_TEST(many_anchors)
+{
+	size_t n = 100000, len = 0;
+	char *text = malloc(n * 24 + 128);
+	struct sysg_config *cfg = NULL;
+	struct sysg_diag d;
+
+	len += (size_t)sprintf(text, HEAD "  a:\n    command: x\n    depends_on: [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "&a%zu x, ", i);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "*a%zu, ", i);
+	sprintf(text + len, "]\n");
+	ck_assert_int_eq(load_text(text, &cfg, &d), -EINVAL);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_ptr_nonnull(strstr(d.lines[0], "error: more than 1000 anchors ('&name')"));
+	sysg_diag_free(&d);
+	free(text);
+}
+END_TEST
+
+/* Each service copies the root environment: 5000 x 1000 is refused. */
+START_TEST(environment_too_large)
+{
+	size_t len = 0;
+	char *text = malloc(5000 * 40 + 1000 * 20 + 128);
+	struct sysg_config *cfg = NULL;
+	struct sysg_diag d;
+
+	len += (size_t)sprintf(text, "version: \"1\"\nenv:\n  vars:\n");
+	for (int i = 0; i < 1000; i++)
+		len += (size_t)sprintf(text + len, "    V%d: x\n", i);
+	len += (size_t)sprintf(text + len, "services:\n");
+	for (int i = 0; i < 5000; i++)
+		len += (size_t)sprintf(text + len, "  s%d: { command: x }\n", i);
+	ck_assert_int_eq(load_text(text, &cfg, &d), -EINVAL);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_ptr_nonnull(strstr(d.lines[0], "t.yaml: error: env: 5000 services times "));
 	sysg_diag_free(&d);
 	free(text);
 }
@@ -1124,6 +1178,8 @@ static Suite *make_config_suite(void)
 	tcase_add_test(hostile, alias_bomb_lists);
 	tcase_add_test(hostile, self_merging_anchor);
 	tcase_add_test(hostile, deep_nesting);
+	tcase_add_test(hostile, many_anchors);
+	tcase_add_test(hostile, environment_too_large);
 	suite_add_tcase(s, hostile);
 	return s;
 }

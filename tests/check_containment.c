@@ -41,6 +41,22 @@ static int read_pids(struct et *t, const char *name, pid_t *pids, int n)
 	return k;
 }
 
+/* With cgroups on (and usable here), PID lives in the service's cgroup. */
+static void check_cgroup(struct et *t, pid_t pid, int expect)
+{
+	char base[512], cg[512];
+
+	(void)t;
+	if (sysg_cgroup_base(base, sizeof(base)) < 0)
+		return;
+	ck_assert_int_eq(sysg_cgroup_of_pid(pid, cg, sizeof(cg)), 0);
+	if (expect)
+		ck_assert_msg(strstr(cg, "/sysg.") && strstr(cg, "/svc."),
+			      "%d is in %s", (int)pid, cg);
+	else
+		ck_assert_ptr_null(strstr(cg, "/sysg."));
+}
+
 START_TEST(test_restart_kills_nohup_children)
 {
 	struct et t;
@@ -62,6 +78,7 @@ START_TEST(test_restart_kills_nohup_children)
 	ck_assert_int_eq(read_pids(&t, "kids.pid", kids, 3), 3);
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(et_alive(kids[i]), 1);
+	check_cgroup(&t, kids[0], _i == 0);
 	et_unlink(&t, "kids.pid");
 	sysg_supervisor_stop_service(t.sup, "svc");
 	ck_assert_int_eq(et_wait_status(&t, "svc", "stopped", 5000), 0);

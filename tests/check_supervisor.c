@@ -51,6 +51,39 @@ START_TEST(test_parallel_waves)
 }
 END_TEST
 
+static int idle(struct sysg_supervisor *s, void *arg)
+{
+	(void)arg;
+	return sysg_supervisor_idle(s);
+}
+
+START_TEST(test_stop_in_reverse_order)
+{
+	struct et t;
+	char *s;
+
+	/* c needs b needs a: stopping all stops c, then b, then a */
+	et_setup(&t, 0,
+		 "version: \"1\"\nservices:\n"
+		 "  a: { command: \"sh -c 'trap \\\"echo a >> stops.txt; exit 0\\\" TERM; sleep 30 & wait'\",\n"
+		 "       ready_after: \"30ms\" }\n"
+		 "  b: { command: \"sh -c 'trap \\\"echo b >> stops.txt; exit 0\\\" TERM; sleep 30 & wait'\",\n"
+		 "       ready_after: \"30ms\", depends_on: [a] }\n"
+		 "  c: { command: \"sh -c 'trap \\\"echo c >> stops.txt; exit 0\\\" TERM; sleep 30 & wait'\",\n"
+		 "       ready_after: \"30ms\", depends_on: [b] }\n");
+	sysg_supervisor_start_all(t.sup);
+	ck_assert_int_eq(et_wait_status(&t, "c", "running", 3000), 0);
+	sysg_supervisor_stop_all(t.sup);
+	ck_assert_int_eq(sysg_supervisor_run_until(t.sup, idle, NULL, 5000), 0);
+	ck_assert_str_eq(sysg_supervisor_status(t.sup, "a"), "stopped");
+	s = et_read(&t, "stops.txt");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "c\nb\na\n");
+	free(s);
+	et_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_dependent_blocked)
 {
 	struct et t;
@@ -452,28 +485,65 @@ static int free_port(void)
 	return port;
 }
 
+/* A tiny HTTP server in a child process that starts listening after
+ * DELAY_MS: 200 for any path but /bad, which gets 500. */
+static pid_t http_server(int port, int delay_ms)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	pid_t pid = fork();
+	int fd, one = 1;
+
+	if (pid != 0)
+		return pid;
+	usleep((useconds_t)delay_ms * 1000);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0)
+		_exit(1);
+	for (;;) {
+		char req[2048] = "";
+		int c = accept(fd, NULL, NULL);
+		ssize_t n = c < 0 ? -1 : read(c, req, sizeof(req) - 1);
+		const char *ans = n > 0 && strstr(req, "GET /bad") ?
+			"HTTP/1.0 500 Oops\r\nContent-Length: 0\r\n\r\n" :
+			"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+		if (c >= 0 && write(c, ans, strlen(ans)) < 0)
+			_exit(1);
+		if (c >= 0)
+			close(c);
+	}
+}
+
 START_TEST(test_http_health_check)
 {
 	struct et t;
 	int port = free_port();
+	pid_t server;
 
-	/* web answers HTTP once python is up; dep waits for its probe */
+	/* web is ready once the server answers 2xx (after 300 ms); dep
+	 * waits for it; down's URL answers 500 and never becomes ready */
 	et_setup(&t, 0,
 		 "version: \"1\"\nservices:\n"
-		 "  web:\n    command: \"python3 -m http.server %d --bind 127.0.0.1\"\n"
-		 "    health_check: { url: \"http://127.0.0.1:%d/\", interval: \"50ms\",\n"
+		 "  web:\n    command: \"sleep 30\"\n"
+		 "    health_check: { url: \"http://127.0.0.1:%d/health\", interval: \"50ms\",\n"
 		 "                    timeout: \"3s\", retries: 8 }\n"
 		 "  dep: { command: \"sleep 30\", ready_after: \"10ms\", depends_on: [web] }\n"
 		 "  down:\n    command: \"sleep 30\"\n"
-		 "    health_check: { url: \"http://127.0.0.1:%d/\", interval: \"50ms\",\n"
-		 "                    timeout: \"150ms\", retries: 2 }\n",
-		 port, port, free_port());
+		 "    health_check: { url: \"http://127.0.0.1:%d/bad\", interval: \"50ms\",\n"
+		 "                    timeout: \"300ms\", retries: 2 }\n",
+		 port, port);
+	server = http_server(port, 300);
 	sysg_supervisor_start_all(t.sup);
+	ck_assert_int_eq(et_wait_status(&t, "web", "starting", 1000), 0);
 	ck_assert_int_eq(et_wait_status(&t, "dep", "running", 25000), 0);
 	ck_assert_str_eq(sysg_supervisor_status(t.sup, "web"), "running");
-	ck_assert_int_eq(et_wait_status(&t, "down", "failed", 5000), 0);
+	ck_assert_int_eq(et_wait_status(&t, "down", "failed", 10000), 0);
 	ck_assert_ptr_nonnull(strstr(et_unit(&t, "down").reason,
 				     "health check did not pass"));
+	kill(server, SIGKILL);
 	et_teardown(&t);
 }
 END_TEST
@@ -517,13 +587,23 @@ START_TEST(test_privileged_keys_need_sys)
 }
 END_TEST
 
+/* valgrind virtualises RLIMIT_NOFILE: setting it fails under it */
+static int under_valgrind(void)
+{
+	char *maps = tu_read_file("/proc/self/maps", NULL);
+	int yes = maps && strstr(maps, "vgpreload");
+
+	free(maps);
+	return yes;
+}
+
 START_TEST(test_privileged_user_and_limits)
 {
 	struct et t;
 	char *out;
 
-	if (geteuid() != 0)
-		return;         /* needs root */
+	if (geteuid() != 0 || under_valgrind())
+		return;         /* needs root, and a real setrlimit */
 	et_sys_mode = 1;
 	et_setup(&t, 0,
 		 "version: \"1\"\nservices:\n"
@@ -533,7 +613,9 @@ START_TEST(test_privileged_user_and_limits)
 	et_sys_mode = 0;
 	ck_assert_int_eq(chmod(t.dir, 0755), 0);
 	sysg_supervisor_start_all(t.sup);
-	ck_assert_int_eq(et_wait_status(&t, "api", "exited", 3000), 0);
+	ck_assert_msg(et_wait_status(&t, "api", "exited", 3000) == 0,
+		      "api is %s: %s", sysg_supervisor_status(t.sup, "api"),
+		      et_unit(&t, "api").reason);
 	ck_assert_int_eq(et_wait_status(&t, "caps", "failed", 3000), 0);
 	et_run_for(&t, 50);
 	out = et_read(&t, "state/logs/api_stdout.log");
@@ -542,6 +624,54 @@ START_TEST(test_privileged_user_and_limits)
 	free(out);
 	ck_assert_ptr_nonnull(strstr(et_unit(&t, "caps").reason,
 				     "services.caps.capabilities: not supported"));
+	et_teardown(&t);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* cron units                                                         */
+/* ---------------------------------------------------------------- */
+
+struct runs {
+	int success, failed, overlapped, running;
+};
+
+static int count_run(void *arg, const struct sysg_cron_run *r)
+{
+	struct runs *n = arg;
+
+	n->success += !strcmp(r->status, "success");
+	n->failed += !strcmp(r->status, "failed");
+	n->overlapped += !strcmp(r->status, "overlapped");
+	n->running += !strcmp(r->status, "running");
+	return 0;
+}
+
+START_TEST(test_cron_runs_on_schedule)
+{
+	struct et t;
+	struct runs n = { 0 };
+
+	et_setup(&t, 0,
+		 "version: \"1\"\nservices:\n"
+		 "  tick: { command: \"sh -c 'echo run >> cron.txt'\",\n"
+		 "          cron: { expression: \"* * * * * *\" } }\n"
+		 "  slow: { command: \"sleep 1.5\", cron: \"* * * * * *\" }\n");
+	sysg_supervisor_start_all(t.sup);
+	/* not run by the bulk start: only scheduled */
+	ck_assert_str_eq(sysg_supervisor_status(t.sup, "tick"), "scheduled");
+	ck_assert_ptr_null(et_read(&t, "cron.txt"));
+	ck_assert_str_eq(et_unit(&t, "tick").kind, "cron");
+	et_run_for(&t, 3300);
+	ck_assert_int_ge(et_count_lines(&t, "cron.txt"), 2);
+	ck_assert_int_eq(sysg_state_list_cron_runs(t.st, "tick", count_run, &n),
+			 0);
+	ck_assert_int_ge(n.success, 2);
+	ck_assert_int_eq(n.failed, 0);
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(sysg_state_list_cron_runs(t.st, "slow", count_run, &n),
+			 0);
+	ck_assert_int_ge(n.overlapped, 1);
 	et_teardown(&t);
 }
 END_TEST
@@ -558,6 +688,7 @@ static Suite *make_supervisor_suite(void)
 	tcase_set_timeout(misc, 60);
 	tcase_add_test(deps, test_parallel_waves);
 	tcase_add_test(deps, test_dependent_blocked);
+	tcase_add_test(deps, test_stop_in_reverse_order);
 	tcase_add_test(deps, test_cascade_on_dependency_crash);
 	tcase_add_test(deps, test_skip);
 	tcase_add_test(deps, test_pre_start_failure);
@@ -575,6 +706,7 @@ static Suite *make_supervisor_suite(void)
 	tcase_add_test(misc, test_http_health_check);
 	tcase_add_test(misc, test_command_health_check);
 	tcase_add_test(misc, test_privileged_keys_need_sys);
+	tcase_add_test(misc, test_cron_runs_on_schedule);
 	tcase_add_test(misc, test_privileged_user_and_limits);
 	suite_add_tcase(s, deps);
 	suite_add_tcase(s, policy);
