@@ -128,7 +128,7 @@ static void echo_feed(struct sysg_drain *d, const char *buf, size_t n)
 			echo_flush(d);
 			continue;
 		}
-		if (d->linelen == sizeof(d->line))
+		if (d->linelen == SYSG_DRAIN_LINE_MAX)
 			echo_flush(d);
 		d->line[d->linelen++] = buf[i];
 	}
@@ -173,6 +173,10 @@ struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
 {
 	struct sysg_drain *d = calloc(1, sizeof(*d));
 
+	if (d && echo && !(d->line = malloc(SYSG_DRAIN_LINE_MAX))) {
+		free(d);
+		d = NULL;
+	}
 	if (!d) {
 		close(pipe_fd);
 		return NULL;
@@ -187,6 +191,7 @@ struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
 	d->loop = l;
 	if (sysg_loop_io_add(l, &d->io, EPOLLIN) < 0) {
 		close(pipe_fd);
+		free(d->line);
 		free(d);
 		return NULL;
 	}
@@ -201,5 +206,6 @@ void sysg_drain_free(struct sysg_drain *d)
 	if (d->echo)
 		echo_flush(d);
 	close(d->io.fd);
+	free(d->line);
 	free(d);
 }

@@ -42,6 +42,8 @@ void sysg_log_timestamp(int64_t ms, char *buf, size_t len);
  * KIND is "stdout" or "stderr". Returns the fd or -errno. */
 int sysg_log_open_service(const char *dir, const char *svc, const char *kind);
 
+#define SYSG_DRAIN_LINE_MAX 4096        /* longer echoed lines are split */
+
 /* A pipe being drained into a log file. */
 struct sysg_drain {
 	struct sysg_io io;
@@ -51,7 +53,7 @@ struct sysg_drain {
 	uint64_t *dropped;      /* counter to bump on a failed write */
 	void (*on_eof)(struct sysg_drain *d);   /* called once, then free */
 	void *arg;
-	char line[4096];        /* partial line for echo */
+	char *line;             /* partial line for echo (only with ECHO) */
 	size_t linelen;
 	struct sysg_loop *loop;
 	struct sysg_drain *next;

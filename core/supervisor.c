@@ -1,6 +1,5 @@
 /* supervisor.c - the engine's public API, signals, reaping, records. */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +68,9 @@ static void write_record(struct svc *v)
 
 static void flush_records(struct sysg_supervisor *s)
 {
-	int w = 0;
 	for (size_t i = 0; i < s->nsvcs; i++)
 		if (s->svcs[i].record_dirty)
-			write_record(&s->svcs[i]), w = 1;
-	if (w && getenv("SYSG_TRIM"))
-		malloc_trim(0);
+			write_record(&s->svcs[i]);
 }
 
 struct svc *sup_find(struct sysg_supervisor *s, const char *name)
