@@ -54,7 +54,7 @@ static const struct command commands[] = {
 	  "start all services (or one) in dependency order" },
 	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
 	  "stop one service, or all services and the supervisor" },
-	{ "restart", NULL, O_SERVICE | O_DAEMONIZE,
+	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE,
 	  "restart [--service S] [--config F] [--daemonize]",
 	  "restart all or one service with its deployment strategy" },
 	{ "deploy", NULL,

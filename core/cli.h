@@ -54,6 +54,7 @@ char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
 /* Command handlers. Engine commands live in cmd_engine.c. */
 int sysg_cmd_start(struct sysg_cli *c);
 int sysg_cmd_stop(struct sysg_cli *c);
+int sysg_cmd_restart(struct sysg_cli *c);
 
 /* Read-side commands (cmd_query.c): they work without a supervisor, from
  * the state backend, the config file and /proc. */

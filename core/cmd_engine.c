@@ -1,25 +1,41 @@
-/* cmd_engine.c - `sysg start` (foreground) and `sysg stop`: thin CLI over
- * the supervisor (supervisor.h) and the supervisor-less stop (stopper.h).
+/* cmd_engine.c - `sysg start`, `stop` and `restart`: thin CLI over the
+ * supervisor process (daemon.h), its control socket (ctlclient.h) and the
+ * supervisor-less stop (stopper.h).
+ *
+ * With a supervisor answering on control.sock every command is forwarded
+ * to it (a second `start` never starts a second supervisor). Without one,
+ * `start` becomes the supervisor (foreground) or detaches one
+ * (--daemonize), `stop` works from the state backend, and `restart`
+ * needs --daemonize to start one first (else exit 3).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
+#include "ctlclient.h"
+#include "daemon.h"
 #include "diag.h"
 #include "paths.h"
 #include "plugin_loader.h"
 #include "proctree.h"
 #include "spawn.h"
 #include "state.h"
+#include "status.h"
 #include "stopper.h"
-#include "supervisor.h"
+
+/* How long a CLI waits for a supervisor that is starting up (another
+ * `start` holds the state directory) to answer on its socket. */
+#define STARTUP_WAIT_MS 30000
+/* How long `stop` waits for the supervisor to remove its files. */
+#define EXIT_WAIT_MS 30000
 
 struct engine {
 	struct sysg_cli *c;
@@ -59,9 +75,12 @@ static int load_config(struct engine *e, const char *path, int quiet)
 
 	sysg_diag_init(&d);
 	rc = sysg_config_load(path, &e->cfg, &d);
-	if (rc < 0 && !quiet)
+	if (rc < 0 && !quiet) {
 		for (size_t i = 0; i < d.n; i++)
 			fprintf(stderr, "%s\n", d.lines[i]);
+		if (!d.n)
+			sysg_cli_error("%s: %s", path, strerror(-rc));
+	}
 	sysg_diag_free(&d);
 	return rc;
 }
@@ -82,55 +101,52 @@ static int open_state(struct engine *e)
 }
 
 /* ------------------------------------------------------------------ */
-/* sysg.pid and config_hint                                            */
+/* Talking to a running supervisor                                     */
 /* ------------------------------------------------------------------ */
 
-static int write_file_atomic(const char *dir, const char *name,
-			     const char *text)
+static json_t *service_args(const char *service)
 {
-	char path[4200], tmp[4300];
-	int fd, rc = 0;
-	size_t len = strlen(text);
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return service ? json_pack("{s:s}", "service", service) : json_object();
 }
 
-/* The pid in STATE_DIR/sysg.pid when that process is alive, else 0. */
-static pid_t live_supervisor(const char *state_dir)
+/* Send CMD to the supervisor if one runs. Returns 1 with *CODE set (the
+ * reply's exit status, after printing it), or 0 when there is none. */
+static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
 {
-	char path[4200];
-	FILE *f;
-	int pid = 0;
+	json_t *reply;
+	int rc = sysg_ctlc_call(e->state_dir, cmd, args, -1, &reply);
 
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
-	f = fopen(path, "re");
-	if (!f)
+	if (rc == -ENOTCONN)
 		return 0;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid > 0 && pid != getpid() && sysg_proc_is_alive(pid, 0) ?
-	       pid : 0;
+	*code = rc < 0 ? SYSG_EXIT_FAILED : sysg_ctlc_print(reply, stdout,
+							      stderr);
+	json_decref(reply);
+	return 1;
 }
 
-static void remove_pidfile(const char *state_dir)
+static void sleep_ms(long ms)
 {
-	char path[4200];
+	poll(NULL, 0, (int)ms);
+}
 
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
-	unlink(path);
+/* Another supervisor is starting up: wait until it answers, then ask it
+ * for CMD. */
+static int forward_when_up(struct engine *e, const char *cmd, json_t *args)
+{
+	int code = SYSG_EXIT_FAILED;
+
+	for (int waited = 0; waited < STARTUP_WAIT_MS; waited += 20) {
+		if (sysg_ctlc_ping(e->state_dir, NULL)) {
+			if (forward(e, cmd, args, &code))
+				return code;
+			break;
+		}
+		sleep_ms(20);
+	}
+	json_decref(args);
+	sysg_cli_error("another supervisor holds %s but does not answer on "
+		       "its control socket", e->state_dir);
+	return SYSG_EXIT_FAILED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -199,94 +215,184 @@ static int unit_config(struct engine *e)
 	return rc;
 }
 
-static void on_failure(void *arg, const char *svc, const char *reason)
+/* The options shared by the foreground and the resident supervisor. */
+static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o)
 {
-	struct engine *e = arg;
-
-	sysg_cli_error("service %s failed to start: %s (logs: %s/%s_stderr.log)",
-		       svc, reason, e->log_dir, svc);
+	memset(o, 0, sizeof(*o));
+	o->state_dir = e->state_dir;
+	o->log_dir = e->log_dir;
+	o->pp = &e->pp;
+	o->state_backend = e->c->state_backend;
+	o->cfg = e->cfg;
+	o->service = e->c->service;
+	o->sys = e->c->sys;
+	o->kind = e->c->argv_cmd ? "unit" : "service";
+	o->result_fd = -1;
+	e->cfg = NULL;          /* taken by sysg_daemon_run */
 }
 
-static int run_supervisor(struct engine *e)
+static int run_foreground(struct engine *e)
 {
-	struct sysg_supervisor_opts o = {
-		.state_dir = e->state_dir, .log_dir = e->log_dir,
-		.sys = e->c->sys, .log_level = SYSG_LOG_INFO,
-		.echo = e->c->log_level > 0 ? stderr : NULL,
-		.echo_level = e->c->log_level,
-		.echo_stderr = e->c->echo_stderr ? stdout : NULL,
-		.kind = e->c->argv_cmd ? "unit" : "service",
-		.on_failure = on_failure, .arg = e,
-	};
-	struct sysg_supervisor *s;
-	char err[512];
-	int rc = sysg_supervisor_new(&s, e->cfg, e->st, &o, err, sizeof(err));
+	struct sysg_daemon_opts o;
+	char err[1024];
+	int failed = 0, rc;
 
+	daemon_opts(e, &o);
+	o.foreground = 1;
+	o.log_level = e->c->log_level;
+	o.echo = e->c->log_level > 0 ? stderr : NULL;
+	o.echo_stderr = e->c->echo_stderr ? stdout : NULL;
+	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	if (rc == -EADDRINUSE && !e->c->argv_cmd)
+		return forward_when_up(e, "start", service_args(e->c->service));
 	if (rc < 0) {
 		sysg_cli_error("%s", err);
 		return SYSG_EXIT_FAILED;
 	}
-	rc = e->c->service ? sysg_supervisor_start_service(s, e->c->service) :
-	     sysg_supervisor_start_all(s);
-	if (rc == 0 && e->cfg->abs_path && !e->c->argv_cmd)
-		write_file_atomic(e->state_dir, "config_hint", e->cfg->abs_path);
+	return failed ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+}
+
+/* The detached supervisor: runs until stopped, then returns (and the
+ * process exits through main). */
+static int be_daemon(struct engine *e, int fd)
+{
+	struct sysg_daemon_opts o;
+	char err[1024];
+	int failed = 0, rc;
+
+	daemon_opts(e, &o);
+	o.result_fd = fd;
+	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	return rc < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+}
+
+/* start --daemonize with no supervisor running. *IS_DAEMON is set in the
+ * detached process, which must return CODE at once. */
+static int start_daemon(struct engine *e, int *is_daemon)
+{
+	int64_t pid = 0;
+	int fd, code, rc = sysg_daemonize(&fd);
+
+	*is_daemon = rc == 0;
 	if (rc == 0)
-		rc = sysg_supervisor_run(s);
-	rc = rc < 0 || sysg_supervisor_failures(s) ? SYSG_EXIT_FAILED :
-	     SYSG_EXIT_OK;
-	sysg_supervisor_free(s);
+		return be_daemon(e, fd);
+	if (rc < 0) {
+		sysg_cli_error("cannot start the supervisor: %s", strerror(-rc));
+		return SYSG_EXIT_FAILED;
+	}
+	code = sysg_daemon_wait(fd, stderr);
+	if (code == SYSG_DAEMON_BUSY)
+		return forward_when_up(e, "start", service_args(e->c->service));
+	if (code < 0) {
+		sysg_cli_error("the supervisor exited while starting (see %s/"
+			       "supervisor.log)", e->log_dir);
+		return SYSG_EXIT_FAILED;
+	}
+	if (sysg_ctlc_ping(e->state_dir, &pid))
+		printf("supervisor running (pid %lld), logs in %s\n",
+		       (long long)pid, e->log_dir);
+	return code;
+}
+
+/* Load the config of a manifest-mode start; 0 or the exit status. */
+static int start_config(struct engine *e, int use_hint)
+{
+	char *path = sysg_cli_config_path(e->c, use_hint);
+	int rc;
+
+	if (!path)
+		return SYSG_EXIT_USAGE;
+	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
+	free(path);
+	if (rc == 0 && e->c->service &&
+	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
+		sysg_cli_error("unknown service '%s' in %s", e->c->service,
+			       e->cfg->path);
+		rc = SYSG_EXIT_USAGE;
+	}
 	return rc;
 }
 
-static int start_checks(struct engine *e)
+static int start_unit(struct engine *e)
 {
-	pid_t other;
+	int64_t pid;
 
-	if (e->c->parent_pid || e->c->child || e->c->daemonize) {
-		sysg_cli_error("'%s' is not implemented yet in this build",
-			       e->c->daemonize ? "start --daemonize" :
-			       "start --parent-pid (child mode)");
-		return SYSG_EXIT_FAILED;
-	}
-	if (e->c->service && sysg_config_find_service(e->cfg, e->c->service) < 0) {
-		sysg_cli_error("unknown service '%s' in %s", e->c->service,
-			       e->cfg->path);
+	if (unit_config(e) < 0)
 		return SYSG_EXIT_USAGE;
-	}
-	other = live_supervisor(e->state_dir);
-	if (other) {
-		sysg_cli_error("a supervisor is already running (pid %d)",
-			       (int)other);
+	if (sysg_ctlc_ping(e->state_dir, &pid)) {
+		sysg_cli_error("a supervisor is already running (pid %lld); unit "
+			       "mode needs a state directory of its own "
+			       "(SYSG_STATE_DIR)", (long long)pid);
 		return SYSG_EXIT_FAILED;
 	}
-	return SYSG_EXIT_OK;
+	return run_foreground(e);
 }
 
 int sysg_cmd_start(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
-	char pid[32];
-	char *path = NULL;
-	int rc;
+	int rc, is_daemon = 0;
 
 	if (engine_dirs(&e) < 0)
 		return SYSG_EXIT_FAILED;
-	if (c->argv_cmd)
-		rc = unit_config(&e) < 0 ? SYSG_EXIT_USAGE : 0;
-	else if (!(path = sysg_cli_config_path(c, 0)))
-		rc = SYSG_EXIT_USAGE;
-	else
-		rc = load_config(&e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
-	free(path);
-	if (rc == 0)
-		rc = start_checks(&e);
-	if (rc == 0 && open_state(&e) < 0)
+	if (c->parent_pid || c->child) {
+		sysg_cli_error("'start --parent-pid' (child mode) is not "
+			       "implemented yet in this build");
 		rc = SYSG_EXIT_FAILED;
-	if (rc == 0) {
-		snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-		write_file_atomic(e.state_dir, "sysg.pid", pid);
-		rc = run_supervisor(&e);
-		remove_pidfile(e.state_dir);
+	} else if (c->argv_cmd) {
+		rc = start_unit(&e);
+	} else if ((rc = start_config(&e, 0)) == 0 &&
+		   !forward(&e, "start", service_args(c->service), &rc)) {
+		rc = c->daemonize ? start_daemon(&e, &is_daemon) :
+		     run_foreground(&e);
+	}
+	engine_free(&e);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* restart                                                             */
+/* ------------------------------------------------------------------ */
+
+static json_t *restart_args(struct engine *e)
+{
+	json_t *args = service_args(e->c->service);
+	char *abs;
+
+	if (!args || !e->c->config)
+		return args;
+	abs = sysg_path_abs(NULL, e->c->config);
+	if (!abs || json_object_set_new(args, "config", json_string(abs)) < 0) {
+		json_decref(args);
+		args = NULL;
+	}
+	free(abs);
+	return args;
+}
+
+int sysg_cmd_restart(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	int rc, is_daemon = 0;
+
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	if (c->config && access(c->config, R_OK) < 0) {
+		sysg_cli_error("%s: %s", c->config, strerror(errno));
+		rc = SYSG_EXIT_USAGE;
+	} else if (forward(&e, "restart", restart_args(&e), &rc)) {
+		/* done by the supervisor */
+	} else if (!c->daemonize) {
+		sysg_cli_error("no supervisor running (use --daemonize to start "
+			       "one)");
+		rc = SYSG_EXIT_NO_SUPERVISOR;
+	} else if ((rc = start_config(&e, 1)) == 0) {
+		/* a new supervisor adopts what runs, starts the rest; then the
+		 * restart proper */
+		rc = start_daemon(&e, &is_daemon);
+		if (rc == SYSG_EXIT_OK && !is_daemon &&
+		    !forward(&e, "restart", service_args(c->service), &rc))
+			rc = SYSG_EXIT_NO_SUPERVISOR;
 	}
 	engine_free(&e);
 	return rc;
@@ -322,14 +428,35 @@ static void stop_config(struct engine *e)
 	free(path);
 }
 
-static void sleep_ms(long ms)
+static int exists(const char *dir, const char *name)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	char path[4200];
+	struct stat st;
 
-	nanosleep(&ts, NULL);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
 }
 
-/* Ask a running foreground supervisor to stop everything. */
+/* After a full stop: wait until the supervisor has removed sysg.pid and
+ * control.sock (or is gone). */
+static int wait_supervisor_exit(const char *state_dir, int64_t pid)
+{
+	for (int waited = 0; waited < EXIT_WAIT_MS; waited += 10) {
+		int files = exists(state_dir, "sysg.pid") ||
+			    exists(state_dir, "control.sock");
+
+		if (!files)
+			return 0;
+		if (pid > 0 && !sysg_proc_is_alive((pid_t)pid, 0))
+			return 0;
+		sleep_ms(10);
+	}
+	sysg_cli_error("the supervisor (pid %lld) did not exit", (long long)pid);
+	return -ETIMEDOUT;
+}
+
+/* Ask a supervisor that does not answer on the socket to stop
+ * everything. */
 static int stop_supervisor(pid_t pid)
 {
 	if (kill(pid, SIGTERM) < 0)
@@ -343,43 +470,67 @@ static int stop_supervisor(pid_t pid)
 	return -ETIMEDOUT;
 }
 
-int sysg_cmd_stop(struct sysg_cli *c)
+/* No supervisor answers: what it left behind goes. */
+static void remove_stale(const char *state_dir)
 {
-	struct engine e = { .c = c };
+	char path[4200];
+
+	if (sysg_supervisor_alive(state_dir, NULL))
+		return;
+	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/control.sock", state_dir);
+	unlink(path);
+}
+
+static int stop_offline(struct engine *e)
+{
 	struct sysg_stop_req r = { 0 };
+	struct sysg_cli *c = e->c;
 	char err[512];
-	pid_t sup;
+	int64_t sup = 0;
 	int rc;
 
-	if (engine_dirs(&e) < 0)
+	stop_config(e);
+	if (open_state(e) < 0)
 		return SYSG_EXIT_FAILED;
-	stop_config(&e);
-	if (open_state(&e) < 0) {
-		engine_free(&e);
-		return SYSG_EXIT_FAILED;
-	}
-	sup = live_supervisor(e.state_dir);
-	if (sup && c->service) {
-		sysg_cli_error("a supervisor is running (pid %d): it would restart "
-			       "%s; stop it with 'sysg stop'", (int)sup, c->service);
-		engine_free(&e);
+	if (sysg_supervisor_alive(e->state_dir, &sup) && c->service) {
+		sysg_cli_error("a supervisor is running (pid %lld) but does not "
+			       "answer; stop it with 'sysg stop'", (long long)sup);
 		return SYSG_EXIT_FAILED;
 	}
-	if (sup && stop_supervisor(sup) < 0) {
-		engine_free(&e);
+	if (sup && stop_supervisor((pid_t)sup) < 0)
 		return SYSG_EXIT_FAILED;
-	}
-	r.state_dir = e.state_dir;
-	r.st = e.st;
-	r.cfg = e.cfg;
+	r.state_dir = e->state_dir;
+	r.st = e->st;
+	r.cfg = e->cfg;
 	r.service = c->service;
 	r.out = stdout;
 	rc = sysg_stop_offline(&r, err, sizeof(err));
 	if (rc < 0)
 		sysg_cli_error("%s", err);
-	if (!c->service && rc == 0)
-		remove_pidfile(e.state_dir);
-	engine_free(&e);
+	if (rc == 0 && !c->service)
+		remove_stale(e->state_dir);
 	return rc == -ENOENT ? SYSG_EXIT_USAGE : rc < 0 ? SYSG_EXIT_FAILED :
 	       SYSG_EXIT_OK;
+}
+
+int sysg_cmd_stop(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	int64_t pid = 0;
+	int rc;
+
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	sysg_supervisor_alive(e.state_dir, &pid);
+	if (forward(&e, "stop", service_args(c->service), &rc)) {
+		if (rc == SYSG_EXIT_OK && !c->service &&
+		    wait_supervisor_exit(e.state_dir, pid) < 0)
+			rc = SYSG_EXIT_FAILED;
+	} else {
+		rc = stop_offline(&e);
+	}
+	engine_free(&e);
+	return rc;
 }

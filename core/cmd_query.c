@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "ctlclient.h"
 #include "diag.h"
 #include "inspect.h"
 #include "logview.h"
@@ -38,6 +39,7 @@ struct query {
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;        /* NULL: no (usable) config */
 	struct sysg_state *st;          /* NULL: no state directory yet */
+	int loaded;                     /* config and state were looked for */
 };
 
 /* ------------------------------------------------------------ SIGINT */
@@ -167,9 +169,8 @@ static void query_close(struct query *q)
 	sysg_plugin_path_free(&q->pp);
 }
 
-/* Directories, config and (when WITH_STATE) the state. Returns 0 or the
- * exit status to return. */
-static int query_open(struct query *q, struct sysg_cli *c, int with_state)
+/* Directories and the plugin path. Returns 0 or the exit status. */
+static int query_dirs(struct query *q, struct sysg_cli *c)
 {
 	int rc;
 
@@ -188,15 +189,34 @@ static int query_open(struct query *q, struct sysg_cli *c, int with_state)
 		sysg_cli_error("out of memory");
 		return SYSG_EXIT_FAILED;
 	}
-	if (load_config(q) < 0) {
-		query_close(q);
-		return SYSG_EXIT_USAGE;
-	}
-	if (with_state && open_state(q) < 0) {
-		query_close(q);
-		return SYSG_EXIT_FAILED;
-	}
 	return 0;
+}
+
+/* The config and (when WITH_STATE) the state, once. Returns 0 or the
+ * exit status to return. */
+static int query_load(struct query *q, int with_state)
+{
+	if (q->loaded)
+		return 0;
+	q->loaded = 1;
+	if (load_config(q) < 0)
+		return SYSG_EXIT_USAGE;
+	if (with_state && open_state(q) < 0)
+		return SYSG_EXIT_FAILED;
+	return 0;
+}
+
+/* Directories, then (WITH_STATE >= 0) the config and (WITH_STATE > 0)
+ * the state. Returns 0 or the exit status to return. */
+static int query_open(struct query *q, struct sysg_cli *c, int with_state)
+{
+	int rc = query_dirs(q, c);
+
+	if (rc == 0 && with_state >= 0)
+		rc = query_load(q, with_state);
+	if (rc)
+		query_close(q);
+	return rc;
 }
 
 static void render_opts(const struct sysg_cli *c, struct sysg_render_opts *o)
@@ -240,31 +260,96 @@ static void print_json(json_t *j, int compact)
 
 /* ------------------------------------------------------------ status */
 
+static void render_status(const struct sysg_cli *c, struct sysg_status *s)
+{
+	struct sysg_render_opts ro;
+
+	if (c->stream_ms > 0)
+		new_frame(c->json);
+	if (c->json) {
+		print_json(sysg_status_to_json(s), c->stream_ms > 0);
+	} else {
+		render_opts(c, &ro);
+		sysg_status_render_table(s, &ro, stdout);
+	}
+	fflush(stdout);
+}
+
+/* Ask the supervisor of STATE_DIR for CMD with ARGS. 1 when it answered
+ * (*REPLY set, or *CODE set after printing its error), 0 when none runs. */
+static int ask_supervisor(const char *state_dir, const char *cmd, json_t *args,
+			  json_t **reply, int *code)
+{
+	int rc = sysg_ctlc_call(state_dir, cmd, args,
+				SYSG_CTLC_QUERY_TIMEOUT_MS, reply);
+
+	if (rc == -ENOTCONN)
+		return 0;
+	if (rc == 0 && sysg_ctlc_exit(*reply) != 0) {
+		*code = sysg_ctlc_print(*reply, stdout, stderr);
+		json_decref(*reply);
+		rc = -EINVAL;
+	} else if (rc < 0) {
+		*code = SYSG_EXIT_FAILED;
+	}
+	if (rc < 0)
+		*reply = NULL;
+	return 1;
+}
+
+/* The supervisor's view: 1 when one answered (*CODE set), else 0. */
+static int status_remote(struct query *q, int *code)
+{
+	struct sysg_cli *c = q->c;
+	json_t *reply, *args = json_object();
+	struct sysg_status s;
+	char err[512], *text;
+	int rc;
+
+	if (args && c->service)
+		json_object_set_new(args, "service", json_string(c->service));
+	if (args && c->all)
+		json_object_set_new(args, "all", json_true());
+	if (!ask_supervisor(q->state_dir, "status", args, &reply, code))
+		return 0;
+	if (!reply)
+		return 1;
+	text = json_dumps(json_object_get(reply, "data"), JSON_COMPACT);
+	json_decref(reply);
+	rc = text ? sysg_status_from_json(text, &s, err, sizeof(err)) : -ENOMEM;
+	free(text);
+	if (rc < 0) {
+		sysg_cli_error("bad status from the supervisor: %s",
+			       rc == -ENOMEM ? "out of memory" : err);
+		*code = SYSG_EXIT_FAILED;
+		return 1;
+	}
+	render_status(c, &s);
+	sysg_status_free(&s);
+	*code = SYSG_EXIT_OK;
+	return 1;
+}
+
 static int status_once(struct query *q, struct sysg_cpu_history *cpu)
 {
 	struct sysg_cli *c = q->c;
 	struct sysg_status_opts o = { .service = c->service, .all = c->all,
 				      .cpu = cpu };
-	struct sysg_render_opts ro;
 	struct sysg_status s;
 	char err[512];
 	int rc;
 
+	if (status_remote(q, &rc))
+		return rc;
+	if ((rc = query_load(q, 1)) != 0)
+		return rc;
 	o.supervisor_alive = sysg_supervisor_alive(q->state_dir, NULL);
 	rc = sysg_status_collect(q->cfg, q->st, &o, &s, err, sizeof(err));
 	if (rc < 0) {
 		sysg_cli_error("%s", err);
 		return rc == -ENOENT ? SYSG_EXIT_USAGE : SYSG_EXIT_FAILED;
 	}
-	if (c->stream_ms > 0)
-		new_frame(c->json);
-	if (c->json) {
-		print_json(sysg_status_to_json(&s), c->stream_ms > 0);
-	} else {
-		render_opts(c, &ro);
-		sysg_status_render_table(&s, &ro, stdout);
-	}
-	fflush(stdout);
+	render_status(c, &s);
 	sysg_status_free(&s);
 	return SYSG_EXIT_OK;
 }
@@ -273,7 +358,7 @@ int sysg_cmd_status(struct sysg_cli *c)
 {
 	struct sysg_cpu_history cpu = { NULL, 0 };
 	struct query q;
-	int rc = query_open(&q, c, 1);
+	int rc = query_open(&q, c, -1);
 
 	if (rc)
 		return rc;
@@ -292,14 +377,57 @@ int sysg_cmd_status(struct sysg_cli *c)
 
 /* ----------------------------------------------------------- inspect */
 
+static json_t *inspect_args(const struct sysg_cli *c)
+{
+	struct sysg_render_opts ro;
+
+	render_opts(c, &ro);
+	return json_pack("{s:s, s:b, s:b, s:b, s:i}", "service", c->service,
+			 "text", !c->json, "color", ro.color,
+			 "full_cmd", ro.full_cmd, "width", ro.width);
+}
+
+/* The supervisor's view: 1 when one answered (*CODE set), else 0. */
+static int inspect_remote(struct query *q, int *code)
+{
+	struct sysg_cli *c = q->c;
+	json_t *reply, *data;
+
+	if (!ask_supervisor(q->state_dir, "inspect", inspect_args(c), &reply,
+			    code))
+		return 0;
+	if (!reply)
+		return 1;
+	data = json_object_get(reply, "data");
+	if (c->stream_ms > 0)
+		new_frame(c->json);
+	if (c->json) {
+		json_object_del(data, "text");
+		print_json(json_incref(data), c->stream_ms > 0);
+	} else {
+		fputs(json_string_value(json_object_get(data, "text")) ?
+		      json_string_value(json_object_get(data, "text")) : "",
+		      stdout);
+	}
+	fflush(stdout);
+	json_decref(reply);
+	*code = SYSG_EXIT_OK;
+	return 1;
+}
+
 static int inspect_once(struct query *q)
 {
 	struct sysg_cli *c = q->c;
 	struct sysg_render_opts ro;
 	struct sysg_inspect in;
 	char err[512];
-	int rc, alive = sysg_supervisor_alive(q->state_dir, NULL);
+	int rc, alive;
 
+	if (inspect_remote(q, &rc))
+		return rc;
+	if ((rc = query_load(q, 1)) != 0)
+		return rc;
+	alive = sysg_supervisor_alive(q->state_dir, NULL);
 	rc = sysg_inspect_collect(q->cfg, q->st, q->state_dir, c->service,
 				  alive, &in, err, sizeof(err));
 	if (rc < 0) {
@@ -328,7 +456,7 @@ int sysg_cmd_inspect(struct sysg_cli *c)
 		sysg_cli_error("inspect needs a unit: sysg inspect -s SERVICE");
 		return SYSG_EXIT_USAGE;
 	}
-	rc = query_open(&q, c, 1);
+	rc = query_open(&q, c, -1);
 	if (rc)
 		return rc;
 	if (c->stream_ms > 0)

@@ -26,7 +26,7 @@ struct sysg_mark {
 	int col;
 };
 
-/* One KEY=VALUE pair, with where it was written. */
+/* One KEY=VALUE pair; MARK is where the value was written. */
 struct sysg_kv {
 	char *key;
 	char *value;

@@ -281,7 +281,7 @@ static void h_vars(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 				      sysg_yw_quote(pairs[i].name, q, sizeof(q)));
 		else if (val)
 			kv_append(w, &e->vars, &e->nvars, pairs[i].name, val,
-				  mark_of(pairs[i].key));
+				  mark_of(pairs[i].val));
 		sysg_yw_pop(w, old);
 	}
 	free(pairs);
@@ -444,46 +444,59 @@ static void h_strategy(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	d->strategy_mark = mark_of(v);
 }
 
+/* The scalars of list V joined with ','; NULL when reported. */
+static char *join_list(struct sysg_yw *w, yaml_node_t *v)
+{
+	yaml_node_t **items;
+	size_t n, len = 1;
+	char *joined = NULL;
+
+	if (sysg_yw_list(w, v, 0, &items, &n))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t old = sysg_yw_push_index(w, i);
+		const char *s = value_text(w, items[i]);
+
+		sysg_yw_pop(w, old);
+		if (!s)
+			goto out;
+		len += strlen(s) + 1;
+	}
+	joined = calloc(1, len);
+	if (!joined) {
+		sysg_yw_nomem(w);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(joined, ",");
+		strcat(joined, sysg_yw_is_null(items[i]) ? "" :
+			       sysg_yw_scalar(items[i]));
+	}
+out:
+	free(items);
+	return joined;
+}
+
 /* One strategy option: a scalar, or a list of scalars joined with ','. */
 static void option_value(struct sysg_yw *w, struct sysg_deployment *d,
 			 const struct sysg_yw_pair *pr)
 {
-	yaml_node_t **items = NULL;
-	size_t n = 0, len = 0;
+	const char *s;
 	char *joined;
 
 	if (pr->val->type != YAML_SEQUENCE_NODE) {
-		const char *s = value_text(w, pr->val);
-
+		s = value_text(w, pr->val);
 		if (s)
 			kv_append(w, &d->options, &d->noptions, pr->name, s,
-				  mark_of(pr->key));
+				  mark_of(pr->val));
 		return;
 	}
-	if (sysg_yw_list(w, pr->val, 0, &items, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const char *s = value_text(w, items[i]);
-
-		if (!s) {
-			free(items);
-			return;
-		}
-		len += strlen(s) + 1;
-	}
-	joined = calloc(1, len + 1);
-	for (size_t i = 0; joined && i < n; i++) {
-		if (i)
-			strcat(joined, ",");
-		strcat(joined, value_text(w, items[i]));
-	}
+	joined = join_list(w, pr->val);
 	if (joined)
 		kv_append(w, &d->options, &d->noptions, pr->name, joined,
-			  mark_of(pr->key));
-	else
-		sysg_yw_nomem(w);
+			  mark_of(pr->val));
 	free(joined);
-	free(items);
 }
 
 static void options_from_pairs(struct sysg_yw *w, struct sysg_deployment *d,
@@ -873,30 +886,38 @@ static int normalize_cap(char **name)
 	return -1;
 }
 
-static const char *cap_suggest(const char *s)
-{
-	static const char *full[sizeof(cap_names) / sizeof(cap_names[0])];
-	static char bufs[sizeof(cap_names) / sizeof(cap_names[0])][32];
+#define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]) - 1)
 
-	if (!full[0])
-		for (size_t i = 0; cap_names[i]; i++) {
-			snprintf(bufs[i], sizeof(bufs[i]), "CAP_%s", cap_names[i]);
-			full[i] = bufs[i];
-		}
-	return sysg_yw_suggest(s, full);
+/* The CAP_ name closest to S, in BUF, or NULL. */
+static const char *cap_suggest(const char *s, char *buf, size_t len)
+{
+	char full[NCAPS][32];
+	const char *names[NCAPS + 1];
+	const char *best;
+
+	for (size_t i = 0; i < NCAPS; i++) {
+		snprintf(full[i], sizeof(full[i]), "CAP_%s", cap_names[i]);
+		names[i] = full[i];
+	}
+	names[NCAPS] = NULL;
+	best = sysg_yw_suggest(s, names);
+	if (!best)
+		return NULL;
+	snprintf(buf, len, "%s", best);
+	return buf;
 }
 
 static int check_cap(struct sysg_yw *w, yaml_node_t *item, char **name)
 {
 	const char *hint;
-	char q[80];
+	char q[80], buf[32];
 	int rc = normalize_cap(name);
 
 	if (rc == -2)
 		sysg_yw_nomem(w);
 	if (rc != -1)
 		return rc;
-	hint = cap_suggest(*name);
+	hint = cap_suggest(*name, buf, sizeof(buf));
 	sysg_yw_error(w, item, "unknown capability '%s'%s%s%s",
 		      sysg_yw_quote(*name, q, sizeof(q)),
 		      hint ? " (did you mean '" : "", hint ? hint : "",

@@ -153,6 +153,7 @@ void sysg_inspect_free(struct sysg_inspect *in)
 	sysg_status_free(&in->status);
 	free(in->procs);
 	free(in->deploys);
+	free(in->samples);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -160,6 +161,8 @@ void sysg_inspect_free(struct sysg_inspect *in)
 
 static const char *samples_note(const struct sysg_inspect *in)
 {
+	if (in->nsamples)
+		return "sampled by the resident supervisor";
 	return in->supervisor_alive ?
 	       "no samples (kept by the resident supervisor; not available from the state files)" :
 	       "no samples (no supervisor running)";
@@ -275,6 +278,8 @@ void sysg_inspect_render(const struct sysg_inspect *in,
 			u->children[i].status);
 	render_procs(in, out);
 	fprintf(out, "\ncpu/memory samples: %s\n", samples_note(in));
+	sysg_samples_chart(in->samples, in->nsamples, o->width,
+			   in->sample_interval_ms, out);
 	if (u->cron)
 		render_runs(u->cron, out);
 	render_deploys(in, out);
@@ -338,14 +343,18 @@ json_t *sysg_inspect_to_json(const struct sysg_inspect *in)
 	char ts[40];
 
 	sysg_format_iso8601(in->status.captured_at_ms, ts, sizeof(ts));
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:[], s:s, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o}",
 			 "schema_version", SYSG_STATUS_SCHEMA_VERSION,
 			 "captured_at", ts,
 			 "unit", sysg_unit_view_to_json(u),
 			 "reason", u->reason,
 			 "started_at", time_or_null(u->started_at_ms),
 			 "processes", procs_json(in),
-			 "samples",
+			 "samples", sysg_samples_to_json(in->samples,
+							  in->nsamples),
+			 "sample_interval_ms", in->nsamples ?
+				json_integer(in->sample_interval_ms) :
+				json_null(),
 			 "samples_note", samples_note(in),
 			 "deploys", deploys_json(in));
 }

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "samples.h"
 #include "status.h"
 
 #define SYSG_INSPECT_MAX_RUNS 1000
@@ -36,6 +37,11 @@ struct sysg_inspect {
 	struct sysg_deploy_record *deploys;     /* newest first */
 	size_t ndeploys;
 	int supervisor_alive;
+	/* CPU/memory samples, oldest first (malloc'd, freed by
+	 * sysg_inspect_free); set by the resident supervisor, none offline */
+	struct sysg_sample *samples;
+	size_t nsamples;
+	int64_t sample_interval_ms;
 };
 
 /* Collect the detail of unit NAME. CFG and ST may be NULL; STATE_DIR
@@ -54,7 +60,9 @@ void sysg_inspect_render(const struct sysg_inspect *in,
 /* JSON view: {"schema_version": "1", "captured_at", "unit": UNIT (as in
  * status --json, with every cron run), "reason", "started_at",
  * "processes": [{"pid", "ppid", "pgid", "state", "command", "rss_bytes",
- * "cpu_percent", "depth"}], "samples": [] (and "samples_note"),
+ * "cpu_percent", "depth"}], "samples": [{"at", "cpu_percent",
+ * "rss_bytes", "processes"}] (oldest first, see samples.h),
+ * "sample_interval_ms" (null without samples), "samples_note",
  * "deploys": [{"id", "strategy", "started_at", "duration_ms",
  * "slot_before", "slot_after", "outcome", "reason"}]}. */
 json_t *sysg_inspect_to_json(const struct sysg_inspect *in);

@@ -23,6 +23,13 @@ void svc_open_logs(struct svc *v)
 			"in %s", v->cfg->name, dir);
 }
 
+void svc_drains_rename(struct svc *v)
+{
+	for (int i = 0; i < 2; i++)
+		if (v->drains[i])
+			v->drains[i]->svc = v->cfg->name;
+}
+
 static void drain_eof(struct sysg_drain *d)
 {
 	struct svc *v = d->arg;
@@ -109,6 +116,13 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
 	};
 	char prefix[128];
+
+	if (v->sup->opts.direct_logs) {
+		/* the files themselves: nothing to drain, nothing to break
+		 * when the supervisor dies */
+		req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
+		req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
+	}
 	char **env;
 	int rc;
 
@@ -143,6 +157,8 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 
 	if (rc < 0)
 		return rc;
+	svc_unwatch_exit(v);
+	v->adopted = v->marker_prefix = 0;
 	v->pid = v->sid = c.pid;
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();
@@ -151,21 +167,33 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	v->has_exit = v->has_signal = 0;
 	v->reason[0] = '\0';
 	sysg_pidset_clear(&v->known);
-	attach_drains(v, c.out_fd, c.err_fd);
+	if (c.out_fd >= 0 || c.err_fd >= 0)
+		attach_drains(v, c.out_fd, c.err_fd);
 	svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
 		v->cron ? "cron job" : "service", v->cfg->name, (int)c.pid);
 	return 0;
 }
 
+void svc_tree_match(const struct svc *v, struct sysg_tree_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->main_pid = v->pid;
+	m->sid = m->pgid = v->sid;
+	m->marker = v->instance[0] ? v->instance : NULL;
+	m->marker_prefix = v->marker_prefix;
+	/* our runs' escapees are re-parented to us (a subreaper); an
+	 * adopted run's went to whoever reaps for the dead supervisor */
+	m->marker_ppid = v->adopted ? 0 : getpid();
+	m->cgroup = v->cgroup[0] ? v->cgroup : NULL;
+	m->known = &v->known;
+}
+
 void svc_remember_tree(struct svc *v)
 {
-	struct sysg_tree_match m = {
-		.main_pid = v->pid, .sid = v->sid, .pgid = v->sid,
-		.marker = v->instance, .marker_ppid = getpid(),
-		.cgroup = v->cgroup[0] ? v->cgroup : NULL, .known = &v->known,
-	};
+	struct sysg_tree_match m;
 	struct sysg_pidset now = { 0 };
 
+	svc_tree_match(v, &m);
 	if (sysg_proctree_collect(&m, &now) == 0)
 		for (size_t i = 0; i < now.n; i++)
 			sysg_pidset_add(&v->known, now.v[i].pid, now.v[i].ticks);

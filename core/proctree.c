@@ -247,6 +247,27 @@ static int environ_has(pid_t pid, const char *marker, int prefix)
 	return found;
 }
 
+int sysg_proc_environ_find(pid_t pid, const char *prefix, char *buf,
+			   size_t len)
+{
+	char path[64], *env;
+	size_t n, plen = strlen(prefix);
+	int rc = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	env = read_whole(path, &n);
+	if (!env)
+		return -ESRCH;
+	for (size_t i = 0; i < n; i += strlen(env + i) + 1)
+		if (!strncmp(env + i, prefix, plen)) {
+			rc = (size_t)snprintf(buf, len, "%s", env + i) >= len ?
+			     -ENAMETOOLONG : 0;
+			break;
+		}
+	free(env);
+	return rc;
+}
+
 static int is_seed(const struct sysg_tree_match *m,
 		   const struct sysg_proc_stat *p,
 		   const struct sysg_pidset *cg)

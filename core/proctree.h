@@ -39,6 +39,12 @@ int sysg_proc_start_ticks_of(pid_t pid, uint64_t *ticks);
  * TICKS; else 0. */
 int sysg_proc_is_alive(pid_t pid, uint64_t ticks);
 
+/* Copy the first entry of PID's initial environment (/proc/PID/environ)
+ * that starts with PREFIX into BUF. 0, -ENOENT (no such entry), -ESRCH
+ * (unreadable: gone, or another user's), -ENAMETOOLONG. */
+int sysg_proc_environ_find(pid_t pid, const char *prefix, char *buf,
+			   size_t len);
+
 /* A set of processes identified by pid and start time. */
 struct sysg_pident {
 	pid_t pid;

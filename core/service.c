@@ -99,6 +99,36 @@ void svc_exit_status(struct svc *v, int status)
 	v->signo = v->has_signal ? WTERMSIG(status) : 0;
 }
 
+/* Remember the exit just recorded in V (newest first). */
+static void note_exit(struct svc *v)
+{
+	struct sysg_exit_info *e = &v->exits[0];
+
+	if (v->nexits < SYSG_EXITS_KEEP)
+		v->nexits++;
+	memmove(&v->exits[1], &v->exits[0],
+		(v->nexits - 1) * sizeof(v->exits[0]));
+	memset(e, 0, sizeof(*e));
+	e->at_ms = sysg_wall_ms();
+	e->has_code = v->has_exit;
+	e->code = v->exit_code;
+	e->has_signal = v->has_signal;
+	e->signo = v->signo;
+}
+
+void svc_main_exited(struct svc *v, int status)
+{
+	svc_unwatch_exit(v);
+	if (status >= 0) {
+		svc_exit_status(v, status);
+	} else {
+		v->has_exit = v->has_signal = 0;
+		v->exit_code = v->signo = 0;
+	}
+	note_exit(v);
+	svc_event(v, EV_EXIT);
+}
+
 static int crashed(const struct svc *v)
 {
 	return !(v->has_exit && v->exit_code == 0);
@@ -183,8 +213,10 @@ static void exit_reason(const struct svc *v, char *buf, size_t len)
 {
 	if (v->has_signal)
 		snprintf(buf, len, "killed by signal %d", v->signo);
-	else
+	else if (v->has_exit)
 		snprintf(buf, len, "exited with code %d", v->exit_code);
+	else
+		snprintf(buf, len, "exited (status unknown: adopted process)");
 }
 
 /* ------------------------------------------------------------------ */
@@ -473,20 +505,68 @@ static void a_exited(struct svc *v)
 	svc_teardown_begin(v, STOP_EXIT);
 }
 
+/* Switch V to its pending definition (reload). Returns 1 when that
+ * decided what comes next: it became or stopped being a cron unit. */
+static int switch_cfg(struct svc *v)
+{
+	int was_cron = v->cron;
+
+	svc_log(v, SYSG_LOG_DEBUG, "Service %s: switching to its new "
+		"definition", v->next_cfg->name);
+	v->cfg = v->next_cfg;
+	v->next_cfg = NULL;
+	svc_drains_rename(v);
+	sysg_timer_stop(v->sup->loop, &v->cron_timer);
+	sysg_privs_free(&v->privs);
+	svc_cron_init(v);
+	if (v->cron == was_cron)
+		return 0;
+	v->restart_requested = 0;
+	set_state(v, ST_IDLE);
+	if (v->want_up)
+		svc_event(v, EV_START);
+	return 1;
+}
+
+static void cron_run_gone(struct svc *v)
+{
+	svc_cron_run_ended(v);
+	if (v->next_cfg && switch_cfg(v))
+		return;
+	if (v->want_up) {
+		a_schedule(v);
+		return;
+	}
+	sysg_timer_stop(v->sup->loop, &v->cron_timer);
+	set_state(v, ST_STOPPED);
+}
+
+/* The leftovers of a run that died with the previous supervisor are
+ * gone: start afresh if wanted. */
+static void leftovers_gone(struct svc *v)
+{
+	v->adopted = v->marker_prefix = 0;
+	svc_log(v, SYSG_LOG_INFO, "Leftover processes of %s removed",
+		v->cfg->name);
+	set_state(v, ST_IDLE);
+	if (v->want_up)
+		svc_event(v, EV_START);
+}
+
 void svc_after_gone(struct svc *v)
 {
 	char msg[SYSG_REASON_MAX];
 
-	if (v->cron) {
-		svc_cron_run_ended(v);
-		if (v->want_up) {
-			a_schedule(v);
-			return;
-		}
-		sysg_timer_stop(v->sup->loop, &v->cron_timer);
-		set_state(v, ST_STOPPED);
+	if (v->stop_reason == STOP_LEFTOVER) {
+		leftovers_gone(v);
 		return;
 	}
+	if (v->cron) {
+		cron_run_gone(v);
+		return;
+	}
+	if (v->next_cfg && switch_cfg(v))
+		return;
 	switch (v->stop_reason) {
 	case STOP_MANUAL:
 		svc_log(v, SYSG_LOG_INFO, "Service %s stopped", v->cfg->name);
@@ -510,6 +590,8 @@ void svc_after_gone(struct svc *v)
 	case STOP_EXIT:
 		exit_reason(v, msg, sizeof(msg));
 		apply_policy(v, crashed(v), msg);
+		break;
+	case STOP_LEFTOVER:
 		break;
 	}
 }
@@ -634,10 +716,93 @@ void svc_event(struct svc *v, enum svc_event ev)
 		fn(v);
 }
 
+/* ------------------------------------------------------------------ */
+/* Reload and adoption                                                 */
+/* ------------------------------------------------------------------ */
+
+/* A settled (or waiting) service takes its new definition now. */
+static void reconfigure_idle(struct svc *v, struct sysg_service *nc)
+{
+	enum svc_state state = v->state;
+
+	v->next_cfg = nc;
+	sup_changed(v->sup);
+	if (switch_cfg(v))
+		return;
+	if (state == ST_SCHEDULED) {
+		a_schedule(v);          /* the new schedule */
+		return;
+	}
+	/* waiting: re-evaluated; backoff: restarts with the new one */
+	if (state != ST_WAITING && state != ST_BACKOFF && v->want_up)
+		svc_event(v, EV_START);
+}
+
+void svc_reconfigure(struct svc *v, struct sysg_service *nc)
+{
+	switch (v->state) {
+	case ST_STARTING: case ST_RUNNING:
+		v->next_cfg = nc;
+		if (v->cron)
+			return;         /* the run finishes first */
+		v->restart_requested = v->want_up;
+		svc_log(v, SYSG_LOG_INFO, "Service %s changed: restarting it",
+			nc->name);
+		a_stop(v);
+		return;
+	case ST_STOPPING:
+		v->next_cfg = nc;       /* switched once the tree is gone */
+		return;
+	case ST_SKIPCHECK: case ST_PRESTART:
+		sysg_job_cancel(&v->helper);
+		v->next_cfg = nc;
+		if (!switch_cfg(v))
+			set_state(v, ST_WAITING);
+		return;
+	default:
+		reconfigure_idle(v, nc);
+	}
+}
+
+void svc_retire(struct svc *v)
+{
+	v->removed = 1;
+	v->restart_requested = 0;
+	v->next_cfg = NULL;
+	svc_log(v, SYSG_LOG_INFO, "Service %s was removed from the config",
+		v->cfg->name);
+	v->want_up = 0;
+	svc_event(v, EV_STOP);
+	snprintf(v->reason, sizeof(v->reason), "removed from the config");
+	if (v->state != ST_STOPPING && v->state != ST_STOPPED)
+		set_state(v, ST_STOPPED);
+	else
+		sup_record(v);
+}
+
+void svc_adopted(struct svc *v)
+{
+	v->auto_restart = 0;
+	v->consecutive = 0;
+	v->failed_to_start = 0;
+	set_state(v, ST_RUNNING);
+	if (v->cron)
+		svc_cron_arm(v);        /* a due time during this run overlaps */
+}
+
+void svc_clean_leftovers(struct svc *v)
+{
+	svc_log(v, SYSG_LOG_WARN, "Service %s: %zu leftover process(es) of a "
+		"run whose main process is gone: stopping them", v->cfg->name,
+		v->known.n);
+	svc_teardown_begin(v, STOP_LEFTOVER);
+}
+
 void svc_release(struct svc *v)
 {
 	struct sysg_loop *l = v->sup->loop;
 
+	svc_unwatch_exit(v);
 	sysg_timer_stop(l, &v->timer);
 	sysg_timer_stop(l, &v->probe_timer);
 	sysg_timer_stop(l, &v->cron_timer);

@@ -15,7 +15,7 @@
 /* Records                                                             */
 /* ------------------------------------------------------------------ */
 
-static void fill_record(const struct svc *v, struct sysg_unit_record *u)
+void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 {
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%s", v->cfg->name);
@@ -43,6 +43,7 @@ static void fill_record(const struct svc *v, struct sysg_unit_record *u)
  * backend's atomic writes. */
 void sup_record(struct svc *v)
 {
+	v->sup->generation++;
 	if (v->state == ST_STOPPING)
 		return;
 	v->record_dirty = 1;
@@ -57,7 +58,7 @@ static void write_record(struct svc *v)
 	v->record_dirty = 0;
 	if (!s->st)
 		return;
-	fill_record(v, &u);
+	sup_fill_record(v, &u);
 	if (sysg_state_put_unit(s->st, &u) < 0)
 		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s",
 			 v->cfg->name);
@@ -69,15 +70,15 @@ static void write_record(struct svc *v)
 static void flush_records(struct sysg_supervisor *s)
 {
 	for (size_t i = 0; i < s->nsvcs; i++)
-		if (s->svcs[i].record_dirty)
-			write_record(&s->svcs[i]);
+		if (s->svcs[i]->record_dirty)
+			write_record(s->svcs[i]);
 }
 
 struct svc *sup_find(struct sysg_supervisor *s, const char *name)
 {
-	for (size_t i = 0; i < s->nsvcs; i++)
-		if (!strcmp(s->svcs[i].cfg->name, name))
-			return &s->svcs[i];
+	for (size_t i = 0; i < s->nactive; i++)
+		if (!strcmp(s->svcs[i]->cfg->name, name))
+			return s->svcs[i];
 	return NULL;
 }
 
@@ -102,9 +103,9 @@ void sup_dependents(struct svc *v, enum svc_event ev)
 {
 	struct sysg_supervisor *s = v->sup;
 
-	for (size_t i = 0; i < s->nsvcs; i++)
-		if (!s->svcs[i].cron && depends_on(&s->svcs[i], v->cfg->name))
-			svc_event(&s->svcs[i], ev);
+	for (size_t i = 0; i < s->nactive; i++)
+		if (!s->svcs[i]->cron && depends_on(s->svcs[i], v->cfg->name))
+			svc_event(s->svcs[i], ev);
 	sup_changed(s);
 }
 
@@ -112,7 +113,7 @@ void sup_dependents(struct svc *v, enum svc_event ev)
 static int dependents_down(struct sysg_supervisor *s, const struct svc *v)
 {
 	for (size_t i = 0; i < s->nsvcs; i++) {
-		const struct svc *d = &s->svcs[i];
+		const struct svc *d = s->svcs[i];
 
 		if (depends_on(d, v->cfg->name) && !svc_is_settled(d) &&
 		    d->state != ST_BACKOFF)
@@ -136,14 +137,29 @@ static void settle_one(struct sysg_supervisor *s, struct svc *v)
 		svc_event(v, EV_DEPS);
 }
 
-static void sup_settle(struct sysg_supervisor *s)
+/* Tell the on_change callback; changes it makes are told again. */
+static void notify(struct sysg_supervisor *s)
+{
+	for (int rounds = 0; rounds < 8 && s->on_change && !s->notifying &&
+	     s->notified != s->generation; rounds++) {
+		s->notified = s->generation;
+		s->notifying = 1;
+		s->on_change(s->change_arg);
+		s->notifying = 0;
+	}
+}
+
+void sup_settle(struct sysg_supervisor *s)
 {
 	while (s->dirty) {
 		s->dirty = 0;
 		for (size_t i = 0; i < s->nsvcs; i++)
-			settle_one(s, &s->svcs[i]);
+			settle_one(s, s->svcs[i]);
 	}
 	flush_records(s);
+	if (s->nsvcs > s->nactive || s->nold_cfgs)
+		sup_reload_collect(s);
+	notify(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -153,8 +169,8 @@ static void sup_settle(struct sysg_supervisor *s)
 static struct svc *find_by_pid(struct sysg_supervisor *s, pid_t pid)
 {
 	for (size_t i = 0; i < s->nsvcs; i++)
-		if (s->svcs[i].pid == pid)
-			return &s->svcs[i];
+		if (s->svcs[i]->pid == pid)
+			return s->svcs[i];
 	return NULL;
 }
 
@@ -195,17 +211,16 @@ static void reap_all(struct sysg_supervisor *s)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct svc *v = find_by_pid(s, pid);
 
-		if (v) {
-			svc_exit_status(v, status);
-			svc_event(v, EV_EXIT);
-		} else if (!sysg_jobs_reaped(&s->jobs, pid, status)) {
+		if (v)
+			svc_main_exited(v, status);
+		else if (!sysg_jobs_reaped(&s->jobs, pid, status)) {
 			orphans++;
 		}
 	}
 	/* a re-parented descendant died: a teardown may be complete */
 	for (size_t i = 0; orphans && i < s->nsvcs; i++)
-		if (s->svcs[i].state == ST_STOPPING)
-			svc_event(&s->svcs[i], EV_TICK);
+		if (s->svcs[i]->state == ST_STOPPING)
+			svc_event(s->svcs[i], EV_TICK);
 	if (s->ndead_cgroups)
 		retry_dead_cgroups(s, 0);
 }
@@ -216,7 +231,7 @@ static void kill_now(struct sysg_supervisor *s)
 		 "services now");
 	s->kill_now = 1;
 	for (size_t i = 0; i < s->nsvcs; i++) {
-		struct svc *v = &s->svcs[i];
+		struct svc *v = s->svcs[i];
 
 		if (v->state == ST_STOPPING) {
 			v->stop_deadline = 0;
@@ -244,7 +259,13 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 			sysg_supervisor_stop_all(s);
 		break;
 	case SIGHUP:
-		sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGHUP: ignored");
+		if (s->opts.on_sighup) {
+			sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGHUP");
+			s->opts.on_sighup(s->opts.arg);
+		} else {
+			sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGHUP: "
+				 "ignored");
+		}
 		break;
 	}
 }
@@ -279,21 +300,33 @@ static void init_cgroups(struct sysg_supervisor *s)
 		s->cgroup_base[0] = '\0';
 }
 
+void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
+		  struct sysg_service *cfg, size_t idx)
+{
+	v->sup = s;
+	v->cfg = cfg;
+	v->idx = idx;
+	v->log_out = v->log_err = -1;
+	v->pidfd = -1;
+	svc_cron_init(v);
+}
+
 static int init_services(struct sysg_supervisor *s)
 {
-	s->nsvcs = s->cfg->nservices;
-	s->svcs = calloc(s->nsvcs ? s->nsvcs : 1, sizeof(*s->svcs));
+	size_t n = s->cfg->nservices;
+
+	s->svcs = calloc(n ? n : 1, sizeof(*s->svcs));
 	if (!s->svcs)
 		return -ENOMEM;
-	for (size_t i = 0; i < s->nsvcs; i++) {
-		struct svc *v = &s->svcs[i];
+	for (size_t i = 0; i < n; i++) {
+		struct svc *v = calloc(1, sizeof(*v));
 
-		v->sup = s;
-		v->cfg = &s->cfg->services[i];
-		v->idx = i;
-		v->log_out = v->log_err = -1;
-		svc_cron_init(v);
+		if (!v)
+			return -ENOMEM;
+		s->svcs[s->nsvcs++] = v;
+		sup_svc_init(s, v, &s->cfg->services[i], i);
 	}
+	s->nactive = n;
 	return 0;
 }
 
@@ -333,7 +366,7 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 		snprintf(err, errlen, "out of memory or no state directory");
 		return -ENOMEM;
 	}
-	s->cfg = cfg;
+	s->cfg = s->borrowed_cfg = cfg;
 	s->st = st;
 	s->opts = *opts;
 	s->log.fd = -1;
@@ -360,13 +393,15 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->nsvcs; i++) {
-		sysg_job_cancel(&s->svcs[i].probe);
-		sysg_job_cancel(&s->svcs[i].helper);
+		sysg_job_cancel(&s->svcs[i]->probe);
+		sysg_job_cancel(&s->svcs[i]->helper);
 	}
 	if (s->loop)
 		sysg_jobs_kill_all(&s->jobs);
-	for (size_t i = 0; i < s->nsvcs; i++)
-		svc_release(&s->svcs[i]);
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		svc_release(s->svcs[i]);
+		free(s->svcs[i]);
+	}
 	if (s->loop)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;       /* zombies keep their cgroup busy */
@@ -375,6 +410,12 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	if (s->cgroup_base[0])
 		sysg_cgroup_remove(s->cgroup_base);
 	free(s->svcs);
+	for (size_t i = 0; i < s->nold_cfgs; i++)
+		if (s->old_cfgs[i] != s->borrowed_cfg)
+			sysg_config_free(s->old_cfgs[i]);
+	free(s->old_cfgs);
+	if (s->cfg_owned)
+		sysg_config_free(s->cfg);
 	sysg_loop_free(s->loop);
 	sysg_log_close(&s->log);
 	free(s->state_dir);
@@ -385,30 +426,35 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-int sysg_supervisor_start_all(struct sysg_supervisor *s)
+/* A start request ends a shutdown (a resident supervisor lives on). */
+static void resume(struct sysg_supervisor *s)
 {
 	s->shutting_down = 0;
 	s->signals_seen = 0;
 	s->kill_now = 0;
+}
+
+int sysg_supervisor_start_all(struct sysg_supervisor *s)
+{
+	resume(s);
 	/* cron units are scheduled, not run */
-	for (size_t i = 0; i < s->nsvcs; i++)
-		s->svcs[i].want_up = 1;
-	for (size_t i = 0; i < s->nsvcs; i++)
-		svc_event(&s->svcs[i], EV_START);
+	for (size_t i = 0; i < s->nactive; i++)
+		s->svcs[i]->want_up = 1;
+	for (size_t i = 0; i < s->nactive; i++)
+		svc_event(s->svcs[i], EV_START);
 	sup_settle(s);
 	return 0;
 }
 
-/* Mark V and what it depends on as wanted; start them. */
-static void start_closure(struct sysg_supervisor *s, struct svc *v, int depth)
+void sup_start_closure(struct sysg_supervisor *s, struct svc *v, int depth)
 {
-	if (depth > (int)s->nsvcs)
+	if (depth > (int)s->nactive)
 		return;
 	for (size_t i = 0; i < v->cfg->ndepends_on; i++) {
 		struct svc *d = sup_find(s, v->cfg->depends_on[i]);
 
 		if (d && !d->want_up && !sysg_service_is_cron(d->cfg))
-			start_closure(s, d, depth + 1);
+			sup_start_closure(s, d, depth + 1);
 	}
 	v->want_up = 1;
 	svc_event(v, EV_START);
@@ -420,8 +466,8 @@ int sysg_supervisor_start_service(struct sysg_supervisor *s, const char *name)
 
 	if (!v)
 		return -ENOENT;
-	s->shutting_down = 0;
-	start_closure(s, v, 0);
+	resume(s);
+	sup_start_closure(s, v, 0);
 	sup_settle(s);
 	return 0;
 }
@@ -457,8 +503,10 @@ int sysg_supervisor_restart_service(struct sysg_supervisor *s,
 int sysg_supervisor_stop_all(struct sysg_supervisor *s)
 {
 	s->shutting_down = 1;
-	for (size_t i = 0; i < s->nsvcs; i++)
-		s->svcs[i].want_up = 0;
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		s->svcs[i]->want_up = 0;
+		s->svcs[i]->restart_requested = 0;
+	}
 	sup_changed(s);
 	sup_settle(s);
 	return 0;
@@ -471,7 +519,7 @@ int sysg_supervisor_stop_all(struct sysg_supervisor *s)
 int sysg_supervisor_idle(const struct sysg_supervisor *s)
 {
 	for (size_t i = 0; i < s->nsvcs; i++)
-		if (!svc_is_settled(&s->svcs[i]))
+		if (!svc_is_settled(s->svcs[i]))
 			return 0;
 	return sysg_jobs_count(&s->jobs) == 0;
 }
@@ -532,7 +580,7 @@ int sysg_supervisor_get(const struct sysg_supervisor *s, const char *name,
 
 	if (!v)
 		return -ENOENT;
-	fill_record(v, out);
+	sup_fill_record(v, out);
 	return 0;
 }
 
@@ -544,4 +592,14 @@ int sysg_supervisor_failures(const struct sysg_supervisor *s)
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s)
 {
 	return s->loop;
+}
+
+int sysg_supervisor_shutting_down(const struct sysg_supervisor *s)
+{
+	return s->shutting_down;
+}
+
+const struct sysg_config *sysg_supervisor_config(const struct sysg_supervisor *s)
+{
+	return s->cfg;
 }

@@ -57,6 +57,7 @@ enum stop_reason {
 	STOP_EXIT,      /* main exited: clean leftovers, then apply policy */
 	STOP_NOT_READY,
 	STOP_CASCADE,   /* a dependency crashed: come back when it is ready */
+	STOP_LEFTOVER,  /* adoption: processes of a run whose main is gone */
 };
 
 struct svc {
@@ -115,6 +116,23 @@ struct svc {
 
 	int log_out, log_err;   /* service log files, -1 until opened */
 	struct sysg_drain *drains[2];
+
+	/* adoption (adopt.c): the current process was started by an earlier
+	 * supervisor, so it is not our child and its exit comes through a
+	 * pidfd; its descendants are found by marker anywhere in /proc */
+	int adopted;
+	int marker_prefix;      /* INSTANCE is a prefix (leftovers) */
+	int pidfd;              /* -1 when not watching */
+	struct sysg_io exit_io;
+	struct sysg_timer exit_poll;    /* fallback without pidfd_open */
+
+	/* the last exits of the main process, newest first */
+	struct sysg_exit_info exits[SYSG_EXITS_KEEP];
+	size_t nexits;
+
+	/* reload (reload.c) */
+	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
+	int removed;            /* no longer configured: freed once stopped */
 };
 
 struct sysg_supervisor {
@@ -125,8 +143,19 @@ struct sysg_supervisor {
 	struct sysg_loop *loop;
 	struct sysg_jobs jobs;
 	struct sysg_log log;
-	struct svc *svcs;
-	size_t nsvcs;
+	struct svc **svcs;      /* the configured services (config order),
+	                           then removed ones still stopping */
+	size_t nsvcs;           /* all of them */
+	size_t nactive;         /* the configured ones */
+	struct sysg_config **old_cfgs;  /* replaced configs still referenced */
+	size_t nold_cfgs;
+	int cfg_owned;          /* CFG came from a reload: ours to free */
+	struct sysg_config *borrowed_cfg;       /* the caller's (from new()) */
+	uint64_t generation;    /* bumped on every recorded change */
+	uint64_t notified;      /* generation the on_change callback saw */
+	int notifying;
+	void (*on_change)(void *arg);
+	void *change_arg;
 	uint64_t dropped;       /* service log writes dropped */
 	unsigned serial;        /* instance counter */
 	char cgroup_base[512];  /* "" when cgroups are not used */
@@ -147,6 +176,17 @@ int svc_is_up(const struct svc *v);             /* has a live tree */
 int svc_is_settled(const struct svc *v);        /* nothing pending */
 void svc_release(struct svc *v);
 void svc_exit_status(struct svc *v, int status);
+/* The main process is gone: STATUS is its wait status, or -1 when
+ * unknown (not our child). Records the exit, then EV_EXIT. */
+void svc_main_exited(struct svc *v, int status);
+/* Switch V to the definition NC (reload): now, or once its run is gone. */
+void svc_reconfigure(struct svc *v, struct sysg_service *nc);
+/* V is no longer configured: stop it; it is freed once stopped. */
+void svc_retire(struct svc *v);
+/* Adoption: V now runs the process described by V->pid etc. */
+void svc_adopted(struct svc *v);
+/* Adoption: V's leftover processes (in V->known) are to be removed. */
+void svc_clean_leftovers(struct svc *v);
 
 void svc_log(struct svc *v, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -158,7 +198,10 @@ void svc_open_logs(struct svc *v);
 /* Spawn the service's process (no state change): 0 or -errno + ERR. */
 int svc_launch(struct svc *v, char *err, size_t errlen);
 void svc_free_drains(struct svc *v);
+void svc_drains_rename(struct svc *v);  /* V->cfg changed */
 void svc_remember_tree(struct svc *v);  /* add live members to known */
+/* What identifies V's current process tree (proctree.h). */
+void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
 
 /* readiness.c: EV_READY or EV_NOT_READY follow */
 void svc_readiness_start(struct svc *v);
@@ -175,11 +218,34 @@ int svc_cron_arm(struct svc *v);        /* next due time; -errno + reason */
 void svc_cron_run_started(struct svc *v);
 void svc_cron_run_ended(struct svc *v);
 
+/* adopt.c */
+/* Watch V->pid (not our child) for its exit: svc_main_exited(v, -1). */
+int svc_watch_exit(struct svc *v);
+void svc_unwatch_exit(struct svc *v);
+
+/* reload.c */
+/* 1 when A and B define the same service (every field but positions). */
+int svc_same_definition(const struct sysg_service *a,
+			const struct sysg_service *b);
+/* Free the removed services that are stopped, and the configs nothing
+ * points into any more. */
+void sup_reload_collect(struct sysg_supervisor *s);
+
 /* supervisor.c */
 void sup_record(struct svc *v);         /* mark: written after settling */
+void sup_fill_record(const struct svc *v, struct sysg_unit_record *u);
+/* Re-evaluate what changed, write records, collect removed services and
+ * tell the on_change callback. Never called from inside svc_event(). */
+void sup_settle(struct sysg_supervisor *s);
 void sup_changed(struct sysg_supervisor *s);    /* re-evaluate everyone */
 void sup_dependents(struct svc *v, enum svc_event ev);
+/* The configured service NAME (removed ones are not found). */
 struct svc *sup_find(struct sysg_supervisor *s, const char *name);
+/* Initialise V as service CFG (index IDX) of S. */
+void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
+		  struct sysg_service *cfg, size_t idx);
+/* Mark V and what it depends on as wanted; start them. */
+void sup_start_closure(struct sysg_supervisor *s, struct svc *v, int depth);
 /* rmdir the cgroup DIR now, or once its last zombie has been reaped. */
 void sup_remove_cgroup(struct sysg_supervisor *s, const char *dir);
 

@@ -60,14 +60,11 @@ static void gone(struct svc *v)
 
 void svc_teardown_tick(struct svc *v)
 {
-	struct sysg_tree_match m = {
-		.main_pid = v->pid, .sid = v->sid, .pgid = v->sid,
-		.marker = v->instance, .marker_ppid = getpid(),
-		.cgroup = v->cgroup[0] ? v->cgroup : NULL, .known = &v->known,
-	};
+	struct sysg_tree_match m;
 	struct sysg_pidset tree = { 0 };
 	int64_t now = sysg_now_ms();
 
+	svc_tree_match(v, &m);
 	sysg_proctree_collect(&m, &tree);
 	if (tree.n == 0 && v->pid <= 0) {
 		sysg_pidset_free(&tree);

@@ -452,6 +452,8 @@ START_TEST(strategy_options)
 	ck_assert_str_eq(d->options[2].value, "");
 	ck_assert_int_eq(d->options_mark.line, 6);
 	ck_assert_int_eq(d->options_mark.col, 7);
+	ck_assert_int_eq(d->options[0].mark.col, 26);   /* the value's */
+	ck_assert_int_eq(d->options[1].mark.col, 37);
 	sysg_config_free(cfg);
 }
 END_TEST
@@ -778,6 +780,10 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:5:20: error: services.api.env.vars.BAD-NAME: invalid variable name 'BAD-NAME'", 1 },
 	{ "env var value is a list", HEAD "  api:\n    command: x\n    env: { vars: { A: [1, 2] } }\n",
 	  "t.yaml:5:23: error: services.api.env.vars.A: expected a value (text or a number), found a list", 1 },
+	{ "strategy option is a map", HEAD "  api:\n    command: x\n    deployment: { strategy: canary, canary: { steps: { a: 1 } } }\n",
+	  "t.yaml:5:54: error: services.api.deployment.canary.steps: expected a value (text or a number), found a map", 1 },
+	{ "strategy option list holds a list", HEAD "  api:\n    command: x\n    deployment: { strategy: canary, canary: { steps: [1, [2]] } }\n",
+	  "t.yaml:5:58: error: services.api.deployment.canary.steps[1]: expected a value (text or a number), found a list", 1 },
 	{ "undefined alias", HEAD "  api:\n    command: *nope\n",
 	  "t.yaml:4:14: error: found undefined alias", 1 },
 	{ "merge of a scalar", HEAD "  api:\n    <<: 5\n    command: x\n",

@@ -1,0 +1,317 @@
+/* adopt.c - take over the services of a supervisor that died (SPEC 5).
+ *
+ * The unit records say which process each service ran. One is taken over
+ * only when all of these hold: its pid is alive, it started at the
+ * recorded time (so a reused pid is never mistaken for it), and its
+ * initial environment carries this state directory's SYSG_INSTANCE marker
+ * for that service. It is not our child, so no SIGCHLD will tell us it
+ * exited: a pidfd (pidfd_open(2)) watched by the loop does, and its exit
+ * status stays unknown. Its descendants are found as for any run
+ * (session, cgroup, marker, ppid closure), except that the marker is
+ * looked for in every process: those that escaped were re-parented to
+ * whoever reaped for the dead supervisor, not to us.
+ *
+ * Processes that still carry a service's marker while its main process is
+ * gone are leftovers of a run nobody supervises: they are stopped before
+ * the service is started again, so nothing runs twice.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "svc.h"
+
+#define EXIT_POLL_MS 250        /* without pidfd_open (Linux < 5.3) */
+
+/* ------------------------------------------------------------------ */
+/* Exit notification for processes that are not our children          */
+/* ------------------------------------------------------------------ */
+
+static void on_exit_fd(struct sysg_io *io, uint32_t events)
+{
+	(void)events;
+	svc_main_exited(io->arg, -1);
+}
+
+static void on_exit_poll(struct sysg_timer *t)
+{
+	struct svc *v = t->arg;
+
+	if (sysg_proc_is_alive(v->pid, v->ticks)) {
+		sysg_timer_start(v->sup->loop, t, EXIT_POLL_MS, on_exit_poll, v);
+		return;
+	}
+	svc_main_exited(v, -1);
+}
+
+static int pidfd_open_cloexec(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	static int unsupported;         /* ENOSYS once: don't ask again */
+	int fd;
+
+	if (unsupported) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* a pidfd is always close-on-exec */
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0 && errno == ENOSYS)
+		unsupported = 1;
+	return fd;
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int svc_watch_exit(struct svc *v)
+{
+	int fd;
+
+	svc_unwatch_exit(v);
+	fd = pidfd_open_cloexec(v->pid);
+	if (fd < 0 && errno == ESRCH)
+		return -ESRCH;
+	if (fd >= 0) {
+		v->exit_io.fd = fd;
+		v->exit_io.cb = on_exit_fd;
+		v->exit_io.arg = v;
+		if (sysg_loop_io_add(v->sup->loop, &v->exit_io, EPOLLIN) == 0) {
+			v->pidfd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	sysg_timer_start(v->sup->loop, &v->exit_poll, EXIT_POLL_MS,
+			 on_exit_poll, v);
+	return 0;
+}
+
+void svc_unwatch_exit(struct svc *v)
+{
+	if (v->pidfd >= 0) {
+		sysg_loop_io_del(v->sup->loop, &v->exit_io);
+		close(v->pidfd);
+		v->pidfd = -1;
+	}
+	sysg_timer_stop(v->sup->loop, &v->exit_poll);
+}
+
+/* ------------------------------------------------------------------ */
+/* Recognising our processes                                           */
+/* ------------------------------------------------------------------ */
+
+/* "/sysg.<hash>/": the cgroups of this state directory's services. */
+static void cgroup_tag(const struct sysg_supervisor *s, char *buf, size_t len)
+{
+	char prefix[160];
+
+	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
+	snprintf(buf, len, "/sysg.%.16s/", prefix + strlen("SYSG_INSTANCE="));
+}
+
+static void adopt_cgroup(struct svc *v, pid_t pid)
+{
+	char cg[sizeof(v->cgroup)], tag[64];
+
+	v->cgroup[0] = '\0';
+	cgroup_tag(v->sup, tag, sizeof(tag));
+	if (sysg_cgroup_of_pid(pid, cg, sizeof(cg)) == 0 && strstr(cg, tag))
+		snprintf(v->cgroup, sizeof(v->cgroup), "%s", cg);
+}
+
+/* 1 when the record says the previous supervisor had a process up. */
+static int claims_process(const struct sysg_unit_record *u)
+{
+	static const char *const up[] = {
+		"running", "starting", "backoff", "stopping", NULL,
+	};
+
+	if (u->pid <= 0)
+		return 0;
+	for (int i = 0; up[i]; i++)
+		if (!strcmp(u->status, up[i]))
+			return 1;
+	return 0;
+}
+
+/* 1 when U's pid is alive, is the recorded process and carries V's
+ * marker (copied to MARKER). */
+static int is_ours(const struct svc *v, const struct sysg_unit_record *u,
+		   char *marker, size_t len)
+{
+	char prefix[160];
+
+	if (!claims_process(u) ||
+	    !sysg_proc_is_alive((pid_t)u->pid, u->start_ticks))
+		return 0;
+	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
+			     sizeof(prefix));
+	return sysg_proc_environ_find((pid_t)u->pid, prefix, marker, len) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Taking over                                                         */
+/* ------------------------------------------------------------------ */
+
+static void restore_history(struct svc *v, const struct sysg_unit_record *u)
+{
+	int64_t age;
+
+	v->started_wall = u->started_at_ms > 0 ? u->started_at_ms :
+			  sysg_wall_ms();
+	age = sysg_wall_ms() - v->started_wall;
+	v->started_mono = sysg_now_ms() - (age > 0 ? age : 0);
+	v->ready_mono = sysg_now_ms();
+	v->restarts = u->restarts;
+	v->has_exit = u->has_exit_code;
+	v->exit_code = u->exit_code;
+	v->has_signal = u->has_signal;
+	v->signo = u->signal;
+	v->reason[0] = '\0';
+}
+
+static int take_over(struct svc *v, const struct sysg_unit_record *u,
+		     const char *marker)
+{
+	struct sysg_proc_stat ps;
+
+	if (sysg_proc_stat_read((pid_t)u->pid, &ps) < 0)
+		return -ESRCH;
+	v->pid = (pid_t)u->pid;
+	v->ticks = ps.start_ticks;
+	v->sid = ps.sid > 1 ? ps.sid : (pid_t)u->pgid;
+	snprintf(v->instance, sizeof(v->instance), "%s", marker);
+	v->adopted = 1;
+	v->marker_prefix = 0;
+	/* watch first, then check again: no exit can fall in between */
+	if (svc_watch_exit(v) < 0 || !sysg_proc_is_alive(v->pid, v->ticks)) {
+		svc_unwatch_exit(v);
+		v->pid = v->sid = 0;
+		v->adopted = 0;
+		return -ESRCH;
+	}
+	restore_history(v, u);
+	adopt_cgroup(v, v->pid);
+	sysg_pidset_clear(&v->known);
+	svc_remember_tree(v);
+	svc_open_logs(v);
+	v->want_up = 1;
+	svc_adopted(v);
+	svc_log(v, SYSG_LOG_INFO, "Adopted %s: %s (pid %d)", v->cron ?
+		"cron job run" : "service", v->cfg->name, (int)v->pid);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Leftovers                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Every process carrying a marker of this state directory. */
+static int marked_processes(struct sysg_supervisor *s, struct sysg_pidset *out)
+{
+	char prefix[160];
+	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
+
+	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
+	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
+	return sysg_proctree_collect(&m, out);
+}
+
+/* Collect into V->known the processes of ALL that carry V's marker. */
+static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
+{
+	char prefix[160], marker[160];
+
+	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
+			     sizeof(prefix));
+	sysg_pidset_clear(&v->known);
+	for (size_t i = 0; i < all->n; i++)
+		if (sysg_proc_environ_find(all->v[i].pid, prefix, marker,
+					   sizeof(marker)) == 0)
+			sysg_pidset_add(&v->known, all->v[i].pid,
+					all->v[i].ticks);
+	if (!v->known.n)
+		return;
+	snprintf(v->instance, sizeof(v->instance), "%s", prefix);
+	v->marker_prefix = 1;
+	v->adopted = 1;
+	v->pid = v->sid = 0;
+	adopt_cgroup(v, v->known.v[0].pid);
+	svc_clean_leftovers(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* The pass                                                            */
+/* ------------------------------------------------------------------ */
+
+/* A cron unit the previous supervisor had scheduled is scheduled again. */
+static void reschedule(struct svc *v, const struct sysg_unit_record *u)
+{
+	if (!v->cron || v->state != ST_IDLE ||
+	    (strcmp(u->status, "scheduled") && strcmp(u->status, "running")))
+		return;
+	svc_log(v, SYSG_LOG_INFO, "Scheduling cron job %s again",
+		v->cfg->name);
+	v->want_up = 1;
+	svc_event(v, EV_START);
+}
+
+static int adopt_one(struct svc *v)
+{
+	struct sysg_unit_record u;
+	char marker[sizeof(v->instance)];
+
+	if (!v->sup->st || v->state != ST_IDLE ||
+	    sysg_state_get_unit(v->sup->st, v->cfg->name, &u) < 0)
+		return 0;
+	if (is_ours(v, &u, marker, sizeof(marker)) &&
+	    take_over(v, &u, marker) == 0)
+		return 1;
+	reschedule(v, &u);
+	return 0;
+}
+
+/* Remove the empty cgroups of runs that died with the previous
+ * supervisor (rmdir refuses a cgroup that still has processes). */
+static void sweep_cgroups(struct sysg_supervisor *s)
+{
+	char path[sizeof(s->cgroup_base) + 300];
+	DIR *d = s->cgroup_base[0] ? opendir(s->cgroup_base) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", s->cgroup_base,
+				     de->d_name) < sizeof(path))
+			sysg_cgroup_remove(path);
+	if (d)
+		closedir(d);
+}
+
+int sysg_supervisor_adopt(struct sysg_supervisor *s)
+{
+	struct sysg_pidset all = { 0 };
+	int n = 0;
+
+	for (size_t i = 0; i < s->nactive; i++)
+		n += adopt_one(s->svcs[i]);
+	if (marked_processes(s, &all) == 0 && all.n)
+		for (size_t i = 0; i < s->nactive; i++)
+			if (!s->svcs[i]->adopted && !svc_is_up(s->svcs[i]))
+				find_leftovers(s->svcs[i], &all);
+	sysg_pidset_free(&all);
+	sweep_cgroups(s);
+	if (n)
+		sysg_log(&s->log, SYSG_LOG_INFO, "Adopted %d running "
+			 "process(es) of a previous supervisor", n);
+	sup_settle(s);
+	return n;
+}

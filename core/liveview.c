@@ -1,0 +1,142 @@
+/* liveview.c - status and inspect from a running supervisor (see
+ * liveview.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "liveview.h"
+
+/* ------------------------------------------------ the overlay state */
+
+static int is_live(const struct sysg_live *l, const char *name)
+{
+	return l->cfg && sysg_config_find_service(l->cfg, name) >= 0;
+}
+
+static int ov_get_unit(void *h, const char *name, struct sysg_unit_record *out)
+{
+	const struct sysg_live *l = h;
+
+	if (is_live(l, name))
+		return sysg_supervisor_get(l->sup, name, out);
+	return l->st ? sysg_state_get_unit(l->st, name, out) : -ENOENT;
+}
+
+struct ov_list {
+	const struct sysg_live *l;
+	sysg_unit_cb cb;
+	void *arg;
+	int stopped;
+};
+
+/* Records of the backend that are not the supervisor's services. */
+static int ov_other(void *arg, const struct sysg_unit_record *u)
+{
+	struct ov_list *ol = arg;
+
+	if (is_live(ol->l, u->name))
+		return 0;
+	ol->stopped = ol->cb(ol->arg, u);
+	return ol->stopped;
+}
+
+static int ov_list_units(void *h, sysg_unit_cb cb, void *arg)
+{
+	const struct sysg_live *l = h;
+	struct ov_list ol = { l, cb, arg, 0 };
+
+	for (size_t i = 0; l->cfg && i < l->cfg->nservices; i++) {
+		struct sysg_unit_record u;
+
+		if (sysg_supervisor_get(l->sup, l->cfg->services[i].name, &u) < 0)
+			continue;
+		if (cb(arg, &u))
+			return 0;
+	}
+	return l->st ? sysg_state_list_units(l->st, ov_other, &ol) : 0;
+}
+
+static int ov_list_cron_runs(void *h, const char *name, sysg_cron_run_cb cb,
+			     void *arg)
+{
+	const struct sysg_live *l = h;
+
+	return l->st ? sysg_state_list_cron_runs(l->st, name, cb, arg) : 0;
+}
+
+static int ov_list_deploys(void *h, const char *service, sysg_deploy_cb cb,
+			   void *arg)
+{
+	const struct sysg_live *l = h;
+
+	return l->st ? sysg_state_list_deploys(l->st, service, cb, arg) : 0;
+}
+
+/* Read-only: every write slot is NULL (-ENOSYS through state.c). */
+static const struct sysg_state_ops overlay_ops = {
+	.get_unit = ov_get_unit,
+	.list_units = ov_list_units,
+	.list_cron_runs = ov_list_cron_runs,
+	.list_deploys = ov_list_deploys,
+};
+
+static void overlay(const struct sysg_live *l, struct sysg_state *ov)
+{
+	memset(ov, 0, sizeof(*ov));
+	ov->ops = &overlay_ops;
+	ov->handle = (void *)l;
+	ov->dir = l->st ? l->st->dir : NULL;
+}
+
+/* ------------------------------------------------------------ CPU% */
+
+/* The newest sample's CPU% of U, when it was taken of U's process. */
+static void sampled_cpu(const struct sysg_live *l, struct sysg_unit_view *u)
+{
+	struct sysg_sample *v;
+	size_t n;
+
+	if (!l->samples || u->pid <= 0 ||
+	    sysg_samples_get(l->samples, u->name, &v, &n) < 0)
+		return;
+	if (n && v[n - 1].cpu_percent >= 0 && v[n - 1].nprocs > 0 &&
+	    u->started_at_ms && v[n - 1].at_ms >= u->started_at_ms)
+		u->cpu_percent = v[n - 1].cpu_percent;
+	free(v);
+}
+
+int sysg_live_status(const struct sysg_live *l, const struct sysg_status_opts *o,
+		     struct sysg_status *out, char *err, size_t errlen)
+{
+	struct sysg_status_opts lo = *o;
+	struct sysg_state ov;
+	int rc;
+
+	overlay(l, &ov);
+	lo.supervisor_alive = 1;
+	rc = sysg_status_collect(l->cfg, &ov, &lo, out, err, errlen);
+	for (size_t i = 0; rc == 0 && i < out->nunits; i++)
+		sampled_cpu(l, &out->units[i]);
+	return rc;
+}
+
+int sysg_live_inspect(const struct sysg_live *l, const char *name,
+		      struct sysg_inspect *out, char *err, size_t errlen)
+{
+	struct sysg_state ov;
+	int rc;
+
+	overlay(l, &ov);
+	rc = sysg_inspect_collect(l->cfg, &ov, l->state_dir, name, 1, out, err,
+				  errlen);
+	if (rc < 0)
+		return rc;
+	sampled_cpu(l, &out->status.units[0]);
+	if (l->samples &&
+	    sysg_samples_get(l->samples, name, &out->samples, &out->nsamples) < 0) {
+		snprintf(err, errlen, "out of memory");
+		sysg_inspect_free(out);
+		return -ENOMEM;
+	}
+	out->sample_interval_ms = SYSG_SAMPLE_INTERVAL_MS;
+	return 0;
+}
