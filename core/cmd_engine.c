@@ -216,7 +216,8 @@ static int unit_config(struct engine *e)
 }
 
 /* The options shared by the foreground and the resident supervisor. */
-static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o)
+static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
+			const char *service)
 {
 	memset(o, 0, sizeof(*o));
 	o->state_dir = e->state_dir;
@@ -224,7 +225,7 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o)
 	o->pp = &e->pp;
 	o->state_backend = e->c->state_backend;
 	o->cfg = e->cfg;
-	o->service = e->c->service;
+	o->service = service;
 	o->sys = e->c->sys;
 	o->kind = e->c->argv_cmd ? "unit" : "service";
 	o->result_fd = -1;
@@ -237,7 +238,7 @@ static int run_foreground(struct engine *e)
 	char err[1024];
 	int failed = 0, rc;
 
-	daemon_opts(e, &o);
+	daemon_opts(e, &o, e->c->service);
 	o.foreground = 1;
 	o.log_level = e->c->log_level;
 	o.echo = e->c->log_level > 0 ? stderr : NULL;
@@ -254,35 +255,36 @@ static int run_foreground(struct engine *e)
 
 /* The detached supervisor: runs until stopped, then returns (and the
  * process exits through main). */
-static int be_daemon(struct engine *e, int fd)
+static int be_daemon(struct engine *e, int fd, const char *service)
 {
 	struct sysg_daemon_opts o;
 	char err[1024];
 	int failed = 0, rc;
 
-	daemon_opts(e, &o);
+	daemon_opts(e, &o, service);
 	o.result_fd = fd;
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
 	return rc < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
 }
 
-/* start --daemonize with no supervisor running. *IS_DAEMON is set in the
- * detached process, which must return CODE at once. */
-static int start_daemon(struct engine *e, int *is_daemon)
+/* start --daemonize with no supervisor running: start SERVICE (NULL:
+ * all). *IS_DAEMON is set in the detached process, which must return the
+ * code at once. */
+static int start_daemon(struct engine *e, const char *service, int *is_daemon)
 {
 	int64_t pid = 0;
 	int fd, code, rc = sysg_daemonize(&fd);
 
 	*is_daemon = rc == 0;
 	if (rc == 0)
-		return be_daemon(e, fd);
+		return be_daemon(e, fd, service);
 	if (rc < 0) {
 		sysg_cli_error("cannot start the supervisor: %s", strerror(-rc));
 		return SYSG_EXIT_FAILED;
 	}
 	code = sysg_daemon_wait(fd, stderr);
 	if (code == SYSG_DAEMON_BUSY)
-		return forward_when_up(e, "start", service_args(e->c->service));
+		return forward_when_up(e, "start", service_args(service));
 	if (code < 0) {
 		sysg_cli_error("the supervisor exited while starting (see %s/"
 			       "supervisor.log)", e->log_dir);
@@ -343,7 +345,7 @@ int sysg_cmd_start(struct sysg_cli *c)
 		rc = start_unit(&e);
 	} else if ((rc = start_config(&e, 0)) == 0 &&
 		   !forward(&e, "start", service_args(c->service), &rc)) {
-		rc = c->daemonize ? start_daemon(&e, &is_daemon) :
+		rc = c->daemonize ? start_daemon(&e, c->service, &is_daemon) :
 		     run_foreground(&e);
 	}
 	engine_free(&e);
@@ -389,7 +391,7 @@ int sysg_cmd_restart(struct sysg_cli *c)
 	} else if ((rc = start_config(&e, 1)) == 0) {
 		/* a new supervisor adopts what runs, starts the rest; then the
 		 * restart proper */
-		rc = start_daemon(&e, &is_daemon);
+		rc = start_daemon(&e, NULL, &is_daemon);
 		if (rc == SYSG_EXIT_OK && !is_daemon &&
 		    !forward(&e, "restart", service_args(c->service), &rc))
 			rc = SYSG_EXIT_NO_SUPERVISOR;

@@ -462,6 +462,7 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path, struct op *op,
 			 path, err);
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
+	sysg_write_file_atomic(c->o.state_dir, "config_hint", path);
 	json_array_append_new(op->lines, json_pack("s+", "reloaded ", path));
 	diff_line(op->lines, "added", d.added);
 	diff_line(op->lines, "removed", d.removed);

@@ -223,6 +223,8 @@ int sysg_daemon_wait(int fd, FILE *err)
 
 /* ------------------------------------------------------------ sampling */
 
+#define FIRST_SAMPLE_MS 1000
+
 /* What one /proc scan found, reused from round to round. */
 struct procs {
 	struct sysg_procstat *v;
@@ -482,8 +484,9 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))
 		sysg_write_file_atomic(o->state_dir, "config_hint",
 				       o->cfg->abs_path);
+	/* a first sample soon, so that inspect has something early */
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
-			 SYSG_SAMPLE_INTERVAL_MS, on_sample, d);
+			 FIRST_SAMPLE_MS, on_sample, d);
 	return 0;
 }
 

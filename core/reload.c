@@ -394,9 +394,12 @@ int sysg_supervisor_reload(struct sysg_supervisor *s,
 			   size_t errlen)
 {
 	struct plan p;
-	int all_changed;
+	int all_changed, known = !newcfg || newcfg == s->cfg ||
+				 newcfg == s->borrowed_cfg;
 
-	if (!newcfg || newcfg == s->cfg) {
+	for (size_t i = 0; i < s->nold_cfgs; i++)
+		known |= newcfg == s->old_cfgs[i];
+	if (known) {
 		snprintf(err, errlen, "no new configuration to load");
 		return -EINVAL;
 	}

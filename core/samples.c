@@ -347,8 +347,8 @@ void sysg_samples_chart(const struct sysg_sample *v, size_t n, int width,
 		cmax = cpu[i] > cmax ? cpu[i] : cmax;
 		mmax = mem[i] > mmax ? mem[i] : mmax;
 	}
-	fprintf(out, "  (%zu samples, one every %llds, newest right)\n", n,
-		(long long)(interval_ms / 1000));
+	fprintf(out, "  (%zu sample%s, one every %llds, newest right)\n", n,
+		n == 1 ? "" : "s", (long long)(interval_ms / 1000));
 	if (v[n - 1].cpu_percent >= 0)
 		snprintf(now, sizeof(now), "%.1f%%", v[n - 1].cpu_percent);
 	else

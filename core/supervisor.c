@@ -213,9 +213,8 @@ static void reap_all(struct sysg_supervisor *s)
 
 		if (v)
 			svc_main_exited(v, status);
-		else if (!sysg_jobs_reaped(&s->jobs, pid, status)) {
+		else if (!sysg_jobs_reaped(&s->jobs, pid, status))
 			orphans++;
-		}
 	}
 	/* a re-parented descendant died: a teardown may be complete */
 	for (size_t i = 0; orphans && i < s->nsvcs; i++)

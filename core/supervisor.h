@@ -54,7 +54,9 @@ struct sysg_supervisor_opts {
 	                           "[svc:stderr] line"; NULL: off */
 	int no_cgroups;         /* don't use cgroup v2 even when writable */
 	const char *kind;       /* unit record kind; NULL: "service" */
-	/* Called when a service fails to start or is blocked. */
+	/* Called when a service fails to start or is blocked (from inside
+	 * a state transition: it must not call back into the supervisor;
+	 * use on_change for that). */
 	void (*on_failure)(void *arg, const char *service, const char *reason);
 	void *arg;
 	/* Services' stdout/stderr are their log files themselves (opened
@@ -63,13 +65,14 @@ struct sysg_supervisor_opts {
 	 * and a full disk gives them ENOSPC, never a block. ECHO_STDERR is
 	 * then ignored. For the resident supervisor. */
 	int direct_logs;
-	/* Called (with ARG) on SIGHUP instead of ignoring it; may be NULL. */
+	/* Called (with ARG) from the loop on SIGHUP instead of ignoring it
+	 * (it may call any function here, e.g. reload); may be NULL. */
 	void (*on_sighup)(void *arg);
 };
 
 /* Create a supervisor for CFG (borrowed: must outlive the supervisor,
- * even after a reload replaced it) writing state
- * through ST (borrowed, may be NULL: then nothing is recorded). Opens
+ * even after a reload replaced it) writing state through ST (borrowed,
+ * may be NULL: then nothing is recorded). Opens
  * supervisor.log, sets PR_SET_CHILD_SUBREAPER, installs the loop. 0 or a
  * negative errno with ERR filled. */
 int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
@@ -149,7 +152,9 @@ const struct sysg_config *sysg_supervisor_config(const struct sysg_supervisor *s
 /* ------------------------------------------------------------------ */
 
 /* Take over the live processes of a previous supervisor of the same
- * state directory. Call once, after new() and before start_all(). For
+ * state directory. Call once, after new() and before start_all(), and
+ * only when no other supervisor of that directory is alive (sysg.pid):
+ * it would take that one's services (and stop its "leftovers"). For
  * each configured service whose unit record says running, starting or
  * backoff with a pid that is alive, started at the recorded time (no pid
  * reuse) and carries this state directory's SYSG_INSTANCE marker for

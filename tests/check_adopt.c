@@ -8,7 +8,9 @@
  * Supervisor A runs in a forked child that the test SIGKILLs; supervisor
  * B runs in the test process. The test process is made a non-subreaper
  * first, so the orphaned services are not its children: B then learns of
- * their exits through pidfds, as a re-started daemon does. */
+ * their exits through pidfds, as a re-started daemon does (under valgrind,
+ * which lacks pidfd_open, through the polling fallback). The adoption
+ * tests run against both state backends. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -36,7 +38,10 @@ struct fx {
 	pid_t a;                        /* the process of supervisor A */
 };
 
-static void fx_setup(struct fx *f, const char *yaml)
+/* Every test runs against each state backend (loop index _i). */
+static const char *const backends[] = { "xml", "sqlite" };
+
+static void fx_setup(struct fx *f, const char *yaml, int backend)
 {
 	struct sysg_diag d;
 	char err[512], *path, *all;
@@ -61,8 +66,8 @@ static void fx_setup(struct fx *f, const char *yaml)
 	sysg_diag_free(&d);
 	free(path);
 	ck_assert_int_eq(sysg_plugin_path_init(&f->pp, NULL), 0);
-	rc = sysg_state_open(&f->st, &f->pp, "xml", f->state_dir, NULL, err,
-			     sizeof(err));
+	rc = sysg_state_open(&f->st, &f->pp, backends[backend], f->state_dir,
+			     NULL, err, sizeof(err));
 	ck_assert_msg(rc == 0, "state: %s", err);
 }
 
@@ -293,7 +298,7 @@ START_TEST(test_direct_logs_survive_supervisor_kill)
 	struct growth ge = { &f, "talk_stderr.log", 0 };
 
 	fx_setup(&f, "version: \"1\"\nservices:\n"
-		 "  talk: { command: \"sh talk.sh\", ready_after: \"100ms\" }\n");
+		 "  talk: { command: \"sh talk.sh\", ready_after: \"100ms\" }\n", _i);
 	script(&f, "talk.sh", talk_sh);
 	start_a(&f, 1);
 	wait_records_running(&f, talk_only);
@@ -328,7 +333,7 @@ START_TEST(test_piped_output_dies_with_supervisor)
 	struct sysg_unit_record u;
 
 	fx_setup(&f, "version: \"1\"\nservices:\n"
-		 "  talk: { command: \"sh talk.sh\", ready_after: \"100ms\" }\n");
+		 "  talk: { command: \"sh talk.sh\", ready_after: \"100ms\" }\n", _i);
 	script(&f, "talk.sh", talk_sh);
 	start_a(&f, 0);
 	wait_records_running(&f, talk_only);
@@ -377,7 +382,7 @@ START_TEST(test_adopt_after_supervisor_kill)
 		 "         stop_timeout: \"2s\",\n"
 		 "         hooks: { on_start: { success: { command: \"echo s >> started.txt\" } } } }\n"
 		 "  worker: { command: \"sleep 30\", ready_after: \"100ms\",\n"
-		 "            restart_policy: on-failure, backoff: \"50ms\" }\n");
+		 "            restart_policy: on-failure, backoff: \"50ms\" }\n", _i);
 	script(&f, "talk.sh", talk_sh);
 	script(&f, "web.sh", "sleep 30 &\nexec sleep 31\n");
 	start_a(&f, 1);
@@ -454,7 +459,7 @@ START_TEST(test_stale_and_reused_not_adopted)
 	fx_setup(&f, "version: \"1\"\nservices:\n"
 		 "  gone: { command: \"sleep 30\", ready_after: \"50ms\" }\n"
 		 "  reused: { command: \"sleep 30\", ready_after: \"50ms\" }\n"
-		 "  stranger: { command: \"sleep 30\", ready_after: \"50ms\" }\n");
+		 "  stranger: { command: \"sleep 30\", ready_after: \"50ms\" }\n", _i);
 	dead = fork();
 	if (dead == 0)
 		_exit(0);
@@ -509,7 +514,7 @@ START_TEST(test_leftovers_cleaned_before_restart)
 
 	fx_setup(&f, "version: \"1\"\nservices:\n"
 		 "  left: { command: \"sh left.sh\", ready_after: \"100ms\",\n"
-		 "          stop_timeout: \"1s\" }\n");
+		 "          stop_timeout: \"1s\" }\n", _i);
 	script(&f, "left.sh", "sleep 30 &\nsleep 31\n");
 	start_a(&f, 1);
 	wait_records_running(&f, names);
@@ -560,7 +565,7 @@ START_TEST(test_cron_run_adopted_without_overlap)
 	const char *const names[] = { "job", NULL };
 
 	fx_setup(&f, "version: \"1\"\nservices:\n"
-		 "  job: { command: \"sleep 30\", cron: \"* * * * * *\" }\n");
+		 "  job: { command: \"sleep 30\", cron: \"* * * * * *\" }\n", _i);
 	start_a(&f, 1);
 	wait_records_running(&f, names);
 	u = rec(&f, "job");
@@ -600,10 +605,10 @@ static Suite *make_adopt_suite(void)
 	tcase_set_timeout(adopt, 60);
 	tcase_add_test(logs, test_direct_logs_survive_supervisor_kill);
 	tcase_add_test(logs, test_piped_output_dies_with_supervisor);
-	tcase_add_test(adopt, test_adopt_after_supervisor_kill);
-	tcase_add_test(adopt, test_stale_and_reused_not_adopted);
-	tcase_add_test(adopt, test_leftovers_cleaned_before_restart);
-	tcase_add_test(adopt, test_cron_run_adopted_without_overlap);
+	tcase_add_loop_test(adopt, test_adopt_after_supervisor_kill, 0, 2);
+	tcase_add_loop_test(adopt, test_stale_and_reused_not_adopted, 0, 2);
+	tcase_add_loop_test(adopt, test_leftovers_cleaned_before_restart, 0, 2);
+	tcase_add_loop_test(adopt, test_cron_run_adopted_without_overlap, 0, 2);
 	suite_add_tcase(s, logs);
 	suite_add_tcase(s, adopt);
 	return s;
