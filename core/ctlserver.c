@@ -840,6 +840,12 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 	else
 		snprintf(err, errlen, "%s/control.sock: path too long",
 			 o->state_dir);
+	/* the foreground supervisor can do without (stop finds it by
+	 * sysg.pid); not when a live one answers there */
+	if (rc < 0 && o->foreground && rc != -EADDRINUSE) {
+		sysg_log(o->log, SYSG_LOG_WARN, "No control socket: %s", err);
+		rc = 0;
+	}
 	if (rc < 0) {
 		free(c);
 		return rc;

@@ -65,7 +65,10 @@ struct sysg_ctlsrv_opts {
 typedef void (*sysg_ctlsrv_done)(void *arg, int exit_code, const char *lines);
 
 /* Listen on STATE_DIR/control.sock. 0, -EADDRINUSE when another
- * supervisor answers there, or another negative code, with ERR. */
+ * supervisor answers there, or another negative code, with ERR. In the
+ * foreground a socket that cannot be created otherwise is only logged
+ * (requests then cannot reach this supervisor; `stop` still can, by
+ * sysg.pid). */
 int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		    char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
 /* samples.c - per-unit rings of CPU/memory samples (see samples.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +15,19 @@ struct prev_proc {
 	uint64_t cpu_ticks;
 };
 
+/* A sample as kept: 16 bytes instead of 32 (the ring of every unit is
+ * part of the resident supervisor's memory, SPEC 9). */
+struct slot {
+	uint32_t at_s;                  /* wall clock: seconds ... */
+	uint16_t at_msec;               /* ... and milliseconds */
+	uint16_t nprocs;
+	float cpu_percent;              /* < 0: unknown */
+	uint32_t rss_kib;
+};
+
 struct ring {
 	char *name;
-	struct sysg_sample *v;          /* CAP slots */
+	struct slot *v;                 /* CAP slots */
 	size_t head, count;             /* next slot; samples held */
 	struct prev_proc *prev;
 	size_t nprev, prev_cap;
@@ -104,6 +115,26 @@ void sysg_samples_forget(struct sysg_samples *s, const char *name)
 
 /* ------------------------------------------------------------ sample */
 
+static void pack(struct slot *d, const struct sysg_sample *smp)
+{
+	int64_t rss_kib = smp->rss_bytes / 1024;
+
+	d->at_s = (uint32_t)(smp->at_ms / 1000);
+	d->at_msec = (uint16_t)(smp->at_ms % 1000);
+	d->nprocs = (uint16_t)(smp->nprocs > UINT16_MAX ? UINT16_MAX :
+			       smp->nprocs);
+	d->cpu_percent = (float)smp->cpu_percent;
+	d->rss_kib = (uint32_t)(rss_kib > UINT32_MAX ? UINT32_MAX : rss_kib);
+}
+
+static void unpack(struct sysg_sample *d, const struct slot *v)
+{
+	d->at_ms = (int64_t)v->at_s * 1000 + v->at_msec;
+	d->nprocs = v->nprocs;
+	d->cpu_percent = v->cpu_percent < 0 ? -1 : (double)v->cpu_percent;
+	d->rss_bytes = (int64_t)v->rss_kib * 1024;
+}
+
 static const struct prev_proc *find_prev(const struct ring *r, int64_t pid,
 					 uint64_t start_ticks)
 {
@@ -148,7 +179,7 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 {
 	struct ring *r = get_ring(s, name);
 	struct prev_proc *cur;
-	struct sysg_sample *smp;
+	struct sysg_sample sample, *smp = &sample;
 	uint64_t ticks = 0;
 	size_t k = 0;
 
@@ -157,7 +188,6 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 	cur = npids ? calloc(npids, sizeof(*cur)) : NULL;
 	if (npids && !cur)
 		return -ENOMEM;
-	smp = &r->v[r->head];
 	memset(smp, 0, sizeof(*smp));
 	smp->at_ms = wall_ms;
 	for (size_t i = 0; i < npids; i++) {
@@ -179,6 +209,7 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 		smp->cpu_percent = (double)ticks * 1000.0 /
 				   (double)sysg_proc_clk_tck() * 100.0 /
 				   (double)(uptime_ms - r->prev_uptime_ms);
+	pack(&r->v[r->head], smp);
 	r->head = (r->head + 1) % s->cap;
 	if (r->count < s->cap)
 		r->count++;
@@ -207,7 +238,7 @@ int sysg_samples_get(const struct sysg_samples *s, const char *name,
 		return -ENOMEM;
 	first = (r->head + s->cap - r->count) % s->cap;
 	for (size_t i = 0; i < r->count; i++)
-		(*out)[i] = r->v[(first + i) % s->cap];
+		unpack(&(*out)[i], &r->v[(first + i) % s->cap]);
 	*n = r->count;
 	return 0;
 }

@@ -395,6 +395,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_job_cancel(&s->svcs[i]->probe);
 		sysg_job_cancel(&s->svcs[i]->helper);
 	}
+	sup_children_free(s);
 	if (s->loop)
 		sysg_jobs_kill_all(&s->jobs);
 	for (size_t i = 0; i < s->nsvcs; i++) {

@@ -270,4 +270,35 @@ void sysg_supervisor_on_change(struct sysg_supervisor *s,
 void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
 			  size_t len);
 
+/* A managed child (`sysg start --parent-pid P --name N -- CMD`). */
+struct sysg_child_info {
+	char name[SYSG_NAME_MAX];
+	char service[SYSG_NAME_MAX];    /* the service it is attached to */
+	pid_t pid;
+	pid_t parent_pid;
+	int depth;                      /* 1: a child of the service itself */
+	int64_t started_wall_ms;
+	int64_t ttl_ms;                 /* 0: none */
+	char command[SYSG_COMMAND_MAX];
+};
+
+/* Start ARGV as a managed child named NAME of the service whose process
+ * tree contains PARENT_PID, subject to that service's `spawn` limits; it
+ * is killed after TTL_MS (<= 0: never), with the service, and (policy
+ * cascade) when a managed parent exits. Output goes to the service's log
+ * files. On success sets *OUT to its pid. Errors: -ESRCH (no service
+ * owns PARENT_PID), -EPERM (spawn.mode static), -EDQUOT (a limit is
+ * reached; ERR names it), -EINVAL (bad or duplicate name), or a spawn
+ * error; ERR says why. */
+int sysg_supervisor_spawn_child(struct sysg_supervisor *s, pid_t parent_pid,
+				const char *name, int64_t ttl_ms,
+				char *const *argv, pid_t *out, char *err,
+				size_t errlen);
+
+/* Fill OUT (up to MAX) with the live managed children of SERVICE (NULL:
+ * all); returns how many there are (may exceed MAX). */
+size_t sysg_supervisor_children(const struct sysg_supervisor *s,
+				const char *service,
+				struct sysg_child_info *out, size_t max);
+
 #endif

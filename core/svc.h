@@ -167,6 +167,7 @@ struct sysg_supervisor {
 	int kill_now;           /* second interrupt: no grace any more */
 	int failures;
 	char *const *base_env;  /* cfg env when the service has none */
+	struct sup_child *children;     /* managed children (children.c) */
 };
 
 /* service.c */
@@ -230,6 +231,9 @@ int svc_same_definition(const struct sysg_service *a,
 /* Free the removed services that are stopped, and the configs nothing
  * points into any more. */
 void sup_reload_collect(struct sysg_supervisor *s);
+
+/* children.c */
+void sup_children_free(struct sysg_supervisor *s);
 
 /* supervisor.c */
 void sup_record(struct svc *v);         /* mark: written after settling */

@@ -151,6 +151,7 @@ static const char *web_yaml =
 static const char *web_sh =
 	"exec > /dev/null 2>&1\n"
 	"trap 'echo trapped > trap.txt' EXIT\n"
+	"trap 'exit 143' TERM\n"
 	"echo $$ > web.tmp; mv web.tmp web.pid\n"
 	"sleep 1000 & wait\n";
 

@@ -1,0 +1,50 @@
+# bench/common-daemon.sh - shared by status.sh, pss.sh and idle.sh:
+# a throw-away project with N `sleep` services under `sysg start
+# --daemonize`, and its cleanup. Sourced, not run.
+
+SYSG=${SYSG:-./sysg}
+SYSG=$(cd "$(dirname "$SYSG")" && pwd)/$(basename "$SYSG")
+: "${SYSG_PLUGIN_PATH:=$(dirname "$SYSG")/plugins/.libs}"
+export SYSG_PLUGIN_PATH
+WORK=$(mktemp -d /tmp/sysg-bench-XXXXXX)
+DIRS=
+
+cleanup() {
+	for d in $DIRS; do
+		(cd "$d" && SYSG_STATE_DIR="$d/state" HOME="$d" \
+			"$SYSG" stop >/dev/null 2>&1) || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# daemon_up N: a project with N sleep services under a resident
+# supervisor; prints its directory
+daemon_up() {
+	d="$WORK/n$1"
+	mkdir -p "$d"
+	{
+		printf 'version: "1"\nservices:\n'
+		i=0
+		while [ $i -lt "$1" ]; do
+			printf '  s%d: { command: "sleep 100000", ready_after: "10ms" }\n' $i
+			i=$((i + 1))
+		done
+	} > "$d/sysg.yaml"
+	(cd "$d" && SYSG_STATE_DIR="$d/state" HOME="$d" \
+		"$SYSG" start --daemonize >/dev/null) ||
+		{ echo "start --daemonize failed" >&2; exit 1; }
+	DIRS="$DIRS $d"
+	echo "$d"
+}
+
+# sysg_in DIR ARGS...: run sysg against the project in DIR
+sysg_in() {
+	d=$1
+	shift
+	(cd "$d" && SYSG_STATE_DIR="$d/state" HOME="$d" "$SYSG" "$@")
+}
+
+daemon_pid() {
+	cut -d' ' -f1 "$1/state/sysg.pid"
+}
