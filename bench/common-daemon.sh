@@ -7,11 +7,12 @@ SYSG=$(cd "$(dirname "$SYSG")" && pwd)/$(basename "$SYSG")
 : "${SYSG_PLUGIN_PATH:=$(dirname "$SYSG")/plugins/.libs}"
 export SYSG_PLUGIN_PATH
 WORK=$(mktemp -d /tmp/sysg-bench-XXXXXX)
-DIRS=
 
+# every project under $WORK: stop its supervisor (if any), then delete
 cleanup() {
-	for d in $DIRS; do
-		(cd "$d" && SYSG_STATE_DIR="$d/state" HOME="$d" \
+	for d in "$WORK"/*/; do
+		[ -f "$d/state/sysg.pid" ] || continue
+		(cd "$d" && SYSG_STATE_DIR="${d%/}/state" HOME="$d" \
 			"$SYSG" stop >/dev/null 2>&1) || true
 	done
 	rm -rf "$WORK"
@@ -34,7 +35,6 @@ daemon_up() {
 	(cd "$d" && SYSG_STATE_DIR="$d/state" HOME="$d" \
 		"$SYSG" start --daemonize >/dev/null) ||
 		{ echo "start --daemonize failed" >&2; exit 1; }
-	DIRS="$DIRS $d"
 	echo "$d"
 }
 

@@ -109,6 +109,19 @@ static json_t *service_args(const char *service)
 	return service ? json_pack("{s:s}", "service", service) : json_object();
 }
 
+/* The supervisor runs another config than the one this start loaded. */
+static void warn_other_config(const struct engine *e, const json_t *reply)
+{
+	const char *theirs = json_string_value(json_object_get(
+		json_object_get(reply, "data"), "config"));
+
+	if (theirs && e->cfg && e->cfg->abs_path &&
+	    strcmp(theirs, e->cfg->abs_path))
+		sysg_cli_error("warning: the running supervisor uses %s, not %s "
+			       "(switch with 'sysg restart --config %s')", theirs,
+			       e->cfg->abs_path, e->cfg->path);
+}
+
 /* Send CMD to the supervisor if one runs. Returns 1 with *CODE set (the
  * reply's exit status, after printing it), or 0 when there is none. */
 static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
@@ -120,6 +133,8 @@ static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
 		return 0;
 	*code = rc < 0 ? SYSG_EXIT_FAILED : sysg_ctlc_print(reply, stdout,
 							      stderr);
+	if (rc == 0 && !strcmp(cmd, "start"))
+		warn_other_config(e, reply);
 	json_decref(reply);
 	return 1;
 }

@@ -106,8 +106,7 @@ static void op_free(struct op *op)
 	free(op);
 }
 
-static struct op *op_new(struct sysg_ctlsrv *c, enum op_kind kind,
-			 struct sysg_ctl_conn *conn)
+static struct op *op_new(enum op_kind kind, struct sysg_ctl_conn *conn)
 {
 	struct op *op = calloc(1, sizeof(*op));
 
@@ -120,7 +119,6 @@ static struct op *op_new(struct sysg_ctlsrv *c, enum op_kind kind,
 		free(op);
 		return NULL;
 	}
-	(void)c;
 	return op;
 }
 
@@ -230,9 +228,11 @@ static char *join_lines(const json_t *a)
 	return buf;
 }
 
-static json_t *reply_data(const struct op *op, json_t *errs)
+static json_t *reply_data(const struct sysg_ctlsrv *c, const struct op *op,
+			  json_t *errs)
 {
-	json_t *d = json_pack("{s:O, s:O}", "lines", op->lines, "errors", errs);
+	json_t *d = json_pack("{s:O, s:O, s:s?}", "lines", op->lines,
+			      "errors", errs, "config", cfg_of(c)->abs_path);
 
 	if (d && op->extra)
 		json_object_update(d, op->extra);
@@ -259,7 +259,7 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 	if (op->conn)
 		sysg_ctl_reply(op->conn, code, code ?
 			       json_string_value(json_array_get(errs, 0)) : NULL,
-			       reply_data(op, errs));
+			       reply_data(c, op, errs));
 	json_decref(errs);
 	op_free(op);
 }
@@ -298,7 +298,7 @@ static int start_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 		      sysg_ctlsrv_done done, void *arg)
 {
-	struct op *op = op_new(c, OP_START, NULL);
+	struct op *op = op_new(OP_START, NULL);
 	int rc;
 
 	if (!op)
@@ -329,8 +329,12 @@ static int restart_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 	size_t first = op->n;
 	int rc = op_add_names(c, op, svc);
 
-	for (size_t i = first; rc == 0 && i < op->n; i++)
+	for (size_t i = first; rc == 0 && i < op->n; i++) {
+		/* waiting to restart by policy: now, not after the backoff */
+		if (is(status_of(c, op->names[i]), "backoff"))
+			sysg_supervisor_stop_service(c->o.sup, op->names[i]);
 		rc = sysg_supervisor_restart_service(c->o.sup, op->names[i]);
+	}
 	return rc;
 }
 
@@ -441,15 +445,20 @@ static int diff_wait(struct sysg_ctlsrv *c, struct op *op,
 }
 
 /* Load PATH and switch the supervisor to it; OP gets the summary and
- * the services to wait for. 0, -EINVAL (bad config: ERR has its
- * validation lines; nothing changed) or another negative code. */
-static int reload_file(struct sysg_ctlsrv *c, const char *path, struct op *op,
-		       char *err, size_t errlen)
+ * the services to wait for. 0, -EINVAL (bad config, or SVC (may be NULL)
+ * not in it: ERR has the validation lines; nothing changed) or another
+ * negative code. */
+static int reload_file(struct sysg_ctlsrv *c, const char *path,
+		       const char *svc, struct op *op, char *err, size_t errlen)
 {
 	struct sysg_config *nc = NULL;
 	struct diff d = { 0 };
 	int rc = load_new(path, &nc, err, errlen);
 
+	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
+		snprintf(err, errlen, "unknown service '%s' in %s", svc, path);
+		rc = -EINVAL;
+	}
 	if (rc == 0 && (rc = diff_configs(sysg_supervisor_config(c->o.sup), nc,
 					  &d)) == 0)
 		rc = diff_wait(c, op, &d);
@@ -492,24 +501,31 @@ struct argspec {
 static int arg_ok(const json_t *v, const struct argspec *a, char *err,
 		  size_t errlen)
 {
-	static const char *const tnames[] = { "a string", "a boolean",
-					      "an integer" };
-	int ok = a->type == ARG_STRING ? json_is_string(v) :
-		 a->type == ARG_BOOL ? json_is_boolean(v) : json_is_integer(v);
+	size_t len;
 
-	if (ok && a->type == ARG_STRING &&
-	    (json_string_length(v) > a->maxlen || json_string_length(v) == 0 ||
-	     strlen(json_string_value(v)) != json_string_length(v)))
-		ok = 0;
-	if (ok && a->type == ARG_INT &&
-	    (json_integer_value(v) < 0 || json_integer_value(v) > 100000))
-		ok = 0;
-	if (!ok)
-		snprintf(err, errlen, "argument '%s' must be %s%s", a->key,
-			 tnames[a->type], a->type == ARG_STRING ?
-			 " (1 to a few hundred bytes, no NUL)" :
-			 a->type == ARG_INT ? " in 0..100000" : "");
-	return ok;
+	switch (a->type) {
+	case ARG_STRING:
+		len = json_string_length(v);
+		if (json_is_string(v) && len && len <= a->maxlen &&
+		    strlen(json_string_value(v)) == len)
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be a string of 1 to %zu "
+			 "bytes", a->key, a->maxlen);
+		return 0;
+	case ARG_BOOL:
+		if (json_is_boolean(v))
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be a boolean", a->key);
+		return 0;
+	case ARG_INT:
+		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		    json_integer_value(v) <= 100000)
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be an integer in "
+			 "0..100000", a->key);
+		return 0;
+	}
+	return 0;
 }
 
 /* Every key of ARGS is in SPEC with the right type; required ones are
@@ -596,7 +612,7 @@ static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 
 	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn))
 		return;
-	op = op_new(c, OP_START, conn);
+	op = op_new(OP_START, conn);
 	if (!op || start_op(c, op, svc) < 0) {
 		if (op)
 			op_free(op);
@@ -615,7 +631,7 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 
 	if (!known_service(c, conn, svc))
 		return;
-	op = op_new(c, svc ? OP_STOP : OP_STOP_ALL, conn);
+	op = op_new(svc ? OP_STOP : OP_STOP_ALL, conn);
 	if (!op || (svc && op_add_name(c, op, svc) < 0)) {
 		if (op)
 			op_free(op);
@@ -635,15 +651,11 @@ static void restart_reload(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			   struct op *op, const char *path, const char *svc)
 {
 	char err[8192];
-	int rc = reload_file(c, path, op, err, sizeof(err));
+	int rc = reload_file(c, path, svc, op, err, sizeof(err));
 
 	if (rc < 0) {
 		op_free(op);
 		sysg_ctl_reply(conn, rc == -EINVAL ? 2 : 1, err, NULL);
-		return;
-	}
-	if (svc && !known_service(c, conn, svc)) {
-		op_free(op);
 		return;
 	}
 	/* a service the reload did not restart is restarted as asked */
@@ -670,7 +682,7 @@ static void h_restart(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	}
 	if (!path && !known_service(c, conn, svc))
 		return;
-	op = op_new(c, OP_RESTART, conn);
+	op = op_new(OP_RESTART, conn);
 	if (!op) {
 		reply_oom(conn);
 		return;
@@ -878,7 +890,7 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
 {
 	const struct sysg_config *cfg = sysg_supervisor_config(c->o.sup);
 	char *path = cfg->abs_path ? strdup(cfg->abs_path) : NULL;
-	struct op *op = op_new(c, OP_RESTART, NULL);
+	struct op *op = op_new(OP_RESTART, NULL);
 	char err[8192];
 
 	if (!path || !op) {
@@ -886,7 +898,7 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
 			 "reload");
 	} else {
 		sysg_log(c->o.log, SYSG_LOG_INFO, "SIGHUP: reloading %s", path);
-		reload_file(c, path, op, err, sizeof(err));
+		reload_file(c, path, NULL, op, err, sizeof(err));
 	}
 	if (op)
 		op_free(op);

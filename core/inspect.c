@@ -246,6 +246,25 @@ static void render_runs(const struct sysg_cron_view *c, FILE *out)
 	}
 }
 
+static void render_exits(const struct sysg_inspect *in, FILE *out)
+{
+	if (!in->nexits)
+		return;
+	fprintf(out, "\nlast exits:\n");
+	for (size_t i = 0; i < in->nexits; i++) {
+		const struct sysg_exit_view *e = &in->exits[i];
+		char when[32];
+
+		local_time(e->at_ms, when, sizeof(when));
+		if (e->has_code)
+			fprintf(out, "  %s  exit %d\n", when, e->code);
+		else if (e->has_signal)
+			fprintf(out, "  %s  signal %d\n", when, e->signo);
+		else
+			fprintf(out, "  %s  unknown (not our child)\n", when);
+	}
+}
+
 static void render_deploys(const struct sysg_inspect *in, FILE *out)
 {
 	fprintf(out, "\ndeploys:\n");
@@ -277,6 +296,7 @@ void sysg_inspect_render(const struct sysg_inspect *in,
 		fprintf(out, "  child:      %s (%s)\n", u->children[i].name,
 			u->children[i].status);
 	render_procs(in, out);
+	render_exits(in, out);
 	fprintf(out, "\ncpu/memory samples: %s\n", samples_note(in));
 	sysg_samples_chart(in->samples, in->nsamples, o->width,
 			   in->sample_interval_ms, out);
@@ -319,6 +339,22 @@ static json_t *procs_json(const struct sysg_inspect *in)
 	return a;
 }
 
+static json_t *exits_json(const struct sysg_inspect *in)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < in->nexits; i++) {
+		const struct sysg_exit_view *e = &in->exits[i];
+
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o}",
+			"at", time_or_null(e->at_ms),
+			"code", e->has_code ? json_integer(e->code) : json_null(),
+			"signal", e->has_signal ? json_integer(e->signo) :
+				  json_null()));
+	}
+	return a;
+}
+
 static json_t *deploys_json(const struct sysg_inspect *in)
 {
 	json_t *a = json_array();
@@ -343,7 +379,7 @@ json_t *sysg_inspect_to_json(const struct sysg_inspect *in)
 	char ts[40];
 
 	sysg_format_iso8601(in->status.captured_at_ms, ts, sizeof(ts));
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
 			 "schema_version", SYSG_STATUS_SCHEMA_VERSION,
 			 "captured_at", ts,
 			 "unit", sysg_unit_view_to_json(u),
@@ -356,5 +392,6 @@ json_t *sysg_inspect_to_json(const struct sysg_inspect *in)
 				json_integer(in->sample_interval_ms) :
 				json_null(),
 			 "samples_note", samples_note(in),
+			 "exits", exits_json(in),
 			 "deploys", deploys_json(in));
 }

@@ -30,6 +30,13 @@ struct sysg_proc_view {
 	char command[256];
 };
 
+/* One exit of the unit's main process (kept by the supervisor). */
+struct sysg_exit_view {
+	int64_t at_ms;                  /* wall clock */
+	int has_code, code;
+	int has_signal, signo;          /* neither: unknown (adopted) */
+};
+
 struct sysg_inspect {
 	struct sysg_status status;      /* exactly one unit */
 	struct sysg_proc_view *procs;
@@ -42,6 +49,9 @@ struct sysg_inspect {
 	struct sysg_sample *samples;
 	size_t nsamples;
 	int64_t sample_interval_ms;
+	/* the last exits, newest first (set by the resident supervisor) */
+	struct sysg_exit_view exits[8];
+	size_t nexits;
 };
 
 /* Collect the detail of unit NAME. CFG and ST may be NULL; STATE_DIR
@@ -63,6 +73,7 @@ void sysg_inspect_render(const struct sysg_inspect *in,
  * "cpu_percent", "depth"}], "samples": [{"at", "cpu_percent",
  * "rss_bytes", "processes"}] (oldest first, see samples.h),
  * "sample_interval_ms" (null without samples), "samples_note",
+ * "exits": [{"at", "code", "signal"}] (newest first; none offline),
  * "deploys": [{"id", "strategy", "started_at", "duration_ms",
  * "slot_before", "slot_after", "outcome", "reason"}]}. */
 json_t *sysg_inspect_to_json(const struct sysg_inspect *in);

@@ -1,6 +1,8 @@
 /* liveview.c - status and inspect from a running supervisor (see
  * liveview.h). */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "liveview.h"
@@ -119,6 +121,22 @@ int sysg_live_status(const struct sysg_live *l, const struct sysg_status_opts *o
 	return rc;
 }
 
+/* The supervisor's memory of NAME's last exits. */
+static void live_exits(const struct sysg_live *l, const char *name,
+		       struct sysg_inspect *in)
+{
+	struct sysg_exit_info v[8];
+	size_t max = sizeof(in->exits) / sizeof(in->exits[0]);
+	int n = sysg_supervisor_exits(l->sup, name, v,
+				      max < SYSG_EXITS_KEEP ? max :
+				      SYSG_EXITS_KEEP);
+
+	for (int i = 0; i < n; i++)
+		in->exits[i] = (struct sysg_exit_view){ v[i].at_ms,
+			v[i].has_code, v[i].code, v[i].has_signal, v[i].signo };
+	in->nexits = n > 0 ? (size_t)n : 0;
+}
+
 int sysg_live_inspect(const struct sysg_live *l, const char *name,
 		      struct sysg_inspect *out, char *err, size_t errlen)
 {
@@ -138,5 +156,6 @@ int sysg_live_inspect(const struct sysg_live *l, const char *name,
 		return -ENOMEM;
 	}
 	out->sample_interval_ms = SYSG_SAMPLE_INTERVAL_MS;
+	live_exits(l, name, out);
 	return 0;
 }

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "daemontest.h"
+#include "procstat.h"
 #include "proctree.h"
+#include "samples.h"
 #include "testutil.h"
 
 static const char *const backends[] = { NULL, "sqlite" };
@@ -82,7 +84,7 @@ START_TEST(test_daemonize_stop_roundtrip)
 	struct run_result r;
 	struct sysg_proc_stat ps;
 	pid_t sup, pa, pb, pc;
-	char buf[256];
+	char buf[256], *hint, *cfg;
 
 	dt_setup(&t, backends[_i], "%s", three);
 	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--daemonize", NULL), 0);
@@ -106,6 +108,14 @@ START_TEST(test_daemonize_stop_roundtrip)
 	assert_mode(&t, "state", S_IFDIR, 0700);
 	assert_mode(&t, "state/control.sock", S_IFSOCK, 0600);
 	ck_assert_int_eq(dt_count_supervisors(&t), 1);
+	/* the backend asked for, and the config remembered */
+	ck_assert(dt_exists(&t, _i ? "state/state.db" : "state/state.xml"));
+	ck_assert(!dt_exists(&t, _i ? "state/state.xml" : "state/state.db"));
+	hint = dt_read(&t, "state/config_hint");
+	ck_assert_int_ne(asprintf(&cfg, "%s/sysg.yaml", t.dir), -1);
+	ck_assert_str_eq(hint, cfg);
+	free(hint);
+	free(cfg);
 	pa = dt_pid(&t, "a");
 	pb = dt_pid(&t, "b");
 	pc = dt_pid(&t, "c");
@@ -282,6 +292,11 @@ START_TEST(test_reload_adds_removes_restarts)
 		      contains(r.err, "unknown service 'zz'"), "%s", r.err);
 	run_result_free(&r);
 	ck_assert_int_eq(dt_pid(&t, "a"), pa);
+	ck_assert_int_eq(dt_pid(&t, "b"), nb);
+	ck_assert_int_eq(dt_sysg(&t, &r, "restart", "--config", "v2.yaml", "-s",
+				 "zz", NULL), 2);
+	ck_assert(contains(r.err, "unknown service 'zz'"));
+	run_result_free(&r);
 	ck_assert_int_eq(dt_pid(&t, "b"), nb);
 	/* SIGHUP re-reads the file the supervisor runs */
 	dt_write(&t, "v2.yaml", "version: \"1\"\nservices:\n"
@@ -563,6 +578,11 @@ START_TEST(test_readopt_after_sigkill)
 	ck_assert(dt_wait_status(&t, "a", "running", 3000));
 	na = dt_pid(&t, "a");
 	ck_assert(na > 0 && na != pa);
+	/* inspect lists that exit: not our child, so its status is unknown */
+	ck_assert_int_eq(dt_sysg(&t, &r, "inspect", "-s", "a", NULL), 0);
+	ck_assert_msg(contains(r.out, "last exits:") &&
+		      contains(r.out, "unknown (not our child)"), "%s", r.out);
+	run_result_free(&r);
 	/* and stopped cleanly */
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	ck_assert(dt_wait_gone(na, 2000) && dt_wait_gone(pb, 2000));
@@ -788,6 +808,100 @@ START_TEST(test_other_uid_refused)
 }
 END_TEST
 
+/* ------------------------------------------------- samples (library) */
+
+START_TEST(test_samples_ring)
+{
+	struct sysg_samples *s;
+	struct sysg_sample *v;
+	pid_t self = getpid();
+	size_t n;
+
+	ck_assert_int_eq(sysg_samples_new(&s, 3), 0);
+	for (int i = 1; i <= 5; i++)
+		ck_assert_int_eq(sysg_samples_take(s, "x", &self, 1, i * 1000,
+						   1700000000000LL + i * 1000), 0);
+	ck_assert_int_eq(sysg_samples_take(s, "idle", NULL, 0, 1000,
+					   1700000000000LL), 0);
+	ck_assert_int_eq(sysg_samples_get(s, "x", &v, &n), 0);
+	ck_assert_uint_eq(n, 3);                /* the newest three */
+	ck_assert_int_eq(v[0].at_ms, 1700000003000LL);
+	ck_assert_int_eq(v[2].at_ms, 1700000005000LL);
+	ck_assert_int_eq(v[2].nprocs, 1);
+	ck_assert_int_gt(v[2].rss_bytes, 0);
+	free(v);
+	ck_assert_int_eq(sysg_samples_get(s, "idle", &v, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].rss_bytes, 0);
+	ck_assert(v[0].cpu_percent < 0);        /* nothing to compare with */
+	free(v);
+	sysg_samples_forget(s, "x");
+	ck_assert_int_eq(sysg_samples_get(s, "x", &v, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(v);
+	sysg_samples_free(s);
+}
+END_TEST
+
+START_TEST(test_samples_cpu)
+{
+	struct sysg_samples *s;
+	struct sysg_sample *v;
+	pid_t self = getpid();
+	int64_t up0, up1, end;
+	volatile uint64_t spin = 0;
+	size_t n;
+
+	ck_assert_int_eq(sysg_samples_new(&s, 0), 0);
+	ck_assert_int_eq(sysg_proc_uptime_ms(&up0), 0);
+	ck_assert_int_eq(sysg_samples_take(s, "me", &self, 1, up0, 1), 0);
+	for (end = tu_now_ms() + 300; tu_now_ms() < end;)
+		spin++;                 /* busy: close to 100% of a core */
+	ck_assert_int_eq(sysg_proc_uptime_ms(&up1), 0);
+	ck_assert_int_eq(sysg_samples_take(s, "me", &self, 1, up1, 2), 0);
+	ck_assert_int_eq(sysg_samples_get(s, "me", &v, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(v[0].cpu_percent < 0);
+	ck_assert_msg(v[1].cpu_percent > 30 && v[1].cpu_percent < 200,
+		      "cpu %.1f%%", v[1].cpu_percent);
+	free(v);
+	sysg_samples_free(s);
+}
+END_TEST
+
+START_TEST(test_sparkline_and_json)
+{
+	const double vals[] = { 0, 1, 2, 3, 4, 5, 6, 7, -1 };
+	struct sysg_sample in[2] = { { 1700000000123LL, 12.5, 4096, 2 },
+				     { 1700000005123LL, -1, 8192, 1 } };
+	struct sysg_sample *out;
+	char buf[128];
+	json_t *j;
+	size_t n;
+
+	sysg_sparkline(vals, 9, 7, 100, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "\u2581\u2582\u2583\u2584\u2585\u2586\u2587"
+			 "\u2588 ");
+	sysg_sparkline(vals, 8, 0, 2, buf, sizeof(buf));  /* newest 2, auto max */
+	ck_assert_str_eq(buf, "\u2587\u2588");
+	sysg_sparkline(vals, 8, 7, 100, buf, 7);        /* room for 2 cells */
+	ck_assert_str_eq(buf, "\u2581\u2582");
+	j = sysg_samples_to_json(in, 2);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(sysg_samples_from_json(j, &out, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(out[0].at_ms, in[0].at_ms);
+	ck_assert(out[0].cpu_percent > 12.4 && out[0].cpu_percent < 12.6);
+	ck_assert(out[1].cpu_percent < 0);
+	ck_assert_int_eq(out[1].rss_bytes, 8192);
+	ck_assert_int_eq(out[0].nprocs, 2);
+	free(out);
+	json_array_append_new(j, json_string("junk"));
+	ck_assert_int_eq(sysg_samples_from_json(j, &out, &n), -EINVAL);
+	json_decref(j);
+}
+END_TEST
+
 static Suite *make_daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -807,6 +921,11 @@ static Suite *make_daemon_suite(void)
 	tcase_add_test(tc, test_readopt_after_sigkill);
 	tcase_add_test(tc, test_malformed_requests);
 	tcase_add_test(tc, test_other_uid_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("samples");
+	tcase_add_test(tc, test_samples_ring);
+	tcase_add_test(tc, test_samples_cpu);
+	tcase_add_test(tc, test_sparkline_and_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
