@@ -29,6 +29,7 @@ struct sup_child {
 	int depth;
 	int64_t started_wall;
 	int64_t ttl_ms;
+	int killed;             /* stopped on purpose (cascade) */
 	char *command;
 };
 
@@ -115,6 +116,7 @@ static void cascade(struct sup_child *c)
 			sysg_log(&c->sup->log, SYSG_LOG_INFO, "Stopping child %s of "
 				 "%s: its parent %d exited", k->name,
 				 k->owner->cfg->name, (int)c->pid);
+			k->killed = 1;
 			sysg_job_kill(&k->job);
 		}
 }
@@ -123,13 +125,17 @@ static void child_done(struct sysg_job *j, int status, int timed_out)
 {
 	struct sup_child *c = j->arg;
 	int failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	int with_owner = c->owner->state == ST_STOPPING ||
+			 c->owner->state == ST_STOPPED;
+	const char *why = timed_out ? "ttl expired" :
+			  c->killed ? "its parent exited" :
+			  with_owner ? "stopped with its service" : NULL;
 
 	sysg_log(&c->sup->log, SYSG_LOG_INFO, "Child %s of %s (pid %d) %s",
 		 c->name, c->owner->cfg->name, (int)c->pid,
-		 timed_out ? "reached its TTL and was killed" :
-		 failed ? "failed" : "exited");
-	child_record(c, timed_out ? "stopped" : failed ? "failed" : "exited",
-		     status, timed_out ? "ttl expired" : NULL);
+		 why ? why : failed ? "failed" : "exited");
+	child_record(c, why ? "stopped" : failed ? "failed" : "exited",
+		     status, why);
 	cascade(c);
 	child_free(c);
 }

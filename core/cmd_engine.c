@@ -345,6 +345,44 @@ static int start_unit(struct engine *e)
 	return run_foreground(e);
 }
 
+/* Child mode: ask the supervisor to start a managed child; print its
+ * pid alone on stdout (SPEC 8). */
+static int start_child(struct engine *e)
+{
+	const struct sysg_cli *c = e->c;
+	json_t *args, *argv, *reply = NULL;
+	int rc;
+
+	if (!c->parent_pid || !c->name || !c->argv_cmd || c->nargv_cmd < 1) {
+		sysg_cli_error("child mode needs --parent-pid P --name N -- CMD ...");
+		return SYSG_EXIT_USAGE;
+	}
+	argv = json_array();
+	for (int i = 0; argv && i < c->nargv_cmd; i++)
+		json_array_append_new(argv, json_string(c->argv_cmd[i]));
+	args = json_pack("{s:I, s:s, s:o}", "parent_pid",
+			 (json_int_t)c->parent_pid, "name", c->name, "argv", argv);
+	if (args && c->ttl > 0)
+		json_object_set_new(args, "ttl_s", json_integer(c->ttl));
+	rc = sysg_ctlc_call(e->state_dir, "spawn", args,
+			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply);
+	if (rc == -ENOTCONN) {
+		sysg_cli_error("no supervisor running: child mode needs one "
+			       "(sysg start --daemonize)");
+		return SYSG_EXIT_NO_SUPERVISOR;
+	}
+	if (rc < 0)
+		return SYSG_EXIT_FAILED;
+	rc = sysg_ctlc_exit(reply);
+	if (rc == 0)
+		printf("%lld\n", (long long)json_integer_value(json_object_get(
+			json_object_get(reply, "data"), "pid")));
+	else
+		sysg_ctlc_print(reply, stdout, stderr);
+	json_decref(reply);
+	return rc;
+}
+
 int sysg_cmd_start(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
@@ -352,10 +390,11 @@ int sysg_cmd_start(struct sysg_cli *c)
 
 	if (engine_dirs(&e) < 0)
 		return SYSG_EXIT_FAILED;
-	if (c->parent_pid || c->child) {
-		sysg_cli_error("'start --parent-pid' (child mode) is not "
-			       "implemented yet in this build");
-		rc = SYSG_EXIT_FAILED;
+	if (!strcmp(c->command, "spawn"))
+		fprintf(stderr, "sysg: 'spawn' is deprecated; use 'sysg start "
+			"--parent-pid P --name N -- CMD'\n");
+	if (c->parent_pid || c->child || !strcmp(c->command, "spawn")) {
+		rc = start_child(&e);
 	} else if (c->argv_cmd) {
 		rc = start_unit(&e);
 	} else if ((rc = start_config(&e, 0)) == 0 &&

@@ -489,7 +489,7 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 
 /* ------------------------------------------------------- validation */
 
-enum arg_type { ARG_STRING, ARG_BOOL, ARG_INT };
+enum arg_type { ARG_STRING, ARG_BOOL, ARG_INT, ARG_PID, ARG_ARGV };
 
 struct argspec {
 	const char *key;
@@ -497,6 +497,26 @@ struct argspec {
 	size_t maxlen;                  /* strings */
 	int required;
 };
+
+/* A command line: 1..256 non-empty strings without NUL bytes. */
+static int argv_ok(const json_t *v, const struct argspec *a, char *err,
+		   size_t errlen)
+{
+	size_t i, n = json_array_size(v);
+	json_t *e;
+
+	if (!json_is_array(v) || n == 0 || n > 256)
+		goto bad;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || json_string_length(e) > a->maxlen ||
+		    strlen(json_string_value(e)) != json_string_length(e))
+			goto bad;
+	return 1;
+bad:
+	snprintf(err, errlen, "argument '%s' must be a list of 1 to 256 "
+		 "strings", a->key);
+	return 0;
+}
 
 static int arg_ok(const json_t *v, const struct argspec *a, char *err,
 		  size_t errlen)
@@ -524,6 +544,14 @@ static int arg_ok(const json_t *v, const struct argspec *a, char *err,
 		snprintf(err, errlen, "argument '%s' must be an integer in "
 			 "0..100000", a->key);
 		return 0;
+	case ARG_PID:
+		if (json_is_integer(v) && json_integer_value(v) > 0 &&
+		    json_integer_value(v) <= INT32_MAX)
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be a process id", a->key);
+		return 0;
+	case ARG_ARGV:
+		return argv_ok(v, a, err, errlen);
 	}
 	return 0;
 }
@@ -781,6 +809,36 @@ static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		sysg_ctl_reply(conn, 0, NULL, doc);
 }
 
+/* Child mode: start a managed child of the service owning parent_pid. */
+static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		    json_t *args)
+{
+	json_t *jargv = json_object_get(args, "argv");
+	size_t n = json_array_size(jargv);
+	char **argv = calloc(n + 1, sizeof(*argv));
+	char err[512];
+	pid_t pid = 0;
+	int rc;
+
+	if (!argv) {
+		reply_oom(conn);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	rc = sysg_supervisor_spawn_child(
+		c->o.sup, (pid_t)json_integer_value(json_object_get(args, "parent_pid")),
+		sarg(args, "name"),
+		json_integer_value(json_object_get(args, "ttl_s")) * 1000,
+		argv, &pid, err, sizeof(err));
+	free(argv);
+	if (rc < 0)
+		sysg_ctl_reply(conn, rc == -EINVAL || rc == -ESRCH ? 2 : 1, err,
+			       NULL);
+	else
+		sysg_ctl_reply(conn, 0, NULL, json_pack("{s:i}", "pid", (int)pid));
+}
+
 /* --------------------------------------------------------- dispatch */
 
 #define SVC_ARG(req) { "service", ARG_STRING, SYSG_NAME_MAX - 1, req }
@@ -794,6 +852,11 @@ static const struct argspec status_args[] = {
 static const struct argspec inspect_args[] = {
 	SVC_ARG(1), { "text", ARG_BOOL, 0, 0 }, { "color", ARG_BOOL, 0, 0 },
 	{ "full_cmd", ARG_BOOL, 0, 0 }, { "width", ARG_INT, 0, 0 },
+	{ NULL, 0, 0, 0 } };
+
+static const struct argspec spawn_args[] = {
+	{ "parent_pid", ARG_PID, 0, 1 }, { "name", ARG_STRING, 63, 1 },
+	{ "ttl_s", ARG_PID, 0, 0 }, { "argv", ARG_ARGV, 4095, 1 },
 	{ NULL, 0, 0, 0 } };
 
 struct request {
@@ -810,6 +873,7 @@ static const struct request requests[] = {
 	{ "restart", h_restart, restart_args },
 	{ "status", h_status, status_args },
 	{ "inspect", h_inspect, inspect_args },
+	{ "spawn", h_spawn, spawn_args },
 };
 
 static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,

@@ -902,6 +902,62 @@ START_TEST(test_sparkline_and_json)
 }
 END_TEST
 
+/* Child mode through the CLI: pid alone on stdout, listed under its
+ * service, killed at its TTL, refused without a supervisor (exit 3). */
+START_TEST(test_child_mode_cli)
+{
+	struct dt t;
+	struct run_result r;
+	char ppid[32], *end;
+	pid_t web, child, child2;
+	json_t *st, *kids;
+
+	dt_setup(&t, NULL,
+		 "version: \"1\"\nservices:\n"
+		 "  web: { command: \"sleep 60\", ready_after: \"20ms\",\n"
+		 "         spawn: { mode: dynamic, limits: { children: 1 } } }\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--parent-pid", "1", "--name",
+				 "x", "--", "sleep", "30", NULL), 3);
+	run_result_free(&r);
+	dt_start_daemon(&t);
+	web = dt_pid(&t, "web");
+	snprintf(ppid, sizeof(ppid), "%d", (int)web);
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--parent-pid", ppid, "--name",
+				 "job", "--", "sleep", "30", NULL), 0);
+	child = (pid_t)strtol(r.out, &end, 10);
+	ck_assert_msg(child > 0 && !strcmp(end, "\n"), "out: '%s'", r.out);
+	dt_track(&t, child);
+	run_result_free(&r);
+	st = dt_status(&t, 0);
+	kids = json_object_get(dt_unit(st, "web"), "children");
+	ck_assert_int_eq(json_array_size(kids), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+		json_array_get(kids, 0), "pid")), child);
+	json_decref(st);
+	/* spawn.limits.children: 1 */
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--parent-pid", ppid, "--name",
+				 "job2", "--", "sleep", "30", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "spawn.limits.children"));
+	run_result_free(&r);
+	/* a TTL; the deprecated alias still works */
+	ck_assert_int_eq(dt_sysg(&t, &r, "spawn", "--parent-pid", (snprintf(
+		ppid, sizeof(ppid), "%d", (int)child), ppid), "--name", "short",
+		"--ttl", "1", "--", "sleep", "30", NULL), 0);
+	child2 = (pid_t)strtol(r.out, NULL, 10);
+	ck_assert_int_gt(child2, 0);
+	dt_track(&t, child2);
+	run_result_free(&r);
+	ck_assert(dt_wait_gone(child2, 4000));
+	ck_assert_int_eq(kill(child, 0), 0);
+	/* stopping the service takes its child along */
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", "--service", "web", NULL), 0);
+	ck_assert(dt_wait_gone(child, 3000));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
+
 static Suite *make_daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -921,6 +977,7 @@ static Suite *make_daemon_suite(void)
 	tcase_add_test(tc, test_readopt_after_sigkill);
 	tcase_add_test(tc, test_malformed_requests);
 	tcase_add_test(tc, test_other_uid_refused);
+	tcase_add_test(tc, test_child_mode_cli);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("samples");
 	tcase_add_test(tc, test_samples_ring);
@@ -929,6 +986,7 @@ static Suite *make_daemon_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
+
 
 int main(void)
 {
