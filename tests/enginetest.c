@@ -35,6 +35,7 @@ void et_setup(struct et *t, int no_cgroups, const char *yaml_fmt, ...)
 {
 	struct sysg_supervisor_opts o = { 0 };
 	char err[512], *yaml = NULL;
+	const char *backend;
 	va_list ap;
 	int rc;
 
@@ -50,7 +51,10 @@ void et_setup(struct et *t, int no_cgroups, const char *yaml_fmt, ...)
 	load(t, yaml);
 	free(yaml);
 	ck_assert_int_eq(sysg_plugin_path_init(&t->pp, NULL), 0);
-	rc = sysg_state_open(&t->st, &t->pp, "xml", t->state_dir, NULL, err,
+	/* SYSG_TEST_BACKEND=sqlite reruns the engine tests on sqlite */
+	backend = getenv("SYSG_TEST_BACKEND");
+	rc = sysg_state_open(&t->st, &t->pp, backend && *backend ? backend : "xml",
+			     t->state_dir, NULL, err,
 			     sizeof(err));
 	ck_assert_msg(rc == 0, "state: %s", err);
 	o.state_dir = t->state_dir;
