@@ -18,6 +18,7 @@
 #include "duration.h"
 #include "paths.h"
 #include "plugin_loader.h"
+#include "state.h"
 #include "strategy.h"
 
 /* Command-specific options, as bits: each command lists what it takes. */
@@ -429,6 +430,23 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------ config */
+
+int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
+			const struct sysg_plugin_path *pp,
+			const char *state_dir, struct sysg_state **st)
+{
+	const char *backend = c->state_backend;
+	char err[512];
+	int rc;
+
+	if (!backend && cfg)
+		backend = cfg->state_backend;
+	rc = sysg_state_open(st, pp, backend, state_dir,
+			     cfg ? cfg->state_path : NULL, err, sizeof(err));
+	if (rc < 0)
+		sysg_cli_error("%s", err);
+	return rc;
+}
 
 char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint)
 {

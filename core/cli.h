@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+struct sysg_config;
+struct sysg_plugin_path;
+struct sysg_state;
+
 /* Fixed exit codes (SPEC 8). */
 #define SYSG_EXIT_OK            0
 #define SYSG_EXIT_FAILED        1   /* an operation failed */
@@ -50,6 +54,14 @@ void sysg_cli_error(const char *fmt, ...)
  * when USE_HINT, else systemg.yaml / sysg.yaml in the current directory.
  * Returns a malloc'd path or NULL (after printing why). */
 char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
+
+/* Open the state backend in STATE_DIR into *ST: --state-backend, else
+ * the config's state.backend (CFG may be NULL), else the default; the
+ * config's state.path when set. 0, or a negative code after printing the
+ * reason (sysg_cli_error). */
+int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
+			const struct sysg_plugin_path *pp,
+			const char *state_dir, struct sysg_state **st);
 
 /* Command handlers. Engine commands live in cmd_engine.c. */
 int sysg_cmd_start(struct sysg_cli *c);

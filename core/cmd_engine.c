@@ -87,17 +87,7 @@ static int load_config(struct engine *e, const char *path, int quiet)
 
 static int open_state(struct engine *e)
 {
-	char err[512];
-	const char *backend = e->c->state_backend;
-	int rc;
-
-	if (!backend && e->cfg)
-		backend = e->cfg->state_backend;
-	rc = sysg_state_open(&e->st, &e->pp, backend, e->state_dir,
-			     e->cfg ? e->cfg->state_path : NULL, err, sizeof(err));
-	if (rc < 0)
-		sysg_cli_error("%s", err);
-	return rc;
+	return sysg_cli_open_state(e->c, e->cfg, &e->pp, e->state_dir, &e->st);
 }
 
 /* ------------------------------------------------------------------ */

@@ -30,6 +30,7 @@
 #include "state.h"
 #include "status.h"
 #include "stopper.h"
+#include "strset.h"
 
 /* What every query command needs: directories, config, state. */
 struct query {
@@ -145,19 +146,9 @@ static int dir_exists(const char *dir)
  * read-only command does not create one). */
 static int open_state(struct query *q)
 {
-	const char *backend = q->c->state_backend;
-	char err[512];
-	int rc;
-
 	if (!dir_exists(q->state_dir))
 		return 0;
-	if (!backend && q->cfg)
-		backend = q->cfg->state_backend;
-	rc = sysg_state_open(&q->st, &q->pp, backend, q->state_dir,
-			     q->cfg ? q->cfg->state_path : NULL, err, sizeof(err));
-	if (rc < 0)
-		sysg_cli_error("%s", err);
-	return rc;
+	return sysg_cli_open_state(q->c, q->cfg, &q->pp, q->state_dir, &q->st);
 }
 
 static void query_close(struct query *q)
@@ -473,55 +464,19 @@ int sysg_cmd_inspect(struct sysg_cli *c)
 
 /* -------------------------------------------------------------- logs */
 
-struct names {
-	char **v;
-	size_t n;
-};
-
-static int names_has(const struct names *ns, const char *name)
-{
-	for (size_t i = 0; i < ns->n; i++)
-		if (!strcmp(ns->v[i], name))
-			return 1;
-	return 0;
-}
-
-static int names_add(struct names *ns, const char *name)
-{
-	char **v;
-
-	if (names_has(ns, name))
-		return 0;
-	v = realloc(ns->v, (ns->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ns->v = v;
-	ns->v[ns->n] = strdup(name);
-	return ns->v[ns->n++] ? 0 : -ENOMEM;
-}
-
-static void names_free(struct names *ns)
-{
-	for (size_t i = 0; i < ns->n; i++)
-		free(ns->v[i]);
-	free(ns->v);
-	ns->v = NULL;
-	ns->n = 0;
-}
-
 /* Services whose logs `logs` shows: configured ones in file order, then
  * the others that have log files, by name. */
-static int log_services(const struct query *q, struct names *ns)
+static int log_services(const struct query *q, struct sysg_strset *ns)
 {
 	char **found = NULL;
 	int n, rc = 0;
 
 	for (size_t i = 0; q->cfg && rc == 0 && i < q->cfg->nservices; i++)
-		rc = names_add(ns, q->cfg->services[i].name);
+		rc = sysg_strset_add(ns, q->cfg->services[i].name);
 	n = sysg_log_services(q->log_dir, &found);
 	for (int i = 0; i < n; i++) {
 		if (rc == 0)
-			rc = names_add(ns, found[i]);
+			rc = sysg_strset_add(ns, found[i]);
 		free(found[i]);
 	}
 	free(found);
@@ -587,19 +542,19 @@ static int logs_print(const struct query *q, const struct sysg_logset *set)
 static int logs_run(struct query *q)
 {
 	struct sysg_cli *c = q->c;
-	struct names ns = { NULL, 0 };
+	struct sysg_strset ns = { NULL, 0 };
 	struct sysg_logset set;
 	const char *one[1] = { c->service };
 	int rc;
 
 	if (log_services(q, &ns) < 0) {
-		names_free(&ns);
+		sysg_strset_free(&ns);
 		sysg_cli_error("cannot list the logs in %s", q->log_dir);
 		return SYSG_EXIT_FAILED;
 	}
-	if (c->service && !names_has(&ns, c->service) &&
+	if (c->service && !sysg_strset_has(&ns, c->service) &&
 	    !recorded_unit(q, c->service)) {
-		names_free(&ns);
+		sysg_strset_free(&ns);
 		sysg_cli_error("unknown service '%s'", c->service);
 		return SYSG_EXIT_USAGE;
 	}
@@ -607,7 +562,7 @@ static int logs_run(struct query *q)
 	     sysg_logset_build(&set, q->log_dir, one, 1, c->kind, 0) :
 	     sysg_logset_build(&set, q->log_dir, (const char *const *)ns.v,
 			       ns.n, c->kind, 1);
-	names_free(&ns);
+	sysg_strset_free(&ns);
 	if (rc < 0) {
 		sysg_cli_error("out of memory");
 		return SYSG_EXIT_FAILED;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "diag.h"
 
 enum conn_phase { READING, HANDLING, WRITING };
 
@@ -45,20 +45,6 @@ struct sysg_ctl_server {
 	struct sysg_ctl_conn *conns;
 	int nconns;
 };
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 static int fill_addr(struct sockaddr_un *a, const char *path)
 {
@@ -101,13 +87,14 @@ int sysg_ctl_decode_request(const char *buf, size_t len, json_t **req,
 
 	*req = NULL;
 	if (len > SYSG_CTL_MAX_REQUEST) {
-		seterr(err, errlen, "request too large (%zu bytes, limit %d)",
-		       len, SYSG_CTL_MAX_REQUEST);
+		sysg_errf(err, errlen,
+		          "request too large (%zu bytes, limit %d)", len,
+		          SYSG_CTL_MAX_REQUEST);
 		return -E2BIG;
 	}
 	r = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!r) {
-		seterr(err, errlen, "malformed request: %s", je.text);
+		sysg_errf(err, errlen, "malformed request: %s", je.text);
 		return -EINVAL;
 	}
 	v = json_object_get(r, "v");
@@ -116,8 +103,9 @@ int sysg_ctl_decode_request(const char *buf, size_t len, json_t **req,
 	if (!json_is_object(r) || !json_is_integer(v) ||
 	    json_integer_value(v) != SYSG_CTL_VERSION || !json_is_string(c) ||
 	    (a && !json_is_object(a))) {
-		seterr(err, errlen, "bad request: expected {\"v\": %d, \"cmd\": string, \"args\": object}",
-		       SYSG_CTL_VERSION);
+		sysg_errf(err, errlen,
+		          "bad request: expected {\"v\": %d, \"cmd\": string, \"args\": object}",
+		          SYSG_CTL_VERSION);
 		json_decref(r);
 		return -EINVAL;
 	}
@@ -443,11 +431,12 @@ static int server_listen(const char *path, char *err, size_t errlen)
 	int fd, rc;
 
 	if (fill_addr(&a, path) < 0) {
-		seterr(err, errlen, "%s: socket path too long", path);
+		sysg_errf(err, errlen, "%s: socket path too long", path);
 		return -ENAMETOOLONG;
 	}
 	if (socket_live(path)) {
-		seterr(err, errlen, "%s: a supervisor is already listening", path);
+		sysg_errf(err, errlen, "%s: a supervisor is already listening",
+		          path);
 		return -EADDRINUSE;
 	}
 	unlink(path);
@@ -462,7 +451,7 @@ static int server_listen(const char *path, char *err, size_t errlen)
 	if (rc == 0 && listen(fd, 64) < 0)
 		rc = -errno;
 	if (rc < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(-rc));
+		sysg_errf(err, errlen, "%s: %s", path, strerror(-rc));
 		close(fd);
 		return rc;
 	}
@@ -579,7 +568,7 @@ static int client_connect(const char *path, char *err, size_t errlen)
 	int fd, rc;
 
 	if (fill_addr(&a, path) < 0) {
-		seterr(err, errlen, "%s: socket path too long", path);
+		sysg_errf(err, errlen, "%s: socket path too long", path);
 		return -ENAMETOOLONG;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -587,7 +576,7 @@ static int client_connect(const char *path, char *err, size_t errlen)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		rc = -errno;
-		seterr(err, errlen, "no supervisor listening on %s", path);
+		sysg_errf(err, errlen, "no supervisor listening on %s", path);
 		close(fd);
 		return rc;
 	}
@@ -631,8 +620,9 @@ static int client_recv(int fd, json_t **reply, int64_t deadline, char *err,
 	if (rc == 0) {
 		*reply = json_loadb(body, len, 0, &je);
 		if (!*reply || !json_is_object(*reply)) {
-			seterr(err, errlen, "malformed reply from the supervisor: %s",
-			       je.text);
+			sysg_errf(err, errlen,
+			          "malformed reply from the supervisor: %s",
+			          je.text);
 			json_decref(*reply);
 			*reply = NULL;
 			rc = -EPROTO;
@@ -658,8 +648,8 @@ int sysg_ctl_call(const char *path, const char *cmd, json_t *args,
 	if (rc == 0)
 		rc = client_recv(fd, reply, deadline, err, errlen);
 	if (rc < 0 && rc != -EPROTO)
-		seterr(err, errlen, "talking to the supervisor on %s: %s", path,
-		       strerror(-rc));
+		sysg_errf(err, errlen, "talking to the supervisor on %s: %s",
+		          path, strerror(-rc));
 	close(fd);
 	return rc;
 }

@@ -99,3 +99,14 @@ char *sysg_diag_join(const struct sysg_diag *d)
 	*p = '\0';
 	return out;
 }
+
+void sysg_errf(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}

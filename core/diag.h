@@ -35,4 +35,10 @@ int sysg_diag_contains(const struct sysg_diag *d, const char *needle);
 /* Join all lines with '\n' (malloc'd; "" when empty). */
 char *sysg_diag_join(const struct sysg_diag *d);
 
+/* Format one message into the caller's error buffer ERR of LEN bytes
+ * (truncated to fit), the convention of functions that take
+ * `char *err, size_t errlen`. Does nothing when ERR is NULL or LEN is 0. */
+void sysg_errf(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

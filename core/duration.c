@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "duration.h"
 
@@ -110,6 +111,31 @@ static int scale_decimal(const struct decimal *d, int64_t unit, int64_t *out)
 	return 0;
 }
 
+/* "NUMBER UNIT" with blanks around: the number (a fraction only when
+ * ALLOW_FRAC) times what UNIT_OF says the unit is worth. A syntax error
+ * (-EINVAL) wins over an overflow (-ERANGE). */
+static int parse_quantity(const char *s, int allow_frac,
+			  int64_t (*unit_of)(const char *u, size_t len),
+			  int64_t *out)
+{
+	const char *p, *end;
+	struct decimal d;
+	int64_t unit;
+	int r;
+
+	if (trim(s, &p, &end) < 0)
+		return -EINVAL;
+	r = parse_decimal(&p, end, allow_frac, &d);
+	if (r == -EINVAL)
+		return r;
+	unit = unit_of(p, (size_t)(end - p));
+	if (unit < 0)
+		return -EINVAL;
+	if (r < 0)
+		return r;
+	return scale_decimal(&d, unit, out);
+}
+
 static int64_t duration_unit(const char *u, size_t len)
 {
 	static const struct { const char *name; int64_t ms; } units[] = {
@@ -126,22 +152,7 @@ static int64_t duration_unit(const char *u, size_t len)
 
 int sysg_duration_parse(const char *s, int64_t *ms)
 {
-	const char *p, *end;
-	struct decimal d;
-	int64_t unit;
-	int r;
-
-	if (trim(s, &p, &end) < 0)
-		return -EINVAL;
-	r = parse_decimal(&p, end, 1, &d);
-	if (r == -EINVAL)
-		return r;
-	unit = duration_unit(p, (size_t)(end - p));
-	if (unit < 0)
-		return -EINVAL;
-	if (r < 0)
-		return r;
-	return scale_decimal(&d, unit, ms);
+	return parse_quantity(s, 1, duration_unit, ms);
 }
 
 /* "1.5s", "1.25s", "1.005s" for MS not a whole number of seconds. */
@@ -205,20 +216,32 @@ static int64_t size_unit(const char *u, size_t len)
 
 int sysg_size_parse(const char *s, int64_t *bytes)
 {
-	const char *p, *end;
-	struct decimal d;
-	int64_t unit;
-	int r;
+	return parse_quantity(s, 0, size_unit, bytes);
+}
 
-	if (trim(s, &p, &end) < 0)
+void sysg_format_iso8601(int64_t ms, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+int sysg_parse_iso8601(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	int frac = 0, n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac,
+		   &n) != 7 || s[n] != '\0')
 		return -EINVAL;
-	r = parse_decimal(&p, end, 0, &d);
-	if (r == -EINVAL)
-		return r;
-	unit = size_unit(p, (size_t)(end - p));
-	if (unit < 0)
-		return -EINVAL;
-	if (r < 0)
-		return r;
-	return scale_decimal(&d, unit, bytes);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return 0;
 }

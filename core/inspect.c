@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "duration.h"
 #include "inspect.h"
 #include "procstat.h"
 #include "proctree.h"
@@ -168,16 +169,6 @@ static const char *samples_note(const struct sysg_inspect *in)
 	       "no samples (no supervisor running)";
 }
 
-static void local_time(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !localtime_r(&t, &tm) ||
-	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(buf, len, "-");
-}
-
 static void render_unit(const struct sysg_unit_view *u,
 			const struct sysg_render_opts *o, FILE *out)
 {
@@ -185,7 +176,7 @@ static void render_unit(const struct sysg_unit_view *u,
 
 	sysg_format_uptime(u->uptime_s, up, sizeof(up));
 	sysg_format_last_exit(u, ex, sizeof(ex));
-	local_time(u->started_at_ms, started, sizeof(started));
+	sysg_format_local_time(u->started_at_ms, started, sizeof(started));
 	fprintf(out, "%s (%s)\n", u->name, sysg_unit_kind_name(u->kind));
 	fprintf(out, "  status:     %s (health: %s)\n", u->status,
 		sysg_health_name(u->health));
@@ -227,7 +218,7 @@ static void render_runs(const struct sysg_cron_view *c, FILE *out)
 {
 	char next[32];
 
-	local_time(c->next_run_ms, next, sizeof(next));
+	sysg_format_local_time(c->next_run_ms, next, sizeof(next));
 	fprintf(out, "\ncron: %s%s%s%s, next run %s\n",
 		c->expression ? c->expression : "-", c->timezone ? " (" : "",
 		c->timezone ? c->timezone : "", c->timezone ? ")" : "", next);
@@ -237,8 +228,8 @@ static void render_runs(const struct sysg_cron_view *c, FILE *out)
 		const struct sysg_cron_run *r = &c->runs[i];
 		char start[32], end[32];
 
-		local_time(r->started_at_ms, start, sizeof(start));
-		local_time(r->completed_at_ms, end, sizeof(end));
+		sysg_format_local_time(r->started_at_ms, start, sizeof(start));
+		sysg_format_local_time(r->completed_at_ms, end, sizeof(end));
 		fprintf(out, "  %s -> %s  %-10s", start, end, r->status);
 		if (r->has_exit_code)
 			fprintf(out, " exit %d", r->exit_code);
@@ -255,7 +246,7 @@ static void render_exits(const struct sysg_inspect *in, FILE *out)
 		const struct sysg_exit_view *e = &in->exits[i];
 		char when[32];
 
-		local_time(e->at_ms, when, sizeof(when));
+		sysg_format_local_time(e->at_ms, when, sizeof(when));
 		if (e->has_code)
 			fprintf(out, "  %s  exit %d\n", when, e->code);
 		else if (e->has_signal)
@@ -274,7 +265,7 @@ static void render_deploys(const struct sysg_inspect *in, FILE *out)
 		const struct sysg_deploy_record *d = &in->deploys[i];
 		char when[32];
 
-		local_time(d->started_at_ms, when, sizeof(when));
+		sysg_format_local_time(d->started_at_ms, when, sizeof(when));
 		fprintf(out, "  %s  %-12s %-10s %6" PRId64 " ms", when, d->strategy,
 			d->outcome, d->duration_ms);
 		if (d->slot_before[0] || d->slot_after[0])
@@ -307,16 +298,6 @@ void sysg_inspect_render(const struct sysg_inspect *in,
 
 /* -------------------------------------------------------------- JSON */
 
-static json_t *time_or_null(int64_t ms)
-{
-	char buf[40];
-
-	if (ms <= 0)
-		return json_null();
-	sysg_format_iso8601(ms, buf, sizeof(buf));
-	return json_string(buf);
-}
-
 static json_t *procs_json(const struct sysg_inspect *in)
 {
 	json_t *a = json_array();
@@ -347,7 +328,7 @@ static json_t *exits_json(const struct sysg_inspect *in)
 		const struct sysg_exit_view *e = &in->exits[i];
 
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o}",
-			"at", time_or_null(e->at_ms),
+			"at", sysg_json_time_or_null(e->at_ms),
 			"code", e->has_code ? json_integer(e->code) : json_null(),
 			"signal", e->has_signal ? json_integer(e->signo) :
 				  json_null()));
@@ -365,7 +346,7 @@ static json_t *deploys_json(const struct sysg_inspect *in)
 		json_array_append_new(a, json_pack(
 			"{s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:s}",
 			"id", d->id, "strategy", d->strategy,
-			"started_at", time_or_null(d->started_at_ms),
+			"started_at", sysg_json_time_or_null(d->started_at_ms),
 			"duration_ms", (json_int_t)d->duration_ms,
 			"slot_before", d->slot_before, "slot_after", d->slot_after,
 			"outcome", d->outcome, "reason", d->reason));
@@ -384,7 +365,7 @@ json_t *sysg_inspect_to_json(const struct sysg_inspect *in)
 			 "captured_at", ts,
 			 "unit", sysg_unit_view_to_json(u),
 			 "reason", u->reason,
-			 "started_at", time_or_null(u->started_at_ms),
+			 "started_at", sysg_json_time_or_null(u->started_at_ms),
 			 "processes", procs_json(in),
 			 "samples", sysg_samples_to_json(in->samples,
 							  in->nsamples),

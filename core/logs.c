@@ -11,6 +11,7 @@
 
 #include <sysg/plugin.h>
 
+#include "duration.h"
 #include "logs.h"
 #include "paths.h"
 
@@ -23,17 +24,6 @@ static const char *level_name(int level)
 	case SYSG_LOG_DEBUG: return "DEBUG";
 	default: return "TRACE";
 	}
-}
-
-void sysg_log_timestamp(int64_t ms, char *buf, size_t len)
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 int sysg_log_open(struct sysg_log *lg, const char *dir, int level)
@@ -77,7 +67,7 @@ void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	if (!lg || ((level > lg->level || lg->fd < 0) &&
 		    (!lg->echo || level > lg->echo_level)))
 		return;
-	sysg_log_timestamp(sysg_wall_ms(), ts, sizeof(ts));
+	sysg_format_iso8601(sysg_wall_ms(), ts, sizeof(ts));
 	n = snprintf(line, sizeof(line), "%s %-5s ", ts, level_name(level));
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

@@ -34,10 +34,6 @@ void sysg_log_close(struct sysg_log *lg);
 void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Format the wall-clock time MS as 2026-11-26T10:30:15.123Z into BUF
- * (at least 32 bytes). */
-void sysg_log_timestamp(int64_t ms, char *buf, size_t len);
-
 /* Open (create 0640, append, close-on-exec) DIR/<SVC>_<KIND>.log where
  * KIND is "stdout" or "stderr". Returns the fd or -errno. */
 int sysg_log_open_service(const char *dir, const char *svc, const char *kind);

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "paths.h"
 #include "plugin_loader.h"
 
@@ -26,20 +26,6 @@ struct probe {
 	char desc[256];
 	char err[512];
 };
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /* ------------------------------------------------------------ path */
 
@@ -134,18 +120,18 @@ int sysg_plugin_check_owner(const char *path, char *err, size_t errlen)
 	if (stat(path, &st) < 0) {
 		int e = errno;
 
-		seterr(err, errlen, "%s: %s", path, strerror(e));
+		sysg_errf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	if (st.st_mode & S_IWOTH) {
-		seterr(err, errlen, "%s: refused: world-writable (chmod o-w)",
-		       path);
+		sysg_errf(err, errlen,
+		          "%s: refused: world-writable (chmod o-w)", path);
 		return -EPERM;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		seterr(err, errlen,
-		       "%s: refused: owned by uid %u, not root or you (uid %u)",
-		       path, (unsigned)st.st_uid, (unsigned)geteuid());
+		sysg_errf(err, errlen,
+		          "%s: refused: owned by uid %u, not root or you (uid %u)",
+		          path, (unsigned)st.st_uid, (unsigned)geteuid());
 		return -EPERM;
 	}
 	return 0;
@@ -191,24 +177,25 @@ static void *open_checked(const char *file, struct probe *pr,
 	const struct sysg_plugin *d;
 
 	if (!dl) {
-		seterr(pr->err, sizeof(pr->err), "%s (check its libraries with ldd %s)",
-		       dlerror(), file);
+		sysg_errf(pr->err, sizeof(pr->err),
+		          "%s (check its libraries with ldd %s)", dlerror(),
+		          file);
 		return NULL;
 	}
 	*(void **)&entry = dlsym(dl, SYSG_PLUGIN_ENTRY_SYMBOL);
 	d = entry ? entry() : NULL;
 	if (!d) {
-		seterr(pr->err, sizeof(pr->err), "%s: %s", file, entry ?
-		       SYSG_PLUGIN_ENTRY_SYMBOL "() returned NULL" :
-		       "no " SYSG_PLUGIN_ENTRY_SYMBOL " symbol: not a sysg plugin");
+		sysg_errf(pr->err, sizeof(pr->err), "%s: %s", file, entry ?
+		          SYSG_PLUGIN_ENTRY_SYMBOL "() returned NULL" :
+		          "no " SYSG_PLUGIN_ENTRY_SYMBOL " symbol: not a sysg plugin");
 		dlclose(dl);
 		return NULL;
 	}
 	pr->abi = d->abi_version;
 	if (pr->abi != SYSG_PLUGIN_ABI_VERSION) {
-		seterr(pr->err, sizeof(pr->err),
-		       "%s: plugin ABI version %u, expected %u (rebuild it against this sysg)",
-		       file, (unsigned)pr->abi, SYSG_PLUGIN_ABI_VERSION);
+		sysg_errf(pr->err, sizeof(pr->err),
+		          "%s: plugin ABI version %u, expected %u (rebuild it against this sysg)",
+		          file, (unsigned)pr->abi, SYSG_PLUGIN_ABI_VERSION);
 		dlclose(dl);
 		return NULL;
 	}
@@ -264,12 +251,13 @@ static int probe_wait(pid_t pid, int rfd, struct probe *pr, const char *file)
 	if (got == sizeof(*pr))
 		return 0;
 	if (WIFSIGNALED(status))
-		seterr(pr->err, sizeof(pr->err),
-		       "%s: crashed while loading (signal %d, %s)", file,
-		       WTERMSIG(status), strsignal(WTERMSIG(status)));
+		sysg_errf(pr->err, sizeof(pr->err),
+		          "%s: crashed while loading (signal %d, %s)", file,
+		          WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
-		seterr(pr->err, sizeof(pr->err), "%s: did not load within %d ms",
-		       file, PROBE_TIMEOUT_MS);
+		sysg_errf(pr->err, sizeof(pr->err),
+		          "%s: did not load within %d ms", file,
+		          PROBE_TIMEOUT_MS);
 	return -EIO;
 }
 
@@ -313,14 +301,16 @@ static int check_ops(const struct sysg_plugin *d, uint32_t kind,
 	const struct sysg_strategy_ops *g = d->strategy;
 
 	if (kind && d->kind != kind) {
-		seterr(err, errlen, "%s: is a %s plugin, expected a %s plugin",
-		       file, kind_name(d->kind), kind_name(kind));
+		sysg_errf(err, errlen,
+		          "%s: is a %s plugin, expected a %s plugin", file,
+		          kind_name(d->kind), kind_name(kind));
 		return -EINVAL;
 	}
 	if (d->kind == SYSG_PLUGIN_STRATEGY &&
 	    (!g || !g->check_config || !g->deploy)) {
-		seterr(err, errlen, "%s: strategy plugin lacks check_config or deploy",
-		       file);
+		sysg_errf(err, errlen,
+		          "%s: strategy plugin lacks check_config or deploy",
+		          file);
 		return -EINVAL;
 	}
 	if (d->kind == SYSG_PLUGIN_STATE &&
@@ -329,13 +319,13 @@ static int check_ops(const struct sysg_plugin *d, uint32_t kind,
 	     !s->remove_unit || !s->list_units || !s->add_cron_run ||
 	     !s->list_cron_runs || !s->add_deploy || !s->list_deploys ||
 	     !s->kv_get || !s->kv_set)) {
-		seterr(err, errlen, "%s: state plugin lacks a required operation",
-		       file);
+		sysg_errf(err, errlen,
+		          "%s: state plugin lacks a required operation", file);
 		return -EINVAL;
 	}
 	if (d->kind != SYSG_PLUGIN_STATE && d->kind != SYSG_PLUGIN_STRATEGY) {
-		seterr(err, errlen, "%s: unknown plugin kind %u", file,
-		       (unsigned)d->kind);
+		sysg_errf(err, errlen, "%s: unknown plugin kind %u", file,
+		          (unsigned)d->kind);
 		return -EINVAL;
 	}
 	return 0;
@@ -357,12 +347,13 @@ int sysg_plugin_load_file(const char *file, uint32_t kind,
 		return rc;
 	rc = probe_file(file, &pr);
 	if (rc < 0) {
-		seterr(err, errlen, "%s", pr.err[0] ? pr.err : strerror(-rc));
+		sysg_errf(err, errlen, "%s",
+		          pr.err[0] ? pr.err : strerror(-rc));
 		return rc;
 	}
 	dl = open_checked(file, &pr, &d);
 	if (!dl) {
-		seterr(err, errlen, "%s", pr.err);
+		sysg_errf(err, errlen, "%s", pr.err);
 		return -EINVAL;
 	}
 	rc = check_ops(d, kind, file, err, errlen);
@@ -400,8 +391,9 @@ int sysg_plugin_load(const struct sysg_plugin_path *p, const char *name,
 
 	*out = NULL;
 	if (!valid_name(name)) {
-		seterr(err, errlen, "invalid plugin name '%s' (letters, digits, '_' and '-' only)",
-		       name);
+		sysg_errf(err, errlen,
+		          "invalid plugin name '%s' (letters, digits, '_' and '-' only)",
+		          name);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < p->n; i++) {

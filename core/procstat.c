@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +12,23 @@
 
 #include "procstat.h"
 
-/* Read up to LEN-1 bytes of PATH into BUF, NUL-terminated. Returns the
- * byte count or -errno (-ESRCH for a vanished /proc entry). */
-static ssize_t read_small(const char *path, char *buf, size_t len)
+/* A short read ends the file: /proc files hand over all they have at
+ * once, so the common case (/proc/PID/stat in a tree scan) costs a single
+ * read(2). */
+ssize_t sysg_proc_read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
+	if (len == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while ((size_t)total < len - 1) {
-		n = read(fd, buf + total, len - 1 - (size_t)total);
+		size_t want = len - 1 - (size_t)total;
+
+		n = read(fd, buf + total, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -29,9 +36,9 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 			close(fd);
 			return n;
 		}
-		if (n == 0)
-			break;
 		total += n;
+		if ((size_t)n < want)
+			break;
 	}
 	close(fd);
 	buf[total] = '\0';
@@ -84,10 +91,10 @@ int sysg_procstat_read(int64_t pid, struct sysg_procstat *out)
 	size_t n;
 	ssize_t len;
 
-	if (pid <= 0)
+	if (pid <= 0 || pid > INT32_MAX)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%" PRId64 "/stat", pid);
-	len = read_small(path, buf, sizeof(buf));
+	len = sysg_proc_read_file(path, buf, sizeof(buf));
 	if (len < 0)
 		return (int)len;
 	memset(out, 0, sizeof(*out));
@@ -105,6 +112,33 @@ int sysg_procstat_read(int64_t pid, struct sysg_procstat *out)
 	return parse_stat_tail(close_paren + 1, out);
 }
 
+int sysg_procstat_is_live(const struct sysg_procstat *ps, uint64_t ticks)
+{
+	/* 'x' is how kernels 2.6.33 to 3.13 spell a dead task */
+	if (ps->state == 'Z' || ps->state == 'X' || ps->state == 'x')
+		return 0;
+	return !ticks || ps->start_ticks == ticks;
+}
+
+int sysg_proc_start_ticks(int64_t pid, uint64_t *ticks)
+{
+	struct sysg_procstat ps;
+	int rc = sysg_procstat_read(pid, &ps);
+
+	*ticks = rc < 0 ? 0 : ps.start_ticks;
+	return rc;
+}
+
+int sysg_proc_alive(int64_t pid, uint64_t ticks)
+{
+	struct sysg_procstat ps;
+	int rc = sysg_procstat_read(pid, &ps);
+
+	if (rc == -EACCES || rc == -EPERM)      /* hidepid: no identity */
+		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	return rc == 0 && sysg_procstat_is_live(&ps, ticks);
+}
+
 int sysg_proc_rss_bytes(int64_t pid, int64_t *bytes)
 {
 	char path[64], buf[256];
@@ -112,7 +146,7 @@ int sysg_proc_rss_bytes(int64_t pid, int64_t *bytes)
 	ssize_t len;
 
 	snprintf(path, sizeof(path), "/proc/%" PRId64 "/statm", pid);
-	len = read_small(path, buf, sizeof(buf));
+	len = sysg_proc_read_file(path, buf, sizeof(buf));
 	if (len < 0)
 		return (int)len;
 	if (sscanf(buf, "%lld %lld", &size, &resident) != 2)
@@ -129,7 +163,7 @@ int sysg_proc_cmdline(int64_t pid, char *buf, size_t len)
 	if (len == 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/%" PRId64 "/cmdline", pid);
-	n = read_small(path, buf, len);
+	n = sysg_proc_read_file(path, buf, len);
 	if (n < 0)
 		return (int)n;
 	while (n > 0 && buf[n - 1] == '\0')
@@ -145,7 +179,7 @@ int sysg_proc_uptime_ms(int64_t *ms)
 {
 	char buf[128];
 	double up;
-	ssize_t n = read_small("/proc/uptime", buf, sizeof(buf));
+	ssize_t n = sysg_proc_read_file("/proc/uptime", buf, sizeof(buf));
 
 	if (n < 0)
 		return (int)n;
@@ -160,7 +194,7 @@ int sysg_proc_mem_total(int64_t *bytes)
 	char buf[4096];
 	const char *p;
 	long long kb;
-	ssize_t n = read_small("/proc/meminfo", buf, sizeof(buf));
+	ssize_t n = sysg_proc_read_file("/proc/meminfo", buf, sizeof(buf));
 
 	if (n < 0)
 		return (int)n;

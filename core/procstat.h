@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The fields of /proc/PID/stat that status and inspect use. */
 struct sysg_procstat {
@@ -24,8 +25,28 @@ struct sysg_procstat {
 	uint64_t start_ticks;   /* field 22: start time, ticks since boot */
 };
 
+/* Read up to LEN-1 bytes of the small file PATH (a /proc or cgroup
+ * entry) into BUF, NUL-terminated. Returns the byte count or -errno
+ * (-ESRCH when the file does not exist: a vanished /proc entry). */
+ssize_t sysg_proc_read_file(const char *path, char *buf, size_t len);
+
 /* Read /proc/PID/stat into OUT. 0, -ESRCH, or -EINVAL when unparsable. */
 int sysg_procstat_read(int64_t pid, struct sysg_procstat *out);
+
+/* 1 when PS is a live process (not a zombie or dead) and, when TICKS is
+ * non-zero, started at TICKS (so a reused pid is not mistaken for it). */
+int sysg_procstat_is_live(const struct sysg_procstat *ps, uint64_t ticks);
+
+/* Process identity, for stale-pid and pid-reuse detection: the start time
+ * of PID in clock ticks since boot (/proc/PID/stat field 22) into *TICKS
+ * (0 on failure). 0 or -ESRCH (or -errno). */
+int sysg_proc_start_ticks(int64_t pid, uint64_t *ticks);
+
+/* 1 when the process PID is alive (sysg_procstat_is_live); else 0. When
+ * /proc/PID/stat cannot be read for lack of permission (hidepid), the
+ * identity cannot be checked and the answer is whether kill(PID, 0) sees
+ * the pid. */
+int sysg_proc_alive(int64_t pid, uint64_t ticks);
 
 /* Resident set size of PID in bytes (/proc/PID/statm). 0 or -errno. */
 int sysg_proc_rss_bytes(int64_t pid, int64_t *bytes);

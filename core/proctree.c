@@ -11,82 +11,45 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "proctree.h"
 
 /* ------------------------------------------------------------------ */
-/* /proc/PID/stat                                                      */
+/* /proc/PID/stat (parsed by procstat.c)                               */
 /* ------------------------------------------------------------------ */
 
-static ssize_t read_small(const char *path, char *buf, size_t len)
+static void stat_from_procstat(const struct sysg_procstat *ps,
+			       struct sysg_proc_stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
-/* Parse the fields after "(comm)": the name may contain spaces and ')'. */
-static int parse_stat(char *buf, struct sysg_proc_stat *st)
-{
-	char *p = strrchr(buf, ')');
-	unsigned long long ticks = 0;
-	int ppid, pgrp, sid;
-
-	if (!p)
-		return -EINVAL;
-	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
-	 * cmajflt utime stime cutime cstime priority nice threads
-	 * itrealvalue starttime */
-	if (sscanf(p + 2, "%c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-		   "%*d %*d %*d %*d %*d %*d %llu", &st->state, &ppid, &pgrp,
-		   &sid, &ticks) != 5)
-		return -EINVAL;
-	st->ppid = ppid;
-	st->pgrp = pgrp;
-	st->sid = sid;
-	st->start_ticks = ticks;
-	return 0;
+	st->pid = (pid_t)ps->pid;
+	st->ppid = (pid_t)ps->ppid;
+	st->pgrp = (pid_t)ps->pgrp;
+	st->sid = (pid_t)ps->sid;
+	st->state = ps->state;
+	st->start_ticks = ps->start_ticks;
 }
 
 int sysg_proc_stat_read(pid_t pid, struct sysg_proc_stat *st)
 {
-	char path[64], buf[1024];
-	ssize_t n;
+	struct sysg_procstat ps;
+	int rc = sysg_procstat_read(pid, &ps);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return n == -ENOENT ? -ESRCH : (int)n;
-	st->pid = pid;
-	return parse_stat(buf, st);
+	if (rc == 0)
+		stat_from_procstat(&ps, st);
+	return rc;
 }
 
 int sysg_proc_start_ticks_of(pid_t pid, uint64_t *ticks)
 {
-	struct sysg_proc_stat st;
-	int rc = sysg_proc_stat_read(pid, &st);
-
-	*ticks = rc < 0 ? 0 : st.start_ticks;
-	return rc;
+	return sysg_proc_start_ticks(pid, ticks);
 }
 
 int sysg_proc_is_alive(pid_t pid, uint64_t ticks)
 {
-	struct sysg_proc_stat st;
+	struct sysg_procstat ps;
 
-	if (pid <= 0 || sysg_proc_stat_read(pid, &st) < 0)
-		return 0;
-	if (st.state == 'Z' || st.state == 'X')
-		return 0;
-	return !ticks || st.start_ticks == ticks;
+	return sysg_procstat_read(pid, &ps) == 0 &&
+	       sysg_procstat_is_live(&ps, ticks);
 }
 
 /* ------------------------------------------------------------------ */
@@ -168,25 +131,30 @@ static int table_push(struct proc_table *t, const struct sysg_proc_stat *st)
 	return 0;
 }
 
+struct table_scan {
+	struct proc_table *t;
+	int rc;
+};
+
+static int table_scan_one(void *arg, const struct sysg_procstat *ps)
+{
+	struct table_scan *ts = arg;
+	struct sysg_proc_stat st;
+
+	if (!sysg_procstat_is_live(ps, 0))
+		return 0;
+	stat_from_procstat(ps, &st);
+	ts->rc = table_push(ts->t, &st);
+	return ts->rc != 0;
+}
+
 static int table_load(struct proc_table *t)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int rc = 0;
+	struct table_scan ts = { t, 0 };
+	int rc = sysg_proc_scan(table_scan_one, &ts);
 
-	if (!d)
-		return -errno;
-	while (rc == 0 && (de = readdir(d))) {
-		struct sysg_proc_stat st;
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0 || sysg_proc_stat_read((pid_t)pid, &st) < 0)
-			continue;
-		if (st.state != 'Z' && st.state != 'X')
-			rc = table_push(t, &st);
-	}
-	closedir(d);
+	if (rc == 0)
+		rc = ts.rc;
 	if (rc == 0) {
 		t->member = calloc(t->n ? t->n : 1, 1);
 		if (!t->member)
@@ -437,7 +405,7 @@ static int own_cgroup_path(pid_t pid, char *buf, size_t len)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	n = read_small(path, data, sizeof(data));
+	n = sysg_proc_read_file(path, data, sizeof(data));
 	if (n < 0)
 		return (int)n;
 	for (line = strtok(data, "\n"); line; line = strtok(NULL, "\n"))

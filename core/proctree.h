@@ -19,7 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The fields of /proc/PID/stat that sysg uses. */
+/* The fields of /proc/PID/stat that tree scans use: a compact view of
+ * struct sysg_procstat (procstat.h, which parses the file). */
 struct sysg_proc_stat {
 	pid_t pid;
 	pid_t ppid;
@@ -29,14 +30,17 @@ struct sysg_proc_stat {
 	uint64_t start_ticks;   /* field 22: start time in clock ticks */
 };
 
-/* Read /proc/PID/stat. 0, -ESRCH (no such process) or -errno. */
+/* Read /proc/PID/stat (sysg_procstat_read). 0, -ESRCH (no such process)
+ * or -errno. */
 int sysg_proc_stat_read(pid_t pid, struct sysg_proc_stat *st);
 
-/* Start time of PID in clock ticks. 0 or -ESRCH. */
+/* Start time of PID in clock ticks (sysg_proc_start_ticks). 0 or -ESRCH. */
 int sysg_proc_start_ticks_of(pid_t pid, uint64_t *ticks);
 
 /* 1 when PID exists, is not a zombie and (TICKS non-zero) started at
- * TICKS; else 0. */
+ * TICKS (sysg_procstat_is_live); else 0. Unlike sysg_proc_alive(), a
+ * process whose /proc/PID/stat cannot be read counts as gone: what the
+ * tree code cannot identify, it must not signal or wait for. */
 int sysg_proc_is_alive(pid_t pid, uint64_t ticks);
 
 /* Copy the first entry of PID's initial environment (/proc/PID/environ)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "purge.h"
 #include "state.h"
 

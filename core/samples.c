@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "procstat.h"
 #include "samples.h"
 #include "status.h"

@@ -1,7 +1,5 @@
 /* state.c - see state.h */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,70 +170,4 @@ int sysg_state_kv_set(struct sysg_state *st, const char *key,
 		      const char *value)
 {
 	return FORWARD(st, kv_set, key, value);
-}
-
-/* ------------------------------------------------------------------ */
-/* Process identity                                                     */
-/* ------------------------------------------------------------------ */
-
-/* Read /proc/PID/stat: the state letter and starttime (field 22).
- * The comm field (2) may hold spaces and ')', so parsing starts after
- * the last ')'. 0, -ESRCH when there is no such process, -errno. */
-static int proc_stat(int64_t pid, char *state, uint64_t *ticks)
-{
-	char path[64], buf[1024], *p, *end;
-	ssize_t n;
-	int fd;
-
-	if (pid <= 0 || pid > INT32_MAX)
-		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0)
-		return n < 0 && errno != ESRCH ? -EIO : -ESRCH;
-	buf[n] = '\0';
-	p = memrchr(buf, ')', (size_t)n);
-	if (!p || p[1] != ' ' || !p[2])
-		return -EIO;
-	*state = p[2];
-	p += 3;                 /* the blank before field 4 */
-	for (int field = 4; field <= 22; field++) {     /* to starttime */
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	errno = 0;
-	*ticks = strtoull(p, &end, 10);
-	if (errno || end == p || (*end != ' ' && *end != '\n' && *end))
-		return -EIO;
-	return 0;
-}
-
-int sysg_proc_start_ticks(int64_t pid, uint64_t *ticks)
-{
-	char state;
-
-	return proc_stat(pid, &state, ticks);
-}
-
-int sysg_proc_alive(int64_t pid, uint64_t ticks)
-{
-	uint64_t now = 0;
-	char state = 0;
-	int r = proc_stat(pid, &state, &now);
-
-	if (r == -EACCES || r == -EPERM)        /* hidepid: no identity */
-		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-	if (r)
-		return 0;
-	if (state == 'Z' || state == 'X' || state == 'x')
-		return 0;
-	return !ticks || ticks == now;
 }

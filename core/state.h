@@ -52,12 +52,4 @@ int sysg_state_kv_get(struct sysg_state *st, const char *key, char *buf,
 int sysg_state_kv_set(struct sysg_state *st, const char *key,
 		      const char *value);
 
-/* Process identity, for stale-pid and pid-reuse detection: the start time
- * of PID in clock ticks since boot (/proc/PID/stat field 22). 0 or -ESRCH. */
-int sysg_proc_start_ticks(int64_t pid, uint64_t *ticks);
-
-/* 1 when the process PID is alive (not a zombie) and, when TICKS is
- * non-zero, started at TICKS (so a reused pid is not mistaken for it). */
-int sysg_proc_alive(int64_t pid, uint64_t ticks);
-
 #endif

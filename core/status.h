@@ -178,15 +178,13 @@ void sysg_status_render_table(const struct sysg_status *s,
 /* "3d 4h", "2h 5m", "4m 7s", "12s"; "-" when S < 0. BUF >= 16 bytes. */
 void sysg_format_uptime(int64_t s, char *buf, size_t len);
 
+/* The wall-clock time MS in local time, "2026-11-26 10:30:15"; "-" when
+ * MS <= 0. BUF >= 20 bytes. */
+void sysg_format_local_time(int64_t ms, char *buf, size_t len);
+
 /* "exit 0", "exit 3", "SIGKILL" (or "signal 64"), "-" when unknown. */
 void sysg_format_last_exit(const struct sysg_unit_view *u, char *buf,
 			   size_t len);
-
-/* ISO-8601 UTC with milliseconds: 2026-11-26T10:30:15.123Z (BUF >= 32). */
-void sysg_format_iso8601(int64_t ms, char *buf, size_t len);
-
-/* Parse the above back; 0 or -EINVAL. */
-int sysg_parse_iso8601(const char *s, int64_t *ms);
 
 /* ------------------------------------------------------------- JSON */
 /*
@@ -234,6 +232,10 @@ int sysg_parse_iso8601(const char *s, int64_t *ms);
 /* The JSON object for S / one unit (new references; NULL on ENOMEM). */
 json_t *sysg_status_to_json(const struct sysg_status *s);
 json_t *sysg_unit_view_to_json(const struct sysg_unit_view *u);
+
+/* The wall-clock time MS as an ISO-8601 JSON string, or JSON null when
+ * MS <= 0 (unknown). A new reference; NULL on ENOMEM. */
+json_t *sysg_json_time_or_null(int64_t ms);
 
 /* S as one line of compact JSON, malloc'd (NULL on ENOMEM). */
 char *sysg_status_to_json_string(const struct sysg_status *s);

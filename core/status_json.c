@@ -6,38 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "duration.h"
 #include "status.h"
-
-void sysg_format_iso8601(int64_t ms, char *buf, size_t len)
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
-
-int sysg_parse_iso8601(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	int frac = 0, n = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac,
-		   &n) != 7 || s[n] != '\0')
-		return -EINVAL;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*ms = (int64_t)timegm(&tm) * 1000 + frac;
-	return 0;
-}
 
 /* ------------------------------------------------------------- writer */
 
-static json_t *time_or_null(int64_t ms)
+json_t *sysg_json_time_or_null(int64_t ms)
 {
 	char buf[40];
 
@@ -69,8 +43,9 @@ static json_t *last_exit_json(const struct sysg_unit_view *u)
 static json_t *run_json(const struct sysg_cron_run *r)
 {
 	return json_pack("{s:o, s:o, s:s, s:o}",
-			 "started_at", time_or_null(r->started_at_ms),
-			 "completed_at", time_or_null(r->completed_at_ms),
+			 "started_at", sysg_json_time_or_null(r->started_at_ms),
+			 "completed_at",
+			 sysg_json_time_or_null(r->completed_at_ms),
 			 "status", r->status,
 			 "exit_code", int_or_null(r->has_exit_code, r->exit_code));
 }
@@ -87,8 +62,8 @@ static json_t *cron_json(const struct sysg_cron_view *c)
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}",
 			 "expression", str_or_null(c->expression),
 			 "timezone", str_or_null(c->timezone),
-			 "next_run", time_or_null(c->next_run_ms),
-			 "last_run", time_or_null(c->last_run_ms),
+			 "next_run", sysg_json_time_or_null(c->next_run_ms),
+			 "last_run", sysg_json_time_or_null(c->last_run_ms),
 			 "recent_runs", runs);
 }
 

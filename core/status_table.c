@@ -46,6 +46,16 @@ void sysg_format_uptime(int64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 "s", s);
 }
 
+void sysg_format_local_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || !localtime_r(&t, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, len, "-");
+}
+
 void sysg_format_last_exit(const struct sysg_unit_view *u, char *buf,
 			   size_t len)
 {
@@ -203,16 +213,6 @@ static void print_notes(const struct sysg_status *s, FILE *out)
 	}
 }
 
-static void local_time(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !localtime_r(&t, &tm) ||
-	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(buf, len, "-");
-}
-
 static void last_result(const struct sysg_cron_view *c, char *buf, size_t len)
 {
 	const struct sysg_cron_run *r = c->nruns ? &c->runs[0] : NULL;
@@ -242,8 +242,8 @@ static void print_cron(const struct sysg_status *s, FILE *out)
 			 c->expression ? c->expression : "-",
 			 c->timezone ? " (" : "", c->timezone ? c->timezone : "",
 			 c->timezone ? ")" : "");
-		local_time(c->next_run_ms, next, sizeof(next));
-		local_time(c->last_run_ms, last, sizeof(last));
+		sysg_format_local_time(c->next_run_ms, next, sizeof(next));
+		sysg_format_local_time(c->last_run_ms, last, sizeof(last));
 		last_result(c, res, sizeof(res));
 		fprintf(out, "%-16s  %-24s  %-19s  %-19s  %s\n", s->units[i].name,
 			sched, next, last, res);

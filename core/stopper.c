@@ -9,51 +9,26 @@
 #include "loop.h"
 #include "proctree.h"
 #include "stopper.h"
+#include "strset.h"
 #include "supervisor.h"
-
-struct names {
-	char **v;
-	size_t n;
-};
-
-static int names_add(struct names *ns, const char *name)
-{
-	char **nv;
-
-	for (size_t i = 0; i < ns->n; i++)
-		if (!strcmp(ns->v[i], name))
-			return 0;
-	nv = realloc(ns->v, (ns->n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	ns->v = nv;
-	ns->v[ns->n] = strdup(name);
-	return ns->v[ns->n++] ? 0 : -ENOMEM;
-}
-
-static void names_free(struct names *ns)
-{
-	for (size_t i = 0; i < ns->n; i++)
-		free(ns->v[i]);
-	free(ns->v);
-}
 
 static int add_pid_name(void *arg, const char *name, int64_t pid)
 {
 	(void)pid;
-	names_add(arg, name);
+	sysg_strset_add(arg, name);
 	return 0;
 }
 
 static int add_unit_name(void *arg, const struct sysg_unit_record *u)
 {
 	if (strcmp(u->kind, "cron"))
-		names_add(arg, u->name);
+		sysg_strset_add(arg, u->name);
 	return 0;
 }
 
 /* Configured services in reverse dependency order, then recorded ones. */
-static int collect_names(const struct sysg_stop_req *r, struct names *ns)
+static int collect_names(const struct sysg_stop_req *r,
+			 struct sysg_strset *ns)
 {
 	const struct sysg_config *cfg = r->cfg;
 	size_t n = cfg ? cfg->nservices : 0;
@@ -80,7 +55,7 @@ static int collect_names(const struct sysg_stop_req *r, struct names *ns)
 		for (size_t i = 0; i < n; i++)
 			order[i] = i;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = names_add(ns, cfg->services[order[i]].name);
+		rc = sysg_strset_add(ns, cfg->services[order[i]].name);
 	for (size_t i = 0; deps && i < n; i++)
 		free(deps[i]);
 	free(deps);
@@ -197,7 +172,7 @@ static int known_service(const struct sysg_stop_req *r, const char *name)
 int sysg_stop_offline(const struct sysg_stop_req *r, char *err,
 		      size_t errlen)
 {
-	struct names ns = { 0 };
+	struct sysg_strset ns = { 0 };
 	int rc = 0, first = 0;
 
 	err[0] = '\0';
@@ -209,7 +184,7 @@ int sysg_stop_offline(const struct sysg_stop_req *r, char *err,
 		return stop_one(r, r->service, err, errlen);
 	}
 	if (collect_names(r, &ns) < 0) {
-		names_free(&ns);
+		sysg_strset_free(&ns);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -218,6 +193,6 @@ int sysg_stop_offline(const struct sysg_stop_req *r, char *err,
 		if (rc < 0 && !first)
 			first = rc;
 	}
-	names_free(&ns);
+	sysg_strset_free(&ns);
 	return first;
 }

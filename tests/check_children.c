@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "enginetest.h"
+#include "testutil.h"
 
 static char *const sleeper[] = { "sleep", "30", NULL };
 
@@ -130,21 +131,20 @@ START_TEST(test_ttl)
 }
 END_TEST
 
-int main(void)
+static Suite *make_children_suite(void)
 {
 	Suite *s = suite_create("children");
 	TCase *tc = tcase_create("children");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_child_attached_and_listed);
 	tcase_add_test(tc, test_spawn_limits);
 	tcase_add_test(tc, test_ttl);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_children_suite());
 }

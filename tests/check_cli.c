@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runutil.h"
+#include "testutil.h"
 
 static char tmpdir[64];
 static char env_state[128], env_home[128];
@@ -287,12 +288,10 @@ START_TEST(third_party_strategy_out_of_tree)
 }
 END_TEST
 
-int main(void)
+static Suite *make_cli_suite(void)
 {
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("cli");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -309,9 +308,10 @@ int main(void)
 	tcase_add_test(tc, plugins_lists_bundled);
 	tcase_add_test(tc, third_party_strategy_out_of_tree);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_cli_suite());
 }

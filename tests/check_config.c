@@ -1144,6 +1144,18 @@ START_TEST(examples_load)
 }
 END_TEST
 
+START_TEST(errf_fills_caller_buffer)
+{
+	char err[8] = "unset";
+
+	sysg_errf(err, sizeof(err), "%s %d", "port", 8080);
+	ck_assert_str_eq(err, "port 80");       /* truncated to fit */
+	sysg_errf(err, 0, "%s", "ignored");
+	ck_assert_str_eq(err, "port 80");
+	sysg_errf(NULL, 64, "%s", "ignored");
+}
+END_TEST
+
 static Suite *make_config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1163,6 +1175,7 @@ static Suite *make_config_suite(void)
 	tcase_add_test(t, default_file_discovery);
 	tcase_add_test(t, waves_for_dag);
 	tcase_add_test(t, examples_load);
+	tcase_add_test(t, errf_fills_caller_buffer);
 	suite_add_tcase(s, t);
 
 	tcase_add_checked_fixture(bad, setup, teardown);
@@ -1192,11 +1205,5 @@ static Suite *make_config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_config_suite());
 }

@@ -14,6 +14,7 @@
 
 #include "control.h"
 #include "loop.h"
+#include "testutil.h"
 
 static char tmpdir[64], sock[100];
 static struct sysg_loop *loop;
@@ -298,12 +299,10 @@ START_TEST(one_server_per_socket)
 }
 END_TEST
 
-int main(void)
+static Suite *make_control_suite(void)
 {
 	Suite *s = suite_create("control");
 	TCase *tc = tcase_create("control");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -314,9 +313,10 @@ int main(void)
 	tcase_add_test(tc, other_users_are_refused);
 	tcase_add_test(tc, one_server_per_socket);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_control_suite());
 }

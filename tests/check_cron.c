@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cron.h"
+#include "testutil.h"
 
 /* "2024-03-10T01:59:59-05:00" or "...Z" to time_t, independently of the
  * code under test (timegm, no time zone database). */
@@ -573,11 +574,5 @@ static Suite *make_cron_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_cron_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_cron_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "testutil.h"
 
 static void expect_ms(const char *s, int64_t want)
 {
@@ -214,6 +215,23 @@ START_TEST(test_size_overflow)
 }
 END_TEST
 
+START_TEST(test_iso8601_roundtrip)
+{
+	char buf[64];
+	int64_t ms;
+
+	sysg_format_iso8601(1795689015123LL, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2026-11-26T10:30:15.123Z");
+	ck_assert_int_eq(sysg_parse_iso8601(buf, &ms), 0);
+	ck_assert_int_eq(ms, 1795689015123LL);
+	sysg_format_iso8601(7, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00.007Z");
+	ck_assert_int_eq(sysg_parse_iso8601("2026-11-26 10:30", &ms), -EINVAL);
+	ck_assert_int_eq(sysg_parse_iso8601("2026-11-26T10:30:15.123Zx", &ms),
+			 -EINVAL);
+}
+END_TEST
+
 static Suite *make_duration_suite(void)
 {
 	Suite *s = suite_create("duration");
@@ -231,6 +249,7 @@ static Suite *make_duration_suite(void)
 	tcase_add_test(tz, test_size_valid);
 	tcase_add_test(tz, test_size_invalid);
 	tcase_add_test(tz, test_size_overflow);
+	tcase_add_test(tc, test_iso8601_roundtrip);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tz);
 	return s;
@@ -238,11 +257,5 @@ static Suite *make_duration_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_duration_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_duration_suite());
 }

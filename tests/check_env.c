@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "testutil.h"
 
 static char tmpdir[64];
 
@@ -397,11 +398,5 @@ static Suite *make_env_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_env_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_env_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "testutil.h"
 
 #define MAXN 16
 
@@ -408,11 +409,5 @@ static Suite *make_graph_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_graph_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_graph_suite());
 }

@@ -7,6 +7,8 @@
 
 #include <sysg/plugin.h>
 
+#include "testutil.h"
+
 static int demo_check(const struct sysg_strategy_settings *s, char *err,
 		      size_t errlen, const char **bad_key)
 {
@@ -77,21 +79,20 @@ START_TEST(record_sizes_are_bounded)
 }
 END_TEST
 
-int main(void)
+static Suite *make_plugin_abi_suite(void)
 {
 	Suite *s = suite_create("plugin_abi");
 	TCase *tc = tcase_create("abi");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, version_comes_first);
 	tcase_add_test(tc, generated_version_matches);
 	tcase_add_test(tc, descriptor_is_usable);
 	tcase_add_test(tc, record_sizes_are_bounded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_plugin_abi_suite());
 }

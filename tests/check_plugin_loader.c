@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "plugin_loader.h"
+#include "testutil.h"
 
 static char builddir[4096];
 static char tmpdir[64];
@@ -209,12 +210,10 @@ START_TEST(search_order)
 }
 END_TEST
 
-int main(void)
+static Suite *make_plugin_loader_suite(void)
 {
 	Suite *s = suite_create("plugin_loader");
 	TCase *tc = tcase_create("loader");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -228,9 +227,10 @@ int main(void)
 	tcase_add_test(tc, scan_reports_good_and_bad);
 	tcase_add_test(tc, search_order);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_plugin_loader_suite());
 }

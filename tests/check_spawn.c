@@ -235,11 +235,5 @@ static Suite *make_spawn_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_spawn_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_spawn_suite());
 }

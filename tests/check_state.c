@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
+#include "proctree.h"
 #include "state.h"
+#include "testutil.h"
 
 static const char *const backends[] = { "xml", "sqlite" };
 #define NBACKENDS 2
@@ -670,10 +673,21 @@ START_TEST(xml_oversized_file_is_corrupt)
 }
 END_TEST
 
+/* Forty units "unit-0".."unit-39": a database of several pages. */
+static void put_many_units(struct sysg_state *st)
+{
+	struct sysg_unit_record u;
+
+	for (int i = 0; i < 40; i++) {
+		fill_unit(&u, "unit");
+		snprintf(u.name, sizeof(u.name), "unit-%d", i);
+		ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+	}
+}
+
 START_TEST(sqlite_corrupt_db_recovered)
 {
 	struct sysg_state *st;
-	struct sysg_unit_record u;
 	struct bad bad;
 	char *db, aside[256];
 	size_t len = 0;
@@ -692,11 +706,7 @@ START_TEST(sqlite_corrupt_db_recovered)
 
 	/* Truncated: a real database cut short. */
 	st = open_store(1);
-	for (int i = 0; i < 40; i++) {
-		fill_unit(&u, "unit");
-		snprintf(u.name, sizeof(u.name), "unit-%d", i);
-		ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
-	}
+	put_many_units(st);
 	sysg_state_close(st);
 	db = read_file("state.db", &len);
 	ck_assert_ptr_nonnull(db);
@@ -729,11 +739,7 @@ START_TEST(sqlite_truncated_midway_never_crashes)
 	char *db;
 	int n = 0;
 
-	for (int i = 0; i < 40; i++) {
-		fill_unit(&u, "unit");
-		snprintf(u.name, sizeof(u.name), "unit-%d", i);
-		ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
-	}
+	put_many_units(st);
 	sysg_state_close(st);
 	db = read_file("state.db", &len);
 	ck_assert_ptr_nonnull(db);
@@ -1049,6 +1055,7 @@ START_TEST(proc_alive_self_dead_zombie_reused)
 		sleep_ms(5);
 	ck_assert_int_eq(proc_state(kid), 'Z');
 	ck_assert_int_eq(sysg_proc_alive(kid, 0), 0);
+	ck_assert_int_eq(sysg_proc_is_alive(kid, 0), 0);
 	ck_assert_int_eq(waitpid(kid, &status, 0), kid);
 	ck_assert_int_eq(sysg_proc_alive(kid, 0), 0);
 	ck_assert_int_eq(sysg_proc_start_ticks(kid, &ticks), -ESRCH);
@@ -1059,6 +1066,7 @@ END_TEST
 START_TEST(proc_ticks_with_hostile_comm)
 {
 	static const char comm[] = "a) b ) (c";
+	struct sysg_procstat ps;
 	char path[64], buf[64] = "";
 	uint64_t me = 0, ticks = 0;
 	int pipefd[2], status, i;
@@ -1089,6 +1097,9 @@ START_TEST(proc_ticks_with_hostile_comm)
 		sleep_ms(5);
 	}
 	ck_assert_str_eq(buf, comm);
+	ck_assert_int_eq(sysg_procstat_read(kid, &ps), 0);
+	ck_assert_str_eq(ps.comm, comm);
+	ck_assert_int_eq(ps.ppid, getpid());
 	ck_assert_int_eq(sysg_proc_start_ticks(getpid(), &me), 0);
 	ck_assert_int_eq(sysg_proc_start_ticks(kid, &ticks), 0);
 	ck_assert_uint_ge(ticks, me);
@@ -1100,13 +1111,61 @@ START_TEST(proc_ticks_with_hostile_comm)
 }
 END_TEST
 
-int main(void)
+/* The tree scan's view (proctree.h) and the identity checks are all read
+ * through the one /proc/PID/stat parser: they must agree. */
+START_TEST(proc_views_agree)
+{
+	struct sysg_procstat ps = { 0 };
+	struct sysg_proc_stat st;
+	uint64_t ticks = 1, ticks_of = 1;
+	char buf[8];
+
+	ck_assert_int_eq(sysg_procstat_read(getpid(), &ps), 0);
+	ck_assert_int_eq(sysg_proc_stat_read(getpid(), &st), 0);
+	ck_assert_int_eq(st.pid, getpid());
+	ck_assert_int_eq(st.ppid, ps.ppid);
+	ck_assert_int_eq(st.pgrp, getpgrp());
+	ck_assert_int_eq(st.sid, getsid(0));
+	ck_assert_int_eq(st.state, ps.state);
+	ck_assert_int_eq(sysg_proc_start_ticks(getpid(), &ticks), 0);
+	ck_assert_int_eq(sysg_proc_start_ticks_of(getpid(), &ticks_of), 0);
+	ck_assert_uint_eq(ticks, ps.start_ticks);
+	ck_assert_uint_eq(ticks_of, ps.start_ticks);
+	ck_assert_int_eq(sysg_proc_is_alive(getpid(), ticks), 1);
+	ck_assert_int_eq(sysg_proc_is_alive(getpid(), ticks + 1), 0);
+	ck_assert_int_eq(sysg_proc_is_alive(0, 0), 0);
+	/* a failed look-up clears the ticks */
+	ck_assert_int_eq(sysg_proc_start_ticks(-1, &ticks), -ESRCH);
+	ck_assert_uint_eq(ticks, 0);
+
+	/* liveness from the state letter and the start time */
+	ps.state = 'S';
+	ck_assert_int_eq(sysg_procstat_is_live(&ps, 0), 1);
+	ck_assert_int_eq(sysg_procstat_is_live(&ps, ps.start_ticks), 1);
+	ck_assert_int_eq(sysg_procstat_is_live(&ps, ps.start_ticks + 1), 0);
+	ps.state = 'Z';
+	ck_assert_int_eq(sysg_procstat_is_live(&ps, 0), 0);
+	ps.state = 'X';
+	ck_assert_int_eq(sysg_procstat_is_live(&ps, 0), 0);
+	ps.state = 'x';
+	ck_assert_int_eq(sysg_procstat_is_live(&ps, 0), 0);
+
+	/* the small-file reader: truncation, a missing file, no room */
+	ck_assert_int_eq(sysg_proc_read_file("/proc/self/stat", buf,
+					     sizeof(buf)), sizeof(buf) - 1);
+	ck_assert_uint_eq(strlen(buf), sizeof(buf) - 1);
+	ck_assert_int_eq(sysg_proc_read_file("/proc/self/no-such-file", buf,
+					     sizeof(buf)), -ESRCH);
+	ck_assert_int_eq(sysg_proc_read_file("/proc/self/stat", buf, 0),
+			 -EINVAL);
+}
+END_TEST
+
+static Suite *make_state_suite(void)
 {
 	Suite *s = suite_create("state");
 	TCase *tc = tcase_create("backends");
 	TCase *tp = tcase_create("proc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
@@ -1131,10 +1190,12 @@ int main(void)
 	tcase_set_timeout(tp, 60);
 	tcase_add_test(tp, proc_alive_self_dead_zombie_reused);
 	tcase_add_test(tp, proc_ticks_with_hostile_comm);
+	tcase_add_test(tp, proc_views_agree);
 	suite_add_tcase(s, tp);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_state_suite());
 }

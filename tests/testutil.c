@@ -196,3 +196,14 @@ int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 	}
 	return cond(arg) ? 1 : 0;
 }
+
+int tu_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

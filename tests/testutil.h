@@ -8,6 +8,7 @@
 #ifndef SYSG_TEST_TESTUTIL_H
 #define SYSG_TEST_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,10 @@ int64_t tu_now_ms(void);
  * or TIMEOUT_MS passed (returns 0, after one last check). */
 int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 		int interval_ms);
+
+/* Run every test of suite S (Check's runner, CK_NORMAL output) and free
+ * it. Returns EXIT_SUCCESS when all passed, else EXIT_FAILURE: a test
+ * program's main is `return tu_run_suite(make_x_suite());`. */
+int tu_run_suite(Suite *s);
 
 #endif
