@@ -252,7 +252,7 @@ static const char *overall_name(int o)
 
 static int read_run(struct rd *r, json_t *o, struct sysg_cron_run *run)
 {
-	int64_t code;
+	int64_t code = 0;
 	int rc;
 
 	if (!json_is_object(o))
@@ -305,7 +305,7 @@ static int read_units(struct rd *r, json_t *arr, struct sysg_unit_view **out,
 static int read_last_exit(struct rd *r, json_t *o, struct sysg_unit_view *u)
 {
 	json_t *le = json_object_get(o, "last_exit");
-	int64_t v;
+	int64_t v = 0;
 	int rc;
 
 	if (le && json_is_null(le))

@@ -88,6 +88,26 @@ void svc_teardown_tick(struct svc *v)
 	sysg_timer_start(v->sup->loop, &v->timer, v->tick_ms, on_tick, v);
 }
 
+/* SIGTERM the whole process group at once, and remember its members as
+ * signalled so the first tick does not send them a second SIGTERM (a
+ * shell would run its TERM trap twice). */
+static void term_group(struct svc *v)
+{
+	struct sysg_tree_match m;
+	struct sysg_pidset tree = { 0 };
+	struct sysg_proc_stat ps;
+
+	svc_tree_match(v, &m);
+	sysg_proctree_collect(&m, &tree);
+	kill(-v->sid, SIGTERM);
+	for (size_t i = 0; i < tree.n; i++)
+		if (sysg_proc_stat_read(tree.v[i].pid, &ps) == 0 &&
+		    ps.pgrp == v->sid)
+			sysg_pidset_add(&v->signalled, tree.v[i].pid,
+					tree.v[i].ticks);
+	sysg_pidset_free(&tree);
+}
+
 void svc_teardown_begin(struct svc *v, enum stop_reason why)
 {
 	svc_readiness_stop(v);
@@ -99,6 +119,6 @@ void svc_teardown_begin(struct svc *v, enum stop_reason why)
 			   (v->sup->kill_now ? 0 : v->cfg->stop_timeout_ms);
 	sysg_pidset_clear(&v->signalled);
 	if (v->sid > 1)
-		kill(-v->sid, SIGTERM);
+		term_group(v);
 	svc_teardown_tick(v);
 }
