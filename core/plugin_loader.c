@@ -331,9 +331,8 @@ static int check_ops(const struct sysg_plugin *d, uint32_t kind,
 	return 0;
 }
 
-int sysg_plugin_load_file(const char *file, uint32_t kind,
-			  struct sysg_loaded_plugin **out, char *err,
-			  size_t errlen)
+static int load_file(const char *file, uint32_t kind, int probe,
+		     struct sysg_loaded_plugin **out, char *err, size_t errlen)
 {
 	struct probe pr;
 	const struct sysg_plugin *d = NULL;
@@ -342,10 +341,11 @@ int sysg_plugin_load_file(const char *file, uint32_t kind,
 	int rc;
 
 	*out = NULL;
+	memset(&pr, 0, sizeof(pr));
 	rc = check_file_and_dir(file, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = probe_file(file, &pr);
+	rc = probe ? probe_file(file, &pr) : 0;
 	if (rc < 0) {
 		sysg_errf(err, errlen, "%s",
 		          pr.err[0] ? pr.err : strerror(-rc));
@@ -370,6 +370,19 @@ int sysg_plugin_load_file(const char *file, uint32_t kind,
 	lp->desc = d;
 	*out = lp;
 	return 0;
+}
+
+int sysg_plugin_load_file(const char *file, uint32_t kind,
+			  struct sysg_loaded_plugin **out, char *err,
+			  size_t errlen)
+{
+	return load_file(file, kind, 1, out, err, errlen);
+}
+
+int sysg_plugin_reload(const char *file, uint32_t kind,
+		       struct sysg_loaded_plugin **out, char *err, size_t errlen)
+{
+	return load_file(file, kind, 0, out, err, errlen);
 }
 
 static int valid_name(const char *name)

@@ -47,6 +47,12 @@ int sysg_plugin_load_file(const char *file, uint32_t kind,
 			  struct sysg_loaded_plugin **out, char *err,
 			  size_t errlen);
 
+/* Load FILE again after it was loaded (and probed) once: the same checks
+ * but no probe child, for callers that unload a plugin while idle. */
+int sysg_plugin_reload(const char *file, uint32_t kind,
+		       struct sysg_loaded_plugin **out, char *err,
+		       size_t errlen);
+
 void sysg_plugin_unload(struct sysg_loaded_plugin *lp);
 
 /* One plugin file found on the path, for `sysg plugins`. */

@@ -73,6 +73,11 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 			snprintf(err, errlen, "cannot create state directory "
 				 "%s: %s", state_dir, strerror(-r));
 	}
+	if (!r && ((path && !(st->path = strdup(path))) ||
+		   !(st->file = strdup(st->plugin->path)))) {
+		snprintf(err, errlen, "state: out of memory");
+		r = -ENOMEM;
+	}
 	if (!r)
 		r = st->ops->open(&state_host, state_dir, path, &st->handle,
 				  err, errlen);
@@ -84,21 +89,68 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 	return 0;
 }
 
-void sysg_state_close(struct sysg_state *st)
+void sysg_state_release(struct sysg_state *st)
 {
 	if (!st)
 		return;
 	if (st->handle)
 		st->ops->close(st->handle);
-	if (st->plugin)
-		sysg_plugin_unload(st->plugin);
+	st->handle = NULL;
+	sysg_plugin_unload(st->plugin);
+	st->plugin = NULL;
+	st->ops = NULL;
+}
+
+void sysg_state_close(struct sysg_state *st)
+{
+	if (!st)
+		return;
+	sysg_state_release(st);
 	free(st->dir);
+	free(st->path);
+	free(st->file);
 	free(st);
 }
 
-/* Forward to the backend's slot F, -ENOSYS when it has none. */
-#define FORWARD(st, f, ...) \
-	((st) && (st)->ops->f ? (st)->ops->f((st)->handle, __VA_ARGS__) : -ENOSYS)
+void sysg_state_on_use(struct sysg_state *st, void (*hook)(void *arg),
+		       void *arg)
+{
+	st->on_use = hook;
+	st->use_arg = arg;
+}
+
+/* The backend's operations, reloading and reopening it after a release;
+ * NULL (after logging why) when that fails. */
+static const struct sysg_state_ops *ops_of(struct sysg_state *st)
+{
+	char err[512];
+
+	if (!st)
+		return NULL;
+	if (st->on_use)
+		st->on_use(st->use_arg);
+	if (st->handle)
+		return st->ops;
+	if (!st->plugin && sysg_plugin_reload(st->file, SYSG_PLUGIN_STATE,
+					      &st->plugin, err, sizeof(err)) < 0) {
+		state_log(SYSG_LOG_ERROR, "cannot reload %s: %s", st->file, err);
+		return NULL;
+	}
+	st->ops = st->plugin->desc->state;
+	if (st->ops->open(&state_host, st->dir, st->path, &st->handle, err,
+			  sizeof(err)) < 0) {
+		state_log(SYSG_LOG_ERROR, "cannot reopen the state: %s", err);
+		st->handle = NULL;
+		return NULL;
+	}
+	return st->ops;
+}
+
+/* Forward to the backend's slot F: -ENOSYS when it has none, -EIO when
+ * it cannot be reloaded. */
+#define FORWARD(st, f, ...) ({ \
+	const struct sysg_state_ops *o_ = ops_of(st); \
+	!o_ ? -EIO : o_->f ? o_->f((st)->handle, __VA_ARGS__) : -ENOSYS; })
 
 int sysg_state_set_pid(struct sysg_state *st, const char *name, int64_t pid)
 {

@@ -16,10 +16,14 @@
 #include "plugin_loader.h"
 
 struct sysg_state {
-	struct sysg_loaded_plugin *plugin;
+	struct sysg_loaded_plugin *plugin;      /* NULL while released */
 	const struct sysg_state_ops *ops;
 	void *handle;
 	char *dir;
+	char *path;             /* state.path, or NULL */
+	char *file;             /* the backend's .so, to reload it */
+	void (*on_use)(void *arg);      /* after every call (idle timers) */
+	void *use_arg;
 };
 
 /* Load backend NAME (NULL: "xml") from the plugin search path PP, create
@@ -29,6 +33,16 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		    const char *name, const char *state_dir, const char *path,
 		    char *err, size_t errlen);
 void sysg_state_close(struct sysg_state *st);
+
+/* Close the store and unload the backend plugin (and the libraries it
+ * pulled in, e.g. libxml2) until the next call, which reloads and
+ * reopens it transparently. The resident supervisor calls this when the
+ * state has been idle for a while, to keep its memory small. */
+void sysg_state_release(struct sysg_state *st);
+
+/* Call HOOK(ARG) after every call into the backend (NULL: none). */
+void sysg_state_on_use(struct sysg_state *st, void (*hook)(void *arg),
+		       void *arg);
 
 /* Thin forwards to the backend (same contracts as struct sysg_state_ops). */
 int sysg_state_set_pid(struct sysg_state *st, const char *name, int64_t pid);

@@ -351,6 +351,25 @@ static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The state backend (with libxml2 or sqlite behind it) is most of a
+ * resident supervisor's memory: unload it after STATE_IDLE_MS without a
+ * call; the next call reloads it. */
+#define STATE_IDLE_MS 2000
+
+static void state_idle(struct sysg_timer *t)
+{
+	struct sysg_supervisor *s = t->arg;
+
+	sysg_state_release(s->st);
+}
+
+static void state_used(void *arg)
+{
+	struct sysg_supervisor *s = arg;
+
+	sysg_timer_start(s->loop, &s->state_idle, STATE_IDLE_MS, state_idle, s);
+}
+
 int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 			struct sysg_state *st,
 			const struct sysg_supervisor_opts *opts,
@@ -383,6 +402,8 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	sysg_loop_on_signal(s->loop, on_signal, s);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	init_cgroups(s);
+	if (s->st)
+		sysg_state_on_use(s->st, state_used, s);
 	*out = s;
 	return 0;
 }
@@ -416,6 +437,10 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	free(s->old_cfgs);
 	if (s->cfg_owned)
 		sysg_config_free(s->cfg);
+	if (s->st)
+		sysg_state_on_use(s->st, NULL, NULL);
+	if (s->loop)
+		sysg_timer_stop(s->loop, &s->state_idle);
 	sysg_loop_free(s->loop);
 	sysg_log_close(&s->log);
 	free(s->state_dir);

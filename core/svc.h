@@ -168,6 +168,7 @@ struct sysg_supervisor {
 	int failures;
 	char *const *base_env;  /* cfg env when the service has none */
 	struct sup_child *children;     /* managed children (children.c) */
+	struct sysg_timer state_idle;   /* unload the state backend */
 };
 
 /* service.c */

@@ -313,6 +313,44 @@ static int count_units(void *arg, const struct sysg_unit_record *u)
 	return 0;
 }
 
+static int uses;
+
+static void count_use(void *arg)
+{
+	(void)arg;
+	uses++;
+}
+
+/* An idle supervisor releases the backend (and libxml2/sqlite with it);
+ * the next call reloads and reopens it transparently. */
+START_TEST(release_and_reload)
+{
+	struct sysg_state *st = open_store(_i);
+	struct sysg_unit_record u, got;
+	int64_t pid = 0;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "web");
+	snprintf(u.status, sizeof(u.status), "running");
+	u.pid = 4242;
+	uses = 0;
+	sysg_state_on_use(st, count_use, NULL);
+	ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+	ck_assert_int_eq(sysg_state_set_pid(st, "web", 4242), 0);
+	sysg_state_release(st);
+	ck_assert_ptr_null(st->plugin);
+	ck_assert_ptr_null(st->handle);
+	sysg_state_release(st);         /* twice is harmless */
+	ck_assert_int_eq(sysg_state_get_unit(st, "web", &got), 0);
+	ck_assert_ptr_nonnull(st->plugin);
+	ck_assert_str_eq(got.status, "running");
+	ck_assert_int_eq(sysg_state_get_pid(st, "web", &pid), 0);
+	ck_assert_int_eq(pid, 4242);
+	ck_assert_int_eq(uses, 4);
+	sysg_state_close(st);
+}
+END_TEST
+
 START_TEST(unit_round_trip)
 {
 	struct sysg_state *st = open_store(_i);
@@ -1173,6 +1211,7 @@ static Suite *make_state_suite(void)
 	tcase_add_test(tc, pid_xml_written_in_systemg_shape);
 	tcase_add_test(tc, pid_xml_reads_both_shapes);
 	tcase_add_loop_test(tc, unit_round_trip, 0, NBACKENDS);
+	tcase_add_loop_test(tc, release_and_reload, 0, NBACKENDS);
 	tcase_add_loop_test(tc, cron_runs_keep_n_and_update_in_place, 0, NBACKENDS);
 	tcase_add_loop_test(tc, deploy_history_order_update_cap, 0, NBACKENDS);
 	tcase_add_loop_test(tc, kv_get_set_delete, 0, NBACKENDS);
