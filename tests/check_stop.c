@@ -316,11 +316,5 @@ static Suite *make_stop_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_stop_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_stop_suite());
 }

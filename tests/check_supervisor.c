@@ -716,11 +716,5 @@ static Suite *make_supervisor_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(make_supervisor_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run_suite(make_supervisor_suite());
 }
