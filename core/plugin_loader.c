@@ -227,7 +227,7 @@ static int probe_wait(pid_t pid, int rfd, struct probe *pr, const char *file)
 {
 	struct pollfd pfd = { .fd = rfd, .events = POLLIN };
 	size_t got = 0;
-	int status = 0;
+	int status = 0, timed_out = 0;
 
 	while (got < sizeof(*pr)) {
 		int n = poll(&pfd, 1, PROBE_TIMEOUT_MS);
@@ -235,8 +235,10 @@ static int probe_wait(pid_t pid, int rfd, struct probe *pr, const char *file)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			timed_out = n == 0;
 			break;
+		}
 		r = read(rfd, (char *)pr + got, sizeof(*pr) - got);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -245,19 +247,24 @@ static int probe_wait(pid_t pid, int rfd, struct probe *pr, const char *file)
 		got += (size_t)r;
 	}
 	if (got < sizeof(*pr))
-		kill(pid, SIGKILL);
+		kill(pid, SIGKILL);     /* hung, or a broken pipe: never wait */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (got == sizeof(*pr))
 		return 0;
-	if (WIFSIGNALED(status))
+	if (timed_out)
+		sysg_errf(pr->err, sizeof(pr->err),
+		          "%s: did not load within %d ms", file,
+		          PROBE_TIMEOUT_MS);
+	else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
 		sysg_errf(pr->err, sizeof(pr->err),
 		          "%s: crashed while loading (signal %d, %s)", file,
 		          WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
 		sysg_errf(pr->err, sizeof(pr->err),
-		          "%s: did not load within %d ms", file,
-		          PROBE_TIMEOUT_MS);
+		          "%s: crashed while loading (exited with status %d "
+		          "before reporting)", file,
+		          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return -EIO;
 }
 

@@ -1031,8 +1031,10 @@ START_TEST(deep_nesting)
 	char *text = malloc(2 * depth + 64);
 	struct sysg_config *cfg = NULL;
 	struct sysg_diag d;
-	size_t n = (size_t)sprintf(text, HEAD "  a:\n    command: ");
+	size_t n;
 
+	ck_assert_ptr_nonnull(text);
+	n = (size_t)sprintf(text, HEAD "  a:\n    command: ");
 	memset(text + n, '[', depth);
 	memset(text + n + depth, ']', depth);
 	text[n + 2 * depth] = '\0';
