@@ -4,8 +4,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -126,53 +124,4 @@ int sysg_health_attempt(struct sysg_jobs *js, struct sysg_job *j,
 	if (rc < 0)
 		snprintf(err, errlen, "cannot fork a probe: %s", strerror(-rc));
 	return rc;
-}
-
-static int wait_child(pid_t pid, int64_t timeout_ms, int *status)
-{
-	struct timespec ts = { 0, 5 * 1000000L };
-
-	for (int64_t waited = 0;; waited += 5) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (waited >= timeout_ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			return -ETIMEDOUT;
-		}
-		nanosleep(&ts, NULL);
-	}
-}
-
-int sysg_http_check_sync(const char *url, int64_t timeout_ms, char *err,
-			 size_t errlen)
-{
-	pid_t pid = fork();
-	int status = 0, rc;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		char e[256];
-
-		_exit(sysg_http_get(url, timeout_ms, e, sizeof(e)));
-	}
-	rc = wait_child(pid, timeout_ms + 1000, &status);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: no answer within %lld ms", url,
-			 (long long)timeout_ms);
-		return rc;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SYSG_HTTP_OK)
-		return 0;
-	rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	snprintf(err, errlen, "%s: %s", url,
-		 rc == SYSG_HTTP_BAD_CODE ? "not a 2xx answer" :
-		 rc == SYSG_HTTP_NO_CURL ? "libcurl is not available" :
-		 "connection failed or timed out");
-	return rc == SYSG_HTTP_NO_CURL ? -ENOSYS : -EIO;
 }

@@ -41,10 +41,4 @@ int sysg_health_attempt(struct sysg_jobs *js, struct sysg_job *j,
 			int64_t timeout_ms, char *const *envp, const char *cwd,
 			char *err, size_t errlen);
 
-/* One blocking HTTP check in a forked child (for callers without a loop,
- * e.g. a deployment step). 0 on 2xx, else -EIO/-ETIMEDOUT/-ENOSYS with a
- * message in ERR. */
-int sysg_http_check_sync(const char *url, int64_t timeout_ms, char *err,
-			 size_t errlen);
-
 #endif

@@ -105,7 +105,6 @@ static void echo_flush(struct sysg_drain *d)
 		return;
 	fprintf(d->echo, "[%s:stderr] %.*s\n", d->svc, (int)d->linelen,
 		d->line);
-	fflush(d->echo);
 	d->linelen = 0;
 }
 
@@ -193,8 +192,10 @@ void sysg_drain_free(struct sysg_drain *d)
 	if (!d)
 		return;
 	sysg_loop_io_del(d->loop, &d->io);
-	if (d->echo)
+	if (d->echo) {
 		echo_flush(d);
+		fflush(d->echo);
+	}
 	close(d->io.fd);
 	free(d->line);
 	free(d);

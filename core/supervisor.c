@@ -570,22 +570,6 @@ int sysg_supervisor_run_until(struct sysg_supervisor *s,
 	}
 }
 
-static int idle_pred(struct sysg_supervisor *s, void *arg)
-{
-	(void)arg;
-	return sysg_supervisor_idle(s);
-}
-
-int sysg_supervisor_run(struct sysg_supervisor *s)
-{
-	int rc;
-
-	do
-		rc = sysg_supervisor_run_until(s, idle_pred, NULL, 3600000);
-	while (rc == -ETIMEDOUT);
-	return rc;
-}
-
 /* ------------------------------------------------------------------ */
 /* Queries                                                             */
 /* ------------------------------------------------------------------ */

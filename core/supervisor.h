@@ -16,7 +16,7 @@
  * Typical use (the foreground `sysg start`):
  *     sysg_supervisor_new(&s, cfg, st, &opts, err, sizeof(err));
  *     sysg_supervisor_start_all(s);
- *     sysg_supervisor_run(s);          // until Ctrl+C or nothing is left
+ *     sysg_supervisor_run_until(s, done, arg, timeout_ms);
  *     sysg_supervisor_free(s);
  *
  * The resident supervisor (`start --daemonize`) sets opts.direct_logs,
@@ -107,16 +107,10 @@ int sysg_supervisor_restart_service(struct sysg_supervisor *s,
  * down and no hook is running. */
 int sysg_supervisor_stop_all(struct sysg_supervisor *s);
 
-/* Run the loop until stop_all has completed, or until nothing is running
- * or pending (every service stopped, exited, failed, skipped or blocked).
- * (The foreground start's rule; a resident supervisor uses run_until.)
- * SIGINT/SIGTERM trigger stop_all (a second one kills at once). 0 or
- * -errno. */
-int sysg_supervisor_run(struct sysg_supervisor *s);
-
 /* Run the loop until PRED(s, ARG) returns non-zero (0) or TIMEOUT_MS
  * passes (-ETIMEDOUT). For tests and control loops: PRED alone decides
- * when to stop (a supervisor with every service stopped keeps running). */
+ * when to stop (a supervisor with every service stopped keeps running).
+ * SIGINT/SIGTERM trigger stop_all (a second one kills at once). */
 int sysg_supervisor_run_until(struct sysg_supervisor *s,
 			      int (*pred)(struct sysg_supervisor *, void *),
 			      void *arg, int64_t timeout_ms);
