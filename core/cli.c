@@ -412,21 +412,17 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 		return -EINVAL;
 	}
 	seen &= ~(unsigned)O_GLOBAL;
-	if (seen & ~cmd->opts) {
-		for (size_t k = 0; k < NOPTIONS; k++)
-			if (options[k].bit & seen & ~cmd->opts) {
-				sysg_cli_error("'%s' does not take %s%s",
-					       c->command,
-					       options[k].bit == O_ARGV ? "" : "--",
-					       options[k].bit == O_ARGV ? "a command after --" :
-					       options[k].lng);
-				return -EINVAL;
-			}
-		sysg_cli_error("'%s' does not take a command after --",
-			       c->command);
-		return -EINVAL;
-	}
-	return 0;
+	if (!(seen & ~cmd->opts))
+		return 0;
+	/* O_ARGV has no entry in options[]: it is the message below the loop */
+	for (size_t k = 0; k < NOPTIONS; k++)
+		if (options[k].bit & seen & ~cmd->opts) {
+			sysg_cli_error("'%s' does not take --%s", c->command,
+				       options[k].lng);
+			return -EINVAL;
+		}
+	sysg_cli_error("'%s' does not take a command after --", c->command);
+	return -EINVAL;
 }
 
 /* ------------------------------------------------------------ config */
@@ -448,37 +444,50 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 	return rc;
 }
 
-char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint)
+/* The readable config named by the state dir's config_hint, or NULL. */
+static char *config_hint(int sys)
 {
-	char dir[4096], *hint_path, *found;
+	char dir[4096], line[4096], *path, *found = NULL;
 	FILE *f;
+
+	if (sysg_state_dir(sys, dir, sizeof(dir)) < 0)
+		return NULL;
+	path = sysg_path_join(dir, "config_hint");
+	f = path ? fopen(path, "re") : NULL;
+	free(path);
+	if (!f)
+		return NULL;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] && access(line, R_OK) == 0)
+			found = strdup(line);
+	}
+	fclose(f);
+	return found;
+}
+
+char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint)
+{
+	char *found;
 
 	if (c->config)
 		return strdup(c->config);
 	found = sysg_config_find_default(NULL);
-	if (found || !use_hint ||
-	    sysg_state_dir(c->sys, dir, sizeof(dir)) < 0)
-		goto out;
-	hint_path = sysg_path_join(dir, "config_hint");
-	f = hint_path ? fopen(hint_path, "re") : NULL;
-	free(hint_path);
-	if (f) {
-		char line[4096];
+	if (!found && use_hint)
+		found = config_hint(c->sys);
+	return found;
+}
 
-		if (fgets(line, sizeof(line), f)) {
-			line[strcspn(line, "\n")] = '\0';
-			if (line[0] && access(line, R_OK) == 0)
-				found = strdup(line);
-		}
-		fclose(f);
-	}
-out:
+char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint)
+{
+	char *found = sysg_cli_config_find(c, use_hint);
+
 	if (!found)
 		sysg_cli_error("no config file: systemg.yaml or sysg.yaml not found in the current directory (use --config FILE)");
 	return found;
 }
 
-static void print_diag(const struct sysg_diag *d)
+void sysg_cli_print_diag(const struct sysg_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		fprintf(stderr, "%s\n", d->lines[i]);
@@ -512,7 +521,7 @@ static int cmd_validate(struct sysg_cli *c)
 		       cfg->nservices == 1 ? "" : "s");
 	else if (d.n == 0)
 		sysg_cli_error("%s: %s", path, strerror(-rc));
-	print_diag(&d);
+	sysg_cli_print_diag(&d);
 	sysg_diag_free(&d);
 	sysg_config_free(cfg);
 	free(path);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct sysg_config;
+struct sysg_diag;
 struct sysg_plugin_path;
 struct sysg_state;
 
@@ -50,10 +51,17 @@ int sysg_cli_main(int argc, char **argv);
 void sysg_cli_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
-/* Resolve the config path: --config, else config_hint in the state dir
- * when USE_HINT, else systemg.yaml / sysg.yaml in the current directory.
- * Returns a malloc'd path or NULL (after printing why). */
+/* Find the config path without printing anything: --config, else
+ * systemg.yaml / sysg.yaml in the current directory, else (when USE_HINT)
+ * the readable file named by config_hint in the state dir. Returns a
+ * malloc'd path or NULL (none found, or out of memory). */
+char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint);
+
+/* sysg_cli_config_find, printing why when it finds nothing. */
 char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
+
+/* Print D's kept lines on stderr, then how many were dropped. */
+void sysg_cli_print_diag(const struct sysg_diag *d);
 
 /* Open the state backend in STATE_DIR into *ST: --state-backend, else
  * the config's state.backend (CFG may be NULL), else the default; the

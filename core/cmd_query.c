@@ -80,49 +80,20 @@ static void pause_ms(int64_t ms)
 
 /* ------------------------------------------------------------- setup */
 
-/* 1 when a config file can be found without printing an error: --config,
- * ./systemg.yaml, ./sysg.yaml, or a readable config_hint. */
-static int config_exists(const struct query *q)
-{
-	char *path, line[4096];
-	FILE *f;
-	int found = 0;
-
-	if (q->c->config)
-		return 1;
-	path = sysg_config_find_default(NULL);
-	if (path) {
-		free(path);
-		return 1;
-	}
-	path = sysg_path_join(q->state_dir, "config_hint");
-	f = path ? fopen(path, "re") : NULL;
-	free(path);
-	if (f && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		found = line[0] && access(line, R_OK) == 0;
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
-
+/* The config: --config, ./systemg.yaml, ./sysg.yaml or a readable
+ * config_hint; none is not an error here. */
 static int load_config(struct query *q)
 {
 	struct sysg_diag d;
-	char *path;
+	char *path = sysg_cli_config_find(q->c, 1);
 	int rc;
 
-	if (!config_exists(q))
-		return 0;
-	path = sysg_cli_config_path(q->c, 1);
 	if (!path)
 		return q->c->config ? -ENOENT : 0;
 	sysg_diag_init(&d);
 	rc = sysg_config_load(path, &q->cfg, &d);
 	if (rc < 0 && q->c->config) {
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.lines[i]);
+		sysg_cli_print_diag(&d);
 		if (!d.n)
 			sysg_cli_error("%s: %s", path, strerror(-rc));
 	} else if (rc < 0) {
@@ -396,9 +367,10 @@ static int inspect_remote(struct query *q, int *code)
 		json_object_del(data, "text");
 		print_json(json_incref(data), c->stream_ms > 0);
 	} else {
-		fputs(json_string_value(json_object_get(data, "text")) ?
-		      json_string_value(json_object_get(data, "text")) : "",
-		      stdout);
+		const char *text = json_string_value(json_object_get(data,
+								     "text"));
+
+		fputs(text ? text : "", stdout);
 	}
 	fflush(stdout);
 	json_decref(reply);

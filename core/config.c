@@ -22,6 +22,7 @@
 #include "env.h"
 #include "graph.h"
 #include "paths.h"
+#include "strset.h"
 
 extern char **environ;
 
@@ -32,8 +33,7 @@ extern char **environ;
 /* State of one load call. */
 struct load {
 	struct sysg_config_walk cw;
-	char **bad_env_files;           /* reported once, not re-read */
-	size_t nbad_env_files;
+	struct sysg_strset bad_env_files;       /* reported once, not re-read */
 };
 
 /* Set the key path to the given components (NULL ends the list early). */
@@ -107,28 +107,10 @@ static void resolve_paths(struct load *ld)
 
 /* -------------------------------------------------------- environment */
 
-static int env_file_known_bad(struct load *ld, const char *file)
-{
-	for (size_t i = 0; i < ld->nbad_env_files; i++)
-		if (!strcmp(ld->bad_env_files[i], file))
-			return 1;
-	return 0;
-}
-
 static void remember_bad_env_file(struct load *ld, const char *file)
 {
-	char **grown = realloc(ld->bad_env_files,
-			       (ld->nbad_env_files + 1) * sizeof(*grown));
-	char *copy = strdup(file);
-
-	if (grown)
-		ld->bad_env_files = grown;
-	if (!grown || !copy) {
-		free(copy);
+	if (sysg_strset_add(&ld->bad_env_files, file) < 0)
 		sysg_yw_nomem(&ld->cw.w);
-		return;
-	}
-	ld->bad_env_files[ld->nbad_env_files++] = copy;
 }
 
 /* Why FILE cannot be used as an env file, or NULL. Only regular files of
@@ -158,7 +140,7 @@ static void apply_env_file(struct load *ld, char ***env,
 	char buf[96];
 	int rc;
 
-	if (!spec->file || env_file_known_bad(ld, spec->file))
+	if (!spec->file || sysg_strset_has(&ld->bad_env_files, spec->file))
 		return;
 	if (who)
 		path_set(w, "services", who, "env", "file");
@@ -457,9 +439,7 @@ static int load_document(struct sysg_config *cfg, const char *buf, size_t len,
 	sysg_config_walk_root(&ld.cw, yaml_document_get_root_node(&doc));
 	finish(&ld);
 	yaml_document_delete(&doc);
-	for (size_t i = 0; i < ld.nbad_env_files; i++)
-		free(ld.bad_env_files[i]);
-	free(ld.bad_env_files);
+	sysg_strset_free(&ld.bad_env_files);
 	if (ld.cw.w.nomem)
 		return -ENOMEM;
 	return ld.cw.w.errors ? -EINVAL : 0;

@@ -4,7 +4,6 @@
  * scalars, messages) is yamlwalk's. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,22 +23,6 @@ static struct sysg_mark mark_of(const yaml_node_t *n)
 	return (struct sysg_mark){ sysg_yw_line(n), sysg_yw_col(n) };
 }
 
-static void error_mark(struct sysg_yw *w, struct sysg_mark m,
-		       const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void error_mark(struct sysg_yw *w, struct sysg_mark m,
-		       const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sysg_yw_error_at(w, m.line, m.col, "%s", msg);
-}
-
 /* ---------------------------------------------------- generic handlers */
 
 static int non_blank(const char *s)
@@ -47,24 +30,26 @@ static int non_blank(const char *s)
 	return s && s[strspn(s, " \t\r\n")] != '\0';
 }
 
+/* A string that is not blank; WHAT names it in the message. */
+static void nonblank_string(struct sysg_yw *w, yaml_node_t *v, char **out,
+			    const char *what)
+{
+	if (sysg_yw_string(w, v, out) == 0 && !non_blank(*out))
+		sysg_yw_error(w, v, "expected a non-empty %s", what);
+}
+
 static void h_nonempty(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		       void *p)
 {
-	char **out = p;
-
 	(void)k;
-	if (sysg_yw_string(w, v, out) == 0 && !non_blank(*out))
-		sysg_yw_error(w, v, "expected a non-empty string");
+	nonblank_string(w, v, p, "string");
 }
 
 static void h_command(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		      void *p)
 {
-	char **out = p;
-
 	(void)k;
-	if (sysg_yw_string(w, v, out) == 0 && !non_blank(*out))
-		sysg_yw_error(w, v, "expected a non-empty command");
+	nonblank_string(w, v, p, "command");
 }
 
 static void h_url(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
@@ -600,9 +585,9 @@ static void h_deployment(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	if (d->strategy && !strcmp(d->strategy, "blue_green") &&
 	    !d->blue_green.present && !w->aborted) {
 		old = sysg_yw_push_key(w, "strategy");
-		error_mark(w, d->strategy_mark,
-			   "strategy '%s' needs a 'blue_green' section (slots, switch_command)",
-			   d->strategy);
+		sysg_yw_error_at(w, d->strategy_mark.line, d->strategy_mark.col,
+				 "strategy '%s' needs a 'blue_green' section (slots, switch_command)",
+				 d->strategy);
 		sysg_yw_pop(w, old);
 	}
 }
@@ -715,11 +700,11 @@ static void h_spawn(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 
 /* ------------------------------------------------ privileged settings */
 
-static int is_unlimited(const yaml_node_t *v, const char *word)
+static int is_unlimited(const yaml_node_t *v)
 {
 	const char *s = sysg_yw_scalar(v);
 
-	return s && (!strcasecmp(s, word) || !strcasecmp(s, "infinity"));
+	return s && (!strcasecmp(s, "unlimited") || !strcasecmp(s, "infinity"));
 }
 
 static void h_rlimit(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
@@ -728,7 +713,7 @@ static void h_rlimit(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	long long x;
 
 	(void)k;
-	if (is_unlimited(v, "unlimited"))
+	if (is_unlimited(v))
 		*(int64_t *)p = SYSG_LIMIT_UNLIMITED;
 	else if (sysg_yw_int(w, v, 0, INT64_MAX - 1, &x) == 0)
 		*(int64_t *)p = x;
@@ -738,7 +723,7 @@ static void h_memlock(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		      void *p)
 {
 	(void)k;
-	if (is_unlimited(v, "unlimited"))
+	if (is_unlimited(v))
 		*(int64_t *)p = SYSG_LIMIT_UNLIMITED;
 	else
 		sysg_yw_size(w, v, p);
@@ -1094,9 +1079,8 @@ static void check_service(struct sysg_yw *w, struct sysg_service *s)
 	if (s->cron.present && s->restart_policy == SYSG_RESTART_ALWAYS) {
 		size_t old = sysg_yw_push_key(w, "cron");
 
-		error_mark(w, s->cron.mark,
-			   "a cron job cannot use restart_policy '%s' (it runs on its schedule)",
-			   "always");
+		sysg_yw_error_at(w, s->cron.mark.line, s->cron.mark.col,
+				 "a cron job cannot use restart_policy 'always' (it runs on its schedule)");
 		sysg_yw_pop(w, old);
 	}
 }

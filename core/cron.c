@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cron.h"
+#include "diag.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 #define SEARCH_YEARS 5
@@ -69,11 +70,11 @@ static int fail(struct perr *pe, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (pe->buf && pe->len && pe->f)
-		snprintf(pe->buf, pe->len, "field %d (%s): %s", pe->pos,
-			 pe->f->name, msg);
-	else if (pe->buf && pe->len)
-		snprintf(pe->buf, pe->len, "%s", msg);
+	if (pe->f)
+		sysg_errf(pe->buf, pe->len, "field %d (%s): %s", pe->pos,
+			  pe->f->name, msg);
+	else
+		sysg_errf(pe->buf, pe->len, "%s", msg);
 	return -EINVAL;
 }
 

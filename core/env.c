@@ -85,16 +85,24 @@ int sysg_env_set(char ***env, const char *key, const char *value)
 	return 0;
 }
 
+/* Length of the variable name at S (letters, digits and '_', not
+ * starting with a digit), 0 when S does not start with one. */
+static size_t name_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == '_' || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= 'a' && s[n] <= 'z') ||
+	       (n > 0 && s[n] >= '0' && s[n] <= '9'))
+		n++;
+	return n;
+}
+
 int sysg_env_valid_name(const char *name)
 {
-	if (!name || !(*name == '_' || (*name >= 'A' && *name <= 'Z') ||
-		       (*name >= 'a' && *name <= 'z')))
-		return 0;
-	for (const char *p = name + 1; *p; p++)
-		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-			return 0;
-	return 1;
+	size_t n = name ? name_len(name) : 0;
+
+	return n > 0 && name[n] == '\0';
 }
 
 /* ------------------------------------------------------ growable text */
@@ -150,12 +158,8 @@ static char *buf_finish(struct buf *b)
 /* Length of a valid name at S terminated by '}', or 0. */
 static size_t braced_name_len(const char *s)
 {
-	size_t n = 0;
+	size_t n = name_len(s);
 
-	while (s[n] == '_' || (s[n] >= 'A' && s[n] <= 'Z') ||
-	       (s[n] >= 'a' && s[n] <= 'z') ||
-	       (n > 0 && s[n] >= '0' && s[n] <= '9'))
-		n++;
 	return s[n] == '}' ? n : 0;
 }
 

@@ -80,7 +80,7 @@ static size_t kahn_levels(size_t n, const size_t *ndeps,
 		return SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
 		left[i] = ndeps[i];
-		level[i] = left[i] ? SIZE_MAX : 0;
+		level[i] = 0;
 		if (!left[i])
 			queue[tail++] = i;
 	}
@@ -90,7 +90,7 @@ static size_t kahn_levels(size_t n, const size_t *ndeps,
 		for (size_t k = g->start[u]; k < g->start[u + 1]; k++) {
 			size_t v = g->rev[k];
 
-			if (level[v] == SIZE_MAX || level[v] < level[u] + 1)
+			if (level[v] < level[u] + 1)
 				level[v] = level[u] + 1;
 			if (--left[v] == 0)
 				queue[tail++] = v;

@@ -131,7 +131,11 @@ int sysg_log_services(const char *log_dir, char ***out)
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv) {
 			free(name);
-			break;
+			closedir(d);
+			while (n > 0)
+				free(v[--n]);
+			free(v);
+			return -ENOMEM;
 		}
 		v = nv;
 		v[n++] = name;
@@ -388,7 +392,8 @@ int sysg_logs_follow(const struct sysg_logset *set,
 	fw.v = calloc(set->n + 1, sizeof(*fw.v));
 	fw.buf = malloc(BLOCK);
 	if (!fw.v || !fw.buf) {
-		follow_free(&fw);
+		free(fw.v);     /* no file is open yet */
+		free(fw.buf);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < set->n; i++) {

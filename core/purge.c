@@ -11,17 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
+#include "loop.h"
 #include "procstat.h"
 #include "purge.h"
-#include "state.h"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Poll until PID (started at TICKS) is gone or DEADLINE passes. */
 static int wait_gone(int64_t pid, uint64_t ticks, int64_t deadline)
@@ -29,7 +22,7 @@ static int wait_gone(int64_t pid, uint64_t ticks, int64_t deadline)
 	struct timespec tick = { 0, 10 * 1000000L };
 
 	while (sysg_proc_alive(pid, ticks)) {
-		if (mono_ms() >= deadline)
+		if (sysg_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		nanosleep(&tick, NULL);
 	}
@@ -44,11 +37,11 @@ int sysg_purge_stop_supervisor(int64_t pid, int64_t timeout_ms)
 		return 0;
 	if (kill((pid_t)pid, SIGTERM) < 0)
 		return errno == ESRCH ? 0 : -errno;
-	if (wait_gone(pid, ticks, mono_ms() + timeout_ms) == 0)
+	if (wait_gone(pid, ticks, sysg_now_ms() + timeout_ms) == 0)
 		return 0;
 	if (kill((pid_t)pid, SIGKILL) < 0 && errno != ESRCH)
 		return -errno;
-	return wait_gone(pid, ticks, mono_ms() + 2000);
+	return wait_gone(pid, ticks, sysg_now_ms() + 2000);
 }
 
 /* --------------------------------------------------------------- delete */
@@ -64,8 +57,8 @@ static void fail(struct purge *p, const char *path, const char *name, int rc)
 {
 	if (p->rc == 0) {
 		p->rc = rc;
-		snprintf(p->err, p->errlen, "cannot remove %s/%s: %s", path, name,
-			 strerror(-rc));
+		sysg_errf(p->err, p->errlen, "cannot remove %s/%s: %s", path,
+			  name, strerror(-rc));
 	}
 }
 
@@ -150,20 +143,21 @@ int sysg_purge_dir(const char *dir, size_t *removed, char *err,
 	int fd;
 
 	if (forbidden(dir)) {
-		snprintf(err, errlen, "refusing to purge %s", dir);
+		sysg_errf(err, errlen, "refusing to purge %s", dir);
 		return -EPERM;
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
-		return -errno;
+		p.rc = -errno;
+		sysg_errf(err, errlen, "cannot open %s: %s", dir, strerror(-p.rc));
+		return p.rc;
 	}
 	remove_tree(&p, fd, dir);
 	if (p.rc == 0 && rmdir(dir) < 0 && errno != ENOENT) {
 		p.rc = -errno;
-		snprintf(err, errlen, "cannot remove %s: %s", dir, strerror(errno));
+		sysg_errf(err, errlen, "cannot remove %s: %s", dir, strerror(-p.rc));
 	}
 	if (removed)
 		*removed += p.removed;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cron.h"
+#include "diag.h"
+#include "loop.h"
 #include "paths.h"
 #include "procstat.h"
 #include "status.h"
@@ -64,14 +66,6 @@ void sysg_cpu_history_free(struct sysg_cpu_history *h)
 	free(h->v);
 	h->v = NULL;
 	h->n = 0;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* -------------------------------------------------------- supervisor */
@@ -572,22 +566,23 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 	b.st = st;
 	b.o = o;
 	b.out = out;
-	b.now_ms = wall_ms();
+	b.now_ms = sysg_wall_ms();
 	out->captured_at_ms = b.now_ms;
 	rc = load_records(st, &b.rec);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot read the state: %s", strerror(-rc));
+		sysg_errf(err, errlen, "cannot read the state: %s",
+			  strerror(-rc));
 		free(b.rec.v);
 		return rc;
 	}
 	rc = build(&b);
 	free(b.rec.v);
 	if (rc == 0 && o->service && out->nunits == 0) {
-		snprintf(err, errlen, "unknown service '%s'", o->service);
+		sysg_errf(err, errlen, "unknown service '%s'", o->service);
 		rc = -ENOENT;
 	} else if (rc < 0) {
-		snprintf(err, errlen, "cannot build the status: %s",
-			 strerror(-rc));
+		sysg_errf(err, errlen, "cannot build the status: %s",
+			  strerror(-rc));
 	}
 	if (rc < 0)
 		sysg_status_free(out);
@@ -607,8 +602,7 @@ enum sysg_overall sysg_status_overall(const struct sysg_status *s)
 
 		if (s->units[i].kind == SYSG_UNIT_ORPHANED)
 			continue;
-		if (is_status(st, "failed") || is_status(st, "blocked") ||
-		    is_status(st, "backoff"))
+		if (health_of(st) == SYSG_HEALTH_UNHEALTHY)
 			bad++;
 		else if (is_status(st, "running") || is_status(st, "exited") ||
 			 is_status(st, "skipped") || is_status(st, "scheduled"))

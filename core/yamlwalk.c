@@ -343,7 +343,8 @@ int sysg_yw_col(const yaml_node_t *n)
 	return (int)n->start_mark.column + 1;
 }
 
-yaml_node_t *sysg_yw_node(struct sysg_yw *w, int i)
+/* The node with index I of the walked document (NULL if out of range). */
+static yaml_node_t *node_at(struct sysg_yw *w, int i)
 {
 	return yaml_document_get_node(w->doc, i);
 }
@@ -465,7 +466,7 @@ static void collect_merge(struct sysg_yw *w, yaml_node_t *v,
 	if (v->type == YAML_SEQUENCE_NODE) {
 		for (yaml_node_item_t *it = v->data.sequence.items.start;
 		     it < v->data.sequence.items.top && !w->aborted; it++) {
-			yaml_node_t *m = sysg_yw_node(w, *it);
+			yaml_node_t *m = node_at(w, *it);
 
 			if (m && m->type == YAML_MAPPING_NODE)
 				collect_map(w, m, ps, 1, depth);
@@ -489,8 +490,8 @@ static void collect_map(struct sysg_yw *w, yaml_node_t *map,
 
 	for (p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top && !w->aborted; p++) {
-		yaml_node_t *k = sysg_yw_node(w, p->key);
-		yaml_node_t *v = sysg_yw_node(w, p->value);
+		yaml_node_t *k = node_at(w, p->key);
+		yaml_node_t *v = node_at(w, p->value);
 
 		if (!k || !v || is_merge_key(k))
 			continue;
@@ -504,8 +505,8 @@ static void collect_map(struct sysg_yw *w, yaml_node_t *map,
 	}
 	for (p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top && !w->aborted; p++) {
-		yaml_node_t *k = sysg_yw_node(w, p->key);
-		yaml_node_t *v = sysg_yw_node(w, p->value);
+		yaml_node_t *k = node_at(w, p->key);
+		yaml_node_t *v = node_at(w, p->value);
 
 		if (k && v && is_merge_key(k))
 			collect_merge(w, v, ps, depth + 1);
@@ -644,8 +645,9 @@ const char *sysg_yw_suggest(const char *s, const char *const *candidates)
 	return best_d <= limit ? best : NULL;
 }
 
-void sysg_yw_unknown_key(struct sysg_yw *w, yaml_node_t *key,
-			 const struct sysg_yw_field *fields)
+/* Report KEY as unknown, suggesting the closest name in FIELDS. */
+static void unknown_key(struct sysg_yw *w, yaml_node_t *key,
+			const struct sysg_yw_field *fields)
 {
 	const char *names[65], *hint;
 	const char *name = sysg_yw_scalar(key);
@@ -702,7 +704,7 @@ uint64_t sysg_yw_walk_pairs(struct sysg_yw *w, yaml_node_t *owner,
 
 		if (!f) {
 			if (!unknown || !unknown(w, p->key, p->val, obj))
-				sysg_yw_unknown_key(w, p->key, fields);
+				unknown_key(w, p->key, fields);
 		} else {
 			if (idx < 64)
 				seen |= (uint64_t)1 << idx;
@@ -772,7 +774,7 @@ int sysg_yw_list(struct sysg_yw *w, yaml_node_t *n, int scalar_ok,
 		return -1;
 	}
 	for (i = 0; i < cnt; i++)
-		(*items)[i] = sysg_yw_node(w, n->data.sequence.items.start[i]);
+		(*items)[i] = node_at(w, n->data.sequence.items.start[i]);
 	*count = cnt;
 	return 0;
 }

@@ -113,9 +113,6 @@ void sysg_yw_pop(struct sysg_yw *w, size_t old);
 int sysg_yw_line(const yaml_node_t *n);
 int sysg_yw_col(const yaml_node_t *n);
 
-/* The node with index I of the walked document (NULL if out of range). */
-yaml_node_t *sysg_yw_node(struct sysg_yw *w, int i);
-
 /* 1 if N is a plain null scalar: "", "~", "null", "Null", "NULL". */
 int sysg_yw_is_null(const yaml_node_t *n);
 
@@ -150,10 +147,6 @@ uint64_t sysg_yw_walk_pairs(struct sysg_yw *w, yaml_node_t *owner,
 uint64_t sysg_yw_walk_map(struct sysg_yw *w, yaml_node_t *owner,
 			  yaml_node_t *map, const struct sysg_yw_field *fields,
 			  void *obj, sysg_yw_unknown_fn unknown);
-
-/* Report KEY as unknown, suggesting the closest name in FIELDS. */
-void sysg_yw_unknown_key(struct sysg_yw *w, yaml_node_t *key,
-			 const struct sysg_yw_field *fields);
 
 /* The closest of the NULL-terminated CANDIDATES to S, or NULL when none
  * is close enough to be a likely typo. */
