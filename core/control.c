@@ -251,11 +251,6 @@ void sysg_ctl_reply(struct sysg_ctl_conn *c, int exit_code, const char *error,
 	conn_send(c, r);
 }
 
-unsigned sysg_ctl_conn_uid(const struct sysg_ctl_conn *c)
-{
-	return (unsigned)c->cred.uid;
-}
-
 int sysg_ctl_conn_pid(const struct sysg_ctl_conn *c)
 {
 	return (int)c->cred.pid;

@@ -278,9 +278,11 @@ int sysg_ctlsrv_poll(struct sysg_ctlsrv *c)
 		*pp = op->next;
 		op_finish(c, op);
 	}
-	if (c->ops || !sysg_supervisor_idle(c->o.sup))
+	/* called after every round of the loop: the resident supervisor's
+	 * usual answer needs no walk over the services */
+	if (c->ops || !(stopping(c) || c->o.foreground))
 		return 0;
-	return stopping(c) || c->o.foreground;
+	return sysg_supervisor_idle(c->o.sup);
 }
 
 /* ------------------------------------------------------- operations */

@@ -27,6 +27,7 @@ int sysg_write_file_atomic(const char *dir, const char *name,
 {
 	char path[4200], tmp[4300];
 	size_t len = strlen(text);
+	ssize_t n;
 	int fd, rc = 0;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
@@ -37,8 +38,11 @@ int sysg_write_file_atomic(const char *dir, const char *name,
 		  0600);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		rc = errno ? -errno : -EIO;
+	n = write(fd, text, len);
+	if (n < 0 || fsync(fd) < 0)
+		rc = -errno;
+	else if ((size_t)n != len)
+		rc = -EIO;
 	close(fd);
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
@@ -247,7 +251,6 @@ struct daemon {
 	int lock_fd;
 	int result_fd;
 	int initial_failed;
-	int trimmed;
 };
 
 static int add_proc(void *arg, const struct sysg_procstat *ps)
@@ -361,14 +364,17 @@ static void on_sample(struct sysg_timer *t)
 	struct daemon *d = t->arg;
 
 	sample_all(d);
-	/* give back what setting up (and a reload) freed: the resident
-	 * supervisor's memory is a target (SPEC 9) */
-	if (!d->trimmed) {
-		malloc_trim(0);
-		d->trimmed = 1;
-	}
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
 			 SYSG_SAMPLE_INTERVAL_MS, on_sample, d);
+}
+
+/* The first sample, soon after the start so that inspect has something
+ * early; then give back what setting up freed: the resident supervisor's
+ * memory is a target (SPEC 9). */
+static void on_first_sample(struct sysg_timer *t)
+{
+	on_sample(t);
+	malloc_trim(0);
 }
 
 static void procs_free(struct procs *p)
@@ -492,9 +498,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))
 		sysg_write_file_atomic(o->state_dir, "config_hint",
 				       o->cfg->abs_path);
-	/* a first sample soon, so that inspect has something early */
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
-			 FIRST_SAMPLE_MS, on_sample, d);
+			 FIRST_SAMPLE_MS, on_first_sample, d);
 	return 0;
 }
 

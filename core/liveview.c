@@ -2,7 +2,6 @@
  * liveview.h). */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "liveview.h"
@@ -94,16 +93,14 @@ static void overlay(const struct sysg_live *l, struct sysg_state *ov)
 /* The newest sample's CPU% of U, when it was taken of U's process. */
 static void sampled_cpu(const struct sysg_live *l, struct sysg_unit_view *u)
 {
-	struct sysg_sample *v;
-	size_t n;
+	struct sysg_sample v;
 
 	if (!l->samples || u->pid <= 0 ||
-	    sysg_samples_get(l->samples, u->name, &v, &n) < 0)
+	    sysg_samples_latest(l->samples, u->name, &v) < 0)
 		return;
-	if (n && v[n - 1].cpu_percent >= 0 && v[n - 1].nprocs > 0 &&
-	    u->started_at_ms && v[n - 1].at_ms >= u->started_at_ms)
-		u->cpu_percent = v[n - 1].cpu_percent;
-	free(v);
+	if (v.cpu_percent >= 0 && v.nprocs > 0 && u->started_at_ms &&
+	    v.at_ms >= u->started_at_ms)
+		u->cpu_percent = v.cpu_percent;
 }
 
 int sysg_live_status(const struct sysg_live *l, const struct sysg_status_opts *o,
@@ -125,7 +122,7 @@ int sysg_live_status(const struct sysg_live *l, const struct sysg_status_opts *o
 static void live_exits(const struct sysg_live *l, const char *name,
 		       struct sysg_inspect *in)
 {
-	struct sysg_exit_info v[8];
+	struct sysg_exit_info v[SYSG_EXITS_KEEP];
 	size_t max = sizeof(in->exits) / sizeof(in->exits[0]);
 	int n = sysg_supervisor_exits(l->sup, name, v,
 				      max < SYSG_EXITS_KEEP ? max :

@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "paths.h"
 #include "plugin_loader.h"
+#include "strset.h"
 
 #define PROBE_TIMEOUT_MS 5000
 
@@ -446,14 +447,6 @@ void sysg_plugin_unload(struct sysg_loaded_plugin *lp)
 
 /* ------------------------------------------------------------- scan */
 
-static int seen_name(char **names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
-			return 1;
-	return 0;
-}
-
 static void scan_file(const char *file, const char *name, int shadowed,
 		      sysg_plugin_info_cb cb, void *arg)
 {
@@ -477,7 +470,7 @@ static void scan_file(const char *file, const char *name, int shadowed,
 	cb(arg, &info);
 }
 
-static int scan_dir(const char *dir, char ***names, size_t *nnames,
+static int scan_dir(const char *dir, struct sysg_strset *names,
 		    sysg_plugin_info_cb cb, void *arg)
 {
 	struct dirent **ents = NULL;
@@ -487,23 +480,18 @@ static int scan_dir(const char *dir, char ***names, size_t *nnames,
 	for (int i = 0; i < n; i++) {
 		const char *fn = ents[i]->d_name;
 		size_t len = strlen(fn);
-		char *name, *file, **grown;
+		char *name, *file;
 
 		if (len > 3 && !strcmp(fn + len - 3, ".so") &&
 		    (name = strndup(fn, len - 3)) != NULL) {
 			file = sysg_path_join(dir, fn);
 			if (file)
-				scan_file(file, name, seen_name(*names, *nnames, name),
+				scan_file(file, name, sysg_strset_has(names, name),
 					  cb, arg);
 			free(file);
 			count++;
-			grown = realloc(*names, (*nnames + 1) * sizeof(*grown));
-			if (grown) {
-				*names = grown;
-				(*names)[(*nnames)++] = name;
-			} else {
-				free(name);
-			}
+			sysg_strset_add(names, name);
+			free(name);
 		}
 		free(ents[i]);
 	}
@@ -514,14 +502,11 @@ static int scan_dir(const char *dir, char ***names, size_t *nnames,
 int sysg_plugin_scan(const struct sysg_plugin_path *p, sysg_plugin_info_cb cb,
 		     void *arg)
 {
-	char **names = NULL;
-	size_t nnames = 0;
+	struct sysg_strset names = { 0 };
 	int count = 0;
 
 	for (size_t i = 0; i < p->n; i++)
-		count += scan_dir(p->dirs[i], &names, &nnames, cb, arg);
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+		count += scan_dir(p->dirs[i], &names, cb, arg);
+	sysg_strset_free(&names);
 	return count;
 }

@@ -39,6 +39,8 @@ struct sysg_samples {
 	size_t cap;
 	struct ring *rings;
 	size_t n;
+	struct prev_proc *cur;          /* scratch of sysg_samples_take */
+	size_t cur_cap;
 };
 
 int sysg_samples_new(struct sysg_samples **out, size_t capacity)
@@ -67,6 +69,7 @@ void sysg_samples_free(struct sysg_samples *s)
 	for (size_t i = 0; i < s->n; i++)
 		ring_free(&s->rings[i]);
 	free(s->rings);
+	free(s->cur);
 	free(s);
 }
 
@@ -145,17 +148,18 @@ static const struct prev_proc *find_prev(const struct ring *r, int64_t pid,
 	return NULL;
 }
 
-static int ensure_prev(struct ring *r, size_t n)
+/* Grow *V (capacity *CAP) to hold N entries. 0 or -ENOMEM. */
+static int ensure_procs(struct prev_proc **v, size_t *cap, size_t n)
 {
 	struct prev_proc *nv;
 
-	if (n <= r->prev_cap)
+	if (n <= *cap)
 		return 0;
-	nv = realloc(r->prev, n * sizeof(*nv));
+	nv = realloc(*v, n * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
-	r->prev = nv;
-	r->prev_cap = n;
+	*v = nv;
+	*cap = n;
 	return 0;
 }
 
@@ -180,17 +184,13 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 {
 	struct ring *r = get_ring(s, name);
 	struct prev_proc *cur;
-	struct sysg_sample sample, *smp = &sample;
+	struct sysg_sample smp = { .at_ms = wall_ms, .cpu_percent = -1 };
 	uint64_t ticks = 0;
 	size_t k = 0;
 
-	if (!r)
+	if (!r || ensure_procs(&s->cur, &s->cur_cap, npids) < 0)
 		return -ENOMEM;
-	cur = npids ? calloc(npids, sizeof(*cur)) : NULL;
-	if (npids && !cur)
-		return -ENOMEM;
-	memset(smp, 0, sizeof(*smp));
-	smp->at_ms = wall_ms;
+	cur = s->cur;
 	for (size_t i = 0; i < npids; i++) {
 		struct sysg_procstat ps;
 		int64_t rss;
@@ -198,29 +198,38 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 		if (sysg_procstat_read(pids[i], &ps) < 0 || ps.state == 'Z')
 			continue;
 		if (sysg_proc_rss_bytes(pids[i], &rss) == 0)
-			smp->rss_bytes += rss;
+			smp.rss_bytes += rss;
 		if (r->prev_uptime_ms)
 			ticks += ticks_since(r, &ps);
 		cur[k++] = (struct prev_proc){ ps.pid, ps.start_ticks,
 					       ps.utime + ps.stime };
 	}
-	smp->nprocs = (int)k;
-	smp->cpu_percent = -1;
+	smp.nprocs = (int)k;
 	if (r->prev_uptime_ms && uptime_ms > r->prev_uptime_ms)
-		smp->cpu_percent = (double)ticks * 1000.0 /
-				   (double)sysg_proc_clk_tck() * 100.0 /
-				   (double)(uptime_ms - r->prev_uptime_ms);
-	pack(&r->v[r->head], smp);
+		smp.cpu_percent = (double)ticks * 1000.0 /
+				  (double)sysg_proc_clk_tck() * 100.0 /
+				  (double)(uptime_ms - r->prev_uptime_ms);
+	pack(&r->v[r->head], &smp);
 	r->head = (r->head + 1) % s->cap;
 	if (r->count < s->cap)
 		r->count++;
-	if (ensure_prev(r, k) == 0) {
+	if (ensure_procs(&r->prev, &r->prev_cap, k) == 0) {
 		if (k)
 			memcpy(r->prev, cur, k * sizeof(*cur));
 		r->nprev = k;
 		r->prev_uptime_ms = uptime_ms > 0 ? uptime_ms : 1;
 	}
-	free(cur);
+	return 0;
+}
+
+int sysg_samples_latest(const struct sysg_samples *s, const char *name,
+			struct sysg_sample *out)
+{
+	const struct ring *r = find_ring(s, name);
+
+	if (!r || !r->count)
+		return -ENOENT;
+	unpack(out, &r->v[(r->head + s->cap - 1) % s->cap]);
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * core, from utime+stime in /proc/PID/stat) and its resident memory (sum
  * of /proc/PID/statm). Each unit keeps its newest SYSG_SAMPLES_CAP samples;
  * older ones are overwritten. Nothing here allocates per sample: a unit's
- * ring is allocated once, on its first sample.
+ * ring is allocated once, on its first sample, and the per-process
+ * bookkeeping only grows when a tree does.
  */
 #ifndef SYSG_SAMPLES_H
 #define SYSG_SAMPLES_H
@@ -51,6 +52,10 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
  * *N = 0 when there are none). The caller frees *OUT. 0 or -ENOMEM. */
 int sysg_samples_get(const struct sysg_samples *s, const char *name,
 		     struct sysg_sample **out, size_t *n);
+
+/* NAME's newest sample into *OUT. 0, or -ENOENT when it has none. */
+int sysg_samples_latest(const struct sysg_samples *s, const char *name,
+			struct sysg_sample *out);
 
 /* Drop NAME's ring (a service removed by a reload). */
 void sysg_samples_forget(struct sysg_samples *s, const char *name);

@@ -33,20 +33,6 @@ static const struct sysg_state_host state_host = {
 	.log = state_log,
 };
 
-/* The backend must offer at least open and close; others may be NULL
- * (calls to them return -ENOSYS). */
-static int check_ops(const struct sysg_loaded_plugin *lp, char *err,
-		     size_t errlen)
-{
-	const struct sysg_state_ops *ops = lp->desc->state;
-
-	if (ops && ops->open && ops->close)
-		return 0;
-	snprintf(err, errlen, "%s: not a usable state backend (no state "
-		 "operations)", lp->path);
-	return -EINVAL;
-}
-
 int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		    const char *name, const char *state_dir, const char *path,
 		    char *err, size_t errlen)
@@ -64,9 +50,10 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		snprintf(err, errlen, "state: out of memory");
 		return -ENOMEM;
 	}
+	/* the loader checks that a state plugin has every operation */
 	r = sysg_plugin_load(pp, name ? name : "xml", SYSG_PLUGIN_STATE,
 			     &st->plugin, err, errlen);
-	if (!r && !(r = check_ops(st->plugin, err, errlen))) {
+	if (!r) {
 		st->ops = st->plugin->desc->state;
 		r = sysg_mkdir_p(state_dir, 0700, 0);
 		if (r)

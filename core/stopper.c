@@ -2,10 +2,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
 #include "loop.h"
 #include "proctree.h"
 #include "stopper.h"
@@ -26,41 +24,18 @@ static int add_unit_name(void *arg, const struct sysg_unit_record *u)
 	return 0;
 }
 
-/* Configured services in reverse dependency order, then recorded ones. */
+/* Configured services in reverse dependency order (the config's start
+ * waves, last first), then recorded ones. */
 static int collect_names(const struct sysg_stop_req *r,
 			 struct sysg_strset *ns)
 {
 	const struct sysg_config *cfg = r->cfg;
-	size_t n = cfg ? cfg->nservices : 0;
-	size_t *order = calloc(n ? n : 1, sizeof(*order));
-	size_t **deps = calloc(n ? n : 1, sizeof(*deps));
-	size_t *ndeps = calloc(n ? n : 1, sizeof(*ndeps));
-	int rc = order && deps && ndeps ? 0 : -ENOMEM;
+	int rc = 0;
 
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		deps[i] = calloc(cfg->services[i].ndepends_on + 1, sizeof(size_t));
-		if (!deps[i]) {
-			rc = -ENOMEM;
-			break;
-		}
-		for (size_t j = 0; j < cfg->services[i].ndepends_on; j++) {
-			int k = sysg_config_find_service(cfg,
-					cfg->services[i].depends_on[j]);
-
-			if (k >= 0)
-				deps[i][ndeps[i]++] = (size_t)k;
-		}
-	}
-	if (rc == 0 && sysg_graph_stop_order(n, deps, ndeps, order) < 0)
-		for (size_t i = 0; i < n; i++)
-			order[i] = i;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = sysg_strset_add(ns, cfg->services[order[i]].name);
-	for (size_t i = 0; deps && i < n; i++)
-		free(deps[i]);
-	free(deps);
-	free(ndeps);
-	free(order);
+	for (size_t k = cfg ? cfg->nwaves : 0; rc == 0 && k-- > 0;)
+		for (size_t i = 0; rc == 0 && i < cfg->wave_sizes[k]; i++)
+			rc = sysg_strset_add(ns,
+					     cfg->services[cfg->waves[k][i]].name);
 	if (rc == 0) {
 		sysg_state_list_pids(r->st, add_pid_name, ns);
 		sysg_state_list_units(r->st, add_unit_name, ns);
