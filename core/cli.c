@@ -444,8 +444,7 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 	return rc;
 }
 
-/* The readable config named by the state dir's config_hint, or NULL. */
-static char *config_hint(int sys)
+char *sysg_cli_config_hint(int sys)
 {
 	char dir[4096], line[4096], *path, *found = NULL;
 	FILE *f;
@@ -474,7 +473,7 @@ char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint)
 		return strdup(c->config);
 	found = sysg_config_find_default(NULL);
 	if (!found && use_hint)
-		found = config_hint(c->sys);
+		found = sysg_cli_config_hint(c->sys);
 	return found;
 }
 

@@ -51,6 +51,10 @@ int sysg_cli_main(int argc, char **argv);
 void sysg_cli_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/* The readable config named by the state directory's config_hint (the
+ * last one started), as a malloc'd path, or NULL. */
+char *sysg_cli_config_hint(int sys);
+
 /* Find the config path without printing anything: --config, else
  * systemg.yaml / sysg.yaml in the current directory, else (when USE_HINT)
  * the readable file named by config_hint in the state dir. Returns a

@@ -76,8 +76,7 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	sysg_diag_init(&d);
 	rc = sysg_config_load(path, &e->cfg, &d);
 	if (rc < 0 && !quiet) {
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.lines[i]);
+		sysg_cli_print_diag(&d);
 		if (!d.n)
 			sysg_cli_error("%s: %s", path, strerror(-rc));
 	}
@@ -212,8 +211,8 @@ static int unit_config(struct engine *e)
 	fclose(f);
 	sysg_diag_init(&d);
 	rc = sysg_config_load_buffer("<command line>", cwd, buf, len, &e->cfg, &d);
-	for (size_t i = 0; rc < 0 && i < d.n; i++)
-		fprintf(stderr, "%s\n", d.lines[i]);
+	if (rc < 0)
+		sysg_cli_print_diag(&d);
 	sysg_diag_free(&d);
 	free(buf);
 	free(cmd);
@@ -451,22 +450,14 @@ int sysg_cmd_restart(struct sysg_cli *c)
 /* Optional config for stop: --config, the hint, or the default file. */
 static void stop_config(struct engine *e)
 {
-	char hint[4200], buf[4096];
-	char *path = NULL;
-	FILE *f;
+	char *path;
 
 	if (e->c->config) {
 		load_config(e, e->c->config, 0);
 		return;
 	}
-	snprintf(hint, sizeof(hint), "%s/config_hint", e->state_dir);
-	f = fopen(hint, "re");
-	if (f && fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		path = access(buf, R_OK) == 0 ? strdup(buf) : NULL;
-	}
-	if (f)
-		fclose(f);
+	/* the hint first: stop what was started, wherever we are */
+	path = sysg_cli_config_hint(e->c->sys);
 	if (!path)
 		path = sysg_config_find_default(NULL);
 	if (path)
