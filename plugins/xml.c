@@ -54,7 +54,14 @@
  * by name (byte order); cron runs and deploys newest first.
  *
  * Writes: flock(state.lock, LOCK_EX), read the file, modify, write
- * FILE.new, fsync, rename over FILE, fsync the directory. Reads take the
+ * FILE.new, fsync, rename over FILE, fsync the directory. state.xml and
+ * pid.xml, which the supervisor rewrites on every state change, are not
+ * read back each time: a handle keeps the table it last read or wrote
+ * with an fd open on that file and, under the lock, reparses only when
+ * the name no longer leads to that inode unchanged (size, mtime, ctime).
+ * The open fd keeps the inode number from being reused, and every writer
+ * renames a new file into place, so a change by another process is always
+ * seen. Reads take the
  * lock shared and call callbacks after releasing it (so a callback may
  * call back into the store). A file that is empty, over 16 MiB, not
  * well-formed XML, carries a DTD (entities are never expanded; the parser
@@ -88,10 +95,25 @@
 #define XS_VALUE_MAX    4096
 #define XS_LOCK         "state.lock"
 
+struct table {
+	const struct rtype *rt;
+	char *v;
+	size_t n, cap;
+};
+
+/* A file's table as this handle last loaded or wrote it; FD (-1: none)
+ * is open on that very file, ST its fstat. */
+struct fcache {
+	struct table t;
+	int fd;
+	struct stat st;
+};
+
 struct xs {
 	const struct sysg_state_host *host;
 	char *dir;
 	int dirfd;
+	struct fcache units, pids;      /* state.xml, pid.xml */
 };
 
 static void xs_log(const struct xs *h, int level, const char *fmt, ...)
@@ -195,12 +217,6 @@ static const struct rtype rt_deploy = { "deploys.xml", "Deploys", "deploy",
 	4096, 0 };
 static const struct rtype rt_kv = { "kv.xml", "KeyValues", "entry",
 	kv_fields, NF(kv_fields), sizeof(struct kv_ent), 1024, 1 };
-
-struct table {
-	const struct rtype *rt;
-	char *v;
-	size_t n, cap;
-};
 
 static void *rec(const struct table *t, size_t i)
 {
@@ -398,6 +414,16 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* 0 when strto*() read a number from S up to END, only blanks follow. */
+static int num_end(const char *s, const char *end)
+{
+	if (errno || end == s)
+		return -1;
+	while (is_space(*end))
+		end++;
+	return *end ? -1 : 0;
+}
+
 /* Decimal integer with optional surrounding blanks. 0 or -1. */
 static int parse_i64(const char *s, int64_t *v)
 {
@@ -408,16 +434,13 @@ static int parse_i64(const char *s, int64_t *v)
 		s++;
 	errno = 0;
 	x = strtoll(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	while (is_space(*end))
-		end++;
-	if (*end)
+	if (num_end(s, end))
 		return -1;
 	*v = x;
 	return 0;
 }
 
+/* The same, unsigned: a sign is refused rather than wrapped. */
 static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
@@ -429,11 +452,7 @@ static int parse_u64(const char *s, uint64_t *v)
 		return -1;
 	errno = 0;
 	x = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	while (is_space(*end))
-		end++;
-	if (*end)
+	if (num_end(s, end))
 		return -1;
 	*v = x;
 	return 0;
@@ -679,30 +698,18 @@ static int recs_build(xmlNode *root, const struct table *t)
 static int pid_add(const struct xs *h, struct table *t, const char *name,
 		   const char *val, long line)
 {
-	struct pid_ent *e;
-	int64_t pid;
-	long i;
+	struct pid_ent e = { .pid = 0 };
 	int err;
 
 	if (!name || check_str(name, SYSG_NAME_MAX) || !val ||
-	    parse_i64(val, &pid) || pid <= 0 || pid > INT_MAX) {
+	    parse_i64(val, &e.pid) || e.pid <= 0 || e.pid > INT_MAX) {
 		xs_log(h, SYSG_LOG_WARN, "%s/pid.xml:%ld: bad entry skipped",
 		       h->dir, line);
 		return 0;
 	}
-	i = tab_find(t, name);
-	if (i >= 0) {
-		((struct pid_ent *)rec(t, (size_t)i))->pid = pid;
-		return 0;
-	}
-	err = tab_push(t, (void **)&e);
-	if (err == -ENOSPC)
-		return 0;
-	if (err)
-		return err;
-	strcpy(e->name, name);
-	e->pid = pid;
-	return 0;
+	strcpy(e.name, name);
+	err = tab_put(t, &e);
+	return err == -ENOSPC ? 0 : err;
 }
 
 /* <name>N</name><pid>P</pid> */
@@ -794,7 +801,8 @@ static int pid_build(xmlNode *root, const struct table *t)
 /* Files: read, parse, keep aside, write atomically                     */
 /* ------------------------------------------------------------------ */
 
-static int read_fd(int fd, char **buf, size_t *len)
+/* Read FD to its end; HINT: its expected size. */
+static int read_fd(int fd, size_t hint, char **buf, size_t *len)
 {
 	size_t cap = 0, n = 0;
 	char *b = NULL, *nb;
@@ -806,7 +814,7 @@ static int read_fd(int fd, char **buf, size_t *len)
 				free(b);
 				return -EFBIG;
 			}
-			cap = cap ? cap * 2 : 8192;
+			cap = cap ? cap * 2 : hint + 1;
 			if (cap > XS_FILE_MAX + 1)
 				cap = XS_FILE_MAX + 1;
 			if (!(nb = realloc(b, cap))) {
@@ -849,7 +857,7 @@ static int file_read(const struct xs *h, const char *file, char **buf,
 	else if ((uint64_t)st.st_size > XS_FILE_MAX)
 		err = -EFBIG;
 	else
-		err = read_fd(fd, buf, len);
+		err = read_fd(fd, (size_t)st.st_size, buf, len);
 	close(fd);
 	return err;
 }
@@ -1090,24 +1098,80 @@ static int read_table(const struct xs *h, struct table *t)
 /* An edit: >0 when T changed (to be written), 0 unchanged, <0 error. */
 typedef int (*edit_fn)(struct table *t, const void *arg);
 
-static int modify(const struct xs *h, const struct rtype *rt, edit_fn fn,
+static void cache_drop(struct fcache *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->t.n = 0;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* 1 when C's file is still the inode C holds, unchanged. */
+static int cache_fresh(const struct xs *h, const struct fcache *c)
+{
+	struct stat st;
+
+	return c->fd >= 0 &&
+	       !fstatat(h->dirfd, c->t.rt->file, &st, AT_SYMLINK_NOFOLLOW) &&
+	       st.st_dev == c->st.st_dev && st.st_ino == c->st.st_ino &&
+	       st.st_size == c->st.st_size &&
+	       same_time(&st.st_mtim, &c->st.st_mtim) &&
+	       same_time(&st.st_ctim, &c->st.st_ctim);
+}
+
+/* Hold the file C's table now matches (none when it is absent). */
+static void cache_pin(const struct xs *h, struct fcache *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = openat(h->dirfd, c->t.rt->file,
+		       O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (c->fd >= 0 && fstat(c->fd, &c->st)) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+/* The files the supervisor rewrites on every state change. */
+static struct fcache *cache_of(struct xs *h, const struct rtype *rt)
+{
+	return rt == &rt_unit ? &h->units : rt == &rt_pid ? &h->pids : NULL;
+}
+
+static int modify(struct xs *h, const struct rtype *rt, edit_fn fn,
 		  const void *arg)
 {
-	struct table t = { .rt = rt };
-	int lk = lock_take(h, LOCK_EX), err;
+	struct fcache tmp = { .t = { .rt = rt }, .fd = -1 };
+	struct fcache *c = cache_of(h, rt);
+	int lk = lock_take(h, LOCK_EX), err = 0, fresh, wrote = 0;
 
 	if (lk < 0) {
 		xs_log(h, SYSG_LOG_ERROR, "cannot lock %s/%s: %s", h->dir,
 		       XS_LOCK, strerror(-lk));
 		return lk;
 	}
-	err = load(h, &t, L_RECOVER);
-	if (!err)
-		err = fn(&t, arg);
-	if (err > 0)
-		err = save(h, &t);
+	if (!c)
+		c = &tmp;
+	fresh = cache_fresh(h, c);
+	if (!fresh) {
+		cache_drop(c);
+		err = load(h, &c->t, L_RECOVER);
+	}
+	if (!err && (err = fn(&c->t, arg)) > 0) {
+		wrote = 1;
+		err = save(h, &c->t);
+	}
+	if (err < 0 || c == &tmp)
+		cache_drop(c);
+	else if (!fresh || wrote)
+		cache_pin(h, c);
 	lock_drop(lk);
-	tab_free(&t);
+	tab_free(&tmp.t);
 	return err < 0 ? err : 0;
 }
 
@@ -1289,6 +1353,8 @@ static int xs_open(const struct sysg_state_host *host, const char *state_dir,
 	xmlInitParser();
 	h->host = host;
 	h->dir = dir;
+	h->units = (struct fcache){ .t = { .rt = &rt_unit }, .fd = -1 };
+	h->pids = (struct fcache){ .t = { .rt = &rt_pid }, .fd = -1 };
 	*handle = h;
 	return 0;
 }
@@ -1299,6 +1365,10 @@ static void xs_close(void *handle)
 
 	if (!h)
 		return;
+	cache_drop(&h->units);
+	cache_drop(&h->pids);
+	tab_free(&h->units.t);
+	tab_free(&h->pids.t);
 	close(h->dirfd);
 	free(h->dir);
 	free(h);

@@ -204,19 +204,13 @@ static int bg_candidate(const struct sysg_host_api *h,
 {
 	char envv[256], url[CMD_MAX];
 	const char *env[] = { envv, NULL };
-	int rc;
 
 	snprintf(envv, sizeof(envv), "%s=%s", b->env_var, cand);
 	h->step(c, "start the candidate with %s", envv);
-	if (!h->dry_run(c) && (rc = h->start(c, env, neu, err, errlen)) < 0)
-		return rc;
 	if (b->candidate_url)
 		expand(b->candidate_url, "", cand, s->service, url, sizeof(url));
-	rc = strat_wait_ready(h, c, s, *neu, b->candidate_url ? url : NULL,
-			      err, errlen);
-	if (rc < 0 && *neu)
-		h->stop(c, *neu);
-	return rc;
+	return strat_start_ready(h, c, s, env, b->candidate_url ? url : NULL,
+				 neu, err, errlen);
 }
 
 /* After the switch: verify, or switch back. */
@@ -277,11 +271,7 @@ static int bg_deploy(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 		h->stop(c, neu);
 		return rc;
 	}
-	if (s->grace_period_ms > 0) {
-		h->step(c, "wait grace_period (%lld ms)", (long long)s->grace_period_ms);
-		if (!h->dry_run(c))
-			h->sleep_ms(c, s->grace_period_ms);
-	}
+	strat_grace(h, c, s);
 	h->step(c, "stop the old instance; active slot is now %s",
 		b.slots[1 - active]);
 	if (h->dry_run(c))

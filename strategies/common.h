@@ -56,6 +56,16 @@ static int strat_known_options(const struct sysg_strategy_settings *s,
 	return 0;
 }
 
+/* check_config of a strategy that takes no options. */
+__attribute__((unused))
+static int strat_no_options(const struct sysg_strategy_settings *s, char *err,
+			    size_t errlen, const char **bad_key)
+{
+	static const char *const known[] = { NULL };
+
+	return strat_known_options(s, known, err, errlen, bad_key);
+}
+
 /* Run pre_start through the host; fills ERR the way SPEC 8 words it. */
 __attribute__((unused))
 static int strat_pre_start(const struct sysg_host_api *h,
@@ -96,6 +106,38 @@ static int strat_wait_ready(const struct sysg_host_api *h,
 		return 0;
 	return h->wait_ready(c, inst, u, s->health_timeout_ms,
 			     s->health_retries, err, errlen);
+}
+
+/* Start a new instance into *NEU with ENV, wait until it is ready (see
+ * strat_wait_ready) and stop it again when it is not. */
+__attribute__((unused))
+static int strat_start_ready(const struct sysg_host_api *h,
+			     struct sysg_deploy_ctx *c,
+			     const struct sysg_strategy_settings *s,
+			     const char *const *env, const char *url,
+			     sysg_instance_t *neu, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!h->dry_run(c) && (rc = h->start(c, env, neu, err, errlen)) < 0)
+		return rc;
+	rc = strat_wait_ready(h, c, s, *neu, url, err, errlen);
+	if (rc < 0 && *neu)
+		h->stop(c, *neu);
+	return rc;
+}
+
+/* Wait the deployment's grace_period, if any. */
+__attribute__((unused))
+static void strat_grace(const struct sysg_host_api *h,
+			struct sysg_deploy_ctx *c,
+			const struct sysg_strategy_settings *s)
+{
+	if (s->grace_period_ms <= 0)
+		return;
+	h->step(c, "wait grace_period (%lld ms)", (long long)s->grace_period_ms);
+	if (!h->dry_run(c))
+		h->sleep_ms(c, s->grace_period_ms);
 }
 
 #endif

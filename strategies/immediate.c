@@ -2,14 +2,6 @@
  * pre_start, start the new one, verify it comes up (SPEC 6). */
 #include "common.h"
 
-static int immediate_check(const struct sysg_strategy_settings *s, char *err,
-			   size_t errlen, const char **bad_key)
-{
-	static const char *const known[] = { NULL };
-
-	return strat_known_options(s, known, err, errlen, bad_key);
-}
-
 static int immediate_deploy(const struct sysg_host_api *h,
 			    struct sysg_deploy_ctx *c,
 			    const struct sysg_strategy_settings *s,
@@ -27,18 +19,14 @@ static int immediate_deploy(const struct sysg_host_api *h,
 	if (rc < 0)
 		return rc;
 	h->step(c, "start the new instance");
-	if (!h->dry_run(c) && (rc = h->start(c, NULL, &neu, err, errlen)) < 0)
+	rc = strat_start_ready(h, c, s, NULL, NULL, &neu, err, errlen);
+	if (rc < 0)
 		return rc;
-	rc = strat_wait_ready(h, c, s, neu, NULL, err, errlen);
-	if (rc < 0) {
-		h->stop(c, neu);
-		return rc;
-	}
 	return h->dry_run(c) ? 0 : h->promote(c, neu);
 }
 
 static const struct sysg_strategy_ops ops = {
-	.check_config = immediate_check,
+	.check_config = strat_no_options,
 	.deploy = immediate_deploy,
 };
 

@@ -4,14 +4,6 @@
  * stop-then-start (SPEC 6). */
 #include "common.h"
 
-static int rolling_check(const struct sysg_strategy_settings *s, char *err,
-			 size_t errlen, const char **bad_key)
-{
-	static const char *const known[] = { NULL };
-
-	return strat_known_options(s, known, err, errlen, bad_key);
-}
-
 /* The new instance could not bind: stop the old one, start again. */
 static int fallback_immediate(const struct sysg_host_api *h,
 			      struct sysg_deploy_ctx *c,
@@ -24,15 +16,8 @@ static int fallback_immediate(const struct sysg_host_api *h,
 	h->step(c, "port conflict: fall back to immediate (stop, then start)");
 	if (old)
 		h->stop(c, old);
-	rc = h->start(c, NULL, &neu, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = strat_wait_ready(h, c, s, neu, NULL, err, errlen);
-	if (rc < 0) {
-		h->stop(c, neu);
-		return rc;
-	}
-	return h->promote(c, neu);
+	rc = strat_start_ready(h, c, s, NULL, NULL, &neu, err, errlen);
+	return rc < 0 ? rc : h->promote(c, neu);
 }
 
 static int rolling_deploy(const struct sysg_host_api *h,
@@ -46,21 +31,11 @@ static int rolling_deploy(const struct sysg_host_api *h,
 	if (rc < 0)
 		return rc;
 	h->step(c, "start the new instance beside the old one");
-	if (!h->dry_run(c) && (rc = h->start(c, NULL, &neu, err, errlen)) < 0)
+	rc = strat_start_ready(h, c, s, NULL, NULL, &neu, err, errlen);
+	if (rc < 0)
 		return rc == -EADDRINUSE ?
 		       fallback_immediate(h, c, s, old, err, errlen) : rc;
-	rc = strat_wait_ready(h, c, s, neu, NULL, err, errlen);
-	if (rc < 0) {
-		h->stop(c, neu);
-		return rc == -EADDRINUSE ?
-		       fallback_immediate(h, c, s, old, err, errlen) : rc;
-	}
-	if (s->grace_period_ms > 0) {
-		h->step(c, "wait grace_period (%lld ms)",
-			(long long)s->grace_period_ms);
-		if (!h->dry_run(c))
-			h->sleep_ms(c, s->grace_period_ms);
-	}
+	strat_grace(h, c, s);
 	h->step(c, "stop the old instance");
 	if (h->dry_run(c))
 		return 0;
@@ -71,7 +46,7 @@ static int rolling_deploy(const struct sysg_host_api *h,
 }
 
 static const struct sysg_strategy_ops ops = {
-	.check_config = rolling_check,
+	.check_config = strat_no_options,
 	.deploy = rolling_deploy,
 };
 
