@@ -1,0 +1,587 @@
+/* cli.c - sysg's command line: argument parsing, help, dispatch.
+ *
+ * Every command of SPEC section 3 is declared in the table below. The
+ * `start`/`stop` handlers live in cmd_engine.c; commands whose handler is
+ * NULL are not built yet and say so (exit 1), never pretending success. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sysg/version.h>
+
+#include "cli.h"
+#include "config/config.h"
+#include "base/base.h"
+#include "plugin/plugin.h"
+
+/* Command-specific options, as bits: each command lists what it takes. */
+enum {
+	O_SERVICE = 1 << 0, O_DAEMONIZE = 1 << 1, O_STDERR = 1 << 2,
+	O_NAME = 1 << 3, O_PARENT_PID = 1 << 4, O_CHILD = 1 << 5,
+	O_TTL = 1 << 6, O_STRATEGY = 1 << 7, O_DRY_RUN = 1 << 8,
+	O_HISTORY = 1 << 9, O_ROLLBACK = 1 << 10, O_ALL = 1 << 11,
+	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
+	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
+	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
+	O_GLOBAL = 1 << 30,
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct sysg_cli *c);
+	unsigned opts;
+	const char *usage;
+	const char *summary;
+};
+
+static int cmd_validate(struct sysg_cli *c);
+static int cmd_plugins(struct sysg_cli *c);
+static int cmd_help(struct sysg_cli *c);
+
+static const struct command commands[] = {
+	{ "start", sysg_cmd_start,
+	  O_SERVICE | O_DAEMONIZE | O_STDERR | O_NAME | O_PARENT_PID |
+	  O_CHILD | O_TTL | O_ARGV,
+	  "start [--service S] [--daemonize] [--stderr]\n"
+	  "       sysg start [--name N] -- CMD ARGS...\n"
+	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
+	  "start all services (or one) in dependency order" },
+	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
+	  "stop one service, or all services and the supervisor" },
+	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE,
+	  "restart [--service S] [--config F] [--daemonize]",
+	  "restart all or one service with its deployment strategy" },
+	{ "deploy", NULL,
+	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK,
+	  "deploy --service S [--strategy X] [--dry-run]\n"
+	  "       sysg deploy --history [--service S]\n"
+	  "       sysg deploy --rollback --service S",
+	  "roll out a service with its strategy; history; rollback" },
+	{ "status", sysg_cmd_status,
+	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM,
+	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]",
+	  "show the state of every unit" },
+	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_STREAM,
+	  "inspect -s S [--json] [--stream D]", "show one unit in detail" },
+	{ "logs", sysg_cmd_logs, O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM,
+	  "logs [--service S] [--lines N] [--kind stdout|stderr|supervisor] [--clear] [--stream D]",
+	  "print, follow or clear service and supervisor logs" },
+	{ "purge", sysg_cmd_purge, O_FORCE, "purge [--force]",
+	  "delete all sysg state, logs, socket and pid files" },
+	{ "plugins", cmd_plugins, 0, "plugins",
+	  "list strategy and state plugins on the search path" },
+	{ "validate", cmd_validate, 0, "validate [--config F]",
+	  "check a config file (and the plugins it names)" },
+	{ "spawn", sysg_cmd_start,
+	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
+	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
+	  "deprecated alias of start --parent-pid" },
+	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+struct option_def {
+	const char *lng;
+	char shrt;
+	unsigned bit;
+	int has_arg;
+};
+
+static const struct option_def options[] = {
+	{ "config", 'c', O_GLOBAL, 1 },   { "log-level", 0, O_GLOBAL, 1 },
+	{ "sys", 0, O_GLOBAL, 0 },        { "plugin-dir", 0, O_GLOBAL, 1 },
+	{ "state-backend", 0, O_GLOBAL, 1 },
+	{ "drop-privileges", 0, O_GLOBAL, 0 },
+	{ "help", 'h', O_GLOBAL, 0 },     { "version", 'V', O_GLOBAL, 0 },
+	{ "service", 's', O_SERVICE, 1 }, { "daemonize", 'd', O_DAEMONIZE, 0 },
+	{ "stderr", 0, O_STDERR, 0 },     { "name", 'n', O_NAME, 1 },
+	{ "parent-pid", 0, O_PARENT_PID, 1 }, { "child", 0, O_CHILD, 0 },
+	{ "ttl", 0, O_TTL, 1 },           { "strategy", 0, O_STRATEGY, 1 },
+	{ "dry-run", 0, O_DRY_RUN, 0 },   { "history", 0, O_HISTORY, 0 },
+	{ "rollback", 0, O_ROLLBACK, 0 }, { "all", 'a', O_ALL, 0 },
+	{ "json", 0, O_JSON, 0 },         { "no-color", 0, O_NO_COLOR, 0 },
+	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
+	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
+	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+void sysg_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sysg: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "sysg %s - process manager and deployment orchestrator\n\n"
+		"usage: sysg [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\ncommands:\n",
+		SYSG_VERSION_STRING);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nglobal options (before or after the command):\n"
+	      "  -c, --config FILE       config file (default: systemg.yaml, then sysg.yaml)\n"
+	      "      --log-level LEVEL   trace|debug|info|warn|error|off or 5..0\n"
+	      "      --sys               system mode (root): /var/lib/systemg\n"
+	      "      --plugin-dir DIR    search DIR for plugins first (repeatable)\n"
+	      "      --state-backend B   state backend plugin (xml, sqlite, ...)\n"
+	      "      --drop-privileges   run services without `user` as nobody (--sys)\n"
+	      "  -h, --help              help; sysg help COMMAND for one command\n"
+	      "  -V, --version           print the version\n", f);
+}
+
+static void print_command_help(const struct command *cmd)
+{
+	printf("usage: sysg %s\n\n%s.\n", cmd->usage, cmd->summary);
+	if (!cmd->run)
+		printf("\n(not implemented yet in this build)\n");
+	printf("\nglobal options: --config FILE, --log-level LEVEL, --sys, "
+	       "--plugin-dir DIR, --state-backend B (see sysg help)\n");
+}
+
+static int cmd_help(struct sysg_cli *c)
+{
+	const struct command *cmd;
+
+	if (!c->help_topic) {
+		print_usage(stdout);
+		return SYSG_EXIT_OK;
+	}
+	cmd = find_command(c->help_topic);
+	if (!cmd) {
+		sysg_cli_error("unknown command '%s' (see sysg help)",
+			       c->help_topic);
+		return SYSG_EXIT_USAGE;
+	}
+	print_command_help(cmd);
+	return SYSG_EXIT_OK;
+}
+
+/* ------------------------------------------------------ option values */
+
+static int parse_long(const char *opt, const char *v, long min, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min) {
+		sysg_cli_error("--%s: expected a whole number >= %ld, found '%s'",
+			       opt, min, v);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+static int parse_log_level(const char *v, int *out)
+{
+	static const char *const names[] = { "off", "error", "warn", "info",
+					     "debug", "trace" };
+
+	for (int i = 0; i < 6; i++) {
+		if (!strcasecmp(v, names[i]) ||
+		    (v[0] == '0' + i && v[1] == '\0')) {
+			*out = i;
+			return 0;
+		}
+	}
+	if (!strcasecmp(v, "warning")) {
+		*out = 2;
+		return 0;
+	}
+	sysg_cli_error("--log-level: expected trace|debug|info|warn|error|off or 5..0, found '%s'",
+		       v);
+	return -EINVAL;
+}
+
+static int add_plugin_dir(struct sysg_cli *c, const char *dir)
+{
+	char *joined = NULL;
+
+	if (asprintf(&joined, "%s%s%s", c->plugin_dirs ? c->plugin_dirs : "",
+		     c->plugin_dirs ? ":" : "", dir) < 0)
+		return -ENOMEM;
+	free(c->plugin_dirs);
+	c->plugin_dirs = joined;
+	return 0;
+}
+
+static int set_global(struct sysg_cli *c, const char *name, const char *v)
+{
+	if (!strcmp(name, "config"))
+		c->config = v;
+	else if (!strcmp(name, "log-level"))
+		return parse_log_level(v, &c->log_level);
+	else if (!strcmp(name, "plugin-dir"))
+		return add_plugin_dir(c, v);
+	else if (!strcmp(name, "state-backend"))
+		c->state_backend = v;
+	else if (!strcmp(name, "sys"))
+		c->sys = 1;
+	else if (!strcmp(name, "drop-privileges"))
+		c->drop_privileges = 1;
+	return 0;
+}
+
+static int set_kind(struct sysg_cli *c, const char *v)
+{
+	if (strcmp(v, "stdout") && strcmp(v, "stderr") &&
+	    strcmp(v, "supervisor")) {
+		sysg_cli_error("--kind: expected stdout, stderr or supervisor, found '%s'",
+			       v);
+		return -EINVAL;
+	}
+	c->kind = v;
+	return 0;
+}
+
+static int set_stream(struct sysg_cli *c, const char *v)
+{
+	if (sysg_duration_parse(v, &c->stream_ms) < 0 || c->stream_ms <= 0) {
+		sysg_cli_error("--stream: expected a duration like 2s or 500ms, found '%s'",
+			       v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Store option DEF's value V (NULL for flags) into C. */
+static int set_option(struct sysg_cli *c, const struct option_def *def,
+		      const char *v)
+{
+	switch (def->bit) {
+	case O_GLOBAL: return set_global(c, def->lng, v);
+	case O_SERVICE: c->service = v; return 0;
+	case O_NAME: c->name = v; return 0;
+	case O_STRATEGY: c->strategy = v; return 0;
+	case O_KIND: return set_kind(c, v);
+	case O_STREAM: return set_stream(c, v);
+	case O_LINES: return parse_long("lines", v, 0, &c->lines);
+	case O_PARENT_PID: return parse_long("parent-pid", v, 1, &c->parent_pid);
+	case O_TTL: return parse_long("ttl", v, 1, &c->ttl);
+	case O_DAEMONIZE: c->daemonize = 1; return 0;
+	case O_STDERR: c->echo_stderr = 1; return 0;
+	case O_CHILD: c->child = 1; return 0;
+	case O_DRY_RUN: c->dry_run = 1; return 0;
+	case O_HISTORY: c->history = 1; return 0;
+	case O_ROLLBACK: c->rollback = 1; return 0;
+	case O_ALL: c->all = 1; return 0;
+	case O_JSON: c->json = 1; return 0;
+	case O_NO_COLOR: c->no_color = 1; return 0;
+	case O_FULL_CMD: c->full_cmd = 1; return 0;
+	case O_CLEAR: c->clear = 1; return 0;
+	case O_FORCE: c->force = 1; return 0;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static const struct option_def *lookup_option(const char *arg, size_t len,
+					      int is_short)
+{
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (is_short ? options[i].shrt == arg[0] :
+		    (strlen(options[i].lng) == len &&
+		     !strncmp(options[i].lng, arg, len)))
+			return &options[i];
+	}
+	return NULL;
+}
+
+/* Parse one option at argv[*i]; advances *i past a separate value. */
+static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
+			int *want_help, int *want_version)
+{
+	const char *arg = argv[*i];
+	int is_short = arg[1] != '-';
+	const char *name = arg + (is_short ? 1 : 2);
+	const char *eq = is_short ? NULL : strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct option_def *def;
+	const char *value = NULL;
+
+	if (is_short && len != 1)
+		def = NULL;
+	else
+		def = lookup_option(name, len, is_short);
+	if (!def) {
+		sysg_cli_error("unknown option '%s' (see sysg help)", arg);
+		return -EINVAL;
+	}
+	if (!strcmp(def->lng, "help")) {
+		*want_help = 1;
+		return 0;
+	}
+	if (!strcmp(def->lng, "version")) {
+		*want_version = 1;
+		return 0;
+	}
+	if (def->has_arg) {
+		if (eq)
+			value = eq + 1;
+		else if (*i + 1 < argc)
+			value = argv[++*i];
+		else {
+			sysg_cli_error("option '--%s' needs a value", def->lng);
+			return -EINVAL;
+		}
+	} else if (eq) {
+		sysg_cli_error("option '--%s' takes no value", def->lng);
+		return -EINVAL;
+	}
+	return set_option(c, def, value) < 0 ? -EINVAL : (int)def->bit;
+}
+
+/* Parse argv into C. Returns 0, 1 when help/version was printed, or
+ * -EINVAL after printing a usage error. */
+static int parse_args(struct sysg_cli *c, int argc, char **argv)
+{
+	unsigned seen = 0;
+	int want_help = 0, want_version = 0;
+	const struct command *cmd = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			c->argv_cmd = argv + i + 1;
+			c->nargv_cmd = argc - i - 1;
+			seen |= O_ARGV;
+			break;
+		}
+		if (a[0] == '-' && a[1] != '\0') {
+			int bit = parse_option(c, argc, argv, &i, &want_help,
+					       &want_version);
+
+			if (bit < 0)
+				return -EINVAL;
+			seen |= (unsigned)bit;
+		} else if (!c->command) {
+			c->command = a;
+			cmd = find_command(a);
+			if (!cmd) {
+				sysg_cli_error("unknown command '%s' (see sysg help)", a);
+				return -EINVAL;
+			}
+		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
+			c->help_topic = a;
+		} else {
+			sysg_cli_error("unexpected argument '%s' for '%s'", a,
+				       c->command);
+			return -EINVAL;
+		}
+	}
+	if (want_version) {
+		printf("sysg %s\n", SYSG_VERSION_STRING);
+		return 1;
+	}
+	if (want_help) {
+		if (cmd)
+			print_command_help(cmd);
+		else
+			print_usage(stdout);
+		return 1;
+	}
+	if (!cmd) {
+		print_usage(stderr);
+		return -EINVAL;
+	}
+	seen &= ~(unsigned)O_GLOBAL;
+	if (!(seen & ~cmd->opts))
+		return 0;
+	/* O_ARGV has no entry in options[]: it is the message below the loop */
+	for (size_t k = 0; k < NOPTIONS; k++)
+		if (options[k].bit & seen & ~cmd->opts) {
+			sysg_cli_error("'%s' does not take --%s", c->command,
+				       options[k].lng);
+			return -EINVAL;
+		}
+	sysg_cli_error("'%s' does not take a command after --", c->command);
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------ config */
+
+int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
+			const struct sysg_plugin_path *pp,
+			const char *state_dir, struct sysg_state **st)
+{
+	const char *backend = c->state_backend;
+	char err[512];
+	int rc;
+
+	if (!backend && cfg)
+		backend = cfg->state_backend;
+	rc = sysg_state_open(st, pp, backend, state_dir,
+			     cfg ? cfg->state_path : NULL, err, sizeof(err));
+	if (rc < 0)
+		sysg_cli_error("%s", err);
+	return rc;
+}
+
+char *sysg_cli_config_hint(int sys)
+{
+	char dir[4096], line[4096], *path, *found = NULL;
+	FILE *f;
+
+	if (sysg_state_dir(sys, dir, sizeof(dir)) < 0)
+		return NULL;
+	path = sysg_path_join(dir, "config_hint");
+	f = path ? fopen(path, "re") : NULL;
+	free(path);
+	if (!f)
+		return NULL;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] && access(line, R_OK) == 0)
+			found = strdup(line);
+	}
+	fclose(f);
+	return found;
+}
+
+char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint)
+{
+	char *found;
+
+	if (c->config)
+		return strdup(c->config);
+	found = sysg_config_find_default(NULL);
+	if (!found && use_hint)
+		found = sysg_cli_config_hint(c->sys);
+	return found;
+}
+
+char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint)
+{
+	char *found = sysg_cli_config_find(c, use_hint);
+
+	if (!found)
+		sysg_cli_error("no config file: systemg.yaml or sysg.yaml not found in the current directory (use --config FILE)");
+	return found;
+}
+
+void sysg_cli_print_diag(const struct sysg_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->lines[i]);
+	if (d->dropped)
+		fprintf(stderr, "sysg: ... and %zu more errors\n", d->dropped);
+}
+
+static int cmd_validate(struct sysg_cli *c)
+{
+	struct sysg_plugin_path pp;
+	struct sysg_config *cfg = NULL;
+	struct sysg_diag d;
+	char *path = sysg_cli_config_path(c, 0);
+	int rc;
+
+	if (!path)
+		return SYSG_EXIT_USAGE;
+	sysg_diag_init(&d);
+	rc = sysg_config_load(path, &cfg, &d);
+	if (rc == 0) {
+		if (sysg_plugin_path_init(&pp, c->plugin_dirs) < 0)
+			rc = -ENOMEM;
+		else {
+			rc = sysg_config_check_plugins(cfg, &pp,
+						       c->state_backend, &d);
+			sysg_plugin_path_free(&pp);
+		}
+	}
+	if (rc == 0)
+		printf("%s: valid (%zu service%s)\n", path, cfg->nservices,
+		       cfg->nservices == 1 ? "" : "s");
+	else if (d.n == 0)
+		sysg_cli_error("%s: %s", path, strerror(-rc));
+	sysg_cli_print_diag(&d);
+	sysg_diag_free(&d);
+	sysg_config_free(cfg);
+	free(path);
+	return rc == 0 ? SYSG_EXIT_OK : SYSG_EXIT_USAGE;
+}
+
+/* ----------------------------------------------------------- plugins */
+
+static void print_plugin(void *arg, const struct sysg_plugin_info *in)
+{
+	const char *kind = in->kind == SYSG_PLUGIN_STRATEGY ? "strategy" :
+			   in->kind == SYSG_PLUGIN_STATE ? "state" : "-";
+
+	(void)arg;
+	printf("%-16s %-9s abi %-3u %s\n", in->name, kind,
+	       (unsigned)in->abi_version, in->path);
+	if (in->error)
+		printf("  error: %s\n", in->error);
+	else if (in->description && in->description[0])
+		printf("  %s\n", in->description);
+}
+
+static int cmd_plugins(struct sysg_cli *c)
+{
+	struct sysg_plugin_path pp;
+
+	if (sysg_plugin_path_init(&pp, c->plugin_dirs) < 0)
+		return SYSG_EXIT_FAILED;
+	printf("search path:");
+	for (size_t i = 0; i < pp.n; i++)
+		printf("%s%s", i ? ":" : " ", pp.dirs[i]);
+	printf("\n");
+	if (sysg_plugin_scan(&pp, print_plugin, NULL) == 0)
+		printf("no plugins found\n");
+	sysg_plugin_path_free(&pp);
+	return SYSG_EXIT_OK;
+}
+
+/* -------------------------------------------------------------- main */
+
+static int not_built(struct sysg_cli *c)
+{
+	sysg_cli_error("'%s' is not implemented yet in this build (sysg %s)",
+		       c->command, SYSG_VERSION_STRING);
+	return SYSG_EXIT_FAILED;
+}
+
+int sysg_cli_main(int argc, char **argv)
+{
+	struct sysg_cli c;
+	const struct command *cmd;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.log_level = 3;
+	c.lines = 50;
+	c.stream_ms = -1;
+	rc = parse_args(&c, argc, argv);
+	if (rc != 0) {
+		free(c.plugin_dirs);
+		return rc > 0 ? SYSG_EXIT_OK : SYSG_EXIT_USAGE;
+	}
+	cmd = find_command(c.command);
+	rc = cmd->run ? cmd->run(&c) : not_built(&c);
+	free(c.plugin_dirs);
+	fflush(stdout);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/* cli/cli.h - the door of the cli wing: the sysg command line: options, dispatch, fixed exit codes.
+ *
+ * cli.c parses argv into struct sysg_cli (global options may come before
+ * or after the command) and calls one handler per command. Handlers are
+ * thin: they call the core library and map its results to exit codes. */
+#ifndef SYSG_CLI_H
+#define SYSG_CLI_H
+
+#include <stdint.h>
+
+struct sysg_config;
+struct sysg_diag;
+struct sysg_plugin_path;
+struct sysg_state;
+
+/* Fixed exit codes (SPEC 8). */
+#define SYSG_EXIT_OK            0
+#define SYSG_EXIT_FAILED        1   /* an operation failed */
+#define SYSG_EXIT_USAGE         2   /* usage or config error */
+#define SYSG_EXIT_NO_SUPERVISOR 3   /* no supervisor where one is required */
+
+struct sysg_cli {
+	const char *command;            /* "start", "stop", ... */
+	/* global options */
+	const char *config;             /* --config / -c */
+	int log_level;                  /* 0 off .. 5 trace; default 3 (info) */
+	int sys;                        /* --sys */
+	int drop_privileges;            /* --drop-privileges */
+	char *plugin_dirs;              /* --plugin-dir, ':'-joined, or NULL */
+	const char *state_backend;      /* --state-backend */
+	/* command options */
+	const char *service;            /* --service / -s */
+	const char *name;               /* --name */
+	const char *strategy;           /* --strategy */
+	const char *kind;               /* --kind stdout|stderr|supervisor */
+	int64_t stream_ms;              /* --stream D; -1 when absent */
+	long lines;                     /* --lines N; default 50 */
+	long parent_pid;                /* --parent-pid P; 0 when absent */
+	long ttl;                       /* --ttl SECS; 0 when absent */
+	int daemonize, echo_stderr, child, dry_run, history, rollback;
+	int all, json, no_color, full_cmd, clear, force;
+	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
+	int nargv_cmd;
+	const char *help_topic;         /* sysg help CMD */
+};
+
+/* Run the CLI; returns the process exit status. */
+int sysg_cli_main(int argc, char **argv);
+
+/* Print "sysg: MESSAGE" on stderr (one line). */
+void sysg_cli_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* The readable config named by the state directory's config_hint (the
+ * last one started), as a malloc'd path, or NULL. */
+char *sysg_cli_config_hint(int sys);
+
+/* Find the config path without printing anything: --config, else
+ * systemg.yaml / sysg.yaml in the current directory, else (when USE_HINT)
+ * the readable file named by config_hint in the state dir. Returns a
+ * malloc'd path or NULL (none found, or out of memory). */
+char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint);
+
+/* sysg_cli_config_find, printing why when it finds nothing. */
+char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
+
+/* Print D's kept lines on stderr, then how many were dropped. */
+void sysg_cli_print_diag(const struct sysg_diag *d);
+
+/* Open the state backend in STATE_DIR into *ST: --state-backend, else
+ * the config's state.backend (CFG may be NULL), else the default; the
+ * config's state.path when set. 0, or a negative code after printing the
+ * reason (sysg_cli_error). */
+int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
+			const struct sysg_plugin_path *pp,
+			const char *state_dir, struct sysg_state **st);
+
+/* Command handlers. Engine commands live in cmd_engine.c. */
+int sysg_cmd_start(struct sysg_cli *c);
+int sysg_cmd_stop(struct sysg_cli *c);
+int sysg_cmd_restart(struct sysg_cli *c);
+
+/* Read-side commands (cmd_query.c): they work without a supervisor, from
+ * the state backend, the config file and /proc. */
+int sysg_cmd_status(struct sysg_cli *c);
+int sysg_cmd_inspect(struct sysg_cli *c);
+int sysg_cmd_logs(struct sysg_cli *c);
+int sysg_cmd_purge(struct sysg_cli *c);
+
+#endif

@@ -1,0 +1,569 @@
+/* cmd_engine.c - `sysg start`, `stop` and `restart`: thin CLI over the
+ * supervisor process (daemon.h), its control socket (ctlclient.h) and the
+ * supervisor-less stop (stopper.h).
+ *
+ * With a supervisor answering on control.sock every command is forwarded
+ * to it (a second `start` never starts a second supervisor). Without one,
+ * `start` becomes the supervisor (foreground) or detaches one
+ * (--daemonize), `stop` works from the state backend, and `restart`
+ * needs --daemonize to start one first (else exit 3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config/config.h"
+#include "control/control.h"
+#include "base/base.h"
+#include "plugin/plugin.h"
+#include "proc/proc.h"
+#include "views/views.h"
+#include "engine/engine.h"
+
+/* How long a CLI waits for a supervisor that is starting up (another
+ * `start` holds the state directory) to answer on its socket. */
+#define STARTUP_WAIT_MS 30000
+/* How long `stop` waits for the supervisor to remove its files. */
+#define EXIT_WAIT_MS 30000
+
+struct engine {
+	struct sysg_cli *c;
+	char state_dir[4096];
+	char log_dir[4096];
+	struct sysg_plugin_path pp;
+	struct sysg_config *cfg;
+	struct sysg_state *st;
+};
+
+static void engine_free(struct engine *e)
+{
+	sysg_state_close(e->st);
+	sysg_config_free(e->cfg);
+	sysg_plugin_path_free(&e->pp);
+}
+
+static int engine_dirs(struct engine *e)
+{
+	int rc = sysg_state_dir(e->c->sys, e->state_dir, sizeof(e->state_dir));
+
+	if (rc == 0)
+		rc = sysg_log_dir(e->c->sys, e->state_dir, e->log_dir,
+				  sizeof(e->log_dir));
+	if (rc < 0)
+		sysg_cli_error("cannot determine the state directory: %s",
+			       strerror(-rc));
+	if (rc == 0 && (rc = sysg_plugin_path_init(&e->pp, e->c->plugin_dirs)) < 0)
+		sysg_cli_error("out of memory");
+	return rc;
+}
+
+static int load_config(struct engine *e, const char *path, int quiet)
+{
+	struct sysg_diag d;
+	int rc;
+
+	sysg_diag_init(&d);
+	rc = sysg_config_load(path, &e->cfg, &d);
+	if (rc < 0 && !quiet) {
+		sysg_cli_print_diag(&d);
+		if (!d.n)
+			sysg_cli_error("%s: %s", path, strerror(-rc));
+	}
+	sysg_diag_free(&d);
+	return rc;
+}
+
+static int open_state(struct engine *e)
+{
+	return sysg_cli_open_state(e->c, e->cfg, &e->pp, e->state_dir, &e->st);
+}
+
+/* ------------------------------------------------------------------ */
+/* Talking to a running supervisor                                     */
+/* ------------------------------------------------------------------ */
+
+static json_t *service_args(const char *service)
+{
+	return service ? json_pack("{s:s}", "service", service) : json_object();
+}
+
+/* The supervisor runs another config than the one this start loaded. */
+static void warn_other_config(const struct engine *e, const json_t *reply)
+{
+	const char *theirs = json_string_value(json_object_get(
+		json_object_get(reply, "data"), "config"));
+
+	if (theirs && e->cfg && e->cfg->abs_path &&
+	    strcmp(theirs, e->cfg->abs_path))
+		sysg_cli_error("warning: the running supervisor uses %s, not %s "
+			       "(switch with 'sysg restart --config %s')", theirs,
+			       e->cfg->abs_path, e->cfg->path);
+}
+
+/* Send CMD to the supervisor if one runs. Returns 1 with *CODE set (the
+ * reply's exit status, after printing it), or 0 when there is none. */
+static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
+{
+	json_t *reply;
+	int rc = sysg_ctlc_call(e->state_dir, cmd, args, -1, &reply);
+
+	if (rc == -ENOTCONN)
+		return 0;
+	*code = rc < 0 ? SYSG_EXIT_FAILED : sysg_ctlc_print(reply, stdout,
+							      stderr);
+	if (rc == 0 && !strcmp(cmd, "start"))
+		warn_other_config(e, reply);
+	json_decref(reply);
+	return 1;
+}
+
+static void sleep_ms(long ms)
+{
+	poll(NULL, 0, (int)ms);
+}
+
+/* Another supervisor is starting up: wait until it answers, then ask it
+ * for CMD. */
+static int forward_when_up(struct engine *e, const char *cmd, json_t *args)
+{
+	int code = SYSG_EXIT_FAILED;
+
+	for (int waited = 0; waited < STARTUP_WAIT_MS; waited += 20) {
+		if (sysg_ctlc_ping(e->state_dir, NULL)) {
+			if (forward(e, cmd, args, &code))
+				return code;
+			break;
+		}
+		sleep_ms(20);
+	}
+	json_decref(args);
+	sysg_cli_error("another supervisor holds %s but does not answer on "
+		       "its control socket", e->state_dir);
+	return SYSG_EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------------ */
+/* start                                                               */
+/* ------------------------------------------------------------------ */
+
+static void yaml_quote(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void unit_name(const struct sysg_cli *c, char *buf, size_t len)
+{
+	const char *base = c->name ? c->name : strrchr(c->argv_cmd[0], '/');
+
+	base = c->name ? c->name : base ? base + 1 : c->argv_cmd[0];
+	snprintf(buf, len, "%s", *base ? base : "unit");
+	for (char *p = buf; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-.", *p))
+			*p = '_';
+}
+
+/* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
+static int unit_config(struct engine *e)
+{
+	char name[128], cwd[4096], *buf = NULL, *cmd;
+	size_t len = 0;
+	struct sysg_diag d;
+	FILE *f;
+	int rc;
+
+	cmd = sysg_cmd_join(e->c->argv_cmd);
+	f = open_memstream(&buf, &len);
+	if (!cmd || !f || !getcwd(cwd, sizeof(cwd))) {
+		if (f)
+			fclose(f);
+		free(buf);
+		free(cmd);
+		sysg_cli_error("cannot build the unit: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	unit_name(e->c, name, sizeof(name));
+	fprintf(f, "version: \"1\"\nservices:\n  ");
+	yaml_quote(f, name);
+	fprintf(f, ":\n    command: ");
+	yaml_quote(f, cmd);
+	fputc('\n', f);
+	fclose(f);
+	sysg_diag_init(&d);
+	rc = sysg_config_load_buffer("<command line>", cwd, buf, len, &e->cfg, &d);
+	if (rc < 0)
+		sysg_cli_print_diag(&d);
+	sysg_diag_free(&d);
+	free(buf);
+	free(cmd);
+	return rc;
+}
+
+/* The options shared by the foreground and the resident supervisor. */
+static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
+			const char *service)
+{
+	memset(o, 0, sizeof(*o));
+	o->state_dir = e->state_dir;
+	o->log_dir = e->log_dir;
+	o->pp = &e->pp;
+	o->state_backend = e->c->state_backend;
+	o->cfg = e->cfg;
+	o->service = service;
+	o->sys = e->c->sys;
+	o->kind = e->c->argv_cmd ? "unit" : "service";
+	o->result_fd = -1;
+	e->cfg = NULL;          /* taken by sysg_daemon_run */
+}
+
+static int run_foreground(struct engine *e)
+{
+	struct sysg_daemon_opts o;
+	char err[1024];
+	int failed = 0, rc;
+
+	daemon_opts(e, &o, e->c->service);
+	o.foreground = 1;
+	o.log_level = e->c->log_level;
+	o.echo = e->c->log_level > 0 ? stderr : NULL;
+	o.echo_stderr = e->c->echo_stderr ? stdout : NULL;
+	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	if (rc == -EADDRINUSE && !e->c->argv_cmd)
+		return forward_when_up(e, "start", service_args(e->c->service));
+	if (rc < 0) {
+		sysg_cli_error("%s", err);
+		return SYSG_EXIT_FAILED;
+	}
+	return failed ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+}
+
+/* The detached supervisor: runs until stopped, then returns (and the
+ * process exits through main). */
+static int be_daemon(struct engine *e, int fd, const char *service)
+{
+	struct sysg_daemon_opts o;
+	char err[1024];
+	int failed = 0, rc;
+
+	daemon_opts(e, &o, service);
+	o.result_fd = fd;
+	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	return rc < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+}
+
+/* start --daemonize with no supervisor running: start SERVICE (NULL:
+ * all). *IS_DAEMON is set in the detached process, which must return the
+ * code at once. */
+static int start_daemon(struct engine *e, const char *service, int *is_daemon)
+{
+	int64_t pid = 0;
+	int fd, code, rc = sysg_daemonize(&fd);
+
+	*is_daemon = rc == 0;
+	if (rc == 0)
+		return be_daemon(e, fd, service);
+	if (rc < 0) {
+		sysg_cli_error("cannot start the supervisor: %s", strerror(-rc));
+		return SYSG_EXIT_FAILED;
+	}
+	code = sysg_daemon_wait(fd, stderr);
+	if (code == SYSG_DAEMON_BUSY)
+		return forward_when_up(e, "start", service_args(service));
+	if (code < 0) {
+		sysg_cli_error("the supervisor exited while starting (see %s/"
+			       "supervisor.log)", e->log_dir);
+		return SYSG_EXIT_FAILED;
+	}
+	if (sysg_ctlc_ping(e->state_dir, &pid))
+		printf("supervisor running (pid %lld), logs in %s\n",
+		       (long long)pid, e->log_dir);
+	return code;
+}
+
+/* Load the config of a manifest-mode start; 0 or the exit status. */
+static int start_config(struct engine *e, int use_hint)
+{
+	char *path = sysg_cli_config_path(e->c, use_hint);
+	int rc;
+
+	if (!path)
+		return SYSG_EXIT_USAGE;
+	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
+	free(path);
+	if (rc == 0 && e->c->service &&
+	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
+		sysg_cli_error("unknown service '%s' in %s", e->c->service,
+			       e->cfg->path);
+		rc = SYSG_EXIT_USAGE;
+	}
+	return rc;
+}
+
+static int start_unit(struct engine *e)
+{
+	int64_t pid;
+
+	if (unit_config(e) < 0)
+		return SYSG_EXIT_USAGE;
+	if (sysg_ctlc_ping(e->state_dir, &pid)) {
+		sysg_cli_error("a supervisor is already running (pid %lld); unit "
+			       "mode needs a state directory of its own "
+			       "(SYSG_STATE_DIR)", (long long)pid);
+		return SYSG_EXIT_FAILED;
+	}
+	return run_foreground(e);
+}
+
+/* Child mode: ask the supervisor to start a managed child; print its
+ * pid alone on stdout (SPEC 8). */
+static int start_child(struct engine *e)
+{
+	const struct sysg_cli *c = e->c;
+	json_t *args, *argv, *reply = NULL;
+	int rc;
+
+	if (!c->parent_pid || !c->name || !c->argv_cmd || c->nargv_cmd < 1) {
+		sysg_cli_error("child mode needs --parent-pid P --name N -- CMD ...");
+		return SYSG_EXIT_USAGE;
+	}
+	argv = json_array();
+	for (int i = 0; argv && i < c->nargv_cmd; i++)
+		json_array_append_new(argv, json_string(c->argv_cmd[i]));
+	args = json_pack("{s:I, s:s, s:o}", "parent_pid",
+			 (json_int_t)c->parent_pid, "name", c->name, "argv", argv);
+	if (args && c->ttl > 0)
+		json_object_set_new(args, "ttl_s", json_integer(c->ttl));
+	rc = sysg_ctlc_call(e->state_dir, "spawn", args,
+			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply);
+	if (rc == -ENOTCONN) {
+		sysg_cli_error("no supervisor running: child mode needs one "
+			       "(sysg start --daemonize)");
+		return SYSG_EXIT_NO_SUPERVISOR;
+	}
+	if (rc < 0)
+		return SYSG_EXIT_FAILED;
+	rc = sysg_ctlc_exit(reply);
+	if (rc == 0)
+		printf("%lld\n", (long long)json_integer_value(json_object_get(
+			json_object_get(reply, "data"), "pid")));
+	else
+		sysg_ctlc_print(reply, stdout, stderr);
+	json_decref(reply);
+	return rc;
+}
+
+int sysg_cmd_start(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	int rc, is_daemon = 0;
+
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	if (!strcmp(c->command, "spawn"))
+		fprintf(stderr, "sysg: 'spawn' is deprecated; use 'sysg start "
+			"--parent-pid P --name N -- CMD'\n");
+	if (c->parent_pid || c->child || !strcmp(c->command, "spawn")) {
+		rc = start_child(&e);
+	} else if (c->argv_cmd) {
+		rc = start_unit(&e);
+	} else if ((rc = start_config(&e, 0)) == 0 &&
+		   !forward(&e, "start", service_args(c->service), &rc)) {
+		rc = c->daemonize ? start_daemon(&e, c->service, &is_daemon) :
+		     run_foreground(&e);
+	}
+	engine_free(&e);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* restart                                                             */
+/* ------------------------------------------------------------------ */
+
+static json_t *restart_args(struct engine *e)
+{
+	json_t *args = service_args(e->c->service);
+	char *abs;
+
+	if (!args || !e->c->config)
+		return args;
+	abs = sysg_path_abs(NULL, e->c->config);
+	if (!abs || json_object_set_new(args, "config", json_string(abs)) < 0) {
+		json_decref(args);
+		args = NULL;
+	}
+	free(abs);
+	return args;
+}
+
+int sysg_cmd_restart(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	int rc, is_daemon = 0;
+
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	if (c->config && access(c->config, R_OK) < 0) {
+		sysg_cli_error("%s: %s", c->config, strerror(errno));
+		rc = SYSG_EXIT_USAGE;
+	} else if (forward(&e, "restart", restart_args(&e), &rc)) {
+		/* done by the supervisor */
+	} else if (!c->daemonize) {
+		sysg_cli_error("no supervisor running (use --daemonize to start "
+			       "one)");
+		rc = SYSG_EXIT_NO_SUPERVISOR;
+	} else if ((rc = start_config(&e, 1)) == 0) {
+		/* a new supervisor adopts what runs, starts the rest; then the
+		 * restart proper */
+		rc = start_daemon(&e, NULL, &is_daemon);
+		if (rc == SYSG_EXIT_OK && !is_daemon &&
+		    !forward(&e, "restart", service_args(c->service), &rc))
+			rc = SYSG_EXIT_NO_SUPERVISOR;
+	}
+	engine_free(&e);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* stop                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Optional config for stop: --config, the hint, or the default file. */
+static void stop_config(struct engine *e)
+{
+	char *path;
+
+	if (e->c->config) {
+		load_config(e, e->c->config, 0);
+		return;
+	}
+	/* the hint first: stop what was started, wherever we are */
+	path = sysg_cli_config_hint(e->c->sys);
+	if (!path)
+		path = sysg_config_find_default(NULL);
+	if (path)
+		load_config(e, path, 1);
+	free(path);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* After a full stop: wait until the supervisor has removed sysg.pid and
+ * control.sock (or is gone). */
+static int wait_supervisor_exit(const char *state_dir, int64_t pid)
+{
+	for (int waited = 0; waited < EXIT_WAIT_MS; waited += 10) {
+		int files = exists(state_dir, "sysg.pid") ||
+			    exists(state_dir, "control.sock");
+
+		if (!files)
+			return 0;
+		if (pid > 0 && !sysg_proc_is_alive((pid_t)pid, 0))
+			return 0;
+		sleep_ms(10);
+	}
+	sysg_cli_error("the supervisor (pid %lld) did not exit", (long long)pid);
+	return -ETIMEDOUT;
+}
+
+/* Ask a supervisor that does not answer on the socket to stop
+ * everything. */
+static int stop_supervisor(pid_t pid)
+{
+	if (kill(pid, SIGTERM) < 0)
+		return 0;
+	for (int i = 0; i < 120 * 50; i++) {
+		if (!sysg_proc_is_alive(pid, 0))
+			return 0;
+		sleep_ms(20);
+	}
+	sysg_cli_error("the supervisor (pid %d) did not stop", (int)pid);
+	return -ETIMEDOUT;
+}
+
+/* No supervisor answers: what it left behind goes. */
+static void remove_stale(const char *state_dir)
+{
+	char path[4200];
+
+	if (sysg_supervisor_alive(state_dir, NULL))
+		return;
+	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/control.sock", state_dir);
+	unlink(path);
+}
+
+static int stop_offline(struct engine *e)
+{
+	struct sysg_stop_req r = { 0 };
+	struct sysg_cli *c = e->c;
+	char err[512];
+	int64_t sup = 0;
+	int rc;
+
+	stop_config(e);
+	if (open_state(e) < 0)
+		return SYSG_EXIT_FAILED;
+	if (sysg_supervisor_alive(e->state_dir, &sup) && c->service) {
+		sysg_cli_error("a supervisor is running (pid %lld) but does not "
+			       "answer; stop it with 'sysg stop'", (long long)sup);
+		return SYSG_EXIT_FAILED;
+	}
+	if (sup && stop_supervisor((pid_t)sup) < 0)
+		return SYSG_EXIT_FAILED;
+	r.state_dir = e->state_dir;
+	r.st = e->st;
+	r.cfg = e->cfg;
+	r.service = c->service;
+	r.out = stdout;
+	rc = sysg_stop_offline(&r, err, sizeof(err));
+	if (rc < 0)
+		sysg_cli_error("%s", err);
+	if (rc == 0 && !c->service)
+		remove_stale(e->state_dir);
+	return rc == -ENOENT ? SYSG_EXIT_USAGE : rc < 0 ? SYSG_EXIT_FAILED :
+	       SYSG_EXIT_OK;
+}
+
+int sysg_cmd_stop(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	int64_t pid = 0;
+	int rc;
+
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	sysg_supervisor_alive(e.state_dir, &pid);
+	if (forward(&e, "stop", service_args(c->service), &rc)) {
+		if (rc == SYSG_EXIT_OK && !c->service &&
+		    wait_supervisor_exit(e.state_dir, pid) < 0)
+			rc = SYSG_EXIT_FAILED;
+	} else {
+		rc = stop_offline(&e);
+	}
+	engine_free(&e);
+	return rc;
+}

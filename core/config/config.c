@@ -1,0 +1,712 @@
+/* config.c - the sysg config loader; see config.h.
+ *
+ * Loading is three steps:
+ *  1. yamlwalk loads exactly one YAML document (syntax errors end here);
+ *  2. the schema walk (config_schema.c) reads each known key into struct
+ *     sysg_config, one small handler per key, reporting every problem;
+ *  3. finish(): resolve paths against project_dir, merge environments and
+ *     expand ${VAR}, resolve depends_on and compute the start waves.
+ * Any problem makes the load fail; all of them are reported (DIAG caps how
+ * many lines it keeps).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_schema.h"
+#include "env.h"
+#include "graph.h"
+#include "base/base.h"
+
+extern char **environ;
+
+#define MAX_FILE_BYTES (32L << 20)      /* larger files are refused */
+#define MAX_ENV_COPIES 4000000          /* services x root variables */
+#define MAX_ENV_FILE_BYTES (256 << 10)
+
+/* State of one load call. */
+struct load {
+	struct sysg_config_walk cw;
+	struct sysg_strset bad_env_files;       /* reported once, not re-read */
+};
+
+/* Set the key path to the given components (NULL ends the list early). */
+static void path_set(struct sysg_yw *w, const char *a, const char *b,
+		     const char *c, const char *d)
+{
+	const char *parts[] = { a, b, c, d };
+
+	sysg_yw_pop(w, 0);
+	for (size_t i = 0; i < 4 && parts[i]; i++)
+		sysg_yw_push_key(w, parts[i]);
+}
+
+/* -------------------------------------------------------------- paths */
+
+/* Replace *P (relative to BASE) by its absolute form. */
+static int make_abs(struct sysg_yw *w, const char *base, char **p)
+{
+	char *abs;
+
+	if (!*p)
+		return 0;
+	abs = sysg_path_abs(base, *p);
+	if (!abs) {
+		sysg_yw_nomem(w);
+		return -1;
+	}
+	free(*p);
+	*p = abs;
+	return 0;
+}
+
+static void resolve_project_dir(struct load *ld)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	struct stat st;
+
+	if (!cfg->project_dir) {
+		cfg->project_dir = strdup(cfg->dir);
+		if (!cfg->project_dir)
+			sysg_yw_nomem(&ld->cw.w);
+		return;
+	}
+	if (make_abs(&ld->cw.w, cfg->dir, &cfg->project_dir))
+		return;
+	if (stat(cfg->project_dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	path_set(&ld->cw.w, "project_dir", NULL, NULL, NULL);
+	sysg_yw_error(&ld->cw.w, ld->cw.project_dir_node,
+		      "'%s' is not a directory", cfg->project_dir);
+}
+
+static void resolve_paths(struct load *ld)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	const char *pd;
+
+	resolve_project_dir(ld);
+	pd = cfg->project_dir;
+	if (!pd)
+		return;
+	make_abs(&ld->cw.w, pd, &cfg->state_path);
+	make_abs(&ld->cw.w, pd, &cfg->env.file);
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct sysg_service *s = &cfg->services[i];
+
+		make_abs(&ld->cw.w, pd, &s->env.file);
+		make_abs(&ld->cw.w, pd, &s->deployment.blue_green.state_path);
+	}
+}
+
+/* -------------------------------------------------------- environment */
+
+static void remember_bad_env_file(struct load *ld, const char *file)
+{
+	if (sysg_strset_add(&ld->bad_env_files, file) < 0)
+		sysg_yw_nomem(&ld->cw.w);
+}
+
+/* Why FILE cannot be used as an env file, or NULL. Only regular files of
+ * a sane size: reading /dev/zero or a FIFO would never end. */
+static const char *env_file_problem(const char *file, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat(file, &st) != 0 || access(file, R_OK) != 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_size > MAX_ENV_FILE_BYTES) {
+		snprintf(buf, len, "too large (%lld bytes, at most %d)",
+			 (long long)st.st_size, MAX_ENV_FILE_BYTES);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Apply SPEC's env file; WHO is NULL for the root env or a service name. */
+static void apply_env_file(struct load *ld, char ***env,
+			   const struct sysg_env_spec *spec, const char *who)
+{
+	struct sysg_yw *w = &ld->cw.w;
+	const char *problem;
+	char buf[96];
+	int rc;
+
+	if (!spec->file || sysg_strset_has(&ld->bad_env_files, spec->file))
+		return;
+	if (who)
+		path_set(w, "services", who, "env", "file");
+	else
+		path_set(w, "env", "file", NULL, NULL);
+	problem = env_file_problem(spec->file, buf, sizeof(buf));
+	if (problem) {
+		sysg_yw_error_at(w, spec->file_mark.line, spec->file_mark.col,
+				 "cannot read env file '%s': %s", spec->file,
+				 problem);
+		remember_bad_env_file(ld, spec->file);
+		return;
+	}
+	rc = sysg_env_file_apply(spec->file, w->path, env, w->diag);
+	if (rc == -ENOMEM)
+		sysg_yw_nomem(w);
+	else if (rc) {
+		w->errors++;
+		remember_bad_env_file(ld, spec->file);
+	}
+}
+
+static void apply_env(struct load *ld, char ***env,
+		      const struct sysg_env_spec *spec, const char *who)
+{
+	apply_env_file(ld, env, spec, who);
+	for (size_t i = 0; i < spec->nvars && !ld->cw.w.nomem; i++)
+		if (sysg_env_set(env, spec->vars[i].key, spec->vars[i].value))
+			sysg_yw_nomem(&ld->cw.w);
+}
+
+static void expand(struct sysg_yw *w, char **s, char *const *env)
+{
+	char *x;
+
+	if (!*s || w->nomem)
+		return;
+	x = sysg_env_expand(*s, env);
+	if (!x) {
+		sysg_yw_nomem(w);
+		return;
+	}
+	free(*s);
+	*s = x;
+}
+
+static void expand_hooks(struct sysg_yw *w, struct sysg_hooks *h,
+			 char *const *env)
+{
+	struct sysg_hook_pair *pairs[] = { &h->on_start, &h->on_stop,
+					   &h->on_restart };
+
+	for (size_t i = 0; i < 3; i++) {
+		expand(w, &pairs[i]->success.command, env);
+		expand(w, &pairs[i]->error.command, env);
+	}
+}
+
+/* See config.h for which strings get ${VAR} expansion. */
+static void expand_service(struct sysg_yw *w, struct sysg_service *s)
+{
+	char *const *env = s->envp;
+
+	if (s->command_raw) {
+		s->command = strdup(s->command_raw);
+		if (!s->command)
+			sysg_yw_nomem(w);
+		expand(w, &s->command, env);
+	}
+	expand_hooks(w, &s->hooks, env);
+	expand(w, &s->skip_command, env);
+	expand(w, &s->health.command, env);
+	expand(w, &s->health.url, env);
+	expand(w, &s->deployment.pre_start, env);
+	expand(w, &s->deployment.health.command, env);
+	expand(w, &s->deployment.health.url, env);
+	expand(w, &s->deployment.blue_green.candidate_health_check_url, env);
+	expand(w, &s->deployment.blue_green.switch_verify_url, env);
+}
+
+/* Every service gets its own copy of the root environment: refuse sizes
+ * whose copies would take gigabytes. */
+static int envs_too_large(struct load *ld, char *const *base)
+{
+	size_t n = 0;
+
+	while (base[n])
+		n++;
+	if (ld->cw.cfg->nservices <= MAX_ENV_COPIES / (n ? n : 1))
+		return 0;
+	path_set(&ld->cw.w, "env", NULL, NULL, NULL);
+	sysg_yw_error(&ld->cw.w, NULL,
+		      "%zu services times %zu variables is too large (at most %d in all)",
+		      ld->cw.cfg->nservices, n, MAX_ENV_COPIES);
+	return 1;
+}
+
+static void build_envs(struct load *ld)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	char **base = sysg_env_dup(environ);
+
+	if (!base) {
+		sysg_yw_nomem(&ld->cw.w);
+		return;
+	}
+	apply_env(ld, &base, &cfg->env, NULL);
+	if (envs_too_large(ld, base)) {
+		sysg_env_free(base);
+		return;
+	}
+	for (size_t i = 0; i < cfg->nservices && !ld->cw.w.nomem; i++) {
+		struct sysg_service *s = &cfg->services[i];
+
+		s->envp = sysg_env_dup(base);
+		if (!s->envp) {
+			sysg_yw_nomem(&ld->cw.w);
+			break;
+		}
+		apply_env(ld, &s->envp, &s->env, s->name);
+		expand_service(&ld->cw.w, s);
+	}
+	sysg_env_free(base);
+}
+
+/* ------------------------------------------------------- dependencies */
+
+struct deps {
+	size_t **v;
+	size_t *n;
+};
+
+static void report_unknown_dep(struct load *ld, const struct sysg_service *s,
+			       size_t j)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	const char **names = calloc(cfg->nservices + 1, sizeof(*names));
+	const char *hint = NULL;
+	char q[80];
+
+	for (size_t i = 0; names && i < cfg->nservices; i++)
+		names[i] = cfg->services[i].name;
+	if (names)
+		hint = sysg_yw_suggest(s->depends_on[j], names);
+	sysg_yw_error_at(&ld->cw.w, s->depends_on_marks[j].line,
+			 s->depends_on_marks[j].col,
+			 "unknown service '%s'%s%s%s",
+			 sysg_yw_quote(s->depends_on[j], q, sizeof(q)),
+			 hint ? " (did you mean '" : "", hint ? hint : "",
+			 hint ? "'?)" : "");
+	free(names);
+}
+
+static void dep_path(struct sysg_yw *w, const struct sysg_service *s,
+		     size_t j)
+{
+	path_set(w, "services", s->name, "depends_on", NULL);
+	sysg_yw_push_index(w, j);
+}
+
+/* Fill D->v[I] with the known, distinct dependencies of service I. */
+static int collect_deps(struct load *ld, size_t i, struct deps *d)
+{
+	const struct sysg_service *s = &ld->cw.cfg->services[i];
+
+	d->v[i] = calloc(s->ndepends_on + 1, sizeof(size_t));
+	if (!d->v[i])
+		return -ENOMEM;
+	for (size_t j = 0; j < s->ndepends_on; j++) {
+		int idx = sysg_config_find_service(ld->cw.cfg, s->depends_on[j]);
+		size_t k;
+
+		dep_path(&ld->cw.w, s, j);
+		if (idx < 0) {
+			report_unknown_dep(ld, s, j);
+			continue;
+		}
+		if ((size_t)idx == i) {
+			sysg_yw_error_at(&ld->cw.w, s->depends_on_marks[j].line,
+					 s->depends_on_marks[j].col,
+					 "service '%s' depends on itself", s->name);
+			continue;
+		}
+		for (k = 0; k < d->n[i] && d->v[i][k] != (size_t)idx; k++)
+			;
+		if (k == d->n[i])
+			d->v[i][d->n[i]++] = (size_t)idx;
+	}
+	return 0;
+}
+
+static void report_cycle(struct load *ld, const size_t *cycle, size_t len)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	const struct sysg_service *first = &cfg->services[cycle[0]];
+	size_t cap = 64, j;
+	char *msg;
+
+	for (size_t i = 0; i < len; i++)
+		cap += strlen(cfg->services[cycle[i]].name) + 4;
+	msg = malloc(cap);
+	if (!msg) {
+		sysg_yw_nomem(&ld->cw.w);
+		return;
+	}
+	strcpy(msg, "dependency cycle: ");
+	for (size_t i = 0; i < len; i++) {
+		strcat(msg, cfg->services[cycle[i]].name);
+		if (i + 1 < len)
+			strcat(msg, " -> ");
+	}
+	for (j = 0; j < first->ndepends_on &&
+	     strcmp(first->depends_on[j], cfg->services[cycle[1]].name); j++)
+		;
+	if (j == first->ndepends_on)
+		j = 0;          /* cannot happen: the cycle uses an edge of ours */
+	dep_path(&ld->cw.w, first, j);
+	sysg_yw_error_at(&ld->cw.w, first->depends_on_marks[j].line,
+			 first->depends_on_marks[j].col, "%s", msg);
+	free(msg);
+}
+
+static void compute_waves(struct load *ld, struct deps *d)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	size_t *cycle = NULL, cycle_len = 0;
+	int rc;
+
+	rc = sysg_graph_waves(cfg->nservices, d->v, d->n, &cfg->waves,
+			      &cfg->wave_sizes, &cfg->nwaves, &cycle,
+			      &cycle_len);
+	if (rc == -ELOOP && cycle && cycle_len > 1)
+		report_cycle(ld, cycle, cycle_len);
+	else if (rc == -ENOMEM)
+		sysg_yw_nomem(&ld->cw.w);
+	else if (rc)
+		sysg_yw_error(&ld->cw.w, NULL, "cannot order services (%s)",
+			      strerror(-rc));
+	free(cycle);
+}
+
+static void resolve_deps(struct load *ld)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	struct deps d;
+	size_t n = cfg->nservices;
+
+	d.v = calloc(n + 1, sizeof(*d.v));
+	d.n = calloc(n + 1, sizeof(*d.n));
+	for (size_t i = 0; d.v && d.n && i < n; i++)
+		if (collect_deps(ld, i, &d))
+			sysg_yw_nomem(&ld->cw.w);
+	if (d.v && d.n && n > 0 && !ld->cw.w.nomem)
+		compute_waves(ld, &d);
+	else if (!d.v || !d.n)
+		sysg_yw_nomem(&ld->cw.w);
+	for (size_t i = 0; d.v && i < n; i++)
+		free(d.v[i]);
+	free(d.v);
+	free(d.n);
+}
+
+/* ------------------------------------------------------------ loading */
+
+static void finish(struct load *ld)
+{
+	if (ld->cw.w.aborted)
+		return;
+	resolve_paths(ld);
+	if (!ld->cw.w.nomem)
+		build_envs(ld);
+	if (!ld->cw.w.nomem)
+		resolve_deps(ld);
+	sysg_yw_pop(&ld->cw.w, 0);
+}
+
+static int load_document(struct sysg_config *cfg, const char *buf, size_t len,
+			 struct sysg_diag *diag)
+{
+	yaml_document_t doc;
+	struct load ld;
+	int rc;
+
+	if (len > (size_t)MAX_FILE_BYTES) {
+		sysg_diag_error(diag, cfg->path, 0, 0, NULL,
+				"the file is too large (%zu bytes, at most %ld)",
+				len, MAX_FILE_BYTES);
+		return -EFBIG;
+	}
+	rc = sysg_yw_load(cfg->path, buf, len, &doc, diag);
+	if (rc)
+		return rc;
+	memset(&ld, 0, sizeof(ld));
+	sysg_yw_init(&ld.cw.w, diag, cfg->path, &doc);
+	ld.cw.cfg = cfg;
+	sysg_config_walk_root(&ld.cw, yaml_document_get_root_node(&doc));
+	finish(&ld);
+	yaml_document_delete(&doc);
+	sysg_strset_free(&ld.bad_env_files);
+	if (ld.cw.w.nomem)
+		return -ENOMEM;
+	return ld.cw.w.errors ? -EINVAL : 0;
+}
+
+static int fill_defaults(struct sysg_config *cfg)
+{
+	if (!cfg->state_backend)
+		cfg->state_backend = strdup("xml");
+	return cfg->state_backend ? 0 : -ENOMEM;
+}
+
+/* Allocate a config named NAME in directory DIR (absolute). */
+static struct sysg_config *config_new(const char *name, const char *abs_path,
+				      const char *dir)
+{
+	struct sysg_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->path = strdup(name);
+	cfg->abs_path = abs_path ? strdup(abs_path) : NULL;
+	cfg->dir = dir ? strdup(dir) : NULL;
+	if (!cfg->path || !cfg->abs_path || !cfg->dir) {
+		sysg_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static int load_into(struct sysg_config *cfg, const char *buf, size_t len,
+		     struct sysg_config **out, struct sysg_diag *diag)
+{
+	int rc = load_document(cfg, buf, len, diag);
+
+	if (rc == 0)
+		rc = fill_defaults(cfg);
+	if (rc) {
+		if (rc == -ENOMEM && !sysg_diag_count(diag))
+			sysg_diag_error(diag, cfg->path, 0, 0, NULL, "out of memory");
+		sysg_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int sysg_config_load_buffer(const char *name, const char *base_dir,
+			    const char *buf, size_t len,
+			    struct sysg_config **out, struct sysg_diag *diag)
+{
+	const char *slash = strrchr(name, '/');
+	char *dir = sysg_path_abs(NULL, base_dir ? base_dir : ".");
+	char *abs = dir ? sysg_path_abs(dir, slash ? slash + 1 : name) : NULL;
+	struct sysg_config *cfg = abs ? config_new(name, abs, dir) : NULL;
+
+	*out = NULL;
+	free(dir);
+	free(abs);
+	if (!cfg) {
+		sysg_diag_error(diag, name, 0, 0, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	return load_into(cfg, buf, len, out, diag);
+}
+
+/* Read all of FD, stopping once more than MAX_FILE_BYTES were read (the
+ * caller refuses that much). */
+static int read_all(int fd, char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *b = NULL, *grown;
+	ssize_t r;
+
+	while (n <= (size_t)MAX_FILE_BYTES) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			grown = realloc(b, cap);
+			if (!grown) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = grown;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int rc = -errno;
+
+			free(b);
+			return rc;
+		}
+		n += (size_t)r;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static int read_file(const char *path, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = read_all(fd, buf, len);
+	close(fd);
+	return rc;
+}
+
+int sysg_config_load(const char *path, struct sysg_config **out,
+		     struct sysg_diag *diag)
+{
+	char *abs = sysg_path_abs(NULL, path), *dir, *buf = NULL;
+	struct sysg_config *cfg;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	dir = abs ? sysg_path_dirname(abs) : NULL;
+	cfg = dir ? config_new(path, abs, dir) : NULL;
+	free(abs);
+	free(dir);
+	if (!cfg) {
+		sysg_diag_error(diag, path, 0, 0, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	rc = read_file(path, &buf, &len);
+	if (rc) {
+		sysg_diag_error(diag, path, 0, 0, NULL, "cannot read the config: %s",
+				strerror(-rc));
+		sysg_config_free(cfg);
+		return rc;
+	}
+	rc = load_into(cfg, buf, len, out, diag);
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------ queries */
+
+char *sysg_config_find_default(const char *dir)
+{
+	static const char *const names[] = { "systemg.yaml", "sysg.yaml" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *p = dir ? sysg_path_join(dir, names[i]) : strdup(names[i]);
+
+		if (p && access(p, F_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+int sysg_config_find_service(const struct sysg_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (cfg->services[i].name && !strcmp(cfg->services[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int sysg_service_is_cron(const struct sysg_service *svc)
+{
+	return svc->cron.present;
+}
+
+/* --------------------------------------------------------------- free */
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void free_kv(struct sysg_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+static void free_env_spec(struct sysg_env_spec *e)
+{
+	free(e->file);
+	free_kv(e->vars, e->nvars);
+}
+
+static void free_health(struct sysg_health *h)
+{
+	free(h->command);
+	free(h->url);
+}
+
+static void free_hooks(struct sysg_hooks *h)
+{
+	struct sysg_hook_pair *pairs[] = { &h->on_start, &h->on_stop,
+					   &h->on_restart };
+
+	for (size_t i = 0; i < 3; i++) {
+		free(pairs[i]->success.command);
+		free(pairs[i]->error.command);
+	}
+}
+
+static void free_deployment(struct sysg_deployment *d)
+{
+	struct sysg_blue_green *bg = &d->blue_green;
+
+	free(d->strategy);
+	free(d->pre_start);
+	free_health(&d->health);
+	free(bg->env_var);
+	free(bg->slots[0]);
+	free(bg->slots[1]);
+	free(bg->candidate_health_check_url);
+	free(bg->switch_command);
+	free(bg->switch_verify_url);
+	free(bg->state_path);
+	free_kv(d->options, d->noptions);
+}
+
+static void free_service(struct sysg_service *s)
+{
+	free(s->name);
+	free(s->command);
+	free(s->command_raw);
+	free_env_spec(&s->env);
+	sysg_env_free(s->envp);
+	free_strv(s->depends_on, s->ndepends_on);
+	free(s->depends_on_marks);
+	free_health(&s->health);
+	free(s->skip_command);
+	free_hooks(&s->hooks);
+	free_deployment(&s->deployment);
+	free(s->cron.expression);
+	free(s->cron.timezone);
+	free(s->user);
+	free(s->group);
+	free_strv(s->supplementary_groups, s->nsupplementary_groups);
+	free(s->limits.cpu_affinity);
+	free(s->limits.cgroup.root);
+	free(s->limits.cgroup.cpu_max);
+	free_strv(s->capabilities, s->ncapabilities);
+}
+
+void sysg_config_free(struct sysg_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nservices; i++)
+		free_service(&cfg->services[i]);
+	free(cfg->services);
+	sysg_graph_free_waves(cfg->waves, cfg->wave_sizes, cfg->nwaves);
+	free(cfg->path);
+	free(cfg->abs_path);
+	free(cfg->dir);
+	free(cfg->project_dir);
+	free(cfg->version);
+	free_env_spec(&cfg->env);
+	free(cfg->state_backend);
+	free(cfg->state_path);
+	free(cfg);
+}

@@ -1,0 +1,275 @@
+/* config/config.h - the door of the config wing: the sysg configuration
+ * model and its loader, plus env files and expansion (env.h), cron
+ * expressions (cron.h) and the dependency graph (graph.h). yamlwalk.h and
+ * config_schema.h stay inside the wing.
+ *
+ *
+ * sysg_config_load() reads a systemg-compatible YAML file (SPEC section 2)
+ * with libyaml into the plain structs below. Every later layer (engine,
+ * control plane, strategies) reads these structs directly; nothing else
+ * parses YAML.
+ *
+ * Ownership: everything reachable from a struct sysg_config is owned by it
+ * and released by sysg_config_free(). Strings are NUL-terminated, heap
+ * allocated, and NULL when the key was absent.
+ *
+ * Durations are milliseconds (int64_t). A value of -1 means "not set"
+ * where the field's comment says so.
+ */
+#ifndef SYSG_CONFIG_H
+#define SYSG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "cron.h"
+#include "env.h"
+#include "graph.h"
+
+/* Position of a node in the YAML file, 1-based; 0 when unknown. */
+struct sysg_mark {
+	int line;
+	int col;
+};
+
+/* One KEY=VALUE pair; MARK is where the value was written. */
+struct sysg_kv {
+	char *key;
+	char *value;
+	struct sysg_mark mark;
+};
+
+/* An `env:` block: an optional env file and inline vars. */
+struct sysg_env_spec {
+	char *file;             /* absolute path (resolved against project_dir) */
+	struct sysg_mark file_mark;   /* of the `file:` key */
+	struct sysg_kv *vars;   /* in file order */
+	size_t nvars;
+};
+
+/* A hook command: `{ command: "...", timeout: "10s" }`. */
+struct sysg_hook {
+	char *command;          /* NULL: no hook for this outcome */
+	int64_t timeout_ms;     /* default SYSG_HOOK_TIMEOUT_MS */
+};
+
+struct sysg_hook_pair {
+	struct sysg_hook success;
+	struct sysg_hook error;
+};
+
+struct sysg_hooks {
+	struct sysg_hook_pair on_start;
+	struct sysg_hook_pair on_stop;
+	struct sysg_hook_pair on_restart;
+};
+
+/* A readiness probe: exactly one of command / url is set when present. */
+struct sysg_health {
+	int present;            /* the key was in the file */
+	char *command;
+	char *url;
+	int64_t interval_ms;    /* default SYSG_HEALTH_INTERVAL_MS */
+	int64_t timeout_ms;     /* default SYSG_HEALTH_TIMEOUT_MS */
+	int retries;            /* default SYSG_HEALTH_RETRIES */
+	struct sysg_mark mark;
+};
+
+struct sysg_blue_green {
+	int present;
+	char *env_var;          /* default "PORT" */
+	char *slots[2];         /* exactly two */
+	char *candidate_health_check_url;   /* may contain {slot} */
+	char *switch_command;   /* required; {active_slot} {candidate_slot} {service_name} */
+	char *switch_verify_url;
+	char *state_path;       /* absolute; NULL: <state dir>/blue_green_<svc>.xml */
+	struct sysg_mark mark;
+};
+
+/* Strategy-specific settings of a third-party strategy: the map found under
+ * `deployment.<strategy name>` (scalars only, lists joined with ','). For
+ * strategy blue_green that is the `deployment.blue_green` map, so its
+ * settings are both in `blue_green` and in `options` (as written: slots
+ * "8000,8001", state_path not resolved). */
+struct sysg_deployment {
+	char *strategy;         /* default "immediate" */
+	struct sysg_mark strategy_mark;
+	char *pre_start;
+	struct sysg_health health;      /* deployment.health_check */
+	int64_t grace_period_ms;        /* default 0 */
+	struct sysg_blue_green blue_green;
+	struct sysg_kv *options;        /* deployment.<strategy>: {...} */
+	size_t noptions;
+	struct sysg_mark options_mark;
+};
+
+#define SYSG_CRON_FIELDS 6      /* sec min hour dom month dow */
+
+struct sysg_cron {
+	int present;
+	char *expression;
+	char *timezone;         /* NULL: local time */
+	struct sysg_mark mark;
+};
+
+enum sysg_termination_policy {
+	SYSG_TERM_CASCADE = 0,
+	SYSG_TERM_ORPHAN,
+	SYSG_TERM_REPARENT,
+};
+
+struct sysg_spawn {
+	int present;
+	int dynamic;            /* mode: dynamic (1) | static (0) */
+	int children;           /* -1: unlimited */
+	int depth;              /* -1: unlimited */
+	int descendants;        /* -1: unlimited */
+	int64_t total_memory;   /* bytes, -1: unlimited */
+	enum sysg_termination_policy termination_policy;
+};
+
+struct sysg_cgroup_limits {
+	char *root;             /* limits.cgroup.root */
+	int64_t memory_max;     /* bytes, -1 unset */
+	char *cpu_max;          /* "QUOTA PERIOD" or "max PERIOD" */
+	int cpu_weight;         /* -1 unset */
+};
+
+/* A limit written as "unlimited" / "infinity" (rlimits) or "max"
+ * (cgroup memory_max). */
+#define SYSG_LIMIT_UNLIMITED INT64_MAX
+
+struct sysg_limits {
+	int present;
+	int64_t nofile;         /* -1 unset, SYSG_LIMIT_UNLIMITED */
+	int64_t nproc;
+	int64_t memlock;        /* bytes */
+	int has_nice;
+	int nice;
+	int *cpu_affinity;
+	size_t ncpu_affinity;
+	struct sysg_cgroup_limits cgroup;
+};
+
+struct sysg_isolation {
+	int present;
+	int network, pid, mount, user;
+};
+
+enum sysg_restart_policy {
+	SYSG_RESTART_NEVER = 0,
+	SYSG_RESTART_ON_FAILURE,
+	SYSG_RESTART_ALWAYS,
+};
+
+struct sysg_service {
+	char *name;
+	struct sysg_mark mark;          /* of the service's key */
+
+	/* ${VAR} is expanded at load time from envp (below) in: command,
+	 * every hook command, skip_command, health.command/url,
+	 * deployment.pre_start, deployment.health.command/url,
+	 * blue_green.candidate_health_check_url and switch_verify_url. Not
+	 * in blue_green.switch_command, which runs under sh with the
+	 * SYSG_*_SLOT variables of the deploy, so its shell expands it.
+	 * A strategy that overrides variables (blue_green's env_var)
+	 * expands command_raw again with its own environment. */
+	char *command;                  /* after ${VAR} expansion */
+	char *command_raw;              /* as written */
+	struct sysg_env_spec env;
+	char **envp;                    /* merged environment, NULL-terminated:
+	                                   process env, root env, service env */
+
+	char **depends_on;
+	struct sysg_mark *depends_on_marks;
+	size_t ndepends_on;
+
+	enum sysg_restart_policy restart_policy;
+	int64_t backoff_ms;             /* default SYSG_BACKOFF_MS */
+	int max_restarts;               /* -1: unlimited (default) */
+	int64_t stop_timeout_ms;        /* default SYSG_STOP_TIMEOUT_MS */
+	int64_t ready_after_ms;         /* default SYSG_READY_AFTER_MS */
+	struct sysg_health health;
+
+	int skip;                       /* skip: true */
+	char *skip_command;             /* skip: "cmd" (exit 0 => skip) */
+
+	struct sysg_hooks hooks;
+	struct sysg_deployment deployment;
+	struct sysg_cron cron;
+	struct sysg_spawn spawn;
+
+	char *user;
+	char *group;
+	char **supplementary_groups;
+	size_t nsupplementary_groups;
+	struct sysg_limits limits;
+	char **capabilities;
+	size_t ncapabilities;
+	struct sysg_isolation isolation;
+	struct sysg_mark privileged_mark; /* first privileged-only key seen */
+};
+
+struct sysg_config {
+	char *path;             /* as given (used in messages) */
+	char *abs_path;         /* absolute */
+	char *dir;              /* directory of abs_path */
+	char *project_dir;      /* absolute */
+	char *version;
+	struct sysg_env_spec env;
+	char *state_backend;    /* default "xml" */
+	char *state_path;       /* absolute or NULL */
+	struct sysg_service *services;  /* in file order */
+	size_t nservices;
+	/* Dependency waves: wave[i] lists service indexes whose dependencies
+	 * all lie in earlier waves. Computed by the loader. */
+	size_t **waves;
+	size_t *wave_sizes;
+	size_t nwaves;
+};
+
+#define SYSG_HOOK_TIMEOUT_MS      30000
+#define SYSG_HEALTH_INTERVAL_MS   1000
+#define SYSG_HEALTH_TIMEOUT_MS    5000
+#define SYSG_HEALTH_RETRIES       3
+#define SYSG_BACKOFF_MS           1000
+#define SYSG_STOP_TIMEOUT_MS      10000
+#define SYSG_READY_AFTER_MS       200
+
+/* Find the default config in DIR (NULL: the current directory):
+ * systemg.yaml, else sysg.yaml. Returns a malloc'd path or NULL. */
+char *sysg_config_find_default(const char *dir);
+
+/* Load and validate PATH. On success returns 0 and sets *out (free with
+ * sysg_config_free). On failure returns a negative code and appends one
+ * GCC-style message per problem to DIAG ("FILE:LINE:COL: error: KEY.PATH:
+ * message"); *out is left NULL. Never aborts on bad input. */
+int sysg_config_load(const char *path, struct sysg_config **out,
+		     struct sysg_diag *diag);
+
+/* Same, from an in-memory buffer; NAME is used in messages and BASE_DIR
+ * as the config's directory. Used by tests and the fuzzer. */
+int sysg_config_load_buffer(const char *name, const char *base_dir,
+			    const char *buf, size_t len,
+			    struct sysg_config **out, struct sysg_diag *diag);
+
+void sysg_config_free(struct sysg_config *cfg);
+
+/* Index of the service called NAME, or -1. */
+int sysg_config_find_service(const struct sysg_config *cfg, const char *name);
+
+/* 1 when the service runs only on its cron schedule. */
+int sysg_service_is_cron(const struct sysg_service *svc);
+
+/* 1 when A and B define the same service: every field of struct
+ * sysg_service but the YAML positions (config_equal.c). */
+int sysg_service_equal(const struct sysg_service *a,
+		       const struct sysg_service *b);
+
+/* 1 when every service of A and B runs in the same context (the project
+ * directory): when not, every service counts as changed. */
+int sysg_config_same_context(const struct sysg_config *a,
+			     const struct sysg_config *b);
+
+#endif

@@ -1,0 +1,972 @@
+/* ctlserver.c - the control requests a supervisor serves (see
+ * ctlserver.h): validation, dispatch, and the operations that reply once
+ * they have finished. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wire.h"
+#include "ctlserver.h"
+#include "daemon.h"
+#include "base/base.h"
+#include "views/views.h"
+#include "proc/proc.h"
+
+enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_STOP_ALL };
+
+/* A start/stop/restart being carried out; answered once it is done. */
+struct op {
+	struct op *next;
+	enum op_kind kind;
+	struct sysg_ctl_conn *conn;     /* NULL: internal, see DONE */
+	sysg_ctlsrv_done done;
+	void *arg;
+	char **names;                   /* the services it waits for */
+	uint64_t *old_ticks;            /* restart: the process replaced */
+	size_t n;
+	json_t *lines;                  /* messages to add to the reply */
+	json_t *extra;                  /* more reply data (reload) */
+};
+
+struct sysg_ctlsrv {
+	struct sysg_ctlsrv_opts o;
+	struct sysg_ctl_server *srv;
+	struct op *ops;
+	int stopping;                   /* a full stop is under way */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static const struct sysg_config *cfg_of(const struct sysg_ctlsrv *c)
+{
+	return sysg_supervisor_config(c->o.sup);
+}
+
+/* A full stop is under way: asked for here, or SIGINT/SIGTERM. */
+static int stopping(const struct sysg_ctlsrv *c)
+{
+	return c->stopping || sysg_supervisor_shutting_down(c->o.sup);
+}
+
+static const char *status_of(const struct sysg_ctlsrv *c, const char *name)
+{
+	const char *s = sysg_supervisor_status(c->o.sup, name);
+
+	return s ? s : "stopped";
+}
+
+static int is(const char *a, const char *b)
+{
+	return !strcmp(a, b);
+}
+
+/* Nothing is in progress any more for a start. */
+static int start_settled(const char *st)
+{
+	return !is(st, "starting") && !is(st, "stopping");
+}
+
+/* Down for good (a stop is complete). */
+static int stop_settled(const char *st)
+{
+	return !is(st, "starting") && !is(st, "running") &&
+	       !is(st, "stopping") && !is(st, "backoff");
+}
+
+static uint64_t ticks_of(const struct sysg_ctlsrv *c, const char *name)
+{
+	struct sysg_unit_record u;
+
+	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
+		return 0;
+	return u.pid > 0 ? u.start_ticks : 0;
+}
+
+static void log_event(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		      const char *what, const char *svc)
+{
+	sysg_log(c->o.log, SYSG_LOG_INFO, "Control: %s%s%s (client pid %d)",
+		 what, svc ? " " : "", svc ? svc : "",
+		 conn ? sysg_ctl_conn_pid(conn) : (int)getpid());
+}
+
+/* --------------------------------------------------------------- ops */
+
+static void op_free(struct op *op)
+{
+	for (size_t i = 0; i < op->n; i++)
+		free(op->names[i]);
+	free(op->names);
+	free(op->old_ticks);
+	json_decref(op->lines);
+	json_decref(op->extra);
+	free(op);
+}
+
+static struct op *op_new(enum op_kind kind, struct sysg_ctl_conn *conn)
+{
+	struct op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return NULL;
+	op->kind = kind;
+	op->conn = conn;
+	op->lines = json_array();
+	if (!op->lines) {
+		free(op);
+		return NULL;
+	}
+	return op;
+}
+
+static int op_add_name(struct sysg_ctlsrv *c, struct op *op, const char *name)
+{
+	char **nv = realloc(op->names, (op->n + 1) * sizeof(*nv));
+	uint64_t *nt;
+
+	if (!nv)
+		return -ENOMEM;
+	op->names = nv;
+	nt = realloc(op->old_ticks, (op->n + 1) * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	op->old_ticks = nt;
+	nt[op->n] = ticks_of(c, name);
+	nv[op->n] = strdup(name);
+	if (!nv[op->n])
+		return -ENOMEM;
+	op->n++;
+	return 0;
+}
+
+/* Every service of the config, or just NAME. */
+static int op_add_names(struct sysg_ctlsrv *c, struct op *op, const char *name)
+{
+	const struct sysg_config *cfg = cfg_of(c);
+	int rc = 0;
+
+	if (name)
+		return op_add_name(c, op, name);
+	for (size_t i = 0; rc == 0 && i < cfg->nservices; i++)
+		rc = op_add_name(c, op, cfg->services[i].name);
+	return rc;
+}
+
+static void op_queue(struct sysg_ctlsrv *c, struct op *op)
+{
+	struct op **pp = &c->ops;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = op;
+}
+
+static int op_ready(const struct sysg_ctlsrv *c, const struct op *op)
+{
+	if (op->kind == OP_STOP_ALL)
+		return sysg_supervisor_idle(c->o.sup);
+	for (size_t i = 0; i < op->n; i++) {
+		const char *st = status_of(c, op->names[i]);
+
+		if (op->kind == OP_STOP ? !stop_settled(st) : !start_settled(st))
+			return 0;
+		if (op->kind == OP_RESTART && is(st, "running") &&
+		    op->old_ticks[i] &&
+		    ticks_of(c, op->names[i]) == op->old_ticks[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* One line for the user about NAME after OP; failures go to ERRS. */
+static void op_outcome(struct sysg_ctlsrv *c, struct op *op, const char *name,
+		       json_t *errs)
+{
+	struct sysg_unit_record u;
+	const char *st = status_of(c, name);
+	char line[SYSG_REASON_MAX + 2 * SYSG_NAME_MAX + 4200];
+
+	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
+		memset(&u, 0, sizeof(u));
+	if (op->kind != OP_STOP && (is(st, "failed") || is(st, "blocked"))) {
+		snprintf(line, sizeof(line), "service %s failed to start: %s "
+			 "(logs: %s/%s_stderr.log)", name,
+			 u.reason[0] ? u.reason : st, c->o.log_dir, name);
+		json_array_append_new(errs, json_string(line));
+		return;
+	}
+	if (op->kind != OP_STOP && is(st, "stopped")) {
+		snprintf(line, sizeof(line), "service %s was stopped before it "
+			 "was up", name);
+		json_array_append_new(errs, json_string(line));
+		return;
+	}
+	if (u.pid > 0)
+		snprintf(line, sizeof(line), "%s: %s (pid %lld)", name, st,
+			 (long long)u.pid);
+	else
+		snprintf(line, sizeof(line), "%s: %s%s%s", name, st,
+			 u.reason[0] ? " - " : "", u.reason);
+	json_array_append_new(op->lines, json_string(line));
+}
+
+static char *join_lines(const json_t *a)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	json_t *v;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	json_array_foreach(a, i, v)
+		fprintf(f, "%s\n", json_string_value(v));
+	fclose(f);
+	return buf;
+}
+
+static json_t *reply_data(const struct sysg_ctlsrv *c, const struct op *op,
+			  json_t *errs)
+{
+	json_t *d = json_pack("{s:O, s:O, s:s?}", "lines", op->lines,
+			      "errors", errs, "config", cfg_of(c)->abs_path);
+
+	if (d && op->extra)
+		json_object_update(d, op->extra);
+	return d;
+}
+
+static void op_finish(struct sysg_ctlsrv *c, struct op *op)
+{
+	json_t *errs = json_array();
+	int code;
+
+	for (size_t i = 0; errs && i < op->n; i++)
+		op_outcome(c, op, op->names[i], errs);
+	if (op->kind == OP_STOP_ALL)
+		json_array_append_new(op->lines,
+				      json_string("all services stopped"));
+	code = json_array_size(errs) ? 1 : 0;
+	if (op->done) {
+		char *text = join_lines(errs);
+
+		op->done(op->arg, code, text ? text : "");
+		free(text);
+	}
+	if (op->conn)
+		sysg_ctl_reply(op->conn, code, code ?
+			       json_string_value(json_array_get(errs, 0)) : NULL,
+			       reply_data(c, op, errs));
+	json_decref(errs);
+	op_free(op);
+}
+
+int sysg_ctlsrv_poll(struct sysg_ctlsrv *c)
+{
+	struct op **pp = &c->ops;
+
+	while (*pp) {
+		struct op *op = *pp;
+
+		if (!op_ready(c, op)) {
+			pp = &op->next;
+			continue;
+		}
+		*pp = op->next;
+		op_finish(c, op);
+	}
+	/* called after every round of the loop: the resident supervisor's
+	 * usual answer needs no walk over the services */
+	if (c->ops || !(stopping(c) || c->o.foreground))
+		return 0;
+	return sysg_supervisor_idle(c->o.sup);
+}
+
+/* ------------------------------------------------------- operations */
+
+static int start_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
+{
+	int rc = op_add_names(c, op, svc);
+
+	if (rc == 0)
+		rc = svc ? sysg_supervisor_start_service(c->o.sup, svc) :
+		     sysg_supervisor_start_all(c->o.sup);
+	return rc;
+}
+
+int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
+		      sysg_ctlsrv_done done, void *arg)
+{
+	struct op *op = op_new(OP_START, NULL);
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->done = done;
+	op->arg = arg;
+	rc = start_op(c, op, service);
+	if (rc < 0) {
+		op_free(op);
+		return rc;
+	}
+	op_queue(c, op);
+	return 0;
+}
+
+void sysg_ctlsrv_stop_all(struct sysg_ctlsrv *c, const char *why)
+{
+	if (!c->stopping)
+		sysg_log(c->o.log, SYSG_LOG_INFO, "Stopping the supervisor (%s)",
+			 why);
+	c->stopping = 1;
+	sysg_supervisor_stop_all(c->o.sup);
+}
+
+/* Restart SVC (NULL: every service) and wait for the new processes. */
+static int restart_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
+{
+	size_t first = op->n;
+	int rc = op_add_names(c, op, svc);
+
+	for (size_t i = first; rc == 0 && i < op->n; i++) {
+		/* waiting to restart by policy: now, not after the backoff */
+		if (is(status_of(c, op->names[i]), "backoff"))
+			sysg_supervisor_stop_service(c->o.sup, op->names[i]);
+		rc = sysg_supervisor_restart_service(c->o.sup, op->names[i]);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ reload */
+
+static int op_has(const struct op *op, const char *name)
+{
+	for (size_t i = 0; i < op->n; i++)
+		if (!strcmp(op->names[i], name))
+			return 1;
+	return 0;
+}
+
+static int load_new(const char *path, struct sysg_config **out, char *err,
+		    size_t errlen)
+{
+	struct sysg_diag d;
+	char *lines;
+	int rc;
+
+	sysg_diag_init(&d);
+	rc = sysg_config_load(path, out, &d);
+	if (rc < 0) {
+		lines = sysg_diag_join(&d);
+		if (lines && *lines)
+			snprintf(err, errlen, "%s", lines);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		free(lines);
+		rc = -EINVAL;
+	}
+	sysg_diag_free(&d);
+	return rc;
+}
+
+/* What a reload changes, by service name. */
+struct diff {
+	json_t *added, *removed, *changed, *unchanged;
+};
+
+static void diff_free(struct diff *d)
+{
+	json_decref(d->added);
+	json_decref(d->removed);
+	json_decref(d->changed);
+	json_decref(d->unchanged);
+}
+
+static int diff_configs(const struct sysg_config *old,
+			const struct sysg_config *nc, struct diff *d)
+{
+	d->added = json_array();
+	d->removed = json_array();
+	d->changed = json_array();
+	d->unchanged = json_array();
+	if (!d->added || !d->removed || !d->changed || !d->unchanged)
+		return -ENOMEM;
+	for (size_t i = 0; i < nc->nservices; i++) {
+		const struct sysg_service *ns = &nc->services[i];
+		int k = sysg_config_find_service(old, ns->name);
+		json_t *to = k < 0 ? d->added :
+			     sysg_config_same_context(old, nc) &&
+			     sysg_service_equal(&old->services[k], ns) ?
+			     d->unchanged : d->changed;
+
+		if (json_array_append_new(to, json_string(ns->name)) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < old->nservices; i++)
+		if (sysg_config_find_service(nc, old->services[i].name) < 0 &&
+		    json_array_append_new(d->removed,
+					  json_string(old->services[i].name)) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static void diff_line(json_t *lines, const char *label, const json_t *names)
+{
+	char buf[4096];
+	size_t used = 0, i;
+	json_t *v;
+
+	if (!json_array_size(names))
+		return;
+	used = (size_t)snprintf(buf, sizeof(buf), "%s:", label);
+	json_array_foreach(names, i, v)
+		if (used < sizeof(buf))
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+						 " %s", json_string_value(v));
+	json_array_append_new(lines, json_string(buf));
+}
+
+/* OP waits for the services the reload starts: the added ones and the
+ * changed ones that were up (their old process is noted). */
+static int diff_wait(struct sysg_ctlsrv *c, struct op *op,
+		     const struct diff *d)
+{
+	size_t i;
+	json_t *v;
+	int rc = 0;
+
+	json_array_foreach(d->changed, i, v)
+		if (rc == 0 && ticks_of(c, json_string_value(v)))
+			rc = op_add_name(c, op, json_string_value(v));
+	json_array_foreach(d->added, i, v)
+		if (rc == 0)
+			rc = op_add_name(c, op, json_string_value(v));
+	return rc;
+}
+
+/* Load PATH and switch the supervisor to it; OP gets the summary and
+ * the services to wait for. 0, -EINVAL (bad config, or SVC (may be NULL)
+ * not in it: ERR has the validation lines; nothing changed) or another
+ * negative code. */
+static int reload_file(struct sysg_ctlsrv *c, const char *path,
+		       const char *svc, struct op *op, char *err, size_t errlen)
+{
+	struct sysg_config *nc = NULL;
+	struct diff d = { 0 };
+	int rc = load_new(path, &nc, err, errlen);
+
+	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
+		snprintf(err, errlen, "unknown service '%s' in %s", svc, path);
+		rc = -EINVAL;
+	}
+	if (rc == 0 && (rc = diff_configs(sysg_supervisor_config(c->o.sup), nc,
+					  &d)) == 0)
+		rc = diff_wait(c, op, &d);
+	if (rc == 0)
+		rc = sysg_supervisor_reload(c->o.sup, nc, err, errlen);
+	if (rc < 0) {
+		sysg_config_free(nc);
+		diff_free(&d);
+		sysg_log(c->o.log, SYSG_LOG_ERROR, "Reload of %s failed: %s",
+			 path, err);
+		return rc == -ENOMEM ? rc : -EINVAL;
+	}
+	sysg_write_file_atomic(c->o.state_dir, "config_hint", path);
+	json_array_append_new(op->lines, json_pack("s+", "reloaded ", path));
+	diff_line(op->lines, "added", d.added);
+	diff_line(op->lines, "removed", d.removed);
+	diff_line(op->lines, "restarted", d.changed);
+	diff_line(op->lines, "unchanged", d.unchanged);
+	for (size_t i = 0; c->o.samples && i < json_array_size(d.removed); i++)
+		sysg_samples_forget(c->o.samples,
+				    json_string_value(json_array_get(d.removed, i)));
+	op->extra = json_pack("{s:O, s:O, s:O, s:O}", "added", d.added,
+			      "removed", d.removed, "changed", d.changed,
+			      "unchanged", d.unchanged);
+	diff_free(&d);
+	return 0;
+}
+
+/* ------------------------------------------------------- validation */
+
+enum arg_type { ARG_STRING, ARG_BOOL, ARG_INT, ARG_PID, ARG_ARGV };
+
+struct argspec {
+	const char *key;
+	enum arg_type type;
+	size_t maxlen;                  /* strings */
+	int required;
+};
+
+/* A command line: 1..256 non-empty strings without NUL bytes. */
+static int argv_ok(const json_t *v, const struct argspec *a, char *err,
+		   size_t errlen)
+{
+	size_t i, n = json_array_size(v);
+	json_t *e;
+
+	if (!json_is_array(v) || n == 0 || n > 256)
+		goto bad;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || json_string_length(e) > a->maxlen ||
+		    strlen(json_string_value(e)) != json_string_length(e))
+			goto bad;
+	return 1;
+bad:
+	snprintf(err, errlen, "argument '%s' must be a list of 1 to 256 "
+		 "strings", a->key);
+	return 0;
+}
+
+static int arg_ok(const json_t *v, const struct argspec *a, char *err,
+		  size_t errlen)
+{
+	size_t len;
+
+	switch (a->type) {
+	case ARG_STRING:
+		len = json_string_length(v);
+		if (json_is_string(v) && len && len <= a->maxlen &&
+		    strlen(json_string_value(v)) == len)
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be a string of 1 to %zu "
+			 "bytes", a->key, a->maxlen);
+		return 0;
+	case ARG_BOOL:
+		if (json_is_boolean(v))
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be a boolean", a->key);
+		return 0;
+	case ARG_INT:
+		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		    json_integer_value(v) <= 100000)
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be an integer in "
+			 "0..100000", a->key);
+		return 0;
+	case ARG_PID:
+		if (json_is_integer(v) && json_integer_value(v) > 0 &&
+		    json_integer_value(v) <= INT32_MAX)
+			return 1;
+		snprintf(err, errlen, "argument '%s' must be a process id", a->key);
+		return 0;
+	case ARG_ARGV:
+		return argv_ok(v, a, err, errlen);
+	}
+	return 0;
+}
+
+/* Every key of ARGS is in SPEC with the right type; required ones are
+ * there. 0 or -EINVAL with ERR. */
+static int validate(const json_t *args, const struct argspec *spec,
+		    char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)args, key, v) {
+		const struct argspec *a = spec;
+
+		while (a->key && strcmp(a->key, key))
+			a++;
+		if (!a->key) {
+			snprintf(err, errlen, "unknown argument '%.64s'", key);
+			return -EINVAL;
+		}
+		if (!arg_ok(v, a, err, errlen))
+			return -EINVAL;
+	}
+	for (const struct argspec *a = spec; a->key; a++)
+		if (a->required && !json_object_get(args, a->key)) {
+			snprintf(err, errlen, "argument '%s' is required", a->key);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static const char *sarg(const json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+static int barg(const json_t *args, const char *key)
+{
+	return json_is_true(json_object_get(args, key));
+}
+
+/* SVC (may be NULL) names a service of the config; else replies. */
+static int known_service(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			 const char *svc)
+{
+	char err[SYSG_NAME_MAX + 64];
+
+	if (!svc || sysg_config_find_service(cfg_of(c), svc) >= 0)
+		return 1;
+	snprintf(err, sizeof(err), "unknown service '%s'", svc);
+	sysg_ctl_reply(conn, 2, err, NULL);
+	return 0;
+}
+
+static int refuse_if_stopping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn)
+{
+	if (!stopping(c))
+		return 0;
+	sysg_ctl_reply(conn, 1, "the supervisor is shutting down", NULL);
+	return 1;
+}
+
+/* ---------------------------------------------------------- handlers */
+
+static void reply_oom(struct sysg_ctl_conn *conn)
+{
+	sysg_ctl_reply(conn, 1, "out of memory", NULL);
+}
+
+static void h_ping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		   json_t *args)
+{
+	(void)args;
+	sysg_ctl_reply(conn, 0, NULL, json_pack(
+		"{s:i, s:I, s:s?, s:b}", "pid", (int)getpid(),
+		"services", (json_int_t)cfg_of(c)->nservices,
+		"config", cfg_of(c)->abs_path, "stopping", stopping(c)));
+}
+
+static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		    json_t *args)
+{
+	const char *svc = sarg(args, "service");
+	struct op *op;
+
+	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn))
+		return;
+	op = op_new(OP_START, conn);
+	if (!op || start_op(c, op, svc) < 0) {
+		if (op)
+			op_free(op);
+		reply_oom(conn);
+		return;
+	}
+	log_event(c, conn, "start", svc);
+	op_queue(c, op);
+}
+
+static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		   json_t *args)
+{
+	const char *svc = sarg(args, "service");
+	struct op *op;
+
+	if (!known_service(c, conn, svc))
+		return;
+	op = op_new(svc ? OP_STOP : OP_STOP_ALL, conn);
+	if (!op || (svc && op_add_name(c, op, svc) < 0)) {
+		if (op)
+			op_free(op);
+		reply_oom(conn);
+		return;
+	}
+	log_event(c, conn, "stop", svc);
+	if (svc)
+		sysg_supervisor_stop_service(c->o.sup, svc);
+	else
+		sysg_ctlsrv_stop_all(c, "stop requested");
+	op_queue(c, op);
+}
+
+/* restart --config: reload, then wait for the changed services. */
+static void restart_reload(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			   struct op *op, const char *path, const char *svc)
+{
+	char err[8192];
+	int rc = reload_file(c, path, svc, op, err, sizeof(err));
+
+	if (rc < 0) {
+		op_free(op);
+		sysg_ctl_reply(conn, rc == -EINVAL ? 2 : 1, err, NULL);
+		return;
+	}
+	/* a service the reload did not restart is restarted as asked */
+	if (svc && !op_has(op, svc) && restart_op(c, op, svc) < 0) {
+		op_free(op);
+		reply_oom(conn);
+		return;
+	}
+	op_queue(c, op);
+}
+
+static void h_restart(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		      json_t *args)
+{
+	const char *svc = sarg(args, "service"), *path = sarg(args, "config");
+	struct op *op;
+
+	if (refuse_if_stopping(c, conn))
+		return;
+	if (path && path[0] != '/') {
+		sysg_ctl_reply(conn, 2, "argument 'config' must be an absolute path",
+			       NULL);
+		return;
+	}
+	if (!path && !known_service(c, conn, svc))
+		return;
+	op = op_new(OP_RESTART, conn);
+	if (!op) {
+		reply_oom(conn);
+		return;
+	}
+	log_event(c, conn, path ? "restart (reload)" : "restart", svc);
+	if (path) {
+		restart_reload(c, conn, op, path, svc);
+		return;
+	}
+	if (restart_op(c, op, svc) < 0) {
+		op_free(op);
+		reply_oom(conn);
+		return;
+	}
+	op_queue(c, op);
+}
+
+static struct sysg_live live_of(const struct sysg_ctlsrv *c)
+{
+	struct sysg_live l = { c->o.sup, cfg_of(c), c->o.st, c->o.samples,
+			       c->o.state_dir };
+
+	return l;
+}
+
+static void h_status(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		     json_t *args)
+{
+	struct sysg_status_opts o = { .service = sarg(args, "service"),
+				      .all = barg(args, "all") };
+	struct sysg_live l = live_of(c);
+	struct sysg_status s;
+	char err[512];
+	json_t *doc;
+	int rc = sysg_live_status(&l, &o, &s, err, sizeof(err));
+
+	if (rc < 0) {
+		sysg_ctl_reply(conn, rc == -ENOENT ? 2 : 1, err, NULL);
+		return;
+	}
+	doc = sysg_status_to_json(&s);
+	sysg_status_free(&s);
+	if (!doc)
+		reply_oom(conn);
+	else
+		sysg_ctl_reply(conn, 0, NULL, doc);
+}
+
+/* The human view, rendered here with the client's terminal settings. */
+static json_t *inspect_text(const struct sysg_inspect *in, const json_t *args)
+{
+	struct sysg_render_opts ro = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *s;
+
+	if (!f)
+		return NULL;
+	ro.color = barg(args, "color");
+	ro.full_cmd = barg(args, "full_cmd");
+	ro.width = (int)json_integer_value(json_object_get(args, "width"));
+	if (sysg_proc_mem_total(&ro.mem_total) < 0)
+		ro.mem_total = 0;
+	sysg_inspect_render(in, &ro, f);
+	fclose(f);
+	s = buf ? json_stringn(buf, len) : NULL;
+	free(buf);
+	return s;
+}
+
+static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		      json_t *args)
+{
+	struct sysg_live l = live_of(c);
+	struct sysg_inspect in;
+	char err[512];
+	json_t *doc;
+	int rc = sysg_live_inspect(&l, sarg(args, "service"), &in, err,
+				   sizeof(err));
+
+	if (rc < 0) {
+		sysg_ctl_reply(conn, rc == -ENOENT ? 2 : 1, err, NULL);
+		return;
+	}
+	doc = sysg_inspect_to_json(&in);
+	if (doc && barg(args, "text") &&
+	    json_object_set_new(doc, "text", inspect_text(&in, args)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	sysg_inspect_free(&in);
+	if (!doc)
+		reply_oom(conn);
+	else
+		sysg_ctl_reply(conn, 0, NULL, doc);
+}
+
+/* Child mode: start a managed child of the service owning parent_pid. */
+static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		    json_t *args)
+{
+	json_t *jargv = json_object_get(args, "argv");
+	size_t n = json_array_size(jargv);
+	char **argv = calloc(n + 1, sizeof(*argv));
+	char err[512];
+	pid_t pid = 0;
+	int rc;
+
+	if (!argv) {
+		reply_oom(conn);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	rc = sysg_supervisor_spawn_child(
+		c->o.sup, (pid_t)json_integer_value(json_object_get(args, "parent_pid")),
+		sarg(args, "name"),
+		json_integer_value(json_object_get(args, "ttl_s")) * 1000,
+		argv, &pid, err, sizeof(err));
+	free(argv);
+	if (rc < 0)
+		sysg_ctl_reply(conn, rc == -EINVAL || rc == -ESRCH ? 2 : 1, err,
+			       NULL);
+	else
+		sysg_ctl_reply(conn, 0, NULL, json_pack("{s:i}", "pid", (int)pid));
+}
+
+/* --------------------------------------------------------- dispatch */
+
+#define SVC_ARG(req) { "service", ARG_STRING, SYSG_NAME_MAX - 1, req }
+
+static const struct argspec no_args[] = { { NULL, 0, 0, 0 } };
+static const struct argspec svc_args[] = { SVC_ARG(0), { NULL, 0, 0, 0 } };
+static const struct argspec restart_args[] = {
+	SVC_ARG(0), { "config", ARG_STRING, 4095, 0 }, { NULL, 0, 0, 0 } };
+static const struct argspec status_args[] = {
+	SVC_ARG(0), { "all", ARG_BOOL, 0, 0 }, { NULL, 0, 0, 0 } };
+static const struct argspec inspect_args[] = {
+	SVC_ARG(1), { "text", ARG_BOOL, 0, 0 }, { "color", ARG_BOOL, 0, 0 },
+	{ "full_cmd", ARG_BOOL, 0, 0 }, { "width", ARG_INT, 0, 0 },
+	{ NULL, 0, 0, 0 } };
+
+static const struct argspec spawn_args[] = {
+	{ "parent_pid", ARG_PID, 0, 1 }, { "name", ARG_STRING, 63, 1 },
+	{ "ttl_s", ARG_PID, 0, 0 }, { "argv", ARG_ARGV, 4095, 1 },
+	{ NULL, 0, 0, 0 } };
+
+struct request {
+	const char *cmd;
+	void (*fn)(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		   json_t *args);
+	const struct argspec *spec;
+};
+
+static const struct request requests[] = {
+	{ "ping", h_ping, no_args },
+	{ "start", h_start, svc_args },
+	{ "stop", h_stop, svc_args },
+	{ "restart", h_restart, restart_args },
+	{ "status", h_status, status_args },
+	{ "inspect", h_inspect, inspect_args },
+	{ "spawn", h_spawn, spawn_args },
+};
+
+static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,
+		   json_t *args)
+{
+	struct sysg_ctlsrv *c = arg;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		if (strcmp(requests[i].cmd, cmd))
+			continue;
+		if (validate(args, requests[i].spec, err, sizeof(err)) < 0) {
+			sysg_ctl_reply(conn, 2, err, NULL);
+			return;
+		}
+		requests[i].fn(c, conn, args);
+		return;
+	}
+	snprintf(err, sizeof(err), "unknown request '%.64s'", cmd);
+	sysg_ctl_reply(conn, 2, err, NULL);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
+		    char *err, size_t errlen)
+{
+	struct sysg_ctlsrv *c = calloc(1, sizeof(*c));
+	char path[4200];
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->o = *o;
+	rc = sysg_control_path(o->state_dir, path, sizeof(path));
+	if (rc == 0)
+		rc = sysg_ctl_server_new(&c->srv, sysg_supervisor_loop(o->sup),
+					 path, handle, c, err, errlen);
+	else
+		snprintf(err, errlen, "%s/control.sock: path too long",
+			 o->state_dir);
+	/* the foreground supervisor can do without (stop finds it by
+	 * sysg.pid); not when a live one answers there */
+	if (rc < 0 && o->foreground && rc != -EADDRINUSE) {
+		sysg_log(o->log, SYSG_LOG_WARN, "No control socket: %s", err);
+		rc = 0;
+	}
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void sysg_ctlsrv_free(struct sysg_ctlsrv *c)
+{
+	if (!c)
+		return;
+	while (c->ops) {
+		struct op *op = c->ops;
+
+		c->ops = op->next;
+		if (op->done)
+			op->done(op->arg, 1, "the supervisor is shutting down\n");
+		if (op->conn)
+			sysg_ctl_reply(op->conn, op->kind == OP_STOP_ALL ? 0 : 1,
+				       op->kind == OP_STOP_ALL ? NULL :
+				       "the supervisor is shutting down", NULL);
+		op_free(op);
+	}
+	sysg_ctl_server_free(c->srv);
+	free(c);
+}
+
+void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
+{
+	const struct sysg_config *cfg = sysg_supervisor_config(c->o.sup);
+	char *path = cfg->abs_path ? strdup(cfg->abs_path) : NULL;
+	struct op *op = op_new(OP_RESTART, NULL);
+	char err[8192];
+
+	if (!path || !op) {
+		sysg_log(c->o.log, SYSG_LOG_WARN, "SIGHUP: no config file to "
+			 "reload");
+	} else {
+		sysg_log(c->o.log, SYSG_LOG_INFO, "SIGHUP: reloading %s", path);
+		reload_file(c, path, NULL, op, err, sizeof(err));
+	}
+	if (op)
+		op_free(op);
+	free(path);
+}

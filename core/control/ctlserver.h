@@ -1,0 +1,96 @@
+/* ctlserver.h - the control requests a supervisor serves on control.sock.
+ *
+ * Wire format and access control are control.h's; this is what each
+ * request does. Every request's "args" are validated (known keys only,
+ * types, lengths, known service names) and anything else gets an error
+ * reply with exit status 2 (SPEC 8), never a crash.
+ *
+ *   ping    {}                          -> {"pid": N, "services": N}
+ *   start   {"service"?: S}             start all (or S and what it needs)
+ *   stop    {"service"?: S}             stop S, or everything: the last
+ *                                       full stop also ends the supervisor
+ *                                       (after its reply)
+ *   restart {"service"?: S, "config"?: ABSPATH}
+ *                                       with config: reload it first (new
+ *                                       services start, removed ones stop,
+ *                                       changed ones restart); a bad file
+ *                                       changes nothing and the reply
+ *                                       carries its validation lines
+ *   status  {"service"?: S, "all"?: bool}
+ *                                       -> the status --json document
+ *                                          (status.h), from live memory
+ *   inspect {"service": S, "text"?: bool, "color"?: bool, "width"?: int,
+ *            "full_cmd"?: bool}         -> the inspect --json document
+ *                                          (inspect.h) with the samples;
+ *                                          with text, also "text": the
+ *                                          rendered view
+ *
+ * start, stop and restart reply once the operation has finished: the
+ * services involved are up (or failed, or down for a stop). Replies:
+ * exit 0, 1 (an operation failed: data.errors lists one line per failed
+ * service), 2 (bad request or config) as control.h describes; data.lines
+ * are messages for the user's stdout.
+ *
+ * Everything happens in the supervisor's event loop; sysg_ctlsrv_poll()
+ * must be called after each round of it (sysg_supervisor_run_until's
+ * predicate does) to complete the pending requests.
+ */
+#ifndef SYSG_CTLSERVER_H
+#define SYSG_CTLSERVER_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "proc/proc.h"
+#include "views/views.h"
+#include "plugin/plugin.h"
+#include "engine/engine.h"
+
+struct sysg_ctlsrv;
+
+struct sysg_ctlsrv_opts {
+	struct sysg_supervisor *sup;    /* borrowed */
+	struct sysg_state *st;          /* borrowed */
+	struct sysg_samples *samples;   /* borrowed, may be NULL */
+	struct sysg_log *log;           /* control events go here; borrowed */
+	const char *state_dir;
+	const char *log_dir;
+	int foreground;                 /* the CLI is the supervisor */
+};
+
+/* Called when an operation started with sysg_ctlsrv_start() finishes:
+ * its exit status, and one line per failed service ("" when none). */
+typedef void (*sysg_ctlsrv_done)(void *arg, int exit_code, const char *lines);
+
+/* Listen on STATE_DIR/control.sock. 0, -EADDRINUSE when another
+ * supervisor answers there, or another negative code, with ERR. In the
+ * foreground a socket that cannot be created otherwise is only logged
+ * (requests then cannot reach this supervisor; `stop` still can, by
+ * sysg.pid). */
+int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
+		    char *err, size_t errlen);
+
+/* Close the socket (and remove it); requests still pending are answered
+ * "the supervisor is shutting down". NULL is fine. */
+void sysg_ctlsrv_free(struct sysg_ctlsrv *c);
+
+/* Start all services (SERVICE NULL) or one and call DONE once they are
+ * up or have failed (the initial start of a supervisor). 0 or -ENOENT. */
+int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
+		      sysg_ctlsrv_done done, void *arg);
+
+/* Stop everything (SIGTERM, SIGINT); the supervisor ends afterwards. */
+void sysg_ctlsrv_stop_all(struct sysg_ctlsrv *c, const char *why);
+
+/* Re-read the config file the supervisor runs (SIGHUP) and apply it as
+ * `restart --config` does; the outcome goes to supervisor.log. */
+void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c);
+
+/* Complete what can be completed. Returns 1 when the supervisor should
+ * end now: a full stop has finished (resident), or nothing is left
+ * running or pending (foreground). */
+int sysg_ctlsrv_poll(struct sysg_ctlsrv *c);
+
+#endif

@@ -1,0 +1,569 @@
+/* daemon.c - the supervisor process, foreground or resident (see
+ * daemon.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctlserver.h"
+#include "daemon.h"
+#include "base/base.h"
+#include "proc/proc.h"
+#include "views/views.h"
+#include "plugin/plugin.h"
+#include "engine/engine.h"
+
+/* ------------------------------------------------------------- files */
+
+int sysg_write_file_atomic(const char *dir, const char *name,
+			   const char *text)
+{
+	char path[4200], tmp[4300];
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0 || fsync(fd) < 0)
+		rc = -errno;
+	else if ((size_t)n != len)
+		rc = -EIO;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int sysg_pidfile_write(const char *state_dir)
+{
+	uint64_t ticks = 0;
+	char text[64];
+
+	sysg_proc_start_ticks(getpid(), &ticks);
+	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
+		 (unsigned long long)ticks);
+	return sysg_write_file_atomic(state_dir, "sysg.pid", text);
+}
+
+void sysg_pidfile_remove(const char *state_dir)
+{
+	char path[4200], buf[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (atoi(buf) == (int)getpid())
+		unlink(path);
+}
+
+int sysg_control_path(const char *state_dir, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/control.sock", state_dir) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* sysg.lock: held (flock) for the supervisor's whole life. The fd is
+ * close-on-exec, so no service keeps it after a supervisor's death. */
+static int take_lock(const char *state_dir, char *err, size_t errlen)
+{
+	char path[4200];
+	int64_t pid = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sysg.lock", state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	close(fd);
+	sysg_supervisor_alive(state_dir, &pid);
+	if (pid > 0)
+		snprintf(err, errlen, "a supervisor is already running (pid %lld)",
+			 (long long)pid);
+	else
+		snprintf(err, errlen, "a supervisor is already running "
+			 "(starting up) for %s", state_dir);
+	return -EADDRINUSE;
+}
+
+/* ----------------------------------------------------------- detach */
+
+/* In the detached grandchild: stdio on /dev/null, KEEP moved to fd 3
+ * (close-on-exec), every other fd closed. Returns the new KEEP. */
+static int detach_fds(int keep)
+{
+	int high = fcntl(keep, F_DUPFD_CLOEXEC, 10);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int fd = 0; fd <= 2 && null >= 0; fd++) {
+		if (fd != null)
+			dup2(null, fd);
+		else
+			fcntl(fd, F_SETFD, 0);
+	}
+	if (high < 0 || dup3(high, 3, O_CLOEXEC) < 0)
+		_exit(1);
+	close_range(4, ~0U, 0);
+	return 3;
+}
+
+int sysg_daemonize(int *fd)
+{
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		*fd = p[0];
+		return 1;
+	}
+	close(p[0]);
+	if (setsid() < 0 || (pid = fork()) < 0)
+		_exit(1);       /* the parent reads EOF: reported */
+	if (pid > 0)
+		_exit(0);
+	umask(022);
+	if (chdir("/") < 0)
+		_exit(1);
+	*fd = detach_fds(p[1]);
+	return 0;
+}
+
+/* ---------------------------------------------------------- outcome */
+
+/* The outcome pipe carries "E message\n" lines, then "X code\n". */
+void sysg_daemon_report(int fd, int exit_code, const char *lines)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (fd < 0)
+		return;
+	f = open_memstream(&buf, &len);
+	if (f) {
+		for (const char *p = lines; p && *p;) {
+			size_t n = strcspn(p, "\n");
+
+			if (n)
+				fprintf(f, "E %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+		fprintf(f, "X %d\n", exit_code);
+		fclose(f);
+	}
+	for (size_t off = 0; buf && off < len;) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(buf);
+	close(fd);
+}
+
+int sysg_daemon_wait(int fd, FILE *err)
+{
+	FILE *f = fdopen(fd, "r");
+	char line[8192];
+	int code = -EPIPE;
+
+	if (!f) {
+		close(fd);
+		return -EPIPE;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == 'E' && line[1] == ' ')
+			fprintf(err, "sysg: %s\n", line + 2);
+		else if (line[0] == 'X' && line[1] == ' ')
+			code = atoi(line + 2);
+	}
+	fclose(f);
+	return code;
+}
+
+/* ------------------------------------------------------------ sampling */
+
+#define FIRST_SAMPLE_MS 1000
+
+/* What one /proc scan found, reused from round to round. */
+struct procs {
+	struct sysg_procstat *v;
+	size_t n, cap;
+	pid_t *members;
+	size_t mcap;
+	unsigned char *mark;
+};
+
+struct daemon {
+	const struct sysg_daemon_opts *o;
+	struct sysg_supervisor *sup;
+	struct sysg_state *st;
+	struct sysg_ctlsrv *ctl;
+	struct sysg_samples *samples;
+	struct sysg_log log;
+	struct sysg_timer sample_timer;
+	struct procs procs;
+	int lock_fd;
+	int result_fd;
+	int initial_failed;
+};
+
+static int add_proc(void *arg, const struct sysg_procstat *ps)
+{
+	struct procs *p = arg;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		struct sysg_procstat *nv = realloc(p->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return 1;
+		p->v = nv;
+		p->cap = cap;
+	}
+	p->v[p->n++] = *ps;
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct sysg_procstat *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int find_proc(const struct procs *p, int64_t pid)
+{
+	struct sysg_procstat key = { .pid = pid };
+	const struct sysg_procstat *hit = bsearch(&key, p->v, p->n,
+						  sizeof(key), cmp_pid);
+
+	return hit ? (int)(hit - p->v) : -1;
+}
+
+/* The processes of the tree of MAIN (session SID): its session, and the
+ * descendants of anything in it. Returns how many are in p->members. */
+static size_t tree_of(struct procs *p, int64_t main_pid, int64_t sid)
+{
+	size_t k = 0;
+	int changed = 1;
+
+	memset(p->mark, 0, p->n);
+	for (size_t i = 0; i < p->n; i++)
+		p->mark[i] = p->v[i].pid == main_pid ||
+			     (sid > 1 && p->v[i].sid == sid);
+	while (changed) {
+		changed = 0;
+		for (size_t i = 0; i < p->n; i++) {
+			int parent;
+
+			if (p->mark[i])
+				continue;
+			parent = find_proc(p, p->v[i].ppid);
+			if (parent >= 0 && p->mark[parent])
+				p->mark[i] = changed = 1;
+		}
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->mark[i] && p->v[i].state != 'Z')
+			p->members[k++] = (pid_t)p->v[i].pid;
+	return k;
+}
+
+static int scan_procs(struct procs *p)
+{
+	p->n = 0;
+	if (sysg_proc_scan(add_proc, p) < 0)
+		return -EIO;
+	qsort(p->v, p->n, sizeof(*p->v), cmp_pid);
+	if (p->n > p->mcap) {
+		pid_t *m = realloc(p->members, p->n * sizeof(*m));
+		unsigned char *mk = realloc(p->mark, p->n);
+
+		if (m)
+			p->members = m;
+		if (mk)
+			p->mark = mk;
+		if (!m || !mk)
+			return -ENOMEM;
+		p->mcap = p->n;
+	}
+	return 0;
+}
+
+static void sample_all(struct daemon *d)
+{
+	size_t n = sysg_supervisor_count(d->sup);
+	int64_t up = 0, wall = sysg_wall_ms();
+	int scanned = 0;
+
+	if (sysg_proc_uptime_ms(&up) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct sysg_unit_record u;
+		size_t k = 0;
+
+		if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
+			continue;
+		if (u.pid > 0 && !scanned)
+			scanned = scan_procs(&d->procs) == 0 ? 1 : -1;
+		if (u.pid > 0 && scanned > 0)
+			k = tree_of(&d->procs, u.pid, u.pgid);
+		sysg_samples_take(d->samples, u.name, d->procs.members, k, up,
+				  wall);
+	}
+}
+
+static void on_sample(struct sysg_timer *t)
+{
+	struct daemon *d = t->arg;
+
+	sample_all(d);
+	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
+			 SYSG_SAMPLE_INTERVAL_MS, on_sample, d);
+}
+
+/* The first sample, soon after the start so that inspect has something
+ * early; then give back what setting up freed: the resident supervisor's
+ * memory is a target (SPEC 9). */
+static void on_first_sample(struct sysg_timer *t)
+{
+	on_sample(t);
+	malloc_trim(0);
+}
+
+static void procs_free(struct procs *p)
+{
+	free(p->v);
+	free(p->members);
+	free(p->mark);
+}
+
+/* -------------------------------------------------------------- run */
+
+static void on_failure(void *arg, const char *svc, const char *reason)
+{
+	struct daemon *d = arg;
+
+	if (d->o->foreground)
+		fprintf(stderr, "sysg: service %s failed to start: %s (logs: "
+			"%s/%s_stderr.log)\n", svc, reason, d->o->log_dir, svc);
+}
+
+static void on_sighup(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->ctl && !d->o->foreground)
+		sysg_ctlsrv_reload_file(d->ctl);
+}
+
+/* The initial start is over: tell the CLI that is waiting for it. */
+static void initial_done(void *arg, int exit_code, const char *lines)
+{
+	struct daemon *d = arg;
+
+	d->initial_failed = exit_code != 0;
+	sysg_daemon_report(d->result_fd, exit_code, lines);
+	d->result_fd = -1;
+}
+
+static int open_state(struct daemon *d, char *err, size_t errlen)
+{
+	const struct sysg_daemon_opts *o = d->o;
+	const char *backend = o->state_backend ? o->state_backend :
+			      o->cfg->state_backend;
+
+	return sysg_state_open(&d->st, o->pp, backend, o->state_dir,
+			       o->cfg->state_path, err, errlen);
+}
+
+static int new_supervisor(struct daemon *d, char *err, size_t errlen)
+{
+	const struct sysg_daemon_opts *o = d->o;
+	struct sysg_supervisor_opts so = {
+		.state_dir = o->state_dir, .log_dir = o->log_dir, .sys = o->sys,
+		.log_level = SYSG_LOG_INFO, .echo = o->echo,
+		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
+		.kind = o->kind, .direct_logs = !o->foreground,
+		.on_failure = on_failure, .arg = d, .on_sighup = on_sighup,
+	};
+
+	return sysg_supervisor_new(&d->sup, o->cfg, d->st, &so, err, errlen);
+}
+
+static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
+{
+	struct sysg_ctlsrv_opts co = {
+		.sup = d->sup, .st = d->st, .samples = d->samples,
+		.log = &d->log, .state_dir = d->o->state_dir,
+		.log_dir = d->o->log_dir, .foreground = d->o->foreground,
+	};
+	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open %s/supervisor.log: %s",
+			 d->o->log_dir, strerror(-rc));
+		return rc;
+	}
+	return sysg_ctlsrv_new(&d->ctl, &co, err, errlen);
+}
+
+/* Everything the supervisor needs, in order. */
+static int setup(struct daemon *d, char *err, size_t errlen)
+{
+	const struct sysg_daemon_opts *o = d->o;
+	int rc = sysg_mkdir_p(o->state_dir, 0700, 0);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", o->state_dir,
+			 strerror(-rc));
+		return rc;
+	}
+	d->lock_fd = take_lock(o->state_dir, err, errlen);
+	if (d->lock_fd < 0)
+		return d->lock_fd;
+	rc = open_state(d, err, errlen);
+	if (rc == 0 && (rc = sysg_pidfile_write(o->state_dir)) < 0)
+		snprintf(err, errlen, "cannot write %s/sysg.pid: %s",
+			 o->state_dir, strerror(-rc));
+	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
+		snprintf(err, errlen, "out of memory");
+	if (rc == 0)
+		rc = new_supervisor(d, err, errlen);
+	if (rc == 0)
+		rc = new_ctlsrv(d, err, errlen);
+	return rc;
+}
+
+static int start(struct daemon *d, char *err, size_t errlen)
+{
+	const struct sysg_daemon_opts *o = d->o;
+	int n = sysg_supervisor_adopt(d->sup);
+	int rc;
+
+	if (n > 0)
+		sysg_log(&d->log, SYSG_LOG_INFO, "Adopted %d running "
+			 "process%s", n, n == 1 ? "" : "es");
+	rc = sysg_ctlsrv_start(d->ctl, o->service, initial_done, d);
+	if (rc < 0) {
+		snprintf(err, errlen, "unknown service '%s'", o->service);
+		return rc;
+	}
+	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))
+		sysg_write_file_atomic(o->state_dir, "config_hint",
+				       o->cfg->abs_path);
+	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
+			 FIRST_SAMPLE_MS, on_first_sample, d);
+	return 0;
+}
+
+static int until_done(struct sysg_supervisor *s, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)s;
+	return sysg_ctlsrv_poll(d->ctl);
+}
+
+static int run(struct daemon *d)
+{
+	int rc;
+
+	do
+		rc = sysg_supervisor_run_until(d->sup, until_done, d, 3600000);
+	while (rc == -ETIMEDOUT);
+	return rc;
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->sup)
+		sysg_timer_stop(sysg_supervisor_loop(d->sup), &d->sample_timer);
+	sysg_ctlsrv_free(d->ctl);
+	sysg_supervisor_free(d->sup);
+	sysg_samples_free(d->samples);
+	procs_free(&d->procs);
+	sysg_log_close(&d->log);
+	sysg_state_close(d->st);
+	if (d->lock_fd >= 0) {
+		sysg_pidfile_remove(d->o->state_dir);
+		close(d->lock_fd);
+	}
+	sysg_config_free(d->o->cfg);
+}
+
+int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
+		    char *err, size_t errlen)
+{
+	struct daemon d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.lock_fd = -1;
+	d.log.fd = -1;
+	d.result_fd = o->result_fd;
+	*failed = 0;
+	rc = setup(&d, err, errlen);
+	if (rc == 0)
+		rc = start(&d, err, errlen);
+	if (rc == 0)
+		rc = run(&d);
+	if (rc < 0 && d.result_fd >= 0)
+		sysg_daemon_report(d.result_fd, rc == -EADDRINUSE ?
+				   SYSG_DAEMON_BUSY : 1,
+				   rc == -EADDRINUSE ? NULL : err);
+	if (rc == 0 && d.result_fd >= 0)        /* ended before settling */
+		sysg_daemon_report(d.result_fd, 1, "the supervisor stopped "
+				   "before the services were up");
+	if (d.sup)
+		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
+			  d.initial_failed;
+	teardown(&d);
+	return rc;
+}

@@ -1,0 +1,93 @@
+/* daemon.h - the supervisor process: the foreground `sysg start` and the
+ * resident one of `sysg start --daemonize`.
+ *
+ * Both run sysg_daemon_run(): it takes the state directory's lock
+ * (sysg.lock, so two supervisors never share one state directory),
+ * writes sysg.pid, opens the state backend, creates the engine
+ * (supervisor.h), serves the control socket (ctlserver.h), re-adopts the
+ * live processes a previous supervisor left behind, starts the services,
+ * samples their CPU and memory (samples.h) and runs the event loop.
+ *   - foreground: service output may echo to the terminal; the run ends
+ *     when nothing is left running or pending (Ctrl+C/SIGTERM stop all);
+ *   - resident: the run ends only after a full `stop` (or SIGTERM);
+ *     SIGHUP reloads the config file.
+ * At the end sysg.pid and control.sock are removed.
+ *
+ * sysg_daemonize() detaches the calling process; the detached process
+ * reports the outcome of the initial start through a pipe that the CLI
+ * reads with sysg_daemon_wait(), so `start --daemonize` returns only once
+ * the services are started (or have failed), with the same messages and
+ * exit status as a foreground start.
+ */
+#ifndef SYSG_DAEMON_H
+#define SYSG_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "config/config.h"
+#include "plugin/plugin.h"
+
+/* sysg_daemon_wait(): another supervisor owns the state directory. */
+#define SYSG_DAEMON_BUSY 256
+
+struct sysg_daemon_opts {
+	const char *state_dir;          /* required */
+	const char *log_dir;            /* required */
+	const struct sysg_plugin_path *pp;      /* state backend search path */
+	const char *state_backend;      /* --state-backend, or NULL: config */
+	struct sysg_config *cfg;        /* taken: freed by sysg_daemon_run */
+	const char *service;            /* start only this one; NULL: all */
+	int sys;                        /* --sys */
+	int foreground;                 /* see above */
+	int log_level;                  /* echo threshold (foreground) */
+	FILE *echo;                     /* supervisor lines here, or NULL */
+	FILE *echo_stderr;              /* --stderr target, or NULL */
+	const char *kind;               /* unit record kind; NULL: "service" */
+	int result_fd;                  /* resident: the outcome pipe; -1 */
+};
+
+/* Run a supervisor as described above. Returns 0 when it ended normally,
+ * with *FAILED set to the number of services that failed to start in the
+ * initial start (foreground: during the whole run); -EADDRINUSE when
+ * another supervisor holds the state directory (ERR names its pid);
+ * another negative code with ERR filled when it could not be set up.
+ * With RESULT_FD, the outcome (or the error) is also reported there. */
+int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
+		    char *err, size_t errlen);
+
+/* Detach: pipe, fork, setsid, fork, umask(022), chdir("/"), stdio to
+ * /dev/null, every other fd closed. Returns 1 in the calling process
+ * with the read end of the outcome pipe in *FD (the intermediate child
+ * has been reaped), 0 in the detached grandchild with the write end in
+ * *FD, or -errno (in the caller) when it could not fork. */
+int sysg_daemonize(int *fd);
+
+/* Report the outcome of the initial start on FD: LINES (may be NULL),
+ * one message per line for stderr, then EXIT_CODE, or SYSG_DAEMON_BUSY.
+ * Closes FD. */
+void sysg_daemon_report(int fd, int exit_code, const char *lines);
+
+/* Read the outcome from FD (closed afterwards): print each message on
+ * ERR as "sysg: MESSAGE" and return the exit code the daemon reported,
+ * SYSG_DAEMON_BUSY, or -EPIPE when the daemon ended without reporting. */
+int sysg_daemon_wait(int fd, FILE *err);
+
+/* sysg.pid: "PID START_TICKS\n" of the calling process, written
+ * atomically (temporary file, fsync, rename) in STATE_DIR. Read back by
+ * sysg_supervisor_alive() (status.h). 0 or -errno. */
+int sysg_pidfile_write(const char *state_dir);
+
+/* Remove STATE_DIR/sysg.pid if it names the calling process. */
+void sysg_pidfile_remove(const char *state_dir);
+
+/* Write TEXT to STATE_DIR/NAME atomically (mode 0600). 0 or -errno. */
+int sysg_write_file_atomic(const char *dir, const char *name,
+			   const char *text);
+
+/* STATE_DIR/control.sock into BUF. 0 or -ENAMETOOLONG. */
+int sysg_control_path(const char *state_dir, char *buf, size_t len);
+
+#endif

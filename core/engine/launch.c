@@ -1,0 +1,201 @@
+/* launch.c - start one run of a service: environment with its instance
+ * marker, cgroup, spawn, output drains, and remembering its tree. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "proc/proc.h"
+#include "svc.h"
+
+void svc_open_logs(struct svc *v)
+{
+	const char *dir = v->sup->log.dir;
+
+	if (v->log_out < 0)
+		v->log_out = sysg_log_open_service(dir, v->cfg->name, "stdout");
+	if (v->log_err < 0)
+		v->log_err = sysg_log_open_service(dir, v->cfg->name, "stderr");
+	if (v->log_out < 0 || v->log_err < 0)
+		svc_log(v, SYSG_LOG_WARN, "Service %s: cannot open its log files "
+			"in %s", v->cfg->name, dir);
+}
+
+void svc_drains_rename(struct svc *v)
+{
+	for (int i = 0; i < 2; i++)
+		if (v->drains[i])
+			v->drains[i]->svc = v->cfg->name;
+}
+
+static void drain_eof(struct sysg_drain *d)
+{
+	struct svc *v = d->arg;
+
+	for (int i = 0; i < 2; i++)
+		if (v->drains[i] == d)
+			v->drains[i] = NULL;
+	sysg_drain_free(d);
+}
+
+void svc_free_drains(struct svc *v)
+{
+	for (int i = 0; i < 2; i++)
+		if (v->drains[i]) {
+			sysg_drain_pump(v->drains[i]);
+			sysg_drain_free(v->drains[i]);
+			v->drains[i] = NULL;
+		}
+}
+
+static void attach_drains(struct svc *v, int out_fd, int err_fd)
+{
+	struct sysg_supervisor *s = v->sup;
+	int fds[2] = { out_fd, err_fd }, logs[2] = { v->log_out, v->log_err };
+
+	svc_free_drains(v);
+	for (int i = 0; i < 2; i++) {
+		v->drains[i] = sysg_drain_new(s->loop, fds[i], logs[i],
+					      v->cfg->name,
+					      i ? s->opts.echo_stderr : NULL,
+					      &s->dropped);
+		if (v->drains[i]) {
+			v->drains[i]->on_eof = drain_eof;
+			v->drains[i]->arg = v;
+		}
+	}
+}
+
+static void setup_cgroup(struct svc *v, int *fd)
+{
+	struct sysg_supervisor *s = v->sup;
+	char name[256];
+	int rc;
+
+	*fd = -1;
+	v->cgroup[0] = '\0';
+	if (!s->cgroup_base[0])
+		return;
+	snprintf(name, sizeof(name), "%s.%d.%u", v->cfg->name, (int)getpid(),
+		 s->serial);
+	rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
+				sizeof(v->cgroup));
+	if (rc == 0)
+		rc = *fd = sysg_cgroup_open_dir(v->cgroup);
+	if (rc < 0) {
+		svc_log(v, SYSG_LOG_DEBUG, "cgroups not usable here (%s: %s); "
+			"tracking by session and /proc", v->cgroup,
+			strerror(-rc));
+		if (v->cgroup[0])
+			sysg_cgroup_remove(v->cgroup);
+		v->cgroup[0] = '\0';
+		s->cgroup_base[0] = '\0';
+		*fd = -1;
+	}
+}
+
+static char **spawn_env(struct svc *v)
+{
+	char **env = sysg_env_dup(svc_env(v));
+	const char *eq = strchr(v->instance, '=');
+
+	if (env && sysg_env_set(&env, "SYSG_INSTANCE", eq + 1) < 0) {
+		sysg_env_free(env);
+		env = NULL;
+	}
+	return env;
+}
+
+static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
+		    size_t errlen)
+{
+	struct sysg_spawn_req req = {
+		.command = v->cfg->command, .cwd = v->sup->cfg->project_dir,
+		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
+	};
+	char prefix[128];
+
+	if (v->sup->opts.direct_logs) {
+		/* the files themselves: nothing to drain, nothing to break
+		 * when the supervisor dies */
+		req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
+		req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
+	}
+	char **env;
+	int rc;
+
+	v->sup->serial++;
+	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
+			     sizeof(prefix));
+	snprintf(v->instance, sizeof(v->instance), "%s%d.%u", prefix,
+		 (int)getpid(), v->sup->serial);
+	env = spawn_env(v);
+	if (!env) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	req.envp = env;
+	if (v->privs.needed) {
+		req.creds = &v->privs.creds;
+		req.child_setup = sysg_privs_child_setup;
+		req.child_arg = &v->privs;
+	}
+	setup_cgroup(v, &req.cgroup_fd);
+	rc = sysg_spawn(&req, c, err, errlen);
+	if (req.cgroup_fd >= 0)
+		close(req.cgroup_fd);
+	sysg_env_free(env);
+	return rc;
+}
+
+int svc_launch(struct svc *v, char *err, size_t errlen)
+{
+	struct sysg_child c;
+	int rc = do_spawn(v, &c, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	svc_unwatch_exit(v);
+	v->adopted = v->marker_prefix = 0;
+	v->pid = v->sid = c.pid;
+	v->ticks = c.start_ticks;
+	v->started_wall = sysg_wall_ms();
+	v->started_mono = sysg_now_ms();
+	v->ready_mono = 0;
+	v->has_exit = v->has_signal = 0;
+	v->reason[0] = '\0';
+	sysg_pidset_clear(&v->known);
+	if (c.out_fd >= 0 || c.err_fd >= 0)
+		attach_drains(v, c.out_fd, c.err_fd);
+	svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
+		v->cron ? "cron job" : "service", v->cfg->name, (int)c.pid);
+	return 0;
+}
+
+void svc_tree_match(const struct svc *v, struct sysg_tree_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->main_pid = v->pid;
+	m->sid = m->pgid = v->sid;
+	m->marker = v->instance[0] ? v->instance : NULL;
+	m->marker_prefix = v->marker_prefix;
+	/* our runs' escapees are re-parented to us (a subreaper); an
+	 * adopted run's went to whoever reaps for the dead supervisor */
+	m->marker_ppid = v->adopted ? 0 : getpid();
+	m->cgroup = v->cgroup[0] ? v->cgroup : NULL;
+	m->known = &v->known;
+}
+
+void svc_remember_tree(struct svc *v)
+{
+	struct sysg_tree_match m;
+	struct sysg_pidset now = { 0 };
+
+	svc_tree_match(v, &m);
+	if (sysg_proctree_collect(&m, &now) == 0)
+		for (size_t i = 0; i < now.n; i++)
+			sysg_pidset_add(&v->known, now.v[i].pid, now.v[i].ticks);
+	sysg_pidset_free(&now);
+}

@@ -1,0 +1,87 @@
+/* readiness.c - when a started service counts as ready (SPEC 4).
+ *
+ * With a health_check, probe attempts (health.h) start every `interval`
+ * until one passes (EV_READY) or `timeout` x `retries` has elapsed since
+ * the spawn (EV_NOT_READY). Without one, the service is ready once it has
+ * stayed up for `ready_after`. */
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "config/config.h"
+#include "proc/proc.h"
+#include "svc.h"
+
+static void probe_done(struct sysg_job *j, int status, int timed_out);
+
+static void start_probe(struct sysg_timer *t)
+{
+	struct svc *v = t->arg;
+	const struct sysg_health *h = &v->cfg->health;
+	int64_t left = v->ready_deadline - sysg_now_ms();
+	char err[512];
+
+	if (v->state != ST_STARTING)
+		return;
+	v->probe.done = probe_done;
+	v->probe.arg = v;
+	v->probe_started = sysg_now_ms();
+	if (left > h->timeout_ms)
+		left = h->timeout_ms;
+	if (sysg_health_attempt(&v->sup->jobs, &v->probe, v->probe_cmd,
+				v->probe_url, left > 0 ? left : 1, svc_env(v),
+				v->sup->cfg->project_dir, err, sizeof(err)) < 0) {
+		svc_log(v, SYSG_LOG_WARN, "Health check of %s: %s",
+			v->cfg->name, err);
+		probe_done(&v->probe, 1 << 8, 0);
+	}
+}
+
+static void probe_done(struct sysg_job *j, int status, int timed_out)
+{
+	struct svc *v = j->arg;
+	int64_t now = sysg_now_ms(), next;
+
+	if (v->state != ST_STARTING)
+		return;
+	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		svc_event(v, EV_READY);
+		return;
+	}
+	if (now >= v->ready_deadline) {
+		svc_event(v, EV_NOT_READY);
+		return;
+	}
+	/* attempts start every interval, however long each one took */
+	next = v->probe_started + v->cfg->health.interval_ms - now;
+	sysg_timer_start(v->sup->loop, &v->probe_timer, next, start_probe, v);
+}
+
+static void settle_done(struct sysg_timer *t)
+{
+	svc_event(t->arg, EV_READY);
+}
+
+void svc_readiness_start(struct svc *v)
+{
+	const struct sysg_health *h = &v->cfg->health;
+	int retries = h->retries > 0 ? h->retries : 1;
+
+	if (!h->present || (!h->command && !h->url)) {
+		sysg_timer_start(v->sup->loop, &v->probe_timer,
+				 v->cfg->ready_after_ms, settle_done, v);
+		return;
+	}
+	free(v->probe_cmd);
+	free(v->probe_url);
+	v->probe_cmd = h->command ? sysg_env_expand(h->command, svc_env(v)) : NULL;
+	v->probe_url = h->url && !h->command ?
+		       sysg_env_expand(h->url, svc_env(v)) : NULL;
+	v->ready_deadline = sysg_now_ms() + h->timeout_ms * retries;
+	sysg_timer_start(v->sup->loop, &v->probe_timer, 0, start_probe, v);
+}
+
+void svc_readiness_stop(struct svc *v)
+{
+	sysg_timer_stop(v->sup->loop, &v->probe_timer);
+	sysg_job_cancel(&v->probe);
+}

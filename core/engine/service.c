@@ -1,0 +1,817 @@
+/* service.c - one service's life as a table of small actions.
+ *
+ * table[state][event] names the action to run; an empty cell means the
+ * event is ignored in that state. The table is the state diagram:
+ *
+ *   IDLE/STOPPED/EXITED/FAILED/SKIPPED/BLOCKED --start--> WAITING
+ *   WAITING --deps ready--> SKIPCHECK? --> PRESTART? --> STARTING
+ *   WAITING --a dependency failed--> BLOCKED
+ *   STARTING --ready--> RUNNING          STARTING --not ready--> STOPPING
+ *   STARTING/RUNNING --exit--> STOPPING (leftovers) --gone--> policy:
+ *       BACKOFF --tick--> WAITING,  or EXITED / FAILED
+ *   STARTING/RUNNING --stop--> STOPPING --gone--> STOPPED
+ *   STARTING/RUNNING --dependency crashed--> STOPPING --gone--> WAITING
+ *   cron units: --start--> SCHEDULED --due--> RUNNING --exit--> STOPPING
+ *       --gone--> SCHEDULED  (cronjob.c)
+ *
+ * Spawning is in launch.c, readiness in readiness.c, taking a process
+ * tree down in teardown.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "proc/proc.h"
+#include "svc.h"
+
+#define STABLE_RUN_MS     10000 /* a run this long resets max_restarts */
+#define FORK_RETRY_MS     100
+
+typedef void (*action_fn)(struct svc *v);
+
+static void begin_run(struct svc *v);
+static void a_schedule(struct svc *v);
+
+void svc_log(struct svc *v, int level, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sysg_log(&v->sup->log, level, "%s", msg);
+}
+
+const char *svc_state_name(enum svc_state st)
+{
+	static const char *const names[NSTATES] = {
+		[ST_IDLE] = "stopped", [ST_WAITING] = "starting",
+		[ST_SKIPCHECK] = "starting", [ST_PRESTART] = "starting",
+		[ST_STARTING] = "starting", [ST_RUNNING] = "running",
+		[ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
+		[ST_STOPPED] = "stopped", [ST_EXITED] = "exited",
+		[ST_FAILED] = "failed", [ST_SKIPPED] = "skipped",
+		[ST_BLOCKED] = "blocked", [ST_SCHEDULED] = "scheduled",
+	};
+
+	return names[st];
+}
+
+int svc_is_up(const struct svc *v)
+{
+	return v->state == ST_STARTING || v->state == ST_RUNNING ||
+	       v->state == ST_STOPPING;
+}
+
+int svc_is_settled(const struct svc *v)
+{
+	switch (v->state) {
+	case ST_SKIPCHECK: case ST_PRESTART: case ST_STARTING:
+	case ST_RUNNING: case ST_STOPPING: case ST_BACKOFF:
+	case ST_SCHEDULED:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void set_state(struct svc *v, enum svc_state st)
+{
+	v->state = st;
+	sup_record(v);
+	sup_changed(v->sup);
+}
+
+void svc_exit_status(struct svc *v, int status)
+{
+	v->has_exit = WIFEXITED(status);
+	v->exit_code = v->has_exit ? WEXITSTATUS(status) : 0;
+	v->has_signal = WIFSIGNALED(status);
+	v->signo = v->has_signal ? WTERMSIG(status) : 0;
+}
+
+/* Remember the exit just recorded in V (newest first). */
+static void note_exit(struct svc *v)
+{
+	struct sysg_exit_info *e = &v->exits[0];
+
+	if (v->nexits < SYSG_EXITS_KEEP)
+		v->nexits++;
+	memmove(&v->exits[1], &v->exits[0],
+		(v->nexits - 1) * sizeof(v->exits[0]));
+	memset(e, 0, sizeof(*e));
+	e->at_ms = sysg_wall_ms();
+	e->has_code = v->has_exit;
+	e->code = v->exit_code;
+	e->has_signal = v->has_signal;
+	e->signo = v->signo;
+}
+
+void svc_main_exited(struct svc *v, int status)
+{
+	svc_unwatch_exit(v);
+	if (status >= 0) {
+		svc_exit_status(v, status);
+	} else {
+		v->has_exit = v->has_signal = 0;
+		v->exit_code = v->signo = 0;
+	}
+	note_exit(v);
+	svc_event(v, EV_EXIT);
+}
+
+static int crashed(const struct svc *v)
+{
+	return !(v->has_exit && v->exit_code == 0);
+}
+
+char *const *svc_env(const struct svc *v)
+{
+	extern char **environ;
+
+	return v->cfg->envp ? v->cfg->envp : environ;
+}
+
+static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
+{
+	sysg_hook_fire(&v->sup->jobs, &v->sup->log, v->cfg, stage, ok,
+		       svc_env(v), v->sup->cfg->project_dir,
+		       v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
+		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL);
+}
+
+/* on_start.*, or on_restart.* for an automatic restart. */
+static void fire_start(struct svc *v, int ok)
+{
+	fire(v, v->auto_restart ? SYSG_HOOK_ON_RESTART : SYSG_HOOK_ON_START, ok);
+}
+
+/* ------------------------------------------------------------------ */
+/* Failure, policy                                                     */
+/* ------------------------------------------------------------------ */
+
+static void fail(struct svc *v, enum svc_state st, const char *reason)
+{
+	struct sysg_supervisor *s = v->sup;
+
+	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	svc_log(v, SYSG_LOG_ERROR, "Service %s %s: %s", v->cfg->name,
+		st == ST_BLOCKED ? "blocked" : "failed", reason);
+	if (!v->failed_to_start) {
+		v->failed_to_start = 1;
+		s->failures++;
+		if (s->opts.on_failure)
+			s->opts.on_failure(s->opts.arg, v->cfg->name, reason);
+	}
+	set_state(v, st);
+}
+
+static void on_timer(struct sysg_timer *t)
+{
+	svc_event(t->arg, EV_TICK);
+}
+
+static void apply_policy(struct svc *v, int bad, const char *why)
+{
+	enum sysg_restart_policy p = v->cfg->restart_policy;
+	int64_t delay = v->cfg->backoff_ms;
+	char msg[SYSG_REASON_MAX];
+
+	if (!v->want_up) {
+		set_state(v, ST_STOPPED);
+		return;
+	}
+	if (!(p == SYSG_RESTART_ALWAYS || (p == SYSG_RESTART_ON_FAILURE && bad))) {
+		if (bad)
+			fail(v, ST_FAILED, why);
+		else
+			set_state(v, ST_EXITED);
+		return;
+	}
+	if (v->cfg->max_restarts >= 0 && v->consecutive >= v->cfg->max_restarts) {
+		snprintf(msg, sizeof(msg), "%s; gave up after %d restarts", why,
+			 v->consecutive);
+		fail(v, ST_FAILED, msg);
+		return;
+	}
+	svc_log(v, SYSG_LOG_INFO, "Restarting service %s in %lld ms (%s)",
+		v->cfg->name, (long long)delay, why);
+	sysg_timer_start(v->sup->loop, &v->timer, delay, on_timer, v);
+	set_state(v, ST_BACKOFF);
+}
+
+static void exit_reason(const struct svc *v, char *buf, size_t len)
+{
+	if (v->has_signal)
+		snprintf(buf, len, "killed by signal %d", v->signo);
+	else if (v->has_exit)
+		snprintf(buf, len, "exited with code %d", v->exit_code);
+	else
+		snprintf(buf, len, "exited (status unknown: adopted process)");
+}
+
+/* ------------------------------------------------------------------ */
+/* Dependencies                                                        */
+/* ------------------------------------------------------------------ */
+
+/* 1: all dependencies ready; 0: wait; -1: one failed (named in BAD). */
+static int deps_verdict(struct svc *v, const char **bad)
+{
+	int verdict = 1;
+
+	for (size_t i = 0; i < v->cfg->ndepends_on; i++) {
+		struct svc *d = sup_find(v->sup, v->cfg->depends_on[i]);
+
+		if (!d || sysg_service_is_cron(d->cfg))
+			continue;
+		if (d->state == ST_FAILED || d->state == ST_BLOCKED) {
+			*bad = d->cfg->name;
+			return -1;
+		}
+		if (d->state != ST_RUNNING && d->state != ST_SKIPPED &&
+		    d->state != ST_EXITED)
+			verdict = 0;
+	}
+	return verdict;
+}
+
+static void a_check_deps(struct svc *v)
+{
+	const char *bad = NULL;
+	char msg[SYSG_REASON_MAX];
+	int verdict;
+
+	if (!v->want_up)
+		return;
+	verdict = deps_verdict(v, &bad);
+	if (verdict < 0) {
+		if (v->state == ST_BLOCKED)
+			return;
+		snprintf(msg, sizeof(msg), "dependency %s failed", bad);
+		fail(v, ST_BLOCKED, msg);
+	} else if (verdict > 0) {
+		begin_run(v);
+	}
+}
+
+static void a_start(struct svc *v)
+{
+	v->want_up = 1;
+	v->auto_restart = 0;
+	v->consecutive = 0;
+	v->failed_to_start = 0;
+	v->reason[0] = '\0';
+	if (v->cron) {
+		a_schedule(v);
+		return;
+	}
+	svc_log(v, SYSG_LOG_INFO, "Starting service: %s", v->cfg->name);
+	set_state(v, ST_WAITING);
+	a_check_deps(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* skip and pre_start commands                                         */
+/* ------------------------------------------------------------------ */
+
+static void helper_done(struct sysg_job *j, int status, int timed_out)
+{
+	struct svc *v = j->arg;
+
+	(void)timed_out;
+	if (v->state != ST_SKIPCHECK && v->state != ST_PRESTART)
+		return;         /* stopped meanwhile */
+	svc_exit_status(v, status);
+	svc_event(v, crashed(v) ? EV_JOB_FAIL : EV_JOB_OK);
+}
+
+static int run_helper(struct svc *v, const char *cmd)
+{
+	char *expanded = sysg_env_expand(cmd, svc_env(v));
+	struct sysg_spawn_req req = {
+		.command = expanded, .force_shell = 1, .envp = svc_env(v),
+		.cwd = v->sup->cfg->project_dir, .cgroup_fd = -1,
+		.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
+		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
+	};
+	char err[512];
+	int rc;
+
+	if (!expanded)
+		return -ENOMEM;
+	v->helper.done = helper_done;
+	v->helper.arg = v;
+	rc = sysg_job_spawn(&v->sup->jobs, &v->helper, &req, 0, err,
+			    sizeof(err));
+	if (rc < 0)
+		svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, err);
+	free(expanded);
+	return rc;
+}
+
+static int check_privileged(struct svc *v)
+{
+	char err[SYSG_REASON_MAX];
+	int rc;
+
+	sysg_privs_free(&v->privs);
+	rc = sysg_privs_prepare(v->cfg, v->sup->opts.sys, &v->privs, err,
+				sizeof(err));
+	if (rc < 0)
+		fail(v, ST_FAILED, err);
+	return rc;
+}
+
+static void a_prestart(struct svc *v);
+
+static void begin_run(struct svc *v)
+{
+	if (v->cfg->skip) {
+		svc_log(v, SYSG_LOG_INFO, "Skipping service: %s", v->cfg->name);
+		set_state(v, ST_SKIPPED);
+		return;
+	}
+	svc_open_logs(v);
+	if (v->cfg->skip_command && *v->cfg->skip_command &&
+	    run_helper(v, v->cfg->skip_command) == 0) {
+		set_state(v, ST_SKIPCHECK);
+		return;
+	}
+	a_prestart(v);
+}
+
+static void a_skipped(struct svc *v)
+{
+	svc_log(v, SYSG_LOG_INFO, "Skipping service %s: its skip command "
+		"succeeded", v->cfg->name);
+	set_state(v, ST_SKIPPED);
+}
+
+static void a_spawn(struct svc *v);
+
+static void a_prestart(struct svc *v)
+{
+	const char *pre = v->cfg->deployment.pre_start;
+
+	if (check_privileged(v) < 0)
+		return;
+	if (!pre || !*pre) {
+		a_spawn(v);
+		return;
+	}
+	svc_log(v, SYSG_LOG_INFO, "Running pre_start of %s", v->cfg->name);
+	if (run_helper(v, pre) < 0) {
+		v->has_exit = 1;
+		v->exit_code = 127;
+		fail(v, ST_FAILED, "exited with error");
+		return;
+	}
+	set_state(v, ST_PRESTART);
+}
+
+static void a_prestart_failed(struct svc *v)
+{
+	char msg[SYSG_REASON_MAX];
+
+	exit_reason(v, msg, sizeof(msg));
+	svc_log(v, SYSG_LOG_ERROR, "pre_start of %s %s", v->cfg->name, msg);
+	fire_start(v, 0);
+	fail(v, ST_FAILED, "exited with error");
+}
+
+static void a_abort_job(struct svc *v)
+{
+	sysg_job_cancel(&v->helper);
+	set_state(v, ST_WAITING);
+}
+
+static void a_stop_job(struct svc *v)
+{
+	v->want_up = 0;
+	sysg_job_cancel(&v->helper);
+	svc_log(v, SYSG_LOG_INFO, "Service %s stopped before it started",
+		v->cfg->name);
+	set_state(v, ST_STOPPED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Spawning and readiness                                              */
+/* ------------------------------------------------------------------ */
+
+/* fork() itself failed (EAGAIN: process limit, memory): not the
+ * service's fault, so try again shortly whatever its policy says. */
+static void fork_failed(struct svc *v, const char *err)
+{
+	int64_t delay = v->cfg->backoff_ms > FORK_RETRY_MS ?
+			v->cfg->backoff_ms : FORK_RETRY_MS;
+
+	svc_log(v, SYSG_LOG_WARN, "Service %s: %s; retrying in %lld ms",
+		v->cfg->name, err, (long long)delay);
+	sysg_timer_start(v->sup->loop, &v->timer, delay, on_timer, v);
+	set_state(v, ST_BACKOFF);
+}
+
+static void spawn_failed(struct svc *v, int rc, const char *err)
+{
+	if (v->cgroup[0])
+		sup_remove_cgroup(v->sup, v->cgroup);
+	v->cgroup[0] = '\0';
+	v->pid = 0;
+	if (rc == -EAGAIN && v->want_up) {
+		fork_failed(v, err);
+		return;
+	}
+	svc_log(v, SYSG_LOG_ERROR, "Service %s could not start: %s",
+		v->cfg->name, err);
+	v->has_exit = 1;
+	v->exit_code = 127;
+	v->has_signal = 0;
+	fire_start(v, 0);
+	apply_policy(v, 1, err);
+}
+
+static void a_spawn(struct svc *v)
+{
+	char err[512];
+	int rc = svc_launch(v, err, sizeof(err));
+
+	if (rc < 0) {
+		spawn_failed(v, rc, err);
+		return;
+	}
+	set_state(v, ST_STARTING);
+	if (!v->cfg->health.present)
+		fire_start(v, 1);
+	svc_readiness_start(v);
+}
+
+static void a_ready(struct svc *v)
+{
+	v->ready_mono = sysg_now_ms();
+	svc_log(v, SYSG_LOG_INFO, "Service %s is running (pid %d)",
+		v->cfg->name, (int)v->pid);
+	if (v->cfg->health.present)
+		fire_start(v, 1);
+	set_state(v, ST_RUNNING);
+	svc_remember_tree(v);
+}
+
+static void a_not_ready(struct svc *v)
+{
+	snprintf(v->reason, sizeof(v->reason), "health check did not pass "
+		 "within %lld ms", (long long)(v->cfg->health.timeout_ms *
+		 (v->cfg->health.retries > 0 ? v->cfg->health.retries : 1)));
+	svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
+	fire_start(v, 0);
+	svc_teardown_begin(v, STOP_NOT_READY);
+}
+
+/* ------------------------------------------------------------------ */
+/* Exits and teardown                                                  */
+/* ------------------------------------------------------------------ */
+
+static void a_exited(struct svc *v)
+{
+	char msg[SYSG_REASON_MAX];
+	int bad = crashed(v);
+	int before_ready = v->state == ST_STARTING && v->cfg->health.present;
+
+	v->pid = 0;
+	exit_reason(v, msg, sizeof(msg));
+	svc_log(v, bad ? SYSG_LOG_WARN : SYSG_LOG_INFO, "%s %s %s",
+		v->cron ? "Cron job" : "Service", v->cfg->name, msg);
+	if (v->cron) {
+		svc_teardown_begin(v, STOP_EXIT);
+		return;
+	}
+	if (v->ready_mono && sysg_now_ms() - v->ready_mono >= STABLE_RUN_MS)
+		v->consecutive = 0;
+	svc_readiness_stop(v);
+	if (before_ready && bad)
+		fire_start(v, 0);
+	else
+		fire(v, SYSG_HOOK_ON_STOP, !bad);
+	if (bad)
+		sup_dependents(v, EV_DEP_DOWN);
+	svc_teardown_begin(v, STOP_EXIT);
+}
+
+/* Switch V to its pending definition (reload). Returns 1 when that
+ * decided what comes next: it became or stopped being a cron unit. */
+static int switch_cfg(struct svc *v)
+{
+	int was_cron = v->cron;
+
+	svc_log(v, SYSG_LOG_DEBUG, "Service %s: switching to its new "
+		"definition", v->next_cfg->name);
+	v->cfg = v->next_cfg;
+	v->next_cfg = NULL;
+	svc_drains_rename(v);
+	sysg_timer_stop(v->sup->loop, &v->cron_timer);
+	sysg_privs_free(&v->privs);
+	svc_cron_init(v);
+	if (v->cron == was_cron)
+		return 0;
+	v->restart_requested = 0;
+	set_state(v, ST_IDLE);
+	if (v->want_up)
+		svc_event(v, EV_START);
+	return 1;
+}
+
+static void cron_run_gone(struct svc *v)
+{
+	svc_cron_run_ended(v);
+	if (v->next_cfg && switch_cfg(v))
+		return;
+	if (v->want_up) {
+		a_schedule(v);
+		return;
+	}
+	sysg_timer_stop(v->sup->loop, &v->cron_timer);
+	set_state(v, ST_STOPPED);
+}
+
+/* The leftovers of a run that died with the previous supervisor are
+ * gone: start afresh if wanted. */
+static void leftovers_gone(struct svc *v)
+{
+	v->adopted = v->marker_prefix = 0;
+	svc_log(v, SYSG_LOG_INFO, "Leftover processes of %s removed",
+		v->cfg->name);
+	set_state(v, ST_IDLE);
+	if (v->want_up)
+		svc_event(v, EV_START);
+}
+
+void svc_after_gone(struct svc *v)
+{
+	char msg[SYSG_REASON_MAX];
+
+	if (v->stop_reason == STOP_LEFTOVER) {
+		leftovers_gone(v);
+		return;
+	}
+	if (v->cron) {
+		cron_run_gone(v);
+		return;
+	}
+	if (v->next_cfg && switch_cfg(v))
+		return;
+	switch (v->stop_reason) {
+	case STOP_MANUAL:
+		svc_log(v, SYSG_LOG_INFO, "Service %s stopped", v->cfg->name);
+		fire(v, SYSG_HOOK_ON_STOP, 1);
+		set_state(v, ST_STOPPED);
+		if (v->restart_requested) {
+			v->restart_requested = 0;
+			svc_event(v, EV_START);
+		}
+		break;
+	case STOP_CASCADE:
+		v->auto_restart = 1;
+		snprintf(v->reason, sizeof(v->reason), "waiting for its "
+			 "dependencies");
+		set_state(v, ST_WAITING);
+		break;
+	case STOP_NOT_READY:
+		snprintf(msg, sizeof(msg), "%s", v->reason);
+		apply_policy(v, 1, msg);
+		break;
+	case STOP_EXIT:
+		exit_reason(v, msg, sizeof(msg));
+		apply_policy(v, crashed(v), msg);
+		break;
+	case STOP_LEFTOVER:
+		break;
+	}
+}
+
+static void a_reaped(struct svc *v)
+{
+	v->pid = 0;
+	svc_teardown_tick(v);
+}
+
+static void a_tick(struct svc *v)
+{
+	svc_teardown_tick(v);
+}
+
+static void a_stop(struct svc *v)
+{
+	v->want_up = 0;
+	svc_log(v, SYSG_LOG_INFO, "Stopping service: %s", v->cfg->name);
+	svc_teardown_begin(v, STOP_MANUAL);
+}
+
+static void a_stop_teardown(struct svc *v)
+{
+	v->want_up = 0;
+	v->stop_reason = STOP_MANUAL;
+}
+
+static void a_stop_idle(struct svc *v)
+{
+	v->want_up = 0;
+	sysg_timer_stop(v->sup->loop, &v->timer);
+	sysg_timer_stop(v->sup->loop, &v->cron_timer);
+	set_state(v, ST_STOPPED);
+}
+
+static void a_cascade(struct svc *v)
+{
+	svc_log(v, SYSG_LOG_WARN, "Stopping service %s: a dependency crashed",
+		v->cfg->name);
+	svc_teardown_begin(v, STOP_CASCADE);
+}
+
+static void a_wait_deps(struct svc *v)
+{
+	sysg_timer_stop(v->sup->loop, &v->timer);
+	set_state(v, ST_WAITING);
+}
+
+static void a_restart(struct svc *v)
+{
+	v->restarts++;
+	v->consecutive++;
+	v->auto_restart = 1;
+	svc_log(v, SYSG_LOG_INFO, "Restarting service: %s (restart %d)",
+		v->cfg->name, v->restarts);
+	set_state(v, ST_WAITING);
+	a_check_deps(v);
+}
+
+static void a_schedule(struct svc *v)
+{
+	if (svc_cron_arm(v) < 0) {
+		fail(v, ST_FAILED, v->reason);
+		return;
+	}
+	set_state(v, ST_SCHEDULED);
+}
+
+static void a_cron_due(struct svc *v)
+{
+	char err[512];
+
+	svc_open_logs(v);
+	if (svc_launch(v, err, sizeof(err)) < 0) {
+		svc_log(v, SYSG_LOG_ERROR, "Cron job %s could not start: %s",
+			v->cfg->name, err);
+		v->has_exit = 1;
+		v->exit_code = 127;
+		v->started_wall = sysg_wall_ms();
+		svc_cron_run_started(v);
+		svc_cron_run_ended(v);
+		a_schedule(v);
+		return;
+	}
+	svc_cron_run_started(v);
+	svc_cron_arm(v);        /* a due time during this run is an overlap */
+	set_state(v, ST_RUNNING);
+}
+
+static const action_fn table[NSTATES][NEVENTS] = {
+	[ST_IDLE] = { [EV_START] = a_start },
+	[ST_WAITING] = { [EV_START] = a_check_deps, [EV_DEPS] = a_check_deps,
+			 [EV_STOP] = a_stop_idle },
+	[ST_SKIPCHECK] = { [EV_JOB_OK] = a_skipped, [EV_JOB_FAIL] = a_prestart,
+			   [EV_STOP] = a_stop_job, [EV_DEP_DOWN] = a_abort_job },
+	[ST_PRESTART] = { [EV_JOB_OK] = a_spawn,
+			  [EV_JOB_FAIL] = a_prestart_failed,
+			  [EV_STOP] = a_stop_job, [EV_DEP_DOWN] = a_abort_job },
+	[ST_STARTING] = { [EV_READY] = a_ready, [EV_NOT_READY] = a_not_ready,
+			  [EV_EXIT] = a_exited, [EV_STOP] = a_stop,
+			  [EV_DEP_DOWN] = a_cascade },
+	[ST_RUNNING] = { [EV_EXIT] = a_exited, [EV_STOP] = a_stop,
+			 [EV_DEP_DOWN] = a_cascade },
+	[ST_STOPPING] = { [EV_EXIT] = a_reaped, [EV_TICK] = a_tick,
+			  [EV_STOP] = a_stop_teardown },
+	[ST_BACKOFF] = { [EV_TICK] = a_restart, [EV_STOP] = a_stop_idle,
+			 [EV_DEP_DOWN] = a_wait_deps },
+	[ST_STOPPED] = { [EV_START] = a_start },
+	[ST_EXITED] = { [EV_START] = a_start },
+	[ST_FAILED] = { [EV_START] = a_start },
+	[ST_SKIPPED] = { [EV_START] = a_start },
+	[ST_BLOCKED] = { [EV_START] = a_start, [EV_DEPS] = a_check_deps },
+	[ST_SCHEDULED] = { [EV_DUE] = a_cron_due, [EV_STOP] = a_stop_idle },
+};
+
+void svc_event(struct svc *v, enum svc_event ev)
+{
+	action_fn fn = table[v->state][ev];
+
+	if (fn)
+		fn(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reload and adoption                                                 */
+/* ------------------------------------------------------------------ */
+
+/* A settled (or waiting) service takes its new definition now. */
+static void reconfigure_idle(struct svc *v, struct sysg_service *nc)
+{
+	enum svc_state state = v->state;
+
+	v->next_cfg = nc;
+	sup_changed(v->sup);
+	if (switch_cfg(v))
+		return;
+	if (state == ST_SCHEDULED) {
+		a_schedule(v);          /* the new schedule */
+		return;
+	}
+	/* waiting: re-evaluated; backoff: restarts with the new one */
+	if (state != ST_WAITING && state != ST_BACKOFF && v->want_up)
+		svc_event(v, EV_START);
+}
+
+void svc_reconfigure(struct svc *v, struct sysg_service *nc)
+{
+	switch (v->state) {
+	case ST_STARTING: case ST_RUNNING:
+		v->next_cfg = nc;
+		if (v->cron)
+			return;         /* the run finishes first */
+		v->restart_requested = v->want_up;
+		svc_log(v, SYSG_LOG_INFO, "Service %s changed: restarting it",
+			nc->name);
+		a_stop(v);
+		return;
+	case ST_STOPPING:
+		v->next_cfg = nc;       /* switched once the tree is gone */
+		return;
+	case ST_SKIPCHECK: case ST_PRESTART:
+		sysg_job_cancel(&v->helper);
+		v->next_cfg = nc;
+		if (!switch_cfg(v))
+			set_state(v, ST_WAITING);
+		return;
+	default:
+		reconfigure_idle(v, nc);
+	}
+}
+
+void svc_retire(struct svc *v)
+{
+	v->removed = 1;
+	v->restart_requested = 0;
+	v->next_cfg = NULL;
+	svc_log(v, SYSG_LOG_INFO, "Service %s was removed from the config",
+		v->cfg->name);
+	v->want_up = 0;
+	svc_event(v, EV_STOP);
+	snprintf(v->reason, sizeof(v->reason), "removed from the config");
+	if (v->state != ST_STOPPING && v->state != ST_STOPPED)
+		set_state(v, ST_STOPPED);
+	else
+		sup_record(v);
+}
+
+void svc_adopted(struct svc *v)
+{
+	v->auto_restart = 0;
+	v->consecutive = 0;
+	v->failed_to_start = 0;
+	set_state(v, ST_RUNNING);
+	if (v->cron)
+		svc_cron_arm(v);        /* a due time during this run overlaps */
+}
+
+void svc_clean_leftovers(struct svc *v)
+{
+	svc_log(v, SYSG_LOG_WARN, "Service %s: %zu leftover process(es) of a "
+		"run whose main process is gone: stopping them", v->cfg->name,
+		v->known.n);
+	svc_teardown_begin(v, STOP_LEFTOVER);
+}
+
+void svc_release(struct svc *v)
+{
+	struct sysg_loop *l = v->sup->loop;
+
+	svc_unwatch_exit(v);
+	sysg_timer_stop(l, &v->timer);
+	sysg_timer_stop(l, &v->probe_timer);
+	sysg_timer_stop(l, &v->cron_timer);
+	svc_free_drains(v);
+	if (v->log_out >= 0)
+		close(v->log_out);
+	if (v->log_err >= 0)
+		close(v->log_err);
+	free(v->probe_url);
+	free(v->probe_cmd);
+	sysg_pidset_free(&v->known);
+	sysg_pidset_free(&v->signalled);
+	sysg_privs_free(&v->privs);
+}

@@ -1,0 +1,298 @@
+/* supervisor.h - the supervision engine (SPEC 4 and 5).
+ *
+ * A supervisor owns an event loop (loop.h) and one record per configured
+ * service. Each service's life is a state machine (see the table in
+ * supervisor.c): it waits for its dependencies to be ready, runs its skip
+ * and pre_start commands, is spawned (spawn.h) with its output drained to
+ * log files (logs.h), becomes ready by probe or settle time (health.h),
+ * is restarted by policy with backoff, is stopped with its whole process
+ * tree (proctree.h), and fires hooks (hooks.h). Every transition is
+ * written to the state backend (state.h) and to supervisor.log.
+ *
+ * The process that creates a supervisor becomes a child subreaper and
+ * gets SIGCHLD/SIGTERM/SIGINT/SIGHUP through the loop's signalfd while the
+ * supervisor exists. It reaps every child (waitpid(-1)). Single-threaded.
+ *
+ * Typical use (the foreground `sysg start`):
+ *     sysg_supervisor_new(&s, cfg, st, &opts, err, sizeof(err));
+ *     sysg_supervisor_start_all(s);
+ *     sysg_supervisor_run_until(s, done, arg, timeout_ms);
+ *     sysg_supervisor_free(s);
+ *
+ * The resident supervisor (`start --daemonize`) sets opts.direct_logs,
+ * calls sysg_supervisor_adopt() before starting anything (so the services
+ * of a supervisor that died keep their processes), and runs the loop with
+ * sysg_supervisor_run_until() and a predicate of its own: nothing here
+ * ends the loop because every service is down. Control requests use the
+ * query functions at the end of this header, sysg_supervisor_reload()
+ * and sysg_supervisor_on_change().
+ */
+#ifndef SYSG_SUPERVISOR_H
+#define SYSG_SUPERVISOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <sysg/plugin.h>
+
+#include "config/config.h"
+#include "base/base.h"
+#include "plugin/plugin.h"
+
+struct sysg_supervisor;
+
+struct sysg_supervisor_opts {
+	const char *state_dir;  /* required: the state directory */
+	const char *log_dir;    /* NULL: sysg_log_dir(sys, state_dir) */
+	int sys;                /* system mode (--sys) */
+	int log_level;          /* supervisor.log threshold; 0: INFO */
+	FILE *echo;             /* also print supervisor lines here, or NULL */
+	int echo_level;         /* threshold for ECHO */
+	FILE *echo_stderr;      /* --stderr: service stderr lines go here as
+	                           "[svc:stderr] line"; NULL: off */
+	int no_cgroups;         /* don't use cgroup v2 even when writable */
+	const char *kind;       /* unit record kind; NULL: "service" */
+	/* Called when a service fails to start or is blocked (from inside
+	 * a state transition: it must not call back into the supervisor;
+	 * use on_change for that). */
+	void (*on_failure)(void *arg, const char *service, const char *reason);
+	void *arg;
+	/* Services' stdout/stderr are their log files themselves (opened
+	 * O_WRONLY|O_APPEND|O_CREAT, 0640), not pipes the supervisor drains:
+	 * their output survives the supervisor's death (no SIGPIPE/EPIPE)
+	 * and a full disk gives them ENOSPC, never a block. ECHO_STDERR is
+	 * then ignored. For the resident supervisor. */
+	int direct_logs;
+	/* Called (with ARG) from the loop on SIGHUP instead of ignoring it
+	 * (it may call any function here, e.g. reload); may be NULL. */
+	void (*on_sighup)(void *arg);
+};
+
+/* Create a supervisor for CFG (borrowed: must outlive the supervisor,
+ * even after a reload replaced it) writing state through ST (borrowed,
+ * may be NULL: then nothing is recorded). Opens
+ * supervisor.log, sets PR_SET_CHILD_SUBREAPER, installs the loop. 0 or a
+ * negative errno with ERR filled. */
+int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
+			struct sysg_state *st,
+			const struct sysg_supervisor_opts *opts,
+			char *err, size_t errlen);
+
+/* Stop nothing; release everything (services still running are left
+ * alone: call stop_all and run first). */
+void sysg_supervisor_free(struct sysg_supervisor *s);
+
+/* Request a start of every service (dependency order, parallel
+ * branches); cron units are scheduled for their next due time instead.
+ * Services already up (e.g. adopted) are left as they are: nothing is
+ * started twice. Returns 0; progress happens in run(). */
+int sysg_supervisor_start_all(struct sysg_supervisor *s);
+
+/* Start NAME and the services it depends on. -ENOENT when unknown. */
+int sysg_supervisor_start_service(struct sysg_supervisor *s, const char *name);
+
+/* Stop NAME (its dependents keep running); a manual stop never restarts
+ * by policy. -ENOENT when unknown. */
+int sysg_supervisor_stop_service(struct sysg_supervisor *s, const char *name);
+
+/* Stop NAME (whole tree, on_stop.success) and start it again once it is
+ * down; a service that is not running is just started. -ENOENT when
+ * unknown. */
+int sysg_supervisor_restart_service(struct sysg_supervisor *s,
+				    const char *name);
+
+/* Stop everything in reverse dependency order; run() returns once all is
+ * down and no hook is running. */
+int sysg_supervisor_stop_all(struct sysg_supervisor *s);
+
+/* Run the loop until PRED(s, ARG) returns non-zero (0) or TIMEOUT_MS
+ * passes (-ETIMEDOUT). For tests and control loops: PRED alone decides
+ * when to stop (a supervisor with every service stopped keeps running).
+ * SIGINT/SIGTERM trigger stop_all (a second one kills at once). */
+int sysg_supervisor_run_until(struct sysg_supervisor *s,
+			      int (*pred)(struct sysg_supervisor *, void *),
+			      void *arg, int64_t timeout_ms);
+
+/* 1 when run() would return now. */
+int sysg_supervisor_idle(const struct sysg_supervisor *s);
+
+/* Status word of NAME ("running", "failed"...; "starting" while waiting
+ * for dependencies), or NULL when unknown. */
+const char *sysg_supervisor_status(const struct sysg_supervisor *s,
+				   const char *name);
+
+/* The current record of NAME (as written to the state backend).
+ * 0 or -ENOENT. */
+int sysg_supervisor_get(const struct sysg_supervisor *s, const char *name,
+			struct sysg_unit_record *out);
+
+/* Number of services that failed to start or were blocked. */
+int sysg_supervisor_failures(const struct sysg_supervisor *s);
+
+/* The loop, for callers that add their own watchers (control socket). */
+struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s);
+
+/* 1 after stop_all (or SIGINT/SIGTERM) until the next start request. */
+int sysg_supervisor_shutting_down(const struct sysg_supervisor *s);
+
+/* The configuration in use: the one given to new(), or the last one
+ * handed to reload() (owned by the supervisor). */
+const struct sysg_config *sysg_supervisor_config(const struct sysg_supervisor *s);
+
+/* ------------------------------------------------------------------ */
+/* Re-adoption (SPEC 5)                                                */
+/* ------------------------------------------------------------------ */
+
+/* Take over the live processes of a previous supervisor of the same
+ * state directory. Call once, after new() and before start_all(), and
+ * only when no other supervisor of that directory is alive (sysg.pid):
+ * it would take that one's services (and stop its "leftovers"). For
+ * each configured service whose unit record says running, starting or
+ * backoff with a pid that is alive, started at the recorded time (no pid
+ * reuse) and carries this state directory's SYSG_INSTANCE marker for
+ * that service: the service becomes "running" with that pid, pgid,
+ * start time, started_at and restart count, without spawning anything or
+ * firing hooks ("Adopted service: api (pid N)" in supervisor.log). Its
+ * exit is watched through a pidfd (the status of a process that is not
+ * our child is unknown: it counts as a crash, last exit code and signal
+ * unknown); it is stopped (whole tree) and restarted by policy like any
+ * other. A cron unit's run in progress is adopted the same way, and cron
+ * units the previous supervisor had scheduled are scheduled again.
+ * Processes still carrying a service's marker whose main process is gone
+ * are stopped (leftovers) before that service is started again. Records
+ * with a dead or reused pid are left for start_all(), which starts those
+ * services afresh. Returns the number of processes adopted (>= 0). */
+int sysg_supervisor_adopt(struct sysg_supervisor *s);
+
+/* ------------------------------------------------------------------ */
+/* Reload (`restart --config`)                                         */
+/* ------------------------------------------------------------------ */
+
+/* Switch to NEWCFG, which the supervisor takes ownership of (on success
+ * only). Services only in NEWCFG start (with what they depend on);
+ * services no longer in it stop (whole tree) and their unit records stay,
+ * status "stopped"; services whose definition changed in any way
+ * (command, environment, working directory, dependencies, policy,
+ * probes, hooks, deployment, cron...) are restarted with the new one
+ * (a cron unit's run in progress finishes first, then the new schedule
+ * is armed); unchanged ones keep running untouched. Writes "Reloaded
+ * config: +N -M ~K" to supervisor.log. Configs replaced by a reload are
+ * freed once nothing uses them; the one given to new() stays the
+ * caller's. 0, or -EINVAL/-ENOMEM with ERR filled (nothing changed). */
+int sysg_supervisor_reload(struct sysg_supervisor *s,
+			   struct sysg_config *newcfg, char *err,
+			   size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Queries for the control plane                                       */
+/* ------------------------------------------------------------------ */
+
+/* Number of configured services (cron units included), in config order
+ * (index 0 .. count-1). */
+size_t sysg_supervisor_count(const struct sysg_supervisor *s);
+
+/* Index of the configured service NAME, or -ENOENT. */
+int sysg_supervisor_index(const struct sysg_supervisor *s, const char *name);
+
+/* The record of the service at index I (as sysg_supervisor_get).
+ * 0 or -ENOENT. */
+int sysg_supervisor_get_index(const struct sysg_supervisor *s, size_t i,
+			      struct sysg_unit_record *out);
+
+/* Health words, same values as enum sysg_unit_health (status.h). */
+#define SYSG_SUP_HEALTH_UNKNOWN   0     /* starting, stopped, exited... */
+#define SYSG_SUP_HEALTH_HEALTHY   1     /* running (probe passed) */
+#define SYSG_SUP_HEALTH_UNHEALTHY 2     /* failed, blocked, backoff */
+
+/* One service as the supervisor sees it. */
+struct sysg_service_info {
+	struct sysg_unit_record rec;    /* as sysg_supervisor_get() */
+	const struct sysg_service *cfg; /* its definition (valid until the
+	                                   next reload) */
+	int cron;                       /* a cron unit */
+	int64_t next_run_ms;            /* cron: next due time (wall ms), 0 */
+	int health;                     /* SYSG_SUP_HEALTH_* */
+	int64_t uptime_ms;              /* -1 when no process is up */
+	int adopted;                    /* its process was adopted */
+};
+
+/* Fill OUT for the service at index I. 0 or -ENOENT. */
+int sysg_supervisor_info(const struct sysg_supervisor *s, size_t i,
+			 struct sysg_service_info *out);
+
+/* The live processes of NAME's current tree, main pid first: up to MAX
+ * go to OUT. Returns how many there are (may exceed MAX; 0 when not
+ * running) or -ENOENT. Scans /proc. */
+int sysg_supervisor_pids(struct sysg_supervisor *s, const char *name,
+			 pid_t *out, size_t max);
+
+#define SYSG_EXITS_KEEP 8       /* exits remembered per service */
+
+/* One exit of a service's main process. */
+struct sysg_exit_info {
+	int64_t at_ms;                  /* wall clock */
+	int has_code, code;             /* it exited with CODE */
+	int has_signal, signo;          /* it was killed by SIGNO */
+	/* neither: unknown (an adopted process is not our child) */
+};
+
+/* The last exits of NAME, newest first, up to MAX into OUT. Returns the
+ * number written or -ENOENT. */
+int sysg_supervisor_exits(const struct sysg_supervisor *s, const char *name,
+			  struct sysg_exit_info *out, size_t max);
+
+/* 1 when NAME (NULL: every configured service) has an outcome for its
+ * last start request: running, exited, failed, skipped, blocked,
+ * scheduled, stopped, or backoff (crashed, an automatic restart is
+ * pending); services never asked to start count as settled. 0 while
+ * something is still waiting, starting or stopping; -ENOENT when NAME is
+ * unknown. For `start --daemonize`, which returns once this holds. */
+int sysg_supervisor_settled(const struct sysg_supervisor *s,
+			    const char *name);
+
+/* Call CB(ARG) from the loop after changes of service states have been
+ * recorded (at most once per loop iteration; never from inside a state
+ * transition). CB may call any function of this header. NULL: none. */
+void sysg_supervisor_on_change(struct sysg_supervisor *s,
+			       void (*cb)(void *arg), void *arg);
+
+/* The environment marker of the services of STATE_DIR named SVC:
+ * "SYSG_INSTANCE=<hash of STATE_DIR>:<SVC>:" (instances append an id).
+ * Processes carrying it belong to that service. */
+void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
+			  size_t len);
+
+/* A managed child (`sysg start --parent-pid P --name N -- CMD`). */
+struct sysg_child_info {
+	char name[SYSG_NAME_MAX];
+	char service[SYSG_NAME_MAX];    /* the service it is attached to */
+	pid_t pid;
+	pid_t parent_pid;
+	int depth;                      /* 1: a child of the service itself */
+	int64_t started_wall_ms;
+	int64_t ttl_ms;                 /* 0: none */
+	char command[SYSG_COMMAND_MAX];
+};
+
+/* Start ARGV as a managed child named NAME of the service whose process
+ * tree contains PARENT_PID, subject to that service's `spawn` limits; it
+ * is killed after TTL_MS (<= 0: never), with the service, and (policy
+ * cascade) when a managed parent exits. Output goes to the service's log
+ * files. On success sets *OUT to its pid. Errors: -ESRCH (no service
+ * owns PARENT_PID), -EPERM (spawn.mode static), -EDQUOT (a limit is
+ * reached; ERR names it), -EINVAL (bad or duplicate name), or a spawn
+ * error; ERR says why. */
+int sysg_supervisor_spawn_child(struct sysg_supervisor *s, pid_t parent_pid,
+				const char *name, int64_t ttl_ms,
+				char *const *argv, pid_t *out, char *err,
+				size_t errlen);
+
+/* Fill OUT (up to MAX) with the live managed children of SERVICE (NULL:
+ * all); returns how many there are (may exceed MAX). */
+size_t sysg_supervisor_children(const struct sysg_supervisor *s,
+				const char *service,
+				struct sysg_child_info *out, size_t max);
+
+#endif

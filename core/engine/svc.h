@@ -1,0 +1,250 @@
+/* svc.h - internals shared by supervisor.c and service.c (not public).
+ *
+ * struct svc is one configured service as the engine runs it; its life is
+ * the state machine of service.c, driven by svc_event(). */
+#ifndef SYSG_SVC_H
+#define SYSG_SVC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config/config.h"
+#include "proc/proc.h"
+#include "base/base.h"
+#include "plugin/plugin.h"
+#include "supervisor.h"
+
+enum svc_state {
+	ST_IDLE,        /* never asked to start */
+	ST_WAITING,     /* waiting for dependencies */
+	ST_SKIPCHECK,   /* skip command running */
+	ST_PRESTART,    /* pre_start running */
+	ST_STARTING,    /* spawned, not ready yet */
+	ST_RUNNING,     /* ready */
+	ST_STOPPING,    /* tearing the process tree down */
+	ST_BACKOFF,     /* waiting to restart */
+	ST_STOPPED,     /* manual stop */
+	ST_EXITED,      /* clean exit 0, not restarted */
+	ST_FAILED,
+	ST_SKIPPED,
+	ST_BLOCKED,     /* a dependency failed */
+	ST_SCHEDULED,   /* cron unit between runs */
+	NSTATES
+};
+
+enum svc_event {
+	EV_START,       /* start requested */
+	EV_DEPS,        /* a dependency changed: re-evaluate */
+	EV_JOB_OK,      /* skip / pre_start command exited 0 */
+	EV_JOB_FAIL,    /* ... exited non-zero */
+	EV_READY,       /* probe passed or settle time elapsed */
+	EV_NOT_READY,   /* readiness window elapsed */
+	EV_EXIT,        /* main process reaped */
+	EV_TICK,        /* the service timer fired */
+	EV_STOP,        /* manual stop */
+	EV_DEP_DOWN,    /* a dependency crashed */
+	EV_DUE,         /* a cron unit's time has come */
+	NEVENTS
+};
+
+/* Why a tree is being torn down, i.e. what to do once it is gone. */
+enum stop_reason {
+	STOP_MANUAL,
+	STOP_EXIT,      /* main exited: clean leftovers, then apply policy */
+	STOP_NOT_READY,
+	STOP_CASCADE,   /* a dependency crashed: come back when it is ready */
+	STOP_LEFTOVER,  /* adoption: processes of a run whose main is gone */
+};
+
+struct svc {
+	struct sysg_supervisor *sup;
+	struct sysg_service *cfg;
+	size_t idx;
+	enum svc_state state;
+	int want_up;            /* started and not manually stopped */
+	int restart_requested;  /* start again once the manual stop is done */
+
+	/* the current process */
+	pid_t pid;              /* main pid, 0 when reaped */
+	pid_t sid;              /* its session/process group (stays set while
+	                           the tree is torn down) */
+	uint64_t ticks;
+	int64_t started_wall, started_mono, ready_mono;
+	char instance[160];     /* SYSG_INSTANCE=... of this run */
+	char cgroup[512];       /* "" when not in a cgroup */
+	struct sysg_pidset known;
+
+	/* last exit */
+	int has_exit, exit_code, has_signal, signo;
+	int restarts;           /* automatic restarts so far */
+	int consecutive;        /* ... since the last stable run */
+	int auto_restart;       /* this run is an automatic restart */
+	int failed_to_start;
+	char reason[SYSG_REASON_MAX];
+
+	/* teardown */
+	enum stop_reason stop_reason;
+	int64_t stop_deadline;
+	int killed;
+	struct sysg_pidset signalled;
+	int64_t tick_ms;
+
+	/* readiness */
+	int64_t ready_deadline;
+	char *probe_url;        /* expanded health url (or NULL) */
+	char *probe_cmd;        /* expanded health command (or NULL) */
+	struct sysg_job probe;
+	struct sysg_timer probe_timer;
+
+	struct sysg_privs privs;        /* user, limits... (privs.h) */
+	struct sysg_job helper; /* skip / pre_start command */
+	struct sysg_timer timer;
+
+	int record_dirty;       /* the record must be written */
+	int64_t recorded_pid;   /* pid last written to the pid map */
+	int64_t probe_started;  /* monotonic ms of the current attempt */
+
+	/* cron units (cronjob.c) */
+	int cron;               /* this is a cron unit */
+	struct sysg_cron_expr cron_expr;
+	struct sysg_timer cron_timer;
+	int64_t cron_due_ms;    /* wall clock of the next due time */
+
+	int log_out, log_err;   /* service log files, -1 until opened */
+	struct sysg_drain *drains[2];
+
+	/* adoption (adopt.c): the current process was started by an earlier
+	 * supervisor, so it is not our child and its exit comes through a
+	 * pidfd; its descendants are found by marker anywhere in /proc */
+	int adopted;
+	int marker_prefix;      /* INSTANCE is a prefix (leftovers) */
+	int pidfd;              /* -1 when not watching */
+	struct sysg_io exit_io;
+	struct sysg_timer exit_poll;    /* fallback without pidfd_open */
+
+	/* the last exits of the main process, newest first */
+	struct sysg_exit_info exits[SYSG_EXITS_KEEP];
+	size_t nexits;
+
+	/* reload (reload.c) */
+	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
+	int removed;            /* no longer configured: freed once stopped */
+};
+
+struct sysg_supervisor {
+	struct sysg_config *cfg;
+	struct sysg_state *st;
+	struct sysg_supervisor_opts opts;
+	char *state_dir;
+	struct sysg_loop *loop;
+	struct sysg_jobs jobs;
+	struct sysg_log log;
+	struct svc **svcs;      /* the configured services (config order),
+	                           then removed ones still stopping */
+	size_t nsvcs;           /* all of them */
+	size_t nactive;         /* the configured ones */
+	struct sysg_config **old_cfgs;  /* replaced configs still referenced */
+	size_t nold_cfgs;
+	int cfg_owned;          /* CFG came from a reload: ours to free */
+	struct sysg_config *borrowed_cfg;       /* the caller's (from new()) */
+	uint64_t generation;    /* bumped on every recorded change */
+	uint64_t notified;      /* generation the on_change callback saw */
+	int notifying;
+	void (*on_change)(void *arg);
+	void *change_arg;
+	uint64_t dropped;       /* service log writes dropped */
+	unsigned serial;        /* instance counter */
+	char cgroup_base[512];  /* "" when cgroups are not used */
+	char **dead_cgroups;    /* emptied cgroups still holding zombies */
+	size_t ndead_cgroups;
+	int shutting_down;
+	int dirty;              /* something changed: re-evaluate all */
+	int signals_seen;
+	int kill_now;           /* second interrupt: no grace any more */
+	int failures;
+	char *const *base_env;  /* cfg env when the service has none */
+	struct sup_child *children;     /* managed children (children.c) */
+	struct sysg_timer state_idle;   /* unload the state backend */
+};
+
+/* service.c */
+void svc_event(struct svc *v, enum svc_event ev);
+const char *svc_state_name(enum svc_state st);
+int svc_is_up(const struct svc *v);             /* has a live tree */
+int svc_is_settled(const struct svc *v);        /* nothing pending */
+void svc_release(struct svc *v);
+void svc_exit_status(struct svc *v, int status);
+/* The main process is gone: STATUS is its wait status, or -1 when
+ * unknown (not our child). Records the exit, then EV_EXIT. */
+void svc_main_exited(struct svc *v, int status);
+/* Switch V to the definition NC (reload): now, or once its run is gone. */
+void svc_reconfigure(struct svc *v, struct sysg_service *nc);
+/* V is no longer configured: stop it; it is freed once stopped. */
+void svc_retire(struct svc *v);
+/* Adoption: V now runs the process described by V->pid etc. */
+void svc_adopted(struct svc *v);
+/* Adoption: V's leftover processes (in V->known) are to be removed. */
+void svc_clean_leftovers(struct svc *v);
+
+void svc_log(struct svc *v, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+char *const *svc_env(const struct svc *v);     /* the service's envp */
+void svc_after_gone(struct svc *v);     /* the tree is gone: what next */
+
+/* launch.c */
+void svc_open_logs(struct svc *v);
+/* Spawn the service's process (no state change): 0 or -errno + ERR. */
+int svc_launch(struct svc *v, char *err, size_t errlen);
+void svc_free_drains(struct svc *v);
+void svc_drains_rename(struct svc *v);  /* V->cfg changed */
+void svc_remember_tree(struct svc *v);  /* add live members to known */
+/* What identifies V's current process tree (proctree.h). */
+void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
+
+/* readiness.c: EV_READY or EV_NOT_READY follow */
+void svc_readiness_start(struct svc *v);
+void svc_readiness_stop(struct svc *v);
+
+/* teardown.c: svc_after_gone() follows */
+void svc_teardown_begin(struct svc *v, enum stop_reason why);
+void svc_teardown_tick(struct svc *v);
+
+/* cronjob.c */
+#define SYSG_CRON_KEEP 20       /* runs kept per cron unit */
+int svc_cron_init(struct svc *v);       /* parse the expression */
+int svc_cron_arm(struct svc *v);        /* next due time; -errno + reason */
+void svc_cron_run_started(struct svc *v);
+void svc_cron_run_ended(struct svc *v);
+
+/* adopt.c */
+/* Watch V->pid (not our child) for its exit: svc_main_exited(v, -1). */
+int svc_watch_exit(struct svc *v);
+void svc_unwatch_exit(struct svc *v);
+
+/* reload.c */
+/* Free the removed services that are stopped, and the configs nothing
+ * points into any more. */
+void sup_reload_collect(struct sysg_supervisor *s);
+
+/* children.c */
+void sup_children_free(struct sysg_supervisor *s);
+
+/* supervisor.c */
+void sup_record(struct svc *v);         /* mark: written after settling */
+void sup_fill_record(const struct svc *v, struct sysg_unit_record *u);
+/* Re-evaluate what changed, write records, collect removed services and
+ * tell the on_change callback. Never called from inside svc_event(). */
+void sup_settle(struct sysg_supervisor *s);
+void sup_changed(struct sysg_supervisor *s);    /* re-evaluate everyone */
+void sup_dependents(struct svc *v, enum svc_event ev);
+/* The configured service NAME (removed ones are not found). */
+struct svc *sup_find(struct sysg_supervisor *s, const char *name);
+/* Initialise V as service CFG (index IDX) of S. */
+void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
+		  struct sysg_service *cfg, size_t idx);
+/* Mark V and what it depends on as wanted; start them. */
+void sup_start_closure(struct sysg_supervisor *s, struct svc *v, int depth);
+/* rmdir the cgroup DIR now, or once its last zombie has been reaped. */
+void sup_remove_cgroup(struct sysg_supervisor *s, const char *dir);
+
+#endif

@@ -1,0 +1,212 @@
+/* state.c - see state.h */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "state.h"
+
+static void state_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void state_log(int level, const char *fmt, ...)
+{
+	static const char *const names[] = {
+		"", "error", "warning", "info", "debug", "trace",
+	};
+	va_list ap;
+
+	if (level > SYSG_LOG_INFO)
+		return;
+	fprintf(stderr, "state: %s: ", names[level < 1 ? 1 : level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct sysg_state_host state_host = {
+	.abi_version = SYSG_PLUGIN_ABI_VERSION,
+	.log = state_log,
+};
+
+int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
+		    const char *name, const char *state_dir, const char *path,
+		    char *err, size_t errlen)
+{
+	struct sysg_state *st;
+	int r;
+
+	*out = NULL;
+	if (!state_dir || !*state_dir) {
+		snprintf(err, errlen, "state: no state directory");
+		return -EINVAL;
+	}
+	if (!(st = calloc(1, sizeof(*st))) || !(st->dir = strdup(state_dir))) {
+		free(st);
+		snprintf(err, errlen, "state: out of memory");
+		return -ENOMEM;
+	}
+	/* the loader checks that a state plugin has every operation */
+	r = sysg_plugin_load(pp, name ? name : "xml", SYSG_PLUGIN_STATE,
+			     &st->plugin, err, errlen);
+	if (!r) {
+		st->ops = st->plugin->desc->state;
+		r = sysg_mkdir_p(state_dir, 0700, 0);
+		if (r)
+			snprintf(err, errlen, "cannot create state directory "
+				 "%s: %s", state_dir, strerror(-r));
+	}
+	if (!r && ((path && !(st->path = strdup(path))) ||
+		   !(st->file = strdup(st->plugin->path)))) {
+		snprintf(err, errlen, "state: out of memory");
+		r = -ENOMEM;
+	}
+	if (!r)
+		r = st->ops->open(&state_host, state_dir, path, &st->handle,
+				  err, errlen);
+	if (r) {
+		sysg_state_close(st);
+		return r < 0 ? r : -EIO;
+	}
+	*out = st;
+	return 0;
+}
+
+void sysg_state_release(struct sysg_state *st)
+{
+	if (!st)
+		return;
+	if (st->handle)
+		st->ops->close(st->handle);
+	st->handle = NULL;
+	sysg_plugin_unload(st->plugin);
+	st->plugin = NULL;
+	st->ops = NULL;
+}
+
+void sysg_state_close(struct sysg_state *st)
+{
+	if (!st)
+		return;
+	sysg_state_release(st);
+	free(st->dir);
+	free(st->path);
+	free(st->file);
+	free(st);
+}
+
+void sysg_state_on_use(struct sysg_state *st, void (*hook)(void *arg),
+		       void *arg)
+{
+	st->on_use = hook;
+	st->use_arg = arg;
+}
+
+/* The backend's operations, reloading and reopening it after a release;
+ * NULL (after logging why) when that fails. */
+static const struct sysg_state_ops *ops_of(struct sysg_state *st)
+{
+	char err[512];
+
+	if (!st)
+		return NULL;
+	if (st->on_use)
+		st->on_use(st->use_arg);
+	if (st->handle)
+		return st->ops;
+	if (!st->plugin && sysg_plugin_reload(st->file, SYSG_PLUGIN_STATE,
+					      &st->plugin, err, sizeof(err)) < 0) {
+		state_log(SYSG_LOG_ERROR, "cannot reload %s: %s", st->file, err);
+		return NULL;
+	}
+	st->ops = st->plugin->desc->state;
+	if (st->ops->open(&state_host, st->dir, st->path, &st->handle, err,
+			  sizeof(err)) < 0) {
+		state_log(SYSG_LOG_ERROR, "cannot reopen the state: %s", err);
+		st->handle = NULL;
+		return NULL;
+	}
+	return st->ops;
+}
+
+/* Forward to the backend's slot F: -ENOSYS when it has none, -EIO when
+ * it cannot be reloaded. */
+#define FORWARD(st, f, ...) ({ \
+	const struct sysg_state_ops *o_ = ops_of(st); \
+	!o_ ? -EIO : o_->f ? o_->f((st)->handle, __VA_ARGS__) : -ENOSYS; })
+
+int sysg_state_set_pid(struct sysg_state *st, const char *name, int64_t pid)
+{
+	return FORWARD(st, set_pid, name, pid);
+}
+
+int sysg_state_get_pid(struct sysg_state *st, const char *name, int64_t *pid)
+{
+	return FORWARD(st, get_pid, name, pid);
+}
+
+int sysg_state_list_pids(struct sysg_state *st, sysg_pid_cb cb, void *arg)
+{
+	return FORWARD(st, list_pids, cb, arg);
+}
+
+int sysg_state_put_unit(struct sysg_state *st, const struct sysg_unit_record *u)
+{
+	return FORWARD(st, put_unit, u);
+}
+
+int sysg_state_get_unit(struct sysg_state *st, const char *name,
+			struct sysg_unit_record *out)
+{
+	return FORWARD(st, get_unit, name, out);
+}
+
+int sysg_state_remove_unit(struct sysg_state *st, const char *name)
+{
+	return FORWARD(st, remove_unit, name);
+}
+
+int sysg_state_list_units(struct sysg_state *st, sysg_unit_cb cb, void *arg)
+{
+	return FORWARD(st, list_units, cb, arg);
+}
+
+int sysg_state_add_cron_run(struct sysg_state *st, const struct sysg_cron_run *r,
+			    int keep)
+{
+	return FORWARD(st, add_cron_run, r, keep);
+}
+
+int sysg_state_list_cron_runs(struct sysg_state *st, const char *name,
+			      sysg_cron_run_cb cb, void *arg)
+{
+	return FORWARD(st, list_cron_runs, name, cb, arg);
+}
+
+int sysg_state_add_deploy(struct sysg_state *st,
+			  const struct sysg_deploy_record *d)
+{
+	return FORWARD(st, add_deploy, d);
+}
+
+int sysg_state_list_deploys(struct sysg_state *st, const char *service,
+			    sysg_deploy_cb cb, void *arg)
+{
+	return FORWARD(st, list_deploys, service, cb, arg);
+}
+
+int sysg_state_kv_get(struct sysg_state *st, const char *key, char *buf,
+		      size_t len)
+{
+	return FORWARD(st, kv_get, key, buf, len);
+}
+
+int sysg_state_kv_set(struct sysg_state *st, const char *key,
+		      const char *value)
+{
+	return FORWARD(st, kv_set, key, value);
+}

@@ -1,0 +1,38 @@
+/* strategy.h - the core's view of deployment strategy plugins.
+ *
+ * Builds the plugin-facing struct sysg_strategy_settings from a service's
+ * config and checks every service's strategy (the plugin loads, is a
+ * strategy, and accepts its settings). The core never knows a strategy by
+ * name: `deployment.strategy: X` loads X.so. */
+#ifndef SYSG_STRATEGY_H
+#define SYSG_STRATEGY_H
+
+#include <sysg/plugin.h>
+
+#include "config/config.h"
+#include "base/base.h"
+#include "plugin_loader.h"
+
+/* Settings of one service as a strategy sees them. The struct points into
+ * SVC (valid while SVC lives) and into its own options array; free with
+ * sysg_strategy_settings_free. 0 or -ENOMEM. */
+struct sysg_strategy_view {
+	struct sysg_strategy_settings s;
+	struct sysg_setting *options;
+};
+
+int sysg_strategy_view_init(struct sysg_strategy_view *v,
+			    const struct sysg_service *svc);
+void sysg_strategy_view_free(struct sysg_strategy_view *v);
+
+/* For every service: load its strategy plugin from PP and run its
+ * check_config; then load the state backend named by the config.
+ * STATE_OVERRIDE (--state-backend) replaces cfg->state_backend when
+ * non-NULL. Problems are appended to DIAG at the position of the key
+ * that caused them. Returns 0 or -EINVAL. */
+int sysg_config_check_plugins(const struct sysg_config *cfg,
+			      const struct sysg_plugin_path *pp,
+			      const char *state_override,
+			      struct sysg_diag *diag);
+
+#endif

@@ -1,0 +1,71 @@
+/* logs.h - the supervisor log and the per-service output logs.
+ *
+ * supervisor.log gets one line per lifecycle event:
+ *     2026-11-26T10:30:15.123Z INFO  Starting service: api
+ * (UTC, millisecond precision, level padded to five characters).
+ * Service output is read from the pipes of the running process by the
+ * event loop (non-blocking) and appended to logs/<svc>_stdout.log and
+ * logs/<svc>_stderr.log (created 0640). A failed write is dropped and
+ * counted: a full disk never blocks a service or the supervisor.
+ */
+#ifndef SYSG_LOGS_H
+#define SYSG_LOGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/base.h"
+
+struct sysg_log {
+	int fd;                 /* supervisor.log, O_APPEND */
+	int level;              /* enum sysg_log_level threshold; 0: off */
+	FILE *echo;             /* also print lines here (NULL: don't) */
+	int echo_level;
+	uint64_t dropped;
+	char *dir;              /* the log directory */
+};
+
+/* Open DIR/supervisor.log (DIR is created 0700). 0 or -errno. */
+int sysg_log_open(struct sysg_log *lg, const char *dir, int level);
+void sysg_log_close(struct sysg_log *lg);
+
+/* Log one line at LEVEL (enum sysg_log_level) if LEVEL <= threshold. */
+void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Open (create 0640, append, close-on-exec) DIR/<SVC>_<KIND>.log where
+ * KIND is "stdout" or "stderr". Returns the fd or -errno. */
+int sysg_log_open_service(const char *dir, const char *svc, const char *kind);
+
+#define SYSG_DRAIN_LINE_MAX 4096        /* longer echoed lines are split */
+
+/* A pipe being drained into a log file. */
+struct sysg_drain {
+	struct sysg_io io;
+	int log_fd;             /* not owned */
+	FILE *echo;             /* --stderr: echo lines as [svc:stderr] line */
+	const char *svc;        /* not owned; outlives the drain */
+	uint64_t *dropped;      /* counter to bump on a failed write */
+	void (*on_eof)(struct sysg_drain *d);   /* called once, then free */
+	void *arg;
+	char *line;             /* partial line for echo (only with ECHO) */
+	size_t linelen;
+	struct sysg_loop *loop;
+	struct sysg_drain *next;
+};
+
+/* Start draining PIPE_FD (takes ownership) into LOG_FD; returns the drain
+ * or NULL (then PIPE_FD is closed). The drain frees itself after EOF, or
+ * by sysg_drain_free. */
+struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
+				  int log_fd, const char *svc, FILE *echo,
+				  uint64_t *dropped);
+
+/* Read what is available now (also used at EOF). 1 at EOF, else 0. */
+int sysg_drain_pump(struct sysg_drain *d);
+
+/* Stop watching, flush the partial echo line, close the pipe, free. */
+void sysg_drain_free(struct sysg_drain *d);
+
+#endif

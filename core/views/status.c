@@ -1,0 +1,612 @@
+/* status.c - collect the offline status view (see status.h for the rules). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "base/base.h"
+#include "proc/proc.h"
+#include "status.h"
+
+const char *sysg_unit_kind_name(enum sysg_unit_kind k)
+{
+	switch (k) {
+	case SYSG_UNIT_SERVICE: return "service";
+	case SYSG_UNIT_CRON: return "cron";
+	case SYSG_UNIT_ADHOC: return "unit";
+	case SYSG_UNIT_CHILD: return "child";
+	case SYSG_UNIT_ORPHANED: return "orphaned";
+	}
+	return "service";
+}
+
+const char *sysg_health_name(enum sysg_unit_health h)
+{
+	return h == SYSG_HEALTH_HEALTHY ? "healthy" :
+	       h == SYSG_HEALTH_UNHEALTHY ? "unhealthy" : "unknown";
+}
+
+const char *sysg_overall_name(enum sysg_overall o)
+{
+	return o == SYSG_OVERALL_DEGRADED ? "degraded" :
+	       o == SYSG_OVERALL_FAILING ? "failing" : "healthy";
+}
+
+static void view_free(struct sysg_unit_view *u)
+{
+	free(u->command);
+	if (u->cron) {
+		free(u->cron->expression);
+		free(u->cron->timezone);
+		free(u->cron->runs);
+		free(u->cron);
+	}
+	for (size_t i = 0; i < u->nchildren; i++)
+		view_free(&u->children[i]);
+	free(u->children);
+}
+
+void sysg_status_free(struct sysg_status *s)
+{
+	for (size_t i = 0; i < s->nunits; i++)
+		view_free(&s->units[i]);
+	free(s->units);
+	memset(s, 0, sizeof(*s));
+}
+
+void sysg_cpu_history_free(struct sysg_cpu_history *h)
+{
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
+/* -------------------------------------------------------- supervisor */
+
+int sysg_supervisor_alive(const char *state_dir, int64_t *pid)
+{
+	char *path = sysg_path_join(state_dir, "sysg.pid");
+	char buf[64];
+	long long v = 0;
+	unsigned long long ticks = 0;
+	ssize_t n = -1;
+	int fd;
+
+	if (pid)
+		*pid = 0;
+	fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	free(path);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "PID" or "PID START_TICKS" (the start time guards against reuse) */
+	if (sscanf(buf, "%lld %llu", &v, &ticks) < 1 || v <= 0 || v == getpid())
+		return 0;
+	if (!sysg_proc_alive(v, ticks))
+		return 0;
+	if (pid)
+		*pid = v;
+	return 1;
+}
+
+/* ----------------------------------------------------------- records */
+
+struct records {
+	struct sysg_unit_record *v;
+	size_t n, cap;
+	int err;
+};
+
+static int add_record(void *arg, const struct sysg_unit_record *u)
+{
+	struct records *r = arg;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct sysg_unit_record *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v) {
+			r->err = -ENOMEM;
+			return 1;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *u;
+	return 0;
+}
+
+static int cmp_record(const void *a, const void *b)
+{
+	const struct sysg_unit_record *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+static const struct sysg_unit_record *find_record(const struct records *r,
+						  const char *name)
+{
+	struct sysg_unit_record key;
+
+	if (!r->n)
+		return NULL;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, r->v, r->n, sizeof(*r->v), cmp_record);
+}
+
+static int load_records(struct sysg_state *st, struct records *r)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!st)
+		return 0;
+	rc = sysg_state_list_units(st, add_record, r);
+	if (rc == 0)
+		rc = r->err;
+	if (rc == 0 && r->n > 1)
+		qsort(r->v, r->n, sizeof(*r->v), cmp_record);
+	return rc;
+}
+
+/* ------------------------------------------------------------ resolve */
+
+static int is_status(const char *s, const char *word)
+{
+	return !strcmp(s, word);
+}
+
+/* Decide the reported status of a unit from its record (see status.h). */
+static void resolve_status(struct sysg_unit_view *u,
+			   const struct sysg_unit_record *r, int alive,
+			   int supervisor_alive)
+{
+	const char *s = r->status;
+
+	snprintf(u->reason, sizeof(u->reason), "%s", r->reason);
+	if (is_status(s, "running") || is_status(s, "starting")) {
+		if (alive > 0) {
+			snprintf(u->status, sizeof(u->status), "%s", s);
+			return;
+		}
+		snprintf(u->status, sizeof(u->status), "%s",
+			 r->has_exit_code && r->exit_code == 0 &&
+			 !r->has_signal ? "exited" : "failed");
+		if (r->pid <= 0)
+			snprintf(u->reason, sizeof(u->reason),
+				 "recorded %s without a pid", s);
+		else
+			snprintf(u->reason, sizeof(u->reason), alive < 0 ?
+				 "pid %" PRId64 " now belongs to another process" :
+				 "process %" PRId64 " is gone", r->pid);
+	} else if (!supervisor_alive && is_status(s, "backoff")) {
+		snprintf(u->status, sizeof(u->status), "failed");
+		snprintf(u->reason, sizeof(u->reason),
+			 "no supervisor running to restart it");
+	} else if (!supervisor_alive && is_status(s, "scheduled")) {
+		snprintf(u->status, sizeof(u->status), "stopped");
+		snprintf(u->reason, sizeof(u->reason),
+			 "no supervisor running to schedule it");
+	} else {
+		snprintf(u->status, sizeof(u->status), "%s", s[0] ? s : "stopped");
+	}
+}
+
+/* 1 alive, 0 gone, -1 the pid now belongs to a different process. */
+static int record_alive(const struct sysg_unit_record *r)
+{
+	if (r->pid <= 0)
+		return 0;
+	if (sysg_proc_alive(r->pid, r->start_ticks))
+		return 1;
+	return r->start_ticks && sysg_proc_alive(r->pid, 0) ? -1 : 0;
+}
+
+static enum sysg_unit_health health_of(const char *status)
+{
+	if (is_status(status, "running"))
+		return SYSG_HEALTH_HEALTHY;
+	if (is_status(status, "failed") || is_status(status, "blocked") ||
+	    is_status(status, "backoff"))
+		return SYSG_HEALTH_UNHEALTHY;
+	return SYSG_HEALTH_UNKNOWN;
+}
+
+/* CPU% of PS: against the previous sample of the same process when there
+ * is one (streaming), else over its lifetime. Records the new sample. */
+static double cpu_percent(const struct sysg_procstat *ps, int64_t uptime_ms,
+			  struct sysg_cpu_history *h)
+{
+	uint64_t ticks = ps->utime + ps->stime;
+	struct sysg_cpu_sample *v;
+
+	if (!h)
+		return sysg_procstat_cpu_lifetime(ps, uptime_ms);
+	for (size_t i = 0; i < h->n; i++) {
+		struct sysg_cpu_sample *p = &h->v[i];
+		int64_t dt = uptime_ms - p->uptime_ms;
+		double pct;
+
+		if (p->pid != ps->pid || p->start_ticks != ps->start_ticks)
+			continue;
+		if (dt <= 0 || ticks < p->cpu_ticks)
+			return sysg_procstat_cpu_lifetime(ps, uptime_ms);
+		pct = (double)(ticks - p->cpu_ticks) * 1000.0 /
+		      (double)sysg_proc_clk_tck() * 100.0 / (double)dt;
+		p->cpu_ticks = ticks;
+		p->uptime_ms = uptime_ms;
+		return pct;
+	}
+	if (h->n >= 1024)       /* a long stream over many restarts */
+		h->n = 0;
+	v = realloc(h->v, (h->n + 1) * sizeof(*v));
+	if (v) {
+		h->v = v;
+		h->v[h->n++] = (struct sysg_cpu_sample){ ps->pid, ps->start_ticks,
+							 ticks, uptime_ms };
+	}
+	return sysg_procstat_cpu_lifetime(ps, uptime_ms);
+}
+
+/* Uptime, CPU and memory of a live unit from /proc. */
+static void probe_process(struct sysg_unit_view *u, struct sysg_cpu_history *h)
+{
+	struct sysg_procstat ps;
+	int64_t up_ms, rss;
+
+	if (u->pid <= 0 || sysg_procstat_read(u->pid, &ps) < 0 ||
+	    sysg_proc_uptime_ms(&up_ms) < 0)
+		return;
+	u->uptime_s = sysg_procstat_age_ms(&ps, up_ms) / 1000;
+	u->cpu_percent = cpu_percent(&ps, up_ms, h);
+	if (sysg_proc_rss_bytes(u->pid, &rss) == 0)
+		u->rss_bytes = rss;
+	if (!u->pgid)
+		u->pgid = ps.pgrp;
+}
+
+static int set_command(struct sysg_unit_view *u, const char *cfg_cmd,
+		       const struct sysg_unit_record *r, int alive)
+{
+	const char *cmd = cfg_cmd;
+
+	if (r && r->command[0] && (alive > 0 || !cmd))
+		cmd = r->command;
+	if (!cmd || !cmd[0])
+		return 0;
+	u->command = strdup(cmd);
+	return u->command ? 0 : -ENOMEM;
+}
+
+/* The view of one unit from its record R (may be NULL) and config entry
+ * SVC (may be NULL). */
+static int make_view(struct sysg_unit_view *u, const char *name,
+		     enum sysg_unit_kind kind, const struct sysg_service *svc,
+		     const struct sysg_unit_record *r,
+		     const struct sysg_status_opts *o)
+{
+	int alive = r ? record_alive(r) : 0;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	u->kind = kind;
+	u->uptime_s = -1;
+	u->cpu_percent = -1;
+	u->rss_bytes = -1;
+	if (!r) {
+		snprintf(u->status, sizeof(u->status), "%s",
+			 kind == SYSG_UNIT_CRON && o->supervisor_alive ?
+			 "scheduled" : "stopped");
+		snprintf(u->reason, sizeof(u->reason), "%s",
+			 kind == SYSG_UNIT_CRON ? "not run yet" : "never started");
+	} else {
+		resolve_status(u, r, alive, o->supervisor_alive);
+		u->restarts = r->restarts;
+		u->has_exit_code = r->has_exit_code;
+		u->exit_code = r->exit_code;
+		u->has_signal = r->has_signal;
+		u->signal = r->signal;
+		u->started_at_ms = r->started_at_ms;
+		if (alive > 0) {
+			u->pid = r->pid;
+			u->pgid = r->pgid;
+			probe_process(u, o->cpu);
+		}
+	}
+	u->health = health_of(u->status);
+	return set_command(u, svc ? svc->command : NULL, r, alive);
+}
+
+/* --------------------------------------------------------------- cron */
+
+struct run_list {
+	struct sysg_cron_run *v;
+	size_t n, max;
+	int err;
+};
+
+static int add_run(void *arg, const struct sysg_cron_run *run)
+{
+	struct run_list *l = arg;
+	struct sysg_cron_run *v;
+
+	if (l->n >= l->max)
+		return 1;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v) {
+		l->err = -ENOMEM;
+		return 1;
+	}
+	l->v = v;
+	l->v[l->n++] = *run;
+	return 0;
+}
+
+static time_t next_due(const struct sysg_cron *c, int64_t now_ms)
+{
+	struct sysg_cron_expr e;
+	char err[128];
+	time_t next;
+
+	if (!c || !c->expression ||
+	    sysg_cron_parse(c->expression, &e, err, sizeof(err)) < 0 ||
+	    sysg_cron_next(&e, c->timezone, (time_t)(now_ms / 1000), &next) < 0)
+		return 0;
+	return next;
+}
+
+/* Attach the cron view of U: schedule from C (NULL for an orphan),
+ * history from the state backend. */
+static int add_cron_view(struct sysg_unit_view *u, const struct sysg_cron *c,
+			 struct sysg_state *st, const struct sysg_status_opts *o,
+			 int64_t now_ms)
+{
+	struct sysg_cron_view *cv = calloc(1, sizeof(*cv));
+	struct run_list l = { NULL, 0, 0, 0 };
+	int rc = 0;
+
+	if (!cv)
+		return -ENOMEM;
+	u->cron = cv;
+	if (c && c->expression && !(cv->expression = strdup(c->expression)))
+		return -ENOMEM;
+	if (c && c->timezone && !(cv->timezone = strdup(c->timezone)))
+		return -ENOMEM;
+	if (c && o->supervisor_alive)
+		cv->next_run_ms = (int64_t)next_due(c, now_ms) * 1000;
+	l.max = o->recent_runs > 0 ? (size_t)o->recent_runs :
+		SYSG_STATUS_RECENT_RUNS;
+	if (st)
+		rc = sysg_state_list_cron_runs(st, u->name, add_run, &l);
+	cv->runs = l.v;
+	cv->nruns = l.n;
+	if (l.n)
+		cv->last_run_ms = l.v[0].started_at_ms;
+	return rc < 0 ? rc : l.err;
+}
+
+/* -------------------------------------------------------- the listing */
+
+struct builder {
+	const struct sysg_config *cfg;
+	struct sysg_state *st;
+	const struct sysg_status_opts *o;
+	struct records rec;
+	unsigned char *used;            /* per record: already listed */
+	int64_t now_ms;
+	struct sysg_status *out;
+	size_t cap;
+};
+
+static struct sysg_unit_view *append(struct sysg_unit_view **v, size_t *n,
+				     size_t *cap)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		struct sysg_unit_view *nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = c;
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	return &(*v)[(*n)++];
+}
+
+static void mark_used(struct builder *b, const struct sysg_unit_record *r)
+{
+	if (r)
+		b->used[r - b->rec.v] = 1;
+}
+
+/* Attach the child records named "NAME/..." to U. */
+static int add_children(struct builder *b, struct sysg_unit_view *u)
+{
+	size_t len = strlen(u->name), cap = 0;
+
+	for (size_t i = 0; i < b->rec.n; i++) {
+		const struct sysg_unit_record *r = &b->rec.v[i];
+		struct sysg_unit_view *c;
+		int rc;
+
+		if (b->used[i] || strcmp(r->kind, "child") ||
+		    strncmp(r->name, u->name, len) || r->name[len] != '/')
+			continue;
+		c = append(&u->children, &u->nchildren, &cap);
+		if (!c)
+			return -ENOMEM;
+		b->used[i] = 1;
+		rc = make_view(c, r->name, SYSG_UNIT_CHILD, NULL, r, b->o);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Append one unit to the output, with its cron view and children. */
+static int add_unit(struct builder *b, const char *name,
+		    enum sysg_unit_kind kind, const struct sysg_service *svc,
+		    const struct sysg_unit_record *r)
+{
+	struct sysg_unit_view *u;
+	int rc, cron;
+
+	u = append(&b->out->units, &b->out->nunits, &b->cap);
+	if (!u)
+		return -ENOMEM;
+	mark_used(b, r);
+	rc = make_view(u, name, kind, svc, r, b->o);
+	cron = kind == SYSG_UNIT_CRON ||
+	       (kind == SYSG_UNIT_ORPHANED && r && !strcmp(r->kind, "cron"));
+	if (rc == 0 && cron)
+		rc = add_cron_view(u, svc ? &svc->cron : NULL, b->st, b->o,
+				   b->now_ms);
+	if (rc == 0)
+		rc = add_children(b, u);
+	return rc;
+}
+
+/* The kind a record is listed under when its name is not in the config. */
+static enum sysg_unit_kind record_kind(const struct builder *b,
+				       const struct sysg_unit_record *r)
+{
+	if (!strcmp(r->kind, "unit"))
+		return SYSG_UNIT_ADHOC;
+	if (!strcmp(r->kind, "child"))
+		return SYSG_UNIT_CHILD;
+	if (b->cfg)
+		return SYSG_UNIT_ORPHANED;
+	return !strcmp(r->kind, "cron") ? SYSG_UNIT_CRON : SYSG_UNIT_SERVICE;
+}
+
+static int want(const struct builder *b, const char *name,
+		enum sysg_unit_kind kind)
+{
+	if (b->o->service)
+		return !strcmp(b->o->service, name);
+	return kind != SYSG_UNIT_ORPHANED || b->o->all;
+}
+
+static int add_config_units(struct builder *b)
+{
+	for (size_t i = 0; b->cfg && i < b->cfg->nservices; i++) {
+		const struct sysg_service *svc = &b->cfg->services[i];
+		enum sysg_unit_kind kind = sysg_service_is_cron(svc) ?
+					   SYSG_UNIT_CRON : SYSG_UNIT_SERVICE;
+		int rc;
+
+		if (!want(b, svc->name, kind))
+			continue;
+		rc = add_unit(b, svc->name, kind, svc,
+			      find_record(&b->rec, svc->name));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Records not in the config: parents before children, so that a child
+ * whose parent is listed lands in its parent's children. */
+static int add_other_units(struct builder *b, int children)
+{
+	for (size_t i = 0; i < b->rec.n; i++) {
+		const struct sysg_unit_record *r = &b->rec.v[i];
+		enum sysg_unit_kind kind = record_kind(b, r);
+		int rc;
+
+		if (b->used[i] || (kind == SYSG_UNIT_CHILD) != children ||
+		    (b->cfg && sysg_config_find_service(b->cfg, r->name) >= 0) ||
+		    !want(b, r->name, kind))
+			continue;
+		rc = add_unit(b, r->name, kind, NULL, r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int build(struct builder *b)
+{
+	int rc;
+
+	b->used = calloc(b->rec.n + 1, 1);
+	if (!b->used)
+		return -ENOMEM;
+	rc = add_config_units(b);
+	if (rc == 0)
+		rc = add_other_units(b, 0);
+	if (rc == 0)
+		rc = add_other_units(b, 1);
+	free(b->used);
+	return rc;
+}
+
+int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
+			const struct sysg_status_opts *o,
+			struct sysg_status *out, char *err, size_t errlen)
+{
+	struct builder b;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&b, 0, sizeof(b));
+	b.cfg = cfg;
+	b.st = st;
+	b.o = o;
+	b.out = out;
+	b.now_ms = sysg_wall_ms();
+	out->captured_at_ms = b.now_ms;
+	rc = load_records(st, &b.rec);
+	if (rc < 0) {
+		sysg_errf(err, errlen, "cannot read the state: %s",
+			  strerror(-rc));
+		free(b.rec.v);
+		return rc;
+	}
+	rc = build(&b);
+	free(b.rec.v);
+	if (rc == 0 && o->service && out->nunits == 0) {
+		sysg_errf(err, errlen, "unknown service '%s'", o->service);
+		rc = -ENOENT;
+	} else if (rc < 0) {
+		sysg_errf(err, errlen, "cannot build the status: %s",
+			  strerror(-rc));
+	}
+	if (rc < 0)
+		sysg_status_free(out);
+	else
+		out->overall = sysg_status_overall(out);
+	return rc;
+}
+
+/* ------------------------------------------------------------ overall */
+
+enum sysg_overall sysg_status_overall(const struct sysg_status *s)
+{
+	size_t good = 0, bad = 0;
+
+	for (size_t i = 0; i < s->nunits; i++) {
+		const char *st = s->units[i].status;
+
+		if (s->units[i].kind == SYSG_UNIT_ORPHANED)
+			continue;
+		if (health_of(st) == SYSG_HEALTH_UNHEALTHY)
+			bad++;
+		else if (is_status(st, "running") || is_status(st, "exited") ||
+			 is_status(st, "skipped") || is_status(st, "scheduled"))
+			good++;
+	}
+	if (bad == 0)
+		return SYSG_OVERALL_HEALTHY;
+	return good ? SYSG_OVERALL_DEGRADED : SYSG_OVERALL_FAILING;
+}
