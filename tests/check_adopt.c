@@ -22,9 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "proctree.h"
-#include "state.h"
-#include "supervisor.h"
+#include "proc/proc.h"
+#include "plugin/plugin.h"
+#include "engine/engine.h"
 #include "testutil.h"
 
 struct fx {

@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include "daemontest.h"
-#include "plugin_loader.h"
-#include "proctree.h"
-#include "state.h"
+#include "plugin/plugin.h"
+#include "proc/proc.h"
 #include "testutil.h"
 
 #define NSVC 10

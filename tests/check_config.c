@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "env.h"
+#include "config/config.h"
 #include "testutil.h"
 
 static char *tmp;

@@ -13,9 +13,8 @@
 #include <unistd.h>
 
 #include "enginetest.h"
-#include "loop.h"
-#include "proctree.h"
-#include "spawn.h"
+#include "base/base.h"
+#include "proc/proc.h"
 #include "testutil.h"
 
 static void script(struct et *t, const char *name, const char *text)

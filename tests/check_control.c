@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "loop.h"
+#include "control/control.h"
+#include "base/base.h"
 #include "testutil.h"
 
 static char tmpdir[64], sock[100];

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cron.h"
+#include "config/config.h"
 #include "testutil.h"
 
 /* "2024-03-10T01:59:59-05:00" or "...Z" to time_t, independently of the

@@ -18,9 +18,8 @@
 #include <unistd.h>
 
 #include "daemontest.h"
-#include "procstat.h"
-#include "proctree.h"
-#include "samples.h"
+#include "proc/proc.h"
+#include "views/views.h"
 #include "testutil.h"
 
 static const char *const backends[] = { NULL, "sqlite" };

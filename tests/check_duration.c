@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duration.h"
+#include "base/base.h"
 #include "testutil.h"
 
 static void expect_ms(const char *s, int64_t want)

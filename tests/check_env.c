@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "env.h"
+#include "config/config.h"
 #include "testutil.h"
 
 static char tmpdir[64];

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
+#include "config/config.h"
 #include "testutil.h"
 
 #define MAXN 16

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plugin_loader.h"
+#include "plugin/plugin.h"
 #include "testutil.h"
 
 static char builddir[4096];

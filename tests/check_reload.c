@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "enginetest.h"
-#include "loop.h"
-#include "proctree.h"
+#include "base/base.h"
+#include "proc/proc.h"
 #include "testutil.h"
 
 /* Load YAML as the next config (the caller hands it to reload). */

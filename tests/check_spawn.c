@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "spawn.h"
+#include "base/base.h"
+#include "proc/proc.h"
 #include "testutil.h"
 
 START_TEST(test_classify)

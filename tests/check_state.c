@@ -17,9 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "procstat.h"
-#include "proctree.h"
-#include "state.h"
+#include "proc/proc.h"
+#include "plugin/plugin.h"
 #include "testutil.h"
 
 static const char *const backends[] = { "xml", "sqlite" };

@@ -20,17 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "diag.h"
-#include "duration.h"
-#include "inspect.h"
-#include "logview.h"
-#include "paths.h"
-#include "procstat.h"
-#include "purge.h"
+#include "config/config.h"
+#include "base/base.h"
+#include "views/views.h"
+#include "proc/proc.h"
 #include "runutil.h"
-#include "state.h"
-#include "status.h"
+#include "plugin/plugin.h"
 #include "testutil.h"
 
 static const char *const backends[] = { "xml", "sqlite" };

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "proctree.h"
+#include "proc/proc.h"
 #include "runutil.h"
 #include "testutil.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strset.h"
+#include "base/base.h"
 #include "testutil.h"
 
 START_TEST(test_strset_order_and_dups)

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "enginetest.h"
-#include "loop.h"
+#include "base/base.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------------- */

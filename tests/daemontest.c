@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "daemontest.h"
-#include "proctree.h"
+#include "proc/proc.h"
 #include "testutil.h"
 
 /* Where the fixtures of this run live (dt_suite_setup), so that the

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "enginetest.h"
-#include "proctree.h"
+#include "proc/proc.h"
 #include "testutil.h"
 
 int et_sys_mode;

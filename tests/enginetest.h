@@ -9,10 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "plugin_loader.h"
-#include "state.h"
-#include "supervisor.h"
+#include "config/config.h"
+#include "plugin/plugin.h"
+#include "engine/engine.h"
 
 struct et {
 	char *dir;              /* project dir (config's directory) */
