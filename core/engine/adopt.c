@@ -204,7 +204,7 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	svc_remember_tree(v);
 	svc_open_logs(v);
 	v->want_up = 1;
-	svc_adopted(v);
+	svc_event(v, EV_ADOPT);
 	svc_log(v, SYSG_LOG_INFO, "Adopted %s: %s (pid %d)", v->cron ?
 		"cron job run" : "service", v->cfg->name, (int)v->pid);
 	return 0;
@@ -245,7 +245,7 @@ static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 	v->adopted = 1;
 	v->pid = v->sid = 0;
 	adopt_cgroup(v, v->known.v[0].pid);
-	svc_clean_leftovers(v);
+	svc_event(v, EV_LEFTOVERS);
 }
 
 /* ------------------------------------------------------------------ */

@@ -196,7 +196,7 @@ static void apply(struct sysg_supervisor *s, struct sysg_config *nc,
 				       p);
 	for (size_t i = 0; i < nold_active; i++)
 		if (!p->kept[i]) {
-			svc_retire(old[i]);
+			svc_event(old[i], EV_RETIRE);
 			p->removed++;
 		}
 	for (size_t j = 0; j < p->n; j++)
