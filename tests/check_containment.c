@@ -115,7 +115,23 @@ START_TEST(test_setsid_child_ignoring_sigterm)
 	esc = (pid_t)et_read_long(&t, "esc.pid");
 	ck_assert_int_gt(esc, 0);
 	ck_assert_int_eq(et_alive(esc), 1);
-	/* it escaped: its own session, re-parented to us (the subreaper) */
+	/* it escaped: its own session, re-parented to us (the subreaper);
+	 * the sampler's view of the tree (one /proc scan, the stop rule)
+	 * counts it like the stop does */
+	{
+		struct sysg_proc_snapshot snap = { 0 };
+		struct sysg_pidset tree = { 0 };
+
+		ck_assert_int_eq(sysg_proc_snapshot_take(&snap), 0);
+		ck_assert_int_eq(sysg_supervisor_tree(t.sup, 0, &snap, &tree),
+				 0);
+		ck_assert(sysg_pidset_has(&tree, esc));
+		ck_assert(sysg_pidset_has(&tree, et_unit(&t, "svc").pid));
+		ck_assert_int_eq(sysg_supervisor_tree(t.sup, 1, &snap, &tree),
+				 -ENOENT);
+		sysg_pidset_free(&tree);
+		sysg_proc_snapshot_free(&snap);
+	}
 	t0 = sysg_now_ms();
 	sysg_supervisor_stop_service(t.sup, "svc");
 	ck_assert_int_eq(et_wait_status(&t, "svc", "stopped", 5000), 0);

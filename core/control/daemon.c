@@ -229,13 +229,13 @@ int sysg_daemon_wait(int fd, FILE *err)
 
 #define FIRST_SAMPLE_MS 1000
 
-/* What one /proc scan found, reused from round to round. */
+/* One /proc scan per round and the trees found in it, reused from round
+ * to round: no allocation per sample once they have grown. */
 struct procs {
-	struct sysg_procstat *v;
-	size_t n, cap;
-	pid_t *members;
-	size_t mcap;
-	unsigned char *mark;
+	struct sysg_proc_snapshot snap;
+	struct sysg_pidset tree;
+	pid_t *pids;
+	size_t cap;
 };
 
 struct daemon {
@@ -252,87 +252,25 @@ struct daemon {
 	int initial_failed;
 };
 
-static int add_proc(void *arg, const struct sysg_procstat *ps)
+/* The pids of the unit at index I (the rule its stop uses) into
+ * p->pids; returns how many. */
+static size_t tree_pids(struct daemon *d, size_t i)
 {
-	struct procs *p = arg;
+	struct procs *p = &d->procs;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		struct sysg_procstat *nv = realloc(p->v, cap * sizeof(*nv));
+	if (sysg_supervisor_tree(d->sup, i, &p->snap, &p->tree) < 0)
+		return 0;
+	if (p->tree.n > p->cap) {
+		pid_t *nv = realloc(p->pids, p->tree.n * sizeof(*nv));
 
 		if (!nv)
-			return 1;
-		p->v = nv;
-		p->cap = cap;
+			return 0;
+		p->pids = nv;
+		p->cap = p->tree.n;
 	}
-	p->v[p->n++] = *ps;
-	return 0;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	const struct sysg_procstat *x = a, *y = b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-static int find_proc(const struct procs *p, int64_t pid)
-{
-	struct sysg_procstat key = { .pid = pid };
-	const struct sysg_procstat *hit = bsearch(&key, p->v, p->n,
-						  sizeof(key), cmp_pid);
-
-	return hit ? (int)(hit - p->v) : -1;
-}
-
-/* The processes of the tree of MAIN (session SID): its session, and the
- * descendants of anything in it. Returns how many are in p->members. */
-static size_t tree_of(struct procs *p, int64_t main_pid, int64_t sid)
-{
-	size_t k = 0;
-	int changed = 1;
-
-	memset(p->mark, 0, p->n);
-	for (size_t i = 0; i < p->n; i++)
-		p->mark[i] = p->v[i].pid == main_pid ||
-			     (sid > 1 && p->v[i].sid == sid);
-	while (changed) {
-		changed = 0;
-		for (size_t i = 0; i < p->n; i++) {
-			int parent;
-
-			if (p->mark[i])
-				continue;
-			parent = find_proc(p, p->v[i].ppid);
-			if (parent >= 0 && p->mark[parent])
-				p->mark[i] = changed = 1;
-		}
-	}
-	for (size_t i = 0; i < p->n; i++)
-		if (p->mark[i] && p->v[i].state != 'Z')
-			p->members[k++] = (pid_t)p->v[i].pid;
-	return k;
-}
-
-static int scan_procs(struct procs *p)
-{
-	p->n = 0;
-	if (sysg_proc_scan(add_proc, p) < 0)
-		return -EIO;
-	qsort(p->v, p->n, sizeof(*p->v), cmp_pid);
-	if (p->n > p->mcap) {
-		pid_t *m = realloc(p->members, p->n * sizeof(*m));
-		unsigned char *mk = realloc(p->mark, p->n);
-
-		if (m)
-			p->members = m;
-		if (mk)
-			p->mark = mk;
-		if (!m || !mk)
-			return -ENOMEM;
-		p->mcap = p->n;
-	}
-	return 0;
+	for (size_t k = 0; k < p->tree.n; k++)
+		p->pids[k] = p->tree.v[k].pid;
+	return p->tree.n;
 }
 
 static void sample_all(struct daemon *d)
@@ -350,10 +288,11 @@ static void sample_all(struct daemon *d)
 		if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
 			continue;
 		if (u.pid > 0 && !scanned)
-			scanned = scan_procs(&d->procs) == 0 ? 1 : -1;
+			scanned = sysg_proc_snapshot_take(&d->procs.snap) == 0 ?
+				  1 : -1;
 		if (u.pid > 0 && scanned > 0)
-			k = tree_of(&d->procs, u.pid, u.pgid);
-		sysg_samples_take(d->samples, u.name, d->procs.members, k, up,
+			k = tree_pids(d, i);
+		sysg_samples_take(d->samples, u.name, d->procs.pids, k, up,
 				  wall);
 	}
 }
@@ -378,11 +317,10 @@ static void on_first_sample(struct sysg_timer *t)
 
 static void procs_free(struct procs *p)
 {
-	free(p->v);
-	free(p->members);
-	free(p->mark);
+	sysg_proc_snapshot_free(&p->snap);
+	sysg_pidset_free(&p->tree);
+	free(p->pids);
 }
-
 /* -------------------------------------------------------------- run */
 
 static void on_failure(void *arg, const char *svc, const char *reason)

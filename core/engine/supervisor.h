@@ -43,6 +43,7 @@
 #include "config/config.h"
 #include "base/base.h"
 #include "plugin/plugin.h"
+#include "proc/proc.h"
 
 struct sysg_supervisor;
 
@@ -229,9 +230,18 @@ struct sysg_service_info {
 int sysg_supervisor_info(const struct sysg_supervisor *s, size_t i,
 			 struct sysg_service_info *out);
 
+/* The live processes of the unit at index I, by the rule its stop uses
+ * (proctree.h: session, process group, cgroup, instance marker, members
+ * seen before, and their descendants), found in SNAP (one /proc scan
+ * for many units: the sampler's). OUT is cleared first and stays empty
+ * when the unit has no process. 0, -ENOENT or -errno. */
+int sysg_supervisor_tree(const struct sysg_supervisor *s, size_t i,
+			 struct sysg_proc_snapshot *snap,
+			 struct sysg_pidset *out);
+
 /* The live processes of NAME's current tree, main pid first: up to MAX
  * go to OUT. Returns how many there are (may exceed MAX; 0 when not
- * running) or -ENOENT. Scans /proc. */
+ * running) or -ENOENT. Scans /proc (sysg_supervisor_tree's rule). */
 int sysg_supervisor_pids(struct sysg_supervisor *s, const char *name,
 			 pid_t *out, size_t max);
 
