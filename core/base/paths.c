@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "paths.h"
 
 static int put(char *buf, size_t len, const char *a, const char *b)
@@ -107,7 +108,7 @@ static void normalise(char *p)
 
 char *sysg_path_abs(const char *base, const char *p)
 {
-	char cwd[4096];
+	char cwd[SYSG_PATH_MAX];
 	char *joined;
 
 	if (p[0] == '/') {

@@ -35,8 +35,8 @@
 
 struct engine {
 	struct sysg_cli *c;
-	char state_dir[4096];
-	char log_dir[4096];
+	char state_dir[SYSG_PATH_MAX];
+	char log_dir[SYSG_PATH_MAX];
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;
 	struct sysg_state *st;
@@ -112,7 +112,7 @@ static void warn_other_config(const struct engine *e, const json_t *reply)
 static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
 {
 	json_t *reply;
-	int rc = sysg_ctlc_call(e->state_dir, cmd, args, -1, &reply);
+	int rc = sysg_ctlc_call(e->state_dir, cmd, args, -1, &reply, stderr);
 
 	if (rc == -ENOTCONN)
 		return 0;
@@ -182,7 +182,7 @@ static void unit_name(const struct sysg_cli *c, char *buf, size_t len)
 /* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
 static int unit_config(struct engine *e)
 {
-	char name[128], cwd[4096], *buf = NULL, *cmd;
+	char name[128], cwd[SYSG_PATH_MAX], *buf = NULL, *cmd;
 	size_t len = 0;
 	struct sysg_diag d;
 	FILE *f;
@@ -235,7 +235,7 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 static int run_foreground(struct engine *e)
 {
 	struct sysg_daemon_opts o;
-	char err[1024];
+	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
 	daemon_opts(e, &o, e->c->service);
@@ -243,6 +243,7 @@ static int run_foreground(struct engine *e)
 	o.log_level = e->c->log_level;
 	o.echo = e->c->log_level > 0 ? stderr : NULL;
 	o.echo_stderr = e->c->echo_stderr ? stdout : NULL;
+	o.err = stderr;
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
 	if (rc == -EADDRINUSE && !e->c->argv_cmd)
 		return forward_when_up(e, "start", service_args(e->c->service));
@@ -258,7 +259,7 @@ static int run_foreground(struct engine *e)
 static int be_daemon(struct engine *e, int fd, const char *service)
 {
 	struct sysg_daemon_opts o;
-	char err[1024];
+	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
 	daemon_opts(e, &o, service);
@@ -350,7 +351,7 @@ static int start_child(struct engine *e)
 	if (args && c->ttl > 0)
 		json_object_set_new(args, "ttl_s", json_integer(c->ttl));
 	rc = sysg_ctlc_call(e->state_dir, "spawn", args,
-			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply);
+			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply, stderr);
 	if (rc == -ENOTCONN) {
 		sysg_cli_error("no supervisor running: child mode needs one "
 			       "(sysg start --daemonize)");
@@ -463,7 +464,7 @@ static void stop_config(struct engine *e)
 
 static int exists(const char *dir, const char *name)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -506,7 +507,7 @@ static int stop_supervisor(pid_t pid)
 /* No supervisor answers: what it left behind goes. */
 static void remove_stale(const char *state_dir)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
@@ -520,7 +521,7 @@ static int stop_offline(struct engine *e)
 {
 	struct sysg_stop_req r = { 0 };
 	struct sysg_cli *c = e->c;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int64_t sup = 0;
 	int rc;
 

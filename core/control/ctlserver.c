@@ -441,9 +441,9 @@ static int load_new(const char *path, struct sysg_config **out, char *err,
 	if (rc < 0) {
 		lines = sysg_diag_join(&d);
 		if (lines && *lines)
-			snprintf(err, errlen, "%s", lines);
+			sysg_errf(err, errlen, "%s", lines);
 		else
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+			sysg_errf(err, errlen, "%s: %s", path, strerror(-rc));
 		free(lines);
 		rc = -EINVAL;
 	}
@@ -494,7 +494,7 @@ static int diff_configs(const struct sysg_config *old,
 
 static void diff_line(json_t *lines, const char *label, const json_t *names)
 {
-	char buf[4096];
+	char buf[SYSG_IO_CHUNK];
 	size_t used = 0, i;
 	json_t *v;
 
@@ -538,7 +538,7 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 	int rc = load_new(path, &nc, err, errlen);
 
 	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
-		snprintf(err, errlen, "unknown service '%s' in %s", svc, path);
+		sysg_errf(err, errlen, "unknown service '%s' in %s", svc, path);
 		rc = -EINVAL;
 	}
 	if (rc == 0 && (rc = diff_configs(sysg_supervisor_config(c->o.sup), nc,
@@ -595,7 +595,7 @@ static int argv_ok(const json_t *v, const struct argspec *a, char *err,
 			goto bad;
 	return 1;
 bad:
-	snprintf(err, errlen, "argument '%s' must be a list of 1 to 256 "
+	sysg_errf(err, errlen, "argument '%s' must be a list of 1 to 256 "
 		 "strings", a->key);
 	return 0;
 }
@@ -611,26 +611,26 @@ static int arg_ok(const json_t *v, const struct argspec *a, char *err,
 		if (json_is_string(v) && len && len <= a->maxlen &&
 		    strlen(json_string_value(v)) == len)
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be a string of 1 to %zu "
+		sysg_errf(err, errlen, "argument '%s' must be a string of 1 to %zu "
 			 "bytes", a->key, a->maxlen);
 		return 0;
 	case ARG_BOOL:
 		if (json_is_boolean(v))
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be a boolean", a->key);
+		sysg_errf(err, errlen, "argument '%s' must be a boolean", a->key);
 		return 0;
 	case ARG_INT:
 		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
 		    json_integer_value(v) <= 100000)
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be an integer in "
+		sysg_errf(err, errlen, "argument '%s' must be an integer in "
 			 "0..100000", a->key);
 		return 0;
 	case ARG_PID:
 		if (json_is_integer(v) && json_integer_value(v) > 0 &&
 		    json_integer_value(v) <= INT32_MAX)
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be a process id", a->key);
+		sysg_errf(err, errlen, "argument '%s' must be a process id", a->key);
 		return 0;
 	case ARG_ARGV:
 		return argv_ok(v, a, err, errlen);
@@ -652,7 +652,7 @@ static int validate(const json_t *args, const struct argspec *spec,
 		while (a->key && strcmp(a->key, key))
 			a++;
 		if (!a->key) {
-			snprintf(err, errlen, "unknown argument '%.64s'", key);
+			sysg_errf(err, errlen, "unknown argument '%.64s'", key);
 			return -EINVAL;
 		}
 		if (!arg_ok(v, a, err, errlen))
@@ -660,7 +660,7 @@ static int validate(const json_t *args, const struct argspec *spec,
 	}
 	for (const struct argspec *a = spec; a->key; a++)
 		if (a->required && !json_object_get(args, a->key)) {
-			snprintf(err, errlen, "argument '%s' is required", a->key);
+			sysg_errf(err, errlen, "argument '%s' is required", a->key);
 			return -EINVAL;
 		}
 	return 0;
@@ -760,7 +760,7 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 static void restart_reload(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			   struct op *op, const char *path, const char *svc)
 {
-	char err[8192];
+	char err[SYSG_MSG_MAX];
 	int rc = reload_file(c, path, svc, op, err, sizeof(err));
 
 	if (rc < 0) {
@@ -825,7 +825,7 @@ static void h_status(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 				      .all = barg(args, "all") };
 	struct sysg_live l = live_of(c);
 	struct sysg_status s;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	json_t *doc;
 	int rc = sysg_live_status(&l, &o, &s, err, sizeof(err));
 
@@ -869,7 +869,7 @@ static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 {
 	struct sysg_live l = live_of(c);
 	struct sysg_inspect in;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	json_t *doc;
 	int rc = sysg_live_inspect(&l, sarg(args, "service"), &in, err,
 				   sizeof(err));
@@ -898,7 +898,7 @@ static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	json_t *jargv = json_object_get(args, "argv");
 	size_t n = json_array_size(jargv);
 	char **argv = calloc(n + 1, sizeof(*argv));
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	pid_t pid = 0;
 	int rc;
 
@@ -962,7 +962,7 @@ static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,
 		   json_t *args)
 {
 	struct sysg_ctlsrv *c = arg;
-	char err[256];
+	char err[SYSG_ERR_MAX];
 
 	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
 		if (strcmp(requests[i].cmd, cmd))
@@ -984,7 +984,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		    char *err, size_t errlen)
 {
 	struct sysg_ctlsrv *c = calloc(1, sizeof(*c));
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 	int rc;
 
 	*out = NULL;
@@ -996,7 +996,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		rc = sysg_ctl_server_new(&c->srv, sysg_supervisor_loop(o->sup),
 					 path, handle, c, err, errlen);
 	else
-		snprintf(err, errlen, "%s/control.sock: path too long",
+		sysg_errf(err, errlen, "%s/control.sock: path too long",
 			 o->state_dir);
 	/* the foreground supervisor can do without (stop finds it by
 	 * sysg.pid); not when a live one answers there */
@@ -1006,7 +1006,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 	}
 	if (rc == 0 && (c->sub = sysg_supervisor_subscribe(o->sup, on_change,
 							   c)) < 0) {
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 		sysg_ctl_server_free(c->srv);
 		rc = c->sub;
 	}
@@ -1045,7 +1045,7 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
 	const struct sysg_config *cfg = sysg_supervisor_config(c->o.sup);
 	char *path = cfg->abs_path ? strdup(cfg->abs_path) : NULL;
 	struct op *op = op_new(c, OP_RESTART, NULL);
-	char err[8192];
+	char err[SYSG_MSG_MAX];
 
 	if (!path || !op) {
 		sysg_log(c->o.log, SYSG_LOG_WARN, "SIGHUP: no config file to "

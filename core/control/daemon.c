@@ -24,7 +24,7 @@
 int sysg_write_file_atomic(const char *dir, const char *name,
 			   const char *text)
 {
-	char path[4200], tmp[4300];
+	char path[SYSG_STATE_FILE_MAX], tmp[SYSG_STATE_FILE_MAX + 32];
 	size_t len = strlen(text);
 	ssize_t n;
 	int fd, rc = 0;
@@ -63,7 +63,7 @@ int sysg_pidfile_write(const char *state_dir)
 
 void sysg_pidfile_remove(const char *state_dir)
 {
-	char path[4200], buf[64];
+	char path[SYSG_STATE_FILE_MAX], buf[64];
 	ssize_t n = -1;
 	int fd;
 
@@ -91,14 +91,14 @@ int sysg_control_path(const char *state_dir, char *buf, size_t len)
  * close-on-exec, so no service keeps it after a supervisor's death. */
 static int take_lock(const char *state_dir, char *err, size_t errlen)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 	int64_t pid = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/sysg.lock", state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		sysg_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -106,10 +106,10 @@ static int take_lock(const char *state_dir, char *err, size_t errlen)
 	close(fd);
 	sysg_supervisor_alive(state_dir, &pid);
 	if (pid > 0)
-		snprintf(err, errlen, "a supervisor is already running (pid %lld)",
+		sysg_errf(err, errlen, "a supervisor is already running (pid %lld)",
 			 (long long)pid);
 	else
-		snprintf(err, errlen, "a supervisor is already running "
+		sysg_errf(err, errlen, "a supervisor is already running "
 			 "(starting up) for %s", state_dir);
 	return -EADDRINUSE;
 }
@@ -207,7 +207,7 @@ void sysg_daemon_report(int fd, int exit_code, const char *lines)
 int sysg_daemon_wait(int fd, FILE *err)
 {
 	FILE *f = fdopen(fd, "r");
-	char line[8192];
+	char line[SYSG_MSG_MAX];
 	int code = -EPIPE;
 
 	if (!f) {
@@ -327,8 +327,8 @@ static void on_failure(void *arg, const char *svc, const char *reason)
 {
 	struct daemon *d = arg;
 
-	if (d->o->foreground)
-		fprintf(stderr, "sysg: service %s failed to start: %s (logs: "
+	if (d->o->foreground && d->o->err)
+		fprintf(d->o->err, "sysg: service %s failed to start: %s (logs: "
 			"%s/%s_stderr.log)\n", svc, reason, d->o->log_dir, svc);
 }
 
@@ -384,7 +384,7 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot open %s/supervisor.log: %s",
+		sysg_errf(err, errlen, "cannot open %s/supervisor.log: %s",
 			 d->o->log_dir, strerror(-rc));
 		return rc;
 	}
@@ -398,7 +398,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	int rc = sysg_mkdir_p(o->state_dir, 0700, 0);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", o->state_dir,
+		sysg_errf(err, errlen, "cannot create %s: %s", o->state_dir,
 			 strerror(-rc));
 		return rc;
 	}
@@ -407,10 +407,10 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		return d->lock_fd;
 	rc = open_state(d, err, errlen);
 	if (rc == 0 && (rc = sysg_pidfile_write(o->state_dir)) < 0)
-		snprintf(err, errlen, "cannot write %s/sysg.pid: %s",
+		sysg_errf(err, errlen, "cannot write %s/sysg.pid: %s",
 			 o->state_dir, strerror(-rc));
 	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 	if (rc == 0)
 		rc = new_supervisor(d, err, errlen);
 	if (rc == 0)
@@ -429,7 +429,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 			 "process%s", n, n == 1 ? "" : "es");
 	rc = sysg_ctlsrv_start(d->ctl, o->service, initial_done, d);
 	if (rc < 0) {
-		snprintf(err, errlen, "unknown service '%s'", o->service);
+		sysg_errf(err, errlen, "unknown service '%s'", o->service);
 		return rc;
 	}
 	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))

@@ -45,6 +45,9 @@ struct sysg_daemon_opts {
 	int log_level;                  /* echo threshold (foreground) */
 	FILE *echo;                     /* supervisor lines here, or NULL */
 	FILE *echo_stderr;              /* --stderr target, or NULL */
+	FILE *err;                      /* foreground: "service S failed to
+	                                   start" at once here (the CLI's
+	                                   stderr), or NULL */
 	const char *kind;               /* unit record kind; NULL: "service" */
 	int result_fd;                  /* resident: the outcome pipe; -1 */
 };

@@ -108,22 +108,13 @@ void svc_unwatch_exit(struct svc *v)
 /* Recognising our processes                                           */
 /* ------------------------------------------------------------------ */
 
-/* "/sysg.<hash>/": the cgroups of this state directory's services. */
-static void cgroup_tag(const struct sysg_supervisor *s, char *buf, size_t len)
-{
-	char prefix[160];
-
-	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
-	snprintf(buf, len, "/sysg.%.16s/", prefix + strlen("SYSG_INSTANCE="));
-}
-
 static void adopt_cgroup(struct svc *v, pid_t pid)
 {
-	char cg[sizeof(v->cgroup)], tag[64];
+	char cg[sizeof(v->cgroup)];
 
 	v->cgroup[0] = '\0';
-	cgroup_tag(v->sup, tag, sizeof(tag));
-	if (sysg_cgroup_of_pid(pid, cg, sizeof(cg)) == 0 && strstr(cg, tag))
+	if (sysg_cgroup_of_pid(pid, cg, sizeof(cg)) == 0 &&
+	    sysg_instance_owns_cgroup(v->sup->state_dir, cg))
 		snprintf(v->cgroup, sizeof(v->cgroup), "%s", cg);
 }
 
@@ -147,7 +138,7 @@ static int claims_process(const struct sysg_unit_record *u)
 static int is_ours(const struct svc *v, const struct sysg_unit_record *u,
 		   char *marker, size_t len)
 {
-	char prefix[160];
+	char prefix[SYSG_INSTANCE_MAX];
 
 	if (!claims_process(u) ||
 	    !sysg_proc_is_alive((pid_t)u->pid, u->start_ticks))
@@ -217,18 +208,17 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 /* Every process carrying a marker of this state directory. */
 static int marked_processes(struct sysg_supervisor *s, struct sysg_pidset *out)
 {
-	char prefix[160];
+	char prefix[SYSG_INSTANCE_MAX];
 	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
 
-	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
-	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
+	sysg_instance_dir_prefix(s->state_dir, prefix, sizeof(prefix));
 	return sysg_proctree_collect(&m, out);
 }
 
 /* Collect into V->known the processes of ALL that carry V's marker. */
 static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 {
-	char prefix[160], marker[160];
+	char prefix[SYSG_INSTANCE_MAX], marker[SYSG_INSTANCE_MAX];
 
 	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
 			     sizeof(prefix));

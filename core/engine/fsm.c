@@ -86,7 +86,7 @@ static int fake_launch(struct svc *v, char *err, size_t errlen)
 {
 	fakes->launches++;
 	if (fakes->launch_rc < 0) {
-		snprintf(err, errlen, "fake launch failure");
+		sysg_errf(err, errlen, "fake launch failure");
 		return fakes->launch_rc;
 	}
 	v->pid = FAKE_PID;

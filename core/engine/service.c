@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "config/config.h"
 #include "proc/proc.h"
 #include "svc.h"
@@ -71,7 +72,7 @@ static void a_schedule(struct svc *v);
 
 void svc_log(struct svc *v, int level, const char *fmt, ...)
 {
-	char msg[768];
+	char msg[SYSG_LOG_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -410,7 +411,7 @@ static int real_run_helper(struct svc *v, const char *cmd)
 		.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
 		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
 	};
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (!expanded)
@@ -548,7 +549,7 @@ static void spawn_failed(struct svc *v, int rc, const char *err)
 
 static void a_spawn(struct svc *v)
 {
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc = svc_fx->launch(v, err, sizeof(err));
 
 	if (rc < 0) {
@@ -772,7 +773,7 @@ static void a_schedule(struct svc *v)
 
 static void a_cron_due(struct svc *v)
 {
-	char err[512];
+	char err[SYSG_ERR_MAX];
 
 	svc_fx->open_logs(v);
 	if (svc_fx->launch(v, err, sizeof(err)) < 0) {

@@ -382,12 +382,6 @@ uint64_t sysg_supervisor_change_seq(const struct sysg_supervisor *s);
 void sysg_supervisor_on_change(struct sysg_supervisor *s,
 			       void (*cb)(void *arg), void *arg);
 
-/* The environment marker of the services of STATE_DIR named SVC:
- * "SYSG_INSTANCE=<hash of STATE_DIR>:<SVC>:" (instances append an id).
- * Processes carrying it belong to that service. */
-void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
-			  size_t len);
-
 /* A managed child (`sysg start --parent-pid P --name N -- CMD`). */
 struct sysg_child_info {
 	char name[SYSG_NAME_MAX];

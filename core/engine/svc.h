@@ -75,8 +75,8 @@ struct svc {
 	                           the tree is torn down) */
 	uint64_t ticks;
 	int64_t started_wall, started_mono, ready_mono;
-	char instance[160];     /* SYSG_INSTANCE=... of this run */
-	char cgroup[512];       /* "" when not in a cgroup */
+	char instance[SYSG_INSTANCE_MAX];       /* marker of this run */
+	char cgroup[SYSG_CGROUP_PATH_MAX];      /* "" when not in a cgroup */
 	struct sysg_pidset known;
 
 	/* last exit */
@@ -185,7 +185,7 @@ struct sysg_supervisor {
 	void *change_arg;
 	uint64_t dropped;       /* service log writes dropped */
 	unsigned serial;        /* instance counter */
-	char cgroup_base[512];  /* "" when cgroups are not used */
+	char cgroup_base[SYSG_CGROUP_PATH_MAX];  /* "" when cgroups are not used */
 	char **dead_cgroups;    /* emptied cgroups still holding zombies */
 	size_t ndead_cgroups;
 	int shutting_down;

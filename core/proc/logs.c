@@ -59,7 +59,7 @@ void sysg_log_close(struct sysg_log *lg)
 
 void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 {
-	char line[1024], ts[40];
+	char line[2 * SYSG_ERR_MAX], ts[40];
 	va_list ap;
 	int n;
 
@@ -84,7 +84,7 @@ void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 
 int sysg_log_open_service(const char *dir, const char *svc, const char *kind)
 {
-	char path[4096];
+	char path[SYSG_PATH_MAX];
 	int fd;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s_%s.log", dir, svc,
@@ -125,7 +125,7 @@ static void echo_feed(struct sysg_drain *d, const char *buf, size_t n)
 
 int sysg_drain_pump(struct sysg_drain *d)
 {
-	char buf[16384];
+	char buf[4 * SYSG_IO_CHUNK];
 	ssize_t n;
 
 	for (;;) {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "procstat.h"
 #include "proctree.h"
 
@@ -431,7 +432,7 @@ static int is_cgroup2(const char *dir)
 /* "0::/path" from /proc/PID/cgroup. */
 static int own_cgroup_path(pid_t pid, char *buf, size_t len)
 {
-	char path[64], data[4096], *line;
+	char path[64], data[SYSG_IO_CHUNK], *line;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);

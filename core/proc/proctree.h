@@ -124,6 +124,8 @@ int sysg_proctree_stop_sync(const struct sysg_tree_match *m,
 /* cgroup v2                                                          */
 /* ---------------------------------------------------------------- */
 
+#define SYSG_CGROUP_PATH_MAX 512       /* a cgroup directory's path */
+
 /* The directory under which sysg may create per-service cgroups: the
  * calling process's own cgroup in a writable cgroup2 hierarchy
  * (/sys/fs/cgroup or /sys/fs/cgroup/unified). 0, or -ENOTSUP when there

@@ -354,7 +354,7 @@ static int add_run(void *arg, const struct sysg_cron_run *run)
 static time_t next_due(const struct sysg_cron *c, int64_t now_ms)
 {
 	struct sysg_cron_expr e;
-	char err[128];
+	char err[SYSG_ERR_MAX];
 	time_t next;
 
 	if (!c || !c->expression ||
