@@ -1,5 +1,6 @@
 /* paths.c - see paths.h */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +143,42 @@ char *sysg_path_dirname(const char *p)
 	if (!slash || slash == p)
 		return strdup(slash ? "/" : ".");
 	return strndup(p, (size_t)(slash - p));
+}
+
+/* ------------------------------------------------- the state directory */
+
+int sysg_write_file_atomic(const char *dir, const char *name,
+			   const char *text)
+{
+	char path[SYSG_STATE_FILE_MAX], tmp[SYSG_STATE_FILE_MAX + 32];
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0 || fsync(fd) < 0)
+		rc = -errno;
+	else if ((size_t)n != len)
+		rc = -EIO;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int sysg_control_path(const char *state_dir, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/" SYSG_FILE_CONTROL, state_dir) >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }

@@ -447,7 +447,7 @@ char *sysg_cli_config_hint(int sys)
 
 	if (sysg_state_dir(sys, dir, sizeof(dir)) < 0)
 		return NULL;
-	path = sysg_path_join(dir, "config_hint");
+	path = sysg_path_join(dir, SYSG_FILE_CONFIG_HINT);
 	f = path ? fopen(path, "re") : NULL;
 	free(path);
 	if (!f)

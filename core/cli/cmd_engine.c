@@ -476,8 +476,8 @@ static int exists(const char *dir, const char *name)
 static int wait_supervisor_exit(const char *state_dir, int64_t pid)
 {
 	for (int waited = 0; waited < EXIT_WAIT_MS; waited += 10) {
-		int files = exists(state_dir, "sysg.pid") ||
-			    exists(state_dir, "control.sock");
+		int files = exists(state_dir, SYSG_FILE_PID) ||
+			    exists(state_dir, SYSG_FILE_CONTROL);
 
 		if (!files)
 			return 0;
@@ -511,9 +511,9 @@ static void remove_stale(const char *state_dir)
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/control.sock", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_CONTROL, state_dir);
 	unlink(path);
 }
 

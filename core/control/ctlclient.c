@@ -5,7 +5,6 @@
 #include "base/base.h"
 #include "wire.h"
 #include "ctlclient.h"
-#include "daemon.h"
 
 static int no_supervisor(int rc)
 {
@@ -21,7 +20,7 @@ int sysg_ctlc_call(const char *state_dir, const char *cmd, json_t *args,
 	*reply = NULL;
 	if (sysg_control_path(state_dir, path, sizeof(path)) < 0) {
 		json_decref(args);
-		fprintf(errf, "sysg: %s/control.sock: path too long\n",
+		fprintf(errf, "sysg: %s/" SYSG_FILE_CONTROL ": path too long\n",
 			state_dir);
 		return -ENAMETOOLONG;
 	}

@@ -9,7 +9,6 @@
 
 #include "wire.h"
 #include "ctlserver.h"
-#include "daemon.h"
 #include "base/base.h"
 #include "views/views.h"
 #include "proc/proc.h"
@@ -553,7 +552,7 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 			 path, err);
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
-	sysg_write_file_atomic(c->o.state_dir, "config_hint", path);
+	sysg_write_file_atomic(c->o.state_dir, SYSG_FILE_CONFIG_HINT, path);
 	json_array_append_new(op->lines, json_pack("s+", "reloaded ", path));
 	diff_line(op->lines, "added", d.added);
 	diff_line(op->lines, "removed", d.removed);
@@ -996,7 +995,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		rc = sysg_ctl_server_new(&c->srv, sysg_supervisor_loop(o->sup),
 					 path, handle, c, err, errlen);
 	else
-		sysg_errf(err, errlen, "%s/control.sock: path too long",
+		sysg_errf(err, errlen, "%s/" SYSG_FILE_CONTROL ": path too long",
 			 o->state_dir);
 	/* the foreground supervisor can do without (stop finds it by
 	 * sysg.pid); not when a live one answers there */

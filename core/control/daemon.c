@@ -21,35 +21,6 @@
 
 /* ------------------------------------------------------------- files */
 
-int sysg_write_file_atomic(const char *dir, const char *name,
-			   const char *text)
-{
-	char path[SYSG_STATE_FILE_MAX], tmp[SYSG_STATE_FILE_MAX + 32];
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, rc = 0;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n < 0 || fsync(fd) < 0)
-		rc = -errno;
-	else if ((size_t)n != len)
-		rc = -EIO;
-	close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
 int sysg_pidfile_write(const char *state_dir)
 {
 	uint64_t ticks = 0;
@@ -58,7 +29,7 @@ int sysg_pidfile_write(const char *state_dir)
 	sysg_proc_start_ticks(getpid(), &ticks);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
 		 (unsigned long long)ticks);
-	return sysg_write_file_atomic(state_dir, "sysg.pid", text);
+	return sysg_write_file_atomic(state_dir, SYSG_FILE_PID, text);
 }
 
 void sysg_pidfile_remove(const char *state_dir)
@@ -67,7 +38,7 @@ void sysg_pidfile_remove(const char *state_dir)
 	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -80,13 +51,6 @@ void sysg_pidfile_remove(const char *state_dir)
 		unlink(path);
 }
 
-int sysg_control_path(const char *state_dir, char *buf, size_t len)
-{
-	if ((size_t)snprintf(buf, len, "%s/control.sock", state_dir) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 /* sysg.lock: held (flock) for the supervisor's whole life. The fd is
  * close-on-exec, so no service keeps it after a supervisor's death. */
 static int take_lock(const char *state_dir, char *err, size_t errlen)
@@ -95,7 +59,7 @@ static int take_lock(const char *state_dir, char *err, size_t errlen)
 	int64_t pid = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/sysg.lock", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_LOCK, state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		sysg_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -407,7 +371,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		return d->lock_fd;
 	rc = open_state(d, err, errlen);
 	if (rc == 0 && (rc = sysg_pidfile_write(o->state_dir)) < 0)
-		sysg_errf(err, errlen, "cannot write %s/sysg.pid: %s",
+		sysg_errf(err, errlen, "cannot write %s/" SYSG_FILE_PID ": %s",
 			 o->state_dir, strerror(-rc));
 	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
 		sysg_errf(err, errlen, "out of memory");
@@ -433,7 +397,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return rc;
 	}
 	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))
-		sysg_write_file_atomic(o->state_dir, "config_hint",
+		sysg_write_file_atomic(o->state_dir, SYSG_FILE_CONFIG_HINT,
 				       o->cfg->abs_path);
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
 			 FIRST_SAMPLE_MS, on_first_sample, d);

@@ -86,11 +86,4 @@ int sysg_pidfile_write(const char *state_dir);
 /* Remove STATE_DIR/sysg.pid if it names the calling process. */
 void sysg_pidfile_remove(const char *state_dir);
 
-/* Write TEXT to STATE_DIR/NAME atomically (mode 0600). 0 or -errno. */
-int sysg_write_file_atomic(const char *dir, const char *name,
-			   const char *text);
-
-/* STATE_DIR/control.sock into BUF. 0 or -ENAMETOOLONG. */
-int sysg_control_path(const char *state_dir, char *buf, size_t len);
-
 #endif

@@ -70,7 +70,7 @@ void sysg_cpu_history_free(struct sysg_cpu_history *h)
 
 int sysg_supervisor_alive(const char *state_dir, int64_t *pid)
 {
-	char *path = sysg_path_join(state_dir, "sysg.pid");
+	char *path = sysg_path_join(state_dir, SYSG_FILE_PID);
 	char buf[64];
 	long long v = 0;
 	unsigned long long ticks = 0;
