@@ -1,7 +1,12 @@
-/* svc.h - internals shared by supervisor.c and service.c (not public).
+/* svc.h - the engine's private header (only core/engine/ includes it;
+ * tests/check_layers.sh checks that).
  *
  * struct svc is one configured service as the engine runs it; its life is
- * the state machine of service.c, driven by svc_event(). */
+ * the [state][event] table of service.c, driven by svc_event(): every
+ * change of v->state happens in an action of that table. What actions do
+ * to the world goes through struct svc_effects. struct sysg_supervisor
+ * holds the services, the loop, and the change notifications (notify.c).
+ * The public view of all this is supervisor.h. */
 #ifndef SYSG_SVC_H
 #define SYSG_SVC_H
 
