@@ -124,7 +124,9 @@ START_TEST(test_words_and_phases)
 	for (size_t i = 0; i < SYSG_NSTATUS; i++) {
 		ck_assert_str_eq(sysg_status_word(rows[i].st), rows[i].word);
 		ck_assert_int_eq(sysg_status_phase(rows[i].st), rows[i].ph);
+		ck_assert_int_eq(sysg_status_parse(rows[i].word), rows[i].st);
 	}
+	ck_assert_int_eq(sysg_status_parse("sleeping"), -EINVAL);
 	ck_assert_str_eq(sysg_phase_name(SYSG_PHASE_INACTIVE), "inactive");
 	ck_assert_str_eq(sysg_phase_name(SYSG_PHASE_ACTIVATING), "activating");
 	ck_assert_str_eq(sysg_phase_name(SYSG_PHASE_ACTIVE), "active");

@@ -121,16 +121,13 @@ static void adopt_cgroup(struct svc *v, pid_t pid)
 /* 1 when the record says the previous supervisor had a process up. */
 static int claims_process(const struct sysg_unit_record *u)
 {
-	static const char *const up[] = {
-		"running", "starting", "backoff", "stopping", NULL,
-	};
-
-	if (u->pid <= 0)
+	switch (sysg_status_parse(u->status)) {
+	case SYSG_STATUS_RUNNING: case SYSG_STATUS_STARTING:
+	case SYSG_STATUS_BACKOFF: case SYSG_STATUS_STOPPING:
+		return u->pid > 0;
+	default:
 		return 0;
-	for (int i = 0; up[i]; i++)
-		if (!strcmp(u->status, up[i]))
-			return 1;
-	return 0;
+	}
 }
 
 /* 1 when U's pid is alive, is the recorded process and carries V's
@@ -245,8 +242,10 @@ static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 /* A cron unit the previous supervisor had scheduled is scheduled again. */
 static void reschedule(struct svc *v, const struct sysg_unit_record *u)
 {
+	int st = sysg_status_parse(u->status);
+
 	if (!v->cron || v->state != ST_IDLE ||
-	    (strcmp(u->status, "scheduled") && strcmp(u->status, "running")))
+	    (st != SYSG_STATUS_SCHEDULED && st != SYSG_STATUS_RUNNING))
 		return;
 	svc_log(v, SYSG_LOG_INFO, "Scheduling cron job %s again",
 		v->cfg->name);

@@ -126,6 +126,14 @@ const char *sysg_status_word(enum sysg_unit_status st)
 	return (unsigned)st < SYSG_NSTATUS ? words[st] : "unknown";
 }
 
+int sysg_status_parse(const char *word)
+{
+	for (int st = 0; st < SYSG_NSTATUS; st++)
+		if (!strcmp(word, sysg_status_word((enum sysg_unit_status)st)))
+			return st;
+	return -EINVAL;
+}
+
 enum sysg_phase sysg_status_phase(enum sysg_unit_status st)
 {
 	static const enum sysg_phase phase[SYSG_NSTATUS] = {

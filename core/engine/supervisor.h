@@ -310,6 +310,8 @@ enum sysg_phase {
 /* The word of ST ("running"...), the phase ST belongs to, the word of
  * phase P ("inactive", "activating"...). Static strings. */
 const char *sysg_status_word(enum sysg_unit_status st);
+/* The status whose word is WORD (a unit record's status), or -EINVAL. */
+int sysg_status_parse(const char *word);
 enum sysg_phase sysg_status_phase(enum sysg_unit_status st);
 const char *sysg_phase_name(enum sysg_phase p);
 
