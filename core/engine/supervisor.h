@@ -332,8 +332,9 @@ enum sysg_change_kind {
  * and SEQ are set (INDEX is SYSG_UNIT_GONE, NAME ""). */
 struct sysg_unit_change {
 	enum sysg_change_kind kind;
-	uint64_t seq;                   /* 1, 2, ...: the order of changes
-	                                   (see sysg_supervisor_change_seq) */
+	uint64_t seq;                   /* 1, 2, ...: the order of changes,
+	                                   idle announcements included (see
+	                                   sysg_supervisor_change_seq) */
 	size_t index;                   /* config index at delivery time, or
 	                                   SYSG_UNIT_GONE: no longer
 	                                   configured (removed by a reload) */
