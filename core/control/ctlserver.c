@@ -47,6 +47,7 @@ struct sysg_ctlsrv {
 	struct op *ops;
 	int stopping;                   /* a full stop is under way */
 	int sub;                        /* change subscription, -1: none */
+	uint64_t seen;                  /* the last change delivered to us */
 	struct sysg_timer finish;       /* answer the operations that are done */
 };
 
@@ -233,6 +234,7 @@ static void on_change(void *arg, const struct sysg_unit_change *ch)
 {
 	struct sysg_ctlsrv *c = arg;
 
+	c->seen = ch->seq;
 	for (struct op *op = c->ops; op; op = op->next) {
 		if (ch->seq <= op->since)
 			continue;
@@ -340,6 +342,13 @@ static void finish_answered(struct sysg_timer *tm)
 	struct sysg_ctlsrv *c = tm->arg;
 	struct op **pp = &c->ops;
 
+	/* changes made since the last delivery (in this round of the loop)
+	 * are told first: answer on the newest state */
+	if (sysg_supervisor_change_seq(c->o.sup) != c->seen) {
+		sysg_timer_start(sysg_supervisor_loop(c->o.sup), &c->finish, 0,
+				 finish_answered, c);
+		return;
+	}
 	while (*pp) {
 		struct op *op = *pp;
 
@@ -1003,6 +1012,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		sysg_log(o->log, SYSG_LOG_WARN, "No control socket: %s", err);
 		rc = 0;
 	}
+	c->seen = sysg_supervisor_change_seq(o->sup);
 	if (rc == 0 && (c->sub = sysg_supervisor_subscribe(o->sup, on_change,
 							   c)) < 0) {
 		sysg_errf(err, errlen, "out of memory");
