@@ -349,22 +349,35 @@ static int op_has(const struct op *op, const char *name)
 	return 0;
 }
 
+/* Load PATH, a file a client named. Its diagnostics quote its text, and
+ * the file may be one the client could not read itself (/etc/shadow):
+ * the reply and supervisor.log get where the first error is, never what
+ * it says (`sysg validate` shows that, with the reader's own rights). */
 static int load_new(const char *path, struct sysg_config **out, char *err,
 		    size_t errlen)
 {
 	struct sysg_diag d;
-	char *lines;
+	const char *first, *end;
 	int rc;
 
 	sysg_diag_init(&d);
 	rc = sysg_config_load(path, out, &d);
 	if (rc < 0) {
-		lines = sysg_diag_join(&d);
-		if (lines && *lines)
-			snprintf(err, errlen, "%s", lines);
+		first = d.n ? d.lines[0] : NULL;
+		end = first ? strstr(first, ": error: ") : NULL;
+		if (end && (size_t)(end - first) == strlen(path))
+			/* no position: a message of sysg's own (unreadable) */
+			snprintf(err, errlen, "%s", first);
+		else if (end && !strncmp(first, path, strlen(path)))
+			snprintf(err, errlen, "%s: not a valid configuration "
+				 "(%zu error(s), the first at %.*s); see them "
+				 "with 'sysg validate --config %s'", path,
+				 sysg_diag_count(&d), (int)(end - first), first,
+				 path);
 		else
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		free(lines);
+			snprintf(err, errlen, "%s: not a valid configuration; "
+				 "see why with 'sysg validate --config %s'", path,
+				 path);
 		rc = -EINVAL;
 	}
 	sysg_diag_free(&d);

@@ -446,8 +446,11 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot open %s/supervisor.log: %s",
-			 d->o->log_dir, strerror(-rc));
+		if (d->log.why[0])
+			snprintf(err, errlen, "%s", d->log.why);
+		else
+			snprintf(err, errlen, "cannot open %s/supervisor.log: %s",
+				 d->o->log_dir, strerror(-rc));
 		return rc;
 	}
 	return sysg_ctlsrv_new(&d->ctl, &co, err, errlen);

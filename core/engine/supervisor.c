@@ -54,14 +54,15 @@ static void write_record(struct svc *v)
 {
 	struct sysg_supervisor *s = v->sup;
 	struct sysg_unit_record u;
+	int rc;
 
 	v->record_dirty = 0;
 	if (!s->st)
 		return;
 	sup_fill_record(v, &u);
-	if (sysg_state_put_unit(s->st, &u) < 0)
-		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s",
-			 v->cfg->name);
+	if ((rc = sysg_state_put_unit(s->st, &u)) < 0)
+		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s "
+			 "in %s: %s", v->cfg->name, s->state_dir, strerror(-rc));
 	if (u.pid != v->recorded_pid &&
 	    sysg_state_set_pid(s->st, v->cfg->name, u.pid) == 0)
 		v->recorded_pid = u.pid;
@@ -342,8 +343,11 @@ static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 		rc = sysg_log_open(&s->log, dir, s->opts.log_level ?
 				   s->opts.log_level : SYSG_LOG_INFO);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot open the log directory %s: %s",
-			 dir, strerror(-rc));
+		if (s->log.why[0])
+			snprintf(err, errlen, "%s", s->log.why);
+		else
+			snprintf(err, errlen, "cannot open the log directory "
+				 "%s: %s", dir, strerror(-rc));
 		return rc;
 	}
 	s->log.echo = s->opts.echo;
