@@ -25,6 +25,7 @@ struct op {
 	void *arg;
 	char **names;                   /* the services it waits for */
 	uint64_t *old_ticks;            /* restart: the process replaced */
+	int *old_restarts;              /* automatic restarts when it began */
 	size_t n;
 	json_t *lines;                  /* messages to add to the reply */
 	json_t *extra;                  /* more reply data (reload) */
@@ -75,6 +76,14 @@ static int stop_settled(const char *st)
 	       !is(st, "stopping") && !is(st, "backoff");
 }
 
+/* Automatic restarts of NAME so far. */
+static int restarts_of(const struct sysg_ctlsrv *c, const char *name)
+{
+	struct sysg_unit_record u;
+
+	return sysg_supervisor_get(c->o.sup, name, &u) < 0 ? 0 : u.restarts;
+}
+
 static uint64_t ticks_of(const struct sysg_ctlsrv *c, const char *name)
 {
 	struct sysg_unit_record u;
@@ -100,6 +109,7 @@ static void op_free(struct op *op)
 		free(op->names[i]);
 	free(op->names);
 	free(op->old_ticks);
+	free(op->old_restarts);
 	json_decref(op->lines);
 	json_decref(op->extra);
 	free(op);
@@ -125,6 +135,7 @@ static int op_add_name(struct sysg_ctlsrv *c, struct op *op, const char *name)
 {
 	char **nv = realloc(op->names, (op->n + 1) * sizeof(*nv));
 	uint64_t *nt;
+	int *nr;
 
 	if (!nv)
 		return -ENOMEM;
@@ -134,6 +145,11 @@ static int op_add_name(struct sysg_ctlsrv *c, struct op *op, const char *name)
 		return -ENOMEM;
 	op->old_ticks = nt;
 	nt[op->n] = ticks_of(c, name);
+	nr = realloc(op->old_restarts, (op->n + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	op->old_restarts = nr;
+	nr[op->n] = restarts_of(c, name);
 	nv[op->n] = strdup(name);
 	if (!nv[op->n])
 		return -ENOMEM;
@@ -163,6 +179,15 @@ static void op_queue(struct sysg_ctlsrv *c, struct op *op)
 	*pp = op;
 }
 
+/* The first attempt of OP's I-th service failed and it is being
+ * restarted (backoff, or restarted since OP began). */
+static int first_attempt_failed(const struct sysg_ctlsrv *c,
+				const struct op *op, size_t i)
+{
+	return is(status_of(c, op->names[i]), "backoff") ||
+	       restarts_of(c, op->names[i]) > op->old_restarts[i];
+}
+
 static int op_ready(const struct sysg_ctlsrv *c, const struct op *op)
 {
 	if (op->kind == OP_STOP_ALL)
@@ -170,6 +195,10 @@ static int op_ready(const struct sysg_ctlsrv *c, const struct op *op)
 	for (size_t i = 0; i < op->n; i++) {
 		const char *st = status_of(c, op->names[i]);
 
+		/* a start is over once the first attempt failed, even when the
+		 * policy restarts it at once (a crash loop is never settled) */
+		if (op->kind != OP_STOP && first_attempt_failed(c, op, i))
+			continue;
 		if (op->kind == OP_STOP ? !stop_settled(st) : !start_settled(st))
 			return 0;
 		if (op->kind == OP_RESTART && is(st, "running") &&
@@ -181,15 +210,31 @@ static int op_ready(const struct sysg_ctlsrv *c, const struct op *op)
 }
 
 /* One line for the user about NAME after OP; failures go to ERRS. */
-static void op_outcome(struct sysg_ctlsrv *c, struct op *op, const char *name,
+static void op_outcome(struct sysg_ctlsrv *c, struct op *op, size_t i,
 		       json_t *errs)
 {
 	struct sysg_unit_record u;
-	const char *st = status_of(c, name);
-	char line[SYSG_REASON_MAX + 2 * SYSG_NAME_MAX + 4200];
+	const char *name = op->names[i], *st = status_of(c, name);
+	char line[SYSG_REASON_MAX + 2 * SYSG_NAME_MAX + 4200], why[64];
 
 	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
 		memset(&u, 0, sizeof(u));
+	if (op->kind != OP_STOP && !is(st, "failed") && !is(st, "blocked") &&
+	    first_attempt_failed(c, op, i)) {
+		if (u.has_signal)
+			snprintf(why, sizeof(why), "killed by signal %d", u.signal);
+		else if (u.has_exit_code)
+			snprintf(why, sizeof(why), "exited with code %d",
+				 u.exit_code);
+		else
+			snprintf(why, sizeof(why), "its first run exited");
+		snprintf(line, sizeof(line), "service %s failed to start: %s; "
+			 "restarting it per its restart_policy (now %s, %d "
+			 "restart(s)) (logs: %s/%s_stderr.log)", name, why, st,
+			 u.restarts, c->o.log_dir, name);
+		json_array_append_new(errs, json_string(line));
+		return;
+	}
 	if (op->kind != OP_STOP && (is(st, "failed") || is(st, "blocked"))) {
 		snprintf(line, sizeof(line), "service %s failed to start: %s "
 			 "(logs: %s/%s_stderr.log)", name,
@@ -244,7 +289,7 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 	int code;
 
 	for (size_t i = 0; errs && i < op->n; i++)
-		op_outcome(c, op, op->names[i], errs);
+		op_outcome(c, op, i, errs);
 	if (op->kind == OP_STOP_ALL)
 		json_array_append_new(op->lines,
 				      json_string("all services stopped"));
