@@ -592,6 +592,27 @@ static int stop_offline(struct engine *e)
 	       SYSG_EXIT_OK;
 }
 
+/* After the supervisor's full stop: anything still carrying a marker of
+ * this state directory (a service of an older config that a crashed
+ * supervisor left, whatever its record says) goes too, so that `stop`
+ * leaves nothing sysg started. */
+static int stop_leftovers(struct engine *e)
+{
+	struct sysg_stop_req r = { .state_dir = e->state_dir,
+				   .leftovers_only = 1, .out = stdout };
+	char err[512];
+	int rc;
+
+	if (open_state(e) < 0)
+		return SYSG_EXIT_FAILED;
+	r.st = e->st;
+	r.cfg = e->cfg;
+	rc = sysg_stop_offline(&r, err, sizeof(err));
+	if (rc < 0)
+		sysg_cli_error("%s", err);
+	return rc < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+}
+
 int sysg_cmd_stop(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
@@ -606,6 +627,8 @@ int sysg_cmd_stop(struct sysg_cli *c)
 		if (rc == SYSG_EXIT_OK && !c->service &&
 		    wait_supervisor_exit(e.state_dir, pid) < 0)
 			rc = SYSG_EXIT_FAILED;
+		if (rc == SYSG_EXIT_OK && !c->service)
+			rc = stop_leftovers(&e);
 	} else {
 		rc = stop_offline(&e);
 	}

@@ -564,7 +564,7 @@ int sysg_cmd_logs(struct sysg_cli *c)
  * as running (the engine's supervisor-less stop). */
 static int purge_stop(struct query *q, int64_t sup_pid)
 {
-	struct sysg_stop_req req = { q->state_dir, NULL, NULL, NULL, stdout };
+	struct sysg_stop_req req = { .state_dir = q->state_dir, .out = stdout };
 	char err[512];
 	int rc;
 

@@ -35,7 +35,8 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	u->signal = v->signo;
 	u->restarts = v->restarts;
 	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
-	snprintf(u->command, sizeof(u->command), "%s", v->cfg->command);
+	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd[0] ?
+		 v->run_cmd : v->cfg->command);
 }
 
 /* Records are written once the current burst of events has settled, so
@@ -285,6 +286,24 @@ void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
 		 svc);
 }
 
+int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
+			  size_t len)
+{
+	char prefix[160], marker[256];
+	const char *p, *end;
+
+	sysg_instance_prefix(state_dir, "", prefix, sizeof(prefix));
+	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
+	if (sysg_proc_environ_find(pid, prefix, marker, sizeof(marker)) < 0)
+		return -1;
+	p = marker + strlen(prefix);
+	end = strchr(p, ':');
+	if (!end || end == p || (size_t)(end - p) >= len)
+		return -1;
+	snprintf(name, len, "%.*s", (int)(end - p), p);
+	return 0;
+}
+
 static void init_cgroups(struct sysg_supervisor *s)
 {
 	char base[400], prefix[128], name[64];
@@ -421,6 +440,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_job_cancel(&s->svcs[i]->helper);
 	}
 	sup_children_free(s);
+	sup_strays_kill(s);
 	if (s->loop)
 		sysg_jobs_kill_all(&s->jobs);
 	for (size_t i = 0; i < s->nsvcs; i++) {
