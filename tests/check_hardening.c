@@ -365,7 +365,7 @@ START_TEST(test_crash_loop_start_returns)
 	ck_assert(dt_wait_status(&t, "ok", "running", 5000));
 	if (_i == 0)    /* backoff 0 still backs off, more each time */
 		ck_assert(dt_wait_file(&t, "state/logs/supervisor.log",
-				       "Restarting service crash in 200 ms",
+				       "Restarting service crash in 20 ms",
 				       10000));
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);

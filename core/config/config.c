@@ -525,9 +525,13 @@ int sysg_config_load(const char *path, struct sysg_config **out,
 	/* a FIFO or device named here must never block the supervisor */
 	rc = sysg_read_regular(path, (size_t)MAX_FILE_BYTES, &buf, &len);
 	if (rc) {
-		sysg_diag_error(diag, path, 0, 0, NULL, "cannot read the config: %s",
-				rc == -EINVAL ? "not a regular file" :
-				rc == -EFBIG ? "larger than 32 MiB" : strerror(-rc));
+		if (rc == -EFBIG)
+			sysg_diag_error(diag, path, 0, 0, NULL, "the file is too "
+					"large (at most %ld bytes)", MAX_FILE_BYTES);
+		else
+			sysg_diag_error(diag, path, 0, 0, NULL, "cannot read the "
+					"config: %s", rc == -EINVAL ?
+					"not a regular file" : strerror(-rc));
 		sysg_config_free(cfg);
 		return rc;
 	}

@@ -32,8 +32,8 @@
 
 #define STABLE_RUN_MS     10000 /* a run this long resets max_restarts */
 #define FORK_RETRY_MS     100
-#define CRASH_LOOP_MIN_MS 100   /* restart_delay() */
-#define CRASH_LOOP_MAX_MS 5000
+#define CRASH_LOOP_MIN_MS 10    /* restart_delay() */
+#define CRASH_LOOP_MAX_MS 1000
 
 typedef void (*action_fn)(struct svc *v);
 
@@ -182,8 +182,8 @@ static void on_timer(struct sysg_timer *t)
 
 /* The wait before the next automatic restart: the configured backoff,
  * but at least CRASH_LOOP_MIN_MS doubled for each restart of the current
- * streak of unstable runs after the first (0, 100 ms, 200 ms, 400 ms ...
- * up to CRASH_LOOP_MAX_MS), so that `backoff: 0` cannot make a crash loop
+ * streak of unstable runs after the first (0, 10 ms, 20 ms, 40 ms ... up
+ * to CRASH_LOOP_MAX_MS), so that `backoff: 0` cannot make a crash loop
  * burn a core and fill supervisor.log. A stable run ends the streak. */
 static int64_t restart_delay(const struct svc *v)
 {
