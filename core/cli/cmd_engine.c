@@ -321,7 +321,14 @@ static int start_daemon(struct engine *e, const char *service, int *is_daemon)
 		sysg_cli_error("cannot start the supervisor: %s", strerror(-rc));
 		return SYSG_EXIT_FAILED;
 	}
-	code = sysg_daemon_wait(fd, stderr);
+	code = sysg_daemon_wait(fd, op_timeout_ms(e), stderr);
+	if (code == -ETIMEDOUT) {
+		sysg_cli_error("gave up waiting for the services to start after "
+			       "%d s; the supervisor keeps running (see %s/"
+			       "supervisor.log, 'sysg status')",
+			       op_timeout_ms(e) / 1000, e->log_dir);
+		return SYSG_EXIT_FAILED;
+	}
 	if (code == SYSG_DAEMON_BUSY)
 		return forward_when_up(e, "start", service_args(service));
 	if (code < 0) {
