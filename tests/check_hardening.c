@@ -319,6 +319,13 @@ START_TEST(test_config_fifo_and_secret)
 		      json_string_value(json_object_get(j, "error")));
 	json_decref(j);
 	ck_assert_int_eq(dt_sysg_within(&t, 10000, NULL, "status", NULL), 0);
+	/* an env file that is a FIFO: refused, not read */
+	dt_write(&t, "envfifo.yaml", "version: \"1\"\nservices:\n"
+		 "  a: { command: \"sleep 1\", env: { file: fifo } }\n");
+	ck_assert_int_eq(dt_sysg_within(&t, 10000, &r, "validate", "--config",
+					"envfifo.yaml", NULL), 2);
+	ck_assert_msg(contains(r.err, "not a regular file"), "%s", r.err);
+	run_result_free(&r);
 	/* a file that is not a config: its lines are never echoed back */
 	dt_write(&t, "shadow", "root:$6$SECRETHASH:19000:0:99999:7:::\n"
 		 "daemon:*:19000:0:99999:7:::\n");
