@@ -622,15 +622,23 @@ START_TEST(test_sigkill_fault_injection)
 	fprintf(stderr, "fault injection: seed %u\n", seed);
 	for (int round = 0; round < 20; round++) {
 		const char *const *op = ops[rand_r(&seed) % 5];
-		int delay = (int)(rand_r(&seed) % 120);
+		int delay = (int)(rand_r(&seed) % 150);
+		const char *next = rand_r(&seed) % 2 ? "b.yaml" : "sysg.yaml";
+		pid_t sup = dt_daemon_pid(&t);
 
-		/* a supervisor to talk to for reloads and restarts */
-		if (op != start_a && op != start_b && !dt_daemon_pid(&t))
+		if (op == start_a || op == start_b) {
+			/* a start after a crash: it adopts what runs */
+			if (sup > 0 && kill(sup, SIGKILL) == 0)
+				dt_wait_gone(sup, 5000);
+		} else if (!sup || !sysg_proc_is_alive(sup, 0)) {
+			/* reloads and restarts need a supervisor */
 			dt_sysg(&t, NULL, "start", "--daemonize", NULL);
+		}
 		kill_during(&t, delay, op);
-		/* the next supervisor re-adopts; then the truth is told */
+		/* the next supervisor (either config) re-adopts; then the
+		 * truth is told */
 		ck_assert_int_le(dt_sysg(&t, NULL, "start", "--daemonize",
-					 NULL), 1);
+					 "--config", next, NULL), 1);
 		ck_assert(dt_wait_status(&t, "api", "running", 10000));
 		check_truthful(&t);
 	}
