@@ -35,7 +35,8 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	u->signal = v->signo;
 	u->restarts = v->restarts;
 	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
-	snprintf(u->command, sizeof(u->command), "%s", v->cfg->command);
+	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd[0] ?
+		 v->run_cmd : v->cfg->command);
 }
 
 /* Records are written once the current burst of events has settled, so
@@ -54,14 +55,15 @@ static void write_record(struct svc *v)
 {
 	struct sysg_supervisor *s = v->sup;
 	struct sysg_unit_record u;
+	int rc;
 
 	v->record_dirty = 0;
 	if (!s->st)
 		return;
 	sup_fill_record(v, &u);
-	if (sysg_state_put_unit(s->st, &u) < 0)
-		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s",
-			 v->cfg->name);
+	if ((rc = sysg_state_put_unit(s->st, &u)) < 0)
+		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s "
+			 "in %s: %s", v->cfg->name, s->state_dir, strerror(-rc));
 	if (u.pid != v->recorded_pid &&
 	    sysg_state_set_pid(s->st, v->cfg->name, u.pid) == 0)
 		v->recorded_pid = u.pid;
@@ -331,8 +333,11 @@ static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 		rc = sysg_log_open(&s->log, dir, s->opts.log_level ?
 				   s->opts.log_level : SYSG_LOG_INFO);
 	if (rc < 0) {
-		sysg_errf(err, errlen, "cannot open the log directory %s: %s",
-			 dir, strerror(-rc));
+		if (s->log.why[0])
+			sysg_errf(err, errlen, "%s", s->log.why);
+		else
+			sysg_errf(err, errlen, "cannot open the log directory "
+				  "%s: %s", dir, strerror(-rc));
 		return rc;
 	}
 	s->log.echo = s->opts.echo;
@@ -406,6 +411,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_job_cancel(&s->svcs[i]->helper);
 	}
 	sup_children_free(s);
+	sup_strays_kill(s);
 	if (s->loop)
 		sysg_jobs_kill_all(&s->jobs);
 	for (size_t i = 0; i < s->nsvcs; i++) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "instance.h"
+#include "proctree.h"
 
 #define MARKER_HEAD SYSG_INSTANCE_VAR "="
 
@@ -36,6 +37,23 @@ void sysg_instance_marker(const char *state_dir, const char *svc, pid_t pid,
 	snprintf(buf, len, MARKER_HEAD "%016llx:%s:%d.%u",
 		 (unsigned long long)dir_hash(state_dir), svc, (int)pid,
 		 serial);
+}
+
+int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
+			  size_t len)
+{
+	char prefix[SYSG_INSTANCE_MAX], marker[SYSG_INSTANCE_MAX];
+	const char *p, *end;
+
+	sysg_instance_dir_prefix(state_dir, prefix, sizeof(prefix));
+	if (sysg_proc_environ_find(pid, prefix, marker, sizeof(marker)) < 0)
+		return -1;
+	p = marker + strlen(prefix);
+	end = strchr(p, ':');
+	if (!end || end == p || (size_t)(end - p) >= len)
+		return -1;
+	snprintf(name, len, "%.*s", (int)(end - p), p);
+	return 0;
 }
 
 const char *sysg_instance_value(const char *entry)

@@ -32,6 +32,11 @@ void sysg_instance_dir_prefix(const char *state_dir, char *buf, size_t len);
 void sysg_instance_marker(const char *state_dir, const char *svc, pid_t pid,
 			  unsigned serial, char *buf, size_t len);
 
+/* The service whose marker of STATE_DIR process PID carries, into NAME
+ * (LEN bytes). 0, or -1 when it carries none (or it cannot be read). */
+int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
+			  size_t len);
+
 /* The value part of a marker entry (after "SYSG_INSTANCE="), for
  * setting the variable; "" when ENTRY is not a marker. */
 const char *sysg_instance_value(const char *entry);
