@@ -490,14 +490,14 @@ static int load_new(const char *path, struct sysg_config **out, char *err,
 			sysg_errf(err, errlen, "%s", first);
 		else if (end && !strncmp(first, path, strlen(path)))
 			sysg_errf(err, errlen, "%s: not a valid configuration "
-				 "(%zu error(s), the first at %.*s); see them "
-				 "with 'sysg validate --config %s'", path,
-				 sysg_diag_count(&d), (int)(end - first), first,
-				 path);
+				  "(%zu error(s), the first at %.*s); see them "
+				  "with 'sysg validate --config %s'", path,
+				  sysg_diag_count(&d), (int)(end - first),
+				  first, path);
 		else
 			sysg_errf(err, errlen, "%s: not a valid configuration; "
-				 "see why with 'sysg validate --config %s'", path,
-				 path);
+				  "see why with 'sysg validate --config %s'",
+				  path, path);
 		rc = -EINVAL;
 	}
 	sysg_diag_free(&d);
@@ -649,7 +649,7 @@ static int argv_ok(const json_t *v, const struct argspec *a, char *err,
 	return 1;
 bad:
 	sysg_errf(err, errlen, "argument '%s' must be a list of 1 to 256 "
-		 "strings", a->key);
+		  "strings", a->key);
 	return 0;
 }
 
@@ -665,7 +665,7 @@ static int arg_ok(const json_t *v, const struct argspec *a, char *err,
 		    strlen(json_string_value(v)) == len)
 			return 1;
 		sysg_errf(err, errlen, "argument '%s' must be a string of 1 to %zu "
-			 "bytes", a->key, a->maxlen);
+			  "bytes", a->key, a->maxlen);
 		return 0;
 	case ARG_BOOL:
 		if (json_is_boolean(v))
@@ -677,7 +677,7 @@ static int arg_ok(const json_t *v, const struct argspec *a, char *err,
 		    json_integer_value(v) <= 100000)
 			return 1;
 		sysg_errf(err, errlen, "argument '%s' must be an integer in "
-			 "0..100000", a->key);
+			  "0..100000", a->key);
 		return 0;
 	case ARG_PID:
 		if (json_is_integer(v) && json_integer_value(v) > 0 &&
@@ -1050,7 +1050,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 					 path, handle, c, err, errlen);
 	else
 		sysg_errf(err, errlen, "%s/" SYSG_FILE_CONTROL ": path too long",
-			 o->state_dir);
+			  o->state_dir);
 	/* the foreground supervisor can do without (stop finds it by
 	 * sysg.pid); not when a live one answers there */
 	if (rc < 0 && o->foreground && rc != -EADDRINUSE) {

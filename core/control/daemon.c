@@ -72,10 +72,10 @@ static int take_lock(const char *state_dir, char *err, size_t errlen)
 	sysg_supervisor_alive(state_dir, &pid);
 	if (pid > 0)
 		sysg_errf(err, errlen, "a supervisor is already running (pid %lld)",
-			 (long long)pid);
+			  (long long)pid);
 	else
 		sysg_errf(err, errlen, "a supervisor is already running "
-			 "(starting up) for %s", state_dir);
+			  "(starting up) for %s", state_dir);
 	return -EADDRINUSE;
 }
 
@@ -379,7 +379,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 
 	if (rc < 0) {
 		sysg_errf(err, errlen, "cannot create %s: %s", o->state_dir,
-			 strerror(-rc));
+			  strerror(-rc));
 		return rc;
 	}
 	d->lock_fd = take_lock(o->state_dir, err, errlen);
@@ -388,7 +388,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	rc = open_state(d, err, errlen);
 	if (rc == 0 && (rc = sysg_pidfile_write(o->state_dir)) < 0)
 		sysg_errf(err, errlen, "cannot write %s/" SYSG_FILE_PID ": %s",
-			 o->state_dir, strerror(-rc));
+			  o->state_dir, strerror(-rc));
 	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
 		sysg_errf(err, errlen, "out of memory");
 	if (rc == 0)

@@ -149,7 +149,7 @@ static int check_limits(struct sysg_supervisor *s, struct svc *v,
 
 	if (sp->present && !sp->dynamic) {
 		sysg_errf(err, errlen, "service %s does not allow children "
-			 "(spawn.mode is static)", v->cfg->name);
+			  "(spawn.mode is static)", v->cfg->name);
 		return -EPERM;
 	}
 	for (struct sup_child *c = s->children; c; c = c->next) {
@@ -157,19 +157,20 @@ static int check_limits(struct sysg_supervisor *s, struct svc *v,
 		direct += c->parent_pid == parent;
 	}
 	if (sp->children >= 0 && direct >= sp->children) {
-		sysg_errf(err, errlen, "spawn limit reached: pid %d already has %d "
-			 "children (spawn.limits.children)", (int)parent, direct);
+		sysg_errf(err, errlen, "spawn limit reached: pid %d already "
+			  "has %d children (spawn.limits.children)",
+			  (int)parent, direct);
 		return -EDQUOT;
 	}
 	if (sp->depth >= 0 && depth > sp->depth) {
 		sysg_errf(err, errlen, "spawn limit reached: depth %d exceeds "
-			 "spawn.limits.depth %d", depth, sp->depth);
+			  "spawn.limits.depth %d", depth, sp->depth);
 		return -EDQUOT;
 	}
 	if (sp->descendants >= 0 && all >= sp->descendants) {
 		sysg_errf(err, errlen, "spawn limit reached: %s already has %d "
-			 "managed descendants (spawn.limits.descendants)",
-			 v->cfg->name, all);
+			  "managed descendants (spawn.limits.descendants)",
+			  v->cfg->name, all);
 		return -EDQUOT;
 	}
 	return 0;
@@ -192,8 +193,8 @@ static int check_memory(struct sysg_supervisor *s, struct svc *v, char *err,
 	if (total < v->cfg->spawn.total_memory)
 		return 0;
 	sysg_errf(err, errlen, "spawn limit reached: %s uses %lld bytes "
-		 "(spawn.limits.total_memory %lld)", v->cfg->name,
-		 (long long)total, (long long)v->cfg->spawn.total_memory);
+		  "(spawn.limits.total_memory %lld)", v->cfg->name,
+		  (long long)total, (long long)v->cfg->spawn.total_memory);
 	return -EDQUOT;
 }
 
@@ -246,13 +247,13 @@ int sysg_supervisor_spawn_child(struct sysg_supervisor *s, pid_t parent_pid,
 
 	if (!v) {
 		sysg_errf(err, errlen, "no running service's process tree "
-			 "contains pid %d", (int)parent_pid);
+			  "contains pid %d", (int)parent_pid);
 		return -ESRCH;
 	}
 	if (!name || !*name || strlen(name) > 63 ||
 	    strchr(name, '/') || name_in_use(s, v, name)) {
 		sysg_errf(err, errlen, "invalid or duplicate child name '%s'",
-			 name ? name : "");
+			  name ? name : "");
 		return -EINVAL;
 	}
 	rc = check_limits(s, v, parent_pid, depth, err, errlen);

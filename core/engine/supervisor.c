@@ -385,7 +385,7 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	rc = open_log(s, err, errlen);
 	if (rc == 0 && (rc = sysg_loop_new(&s->loop)) < 0)
 		sysg_errf(err, errlen, "cannot create the event loop: %s",
-			 strerror(-rc));
+			  strerror(-rc));
 	if (rc == 0 && (rc = init_services(s)) < 0)
 		sysg_errf(err, errlen, "out of memory");
 	if (rc < 0) {

@@ -65,7 +65,7 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		r = sysg_mkdir_p(state_dir, 0700, 0);
 		if (r)
 			sysg_errf(err, errlen, "cannot create state directory "
-				 "%s: %s", state_dir, strerror(-r));
+				  "%s: %s", state_dir, strerror(-r));
 	}
 	if (!r) {
 		/* files in it are created as root: nobody else may plant a

@@ -27,7 +27,7 @@ static int curl_load(struct curl_api *c, char *err, size_t errlen)
 
 	if (!dl) {
 		sysg_errf(err, errlen, "cannot load %s: %s", SYSG_CURL_SONAME,
-			 dlerror());
+			  dlerror());
 		return -ENOSYS;
 	}
 	*(void **)&c->easy_init = dlsym(dl, "curl_easy_init");
@@ -39,7 +39,7 @@ static int curl_load(struct curl_api *c, char *err, size_t errlen)
 	if (!c->easy_init || !c->easy_setopt || !c->easy_perform ||
 	    !c->easy_getinfo || !c->easy_strerror || !c->easy_cleanup) {
 		sysg_errf(err, errlen, "%s lacks the curl_easy API",
-			 SYSG_CURL_SONAME);
+			  SYSG_CURL_SONAME);
 		return -ENOSYS;
 	}
 	return 0;

@@ -142,7 +142,7 @@ int sysg_inspect_collect(const struct sysg_config *cfg, struct sysg_state *st,
 		rc = sysg_state_list_deploys(st, name, add_deploy, out);
 	if (rc < 0) {
 		sysg_errf(err, errlen, "cannot inspect %s: %s", name,
-			 strerror(-rc));
+			  strerror(-rc));
 		sysg_inspect_free(out);
 	}
 	return rc;

@@ -442,7 +442,7 @@ int sysg_status_from_json(const char *text, struct sysg_status *out,
 	doc = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!doc) {
 		sysg_errf(err, errlen, "status JSON: line %d: %s", je.line,
-			 je.text);
+			  je.text);
 		return -EINVAL;
 	}
 	rc = read_doc(&r, doc, out);
