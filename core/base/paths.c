@@ -180,7 +180,8 @@ int sysg_write_file_atomic(const char *dir, const char *name,
 
 int sysg_control_path(const char *state_dir, char *buf, size_t len)
 {
-	if ((size_t)snprintf(buf, len, "%s/" SYSG_FILE_CONTROL, state_dir) >= len)
+	if ((size_t)snprintf(buf, len, "%s/" SYSG_FILE_CONTROL, state_dir) >=
+	    len)
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -38,7 +38,7 @@ struct op {
 	uint64_t since;                 /* changes up to this one predate it */
 	struct target *t;               /* the services it waits for */
 	size_t n;
-	int idle;                       /* OP_STOP_ALL: the supervisor is idle */
+	int idle;                       /* OP_STOP_ALL: the engine is idle */
 	json_t *lines;                  /* messages to add to the reply */
 	json_t *extra;                  /* more reply data (reload) */
 };
@@ -50,7 +50,7 @@ struct sysg_ctlsrv {
 	int stopping;                   /* a full stop is under way */
 	int sub;                        /* change subscription, -1: none */
 	uint64_t seen;                  /* the last change delivered to us */
-	struct sysg_timer finish;       /* answer the operations that are done */
+	struct sysg_timer finish;       /* answers the complete operations */
 };
 
 /* ------------------------------------------------------------ helpers */
