@@ -15,6 +15,8 @@
 
 enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_STOP_ALL };
 
+#define MAX_DEFERRALS 8         /* finish_answered() */
+
 /* One service an operation waits for. */
 struct target {
 	char *name;
@@ -50,6 +52,7 @@ struct sysg_ctlsrv {
 	int stopping;                   /* a full stop is under way */
 	int sub;                        /* change subscription, -1: none */
 	uint64_t seen;                  /* the last change delivered to us */
+	int deferred;                   /* finish rounds put off for it */
 	struct sysg_timer finish;       /* answers the complete operations */
 };
 
@@ -375,12 +378,15 @@ static void finish_answered(struct sysg_timer *tm)
 	struct op **pp = &c->ops;
 
 	/* changes made since the last delivery (in this round of the loop)
-	 * are told first: answer on the newest state */
-	if (sysg_supervisor_change_seq(c->o.sup) != c->seen) {
+	 * are told first: answer on the newest state (a change the engine
+	 * could not queue, out of memory, never comes: not forever) */
+	if (sysg_supervisor_change_seq(c->o.sup) != c->seen &&
+	    c->deferred++ < MAX_DEFERRALS) {
 		sysg_timer_start(sysg_supervisor_loop(c->o.sup), &c->finish, 0,
 				 finish_answered, c);
 		return;
 	}
+	c->deferred = 0;
 	while (*pp) {
 		struct op *op = *pp;
 
