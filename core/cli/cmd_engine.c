@@ -70,10 +70,11 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	int rc;
 
 	sysg_diag_init(&d);
-	rc = sysg_config_load(path, &e->cfg, &d);
-	if (rc < 0 && !quiet) {
-		sysg_cli_print_diag(&d);
-		if (!d.n)
+	rc = sysg_config_load_flags(path, sysg_cli_config_flags(e->c),
+				    &e->cfg, &d);
+	if (!quiet) {
+		sysg_cli_print_diag(&d);        /* errors, or warnings */
+		if (rc < 0 && !d.n)
 			sysg_cli_error("%s: %s", path, strerror(-rc));
 	}
 	sysg_diag_free(&d);
@@ -411,6 +412,20 @@ static json_t *restart_args(struct engine *e)
 	return args;
 }
 
+/* restart --strict: the file the restart would use must load strictly
+ * (the supervisor reads it without the flag). */
+static int restart_check(struct engine *e)
+{
+	char *path = e->c->config ? strdup(e->c->config) :
+		     sysg_cli_config_find(e->c, 1);
+	int rc = path ? load_config(e, path, 0) : 0;
+
+	free(path);
+	sysg_config_free(e->cfg);
+	e->cfg = NULL;
+	return rc;
+}
+
 int sysg_cmd_restart(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
@@ -421,6 +436,8 @@ int sysg_cmd_restart(struct sysg_cli *c)
 	if (c->config && access(c->config, R_OK) < 0) {
 		sysg_cli_error("%s: %s", c->config, strerror(errno));
 		rc = SYSG_EXIT_USAGE;
+	} else if (c->strict && restart_check(&e) < 0) {
+		rc = SYSG_EXIT_USAGE;   /* --strict: unknown keys refused here */
 	} else if (forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */
 	} else if (!c->daemonize) {
