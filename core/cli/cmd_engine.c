@@ -527,7 +527,9 @@ static void remove_stale(const char *state_dir)
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_PIDFILE);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_PIDFILE_START);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/control.sock", state_dir);
 	unlink(path);

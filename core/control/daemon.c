@@ -54,11 +54,17 @@ int sysg_pidfile_write(const char *state_dir)
 {
 	uint64_t ticks = 0;
 	char text[64];
+	int rc;
 
+	/* the start time first: a reader that sees the new pid finds it */
 	sysg_proc_start_ticks(getpid(), &ticks);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
 		 (unsigned long long)ticks);
-	return sysg_write_file_atomic(state_dir, "sysg.pid", text);
+	rc = sysg_write_file_atomic(state_dir, SYSG_PIDFILE_START, text);
+	snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (rc == 0)
+		rc = sysg_write_file_atomic(state_dir, SYSG_PIDFILE, text);
+	return rc;
 }
 
 void sysg_pidfile_remove(const char *state_dir)
@@ -67,7 +73,7 @@ void sysg_pidfile_remove(const char *state_dir)
 	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_PIDFILE);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -76,8 +82,12 @@ void sysg_pidfile_remove(const char *state_dir)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	if (atoi(buf) == (int)getpid())
+	if (atoi(buf) == (int)getpid()) {
 		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", state_dir,
+			 SYSG_PIDFILE_START);
+		unlink(path);
+	}
 }
 
 int sysg_control_path(const char *state_dir, char *buf, size_t len)

@@ -176,9 +176,11 @@ static void render_unit(const struct sysg_unit_view *u,
 	sysg_format_uptime(u->uptime_s, up, sizeof(up));
 	sysg_format_last_exit(u, ex, sizeof(ex));
 	sysg_format_local_time(u->started_at_ms, started, sizeof(started));
+	const char *color = o->color ? sysg_status_color(u->status) : "";
+
 	fprintf(out, "%s (%s)\n", u->name, sysg_unit_kind_name(u->kind));
-	fprintf(out, "  status:     %s (health: %s)\n", u->status,
-		sysg_health_name(u->health));
+	fprintf(out, "  status:     %s%s%s (health: %s)\n", color, u->status,
+		color[0] ? SYSG_COLOR_RESET : "", sysg_health_name(u->health));
 	if (u->reason[0])
 		fprintf(out, "  reason:     %s\n", u->reason);
 	fprintf(out, "  command:    %s\n", u->command ? u->command : "-");
