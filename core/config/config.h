@@ -223,6 +223,7 @@ struct sysg_service {
 /* Top-level `metrics:` (SPEC 11; systemg 0.32's sampler settings, with its
  * defaults and clamps) plus sysg's `textfile`. */
 struct sysg_metrics_cfg {
+	int present;                    /* the file has `metrics:` */
 	int64_t retention_minutes;      /* default 720, at least 1 */
 	int64_t sample_interval_secs;   /* default 1, clamped to 1..60 */
 	int64_t max_memory_bytes;       /* default 10 MiB, at least 128 KiB */

@@ -1301,6 +1301,7 @@ static void h_metrics(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 {
 	struct sysg_metrics_cfg *m = &((struct sysg_config_walk *)p)->cfg->metrics;
 
+	m->present = 1;
 	sysg_yw_walk_map(w, k, v, metrics_fields, m, NULL);
 	metrics_clamp(m);
 }
