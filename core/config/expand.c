@@ -18,6 +18,14 @@ struct allow {
 	int mode;
 };
 
+/* Variables sysg itself puts in a command's environment when it runs it
+ * (instances, deploys, socket activation, readiness notification). */
+static const char *const run_time_names[] = {
+	"SYSG_INSTANCE", "SYSG_SERVICE_NAME", "SYSG_ACTIVE_SLOT",
+	"SYSG_CANDIDATE_SLOT", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", NULL,
+};
+
 /* Names a scan accepts unset: none when an env file of the scope failed
  * (that failure is the error), and in commands the ones sysg sets when it
  * runs them. */
@@ -29,8 +37,10 @@ static int allowed(const char *name, size_t len, void *arg)
 		return 1;
 	if (a->mode != SYSG_YW_SHELL && a->mode != SYSG_YW_COMMAND)
 		return 0;
-	if (len > 5 && !strncmp(name, "SYSG_", 5))
-		return 1;
+	for (size_t i = 0; run_time_names[i]; i++)
+		if (strlen(run_time_names[i]) == len &&
+		    !strncmp(run_time_names[i], name, len))
+			return 1;
 	return a->sc->late && strlen(a->sc->late) == len &&
 	       !strncmp(a->sc->late, name, len);
 }
