@@ -209,8 +209,11 @@ static int parse_log_level(const char *v, int *out)
 			return 0;
 		}
 	}
-	if (!strcasecmp(v, "warning")) {
-		*out = 2;
+	/* systemg 0.32's aliases */
+	if (!strcasecmp(v, "warning") || !strcasecmp(v, "err") ||
+	    !strcasecmp(v, "information")) {
+		*out = !strcasecmp(v, "err") ? 1 : v[0] == 'w' || v[0] == 'W' ?
+		       2 : 3;
 		return 0;
 	}
 	sysg_cli_error("--log-level: expected trace|debug|info|warn|error|off or 5..0, found '%s'",
@@ -391,6 +394,13 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 			}
 		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
 			c->help_topic = a;
+		} else if (cmd && (cmd->opts & O_ARGV)) {
+			/* systemg 0.32: `sysg start --daemonize sleep 5`, the
+			 * command without "--" (everything from here on) */
+			c->argv_cmd = argv + i;
+			c->nargv_cmd = argc - i;
+			seen |= O_ARGV;
+			break;
 		} else {
 			sysg_cli_error("unexpected argument '%s' for '%s'", a,
 				       c->command);
