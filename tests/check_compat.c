@@ -169,7 +169,7 @@ static const char *hostile_yaml =
 	"services:\n"
 	"  direct:\n"
 	"    env: { file: hostile.env }\n"
-	"    command: \"printf '%s|%s|%s|%s\\\\n' $SUBST ${SEMI} \\\"$QUOTE\\\" $BACKTICK\"\n"
+	"    command: \"printf '%s|%s|%s|%s|%s\\\\n' \\\"$SUBST\\\" \\\"${SEMI}\\\" \\\"$QUOTE\\\" \\\"$BACKTICK\\\" $EMPTY $TWO\"\n"
 	"    ready_after: \"20ms\"\n"
 	"  nested:\n"
 	"    env: { file: hostile.env }\n"
@@ -189,7 +189,9 @@ static const char *hostile_env =
 	"SUBST='$(touch pwned-subst)'\n"
 	"SEMI='a; rm -rf ~/keep; touch pwned-semi'\n"
 	"QUOTE=\"x' ; touch pwned-quote; '\"\n"
-	"BACKTICK='`touch pwned-tick`'\n";
+	"BACKTICK='`touch pwned-tick`'\n"
+	"EMPTY=\n"
+	"TWO='two words'\n";
 
 static int no_pwned(struct dt *t)
 {
@@ -224,7 +226,7 @@ START_TEST(test_hostile_values_run_nothing)
 	{
 		char *log = NULL;
 		int ok = dt_wait_file(&t, "state/logs/direct_stdout.log",
-			"$(touch pwned-subst)|a; rm -rf ~/keep; touch pwned-semi|x' ; touch pwned-quote; '|`touch pwned-tick`",
+			"$(touch pwned-subst)|a; rm -rf ~/keep; touch pwned-semi|x' ; touch pwned-quote; '|`touch pwned-tick`|two\nwords|",
 			3000);
 
 		log = dt_read(&t, "state/logs/direct_stdout.log");

@@ -1409,9 +1409,10 @@ START_TEST(hostile_values_stay_data)
 		      "    hooks: { on_start: { success: \"sh -c 'echo $SUBST' \\\"$SEMI\\\" $QUOTE\" } }\n"
 		      "    health_check: { url: \"http://h/$YAML\" }\n");
 	s = &cfg->services[0];
-	/* sysg expanded: each value one quoted word, for a direct exec */
+	/* sysg expanded for a direct exec: quoted words (split at blanks
+	 * outside quotes, as a shell would), never shell syntax */
 	ck_assert_str_eq(s->command,
-			 "echo '$(touch pwned)' 'a; rm -rf ~' \"x' ; touch q; '\"");
+			 "echo '$(touch' 'pwned)' 'a;' rm -rf '~' \"x' ; touch q; '\"");
 	/* left for the shell, which expands values as data */
 	ck_assert_str_eq(s->hooks.on_start.success.command,
 			 "sh -c 'echo ${SUBST}' \"${SEMI}\" ${QUOTE}");

@@ -380,7 +380,8 @@ END_TEST
 static void expect_scan(int (*fn)(const char *, struct sysg_env_scan *,
 				  char **), const char *in, const char *want)
 {
-	char *env[] = { "V=$(touch x); rm -rf ~", "P=80 80", "Q=it's", NULL };
+	char *env[] = { "V=$(touch x); rm -rf ~", "P=80 80", "Q=it's", "E=",
+			NULL };
 	struct sysg_env_scan sc = { .env = env };
 	char *got = NULL;
 	int rc = fn(in, &sc, &got);
@@ -404,9 +405,12 @@ START_TEST(test_scans)
 		    "echo ${V} '${P}' \"${Q}\" \\$NOPE_X $f");
 	expect_scan(sysg_env_shell, "echo ${NOPE_X}", NULL);
 	/* sysg's own expansion: one quoted word per value, no shell */
-	expect_scan(sysg_env_command, "echo $V x${P}y", "echo '$(touch x); rm -rf ~' 'x80 80y'");
+	expect_scan(sysg_env_command, "echo \"$V\" \"x${P}y\"", "echo '$(touch x); rm -rf ~' 'x80 80y'");
 	expect_scan(sysg_env_command, "echo $Q", "echo \"it's\"");
-	expect_scan(sysg_env_command, "echo \"$P\"", "echo '80 80'");
+	/* outside quotes a value splits at blanks, as in a shell, and that
+	 * is all: the pieces are still data */
+	expect_scan(sysg_env_command, "echo $V x${P}y", "echo '$(touch' 'x);' rm -rf '~' x80 80y");
+	expect_scan(sysg_env_command, "echo a $E b \"$E\"", "echo a b ''");
 	/* shell syntax, or text for a nested shell: left to the shell */
 	expect_scan(sysg_env_command, "echo $P | cat", "echo ${P} | cat");
 	expect_scan(sysg_env_command, "sh -c 'echo $V'", "sh -c 'echo ${V}'");

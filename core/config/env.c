@@ -364,6 +364,21 @@ static void word_end(struct words *w)
 	w->in_word = 0;
 }
 
+/* A value met outside quotes splits into words at blanks, as a shell's
+ * field splitting does (so `cmd $FLAGS` gets two arguments from "-v -x",
+ * none from ""), but nothing else in it is syntax. */
+static void add_split(struct words *w, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == ' ' || *v == '\t' || *v == '\n') {
+			word_end(w);
+			continue;
+		}
+		buf_addc(&w->word, *v);
+		w->in_word = 1;
+	}
+}
+
 /* Split S into words as the spawner does, expanding references inside
  * them; sets W->shell when S has shell syntax. */
 static void expand_words(const char *s, struct sysg_env_scan *sc,
@@ -384,9 +399,10 @@ static void expand_words(const char *s, struct sysg_env_scan *sc,
 			if (!v || q == Q_SINGLE)
 				w->shell = 1;   /* set at run time, or text for a
 			                           nested shell: the shell's */
-			else
+			else if (q == Q_DOUBLE)
 				buf_add(&w->word, v, strlen(v));
-			w->in_word = 1;
+			else
+				add_split(w, v);
 			i += len;
 		} else if (q == Q_NONE && (s[i] == ' ' || s[i] == '\t')) {
 			word_end(w);

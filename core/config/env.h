@@ -70,7 +70,9 @@ int sysg_env_shell(const char *s, struct sysg_env_scan *sc, char **out);
  * and none of them is inside '...' (text for a nested shell) or set only
  * at run time, sysg expands them itself, word by word, and quotes each
  * word so that the spawner execs the words directly (no shell parses a
- * value); otherwise as sysg_env_shell. A command without '$' is returned as is.
+ * value). As in a shell, a value outside quotes splits into words at
+ * blanks (`cmd $FLAGS`; an empty one gives no word) and one inside "..."
+ * stays one word. Otherwise as sysg_env_shell. A command without '$' is returned as is.
  * Same returns as sysg_env_subst. */
 int sysg_env_command(const char *s, struct sysg_env_scan *sc, char **out);
 
