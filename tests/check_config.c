@@ -1442,6 +1442,9 @@ START_TEST(isolation_keys)
 	expect_error("bad private_tmp",
 		     HEAD "  a:\n    command: x\n    isolation: { private_tmp: maybe }\n",
 		     "t.yaml:5:31: error: services.a.isolation.private_tmp: expected true or false, found 'maybe'", 1);
+	expect_error("a slot that would be shell code in switch_command",
+		     HEAD "  a:\n    command: x\n    deployment: { strategy: blue_green, blue_green: { switch_command: \"sw {candidate_slot}\", slots: [\"8000\", \"1;reboot\"] } }\n",
+		     "t.yaml:5:110: error: services.a.deployment.blue_green.slots[1]: invalid slot '1;reboot'", 0);
 	expect_error("empty seccomp",
 		     HEAD "  a:\n    command: x\n    isolation: { seccomp: \"\" }\n",
 		     "t.yaml:5:27: error: services.a.isolation.seccomp: expected a non-empty string", 1);

@@ -411,6 +411,19 @@ static void h_hooks(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 
 /* --------------------------------------------------------- deployment */
 
+/* A slot is put into switch_command's shell text ({active_slot}...): a
+ * port, a host:port, a path or a name, never shell syntax. */
+static int check_slot(struct sysg_yw *w, yaml_node_t *item, char **s)
+{
+	char q[80];
+
+	if (strlen(*s) <= 64 && valid_name_chars(*s, "._-:/@[]"))
+		return 0;
+	sysg_yw_error(w, item, "invalid slot '%s' (a port, host:port, path or name: letters, digits and . _ - : / @ [ ], at most 64)",
+		      sysg_yw_quote(*s, q, sizeof(q)));
+	return -1;
+}
+
 static void h_slots(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		    void *p)
 {
@@ -419,7 +432,7 @@ static void h_slots(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	size_t n = 0;
 
 	(void)k;
-	if (string_list(w, v, 0, NULL, &slots, NULL, &n))
+	if (string_list(w, v, 0, check_slot, &slots, NULL, &n))
 		return;
 	if (v->data.sequence.items.top - v->data.sequence.items.start != 2)
 		sysg_yw_error(w, v, "expected exactly two slots, found %zu",
