@@ -559,6 +559,33 @@ START_TEST(test_inspect_no_color)
 }
 END_TEST
 
+/* systemg's command line: `start` takes the command without "--", and
+ * --log-level its aliases. A unit's words are not expanded again: they
+ * are what the user's shell made of the command line. */
+START_TEST(test_systemg_command_line)
+{
+	struct run_result r;
+	struct dt t;
+
+	unsetenv("COMPAT_UNSET_VAR");
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n  web: { command: x }\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "--log-level", "information", "start",
+				 "--name", "adhoc", "echo", "cost: $5",
+				 "$COMPAT_UNSET_VAR", "${HOME}", "$$x", NULL), 0);
+	run_result_free(&r);
+	ck_assert(dt_wait_file(&t, "state/logs/adhoc_stdout.log",
+			       "cost: $5 $COMPAT_UNSET_VAR ${HOME} $$x\n", 3000));
+	ck_assert_int_eq(dt_sysg(&t, &r, "status", "--json", "--log-level",
+				 "err", NULL), 0);
+	ck_assert_msg(contains(r.out, "\"name\": \"adhoc\""), "%s", r.out);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, &r, "status", "--log-level", "loud", NULL),
+			 2);
+	run_result_free(&r);
+	dt_teardown(&t);
+}
+END_TEST
+
 static Suite *make_compat_suite(void)
 {
 	Suite *s = suite_create("compat");
@@ -578,6 +605,7 @@ static Suite *make_compat_suite(void)
 	tcase_add_test(tc, test_unknown_keys_strict);
 	tcase_add_test(tc, test_metrics_interval_honoured);
 	tcase_add_test(tc, test_inspect_no_color);
+	tcase_add_test(tc, test_systemg_command_line);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sampler");
 	tcase_add_test(tc, test_samples_limits);

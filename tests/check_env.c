@@ -416,6 +416,18 @@ START_TEST(test_scans)
 	expect_scan(sysg_env_command, "sh -c 'echo $V'", "sh -c 'echo ${V}'");
 	expect_scan(sysg_env_command, "no refs 'a b' | c", "no refs 'a b' | c");
 	expect_scan(sysg_env_command, "echo $NOPE_X", NULL);
+	/* escaped text comes back as it was, whatever the mode */
+	{
+		const char *in = "echo '$NOPE_X' $$ ${V} $$P $1 \\$Q";
+		char *esc = sysg_env_escape(in);
+
+		expect_scan(sysg_env_subst, esc, in);
+		expect_scan(sysg_env_shell, esc, in);
+		free(esc);
+		esc = sysg_env_escape("echo '$NOPE_X' ${V}");
+		expect_scan(sysg_env_command, esc, "echo '$NOPE_X' '${V}'");
+		free(esc);
+	}
 }
 END_TEST
 

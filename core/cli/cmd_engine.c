@@ -222,13 +222,16 @@ static void unit_name(const struct sysg_cli *c, char *buf, size_t len)
 /* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
 static int unit_config(struct engine *e)
 {
-	char name[128], cwd[4096], *buf = NULL, *cmd;
+	char name[128], cwd[4096], *buf = NULL, *cmd, *joined;
 	size_t len = 0;
 	struct sysg_diag d;
 	FILE *f;
 	int rc;
 
-	cmd = sysg_cmd_join(e->c->argv_cmd);
+	/* the words are the user's shell's result: no $VAR expansion again */
+	joined = sysg_cmd_join(e->c->argv_cmd);
+	cmd = joined ? sysg_env_escape(joined) : NULL;
+	free(joined);
 	f = open_memstream(&buf, &len);
 	if (!cmd || !f || !getcwd(cwd, sizeof(cwd))) {
 		if (f)

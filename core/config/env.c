@@ -248,6 +248,19 @@ int sysg_env_subst(const char *s, struct sysg_env_scan *sc, char **out)
 	return scan_result(&b, bad, out);
 }
 
+char *sysg_env_escape(const char *s)
+{
+	struct buf b = { 0 };
+	size_t noff, nlen;
+
+	for (; *s; s++) {
+		if (ref_at(s, &noff, &nlen))
+			buf_addc(&b, '$');
+		buf_addc(&b, *s);
+	}
+	return buf_finish(&b);
+}
+
 char *sysg_env_expand(const char *s, char *const *env)
 {
 	struct sysg_env_scan sc = { .env = env };
@@ -318,8 +331,12 @@ int sysg_env_shell(const char *s, struct sysg_env_scan *sc, char **out)
 		} else {
 			q = quote_step(q, s[i], &skip);
 			buf_addc(&b, s[i++]);
-			if (skip && s[i])
+			if (skip && (len = escape_at(s + i)) != 0) {
+				buf_add(&b, s + i + 1, len);    /* \$$X */
+				i += len + 1;
+			} else if (skip && s[i]) {
 				buf_addc(&b, s[i++]);   /* \$X: the shell's */
+			}
 		}
 	}
 	return scan_result(&b, bad, out);

@@ -76,6 +76,11 @@ int sysg_env_shell(const char *s, struct sysg_env_scan *sc, char **out);
  * Same returns as sysg_env_subst. */
 int sysg_env_command(const char *s, struct sysg_env_scan *sc, char **out);
 
+/* S with every reference escaped ("$X" -> "$$X"): text that expansion
+ * gives back unchanged (a command line from argv, already expanded by the
+ * user's shell). Malloc'd, NULL on allocation failure. */
+char *sysg_env_escape(const char *s);
+
 /* Expand the references of S from ENV, leaving unset ones as written (for
  * text no shell reads). Malloc'd, NULL on allocation failure. */
 char *sysg_env_expand(const char *s, char *const *env);
