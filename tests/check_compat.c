@@ -412,6 +412,17 @@ START_TEST(test_metrics_interval_honoured)
 	ck_assert_int_eq(json_integer_value(json_object_get(doc,
 				"sample_interval_ms")), 1000);
 	json_decref(doc);
+	/* a reload's new settings reach the sampler: here, a spill */
+	ck_assert(!dt_exists(&t, "spill"));
+	dt_write(&t, "sysg.yaml", "version: \"1\"\n"
+		 "metrics: { sample_interval_secs: 1, retention_minutes: 1,\n"
+		 "           spillover_path: spill, spillover_max_bytes: 4096 }\n"
+		 "services:\n  web: { command: \"sleep 30\", ready_after: \"20ms\" }\n");
+	ck_assert_int_eq(dt_sysg(&t, NULL, "restart", "--config", "sysg.yaml",
+				 NULL), 0);
+	for (int i = 0; i < 50 && !dt_exists(&t, "spill"); i++)
+		usleep(100000);
+	ck_assert(dt_exists(&t, "spill"));
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);
 }
