@@ -570,6 +570,31 @@ START_TEST(test_inspect_no_color)
 }
 END_TEST
 
+/* isolation's confinement keys: validated, then a clear refusal at
+ * start that names the key (this build cannot apply them yet). */
+START_TEST(test_isolation_not_supported)
+{
+	struct run_result r;
+	struct dt t;
+
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  s:\n    command: \"sleep 30\"\n"
+		 "    isolation: { private_tmp: true, seccomp: default }\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 0);
+	run_result_free(&r);
+	if (geteuid() == 0) {   /* privileged mode needs root */
+		ck_assert_int_eq(dt_sysg(&t, &r, "start", "--daemonize", "--sys",
+					 NULL), 1);
+		ck_assert_msg(contains(r.err, "services.s.isolation.seccomp: not supported by this build yet"),
+			      "%s", r.err);
+		run_result_free(&r);
+		ck_assert(dt_wait_status(&t, "s", "failed", 3000));
+	}
+	dt_sysg(&t, NULL, "stop", NULL);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* systemg's command line: `start` takes the command without "--", and
  * --log-level its aliases. A unit's words are not expanded again: they
  * are what the user's shell made of the command line. */
@@ -617,6 +642,7 @@ static Suite *make_compat_suite(void)
 	tcase_add_test(tc, test_metrics_interval_honoured);
 	tcase_add_test(tc, test_inspect_no_color);
 	tcase_add_test(tc, test_systemg_command_line);
+	tcase_add_test(tc, test_isolation_not_supported);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sampler");
 	tcase_add_test(tc, test_samples_limits);
