@@ -27,7 +27,6 @@
 extern char **environ;
 
 #define MAX_FILE_BYTES (32L << 20)      /* larger files are refused */
-#define MAX_ENV_COPIES 4000000          /* services x root variables */
 
 /* State of one load call. */
 struct load {
@@ -164,12 +163,12 @@ static int envs_too_large(struct load *ld, char *const *base)
 
 	while (base[n])
 		n++;
-	if (ld->cw.cfg->nservices <= MAX_ENV_COPIES / (n ? n : 1))
+	if (ld->cw.cfg->nservices <= SYSG_MAX_ENV_COPIES / (n ? n : 1))
 		return 0;
 	path_set(&ld->cw.w, "env", NULL, NULL, NULL);
 	sysg_yw_error(&ld->cw.w, NULL,
 		      "%zu services times %zu variables is too large (at most %d in all)",
-		      ld->cw.cfg->nservices, n, MAX_ENV_COPIES);
+		      ld->cw.cfg->nservices, n, SYSG_MAX_ENV_COPIES);
 	return 1;
 }
 

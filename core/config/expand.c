@@ -278,11 +278,17 @@ static int prep_services(struct prep *p, struct sysg_expand *x,
 			 yaml_node_t *services)
 {
 	struct sysg_yw_pair *pairs;
-	size_t n, old;
+	size_t n, old, nroot = 0;
 	int rc = 0;
 
+	while (x->root.env[nroot])
+		nroot++;
 	if (!services || sysg_yw_map_pairs(&p->quiet, services, &pairs, &n))
 		return 0;
+	if (n > SYSG_MAX_ENV_COPIES / (nroot ? nroot : 1)) {
+		free(pairs);    /* refused by the loader: no scopes */
+		return 0;
+	}
 	x->svc = calloc(n ? n : 1, sizeof(*x->svc));
 	if (!x->svc) {
 		free(pairs);

@@ -26,6 +26,11 @@
 #include "config.h"
 #include "yamlwalk.h"
 
+/* Every service gets its own copy of the root environment: at most this
+ * many variables in all (services x root variables), else the loader
+ * refuses the file and no service scope is built. */
+#define SYSG_MAX_ENV_COPIES 4000000
+
 /* What the references of one part of the file see. */
 struct sysg_scope {
 	char **env;
