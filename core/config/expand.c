@@ -56,7 +56,11 @@ static void report_unset(struct sysg_yw *w, const yaml_node_t *n,
 
 	memcpy(ref, s + scan->bad_off, len);
 	ref[len] = '\0';
-	sysg_yw_value_pos(w, n, scan->bad_off, ref, &line, &col);
+	line = sysg_yw_line(n);
+	col = sysg_yw_col(n);
+	/* finding the column reads the source: only for a line kept */
+	if (w->diag->n < SYSG_DIAG_MAX)
+		sysg_yw_value_pos(w, n, scan->bad_off, ref, &line, &col);
 	name = ref + (ref[1] == '{' ? 2 : 1);
 	if (ref[1] == '{' && len > 2)
 		ref[len - 1] = '\0';
