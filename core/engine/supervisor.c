@@ -69,11 +69,22 @@ static void write_record(struct svc *v)
 		v->recorded_pid = u.pid;
 }
 
+/* The records changed since the last flush, as one batch: one rewrite
+ * of the state file per loop turn, not one per record. */
 static void flush_records(struct sysg_supervisor *s)
 {
-	for (size_t i = 0; i < s->nsvcs; i++)
-		if (s->svcs[i]->record_dirty)
-			write_record(s->svcs[i]);
+	int batch = 0, rc;
+
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		if (!s->svcs[i]->record_dirty)
+			continue;
+		if (!batch && s->st)
+			batch = sysg_state_batch_begin(s->st) == 0;
+		write_record(s->svcs[i]);
+	}
+	if (batch && (rc = sysg_state_batch_commit(s->st)) < 0)
+		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of "
+			 "the services in %s: %s", s->state_dir, strerror(-rc));
 }
 
 struct svc *sup_find(struct sysg_supervisor *s, const char *name)
@@ -437,6 +448,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);
 	sysg_loop_free(s->loop);
+	sysg_proc_snapshot_free(&s->procs);
 	sysg_log_close(&s->log);
 	sup_notify_free(s);
 	free(s->state_dir);

@@ -209,6 +209,11 @@ struct sysg_supervisor {
 	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
 	struct sysg_pidset strays;
 	struct sysg_timer stray_timer;
+	/* launch.c: the /proc scan of loop turn PROCS_TURN, shared by every
+	 * tree collected in that turn (PROCS_OK 0: take a new one) */
+	struct sysg_proc_snapshot procs;
+	uint64_t procs_turn;
+	int procs_ok;
 };
 
 /* What the state machine's actions do to the world: spawn, run the skip
@@ -261,6 +266,9 @@ int svc_launch(struct svc *v, char *err, size_t errlen);
 void svc_free_drains(struct svc *v);
 void svc_drains_rename(struct svc *v);  /* V->cfg changed */
 void svc_remember_tree(struct svc *v);  /* add live members to known */
+/* V's current process tree into OUT, from the /proc scan of this loop
+ * turn (taken by the first caller of the turn). 0 or -errno. */
+int svc_collect_tree(struct svc *v, struct sysg_pidset *out);
 /* What identifies V's current process tree (proctree.h). */
 void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
 

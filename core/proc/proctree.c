@@ -13,6 +13,7 @@
 
 #include "base/base.h"
 #include "procstat.h"
+#include "instance.h"
 #include "proctree.h"
 
 /* ------------------------------------------------------------------ */
@@ -160,11 +161,24 @@ static ssize_t table_find(const struct sysg_proc_snapshot *t, pid_t pid)
 	return hit ? hit - t->v : -1;
 }
 
+/* Read, not found (unreadable, or no marker) */
+static char no_inst[2];
+
+static void inst_forget(struct sysg_proc_snapshot *t)
+{
+	for (size_t i = 0; i < t->icap; i++) {
+		if (t->inst[i] != no_inst)
+			free(t->inst[i]);
+		t->inst[i] = NULL;
+	}
+}
+
 int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 {
 	struct table_scan ts = { t, 0 };
 	int rc;
 
+	inst_forget(t);
 	t->n = 0;
 	rc = sysg_proc_scan(table_scan_one, &ts);
 	if (rc == 0)
@@ -177,6 +191,15 @@ int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 		t->member = m;
 		t->mcap = t->cap;
 	}
+	if (rc == 0 && t->icap < t->cap) {
+		char **m = realloc(t->inst, t->cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		memset(m + t->icap, 0, (t->cap - t->icap) * sizeof(*m));
+		t->inst = m;
+		t->icap = t->cap;
+	}
 	if (rc == 0)
 		qsort(t->v, t->n, sizeof(*t->v), cmp_pid);
 	return rc;
@@ -184,6 +207,8 @@ int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 
 void sysg_proc_snapshot_free(struct sysg_proc_snapshot *t)
 {
+	inst_forget(t);
+	free(t->inst);
 	free(t->v);
 	free(t->member);
 	memset(t, 0, sizeof(*t));
@@ -256,10 +281,56 @@ int sysg_proc_environ_find(pid_t pid, const char *prefix, char *buf,
 	return rc;
 }
 
+/* The SYSG_INSTANCE entries of process I of T (NUL-separated, ending
+ * with an empty one), read from its environment the first time. */
+static const char *inst_of(struct sysg_proc_snapshot *t, size_t i)
+{
+	static const char var[] = SYSG_INSTANCE_VAR "=";
+	char path[64], *env, *out;
+	size_t len, o = 0;
+
+	if (t->inst[i])
+		return t->inst[i];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)t->v[i].pid);
+	env = read_whole(path, &len);
+	out = env ? malloc(len + 2) : NULL;
+	for (size_t k = 0; out && k < len; k += strlen(env + k) + 1)
+		if (!strncmp(env + k, var, sizeof(var) - 1)) {
+			strcpy(out + o, env + k);
+			o += strlen(env + k) + 1;
+		}
+	free(env);
+	if (out && o) {
+		out[o] = '\0';
+		t->inst[i] = out;
+	} else {
+		free(out);
+		t->inst[i] = no_inst;
+	}
+	return t->inst[i];
+}
+
+/* environ_has() for process I of T, from its cached markers. */
+static int snap_environ_has(struct sysg_proc_snapshot *t, size_t i,
+			    const char *marker, int prefix)
+{
+	size_t mlen = strlen(marker);
+
+	if (strncmp(marker, SYSG_INSTANCE_VAR "=",
+		    sizeof(SYSG_INSTANCE_VAR)))
+		return environ_has(t->v[i].pid, marker, prefix);
+	for (const char *e = inst_of(t, i); *e; e += strlen(e) + 1)
+		if (!strncmp(e, marker, mlen) && (prefix || e[mlen] == '\0'))
+			return 1;
+	return 0;
+}
+
 static int is_seed(const struct sysg_tree_match *m,
-		   const struct sysg_proc_stat *p,
+		   struct sysg_proc_snapshot *t, size_t i,
 		   const struct sysg_pidset *cg)
 {
+	const struct sysg_proc_stat *p = &t->v[i];
+
 	if (m->main_pid > 0 && p->pid == m->main_pid)
 		return 1;
 	if ((m->sid > 0 && p->sid == m->sid) ||
@@ -268,12 +339,12 @@ static int is_seed(const struct sysg_tree_match *m,
 	if (cg && sysg_pidset_has(cg, p->pid))
 		return 1;
 	if (m->known)
-		for (size_t i = 0; i < m->known->n; i++)
-			if (m->known->v[i].pid == p->pid &&
-			    m->known->v[i].ticks == p->start_ticks)
+		for (size_t k = 0; k < m->known->n; k++)
+			if (m->known->v[k].pid == p->pid &&
+			    m->known->v[k].ticks == p->start_ticks)
 				return 1;
 	if (m->marker && (!m->marker_ppid || p->ppid == m->marker_ppid))
-		return environ_has(p->pid, m->marker, m->marker_prefix);
+		return snap_environ_has(t, i, m->marker, m->marker_prefix);
 	return 0;
 }
 
@@ -308,7 +379,7 @@ int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
 	if (m->cgroup)
 		sysg_cgroup_read_procs(m->cgroup, &cg);
 	for (size_t i = 0; i < t->n; i++)
-		t->member[i] = t->v[i].pid != self && is_seed(m, &t->v[i], &cg);
+		t->member[i] = t->v[i].pid != self && is_seed(m, t, i, &cg);
 	close_over_ppid(t);
 	for (size_t i = 0; rc == 0 && i < t->n; i++)
 		if (t->member[i] && t->v[i].pid != self)

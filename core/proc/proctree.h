@@ -98,14 +98,18 @@ struct sysg_proc_snapshot {
 	size_t n, cap;
 	unsigned char *member;          /* scratch: one mark per process */
 	size_t mcap;
+	/* the SYSG_INSTANCE entries of each process's environment, read
+	 * once per take when a marker is first looked for (NULL: not yet) */
+	char **inst;
+	size_t icap;
 };
 
 /* Scan /proc into SNAP (replacing what it held). 0 or -errno. */
 int sysg_proc_snapshot_take(struct sysg_proc_snapshot *snap);
 void sysg_proc_snapshot_free(struct sysg_proc_snapshot *snap);
 
-/* sysg_proctree_collect() on SNAP instead of a fresh scan (environment
- * markers and the cgroup are still read live). SNAP's scratch marks
+/* sysg_proctree_collect() on SNAP instead of a fresh scan (the cgroup is
+ * still read live; environment markers once per process and take). SNAP's scratch marks
  * change: one caller at a time. 0 or -errno. */
 int sysg_proctree_collect_in(struct sysg_proc_snapshot *snap,
 			     const struct sysg_tree_match *m,

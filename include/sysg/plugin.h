@@ -35,7 +35,10 @@
 extern "C" {
 #endif
 
-#define SYSG_PLUGIN_ABI_VERSION 1
+#define SYSG_PLUGIN_ABI_VERSION 2
+/* The oldest ABI still loaded: a plugin built against it lacks the slots
+ * added since, which the host then never reads. */
+#define SYSG_PLUGIN_ABI_MIN 1
 #define SYSG_PLUGIN_ENTRY_SYMBOL "sysg_plugin_entry"
 
 enum sysg_plugin_kind {
@@ -158,6 +161,16 @@ struct sysg_state_ops {
 	 * LEN is too small. kv_set with VALUE NULL deletes. */
 	int (*kv_get)(void *handle, const char *key, char *buf, size_t len);
 	int (*kv_set)(void *handle, const char *key, const char *value);
+
+	/* Since ABI 2; optional (NULL: none). batch_begin holds the writes
+	 * that follow (set_pid, put_unit, remove_unit) until batch_commit,
+	 * which stores them together: one rewrite of each file, or one
+	 * transaction, for the lot. The supervisor brackets the records of
+	 * one loop turn with them, so N changes do not cost N rewrites of N
+	 * records. Reads in between may not see the held writes.
+	 * batch_commit returns 0 or the first error. */
+	int (*batch_begin)(void *handle);
+	int (*batch_commit)(void *handle);
 };
 
 /* ------------------------------------------------------------------ */
