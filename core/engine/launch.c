@@ -159,7 +159,8 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 		return rc;
 	svc_unwatch_exit(v);
 	v->adopted = v->marker_prefix = 0;
-	v->run_cmd[0] = '\0';
+	free(v->run_cmd);
+	v->run_cmd = NULL;
 	v->pid = v->sid = c.pid;
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();

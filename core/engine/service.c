@@ -1020,6 +1020,8 @@ void svc_release(struct svc *v)
 	struct sysg_loop *l = v->sup->loop;
 
 	svc_unwatch_exit(v);
+	free(v->run_cmd);
+	v->run_cmd = NULL;
 	sysg_timer_stop(l, &v->timer);
 	sysg_timer_stop(l, &v->probe_timer);
 	sysg_timer_stop(l, &v->cron_timer);

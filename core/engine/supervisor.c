@@ -1,5 +1,6 @@
 /* supervisor.c - the engine's public API, signals, reaping, records. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	u->signal = v->signo;
 	u->restarts = v->restarts;
 	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
-	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd[0] ?
+	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd ?
 		 v->run_cmd : v->cfg->command);
 }
 
@@ -366,6 +367,7 @@ static void state_idle(struct sysg_timer *t)
 	struct sysg_supervisor *s = t->arg;
 
 	sysg_state_release(s->st);
+	malloc_trim(0);         /* give the backend's pages back */
 }
 
 static void state_used(void *arg)

@@ -143,8 +143,8 @@ struct svc {
 	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
 	int removed;            /* no longer configured: freed once stopped */
 	/* the command the current (adopted) run really executes, when an
-	 * earlier config gave it another one ("" otherwise) */
-	char run_cmd[SYSG_COMMAND_MAX];
+	 * earlier config gave it another one (NULL otherwise) */
+	char *run_cmd;
 };
 
 /* One recorded change not yet delivered (notify.c). */
