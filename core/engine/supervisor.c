@@ -88,12 +88,67 @@ static void flush_records(struct sysg_supervisor *s)
 			 "the services in %s: %s", s->state_dir, strerror(-rc));
 }
 
+static struct sysg_supervisor *sort_ctx;        /* for by_name_cmp */
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	const struct sysg_supervisor *s = sort_ctx;
+
+	return strcmp(s->svcs[*(const size_t *)a]->cfg->name,
+		      s->svcs[*(const size_t *)b]->cfg->name);
+}
+
+/* Index of the configured service NAME, or -1: a binary search in the
+ * name index (a request or a dependency names a service; with thousands
+ * of them a linear walk per lookup made status and waves quadratic). */
+static long find_index(struct sysg_supervisor *s, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!s->by_name_ok) {
+		size_t *ix = realloc(s->by_name, (s->nactive + 1) *
+				     sizeof(*ix));
+
+		if (!ix) {      /* out of memory: walk */
+			for (size_t i = 0; i < s->nactive; i++)
+				if (!strcmp(s->svcs[i]->cfg->name, name))
+					return (long)i;
+			return -1;
+		}
+		for (size_t i = 0; i < s->nactive; i++)
+			ix[i] = i;
+		sort_ctx = s;
+		qsort(ix, s->nactive, sizeof(*ix), by_name_cmp);
+		s->by_name = ix;
+		s->by_name_ok = 1;
+	}
+	hi = s->nactive;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, s->svcs[s->by_name[mid]]->cfg->name);
+
+		if (!c)
+			return (long)s->by_name[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+int sup_index(const struct sysg_supervisor *s, const char *name)
+{
+	long i = find_index((struct sysg_supervisor *)s, name);
+
+	return i < 0 ? -ENOENT : (int)i;
+}
+
 struct svc *sup_find(struct sysg_supervisor *s, const char *name)
 {
-	for (size_t i = 0; i < s->nactive; i++)
-		if (!strcmp(s->svcs[i]->cfg->name, name))
-			return s->svcs[i];
-	return NULL;
+	long i = find_index(s, name);
+
+	return i < 0 ? NULL : s->svcs[i];
 }
 
 /* ------------------------------------------------------------------ */
@@ -451,6 +506,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_timer_stop(s->loop, &s->state_idle);
 	sysg_loop_free(s->loop);
 	sysg_proc_snapshot_free(&s->procs);
+	free(s->by_name);
 	sysg_log_close(&s->log);
 	sup_notify_free(s);
 	free(s->state_dir);

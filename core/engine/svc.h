@@ -214,6 +214,10 @@ struct sysg_supervisor {
 	struct sysg_proc_snapshot procs;
 	uint64_t procs_turn;
 	int procs_ok;
+	/* supervisor.c: svcs[0..nactive) sorted by name, for sup_find;
+	 * rebuilt on first use after a reload cleared BY_NAME_OK */
+	size_t *by_name;
+	int by_name_ok;
 };
 
 /* What the state machine's actions do to the world: spawn, run the skip
@@ -322,6 +326,8 @@ void sup_changed(struct sysg_supervisor *s);    /* re-evaluate everyone */
 void sup_dependents(struct svc *v, enum svc_event ev);
 /* The configured service NAME (removed ones are not found). */
 struct svc *sup_find(struct sysg_supervisor *s, const char *name);
+/* Its index in S->svcs, or -ENOENT. */
+int sup_index(const struct sysg_supervisor *s, const char *name);
 /* Initialise V as service CFG (index IDX) of S. */
 void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 		  struct sysg_service *cfg, size_t idx);

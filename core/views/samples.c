@@ -44,6 +44,7 @@ struct sysg_samples {
 	void *evict_arg;
 	struct ring *rings;
 	size_t n;
+	size_t hint;                    /* where find_ring looks first */
 	struct prev_proc *cur;          /* scratch of sysg_samples_take */
 	size_t cur_cap;
 };
@@ -105,11 +106,21 @@ void sysg_samples_free(struct sysg_samples *s)
 	free(s);
 }
 
+/* Units are looked up in the order of the rings (every round, every
+ * status): the one after the last found is tried first, so a round is
+ * linear in the units, not quadratic. */
 static struct ring *find_ring(const struct sysg_samples *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->rings[i].name, name))
+	size_t *hint = &((struct sysg_samples *)s)->hint;
+
+	for (size_t k = 0; k < s->n; k++) {
+		size_t i = (*hint + k) % s->n;
+
+		if (!strcmp(s->rings[i].name, name)) {
+			*hint = i + 1 < s->n ? i + 1 : 0;
 			return &s->rings[i];
+		}
+	}
 	return NULL;
 }
 
