@@ -650,6 +650,7 @@ static int switch_cfg(struct svc *v)
 		"definition", v->next_cfg->name);
 	v->cfg = v->next_cfg;
 	v->next_cfg = NULL;
+	sup_reindex(v->sup);    /* its dependencies may differ */
 	svc_drains_rename(v);
 	sysg_timer_stop(v->sup->loop, &v->cron_timer);
 	sysg_privs_free(&v->privs);

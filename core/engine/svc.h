@@ -218,6 +218,11 @@ struct sysg_supervisor {
 	 * rebuilt on first use after a reload cleared BY_NAME_OK */
 	size_t *by_name;
 	int by_name_ok;
+	/* supervisor.c: who depends on svcs[j] (j < nactive): dep_list
+	 * [dep_start[j] .. dep_start[j + 1]), every service's depends_on
+	 * resolved once; rebuilt with by_name */
+	size_t *dep_start;
+	struct svc **dep_list;
 };
 
 /* What the state machine's actions do to the world: spawn, run the skip
@@ -328,6 +333,9 @@ void sup_dependents(struct svc *v, enum svc_event ev);
 struct svc *sup_find(struct sysg_supervisor *s, const char *name);
 /* Its index in S->svcs, or -ENOENT. */
 int sup_index(const struct sysg_supervisor *s, const char *name);
+/* The services and dependencies changed (reload): rebuild the name and
+ * dependents indexes on next use. */
+void sup_reindex(struct sysg_supervisor *s);
 /* Initialise V as service CFG (index IDX) of S. */
 void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 		  struct sysg_service *cfg, size_t idx);
