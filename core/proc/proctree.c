@@ -179,6 +179,7 @@ int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 	int rc;
 
 	inst_forget(t);
+	t->kids_ok = 0;
 	t->n = 0;
 	rc = sysg_proc_scan(table_scan_one, &ts);
 	if (rc == 0)
@@ -209,6 +210,9 @@ void sysg_proc_snapshot_free(struct sysg_proc_snapshot *t)
 {
 	inst_forget(t);
 	free(t->inst);
+	free(t->kid_start);
+	free(t->kids);
+	free(t->stack);
 	free(t->v);
 	free(t->member);
 	memset(t, 0, sizeof(*t));
@@ -319,9 +323,16 @@ static int snap_environ_has(struct sysg_proc_snapshot *t, size_t i,
 	if (strncmp(marker, SYSG_INSTANCE_VAR "=",
 		    sizeof(SYSG_INSTANCE_VAR)))
 		return environ_has(t->v[i].pid, marker, prefix);
-	for (const char *e = inst_of(t, i); *e; e += strlen(e) + 1)
-		if (!strncmp(e, marker, mlen) && (prefix || e[mlen] == '\0'))
+	for (const char *e = inst_of(t, i); *e; e += strlen(e) + 1) {
+		size_t elen = strlen(e);
+
+		/* whole markers differ at their end (service, pid, serial):
+		 * look there first */
+		if (!prefix && (elen != mlen || e[elen - 1] != marker[mlen - 1]))
+			continue;
+		if (elen >= mlen && !memcmp(e, marker, mlen))
 			return 1;
+	}
 	return 0;
 }
 
@@ -348,12 +359,67 @@ static int is_seed(const struct sysg_tree_match *m,
 	return 0;
 }
 
-/* Mark children of members until nothing changes. */
+/* Index T's children per parent (counting sort by parent index). */
+static int index_kids(struct sysg_proc_snapshot *t)
+{
+	if (t->kids_ok)
+		return 0;
+	if (t->kcap < t->n + 1) {
+		size_t cap = t->n + 1;
+		size_t *a = realloc(t->kid_start, (cap + 1) * sizeof(*a));
+
+		if (a)
+			t->kid_start = a;
+		a = a ? realloc(t->kids, cap * sizeof(*a)) : NULL;
+		if (a)
+			t->kids = a;
+		a = a ? realloc(t->stack, cap * sizeof(*a)) : NULL;
+		if (!a)
+			return -ENOMEM;
+		t->stack = a;
+		t->kcap = cap;
+	}
+	memset(t->kid_start, 0, (t->n + 2) * sizeof(*t->kid_start));
+	for (size_t i = 0; i < t->n; i++) {
+		ssize_t p = table_find(t, t->v[i].ppid);
+
+		t->stack[i] = p >= 0 ? (size_t)p : SIZE_MAX;   /* parent */
+		if (p >= 0)
+			t->kid_start[p + 2]++;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		t->kid_start[i + 2] += t->kid_start[i + 1];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->stack[i] != SIZE_MAX)
+			t->kids[t->kid_start[t->stack[i] + 1]++] = i;
+	t->kids_ok = 1;
+	return 0;
+}
+
+/* Mark the descendants of members: a walk down from each member
+ * through the children index, linear in what it marks. */
 static void close_over_ppid(struct sysg_proc_snapshot *t)
 {
 	int changed = 1;
+	size_t top = 0;
 
-	while (changed) {
+	if (index_kids(t) == 0) {
+		for (size_t i = 0; i < t->n; i++)
+			if (t->member[i])
+				t->stack[top++] = i;
+		while (top) {
+			size_t p = t->stack[--top];
+
+			for (size_t k = t->kid_start[p]; k < t->kid_start[p + 1];
+			     k++)
+				if (!t->member[t->kids[k]]) {
+					t->member[t->kids[k]] = 1;
+					t->stack[top++] = t->kids[k];
+				}
+		}
+		return;
+	}
+	while (changed) {       /* no memory for the index: the slow way */
 		changed = 0;
 		for (size_t i = 0; i < t->n; i++) {
 			ssize_t parent;

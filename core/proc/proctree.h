@@ -102,6 +102,11 @@ struct sysg_proc_snapshot {
 	 * once per take when a marker is first looked for (NULL: not yet) */
 	char **inst;
 	size_t icap;
+	/* each process's children (indexes), built once per take when a
+	 * tree is first closed over: kids[kid_start[i] .. kid_start[i+1]) */
+	size_t *kid_start, *kids, *stack;
+	size_t kcap;
+	int kids_ok;
 };
 
 /* Scan /proc into SNAP (replacing what it held). 0 or -errno. */
