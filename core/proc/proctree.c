@@ -29,6 +29,8 @@ static void stat_from_procstat(const struct sysg_procstat *ps,
 	st->sid = (pid_t)ps->sid;
 	st->state = ps->state;
 	st->start_ticks = ps->start_ticks;
+	st->cpu_ticks = ps->utime + ps->stime;
+	st->rss_pages = ps->rss_pages;
 }
 
 int sysg_proc_stat_read(pid_t pid, struct sysg_proc_stat *st)
@@ -171,6 +173,14 @@ static void inst_forget(struct sysg_proc_snapshot *t)
 			free(t->inst[i]);
 		t->inst[i] = NULL;
 	}
+}
+
+const struct sysg_proc_stat *sysg_proc_snapshot_find(
+	const struct sysg_proc_snapshot *t, pid_t pid)
+{
+	ssize_t i = table_find(t, pid);
+
+	return i < 0 ? NULL : &t->v[i];
 }
 
 int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)

@@ -28,6 +28,8 @@ struct sysg_proc_stat {
 	pid_t sid;
 	char state;             /* R S D Z T ... */
 	uint64_t start_ticks;   /* field 22: start time in clock ticks */
+	uint64_t cpu_ticks;     /* utime + stime */
+	uint64_t rss_pages;     /* resident pages */
 };
 
 /* Read /proc/PID/stat (sysg_procstat_read). 0, -ESRCH (no such process)
@@ -111,6 +113,9 @@ struct sysg_proc_snapshot {
 
 /* Scan /proc into SNAP (replacing what it held). 0 or -errno. */
 int sysg_proc_snapshot_take(struct sysg_proc_snapshot *snap);
+/* PID's entry in SNAP, or NULL (not there, or not alive then). */
+const struct sysg_proc_stat *sysg_proc_snapshot_find(
+	const struct sysg_proc_snapshot *snap, pid_t pid);
 void sysg_proc_snapshot_free(struct sysg_proc_snapshot *snap);
 
 /* sysg_proctree_collect() on SNAP instead of a fresh scan (the cgroup is
