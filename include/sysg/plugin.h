@@ -6,9 +6,9 @@
  *     const struct sysg_plugin *sysg_plugin_entry(void);
  *
  * returning a const descriptor. The host reads descriptor->abi_version
- * before any other field and refuses the plugin when it is not
- * SYSG_PLUGIN_ABI_VERSION, naming the file, the version found and the one
- * expected. Plugins are found by name: `deployment.strategy: canary` loads
+ * before any other field and refuses the plugin when it is older than
+ * SYSG_PLUGIN_ABI_MIN or newer than SYSG_PLUGIN_ABI_VERSION, naming the
+ * file, the version found and the one expected. Plugins are found by name: `deployment.strategy: canary` loads
  * canary.so; `state: {backend: sqlite}` loads sqlite.so. Search order:
  * --plugin-dir / SYSG_PLUGIN_PATH (colon-separated), then the installed
  * plugin directory (pkg-config --variable=plugindir sysg-plugin).
