@@ -307,6 +307,7 @@ void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 	v->idx = idx;
 	v->log_out = v->log_err = -1;
 	v->pidfd = -1;
+	v->probe_cause_fd = -1;
 	svc_cron_init(v);
 }
 

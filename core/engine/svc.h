@@ -95,6 +95,9 @@ struct svc {
 	char *probe_cmd;        /* expanded health command (or NULL) */
 	struct sysg_job probe;
 	struct sysg_timer probe_timer;
+	int probe_cause_fd;     /* the attempt's memfd, -1 when none */
+	int64_t probe_timeout;  /* the current attempt's timeout */
+	char probe_cause[200];  /* why the last attempt failed, or "" */
 
 	struct sysg_privs privs;        /* user, limits... (privs.h) */
 	struct sysg_job helper; /* skip / pre_start command */

@@ -215,6 +215,7 @@ void sysg_format_last_exit(const struct sysg_unit_view *u, char *buf,
  *   "cpu_percent": 0.5 | null,                     % of one core
  *   "rss_bytes": 1048576 | null,
  *   "children": [ UNIT, ... ],                     spawned children
+ *   "reason": "health check did not pass ...",   why (null: nothing)
  *   "cron": {                                      cron units only
  *     "expression": "0 0 2 * * *" | null,
  *     "timezone": "UTC" | null,                    null: local time
