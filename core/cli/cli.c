@@ -26,6 +26,7 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
+	O_REOPEN = 1 << 21,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -66,8 +67,10 @@ static const struct command commands[] = {
 	  "show the state of every unit" },
 	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_STREAM,
 	  "inspect -s S [--json] [--stream D]", "show one unit in detail" },
-	{ "logs", sysg_cmd_logs, O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM,
-	  "logs [--service S] [--lines N] [--kind stdout|stderr|supervisor] [--clear] [--stream D]",
+	{ "logs", sysg_cmd_logs,
+	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN,
+	  "logs [--service S] [--lines N] [--kind stdout|stderr|supervisor] [--clear] [--stream D]\n"
+	  "       sysg logs --reopen",
 	  "print, follow or clear service and supervisor logs" },
 	{ "purge", sysg_cmd_purge, O_FORCE, "purge [--force]",
 	  "delete all sysg state, logs, socket and pid files" },
@@ -107,6 +110,7 @@ static const struct option_def options[] = {
 	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
 	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
+	{ "reopen", 0, O_REOPEN, 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -291,6 +295,7 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_FULL_CMD: c->full_cmd = 1; return 0;
 	case O_CLEAR: c->clear = 1; return 0;
 	case O_FORCE: c->force = 1; return 0;
+	case O_REOPEN: c->reopen = 1; return 0;
 	}
 	return 0;
 }

@@ -538,10 +538,39 @@ static int logs_run(struct query *q)
 	return rc;
 }
 
+/* --reopen: the supervisor reopens its log files (external logrotate). */
+static int logs_reopen(struct sysg_cli *c)
+{
+	char dir[4096];
+	json_t *reply = NULL;
+	int rc;
+
+	if (sysg_state_dir(c->sys, dir, sizeof(dir)) < 0) {
+		sysg_cli_error("cannot find the state directory");
+		return SYSG_EXIT_FAILED;
+	}
+	rc = sysg_ctlc_call(dir, "reopen", NULL, SYSG_CTLC_QUERY_TIMEOUT_MS,
+			    &reply);
+	if (rc == -ENOTCONN) {
+		sysg_cli_error("no supervisor is running (nothing holds a log "
+			       "file open)");
+		return SYSG_EXIT_NO_SUPERVISOR;
+	}
+	if (rc < 0)
+		return SYSG_EXIT_FAILED;
+	rc = sysg_ctlc_print(reply, stdout, stderr);
+	json_decref(reply);
+	return rc;
+}
+
 int sysg_cmd_logs(struct sysg_cli *c)
 {
 	struct query q;
-	int rc = query_open(&q, c, 0);
+	int rc;
+
+	if (c->reopen)
+		return logs_reopen(c);
+	rc = query_open(&q, c, 0);
 
 	if (rc)
 		return rc;

@@ -404,10 +404,29 @@ static void resolve_deps(struct load *ld)
 
 /* ------------------------------------------------------------ loading */
 
+/* Each service's effective `logs:`: its keys, else the top level's,
+ * else the defaults. */
+static void resolve_logs(struct sysg_config *cfg)
+{
+	const struct sysg_logs *g = &cfg->logs;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct sysg_logs *l = &cfg->services[i].logs;
+
+		if (!l->has_max_size)
+			l->max_size = g->has_max_size ? g->max_size : 0;
+		if (!l->has_keep)
+			l->keep = g->has_keep ? g->keep : SYSG_LOGS_KEEP;
+		if (!l->has_compress)
+			l->compress = g->has_compress ? g->compress : 0;
+	}
+}
+
 static void finish(struct load *ld)
 {
 	if (ld->cw.w.aborted)
 		return;
+	resolve_logs(ld->cw.cfg);
 	resolve_paths(ld);
 	if (!ld->cw.w.nomem)
 		build_envs(ld);

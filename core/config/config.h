@@ -157,6 +157,20 @@ struct sysg_isolation {
 	int network, pid, mount, user;
 };
 
+/* `logs: { max_size: 10M, keep: 5, compress: false }`, at the top level
+ * and per service: size-based rotation of the service's log files
+ * (<svc>_stdout.log becomes <svc>_stdout.log.1, ...). After loading,
+ * each service's struct holds its effective settings: its own keys,
+ * else the top level's, else the defaults. */
+struct sysg_logs {
+	int64_t max_size;       /* bytes; 0: never rotate (default) */
+	int keep;               /* rotated files kept (default 5) */
+	int compress;           /* gzip rotated files (default no) */
+	int has_max_size, has_keep, has_compress;   /* written in the file */
+};
+
+#define SYSG_LOGS_KEEP 5
+
 enum sysg_restart_policy {
 	SYSG_RESTART_NEVER = 0,
 	SYSG_RESTART_ON_FAILURE,
@@ -209,6 +223,7 @@ struct sysg_service {
 	size_t ncapabilities;
 	struct sysg_isolation isolation;
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
+	struct sysg_logs logs;          /* effective (see struct sysg_logs) */
 };
 
 struct sysg_config {
@@ -220,6 +235,7 @@ struct sysg_config {
 	struct sysg_env_spec env;
 	char *state_backend;    /* default "xml" */
 	char *state_path;       /* absolute or NULL */
+	struct sysg_logs logs;  /* top-level `logs:` as written */
 	struct sysg_service *services;  /* in file order */
 	size_t nservices;
 	/* Dependency waves: wave[i] lists service indexes whose dependencies

@@ -634,6 +634,22 @@ static void h_ping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		"config", cfg_of(c)->abs_path, "stopping", stopping(c)));
 }
 
+/* `sysg logs --reopen` (as SIGUSR1): reopen the log files after an
+ * external logrotate; answers once done, so a postrotate script can
+ * compress what was rotated right after. */
+static void h_reopen(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		     json_t *args)
+{
+	char err[512];
+
+	(void)args;
+	if (sysg_supervisor_reopen_logs(c->o.sup, err, sizeof(err)) < 0)
+		sysg_ctl_reply(conn, 1, err, NULL);
+	else
+		sysg_ctl_reply(conn, 0, NULL, json_pack("{s:[s]}", "lines",
+				"log files reopened"));
+}
+
 static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		    json_t *args)
 {
@@ -876,6 +892,7 @@ static const struct request requests[] = {
 	{ "status", h_status, status_args },
 	{ "inspect", h_inspect, inspect_args },
 	{ "spawn", h_spawn, spawn_args },
+	{ "reopen", h_reopen, no_args },
 };
 
 static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,

@@ -64,6 +64,8 @@ static void attach_drains(struct svc *v, int out_fd, int err_fd)
 		if (v->drains[i]) {
 			v->drains[i]->on_eof = drain_eof;
 			v->drains[i]->arg = v;
+			if (v->cfg->logs.max_size > 0)
+				svc_drain_rotation(v, v->drains[i]);
 		}
 	}
 }

@@ -141,6 +141,14 @@ int sysg_supervisor_shutting_down(const struct sysg_supervisor *s);
  * handed to reload() (owned by the supervisor). */
 const struct sysg_config *sysg_supervisor_config(const struct sysg_supervisor *s);
 
+/* Reopen the log files after an external rotation (logrotate renamed
+ * them away), as on SIGUSR1: supervisor.log and, for each service, its
+ * stdout/stderr files (pipe mode: open the path anew; direct mode: give
+ * the file the services write their name back, see proc/logrotate.h).
+ * 0, or the last error (-errno) with ERR filled; every file is tried. */
+int sysg_supervisor_reopen_logs(struct sysg_supervisor *s, char *err,
+				size_t errlen);
+
 /* ------------------------------------------------------------------ */
 /* Re-adoption (SPEC 5)                                                */
 /* ------------------------------------------------------------------ */

@@ -12,6 +12,7 @@
 #include <sysg/plugin.h>
 
 #include "base/base.h"
+#include "logrotate.h"
 #include "logs.h"
 
 static const char *level_name(int level)
@@ -82,13 +83,35 @@ void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	}
 }
 
+int sysg_log_reopen_main(struct sysg_log *lg)
+{
+	char *path;
+	int rc;
+
+	if (!lg->dir)
+		return 0;
+	path = sysg_path_join(lg->dir, "supervisor.log");
+	if (!path)
+		return -ENOMEM;
+	rc = sysg_log_reopen(path, &lg->fd);
+	free(path);
+	return rc;
+}
+
+int sysg_log_service_path(const char *dir, const char *svc, const char *kind,
+			  char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s_%s.log", dir, svc, kind) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int sysg_log_open_service(const char *dir, const char *svc, const char *kind)
 {
 	char path[4096];
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s_%s.log", dir, svc,
-			     kind) >= sizeof(path))
+	if (sysg_log_service_path(dir, svc, kind, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	return fd < 0 ? -errno : fd;
@@ -123,6 +146,36 @@ static void echo_feed(struct sysg_drain *d, const char *buf, size_t n)
 	fflush(d->echo);
 }
 
+static void put(struct sysg_drain *d, const char *buf, size_t n)
+{
+	if (!n || d->log_fd < 0)
+		return;
+	if (write(d->log_fd, buf, n) != (ssize_t)n) {
+		if (d->dropped)
+			(*d->dropped)++;
+		return;
+	}
+	d->size += (int64_t)n;
+}
+
+/* Write BUF to the file, rotating it at a line boundary once it is
+ * full (or anywhere once it is twice full of one endless line). */
+static void drain_write(struct sysg_drain *d, const char *buf, size_t n)
+{
+	if (d->max_size > 0 && d->rotate && d->size + (int64_t)n >= d->max_size) {
+		const char *nl = memrchr(buf, '\n', n);
+		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
+
+		if (nl || d->size + (int64_t)n >= 2 * d->max_size) {
+			put(d, buf, k);
+			d->rotate(d);
+			buf += k;
+			n -= k;
+		}
+	}
+	put(d, buf, n);
+}
+
 int sysg_drain_pump(struct sysg_drain *d)
 {
 	char buf[16384];
@@ -134,9 +187,7 @@ int sysg_drain_pump(struct sysg_drain *d)
 			continue;
 		if (n <= 0)
 			return n == 0 || errno != EAGAIN;
-		if (d->log_fd >= 0 && write(d->log_fd, buf, (size_t)n) != n &&
-		    d->dropped)
-			(*d->dropped)++;
+		drain_write(d, buf, (size_t)n);
 		if (d->echo)
 			echo_feed(d, buf, (size_t)n);
 	}

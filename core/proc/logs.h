@@ -34,9 +34,17 @@ void sysg_log_close(struct sysg_log *lg);
 void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Reopen supervisor.log when it was renamed away (external logrotate).
+ * 1 reopened, 0 nothing to do, or -errno. */
+int sysg_log_reopen_main(struct sysg_log *lg);
+
 /* Open (create 0640, append, close-on-exec) DIR/<SVC>_<KIND>.log where
  * KIND is "stdout" or "stderr". Returns the fd or -errno. */
 int sysg_log_open_service(const char *dir, const char *svc, const char *kind);
+
+/* DIR/<SVC>_<KIND>.log into BUF. 0 or -ENAMETOOLONG. */
+int sysg_log_service_path(const char *dir, const char *svc, const char *kind,
+			  char *buf, size_t len);
 
 #define SYSG_DRAIN_LINE_MAX 4096        /* longer echoed lines are split */
 
@@ -53,6 +61,12 @@ struct sysg_drain {
 	size_t linelen;
 	struct sysg_loop *loop;
 	struct sysg_drain *next;
+	/* size-based rotation (logrotate.h, pipe mode): once the file
+	 * reaches MAX_SIZE (0: never), ROTATE is called at the next line
+	 * boundary; it sets a new LOG_FD and SIZE */
+	int64_t max_size;
+	int64_t size;           /* bytes in the file */
+	void (*rotate)(struct sysg_drain *d);
 };
 
 /* Start draining PIPE_FD (takes ownership) into LOG_FD; returns the drain

@@ -11,6 +11,7 @@
 #include "job.h"
 #include "privs.h"
 #include "logs.h"
+#include "logrotate.h"
 #include "hooks.h"
 #include "health.h"
 
