@@ -260,10 +260,11 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 	case SIGUSR1: {
 		char err[512];
 
-		sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGUSR1: reopening "
-			 "log files");
+		/* reopen first, so that the line lands in the new file */
 		if (sysg_supervisor_reopen_logs(s, err, sizeof(err)) < 0)
 			sysg_log(&s->log, SYSG_LOG_WARN, "%s", err);
+		sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGUSR1: log files "
+			 "reopened");
 		break;
 	}
 	case SIGHUP:
