@@ -26,7 +26,7 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
-	O_REOPEN = 1 << 21,
+	O_REOPEN = 1 << 21, O_FORMAT = 1 << 22,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -62,8 +62,10 @@ static const struct command commands[] = {
 	  "       sysg deploy --rollback --service S",
 	  "roll out a service with its strategy; history; rollback" },
 	{ "status", sysg_cmd_status,
-	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM,
-	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]",
+	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
+	  O_FORMAT,
+	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]\n"
+	  "       sysg status --format table|json|prometheus",
 	  "show the state of every unit" },
 	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_STREAM,
 	  "inspect -s S [--json] [--stream D]", "show one unit in detail" },
@@ -110,7 +112,7 @@ static const struct option_def options[] = {
 	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
 	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
-	{ "reopen", 0, O_REOPEN, 0 },
+	{ "reopen", 0, O_REOPEN, 0 },     { "format", 0, O_FORMAT, 1 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -269,6 +271,20 @@ static int set_stream(struct sysg_cli *c, const char *v)
 	return 0;
 }
 
+static int set_format(struct sysg_cli *c, const char *v)
+{
+	if (!strcmp(v, "json"))
+		c->json = 1;
+	else if (!strcmp(v, "prometheus"))
+		c->prometheus = 1;
+	else if (strcmp(v, "table")) {
+		sysg_cli_error("--format: expected table, json or prometheus, found '%s'",
+			       v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Store option DEF's value V (NULL for flags) into C. */
 static int set_option(struct sysg_cli *c, const struct option_def *def,
 		      const char *v)
@@ -296,6 +312,7 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_CLEAR: c->clear = 1; return 0;
 	case O_FORCE: c->force = 1; return 0;
 	case O_REOPEN: c->reopen = 1; return 0;
+	case O_FORMAT: return set_format(c, v);
 	}
 	return 0;
 }

@@ -39,6 +39,7 @@ struct sysg_cli {
 	long ttl;                       /* --ttl SECS; 0 when absent */
 	int daemonize, echo_stderr, child, dry_run, history, rollback;
 	int all, json, no_color, full_cmd, clear, force, reopen;
+	int prometheus;                 /* status --format prometheus */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
 	const char *help_topic;         /* sysg help CMD */

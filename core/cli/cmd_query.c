@@ -216,13 +216,22 @@ static void print_json(json_t *j, int compact)
 
 /* ------------------------------------------------------------ status */
 
-static void render_status(const struct sysg_cli *c, struct sysg_status *s)
+static void render_status(struct query *q, struct sysg_status *s)
 {
+	const struct sysg_cli *c = q->c;
 	struct sysg_render_opts ro;
 
 	if (c->stream_ms > 0)
-		new_frame(c->json);
-	if (c->json) {
+		new_frame(c->json || c->prometheus);
+	if (c->prometheus) {
+		/* deploy counts come from the state backend */
+		if (!q->st)
+			open_state(q);
+		if (sysg_status_render_prometheus(s, q->st, stdout) < 0)
+			sysg_cli_error("out of memory");
+		if (c->stream_ms > 0)
+			fputc('\n', stdout);
+	} else if (c->json) {
 		print_json(sysg_status_to_json(s), c->stream_ms > 0);
 	} else {
 		render_opts(c, &ro);
@@ -280,7 +289,7 @@ static int status_remote(struct query *q, int *code)
 		*code = SYSG_EXIT_FAILED;
 		return 1;
 	}
-	render_status(c, &s);
+	render_status(q, &s);
 	sysg_status_free(&s);
 	*code = SYSG_EXIT_OK;
 	return 1;
@@ -305,7 +314,7 @@ static int status_once(struct query *q, struct sysg_cpu_history *cpu)
 		sysg_cli_error("%s", err);
 		return rc == -ENOENT ? SYSG_EXIT_USAGE : SYSG_EXIT_FAILED;
 	}
-	render_status(c, &s);
+	render_status(q, &s);
 	sysg_status_free(&s);
 	return SYSG_EXIT_OK;
 }

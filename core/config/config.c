@@ -95,6 +95,7 @@ static void resolve_paths(struct load *ld)
 	if (!pd)
 		return;
 	make_abs(&ld->cw.w, pd, &cfg->state_path);
+	make_abs(&ld->cw.w, pd, &cfg->metrics.textfile);
 	make_abs(&ld->cw.w, pd, &cfg->env.file);
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		struct sysg_service *s = &cfg->services[i];
@@ -727,5 +728,6 @@ void sysg_config_free(struct sysg_config *cfg)
 	free_env_spec(&cfg->env);
 	free(cfg->state_backend);
 	free(cfg->state_path);
+	free(cfg->metrics.textfile);
 	free(cfg);
 }

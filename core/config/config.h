@@ -171,6 +171,13 @@ struct sysg_logs {
 
 #define SYSG_LOGS_KEEP 5
 
+/* Top-level `metrics:` (systemg 0.32's sampler settings, plus sysg's
+ * `textfile`). */
+struct sysg_metrics {
+	char *textfile;         /* absolute: Prometheus text written here
+	                           every sample interval; NULL: none */
+};
+
 enum sysg_restart_policy {
 	SYSG_RESTART_NEVER = 0,
 	SYSG_RESTART_ON_FAILURE,
@@ -236,6 +243,7 @@ struct sysg_config {
 	char *state_backend;    /* default "xml" */
 	char *state_path;       /* absolute or NULL */
 	struct sysg_logs logs;  /* top-level `logs:` as written */
+	struct sysg_metrics metrics;
 	struct sysg_service *services;  /* in file order */
 	size_t nservices;
 	/* Dependency waves: wave[i] lists service indexes whose dependencies

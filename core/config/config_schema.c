@@ -1224,12 +1224,25 @@ static void h_root_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	h_logs(w, k, v, &((struct sysg_config_walk *)p)->cfg->logs);
 }
 
+static const struct sysg_yw_field metrics_fields[] = {
+	{ "textfile", h_nonempty, offsetof(struct sysg_metrics, textfile), 0 },
+	{ NULL, NULL, 0, 0 },
+};
+
+static void h_metrics(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		      void *p)
+{
+	sysg_yw_walk_map(w, k, v, metrics_fields,
+			 &((struct sysg_config_walk *)p)->cfg->metrics, NULL);
+}
+
 static const struct sysg_yw_field root_fields[] = {
 	{ "version", h_version, 0, SYSG_YW_REQUIRED },
 	{ "project_dir", h_project_dir, 0, 0 },
 	{ "env", h_root_env, 0, 0 },
 	{ "state", h_state, 0, 0 },
 	{ "logs", h_root_logs, 0, 0 },
+	{ "metrics", h_metrics, 0, 0 },
 	{ "services", h_services, 0, SYSG_YW_REQUIRED },
 	{ NULL, NULL, 0, 0 },
 };

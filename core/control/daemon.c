@@ -358,11 +358,35 @@ static void sample_all(struct daemon *d)
 	}
 }
 
+/* metrics.textfile: the Prometheus text of the current status, written
+ * atomically for node_exporter's textfile collector. */
+static void write_textfile(struct daemon *d)
+{
+	const struct sysg_config *cfg = sysg_supervisor_config(d->sup);
+	struct sysg_live l = { d->sup, cfg, d->st, d->samples,
+			       d->o->state_dir };
+	struct sysg_status_opts o = { 0 };
+	struct sysg_status s;
+	char err[512];
+
+	if (!cfg->metrics.textfile)
+		return;
+	if (sysg_live_status(&l, &o, &s, err, sizeof(err)) == 0) {
+		if (sysg_prometheus_write_file(&s, d->st, cfg->metrics.textfile,
+					       err, sizeof(err)) < 0)
+			sysg_log(&d->log, SYSG_LOG_WARN, "%s", err);
+		sysg_status_free(&s);
+	} else {
+		sysg_log(&d->log, SYSG_LOG_WARN, "metrics.textfile: %s", err);
+	}
+}
+
 static void on_sample(struct sysg_timer *t)
 {
 	struct daemon *d = t->arg;
 
 	sample_all(d);
+	write_textfile(d);
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
 			 SYSG_SAMPLE_INTERVAL_MS, on_sample, d);
 }
@@ -392,6 +416,14 @@ static void on_failure(void *arg, const char *svc, const char *reason)
 	if (d->o->foreground)
 		fprintf(stderr, "sysg: service %s failed to start: %s (logs: "
 			"%s/%s_stderr.log)\n", svc, reason, d->o->log_dir, svc);
+}
+
+/* SIGUSR1 / logs --reopen: our own handle on supervisor.log too. */
+static void on_reopen(void *arg)
+{
+	struct daemon *d = arg;
+
+	sysg_log_reopen_main(&d->log);
 }
 
 static void on_sighup(void *arg)
@@ -431,6 +463,7 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
 		.on_failure = on_failure, .arg = d, .on_sighup = on_sighup,
+		.on_reopen = on_reopen,
 	};
 
 	return sysg_supervisor_new(&d->sup, o->cfg, d->st, &so, err, errlen);

@@ -172,5 +172,7 @@ int sysg_supervisor_reopen_logs(struct sysg_supervisor *s, char *err,
 			}
 		}
 	}
+	if (s->opts.on_reopen)
+		s->opts.on_reopen(s->opts.arg);
 	return failed;
 }

@@ -68,6 +68,10 @@ struct sysg_supervisor_opts {
 	/* Called (with ARG) from the loop on SIGHUP instead of ignoring it
 	 * (it may call any function here, e.g. reload); may be NULL. */
 	void (*on_sighup)(void *arg);
+	/* Called (with ARG) after the log files were reopened (SIGUSR1,
+	 * sysg_supervisor_reopen_logs), for the caller's own log handles;
+	 * may be NULL. */
+	void (*on_reopen)(void *arg);
 };
 
 /* Create a supervisor for CFG (borrowed: must outlive the supervisor,
