@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "strset.h"
+#include "suggest.h"
 #include "duration.h"
 #include "loop.h"
 #include "paths.h"

@@ -529,8 +529,19 @@ static int logs_run(struct query *q)
 	}
 	if (c->service && !sysg_strset_has(&ns, c->service) &&
 	    !recorded_unit(q, c->service)) {
+		char msg[2 * 256 + 64];
+		const char **names = calloc(ns.n + 1, sizeof(*names));
+
+		for (size_t i = 0; names && i < ns.n; i++)
+			names[i] = ns.v[i];
+		snprintf(msg, sizeof(msg), "unknown service '%s'", c->service);
+		if (names && sysg_suggest(c->service, names))
+			snprintf(msg, sizeof(msg), "unknown service '%s' (did you "
+				 "mean '%s'?)", c->service,
+				 sysg_suggest(c->service, names));
+		free(names);
 		sysg_strset_free(&ns);
-		sysg_cli_error("unknown service '%s'", c->service);
+		sysg_cli_error("%s", msg);
 		return SYSG_EXIT_USAGE;
 	}
 	rc = c->service ?

@@ -625,6 +625,21 @@ int sysg_config_find_service(const struct sysg_config *cfg, const char *name)
 	return -1;
 }
 
+void sysg_config_unknown_service(const struct sysg_config *cfg,
+				 const char *name, char *buf, size_t len)
+{
+	const char *names[257], *hint = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; cfg && i < cfg->nservices && n < 256; i++)
+		names[n++] = cfg->services[i].name;
+	names[n] = NULL;
+	hint = sysg_suggest(name, names);
+	snprintf(buf, len, "unknown service '%s'%s%s%s", name,
+		 hint ? " (did you mean '" : "", hint ? hint : "",
+		 hint ? "'?)" : "");
+}
+
 int sysg_service_is_cron(const struct sysg_service *svc)
 {
 	return svc->cron.present;

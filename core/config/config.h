@@ -283,6 +283,11 @@ void sysg_config_free(struct sysg_config *cfg);
 /* Index of the service called NAME, or -1. */
 int sysg_config_find_service(const struct sysg_config *cfg, const char *name);
 
+/* "unknown service 'NAME'", with " (did you mean 'X'?)" when a service
+ * of CFG (may be NULL) is a likely typo of it, into BUF. */
+void sysg_config_unknown_service(const struct sysg_config *cfg,
+				 const char *name, char *buf, size_t len);
+
 /* 1 when the service runs only on its cron schedule. */
 int sysg_service_is_cron(const struct sysg_service *svc);
 

@@ -458,7 +458,8 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 	int rc = load_new(path, &nc, err, errlen);
 
 	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
-		snprintf(err, errlen, "unknown service '%s' in %s", svc, path);
+		sysg_config_unknown_service(nc, svc, err, errlen);
+		snprintf(err + strlen(err), errlen - strlen(err), " in %s", path);
 		rc = -EINVAL;
 	}
 	if (rc == 0 && (rc = diff_configs(sysg_supervisor_config(c->o.sup), nc,
@@ -600,11 +601,11 @@ static int barg(const json_t *args, const char *key)
 static int known_service(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			 const char *svc)
 {
-	char err[SYSG_NAME_MAX + 64];
+	char err[2 * SYSG_NAME_MAX + 64];
 
 	if (!svc || sysg_config_find_service(cfg_of(c), svc) >= 0)
 		return 1;
-	snprintf(err, sizeof(err), "unknown service '%s'", svc);
+	sysg_config_unknown_service(cfg_of(c), svc, err, sizeof(err));
 	sysg_ctl_reply(conn, 2, err, NULL);
 	return 0;
 }

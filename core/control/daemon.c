@@ -435,12 +435,44 @@ static void on_sighup(void *arg)
 }
 
 /* The initial start is over: tell the CLI that is waiting for it. */
+/* 1 when some service has a process, a restart pending or a schedule:
+ * something for a supervisor to do. */
+static int anything_up(struct daemon *d)
+{
+	size_t n = sysg_supervisor_count(d->sup);
+
+	for (size_t i = 0; i < n; i++) {
+		struct sysg_service_info in;
+
+		if (sysg_supervisor_info(d->sup, i, &in) < 0)
+			continue;
+		if (in.rec.pid > 0 || !strcmp(in.rec.status, "backoff") ||
+		    !strcmp(in.rec.status, "scheduled") ||
+		    !strcmp(in.rec.status, "starting"))
+			return 1;
+	}
+	return 0;
+}
+
 static void initial_done(void *arg, int exit_code, const char *lines)
 {
 	struct daemon *d = arg;
+	char *more = NULL;
 
 	d->initial_failed = exit_code != 0;
-	sysg_daemon_report(d->result_fd, exit_code, lines);
+	/* a start that failed with nothing running leaves no supervisor
+	 * behind (a partial failure keeps it: the rest runs) */
+	if (exit_code != 0 && !d->o->foreground && !anything_up(d)) {
+		if (asprintf(&more, "%s%snothing is running: the supervisor "
+			     "exits", lines ? lines : "",
+			     lines && *lines ? "\n" : "") < 0)
+			more = NULL;
+		sysg_log(&d->log, SYSG_LOG_INFO, "Nothing started: the "
+			 "supervisor exits");
+		sysg_supervisor_stop_all(d->sup);
+	}
+	sysg_daemon_report(d->result_fd, exit_code, more ? more : lines);
+	free(more);
 	d->result_fd = -1;
 }
 
@@ -524,7 +556,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 			 "process%s", n, n == 1 ? "" : "es");
 	rc = sysg_ctlsrv_start(d->ctl, o->service, initial_done, d);
 	if (rc < 0) {
-		snprintf(err, errlen, "unknown service '%s'", o->service);
+		sysg_config_unknown_service(o->cfg, o->service, err, errlen);
 		return rc;
 	}
 	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))

@@ -576,7 +576,10 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 	rc = build(&b);
 	free(b.rec.v);
 	if (rc == 0 && o->service && out->nunits == 0) {
-		sysg_errf(err, errlen, "unknown service '%s'", o->service);
+		char msg[SYSG_NAME_MAX + 200];
+
+		sysg_config_unknown_service(cfg, o->service, msg, sizeof(msg));
+		sysg_errf(err, errlen, "%s", msg);
 		rc = -ENOENT;
 	} else if (rc < 0) {
 		sysg_errf(err, errlen, "cannot build the status: %s",
