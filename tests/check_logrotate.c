@@ -196,7 +196,7 @@ START_TEST(test_copy_rotation_loses_nothing)
 	char *dir = tu_mkdtemp("logcopy"), path[4096], stop[4096], msg[256];
 	char err[512];
 	int fd, status;
-	pid_t w;
+	pid_t w, reader;
 	long lines;
 
 	snprintf(path, sizeof(path), "%s/w_stdout.log", dir);
@@ -204,6 +204,17 @@ START_TEST(test_copy_rotation_loses_nothing)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	ck_assert_int_ge(fd, 0);
 	w = full_speed_writer(fd, stop);
+	reader = fork();        /* tail -f: holds the file, only reads */
+	ck_assert_int_ge(reader, 0);
+	if (reader == 0) {
+		int rfd;
+
+		close(fd);      /* inherited: it would be a writer */
+		rfd = open(path, O_RDONLY | O_CLOEXEC);
+		(void)rfd;
+		pause();
+		_exit(0);
+	}
 	for (int i = 0; i < 6; i++) {
 		struct stat st;
 		int64_t until = tu_now_ms() + 5000;
@@ -215,6 +226,13 @@ START_TEST(test_copy_rotation_loses_nothing)
 		ck_assert_msg(sysg_log_rotate_copy(path, fd, 20, err,
 						   sizeof(err)) == 0, "%s", err);
 	}
+	/* the writer was stopped and continued, the reader never */
+	ck_assert_int_eq(waitpid(w, &status, WNOHANG | WCONTINUED), w);
+	ck_assert(WIFCONTINUED(status));
+	ck_assert_int_eq(waitpid(reader, &status, WNOHANG | WCONTINUED |
+				 WUNTRACED), 0);
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
 	free(tu_write_file(dir, "stop", ""));
 	ck_assert_int_eq(waitpid(w, &status, 0), w);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -318,6 +336,75 @@ START_TEST(test_pipe_mode_rotation)
 }
 END_TEST
 
+static int exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* compress: rotated files are gzipped, and keep bounds their number */
+START_TEST(test_compress_and_keep)
+{
+	struct et t;
+	char path[4096], gz[4200], cmd[8500];
+	int64_t until;
+
+	et_setup(&t, 1, "version: \"1\"\n"
+		 "services:\n  w:\n    command: \"sh w.sh\"\n"
+		 "    logs: { max_size: 32K, keep: 2, compress: true }\n");
+	free(tu_write_file(t.dir, "w.sh", writer_sh));
+	snprintf(path, sizeof(path), "%s/logs/w_stdout.log", t.state_dir);
+	snprintf(gz, sizeof(gz), "%s.2.gz", path);
+	ck_assert_int_eq(sysg_supervisor_start_all(t.sup), 0);
+	until = tu_now_ms() + 20000;
+	while (!exists(gz) && tu_now_ms() < until)
+		et_run_for(&t, 20);
+	free(tu_write_file(t.dir, "stop", ""));
+	ck_assert_int_eq(et_wait_status(&t, "w", "exited", 10000), 0);
+	et_run_for(&t, 300);    /* the last gzip job */
+	ck_assert(exists(gz));
+	snprintf(gz, sizeof(gz), "%s.3.gz", path);
+	ck_assert(!exists(gz));
+	snprintf(gz, sizeof(gz), "%s.3", path);
+	ck_assert(!exists(gz));
+	snprintf(cmd, sizeof(cmd), "gzip -t '%s.2.gz' && gzip -dc '%s.2.gz' | "
+		 "grep -q '^line '", path, path);
+	ck_assert_int_eq(system(cmd), 0);
+	et_teardown(&t);
+}
+END_TEST
+
+/* pipe mode: SIGUSR1 / reopen opens the path anew after a rename */
+START_TEST(test_pipe_mode_reopen)
+{
+	struct et t;
+	char path[4096], moved[4200], err[512], msg[256];
+	struct stat st;
+	int64_t until;
+
+	et_setup(&t, 1, "version: \"1\"\nservices:\n  w: { command: \"sh w.sh\" }\n");
+	free(tu_write_file(t.dir, "w.sh", writer_sh));
+	snprintf(path, sizeof(path), "%s/logs/w_stdout.log", t.state_dir);
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	ck_assert_int_eq(sysg_supervisor_start_all(t.sup), 0);
+	until = tu_now_ms() + 10000;
+	while ((stat(path, &st) < 0 || st.st_size < 20000) &&
+	       tu_now_ms() < until)
+		et_run_for(&t, 20);
+	ck_assert_int_eq(rename(path, moved), 0);
+	et_run_for(&t, 50);     /* still written to the moved file */
+	ck_assert_msg(sysg_supervisor_reopen_logs(t.sup, err, sizeof(err)) == 0,
+		      "%s", err);
+	until = tu_now_ms() + 10000;
+	while ((stat(path, &st) < 0 || st.st_size < 20000) &&
+	       tu_now_ms() < until)
+		et_run_for(&t, 20);
+	free(tu_write_file(t.dir, "stop", ""));
+	ck_assert_int_eq(et_wait_status(&t, "w", "exited", 10000), 0);
+	ck_assert_msg(check_sequence(path, msg, sizeof(msg)) > 0, "%s", msg);
+	et_teardown(&t);
+}
+END_TEST
+
 /* ---------------------------------------- resident supervisor (black-box) */
 
 static int rotations_at_least(void *arg)
@@ -400,6 +487,8 @@ static Suite *make_logrotate_suite(void)
 	tcase_add_test(live, test_copy_rotation_loses_nothing);
 	tcase_add_test(live, test_reclaim_after_rename);
 	tcase_add_test(live, test_pipe_mode_rotation);
+	tcase_add_test(live, test_compress_and_keep);
+	tcase_add_test(live, test_pipe_mode_reopen);
 	tcase_add_test(live, test_resident_rotation_and_reopen);
 	tcase_add_test(live, test_reopen_needs_a_supervisor);
 	suite_add_tcase(s, unit);

@@ -3,6 +3,7 @@
  * external logrotate (SIGUSR1, `sysg logs --reopen`). How each mode
  * rotates without losing a line is in proc/logrotate.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -131,6 +132,28 @@ void sup_logs_arm(struct sysg_supervisor *s)
 		sysg_timer_start(s->loop, &s->logs_timer, CHECK_MS, on_check, s);
 }
 
+/* Pipe mode: open PATH anew; the drain switches at a line start. 1
+ * reopened, 0 nothing to do, -errno. */
+static int reopen_piped(struct svc *v, int k, const char *path)
+{
+	int old = *log_fd(v, k), rc;
+
+	if (v->drains[k] && v->drains[k]->log_fd == old) {
+		/* keep the old fd for the drain until it switches */
+		int dup_old = fcntl(old, F_DUPFD_CLOEXEC, 0);
+
+		if (dup_old < 0)
+			return -errno;
+		rc = sysg_log_reopen(path, log_fd(v, k));
+		if (rc > 0)
+			sysg_drain_switch(v->drains[k], *log_fd(v, k), dup_old);
+		else
+			close(dup_old);
+		return rc;
+	}
+	return sysg_log_reopen(path, log_fd(v, k));
+}
+
 int sysg_supervisor_reopen_logs(struct sysg_supervisor *s, char *err,
 				size_t errlen)
 {
@@ -154,13 +177,9 @@ int sysg_supervisor_reopen_logs(struct sysg_supervisor *s, char *err,
 				rc = sysg_log_reclaim(path, log_fd(v, k), why,
 						      sizeof(why));
 			} else {
-				rc = sysg_log_reopen(path, log_fd(v, k));
+				rc = reopen_piped(v, k, path);
 				snprintf(why, sizeof(why), "cannot reopen %s: %s",
 					 path, strerror(rc < 0 ? -rc : 0));
-				if (rc > 0 && v->drains[k]) {
-					v->drains[k]->log_fd = *log_fd(v, k);
-					v->drains[k]->size = 0;
-				}
 			}
 			if (rc < 0) {
 				svc_log(v, SYSG_LOG_WARN, "%s", why);

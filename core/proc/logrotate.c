@@ -118,7 +118,22 @@ void sysg_log_gzip_command(const char *path, char *buf, size_t len)
 /* Stopping every writer of a file                                     */
 /* ------------------------------------------------------------------ */
 
-/* 1 when process PID has a file descriptor on (DEV, INO). */
+/* 1 when fd FD of process PID is open for writing (fdinfo "flags:"). */
+static int writable(const char *pid, const char *fd)
+{
+	char path[600], buf[512], *f;
+	unsigned long flags;
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, fd);
+	if (sysg_proc_read_file(path, buf, sizeof(buf)) < 0 ||
+	    !(f = strstr(buf, "flags:")))
+		return 1;       /* cannot tell: count it */
+	flags = strtoul(f + 6, NULL, 8);
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* 1 when process PID has a file descriptor open for writing on (DEV,
+ * INO); readers (tail -f, sysg logs -f) are left alone. */
 static int has_open(const char *pid, dev_t dev, ino_t ino)
 {
 	char dir[300], fdp[600];
@@ -133,7 +148,7 @@ static int has_open(const char *pid, dev_t dev, ino_t ino)
 		if (e->d_name[0] != '.') {
 			snprintf(fdp, sizeof(fdp), "%s/%s", dir, e->d_name);
 			found = stat(fdp, &st) == 0 && st.st_dev == dev &&
-				st.st_ino == ino;
+				st.st_ino == ino && writable(pid, e->d_name);
 		}
 	if (d)
 		closedir(d);

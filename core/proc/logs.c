@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +151,7 @@ static void put(struct sysg_drain *d, const char *buf, size_t n)
 {
 	if (!n || d->log_fd < 0)
 		return;
+	d->mid_line = buf[n - 1] != '\n';
 	if (write(d->log_fd, buf, n) != (ssize_t)n) {
 		if (d->dropped)
 			(*d->dropped)++;
@@ -158,10 +160,45 @@ static void put(struct sysg_drain *d, const char *buf, size_t n)
 	d->size += (int64_t)n;
 }
 
+static void switch_now(struct sysg_drain *d)
+{
+	struct stat st;
+
+	if (d->close_fd >= 0)
+		close(d->close_fd);
+	d->close_fd = -1;
+	d->log_fd = d->next_fd;
+	d->next_fd = -1;
+	d->mid_line = 0;
+	d->size = fstat(d->log_fd, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+void sysg_drain_switch(struct sysg_drain *d, int fd, int old_fd)
+{
+	if (d->next_fd >= 0)
+		switch_now(d);  /* an earlier switch still pending */
+	d->next_fd = fd;
+	d->close_fd = old_fd;
+	if (!d->mid_line)
+		switch_now(d);
+}
+
 /* Write BUF to the file, rotating it at a line boundary once it is
  * full (or anywhere once it is twice full of one endless line). */
 static void drain_write(struct sysg_drain *d, const char *buf, size_t n)
 {
+	if (d->next_fd >= 0) {
+		/* finish the line in the old file, then switch */
+		const char *nl = memchr(buf, '\n', n);
+		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
+
+		put(d, buf, k);
+		if (!nl)
+			return;
+		switch_now(d);
+		buf += k;
+		n -= k;
+	}
 	if (d->max_size > 0 && d->rotate && d->size + (int64_t)n >= d->max_size) {
 		const char *nl = memrchr(buf, '\n', n);
 		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
@@ -224,6 +261,7 @@ struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
 	d->io.cb = on_drain;
 	d->io.arg = d;
 	d->log_fd = log_fd;
+	d->next_fd = d->close_fd = -1;
 	d->echo = echo;
 	d->svc = svc;
 	d->dropped = dropped;
@@ -247,6 +285,8 @@ void sysg_drain_free(struct sysg_drain *d)
 		fflush(d->echo);
 	}
 	close(d->io.fd);
+	if (d->close_fd >= 0)
+		close(d->close_fd);
 	free(d->line);
 	free(d);
 }

@@ -67,7 +67,16 @@ struct sysg_drain {
 	int64_t max_size;
 	int64_t size;           /* bytes in the file */
 	void (*rotate)(struct sysg_drain *d);
+	int mid_line;           /* the file ends inside a line */
+	/* reopen: write to NEXT_FD from the next line start on; then
+	 * close CLOSE_FD (the old file's fd, owned; -1: none) */
+	int next_fd, close_fd;
 };
+
+/* Switch D to FD (not owned) at the next line start, so that no line is
+ * split between the old file and the new one; OLD_FD (owned, may be -1)
+ * is closed then. */
+void sysg_drain_switch(struct sysg_drain *d, int fd, int old_fd);
 
 /* Start draining PIPE_FD (takes ownership) into LOG_FD; returns the drain
  * or NULL (then PIPE_FD is closed). The drain frees itself after EOF, or
