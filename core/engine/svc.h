@@ -130,9 +130,38 @@ struct svc {
 	struct sysg_exit_info exits[SYSG_EXITS_KEEP];
 	size_t nexits;
 
+	/* change notifications (notify.c) */
+	enum sysg_unit_status pub_status;       /* last status recorded */
+
 	/* reload (reload.c) */
 	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
 	int removed;            /* no longer configured: freed once stopped */
+	/* the command the current (adopted) run really executes, when an
+	 * earlier config gave it another one ("" otherwise) */
+	char run_cmd[SYSG_COMMAND_MAX];
+};
+
+/* One recorded change not yet delivered (notify.c). */
+struct sup_change {
+	uint64_t seq;
+	enum sysg_unit_status old_status, new_status;
+	char name[SYSG_NAME_MAX];
+};
+
+struct sup_subscriber {
+	sysg_change_fn fn;      /* NULL: unsubscribed */
+	void *arg;
+	uint64_t since;         /* changes up to this one predate it */
+};
+
+struct sup_notify {
+	struct sup_change *pending;
+	size_t npending, cap;
+	uint64_t seq;           /* last change recorded */
+	struct sup_subscriber *subs;
+	size_t nsubs;
+	int delivering;
+	int idle_check;         /* something happened: is it idle now? */
 };
 
 struct sysg_supervisor {
@@ -170,6 +199,11 @@ struct sysg_supervisor {
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */
 	struct sysg_timer logs_timer;   /* log size checks (logfiles.c) */
+	struct sup_notify notify;       /* subscribers, pending changes */
+	/* adopt.c: processes of services no longer configured, being
+	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
+	struct sysg_pidset strays;
+	struct sysg_timer stray_timer;
 };
 
 /* service.c */
@@ -190,6 +224,9 @@ void svc_retire(struct svc *v);
 void svc_adopted(struct svc *v);
 /* Adoption: V's leftover processes (in V->known) are to be removed. */
 void svc_clean_leftovers(struct svc *v);
+/* Shutdown: SIGKILL what remains of the processes of services that are
+ * no longer configured (adopt.c). */
+void sup_strays_kill(struct sysg_supervisor *s);
 
 void svc_log(struct svc *v, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -232,6 +269,18 @@ void svc_cron_run_ended(struct svc *v);
 /* Watch V->pid (not our child) for its exit: svc_main_exited(v, -1). */
 int svc_watch_exit(struct svc *v);
 void svc_unwatch_exit(struct svc *v);
+
+/* notify.c */
+/* V's state changed: record a change of its status, if any. */
+void sup_note_status(struct svc *v);
+/* Something that may end a busy period happened (a child was reaped). */
+void sup_note_activity(struct sysg_supervisor *s);
+/* Deliver the recorded changes to the subscribers (from the loop). */
+void sup_deliver(struct sysg_supervisor *s);
+void sup_notify_free(struct sysg_supervisor *s);
+
+/* service.c: the public status of an internal state */
+enum sysg_unit_status svc_status(enum svc_state st);
 
 /* reload.c */
 /* Free the removed services that are stopped, and the configs nothing

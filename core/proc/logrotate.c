@@ -49,11 +49,21 @@ int sysg_log_shift(const char *path, int keep)
 	return 0;
 }
 
+/* As the log files are opened (logs.c): never through a symlink, never
+ * a FIFO or device. */
 static int open_log(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+		      O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
+	struct stat st;
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
 }
 
 int sysg_log_rotate_rename(const char *path, int keep, int *fd, char *err,
@@ -316,7 +326,9 @@ static int move_content(int fd, const char *tmp, frozen_fn fn, void *arg)
 	char *tail = malloc(TAIL_MAX);
 	int rd = reopen_ro(fd), out = -1, rc;
 
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	unlink(tmp);            /* a leftover, or something planted */
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		   0640);
 	rc = !tail ? -ENOMEM : rd < 0 ? rd : out < 0 ? -errno : 0;
 	if (rc == 0)
 		rc = copy_rest(rd, out, &off);  /* the bulk, writers running */
@@ -380,7 +392,14 @@ static int take_name(int fd, void *arg)
 {
 	struct reclaim *r = arg;
 	char self[64];
-	int other = open(r->path, O_RDONLY | O_CLOEXEC);
+	int other = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+			 O_NONBLOCK);
+	struct stat st;
+
+	if (other >= 0 && (fstat(other, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(other);
+		other = -1;
+	}
 	off_t off = 0;
 	int rc = 0;
 
