@@ -56,6 +56,14 @@ static void rotated(struct svc *v, int i, const char *path)
 		svc_log(v, SYSG_LOG_WARN, "Cannot compress %s.1: %s", path, err);
 }
 
+/* The previous rotated file is still being compressed: rotating now
+ * would rename it under gzip's feet, so the file waits (and may pass
+ * max_size by what is written meanwhile). */
+static int compressing(const struct svc *v, int i)
+{
+	return v->logjob[i].pid > 0;
+}
+
 /* Pipe mode: the drain found the file full at a line boundary. */
 static void drain_rotate(struct sysg_drain *d)
 {
@@ -63,7 +71,7 @@ static void drain_rotate(struct sysg_drain *d)
 	char path[4096], err[512];
 	int i = v->drains[1] == d;
 
-	if (log_path(v, i, path, sizeof(path)) < 0)
+	if (compressing(v, i) || log_path(v, i, path, sizeof(path)) < 0)
 		return;
 	if (sysg_log_rotate_rename(path, v->cfg->logs.keep, log_fd(v, i), err,
 				   sizeof(err)) < 0) {
@@ -94,7 +102,8 @@ static void check_size(struct svc *v, int i)
 	struct stat st;
 	int fd = *log_fd(v, i), rc;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < v->cfg->logs.max_size ||
+	if (fd < 0 || compressing(v, i) || fstat(fd, &st) < 0 ||
+	    st.st_size < v->cfg->logs.max_size ||
 	    log_path(v, i, path, sizeof(path)) < 0)
 		return;
 	rc = sysg_log_rotate_copy(path, fd, v->cfg->logs.keep, err, sizeof(err));
