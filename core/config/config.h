@@ -173,7 +173,7 @@ struct sysg_logs {
 
 /* Top-level `metrics:` (systemg 0.32's sampler settings, plus sysg's
  * `textfile`). */
-struct sysg_metrics {
+struct sysg_metrics_cfg {
 	char *textfile;         /* absolute: Prometheus text written here
 	                           every sample interval; NULL: none */
 };
@@ -243,7 +243,7 @@ struct sysg_config {
 	char *state_backend;    /* default "xml" */
 	char *state_path;       /* absolute or NULL */
 	struct sysg_logs logs;  /* top-level `logs:` as written */
-	struct sysg_metrics metrics;
+	struct sysg_metrics_cfg metrics;
 	struct sysg_service *services;  /* in file order */
 	size_t nservices;
 	/* Dependency waves: wave[i] lists service indexes whose dependencies

@@ -1225,7 +1225,7 @@ static void h_root_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 }
 
 static const struct sysg_yw_field metrics_fields[] = {
-	{ "textfile", h_nonempty, offsetof(struct sysg_metrics, textfile), 0 },
+	{ "textfile", h_nonempty, offsetof(struct sysg_metrics_cfg, textfile), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 

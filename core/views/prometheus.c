@@ -190,9 +190,9 @@ int sysg_prometheus_write_file(const struct sysg_status *s,
 	if (fd >= 0 && !(f = fdopen(fd, "w")))
 		close(fd);
 	rc = f ? sysg_status_render_prometheus(s, st, f) : -errno;
+	/* no fsync: readers see the old file or the new one whole (the
+	 * rename), and after a crash the next interval rewrites it */
 	if (f && fflush(f) != 0 && rc == 0)
-		rc = -errno;
-	if (f && fsync(fileno(f)) < 0 && rc == 0)
 		rc = -errno;
 	if (f && fclose(f) != 0 && rc == 0)
 		rc = -errno;

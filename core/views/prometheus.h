@@ -35,7 +35,7 @@
 int sysg_status_render_prometheus(const struct sysg_status *s,
 				  struct sysg_state *st, FILE *out);
 
-/* Write the same atomically to PATH (PATH.tmp, fsync, rename), mode
+/* Write the same atomically to PATH (PATH.tmp, then rename), mode
  * 0644 so that node_exporter can read it. 0 or -errno with ERR filled. */
 int sysg_prometheus_write_file(const struct sysg_status *s,
 			       struct sysg_state *st, const char *path,
