@@ -168,7 +168,7 @@ START_TEST(test_command_help)
 	dt_setup(&t, NULL, "%s", two_services);
 	for (int i = 0; cmds[i]; i++) {
 		struct run_result r;
-		char *usage_end, *opt;
+		char *usage_end, *opt, *examples, *options, line[64];
 
 		ck_assert_int_eq(dt_sysg(&t, &r, cmds[i], "--help", NULL), 0);
 		ck_assert_msg(contains(r.out, "\nexamples:\n  sysg "), "%s: %s",
@@ -178,7 +178,7 @@ START_TEST(test_command_help)
 		ck_assert_ptr_nonnull(usage_end);
 		for (opt = r.out; (opt = strstr(opt, "--")) && opt < usage_end;
 		     opt += 2) {
-			char name[40], line[64];
+			char name[40];
 			size_t n = strspn(opt + 2, "abcdefghijklmnopqrstuvwxyz-");
 
 			if (n == 0)
@@ -187,6 +187,26 @@ START_TEST(test_command_help)
 			snprintf(line, sizeof(line), "--%s", name);
 			ck_assert_msg(contains(usage_end, line), "%s --help: no "
 				      "line for --%s", cmds[i], name);
+		}
+		/* ... and each described option is in an example */
+		examples = strstr(r.out, "\nexamples:\n");
+		options = strstr(r.out, "\noptions:\n");
+		for (opt = options; opt && opt < strstr(r.out, "\nglobal options:");
+		     opt = strchr(opt + 1, '\n')) {
+			char lng[40], shrt[8], want[48];
+
+			if (sscanf(opt + 1, "  -%1[a-zA-Z], --%39[a-z-]", shrt,
+				   lng) == 2)
+				snprintf(want, sizeof(want), "-%s ", shrt);
+			else if (sscanf(opt + 1, "      --%39[a-z-]", lng) == 1)
+				want[0] = '\0';
+			else
+				continue;
+			snprintf(line, sizeof(line), "--%s", lng);
+			ck_assert_msg(contains(examples, line) ||
+				      (want[0] && contains(examples, want)),
+				      "%s --help: no example with --%s", cmds[i],
+				      lng);
 		}
 		run_result_free(&r);
 	}

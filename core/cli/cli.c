@@ -55,7 +55,7 @@ static const struct command commands[] = {
 	  "sysg start --daemonize                 # resident supervisor, returns once up\n"
 	  "sysg start -s api --stderr             # one service (and its dependencies), in the foreground\n"
 	  "sysg start --name tick -- sleep 60     # supervise one ad-hoc command\n"
-	  "sysg start --parent-pid 4242 --name job --ttl 30 -- ./job.sh" },
+	  "sysg start --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
 	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
 	  "stop one service, or all services and the supervisor",
 	  "sysg stop -s worker                    # its dependents keep running\n"
@@ -73,6 +73,7 @@ static const struct command commands[] = {
 	  "       sysg deploy --rollback --service S",
 	  "roll out a service with its strategy; history; rollback",
 	  "sysg deploy -s api --dry-run\n"
+	  "sysg deploy -s api --strategy rolling\n"
 	  "sysg deploy --history -s api\n"
 	  "sysg deploy --rollback -s api" },
 	{ "status", sysg_cmd_status,
@@ -82,7 +83,7 @@ static const struct command commands[] = {
 	  "       sysg status --format table|json|prometheus",
 	  "show the state of every unit",
 	  "sysg status --json                     # stable schema for scripts\n"
-	  "sysg status -s api --full-cmd\n"
+	  "sysg status -s api --full-cmd --no-color\n"
 	  "sysg status --all --stream 2s          # include orphans, refresh every 2 s\n"
 	  "sysg status --format prometheus > /var/lib/node_exporter/sysg.prom" },
 	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_STREAM,
@@ -97,7 +98,7 @@ static const struct command commands[] = {
 	  "print, follow or clear service and supervisor logs",
 	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
 	  "sysg logs -f --kind stderr             # follow every stderr log\n"
-	  "sysg logs --kind supervisor --stream 500ms\n"
+	  "sysg logs --kind supervisor --lines 20 --stream 500ms\n"
 	  "sysg logs -s api --clear\n"
 	  "sysg logs --reopen                     # after an external logrotate" },
 	{ "purge", sysg_cmd_purge, O_FORCE, "purge [--force]",
@@ -115,7 +116,7 @@ static const struct command commands[] = {
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
 	  "deprecated alias of start --parent-pid",
-	  "sysg spawn --parent-pid 4242 --name job -- ./job.sh" },
+	  "sysg spawn --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
 	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command",
 	  "sysg help logs" },
 };
