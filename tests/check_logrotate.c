@@ -150,6 +150,8 @@ START_TEST(test_shift)
 	free(tu_write_file(dir, "a.log.1", "one"));
 	free(tu_write_file(dir, "a.log.2.gz", "two"));
 	free(tu_write_file(dir, "a.log.3", "three"));
+	free(tu_write_file(dir, "a.log.4.gz", "from a larger keep"));
+	free(tu_write_file(dir, "a.log.5", "from a larger keep"));
 	ck_assert_int_eq(sysg_log_shift(path, 3), 0);
 	snprintf(path, sizeof(path), "%s/a.log.2", dir);
 	ck_assert_str_eq(t = tu_read_file(path, NULL), "one");
@@ -160,6 +162,10 @@ START_TEST(test_shift)
 	snprintf(path, sizeof(path), "%s/a.log.1", dir);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	snprintf(path, sizeof(path), "%s/a.log.4", dir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/a.log.4.gz", dir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/a.log.5", dir);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	tu_rm_rf(dir);
 	free(dir);

@@ -32,11 +32,17 @@ int sysg_log_shift(const char *path, int keep)
 
 	if (keep < 1)
 		keep = 1;
-	for (int gz = 0; gz < 2; gz++) {
-		if (numbered(path, keep, gz, to, sizeof(to)) < 0)
-			return -ENAMETOOLONG;
-		if (unlink(to) < 0 && errno != ENOENT)
-			return -errno;
+	/* PATH.KEEP goes, and any older one left by a larger `keep` */
+	for (int n = keep, gone = 0; gone < 2 && n < 100000; n++) {
+		gone++;
+		for (int gz = 0; gz < 2; gz++) {
+			if (numbered(path, n, gz, to, sizeof(to)) < 0)
+				return -ENAMETOOLONG;
+			if (unlink(to) == 0)
+				gone = 0;
+			else if (errno != ENOENT)
+				return -errno;
+		}
 	}
 	for (int n = keep - 1; n >= 1; n--)
 		for (int gz = 0; gz < 2; gz++) {
