@@ -330,7 +330,7 @@ static int move_content(int fd, const char *tmp, frozen_fn fn, void *arg)
 	off_t off = 0, cut;
 	size_t tlen;
 	char *tail = malloc(TAIL_MAX);
-	int rd = reopen_ro(fd), out = -1, rc;
+	int rd = reopen_ro(fd), out = -1, rc, moved = 0;
 
 	unlink(tmp);            /* a leftover, or something planted */
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -347,13 +347,16 @@ static int move_content(int fd, const char *tmp, frozen_fn fn, void *arg)
 			rc = -errno;
 		if (rc == 0 && ftruncate(fd, 0) < 0)
 			rc = -errno;
+		moved = rc == 0;
 		if (rc == 0 && tlen && write(fd, tail, tlen) != (ssize_t)tlen)
 			rc = -EIO;
 		if (rc == 0 && fn)
 			rc = fn(fd, arg);
 		thaw(&stopped);
 	}
-	if (rc < 0)
+	/* once the file was emptied, TMP holds its lines: keep it whatever
+	 * failed next (the caller's message names it) */
+	if (rc < 0 && !moved)
 		unlink(tmp);
 	if (rd >= 0)
 		close(rd);
@@ -361,6 +364,18 @@ static int move_content(int fd, const char *tmp, frozen_fn fn, void *arg)
 		close(out);
 	free(tail);
 	return rc;
+}
+
+/* "cannot WHAT PATH: why", and where the lines are when TMP kept them. */
+static void failed(char *err, size_t errlen, const char *what,
+		   const char *path, int rc, const char *tmp)
+{
+	int kept = access(tmp, F_OK) == 0;
+
+	snprintf(err, errlen, "cannot %s %s: %s%s%s", what, path,
+		 rc == -EAGAIN ? "its writers did not stop in time" :
+		 strerror(-rc), kept ? "; its lines are in " : "",
+		 kept ? tmp : "");
 }
 
 int sysg_log_rotate_copy(const char *path, int fd, int keep, char *err,
@@ -379,9 +394,7 @@ int sysg_log_rotate_copy(const char *path, int fd, int keep, char *err,
 	if (rc == 0 && rename(tmp, one) < 0)
 		rc = -errno;
 	if (rc < 0)
-		snprintf(err, errlen, "cannot rotate %s: %s", path,
-			 rc == -EAGAIN ? "its writers did not stop in time" :
-			 strerror(-rc));
+		failed(err, errlen, "rotate", path, rc, tmp);
 	return rc;
 }
 
@@ -461,9 +474,7 @@ int sysg_log_reclaim(const char *path, int *fdp, char *err, size_t errlen)
 		*fdp = nfd;
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot reopen %s: %s", path,
-			 rc == -EAGAIN ? "its writers did not stop in time" :
-			 strerror(-rc));
+		failed(err, errlen, "reopen", path, rc, r.tmp);
 		return rc;
 	}
 	return 1;
