@@ -12,6 +12,7 @@
 #include "privs.h"
 #include "logs.h"
 #include "logrotate.h"
+#include "writers.h"
 #include "hooks.h"
 #include "health.h"
 
