@@ -202,8 +202,15 @@ static int move_content(int fd, const char *tmp, frozen_fn fn, void *arg)
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		   0640);
 	rc = !tail ? -ENOMEM : rd < 0 ? rd : out < 0 ? -errno : 0;
-	if (rc == 0)
-		rc = copy_rest(rd, out, &off);  /* the bulk, writers running */
+	/* the bulk, writers running; catch up a few times so that little
+	 * is left to copy while they are stopped */
+	for (int i = 0; rc == 0 && i < 4; i++) {
+		off_t before = off;
+
+		rc = copy_rest(rd, out, &off);
+		if (i && off - before < TAIL_MAX)
+			break;
+	}
 	if (rc == 0)
 		rc = sysg_writers_stop(fd, &stopped);
 	if (rc == 0) {

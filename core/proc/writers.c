@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,13 +126,19 @@ int sysg_writers_stop(int fd, struct sysg_pidset *stopped)
 	/* until a scan finds no new writer: one forked between our scan and
 	 * its parent's stop would otherwise be missed */
 	do {
+		int spins = 0;
+
 		rc = stop_new_writers(st.st_dev, st.st_ino, stopped);
 		while (rc >= 0 && !all_stopped(stopped)) {
 			if (sysg_now_ms() > deadline) {
 				rc = -EAGAIN;
 				break;
 			}
-			nanosleep(&ms, NULL);
+			/* a stop takes microseconds: yield first, then sleep */
+			if (spins++ < 50)
+				sched_yield();
+			else
+				nanosleep(&ms, NULL);
 		}
 	} while (rc > 0);
 	if (rc < 0)
