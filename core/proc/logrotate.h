@@ -23,8 +23,8 @@
  *   meanwhile) is copied, PATH is truncated (a partial last line moves
  *   back into PATH) and the processes are continued. Plain copytruncate
  *   loses what is written between the copy and the truncation; the stop
- *   closes that window. The pause lasts the copy of the few bytes
- *   written during the bulk copy. */
+ *   closes that window. The pause lasts a rescan of /proc and the copy
+ *   of what was written during the bulk copy: milliseconds. */
 #ifndef SYSG_LOGROTATE_H
 #define SYSG_LOGROTATE_H
 
