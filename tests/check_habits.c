@@ -102,7 +102,9 @@ START_TEST(test_logs_lines_follow_and_stream)
 		argv[2] = "-f";
 		argv[3] = "-s";
 		argv[4] = "api";
-		argv[5] = NULL;
+		argv[5] = "--kind";
+		argv[6] = "stdout";
+		argv[7] = NULL;
 		dup2(out[1], 1);
 		if (chdir(t.dir) < 0)
 			_exit(120);

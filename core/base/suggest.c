@@ -30,19 +30,28 @@ size_t sysg_edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-const char *sysg_suggest(const char *s, const char *const *candidates)
+const char *sysg_closest(const char *s, const char *const *candidates,
+			 size_t *dist)
 {
 	const char *best = NULL;
-	size_t best_d = SIZE_MAX, len = strlen(s);
-	size_t limit = len < 6 ? (len < 3 ? 1 : 2) : len / 3;
 
+	*dist = SIZE_MAX;
 	for (; *candidates; candidates++) {
 		size_t d = sysg_edit_distance(s, *candidates);
 
-		if (d < best_d) {
-			best_d = d;
+		if (d < *dist) {
+			*dist = d;
 			best = *candidates;
 		}
 	}
-	return best_d <= limit ? best : NULL;
+	return best;
+}
+
+const char *sysg_suggest(const char *s, const char *const *candidates)
+{
+	size_t len = strlen(s), d;
+	size_t limit = len < 6 ? (len < 3 ? 1 : 2) : len / 3;
+	const char *best = sysg_closest(s, candidates, &d);
+
+	return d <= limit ? best : NULL;
 }

@@ -28,6 +28,7 @@ enum {
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
 	O_REOPEN = 1 << 21, O_FORMAT = 1 << 22, O_FOLLOW = 1 << 23,
+	O_STRICT = 1 << 24,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -47,12 +48,13 @@ static int cmd_help(struct sysg_cli *c);
 static const struct command commands[] = {
 	{ "start", sysg_cmd_start,
 	  O_SERVICE | O_DAEMONIZE | O_STDERR | O_NAME | O_PARENT_PID |
-	  O_CHILD | O_TTL | O_ARGV,
-	  "start [--service S] [--daemonize] [--stderr]\n"
+	  O_CHILD | O_TTL | O_ARGV | O_STRICT,
+	  "start [--service S] [--daemonize] [--stderr] [--strict]\n"
 	  "       sysg start [--name N] -- CMD ARGS...\n"
 	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
 	  "start all services (or one) in dependency order",
 	  "sysg start --daemonize                 # resident supervisor, returns once up\n"
+	  "sysg start --daemonize --strict        # unknown config keys are errors\n"
 	  "sysg start -s api --stderr             # one service (and its dependencies), in the foreground\n"
 	  "sysg start --name tick -- sleep 60     # supervise one ad-hoc command\n"
 	  "sysg start --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
@@ -60,20 +62,21 @@ static const struct command commands[] = {
 	  "stop one service, or all services and the supervisor",
 	  "sysg stop -s worker                    # its dependents keep running\n"
 	  "sysg stop                              # everything, then the supervisor" },
-	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE,
-	  "restart [--service S] [--config F] [--daemonize]",
+	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE | O_STRICT,
+	  "restart [--service S] [--config F] [--daemonize] [--strict]",
 	  "restart all or one service with its deployment strategy",
 	  "sysg restart -s api\n"
-	  "sysg restart --config sysg.yaml        # reload the file first\n"
+	  "sysg restart --config sysg.yaml --strict  # reload the file first\n"
 	  "sysg restart --daemonize               # start a supervisor if none runs" },
 	{ "deploy", NULL,
-	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK,
-	  "deploy --service S [--strategy X] [--dry-run]\n"
+	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
+	  O_STRICT,
+	  "deploy --service S [--strategy X] [--dry-run] [--strict]\n"
 	  "       sysg deploy --history [--service S]\n"
 	  "       sysg deploy --rollback --service S",
 	  "roll out a service with its strategy; history; rollback",
 	  "sysg deploy -s api --dry-run\n"
-	  "sysg deploy -s api --strategy rolling\n"
+	  "sysg deploy -s api --strategy rolling --strict\n"
 	  "sysg deploy --history -s api\n"
 	  "sysg deploy --rollback -s api" },
 	{ "status", sysg_cmd_status,
@@ -86,9 +89,10 @@ static const struct command commands[] = {
 	  "sysg status -s api --full-cmd --no-color\n"
 	  "sysg status --all --stream 2s          # include orphans, refresh every 2 s\n"
 	  "sysg status --format prometheus > /var/lib/node_exporter/sysg.prom" },
-	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_STREAM,
-	  "inspect -s S [--json] [--stream D]", "show one unit in detail",
-	  "sysg inspect -s api\n"
+	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_NO_COLOR | O_STREAM,
+	  "inspect -s S [--json] [--no-color] [--stream D]",
+	  "show one unit in detail",
+	  "sysg inspect -s api --no-color\n"
 	  "sysg inspect -s api --json --stream 5s" },
 	{ "logs", sysg_cmd_logs,
 	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
@@ -108,9 +112,9 @@ static const struct command commands[] = {
 	{ "plugins", cmd_plugins, 0, "plugins",
 	  "list strategy and state plugins on the search path",
 	  "sysg plugins --plugin-dir ./build/plugins" },
-	{ "validate", cmd_validate, 0, "validate [--config F]",
+	{ "validate", cmd_validate, O_STRICT, "validate [--config F] [--strict]",
 	  "check a config file (and the plugins it names)",
-	  "sysg validate --config sysg.yaml\n"
+	  "sysg validate --config sysg.yaml --strict  # unknown keys are errors too\n"
 	  "sysg validate --sys                    # as root: privileged keys too" },
 	{ "spawn", sysg_cmd_start,
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
@@ -165,6 +169,7 @@ static const struct option_def options[] = {
 	{ "force", 'f', O_FORCE, 0, NULL, "also when a supervisor runs (it is stopped first)" },
 	{ "reopen", 0, O_REOPEN, 0, NULL, "make the supervisor reopen its log files (logrotate)" },
 	{ "format", 0, O_FORMAT, 1, "FMT", "table, json or prometheus (text exposition format)" },
+	{ "strict", 0, O_STRICT, 0, NULL, "unknown config keys are errors, not warnings" },
 };
 
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
@@ -314,8 +319,11 @@ static int parse_log_level(const char *v, int *out)
 			return 0;
 		}
 	}
-	if (!strcasecmp(v, "warning")) {
-		*out = 2;
+	/* systemg 0.32's aliases */
+	if (!strcasecmp(v, "warning") || !strcasecmp(v, "err") ||
+	    !strcasecmp(v, "information")) {
+		*out = !strcasecmp(v, "err") ? 1 : v[0] == 'w' || v[0] == 'W' ?
+		       2 : 3;
 		return 0;
 	}
 	sysg_cli_error("--log-level: expected trace|debug|info|warn|error|off or 5..0, found '%s'",
@@ -424,6 +432,7 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 		if (c->stream_ms <= 0)
 			c->stream_ms = STREAM_DEFAULT_MS;
 		return 0;
+	case O_STRICT: c->strict = 1; return 0;
 	}
 	return 0;
 }
@@ -562,6 +571,13 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 			}
 		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
 			c->help_topic = a;
+		} else if (cmd && (cmd->opts & O_ARGV)) {
+			/* systemg 0.32: `sysg start --daemonize sleep 5`, the
+			 * command without "--" (everything from here on) */
+			c->argv_cmd = argv + i;
+			c->nargv_cmd = argc - i;
+			seen |= O_ARGV;
+			break;
 		} else {
 			sysg_cli_error("unexpected argument '%s' for '%s'", a,
 				       c->command);
@@ -604,7 +620,7 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 			const char *state_dir, struct sysg_state **st)
 {
 	const char *backend = c->state_backend;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (!backend && cfg)
@@ -618,12 +634,12 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 
 char *sysg_cli_config_hint(int sys)
 {
-	char dir[4096], line[4096], *path, *found = NULL;
+	char dir[SYSG_PATH_MAX], line[SYSG_PATH_MAX], *path, *found = NULL;
 	FILE *f;
 
 	if (sysg_state_dir(sys, dir, sizeof(dir)) < 0)
 		return NULL;
-	path = sysg_path_join(dir, "config_hint");
+	path = sysg_path_join(dir, SYSG_FILE_CONFIG_HINT);
 	f = path ? fopen(path, "re") : NULL;
 	free(path);
 	if (!f)
@@ -694,6 +710,11 @@ static int check_privileged(const struct sysg_cli *c,
 	return bad;
 }
 
+unsigned sysg_cli_config_flags(const struct sysg_cli *c)
+{
+	return c->strict ? SYSG_CONFIG_STRICT : 0;
+}
+
 static int cmd_validate(struct sysg_cli *c)
 {
 	struct sysg_plugin_path pp;
@@ -705,7 +726,7 @@ static int cmd_validate(struct sysg_cli *c)
 	if (!path)
 		return SYSG_EXIT_USAGE;
 	sysg_diag_init(&d);
-	rc = sysg_config_load(path, &cfg, &d);
+	rc = sysg_config_load_flags(path, sysg_cli_config_flags(c), &cfg, &d);
 	if (rc == 0) {
 		if (sysg_plugin_path_init(&pp, c->plugin_dirs) < 0)
 			rc = -ENOMEM;
@@ -786,6 +807,7 @@ int sysg_cli_main(int argc, char **argv)
 		return rc > 0 ? SYSG_EXIT_OK : SYSG_EXIT_USAGE;
 	}
 	cmd = find_command(c.command);
+	sysg_state_log_to(stderr);      /* the library prints nothing itself */
 	rc = cmd->run ? cmd->run(&c) : not_built(&c);
 	free(c.plugin_dirs);
 	fflush(stdout);

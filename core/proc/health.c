@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "base/base.h"
 #include "health.h"
 
 /* The few libcurl entry points a probe needs, resolved at run time. */
@@ -27,8 +28,8 @@ static int curl_load(struct curl_api *c, char *err, size_t errlen)
 	void *dl = dlopen(SYSG_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
 
 	if (!dl) {
-		snprintf(err, errlen, "cannot load %s: %s", SYSG_CURL_SONAME,
-			 dlerror());
+		sysg_errf(err, errlen, "cannot load %s: %s", SYSG_CURL_SONAME,
+			  dlerror());
 		return -ENOSYS;
 	}
 	*(void **)&c->easy_init = dlsym(dl, "curl_easy_init");
@@ -39,8 +40,8 @@ static int curl_load(struct curl_api *c, char *err, size_t errlen)
 	*(void **)&c->easy_cleanup = dlsym(dl, "curl_easy_cleanup");
 	if (!c->easy_init || !c->easy_setopt || !c->easy_perform ||
 	    !c->easy_getinfo || !c->easy_strerror || !c->easy_cleanup) {
-		snprintf(err, errlen, "%s lacks the curl_easy API",
-			 SYSG_CURL_SONAME);
+		sysg_errf(err, errlen, "%s lacks the curl_easy API",
+			  SYSG_CURL_SONAME);
 		return -ENOSYS;
 	}
 	return 0;
@@ -116,7 +117,7 @@ int sysg_http_get(const char *url, int64_t timeout_ms, char *err,
 		return SYSG_HTTP_NO_CURL;
 	h = c.easy_init();
 	if (!h) {
-		snprintf(err, errlen, "curl_easy_init failed");
+		sysg_errf(err, errlen, "curl_easy_init failed");
 		return SYSG_HTTP_TRANSPORT;
 	}
 	c.easy_setopt(h, CURLOPT_URL, url);
@@ -132,7 +133,7 @@ int sysg_http_get(const char *url, int64_t timeout_ms, char *err,
 	if (rc != CURLE_OK)
 		return SYSG_HTTP_TRANSPORT;
 	if (code < 200 || code > 299) {
-		snprintf(err, errlen, "HTTP %ld from %s", code, url);
+		sysg_errf(err, errlen, "HTTP %ld from %s", code, url);
 		return SYSG_HTTP_BAD_CODE;
 	}
 	return SYSG_HTTP_OK;
@@ -150,7 +151,7 @@ static struct url_probe probe_args;
 static int url_probe_main(void *arg)
 {
 	struct url_probe *p = arg;
-	char err[256];
+	char err[SYSG_ERR_MAX];
 	int rc = sysg_http_get(p->url, p->timeout_ms, err, sizeof(err));
 
 	/* the cause line for the supervisor (sysg_probe_cause) */
@@ -180,7 +181,7 @@ int sysg_health_attempt(struct sysg_jobs *js, struct sysg_job *j,
 	rc = sysg_job_fork_err(js, j, url_probe_main, &probe_args,
 			       timeout_ms + 500, cause_fd);
 	if (rc < 0)
-		snprintf(err, errlen, "cannot fork a probe: %s", strerror(-rc));
+		sysg_errf(err, errlen, "cannot fork a probe: %s", strerror(-rc));
 	return rc;
 }
 
