@@ -204,11 +204,15 @@ int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 	}
 	if (rc == 0 && t->icap < t->cap) {
 		char **m = realloc(t->inst, t->cap * sizeof(*m));
+		size_t *l;
 
 		if (!m)
 			return -ENOMEM;
 		memset(m + t->icap, 0, (t->cap - t->icap) * sizeof(*m));
 		t->inst = m;
+		if (!(l = realloc(t->ilen, t->cap * sizeof(*l))))
+			return -ENOMEM;
+		t->ilen = l;
 		t->icap = t->cap;
 	}
 	if (rc == 0)
@@ -220,6 +224,7 @@ void sysg_proc_snapshot_free(struct sysg_proc_snapshot *t)
 {
 	inst_forget(t);
 	free(t->inst);
+	free(t->ilen);
 	free(t->kid_start);
 	free(t->kids);
 	free(t->stack);
@@ -321,32 +326,42 @@ static const char *inst_of(struct sysg_proc_snapshot *t, size_t i)
 		free(out);
 		t->inst[i] = no_inst;
 	}
+	t->ilen[i] = strlen(t->inst[i]);
 	return t->inst[i];
 }
 
+/* A marker to look for, measured once per collect. */
+struct marker {
+	const char *s;
+	size_t len;
+	int prefix;
+	int cached;     /* a SYSG_INSTANCE entry: looked up in the cache */
+};
+
 /* environ_has() for process I of T, from its cached markers. */
 static int snap_environ_has(struct sysg_proc_snapshot *t, size_t i,
-			    const char *marker, int prefix)
+			    const struct marker *mk)
 {
-	size_t mlen = strlen(marker);
+	const char *e;
+	size_t first;
 
-	if (strncmp(marker, SYSG_INSTANCE_VAR "=",
-		    sizeof(SYSG_INSTANCE_VAR)))
-		return environ_has(t->v[i].pid, marker, prefix);
-	for (const char *e = inst_of(t, i); *e; e += strlen(e) + 1) {
-		size_t elen = strlen(e);
-
-		/* whole markers differ at their end (service, pid, serial):
-		 * look there first */
-		if (!prefix && (elen != mlen || e[elen - 1] != marker[mlen - 1]))
-			continue;
-		if (elen >= mlen && !memcmp(e, marker, mlen))
+	if (!mk->cached)
+		return environ_has(t->v[i].pid, mk->s, mk->prefix);
+	e = inst_of(t, i);
+	first = t->ilen[i];
+	/* the usual case, one entry and a whole marker: lengths, then the
+	 * end where markers differ (service, pid, serial), then all */
+	if (!mk->prefix && e[first + 1] == '\0')
+		return first == mk->len && e[first - 1] == mk->s[first - 1] &&
+		       !memcmp(e, mk->s, first);
+	for (; *e; e += strlen(e) + 1)
+		if (!strncmp(e, mk->s, mk->len) &&
+		    (mk->prefix || e[mk->len] == '\0'))
 			return 1;
-	}
 	return 0;
 }
 
-static int is_seed(const struct sysg_tree_match *m,
+static int is_seed(const struct sysg_tree_match *m, const struct marker *mk,
 		   struct sysg_proc_snapshot *t, size_t i,
 		   const struct sysg_pidset *cg)
 {
@@ -365,7 +380,7 @@ static int is_seed(const struct sysg_tree_match *m,
 			    m->known->v[k].ticks == p->start_ticks)
 				return 1;
 	if (m->marker && (!m->marker_ppid || p->ppid == m->marker_ppid))
-		return snap_environ_has(t, i, m->marker, m->marker_prefix);
+		return snap_environ_has(t, i, mk);
 	return 0;
 }
 
@@ -448,14 +463,23 @@ int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
 			     struct sysg_pidset *out)
 {
 	struct sysg_pidset cg = { 0 };
+	struct marker mk = { 0 };
 	pid_t self = getpid();
 	int rc = 0;
 
 	sysg_pidset_clear(out);
+	if (m->marker) {
+		mk.s = m->marker;
+		mk.len = strlen(m->marker);
+		mk.prefix = m->marker_prefix;
+		mk.cached = mk.len > 0 && !strncmp(m->marker, SYSG_INSTANCE_VAR "=",
+						   sizeof(SYSG_INSTANCE_VAR));
+	}
 	if (m->cgroup)
 		sysg_cgroup_read_procs(m->cgroup, &cg);
 	for (size_t i = 0; i < t->n; i++)
-		t->member[i] = t->v[i].pid != self && is_seed(m, t, i, &cg);
+		t->member[i] = t->v[i].pid != self &&
+			       is_seed(m, &mk, t, i, &cg);
 	close_over_ppid(t);
 	for (size_t i = 0; rc == 0 && i < t->n; i++)
 		if (t->member[i] && t->v[i].pid != self)

@@ -103,6 +103,7 @@ struct sysg_proc_snapshot {
 	/* the SYSG_INSTANCE entries of each process's environment, read
 	 * once per take when a marker is first looked for (NULL: not yet) */
 	char **inst;
+	size_t *ilen;                   /* length of each one's first entry */
 	size_t icap;
 	/* each process's children (indexes), built once per take when a
 	 * tree is first closed over: kids[kid_start[i] .. kid_start[i+1]) */
