@@ -228,6 +228,9 @@ void sysg_proc_snapshot_free(struct sysg_proc_snapshot *t)
 	free(t->kid_start);
 	free(t->kids);
 	free(t->stack);
+	free(t->by_sid);
+	free(t->by_pgrp);
+	free(t->found);
 	free(t->v);
 	free(t->member);
 	memset(t, 0, sizeof(*t));
@@ -384,26 +387,55 @@ static int is_seed(const struct sysg_tree_match *m, const struct marker *mk,
 	return 0;
 }
 
-/* Index T's children per parent (counting sort by parent index). */
+static const struct sysg_proc_snapshot *sort_snap;     /* for the cmps */
+
+static int cmp_sid(const void *a, const void *b)
+{
+	pid_t x = sort_snap->v[*(const size_t *)a].sid;
+	pid_t y = sort_snap->v[*(const size_t *)b].sid;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_pgrp(const void *a, const void *b)
+{
+	pid_t x = sort_snap->v[*(const size_t *)a].pgrp;
+	pid_t y = sort_snap->v[*(const size_t *)b].pgrp;
+
+	return (x > y) - (x < y);
+}
+
+static int grow_index(size_t **p, size_t n)
+{
+	size_t *a = realloc(*p, n * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	*p = a;
+	return 0;
+}
+
+/* Index T once per take: each process's children (counting sort by
+ * parent), and the processes sorted by session and by process group. */
 static int index_kids(struct sysg_proc_snapshot *t)
 {
 	if (t->kids_ok)
 		return 0;
 	if (t->kcap < t->n + 1) {
 		size_t cap = t->n + 1;
-		size_t *a = realloc(t->kid_start, (cap + 1) * sizeof(*a));
 
-		if (a)
-			t->kid_start = a;
-		a = a ? realloc(t->kids, cap * sizeof(*a)) : NULL;
-		if (a)
-			t->kids = a;
-		a = a ? realloc(t->stack, cap * sizeof(*a)) : NULL;
-		if (!a)
+		if (grow_index(&t->kid_start, cap + 1) ||
+		    grow_index(&t->kids, cap) || grow_index(&t->stack, cap) ||
+		    grow_index(&t->by_sid, cap) ||
+		    grow_index(&t->by_pgrp, cap) || grow_index(&t->found, cap))
 			return -ENOMEM;
-		t->stack = a;
 		t->kcap = cap;
 	}
+	for (size_t i = 0; i < t->n; i++)
+		t->by_sid[i] = t->by_pgrp[i] = i;
+	sort_snap = t;
+	qsort(t->by_sid, t->n, sizeof(size_t), cmp_sid);
+	qsort(t->by_pgrp, t->n, sizeof(size_t), cmp_pgrp);
 	memset(t->kid_start, 0, (t->n + 2) * sizeof(*t->kid_start));
 	for (size_t i = 0; i < t->n; i++) {
 		ssize_t p = table_find(t, t->v[i].ppid);
@@ -458,6 +490,103 @@ static void close_over_ppid(struct sysg_proc_snapshot *t)
 	}
 }
 
+struct walk {
+	struct sysg_proc_snapshot *t;
+	pid_t self;
+	size_t nfound, top;
+};
+
+/* Process I (-1: none) is a member: mark it, and walk down from it. */
+static void seed(struct walk *w, ssize_t i)
+{
+	struct sysg_proc_snapshot *t = w->t;
+
+	if (i < 0 || t->member[i] || t->v[i].pid == w->self)
+		return;
+	t->member[i] = 1;
+	t->found[w->nfound++] = (size_t)i;
+	t->stack[w->top++] = (size_t)i;
+}
+
+/* Seed every process whose session (PGRP 0) or group (1) is KEY. */
+static void seed_range(struct walk *w, const size_t *ix, int pgrp, pid_t key)
+{
+	const struct sysg_proc_snapshot *t = w->t;
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		pid_t v = pgrp ? t->v[ix[mid]].pgrp : t->v[ix[mid]].sid;
+
+		if (v < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < t->n && (pgrp ? t->v[ix[lo]].pgrp : t->v[ix[lo]].sid) ==
+	     key; lo++)
+		seed(w, (ssize_t)ix[lo]);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* collect_in through the indexes: linear in the tree found (and in the
+ * marker's candidates), not in every process of the system. */
+static int collect_indexed(struct sysg_proc_snapshot *t,
+			   const struct sysg_tree_match *m,
+			   const struct marker *mk,
+			   const struct sysg_pidset *cg,
+			   struct sysg_pidset *out)
+{
+	struct walk w = { t, getpid(), 0, 0 };
+	int rc = 0;
+
+	memset(t->member, 0, t->n);
+	if (m->main_pid > 0)
+		seed(&w, table_find(t, m->main_pid));
+	if (m->sid > 0)
+		seed_range(&w, t->by_sid, 0, m->sid);
+	if (m->pgid > 0)
+		seed_range(&w, t->by_pgrp, 1, m->pgid);
+	for (size_t k = 0; k < cg->n; k++)
+		seed(&w, table_find(t, cg->v[k].pid));
+	for (size_t k = 0; m->known && k < m->known->n; k++) {
+		ssize_t i = table_find(t, m->known->v[k].pid);
+
+		if (i >= 0 && t->v[i].start_ticks == m->known->v[k].ticks)
+			seed(&w, i);
+	}
+	if (m->marker && m->marker_ppid > 0) {
+		ssize_t p = table_find(t, m->marker_ppid);
+
+		for (size_t k = p < 0 ? 0 : t->kid_start[p];
+		     p >= 0 && k < t->kid_start[p + 1]; k++)
+			if (!t->member[t->kids[k]] &&
+			    snap_environ_has(t, t->kids[k], mk))
+				seed(&w, (ssize_t)t->kids[k]);
+	} else if (m->marker) {
+		for (size_t i = 0; i < t->n; i++)
+			if (!t->member[i] && snap_environ_has(t, i, mk))
+				seed(&w, (ssize_t)i);
+	}
+	while (w.top) {
+		size_t p = t->stack[--w.top];
+
+		for (size_t k = t->kid_start[p]; k < t->kid_start[p + 1]; k++)
+			seed(&w, (ssize_t)t->kids[k]);
+	}
+	qsort(t->found, w.nfound, sizeof(size_t), cmp_size);    /* pid order */
+	for (size_t k = 0; rc == 0 && k < w.nfound; k++)
+		rc = sysg_pidset_add(out, t->v[t->found[k]].pid,
+				     t->v[t->found[k]].start_ticks);
+	return rc;
+}
+
 int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
 			     const struct sysg_tree_match *m,
 			     struct sysg_pidset *out)
@@ -477,6 +606,11 @@ int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
 	}
 	if (m->cgroup)
 		sysg_cgroup_read_procs(m->cgroup, &cg);
+	if (index_kids(t) == 0) {
+		rc = collect_indexed(t, m, &mk, &cg, out);
+		sysg_pidset_free(&cg);
+		return rc;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		t->member[i] = t->v[i].pid != self &&
 			       is_seed(m, &mk, t, i, &cg);

@@ -108,6 +108,8 @@ struct sysg_proc_snapshot {
 	/* each process's children (indexes), built once per take when a
 	 * tree is first closed over: kids[kid_start[i] .. kid_start[i+1]) */
 	size_t *kid_start, *kids, *stack;
+	size_t *by_sid, *by_pgrp;       /* indexes sorted by sid, pgrp */
+	size_t *found;                  /* scratch: the members found */
 	size_t kcap;
 	int kids_ok;
 };
