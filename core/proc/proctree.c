@@ -183,9 +183,64 @@ const struct sysg_proc_stat *sysg_proc_snapshot_find(
 	return i < 0 ? NULL : &t->v[i];
 }
 
+/* A marker read in an earlier take, kept for the same process. */
+struct kept {
+	pid_t pid;
+	uint64_t ticks;
+	char *inst;
+	size_t len;
+};
+
+/* Take the markers read so far out of T (pid order), for keep_markers. */
+static struct kept *take_markers(struct sysg_proc_snapshot *t, size_t *n)
+{
+	struct kept *k;
+
+	*n = 0;
+	for (size_t i = 0; i < t->n && i < t->icap; i++)
+		*n += t->inst[i] && t->inst[i] != no_inst;
+	if (!*n || !(k = malloc(*n * sizeof(*k)))) {
+		*n = 0;
+		return NULL;
+	}
+	*n = 0;
+	for (size_t i = 0; i < t->n && i < t->icap; i++)
+		if (t->inst[i] && t->inst[i] != no_inst) {
+			k[(*n)++] = (struct kept){ t->v[i].pid,
+				t->v[i].start_ticks, t->inst[i], t->ilen[i] };
+			t->inst[i] = NULL;
+		}
+	return k;
+}
+
+/* Give each process of the new scan the marker read for it before (the
+ * same pid and start time: the same process, whose SYSG_INSTANCE was set
+ * at its exec), so a round does not re-read every environment. */
+static void keep_markers(struct sysg_proc_snapshot *t, struct kept *k,
+			 size_t n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->n && j < n; i++) {
+		while (j < n && k[j].pid < t->v[i].pid)
+			j++;
+		if (j < n && k[j].pid == t->v[i].pid &&
+		    k[j].ticks == t->v[i].start_ticks) {
+			t->inst[i] = k[j].inst;
+			t->ilen[i] = k[j].len;
+			k[j++].inst = NULL;
+		}
+	}
+	for (j = 0; j < n; j++)
+		free(k[j].inst);
+	free(k);
+}
+
 int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 {
 	struct table_scan ts = { t, 0 };
+	size_t nkept;
+	struct kept *kept = take_markers(t, &nkept);
 	int rc;
 
 	inst_forget(t);
@@ -197,26 +252,34 @@ int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 	if (rc == 0 && t->mcap < t->cap) {
 		unsigned char *m = realloc(t->member, t->cap);
 
-		if (!m)
-			return -ENOMEM;
-		t->member = m;
-		t->mcap = t->cap;
+		if (m) {
+			t->member = m;
+			t->mcap = t->cap;
+		} else {
+			rc = -ENOMEM;
+		}
 	}
 	if (rc == 0 && t->icap < t->cap) {
 		char **m = realloc(t->inst, t->cap * sizeof(*m));
-		size_t *l;
+		size_t *l = NULL;
 
-		if (!m)
-			return -ENOMEM;
-		memset(m + t->icap, 0, (t->cap - t->icap) * sizeof(*m));
-		t->inst = m;
-		if (!(l = realloc(t->ilen, t->cap * sizeof(*l))))
-			return -ENOMEM;
-		t->ilen = l;
-		t->icap = t->cap;
+		if (m) {
+			memset(m + t->icap, 0, (t->cap - t->icap) * sizeof(*m));
+			t->inst = m;
+			l = realloc(t->ilen, t->cap * sizeof(*l));
+		}
+		if (l) {
+			t->ilen = l;
+			t->icap = t->cap;
+		} else {
+			rc = -ENOMEM;
+		}
 	}
 	if (rc == 0)
 		qsort(t->v, t->n, sizeof(*t->v), cmp_pid);
+	else
+		t->n = 0;       /* unusable: the kept markers are freed */
+	keep_markers(t, kept, nkept);
 	return rc;
 }
 
