@@ -89,6 +89,11 @@ static void set_state(struct svc *v, enum svc_state st)
 	sup_changed(v->sup);
 }
 
+void svc_deploy_state(struct svc *v, enum svc_state st)
+{
+	set_state(v, st);
+}
+
 void svc_exit_status(struct svc *v, int status)
 {
 	v->has_exit = WIFEXITED(status);

@@ -165,6 +165,8 @@ struct sysg_supervisor {
 	char *const *base_env;  /* cfg env when the service has none */
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */
+	struct sup_inst *insts;         /* deploy instances (instance.c) */
+	int64_t inst_serial;
 };
 
 /* service.c */
@@ -215,6 +217,16 @@ int svc_cron_init(struct svc *v);       /* parse the expression */
 int svc_cron_arm(struct svc *v);        /* next due time; -errno + reason */
 void svc_cron_run_started(struct svc *v);
 void svc_cron_run_ended(struct svc *v);
+
+/* Set V's state from a deploy (instance.c): recorded, re-evaluated. */
+void svc_deploy_state(struct svc *v, enum svc_state st);
+
+/* instance.c */
+/* PID was reaped: 1 when it was a deploy instance's. */
+int sup_inst_reaped(struct sysg_supervisor *s, pid_t pid, int status);
+/* A re-parented descendant died: re-check the stopping instances. */
+void sup_inst_orphans(struct sysg_supervisor *s);
+void sup_inst_free_all(struct sysg_supervisor *s);
 
 /* adopt.c */
 /* Watch V->pid (not our child) for its exit: svc_main_exited(v, -1). */
