@@ -26,6 +26,9 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
+	O_DETACH = 1 << 21, O_MESSAGE = 1 << 22, O_FOLLOW = 1 << 23,
+	O_TO = 1 << 24, O_ABORT = 1 << 25, O_PAUSE = 1 << 26,
+	O_RESUME = 1 << 27, O_PROMOTE = 1 << 28,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -54,11 +57,15 @@ static const struct command commands[] = {
 	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE,
 	  "restart [--service S] [--config F] [--daemonize]",
 	  "restart all or one service with its deployment strategy" },
-	{ "deploy", NULL,
-	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK,
-	  "deploy --service S [--strategy X] [--dry-run]\n"
-	  "       sysg deploy --history [--service S]\n"
-	  "       sysg deploy --rollback --service S",
+	{ "deploy", sysg_cmd_deploy,
+	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
+	  O_JSON | O_DETACH | O_MESSAGE | O_FOLLOW | O_TO | O_ABORT |
+	  O_PAUSE | O_RESUME | O_PROMOTE,
+	  "deploy --service S [--strategy X] [--dry-run] [--detach] [--message M]\n"
+	  "       sysg deploy --follow [ID]\n"
+	  "       sysg deploy --history [--service S] [--json]\n"
+	  "       sysg deploy --rollback --service S [--to ID]\n"
+	  "       sysg deploy --abort|--pause|--resume|--promote --service S",
 	  "roll out a service with its strategy; history; rollback" },
 	{ "status", sysg_cmd_status,
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM,
@@ -107,6 +114,10 @@ static const struct option_def options[] = {
 	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
 	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
+	{ "detach", 0, O_DETACH, 0 },     { "message", 'm', O_MESSAGE, 1 },
+	{ "follow", 0, O_FOLLOW, 2 },     { "to", 0, O_TO, 1 },
+	{ "abort", 0, O_ABORT, 0 },       { "pause", 0, O_PAUSE, 0 },
+	{ "resume", 0, O_RESUME, 0 },     { "promote", 0, O_PROMOTE, 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -291,6 +302,14 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_FULL_CMD: c->full_cmd = 1; return 0;
 	case O_CLEAR: c->clear = 1; return 0;
 	case O_FORCE: c->force = 1; return 0;
+	case O_DETACH: c->detach = 1; return 0;
+	case O_MESSAGE: c->message = v; return 0;
+	case O_FOLLOW: c->follow = 1; c->follow_id = v; return 0;
+	case O_TO: c->to = v; return 0;
+	case O_ABORT: c->abort = 1; return 0;
+	case O_PAUSE: c->pause = 1; return 0;
+	case O_RESUME: c->resume = 1; return 0;
+	case O_PROMOTE: c->promote = 1; return 0;
 	}
 	return 0;
 }
@@ -337,7 +356,12 @@ static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
 		*want_version = 1;
 		return 0;
 	}
-	if (def->has_arg) {
+	if (def->has_arg == 2) {        /* an optional value: --follow [ID] */
+		if (eq)
+			value = eq + 1;
+		else if (*i + 1 < argc && argv[*i + 1][0] != '-')
+			value = argv[++*i];
+	} else if (def->has_arg) {
 		if (eq)
 			value = eq + 1;
 		else if (*i + 1 < argc)

@@ -421,6 +421,10 @@ int sysg_cmd_restart(struct sysg_cli *c)
 	if (c->config && access(c->config, R_OK) < 0) {
 		sysg_cli_error("%s: %s", c->config, strerror(errno));
 		rc = SYSG_EXIT_USAGE;
+	} else if (c->service && !c->config &&
+		   sysg_ctlc_ping(e.state_dir, NULL)) {
+		/* one service: its deployment strategy, like a deploy */
+		rc = sysg_cli_deploy(c, e.state_dir, 1);
 	} else if (forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */
 	} else if (!c->daemonize) {

@@ -30,11 +30,21 @@ struct op {
 	json_t *extra;                  /* more reply data (reload) */
 };
 
+/* A `deploy --follow` waiting for news of a deploy. */
+struct follower {
+	struct follower *next;
+	struct sysg_ctl_conn *conn;
+	char id[64];
+	size_t from;
+};
+
 struct sysg_ctlsrv {
 	struct sysg_ctlsrv_opts o;
 	struct sysg_ctl_server *srv;
 	struct op *ops;
 	int stopping;                   /* a full stop is under way */
+	struct sysg_deploys *deploys;
+	struct follower *followers;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -263,9 +273,24 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 	op_free(op);
 }
 
+static int follow_reply(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			const char *id, size_t from, int wait);
+
 int sysg_ctlsrv_poll(struct sysg_ctlsrv *c)
 {
 	struct op **pp = &c->ops;
+	struct follower **fp = &c->followers;
+
+	while (*fp) {
+		struct follower *f = *fp;
+
+		if (!follow_reply(c, f->conn, f->id, f->from, 1)) {
+			fp = &f->next;
+			continue;
+		}
+		*fp = f->next;
+		free(f);
+	}
 
 	while (*pp) {
 		struct op *op = *pp;
@@ -304,6 +329,7 @@ int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 
 	if (!op)
 		return -ENOMEM;
+	sysg_deploys_recover(c->deploys);
 	op->done = done;
 	op->arg = arg;
 	rc = start_op(c, op, service);
@@ -617,6 +643,18 @@ static int refuse_if_stopping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn)
 	return 1;
 }
 
+/* SVC (NULL: any service) is being deployed: reply so. */
+static int deploy_refused(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			  const char *svc)
+{
+	char msg[512];
+
+	if (!sysg_deploy_busy(c->deploys, svc, msg, sizeof(msg)))
+		return 0;
+	sysg_ctl_reply(conn, 1, msg, NULL);
+	return 1;
+}
+
 /* ---------------------------------------------------------- handlers */
 
 static void reply_oom(struct sysg_ctl_conn *conn)
@@ -660,6 +698,8 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	struct op *op;
 
 	if (!known_service(c, conn, svc))
+		return;
+	if (deploy_refused(c, conn, svc))
 		return;
 	op = op_new(svc ? OP_STOP : OP_STOP_ALL, conn);
 	if (!op || (svc && op_add_name(c, op, svc) < 0)) {
@@ -711,6 +751,8 @@ static void h_restart(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		return;
 	}
 	if (!path && !known_service(c, conn, svc))
+		return;
+	if (deploy_refused(c, conn, svc))
 		return;
 	op = op_new(OP_RESTART, conn);
 	if (!op) {
@@ -841,6 +883,220 @@ static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		sysg_ctl_reply(conn, 0, NULL, json_pack("{s:i}", "pid", (int)pid));
 }
 
+/* ------------------------------------------------------------ deploys */
+
+struct pick {
+	const char *to;                 /* an id, or NULL */
+	const char *skip_rev;           /* the running revision */
+	struct sysg_deploy_record *out;
+	int found;
+};
+
+static int pick_cb(void *arg, const struct sysg_deploy_record *d)
+{
+	struct pick *p = arg;
+
+	if (p->to ? strcmp(d->id, p->to) :
+	    (strcmp(d->outcome, "success") || !strcmp(d->revision, p->skip_rev)))
+		return 0;
+	memcpy(p->out, d, sizeof(*d));
+	p->found = 1;
+	return 1;
+}
+
+/* The config a rollback of SVC deploys: the record TO's, or the newest
+ * successful one whose revision is not the running one. */
+static int rollback_config(struct sysg_ctlsrv *c, const char *svc,
+			   const char *to, struct sysg_config **cfg,
+			   char *rid, char *err, size_t errlen)
+{
+	struct sysg_deploy_record *r = malloc(sizeof(*r));
+	struct pick p = { to, sysg_deploy_running_revision(c->deploys, svc), r, 0 };
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	if (c->o.st)
+		sysg_state_list_deploys(c->o.st, svc, pick_cb, &p);
+	if (!p.found) {
+		snprintf(err, errlen, to ? "no deploy %s of %s in the history" :
+			 "no earlier successful deploy of %s%s to roll back to",
+			 to ? to : svc, to ? svc : "");
+		free(r);
+		return -ENOENT;
+	}
+	snprintf(rid, 64, "%s", r->id);
+	rc = sysg_deploy_definition_config(r->definition, cfg, err, errlen);
+	free(r);
+	return rc;
+}
+
+/* A restart of SVC goes through its strategy when it runs (a service
+ * that is down, or a cron unit, is simply started again). */
+static int restart_deploys(struct sysg_ctlsrv *c, const char *svc)
+{
+	const struct sysg_config *cfg = cfg_of(c);
+	int k = sysg_config_find_service(cfg, svc);
+	const char *st = status_of(c, svc);
+
+	return k >= 0 && !sysg_service_is_cron(&cfg->services[k]) &&
+	       (is(st, "running") || is(st, "starting"));
+}
+
+static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		     json_t *args)
+{
+	const char *svc = sarg(args, "service"), *path = cfg_of(c)->abs_path;
+	struct sysg_deploy_req r = {
+		.service = svc, .strategy = sarg(args, "strategy"),
+		.message = sarg(args, "message"),
+		.dry_run = barg(args, "dry_run"),
+		.uid = (uid_t)sysg_ctl_conn_uid(conn),
+	};
+	char id[64], rid[64], err[8192] = "";
+	char *text = NULL;
+	int rc = 0;
+
+	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn) ||
+	    deploy_refused(c, conn, svc))
+		return;
+	if (barg(args, "restart") && !r.dry_run && !restart_deploys(c, svc)) {
+		struct op *op = op_new(OP_RESTART, conn);
+
+		if (!op || restart_op(c, op, svc) < 0) {
+			if (op)
+				op_free(op);
+			reply_oom(conn);
+			return;
+		}
+		log_event(c, conn, "restart", svc);
+		op_queue(c, op);
+		return;
+	}
+	if (barg(args, "rollback")) {
+		rc = rollback_config(c, svc, sarg(args, "to"), &r.cfg, rid, err,
+				     sizeof(err));
+		r.rollback_of = rid;
+	} else if (!barg(args, "restart")) {
+		struct sysg_diag d;
+
+		sysg_diag_init(&d);
+		if (!path) {
+			snprintf(err, sizeof(err), "the supervisor runs no config "
+				 "file to deploy from");
+			rc = -EINVAL;
+		} else if ((rc = sysg_deploy_read_config(path, &r.cfg, &text,
+							 &d)) < 0) {
+			char *all = sysg_diag_join(&d);
+
+			snprintf(err, sizeof(err), "%s: invalid config, nothing "
+				 "deployed\n%s", path, all ? all : "");
+			free(all);
+			rc = -EINVAL;
+		}
+		sysg_diag_free(&d);
+		r.cfg_text = text;
+	}
+	if (rc == 0)
+		rc = sysg_deploy_begin(c->deploys, &r, id, sizeof(id), err,
+				       sizeof(err));
+	else
+		sysg_config_free(r.cfg);
+	free(text);
+	if (rc < 0) {
+		sysg_ctl_reply(conn, rc == -EINVAL || rc == -ENOENT ? 2 : 1,
+			       err, NULL);
+		return;
+	}
+	log_event(c, conn, "deploy", svc);
+	sysg_ctl_reply(conn, 0, NULL, json_pack("{s:s}", "id", id));
+}
+
+/* Reply to CONN about deploy ID (NULL: the newest) from line FROM on,
+ * unless WAIT and there is nothing new. 1 when it replied. */
+static int follow_reply(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			const char *id, size_t from, int wait)
+{
+	struct sysg_deploy_view v;
+	json_t *lines;
+
+	if (sysg_deploy_view(c->deploys, id, NULL, &v) < 0) {
+		sysg_ctl_reply(conn, 2, "no such deploy (only the last ones are "
+			       "kept: see sysg deploy --history)", NULL);
+		return 1;
+	}
+	if (wait && from >= v.nlines && !v.done)
+		return 0;
+	lines = json_array();
+	for (size_t i = from; lines && i < v.nlines; i++)
+		json_array_append_new(lines, json_string(v.lines[i]));
+	sysg_ctl_reply(conn, 0, NULL, json_pack(
+		"{s:s, s:s, s:o*, s:I, s:b, s:i, s:s, s:s}", "id", v.id,
+		"service", v.service, "lines", lines,
+		"next", (json_int_t)v.nlines, "done", v.done,
+		"exit", v.exit_code, "outcome", v.outcome, "reason", v.reason));
+	return 1;
+}
+
+static void h_deploy_follow(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			    json_t *args)
+{
+	const char *id = sarg(args, "id"), *svc = sarg(args, "service");
+	size_t from = (size_t)json_integer_value(json_object_get(args, "from"));
+	struct sysg_deploy_view v;
+	struct follower *f;
+
+	if (!id && svc) {
+		if (sysg_deploy_view(c->deploys, NULL, svc, &v) < 0) {
+			sysg_ctl_reply(conn, 2, "no recent deploy of that service",
+				       NULL);
+			return;
+		}
+		id = v.id;
+	}
+	if (follow_reply(c, conn, id, from, 1))
+		return;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		reply_oom(conn);
+		return;
+	}
+	sysg_deploy_view(c->deploys, id, NULL, &v);
+	snprintf(f->id, sizeof(f->id), "%s", v.id);
+	f->conn = conn;
+	f->from = from;
+	f->next = c->followers;
+	c->followers = f;
+}
+
+static void h_deploy_op(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			json_t *args)
+{
+	static const struct { const char *name; int cmd; } cmds[] = {
+		{ "abort", SYSG_OPERATOR_ABORT }, { "promote", SYSG_OPERATOR_PROMOTE },
+		{ "pause", SYSG_DEPLOY_PAUSE }, { "resume", SYSG_DEPLOY_RESUME },
+	};
+	const char *svc = sarg(args, "service"), *cmd = sarg(args, "cmd");
+	char err[256];
+
+	if (!known_service(c, conn, svc))
+		return;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmds[i].name, cmd))
+			continue;
+		if (sysg_deploy_operator(c->deploys, svc, cmds[i].cmd, err,
+					 sizeof(err)) < 0) {
+			sysg_ctl_reply(conn, 1, err, NULL);
+			return;
+		}
+		log_event(c, conn, cmd, svc);
+		sysg_ctl_reply(conn, 0, NULL, NULL);
+		return;
+	}
+	sysg_ctl_reply(conn, 2, "argument 'cmd' must be abort, pause, resume or "
+		       "promote", NULL);
+}
+
 /* --------------------------------------------------------- dispatch */
 
 #define SVC_ARG(req) { "service", ARG_STRING, SYSG_NAME_MAX - 1, req }
@@ -861,6 +1117,17 @@ static const struct argspec spawn_args[] = {
 	{ "ttl_s", ARG_PID, 0, 0 }, { "argv", ARG_ARGV, 4095, 1 },
 	{ NULL, 0, 0, 0 } };
 
+static const struct argspec deploy_args[] = {
+	SVC_ARG(1), { "strategy", ARG_STRING, SYSG_NAME_MAX - 1, 0 },
+	{ "dry_run", ARG_BOOL, 0, 0 }, { "message", ARG_STRING, 255, 0 },
+	{ "restart", ARG_BOOL, 0, 0 }, { "rollback", ARG_BOOL, 0, 0 },
+	{ "to", ARG_STRING, 63, 0 }, { NULL, 0, 0, 0 } };
+static const struct argspec follow_args[] = {
+	SVC_ARG(0), { "id", ARG_STRING, 63, 0 }, { "from", ARG_INT, 0, 0 },
+	{ NULL, 0, 0, 0 } };
+static const struct argspec deploy_op_args[] = {
+	SVC_ARG(1), { "cmd", ARG_STRING, 16, 1 }, { NULL, 0, 0, 0 } };
+
 struct request {
 	const char *cmd;
 	void (*fn)(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
@@ -876,6 +1143,9 @@ static const struct request requests[] = {
 	{ "status", h_status, status_args },
 	{ "inspect", h_inspect, inspect_args },
 	{ "spawn", h_spawn, spawn_args },
+	{ "deploy", h_deploy, deploy_args },
+	{ "deploy_follow", h_deploy_follow, follow_args },
+	{ "deploy_op", h_deploy_op, deploy_op_args },
 };
 
 static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,
@@ -911,6 +1181,17 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 	if (!c)
 		return -ENOMEM;
 	c->o = *o;
+	{
+		struct sysg_deploys_opts dopt = {
+			.sup = o->sup, .st = o->st, .pp = o->pp,
+			.state_dir = o->state_dir,
+		};
+
+		if (sysg_deploys_new(&c->deploys, &dopt) < 0) {
+			free(c);
+			return -ENOMEM;
+		}
+	}
 	rc = sysg_control_path(o->state_dir, path, sizeof(path));
 	if (rc == 0)
 		rc = sysg_ctl_server_new(&c->srv, sysg_supervisor_loop(o->sup),
@@ -925,6 +1206,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		rc = 0;
 	}
 	if (rc < 0) {
+		sysg_deploys_free(c->deploys);
 		free(c);
 		return rc;
 	}
@@ -948,6 +1230,15 @@ void sysg_ctlsrv_free(struct sysg_ctlsrv *c)
 				       "the supervisor is shutting down", NULL);
 		op_free(op);
 	}
+	while (c->followers) {
+		struct follower *f = c->followers;
+
+		c->followers = f->next;
+		sysg_ctl_reply(f->conn, 1, "the supervisor is shutting down; the "
+			       "deploy was aborted", NULL);
+		free(f);
+	}
+	sysg_deploys_free(c->deploys);
 	sysg_ctl_server_free(c->srv);
 	free(c);
 }

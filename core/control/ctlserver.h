@@ -25,6 +25,25 @@
  *                                          with text, also "text": the
  *                                          rendered view
  *
+ *   deploy  {"service": S, "strategy"?: X, "dry_run"?: bool,
+ *            "message"?: M, "restart"?: bool, "rollback"?: bool,
+ *            "to"?: ID}                 start a deploy (deploy/host.h):
+ *                                       re-reads the config file (a bad
+ *                                       one: exit 2, nothing changed);
+ *                                       restart: the running definition,
+ *                                       no record; rollback: the previous
+ *                                       successful record's (or TO's)
+ *                                       -> {"id": ID}
+ *   deploy_follow {"id"?: ID, "service"?: S, "from"?: N}
+ *                                       waits until the deploy has lines
+ *                                       past N or has ended -> {"id",
+ *                                       "lines", "next", "done", "exit",
+ *                                       "outcome", "reason"}
+ *   deploy_op {"service": S, "cmd": abort|pause|resume|promote}
+ *
+ * A stop or restart of a service being deployed is refused (exit 1,
+ * naming the deploy), never interleaved.
+ *
  * start, stop and restart reply once the operation has finished: the
  * services involved are up (or failed, or down for a stop). Replies:
  * exit 0, 1 (an operation failed: data.errors lists one line per failed
@@ -47,6 +66,7 @@
 #include "views/views.h"
 #include "plugin/plugin.h"
 #include "engine/engine.h"
+#include "deploy/deploy.h"
 
 struct sysg_ctlsrv;
 
@@ -58,6 +78,7 @@ struct sysg_ctlsrv_opts {
 	const char *state_dir;
 	const char *log_dir;
 	int foreground;                 /* the CLI is the supervisor */
+	const struct sysg_plugin_path *pp;      /* for deploy workers */
 };
 
 /* Called when an operation started with sysg_ctlsrv_start() finishes:

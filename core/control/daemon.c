@@ -442,6 +442,7 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 		.sup = d->sup, .st = d->st, .samples = d->samples,
 		.log = &d->log, .state_dir = d->o->state_dir,
 		.log_dir = d->o->log_dir, .foreground = d->o->foreground,
+		.pp = d->o->pp,
 	};
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 

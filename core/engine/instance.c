@@ -549,6 +549,15 @@ void sysg_inst_release(struct sysg_supervisor *s, int64_t id)
 
 void sup_inst_free_all(struct sysg_supervisor *s)
 {
+	/* no loop any more to stop them gently: nothing is left behind */
+	for (struct sup_inst *in = s->insts; in; in = in->next)
+		if (!in->bound && !in->gone && in->pid > 0 &&
+		    (in->adopted ? sysg_proc_is_alive(in->pid, in->ticks) :
+		     !in->exited)) {
+			if (in->sid > 1)
+				kill(-in->sid, SIGKILL);
+			kill(in->pid, SIGKILL);
+		}
 	while (s->insts)
 		sysg_inst_release(s, s->insts->id);
 }
@@ -581,5 +590,32 @@ int sysg_inst_adopt_stop(struct sysg_supervisor *s, const char *name,
 	in->arg = arg;
 	*id = in->id;
 	inst_begin_stop(in);
+	return 0;
+}
+
+int sysg_inst_deploy_failed(struct sysg_supervisor *s, const char *name,
+			    const char *reason, int has_code, int code,
+			    int degraded)
+{
+	struct svc *v = sup_find(s, name);
+
+	if (!v)
+		return -ENOENT;
+	if (degraded) {
+		v->degraded = 1;
+		snprintf(v->reason, sizeof(v->reason), "%s", reason);
+		sup_record(v);
+		sup_changed(s);
+	}
+	if (v->pid > 0 || v->state != ST_STOPPED)
+		return 0;
+	/* a deploy stopped the service and could not start it again */
+	v->has_exit = has_code;
+	v->exit_code = code;
+	v->has_signal = 0;
+	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	sysg_log(&s->log, SYSG_LOG_ERROR, "Service %s failed: %s", name,
+		 reason);
+	svc_deploy_state(v, ST_FAILED);
 	return 0;
 }

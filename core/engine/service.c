@@ -268,6 +268,7 @@ static void a_check_deps(struct svc *v)
 
 static void a_start(struct svc *v)
 {
+	v->degraded = 0;
 	v->want_up = 1;
 	v->auto_restart = 0;
 	v->consecutive = 0;

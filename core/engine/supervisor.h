@@ -334,6 +334,15 @@ int sysg_inst_adopt_stop(struct sysg_supervisor *s, const char *name,
 			 pid_t pid, uint64_t ticks, sysg_inst_cb cb, void *arg,
 			 int64_t *id);
 
+/* A deploy of NAME failed with REASON: when it left the service without
+ * a process (it stopped the old one), the service is "failed" with that
+ * reason (and exit CODE when HAS_CODE: a pre_start). DEGRADED: traffic
+ * may point at the wrong instance; status shows the service unhealthy
+ * until its next start. 0 or -ENOENT. */
+int sysg_inst_deploy_failed(struct sysg_supervisor *s, const char *name,
+			    const char *reason, int has_code, int code,
+			    int degraded);
+
 /* Forget ID (its callback is not called any more). */
 void sysg_inst_release(struct sysg_supervisor *s, int64_t id);
 

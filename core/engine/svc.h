@@ -129,6 +129,10 @@ struct svc {
 	/* reload (reload.c) */
 	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
 	int removed;            /* no longer configured: freed once stopped */
+
+	/* deploys (instance.c) */
+	int degraded;           /* a deploy's switch-back failed: traffic
+	                           may point at the wrong instance */
 };
 
 struct sysg_supervisor {
