@@ -1008,7 +1008,7 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			       err, NULL);
 		return;
 	}
-	log_event(c, conn, "deploy", svc);
+	log_event(c, conn, barg(args, "restart") ? "restart" : "deploy", svc);
 	sysg_ctl_reply(conn, 0, NULL, json_pack("{s:s}", "id", id));
 }
 

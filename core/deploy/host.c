@@ -758,7 +758,8 @@ static void op_stop(struct deploy *dp, json_t *req)
 	dp->wait_inst = id;
 	journal(dp, "stop");
 	rc = sysg_inst_stop(dp->ds->o.sup, id, on_inst, dp);
-	if (rc != 0)
+	/* done at once (maybe answered by on_inst already) */
+	if (rc != 0 && dp->req == req)
 		reply_rc(dp, rc < 0 ? rc : 0, rc < 0 ? "no such instance" : NULL);
 }
 
@@ -1077,9 +1078,15 @@ static void finish(struct deploy *dp, int status, int timed_out)
 	}
 	dp->finished = 1;
 	dp->exit_code = !strcmp(dp->outcome, "success") ? 0 : 1;
-	if (dp->dry_run)
+	if (dp->dry_run) {
 		add_line(dp, "dry run: nothing was changed");
-	else if (dp->exit_code == 0)
+	} else if (dp->exit_code == 0 && !dp->record) {   /* a restart */
+		struct sysg_unit_record u;
+
+		if (sysg_supervisor_get(sup, dp->service, &u) == 0)
+			add_line(dp, "%s: %s (pid %lld)", dp->service, u.status,
+				 (long long)u.pid);
+	} else if (dp->exit_code == 0)
 		add_line(dp, "deploy %s of %s: success (%.1f s)", dp->id,
 			 dp->service, elapsed_s(dp));
 	else

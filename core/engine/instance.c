@@ -342,32 +342,39 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 	return 0;
 }
 
-/* Did IN's stderr (since its start) say its address was taken? */
+/* Did IN's stderr (since its start) say its address was taken? The
+ * service's log fd is write-only: read the file through /proc. */
 static int said_addr_in_use(const struct sup_inst *in)
 {
-	char buf[8192];
+	char buf[8192], path[64];
 	off_t end;
 	ssize_t n;
+	int fd, hit;
 
-	if (in->log_err < 0 || fcntl(in->log_err, F_GETFD) < 0)
+	if (in->log_err < 0)
 		return 0;
-	end = lseek(in->log_err, 0, SEEK_END);
-	if (end < 0 || end <= in->err_off)
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->log_err);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	if (end - in->err_off > (off_t)sizeof(buf) - 1)
-		n = pread(in->log_err, buf, sizeof(buf) - 1,
-			  end - (off_t)sizeof(buf) + 1);
-	else
-		n = pread(in->log_err, buf, (size_t)(end - in->err_off),
-			  in->err_off);
+	end = lseek(fd, 0, SEEK_END);
+	n = 0;
+	if (end > in->err_off) {
+		off_t from = end - in->err_off > (off_t)sizeof(buf) - 1 ?
+			     end - (off_t)sizeof(buf) + 1 : in->err_off;
+
+		n = pread(fd, buf, (size_t)(end - from), from);
+	}
+	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
 	for (ssize_t i = 0; i < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';
-	return strcasestr(buf, "address already in use") ||
-	       strstr(buf, "EADDRINUSE");
+	hit = strcasestr(buf, "address already in use") ||
+	      strstr(buf, "EADDRINUSE");
+	return hit;
 }
 
 int sysg_inst_info(struct sysg_supervisor *s, int64_t id,
@@ -603,7 +610,8 @@ int sysg_inst_deploy_failed(struct sysg_supervisor *s, const char *name,
 		return -ENOENT;
 	if (degraded) {
 		v->degraded = 1;
-		snprintf(v->reason, sizeof(v->reason), "%s", reason);
+		snprintf(v->reason, sizeof(v->reason), "%s%s",
+			 SYSG_DEGRADED_PREFIX, reason);
 		sup_record(v);
 		sup_changed(s);
 	}

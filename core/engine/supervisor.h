@@ -337,8 +337,10 @@ int sysg_inst_adopt_stop(struct sysg_supervisor *s, const char *name,
 /* A deploy of NAME failed with REASON: when it left the service without
  * a process (it stopped the old one), the service is "failed" with that
  * reason (and exit CODE when HAS_CODE: a pre_start). DEGRADED: traffic
- * may point at the wrong instance; status shows the service unhealthy
- * until its next start. 0 or -ENOENT. */
+ * may point at the wrong instance; the unit's reason then starts with
+ * SYSG_DEGRADED_PREFIX and status shows it unhealthy until its next
+ * start. 0 or -ENOENT. */
+#define SYSG_DEGRADED_PREFIX "degraded: "      /* of the unit's reason */
 int sysg_inst_deploy_failed(struct sysg_supervisor *s, const char *name,
 			    const char *reason, int has_code, int code,
 			    int degraded);
