@@ -24,8 +24,11 @@ static const char *const backends[] = { NULL, "sqlite" };
 /* A tiny HTTP server: answers "ver=$VER port=$PORT" to anything; a port
  * that is taken makes it fail with "Address already in use". */
 static const char *server_py =
-	"import os, socket\n"
+	"import os, socket, threading\n"
 	"port = int(os.environ['PORT']); ver = os.environ.get('VER', '1')\n"
+	"if os.environ.get('DIE_AFTER'):\n"
+	"    threading.Timer(float(os.environ['DIE_AFTER']),"
+	" lambda: os._exit(1)).start()\n"
 	"s = socket.socket()\n"
 	"s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
 	"s.bind(('127.0.0.1', port)); s.listen(64)\n"
@@ -267,6 +270,56 @@ START_TEST(test_rolling_restart_and_detach_follow)
 	run_result_free(&r);
 	ck_assert(dt_wait_gone(second, 5000));
 	ck_assert(dt_pid(&t, "web") > 0);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_min_healthy_time_rolls_back)
+{
+	struct dt t;
+	struct run_result r;
+	int pa = free_port(), pb = free_port(), pc = free_port();
+	const char *dep = "    deployment:\n      strategy: rolling\n"
+			  "      min_healthy_time: \"2s\"\n";
+	json_t *h;
+	char *y, *p;
+
+	web(&t, backends[_i], pa, "1", dep, 1);
+	dt_start_daemon(&t);
+	ck_assert(wait_http(pa, "ver=1", 5000));
+	web(&t, NULL, pb, "2", dep, 0);
+	ck_assert_int_eq(DEPLOY(&t, &r, "--message", "v2"), 0);
+	ck_assert_msg(contains(r.out, "stayed healthy"), "%s", r.out);
+	run_result_free(&r);
+	/* version 3 dies a moment after it was promoted */
+	web(&t, NULL, pc, "3", dep, 0);
+	y = dt_read(&t, "sysg.yaml");
+	p = strstr(y, "        PORT:");
+	ck_assert_ptr_nonnull(p);
+	{
+		char *nv;
+
+		ck_assert(asprintf(&nv, "%.*s        DIE_AFTER: \"0.8\"\n%s",
+				   (int)(p - y), y, p) > 0);
+		dt_write(&t, "sysg.yaml", nv);
+		free(nv);
+	}
+	free(y);
+	ck_assert_int_eq(DEPLOY(&t, &r, "--message", "v3"), 1);
+	ck_assert_msg(contains(r.out, "failed within min_healthy_time") &&
+		      contains(r.err, "rolled_back"), "%s%s", r.out, r.err);
+	run_result_free(&r);
+	/* the automatic rollback brings version 2 back */
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--follow", "-s", "web", NULL),
+			 0);
+	run_result_free(&r);
+	ck_assert(wait_http(pb, "ver=2", 5000));
+	h = history(&t);
+	ck_assert_str_eq(newest(h, "outcome"), "success");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+		json_object_get(h, "deploys"), 1), "outcome")), "rolled_back");
+	json_decref(h);
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);
 }
@@ -648,6 +701,7 @@ static Suite *make_deploy_suite(void)
 	tcase_add_loop_test(tc, test_deploy_blue_green_history_rollback, 0, 2);
 	tcase_add_test(tc, test_rolling_restart_and_detach_follow);
 	tcase_add_loop_test(tc, test_failures_before_the_switch, 0, 2);
+	tcase_add_loop_test(tc, test_min_healthy_time_rolls_back, 0, 2);
 	tcase_add_test(tc, test_port_conflict_falls_back);
 	tcase_add_test(tc, test_blue_green_switch_failures);
 	tcase_add_test(tc, test_lock_abort);

@@ -411,6 +411,35 @@ static json_t *restart_args(struct engine *e)
 	return args;
 }
 
+/* Restart every service of the supervisor at STATE_DIR, one after the
+ * other in config order, each through its strategy. */
+static int restart_each(struct sysg_cli *c, const char *state_dir)
+{
+	json_t *reply, *u;
+	size_t i;
+	int rc = sysg_ctlc_call(state_dir, "status", NULL,
+				SYSG_CTLC_QUERY_TIMEOUT_MS, &reply), worst = 0;
+
+	if (rc < 0)
+		return rc == -ENOTCONN ? SYSG_EXIT_NO_SUPERVISOR : SYSG_EXIT_FAILED;
+	json_array_foreach(json_object_get(json_object_get(reply, "data"),
+					   "units"), i, u) {
+		const char *name = json_string_value(json_object_get(u, "name"));
+		const char *kind = json_string_value(json_object_get(u, "kind"));
+
+		if (!name || !kind || (strcmp(kind, "service") &&
+				       strcmp(kind, "cron")))
+			continue;
+		c->service = name;
+		rc = sysg_cli_deploy(c, state_dir, 1);
+		if (rc > worst)
+			worst = rc;
+	}
+	c->service = NULL;
+	json_decref(reply);
+	return worst;
+}
+
 int sysg_cmd_restart(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
@@ -421,10 +450,10 @@ int sysg_cmd_restart(struct sysg_cli *c)
 	if (c->config && access(c->config, R_OK) < 0) {
 		sysg_cli_error("%s: %s", c->config, strerror(errno));
 		rc = SYSG_EXIT_USAGE;
-	} else if (c->service && !c->config &&
-		   sysg_ctlc_ping(e.state_dir, NULL)) {
-		/* one service: its deployment strategy, like a deploy */
-		rc = sysg_cli_deploy(c, e.state_dir, 1);
+	} else if (!c->config && sysg_ctlc_ping(e.state_dir, NULL)) {
+		/* each service with its deployment strategy, like a deploy */
+		rc = c->service ? sysg_cli_deploy(c, e.state_dir, 1) :
+		     restart_each(c, e.state_dir);
 	} else if (forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */
 	} else if (!c->daemonize) {

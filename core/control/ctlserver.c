@@ -885,52 +885,6 @@ static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 
 /* ------------------------------------------------------------ deploys */
 
-struct pick {
-	const char *to;                 /* an id, or NULL */
-	const char *skip_rev;           /* the running revision */
-	struct sysg_deploy_record *out;
-	int found;
-};
-
-static int pick_cb(void *arg, const struct sysg_deploy_record *d)
-{
-	struct pick *p = arg;
-
-	if (p->to ? strcmp(d->id, p->to) :
-	    (strcmp(d->outcome, "success") || !strcmp(d->revision, p->skip_rev)))
-		return 0;
-	memcpy(p->out, d, sizeof(*d));
-	p->found = 1;
-	return 1;
-}
-
-/* The config a rollback of SVC deploys: the record TO's, or the newest
- * successful one whose revision is not the running one. */
-static int rollback_config(struct sysg_ctlsrv *c, const char *svc,
-			   const char *to, struct sysg_config **cfg,
-			   char *rid, char *err, size_t errlen)
-{
-	struct sysg_deploy_record *r = malloc(sizeof(*r));
-	struct pick p = { to, sysg_deploy_running_revision(c->deploys, svc), r, 0 };
-	int rc;
-
-	if (!r)
-		return -ENOMEM;
-	if (c->o.st)
-		sysg_state_list_deploys(c->o.st, svc, pick_cb, &p);
-	if (!p.found) {
-		snprintf(err, errlen, to ? "no deploy %s of %s in the history" :
-			 "no earlier successful deploy of %s%s to roll back to",
-			 to ? to : svc, to ? svc : "");
-		free(r);
-		return -ENOENT;
-	}
-	snprintf(rid, 64, "%s", r->id);
-	rc = sysg_deploy_definition_config(r->definition, cfg, err, errlen);
-	free(r);
-	return rc;
-}
-
 /* A restart of SVC goes through its strategy when it runs (a service
  * that is down, or a cron unit, is simply started again). */
 static int restart_deploys(struct sysg_ctlsrv *c, const char *svc)
@@ -974,8 +928,8 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		return;
 	}
 	if (barg(args, "rollback")) {
-		rc = rollback_config(c, svc, sarg(args, "to"), &r.cfg, rid, err,
-				     sizeof(err));
+		rc = sysg_deploy_rollback_config(c->deploys, svc, sarg(args, "to"),
+						 &r.cfg, rid, err, sizeof(err));
 		r.rollback_of = rid;
 	} else if (!barg(args, "restart")) {
 		struct sysg_diag d;

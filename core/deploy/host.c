@@ -83,6 +83,12 @@ struct deploy {
 	char **lines;
 	size_t nlines;
 	int finished, exit_code;
+	/* deployment.min_healthy_time: watching the promoted instance */
+	int watching, watch_failed;
+	pid_t watch_pid;
+	int64_t watch_until;
+	char watch_why[SYSG_REASON_MAX];
+	char rollback_id[64];
 	char outcome[SYSG_STATUS_MAX];
 	char reason[SYSG_REASON_MAX];
 	char slot_before[64], slot_after[64];
@@ -361,6 +367,7 @@ static void op_current(struct deploy *dp)
 }
 
 static void aux_done(struct sysg_job *j, int status, int timed_out);
+static void watch_probe_done(struct deploy *dp, int passed);
 
 static void op_pre_start(struct deploy *dp)
 {
@@ -702,7 +709,9 @@ static void aux_done(struct sysg_job *j, int status, int timed_out)
 
 	if (!dp->op)
 		return;
-	if (!strcmp(dp->op, "wait_ready")) {
+	if (!strcmp(dp->op, "watch")) {
+		watch_probe_done(dp, passed);
+	} else if (!strcmp(dp->op, "wait_ready")) {
 		wait_probe_result(dp, passed);
 	} else if (!strcmp(dp->op, "http_check")) {
 		char err[600];
@@ -952,6 +961,8 @@ static void decide(struct deploy *dp, int status, int timed_out)
 		outcome(dp, dp->aborting ? "aborted" : "failed",
 			"the deploy worker exited with code %d without an answer",
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	} else if (dp->done_rc == 0 && dp->watch_failed) {
+		outcome(dp, "rolled_back", "%s", dp->watch_why);
 	} else if (dp->done_rc == 0 && !dp->switch_back_failed) {
 		outcome(dp, "success", "%s", "");
 	} else if (dp->switch_back_failed) {
@@ -1030,11 +1041,29 @@ static void keep_done(struct deploy *dp)
 	}
 }
 
+/* The worker is gone: take its last message (done) from the socket. */
+static void drain(struct deploy *dp)
+{
+	json_t *msg;
+
+	if (dp->fd < 0)
+		return;
+	sysg_link_fill(&dp->in, dp->fd);
+	while (sysg_link_take(&dp->in, &msg) == 1) {
+		const char *op = json_string_value(json_object_get(msg, "op"));
+
+		if (op && !strcmp(op, "done"))
+			serve(dp, msg);
+		else
+			json_decref(msg);
+	}
+}
+
 static void finish(struct deploy *dp, int status, int timed_out)
 {
 	struct sysg_supervisor *sup = dp->ds->o.sup;
 
-	if (dp->req) {
+	if (dp->req || dp->op) {
 		sysg_job_cancel(&dp->aux);
 		json_decref(dp->req);
 		dp->req = NULL;
@@ -1046,19 +1075,8 @@ static void finish(struct deploy *dp, int status, int timed_out)
 	if (dp->io_on)
 		sysg_loop_io_del(loop_of(dp), &dp->io);
 	dp->io_on = 0;
+	drain(dp);
 	if (dp->fd >= 0) {
-		/* requests still buffered (the done message) */
-		json_t *msg;
-
-		sysg_link_fill(&dp->in, dp->fd);
-		while (sysg_link_take(&dp->in, &msg) == 1) {
-			const char *op = json_string_value(json_object_get(msg, "op"));
-
-			if (op && !strcmp(op, "done"))
-				serve(dp, msg);
-			else
-				json_decref(msg);
-		}
 		close(dp->fd);
 		dp->fd = -1;
 	}
@@ -1098,9 +1116,182 @@ static void finish(struct deploy *dp, int status, int timed_out)
 	keep_done(dp);
 }
 
+/* ------------------------------------------------------------------ */
+/* deployment.min_healthy_time                                         */
+/* ------------------------------------------------------------------ */
+
+struct pick {
+	const char *to;                 /* an id, or NULL */
+	const char *skip_rev;           /* the running revision */
+	struct sysg_deploy_record *out;
+	int found;
+};
+
+static int pick_cb(void *arg, const struct sysg_deploy_record *d)
+{
+	struct pick *p = arg;
+
+	if (p->to ? strcmp(d->id, p->to) :
+	    (strcmp(d->outcome, "success") || !strcmp(d->revision, p->skip_rev)))
+		return 0;
+	memcpy(p->out, d, sizeof(*d));
+	p->found = 1;
+	return 1;
+}
+
+int sysg_deploy_rollback_config(struct sysg_deploys *ds, const char *svc,
+				const char *to, struct sysg_config **cfg,
+				char *rid, char *err, size_t errlen)
+{
+	struct sysg_deploy_record *r = malloc(sizeof(*r));
+	char running[16];
+	struct pick p = { to, running, r, 0 };
+	int rc;
+
+	*cfg = NULL;
+	if (!r)
+		return -ENOMEM;
+	snprintf(running, sizeof(running), "%s",
+		 sysg_deploy_running_revision(ds, svc));
+	if (ds->o.st)
+		sysg_state_list_deploys(ds->o.st, svc, pick_cb, &p);
+	if (!p.found) {
+		if (to)
+			snprintf(err, errlen, "no deploy %s of %s in the history",
+				 to, svc);
+		else
+			snprintf(err, errlen, "no earlier successful deploy of %s "
+				 "to roll back to", svc);
+		free(r);
+		return -ENOENT;
+	}
+	snprintf(rid, 64, "%s", r->id);
+	rc = sysg_deploy_definition_config(r->definition, cfg, err, errlen);
+	free(r);
+	return rc;
+}
+
+/* DP's new instance failed within min_healthy_time: redeploy the
+ * previous successful revision through the strategy. */
+static void rollback_after(struct deploy *dp)
+{
+	struct sysg_deploy_req r = {
+		.service = dp->service, .uid = dp->uid,
+	};
+	char rid[64], msg[128], id[64], err[1024];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "automatic rollback of %s", dp->id);
+	r.message = msg;
+	rc = sysg_deploy_rollback_config(dp->ds, dp->service, NULL, &r.cfg, rid,
+					 err, sizeof(err));
+	r.rollback_of = rid;
+	if (rc == 0)
+		rc = sysg_deploy_begin(dp->ds, &r, id, sizeof(id), err,
+				       sizeof(err));
+	if (rc < 0) {
+		snprintf(dp->outcome, sizeof(dp->outcome), "failed");
+		snprintf(dp->reason, sizeof(dp->reason), "%.100s; cannot roll "
+			 "back: %.120s", dp->watch_why, err);
+		add_line(dp, "cannot roll back: %s", err);
+	} else {
+		snprintf(dp->reason, sizeof(dp->reason), "%.100s; rolled back "
+			 "by deploy %.63s", dp->watch_why, id);
+		add_line(dp, "rolling back to %s: deploy %s", rid, id);
+	}
+	write_record(dp);
+}
+
+static void watch_end(struct deploy *dp, const char *why)
+{
+	dp->watching = 0;
+	sysg_timer_stop(loop_of(dp), &dp->timer);
+	sysg_job_cancel(&dp->aux);
+	if (why) {
+		dp->watch_failed = 1;
+		snprintf(dp->watch_why, sizeof(dp->watch_why), "%s", why);
+		add_line(dp, "the new instance failed within min_healthy_time: "
+			 "%s", why);
+	}
+	finish(dp, 0, 0);
+	if (why)
+		rollback_after(dp);
+}
+
+static void watch_tick(struct sysg_timer *t);
+
+static void watch_probe_done(struct deploy *dp, int passed)
+{
+	if (!dp->watching)
+		return;
+	if (!passed) {
+		watch_end(dp, "its health check failed");
+		return;
+	}
+	sysg_timer_start(loop_of(dp), &dp->timer, 100, watch_tick, dp);
+}
+
+static void watch_tick(struct sysg_timer *t)
+{
+	struct deploy *dp = t->arg;
+	struct sysg_unit_record u;
+	const char *url = dp->def->deployment.health.url;
+	int64_t now = sysg_now_ms();
+
+	if (sysg_supervisor_get(dp->ds->o.sup, dp->service, &u) < 0 ||
+	    u.pid != dp->watch_pid || strcmp(u.status, "running")) {
+		watch_end(dp, "it stopped running");
+		return;
+	}
+	if (now >= dp->watch_until) {
+		add_line(dp, "the new instance stayed healthy for "
+			 "min_healthy_time (%.1f s)", elapsed_s(dp));
+		watch_end(dp, NULL);
+		return;
+	}
+	if (url && dp->aux.pid <= 0) {
+		struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
+		char err[256];
+
+		dp->aux.done = aux_done;
+		dp->aux.arg = dp;
+		if (sysg_health_attempt(jobs, &dp->aux, NULL, url,
+					dp->def->deployment.health.timeout_ms,
+					NULL, project_dir(dp), err,
+					sizeof(err)) == 0)
+			return;         /* watch_probe_done follows */
+	}
+	sysg_timer_start(loop_of(dp), &dp->timer, 100, watch_tick, dp);
+}
+
+/* The worker ended well after a promote: watch before calling it done. */
+static int watch_begin(struct deploy *dp)
+{
+	struct sysg_unit_record u;
+	int64_t ms = dp->def->deployment.min_healthy_time_ms;
+
+	if (ms <= 0 || !dp->promoted || dp->dry_run || dp->done_rc != 0 ||
+	    dp->switch_back_failed || dp->aborting ||
+	    sysg_supervisor_get(dp->ds->o.sup, dp->service, &u) < 0)
+		return 0;
+	dp->watching = 1;
+	dp->watch_pid = (pid_t)u.pid;
+	dp->watch_until = sysg_now_ms() + ms;
+	dp->op = "watch";
+	add_line(dp, "[%d/%d] watch the new instance for min_healthy_time "
+		 "(%.1f s)", dp->steps + 1, dp->steps + 1, elapsed_s(dp));
+	sysg_timer_start(loop_of(dp), &dp->timer, 100, watch_tick, dp);
+	return 1;
+}
+
 static void worker_done(struct sysg_job *j, int status, int timed_out)
 {
-	finish(j->arg, status, timed_out);
+	struct deploy *dp = j->arg;
+
+	drain(dp);
+	if (!timed_out && dp->got_done && watch_begin(dp))
+		return;
+	finish(dp, status, timed_out);
 }
 
 /* ------------------------------------------------------------------ */

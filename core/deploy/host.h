@@ -98,6 +98,14 @@ int sysg_deploy_busy(struct sysg_deploys *d, const char *service, char *msg,
  * other, record the deploy as aborted). Returns how many it found. */
 int sysg_deploys_recover(struct sysg_deploys *d);
 
+/* The config a rollback of SVC deploys again: that of the record TO, or
+ * of the newest successful deploy whose revision is not the running one;
+ * the record's id goes to RID (64 bytes). 0, or -ENOENT / -EINVAL with
+ * ERR. */
+int sysg_deploy_rollback_config(struct sysg_deploys *d, const char *svc,
+				const char *to, struct sysg_config **cfg,
+				char *rid, char *err, size_t errlen);
+
 /* The revision NAME runs (deployed by a deploy), or "" when unknown. */
 const char *sysg_deploy_running_revision(struct sysg_deploys *d,
 					 const char *name);
