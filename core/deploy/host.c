@@ -84,7 +84,8 @@ struct deploy {
 	size_t nlines;
 	int finished, exit_code;
 	/* deployment.min_healthy_time: watching the promoted instance */
-	int watching, watch_failed;
+	int watching, watch_failed, watch_sub;
+	struct sysg_timer watch_timer;  /* the end of min_healthy_time */
 	pid_t watch_pid;
 	int64_t watch_until;
 	char watch_why[SYSG_REASON_MAX];
@@ -102,6 +103,12 @@ struct sysg_deploys {
 	size_t ndone;
 	unsigned serial;
 };
+
+static void news(struct sysg_deploys *ds)
+{
+	if (ds->o.on_news)
+		ds->o.on_news(ds->o.news_arg);
+}
 
 static struct sysg_log *log_of(struct deploy *dp)
 {
@@ -131,6 +138,7 @@ static void add_line(struct deploy *dp, const char *fmt, ...)
 		dp->nlines++;
 	nv[dp->nlines] = NULL;
 	sysg_log(log_of(dp), SYSG_LOG_INFO, "Deploy %s: %s", dp->id, buf);
+	news(dp->ds);
 }
 
 static double elapsed_s(const struct deploy *dp)
@@ -1114,6 +1122,7 @@ static void finish(struct deploy *dp, int status, int timed_out)
 	journal_clear(dp);
 	unlink_live(dp);
 	keep_done(dp);
+	news(dp->ds);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1205,7 +1214,9 @@ static void rollback_after(struct deploy *dp)
 static void watch_end(struct deploy *dp, const char *why)
 {
 	dp->watching = 0;
+	sysg_supervisor_unsubscribe(dp->ds->o.sup, dp->watch_sub);
 	sysg_timer_stop(loop_of(dp), &dp->timer);
+	sysg_timer_stop(loop_of(dp), &dp->watch_timer);
 	sysg_job_cancel(&dp->aux);
 	if (why) {
 		dp->watch_failed = 1;
@@ -1218,53 +1229,59 @@ static void watch_end(struct deploy *dp, const char *why)
 		rollback_after(dp);
 }
 
-static void watch_tick(struct sysg_timer *t);
+/* The service changed while watched: it must stay running. */
+static void watch_change(void *arg, const struct sysg_unit_change *ch)
+{
+	struct deploy *dp = arg;
 
+	if (dp->watching && ch->kind == SYSG_CHANGE_UNIT &&
+	    !strcmp(ch->name, dp->service) &&
+	    ch->new_status != SYSG_STATUS_RUNNING)
+		watch_end(dp, "it stopped running");
+}
+
+static void watch_done(struct sysg_timer *t)
+{
+	struct deploy *dp = t->arg;
+
+	add_line(dp, "the new instance stayed healthy for min_healthy_time "
+		 "(%.1f s)", elapsed_s(dp));
+	watch_end(dp, NULL);
+}
+
+static void watch_probe(struct sysg_timer *t)
+{
+	struct deploy *dp = t->arg;
+	struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
+	const struct sysg_health *h = &dp->def->deployment.health;
+	char err[256];
+
+	dp->aux.done = aux_done;
+	dp->aux.arg = dp;
+	if (sysg_health_attempt(jobs, &dp->aux, NULL, h->url, h->timeout_ms,
+				NULL, project_dir(dp), err, sizeof(err)) < 0)
+		watch_end(dp, "its health check cannot run");
+}
+
+/* A probe of the deployment health check while watching. */
 static void watch_probe_done(struct deploy *dp, int passed)
 {
+	const struct sysg_health *h = &dp->def->deployment.health;
+
 	if (!dp->watching)
 		return;
 	if (!passed) {
 		watch_end(dp, "its health check failed");
 		return;
 	}
-	sysg_timer_start(loop_of(dp), &dp->timer, 100, watch_tick, dp);
+	sysg_timer_start(loop_of(dp), &dp->timer, h->interval_ms > 0 ?
+			 h->interval_ms : 1000, watch_probe, dp);
 }
 
-static void watch_tick(struct sysg_timer *t)
-{
-	struct deploy *dp = t->arg;
-	struct sysg_unit_record u;
-	const char *url = dp->def->deployment.health.url;
-	int64_t now = sysg_now_ms();
-
-	if (sysg_supervisor_get(dp->ds->o.sup, dp->service, &u) < 0 ||
-	    u.pid != dp->watch_pid || strcmp(u.status, "running")) {
-		watch_end(dp, "it stopped running");
-		return;
-	}
-	if (now >= dp->watch_until) {
-		add_line(dp, "the new instance stayed healthy for "
-			 "min_healthy_time (%.1f s)", elapsed_s(dp));
-		watch_end(dp, NULL);
-		return;
-	}
-	if (url && dp->aux.pid <= 0) {
-		struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
-		char err[256];
-
-		dp->aux.done = aux_done;
-		dp->aux.arg = dp;
-		if (sysg_health_attempt(jobs, &dp->aux, NULL, url,
-					dp->def->deployment.health.timeout_ms,
-					NULL, project_dir(dp), err,
-					sizeof(err)) == 0)
-			return;         /* watch_probe_done follows */
-	}
-	sysg_timer_start(loop_of(dp), &dp->timer, 100, watch_tick, dp);
-}
-
-/* The worker ended well after a promote: watch before calling it done. */
+/* The worker ended well after a promote: watch the new instance for
+ * deployment.min_healthy_time (its process stays the service's and
+ * running, and the deployment health check, if any, passes) before the
+ * deploy counts as done. */
 static int watch_begin(struct deploy *dp)
 {
 	struct sysg_unit_record u;
@@ -1274,13 +1291,20 @@ static int watch_begin(struct deploy *dp)
 	    dp->switch_back_failed || dp->aborting ||
 	    sysg_supervisor_get(dp->ds->o.sup, dp->service, &u) < 0)
 		return 0;
+	if (strcmp(u.status, "running"))
+		return 0;
+	dp->watch_sub = sysg_supervisor_subscribe(dp->ds->o.sup, watch_change,
+						  dp);
+	if (dp->watch_sub < 0)
+		return 0;
 	dp->watching = 1;
 	dp->watch_pid = (pid_t)u.pid;
-	dp->watch_until = sysg_now_ms() + ms;
 	dp->op = "watch";
 	add_line(dp, "[%d/%d] watch the new instance for min_healthy_time "
 		 "(%.1f s)", dp->steps + 1, dp->steps + 1, elapsed_s(dp));
-	sysg_timer_start(loop_of(dp), &dp->timer, 100, watch_tick, dp);
+	sysg_timer_start(loop_of(dp), &dp->watch_timer, ms, watch_done, dp);
+	if (dp->def->deployment.health.url)
+		sysg_timer_start(loop_of(dp), &dp->timer, 0, watch_probe, dp);
 	return 1;
 }
 

@@ -38,6 +38,9 @@ struct sysg_deploys_opts {
 	const struct sysg_plugin_path *pp;      /* borrowed, may be NULL */
 	const char *state_dir;
 	const char *worker_exe;  /* NULL: /proc/self/exe (tests may set it) */
+	/* Called (from the loop) when a deploy has new lines or ended. */
+	void (*on_news)(void *arg);
+	void *news_arg;
 };
 
 int sysg_deploys_new(struct sysg_deploys **out,
