@@ -691,6 +691,68 @@ START_TEST(test_bad_plugins_and_input)
 }
 END_TEST
 
+START_TEST(test_operator_pause_resume_promote)
+{
+	struct dt t;
+	struct run_result r;
+	int port = free_port(), port2 = free_port();
+	char *dir = fixture_plugins(), id[128];
+	pid_t pid;
+	json_t *j;
+
+	web(&t, NULL, port, "1", "", 1);
+	ck_assert_int_eq(dt_sysg(&t, &r, "--plugin-dir", dir, "start",
+				 "--daemonize", NULL), 0);
+	run_result_free(&r);
+	dt_track(&t, dt_daemon_pid(&t));
+	ck_assert(wait_http(port, "ver=1", 5000));
+	pid = dt_pid(&t, "web");
+	web(&t, NULL, port2, "2", "", 0);
+	ck_assert_int_eq(DEPLOY(&t, &r, "--strategy", "waiter", "--detach"), 0);
+	snprintf(id, sizeof(id), "%s", r.out);
+	id[strcspn(id, "\n")] = '\0';
+	run_result_free(&r);
+	ck_assert(wait_http(port2, "ver=2", 5000));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "deploy", "--pause", "-s", "web",
+				 NULL), 0);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "deploy", "--resume", "-s", "web",
+				 NULL), 0);
+	ck_assert_int_eq(dt_pid(&t, "web"), pid);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "deploy", "--promote", "-s", "web",
+				 NULL), 0);
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--follow", id, NULL), 0);
+	ck_assert_msg(contains(r.out, "paused") && contains(r.out, "resumed") &&
+		      contains(r.out, "promote requested"), "%s", r.out);
+	run_result_free(&r);
+	ck_assert(dt_wait_gone(pid, 5000));
+	ck_assert(wait_http(port2, "ver=2", 2000));
+	/* no deploy runs now */
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--promote", "-s", "web",
+				 NULL), 1);
+	ck_assert(contains(r.err, "no deploy of web is running"));
+	run_result_free(&r);
+	/* inspect: the running revision, and the config file's when it
+	 * differs */
+	web(&t, NULL, port, "3", "", 0);
+	ck_assert_int_eq(dt_sysg(&t, &r, "inspect", "-s", "web", "--json", NULL),
+			 0);
+	j = json_loads(r.out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(strlen(json_string_value(json_object_get(j,
+		"revision"))), 12);
+	ck_assert_str_ne(json_string_value(json_object_get(j, "revision")),
+			 json_string_value(json_object_get(j, "config_revision")));
+	json_decref(j);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, &r, "inspect", "-s", "web", NULL), 0);
+	ck_assert_msg(contains(r.out, "the config file has"), "%s", r.out);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	free(dir);
+	dt_teardown(&t);
+}
+END_TEST
+
 static Suite *make_deploy_suite(void)
 {
 	Suite *s = suite_create("deploy");
@@ -707,6 +769,7 @@ static Suite *make_deploy_suite(void)
 	tcase_add_test(tc, test_lock_abort);
 	tcase_add_loop_test(tc, test_supervisor_killed_mid_deploy, 0, 2);
 	tcase_add_test(tc, test_bad_plugins_and_input);
+	tcase_add_test(tc, test_operator_pause_resume_promote);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -894,10 +894,60 @@ static void h_status(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	}
 	doc = sysg_status_to_json(&s);
 	sysg_status_free(&s);
+	if (doc) {              /* the revision each service runs */
+		json_t *u;
+		size_t i;
+
+		json_array_foreach(json_object_get(doc, "units"), i, u) {
+			const char *n = json_string_value(json_object_get(u, "name"));
+			const char *rev = n ?
+				sysg_deploy_running_revision(c->deploys, n) : "";
+
+			if (rev[0])
+				json_object_set_new(u, "revision", json_string(rev));
+		}
+	}
 	if (!doc)
 		reply_oom(conn);
 	else
 		sysg_ctl_reply(conn, 0, NULL, doc);
+}
+
+/* The revision NAME runs, and the config file's when it differs, into
+ * an inspect DOC (and its "text"). */
+static void add_revisions(struct sysg_ctlsrv *c, const char *name, json_t *doc)
+{
+	const char *path = cfg_of(c)->abs_path, *text;
+	struct sysg_config *cfg = NULL;
+	char running[16], filerev[16] = "", *nt = NULL;
+	struct sysg_diag d;
+	int k;
+
+	snprintf(running, sizeof(running), "%s",
+		 sysg_deploy_running_revision(c->deploys, name));
+	if (!running[0])
+		return;
+	sysg_diag_init(&d);
+	if (path && sysg_config_load(path, &cfg, &d) == 0 &&
+	    (k = sysg_config_find_service(cfg, name)) >= 0)
+		sysg_deploy_revision(&cfg->services[k], filerev);
+	sysg_diag_free(&d);
+	sysg_config_free(cfg);
+	json_object_set_new(doc, "revision", json_string(running));
+	json_object_set_new(doc, "config_revision", filerev[0] ?
+			    json_string(filerev) : json_null());
+	text = json_string_value(json_object_get(doc, "text"));
+	if (!text)
+		return;
+	if (filerev[0] && strcmp(filerev, running))
+		k = asprintf(&nt, "%s\nrevision: %s (the config file has %s: "
+			     "sysg deploy -s %s)\n", text, running, filerev, name);
+	else
+		k = asprintf(&nt, "%s\nrevision: %s%s\n", text, running,
+			     filerev[0] ? " (as in the config file)" : "");
+	if (k > 0)
+		json_object_set_new(doc, "text", json_string(nt));
+	free(nt);
 }
 
 /* The human view, rendered here with the client's terminal settings. */
@@ -944,6 +994,8 @@ static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		doc = NULL;
 	}
 	sysg_inspect_free(&in);
+	if (doc)
+		add_revisions(c, sarg(args, "service"), doc);
 	if (!doc)
 		reply_oom(conn);
 	else
