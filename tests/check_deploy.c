@@ -753,6 +753,55 @@ START_TEST(test_operator_pause_resume_promote)
 }
 END_TEST
 
+/* Killed after the promote, before the old instance was stopped: the
+ * next supervisor keeps the promoted one. */
+START_TEST(test_killed_after_promote_keeps_promoted)
+{
+	struct dt t;
+	struct run_result r;
+	int port = free_port(), port2 = free_port();
+	char *dir = fixture_plugins();
+	pid_t old, cand = 0, daemon;
+	json_t *h;
+
+	web(&t, backends[_i], port, "1", "", 1);
+	ck_assert_int_eq(dt_sysg(&t, &r, "--plugin-dir", dir, "start",
+				 "--daemonize", NULL), 0);
+	run_result_free(&r);
+	daemon = dt_daemon_pid(&t);
+	dt_track(&t, daemon);
+	ck_assert(wait_http(port, "ver=1", 5000));
+	old = dt_pid(&t, "web");
+	web(&t, NULL, port2, "2", "    deployment:\n      strategy: waiter\n"
+	    "      waiter: { hold_ms: \"60000\" }\n", 0);
+	ck_assert_int_eq(DEPLOY(&t, &r, "--detach"), 0);
+	run_result_free(&r);
+	ck_assert(wait_http(port2, "ver=2", 5000));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "deploy", "--promote", "-s", "web",
+				 NULL), 0);
+	for (int i = 0; i < 100 && (cand = dt_pid(&t, "web")) == old; i++)
+		usleep(50000);
+	ck_assert(cand > 0 && cand != old);
+	dt_track(&t, old);
+	dt_track(&t, cand);
+	ck_assert_int_eq(kill(daemon, SIGKILL), 0);
+	ck_assert(dt_wait_gone(daemon, 3000));
+	ck_assert_int_eq(dt_sysg(&t, &r, "--plugin-dir", dir, "start",
+				 "--daemonize", NULL), 0);
+	run_result_free(&r);
+	dt_track(&t, dt_daemon_pid(&t));
+	ck_assert_int_eq(dt_pid(&t, "web"), cand);
+	ck_assert(dt_wait_gone(old, 5000));
+	ck_assert(wait_http(port2, "ver=2", 2000));
+	h = history(&t);
+	ck_assert_str_eq(newest(h, "outcome"), "aborted");
+	json_decref(h);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	free(dir);
+	dt_teardown(&t);
+}
+END_TEST
+
 static Suite *make_deploy_suite(void)
 {
 	Suite *s = suite_create("deploy");
@@ -770,6 +819,7 @@ static Suite *make_deploy_suite(void)
 	tcase_add_loop_test(tc, test_supervisor_killed_mid_deploy, 0, 2);
 	tcase_add_test(tc, test_bad_plugins_and_input);
 	tcase_add_test(tc, test_operator_pause_resume_promote);
+	tcase_add_loop_test(tc, test_killed_after_promote_keeps_promoted, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

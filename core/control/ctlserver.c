@@ -416,6 +416,11 @@ static int start_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 	return rc;
 }
 
+void sysg_ctlsrv_recover_prepare(struct sysg_ctlsrv *c)
+{
+	sysg_deploys_recover_prepare(c->deploys);
+}
+
 int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 		      sysg_ctlsrv_done done, void *arg)
 {

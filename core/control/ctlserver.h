@@ -104,6 +104,10 @@ void sysg_ctlsrv_free(struct sysg_ctlsrv *c);
 int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 		      sysg_ctlsrv_done done, void *arg);
 
+/* Before adoption: let interrupted deploys say which instance is the
+ * service's (sysg_deploys_recover_prepare). */
+void sysg_ctlsrv_recover_prepare(struct sysg_ctlsrv *c);
+
 /* Stop everything (SIGTERM, SIGINT); the supervisor ends afterwards. */
 void sysg_ctlsrv_stop_all(struct sysg_ctlsrv *c, const char *why);
 

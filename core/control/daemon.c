@@ -484,9 +484,10 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	const struct sysg_daemon_opts *o = d->o;
-	int n = sysg_supervisor_adopt(d->sup);
-	int rc;
+	int n, rc;
 
+	sysg_ctlsrv_recover_prepare(d->ctl);
+	n = sysg_supervisor_adopt(d->sup);
 	if (n > 0)
 		sysg_log(&d->log, SYSG_LOG_INFO, "Adopted %d running "
 			 "process%s", n, n == 1 ? "" : "es");

@@ -69,6 +69,7 @@ struct deploy {
 	size_t ncands;
 	int64_t promoted;
 	json_t *journal_pids;
+	json_t *journal_promote;        /* {pid, ticks} of the promoted one */
 
 	/* operator */
 	int aborting, paused, pending_cmd, shutdown;
@@ -159,12 +160,13 @@ static void journal(struct deploy *dp, const char *step)
 
 	if (!st || dp->dry_run)
 		return;
-	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:O}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:O, s:O*}",
 		      "id", dp->id, "service", dp->service,
 		      "strategy", dp->strategy, "revision", dp->revision,
 		      "started_at_ms", (json_int_t)dp->started_wall,
 		      "uid", (json_int_t)dp->uid, "message", dp->message,
-		      "step", step, "pids", dp->journal_pids);
+		      "step", step, "pids", dp->journal_pids,
+		      "promote", dp->journal_promote);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	snprintf(key, sizeof(key), "deploy:%s", dp->service);
 	if (s && sysg_state_kv_set(st, key, s) < 0)
@@ -752,6 +754,17 @@ static void op_promote(struct deploy *dp, json_t *req)
 		reply_rc(dp, -EINVAL, "not a candidate of this deploy");
 		return;
 	}
+	{
+		struct sysg_inst_info in;
+		uint64_t ticks = 0;
+
+		if (sysg_inst_info(dp->ds->o.sup, id, &in) == 0 && in.pid > 0 &&
+		    sysg_proc_start_ticks_of(in.pid, &ticks) == 0) {
+			json_decref(dp->journal_promote);
+			dp->journal_promote = json_pack("{s:i, s:I}", "pid",
+				(int)in.pid, "ticks", (json_int_t)ticks);
+		}
+	}
 	journal(dp, "promote");
 	rc = sysg_inst_promote(dp->ds->o.sup, id, dp->def, dp->cfg, &retired,
 			       err, sizeof(err));
@@ -1026,6 +1039,7 @@ static void deploy_free(struct deploy *dp)
 	free(dp->definition);
 	sysg_config_free(dp->cfg);
 	json_decref(dp->journal_pids);
+	json_decref(dp->journal_promote);
 	free(dp);
 }
 
@@ -1660,10 +1674,8 @@ static int find_rec_cb(void *arg, const struct sysg_deploy_record *d)
 }
 
 /* Finish one journaled deploy of NAME (JOURNAL: its JSON). */
-static void recover_one(struct sysg_deploys *ds, const char *name,
-			const char *journal_text)
+static void recover_one(struct sysg_deploys *ds, const char *name, json_t *j)
 {
-	json_t *j = json_loads(journal_text, 0, NULL);
 	const char *id = json_string_value(json_object_get(j, "id"));
 	struct sysg_deploy_record *r = calloc(1, sizeof(*r));
 	struct sysg_unit_record u;
@@ -1672,8 +1684,7 @@ static void recover_one(struct sysg_deploys *ds, const char *name,
 	size_t i;
 	json_t *p;
 
-	if (!j || !id || !r) {
-		json_decref(j);
+	if (!id || !r) {
 		free(r);
 		return;
 	}
@@ -1710,28 +1721,73 @@ static void recover_one(struct sysg_deploys *ds, const char *name,
 	sysg_log(sysg_supervisor_log(ds->o.sup), SYSG_LOG_WARN, "Deploy %s of "
 		 "%s marked aborted: %s", id, name, r->reason);
 	free(r);
-	json_decref(j);
+}
+
+/* The journal of NAME's interrupted deploy (JSON, caller decrefs) or
+ * NULL. */
+static json_t *journal_of(struct sysg_deploys *ds, const char *name)
+{
+	char key[SYSG_NAME_MAX + 16], *buf = malloc(4096);
+	json_t *j = NULL;
+
+	snprintf(key, sizeof(key), "deploy:%s", name);
+	if (buf && sysg_state_kv_get(ds->o.st, key, buf, 4096) == 0)
+		j = json_loads(buf, 0, NULL);
+	free(buf);
+	return j;
+}
+
+int sysg_deploys_recover_prepare(struct sysg_deploys *ds)
+{
+	const struct sysg_config *cfg = sysg_supervisor_config(ds->o.sup);
+	int n = 0;
+
+	for (size_t i = 0; ds->o.st && i < cfg->nservices; i++) {
+		const char *name = cfg->services[i].name;
+		json_t *j = journal_of(ds, name);
+		json_t *p = json_object_get(j, "promote");
+		pid_t pid = (pid_t)json_integer_value(json_object_get(p, "pid"));
+		uint64_t ticks = (uint64_t)json_integer_value(
+			json_object_get(p, "ticks"));
+		struct sysg_unit_record u;
+
+		/* the promote was journaled before it was taken: it counts
+		 * as done, whatever the unit record had time to say */
+		if (pid > 0 && sysg_proc_is_alive(pid, ticks) &&
+		    sysg_state_get_unit(ds->o.st, name, &u) == 0 &&
+		    u.pid != pid) {
+			u.pid = u.pgid = pid;
+			u.start_ticks = ticks;
+			snprintf(u.status, sizeof(u.status), "running");
+			if (sysg_state_put_unit(ds->o.st, &u) == 0)
+				n++;
+			sysg_log(sysg_supervisor_log(ds->o.sup), SYSG_LOG_WARN,
+				 "Deploy of %s was interrupted after its promote: "
+				 "pid %d is the service's", name, (int)pid);
+		}
+		json_decref(j);
+	}
+	return n;
 }
 
 int sysg_deploys_recover(struct sysg_deploys *ds)
 {
 	const struct sysg_config *cfg = sysg_supervisor_config(ds->o.sup);
-	char key[SYSG_NAME_MAX + 16], *buf;
+	char key[SYSG_NAME_MAX + 16];
 	int n = 0;
 
-	if (!ds->o.st || !(buf = malloc(4096)))
-		return 0;
-	for (size_t i = 0; i < cfg->nservices; i++) {
+	for (size_t i = 0; ds->o.st && i < cfg->nservices; i++) {
 		const char *name = cfg->services[i].name;
+		json_t *j = journal_of(ds, name);
 
-		snprintf(key, sizeof(key), "deploy:%s", name);
-		if (sysg_state_kv_get(ds->o.st, key, buf, 4096) != 0)
+		if (!j)
 			continue;
-		recover_one(ds, name, buf);
+		recover_one(ds, name, j);
+		json_decref(j);
+		snprintf(key, sizeof(key), "deploy:%s", name);
 		sysg_state_kv_set(ds->o.st, key, NULL);
 		n++;
 	}
-	free(buf);
 	return n;
 }
 

@@ -96,6 +96,11 @@ int sysg_deploy_operator(struct sysg_deploys *d, const char *service, int cmd,
 int sysg_deploy_busy(struct sysg_deploys *d, const char *service, char *msg,
 		     size_t len);
 
+/* Before a supervisor adopts what a killed one left: when a journaled
+ * deploy had promoted its candidate, the unit record is made to name it,
+ * so that adoption takes the promoted instance. Returns how many. */
+int sysg_deploys_recover_prepare(struct sysg_deploys *d);
+
 /* After a supervisor start (adoption done): finish what a killed
  * supervisor's deploys journaled (keep the promoted instance, stop the
  * other, record the deploy as aborted). Returns how many it found. */

@@ -3,6 +3,8 @@
  * fixture for `sysg deploy --pause/--resume/--promote`. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <sysg/plugin.h>
 
@@ -42,6 +44,12 @@ static int deploy(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 	}
 	h->step(c, "promote the candidate");
 	rc = h->promote(c, neu);
+	/* deployment.waiter.hold_ms: keep the old instance that long */
+	for (size_t i = 0; rc == 0 && i < s->noptions; i++)
+		if (!strcmp(s->options[i].key, "hold_ms")) {
+			h->step(c, "hold the old instance");
+			h->sleep_ms(c, atoll(s->options[i].value));
+		}
 	if (rc == 0 && old)
 		h->stop(c, old);
 	return rc;
