@@ -99,6 +99,7 @@ struct deploy {
 
 struct sysg_deploys {
 	struct sysg_deploys_opts o;
+	int sub;                /* change subscription (shutdown), -1: none */
 	struct deploy *live;
 	struct deploy *done;    /* newest first */
 	size_t ndone;
@@ -1623,6 +1624,25 @@ int sysg_deploy_operator(struct sysg_deploys *ds, const char *service, int cmd,
 /* Lifecycle and recovery                                              */
 /* ------------------------------------------------------------------ */
 
+/* The supervisor is stopping (stop_all, SIGTERM): end the deploys now,
+ * their candidates are stopped, the records say aborted. */
+static void on_sup_change(void *arg, const struct sysg_unit_change *ch)
+{
+	struct sysg_deploys *ds = arg;
+
+	(void)ch;
+	if (!sysg_supervisor_shutting_down(ds->o.sup))
+		return;
+	for (struct deploy *dp = ds->live; dp; dp = dp->next)
+		if (!dp->shutdown) {
+			dp->shutdown = 1;
+			add_line(dp, "the supervisor is stopping: abort");
+			kill_worker(dp, "the supervisor is stopping");
+			if (dp->watching)
+				watch_end(dp, NULL);
+		}
+}
+
 int sysg_deploys_new(struct sysg_deploys **out,
 		     const struct sysg_deploys_opts *o)
 {
@@ -1632,6 +1652,11 @@ int sysg_deploys_new(struct sysg_deploys **out,
 	if (!ds)
 		return -ENOMEM;
 	ds->o = *o;
+	ds->sub = sysg_supervisor_subscribe(o->sup, on_sup_change, ds);
+	if (ds->sub < 0) {
+		free(ds);
+		return -ENOMEM;
+	}
 	*out = ds;
 	return 0;
 }
@@ -1653,6 +1678,7 @@ void sysg_deploys_free(struct sysg_deploys *ds)
 		ds->done = dp->next;
 		deploy_free(dp);
 	}
+	sysg_supervisor_unsubscribe(ds->o.sup, ds->sub);
 	free(ds);
 }
 
