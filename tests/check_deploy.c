@@ -684,6 +684,16 @@ START_TEST(test_bad_plugins_and_input)
 	ck_assert_int_eq(DEPLOY(&t, &r, "--strategy", "ww"), 1);
 	ck_assert_msg(contains(r.err, "writable"), "%s", r.err);
 	run_result_free(&r);
+	/* a plugin owned by another user (needs root to make one) */
+	if (geteuid() == 0) {
+		snprintf(cmd, sizeof(cmd), "cp %s/segv.so %s/fo.so && "
+			 "chown 65534 %s/fo.so", dir, wdir, wdir);
+		ck_assert_int_eq(system(cmd), 0);
+		ck_assert_int_eq(DEPLOY(&t, &r, "--strategy", "fo"), 1);
+		ck_assert_msg(contains(r.err, "fo.so") &&
+			      contains(r.err, "owned"), "%s", r.err);
+		run_result_free(&r);
+	}
 	ck_assert_int_eq(dt_pid(&t, "web"), pid);
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	free(dir);
