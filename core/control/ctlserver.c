@@ -1368,7 +1368,10 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
 	struct op *op = op_new(c, OP_RESTART, NULL);
 	char err[8192];
 
-	if (!path || !op) {
+	if (sysg_deploy_busy(c->deploys, NULL, err, sizeof(err))) {
+		sysg_log(c->o.log, SYSG_LOG_WARN, "SIGHUP: not reloading: %s",
+			 err);
+	} else if (!path || !op) {
 		sysg_log(c->o.log, SYSG_LOG_WARN, "SIGHUP: no config file to "
 			 "reload");
 	} else {
