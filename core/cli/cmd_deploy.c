@@ -21,10 +21,17 @@ static int no_supervisor(void)
 	return SYSG_EXIT_NO_SUPERVISOR;
 }
 
+/* Every request has a deadline: deploy and deploy_op answer at once,
+ * deploy_follow within 10 s even when the deploy has no news. */
+#define FOLLOW_TIMEOUT_MS (2 * SYSG_CTLC_QUERY_TIMEOUT_MS)
+
 static int call(const char *state_dir, const char *cmd, json_t *args,
 		json_t **reply)
 {
-	int rc = sysg_ctlc_call(state_dir, cmd, args, -1, reply);
+	int rc = sysg_ctlc_call(state_dir, cmd, args,
+				strcmp(cmd, "deploy_follow") ?
+				SYSG_CTLC_QUERY_TIMEOUT_MS : FOLLOW_TIMEOUT_MS,
+				reply);
 
 	if (rc == -ENOTCONN)
 		return no_supervisor();

@@ -384,7 +384,7 @@ static void op_pre_start(struct deploy *dp)
 {
 	const char *pre = dp->def->deployment.pre_start;
 	struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
-	const char *logdir = sysg_supervisor_log(dp->ds->o.sup)->dir;
+	const struct sysg_log *logdir = sysg_supervisor_log(dp->ds->o.sup);
 	char **env, *cmd, err[512];
 	int out, errfd, rc;
 
@@ -657,7 +657,7 @@ static void op_run(struct deploy *dp, json_t *req)
 	const json_t *envj = json_object_get(req, "env");
 	int64_t t = json_integer_value(json_object_get(req, "timeout_ms"));
 	struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
-	const char *logdir = sysg_supervisor_log(dp->ds->o.sup)->dir;
+	const struct sysg_log *logdir = sysg_supervisor_log(dp->ds->o.sup);
 	const char *to = env_value(envj, "SYSG_CANDIDATE_SLOT");
 	const char *from = env_value(envj, "SYSG_ACTIVE_SLOT");
 	char **env = env_with(dp, envj), err[512];

@@ -461,6 +461,10 @@ int sysg_inst_deploy_failed(struct sysg_supervisor *s, const char *name,
 
 /* Forget ID (its callback is not called any more). */
 void sysg_inst_release(struct sysg_supervisor *s, int64_t id);
+/* The service whose marker of STATE_DIR process PID carries, into NAME
+ * (LEN bytes). 0, or -1 when it carries none. */
+int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
+			  size_t len);
 
 /* A managed child (`sysg start --parent-pid P --name N -- CMD`). */
 struct sysg_child_info {
