@@ -189,6 +189,7 @@ START_TEST(test_deploy_blue_green_history_rollback)
 	ck_assert_msg(contains(r.out, "switch traffic") &&
 		      contains(r.out, "> upstream"), "%s", r.out);
 	ck_assert(!contains(r.out, "{candidate_slot}"));
+	ck_assert_msg(contains(r.out, "slots: "), "%s", r.out);
 	run_result_free(&r);
 	ck_assert_int_eq(dt_pid(&t, "web"), first);
 	ck_assert(!dt_exists(&t, "upstream"));
@@ -245,7 +246,10 @@ START_TEST(test_rolling_restart_and_detach_follow)
 	pid_t first, second;
 
 	snprintf(dep, sizeof(dep), "    deployment:\n      strategy: rolling\n"
-		 "      grace_period: \"300ms\"\n");
+		 "      grace_period: \"300ms\"\n"
+		 "    hooks:\n"
+		 "      on_start: { success: { command: \"echo start >> hooks\" } }\n"
+		 "      on_stop: { success: { command: \"echo stop >> hooks\" } }\n");
 	web(&t, NULL, port, "1", dep, 1);
 	dt_start_daemon(&t);
 	ck_assert(wait_http(port, "ver=1", 5000));
@@ -263,6 +267,10 @@ START_TEST(test_rolling_restart_and_detach_follow)
 	ck_assert(wait_http(port2, "ver=2", 3000));
 	ck_assert(dt_wait_gone(first, 5000));
 	second = dt_pid(&t, "web");
+	/* the hooks fire as for a restart: the new one started, the old
+	 * one stopped */
+	ck_assert(dt_wait_file(&t, "hooks", "start\nstart\nstop\n", 3000) ||
+		  dt_wait_file(&t, "hooks", "start\nstop\nstart\n", 1));
 	/* restart -s goes through the strategy too */
 	ck_assert_int_eq(dt_sysg(&t, &r, "restart", "-s", "web", NULL), 0);
 	ck_assert_msg(contains(r.out, "stop the old instance") &&

@@ -1146,6 +1146,14 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		op_queue(c, op);
 		return;
 	}
+	if (!barg(args, "restart") &&
+	    sysg_service_is_cron(&cfg_of(c)->services[
+		    sysg_config_find_service(cfg_of(c), svc)])) {
+		sysg_ctl_reply(conn, 2, "a cron unit is not deployed: it runs "
+			       "its current definition at its next run (sysg "
+			       "restart --config reloads it)", NULL);
+		return;
+	}
 	if (barg(args, "rollback")) {
 		rc = sysg_deploy_rollback_config(c->deploys, svc, sarg(args, "to"),
 						 &r.cfg, rid, err, sizeof(err));

@@ -927,6 +927,9 @@ static void serve(struct deploy *dp, json_t *req)
 
 		snprintf(dp->slot_before, sizeof(dp->slot_before), "%s", b ? b : "");
 		snprintf(dp->slot_after, sizeof(dp->slot_after), "%s", a ? a : "");
+		if (dp->dry_run)
+			add_line(dp, "slots: %s -> %s", dp->slot_before,
+				 dp->slot_after);
 		reply_rc(dp, 0, NULL);
 	} else if (!strcmp(op, "operator_wait"))
 		op_operator_wait(dp, req);

@@ -32,6 +32,7 @@ struct sup_inst {
 	struct sysg_supervisor *sup;
 	char service[SYSG_NAME_MAX];
 	int bound;              /* names the service's run (pid, ticks) */
+	int was_current;        /* a former run of the service: on_stop */
 	pid_t pid;              /* main pid; 0 once reaped */
 	pid_t sid;
 	uint64_t ticks;
@@ -107,6 +108,13 @@ static void inst_gone(struct sup_inst *in)
 	in->stopping = 0;
 	sysg_log(&in->sup->log, SYSG_LOG_INFO, "Instance of %s stopped",
 		 in->service);
+	if (in->was_current) {
+		struct svc *v = sup_find(in->sup, in->service);
+
+		in->was_current = 0;
+		if (v)
+			svc_fire(v, SYSG_HOOK_ON_STOP, 1);
+	}
 	tell(in);
 }
 
@@ -195,6 +203,7 @@ static void detach(struct svc *v, struct sup_inst *in)
 	svc_unwatch_exit(v);
 	sysg_timer_stop(v->sup->loop, &v->timer);
 	in->bound = 0;
+	in->was_current = 1;
 	in->pid = v->pid;
 	in->sid = v->sid;
 	in->ticks = v->ticks;
@@ -531,6 +540,8 @@ int sysg_inst_promote(struct sysg_supervisor *s, int64_t id,
 	in->cb = NULL;
 	svc_deploy_state(v, ST_RUNNING);
 	svc_remember_tree(v);
+	v->auto_restart = 0;
+	svc_fire(v, SYSG_HOOK_ON_START, 1);
 	return 0;
 }
 

@@ -216,6 +216,11 @@ static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL);
 }
 
+void svc_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
+{
+	fire(v, stage, ok);
+}
+
 /* on_start.*, or on_restart.* for an automatic restart. */
 static void fire_start(struct svc *v, int ok)
 {

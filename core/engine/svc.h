@@ -259,6 +259,9 @@ int svc_cron_arm(struct svc *v);        /* next due time; -errno + reason */
 void svc_cron_run_started(struct svc *v);
 void svc_cron_run_ended(struct svc *v);
 
+/* Fire V's hook STAGE (success OK) as its runs do (for instance.c). */
+void svc_fire(struct svc *v, enum sysg_hook_stage stage, int ok);
+
 /* Set V's state from a deploy (instance.c): recorded, re-evaluated. */
 void svc_deploy_state(struct svc *v, enum svc_state st);
 
