@@ -231,7 +231,32 @@ START_TEST(test_deploy_blue_green_history_rollback)
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
 		json_object_get(h, "deploys"), 2), "revision")), rolled);
 	ck_assert_int_eq(json_array_size(json_object_get(h, "deploys")), 3);
+	/* --to: version 3's record */
+	snprintf(rolled, sizeof(rolled), "%s", json_string_value(json_object_get(
+		json_array_get(json_object_get(h, "deploys"), 1), "id")));
 	json_decref(h);
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--rollback", "-s", "web",
+				 "--to", rolled, NULL), 0);
+	run_result_free(&r);
+	ck_assert(wait_http(p0, "ver=3", 3000));
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--rollback", "-s", "web",
+				 "--to", "no-such-id", NULL), 2);
+	ck_assert_msg(contains(r.err, "no deploy no-such-id"), "%s", r.err);
+	run_result_free(&r);
+	/* the supervisor never mapped a strategy plugin */
+	{
+		char path[64], *maps;
+
+		snprintf(path, sizeof(path), "/proc/%d/maps",
+			 (int)dt_daemon_pid(&t));
+		maps = tu_read_file(path, NULL);
+		ck_assert_ptr_nonnull(maps);
+		ck_assert(contains(maps, "/sysg"));     /* its own binary */
+		ck_assert_msg(!contains(maps, "blue_green.so") &&
+			      !contains(maps, "rolling.so") &&
+			      !contains(maps, "immediate.so"), "%s", maps);
+		free(maps);
+	}
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);
 }
