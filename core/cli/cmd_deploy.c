@@ -31,7 +31,7 @@ static int call(const char *state_dir, const char *cmd, json_t *args,
 	int rc = sysg_ctlc_call(state_dir, cmd, args,
 				strcmp(cmd, "deploy_follow") ?
 				SYSG_CTLC_QUERY_TIMEOUT_MS : FOLLOW_TIMEOUT_MS,
-				reply);
+				reply, stderr);
 
 	if (rc == -ENOTCONN)
 		return no_supervisor();

@@ -37,8 +37,8 @@ struct sup_inst {
 	pid_t sid;
 	uint64_t ticks;
 	int adopted;
-	char marker[160];
-	char cgroup[512];
+	char marker[SYSG_INSTANCE_MAX];
+	char cgroup[SYSG_CGROUP_PATH_MAX];
 	struct sysg_pidset known, signalled;
 	int64_t stop_timeout_ms;
 	int64_t started_wall;
@@ -273,8 +273,8 @@ static char **cand_env(struct svc *v, const struct sysg_service *def,
 		}
 	}
 	(void)v;
-	if (env && sysg_env_set(&env, "SYSG_INSTANCE",
-				strchr(marker, '=') + 1) < 0) {
+	if (env && sysg_env_set(&env, SYSG_INSTANCE_VAR,
+				sysg_instance_value(marker)) < 0) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -290,7 +290,7 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 	struct sysg_spawn_req req = { .cgroup_fd = -1 };
 	struct sysg_child c;
 	struct sup_inst *in;
-	char prefix[128], **env;
+	char **env;
 	char *cmd;
 	int rc;
 
@@ -308,9 +308,8 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 	}
 	svc_open_logs(v);
 	s->serial++;
-	sysg_instance_prefix(s->state_dir, name, prefix, sizeof(prefix));
-	snprintf(in->marker, sizeof(in->marker), "%s%d.%u", prefix,
-		 (int)getpid(), s->serial);
+	sysg_instance_marker(s->state_dir, name, getpid(), s->serial,
+			     in->marker, sizeof(in->marker));
 	env = cand_env(v, def, env_over, in->marker);
 	cmd = env ? sysg_env_expand(def->command_raw ? def->command_raw :
 				    def->command, env) : NULL;
@@ -586,7 +585,7 @@ int sysg_inst_adopt_stop(struct sysg_supervisor *s, const char *name,
 {
 	struct svc *v = sup_find(s, name);
 	struct sup_inst *in;
-	char prefix[128];
+	char prefix[SYSG_INSTANCE_MAX];
 
 	*id = 0;
 	if (!v || !sysg_proc_is_alive(pid, ticks))
