@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "base/base.h"
 #include "control/control.h"
+#include "deploy/deploy.h"
 
 static int no_supervisor(void)
 {
@@ -43,7 +44,7 @@ static int call(const char *state_dir, const char *cmd, json_t *args,
 /* The reply failed: print its error lines, return its exit status. */
 static int failed(json_t *reply)
 {
-	const char *e = json_string_value(json_object_get(reply, "error"));
+	const char *e = sysg_jstr(reply, "error");
 	int code = sysg_ctlc_exit(reply);
 
 	if (e) {
@@ -78,7 +79,8 @@ static int follow(const char *state_dir, const char *id, const char *service)
 		if (idc)
 			json_object_set_new(args, "id", json_string(idc));
 		else if (service)
-			json_object_set_new(args, "service", json_string(service));
+			json_object_set_new(args, "service",
+					    json_string(service));
 		rc = call(state_dir, "deploy_follow", args, &reply);
 		if (rc >= 0) {
 			code = rc == SYSG_EXIT_NO_SUPERVISOR && from ?
@@ -94,20 +96,19 @@ static int follow(const char *state_dir, const char *id, const char *service)
 		}
 		data = json_object_get(reply, "data");
 		if (!idc)
-			idc = strdup(json_string_value(json_object_get(data, "id")) ?: "");
+			idc = strdup(sysg_jstr(data, "id") ?: "");
 		json_array_foreach(json_object_get(data, "lines"), i, l)
 			printf("%s\n", json_string_value(l));
 		fflush(stdout);
-		from = json_integer_value(json_object_get(data, "next"));
+		from = sysg_jint(data, "next");
 		if (json_is_true(json_object_get(data, "done"))) {
-			const char *o = json_string_value(json_object_get(data,
-									   "outcome"));
-			const char *r = json_string_value(json_object_get(data,
-									   "reason"));
+			const char *o = sysg_jstr(data, "outcome");
+			const char *r = sysg_jstr(data, "reason");
 
-			code = (int)json_integer_value(json_object_get(data, "exit"));
+			code = (int)sysg_jint(data, "exit");
 			if (code)
-				sysg_cli_error("deploy %s: %s%s%s", idc, o ? o : "",
+				sysg_cli_error("deploy %s: %s%s%s", idc,
+					       o ? o : "",
 					       r && *r ? ": " : "", r ? r : "");
 			json_decref(reply);
 			break;
@@ -170,7 +171,8 @@ static int operator_cmd(struct sysg_cli *c, const char *state_dir,
 	int rc;
 
 	if (!c->service) {
-		sysg_cli_error("deploy --%s needs the service: sysg deploy --%s "
+		sysg_cli_error("deploy --%s needs the service: "
+			       "sysg deploy --%s "
 			       "-s SERVICE", cmd, cmd);
 		return SYSG_EXIT_USAGE;
 	}
@@ -200,7 +202,8 @@ int sysg_cmd_deploy(struct sysg_cli *c)
 	    (c->history && (c->rollback || c->follow)) ||
 	    (c->follow && c->rollback)) {
 		sysg_cli_error("deploy: choose one of --history, --follow, "
-			       "--rollback, --abort, --pause, --resume, --promote");
+			       "--rollback, --abort, --pause, --resume, "
+			       "--promote");
 		return SYSG_EXIT_USAGE;
 	}
 	if (c->to && !c->rollback) {
@@ -221,7 +224,8 @@ int sysg_cmd_deploy(struct sysg_cli *c)
 	if (c->follow)
 		return follow(state_dir, c->follow_id, c->service);
 	if (!c->service) {
-		sysg_cli_error("deploy needs a service: sysg deploy --service S "
+		sysg_cli_error("deploy needs a service: "
+			       "sysg deploy --service S "
 			       "(see sysg help deploy)");
 		return SYSG_EXIT_USAGE;
 	}

@@ -29,7 +29,7 @@ struct deploy {
 	char message[SYSG_REASON_MAX];
 	uid_t uid;
 	int dry_run;
-	int record;             /* write a deploy record (deploy, not restart) */
+	int record;             /* write a record (deploy, not restart) */
 	int64_t started_wall, started_mono, timeout_ms;
 	struct sysg_config *cfg;        /* what is rolled out (ours until a
 	                                   promote hands it over) */

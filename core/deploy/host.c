@@ -1,4 +1,5 @@
-/* host.c - see host.h: the life of a deploy, its outcome and record, the lock, operator commands */
+/* host.c - see host.h: the life of a deploy, its outcome and record, the
+ * lock, operator commands */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -94,7 +95,8 @@ void dp_write_record(struct deploy *dp)
 		return;
 	fill_record(dp, r);
 	if (sysg_state_add_deploy(dp->ds->o.st, r) < 0)
-		sysg_log(dp_log_of(dp), SYSG_LOG_WARN, "Deploy %s: cannot write "
+		sysg_log(dp_log_of(dp), SYSG_LOG_WARN,
+			 "Deploy %s: cannot write "
 			 "its record", dp->id);
 	free(r);
 }
@@ -151,7 +153,8 @@ static void decide(struct deploy *dp, int status, int timed_out)
 	char d[32];
 
 	if (dp->shutdown) {
-		outcome(dp, "aborted", "the supervisor stopped during the deploy");
+		outcome(dp, "aborted",
+			"the supervisor stopped during the deploy");
 	} else if (timed_out) {
 		sysg_deploy_fmt_ms(dp->timeout_ms, d, sizeof(d));
 		outcome(dp, "failed", "timed out after %s", d);
@@ -160,17 +163,20 @@ static void decide(struct deploy *dp, int status, int timed_out)
 			"strategy crashed (signal %d)", WTERMSIG(status));
 	} else if (!dp->got_done) {
 		outcome(dp, dp->aborting ? "aborted" : "failed",
-			"the deploy worker exited with code %d without an answer",
+			"the deploy worker exited with code %d without an "
+			"answer",
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	} else if (dp->done_rc == 0 && dp->watch_failed) {
 		outcome(dp, "rolled_back", "%s", dp->watch_why);
 	} else if (dp->done_rc == 0 && !dp->switch_back_failed) {
 		outcome(dp, "success", "%s", "");
 	} else if (dp->switch_back_failed) {
-		outcome(dp, "failed", "switch-back failed, traffic may point at %s",
+		outcome(dp, "failed",
+			"switch-back failed, traffic may point at %s",
 			dp->traffic_slot);
 	} else if (dp->aborting) {
-		outcome(dp, "aborted", "aborted by uid %d%s%s", (int)dp->abort_uid,
+		outcome(dp, "aborted", "aborted by uid %d%s%s",
+			(int)dp->abort_uid,
 			dp->done_err[0] ? ": " : "", dp->done_err);
 	} else if (dp->switched_ok >= 2) {
 		outcome(dp, "rolled_back", "%s", dp->done_err);
@@ -304,7 +310,8 @@ void dp_finish(struct deploy *dp, int status, int timed_out)
 		struct sysg_unit_record u;
 
 		if (sysg_supervisor_get(sup, dp->service, &u) == 0)
-			dp_add_line(dp, "%s: %s (pid %lld)", dp->service, u.status,
+			dp_add_line(dp, "%s: %s (pid %lld)", dp->service,
+				    u.status,
 				 (long long)u.pid);
 	} else if (dp->exit_code == 0)
 		dp_add_line(dp, "deploy %s of %s: success (%.1f s)", dp->id,
@@ -373,7 +380,8 @@ static int spawn_worker(struct deploy *dp, char *err, size_t errlen)
 	{
 		struct sysg_spawn_req r = {
 			.command = cmd, .cgroup_fd = -1,
-			.out_fd = SYSG_SPAWN_DEVNULL, .err_fd = SYSG_SPAWN_DEVNULL,
+			.out_fd = SYSG_SPAWN_DEVNULL,
+			.err_fd = SYSG_SPAWN_DEVNULL,
 			.child_setup = setup_fd, .child_arg = &sv[1],
 		};
 
@@ -395,7 +403,8 @@ static int spawn_worker(struct deploy *dp, char *err, size_t errlen)
 	dp->io.fd = dp->fd;
 	dp->io.cb = dp_on_io;
 	dp->io.arg = dp;
-	if (rc == 0 && (rc = sysg_loop_io_add(dp_loop_of(dp), &dp->io, EPOLLIN)) == 0)
+	if (rc == 0 && (rc = sysg_loop_io_add(dp_loop_of(dp), &dp->io,
+					      EPOLLIN)) == 0)
 		dp->io_on = 1;
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot talk to the deploy worker: %s",
@@ -490,16 +499,19 @@ int sysg_deploy_begin(struct sysg_deploys *ds, const struct sysg_deploy_req *r,
 	dp->started_wall = sysg_wall_ms();
 	dp->started_mono = sysg_now_ms();
 	dp->timeout_ms = dp->def->deployment.timeout_ms > 0 ?
-			 dp->def->deployment.timeout_ms : SYSG_DEPLOY_TIMEOUT_MS;
+			 dp->def->deployment.timeout_ms :
+			 SYSG_DEPLOY_TIMEOUT_MS;
 	sysg_deploy_revision(dp->def, dp->revision);
 	make_id(ds, dp);
 	dp->definition = malloc(SYSG_DEFINITION_MAX);
 	if (dp->definition)
-		sysg_deploy_definition(dp->def, cfg ? cfg : running, r->cfg_text,
+		sysg_deploy_definition(dp->def, cfg ? cfg : running,
+				       r->cfg_text,
 				       dp->definition, SYSG_DEFINITION_MAX);
 	dp->next = ds->live;
 	ds->live = dp;
-	dp_add_line(dp, "%sdeploy %s: %s with %s, revision %s%s%s", dp->dry_run ?
+	dp_add_line(dp, "%sdeploy %s: %s with %s, revision %s%s%s",
+		    dp->dry_run ?
 		 "dry run of " : "", dp->id, dp->service, dp->strategy,
 		 dp->revision, r->rollback_of ? ", rolling back to " : "",
 		 r->rollback_of ? r->rollback_of : "");
@@ -579,7 +591,8 @@ int sysg_deploy_operator(struct sysg_deploys *ds, const char *service, int cmd,
 		sysg_timer_start(dp_loop_of(dp), &dp->killer, ABORT_GRACE_MS,
 				 abort_kill, dp);
 		if (dp->op && !strcmp(dp->op, "operator_wait"))
-			dp_reply(dp, json_pack("{s:i, s:i}", "rc", 0, "operator",
+			dp_reply(dp, json_pack("{s:i, s:i}", "rc", 0,
+					       "operator",
 					    SYSG_OPERATOR_ABORT));
 		else if (dp->op && dp_cancelled_op(dp->op)) {
 			sysg_job_cancel(&dp->aux);
@@ -591,7 +604,8 @@ int sysg_deploy_operator(struct sysg_deploys *ds, const char *service, int cmd,
 		dp_add_line(dp, "promote requested");
 		dp->paused = 0;
 		if (dp->op && !strcmp(dp->op, "operator_wait"))
-			dp_reply(dp, json_pack("{s:i, s:i}", "rc", 0, "operator",
+			dp_reply(dp, json_pack("{s:i, s:i}", "rc", 0,
+					       "operator",
 					    SYSG_OPERATOR_PROMOTE));
 		else
 			dp->pending_cmd = SYSG_OPERATOR_PROMOTE;
@@ -608,7 +622,8 @@ int sysg_deploy_operator(struct sysg_deploys *ds, const char *service, int cmd,
 		dp_add_line(dp, "resumed");
 		dp->paused = 0;
 		if (dp->op && !strcmp(dp->op, "operator_wait"))
-			dp_reply(dp, json_pack("{s:i, s:i}", "rc", 0, "operator",
+			dp_reply(dp, json_pack("{s:i, s:i}", "rc", 0,
+					       "operator",
 					    SYSG_OPERATOR_NONE));
 		return 0;
 	}

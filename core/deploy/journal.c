@@ -1,4 +1,5 @@
-/* journal.c - each step journaled in the state backend before it is taken, and the recovery of a deploy a killed supervisor left (see host.h) */
+/* journal.c - each step journaled in the state backend before it is taken,
+ * and the recovery of a deploy a killed supervisor left (see host.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -40,7 +41,8 @@ void dp_journal(struct deploy *dp, const char *step)
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	snprintf(key, sizeof(key), "deploy:%s", dp->service);
 	if (s && sysg_state_kv_set(st, key, s) < 0)
-		sysg_log(dp_log_of(dp), SYSG_LOG_WARN, "Deploy %s: cannot journal "
+		sysg_log(dp_log_of(dp), SYSG_LOG_WARN,
+			 "Deploy %s: cannot journal "
 			 "step '%s'", dp->id, step);
 	free(s);
 	json_decref(j);
@@ -86,7 +88,7 @@ static int find_rec_cb(void *arg, const struct sysg_deploy_record *d)
 /* Finish one journaled deploy of NAME (JOURNAL: its JSON). */
 static void recover_one(struct sysg_deploys *ds, const char *name, json_t *j)
 {
-	const char *id = json_string_value(json_object_get(j, "id"));
+	const char *id = sysg_jstr(j, "id");
 	struct sysg_deploy_record *r = calloc(1, sizeof(*r));
 	struct sysg_unit_record u;
 	struct find_rec f = { id, r, 0 };
@@ -101,7 +103,7 @@ static void recover_one(struct sysg_deploys *ds, const char *name, json_t *j)
 	if (sysg_supervisor_get(ds->o.sup, name, &u) == 0)
 		cur = (pid_t)u.pid;
 	json_array_foreach(json_object_get(j, "pids"), i, p) {
-		pid_t pid = (pid_t)json_integer_value(json_object_get(p, "pid"));
+		pid_t pid = (pid_t)sysg_jint(p, "pid");
 		uint64_t ticks = (uint64_t)json_integer_value(
 			json_object_get(p, "ticks"));
 		int64_t iid;
@@ -118,14 +120,14 @@ static void recover_one(struct sysg_deploys *ds, const char *name, json_t *j)
 		snprintf(r->id, sizeof(r->id), "%s", id);
 		snprintf(r->service, sizeof(r->service), "%s", name);
 		snprintf(r->strategy, sizeof(r->strategy), "%s",
-			 json_string_value(json_object_get(j, "strategy")) ?: "");
+			 sysg_jstr(j, "strategy") ?: "");
 		r->started_at_ms = json_integer_value(
 			json_object_get(j, "started_at_ms"));
 	}
 	snprintf(r->outcome, sizeof(r->outcome), "aborted");
 	snprintf(r->reason, sizeof(r->reason), "the supervisor stopped "
 		 "during the deploy (at: %s); kept pid %d",
-		 json_string_value(json_object_get(j, "step")) ?: "?", (int)cur);
+		 sysg_jstr(j, "step") ?: "?", (int)cur);
 	r->duration_ms = sysg_wall_ms() - r->started_at_ms;
 	sysg_state_add_deploy(ds->o.st, r);
 	sysg_log(sysg_supervisor_log(ds->o.sup), SYSG_LOG_WARN, "Deploy %s of "
@@ -156,7 +158,7 @@ int sysg_deploys_recover_prepare(struct sysg_deploys *ds)
 		const char *name = cfg->services[i].name;
 		json_t *j = journal_of(ds, name);
 		json_t *p = json_object_get(j, "promote");
-		pid_t pid = (pid_t)json_integer_value(json_object_get(p, "pid"));
+		pid_t pid = (pid_t)sysg_jint(p, "pid");
 		uint64_t ticks = (uint64_t)json_integer_value(
 			json_object_get(p, "ticks"));
 		struct sysg_unit_record u;
@@ -172,7 +174,8 @@ int sysg_deploys_recover_prepare(struct sysg_deploys *ds)
 			if (sysg_state_put_unit(ds->o.st, &u) == 0)
 				n++;
 			sysg_log(sysg_supervisor_log(ds->o.sup), SYSG_LOG_WARN,
-				 "Deploy of %s was interrupted after its promote: "
+				 "Deploy of %s was interrupted after its "
+				 "promote: "
 				 "pid %d is the service's", name, (int)pid);
 		}
 		json_decref(j);

@@ -125,7 +125,8 @@ int sysg_link_fill(struct sysg_link_buf *b, int fd)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			       0 : -errno;
 		if (r == 0)
 			return -EPIPE;
 		b->len += (size_t)r;
@@ -155,4 +156,14 @@ void sysg_link_buf_free(struct sysg_link_buf *b)
 {
 	free(b->buf);
 	memset(b, 0, sizeof(*b));
+}
+
+int64_t sysg_jint(const json_t *j, const char *key)
+{
+	return json_integer_value(json_object_get(j, key));
+}
+
+const char *sysg_jstr(const json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
 }

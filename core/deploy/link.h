@@ -9,6 +9,7 @@
 #define SYSG_DEPLOY_LINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -35,5 +36,10 @@ int sysg_link_fill(struct sysg_link_buf *b, int fd);
 int sysg_link_take(struct sysg_link_buf *b, json_t **msg);
 
 void sysg_link_buf_free(struct sysg_link_buf *b);
+
+/* Member KEY of object J as an integer / a string (0 / NULL when it is
+ * absent or of another type): how both ends read a message. */
+int64_t sysg_jint(const json_t *j, const char *key);
+const char *sysg_jstr(const json_t *j, const char *key);
 
 #endif

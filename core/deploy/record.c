@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "plugin/plugin.h"
+#include "link.h"
 #include "record.h"
 
 static void fnv(uint64_t *h, const char *s)
@@ -57,7 +58,8 @@ static json_t *deployment_json(const struct sysg_deployment *d)
 	for (size_t i = 0; opts && i < d->noptions; i++)
 		json_object_set_new(opts, d->options[i].key,
 				    json_string(d->options[i].value));
-	return json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:i, s:I, s:I, s:I, s:o*}",
+	return json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:i, s:I, s:I, s:I, "
+			 "s:o*}",
 			 "strategy", d->strategy ? d->strategy : "immediate",
 			 "pre_start", d->pre_start,
 			 "health_url", d->health.url,
@@ -66,7 +68,8 @@ static json_t *deployment_json(const struct sysg_deployment *d)
 			 "health_retries", d->health.retries,
 			 "grace_period_ms", (json_int_t)d->grace_period_ms,
 			 "timeout_ms", (json_int_t)d->timeout_ms,
-			 "min_healthy_time_ms", (json_int_t)d->min_healthy_time_ms,
+			 "min_healthy_time_ms",
+				(json_int_t)d->min_healthy_time_ms,
 			 "options", opts);
 }
 
@@ -220,7 +223,8 @@ json_t *sysg_deploy_settings_json(const struct sysg_service *svc,
 		json_array_append_new(opts, json_pack("{s:s, s:s, s:i, s:i}",
 			"key", v.s.options[i].key, "value",
 			v.s.options[i].value ? v.s.options[i].value : "",
-			"line", v.s.options[i].line, "col", v.s.options[i].col));
+			"line", v.s.options[i].line, "col",
+				v.s.options[i].col));
 	j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:I, s:i, s:I, s:o*}",
 		      "service", v.s.service,
 		      "strategy", strategy ? strategy : v.s.strategy,
@@ -235,11 +239,6 @@ json_t *sysg_deploy_settings_json(const struct sysg_service *svc,
 	return j;
 }
 
-static const char *jstr(const json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
-}
-
 int sysg_deploy_settings_from(const json_t *j,
 			      struct sysg_strategy_settings *out,
 			      struct sysg_setting **options)
@@ -249,13 +248,13 @@ int sysg_deploy_settings_from(const json_t *j,
 
 	memset(out, 0, sizeof(*out));
 	*options = NULL;
-	out->service = jstr(j, "service");
-	out->strategy = jstr(j, "strategy");
+	out->service = sysg_jstr(j, "service");
+	out->strategy = sysg_jstr(j, "strategy");
 	if (!out->service || !out->strategy)
 		return -EINVAL;
-	out->pre_start = jstr(j, "pre_start");
-	out->health_url = jstr(j, "health_url");
-	out->health_command = jstr(j, "health_command");
+	out->pre_start = sysg_jstr(j, "pre_start");
+	out->health_url = sysg_jstr(j, "health_url");
+	out->health_command = sysg_jstr(j, "health_command");
 	out->health_timeout_ms = json_integer_value(
 		json_object_get(j, "health_timeout_ms"));
 	out->health_retries = (int)json_integer_value(
@@ -269,8 +268,8 @@ int sysg_deploy_settings_from(const json_t *j,
 		for (size_t i = 0; i < n; i++) {
 			const json_t *o = json_array_get(opts, i);
 
-			(*options)[i].key = jstr(o, "key");
-			(*options)[i].value = jstr(o, "value");
+			(*options)[i].key = sysg_jstr(o, "key");
+			(*options)[i].value = sysg_jstr(o, "value");
 			(*options)[i].line = (int)json_integer_value(
 				json_object_get(o, "line"));
 			(*options)[i].col = (int)json_integer_value(

@@ -1,4 +1,5 @@
-/* serve.c - the worker's requests, carried out in the supervisor's loop (see host.h) */
+/* serve.c - the worker's requests, carried out in the supervisor's loop (see
+ * host.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -85,7 +86,7 @@ const char *dp_project_dir(const struct deploy *dp)
 
 static void op_step(struct deploy *dp, json_t *req)
 {
-	const char *text = json_string_value(json_object_get(req, "text"));
+	const char *text = sysg_jstr(req, "text");
 	int total;
 
 	dp->steps++;
@@ -101,8 +102,8 @@ static void op_step(struct deploy *dp, json_t *req)
 
 static void op_log(struct deploy *dp, json_t *req)
 {
-	const char *msg = json_string_value(json_object_get(req, "msg"));
-	int level = (int)json_integer_value(json_object_get(req, "level"));
+	const char *msg = sysg_jstr(req, "msg");
+	int level = (int)sysg_jint(req, "level");
 
 	if (level <= SYSG_LOG_WARN)
 		dp_add_line(dp, "%s: %s", level <= SYSG_LOG_ERROR ? "error" :
@@ -154,8 +155,8 @@ static void op_pre_start(struct deploy *dp)
 
 		dp->aux.done = dp_aux_done;
 		dp->aux.arg = dp;
-		rc = cmd ? sysg_job_spawn(jobs, &dp->aux, &r, dp->timeout_ms, err,
-					  sizeof(err)) : -ENOMEM;
+		rc = cmd ? sysg_job_spawn(jobs, &dp->aux, &r, dp->timeout_ms,
+					  err, sizeof(err)) : -ENOMEM;
 	}
 	if (out >= 0)
 		close(out);
@@ -197,8 +198,8 @@ static void op_start(struct deploy *dp, json_t *req)
 			dp_journal_pid(dp, in.pid);
 		dp_journal(dp, "candidate started");
 	}
-	dp_reply(dp, json_pack("{s:i, s:I, s:s}", "rc", rc, "inst", (json_int_t)id,
-			    "err", err));
+	dp_reply(dp, json_pack("{s:i, s:I, s:s}", "rc", rc, "inst",
+			       (json_int_t)id, "err", err));
 }
 
 /* --- wait_ready --- */
@@ -318,29 +319,33 @@ static void wait_probe_result(struct deploy *dp, int passed)
 	dp->wait_next = dp->wait_next ? dp->wait_next * 2 : 50;
 	if (dp->wait_next > dp->wait_interval)
 		dp->wait_next = dp->wait_interval;
-	sysg_timer_start(dp_loop_of(dp), &dp->timer, dp->wait_next, probe_next, dp);
+	sysg_timer_start(dp_loop_of(dp), &dp->timer, dp->wait_next, probe_next,
+			 dp);
 }
 
 static void op_wait_ready(struct deploy *dp, json_t *req)
 {
 	const struct sysg_service *def = dp->def;
-	const char *url = json_string_value(json_object_get(req, "url"));
-	int64_t timeout = json_integer_value(json_object_get(req, "timeout_ms"));
-	int retries = (int)json_integer_value(json_object_get(req, "retries"));
+	const char *url = sysg_jstr(req, "url");
+	int64_t timeout = sysg_jint(req, "timeout_ms");
+	int retries = (int)sysg_jint(req, "retries");
 	int k;
 
-	dp->wait_inst = json_integer_value(json_object_get(req, "inst"));
+	dp->wait_inst = sysg_jint(req, "inst");
 	dp->wait_next = 0;
 	k = is_cand(dp, dp->wait_inst);
 	dp->wait_env = env_with(dp, k >= 0 ? dp->cand_env[k] : NULL);
 	if (timeout <= 0)
 		timeout = SYSG_HEALTH_TIMEOUT_MS;
-	dp->wait_deadline = sysg_now_ms() + timeout * (retries > 0 ? retries : 1);
+	if (retries < 1)
+		retries = 1;
+	dp->wait_deadline = sysg_now_ms() + timeout * retries;
 	dp->wait_interval = def->deployment.health.interval_ms > 0 ?
 			    def->deployment.health.interval_ms : 1000;
 	if (url && *url) {
 		dp->wait_url = sysg_env_expand(url, dp->wait_env);
-	} else if (def->health.present && (def->health.url || def->health.command)) {
+	} else if (def->health.present &&
+		   (def->health.url || def->health.command)) {
 		const char *raw = def->health.command ? def->health.command :
 				  def->health.url;
 		char *e = sysg_env_expand(raw, dp->wait_env);
@@ -352,9 +357,11 @@ static void op_wait_ready(struct deploy *dp, json_t *req)
 		dp->wait_interval = def->health.interval_ms > 0 ?
 				    def->health.interval_ms : 1000;
 		dp->wait_deadline = sysg_now_ms() + def->health.timeout_ms *
-				    (def->health.retries > 0 ? def->health.retries : 1);
+				    (def->health.retries > 0 ?
+				     def->health.retries : 1);
 	} else {
-		sysg_timer_start(dp_loop_of(dp), &dp->timer, def->ready_after_ms,
+		sysg_timer_start(dp_loop_of(dp), &dp->timer,
+				 def->ready_after_ms,
 				 settle_done, dp);
 		wait_check(dp);
 		return;
@@ -368,8 +375,8 @@ static void op_wait_ready(struct deploy *dp, json_t *req)
 
 static void op_http_check(struct deploy *dp, json_t *req)
 {
-	const char *url = json_string_value(json_object_get(req, "url"));
-	int64_t t = json_integer_value(json_object_get(req, "timeout_ms"));
+	const char *url = sysg_jstr(req, "url");
+	int64_t t = sysg_jint(req, "timeout_ms");
 	struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
 	char err[512];
 
@@ -401,9 +408,9 @@ static const char *env_value(const json_t *env, const char *key)
 
 static void op_run(struct deploy *dp, json_t *req)
 {
-	const char *cmd = json_string_value(json_object_get(req, "command"));
+	const char *cmd = sysg_jstr(req, "command");
 	const json_t *envj = json_object_get(req, "env");
-	int64_t t = json_integer_value(json_object_get(req, "timeout_ms"));
+	int64_t t = sysg_jint(req, "timeout_ms");
 	struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
 	const struct sysg_log *logdir = sysg_supervisor_log(dp->ds->o.sup);
 	const char *to = env_value(envj, "SYSG_CANDIDATE_SLOT");
@@ -424,7 +431,8 @@ static void op_run(struct deploy *dp, json_t *req)
 	snprintf(dp->run_from, sizeof(dp->run_from), "%s", from ? from : "");
 	dp->aux.done = dp_aux_done;
 	dp->aux.arg = dp;
-	rc = env && cmd ? sysg_job_spawn(jobs, &dp->aux, &r, t, err, sizeof(err)) :
+	rc = env && cmd ? sysg_job_spawn(jobs, &dp->aux, &r, t, err,
+					 sizeof(err)) :
 	     -ENOMEM;
 	if (out >= 0)
 		close(out);
@@ -464,7 +472,8 @@ static void run_done(struct deploy *dp, int status, int timed_out)
 void dp_aux_done(struct sysg_job *j, int status, int timed_out)
 {
 	struct deploy *dp = j->arg;
-	int passed = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	int passed = !timed_out && WIFEXITED(status) &&
+		     WEXITSTATUS(status) == 0;
 
 	if (!dp->op)
 		return;
@@ -494,7 +503,7 @@ void dp_aux_done(struct sysg_job *j, int status, int timed_out)
 
 static void op_promote(struct deploy *dp, json_t *req)
 {
-	int64_t id = json_integer_value(json_object_get(req, "inst"));
+	int64_t id = sysg_jint(req, "inst");
 	char err[512] = "";
 	int64_t retired = 0;
 	int rc;
@@ -527,7 +536,7 @@ static void op_promote(struct deploy *dp, json_t *req)
 
 static void op_stop(struct deploy *dp, json_t *req)
 {
-	int64_t id = json_integer_value(json_object_get(req, "inst"));
+	int64_t id = sysg_jint(req, "inst");
 	int rc;
 
 	if (id == dp->promoted) {
@@ -539,7 +548,8 @@ static void op_stop(struct deploy *dp, json_t *req)
 	rc = sysg_inst_stop(dp->ds->o.sup, id, dp_on_inst, dp);
 	/* done at once (maybe answered by on_inst already) */
 	if (rc != 0 && dp->req == req)
-		dp_reply_rc(dp, rc < 0 ? rc : 0, rc < 0 ? "no such instance" : NULL);
+		dp_reply_rc(dp, rc < 0 ? rc : 0,
+			    rc < 0 ? "no such instance" : NULL);
 }
 
 /* --- small ones --- */
@@ -557,8 +567,8 @@ static void timer_reply(struct sysg_timer *t)
 
 static void op_kv(struct deploy *dp, json_t *req, int set)
 {
-	const char *key = json_string_value(json_object_get(req, "key"));
-	const char *val = json_string_value(json_object_get(req, "value"));
+	const char *key = sysg_jstr(req, "key");
+	const char *val = sysg_jstr(req, "value");
 	char k[512], buf[4096];
 	int rc;
 
@@ -578,7 +588,7 @@ static void op_kv(struct deploy *dp, json_t *req, int set)
 
 static void op_operator_wait(struct deploy *dp, json_t *req)
 {
-	int64_t ms = json_integer_value(json_object_get(req, "ms"));
+	int64_t ms = sysg_jint(req, "ms");
 
 	if (dp->pending_cmd) {
 		int c = dp->pending_cmd;
@@ -607,7 +617,7 @@ int dp_cancelled_op(const char *op)
 
 void dp_serve(struct deploy *dp, json_t *req)
 {
-	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *op = sysg_jstr(req, "op");
 
 	if (!op) {
 		json_decref(req);
@@ -615,10 +625,10 @@ void dp_serve(struct deploy *dp, json_t *req)
 		return;
 	}
 	if (!strcmp(op, "done")) {
-		const char *e = json_string_value(json_object_get(req, "err"));
+		const char *e = sysg_jstr(req, "err");
 
 		dp->got_done = 1;
-		dp->done_rc = (int)json_integer_value(json_object_get(req, "rc"));
+		dp->done_rc = (int)sysg_jint(req, "rc");
 		snprintf(dp->done_err, sizeof(dp->done_err), "%s", e ? e : "");
 		json_decref(req);
 		return;
@@ -644,7 +654,7 @@ void dp_serve(struct deploy *dp, json_t *req)
 	else if (!strcmp(op, "log"))
 		op_log(dp, req);
 	else if (!strcmp(op, "plan")) {
-		dp->planned = (int)json_integer_value(json_object_get(req, "steps"));
+		dp->planned = (int)sysg_jint(req, "steps");
 		dp_reply_rc(dp, 0, NULL);
 	} else if (!strcmp(op, "current"))
 		op_current(dp);
@@ -670,11 +680,13 @@ void dp_serve(struct deploy *dp, json_t *req)
 	else if (!strcmp(op, "kv_set"))
 		op_kv(dp, req, 1);
 	else if (!strcmp(op, "set_slots")) {
-		const char *b = json_string_value(json_object_get(req, "before"));
-		const char *a = json_string_value(json_object_get(req, "after"));
+		const char *b = sysg_jstr(req, "before");
+		const char *a = sysg_jstr(req, "after");
 
-		snprintf(dp->slot_before, sizeof(dp->slot_before), "%s", b ? b : "");
-		snprintf(dp->slot_after, sizeof(dp->slot_after), "%s", a ? a : "");
+		snprintf(dp->slot_before, sizeof(dp->slot_before), "%s",
+			 b ? b : "");
+		snprintf(dp->slot_after, sizeof(dp->slot_after), "%s",
+			 a ? a : "");
 		if (dp->dry_run)
 			dp_add_line(dp, "slots: %s -> %s", dp->slot_before,
 				 dp->slot_after);

@@ -1,4 +1,5 @@
-/* watch.c - deployment.min_healthy_time: watch the promoted instance, roll back when it fails; picking the record a rollback deploys (see host.h) */
+/* watch.c - deployment.min_healthy_time: watch the promoted instance, roll
+ * back when it fails; picking the record a rollback deploys (see host.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -33,7 +34,8 @@ static int pick_cb(void *arg, const struct sysg_deploy_record *d)
 	struct pick *p = arg;
 
 	if (p->to ? strcmp(d->id, p->to) :
-	    (strcmp(d->outcome, "success") || !strcmp(d->revision, p->skip_rev)))
+	    (strcmp(d->outcome, "success") || !strcmp(d->revision,
+						      p->skip_rev)))
 		return 0;
 	memcpy(p->out, d, sizeof(*d));
 	p->found = 1;
@@ -58,10 +60,12 @@ int sysg_deploy_rollback_config(struct sysg_deploys *ds, const char *svc,
 		sysg_state_list_deploys(ds->o.st, svc, pick_cb, &p);
 	if (!p.found) {
 		if (to)
-			snprintf(err, errlen, "no deploy %s of %s in the history",
+			snprintf(err, errlen,
+				 "no deploy %s of %s in the history",
 				 to, svc);
 		else
-			snprintf(err, errlen, "no earlier successful deploy of %s "
+			snprintf(err, errlen,
+				 "no earlier successful deploy of %s "
 				 "to roll back to", svc);
 		free(r);
 		return -ENOENT;
@@ -113,7 +117,8 @@ void dp_watch_end(struct deploy *dp, const char *why)
 	if (why) {
 		dp->watch_failed = 1;
 		snprintf(dp->watch_why, sizeof(dp->watch_why), "%s", why);
-		dp_add_line(dp, "the new instance failed within min_healthy_time: "
+		dp_add_line(dp,
+			    "the new instance failed within min_healthy_time: "
 			 "%s", why);
 	}
 	dp_finish(dp, 0, 0);
@@ -196,6 +201,7 @@ int dp_watch_begin(struct deploy *dp)
 		 "(%.1f s)", dp->steps + 1, dp->steps + 1, dp_elapsed_s(dp));
 	sysg_timer_start(dp_loop_of(dp), &dp->watch_timer, ms, watch_done, dp);
 	if (dp->def->deployment.health.url)
-		sysg_timer_start(dp_loop_of(dp), &dp->timer, 0, watch_probe, dp);
+		sysg_timer_start(dp_loop_of(dp), &dp->timer, 0, watch_probe,
+				 dp);
 	return 1;
 }

@@ -38,13 +38,13 @@ static json_t *call(struct sysg_deploy_ctx *c, json_t *req)
 
 static int rc_of(const json_t *rep)
 {
-	return (int)json_integer_value(json_object_get(rep, "rc"));
+	return (int)sysg_jint(rep, "rc");
 }
 
 /* rc of REP, with its "err" copied to ERR. */
 static int rc_err(json_t *rep, char *err, size_t errlen)
 {
-	const char *e = json_string_value(json_object_get(rep, "err"));
+	const char *e = sysg_jstr(rep, "err");
 	int rc = rc_of(rep);
 
 	if (e && err && errlen)
@@ -101,13 +101,14 @@ static void h_step(struct sysg_deploy_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_decref(call(c, json_pack("{s:s, s:s}", "op", "step", "text", msg)));
+	json_decref(call(c, json_pack("{s:s, s:s}", "op", "step", "text",
+				      msg)));
 }
 
 static sysg_instance_t h_current(struct sysg_deploy_ctx *c)
 {
 	json_t *rep = call(c, json_pack("{s:s}", "op", "current"));
-	sysg_instance_t id = json_integer_value(json_object_get(rep, "inst"));
+	sysg_instance_t id = sysg_jint(rep, "inst");
 
 	json_decref(rep);
 	return id;
@@ -122,7 +123,7 @@ static int h_pre_start(struct sysg_deploy_ctx *c, int *exit_code, char *err,
 	if (dry(c, err, errlen))
 		return 0;
 	rep = call(c, json_pack("{s:s}", "op", "pre_start"));
-	*exit_code = (int)json_integer_value(json_object_get(rep, "code"));
+	*exit_code = (int)sysg_jint(rep, "code");
 	return rc_err(rep, err, errlen);
 }
 
@@ -136,7 +137,7 @@ static int h_start(struct sysg_deploy_ctx *c, const char *const *env,
 		return -EPERM;
 	rep = call(c, json_pack("{s:s, s:o}", "op", "start", "env",
 				env_array(env)));
-	*out = json_integer_value(json_object_get(rep, "inst"));
+	*out = sysg_jint(rep, "inst");
 	return rc_err(rep, err, errlen);
 }
 
@@ -195,7 +196,7 @@ static int h_run(struct sysg_deploy_ctx *c, const char *command,
 				"command", command ? command : "", "env",
 				env_array(env), "timeout_ms",
 				(json_int_t)timeout_ms));
-	*exit_code = (int)json_integer_value(json_object_get(rep, "code"));
+	*exit_code = (int)sysg_jint(rep, "code");
 	return rc_err(rep, err, errlen);
 }
 
@@ -212,7 +213,7 @@ static int h_kv_get(struct sysg_deploy_ctx *c, const char *key, char *buf,
 {
 	json_t *rep = call(c, json_pack("{s:s, s:s}", "op", "kv_get", "key",
 					key ? key : ""));
-	const char *v = json_string_value(json_object_get(rep, "value"));
+	const char *v = sysg_jstr(rep, "value");
 	int rc = rc_of(rep);
 
 	if (rc == 0 && v) {
@@ -268,7 +269,7 @@ static int h_operator_wait(struct sysg_deploy_ctx *c, int64_t ms)
 		return SYSG_OPERATOR_NONE;
 	rep = call(c, json_pack("{s:s, s:I}", "op", "operator_wait", "ms",
 				(json_int_t)ms));
-	op = (int)json_integer_value(json_object_get(rep, "operator"));
+	op = (int)sysg_jint(rep, "operator");
 	json_decref(rep);
 	return op;
 }
@@ -356,8 +357,8 @@ int sysg_deploy_worker_main(int fd)
 	if (sysg_link_recv(fd, &setup) < 0)
 		return 3;
 	c.dry_run = json_is_true(json_object_get(setup, "dry_run"));
-	c.state_dir = json_string_value(json_object_get(setup, "state_dir"));
-	c.project_dir = json_string_value(json_object_get(setup, "project_dir"));
+	c.state_dir = sysg_jstr(setup, "state_dir");
+	c.project_dir = sysg_jstr(setup, "project_dir");
 	rc = sysg_deploy_settings_from(json_object_get(setup, "settings"), &s,
 				       &opts);
 	if (rc < 0) {

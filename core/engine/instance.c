@@ -126,7 +126,8 @@ static void inst_tick(struct sup_inst *in)
 
 	match_of(in, &m);
 	sysg_proctree_collect(&m, &tree);
-	if (in->pid > 0 && in->adopted && !sysg_proc_is_alive(in->pid, in->ticks))
+	if (in->pid > 0 && in->adopted && !sysg_proc_is_alive(in->pid,
+							      in->ticks))
 		in->pid = 0;
 	if (tree.n == 0 && in->pid <= 0) {
 		sysg_pidset_free(&tree);
@@ -135,7 +136,8 @@ static void inst_tick(struct sup_inst *in)
 	}
 	if (now >= in->stop_deadline) {
 		if (in->killed) {
-			sysg_log(&in->sup->log, SYSG_LOG_ERROR, "Instance of %s: "
+			sysg_log(&in->sup->log, SYSG_LOG_ERROR,
+				 "Instance of %s: "
 				 "%zu process(es) survive SIGKILL", in->service,
 				 tree.n);
 			sysg_pidset_free(&tree);
@@ -219,7 +221,8 @@ static void detach(struct svc *v, struct sup_inst *in)
 	v->adopted = v->marker_prefix = 0;
 	v->instance[0] = v->cgroup[0] = '\0';
 	sysg_pidset_clear(&v->known);
-	if (in->adopted && in->pid > 0 && !sysg_proc_is_alive(in->pid, in->ticks))
+	if (in->adopted && in->pid > 0 && !sysg_proc_is_alive(in->pid,
+							      in->ticks))
 		in->pid = 0;
 }
 
@@ -263,7 +266,8 @@ static char **cand_env(struct svc *v, const struct sysg_service *def,
 		const char *eq = strchr(over[i], '=');
 		char key[256];
 
-		if (!eq || eq == over[i] || (size_t)(eq - over[i]) >= sizeof(key))
+		if (!eq || eq == over[i] ||
+		    (size_t)(eq - over[i]) >= sizeof(key))
 			continue;
 		memcpy(key, over[i], (size_t)(eq - over[i]));
 		key[eq - over[i]] = '\0';
