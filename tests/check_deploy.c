@@ -419,6 +419,14 @@ START_TEST(test_failures_before_the_switch)
 	fails_untouched(&t, port, pid, "did not become healthy");
 	ck_assert(http_get(port2) == NULL);     /* the candidate is gone */
 
+	/* --strict: an unknown key (ignored with a warning otherwise) is an
+	 * error; nothing changes */
+	web(&t, NULL, port2, "2", "    work_dir: \".\"\n", 0);
+	ck_assert_int_eq(DEPLOY(&t, &r, "--strict"), 2);
+	ck_assert_msg(contains(r.err, "work_dir"), "%s", r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_pid(&t, "web"), pid);
+
 	/* a bad config: refused, nothing changes */
 	dt_write(&t, "sysg.yaml", "version: \"1\"\nservices:\n  web: { bogus: 1 }\n");
 	ck_assert_int_eq(DEPLOY(&t, &r, "--message", "x"), 2);

@@ -138,6 +138,8 @@ int sysg_cli_deploy(struct sysg_cli *c, const char *state_dir, int restart)
 		json_object_set_new(args, "rollback", json_true());
 	if (c->to)
 		json_object_set_new(args, "to", json_string(c->to));
+	if (c->strict)
+		json_object_set_new(args, "strict", json_true());
 	rc = call(state_dir, "deploy", args, &reply);
 	if (rc >= 0)
 		return rc;

@@ -1180,8 +1180,9 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			snprintf(err, sizeof(err), "the supervisor runs no config "
 				 "file to deploy from");
 			rc = -EINVAL;
-		} else if ((rc = sysg_deploy_read_config(path, &r.cfg, &text,
-							 &d)) < 0) {
+		} else if ((rc = sysg_deploy_read_config(path, barg(args,
+				"strict") ? SYSG_CONFIG_STRICT : 0, &r.cfg,
+				&text, &d)) < 0) {
 			char *all = sysg_diag_join(&d);
 
 			snprintf(err, sizeof(err), "%s: invalid config, nothing "
@@ -1319,7 +1320,8 @@ static const struct argspec deploy_args[] = {
 	SVC_ARG(1), { "strategy", ARG_STRING, SYSG_NAME_MAX - 1, 0 },
 	{ "dry_run", ARG_BOOL, 0, 0 }, { "message", ARG_STRING, 255, 0 },
 	{ "restart", ARG_BOOL, 0, 0 }, { "rollback", ARG_BOOL, 0, 0 },
-	{ "to", ARG_STRING, 63, 0 }, { NULL, 0, 0, 0 } };
+	{ "to", ARG_STRING, 63, 0 }, { "strict", ARG_BOOL, 0, 0 },
+	{ NULL, 0, 0, 0 } };
 static const struct argspec follow_args[] = {
 	SVC_ARG(0), { "id", ARG_STRING, 63, 0 }, { "from", ARG_INT, 0, 0 },
 	{ NULL, 0, 0, 0 } };

@@ -156,8 +156,9 @@ int sysg_deploy_definition_config(const char *definition,
 	return rc < 0 ? -EINVAL : 0;
 }
 
-int sysg_deploy_read_config(const char *path, struct sysg_config **cfg,
-			    char **text, struct sysg_diag *diag)
+int sysg_deploy_read_config(const char *path, unsigned flags,
+			    struct sysg_config **cfg, char **text,
+			    struct sysg_diag *diag)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL, *dir, *slash;
@@ -200,7 +201,8 @@ int sysg_deploy_read_config(const char *path, struct sysg_config **cfg,
 	slash = strrchr(dir, '/');
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = '\0';
-	rc = sysg_config_load_buffer(path, dir, buf, len, cfg, diag);
+	rc = sysg_config_load_buffer_flags(path, dir, buf, len, flags, cfg,
+					   diag);
 	free(dir);
 	if (rc < 0) {
 		free(buf);

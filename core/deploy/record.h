@@ -32,10 +32,12 @@ int sysg_deploy_definition_config(const char *definition,
 				  size_t errlen);
 
 /* Read PATH (at most SYSG_DEFINITION_MAX bytes are kept for the record,
- * the whole file is parsed) and load it as a config. 0 with *CFG and
+ * the whole file is parsed) and load it as a config with FLAGS
+ * (SYSG_CONFIG_STRICT...). 0 with *CFG and
  * *TEXT (malloc'd), or a negative code with DIAG filled. */
-int sysg_deploy_read_config(const char *path, struct sysg_config **cfg,
-			    char **text, struct sysg_diag *diag);
+int sysg_deploy_read_config(const char *path, unsigned flags,
+			    struct sysg_config **cfg, char **text,
+			    struct sysg_diag *diag);
 
 /* The strategy settings of SVC as JSON for the worker, and back (the
  * strings of OUT point into J, which must outlive it; OPTIONS is
