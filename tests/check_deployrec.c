@@ -118,6 +118,12 @@ START_TEST(test_settings_round_trip)
 	ck_assert_str_eq(s.service, "web");
 	ck_assert_str_eq(s.strategy, "canary");         /* --strategy */
 	ck_assert_str_eq(s.pre_start, "true");
+	ck_assert_uint_eq(s.noptions, 0);       /* blue_green's are not its */
+	free(opts);
+	json_decref(j);
+	j = sysg_deploy_settings_json(&cfg->services[0], NULL);
+	ck_assert_int_eq(sysg_deploy_settings_from(j, &s, &opts), 0);
+	ck_assert_str_eq(s.strategy, "blue_green");
 	for (size_t i = 0; i < s.noptions; i++)
 		if (!strcmp(s.options[i].key, "switch_command")) {
 			ck_assert_str_eq(s.options[i].value, "sw {candidate_slot}");

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "base/base.h"
 #include "link.h"
 #include "record.h"
 #include "worker.h"
@@ -366,17 +367,25 @@ static json_t *setup_msg(struct deploy *dp)
 static int spawn_worker(struct deploy *dp, char *err, size_t errlen)
 {
 	struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
-	char cmd[4200];
+	char *const argv[] = {
+		(char *)(dp->ds->o.worker_exe ? dp->ds->o.worker_exe :
+			 sysg_exe_path()),
+		(char *)SYSG_DEPLOY_WORKER_CMD, NULL,
+	};
+	char *cmd = sysg_cmd_join(argv);   /* quoted: any path */
 	int sv[2], rc;
 	json_t *m;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
-		return -errno;
+	if (!cmd) {
+		sysg_errf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	snprintf(cmd, sizeof(cmd), "%s %s", dp->ds->o.worker_exe ?
-		 dp->ds->o.worker_exe : "/proc/self/exe",
-		 SYSG_DEPLOY_WORKER_CMD);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = -errno;
+		sysg_errf(err, errlen, "socketpair: %s", strerror(-rc));
+		free(cmd);
+		return rc;
+	}
 	{
 		struct sysg_spawn_req r = {
 			.command = cmd, .cgroup_fd = -1,
@@ -390,6 +399,7 @@ static int spawn_worker(struct deploy *dp, char *err, size_t errlen)
 		rc = sysg_job_spawn(jobs, &dp->job, &r, dp->timeout_ms, err,
 				    errlen);
 	}
+	free(cmd);
 	close(sv[1]);
 	if (rc < 0) {
 		close(sv[0]);

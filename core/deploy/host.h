@@ -37,7 +37,7 @@ struct sysg_deploys_opts {
 	struct sysg_state *st;                  /* borrowed, may be NULL */
 	const struct sysg_plugin_path *pp;      /* borrowed, may be NULL */
 	const char *state_dir;
-	const char *worker_exe;  /* NULL: /proc/self/exe (tests may set it) */
+	const char *worker_exe;  /* NULL: sysg_exe_path() (base/paths.h) */
 	/* Called (from the loop) when a deploy has new lines or ended. */
 	void (*on_news)(void *arg);
 	void *news_arg;

@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "config/config.h"
 #include "plugin/plugin.h"
 #include "link.h"
 #include "record.h"
+
+#define CONFIG_MAX_BYTES (32L << 20)   /* as the config loader's */
 
 static void fnv(uint64_t *h, const char *s)
 {
@@ -126,25 +129,22 @@ int sysg_deploy_definition_config(const char *definition,
 	const char *text = json_string_value(json_object_get(j, "config"));
 	const char *path = json_string_value(json_object_get(j, "config_path"));
 	struct sysg_diag d;
-	char *dir = NULL, *slash;
+	char *dir = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!text || !path) {
+	if (!text || !path || path[0] != '/') {
 		json_decref(j);
 		snprintf(err, errlen, "the record keeps no config to deploy "
 			 "again (it was larger than %d bytes)",
 			 SYSG_DEFINITION_MAX);
 		return -ENOENT;
 	}
-	dir = strdup(path);
+	dir = sysg_path_dirname(path);
 	if (!dir) {
 		json_decref(j);
 		return -ENOMEM;
 	}
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
 	sysg_diag_init(&d);
 	rc = sysg_config_load_buffer(path, dir, text, strlen(text), out, &d);
 	if (rc < 0)
@@ -160,49 +160,23 @@ int sysg_deploy_read_config(const char *path, unsigned flags,
 			    struct sysg_config **cfg, char **text,
 			    struct sysg_diag *diag)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL, *dir, *slash;
-	size_t len = 0, cap = 0;
+	char *buf = NULL, *dir = sysg_path_dirname(path);
+	size_t len = 0;
 	int rc;
 
 	*cfg = NULL;
 	*text = NULL;
-	if (!f) {
-		rc = -errno;
-		sysg_diag_error(diag, NULL, 0, 0, NULL, "%s: %s", path,
-				strerror(-rc));
-		return rc;
-	}
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	dir = strdup(path);
-	if (!dir) {
-		free(buf);
+	if (!dir)
 		return -ENOMEM;
-	}
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	rc = sysg_config_load_buffer_flags(path, dir, buf, len, flags, cfg,
-					   diag);
+	/* a FIFO or device named here must never block the supervisor */
+	rc = sysg_read_regular(path, (size_t)CONFIG_MAX_BYTES, &buf, &len);
+	if (rc == 0)
+		rc = sysg_config_load_buffer_flags(path, dir, buf, len, flags,
+						   cfg, diag);
+	else
+		sysg_diag_error(diag, path, 0, 0, NULL, "cannot read the "
+				"config: %s", rc == -EINVAL ? "not a regular file" :
+				rc == -EFBIG ? "too large" : strerror(-rc));
 	free(dir);
 	if (rc < 0) {
 		free(buf);
@@ -217,11 +191,15 @@ json_t *sysg_deploy_settings_json(const struct sysg_service *svc,
 {
 	struct sysg_strategy_view v;
 	json_t *opts, *j;
+	int other;
 
 	if (sysg_strategy_view_init(&v, svc) < 0)
 		return NULL;
+	/* the options are the configured strategy's (deployment.<name>):
+	 * another one (--strategy) gets none of them */
+	other = strategy && strcmp(strategy, v.s.strategy);
 	opts = json_array();
-	for (size_t i = 0; opts && i < v.s.noptions; i++)
+	for (size_t i = 0; opts && !other && i < v.s.noptions; i++)
 		json_array_append_new(opts, json_pack("{s:s, s:s, s:i, s:i}",
 			"key", v.s.options[i].key, "value",
 			v.s.options[i].value ? v.s.options[i].value : "",

@@ -41,7 +41,8 @@ int sysg_deploy_read_config(const char *path, unsigned flags,
 
 /* The strategy settings of SVC as JSON for the worker, and back (the
  * strings of OUT point into J, which must outlive it; OPTIONS is
- * malloc'd). */
+ * malloc'd). An overriding STRATEGY (not the configured one) gets no
+ * options: they are the configured strategy's deployment.<name> map. */
 json_t *sysg_deploy_settings_json(const struct sysg_service *svc,
 				  const char *strategy);
 int sysg_deploy_settings_from(const json_t *j,
