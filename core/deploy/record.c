@@ -175,8 +175,9 @@ int sysg_deploy_read_config(const char *path, unsigned flags,
 						   cfg, diag);
 	else
 		sysg_diag_error(diag, path, 0, 0, NULL, "cannot read the "
-				"config: %s", rc == -EINVAL ? "not a regular file" :
-				rc == -EFBIG ? "too large" : strerror(-rc));
+				"config: %s", rc == -EINVAL ?
+				"not a regular file" : rc == -EFBIG ?
+				"too large" : strerror(-rc));
 	free(dir);
 	if (rc < 0) {
 		free(buf);

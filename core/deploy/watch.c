@@ -156,7 +156,8 @@ static void watch_probe(struct sysg_timer *t)
 	dp->aux.done = dp_aux_done;
 	dp->aux.arg = dp;
 	if (sysg_health_attempt(jobs, &dp->aux, NULL, h->url, h->timeout_ms,
-				NULL, dp_project_dir(dp), err, sizeof(err)) < 0)
+				NULL, dp_project_dir(dp), -1, err,
+				sizeof(err)) < 0)
 		dp_watch_end(dp, "its health check cannot run");
 }
 
