@@ -87,7 +87,10 @@ static const struct command commands[] = {
 	  "sysg deploy --follow                   # re-attach to the newest deploy\n"
 	  "sysg deploy --history -s api --json\n"
 	  "sysg deploy --rollback -s api [--to ID]\n"
-	  "sysg deploy --abort -s api" },
+	  "sysg deploy --abort -s api\n"
+	  "sysg deploy --pause -s api      # a canary holds its current step\n"
+	  "sysg deploy --resume -s api\n"
+	  "sysg deploy --promote -s api    # skip the remaining steps" },
 	{ "status", sysg_cmd_status,
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
 	  O_FORMAT,
