@@ -266,6 +266,7 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 	o->cfg = e->cfg;
 	o->service = service;
 	o->sys = e->c->sys;
+	o->drop_privileges = e->c->drop_privileges;
 	o->kind = e->c->argv_cmd ? "unit" : "service";
 	o->result_fd = -1;
 	e->cfg = NULL;          /* taken by sysg_daemon_run */

@@ -243,6 +243,7 @@ struct child_plan {
 	char *const *envp;
 	int out_fd, err_fd;     /* write ends or target fds, -2 devnull */
 	int errpipe;
+	int syncfd;             /* read: the parent's go-ahead, or -1 */
 	int in_cgroup;          /* already born in req->cgroup_fd */
 	const struct sysg_spawn_req *req;
 };
@@ -346,6 +347,14 @@ static void child_run(const struct child_plan *cp)
 		w = fd >= 0 ? write(fd, "0", 1) : -1;
 		(void)w;
 	}
+	if (cp->syncfd >= 0) {
+		char go;
+
+		while ((w = read(cp->syncfd, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (w != 1)     /* the parent gave up on us */
+			_exit(127);
+	}
 	setsid();
 	reset_signals();
 	if ((e = child_stdio(cp)) != 0)
@@ -396,7 +405,7 @@ static char **build_argv(const struct sysg_spawn_req *req)
 }
 
 struct pipes {
-	int out[2], err[2], ex[2];
+	int out[2], err[2], ex[2], sync[2];
 };
 
 static void close_pair(int p[2])
@@ -417,6 +426,8 @@ static int open_pipes(const struct sysg_spawn_req *req, struct pipes *p)
 		return -errno;
 	if (req->err_fd == SYSG_SPAWN_PIPE && pipe2(p->err, O_CLOEXEC) < 0)
 		return -errno;
+	if (req->parent_setup && pipe2(p->sync, O_CLOEXEC) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -425,6 +436,7 @@ static void close_pipes(struct pipes *p)
 	close_pair(p->out);
 	close_pair(p->err);
 	close_pair(p->ex);
+	close_pair(p->sync);
 }
 
 /* Wait for exec: EOF means it happened, an int is the child's errno. */
@@ -475,13 +487,13 @@ struct clone3_args {
  * (clone3 CLONE_INTO_CGROUP): moving a running process into a cgroup
  * waits for an RCU grace period, ~10 ms per spawn. *JOINED says whether
  * the child is already in the cgroup. */
-static pid_t fork_into(int cgroup_fd, int *joined)
+static pid_t fork_into(int cgroup_fd, uint64_t ns_flags, int *joined)
 {
 	*joined = 0;
 #ifdef SYS_clone3
 	if (cgroup_fd >= 0) {
 		struct clone3_args a = {
-			.flags = SPAWN_CLONE_INTO_CGROUP,
+			.flags = SPAWN_CLONE_INTO_CGROUP | ns_flags,
 			.exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd,
 		};
 		long pid = syscall(SYS_clone3, &a, sizeof(a));
@@ -493,16 +505,32 @@ static pid_t fork_into(int cgroup_fd, int *joined)
 		if (errno == EAGAIN)
 			return -1;
 	}
+	if (ns_flags) {
+		struct clone3_args a = {
+			.flags = ns_flags, .exit_signal = SIGCHLD,
+		};
+
+		return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	}
+#else
+	if (ns_flags) {
+		errno = ENOSYS;
+		return -1;
+	}
 #endif
 	return fork();
 }
 
 static pid_t fork_child(struct child_plan *cp, struct pipes *p)
 {
-	pid_t pid = fork_into(cp->req->cgroup_fd, &cp->in_cgroup);
+	pid_t pid = fork_into(cp->req->cgroup_fd, cp->req->clone_flags,
+			      &cp->in_cgroup);
 
 	if (pid == 0) {
 		cp->errpipe = p->ex[1];
+		cp->syncfd = p->sync[0];
+		if (p->sync[1] >= 0)
+			close(p->sync[1]);
 		if (cp->out_fd == SYSG_SPAWN_PIPE)
 			cp->out_fd = p->out[1];
 		if (cp->err_fd == SYSG_SPAWN_PIPE)
@@ -547,6 +575,19 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	}
 	sysg_argv_free(cp.argv);
 	close_write_ends(&p);
+	if (!e && req->parent_setup) {
+		int rc = req->parent_setup(out->pid, req->child_arg, err, errlen);
+
+		if (rc < 0) {
+			kill(out->pid, SIGKILL);
+			waitpid(out->pid, NULL, 0);
+			out->pid = -1;
+			close_pipes(&p);
+			return rc;
+		}
+		if (write(p.sync[1], "", 1) != 1)
+			e = errno;
+	}
 	if (!e)
 		e = read_exec_status(p.ex[0]);
 	if (e) {

@@ -44,6 +44,14 @@ struct sysg_spawn_req {
 	 * exec errno. */
 	int (*child_setup)(void *arg);
 	void *child_arg;
+	/* Namespaces (CLONE_NEW* flags) the child is created in, through
+	 * clone3(2); 0: none. */
+	unsigned long long clone_flags;
+	/* Called in the parent (with CHILD_ARG) once the child exists and
+	 * before it goes on (it waits for this): what must be done from
+	 * outside, like id maps and cgroup moves. 0, or -errno with a
+	 * message in ERR: the child is then killed. May be NULL. */
+	int (*parent_setup)(pid_t pid, void *arg, char *err, size_t errlen);
 };
 
 struct sysg_child {
