@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config/config.h"
 #include "base/base.h"
+#include "proc/proc.h"
 #include "plugin/plugin.h"
 
 /* Command-specific options, as bits: each command lists what it takes. */
@@ -510,6 +511,17 @@ static int cmd_validate(struct sysg_cli *c)
 						       c->state_backend, &d);
 			sysg_plugin_path_free(&pp);
 		}
+	}
+	if (rc == 0) {
+		/* the same check as start's; running as root is required
+		 * only of a `validate --sys` */
+		struct sysg_privs_opts o = {
+			.sys = c->sys, .drop_privileges = c->drop_privileges,
+			.no_root_check = !c->sys,
+		};
+
+		if (sysg_privs_check_config(cfg, &o, &d) > 0)
+			rc = -EINVAL;
 	}
 	if (rc == 0)
 		printf("%s: valid (%zu service%s)\n", path, cfg->nservices,

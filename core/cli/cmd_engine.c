@@ -81,6 +81,23 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	return rc;
 }
 
+/* The privileged keys of every service (SPEC 10), before anything starts:
+ * the number of services in error, printed as FILE:LINE:COL lines. */
+static int check_privileged(struct engine *e)
+{
+	struct sysg_privs_opts o = {
+		.sys = e->c->sys, .drop_privileges = e->c->drop_privileges,
+	};
+	struct sysg_diag d;
+	int bad;
+
+	sysg_diag_init(&d);
+	bad = sysg_privs_check_config(e->cfg, &o, &d);
+	sysg_cli_print_diag(&d);
+	sysg_diag_free(&d);
+	return bad;
+}
+
 static int open_state(struct engine *e)
 {
 	return sysg_cli_open_state(e->c, e->cfg, &e->pp, e->state_dir, &e->st);
@@ -353,6 +370,8 @@ static int start_config(struct engine *e, int use_hint)
 		return SYSG_EXIT_USAGE;
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
+	if (rc == 0 && check_privileged(e) > 0)
+		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && e->c->service &&
 	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
 		sysg_cli_error("unknown service '%s' in %s", e->c->service,

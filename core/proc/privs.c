@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "privs.h"
+#include "proctree.h"
 
 #define NOBODY "nobody"
 
@@ -231,6 +232,34 @@ void sysg_privs_free(struct sysg_privs *p)
 	free(p->shell);
 	p->creds.groups = NULL;
 	p->user_name = p->home = p->shell = NULL;
+}
+
+int sysg_privs_check_config(const struct sysg_config *cfg,
+			    const struct sysg_privs_opts *o,
+			    struct sysg_diag *diag)
+{
+	struct sysg_privs_opts opts = *o;
+	char base[512] = "", err[512];
+	int bad = 0;
+
+	if (!opts.cgroup_v2_base) {
+		if (sysg_cgroup_base(base, sizeof(base)) < 0)
+			base[0] = '\0';
+		opts.cgroup_v2_base = base;
+	}
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct sysg_privs p;
+		struct sysg_mark at;
+
+		if (sysg_privs_prepare(&cfg->services[i], &opts, &p, &at, err,
+				       sizeof(err)) < 0) {
+			sysg_diag_error(diag, cfg->path, at.line, at.col, NULL,
+					"%s", err);
+			bad++;
+		}
+		sysg_privs_free(&p);
+	}
+	return bad;
 }
 
 int sysg_privs_begin_run(struct sysg_privs *p, const char *svc,

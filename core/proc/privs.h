@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/base.h"
 #include "config/config.h"
 #include "cglimit.h"
 #include "spawn.h"
@@ -71,6 +72,14 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 		       const struct sysg_privs_opts *o, struct sysg_privs *out,
 		       struct sysg_mark *where, char *err, size_t errlen);
 void sysg_privs_free(struct sysg_privs *p);
+
+/* sysg_privs_prepare for every service of CFG (cgroup_v2_base: the
+ * caller's own v2 cgroup when O leaves it NULL), each problem appended
+ * to DIAG as "FILE:LINE:COL: error: services.S.KEY: ...". Returns the
+ * number of services in error. */
+int sysg_privs_check_config(const struct sysg_config *cfg,
+			    const struct sysg_privs_opts *o,
+			    struct sysg_diag *diag);
 
 /* Before each run: create the run's limit cgroups (NAME; V2_DIR the
  * run's v2 cgroup or NULL). 0 or -errno with "services.S.KEY: ..." */
