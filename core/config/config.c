@@ -649,6 +649,9 @@ static void free_service(struct sysg_service *s)
 	free(s->limits.cgroup.root);
 	free(s->limits.cgroup.cpu_max);
 	free_strv(s->capabilities, s->ncapabilities);
+	free(s->isolation.seccomp);
+	free(s->isolation.apparmor_profile);
+	free(s->isolation.selinux_context);
 }
 
 void sysg_config_free(struct sysg_config *cfg)

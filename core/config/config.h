@@ -158,6 +158,11 @@ struct sysg_limits {
 struct sysg_isolation {
 	int present;
 	int network, pid, mount, user;
+	/* confinement (systemg 0.32); NULL / 0 when unset */
+	char *seccomp;                  /* a profile name or path */
+	char *apparmor_profile;
+	char *selinux_context;
+	int private_devices, private_tmp;
 };
 
 /* The privileged keys of a service (SPEC 10), for their marks. */

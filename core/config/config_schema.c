@@ -979,6 +979,14 @@ static const struct sysg_yw_field isolation_fields[] = {
 	{ "pid", h_bool, offsetof(struct sysg_isolation, pid), 0 },
 	{ "mount", h_bool, offsetof(struct sysg_isolation, mount), 0 },
 	{ "user", h_bool, offsetof(struct sysg_isolation, user), 0 },
+	{ "seccomp", h_nonempty, offsetof(struct sysg_isolation, seccomp), 0 },
+	{ "apparmor_profile", h_nonempty,
+	  offsetof(struct sysg_isolation, apparmor_profile), 0 },
+	{ "selinux_context", h_nonempty,
+	  offsetof(struct sysg_isolation, selinux_context), 0 },
+	{ "private_devices", h_bool,
+	  offsetof(struct sysg_isolation, private_devices), 0 },
+	{ "private_tmp", h_bool, offsetof(struct sysg_isolation, private_tmp), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 

@@ -144,8 +144,54 @@ static int resolve_caps(const struct sysg_service *svc, struct sysg_privs *p,
 	return 0;
 }
 
+static int isolation_error(const struct sysg_service *svc,
+			   struct sysg_mark *where, char *err, size_t errlen,
+			   const char *key, int rc, const char *msg)
+{
+	char k[64];
+
+	snprintf(k, sizeof(k), "isolation.%s", key);
+	set_where(where, svc, SYSG_PRIV_ISOLATION);
+	return privs_error(err, errlen, svc->name, k, rc, msg);
+}
+
+static int resolve_confinement(const struct sysg_service *svc,
+			       struct sysg_privs *p, struct sysg_mark *where,
+			       char *err, size_t errlen)
+{
+	const struct sysg_isolation *iso = &svc->isolation;
+	char msg[400];
+	int rc;
+
+	p->private_tmp = iso->private_tmp;
+	p->private_devices = iso->private_devices;
+	if (iso->private_tmp || iso->private_devices)
+		p->clone_flags |= CLONE_NEWNS;
+	if (iso->apparmor_profile && iso->selinux_context)
+		return isolation_error(svc, where, err, errlen,
+				       "selinux_context", -EINVAL,
+				       "cannot be combined with "
+				       "apparmor_profile");
+	p->lsm = iso->apparmor_profile ? "apparmor" :
+		 iso->selinux_context ? "selinux" : NULL;
+	p->lsm_label = iso->apparmor_profile ? iso->apparmor_profile :
+		       iso->selinux_context;
+	if (p->lsm && (rc = sysg_lsm_check(p->lsm, msg, sizeof(msg))) < 0)
+		return isolation_error(svc, where, err, errlen,
+				       iso->apparmor_profile ?
+				       "apparmor_profile" : "selinux_context",
+				       rc, msg);
+	if (iso->seccomp &&
+	    (rc = sysg_seccomp_compile(iso->seccomp, &p->seccomp, msg,
+				       sizeof(msg))) < 0)
+		return isolation_error(svc, where, err, errlen, "seccomp", rc,
+				       msg);
+	return 0;
+}
+
 static int resolve_isolation(const struct sysg_service *svc,
-			     struct sysg_privs *p)
+			     struct sysg_privs *p, struct sysg_mark *where,
+			     char *err, size_t errlen)
 {
 	const struct sysg_isolation *iso = &svc->isolation;
 
@@ -159,7 +205,7 @@ static int resolve_isolation(const struct sysg_service *svc,
 	}
 	if (iso->user)
 		p->clone_flags |= CLONE_NEWUSER;
-	return 0;
+	return resolve_confinement(svc, p, where, err, errlen);
 }
 
 int sysg_privs_prepare(const struct sysg_service *svc,
@@ -203,7 +249,7 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 	if (rc == 0)
 		rc = resolve_caps(svc, out, where, err, errlen);
 	if (rc == 0)
-		rc = resolve_isolation(svc, out);
+		rc = resolve_isolation(svc, out, where, err, errlen);
 	if (rc == 0) {
 		char msg[400];
 
@@ -230,6 +276,7 @@ void sysg_privs_free(struct sysg_privs *p)
 	free(p->user_name);
 	free(p->home);
 	free(p->shell);
+	sysg_seccomp_free(&p->seccomp);
 	p->creds.groups = NULL;
 	p->user_name = p->home = p->shell = NULL;
 }
@@ -406,6 +453,8 @@ static int lo_up(void)
 
 static int child_mounts(const struct sysg_privs *p)
 {
+	int e;
+
 	if (!(p->clone_flags & CLONE_NEWNS))
 		return 0;
 	/* nothing mounted here propagates back to the host */
@@ -415,6 +464,10 @@ static int child_mounts(const struct sysg_privs *p)
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
 		return errno;
+	if (p->private_tmp && (e = sysg_private_tmp()) != 0)
+		return e;
+	if (p->private_devices && (e = sysg_private_devices()) != 0)
+		return e;
 	return 0;
 }
 
@@ -483,6 +536,8 @@ static int child_setup(void *arg)
 		return e;
 	if ((p->clone_flags & CLONE_NEWNET) && (e = lo_up()) != 0)
 		return e;
+	if (p->lsm && (e = sysg_lsm_exec_label(p->lsm, p->lsm_label)) != 0)
+		return e;
 	if (p->has_caps && (e = drop_bounding(p->caps)) != 0)
 		return e;
 	if (p->has_caps && changes_uid &&
@@ -495,7 +550,9 @@ static int child_setup(void *arg)
 			return e;
 		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	}
-	return p->creds.set_ids ? verify_ids(p) : 0;
+	if (p->creds.set_ids && (e = verify_ids(p)) != 0)
+		return e;
+	return sysg_seccomp_apply(&p->seccomp);
 }
 
 void sysg_privs_spawn_req(struct sysg_privs *p, struct sysg_spawn_req *req)

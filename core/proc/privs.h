@@ -10,9 +10,12 @@
  *   - isolation.user: its uid_map/gid_map map the service's uid and gids
  *     (inside = outside, nothing else: root is not mapped).
  * In the child, before exec:
- *   - mount namespace (isolation.mount, and always with pid): mounts made
- *     private to it; with isolation.pid a fresh /proc; isolation.network:
- *     a new network namespace whose only interface, lo, is brought up;
+ *   - mount namespace (isolation.mount, and always with pid, private_tmp
+ *     or private_devices): mounts made private to it; with isolation.pid a
+ *     fresh /proc; then private_tmp, private_devices (confine.h);
+ *     isolation.network: a new network namespace whose only interface,
+ *     lo, is brought up;
+ *   - apparmor_profile / selinux_context: the exec label (confine.h);
  *   - capabilities: the bounding set reduced to the listed ones, then
  *     PR_SET_KEEPCAPS, setgroups, setgid, setuid (in that order), then
  *     capset(2) permitted = effective = inheritable = the list and each
@@ -21,7 +24,8 @@
  *     calls, and the child between fork and exec must not allocate;
  *   - verification: real, effective and saved ids are the target ones and
  *     setuid(0) fails (unless CAP_SETUID was asked for): a child that
- *     could regain root is not started.
+ *     could regain root is not started;
+ *   - isolation.seccomp last (confine.h).
  */
 #ifndef SYSG_PRIVS_H
 #define SYSG_PRIVS_H
@@ -33,6 +37,7 @@
 #include "base/base.h"
 #include "config/config.h"
 #include "cglimit.h"
+#include "confine.h"
 #include "spawn.h"
 
 /* The reason of a run the kernel OOM-killed in its memory limit, kept
@@ -61,6 +66,10 @@ struct sysg_privs {
 	char *user_name, *home, *shell; /* for the environment, or NULL */
 	struct sysg_cglimit cg;
 	int has_cg;
+	int private_tmp, private_devices;
+	struct sysg_seccomp_prog seccomp;       /* filter == NULL: none */
+	const char *lsm;        /* "apparmor" / "selinux" or NULL */
+	const char *lsm_label;  /* borrowed from the config */
 };
 
 /* Resolve SVC's privileged settings. Returns 0 (OUT->needed 0 when there
