@@ -5,6 +5,7 @@
  * stderr, when not root or when the kernel refuses what it needs.
  * Needs $SYSG_BIN (set by make check). */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -590,6 +591,167 @@ START_TEST(test_namespaces)
 }
 END_TEST
 
+/* Names in DIR (as the process sees it), sorted by readdir, joined. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_private_tmp_and_devices)
+{
+	struct dt t;
+	char path[128];
+	pid_t pid;
+
+	if (not_root("private_tmp_and_devices"))
+		return;
+	setup(&t, "version: \"1\"\nservices:\n"
+		  "  app:\n"
+		  "    command: \"sh -c 'ls -A /tmp > /dev/null && exec sleep 30'\"\n"
+		  "    user: nobody\n"
+		  "    isolation: { private_tmp: true, private_devices: true }\n");
+	start_sys(&t, NULL);
+	pid = running_pid(&t, "app");
+	ck_assert(!same_ns(pid, "mnt"));
+	snprintf(path, sizeof(path), "/proc/%d/root/tmp", (int)pid);
+	ck_assert_int_eq(count_entries(path), 0);
+	ck_assert_int_gt(count_entries("/tmp"), 0);   /* ours is not empty */
+	snprintf(path, sizeof(path), "/proc/%d/root/dev", (int)pid);
+	/* null zero full random urandom tty pts shm fd stdin stdout stderr
+	 * ptmx, nothing else */
+	ck_assert_int_eq(count_entries(path), 13);
+	snprintf(path, sizeof(path), "/proc/%d/root/dev/sda", (int)pid);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "/proc/%d/root/dev/null", (int)pid);
+	ck_assert_int_eq(access(path, W_OK), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_seccomp_default_and_file)
+{
+	struct dt t;
+	char buf[64], *out, *prof;
+	pid_t pid;
+
+	if (not_root("seccomp_default_and_file"))
+		return;
+	/* the built-in profile: ptrace(PTRACE_TRACEME) is refused (EPERM) */
+	setup(&t, "version: \"1\"\nservices:\n"
+		  "  app:\n"
+		  "    command: \"python3 -c 'import ctypes,os,time; "
+		  "l = ctypes.CDLL(None, use_errno=True); "
+		  "r = l.ptrace(0, 0, 0, 0); "
+		  "print(\\\"ptrace\\\", r, os.strerror(ctypes.get_errno()), "
+		  "flush=True); time.sleep(30)'\"\n"
+		  "    user: nobody\n"
+		  "    isolation: { seccomp: default }\n");
+	start_sys(&t, NULL);
+	pid = running_pid(&t, "app");
+	ck_assert_str_eq(status_field(pid, "Seccomp", buf, sizeof(buf)), "2");
+	ck_assert_str_eq(status_field(pid, "NoNewPrivs", buf, sizeof(buf)),
+			 "1");
+	ck_assert(dt_wait_file(&t, "state/logs/app_stdout.log",
+			       "ptrace -1 Operation not permitted", 5000));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+
+	/* a profile file: chdir denied */
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  app:\n"
+		 "    command: \"sh -c 'cd / || echo refused; exec sleep 30'\"\n"
+		 "    isolation: { seccomp: PROFILE }\n");
+	ck_assert_int_eq(chmod(t.dir, 0755), 0);
+	dt_write(&t, "profile", "# refuse chdir\ndefault allow\n"
+		 "deny chdir fchdir   # EPERM\n");
+	ck_assert_int_ne(asprintf(&prof, "%s/profile", t.dir), -1);
+	out = dt_read(&t, "sysg.yaml");
+	{
+		char *yaml = NULL, *at = strstr(out, "PROFILE");
+
+		ck_assert_int_ne(asprintf(&yaml, "%.*s%s%s", (int)(at - out),
+					  out, prof, at + 7), -1);
+		dt_write(&t, "sysg.yaml", yaml);
+		free(yaml);
+	}
+	free(out);
+	start_sys(&t, NULL);
+	running_pid(&t, "app");
+	ck_assert(dt_wait_file(&t, "state/logs/app_stdout.log", "refused",
+			       5000));
+	out = dt_read(&t, "state/logs/app_stderr.log");
+	ck_assert_msg(out && strstr(out, "can't cd"), "%s", out);
+	free(out);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	/* a bad profile is refused at validate */
+	dt_write(&t, "profile", "deny chdir no_such_syscall\n");
+	{
+		struct run_result r;
+
+		ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
+		ck_assert_msg(strstr(r.err, "sysg.yaml:5:5: error: services.app."
+				     "isolation.seccomp: ") &&
+			      strstr(r.err, "profile:1: unknown system call "
+				     "'no_such_syscall'"), "%s", r.err);
+		run_result_free(&r);
+	}
+	free(prof);
+	dt_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_lsm_not_enabled_is_an_error)
+{
+	struct dt t;
+	struct run_result r;
+	char *lsm = tu_read_file("/sys/kernel/security/lsm", NULL);
+	char *aa = tu_read_file("/sys/module/apparmor/parameters/enabled",
+				NULL);
+	int has_aa = lsm ? strstr(lsm, "apparmor") != NULL :
+		     aa && aa[0] == 'Y';
+	int has_se = lsm ? strstr(lsm, "selinux") != NULL :
+		     access("/sys/fs/selinux/enforce", F_OK) == 0;
+
+	free(lsm);
+	free(aa);
+	if (has_aa && has_se) {
+		skip("lsm_not_enabled_is_an_error", "AppArmor and SELinux are "
+		     "both enabled here");
+		return;
+	}
+	setup(&t, has_aa ?
+	      "version: \"1\"\nservices:\n"
+	      "  app:\n    command: \"sleep 30\"\n"
+	      "    isolation: { selinux_context: \"system_u:system_r:x_t:s0\" }\n" :
+	      "version: \"1\"\nservices:\n"
+	      "  app:\n    command: \"sleep 30\"\n"
+	      "    isolation: { apparmor_profile: sysg-test }\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
+	ck_assert_msg(strstr(r.err, "sysg.yaml:5:5: error: services.app."
+			     "isolation.") &&
+		      strstr(r.err, "is not enabled on this host"), "%s",
+		      r.err);
+	run_result_free(&r);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "start",
+					 "--daemonize", NULL), 2);
+		ck_assert_msg(strstr(r.err, "is not enabled on this host"),
+			      "%s", r.err);
+		run_result_free(&r);
+		ck_assert_int_eq(dt_daemon_pid(&t), 0);
+	}
+	dt_teardown(&t);
+}
+END_TEST
+
 static Suite *make_privs_suite(void)
 {
 	Suite *s = suite_create("privs");
@@ -605,6 +767,9 @@ static Suite *make_privs_suite(void)
 	tcase_add_test(tc, test_cgroup_limits_v1);
 	tcase_add_test(tc, test_memory_max_oom_restart);
 	tcase_add_test(tc, test_namespaces);
+	tcase_add_test(tc, test_private_tmp_and_devices);
+	tcase_add_test(tc, test_seccomp_default_and_file);
+	tcase_add_test(tc, test_lsm_not_enabled_is_an_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
