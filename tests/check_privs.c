@@ -455,6 +455,55 @@ START_TEST(test_cgroup_limits_v1)
 }
 END_TEST
 
+/* With no memory hierarchy (unmounted in a private mount namespace of the
+ * check), memory_max is an error at validate and start, not ignored. */
+START_TEST(test_cgroup_key_without_hierarchy)
+{
+	struct dt t;
+	struct run_result r;
+	char *script = NULL;
+	const char *bin = getenv("SYSG_BIN");
+
+	if (not_root("cgroup_key_without_hierarchy"))
+		return;
+	if (access("/usr/bin/unshare", X_OK) != 0) {
+		skip("cgroup_key_without_hierarchy", "no unshare(1)");
+		return;
+	}
+	setup(&t, "version: \"1\"\nservices:\n"
+		  "  app:\n"
+		  "    command: \"touch started\"\n"
+		  "    limits: { cgroup: { memory_max: 64M } }\n");
+	ck_assert_int_ne(asprintf(&script, "for m in /sys/fs/cgroup/memory "
+				  "/sys/fs/cgroup /sys/fs/cgroup/unified; do "
+				  "umount -l $m 2>/dev/null; done; "
+				  "'%s' --sys validate; echo validate=$?; "
+				  "exec '%s' --sys start", bin, bin), -1);
+	{
+		char *argv[] = { "/usr/bin/unshare", "-m", "--propagation",
+				 "private", "sh", "-c", script, NULL };
+
+		ck_assert_int_eq(run_capture(argv, t.dir, t.env, 20000, &r), 0);
+	}
+	free(script);
+	if (strstr(r.err, "unshare failed")) {
+		skip("cgroup_key_without_hierarchy", "the kernel refuses a "
+		     "mount namespace");
+		run_result_free(&r);
+		dt_teardown(&t);
+		return;
+	}
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.out, "validate=2"), "%s", r.out);
+	ck_assert_msg(strstr(r.err, "sysg.yaml:5:15: error: services.app.limits."
+			     "cgroup.memory_max: no writable cgroup hierarchy "
+			     "has the memory controller"), "%s", r.err);
+	ck_assert(!dt_exists(&t, "started"));
+	run_result_free(&r);
+	dt_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_memory_max_oom_restart)
 {
 	struct dt t;
@@ -766,6 +815,7 @@ static Suite *make_privs_suite(void)
 	tcase_add_test(tc, test_rlimits_nice_affinity);
 	tcase_add_test(tc, test_cgroup_limits_v1);
 	tcase_add_test(tc, test_memory_max_oom_restart);
+	tcase_add_test(tc, test_cgroup_key_without_hierarchy);
 	tcase_add_test(tc, test_namespaces);
 	tcase_add_test(tc, test_private_tmp_and_devices);
 	tcase_add_test(tc, test_seccomp_default_and_file);
