@@ -425,13 +425,31 @@ START_TEST(test_cgroup_limits_v1)
 		     "hierarchy (a cgroup v2 host: see cgroup_limits_v2)");
 		return;
 	}
-	setup(&t, "version: \"1\"\nservices:\n"
-		  "  app:\n"
-		  "    command: \"sleep 30\"\n"
-		  "    limits: { cgroup: { memory_max: 64M, cpu_max: \"50000 100000\",\n"
-		  "                        cpu_weight: 50, pids_max: 20 } }\n");
+	char yaml[512], root[64], *prefix = NULL;
+	pid_t rooted;
+
+	snprintf(root, sizeof(root), "sysg-check-%d", (int)getpid());
+	snprintf(yaml, sizeof(yaml), "version: \"1\"\nservices:\n"
+		 "  app:\n"
+		 "    command: \"sleep 30\"\n"
+		 "    limits: { cgroup: { memory_max: 64M, cpu_max: \"50000 100000\",\n"
+		 "                        cpu_weight: 50, pids_max: 20 } }\n"
+		 "  rooted:\n"
+		 "    command: \"sleep 30\"\n"
+		 "    limits: { cgroup: { root: %s, pids_max: max } }\n", root);
+	setup(&t, yaml);
 	start_sys(&t, NULL);
 	pid = running_pid(&t, "app");
+	/* limits.cgroup.root: a cgroup below /ROOT in the hierarchy */
+	rooted = running_pid(&t, "rooted");
+	dir = cgroup_dir(rooted, "pids");
+	ck_assert_int_ne(asprintf(&prefix, "/sys/fs/cgroup/pids/%s/rooted.",
+				  root), -1);
+	ck_assert_msg(dir && !strncmp(dir, prefix, strlen(prefix)), "%s", dir);
+	ck_assert_str_eq(v = cg_read(dir, "pids.max"), "max");
+	free(v);
+	free(dir);
+	free(prefix);
 	dir = cgroup_dir(pid, "memory");
 	ck_assert_ptr_nonnull(dir);
 	ck_assert_str_eq(v = cg_read(dir, "memory.limit_in_bytes"), "67108864");
@@ -452,6 +470,9 @@ START_TEST(test_cgroup_limits_v1)
 	free(v);
 	free(dir);
 	dt_teardown(&t);
+	/* the run's cgroups are removed once it is gone */
+	snprintf(yaml, sizeof(yaml), "/sys/fs/cgroup/pids/%s", root);
+	ck_assert_msg(rmdir(yaml) == 0, "%s: %s", yaml, strerror(errno));
 }
 END_TEST
 

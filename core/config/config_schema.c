@@ -774,6 +774,15 @@ static void h_memory_max(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		sysg_yw_size(w, v, p);
 }
 
+static void h_pids_max(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		       void *p)
+{
+	if (sysg_yw_scalar(v) && !strcmp(sysg_yw_scalar(v), "max"))
+		*(int64_t *)p = SYSG_LIMIT_UNLIMITED;
+	else
+		h_rlimit(w, k, v, p);
+}
+
 /* cgroup v2 cpu.max: "QUOTA PERIOD" or "max PERIOD" (microseconds); the
  * period may be left out (the kernel keeps 100000). */
 static int valid_cpu_max(const char *s)
@@ -818,7 +827,7 @@ static const struct sysg_yw_field cgroup_fields[] = {
 	{ "cpu_max", h_cpu_max, offsetof(struct sysg_cgroup_limits, cpu_max), 0 },
 	{ "cpu_weight", h_cpu_weight,
 	  offsetof(struct sysg_cgroup_limits, cpu_weight), 0 },
-	{ "pids_max", h_rlimit, offsetof(struct sysg_cgroup_limits, pids_max),
+	{ "pids_max", h_pids_max, offsetof(struct sysg_cgroup_limits, pids_max),
 	  0 },
 	{ NULL, NULL, 0, 0 },
 };

@@ -112,6 +112,17 @@ static int v1_own(const char *ctrl, char *buf, size_t len)
 	return -ENOENT;
 }
 
+static int writable_or_creatable(const char *dir)
+{
+	char path[PATH_MAX], *slash;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	while (access(path, F_OK) < 0 && (slash = strrchr(path, '/')) &&
+	       slash != path)
+		*slash = '\0';
+	return access(path, W_OK) == 0 ? 0 : -EACCES;
+}
+
 static int v1_base(const char *ctrl, const char *root, char *buf, size_t len)
 {
 	char mnt[512], rel[512];
@@ -126,10 +137,9 @@ static int v1_base(const char *ctrl, const char *root, char *buf, size_t len)
 	if ((size_t)snprintf(buf, len, "%s%s", mnt, strcmp(rel, "/") ? rel : "")
 	    >= len)
 		return -ENAMETOOLONG;
-	/* a given root is created on first use */
-	if (root && sysg_mkdir_p(buf, 0755, 0) < 0)
-		return -errno;
-	return access(buf, W_OK) == 0 ? 0 : -EACCES;
+	/* a given root is created on first use (sysg_cglimit_create): here
+	 * the deepest directory that exists must be writable */
+	return writable_or_creatable(buf);
 }
 
 static const char *first_key(const struct sysg_cgroup_limits *cfg, int ctrl)
@@ -274,9 +284,11 @@ int sysg_cglimit_create(struct sysg_cglimit *c, const char *name,
 			rc = write_v2(c, i);
 			where = c->v2_dir;
 		} else {
-			rc = sysg_cgroup_create(c->v1_base[i], name,
-						c->v1_dir[i],
-						sizeof(c->v1_dir[i]));
+			rc = sysg_mkdir_p(c->v1_base[i], 0755, 0);
+			if (rc == 0)
+				rc = sysg_cgroup_create(c->v1_base[i], name,
+							c->v1_dir[i],
+							sizeof(c->v1_dir[i]));
 			if (rc == 0)
 				rc = write_v1(c, i);
 			where = c->v1_dir[i];
