@@ -1237,16 +1237,22 @@ static const struct leaf service_leaves[] = {
 	LEAF(nsupplementary_groups, K_NUM),
 	LEAF(limits.present, K_NUM), LEAF(limits.nofile, K_NUM),
 	LEAF(limits.nproc, K_NUM), LEAF(limits.memlock, K_NUM),
+	LEAF(limits.core, K_NUM),
 	LEAF(limits.has_nice, K_NUM), LEAF(limits.nice, K_NUM),
 	ARR(limits.cpu_affinity, K_INTS, limits.ncpu_affinity),
 	LEAF(limits.ncpu_affinity, K_NUM),
 	LEAF(limits.cgroup.root, K_STR), LEAF(limits.cgroup.memory_max, K_NUM),
 	LEAF(limits.cgroup.cpu_max, K_STR), LEAF(limits.cgroup.cpu_weight, K_NUM),
+	LEAF(limits.cgroup.pids_max, K_NUM), LEAF(limits.cgroup.mark, K_SKIP),
 	ARR(capabilities, K_STRV, ncapabilities), LEAF(ncapabilities, K_NUM),
 	LEAF(isolation.present, K_NUM), LEAF(isolation.network, K_NUM),
 	LEAF(isolation.pid, K_NUM), LEAF(isolation.mount, K_NUM),
 	LEAF(isolation.user, K_NUM),
-	LEAF(privileged_mark, K_SKIP),
+	LEAF(isolation.seccomp, K_STR), LEAF(isolation.apparmor_profile, K_STR),
+	LEAF(isolation.selinux_context, K_STR),
+	LEAF(isolation.private_devices, K_NUM),
+	LEAF(isolation.private_tmp, K_NUM),
+	LEAF(privileged_mark, K_SKIP), LEAF(priv_marks, K_SKIP),
 };
 
 #define NLEAVES (sizeof(service_leaves) / sizeof(service_leaves[0]))
