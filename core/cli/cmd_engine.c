@@ -500,7 +500,8 @@ int sysg_cmd_restart(struct sysg_cli *c)
 		return SYSG_EXIT_FAILED;
 	/* checked here, with the caller's rights and full diagnostics, so
 	 * that the supervisor only ever gets a regular, valid file */
-	if (c->config && load_config(&e, c->config, 0) < 0) {
+	if (c->config && (load_config(&e, c->config, 0) < 0 ||
+			  check_privileged(&e) > 0)) {
 		rc = SYSG_EXIT_USAGE;
 	} else if ((c->config || (load_hint(&e), 1)) &&
 		   forward(&e, "restart", restart_args(&e), &rc)) {
