@@ -47,7 +47,7 @@ static int write_file(const char *dir, const char *name, const char *value)
 
 /* Is CTRL usable in cgroup v2 under BASE (offered, and enabled for the
  * base's children, enabling it when we can)? */
-static int v2_usable(const char *base, const char *ctrl)
+static int v2_usable(const char *base, const char *ctrl, unsigned flags)
 {
 	char path[PATH_MAX], buf[512], plus[32];
 
@@ -61,6 +61,9 @@ static int v2_usable(const char *base, const char *ctrl)
 	if (sysg_proc_read_file(path, buf, sizeof(buf)) >= 0 &&
 	    has_word(buf, ctrl))
 		return 1;
+	if (flags & SYSG_CG_DRY)        /* offered: enabled at start */
+		return (flags & SYSG_CG_NO_ACCESS) ||
+		       access(path, W_OK) == 0;
 	snprintf(plus, sizeof(plus), "+%s", ctrl);
 	return write_file(base, "cgroup.subtree_control", plus) == 0;
 }
@@ -112,10 +115,12 @@ static int v1_own(const char *ctrl, char *buf, size_t len)
 	return -ENOENT;
 }
 
-static int writable_or_creatable(const char *dir)
+static int writable_or_creatable(const char *dir, unsigned flags)
 {
 	char path[PATH_MAX], *slash;
 
+	if (flags & SYSG_CG_NO_ACCESS)
+		return 0;
 	snprintf(path, sizeof(path), "%s", dir);
 	while (access(path, F_OK) < 0 && (slash = strrchr(path, '/')) &&
 	       slash != path)
@@ -123,7 +128,8 @@ static int writable_or_creatable(const char *dir)
 	return access(path, W_OK) == 0 ? 0 : -EACCES;
 }
 
-static int v1_base(const char *ctrl, const char *root, char *buf, size_t len)
+static int v1_base(const char *ctrl, const char *root, unsigned flags,
+		   char *buf, size_t len)
 {
 	char mnt[512], rel[512];
 	int rc = v1_mount(ctrl, mnt, sizeof(mnt));
@@ -139,7 +145,7 @@ static int v1_base(const char *ctrl, const char *root, char *buf, size_t len)
 		return -ENAMETOOLONG;
 	/* a given root is created on first use (sysg_cglimit_create): here
 	 * the deepest directory that exists must be writable */
-	return writable_or_creatable(buf);
+	return writable_or_creatable(buf, flags);
 }
 
 static const char *first_key(const struct sysg_cgroup_limits *cfg, int ctrl)
@@ -152,8 +158,8 @@ static const char *first_key(const struct sysg_cgroup_limits *cfg, int ctrl)
 }
 
 int sysg_cglimit_plan(const struct sysg_cgroup_limits *cfg,
-		      const char *v2_base, struct sysg_cglimit *out,
-		      char *err, size_t errlen)
+		      const char *v2_base, unsigned flags,
+		      struct sysg_cglimit *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	out->cfg = cfg;
@@ -165,11 +171,11 @@ int sysg_cglimit_plan(const struct sysg_cgroup_limits *cfg,
 
 		if (!out->need[i])
 			continue;
-		if (!cfg->root && v2_usable(v2_base, ctrl_names[i])) {
+		if (!cfg->root && v2_usable(v2_base, ctrl_names[i], flags)) {
 			out->v2[i] = 1;
 			continue;
 		}
-		rc = v1_base(ctrl_names[i], cfg->root, out->v1_base[i],
+		rc = v1_base(ctrl_names[i], cfg->root, flags, out->v1_base[i],
 			     sizeof(out->v1_base[0]));
 		if (rc < 0) {
 			snprintf(err, errlen, "limits.cgroup.%s: no writable "

@@ -37,12 +37,17 @@ struct sysg_cglimit {
 	char v2_dir[640];               /* v2: this run's, or "" */
 };
 
+/* Flags of sysg_cglimit_plan. */
+#define SYSG_CG_DRY       1u    /* change nothing (no controller enabled) */
+#define SYSG_CG_NO_ACCESS 2u    /* do not require write access (validate
+                                   by another user than the supervisor's) */
+
 /* Decide where each controller CFG needs comes from, V2_BASE being the
  * supervisor's cgroup v2 directory ("" or NULL when none). 0 (nothing
  * needed is fine too), or -ENOTSUP with "limits.cgroup.KEY: ..." in ERR. */
 int sysg_cglimit_plan(const struct sysg_cgroup_limits *cfg,
-		      const char *v2_base, struct sysg_cglimit *out,
-		      char *err, size_t errlen);
+		      const char *v2_base, unsigned flags,
+		      struct sysg_cglimit *out, char *err, size_t errlen);
 
 /* Create this run's cgroups and write the limits: v1 ones as NAME under
  * each base, v2 ones into V2_DIR (the run's cgroup, may be NULL when no

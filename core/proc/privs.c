@@ -254,7 +254,9 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 		char msg[400];
 
 		rc = sysg_cglimit_plan(&svc->limits.cgroup, o->cgroup_v2_base,
-				       &out->cg, msg, sizeof(msg));
+				       (o->dry ? SYSG_CG_DRY : 0) |
+				       (o->no_root_check ? SYSG_CG_NO_ACCESS :
+					0), &out->cg, msg, sizeof(msg));
 		out->has_cg = rc == 0 && (out->cg.need[SYSG_CG_MEMORY] ||
 					  out->cg.need[SYSG_CG_CPU] ||
 					  out->cg.need[SYSG_CG_PIDS]);
@@ -289,6 +291,7 @@ int sysg_privs_check_config(const struct sysg_config *cfg,
 	char base[512] = "", err[512];
 	int bad = 0;
 
+	opts.dry = 1;
 	if (!opts.cgroup_v2_base) {
 		if (sysg_cgroup_base(base, sizeof(base)) < 0)
 			base[0] = '\0';

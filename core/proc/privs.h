@@ -52,7 +52,9 @@ struct sysg_privs_opts {
 	int sys;                /* --sys */
 	int drop_privileges;    /* --drop-privileges: no `user` => nobody */
 	const char *cgroup_v2_base;     /* the supervisor's v2 cgroup, or "" */
-	int no_root_check;      /* validate: do not require running as root */
+	int no_root_check;      /* validate: do not require running as root
+	                           (nor write access to cgroups) */
+	int dry;                /* a check only: change nothing */
 };
 
 struct sysg_privs {
@@ -84,8 +86,9 @@ void sysg_privs_free(struct sysg_privs *p);
 
 /* sysg_privs_prepare for every service of CFG (cgroup_v2_base: the
  * caller's own v2 cgroup when O leaves it NULL), each problem appended
- * to DIAG as "FILE:LINE:COL: error: services.S.KEY: ...". Returns the
- * number of services in error. */
+ * to DIAG as "FILE:LINE:COL: error: services.S.KEY: ...". A dry run:
+ * nothing is changed (no cgroup controller enabled). Returns the number
+ * of services in error. */
 int sysg_privs_check_config(const struct sysg_config *cfg,
 			    const struct sysg_privs_opts *o,
 			    struct sysg_diag *diag);
