@@ -274,6 +274,8 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 
 void sysg_privs_free(struct sysg_privs *p)
 {
+	if (p->has_cg)  /* best effort: a cgroup still in use stays */
+		sysg_cglimit_remove(&p->cg);
 	free(p->creds.groups);
 	free(p->user_name);
 	free(p->home);

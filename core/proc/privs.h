@@ -82,6 +82,7 @@ struct sysg_privs {
 int sysg_privs_prepare(const struct sysg_service *svc,
 		       const struct sysg_privs_opts *o, struct sysg_privs *out,
 		       struct sysg_mark *where, char *err, size_t errlen);
+/* Also removes the last run's v1 cgroups when they are empty. */
 void sysg_privs_free(struct sysg_privs *p);
 
 /* sysg_privs_prepare for every service of CFG (cgroup_v2_base: the
