@@ -13,6 +13,8 @@
 #include "procstat.h"
 #include "proctree.h"
 
+#define CGROUP_FS "/sys/fs/cgroup"
+
 static const char *const ctrl_names[SYSG_CG_NCTRL] = { "memory", "cpu", "pids" };
 
 /* 1 when WORD is one of the comma- or blank-separated words of LIST. */
@@ -138,8 +140,14 @@ static int v1_base(const char *ctrl, const char *root, unsigned flags,
 		rc = v1_own(ctrl, rel, sizeof(rel));
 	if (rc < 0)
 		return rc;
-	if (root)
+	if (root) {
+		/* "/sys/fs/cgroup/x" (a v2 host's path) means x here too */
+		if (!strncmp(root, CGROUP_FS "/", sizeof(CGROUP_FS)))
+			root += sizeof(CGROUP_FS) - 1;
+		if (!strncmp(root, "/unified/", 9))
+			root += 8;
 		snprintf(rel, sizeof(rel), "%s%s", *root == '/' ? "" : "/", root);
+	}
 	if ((size_t)snprintf(buf, len, "%s%s", mnt, strcmp(rel, "/") ? rel : "")
 	    >= len)
 		return -ENAMETOOLONG;
