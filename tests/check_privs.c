@@ -661,7 +661,7 @@ START_TEST(test_namespaces)
 }
 END_TEST
 
-/* Names in DIR (as the process sees it), sorted by readdir, joined. */
+/* The number of entries of DIR (as the process sees it). */
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -687,12 +687,26 @@ START_TEST(test_private_tmp_and_devices)
 		  "  app:\n"
 		  "    command: \"sh -c 'ls -A /tmp > /dev/null && exec sleep 30'\"\n"
 		  "    user: nobody\n"
-		  "    isolation: { private_tmp: true, private_devices: true }\n");
+		  "    isolation: { private_tmp: true, private_devices: true }\n"
+		  "  userns:\n"
+		  "    command: \"sleep 30\"\n"
+		  "    user: nobody\n"
+		  "    isolation: { private_tmp: true, private_devices: true,\n"
+		  "                 user: true, pid: true, seccomp: default }\n");
 	start_sys(&t, NULL);
 	pid = running_pid(&t, "app");
 	ck_assert(!same_ns(pid, "mnt"));
 	snprintf(path, sizeof(path), "/proc/%d/root/tmp", (int)pid);
 	ck_assert_int_eq(count_entries(path), 0);
+	if (kernel_has_userns()) {
+		/* the same inside a user namespace (its root is not mapped) */
+		pid_t u = running_pid(&t, "userns");
+
+		snprintf(path, sizeof(path), "/proc/%d/root/tmp", (int)u);
+		ck_assert_int_eq(count_entries(path), 0);
+		snprintf(path, sizeof(path), "/proc/%d/root/dev", (int)u);
+		ck_assert_int_eq(count_entries(path), 13);
+	}
 	ck_assert_int_gt(count_entries("/tmp"), 0);   /* ours is not empty */
 	snprintf(path, sizeof(path), "/proc/%d/root/dev", (int)pid);
 	/* null zero full random urandom tty pts shm fd stdin stdout stderr

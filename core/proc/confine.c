@@ -299,12 +299,18 @@ int sysg_lsm_exec_label(const char *lsm, const char *label)
 /* private /tmp and /dev                                               */
 /* ------------------------------------------------------------------ */
 
-int sysg_private_tmp(void)
+static int mount_tmpfs(const char *at, unsigned long flags, const char *mode,
+		       const char *owner)
 {
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-		  "mode=1777") < 0)
-		return errno;
-	return 0;
+	char opts[128];
+
+	snprintf(opts, sizeof(opts), "mode=%s%s", mode, owner);
+	return mount("tmpfs", at, "tmpfs", flags, opts) < 0 ? errno : 0;
+}
+
+int sysg_private_tmp(const char *owner)
+{
+	return mount_tmpfs("/tmp", MS_NOSUID | MS_NODEV, "1777", owner);
 }
 
 static const char *const dev_nodes[] = {
@@ -313,7 +319,7 @@ static const char *const dev_nodes[] = {
 
 #define NDEV 6
 
-int sysg_private_devices(void)
+int sysg_private_devices(const char *owner)
 {
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
@@ -329,9 +335,7 @@ int sysg_private_devices(void)
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
 		fds[i] = open(path, O_PATH | O_CLOEXEC);
 	}
-	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
-		  "mode=755") < 0)
-		e = errno;
+	e = mount_tmpfs("/dev", MS_NOSUID | MS_NOEXEC, "755", owner);
 	for (int i = 0; !e && i < NDEV; i++) {
 		char from[64];
 		int fd;
@@ -351,9 +355,8 @@ int sysg_private_devices(void)
 			close(fds[i]);
 	if (!e && (mkdir("/dev/pts", 0755) < 0 || mkdir("/dev/shm", 01777) < 0))
 		e = errno;
-	if (!e && mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-			"mode=1777") < 0)
-		e = errno;
+	if (!e)
+		e = mount_tmpfs("/dev/shm", MS_NOSUID | MS_NODEV, "1777", owner);
 	if (!e && mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 			"newinstance,ptmxmode=0666,mode=620") < 0)
 		e = 0;  /* no pseudo-terminals then; not fatal */

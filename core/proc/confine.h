@@ -56,8 +56,11 @@ int sysg_lsm_check(const char *lsm, char *err, size_t errlen);
 /* In the child: LABEL for the next exec under LSM. 0 or an errno. */
 int sysg_lsm_exec_label(const char *lsm, const char *label);
 
-/* In the child, inside its own mount namespace. 0 or an errno. */
-int sysg_private_tmp(void);
-int sysg_private_devices(void);
+/* In the child, inside its own mount namespace; OWNER is "" or
+ * ",uid=U,gid=G" (in a user namespace, where the child's root is not
+ * mapped: the new /dev then belongs to the service's user, and the
+ * caller has set its fsuid/fsgid to them). 0 or an errno. */
+int sysg_private_tmp(const char *owner);
+int sysg_private_devices(const char *owner);
 
 #endif

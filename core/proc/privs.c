@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -208,6 +209,16 @@ static int resolve_isolation(const struct sysg_service *svc,
 	return resolve_confinement(svc, p, where, err, errlen);
 }
 
+/* After the ids are known: in a user namespace the new tmpfs belong to
+ * the service's user (its root is not mapped there). */
+static void tmpfs_owner(struct sysg_privs *p)
+{
+	if (p->clone_flags & CLONE_NEWUSER)
+		snprintf(p->tmpfs_owner, sizeof(p->tmpfs_owner),
+			 ",uid=%u,gid=%u", (unsigned)p->creds.uid,
+			 (unsigned)p->creds.gid);
+}
+
 int sysg_privs_prepare(const struct sysg_service *svc,
 		       const struct sysg_privs_opts *o, struct sysg_privs *out,
 		       struct sysg_mark *where, char *err, size_t errlen)
@@ -269,6 +280,7 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 	}
 	out->creds.set_ids = rc == 0 && (user || svc->group ||
 					 svc->nsupplementary_groups);
+	tmpfs_owner(out);
 	return rc;
 }
 
@@ -469,9 +481,15 @@ static int child_mounts(const struct sysg_privs *p)
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
 		return errno;
-	if (p->private_tmp && (e = sysg_private_tmp()) != 0)
+	/* in a user namespace, files are created as the service's user */
+	if (p->tmpfs_owner[0]) {
+		setfsuid(p->creds.uid);
+		setfsgid(p->creds.gid);
+	}
+	if (p->private_tmp && (e = sysg_private_tmp(p->tmpfs_owner)) != 0)
 		return e;
-	if (p->private_devices && (e = sysg_private_devices()) != 0)
+	if (p->private_devices &&
+	    (e = sysg_private_devices(p->tmpfs_owner)) != 0)
 		return e;
 	return 0;
 }

@@ -69,6 +69,7 @@ struct sysg_privs {
 	struct sysg_cglimit cg;
 	int has_cg;
 	int private_tmp, private_devices;
+	char tmpfs_owner[48];   /* "" or ",uid=U,gid=G" (user namespace) */
 	struct sysg_seccomp_prog seccomp;       /* filter == NULL: none */
 	const char *lsm;        /* "apparmor" / "selinux" or NULL */
 	const char *lsm_label;  /* borrowed from the config */
