@@ -366,6 +366,36 @@ START_TEST(test_rlimits_nice_affinity)
 }
 END_TEST
 
+/* A setting the kernel refuses when the run is set up: the process is
+ * killed before it execs, start says why (exit 1), nothing runs. */
+START_TEST(test_refused_at_spawn_nothing_runs)
+{
+	struct dt t;
+	struct run_result r;
+
+	if (not_root("refused_at_spawn_nothing_runs"))
+		return;
+	if (sysconf(_SC_NPROCESSORS_CONF) > 1000) {
+		skip("refused_at_spawn_nothing_runs", "CPU 1023 exists here");
+		return;
+	}
+	setup(&t, "version: \"1\"\nservices:\n"
+		  "  app:\n"
+		  "    command: \"sleep 30\"\n"
+		  "    user: nobody\n"
+		  "    limits: { cpu_affinity: [1023] }\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "start", "--daemonize",
+				 NULL), 1);
+	ck_assert_msg(strstr(r.err, "limits.cpu_affinity: Invalid argument"),
+		      "%s", r.err);
+	run_result_free(&r);
+	dt_track(&t, dt_daemon_pid(&t));
+	ck_assert(dt_wait_status(&t, "app", "failed", 3000));
+	ck_assert_int_eq(dt_pid(&t, "app"), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* 4. cgroup limits                                                   */
 /* ---------------------------------------------------------------- */
@@ -848,6 +878,7 @@ static Suite *make_privs_suite(void)
 	tcase_add_test(tc, test_bad_identity_is_refused);
 	tcase_add_test(tc, test_capability_net_bind_service);
 	tcase_add_test(tc, test_rlimits_nice_affinity);
+	tcase_add_test(tc, test_refused_at_spawn_nothing_runs);
 	tcase_add_test(tc, test_cgroup_limits_v1);
 	tcase_add_test(tc, test_memory_max_oom_restart);
 	tcase_add_test(tc, test_cgroup_key_without_hierarchy);

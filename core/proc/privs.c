@@ -549,33 +549,50 @@ static int verify_ids(const struct sysg_privs *p)
 	return 0;
 }
 
-static int child_setup(void *arg)
+/* E, naming the step (*STAGE) when it is a failure. */
+static int at(const char **stage, const char *name, int e)
+{
+	if (e)
+		*stage = name;
+	return e;
+}
+
+static int child_setup(void *arg, const char **stage)
 {
 	const struct sysg_privs *p = arg;
 	int changes_uid = p->creds.set_ids && p->creds.uid != 0;
 	int e;
 
-	if ((e = child_mounts(p)) != 0)
+	if ((e = at(stage, "mount namespace", child_mounts(p))) != 0)
 		return e;
-	if ((p->clone_flags & CLONE_NEWNET) && (e = lo_up()) != 0)
+	if ((p->clone_flags & CLONE_NEWNET) &&
+	    (e = at(stage, "network namespace: lo", lo_up())) != 0)
 		return e;
-	if (p->lsm && (e = sysg_lsm_exec_label(p->lsm, p->lsm_label)) != 0)
+	if (p->lsm && (e = at(stage, !strcmp(p->lsm, "apparmor") ?
+			      "apparmor_profile" : "selinux_context",
+			      sysg_lsm_exec_label(p->lsm, p->lsm_label))) != 0)
 		return e;
-	if (p->has_caps && (e = drop_bounding(p->caps)) != 0)
+	if (p->has_caps &&
+	    (e = at(stage, "capability bounding set",
+		    drop_bounding(p->caps))) != 0)
 		return e;
 	if (p->has_caps && changes_uid &&
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return errno;
-	if (p->creds.set_ids && (e = set_ids(&p->creds)) != 0)
+		return at(stage, "PR_SET_KEEPCAPS", errno);
+	if (p->creds.set_ids &&
+	    (e = at(stage, "setgroups/setgid/setuid", set_ids(&p->creds))) != 0)
 		return e;
 	if (p->has_caps) {
-		if ((e = set_caps(p->caps, changes_uid)) != 0)
+		if ((e = at(stage, "capabilities", set_caps(p->caps,
+							       changes_uid))))
 			return e;
 		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	}
-	if (p->creds.set_ids && (e = verify_ids(p)) != 0)
+	if (p->creds.set_ids &&
+	    (e = at(stage, "identity check (could regain root or ids differ)",
+		    verify_ids(p))) != 0)
 		return e;
-	return sysg_seccomp_apply(&p->seccomp);
+	return at(stage, "seccomp", sysg_seccomp_apply(&p->seccomp));
 }
 
 void sysg_privs_spawn_req(struct sysg_privs *p, struct sysg_spawn_req *req)

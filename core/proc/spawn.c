@@ -284,12 +284,27 @@ static int exec_path(char **argv, char *const *envp)
 	return saved;
 }
 
-static void child_fail(int errpipe, int e)
-{
-	ssize_t w = write(errpipe, &e, sizeof(e));
+/* What a child that could not exec tells its parent, in one write. */
+struct exec_status {
+	int e;
+	char stage[60];         /* the failing step of child_setup, or "" */
+};
 
+static void child_fail_at(int errpipe, int e, const char *stage)
+{
+	struct exec_status st = { .e = e };
+	ssize_t w;
+
+	for (size_t i = 0; stage && stage[i] && i < sizeof(st.stage) - 1; i++)
+		st.stage[i] = stage[i];
+	w = write(errpipe, &st, sizeof(st));
 	(void)w;
 	_exit(127);
+}
+
+static void child_fail(int errpipe, int e)
+{
+	child_fail_at(errpipe, e, NULL);
 }
 
 static void reset_signals(void)
@@ -364,8 +379,12 @@ static void child_run(const struct child_plan *cp)
 		child_fail(cp->errpipe, errno);
 	/* limits and priorities first: they may need the privileges that
 	 * child_creds drops */
-	if (req->child_setup && (e = req->child_setup(req->child_arg)) != 0)
-		child_fail(cp->errpipe, e);
+	if (req->child_setup) {
+		const char *stage = NULL;
+
+		if ((e = req->child_setup(req->child_arg, &stage)) != 0)
+			child_fail_at(cp->errpipe, e, stage);
+	}
 	if ((e = child_creds(req->creds)) != 0)
 		child_fail(cp->errpipe, e);
 	close_other_fds(cp->errpipe);
@@ -440,16 +459,21 @@ static void close_pipes(struct pipes *p)
 	close_pair(p->sync);
 }
 
-/* Wait for exec: EOF means it happened, an int is the child's errno. */
-static int read_exec_status(int fd)
+/* Wait for exec: EOF means it happened, a status is the child's errno
+ * (and the step that failed, in STAGE). */
+static int read_exec_status(int fd, char *stage, size_t len)
 {
-	int e = 0;
+	struct exec_status st;
 	ssize_t n;
 
 	do
-		n = read(fd, &e, sizeof(e));
+		n = read(fd, &st, sizeof(st));
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(e) ? e : 0;
+	if (n != (ssize_t)sizeof(st))
+		return 0;
+	st.stage[sizeof(st.stage) - 1] = '\0';
+	snprintf(stage, len, "%s", st.stage);
+	return st.e;
 }
 
 static void set_nonblock(int fd)
@@ -468,11 +492,13 @@ static int take_read_end(int p[2])
 }
 
 static int spawn_error(char *err, size_t errlen, const char *what, int e,
-		       const char *cmd)
+		       const char *cmd, const char *stage)
 {
-	const char *msg = e == ENOENT ? "command not found" : strerror(e);
+	const char *msg = e == ENOENT && !*stage ? "command not found" :
+			  strerror(e);
 
-	sysg_errf(err, errlen, "%s '%s': %s", what, cmd, msg);
+	sysg_errf(err, errlen, "%s '%s': %s%s%s", what, cmd, stage,
+		  *stage ? ": " : "", msg);
 	return -e;
 }
 
@@ -561,6 +587,7 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 		.out_fd = req->out_fd, .err_fd = req->err_fd, .req = req,
 	};
 	struct pipes p;
+	char stage[64] = "";
 	int e;
 
 	out->pid = -1;
@@ -568,7 +595,8 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	out->start_ticks = 0;
 	cp.argv = build_argv(req);
 	if (!cp.argv)
-		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command);
+		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command,
+				   "");
 	e = -open_pipes(req, &p);
 	if (!e) {
 		out->pid = fork_child(&cp, &p);
@@ -590,13 +618,14 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 			e = errno;
 	}
 	if (!e)
-		e = read_exec_status(p.ex[0]);
+		e = read_exec_status(p.ex[0], stage, sizeof(stage));
 	if (e) {
 		if (out->pid > 0)
 			waitpid(out->pid, NULL, 0);
 		out->pid = -1;
 		close_pipes(&p);
-		return spawn_error(err, errlen, "cannot run", e, req->command);
+		return spawn_error(err, errlen, "cannot run", e, req->command,
+				   stage);
 	}
 	sysg_proc_start_ticks_of(out->pid, &out->start_ticks);
 	out->out_fd = take_read_end(p.out);

@@ -41,8 +41,9 @@ struct sysg_spawn_req {
 	const struct sysg_spawn_creds *creds;   /* NULL: none */
 	/* Called in the child after fork, before CREDS are applied and
 	 * before exec (may be NULL); a non-zero return is reported as the
-	 * exec errno. */
-	int (*child_setup)(void *arg);
+	 * exec errno, with *STAGE (a static string naming the step that
+	 * failed, may be left NULL) in the message. */
+	int (*child_setup)(void *arg, const char **stage);
 	void *child_arg;
 	/* Namespaces (CLONE_NEW* flags) the child is created in, through
 	 * clone3(2); 0: none. */
