@@ -597,6 +597,14 @@ START_TEST(test_memory_max_oom_restart)
 	ck_assert_msg(json_is_true(json_object_get(le, "oom")), "last_exit: "
 		      "%s", json_dumps(le, 0));
 	json_decref(st);
+	{
+		struct run_result r;
+
+		ck_assert_int_eq(dt_sysg(&t, &r, "status", "--no-color", NULL),
+				 0);
+		ck_assert_msg(strstr(r.out, " OOM "), "%s", r.out);
+		run_result_free(&r);
+	}
 	ck_assert_int_eq(kill(sup, 0), 0);      /* the supervisor survived */
 	ck_assert_int_eq(dt_daemon_pid(&t), sup);
 	ck_assert(dt_wait_file(&t, "state/logs/supervisor.log", "OOM killer",
