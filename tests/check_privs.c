@@ -657,7 +657,10 @@ START_TEST(test_namespaces)
 		  "    command: \"sh -c 'echo pid=$$; sleep 100 & sleep 100'\"\n"
 		  "    user: nobody\n"
 		  "    isolation: { network: true, pid: true, mount: true, "
-		  "user: true }\n");
+		  "user: true }\n"
+		  "  init:\n"
+		  "    command: \"sleep 100\"\n"
+		  "    isolation: { pid: true }\n");
 	start_sys(&t, NULL);
 	pid = running_pid(&t, "iso");
 	ck_assert(dt_wait_file(&t, "state/logs/iso_stdout.log", "pid=1\n",
@@ -692,9 +695,21 @@ START_TEST(test_namespaces)
 	ck_assert_int_ge(sscanf(kid, "%d %d", &kids[0], &kids[1]), 1);
 	free(kid);
 	dt_track(&t, kids[0]);
+	dt_track(&t, running_pid(&t, "init"));
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	ck_assert(dt_wait_gone(pid, 5000));
 	ck_assert(dt_wait_gone(kids[0], 5000));
+	/* sleep as a namespace's init never sees SIGTERM (no handler): it
+	 * gets SIGKILL at once instead of after stop_timeout */
+	{
+		char *log = dt_read(&t, "state/logs/supervisor.log");
+
+		ck_assert_msg(log && strstr(log, "Service init: pid namespace "
+					    "init without a SIGTERM handler: "
+					    "SIGKILL"), "%s", log);
+		ck_assert_msg(!strstr(log, "did not stop within"), "%s", log);
+		free(log);
+	}
 	dt_teardown(&t);
 }
 END_TEST
