@@ -197,7 +197,7 @@ START_TEST(test_bad_identity_is_refused)
 		  "  app:\n"
 		  "    command: \"sleep 30\"\n"
 		  "    user: no-such-user-here\n");
-	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "validate", NULL), 2);
 	ck_assert_msg(strstr(r.err, "sysg.yaml:6:5: error: services.app.user: "
 			     "no such user"), "%s", r.err);
 	run_result_free(&r);
@@ -214,7 +214,7 @@ START_TEST(test_bad_identity_is_refused)
 		 "    command: \"sleep 30\"\n"
 		 "    user: nobody\n"
 		 "    group: no-such-group-here\n");
-	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "validate", NULL), 2);
 	ck_assert_msg(strstr(r.err, "sysg.yaml:6:5: error: services.app.group: "
 			     "no such group"), "%s", r.err);
 	run_result_free(&r);
@@ -833,7 +833,7 @@ START_TEST(test_seccomp_default_and_file)
 	{
 		struct run_result r;
 
-		ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
+		ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "validate", NULL), 2);
 		ck_assert_msg(strstr(r.err, "sysg.yaml:5:5: error: services.app."
 				     "isolation.seccomp: ") &&
 			      strstr(r.err, "profile:1: unknown system call "
@@ -871,13 +871,18 @@ START_TEST(test_lsm_not_enabled_is_an_error)
 	      "version: \"1\"\nservices:\n"
 	      "  app:\n    command: \"sleep 30\"\n"
 	      "    isolation: { apparmor_profile: sysg-test }\n");
+	/* validate says what start would: without --sys, that it needs it */
 	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
 	ck_assert_msg(strstr(r.err, "sysg.yaml:5:5: error: services.app."
-			     "isolation.") &&
-		      strstr(r.err, "is not enabled on this host"), "%s",
-		      r.err);
+			     "isolation: requires --sys and root"), "%s", r.err);
 	run_result_free(&r);
 	if (geteuid() == 0) {
+		ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "validate", NULL), 2);
+		ck_assert_msg(strstr(r.err, "sysg.yaml:5:5: error: services.app."
+				     "isolation.") &&
+			      strstr(r.err, "is not enabled on this host"),
+			      "%s", r.err);
+		run_result_free(&r);
 		ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "start",
 					 "--daemonize", NULL), 2);
 		ck_assert_msg(strstr(r.err, "is not enabled on this host"),

@@ -86,14 +86,11 @@ static int load_config(struct engine *e, const char *path, int quiet)
  * the number of services in error, printed as FILE:LINE:COL lines. */
 static int check_privileged(struct engine *e)
 {
-	struct sysg_privs_opts o = {
-		.sys = e->c->sys, .drop_privileges = e->c->drop_privileges,
-	};
 	struct sysg_diag d;
 	int bad;
 
 	sysg_diag_init(&d);
-	bad = sysg_privs_check_config(e->cfg, &o, &d);
+	bad = sysg_cli_check_privileged(e->c, e->cfg, &d);
 	sysg_cli_print_diag(&d);
 	sysg_diag_free(&d);
 	return bad;
@@ -379,8 +376,11 @@ static int start_config(struct engine *e, int use_hint)
 		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && e->c->service &&
 	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
-		sysg_cli_error("unknown service '%s' in %s", e->c->service,
-			       e->cfg->path);
+		char msg[2 * 256 + 64];
+
+		sysg_config_unknown_service(e->cfg, e->c->service, msg,
+					    sizeof(msg));
+		sysg_cli_error("%s in %s", msg, e->cfg->path);
 		rc = SYSG_EXIT_USAGE;
 	}
 	return rc;

@@ -64,8 +64,7 @@ static int v2_usable(const char *base, const char *ctrl, unsigned flags)
 	    has_word(buf, ctrl))
 		return 1;
 	if (flags & SYSG_CG_DRY)        /* offered: enabled at start */
-		return (flags & SYSG_CG_NO_ACCESS) ||
-		       access(path, W_OK) == 0;
+		return access(path, W_OK) == 0;
 	snprintf(plus, sizeof(plus), "+%s", ctrl);
 	return write_file(base, "cgroup.subtree_control", plus) == 0;
 }
@@ -117,12 +116,10 @@ static int v1_own(const char *ctrl, char *buf, size_t len)
 	return -ENOENT;
 }
 
-static int writable_or_creatable(const char *dir, unsigned flags)
+static int writable_or_creatable(const char *dir)
 {
 	char path[PATH_MAX], *slash;
 
-	if (flags & SYSG_CG_NO_ACCESS)
-		return 0;
 	snprintf(path, sizeof(path), "%s", dir);
 	while (access(path, F_OK) < 0 && (slash = strrchr(path, '/')) &&
 	       slash != path)
@@ -130,8 +127,8 @@ static int writable_or_creatable(const char *dir, unsigned flags)
 	return access(path, W_OK) == 0 ? 0 : -EACCES;
 }
 
-static int v1_base(const char *ctrl, const char *root, unsigned flags,
-		   char *buf, size_t len)
+static int v1_base(const char *ctrl, const char *root, char *buf,
+		   size_t len)
 {
 	char mnt[512], rel[512];
 	int rc = v1_mount(ctrl, mnt, sizeof(mnt));
@@ -153,7 +150,7 @@ static int v1_base(const char *ctrl, const char *root, unsigned flags,
 		return -ENAMETOOLONG;
 	/* a given root is created on first use (sysg_cglimit_create): here
 	 * the deepest directory that exists must be writable */
-	return writable_or_creatable(buf, flags);
+	return writable_or_creatable(buf);
 }
 
 static const char *first_key(const struct sysg_cgroup_limits *cfg, int ctrl)
@@ -183,7 +180,7 @@ int sysg_cglimit_plan(const struct sysg_cgroup_limits *cfg,
 			out->v2[i] = 1;
 			continue;
 		}
-		rc = v1_base(ctrl_names[i], cfg->root, flags, out->v1_base[i],
+		rc = v1_base(ctrl_names[i], cfg->root, out->v1_base[i],
 			     sizeof(out->v1_base[0]));
 		if (rc < 0) {
 			snprintf(err, errlen, "limits.cgroup.%s: no writable "

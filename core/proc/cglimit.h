@@ -39,8 +39,6 @@ struct sysg_cglimit {
 
 /* Flags of sysg_cglimit_plan. */
 #define SYSG_CG_DRY       1u    /* change nothing (no controller enabled) */
-#define SYSG_CG_NO_ACCESS 2u    /* do not require write access (validate
-                                   by another user than the supervisor's) */
 
 /* Decide where each controller CFG needs comes from, V2_BASE being the
  * supervisor's cgroup v2 directory ("" or NULL when none). 0 (nothing

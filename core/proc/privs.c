@@ -241,7 +241,7 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 				   "--drop-privileges requires --sys and "
 				   "root");
 	}
-	if (!o->no_root_check && (!o->sys || geteuid() != 0)) {
+	if (!o->sys || geteuid() != 0) {
 		const char *k = first_key(svc, &key);
 
 		set_where(where, svc, key);
@@ -265,9 +265,8 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 		char msg[400];
 
 		rc = sysg_cglimit_plan(&svc->limits.cgroup, o->cgroup_v2_base,
-				       (o->dry ? SYSG_CG_DRY : 0) |
-				       (o->no_root_check ? SYSG_CG_NO_ACCESS :
-					0), &out->cg, msg, sizeof(msg));
+				       o->dry ? SYSG_CG_DRY : 0, &out->cg, msg,
+				       sizeof(msg));
 		out->has_cg = rc == 0 && (out->cg.need[SYSG_CG_MEMORY] ||
 					  out->cg.need[SYSG_CG_CPU] ||
 					  out->cg.need[SYSG_CG_PIDS]);

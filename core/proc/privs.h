@@ -52,8 +52,6 @@ struct sysg_privs_opts {
 	int sys;                /* --sys */
 	int drop_privileges;    /* --drop-privileges: no `user` => nobody */
 	const char *cgroup_v2_base;     /* the supervisor's v2 cgroup, or "" */
-	int no_root_check;      /* validate: do not require running as root
-	                           (nor write access to cgroups) */
 	int dry;                /* a check only: change nothing */
 };
 
