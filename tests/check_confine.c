@@ -136,9 +136,9 @@ START_TEST(cgroup_plan_without_hierarchy)
 	if (sysg_cglimit_plan(&cg, NULL, SYSG_CG_DRY, &plan, err,
 			      sizeof(err)) == 0) {
 		ck_assert(plan.need[SYSG_CG_MEMORY]);
-		ck_assert(!plan.v2[SYSG_CG_MEMORY]);    /* root: v1 */
-		ck_assert_ptr_nonnull(strstr(plan.v1_base[SYSG_CG_MEMORY],
-					     "/sysg-check"));
+		if (!plan.v2[SYSG_CG_MEMORY])   /* v1: under the root */
+			ck_assert_ptr_nonnull(strstr(plan.v1_base[SYSG_CG_MEMORY],
+						     "/sysg-check"));
 	} else {
 		ck_assert_msg(strstr(err, "limits.cgroup.memory_max: no "
 				     "writable cgroup hierarchy has the memory "

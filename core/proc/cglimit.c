@@ -176,7 +176,7 @@ int sysg_cglimit_plan(const struct sysg_cgroup_limits *cfg,
 
 		if (!out->need[i])
 			continue;
-		if (!cfg->root && v2_usable(v2_base, ctrl_names[i], flags)) {
+		if (v2_usable(v2_base, ctrl_names[i], flags)) {
 			out->v2[i] = 1;
 			continue;
 		}

@@ -11,8 +11,11 @@
  * v2: the limits are written into the run's own cgroup (the one the
  *     supervisor already creates per run to track its processes):
  *     memory.max, cpu.max, cpu.weight, pids.max.
+ *     limits.cgroup.root does not apply: the run's cgroup is where the
+ *     supervisor tracks its runs (under its own cgroup).
  * v1: a cgroup NAME is created per run under limits.cgroup.root (a path
- *     inside each hierarchy; default: the supervisor's own cgroup there)
+ *     inside each hierarchy, "/sys/fs/cgroup/" and "unified/" prefixes
+ *     dropped; default: the supervisor's own cgroup there)
  *     with memory.limit_in_bytes (and memory.memsw.limit_in_bytes, so
  *     swap cannot stretch it), cpu.cfs_quota_us/cpu.cfs_period_us,
  *     cpu.shares (weight * 1024 / 100), pids.max; the parent moves the
