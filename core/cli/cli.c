@@ -50,6 +50,8 @@ static const struct command commands[] = {
 	  "       sysg start [--name N] -- CMD ARGS...\n"
 	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
 	  "start all services (or one) in dependency order" },
+	{ "init", sysg_cmd_init, 0, "init --config F",
+	  "run as a container's PID 1: supervise, reap, stop in order" },
 	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
 	  "stop one service, or all services and the supervisor" },
 	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE | O_STRICT,

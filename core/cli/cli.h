@@ -18,6 +18,11 @@ struct sysg_state;
 #define SYSG_EXIT_FAILED        1   /* an operation failed */
 #define SYSG_EXIT_USAGE         2   /* usage or config error */
 #define SYSG_EXIT_NO_SUPERVISOR 3   /* no supervisor where one is required */
+/* `sysg init` (PID 1) ends with a mask: 0 when every service stopped
+ * cleanly, else SYSG_EXIT_FAILED if a service failed (to start, blocked,
+ * gave up restarting), plus SYSG_INIT_KILLED if a stop needed SIGKILL;
+ * SYSG_EXIT_USAGE for a bad config or when not PID 1. */
+#define SYSG_INIT_KILLED        4
 
 struct sysg_cli {
 	const char *command;            /* "start", "stop", ... */
@@ -83,6 +88,7 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 int sysg_cmd_start(struct sysg_cli *c);
 int sysg_cmd_stop(struct sysg_cli *c);
 int sysg_cmd_restart(struct sysg_cli *c);
+int sysg_cmd_init(struct sysg_cli *c);
 
 /* Read-side commands (cmd_query.c): they work without a supervisor, from
  * the state backend, the config file and /proc. */

@@ -442,6 +442,46 @@ int sysg_cmd_start(struct sysg_cli *c)
 	return rc;
 }
 
+/* `sysg init`: the foreground supervisor as a container's PID 1. Every
+ * orphan of the namespace is re-parented to it and reaped by the loop
+ * (an unknown pid is never taken for a service's exit); SIGTERM/SIGINT
+ * stop every service in reverse dependency order; the exit status says
+ * how they stopped (SYSG_INIT_KILLED in cli.h). */
+int sysg_cmd_init(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	struct sysg_daemon_opts o;
+	char err[2 * SYSG_ERR_MAX];
+	int failed = 0, killed = 0, rc;
+
+	if (getpid() != 1) {
+		sysg_cli_error("init runs only as PID 1 (a container's "
+			       "entrypoint), this is pid %d: use 'sysg start'",
+			       (int)getpid());
+		return SYSG_EXIT_USAGE;
+	}
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	rc = start_config(&e, 0);
+	if (rc) {
+		engine_free(&e);
+		return rc;
+	}
+	daemon_opts(&e, &o, NULL);
+	o.foreground = 1;
+	o.log_level = c->log_level;
+	o.echo = c->log_level > 0 ? stderr : NULL;
+	o.err = stderr;
+	o.killed_stops = &killed;
+	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	engine_free(&e);
+	if (rc < 0) {
+		sysg_cli_error("%s", err);
+		return SYSG_EXIT_FAILED;
+	}
+	return (failed ? SYSG_EXIT_FAILED : 0) | (killed ? SYSG_INIT_KILLED : 0);
+}
+
 /* Quietly load the config the supervisor was started with (the hint),
  * else the default file, if any: what runs, wherever we are. */
 static void load_hint(struct engine *e)

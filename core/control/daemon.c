@@ -561,6 +561,8 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 	if (d.sup)
 		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
 			  d.initial_failed;
+	if (d.sup && o->killed_stops)
+		*o->killed_stops = sysg_supervisor_killed_stops(d.sup);
 	teardown(&d);
 	return rc;
 }

@@ -50,6 +50,9 @@ struct sysg_daemon_opts {
 	                                   stderr), or NULL */
 	const char *kind;               /* unit record kind; NULL: "service" */
 	int result_fd;                  /* resident: the outcome pipe; -1 */
+	int *killed_stops;              /* foreground, or NULL: set at the
+	                                   end to the number of stops that
+	                                   needed SIGKILL */
 };
 
 /* Run a supervisor as described above. Returns 0 when it ended normally,

@@ -595,6 +595,11 @@ int sysg_supervisor_failures(const struct sysg_supervisor *s)
 	return s->failures;
 }
 
+int sysg_supervisor_killed_stops(const struct sysg_supervisor *s)
+{
+	return s->killed_stops;
+}
+
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s)
 {
 	return s->loop;

@@ -139,6 +139,10 @@ int sysg_supervisor_get(const struct sysg_supervisor *s, const char *name,
 /* Number of services that failed to start or were blocked. */
 int sysg_supervisor_failures(const struct sysg_supervisor *s);
 
+/* How many stops (of any service, during the whole run) did not end
+ * within the service's stop_timeout and needed SIGKILL. */
+int sysg_supervisor_killed_stops(const struct sysg_supervisor *s);
+
 /* The loop, for callers that add their own watchers (control socket). */
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s);
 
