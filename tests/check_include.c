@@ -96,9 +96,12 @@ START_TEST(split_config_loads_as_one)
 	    "services:\n  api: { command: \"sleep 1\", depends_on: [db],\n"
 	    "         env: { file: api.env } }\n");
 	put("sub/api.env", "FROM_FILE=yes\n");
-	put("more.yaml", "version: \"1\"\n"
+	put("more.yaml", "version: \"1\"\nstate: { backend: sqlite }\n"
 	    "services:\n  more: { command: \"sleep 1\" }\n");
 	ck_assert_msg(load("main.yaml", &cfg, &all) == 0, "%s", all);
+	ck_assert_ptr_nonnull(strstr(all, "more.yaml are ignored"));
+	ck_assert_ptr_null(cfg->state_path);
+	ck_assert_str_eq(cfg->state_backend, "xml");
 	ck_assert_uint_eq(cfg->nservices, 4);
 	web = sysg_config_find_service(cfg, "web");
 	db = sysg_config_find_service(cfg, "db");

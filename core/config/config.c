@@ -488,6 +488,14 @@ static void include_take(struct load *ld, size_t i, struct sysg_config *child)
 		return;
 	}
 	cfg->services = v;
+	if (child->metrics.present || child->state_backend ||
+	    child->state_path)
+		sysg_diag_warning(ld->cw.w.diag, cfg->path,
+				  ld->cw.include_marks[i].line,
+				  ld->cw.include_marks[i].col, "include",
+				  "'state' and 'metrics' of %s are ignored "
+				  "(those of %s apply)", child->path,
+				  cfg->path);
 	for (size_t k = 0; k < child->nservices; k++) {
 		struct sysg_service *s = &child->services[k];
 
