@@ -26,7 +26,7 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
-	O_STRICT = 1 << 21,
+	O_STRICT = 1 << 21, O_MUX = 1 << 22,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -45,8 +45,9 @@ static int cmd_help(struct sysg_cli *c);
 static const struct command commands[] = {
 	{ "start", sysg_cmd_start,
 	  O_SERVICE | O_DAEMONIZE | O_STDERR | O_NAME | O_PARENT_PID |
-	  O_CHILD | O_TTL | O_ARGV | O_STRICT,
-	  "start [--service S] [--daemonize] [--stderr] [--strict]\n"
+	  O_CHILD | O_TTL | O_ARGV | O_STRICT | O_MUX | O_NO_COLOR,
+	  "start [--service S] [--daemonize] [--stderr] [--strict] [--mux] "
+	  "[--no-color]\n"
 	  "       sysg start [--name N] -- CMD ARGS...\n"
 	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
 	  "start all services (or one) in dependency order" },
@@ -112,7 +113,7 @@ static const struct option_def options[] = {
 	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
 	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
-	{ "strict", 0, O_STRICT, 0 },
+	{ "strict", 0, O_STRICT, 0 },     { "mux", 0, O_MUX, 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -301,6 +302,7 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_CLEAR: c->clear = 1; return 0;
 	case O_FORCE: c->force = 1; return 0;
 	case O_STRICT: c->strict = 1; return 0;
+	case O_MUX: c->mux = 1; return 0;
 	}
 	return 0;
 }

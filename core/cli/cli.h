@@ -45,6 +45,7 @@ struct sysg_cli {
 	int daemonize, echo_stderr, child, dry_run, history, rollback;
 	int all, json, no_color, full_cmd, clear, force;
 	int strict;                     /* --strict: unknown config keys fail */
+	int mux;                        /* --mux: "name | line" off a tty */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
 	const char *help_topic;         /* sysg help CMD */

@@ -275,9 +275,39 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 	e->cfg = NULL;          /* taken by sysg_daemon_run */
 }
 
+/* The multiplexed output of a foreground start: on a terminal (in
+ * colour unless --no-color or NO_COLOR), or with --mux; never with
+ * --stderr, which asks for its own format. Supervisor lines go through
+ * it too (warnings and errors only, unless --log-level debug or more).
+ * NULL: output to the log files only. */
+static struct sysg_mux *foreground_mux(const struct sysg_cli *c,
+				       struct sysg_daemon_opts *o)
+{
+	int tty = isatty(STDOUT_FILENO);
+	const char *nc = getenv("NO_COLOR");
+	struct sysg_mux *m;
+	FILE *own;
+
+	if ((!tty && !c->mux) || c->echo_stderr)
+		return NULL;
+	m = sysg_mux_new(stdout, tty && !c->no_color && !(nc && nc[0]), tty);
+	own = m ? sysg_mux_sysg_stream(m) : NULL;
+	if (!own) {
+		sysg_mux_free(m);
+		return NULL;
+	}
+	o->mux = m;
+	o->echo = c->log_level > 0 ? own : NULL;
+	if (o->log_level > SYSG_LOG_WARN && o->log_level < SYSG_LOG_DEBUG)
+		o->log_level = SYSG_LOG_WARN;
+	o->err = own;
+	return m;
+}
+
 static int run_foreground(struct engine *e)
 {
 	struct sysg_daemon_opts o;
+	struct sysg_mux *mux;
 	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
@@ -287,7 +317,9 @@ static int run_foreground(struct engine *e)
 	o.echo = e->c->log_level > 0 ? stderr : NULL;
 	o.echo_stderr = e->c->echo_stderr ? stdout : NULL;
 	o.err = stderr;
+	mux = foreground_mux(e->c, &o);
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	sysg_mux_free(mux);
 	if (rc == -EADDRINUSE && !e->c->argv_cmd)
 		return forward_when_up(e, "start", service_args(e->c->service));
 	if (rc < 0) {

@@ -421,9 +421,14 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
 		.on_failure = on_failure, .arg = d, .on_sighup = on_sighup,
+		.on_output = o->mux ? sysg_mux_output : NULL,
+		.output_arg = o->mux,
 	};
+	int rc = sysg_supervisor_new(&d->sup, o->cfg, d->st, &so, err, errlen);
 
-	return sysg_supervisor_new(&d->sup, o->cfg, d->st, &so, err, errlen);
+	if (rc == 0 && o->mux && (rc = sysg_mux_attach(o->mux, d->sup)) < 0)
+		sysg_errf(err, errlen, "out of memory");
+	return rc;
 }
 
 static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
@@ -520,6 +525,7 @@ static void teardown(struct daemon *d)
 	if (d->sup)
 		sysg_timer_stop(sysg_supervisor_loop(d->sup), &d->sample_timer);
 	sysg_ctlsrv_free(d->ctl);
+	sysg_mux_detach(d->o->mux);
 	sysg_supervisor_free(d->sup);
 	sysg_samples_free(d->samples);
 	sysg_spill_close(d->spill);

@@ -30,6 +30,8 @@
 #include "config/config.h"
 #include "plugin/plugin.h"
 
+struct sysg_mux;
+
 /* sysg_daemon_wait(): another supervisor owns the state directory. */
 #define SYSG_DAEMON_BUSY 256
 
@@ -50,6 +52,9 @@ struct sysg_daemon_opts {
 	                                   stderr), or NULL */
 	const char *kind;               /* unit record kind; NULL: "service" */
 	int result_fd;                  /* resident: the outcome pipe; -1 */
+	struct sysg_mux *mux;           /* foreground: service output and
+	                                   boot progress here (mux.h), or
+	                                   NULL */
 	int *killed_stops;              /* foreground, or NULL: set at the
 	                                   end to the number of stops that
 	                                   needed SIGKILL */

@@ -56,6 +56,11 @@ struct sysg_supervisor_opts {
 	int echo_level;         /* threshold for ECHO */
 	FILE *echo_stderr;      /* --stderr: service stderr lines go here as
 	                           "[svc:stderr] line"; NULL: off */
+	/* Every line of every service's stdout (STREAM 1) and stderr (2),
+	 * from the loop (the multiplexed foreground output); NULL: off.
+	 * Like ECHO_STDERR, only without DIRECT_LOGS. */
+	sysg_line_fn on_output;
+	void *output_arg;
 	int no_cgroups;         /* don't use cgroup v2 even when writable */
 	const char *kind;       /* unit record kind; NULL: "service" */
 	/* Called when a service fails to start or is blocked (from inside
