@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "base/base.h"
 #include "plugin/plugin.h"
+#include "control/control.h"
 
 /* Command-specific options, as bits: each command lists what it takes. */
 enum {
@@ -26,7 +27,7 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
-	O_STRICT = 1 << 21, O_MUX = 1 << 22,
+	O_STRICT = 1 << 21, O_MUX = 1 << 22, O_BINARY = 1 << 23,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -85,6 +86,8 @@ static const struct command commands[] = {
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
 	  "deprecated alias of start --parent-pid" },
+	{ "upgrade", sysg_cmd_upgrade, O_BINARY, "upgrade [--binary PATH]",
+	  "exec a new binary in the resident supervisor, services kept" },
 	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command" },
 };
 
@@ -114,6 +117,7 @@ static const struct option_def options[] = {
 	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
 	{ "strict", 0, O_STRICT, 0 },     { "mux", 0, O_MUX, 0 },
+	{ "binary", 0, O_BINARY, 1 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -303,6 +307,7 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_FORCE: c->force = 1; return 0;
 	case O_STRICT: c->strict = 1; return 0;
 	case O_MUX: c->mux = 1; return 0;
+	case O_BINARY: c->binary = v; return 0;
 	}
 	return 0;
 }
@@ -412,7 +417,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 		}
 	}
 	if (want_version) {
-		printf("sysg %s\n", SYSG_VERSION_STRING);
+		sysg_print_version(c);
 		return 1;
 	}
 	if (want_help) {
@@ -594,6 +599,12 @@ int sysg_cli_main(int argc, char **argv)
 	const struct command *cmd;
 	int rc;
 
+	if (argc == 2 && !strcmp(argv[1], "__handoff-versions")) {
+		sysg_handoff_print_versions();
+		return SYSG_EXIT_OK;
+	}
+	if (argc == 3 && !strcmp(argv[1], "__resume"))
+		return sysg_cmd_resume(argv[2]);
 	memset(&c, 0, sizeof(c));
 	c.log_level = 3;
 	c.lines = 50;

@@ -46,6 +46,7 @@ struct sysg_cli {
 	int all, json, no_color, full_cmd, clear, force;
 	int strict;                     /* --strict: unknown config keys fail */
 	int mux;                        /* --mux: "name | line" off a tty */
+	const char *binary;             /* upgrade --binary */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
 	const char *help_topic;         /* sysg help CMD */
@@ -90,6 +91,11 @@ int sysg_cmd_start(struct sysg_cli *c);
 int sysg_cmd_stop(struct sysg_cli *c);
 int sysg_cmd_restart(struct sysg_cli *c);
 int sysg_cmd_init(struct sysg_cli *c);
+int sysg_cmd_upgrade(struct sysg_cli *c);
+/* `sysg __resume FD`: the new image of a live upgrade (upgrade.h). */
+int sysg_cmd_resume(const char *fd);
+/* --version: this binary, and the resident supervisor when one runs. */
+void sysg_print_version(const struct sysg_cli *c);
 
 /* Read-side commands (cmd_query.c): they work without a supervisor, from
  * the state backend, the config file and /proc. */
