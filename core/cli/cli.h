@@ -43,7 +43,8 @@ struct sysg_cli {
 	long parent_pid;                /* --parent-pid P; 0 when absent */
 	long ttl;                       /* --ttl SECS; 0 when absent */
 	int daemonize, echo_stderr, child, dry_run, history, rollback;
-	int all, json, no_color, full_cmd, clear, force;
+	int all, json, no_color, full_cmd, clear, force, reopen;
+	int prometheus;                 /* status --format prometheus */
 	int strict;                     /* --strict: unknown config keys fail */
 	int mux;                        /* --mux: "name | line" off a tty */
 	const char *binary;             /* upgrade --binary */

@@ -1011,6 +1011,49 @@ static void h_caps(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 		    &s->ncapabilities);
 }
 
+/* --------------------------------------------------------------- logs */
+
+static void h_logs_max_size(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			    void *p)
+{
+	struct sysg_logs *l = p;
+
+	(void)k;
+	if (sysg_yw_size(w, v, &l->max_size) == 0)
+		l->has_max_size = 1;
+}
+
+static void h_logs_keep(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	struct sysg_logs *l = p;
+
+	int_in(w, v, 1, 1000, &l->keep);
+	l->has_keep = 1;
+	(void)k;
+}
+
+static void h_logs_compress(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			    void *p)
+{
+	struct sysg_logs *l = p;
+
+	h_bool(w, k, v, &l->compress);
+	l->has_compress = 1;
+}
+
+static const struct sysg_yw_field logs_fields[] = {
+	{ "max_size", h_logs_max_size, 0, 0 },
+	{ "keep", h_logs_keep, 0, 0 },
+	{ "compress", h_logs_compress, 0, 0 },
+	{ NULL, NULL, 0, 0 },
+};
+
+static void h_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
+{
+	sysg_yw_walk_map(w, k, v, logs_fields, p, NULL);
+}
+
 static const struct sysg_yw_field isolation_fields[] = {
 	{ "network", h_bool, offsetof(struct sysg_isolation, network), 0 },
 	{ "pid", h_bool, offsetof(struct sysg_isolation, pid), 0 },
@@ -1119,6 +1162,7 @@ static const struct sysg_yw_field service_fields[] = {
 	{ "limits", h_limits, 0, 0 },
 	{ "capabilities", h_caps, 0, 0 },
 	{ "isolation", h_isolation, 0, 0 },
+	{ "logs", h_logs, offsetof(struct sysg_service, logs), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1255,6 +1299,12 @@ static void h_state(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	sysg_yw_walk_map(w, k, v, state_fields, ((struct sysg_config_walk *)p)->cfg, NULL);
 }
 
+static void h_root_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	h_logs(w, k, v, &((struct sysg_config_walk *)p)->cfg->logs);
+}
+
 /* A whole number >= 0 into an int64_t. */
 static void h_u64(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 {
@@ -1354,10 +1404,6 @@ static void h_include(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	free(items);
 }
 
-/* `services` is required unless the file includes others (indexes in
- * root_fields). */
-#define ROOT_SERVICES 5
-#define ROOT_INCLUDE  6
 
 static const struct sysg_yw_field root_fields[] = {
 	{ "metrics", h_metrics, 0, 0 },
@@ -1365,6 +1411,7 @@ static const struct sysg_yw_field root_fields[] = {
 	{ "project_dir", h_project_dir, 0, 0 },
 	{ "env", h_root_env, 0, 0 },
 	{ "state", h_state, 0, 0 },
+	{ "logs", h_root_logs, 0, 0 },
 	{ "services", h_services, 0, 0 },
 	{ "include", h_include, 0, 0 },
 	{ NULL, NULL, 0, 0 },
@@ -1377,6 +1424,15 @@ static void metrics_defaults(struct sysg_metrics_cfg *m)
 	m->max_memory_bytes = SYSG_METRICS_MAX_MEMORY;
 	m->spillover_max_bytes = SYSG_METRICS_SPILL_MAX;
 	m->spillover_segment_bytes = SYSG_METRICS_SPILL_SEGMENT;
+}
+
+/* The seen-mask bit of root key KEY. */
+static uint64_t root_bit(const char *key)
+{
+	for (size_t i = 0; root_fields[i].key; i++)
+		if (!strcmp(root_fields[i].key, key))
+			return (uint64_t)1 << i;
+	return 0;
 }
 
 void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
@@ -1392,7 +1448,8 @@ void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 		return;
 	}
 	seen = sysg_yw_walk_map(&cw->w, NULL, root, root_fields, cw, NULL);
-	if (!(seen & (1u << ROOT_SERVICES | 1u << ROOT_INCLUDE))) {
+	/* `services` is required unless the file includes others */
+	if (!(seen & (root_bit("services") | root_bit("include")))) {
 		size_t old = sysg_yw_push_key(&cw->w, "services");
 
 		sysg_yw_error(&cw->w, root, "required key is missing");

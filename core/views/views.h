@@ -13,5 +13,6 @@
 #include "purge.h"
 #include "liveview.h"
 #include "mux.h"
+#include "prometheus.h"
 
 #endif
