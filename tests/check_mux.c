@@ -44,8 +44,8 @@ START_TEST(test_mux_plain_and_colour)
 	fprintf(sysg_mux_sysg_stream(m), "a warning\n");
 	sysg_mux_free(m);
 	fclose(f);
-	/* the column widens to the longest name seen ("sysg" at least) */
-	ck_assert_str_eq(buf, "db   | hello\nfrontend | oops\n"
+	/* the column widens to the longest name seen */
+	ck_assert_str_eq(buf, "db | hello\nfrontend | oops\n"
 			 "db       | \nsysg     | a warning\n");
 	free(buf);
 
@@ -55,7 +55,7 @@ START_TEST(test_mux_plain_and_colour)
 	sysg_mux_output(m, "db", 2, "y", 1);
 	sysg_mux_free(m);
 	fclose(f);
-	ck_assert_ptr_nonnull(strstr(buf, "db   |\033[0m x\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "db |\033[0m x\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "\033[31my\033[0m\n"));
 	ck_assert_int_eq(buf[0], '\033');
 	free(buf);
@@ -204,6 +204,63 @@ START_TEST(test_start_on_a_terminal)
 }
 END_TEST
 
+START_TEST(test_logs_follow_mux)
+{
+	struct dt t;
+	char *path, *out;
+	int fd;
+	pid_t pid;
+
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  a:\n    command: \"sh -c 'echo a-old; sleep 0.5; "
+		 "while :; do echo a-new; sleep 0.1; done'\"\n"
+		 "    ready_after: \"20ms\"\n"
+		 "  bb:\n    command: \"sh -c 'echo bb-old; sleep 0.5; "
+		 "while :; do echo bb-new; sleep 0.1; done'\"\n"
+		 "    ready_after: \"20ms\"\n");
+	dt_start_daemon(&t);
+	dt_track(&t, dt_pid(&t, "a"));
+	dt_track(&t, dt_pid(&t, "bb"));
+	ck_assert(dt_wait_file(&t, "state/logs/bb_stdout.log", "bb-old", 5000));
+	ck_assert_int_ne(asprintf(&path, "%s/follow.txt", t.dir), -1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (chdir(t.dir) < 0)
+			_exit(126);
+		putenv(t.env[0]);
+		putenv(t.env[1]);
+		dup2(fd, 1);
+		execl(getenv("SYSG_BIN"), "sysg", "logs", "-f", "--mux",
+		      "--kind", "stdout", "-n", "1", (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	/* history first, then new lines of both, "name | line" */
+	ck_assert(dt_wait_file(&t, "follow.txt", " | a-new\n", 10000));
+	ck_assert(dt_wait_file(&t, "follow.txt", " | bb-new\n", 10000));
+	stop_and_wait(pid);
+	out = tu_read_file(path, NULL);
+	ck_assert_ptr_nonnull(out);
+	/* every line is "NAME<padding> | text", the names aligned */
+	ck_assert_msg(!strncmp(out, "a ", 2) && strstr(out, " | a-old\nbb ") &&
+		      strstr(out, " | bb-old\n"), "%s", out);
+	{
+		const char *bb = strstr(out, "\nbb ") + 1;
+
+		ck_assert_msg(strchr(out, '|') - out == strchr(bb, '|') - bb,
+			      "names not aligned:\n%s", out);
+	}
+	ck_assert_ptr_null(strstr(out, "==>"));
+	free(out);
+	free(path);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
 static void env_for_pty(void)
 {
 	unsetenv("NO_COLOR");
@@ -223,6 +280,7 @@ static Suite *make_mux_suite(void)
 	tcase_add_checked_fixture(tc, env_for_pty, NULL);
 	tcase_add_test(tc, test_start_mux_plain);
 	tcase_add_test(tc, test_start_on_a_terminal);
+	tcase_add_test(tc, test_logs_follow_mux);
 	suite_add_tcase(s, tc);
 	return s;
 }

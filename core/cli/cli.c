@@ -102,8 +102,8 @@ static const struct command commands[] = {
 	  "sysg inspect -s api --json --stream 5s" },
 	{ "logs", sysg_cmd_logs,
 	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
-	  O_FOLLOW,
-	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]]\n"
+	  O_FOLLOW | O_MUX | O_NO_COLOR,
+	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux]\n"
 	  "       sysg logs --reopen",
 	  "print, follow or clear service and supervisor logs",
 	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
@@ -180,7 +180,7 @@ static const struct option_def options[] = {
 	{ "reopen", 0, O_REOPEN, 0, NULL, "make the supervisor reopen its log files (logrotate)" },
 	{ "format", 0, O_FORMAT, 1, "FMT", "table, json or prometheus (text exposition format)" },
 	{ "strict", 0, O_STRICT, 0, NULL, "unknown config keys are errors, not warnings" },
-	{ "mux", 0, O_MUX, 0, NULL, "start: 'name | line' output off a terminal too" },
+	{ "mux", 0, O_MUX, 0, NULL, "'name | line' output off a terminal too (start, logs -f)" },
 	{ "binary", 0, O_BINARY, 1, "PATH", "upgrade: the binary to exec (default: this one)" },
 };
 

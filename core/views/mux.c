@@ -20,8 +20,6 @@ struct sysg_mux {
 	struct sysg_supervisor *sup;
 	int sub;                        /* subscription id, or -1 */
 	FILE *sysg;                     /* sysg_mux_sysg_stream */
-	char *pending;                  /* its partial line */
-	size_t npending;
 };
 
 /* The colours of the names (red is for stderr lines). */
@@ -45,7 +43,7 @@ struct sysg_mux *sysg_mux_new(FILE *out, int color, int live)
 	m->out = out;
 	m->color = color;
 	m->live = live;
-	m->width = (int)strlen(SYSG_NAME);
+	m->width = 0;           /* widened by every name shown */
 	m->sub = -1;
 	return m;
 }
@@ -203,36 +201,83 @@ void sysg_mux_detach(struct sysg_mux *m)
 	}
 }
 
-/* ------------------------------------------------- the supervisor's lines */
+/* ----------------------------------------------------- line streams */
 
-static ssize_t sysg_write(void *cookie, const char *buf, size_t size)
+/* A stream whose bytes become lines of one name (mux_stream). */
+struct line_cookie {
+	struct sysg_mux *m;
+	char *name;
+	int stream;
+	char *pending;
+	size_t n, cap;
+};
+
+static ssize_t cookie_write(void *arg, const char *buf, size_t size)
 {
-	struct sysg_mux *m = cookie;
+	struct line_cookie *k = arg;
 
 	for (size_t i = 0; i < size; i++) {
 		char *p;
 
 		if (buf[i] == '\n') {
-			put_line(m, SYSG_NAME, 1, m->pending ? m->pending : "",
-				 m->npending);
-			m->npending = 0;
+			put_line(k->m, k->name, k->stream,
+				 k->pending ? k->pending : "", k->n);
+			k->n = 0;
 			continue;
 		}
-		p = realloc(m->pending, m->npending + 1);
-		if (!p)
-			return -1;
-		m->pending = p;
-		m->pending[m->npending++] = buf[i];
+		if (k->n == k->cap) {
+			p = realloc(k->pending, k->cap ? 2 * k->cap : 256);
+			if (!p)
+				return -1;
+			k->pending = p;
+			k->cap = k->cap ? 2 * k->cap : 256;
+		}
+		k->pending[k->n++] = buf[i];
 	}
 	return (ssize_t)size;
 }
 
+static int cookie_close(void *arg)
+{
+	struct line_cookie *k = arg;
+
+	if (k->n)
+		put_line(k->m, k->name, k->stream, k->pending, k->n);
+	free(k->pending);
+	free(k->name);
+	free(k);
+	return 0;
+}
+
+FILE *sysg_mux_stream(struct sysg_mux *m, const char *name, int stream)
+{
+	cookie_io_functions_t io = { .write = cookie_write,
+				     .close = cookie_close };
+	struct line_cookie *k = calloc(1, sizeof(*k));
+	FILE *f;
+
+	if (k)
+		k->name = strdup(name);
+	if (!k || !k->name) {
+		free(k);
+		return NULL;
+	}
+	k->m = m;
+	k->stream = stream;
+	if ((int)strlen(name) > m->width)
+		m->width = (int)strlen(name);
+	f = fopencookie(k, "w", io);
+	if (!f) {
+		free(k->name);
+		free(k);
+	}
+	return f;
+}
+
 FILE *sysg_mux_sysg_stream(struct sysg_mux *m)
 {
-	cookie_io_functions_t io = { .write = sysg_write };
-
 	if (!m->sysg)
-		m->sysg = fopencookie(m, "w", io);
+		m->sysg = sysg_mux_stream(m, SYSG_NAME, 1);
 	if (m->sysg)
 		setvbuf(m->sysg, NULL, _IOLBF, 0);
 	return m->sysg;
@@ -247,6 +292,5 @@ void sysg_mux_free(struct sysg_mux *m)
 		fclose(m->sysg);
 	if (m->shown)
 		finish_boot(m);
-	free(m->pending);
 	free(m);
 }

@@ -35,6 +35,11 @@ int sysg_mux_attach(struct sysg_mux *m, struct sysg_supervisor *s);
 /* Stop following (before S is freed). */
 void sysg_mux_detach(struct sysg_mux *m);
 
+/* A stream whose lines are shown as "NAME | line", STREAM 2 as stderr
+ * (`logs -f` of several files); fclose it (a last partial line is then
+ * shown). The name column widens to NAME. NULL: no memory. */
+FILE *sysg_mux_stream(struct sysg_mux *m, const char *name, int stream);
+
 /* A stream whose lines are shown as "sysg | line" (the supervisor's own
  * messages, so they never break the progress line). Owned by the mux;
  * NULL when it cannot be made. */
