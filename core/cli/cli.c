@@ -59,6 +59,7 @@ static const struct command commands[] = {
 	  "sysg start --daemonize --strict        # unknown config keys are errors\n"
 	  "sysg start -s api --stderr             # one service (and its dependencies), in the foreground\n"
 	  "sysg start --mux | tee boot.log        # 'name | line' off a terminal too\n"
+	  "sysg start --no-color                  # the same, without colours\n"
 	  "sysg start --name tick -- sleep 60     # supervise one ad-hoc command\n"
 	  "sysg start --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
 	{ "init", sysg_cmd_init, 0, "init --config F",
@@ -103,11 +104,12 @@ static const struct command commands[] = {
 	{ "logs", sysg_cmd_logs,
 	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
 	  O_FOLLOW | O_MUX | O_NO_COLOR,
-	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux]\n"
+	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux] [--no-color]\n"
 	  "       sysg logs --reopen",
 	  "print, follow or clear service and supervisor logs",
 	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
 	  "sysg logs -f --kind stderr             # follow every stderr log\n"
+	  "sysg logs -f --kind stdout --mux --no-color  # 'name | line', plain\n"
 	  "sysg logs --kind supervisor --lines 20 --stream 500ms\n"
 	  "sysg logs -s api --clear\n"
 	  "sysg logs --reopen                     # after an external logrotate" },
