@@ -489,12 +489,22 @@ int sysg_cmd_init(struct sysg_cli *c)
 	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, killed = 0, rc;
 
+	sigset_t early;
+
 	if (getpid() != 1) {
 		sysg_cli_error("init runs only as PID 1 (a container's "
 			       "entrypoint), this is pid %d: use 'sysg start'",
 			       (int)getpid());
 		return SYSG_EXIT_USAGE;
 	}
+	/* PID 1 ignores a signal it has no handler for: block them now, so
+	 * that a SIGTERM sent while the config loads stays pending for the
+	 * loop's signalfd instead of being lost */
+	sigemptyset(&early);
+	sigaddset(&early, SIGTERM);
+	sigaddset(&early, SIGINT);
+	sigaddset(&early, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &early, NULL);
 	if (engine_dirs(&e) < 0)
 		return SYSG_EXIT_FAILED;
 	rc = start_config(&e, 0);
