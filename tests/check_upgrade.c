@@ -70,6 +70,28 @@ static json_int_t restarts_of(struct dt *t, const char *name)
 	return n;
 }
 
+/* The number of samples `inspect -s web --json` shows. */
+static size_t web_samples(struct dt *t)
+{
+	struct run_result r;
+	json_error_t je;
+	json_t *j;
+	size_t n = 0;
+
+	if (dt_sysg(t, &r, "inspect", "-s", "web", "--json", NULL) == 0 &&
+	    (j = json_loads(r.out, 0, &je))) {
+		n = json_array_size(json_object_get(j, "samples"));
+		json_decref(j);
+	}
+	run_result_free(&r);
+	return n;
+}
+
+static int sampled(void *arg)
+{
+	return web_samples(arg) > 0;
+}
+
 /* Copy $SYSG_BIN to DIR/NAME (mode 0755); returns the path. */
 static char *copy_binary(struct dt *t, const char *name)
 {
@@ -144,6 +166,7 @@ START_TEST(test_upgrade_keeps_everything)
 	struct crash cr;
 	struct respawn rs;
 	pid_t sup, web;
+	size_t nsamples;
 	char *bin, *port;
 
 	dt_setup(&t, NULL, "%s", config);
@@ -159,6 +182,8 @@ START_TEST(test_upgrade_keeps_everything)
 	cr.above = restarts_of(&t, "flappy") + 1;
 	ck_assert(tu_wait_for(flapped, &cr, 10000, 20));
 	check_version(&t, sup, 0, NULL);
+	ck_assert(tu_wait_for(sampled, &t, 10000, 50));
+	nsamples = web_samples(&t);
 
 	bin = copy_binary(&t, "sysg-new");
 	ck_assert_int_eq(dt_sysg(&t, &r, "upgrade", "--binary", bin, NULL), 0);
@@ -169,6 +194,8 @@ START_TEST(test_upgrade_keeps_everything)
 	ck_assert_int_eq(dt_pid(&t, "web"), web);
 	ck_assert(answers(atoi(port)));
 	check_version(&t, sup, 1, "sysg-new");
+	/* inspect's samples were handed over */
+	ck_assert_uint_ge(web_samples(&t), nsamples);
 	/* the crash loop goes on: no exit was lost */
 	cr.above = restarts_of(&t, "flappy") + 2;
 	ck_assert_msg(tu_wait_for(flapped, &cr, 10000, 20),

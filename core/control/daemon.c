@@ -549,6 +549,19 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	return rc;
 }
 
+/* The samples of NAME the previous image handed over (inspect's chart
+ * goes on where it was). */
+static void restore_samples(struct daemon *d, const char *name,
+			    const json_t *a)
+{
+	struct sysg_sample *v = NULL;
+	size_t n = 0;
+
+	if (json_is_array(a) && sysg_samples_from_json(a, &v, &n) == 0 && n)
+		sysg_samples_restore(d->samples, name, v, n);
+	free(v);
+}
+
 /* After a live upgrade: the services were adopted (same pids, still our
  * children); cron units that were armed are armed again; nothing else
  * starts. Says in supervisor.log what was kept. */
@@ -566,6 +579,7 @@ static void resume_start(struct daemon *d, int adopted)
 
 		if (!name)
 			continue;
+		restore_samples(d, name, json_object_get(u, "samples"));
 		if (st && !strcmp(st, "scheduled"))
 			sysg_supervisor_start_service(d->sup, name);
 		if (sysg_supervisor_get(d->sup, name, &rec) < 0)
@@ -636,11 +650,19 @@ static json_t *handoff_services(struct daemon *d)
 	for (size_t i = 0; a && i < sysg_supervisor_count(d->sup); i++) {
 		struct sysg_unit_record u;
 
-		if (sysg_supervisor_get_index(d->sup, i, &u) == 0)
-			json_array_append_new(a, json_pack(
-				"{s:s, s:I, s:I, s:s}", "name", u.name,
-				"pid", (json_int_t)u.pid, "start_ticks",
-				(json_int_t)u.start_ticks, "status", u.status));
+		struct sysg_sample *smp = NULL;
+		size_t n = 0;
+
+		if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
+			continue;
+		sysg_samples_get(d->samples, u.name, &smp, &n);
+		json_array_append_new(a, json_pack(
+			"{s:s, s:I, s:I, s:s, s:o}", "name", u.name,
+			"pid", (json_int_t)u.pid, "start_ticks",
+			(json_int_t)u.start_ticks, "status", u.status,
+			"samples", n ? sysg_samples_to_json(smp, n) :
+			json_array()));
+		free(smp);
 	}
 	return a;
 }
