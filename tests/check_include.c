@@ -193,6 +193,16 @@ START_TEST(errors_in_included_file)
 }
 END_TEST
 
+/* systemg 0.66's projects: not built here, and said so at the key */
+START_TEST(projects_refused_clearly)
+{
+	put("p.yaml", "version: \"1\"\nprojects:\n"
+	    "  a: { name: A, services: { x: { command: \"true\" } } }\n");
+	expect("p.yaml", "p.yaml", 2, 1, "projects: several projects in one "
+	       "file are not supported");
+}
+END_TEST
+
 static Suite *make_include_suite(void)
 {
 	Suite *s = suite_create("include");
@@ -205,6 +215,7 @@ static Suite *make_include_suite(void)
 	tcase_add_test(t, writable_by_others);
 	tcase_add_test(t, service_defined_twice);
 	tcase_add_test(t, errors_in_included_file);
+	tcase_add_test(t, projects_refused_clearly);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1405,6 +1405,18 @@ static void h_include(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 }
 
 
+/* systemg 0.66's `projects:` (several projects in one supervisor) is not
+ * built: say so at the key instead of ignoring it. */
+static void h_projects(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		       void *p)
+{
+	(void)v;
+	(void)p;
+	sysg_yw_error(w, k, "several projects in one file are not supported "
+		      "by this sysg yet; use one config per supervisor "
+		      "(split it with 'include:')");
+}
+
 static const struct sysg_yw_field root_fields[] = {
 	{ "metrics", h_metrics, 0, 0 },
 	{ "version", h_version, 0, SYSG_YW_REQUIRED },
@@ -1414,6 +1426,7 @@ static const struct sysg_yw_field root_fields[] = {
 	{ "logs", h_root_logs, 0, 0 },
 	{ "services", h_services, 0, 0 },
 	{ "include", h_include, 0, 0 },
+	{ "projects", h_projects, 0, 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1449,7 +1462,8 @@ void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 	}
 	seen = sysg_yw_walk_map(&cw->w, NULL, root, root_fields, cw, NULL);
 	/* `services` is required unless the file includes others */
-	if (!(seen & (root_bit("services") | root_bit("include")))) {
+	if (!(seen & (root_bit("services") | root_bit("include") |
+		      root_bit("projects")))) {
 		size_t old = sysg_yw_push_key(&cw->w, "services");
 
 		sysg_yw_error(&cw->w, root, "required key is missing");
