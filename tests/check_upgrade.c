@@ -4,8 +4,8 @@
  * service's pid, the socket keeps answering, the crash loop carries on
  * and a crash right after is restarted; `--version` then names the new
  * binary. Refused, changing nothing, for a binary that fails to start,
- * one that does not read this handoff version, and while a restart is in
- * progress. Needs $SYSG_BIN (set by make check). */
+ * one that does not read this handoff version, and while a start or a
+ * deploy is in progress. Needs $SYSG_BIN (set by make check). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <fcntl.h>
@@ -255,11 +255,11 @@ START_TEST(test_upgrade_refused_bad_binaries)
 }
 END_TEST
 
-START_TEST(test_upgrade_refused_during_restart)
+START_TEST(test_upgrade_refused_during_start)
 {
 	struct dt t;
 	struct run_result r;
-	pid_t sup, restart;
+	pid_t sup, starter;
 	char *bin;
 	int status;
 
@@ -269,15 +269,17 @@ START_TEST(test_upgrade_refused_during_restart)
 	sup = dt_start_daemon(&t);
 	dt_track(&t, dt_pid(&t, "slow"));
 	bin = copy_binary(&t, "sysg-new");
-	restart = fork();
-	ck_assert_int_ge(restart, 0);
-	if (restart == 0)
-		_exit(dt_sysg(&t, NULL, "restart", "--service", "slow", NULL));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", "--service", "slow", NULL),
+			 0);
+	starter = fork();
+	ck_assert_int_ge(starter, 0);
+	if (starter == 0)
+		_exit(dt_sysg(&t, NULL, "start", "--service", "slow", NULL));
 	ck_assert(dt_wait_status(&t, "slow", "starting", 5000));
 	ck_assert_int_eq(dt_sysg(&t, &r, "upgrade", "--binary", bin, NULL), 1);
 	ck_assert_msg(strstr(r.err, "in progress"), "%s", r.err);
 	run_result_free(&r);
-	ck_assert_int_eq(waitpid(restart, &status, 0), restart);
+	ck_assert_int_eq(waitpid(starter, &status, 0), starter);
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	dt_track(&t, dt_pid(&t, "slow"));
 	check_version(&t, sup, 0, NULL);
@@ -285,6 +287,34 @@ START_TEST(test_upgrade_refused_during_restart)
 	ck_assert_int_eq(dt_sysg(&t, NULL, "upgrade", "--binary", bin, NULL),
 			 0);
 	check_version(&t, sup, 1, "sysg-new");
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	free(bin);
+	dt_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_upgrade_refused_mid_deploy)
+{
+	struct dt t;
+	struct run_result r;
+	pid_t sup;
+	char *bin;
+
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  slow: { command: \"sleep 1000\", ready_after: \"3s\" }\n");
+	sup = dt_start_daemon(&t);
+	dt_track(&t, dt_pid(&t, "slow"));
+	bin = copy_binary(&t, "sysg-new");
+	ck_assert_int_eq(dt_sysg(&t, NULL, "deploy", "-s", "slow", "--detach",
+				 NULL), 0);
+	ck_assert_int_eq(dt_sysg(&t, &r, "upgrade", "--binary", bin, NULL), 1);
+	ck_assert_msg(strstr(r.err, "upgrade refused") &&
+		      strstr(r.err, "deploy"), "%s", r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_daemon_pid(&t), sup);
+	check_version(&t, sup, 0, NULL);
+	ck_assert(dt_wait_status(&t, "slow", "running", 10000));
+	dt_track(&t, dt_pid(&t, "slow"));
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	free(bin);
 	dt_teardown(&t);
@@ -300,7 +330,8 @@ static Suite *make_upgrade_suite(void)
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(tc, test_upgrade_keeps_everything);
 	tcase_add_test(tc, test_upgrade_refused_bad_binaries);
-	tcase_add_test(tc, test_upgrade_refused_during_restart);
+	tcase_add_test(tc, test_upgrade_refused_during_start);
+	tcase_add_test(tc, test_upgrade_refused_mid_deploy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -48,6 +48,11 @@ struct sysg_cli {
 	int strict;                     /* --strict: unknown config keys fail */
 	int mux;                        /* --mux: "name | line" off a tty */
 	const char *binary;             /* upgrade --binary */
+	/* deploy */
+	int detach, follow, abort, pause, resume, promote;
+	const char *message;            /* --message */
+	const char *follow_id;          /* --follow ID (may be NULL) */
+	const char *to;                 /* --rollback --to ID */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
 	const char *help_topic;         /* sysg help CMD */
@@ -98,11 +103,18 @@ int sysg_cmd_resume(const char *fd);
 /* --version: this binary, and the resident supervisor when one runs. */
 void sysg_print_version(const struct sysg_cli *c);
 
+/* Deploys (cmd_deploy.c): `deploy` and its operator commands; and the
+ * deploy of C->service through the supervisor at STATE_DIR, followed to
+ * its end (RESTART: the running definition, as `restart -s S`). */
+int sysg_cmd_deploy(struct sysg_cli *c);
+int sysg_cli_deploy(struct sysg_cli *c, const char *state_dir, int restart);
+
 /* Read-side commands (cmd_query.c): they work without a supervisor, from
  * the state backend, the config file and /proc. */
 int sysg_cmd_status(struct sysg_cli *c);
 int sysg_cmd_inspect(struct sysg_cli *c);
 int sysg_cmd_logs(struct sysg_cli *c);
 int sysg_cmd_purge(struct sysg_cli *c);
+int sysg_cmd_deploy_history(struct sysg_cli *c);
 
 #endif

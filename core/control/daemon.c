@@ -505,6 +505,7 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 		.adopt_listener = d->o->resume && d->o->resume->ctl_fd >= 0,
 		.listen_fd = d->o->resume ? d->o->resume->ctl_fd : -1,
 		.generation = d->o->resume ? d->o->resume->generation : 0,
+		.pp = d->o->pp,
 	};
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 
@@ -610,9 +611,10 @@ static void resume_start(struct daemon *d, int adopted)
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	const struct sysg_daemon_opts *o = d->o;
-	int n = sysg_supervisor_adopt(d->sup);
-	int rc;
+	int n, rc;
 
+	sysg_ctlsrv_recover_prepare(d->ctl);
+	n = sysg_supervisor_adopt(d->sup);
 	if (n > 0 && !o->resume)
 		sysg_log(&d->log, SYSG_LOG_INFO, "Adopted %d running "
 			 "process%s", n, n == 1 ? "" : "es");
