@@ -482,6 +482,7 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 	const struct sysg_daemon_opts *o = d->o;
 	struct sysg_supervisor_opts so = {
 		.state_dir = o->state_dir, .log_dir = o->log_dir, .sys = o->sys,
+		.drop_privileges = o->drop_privileges,
 		.log_level = SYSG_LOG_INFO, .echo = o->echo,
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
@@ -772,6 +773,14 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		rc = start(&d, err, errlen);
 	if (rc == 0)
 		rc = run(&d);
+	if (d.sup)
+		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
+			  d.initial_failed;
+	if (d.sup && o->killed_stops)
+		*o->killed_stops = sysg_supervisor_killed_stops(d.sup);
+	/* a failure is reported once the lock, pid file and socket are
+	 * released: a `start` the CLI retries at once finds no supervisor */
+	teardown(&d);
 	if (rc < 0 && d.result_fd >= 0)
 		sysg_daemon_report(d.result_fd, rc == -EADDRINUSE ?
 				   SYSG_DAEMON_BUSY : 1,
@@ -779,11 +788,5 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 	if (rc == 0 && d.result_fd >= 0)        /* ended before settling */
 		sysg_daemon_report(d.result_fd, 1, "the supervisor stopped "
 				   "before the services were up");
-	if (d.sup)
-		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
-			  d.initial_failed;
-	if (d.sup && o->killed_stops)
-		*o->killed_stops = sysg_supervisor_killed_stops(d.sup);
-	teardown(&d);
 	return rc;
 }
