@@ -313,6 +313,9 @@ START_TEST(test_upgrade_refused_mid_deploy)
 	run_result_free(&r);
 	ck_assert_int_eq(dt_daemon_pid(&t), sup);
 	check_version(&t, sup, 0, NULL);
+	/* follow the deploy to its end */
+	ck_assert_int_eq(dt_sysg_within(&t, 30000, NULL, "deploy", "--follow",
+					NULL), 0);
 	ck_assert(dt_wait_status(&t, "slow", "running", 10000));
 	dt_track(&t, dt_pid(&t, "slow"));
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
