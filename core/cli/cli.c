@@ -13,6 +13,7 @@
 #include <sysg/version.h>
 
 #include "cli.h"
+#include "clitab.h"
 #include "config/config.h"
 #include "base/base.h"
 #include "plugin/plugin.h"
@@ -26,6 +27,7 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
+	O_OPERAND = 1 << 29,    /* one word after the command (help CMD) */
 	O_GLOBAL = 1 << 30,
 };
 
@@ -40,6 +42,7 @@ struct command {
 static int cmd_validate(struct sysg_cli *c);
 static int cmd_plugins(struct sysg_cli *c);
 static int cmd_help(struct sysg_cli *c);
+static int cmd_completion(struct sysg_cli *c);
 
 static const struct command commands[] = {
 	{ "start", sysg_cmd_start,
@@ -79,7 +82,10 @@ static const struct command commands[] = {
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
 	  "deprecated alias of start --parent-pid" },
-	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command" },
+	{ "completion", cmd_completion, O_OPERAND, "completion bash|zsh|fish",
+	  "print the shell completion script for bash, zsh or fish" },
+	{ "help", cmd_help, O_OPERAND, "help [CMD]",
+	  "show help for sysg or a command" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -88,28 +94,89 @@ struct option_def {
 	const char *lng;
 	char shrt;
 	unsigned bit;
-	int has_arg;
+	int has_arg;                    /* enum sysg_cli_arg: 0 for a flag */
 };
 
 static const struct option_def options[] = {
-	{ "config", 'c', O_GLOBAL, 1 },   { "log-level", 0, O_GLOBAL, 1 },
-	{ "sys", 0, O_GLOBAL, 0 },        { "plugin-dir", 0, O_GLOBAL, 1 },
-	{ "state-backend", 0, O_GLOBAL, 1 },
+	{ "config", 'c', O_GLOBAL, SYSG_ARG_FILE },
+	{ "log-level", 0, O_GLOBAL, SYSG_ARG_LEVEL },
+	{ "sys", 0, O_GLOBAL, 0 },
+	{ "plugin-dir", 0, O_GLOBAL, SYSG_ARG_DIR },
+	{ "state-backend", 0, O_GLOBAL, SYSG_ARG_BACKEND },
 	{ "drop-privileges", 0, O_GLOBAL, 0 },
 	{ "help", 'h', O_GLOBAL, 0 },     { "version", 'V', O_GLOBAL, 0 },
-	{ "service", 's', O_SERVICE, 1 }, { "daemonize", 'd', O_DAEMONIZE, 0 },
+	{ "service", 's', O_SERVICE, SYSG_ARG_SERVICE },
+	{ "daemonize", 'd', O_DAEMONIZE, 0 },
 	{ "stderr", 0, O_STDERR, 0 },     { "name", 'n', O_NAME, 1 },
 	{ "parent-pid", 0, O_PARENT_PID, 1 }, { "child", 0, O_CHILD, 0 },
-	{ "ttl", 0, O_TTL, 1 },           { "strategy", 0, O_STRATEGY, 1 },
+	{ "ttl", 0, O_TTL, 1 },
+	{ "strategy", 0, O_STRATEGY, SYSG_ARG_STRATEGY },
 	{ "dry-run", 0, O_DRY_RUN, 0 },   { "history", 0, O_HISTORY, 0 },
 	{ "rollback", 0, O_ROLLBACK, 0 }, { "all", 'a', O_ALL, 0 },
 	{ "json", 0, O_JSON, 0 },         { "no-color", 0, O_NO_COLOR, 0 },
 	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
-	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
+	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, SYSG_ARG_KIND },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* ------------------------------------------- the tables, for clitab.h */
+
+const char *sysg_cli_command_at(size_t i, const char **summary)
+{
+	if (i >= NCOMMANDS)
+		return NULL;
+	if (summary)
+		*summary = commands[i].summary;
+	return commands[i].name;
+}
+
+static const struct command *find_command(const char *name);
+
+size_t sysg_cli_options_of(const char *command, struct sysg_cli_opt *out,
+			   size_t max)
+{
+	const struct command *cmd = command ? find_command(command) : NULL;
+	unsigned want = command ? (cmd ? cmd->opts : 0) : O_GLOBAL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (!(options[i].bit & want))
+			continue;
+		if (n < max)
+			out[n] = (struct sysg_cli_opt){ options[i].lng,
+							options[i].shrt,
+							options[i].has_arg };
+		n++;
+	}
+	return n;
+}
+
+int sysg_cli_takes_argv(const char *command)
+{
+	const struct command *cmd = find_command(command);
+
+	return cmd && (cmd->opts & O_ARGV);
+}
+
+const char *sysg_cli_operand_words(const char *command)
+{
+	if (!strcmp(command, "help"))
+		return "@commands";
+	if (!strcmp(command, "completion"))
+		return "bash zsh fish";
+	return NULL;
+}
+
+const char *sysg_cli_arg_words(int arg)
+{
+	switch (arg) {
+	case SYSG_ARG_LEVEL: return "trace debug info warn error off";
+	case SYSG_ARG_KIND: return "stdout stderr supervisor";
+	}
+	return NULL;
+}
 
 void sysg_cli_error(const char *fmt, ...)
 {
@@ -155,6 +222,20 @@ static void print_command_help(const struct command *cmd)
 		printf("\n(not implemented yet in this build)\n");
 	printf("\nglobal options: --config FILE, --log-level LEVEL, --sys, "
 	       "--plugin-dir DIR, --state-backend B (see sysg help)\n");
+}
+
+static int cmd_completion(struct sysg_cli *c)
+{
+	if (!c->help_topic) {
+		sysg_cli_error("completion: name a shell: bash, zsh or fish");
+		return SYSG_EXIT_USAGE;
+	}
+	if (sysg_cli_print_completion(c->help_topic) < 0) {
+		sysg_cli_error("completion: unknown shell '%s' (expected bash, zsh or fish)",
+			       c->help_topic);
+		return SYSG_EXIT_USAGE;
+	}
+	return SYSG_EXIT_OK;
 }
 
 static int cmd_help(struct sysg_cli *c)
@@ -214,7 +295,7 @@ static int parse_log_level(const char *v, int *out)
 	return -EINVAL;
 }
 
-static int add_plugin_dir(struct sysg_cli *c, const char *dir)
+int sysg_cli_add_plugin_dir(struct sysg_cli *c, const char *dir)
 {
 	char *joined = NULL;
 
@@ -233,7 +314,7 @@ static int set_global(struct sysg_cli *c, const char *name, const char *v)
 	else if (!strcmp(name, "log-level"))
 		return parse_log_level(v, &c->log_level);
 	else if (!strcmp(name, "plugin-dir"))
-		return add_plugin_dir(c, v);
+		return sysg_cli_add_plugin_dir(c, v);
 	else if (!strcmp(name, "state-backend"))
 		c->state_backend = v;
 	else if (!strcmp(name, "sys"))
@@ -384,7 +465,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 				sysg_cli_error("unknown command '%s' (see sysg help)", a);
 				return -EINVAL;
 			}
-		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
+		} else if (cmd && (cmd->opts & O_OPERAND) && !c->help_topic) {
 			c->help_topic = a;
 		} else {
 			sysg_cli_error("unexpected argument '%s' for '%s'", a,
@@ -570,6 +651,8 @@ int sysg_cli_main(int argc, char **argv)
 	const struct command *cmd;
 	int rc;
 
+	if (argc > 1 && !strncmp(argv[1], "__", 2))
+		return sysg_cli_internal(argc - 1, argv + 1);
 	memset(&c, 0, sizeof(c));
 	c.log_level = 3;
 	c.lines = 50;

@@ -41,7 +41,7 @@ struct sysg_cli {
 	int all, json, no_color, full_cmd, clear, force;
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
-	const char *help_topic;         /* sysg help CMD */
+	const char *help_topic;         /* sysg help CMD, sysg completion SHELL */
 };
 
 /* Run the CLI; returns the process exit status. */

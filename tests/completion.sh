@@ -1,0 +1,89 @@
+#!/bin/bash
+# Drives the bash completion that `sysg completion bash` prints: sources
+# it, sets COMP_WORDS/COMP_CWORD as bash does, calls _sysg and checks
+# COMPREPLY. Service names come from the config the command line names
+# (or the one in the current directory), strategies from the plugin path.
+# The zsh and fish scripts are checked for syntax when those shells exist.
+sysg=${SYSG_BIN:-./sysg}
+[[ $sysg == /* ]] || sysg=$PWD/$sysg
+fail=0
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+export HOME=$tmp/home SYSG_STATE_DIR=$tmp/state
+mkdir -p "$HOME" "$tmp/proj"
+cat > "$tmp/app.yaml" <<'YAML'
+version: "1"
+services:
+  web: { command: "sleep 100" }
+  worker: { command: "sleep 100" }
+  db: { command: "sleep 100" }
+YAML
+cat > "$tmp/proj/sysg.yaml" <<'YAML'
+version: "1"
+services:
+  alpha: { command: "sleep 100" }
+  beta: { command: "sleep 100" }
+YAML
+
+source <("$sysg" completion bash) || { echo "FAIL: the script does not source"; exit 1; }
+complete -p sysg >/dev/null 2>&1 || { echo "FAIL: no 'complete -F _sysg sysg'"; exit 1; }
+
+# check EXPECTED WORD...: complete the last WORD (the sysg being tested
+# is the command word), compare the sorted COMPREPLY with EXPECTED.
+check() {
+	local expected=$1 got
+	shift
+	COMP_WORDS=("$sysg" "$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMP_LINE="${COMP_WORDS[*]}"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_sysg
+	got=$(printf '%s\n' "${COMPREPLY[@]}" | sort -u | tr '\n' ' ')
+	got=${got% }
+	if [[ $got == "$expected" ]]; then
+		echo "ok: sysg $* -> $got"
+	else
+		echo "FAIL: sysg $*: expected '$expected', got '$got'"
+		fail=1
+	fi
+}
+
+check "start status stop" "st"
+check "completion" "comp"
+check "--daemonize --drop-privileges" start --d
+check "--json" status --j
+check "" stop --j
+check "--strategy" deploy --str
+check "db web worker" --config "$tmp/app.yaml" start --service ""
+check "web worker" -c "$tmp/app.yaml" stop -s w
+check "db web worker" restart --config "$tmp/app.yaml" -s ""
+# bash splits --config=FILE at '=' (COMP_WORDBREAKS)
+check "db" logs --config = "$tmp/app.yaml" --service d
+check "stderr stdout supervisor" logs --kind s
+check "warn" --log-level w
+check "bash fish zsh" completion ""
+check "deploy" help de
+check "blue_green immediate rolling" deploy --strategy ""
+check "sqlite" --state-backend sq
+(cd "$tmp/proj" && check "alpha beta" inspect -s "") || fail=1
+(cd "$tmp/proj" && check "alpha" stop --service = a) || fail=1
+check "sleep" start --name x -- slee
+
+for sh in zsh fish; do
+	if ! command -v $sh >/dev/null; then
+		echo "skip: $sh is not installed (no syntax check of its script)"
+		continue
+	fi
+	"$sysg" completion $sh > "$tmp/comp.$sh" || { echo "FAIL: sysg completion $sh"; fail=1; }
+	case $sh in
+	zsh) zsh -n "$tmp/comp.$sh" ;;
+	fish) fish --no-execute "$tmp/comp.$sh" ;;
+	esac || { echo "FAIL: the $sh script does not parse"; fail=1; }
+	echo "ok: sysg completion $sh parses"
+done
+if "$sysg" completion tcsh >/dev/null 2>&1; then
+	echo "FAIL: sysg completion tcsh should fail"
+	fail=1
+fi
+exit $fail
