@@ -82,6 +82,28 @@ for sh in zsh fish; do
 	esac || { echo "FAIL: the $sh script does not parse"; fail=1; }
 	echo "ok: sysg completion $sh parses"
 done
+# fish completes a command line on demand: `complete -C LINE`.
+fish_check() {
+	local expected=$1 got
+	got=$(cd "$tmp/proj" && PATH=$(dirname "$sysg"):$PATH fish -c \
+		"source '$tmp/comp.fish'; complete -C '$2'" | cut -f1 | sort -u |
+		tr '\n' ' ')
+	got=${got% }
+	if [[ $got == "$expected" ]]; then
+		echo "ok: fish: $2 -> $got"
+	else
+		echo "FAIL: fish: $2: expected '$expected', got '$got'"
+		fail=1
+	fi
+}
+if [[ -f $tmp/comp.fish && $(basename "$sysg") == sysg ]]; then
+	fish_check "start status" "sysg sta"
+	fish_check "--daemonize" "sysg start --dae"
+	fish_check "alpha beta" "sysg stop --service "
+	fish_check "db web worker" "sysg --config $tmp/app.yaml restart -s "
+	fish_check "stderr stdout supervisor" "sysg logs --kind s"
+	fish_check "blue_green immediate rolling" "sysg deploy --strategy "
+fi
 if "$sysg" completion tcsh >/dev/null 2>&1; then
 	echo "FAIL: sysg completion tcsh should fail"
 	fail=1

@@ -332,19 +332,21 @@ static void zsh_specs(const char *cmd, const char *eol)
 }
 
 static const char zsh_names[] =
-"# _sysg_names services|strategies|backends: ask the sysg being completed,\n"
-"# with the --config, --plugin-dir and --sys of the command line.\n"
+"# _sysg_names [compadd options] services|strategies|backends: ask the sysg\n"
+"# being completed, with the --config, --plugin-dir and --sys of the command\n"
+"# line (_arguments puts its compadd options first).\n"
 "_sysg_names() {\n"
 "\tlocal -a ctx names expl\n"
-"\tlocal i\n"
+"\tlocal i what=$argv[-1]\n"
+"\targv[-1]=()\n"
 "\tfor ((i = 2; i < ${#_sysg_words}; i++)); do\n"
 "\t\tcase ${_sysg_words[i]} in\n"
 "\t\t--config|-c|--plugin-dir) ctx+=(${_sysg_words[i]} ${_sysg_words[i+1]}) ;;\n"
 "\t\t--sys) ctx+=(--sys) ;;\n"
 "\t\tesac\n"
 "\tdone\n"
-"\tnames=(${(f)\"$(${_sysg_words[1]} __complete $1 \"${ctx[@]}\" 2>/dev/null)\"})\n"
-"\t_wanted $1 expl ${1%s} compadd -a names\n"
+"\tnames=(${(f)\"$(${_sysg_words[1]} __complete $what \"${ctx[@]}\" 2>/dev/null)\"})\n"
+"\t_wanted $what expl ${what%s} compadd \"$@\" -a names\n"
 "}\n\n";
 
 static void print_zsh(void)
