@@ -13,7 +13,7 @@
 
 #include "ctlserver.h"
 #include "daemon.h"
-#include "notify.h"
+#include "sdnotify.h"
 #include "base/base.h"
 #include "proc/proc.h"
 #include "views/views.h"

@@ -1,4 +1,4 @@
-/* check_notify.c - sysg honours $NOTIFY_SOCKET (systemd's Type=notify):
+/* check_sdnotify.c - sysg honours $NOTIFY_SOCKET (systemd's Type=notify):
  * the resident supervisor sends READY=1 (with its MAINPID) once the
  * services are up and STOPPING=1 when a full stop begins, to a path or an
  * abstract AF_UNIX datagram socket; the services never see the variable;
@@ -164,10 +164,10 @@ START_TEST(test_bad_address_is_a_warning)
 }
 END_TEST
 
-static Suite *make_notify_suite(void)
+static Suite *make_sdnotify_suite(void)
 {
-	Suite *s = suite_create("notify");
-	TCase *tc = tcase_create("notify");
+	Suite *s = suite_create("sdnotify");
+	TCase *tc = tcase_create("sdnotify");
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
@@ -180,5 +180,5 @@ static Suite *make_notify_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_notify_suite());
+	return tu_run_suite(make_sdnotify_suite());
 }

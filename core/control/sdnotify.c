@@ -1,11 +1,11 @@
-/* notify.c - see notify.h */
+/* sdnotify.c - see sdnotify.h */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "notify.h"
+#include "sdnotify.h"
 
 /* ADDR ("/path" or "@abstract") into N's address. 0 or -EINVAL. */
 static int set_address(struct sysg_notify *n, const char *addr)

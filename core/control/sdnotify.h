@@ -1,4 +1,4 @@
-/* notify.h - tell the service manager that started sysg how the
+/* sdnotify.h - tell the service manager that started sysg how the
  * supervisor is doing: systemd's Type=notify protocol (sd_notify(3))
  * without libsystemd.
  *
@@ -8,8 +8,8 @@
  * "STOPPING=1", "STATUS=...", "MAINPID=..."). sysg_notify_init() takes
  * the variable out of the environment, so that the services sysg starts
  * never talk to the manager in sysg's name. */
-#ifndef SYSG_NOTIFY_H
-#define SYSG_NOTIFY_H
+#ifndef SYSG_SDNOTIFY_H
+#define SYSG_SDNOTIFY_H
 
 #include <sys/socket.h>
 #include <sys/un.h>
