@@ -486,6 +486,22 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 	return sysg_ctlsrv_new(&d->ctl, &co, err, errlen);
 }
 
+/* A subscriber to the supervisor's changes: a full stop began (a stop
+ * request, SIGTERM, Ctrl+C) and the services go down: STOPPING=1; a start
+ * request that ended it: READY=1 again. */
+static void notify_stopping(void *arg, const struct sysg_unit_change *ch)
+{
+	struct daemon *d = arg;
+	int stopping = sysg_supervisor_shutting_down(d->sup);
+
+	(void)ch;
+	if (stopping == d->told_stopping)
+		return;
+	d->told_stopping = stopping;
+	notify(d, stopping ? "STOPPING=1\nSTATUS=stopping the services" :
+	       "READY=1\nSTATUS=services started again");
+}
+
 /* Everything the supervisor needs, in order. */
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
@@ -508,6 +524,11 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 	if (rc == 0)
 		rc = new_supervisor(d, err, errlen);
+	if (rc == 0 && d->notify.fd >= 0 &&
+	    sysg_supervisor_subscribe(d->sup, notify_stopping, d) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
 	if (rc == 0)
 		rc = new_ctlsrv(d, err, errlen);
 	return rc;
@@ -535,26 +556,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* A full stop began (a stop request, SIGTERM, Ctrl+C): STOPPING=1; a
- * start request that ends it: READY=1 again. */
-static void notify_stopping(struct daemon *d)
-{
-	int stopping = sysg_supervisor_shutting_down(d->sup);
-
-	if (stopping == d->told_stopping)
-		return;
-	d->told_stopping = stopping;
-	notify(d, stopping ? "STOPPING=1\nSTATUS=stopping the services" :
-	       "READY=1\nSTATUS=services started again");
-}
-
-/* Called after every round of the loop. */
 static int until_done(struct sysg_supervisor *s, void *arg)
 {
 	struct daemon *d = arg;
 
 	(void)s;
-	notify_stopping(d);
 	return sysg_ctlsrv_poll(d->ctl);
 }
 
