@@ -691,6 +691,43 @@ START_TEST(xml_corrupt_files_recovered)
 }
 END_TEST
 
+/* Entries of the state directory whose name starts with PREFIX. */
+static int count_prefixed(const char *prefix)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))        /* not the WAL kept beside it */
+		n += !strncmp(e->d_name, prefix, strlen(prefix)) &&
+		     !strstr(e->d_name, "-wal") && !strstr(e->d_name, "-shm");
+	closedir(d);
+	return n;
+}
+
+/* Corrupt files kept aside within one second never overwrite each other,
+ * with either backend. */
+START_TEST(corrupt_files_aside_unique)
+{
+	static const char *const file[] = { "pid.xml", "state.db" };
+	char prefix[64];
+	int64_t pid;
+
+	snprintf(prefix, sizeof(prefix), "%s.corrupt-", file[_i]);
+	for (int k = 0; k < 3; k++) {
+		struct sysg_state *st;
+
+		write_file(file[_i], garbage, sizeof(garbage));
+		st = open_store(_i);
+		ck_assert_int_eq(sysg_state_get_pid(st, "web", &pid), -ENOENT);
+		ck_assert_int_eq(sysg_state_set_pid(st, "web", 5), 0);
+		sysg_state_close(st);
+	}
+	ck_assert_int_eq(count_prefixed(prefix), 3);
+}
+END_TEST
+
 START_TEST(xml_oversized_file_is_corrupt)
 {
 	struct sysg_state *st = open_store(0);
@@ -1216,6 +1253,7 @@ static Suite *make_state_suite(void)
 	tcase_add_loop_test(tc, kv_get_set_delete, 0, NBACKENDS);
 	tcase_add_loop_test(tc, xml_corrupt_files_recovered, 0, (int)NBAD);
 	tcase_add_test(tc, xml_oversized_file_is_corrupt);
+	tcase_add_loop_test(tc, corrupt_files_aside_unique, 0, 2);
 	tcase_add_test(tc, sqlite_corrupt_db_recovered);
 	tcase_add_test(tc, sqlite_truncated_midway_never_crashes);
 	tcase_add_test(tc, sqlite_corruption_found_in_use_recovered);
