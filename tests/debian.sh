@@ -49,7 +49,7 @@ echo "built in $(($(date +%s) - start)) s:" $(cd "$tmp" && ls ./*.deb)
 
 if command -v lintian >/dev/null; then
 	echo "== lintian"
-	lintian --fail-on error,warning --info "$tmp"/*.changes ||
+	lintian --fail-on error,warning --display-info --pedantic "$tmp"/*.changes ||
 		fail "lintian reports problems"
 else
 	echo "lintian is not installed: not checked (apt-get install lintian)"

@@ -27,7 +27,7 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
-	O_OPERAND = 1 << 29,    /* one word after the command (help CMD) */
+	O_OPERAND = 1 << 29,    /* one word after the command (completion SHELL) */
 	O_GLOBAL = 1 << 30,
 };
 
@@ -84,8 +84,7 @@ static const struct command commands[] = {
 	  "deprecated alias of start --parent-pid" },
 	{ "completion", cmd_completion, O_OPERAND, "completion bash|zsh|fish",
 	  "print the shell completion script for bash, zsh or fish" },
-	{ "help", cmd_help, O_OPERAND, "help [CMD]",
-	  "show help for sysg or a command" },
+	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -94,28 +93,24 @@ struct option_def {
 	const char *lng;
 	char shrt;
 	unsigned bit;
-	int has_arg;                    /* enum sysg_cli_arg: 0 for a flag */
+	int has_arg;
 };
 
 static const struct option_def options[] = {
-	{ "config", 'c', O_GLOBAL, SYSG_ARG_FILE },
-	{ "log-level", 0, O_GLOBAL, SYSG_ARG_LEVEL },
-	{ "sys", 0, O_GLOBAL, 0 },
-	{ "plugin-dir", 0, O_GLOBAL, SYSG_ARG_DIR },
-	{ "state-backend", 0, O_GLOBAL, SYSG_ARG_BACKEND },
+	{ "config", 'c', O_GLOBAL, 1 },   { "log-level", 0, O_GLOBAL, 1 },
+	{ "sys", 0, O_GLOBAL, 0 },        { "plugin-dir", 0, O_GLOBAL, 1 },
+	{ "state-backend", 0, O_GLOBAL, 1 },
 	{ "drop-privileges", 0, O_GLOBAL, 0 },
 	{ "help", 'h', O_GLOBAL, 0 },     { "version", 'V', O_GLOBAL, 0 },
-	{ "service", 's', O_SERVICE, SYSG_ARG_SERVICE },
-	{ "daemonize", 'd', O_DAEMONIZE, 0 },
+	{ "service", 's', O_SERVICE, 1 }, { "daemonize", 'd', O_DAEMONIZE, 0 },
 	{ "stderr", 0, O_STDERR, 0 },     { "name", 'n', O_NAME, 1 },
 	{ "parent-pid", 0, O_PARENT_PID, 1 }, { "child", 0, O_CHILD, 0 },
-	{ "ttl", 0, O_TTL, 1 },
-	{ "strategy", 0, O_STRATEGY, SYSG_ARG_STRATEGY },
+	{ "ttl", 0, O_TTL, 1 },           { "strategy", 0, O_STRATEGY, 1 },
 	{ "dry-run", 0, O_DRY_RUN, 0 },   { "history", 0, O_HISTORY, 0 },
 	{ "rollback", 0, O_ROLLBACK, 0 }, { "all", 'a', O_ALL, 0 },
 	{ "json", 0, O_JSON, 0 },         { "no-color", 0, O_NO_COLOR, 0 },
 	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
-	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, SYSG_ARG_KIND },
+	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
 };
 
@@ -166,15 +161,6 @@ const char *sysg_cli_operand_words(const char *command)
 		return "@commands";
 	if (!strcmp(command, "completion"))
 		return "bash zsh fish";
-	return NULL;
-}
-
-const char *sysg_cli_arg_words(int arg)
-{
-	switch (arg) {
-	case SYSG_ARG_LEVEL: return "trace debug info warn error off";
-	case SYSG_ARG_KIND: return "stdout stderr supervisor";
-	}
 	return NULL;
 }
 
@@ -465,7 +451,8 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 				sysg_cli_error("unknown command '%s' (see sysg help)", a);
 				return -EINVAL;
 			}
-		} else if (cmd && (cmd->opts & O_OPERAND) && !c->help_topic) {
+		} else if (cmd && (cmd->run == cmd_help ||
+				   (cmd->opts & O_OPERAND)) && !c->help_topic) {
 			c->help_topic = a;
 		} else {
 			sysg_cli_error("unexpected argument '%s' for '%s'", a,

@@ -10,24 +10,10 @@
 
 #include <stddef.h>
 
-/* What an option's value is, for completion. 0 is a flag; any other
- * value takes an argument (1 is "anything"). */
-enum sysg_cli_arg {
-	SYSG_ARG_NONE = 0,
-	SYSG_ARG_VALUE = 1,     /* free text or a number */
-	SYSG_ARG_FILE,          /* a path */
-	SYSG_ARG_DIR,           /* a directory */
-	SYSG_ARG_SERVICE,       /* a service of the current config */
-	SYSG_ARG_STRATEGY,      /* a strategy plugin on the plugin path */
-	SYSG_ARG_BACKEND,       /* a state backend plugin */
-	SYSG_ARG_LEVEL,         /* trace debug info warn error off */
-	SYSG_ARG_KIND,          /* stdout stderr supervisor */
-};
-
 struct sysg_cli_opt {
 	const char *lng;                /* without the leading "--" */
 	char shrt;                      /* 0 when none */
-	int arg;                        /* enum sysg_cli_arg */
+	int has_arg;                    /* 0: a flag; 1: takes a value */
 };
 
 /* The I-th public command (0-based) and its one-line summary, or NULL
@@ -47,10 +33,6 @@ int sysg_cli_takes_argv(const char *command);
  * "completion" a shell), space-separated; NULL when it takes none. The
  * commands' names are returned as the string "@commands". */
 const char *sysg_cli_operand_words(const char *command);
-
-/* The fixed words a value of kind ARG can be (space-separated), or NULL
- * when its values are not a fixed list. */
-const char *sysg_cli_arg_words(int arg);
 
 struct sysg_cli;
 

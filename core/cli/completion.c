@@ -17,6 +17,50 @@
 
 #define MAX_OPTS 128
 
+/* What an option's value completes to. */
+enum value_kind {
+	V_NONE,                 /* a flag */
+	V_ANY,                  /* free text or a number */
+	V_FILE, V_DIR,
+	V_SERVICE,              /* a service of the current config */
+	V_STRATEGY,             /* a strategy plugin on the plugin path */
+	V_BACKEND,              /* a state backend plugin */
+	V_WORDS,                /* one of a fixed list */
+};
+
+/* Options whose values are more than free text; every other option that
+ * takes a value completes nothing. */
+static const struct {
+	const char *lng;
+	enum value_kind kind;
+	const char *words;      /* V_WORDS */
+} value_kinds[] = {
+	{ "config", V_FILE, NULL },
+	{ "plugin-dir", V_DIR, NULL },
+	{ "state-backend", V_BACKEND, NULL },
+	{ "service", V_SERVICE, NULL },
+	{ "strategy", V_STRATEGY, NULL },
+	{ "log-level", V_WORDS, "trace debug info warn error off" },
+	{ "kind", V_WORDS, "stdout stderr supervisor" },
+};
+
+/* The kind of O's value; WORDS gets the fixed list of V_WORDS. */
+static enum value_kind kind_of(const struct sysg_cli_opt *o,
+			       const char **words)
+{
+	*words = NULL;
+	if (o->has_arg != 1)
+		return V_NONE;
+	for (size_t i = 0; i < sizeof(value_kinds) / sizeof(value_kinds[0]);
+	     i++) {
+		if (strcmp(value_kinds[i].lng, o->lng))
+			continue;
+		*words = value_kinds[i].words;
+		return value_kinds[i].kind;
+	}
+	return V_ANY;
+}
+
 /* One-line descriptions for zsh and fish (bash shows none). An option
  * missing here is still completed, without a description. */
 static const struct {
@@ -76,24 +120,22 @@ static void put_quoted(const char *s)
 	putchar('\'');
 }
 
-/* What the value of an option of kind ARG completes to, in the word the
- * scripts share: file, dir, services, strategies, backends, words:..., or
- * value (anything). */
-static void put_value_kind(int arg)
+/* What the value of option O completes to, in the word the bash script
+ * uses: file, dir, services, strategies, backends, 'words:...', or value
+ * (anything). */
+static void put_value_kind(const struct sysg_cli_opt *o)
 {
-	const char *words = sysg_cli_arg_words(arg);
+	const char *words;
 
-	switch (arg) {
-	case SYSG_ARG_FILE: fputs("file", stdout); return;
-	case SYSG_ARG_DIR: fputs("dir", stdout); return;
-	case SYSG_ARG_SERVICE: fputs("services", stdout); return;
-	case SYSG_ARG_STRATEGY: fputs("strategies", stdout); return;
-	case SYSG_ARG_BACKEND: fputs("backends", stdout); return;
+	switch (kind_of(o, &words)) {
+	case V_FILE: fputs("file", stdout); return;
+	case V_DIR: fputs("dir", stdout); return;
+	case V_SERVICE: fputs("services", stdout); return;
+	case V_STRATEGY: fputs("strategies", stdout); return;
+	case V_BACKEND: fputs("backends", stdout); return;
+	case V_WORDS: printf("'words:%s'", words); return;
+	default: fputs("value", stdout); return;
 	}
-	if (words)
-		printf("'words:%s'", words);
-	else
-		fputs("value", stdout);
 }
 
 /* Every command's name, space-separated. */
@@ -158,13 +200,13 @@ static void each_option_once(int global,
 
 static void bash_argkind_case(const struct sysg_cli_opt *o)
 {
-	if (!o->arg)
+	if (o->has_arg != 1)
 		return;
 	printf("\t--%s", o->lng);
 	if (o->shrt)
 		printf("|-%c", o->shrt);
 	fputs(") echo ", stdout);
-	put_value_kind(o->arg);
+	put_value_kind(o);
 	fputs(" ;;\n", stdout);
 }
 
@@ -282,21 +324,19 @@ static void print_bash(void)
 
 /* ----------------------------------------------------------------- zsh */
 
-static void zsh_action(int arg)
+static void zsh_action(const struct sysg_cli_opt *o)
 {
-	const char *words = sysg_cli_arg_words(arg);
+	const char *words;
 
-	switch (arg) {
-	case SYSG_ARG_FILE: fputs("_files", stdout); return;
-	case SYSG_ARG_DIR: fputs("_files -/", stdout); return;
-	case SYSG_ARG_SERVICE: fputs("_sysg_names services", stdout); return;
-	case SYSG_ARG_STRATEGY: fputs("_sysg_names strategies", stdout); return;
-	case SYSG_ARG_BACKEND: fputs("_sysg_names backends", stdout); return;
+	switch (kind_of(o, &words)) {
+	case V_FILE: fputs("_files", stdout); return;
+	case V_DIR: fputs("_files -/", stdout); return;
+	case V_SERVICE: fputs("_sysg_names services", stdout); return;
+	case V_STRATEGY: fputs("_sysg_names strategies", stdout); return;
+	case V_BACKEND: fputs("_sysg_names backends", stdout); return;
+	case V_WORDS: printf("(%s)", words); return;
+	default: fputs(" ", stdout); return;
 	}
-	if (words)
-		printf("(%s)", words);
-	else
-		fputs(" ", stdout);
 }
 
 /* One _arguments spec per spelling of each option of CMD (NULL: global),
@@ -318,10 +358,10 @@ static void zsh_specs(const char *cmd, const char *eol)
 				snprintf(spec, sizeof(spec), "-%c[%s]", o[i].shrt,
 					 help_of(o[i].lng));
 			fputs(cmd ? "\t\t\t\t" : "\t\t", stdout);
-			if (o[i].arg) {
+			if (o[i].has_arg == 1) {
 				putchar('\'');
 				printf("%s:%s:", spec, o[i].lng);
-				zsh_action(o[i].arg);
+				zsh_action(&o[i]);
 				putchar('\'');
 			} else {
 				put_quoted(spec);
@@ -399,29 +439,28 @@ static void print_zsh(void)
 
 /* ---------------------------------------------------------------- fish */
 
-static void fish_value(int arg)
+static void fish_value(const struct sysg_cli_opt *o)
 {
-	const char *words = sysg_cli_arg_words(arg);
+	const char *words;
 
-	switch (arg) {
-	case SYSG_ARG_FILE: fputs(" -r -F", stdout); return;
-	case SYSG_ARG_DIR:
+	switch (kind_of(o, &words)) {
+	case V_NONE: return;
+	case V_FILE: fputs(" -r -F", stdout); return;
+	case V_DIR:
 		fputs(" -x -a '(__fish_complete_directories)'", stdout);
 		return;
-	case SYSG_ARG_SERVICE:
+	case V_SERVICE:
 		fputs(" -x -a '(__sysg_names services)'", stdout);
 		return;
-	case SYSG_ARG_STRATEGY:
+	case V_STRATEGY:
 		fputs(" -x -a '(__sysg_names strategies)'", stdout);
 		return;
-	case SYSG_ARG_BACKEND:
+	case V_BACKEND:
 		fputs(" -x -a '(__sysg_names backends)'", stdout);
 		return;
+	case V_WORDS: printf(" -x -a '%s'", words); return;
+	case V_ANY: fputs(" -x", stdout); return;
 	}
-	if (words)
-		printf(" -x -a '%s'", words);
-	else
-		fputs(" -x", stdout);
 }
 
 static void fish_option(const struct sysg_cli_opt *o, const char *cond)
@@ -432,8 +471,7 @@ static void fish_option(const struct sysg_cli_opt *o, const char *cond)
 	printf(" -l %s", o->lng);
 	if (o->shrt)
 		printf(" -s %c", o->shrt);
-	if (o->arg)
-		fish_value(o->arg);
+	fish_value(o);
 	fputs(" -d ", stdout);
 	put_quoted(help_of(o->lng));
 	fputs("\n", stdout);
