@@ -27,7 +27,6 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
-	O_OPERAND = 1 << 29,    /* one word after the command (completion SHELL) */
 	O_GLOBAL = 1 << 30,
 };
 
@@ -82,7 +81,7 @@ static const struct command commands[] = {
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
 	  "deprecated alias of start --parent-pid" },
-	{ "completion", cmd_completion, O_OPERAND, "completion bash|zsh|fish",
+	{ "completion", cmd_completion, 0, "completion bash|zsh|fish",
 	  "print the shell completion script for bash, zsh or fish" },
 	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command" },
 };
@@ -452,7 +451,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 				return -EINVAL;
 			}
 		} else if (cmd && (cmd->run == cmd_help ||
-				   (cmd->opts & O_OPERAND)) && !c->help_topic) {
+				   cmd->run == cmd_completion) && !c->help_topic) {
 			c->help_topic = a;
 		} else {
 			sysg_cli_error("unexpected argument '%s' for '%s'", a,
