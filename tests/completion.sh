@@ -3,7 +3,9 @@
 # it, sets COMP_WORDS/COMP_CWORD as bash does, calls _sysg and checks
 # COMPREPLY. Service names come from the config the command line names
 # (or the one in the current directory), strategies from the plugin path.
-# The zsh and fish scripts are checked for syntax when those shells exist.
+# When zsh and fish are installed, their scripts are parsed and driven too:
+# fish through `complete -C LINE`, zsh through an interactive zsh on a
+# pseudo-terminal (zsh/zpty) that is sent each line and a TAB.
 sysg=${SYSG_BIN:-./sysg}
 [[ $sysg == /* ]] || sysg=$PWD/$sysg
 fail=0
@@ -103,6 +105,55 @@ if [[ -f $tmp/comp.fish && $(basename "$sysg") == sysg ]]; then
 	fish_check "db web worker" "sysg --config $tmp/app.yaml restart -s "
 	fish_check "stderr stdout supervisor" "sysg logs --kind s"
 	fish_check "blue_green immediate rolling" "sysg deploy --strategy "
+fi
+# zsh completes only inside its line editor: drive an interactive zsh on a
+# pseudo-terminal (zsh/zpty), type each line and a TAB, then turn the
+# completed line into a `print` of itself; read until every line came
+# back or a deadline passed.
+zsh_check() {
+	local out
+	out=$(cd "$tmp/proj" && ZDOTDIR=$tmp zsh -f -s -- "$tmp" "$(dirname "$sysg")" \
+		"$@" <<'ZSH'
+zmodload zsh/zpty
+dir=$1 bin=$2; shift 2
+mkdir -p $dir/zfunc && cp $dir/comp.zsh $dir/zfunc/_sysg
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($dir/zfunc \$fpath); autoload -U compinit; compinit -u -D -d $dir/zcompdump; setopt nobeep; PATH=$bin:\$PATH"
+for line in "$@"; do
+	zpty -w -n z "$line"$'\t'$'\C-a'"print -r -- '@@"$'\C-e'"@@'"$'\n'
+done
+out= n=0 end=$((SECONDS + 30))
+while (( n < $# && SECONDS < end )); do
+	if zpty -r -t z chunk; then
+		out+=$chunk
+		n=${#${(M)${(f)out//$'\r'/}:#@@*}}
+	else
+		sleep 0.05
+	fi
+done
+zpty -d z
+print -r -- ${(F)${(M)${(f)out//$'\r'/}:#@@*}}
+ZSH
+)
+	echo "$out"
+}
+if [[ -f $tmp/comp.zsh ]]; then
+	zout=$(zsh_check "sysg stop --service a" "sysg start --dae" \
+		"sysg logs --kind su" "sysg completion fi" \
+		"sysg --config $tmp/app.yaml restart -s wo" \
+		"sysg deploy --strategy blu")
+	for want in "sysg stop --service alpha" "sysg start --daemonize" \
+		"sysg logs --kind supervisor" "sysg completion fish" \
+		"sysg --config $tmp/app.yaml restart -s worker" \
+		"sysg deploy --strategy blue_green"; do
+		if grep -qxF "@@$want@@" <<<"$zout"; then
+			echo "ok: zsh: $want"
+		else
+			echo "FAIL: zsh: expected '$want', got:"
+			echo "$zout"
+			fail=1
+		fi
+	done
 fi
 if "$sysg" completion tcsh >/dev/null 2>&1; then
 	echo "FAIL: sysg completion tcsh should fail"
