@@ -56,7 +56,7 @@ check "completion" "comp"
 check "--daemonize --drop-privileges" start --d
 check "--json" status --j
 check "" stop --j
-check "--strategy" deploy --str
+check "--strategy" deploy --stra
 check "db web worker" --config "$tmp/app.yaml" start --service ""
 check "web worker" -c "$tmp/app.yaml" stop -s w
 check "db web worker" restart --config "$tmp/app.yaml" -s ""

@@ -35,8 +35,8 @@
 
 struct engine {
 	struct sysg_cli *c;
-	char state_dir[4096];
-	char log_dir[4096];
+	char state_dir[SYSG_PATH_MAX];
+	char log_dir[SYSG_PATH_MAX];
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;
 	struct sysg_state *st;
@@ -71,10 +71,11 @@ static int load_config(struct engine *e, const char *path, int quiet)
 
 	sysg_diag_init(&d);
 	sysg_config_free(e->cfg);
-	rc = sysg_config_load(path, &e->cfg, &d);
-	if (rc < 0 && !quiet) {
-		sysg_cli_print_diag(&d);
-		if (!d.n)
+	rc = sysg_config_load_flags(path, sysg_cli_config_flags(e->c),
+				    &e->cfg, &d);
+	if (!quiet) {
+		sysg_cli_print_diag(&d);        /* errors, or warnings */
+		if (rc < 0 && !d.n)
 			sysg_cli_error("%s: %s", path, strerror(-rc));
 	}
 	sysg_diag_free(&d);
@@ -147,7 +148,7 @@ static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
 {
 	json_t *reply;
 	int rc = sysg_ctlc_call(e->state_dir, cmd, args, op_timeout_ms(e),
-				&reply);
+				&reply, stderr);
 
 	if (rc == -ENOTCONN)
 		return 0;
@@ -221,13 +222,16 @@ static void unit_name(const struct sysg_cli *c, char *buf, size_t len)
 /* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
 static int unit_config(struct engine *e)
 {
-	char name[128], cwd[4096], *buf = NULL, *cmd;
+	char name[128], cwd[SYSG_PATH_MAX], *buf = NULL, *cmd, *joined;
 	size_t len = 0;
 	struct sysg_diag d;
 	FILE *f;
 	int rc;
 
-	cmd = sysg_cmd_join(e->c->argv_cmd);
+	/* the words are the user's shell's result: no $VAR expansion again */
+	joined = sysg_cmd_join(e->c->argv_cmd);
+	cmd = joined ? sysg_env_escape(joined) : NULL;
+	free(joined);
 	f = open_memstream(&buf, &len);
 	if (!cmd || !f || !getcwd(cwd, sizeof(cwd))) {
 		if (f)
@@ -274,7 +278,7 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 static int run_foreground(struct engine *e)
 {
 	struct sysg_daemon_opts o;
-	char err[1024];
+	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
 	daemon_opts(e, &o, e->c->service);
@@ -282,6 +286,7 @@ static int run_foreground(struct engine *e)
 	o.log_level = e->c->log_level;
 	o.echo = e->c->log_level > 0 ? stderr : NULL;
 	o.echo_stderr = e->c->echo_stderr ? stdout : NULL;
+	o.err = stderr;
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
 	if (rc == -EADDRINUSE && !e->c->argv_cmd)
 		return forward_when_up(e, "start", service_args(e->c->service));
@@ -297,7 +302,7 @@ static int run_foreground(struct engine *e)
 static int be_daemon(struct engine *e, int fd, const char *service)
 {
 	struct sysg_daemon_opts o;
-	char err[1024];
+	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
 	daemon_opts(e, &o, service);
@@ -396,7 +401,7 @@ static int start_child(struct engine *e)
 	if (args && c->ttl > 0)
 		json_object_set_new(args, "ttl_s", json_integer(c->ttl));
 	rc = sysg_ctlc_call(e->state_dir, "spawn", args,
-			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply);
+			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply, stderr);
 	if (rc == -ENOTCONN) {
 		sysg_cli_error("no supervisor running: child mode needs one "
 			       "(sysg start --daemonize)");
@@ -470,6 +475,20 @@ static json_t *restart_args(struct engine *e)
 	return args;
 }
 
+/* restart --strict: the file the restart would use must load strictly
+ * (the supervisor reads it without the flag). */
+static int restart_check(struct engine *e)
+{
+	char *path = e->c->config ? strdup(e->c->config) :
+		     sysg_cli_config_find(e->c, 1);
+	int rc = path ? load_config(e, path, 0) : 0;
+
+	free(path);
+	sysg_config_free(e->cfg);
+	e->cfg = NULL;
+	return rc;
+}
+
 int sysg_cmd_restart(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
@@ -481,6 +500,8 @@ int sysg_cmd_restart(struct sysg_cli *c)
 	 * that the supervisor only ever gets a regular, valid file */
 	if (c->config && load_config(&e, c->config, 0) < 0) {
 		rc = SYSG_EXIT_USAGE;
+	} else if (c->strict && !c->config && restart_check(&e) < 0) {
+		rc = SYSG_EXIT_USAGE;   /* --strict: unknown keys refused here */
 	} else if ((c->config || (load_hint(&e), 1)) &&
 		   forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */
@@ -515,7 +536,7 @@ static void stop_config(struct engine *e)
 
 static int exists(const char *dir, const char *name)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -527,8 +548,8 @@ static int exists(const char *dir, const char *name)
 static int wait_supervisor_exit(const char *state_dir, int64_t pid)
 {
 	for (int waited = 0; waited < EXIT_WAIT_MS; waited += 10) {
-		int files = exists(state_dir, "sysg.pid") ||
-			    exists(state_dir, "control.sock");
+		int files = exists(state_dir, SYSG_FILE_PID) ||
+			    exists(state_dir, SYSG_FILE_CONTROL);
 
 		if (!files)
 			return 0;
@@ -558,13 +579,15 @@ static int stop_supervisor(pid_t pid)
 /* No supervisor answers: what it left behind goes. */
 static void remove_stale(const char *state_dir)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/control.sock", state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID_START);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_CONTROL, state_dir);
 	unlink(path);
 }
 
@@ -572,7 +595,7 @@ static int stop_offline(struct engine *e)
 {
 	struct sysg_stop_req r = { 0 };
 	struct sysg_cli *c = e->c;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int64_t sup = 0;
 	int rc;
 
@@ -607,7 +630,7 @@ static int stop_leftovers(struct engine *e)
 {
 	struct sysg_stop_req r = { .state_dir = e->state_dir,
 				   .leftovers_only = 1, .out = stdout };
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (open_state(e) < 0)

@@ -29,8 +29,8 @@
 /* What every query command needs: directories, config, state. */
 struct query {
 	struct sysg_cli *c;
-	char state_dir[4096];
-	char log_dir[4096];
+	char state_dir[SYSG_PATH_MAX];
+	char log_dir[SYSG_PATH_MAX];
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;        /* NULL: no (usable) config */
 	struct sysg_state *st;          /* NULL: no state directory yet */
@@ -239,7 +239,7 @@ static int ask_supervisor(const char *state_dir, const char *cmd, json_t *args,
 	int status = !strcmp(cmd, "status");
 	int rc = sysg_ctlc_call(state_dir, cmd, args, status ?
 				SYSG_CTLC_STATUS_TIMEOUT_MS :
-				SYSG_CTLC_QUERY_TIMEOUT_MS, reply);
+				SYSG_CTLC_QUERY_TIMEOUT_MS, reply, stderr);
 
 	if (rc == -ENOTCONN)
 		return 0;
@@ -267,7 +267,7 @@ static int status_remote(struct query *q, int *code)
 	struct sysg_cli *c = q->c;
 	json_t *reply, *args = json_object();
 	struct sysg_status s;
-	char err[512], *text;
+	char err[SYSG_ERR_MAX], *text;
 	int rc;
 
 	if (args && c->service)
@@ -300,7 +300,7 @@ static int status_once(struct query *q, struct sysg_cpu_history *cpu)
 	struct sysg_status_opts o = { .service = c->service, .all = c->all,
 				      .cpu = cpu };
 	struct sysg_status s;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (status_remote(q, &rc))
@@ -385,7 +385,7 @@ static int inspect_once(struct query *q)
 	struct sysg_cli *c = q->c;
 	struct sysg_render_opts ro;
 	struct sysg_inspect in;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc, alive;
 
 	if (inspect_remote(q, &rc))
@@ -507,8 +507,8 @@ static int logs_print(const struct query *q, const struct sysg_logset *set)
 		return SYSG_EXIT_FAILED;
 	}
 	if (n == 0)
-		printf("no %s%slogs yet%s%s (in %s)\n", c->kind ? c->kind : "",
-		       c->kind ? " " : "", c->service ? " for " : "",
+		printf("no %s logs yet%s%s (in %s)\n",
+		       c->kind ? c->kind : "stderr", c->service ? " for " : "",
 		       c->service ? c->service : "", q->log_dir);
 	return SYSG_EXIT_OK;
 }
@@ -519,6 +519,9 @@ static int logs_run(struct query *q)
 	struct sysg_strset ns = { NULL, 0 };
 	struct sysg_logset set;
 	const char *one[1] = { c->service };
+	/* systemg 0.32's default kind is stderr, its primary log stream
+	 * (docs/compat.md); --clear without --kind clears every file */
+	const char *kind = c->kind ? c->kind : c->clear ? NULL : "stderr";
 	int rc;
 
 	if (log_services(q, &ns) < 0) {
@@ -533,9 +536,9 @@ static int logs_run(struct query *q)
 		return SYSG_EXIT_USAGE;
 	}
 	rc = c->service ?
-	     sysg_logset_build(&set, q->log_dir, one, 1, c->kind, 0) :
+	     sysg_logset_build(&set, q->log_dir, one, 1, kind, 0) :
 	     sysg_logset_build(&set, q->log_dir, (const char *const *)ns.v,
-			       ns.n, c->kind, 1);
+			       ns.n, kind, 1);
 	sysg_strset_free(&ns);
 	if (rc < 0) {
 		sysg_cli_error("out of memory");
@@ -565,7 +568,7 @@ int sysg_cmd_logs(struct sysg_cli *c)
 static int purge_stop(struct query *q, int64_t sup_pid)
 {
 	struct sysg_stop_req req = { .state_dir = q->state_dir, .out = stdout };
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (sup_pid > 0) {
@@ -595,7 +598,7 @@ static int purge_stop(struct query *q, int64_t sup_pid)
 
 static int purge_delete(const struct query *q)
 {
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	size_t removed = 0;
 	size_t slen = strlen(q->state_dir);
 	int rc = 0;

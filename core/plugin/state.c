@@ -12,6 +12,13 @@
 static void state_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+static FILE *log_file;
+
+void sysg_state_log_to(FILE *f)
+{
+	log_file = f;
+}
+
 static void state_log(int level, const char *fmt, ...)
 {
 	static const char *const names[] = {
@@ -19,13 +26,13 @@ static void state_log(int level, const char *fmt, ...)
 	};
 	va_list ap;
 
-	if (level > SYSG_LOG_INFO)
+	if (level > SYSG_LOG_INFO || !log_file)
 		return;
-	fprintf(stderr, "state: %s: ", names[level < 1 ? 1 : level]);
+	fprintf(log_file, "state: %s: ", names[level < 1 ? 1 : level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(log_file, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', log_file);
 }
 
 static const struct sysg_state_host state_host = {
@@ -42,12 +49,12 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 
 	*out = NULL;
 	if (!state_dir || !*state_dir) {
-		snprintf(err, errlen, "state: no state directory");
+		sysg_errf(err, errlen, "state: no state directory");
 		return -EINVAL;
 	}
 	if (!(st = calloc(1, sizeof(*st))) || !(st->dir = strdup(state_dir))) {
 		free(st);
-		snprintf(err, errlen, "state: out of memory");
+		sysg_errf(err, errlen, "state: out of memory");
 		return -ENOMEM;
 	}
 	/* the loader checks that a state plugin has every operation */
@@ -57,8 +64,8 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		st->ops = st->plugin->desc->state;
 		r = sysg_mkdir_p(state_dir, 0700, 0);
 		if (r)
-			snprintf(err, errlen, "cannot create state directory "
-				 "%s: %s", state_dir, strerror(-r));
+			sysg_errf(err, errlen, "cannot create state directory "
+				  "%s: %s", state_dir, strerror(-r));
 	}
 	if (!r) {
 		/* files in it are created as root: nobody else may plant a
@@ -70,7 +77,7 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 	}
 	if (!r && ((path && !(st->path = strdup(path))) ||
 		   !(st->file = strdup(st->plugin->path)))) {
-		snprintf(err, errlen, "state: out of memory");
+		sysg_errf(err, errlen, "state: out of memory");
 		r = -ENOMEM;
 	}
 	if (!r)
@@ -118,7 +125,7 @@ void sysg_state_on_use(struct sysg_state *st, void (*hook)(void *arg),
  * NULL (after logging why) when that fails. */
 static const struct sysg_state_ops *ops_of(struct sysg_state *st)
 {
-	char err[512];
+	char err[SYSG_ERR_MAX];
 
 	if (!st)
 		return NULL;

@@ -9,6 +9,7 @@
 #define SYSG_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <sysg/plugin.h>
@@ -33,6 +34,11 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		    const char *name, const char *state_dir, const char *path,
 		    char *err, size_t errlen);
 void sysg_state_close(struct sysg_state *st);
+
+/* Where the backends' log lines ("state: warning: ...") go: a stream the
+ * caller owns (the CLI passes stderr), or NULL (the default): nowhere.
+ * The library never prints on its own. */
+void sysg_state_log_to(FILE *f);
 
 /* Close the store and unload the backend plugin (and the libraries it
  * pulled in, e.g. libxml2) until the next call, which reloads and

@@ -7,6 +7,7 @@
 
 #include <sysg/plugin.h>
 
+#include "base/base.h"
 #include "config/config.h"
 #include "hooks.h"
 
@@ -70,14 +71,16 @@ int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 		.err_fd = err_fd, .cgroup_fd = -1,
 	};
 	struct hook_run *r;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	char *cmd;
 	int rc;
 
 	if (!h)
 		return 0;
 	r = calloc(1, sizeof(*r));
-	cmd = sysg_env_expand(h->command, envp);
+	/* $VAR references were left for the shell at load time (config.h):
+	 * it expands them from ENVP, as data */
+	cmd = strdup(h->command);
 	if (!r || !cmd) {
 		free(r);
 		free(cmd);
