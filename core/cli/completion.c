@@ -352,11 +352,11 @@ static void zsh_specs(const char *cmd, const char *eol)
 			if (s == 1 && !o[i].shrt)
 				continue;
 			if (s == 0)
-				snprintf(spec, sizeof(spec), "--%s[%s]", o[i].lng,
-					 help_of(o[i].lng));
+				snprintf(spec, sizeof(spec), "--%s[%s]",
+					 o[i].lng, help_of(o[i].lng));
 			else
-				snprintf(spec, sizeof(spec), "-%c[%s]", o[i].shrt,
-					 help_of(o[i].lng));
+				snprintf(spec, sizeof(spec), "-%c[%s]",
+					 o[i].shrt, help_of(o[i].lng));
 			fputs(cmd ? "\t\t\t\t" : "\t\t", stdout);
 			if (o[i].has_arg == 1) {
 				putchar('\'');
@@ -542,8 +542,8 @@ static void print_fish(void)
 	for (size_t i = 0; (name = sysg_cli_command_at(i, NULL)); i++) {
 		if (!sysg_cli_operand_words(name))
 			continue;
-		printf("complete -c sysg -n '__fish_seen_subcommand_from %s' -a '",
-		       name);
+		printf("complete -c sysg -n "
+		       "'__fish_seen_subcommand_from %s' -a '", name);
 		put_operand_words(name);
 		fputs("'\n", stdout);
 	}

@@ -19,15 +19,11 @@ static int set_address(struct sysg_notify *n, const char *addr)
 	n->addr.sun_family = AF_UNIX;
 	memcpy(n->addr.sun_path, addr, len);
 	memcpy(n->text, addr, len + 1);
-	if (addr[0] == '@') {
-		/* abstract: a leading NUL, and no terminating one */
+	/* abstract: a leading NUL, and no terminating one */
+	if (addr[0] == '@')
 		n->addr.sun_path[0] = '\0';
-		n->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-					 len);
-	} else {
-		n->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-					 len + 1);
-	}
+	n->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
+				 (addr[0] == '@' ? 0 : 1));
 	return 0;
 }
 
