@@ -13,7 +13,9 @@
 struct sysg_cli_opt {
 	const char *lng;                /* without the leading "--" */
 	char shrt;                      /* 0 when none */
-	int has_arg;                    /* 0: a flag; 1: takes a value */
+	int has_arg;                    /* 0: a flag; 1: takes a value;
+	                                   2: an optional value (--stream [D]) */
+	const char *help;               /* one line, or NULL */
 };
 
 /* The I-th public command (0-based) and its one-line summary, or NULL

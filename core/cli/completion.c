@@ -42,7 +42,14 @@ static const struct {
 	{ "strategy", V_STRATEGY, NULL },
 	{ "log-level", V_WORDS, "trace debug info warn error off" },
 	{ "kind", V_WORDS, "stdout stderr supervisor" },
+	{ "format", V_WORDS, "table json prometheus" },
 };
+
+/* O's one-line description (zsh and fish show it; bash does not). */
+static const char *help_of(const struct sysg_cli_opt *o)
+{
+	return o->help ? o->help : "";
+}
 
 /* The kind of O's value; WORDS gets the fixed list of V_WORDS. */
 static enum value_kind kind_of(const struct sysg_cli_opt *o,
@@ -61,58 +68,16 @@ static enum value_kind kind_of(const struct sysg_cli_opt *o,
 	return V_ANY;
 }
 
-/* One-line descriptions for zsh and fish (bash shows none). An option
- * missing here is still completed, without a description. */
-static const struct {
-	const char *lng, *help;
-} option_help[] = {
-	{ "config", "config file (default: systemg.yaml, then sysg.yaml)" },
-	{ "log-level", "log level" },
-	{ "sys", "system mode (root), state in /var/lib/systemg" },
-	{ "plugin-dir", "search this directory for plugins first" },
-	{ "state-backend", "state backend plugin" },
-	{ "drop-privileges", "run services without a user as nobody" },
-	{ "help", "show help" },
-	{ "version", "print the version" },
-	{ "service", "service name" },
-	{ "daemonize", "run a resident supervisor in the background" },
-	{ "stderr", "echo service stderr lines on stdout" },
-	{ "name", "name of the unit or child" },
-	{ "parent-pid", "attach a child to the service owning this pid" },
-	{ "child", "child mode" },
-	{ "ttl", "kill the child after this many seconds" },
-	{ "strategy", "deployment strategy" },
-	{ "dry-run", "print the plan and change nothing" },
-	{ "history", "list deploy records" },
-	{ "rollback", "go back to the previous slot or record" },
-	{ "all", "include services no longer in the config" },
-	{ "json", "JSON output" },
-	{ "no-color", "no colours" },
-	{ "full-cmd", "show whole command lines" },
-	{ "stream", "refresh every D (like 2s)" },
-	{ "lines", "number of lines" },
-	{ "kind", "which log" },
-	{ "clear", "truncate the logs" },
-	{ "force", "even while a supervisor runs" },
-};
-
-static const char *help_of(const char *lng)
-{
-	for (size_t i = 0; i < sizeof(option_help) / sizeof(option_help[0]);
-	     i++)
-		if (!strcmp(option_help[i].lng, lng))
-			return option_help[i].help;
-	return "";
-}
-
-/* S as one single-quoted shell word (bash, zsh and fish alike). */
-static void put_quoted(const char *s)
+/* S as one single-quoted word: a quote as '\'' (read alike by sh, zsh
+ * and fish); in fish's single quotes a backslash escapes, so FISH doubles
+ * it. */
+static void put_quoted(const char *s, int fish)
 {
 	putchar('\'');
 	for (; *s; s++) {
 		if (*s == '\'')
 			fputs("'\\''", stdout);
-		else if (*s == '\\')
+		else if (*s == '\\' && fish)
 			fputs("\\\\", stdout);
 		else
 			putchar(*s);
@@ -177,7 +142,7 @@ static void each_option_once(int global,
 			     void (*fn)(const struct sysg_cli_opt *o))
 {
 	struct sysg_cli_opt o[MAX_OPTS];
-	const char *done[2 * MAX_OPTS];
+	struct sysg_cli_opt done[2 * MAX_OPTS];
 	size_t ndone = 0;
 
 	for (size_t c = global ? 0 : 1;; c++) {
@@ -188,11 +153,13 @@ static void each_option_once(int global,
 			break;
 		n = sysg_cli_options_of(cmd, o, MAX_OPTS);
 		for (size_t i = 0; i < n && i < MAX_OPTS; i++) {
-			for (k = 0; k < ndone && strcmp(done[k], o[i].lng); k++)
+			/* one per spelling: -l and -n may both be --lines */
+			for (k = 0; k < ndone && (strcmp(done[k].lng, o[i].lng) ||
+						  done[k].shrt != o[i].shrt); k++)
 				;
 			if (k < ndone || ndone == 2 * MAX_OPTS)
 				continue;
-			done[ndone++] = o[i].lng;
+			done[ndone++] = o[i];
 			fn(&o[i]);
 		}
 	}
@@ -324,48 +291,70 @@ static void print_bash(void)
 
 /* ----------------------------------------------------------------- zsh */
 
-static void zsh_action(const struct sysg_cli_opt *o)
+/* The _arguments action completing O's value, into BUF. */
+static const char *zsh_action(const struct sysg_cli_opt *o, char *buf,
+			      size_t len)
 {
 	const char *words;
 
 	switch (kind_of(o, &words)) {
-	case V_FILE: fputs("_files", stdout); return;
-	case V_DIR: fputs("_files -/", stdout); return;
-	case V_SERVICE: fputs("_sysg_names services", stdout); return;
-	case V_STRATEGY: fputs("_sysg_names strategies", stdout); return;
-	case V_BACKEND: fputs("_sysg_names backends", stdout); return;
-	case V_WORDS: printf("(%s)", words); return;
-	default: fputs(" ", stdout); return;
+	case V_FILE: return "_files";
+	case V_DIR: return "_files -/";
+	case V_SERVICE: return "_sysg_names services";
+	case V_STRATEGY: return "_sysg_names strategies";
+	case V_BACKEND: return "_sysg_names backends";
+	case V_WORDS: snprintf(buf, len, "(%s)", words); return buf;
+	default: return " ";
 	}
 }
 
+/* O's description for an _arguments spec: [ ] : and \ escaped. */
+static const char *zsh_help(const struct sysg_cli_opt *o, char *buf,
+			    size_t len)
+{
+	size_t n = 0;
+
+	for (const char *h = help_of(o); *h && n + 3 < len; h++) {
+		if (strchr("[]:\\", *h))
+			buf[n++] = '\\';
+		buf[n++] = *h;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* One _arguments spec per spelling of each option of CMD (NULL: global),
- * each line ending with EOL. */
+ * each line ending with EOL; a long option shared by two entries (-l and
+ * -n for --lines) is written once. */
 static void zsh_specs(const char *cmd, const char *eol)
 {
 	struct sysg_cli_opt o[MAX_OPTS];
 	size_t n = sysg_cli_options_of(cmd, o, MAX_OPTS);
-	char spec[256];
+	char spec[1024], help[256], action[256], name[64];
 
 	for (size_t i = 0; i < n && i < MAX_OPTS; i++) {
-		for (int s = 0; s < 2; s++) {
+		size_t k;
+
+		for (k = 0; k < i && strcmp(o[k].lng, o[i].lng); k++)
+			;
+		for (int s = k < i ? 1 : 0; s < 2; s++) {
 			if (s == 1 && !o[i].shrt)
 				continue;
 			if (s == 0)
-				snprintf(spec, sizeof(spec), "--%s[%s]",
-					 o[i].lng, help_of(o[i].lng));
+				snprintf(name, sizeof(name), "--%s", o[i].lng);
 			else
-				snprintf(spec, sizeof(spec), "-%c[%s]",
-					 o[i].shrt, help_of(o[i].lng));
+				snprintf(name, sizeof(name), "-%c", o[i].shrt);
+			zsh_help(&o[i], help, sizeof(help));
+			if (o[i].has_arg == 1)
+				snprintf(spec, sizeof(spec), "%s[%s]:%s:%s", name,
+					 help, o[i].lng,
+					 zsh_action(&o[i], action,
+						    sizeof(action)));
+			else
+				snprintf(spec, sizeof(spec), "%s[%s]", name,
+					 help);
 			fputs(cmd ? "\t\t\t\t" : "\t\t", stdout);
-			if (o[i].has_arg == 1) {
-				putchar('\'');
-				printf("%s:%s:", spec, o[i].lng);
-				zsh_action(&o[i]);
-				putchar('\'');
-			} else {
-				put_quoted(spec);
-			}
+			put_quoted(spec, 0);
 			fputs(eol, stdout);
 		}
 	}
@@ -409,7 +398,7 @@ static void print_zsh(void)
 
 		snprintf(item, sizeof(item), "%s:%s", name, summary);
 		fputs("\t\t", stdout);
-		put_quoted(item);
+		put_quoted(item, 0);
 		fputs("\n", stdout);
 	}
 	fputs("\t)\n"
@@ -473,7 +462,7 @@ static void fish_option(const struct sysg_cli_opt *o, const char *cond)
 		printf(" -s %c", o->shrt);
 	fish_value(o);
 	fputs(" -d ", stdout);
-	put_quoted(help_of(o->lng));
+	put_quoted(help_of(o), 1);
 	fputs("\n", stdout);
 }
 
@@ -489,13 +478,14 @@ static void fish_command_option(const struct sysg_cli_opt *o)
 	for (size_t c = 0; (cmd = sysg_cli_command_at(c, NULL)); c++) {
 		size_t m = sysg_cli_options_of(cmd, p, MAX_OPTS);
 
-		for (size_t j = 0; j < m && j < MAX_OPTS; j++)
-			if (!strcmp(p[j].lng, o->lng) &&
-			    len + strlen(cmd) + 2 < sizeof(cond))
-				len += (size_t)snprintf(cond + len,
-							sizeof(cond) - len,
-							"%s%s", len ? " " : "",
-							cmd);
+		for (size_t j = 0; j < m && j < MAX_OPTS; j++) {
+			if (strcmp(p[j].lng, o->lng) ||
+			    len + strlen(cmd) + 2 >= sizeof(cond))
+				continue;
+			len += (size_t)snprintf(cond + len, sizeof(cond) - len,
+						"%s%s", len ? " " : "", cmd);
+			break;
+		}
 	}
 	fish_option(o, cond);
 }
@@ -536,7 +526,7 @@ static void print_fish(void)
 		printf("complete -c sysg -n 'not __fish_seen_subcommand_from ");
 		put_commands();
 		printf("' -a %s -d ", name);
-		put_quoted(summary);
+		put_quoted(summary, 1);
 		fputs("\n", stdout);
 	}
 	for (size_t i = 0; (name = sysg_cli_command_at(i, NULL)); i++) {

@@ -1011,6 +1011,49 @@ static void h_caps(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 		    &s->ncapabilities);
 }
 
+/* --------------------------------------------------------------- logs */
+
+static void h_logs_max_size(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			    void *p)
+{
+	struct sysg_logs *l = p;
+
+	(void)k;
+	if (sysg_yw_size(w, v, &l->max_size) == 0)
+		l->has_max_size = 1;
+}
+
+static void h_logs_keep(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	struct sysg_logs *l = p;
+
+	int_in(w, v, 1, 1000, &l->keep);
+	l->has_keep = 1;
+	(void)k;
+}
+
+static void h_logs_compress(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			    void *p)
+{
+	struct sysg_logs *l = p;
+
+	h_bool(w, k, v, &l->compress);
+	l->has_compress = 1;
+}
+
+static const struct sysg_yw_field logs_fields[] = {
+	{ "max_size", h_logs_max_size, 0, 0 },
+	{ "keep", h_logs_keep, 0, 0 },
+	{ "compress", h_logs_compress, 0, 0 },
+	{ NULL, NULL, 0, 0 },
+};
+
+static void h_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
+{
+	sysg_yw_walk_map(w, k, v, logs_fields, p, NULL);
+}
+
 static const struct sysg_yw_field isolation_fields[] = {
 	{ "network", h_bool, offsetof(struct sysg_isolation, network), 0 },
 	{ "pid", h_bool, offsetof(struct sysg_isolation, pid), 0 },
@@ -1119,6 +1162,7 @@ static const struct sysg_yw_field service_fields[] = {
 	{ "limits", h_limits, 0, 0 },
 	{ "capabilities", h_caps, 0, 0 },
 	{ "isolation", h_isolation, 0, 0 },
+	{ "logs", h_logs, offsetof(struct sysg_service, logs), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1255,6 +1299,12 @@ static void h_state(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	sysg_yw_walk_map(w, k, v, state_fields, ((struct sysg_config_walk *)p)->cfg, NULL);
 }
 
+static void h_root_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	h_logs(w, k, v, &((struct sysg_config_walk *)p)->cfg->logs);
+}
+
 /* A whole number >= 0 into an int64_t. */
 static void h_u64(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 {
@@ -1325,6 +1375,7 @@ static const struct sysg_yw_field root_fields[] = {
 	{ "project_dir", h_project_dir, 0, 0 },
 	{ "env", h_root_env, 0, 0 },
 	{ "state", h_state, 0, 0 },
+	{ "logs", h_root_logs, 0, 0 },
 	{ "services", h_services, 0, SYSG_YW_REQUIRED },
 	{ NULL, NULL, 0, 0 },
 };
@@ -1357,6 +1408,7 @@ static const struct schema_map schema_maps[] = {
 	SCHEMA_MAP("env", env_fields),
 	SCHEMA_MAP("state", state_fields),
 	SCHEMA_MAP("metrics", metrics_fields),
+	SCHEMA_MAP("logs", logs_fields),
 	SCHEMA_MAP("services.*", service_fields),
 	SCHEMA_MAP("services.*.env", env_fields),
 	SCHEMA_MAP("services.*.health_check", health_fields),
@@ -1379,6 +1431,7 @@ static const struct schema_map schema_maps[] = {
 	SCHEMA_MAP("services.*.limits", limits_fields),
 	SCHEMA_MAP("services.*.limits.cgroup", cgroup_fields),
 	SCHEMA_MAP("services.*.isolation", isolation_fields),
+	SCHEMA_MAP("services.*.logs", logs_fields),
 };
 
 void sysg_config_schema_keys(sysg_config_key_fn fn, void *arg)
