@@ -83,11 +83,27 @@ examples=$root/usr/share/doc/sysg/examples
 export HOME="$tmp/home" SYSG_STATE_DIR="$tmp/state"
 unset SYSG_PLUGIN_PATH
 "$sysg" --version || fail "sysg --version"
-for ex in basic.yaml full.yaml; do
+for ex in basic.yaml full.yaml sysg.service; do
 	[ -f "$examples/$ex" ] || fail "example $ex is not packaged"
-	"$sysg" --plugin-dir "$plugins" validate --config "$examples/$ex" ||
-		fail "sysg validate $ex"
 done
+"$sysg" --plugin-dir "$plugins" validate --config "$examples/basic.yaml" ||
+	fail "sysg validate basic.yaml"
+# the strategies load from the packaged plugin directory
+cat > "$tmp/deploy.yaml" <<'YAML'
+version: "1"
+state: { backend: sqlite }
+services:
+  api:
+    command: "sleep 100"
+    deployment: { strategy: rolling, grace_period: 1s }
+  web:
+    command: "sleep 100"
+    deployment:
+      strategy: blue_green
+      blue_green: { slots: ["8000", "8001"], switch_command: "true" }
+YAML
+"$sysg" --plugin-dir "$plugins" validate --config "$tmp/deploy.yaml" ||
+	fail "sysg validate with the packaged strategies"
 "$sysg" --plugin-dir "$plugins" plugins | grep -q "blue_green *strategy" ||
 	fail "sysg plugins does not list the packaged blue_green"
 if command -v man >/dev/null; then
