@@ -1554,6 +1554,8 @@ static const struct leaf service_leaves[] = {
 	LEAF(deployment.blue_green.switch_verify_url, K_STR),
 	LEAF(deployment.blue_green.state_path, K_STR),
 	LEAF(deployment.blue_green.mark, K_SKIP),
+	LEAF(deployment.timeout_ms, K_NUM),
+	LEAF(deployment.min_healthy_time_ms, K_NUM),
 	ARR(deployment.options, K_KV, deployment.noptions),
 	LEAF(deployment.noptions, K_NUM), LEAF(deployment.options_mark, K_SKIP),
 	LEAF(cron.present, K_NUM), LEAF(cron.expression, K_STR),

@@ -30,6 +30,8 @@ enum {
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
 	O_REOPEN = 1 << 21, O_FORMAT = 1 << 22, O_FOLLOW = 1 << 23,
 	O_STRICT = 1 << 24,
+	O_DETACH = 1 << 25, O_MESSAGE = 1 << 26, O_TO = 1 << 27,
+	O_OPERATOR = 1 << 28,   /* deploy --abort|--pause|--resume|--promote */
 	O_GLOBAL = 1 << 30,
 };
 
@@ -70,17 +72,24 @@ static const struct command commands[] = {
 	  "sysg restart -s api\n"
 	  "sysg restart --config sysg.yaml --strict  # reload the file first\n"
 	  "sysg restart --daemonize               # start a supervisor if none runs" },
-	{ "deploy", NULL,
+	{ "deploy", sysg_cmd_deploy,
 	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
-	  O_STRICT,
-	  "deploy --service S [--strategy X] [--dry-run] [--strict]\n"
-	  "       sysg deploy --history [--service S]\n"
-	  "       sysg deploy --rollback --service S",
+	  O_STRICT | O_JSON | O_DETACH | O_MESSAGE | O_FOLLOW | O_TO |
+	  O_OPERATOR,
+	  "deploy --service S [--strategy X] [--dry-run] [--detach] [--message M]\n"
+	  "       [--strict]\n"
+	  "       sysg deploy --follow [ID]\n"
+	  "       sysg deploy --history [--service S] [--json]\n"
+	  "       sysg deploy --rollback --service S [--to ID]\n"
+	  "       sysg deploy --abort|--pause|--resume|--promote --service S",
 	  "roll out a service with its strategy; history; rollback",
 	  "sysg deploy -s api --dry-run\n"
 	  "sysg deploy -s api --strategy rolling --strict\n"
-	  "sysg deploy --history -s api\n"
-	  "sysg deploy --rollback -s api" },
+	  "sysg deploy -s api -m \"v2\" --detach   # prints the deploy id\n"
+	  "sysg deploy --follow                   # re-attach to the newest deploy\n"
+	  "sysg deploy --history -s api --json\n"
+	  "sysg deploy --rollback -s api [--to ID]\n"
+	  "sysg deploy --abort -s api" },
 	{ "status", sysg_cmd_status,
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
 	  O_FORMAT,
@@ -169,13 +178,20 @@ static const struct option_def options[] = {
 	{ "stream", 0, O_STREAM, 2, "D", "refresh / follow every D (default 1s)" },
 	{ "lines", 'l', O_LINES, 1, "N", "print the last N lines (default 50); -n N too" },
 	{ "lines", 'n', O_LINES, 1, "N", NULL },        /* -n N, as tail */
-	{ "follow", 'f', O_FOLLOW, 0, NULL, "keep printing new lines (as --stream 1s)" },
+	{ "follow", 'f', O_FOLLOW, 2, "ID", "logs: keep printing new lines (as --stream 1s); deploy: follow deploy ID (default: the newest)" },
 	{ "kind", 'k', O_KIND, 1, "KIND", "stdout, stderr or supervisor" },
 	{ "clear", 0, O_CLEAR, 0, NULL, "truncate the log files in place" },
 	{ "force", 'f', O_FORCE, 0, NULL, "also when a supervisor runs (it is stopped first)" },
 	{ "reopen", 0, O_REOPEN, 0, NULL, "make the supervisor reopen its log files (logrotate)" },
 	{ "format", 0, O_FORMAT, 1, "FMT", "table, json or prometheus (text exposition format)" },
 	{ "strict", 0, O_STRICT, 0, NULL, "unknown config keys are errors, not warnings" },
+	{ "detach", 0, O_DETACH, 0, NULL, "print the deploy id and return; the deploy goes on" },
+	{ "message", 'm', O_MESSAGE, 1, "M", "a message kept in the deploy record" },
+	{ "to", 0, O_TO, 1, "ID", "roll back to the deploy record ID" },
+	{ "abort", 0, O_OPERATOR, 0, NULL, "abort the running deploy (switch back, stop the candidate)" },
+	{ "pause", 0, O_OPERATOR, 0, NULL, "pause the running deploy at its next operator wait" },
+	{ "resume", 0, O_OPERATOR, 0, NULL, "resume a paused deploy" },
+	{ "promote", 0, O_OPERATOR, 0, NULL, "promote the candidate of a deploy waiting for it" },
 };
 
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
@@ -506,8 +522,19 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_FOLLOW:
 		if (c->stream_ms <= 0)
 			c->stream_ms = STREAM_DEFAULT_MS;
+		c->follow = 1;
+		c->follow_id = v;
 		return 0;
 	case O_STRICT: c->strict = 1; return 0;
+	case O_DETACH: c->detach = 1; return 0;
+	case O_MESSAGE: c->message = v; return 0;
+	case O_TO: c->to = v; return 0;
+	case O_OPERATOR:
+		c->abort |= !strcmp(def->lng, "abort");
+		c->pause |= !strcmp(def->lng, "pause");
+		c->resume |= !strcmp(def->lng, "resume");
+		c->promote |= !strcmp(def->lng, "promote");
+		return 0;
 	}
 	return 0;
 }
@@ -592,10 +619,13 @@ static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
 		return 0;
 	}
 	if (def->has_arg == 2) {
-		/* bare --stream: the default interval */
+		/* bare --stream: the default interval; bare --follow: the
+		 * newest deploy (its value is an id, never an option) */
 		if (eq)
 			value = eq + 1;
-		else if (*i + 1 < argc && is_duration(argv[*i + 1]))
+		else if (*i + 1 < argc && (def->bit == O_FOLLOW ?
+					   argv[*i + 1][0] != '-' :
+					   is_duration(argv[*i + 1])))
 			value = argv[++*i];
 	} else if (def->has_arg) {
 		if (eq)

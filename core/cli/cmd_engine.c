@@ -478,6 +478,35 @@ static json_t *restart_args(struct engine *e)
 	return args;
 }
 
+/* Restart every service of the supervisor at STATE_DIR, one after the
+ * other in config order, each through its strategy. */
+static int restart_each(struct sysg_cli *c, const char *state_dir)
+{
+	json_t *reply, *u;
+	size_t i;
+	int rc = sysg_ctlc_call(state_dir, "status", NULL,
+				SYSG_CTLC_QUERY_TIMEOUT_MS, &reply, stderr), worst = 0;
+
+	if (rc < 0)
+		return rc == -ENOTCONN ? SYSG_EXIT_NO_SUPERVISOR : SYSG_EXIT_FAILED;
+	json_array_foreach(json_object_get(json_object_get(reply, "data"),
+					   "units"), i, u) {
+		const char *name = json_string_value(json_object_get(u, "name"));
+		const char *kind = json_string_value(json_object_get(u, "kind"));
+
+		if (!name || !kind || (strcmp(kind, "service") &&
+				       strcmp(kind, "cron")))
+			continue;
+		c->service = name;
+		rc = sysg_cli_deploy(c, state_dir, 1);
+		if (rc > worst)
+			worst = rc;
+	}
+	c->service = NULL;
+	json_decref(reply);
+	return worst;
+}
+
 /* restart --strict: the file the restart would use must load strictly
  * (the supervisor reads it without the flag). */
 static int restart_check(struct engine *e)
@@ -505,6 +534,10 @@ int sysg_cmd_restart(struct sysg_cli *c)
 		rc = SYSG_EXIT_USAGE;
 	} else if (c->strict && !c->config && restart_check(&e) < 0) {
 		rc = SYSG_EXIT_USAGE;   /* --strict: unknown keys refused here */
+	} else if (!c->config && sysg_ctlc_ping(e.state_dir, NULL)) {
+		/* each service with its deployment strategy, like a deploy */
+		rc = c->service ? sysg_cli_deploy(c, e.state_dir, 1) :
+		     restart_each(c, e.state_dir);
 	} else if ((c->config || (load_hint(&e), 1)) &&
 		   forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */

@@ -99,6 +99,8 @@ struct sysg_deployment {
 	struct sysg_health health;      /* deployment.health_check */
 	int64_t grace_period_ms;        /* default 0 */
 	struct sysg_blue_green blue_green;
+	int64_t timeout_ms;             /* deployment.timeout, default 10m */
+	int64_t min_healthy_time_ms;    /* deployment.min_healthy_time, 0 */
 	struct sysg_kv *options;        /* deployment.<strategy>: {...} */
 	size_t noptions;
 	struct sysg_mark options_mark;
@@ -282,6 +284,7 @@ struct sysg_config {
 #define SYSG_BACKOFF_MS           1000
 #define SYSG_STOP_TIMEOUT_MS      10000
 #define SYSG_READY_AFTER_MS       200
+#define SYSG_DEPLOY_TIMEOUT_MS    600000
 
 /* Find the default config in DIR (NULL: the current directory):
  * systemg.yaml, else sysg.yaml. Returns a malloc'd path or NULL. */

@@ -598,6 +598,9 @@ static const struct sysg_yw_field deployment_fields[] = {
 	{ "grace_period", h_dur,
 	  offsetof(struct sysg_deployment, grace_period_ms), 0 },
 	{ "blue_green", h_blue_green, 0, 0 },
+	{ "timeout", h_dur, offsetof(struct sysg_deployment, timeout_ms), 0 },
+	{ "min_healthy_time", h_dur,
+	  offsetof(struct sysg_deployment, min_healthy_time_ms), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1178,6 +1181,7 @@ static int service_defaults(struct sysg_service *s)
 	s->backoff_ms = SYSG_BACKOFF_MS;
 	s->max_restarts = -1;
 	s->stop_timeout_ms = SYSG_STOP_TIMEOUT_MS;
+	s->deployment.timeout_ms = SYSG_DEPLOY_TIMEOUT_MS;
 	s->ready_after_ms = SYSG_READY_AFTER_MS;
 	health_defaults(&s->health);
 	health_defaults(&s->deployment.health);

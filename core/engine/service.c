@@ -204,6 +204,11 @@ static void stop_tree(struct svc *v, enum stop_reason why)
 	svc_fx->teardown_begin(v, why);
 }
 
+void svc_deploy_state(struct svc *v, enum svc_state st)
+{
+	set_state(v, st);
+}
+
 void svc_exit_status(struct svc *v, int status)
 {
 	v->has_exit = WIFEXITED(status);
@@ -265,6 +270,11 @@ static void real_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 {
 	svc_fx->fire_hook(v, stage, ok);
+}
+
+void svc_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
+{
+	fire(v, stage, ok);
 }
 
 /* on_start.*, or on_restart.* for an automatic restart. */
@@ -400,6 +410,7 @@ static void a_check_deps(struct svc *v)
 
 static void a_start(struct svc *v)
 {
+	v->degraded = 0;
 	v->want_up = 1;
 	v->auto_restart = 0;
 	v->consecutive = 0;
