@@ -16,6 +16,7 @@
 #include "clitab.h"
 #include "config/config.h"
 #include "base/base.h"
+#include "proc/proc.h"
 #include "plugin/plugin.h"
 #include "proc/proc.h"
 
@@ -89,7 +90,10 @@ static const struct command commands[] = {
 	  "sysg deploy --follow                   # re-attach to the newest deploy\n"
 	  "sysg deploy --history -s api --json\n"
 	  "sysg deploy --rollback -s api [--to ID]\n"
-	  "sysg deploy --abort -s api" },
+	  "sysg deploy --abort -s api\n"
+	  "sysg deploy --pause -s api      # a canary holds its current step\n"
+	  "sysg deploy --resume -s api\n"
+	  "sysg deploy --promote -s api    # skip the remaining steps" },
 	{ "status", sysg_cmd_status,
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
 	  O_FORMAT,
@@ -788,32 +792,15 @@ void sysg_cli_print_diag(const struct sysg_diag *d)
 		fprintf(stderr, "sysg: ... and %zu more errors\n", d->dropped);
 }
 
-/* What `start` would refuse later: privileged keys without --sys and
- * root, keys this build cannot apply, unknown users and groups (the
- * same messages as start's). Returns the number of problems. */
-static int check_privileged(const struct sysg_cli *c,
-			    const struct sysg_config *cfg, struct sysg_diag *d)
+int sysg_cli_check_privileged(const struct sysg_cli *c,
+			      const struct sysg_config *cfg,
+			      struct sysg_diag *d)
 {
-	int bad = 0;
+	struct sysg_privs_opts o = {
+		.sys = c->sys, .drop_privileges = c->drop_privileges,
+	};
 
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct sysg_service *s = &cfg->services[i];
-		struct sysg_privs p;
-		char err[SYSG_REASON_MAX], *colon;
-
-		if (sysg_privs_prepare(s, c->sys, &p, err, sizeof(err)) < 0) {
-			/* "services.NAME.KEY: message" */
-			colon = strstr(err, ": ");
-			if (colon)
-				*colon = '\0';
-			sysg_diag_error(d, cfg->path, s->privileged_mark.line,
-					s->privileged_mark.col, err, "%s",
-					colon ? colon + 2 : err);
-			bad++;
-		}
-		sysg_privs_free(&p);
-	}
-	return bad;
+	return sysg_privs_check_config(cfg, &o, d);
 }
 
 unsigned sysg_cli_config_flags(const struct sysg_cli *c)
@@ -841,7 +828,9 @@ static int cmd_validate(struct sysg_cli *c)
 						       c->state_backend, &d);
 			sysg_plugin_path_free(&pp);
 		}
-		if (check_privileged(c, cfg, &d) && rc == 0)
+		/* what start would refuse, with start's messages (the one
+		 * check of the privileged keys, privs.h) */
+		if (sysg_cli_check_privileged(c, cfg, &d) > 0 && rc == 0)
 			rc = -EINVAL;
 	}
 	if (rc == 0)

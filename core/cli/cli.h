@@ -74,6 +74,15 @@ char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
 /* Print D's kept lines on stderr, then how many were dropped. */
 void sysg_cli_print_diag(const struct sysg_diag *d);
 
+/* What `start` would refuse in CFG's privileged keys (SPEC 10): without
+ * --sys and root, unknown users, groups and capabilities, a seccomp
+ * profile that does not compile, an LSM that is off, a cgroup key no
+ * hierarchy offers. One FILE:LINE:COL error per service into D (the
+ * check of privs.h, which start also makes); returns their number. */
+int sysg_cli_check_privileged(const struct sysg_cli *c,
+			      const struct sysg_config *cfg,
+			      struct sysg_diag *d);
+
 /* The config loader flags C asks for (--strict). */
 unsigned sysg_cli_config_flags(const struct sysg_cli *c);
 

@@ -82,6 +82,20 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	return rc;
 }
 
+/* The privileged keys of every service (SPEC 10), before anything starts:
+ * the number of services in error, printed as FILE:LINE:COL lines. */
+static int check_privileged(struct engine *e)
+{
+	struct sysg_diag d;
+	int bad;
+
+	sysg_diag_init(&d);
+	bad = sysg_cli_check_privileged(e->c, e->cfg, &d);
+	sysg_cli_print_diag(&d);
+	sysg_diag_free(&d);
+	return bad;
+}
+
 static int open_state(struct engine *e)
 {
 	return sysg_cli_open_state(e->c, e->cfg, &e->pp, e->state_dir, &e->st);
@@ -270,6 +284,7 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 	o->cfg = e->cfg;
 	o->service = service;
 	o->sys = e->c->sys;
+	o->drop_privileges = e->c->drop_privileges;
 	o->kind = e->c->argv_cmd ? "unit" : "service";
 	o->result_fd = -1;
 	e->cfg = NULL;          /* taken by sysg_daemon_run */
@@ -357,6 +372,8 @@ static int start_config(struct engine *e, int use_hint)
 		return SYSG_EXIT_USAGE;
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
+	if (rc == 0 && check_privileged(e) > 0)
+		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && e->c->service &&
 	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
 		char msg[2 * 256 + 64];
@@ -530,7 +547,8 @@ int sysg_cmd_restart(struct sysg_cli *c)
 		return SYSG_EXIT_FAILED;
 	/* checked here, with the caller's rights and full diagnostics, so
 	 * that the supervisor only ever gets a regular, valid file */
-	if (c->config && load_config(&e, c->config, 0) < 0) {
+	if (c->config && (load_config(&e, c->config, 0) < 0 ||
+			  check_privileged(&e) > 0)) {
 		rc = SYSG_EXIT_USAGE;
 	} else if (c->strict && !c->config && restart_check(&e) < 0) {
 		rc = SYSG_EXIT_USAGE;   /* --strict: unknown keys refused here */

@@ -136,6 +136,8 @@ struct sysg_cgroup_limits {
 	int64_t memory_max;     /* bytes, -1 unset */
 	char *cpu_max;          /* "QUOTA PERIOD" or "max PERIOD" */
 	int cpu_weight;         /* -1 unset */
+	int64_t pids_max;       /* -1 unset, SYSG_LIMIT_UNLIMITED */
+	struct sysg_mark mark;  /* of `limits.cgroup`, 0 when absent */
 };
 
 /* A limit written as "unlimited" / "infinity" (rlimits) or "max"
@@ -147,6 +149,7 @@ struct sysg_limits {
 	int64_t nofile;         /* -1 unset, SYSG_LIMIT_UNLIMITED */
 	int64_t nproc;
 	int64_t memlock;        /* bytes */
+	int64_t core;           /* bytes (RLIMIT_CORE) */
 	int has_nice;
 	int nice;
 	int *cpu_affinity;
@@ -163,6 +166,16 @@ struct sysg_isolation {
 	char *selinux_context;
 	int private_devices, private_tmp;
 };
+
+/* The privileged keys of a service (SPEC 10), for their marks. */
+enum sysg_priv_key {
+	SYSG_PRIV_USER, SYSG_PRIV_GROUP, SYSG_PRIV_SUPP_GROUPS,
+	SYSG_PRIV_LIMITS, SYSG_PRIV_CAPS, SYSG_PRIV_ISOLATION, SYSG_PRIV_NKEYS
+};
+
+/* The kernel's number of capability NAME ("CAP_NET_BIND_SERVICE", any
+ * case, prefix optional), or -1 when it is not a capability. */
+int sysg_cap_number(const char *name);
 
 /* `logs: { max_size: 10M, keep: 5, compress: false }`, at the top level
  * and per service: size-based rotation of the service's log files
@@ -234,6 +247,7 @@ struct sysg_service {
 	size_t ncapabilities;
 	struct sysg_isolation isolation;
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
+	struct sysg_mark priv_marks[SYSG_PRIV_NKEYS];   /* per key, 0 unset */
 	struct sysg_logs logs;          /* effective (see struct sysg_logs) */
 };
 

@@ -131,6 +131,7 @@ static int limits_eq(const struct sysg_limits *a, const struct sysg_limits *b)
 {
 	return a->present == b->present && a->nofile == b->nofile &&
 	       a->nproc == b->nproc && a->memlock == b->memlock &&
+	       a->core == b->core && a->cgroup.pids_max == b->cgroup.pids_max &&
 	       a->has_nice == b->has_nice && a->nice == b->nice &&
 	       ints_eq(a->cpu_affinity, a->ncpu_affinity, b->cpu_affinity,
 		       b->ncpu_affinity) &&

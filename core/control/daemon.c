@@ -514,6 +514,7 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 	const struct sysg_daemon_opts *o = d->o;
 	struct sysg_supervisor_opts so = {
 		.state_dir = o->state_dir, .log_dir = o->log_dir, .sys = o->sys,
+		.drop_privileges = o->drop_privileges,
 		.log_level = SYSG_LOG_INFO, .echo = o->echo,
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,

@@ -341,10 +341,11 @@ static void worker_done(struct sysg_job *j, int status, int timed_out)
 /* Starting a deploy                                                   */
 /* ------------------------------------------------------------------ */
 
-static int setup_fd(void *arg)
+static int setup_fd(void *arg, const char **stage)
 {
 	int fd = *(int *)arg;
 
+	*stage = "dup2 of the deploy link";
 	return dup2(fd, 0) < 0 ? errno : 0;
 }
 

@@ -328,11 +328,9 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 	req.cwd = project_dir ? project_dir : s->cfg->project_dir;
 	req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
 	req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
-	if (v->privs.needed) {
-		req.creds = &v->privs.creds;
-		req.child_setup = sysg_privs_child_setup;
-		req.child_arg = &v->privs;
-	}
+	if (v->privs.needed)    /* a candidate shares the run's limit
+				   cgroups with the current instance */
+		sysg_privs_spawn_req(&v->privs, &req);
 	in->log_err = v->log_err;
 	in->err_off = v->log_err >= 0 ? lseek(v->log_err, 0, SEEK_END) : 0;
 	rc = sysg_spawn(&req, &c, err, errlen);

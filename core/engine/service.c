@@ -243,6 +243,11 @@ void svc_main_exited(struct svc *v, int status)
 		v->has_exit = v->has_signal = 0;
 		v->exit_code = v->signo = 0;
 	}
+	v->oom = sysg_privs_end_run(&v->privs);
+	if (v->oom)
+		svc_log(v, SYSG_LOG_WARN, "Service %s: killed by the kernel's "
+			"OOM killer in its cgroup (limits.cgroup.memory_max)",
+			v->cfg->name);
 	note_exit(v);
 	svc_event(v, EV_EXIT);
 }
@@ -356,7 +361,9 @@ static void apply_policy(struct svc *v, int bad, const char *why)
 
 static void exit_reason(const struct svc *v, char *buf, size_t len)
 {
-	if (v->has_signal)
+	if (v->oom)
+		snprintf(buf, len, SYSG_OOM_REASON);
+	else if (v->has_signal)
 		snprintf(buf, len, "killed by signal %d", v->signo);
 	else if (v->has_exit)
 		snprintf(buf, len, "exited with code %d", v->exit_code);
@@ -469,11 +476,21 @@ static int check_privileged(struct svc *v)
 	char err[SYSG_REASON_MAX];
 	int rc;
 
+	struct sysg_privs_opts o = {
+		.sys = v->sup->opts.sys,
+		.drop_privileges = v->sup->opts.drop_privileges,
+		.cgroup_v2_base = v->sup->cgroup_base,
+	};
+	struct sysg_mark at;
+
+	sysg_privs_end_run(&v->privs);
 	sysg_privs_free(&v->privs);
-	rc = sysg_privs_prepare(v->cfg, v->sup->opts.sys, &v->privs, err,
-				sizeof(err));
-	if (rc < 0)
+	rc = sysg_privs_prepare(v->cfg, &o, &v->privs, &at, err, sizeof(err));
+	if (rc < 0) {
+		svc_log(v, SYSG_LOG_ERROR, "%s:%d:%d: error: %s",
+			v->sup->cfg->path, at.line, at.col, err);
 		fail(v, ST_FAILED, err);
+	}
 	return rc;
 }
 

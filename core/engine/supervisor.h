@@ -51,6 +51,7 @@ struct sysg_supervisor_opts {
 	const char *state_dir;  /* required: the state directory */
 	const char *log_dir;    /* NULL: sysg_log_dir(sys, state_dir) */
 	int sys;                /* system mode (--sys) */
+	int drop_privileges;    /* --drop-privileges: no `user` => nobody */
 	int log_level;          /* supervisor.log threshold; 0: INFO */
 	FILE *echo;             /* also print supervisor lines here, or NULL */
 	int echo_level;         /* threshold for ECHO */

@@ -86,6 +86,7 @@ struct svc {
 
 	/* last exit */
 	int has_exit, exit_code, has_signal, signo;
+	int oom;                /* the kernel OOM-killed it (memory_max) */
 	int restarts;           /* automatic restarts so far */
 	int consecutive;        /* ... since the last stable run */
 	int auto_restart;       /* this run is an automatic restart */

@@ -331,6 +331,10 @@ static int make_view(struct sysg_unit_view *u, const char *name,
 		u->exit_code = r->exit_code;
 		u->has_signal = r->has_signal;
 		u->signal = r->signal;
+		u->oom = !strncmp(r->reason, SYSG_OOM_PREFIX,
+				  strlen(SYSG_OOM_PREFIX)) ||
+			 !strncmp(r->reason, SYSG_OOM_LAST,
+				  strlen(SYSG_OOM_LAST));
 		u->started_at_ms = r->started_at_ms;
 		if (alive > 0) {
 			u->pid = r->pid;
