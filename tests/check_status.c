@@ -544,13 +544,17 @@ START_TEST(plans_need_a_supervisor)
 	put(REC(.name = "bad", .kind = "service", .status = "backoff",
 		.has_exit_code = 1, .exit_code = 1));
 	put(REC(.name = "job", .kind = "cron", .status = "scheduled"));
+	/* starting without a pid: waiting for its dependencies */
+	put(REC(.name = "dep", .kind = "service", .status = "starting"));
 	collect(&s, NULL, 0, 0);
 	ck_assert_str_eq(find(&s, "bad")->status, "failed");
 	ck_assert_str_eq(find(&s, "job")->status, "stopped");
+	ck_assert_str_eq(find(&s, "dep")->status, "failed");
 	sysg_status_free(&s);
 	collect(&s, NULL, 0, 1);
 	ck_assert_str_eq(find(&s, "bad")->status, "backoff");
 	ck_assert_str_eq(find(&s, "job")->status, "scheduled");
+	ck_assert_str_eq(find(&s, "dep")->status, "starting");
 	sysg_status_free(&s);
 }
 END_TEST

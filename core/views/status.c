@@ -190,7 +190,10 @@ static void resolve_status(struct sysg_unit_view *u,
 
 	snprintf(u->reason, sizeof(u->reason), "%s", r->reason);
 	if (is_status(s, "running") || is_status(s, "starting")) {
-		if (alive > 0) {
+		/* with a live supervisor, starting without a pid is a unit
+		 * waiting for its dependencies to be ready */
+		if (alive > 0 || (supervisor_alive && r->pid <= 0 &&
+				  is_status(s, "starting"))) {
 			snprintf(u->status, sizeof(u->status), "%s", s);
 			return;
 		}
