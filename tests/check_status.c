@@ -559,6 +559,22 @@ START_TEST(plans_need_a_supervisor)
 }
 END_TEST
 
+/* unit mode: the supervisor's one-service config is recorded as kind
+ * "unit", and status reports that kind (section 8) */
+START_TEST(unit_mode_kind)
+{
+	struct sysg_status s;
+
+	open_backend(_i);
+	load_config(config_yaml);
+	put(REC(.name = "stop", .kind = "unit", .status = "stopped"));
+	collect(&s, NULL, 0, 1);
+	ck_assert_int_eq(find(&s, "stop")->kind, SYSG_UNIT_ADHOC);
+	ck_assert_int_eq(find(&s, "run")->kind, SYSG_UNIT_SERVICE);
+	sysg_status_free(&s);
+}
+END_TEST
+
 START_TEST(all_shows_orphans)
 {
 	struct sysg_status s;
@@ -1244,6 +1260,7 @@ static Suite *make_status_suite(void)
 	tcase_add_loop_test(tc, dead_pid_is_not_running, 0, NBACKENDS);
 	tcase_add_loop_test(tc, reused_pid_is_not_running, 0, NBACKENDS);
 	tcase_add_loop_test(tc, plans_need_a_supervisor, 0, NBACKENDS);
+	tcase_add_loop_test(tc, unit_mode_kind, 0, NBACKENDS);
 	tcase_add_loop_test(tc, all_shows_orphans, 0, NBACKENDS);
 	tcase_add_loop_test(tc, service_filter_and_children, 0, NBACKENDS);
 	tcase_add_loop_test(tc, json_round_trip, 0, NBACKENDS);
