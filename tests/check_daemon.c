@@ -519,6 +519,31 @@ START_TEST(test_supervisor_log_events)
 }
 END_TEST
 
+/* --log-level debug reaches the detached supervisor's log (a failing
+ * health check is a DEBUG line); the default keeps INFO and up */
+START_TEST(test_supervisor_log_level)
+{
+	struct dt t;
+	char *log;
+
+	/* the first probe fails (and arms the second, which passes) */
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  hc: { command: \"sleep 1000\", health_check: { command: "
+		 "\"test -f ok || { touch ok; exit 1; }\", interval: 50ms,"
+		 " retries: 20 } }\n");
+	ck_assert_int_eq(dt_sysg_within(&t, 30000, NULL, "--log-level",
+					"debug", "start", "--daemonize", NULL),
+			 0);
+	dt_track(&t, dt_daemon_pid(&t));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	log = dt_read(&t, "state/logs/supervisor.log");
+	ck_assert_msg(contains(log, "DEBUG Health check of hc failed") &&
+		      contains(log, "INFO  Starting service: hc"), "%s", log);
+	free(log);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* --------------------------------------------------------- re-adoption */
 
 static const char *adopt_yaml =
@@ -936,6 +961,7 @@ static Suite *make_daemon_suite(void)
 	tcase_add_test(tc, test_inspect_samples);
 	tcase_add_test(tc, test_logs_against_daemon);
 	tcase_add_test(tc, test_supervisor_log_events);
+	tcase_add_test(tc, test_supervisor_log_level);
 	tcase_add_test(tc, test_readopt_after_sigkill);
 	tcase_add_test(tc, test_malformed_requests);
 	tcase_add_test(tc, test_other_uid_refused);
