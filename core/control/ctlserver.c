@@ -312,7 +312,10 @@ static void op_outcome(struct sysg_ctlsrv *c, struct op *op,
 
 	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
 		memset(&u, 0, sizeof(u));
-	if (t->crashed && sysg_status_phase(status) != SYSG_PHASE_FAILED) {
+	/* a first run that exited 0 was a clean one-shot run (section 4:
+	 * exited 0 counts as ready), not a failed start */
+	if (t->crashed && sysg_status_phase(status) != SYSG_PHASE_FAILED &&
+	    (u.has_signal || !u.has_exit_code || u.exit_code != 0)) {
 		crashed_line(c, name, st, &u, line, sizeof(line));
 		json_array_append_new(errs, json_string(line));
 		return;
