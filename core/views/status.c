@@ -456,8 +456,31 @@ static struct sysg_unit_view *append(struct sysg_unit_view **v, size_t *n,
 
 static void mark_used(struct builder *b, const struct sysg_unit_record *r)
 {
-	if (r)
+	if (r && r >= b->rec.v && r < b->rec.v + b->rec.n)
 		b->used[r - b->rec.v] = 1;
+}
+
+/* No record of SVC, no supervisor: pid.xml alone (either shape, as
+ * systemg leaves it) may name a live process running SVC's command.
+ * Fills *OUT as a "running" record and returns 1 when it does. */
+static int pidmap_record(const struct builder *b,
+			 const struct sysg_service *svc,
+			 struct sysg_unit_record *out)
+{
+	int64_t pid = 0;
+
+	if (b->o->supervisor_alive || !b->st ||
+	    sysg_state_get_pid(b->st, svc->name, &pid) < 0 || pid <= 0 ||
+	    !sysg_proc_runs_command(pid, svc->command))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", svc->name);
+	snprintf(out->kind, sizeof(out->kind), "service");
+	snprintf(out->status, sizeof(out->status), "running");
+	out->pid = pid;
+	out->pgid = getpgid((pid_t)pid) > 0 ? getpgid((pid_t)pid) : 0;
+	sysg_proc_start_ticks((pid_t)pid, &out->start_ticks);
+	return 1;
 }
 
 /* Attach the child records named "NAME/..." to U. */
@@ -536,6 +559,7 @@ static int add_config_units(struct builder *b)
 							       svc->name);
 		enum sysg_unit_kind kind = sysg_service_is_cron(svc) ?
 					   SYSG_UNIT_CRON : SYSG_UNIT_SERVICE;
+		struct sysg_unit_record pm;
 		int rc;
 
 		/* unit mode (sysg start -- CMD): the supervisor's one-service
@@ -544,6 +568,9 @@ static int add_config_units(struct builder *b)
 			kind = SYSG_UNIT_ADHOC;
 		if (!want(b, svc->name, kind))
 			continue;
+		if (!r && kind == SYSG_UNIT_SERVICE &&
+		    pidmap_record(b, svc, &pm))
+			r = &pm;
 		rc = add_unit(b, svc->name, kind, svc, r);
 		if (rc < 0)
 			return rc;
