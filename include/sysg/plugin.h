@@ -190,6 +190,13 @@ typedef int64_t sysg_instance_t;        /* 0: none */
 
 struct sysg_deploy_ctx;                 /* opaque, owned by the host */
 
+/* Operator commands on a running deploy (host API operator_wait). */
+enum sysg_operator {
+	SYSG_OPERATOR_NONE = 0,         /* the wait elapsed */
+	SYSG_OPERATOR_PROMOTE = 1,      /* sysg deploy --promote */
+	SYSG_OPERATOR_ABORT = 2,        /* sysg deploy --abort */
+};
+
 /* What the host offers a strategy during a deploy. Every call returns 0
  * or a negative errno-style code and, where it has ERR, a message. */
 struct sysg_host_api {
@@ -246,6 +253,12 @@ struct sysg_host_api {
 	 * settings resolve against. */
 	const char *(*state_dir)(struct sysg_deploy_ctx *c);
 	const char *(*project_dir)(struct sysg_deploy_ctx *c);
+	/* ABI 2: wait up to MS for an operator command on this deploy
+	 * (`sysg deploy --promote|--abort|--pause|--resume -s S`). A pause
+	 * is handled inside the call: it returns only after --resume,
+	 * --promote, --abort or the deploy timeout. Returns enum
+	 * sysg_operator. */
+	int (*operator_wait)(struct sysg_deploy_ctx *c, int64_t ms);
 };
 
 struct sysg_strategy_ops {
