@@ -297,20 +297,12 @@ static int bg_start_env(const struct sysg_host_api *h, struct sysg_deploy_ctx *c
 }
 
 static const struct sysg_strategy_ops ops = {
+	SYSG_STRATEGY_OPS_INIT,
 	.check_config = bg_check,
 	.deploy = bg_deploy,
 	.start_env = bg_start_env,
 };
 
-static const struct sysg_plugin plugin = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.name = "blue_green",
-	.kind = SYSG_PLUGIN_STRATEGY,
-	.description = "two slots; switch traffic to a checked candidate",
-	.strategy = &ops,
-};
-
-const struct sysg_plugin *sysg_plugin_entry(void)
-{
-	return &plugin;
-}
+SYSG_STRATEGY_PLUGIN("blue_green",
+	"two slots; switch traffic to a checked candidate",
+	&ops)

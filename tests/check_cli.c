@@ -238,7 +238,7 @@ START_TEST(plugins_lists_bundled)
 	SYSG("plugins");
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_msg(strstr(r.out, "immediate") && strstr(r.out, "rolling") &&
-		      strstr(r.out, "blue_green") && strstr(r.out, "abi 1"),
+		      strstr(r.out, "blue_green") && strstr(r.out, "abi 2"),
 		      "out: %s", r.out);
 }
 END_TEST

@@ -691,6 +691,40 @@ START_TEST(xml_corrupt_files_recovered)
 }
 END_TEST
 
+struct captured {
+	int n, level;
+	char line[512];
+};
+
+static void capture(void *arg, int level, const char *line)
+{
+	struct captured *c = arg;
+
+	c->n++;
+	c->level = level;
+	snprintf(c->line, sizeof(c->line), "%s", line);
+}
+
+/* The state host's log carries the store's context: a backend's warning
+ * reaches the sink its opener set (the supervisor's supervisor.log), not
+ * a stderr nobody reads. */
+START_TEST(backend_warnings_reach_the_log_sink)
+{
+	struct sysg_state *st = open_store(0);
+	struct captured c = { 0, 0, "" };
+	int64_t pid;
+
+	sysg_state_set_log(st, capture, &c);
+	write_file("pid.xml", "<PidFile><services><web>12", 26);
+	ck_assert_int_eq(sysg_state_get_pid(st, "web", &pid), -ENOENT);
+	ck_assert_int_ge(c.n, 1);
+	ck_assert_int_eq(c.level, SYSG_LOG_WARN);
+	ck_assert_msg(strstr(c.line, "xml: ") == c.line &&
+		      strstr(c.line, "pid.xml is corrupt"), "got: %s", c.line);
+	sysg_state_close(st);
+}
+END_TEST
+
 START_TEST(xml_oversized_file_is_corrupt)
 {
 	struct sysg_state *st = open_store(0);
@@ -1216,6 +1250,7 @@ static Suite *make_state_suite(void)
 	tcase_add_loop_test(tc, kv_get_set_delete, 0, NBACKENDS);
 	tcase_add_loop_test(tc, xml_corrupt_files_recovered, 0, (int)NBAD);
 	tcase_add_test(tc, xml_oversized_file_is_corrupt);
+	tcase_add_test(tc, backend_warnings_reach_the_log_sink);
 	tcase_add_test(tc, sqlite_corrupt_db_recovered);
 	tcase_add_test(tc, sqlite_truncated_midway_never_crashes);
 	tcase_add_test(tc, sqlite_corruption_found_in_use_recovered);

@@ -329,6 +329,14 @@ static int init_services(struct sysg_supervisor *s)
 	return 0;
 }
 
+/* A state backend's warnings go to supervisor.log. */
+static void state_log_line(void *arg, int level, const char *line)
+{
+	struct sysg_supervisor *s = arg;
+
+	sysg_log(&s->log, level, "state: %s", line);
+}
+
 static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 {
 	char dir[4096];
@@ -402,8 +410,10 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	sysg_loop_on_signal(s->loop, on_signal, s);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	init_cgroups(s);
-	if (s->st)
+	if (s->st) {
 		sysg_state_on_use(s->st, state_used, s);
+		sysg_state_set_log(s->st, state_log_line, s);
+	}
 	*out = s;
 	return 0;
 }
@@ -437,8 +447,10 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	free(s->old_cfgs);
 	if (s->cfg_owned)
 		sysg_config_free(s->cfg);
-	if (s->st)
+	if (s->st) {
 		sysg_state_on_use(s->st, NULL, NULL);
+		sysg_state_set_log(s->st, NULL, NULL);
+	}
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);
 	sysg_loop_free(s->loop);
