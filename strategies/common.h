@@ -35,25 +35,99 @@ static const char *strat_opt(const struct sysg_strategy_settings *s,
 	return NULL;
 }
 
-/* Reject options not in KNOWN (NULL-terminated). */
+/* Edit distance between A and B, capped: enough to spot a typo. */
+__attribute__((unused))
+static size_t strat_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* Reject options not in KNOWN (NULL-terminated), with the config's
+ * wording: "unknown key 'slot' (did you mean 'slots'?)". */
 __attribute__((unused))
 static int strat_known_options(const struct sysg_strategy_settings *s,
 			       const char *const *known, char *err,
 			       size_t errlen, const char **bad_key)
 {
 	for (size_t i = 0; i < s->noptions; i++) {
+		const char *key = s->options[i].key, *hint = NULL;
+		size_t best = 3;
 		int ok = 0;
 
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(*k, s->options[i].key);
-		if (!ok) {
-			*bad_key = s->options[i].key;
-			strat_err(err, errlen, "unknown setting '%s'",
-				  s->options[i].key);
-			return -EINVAL;
+		for (const char *const *k = known; *k && !ok; k++) {
+			size_t d = strat_distance(key, *k);
+
+			ok = d == 0;
+			if (d < best) {
+				best = d;
+				hint = *k;
+			}
 		}
+		if (ok)
+			continue;
+		*bad_key = key;
+		if (hint)
+			strat_err(err, errlen, "unknown key '%s' (did you mean '%s'?)",
+				  key, hint);
+		else
+			strat_err(err, errlen, "unknown key '%s'", key);
+		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Fail a check on KEY with a message (for check_config). */
+__attribute__((format(printf, 5, 6), unused))
+static int strat_bad(const char **bad_key, const char *key, char *err,
+		     size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	*bad_key = key;
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* 1 when V is a whole word of blanks (or empty). */
+__attribute__((unused))
+static int strat_blank(const char *v)
+{
+	for (; *v; v++)
+		if (*v != ' ' && *v != '\t' && *v != '\n' && *v != '\r')
+			return 0;
+	return 1;
+}
+
+/* 1 when V looks like an http:// or https:// URL. */
+__attribute__((unused))
+static int strat_is_url(const char *v)
+{
+	return !strncmp(v, "http://", 7) || !strncmp(v, "https://", 8);
 }
 
 /* check_config of a strategy that takes no options. */

@@ -100,7 +100,6 @@ static void resolve_paths(struct load *ld)
 		struct sysg_service *s = &cfg->services[i];
 
 		make_abs(&ld->cw.w, pd, &s->env.file);
-		make_abs(&ld->cw.w, pd, &s->deployment.blue_green.state_path);
 	}
 }
 
@@ -216,8 +215,6 @@ static void expand_service(struct sysg_yw *w, struct sysg_service *s)
 	expand(w, &s->deployment.pre_start, env);
 	expand(w, &s->deployment.health.command, env);
 	expand(w, &s->deployment.health.url, env);
-	expand(w, &s->deployment.blue_green.candidate_health_check_url, env);
-	expand(w, &s->deployment.blue_green.switch_verify_url, env);
 }
 
 /* Every service gets its own copy of the root environment: refuse sizes
@@ -653,19 +650,14 @@ static void free_hooks(struct sysg_hooks *h)
 
 static void free_deployment(struct sysg_deployment *d)
 {
-	struct sysg_blue_green *bg = &d->blue_green;
-
 	free(d->strategy);
 	free(d->pre_start);
 	free_health(&d->health);
-	free(bg->env_var);
-	free(bg->slots[0]);
-	free(bg->slots[1]);
-	free(bg->candidate_health_check_url);
-	free(bg->switch_command);
-	free(bg->switch_verify_url);
-	free(bg->state_path);
-	free_kv(d->options, d->noptions);
+	for (size_t i = 0; i < d->nsections; i++) {
+		free(d->sections[i].name);
+		free_kv(d->sections[i].options, d->sections[i].noptions);
+	}
+	free(d->sections);
 }
 
 static void free_service(struct sysg_service *s)

@@ -76,33 +76,35 @@ struct sysg_health {
 	struct sysg_mark mark;
 };
 
-struct sysg_blue_green {
-	int present;
-	char *env_var;          /* default "PORT" */
-	char *slots[2];         /* exactly two */
-	char *candidate_health_check_url;   /* may contain {slot} */
-	char *switch_command;   /* required; {active_slot} {candidate_slot} {service_name} */
-	char *switch_verify_url;
-	char *state_path;       /* absolute; NULL: <state dir>/blue_green_<svc>.xml */
-	struct sysg_mark mark;
+/* The settings of one strategy: the map under `deployment.<name>`
+ * (scalars, lists joined with ','), as written, with positions. The core
+ * knows no strategy's keys: the strategy plugin checks them (its
+ * check_config, through sysg_config_check_plugins). */
+struct sysg_strategy_section {
+	char *name;                     /* the key: a strategy (plugin) name */
+	struct sysg_mark mark;          /* of the key */
+	struct sysg_kv *options;
+	size_t noptions;
 };
 
-/* Strategy-specific settings of a third-party strategy: the map found under
- * `deployment.<strategy name>` (scalars only, lists joined with ','). For
- * strategy blue_green that is the `deployment.blue_green` map, so its
- * settings are both in `blue_green` and in `options` (as written: slots
- * "8000,8001", state_path not resolved). */
 struct sysg_deployment {
 	char *strategy;         /* default "immediate" */
 	struct sysg_mark strategy_mark;
 	char *pre_start;
 	struct sysg_health health;      /* deployment.health_check */
 	int64_t grace_period_ms;        /* default 0 */
-	struct sysg_blue_green blue_green;
-	struct sysg_kv *options;        /* deployment.<strategy>: {...} */
+	/* every deployment.<name>: {...} map, in file order (owned) */
+	struct sysg_strategy_section *sections;
+	size_t nsections;
+	/* the section of `strategy` (borrowed from sections; empty if none) */
+	struct sysg_kv *options;
 	size_t noptions;
 	struct sysg_mark options_mark;
 };
+
+/* The deployment.NAME section of D, or NULL. */
+const struct sysg_strategy_section *
+sysg_deployment_section(const struct sysg_deployment *d, const char *name);
 
 #define SYSG_CRON_FIELDS 6      /* sec min hour dom month dow */
 
@@ -169,12 +171,12 @@ struct sysg_service {
 
 	/* ${VAR} is expanded at load time from envp (below) in: command,
 	 * every hook command, skip_command, health.command/url,
-	 * deployment.pre_start, deployment.health.command/url,
-	 * blue_green.candidate_health_check_url and switch_verify_url. Not
-	 * in blue_green.switch_command, which runs under sh with the
-	 * SYSG_*_SLOT variables of the deploy, so its shell expands it.
-	 * A strategy that overrides variables (blue_green's env_var)
-	 * expands command_raw again with its own environment. */
+	 * deployment.pre_start, deployment.health.command/url. Not in
+	 * strategy settings (deployment.<name>), which strategies read as
+	 * written: a switch_command runs under sh with the deploy's
+	 * variables, so its shell expands them. A strategy that overrides
+	 * variables (blue_green's env_var) expands command_raw again with
+	 * its own environment. */
 	char *command;                  /* after ${VAR} expansion */
 	char *command_raw;              /* as written */
 	struct sysg_env_spec env;
