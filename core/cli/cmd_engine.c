@@ -80,6 +80,20 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	return rc;
 }
 
+/* Strategy settings are checked by their plugins, not the config loader:
+ * nothing starts when they are bad. */
+static int check_strategies(struct engine *e)
+{
+	struct sysg_diag d;
+	int rc;
+
+	sysg_diag_init(&d);
+	rc = sysg_config_check_strategies(e->cfg, &e->pp, &d);
+	sysg_cli_print_diag(&d);
+	sysg_diag_free(&d);
+	return rc;
+}
+
 static int open_state(struct engine *e)
 {
 	return sysg_cli_open_state(e->c, e->cfg, &e->pp, e->state_dir, &e->st);
@@ -306,6 +320,8 @@ static int start_config(struct engine *e, int use_hint)
 		return SYSG_EXIT_USAGE;
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
+	if (rc == 0 && check_strategies(e) < 0)
+		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && e->c->service &&
 	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
 		sysg_cli_error("unknown service '%s' in %s", e->c->service,

@@ -194,6 +194,25 @@ static int check_service(const struct sysg_config *cfg,
 	return failed ? -EINVAL : 0;
 }
 
+int sysg_config_check_strategies(const struct sysg_config *cfg,
+				 const struct sysg_plugin_path *pp,
+				 struct sysg_diag *diag)
+{
+	struct plugin_cache pc = { pp, NULL, 0 };
+	int failed = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct sysg_service *svc = &cfg->services[i];
+
+		if ((svc->deployment.strategy_mark.line ||
+		     svc->deployment.nsections) &&
+		    check_service(cfg, svc, &pc, diag) < 0)
+			failed = 1;
+	}
+	cache_free(&pc);
+	return failed ? -EINVAL : 0;
+}
+
 int sysg_config_check_plugins(const struct sysg_config *cfg,
 			      const struct sysg_plugin_path *pp,
 			      const char *state_override,

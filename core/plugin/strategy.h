@@ -46,4 +46,11 @@ int sysg_config_check_plugins(const struct sysg_config *cfg,
 			      const char *state_override,
 			      struct sysg_diag *diag);
 
+/* The strategy half of sysg_config_check_plugins, for the services that
+ * name a strategy or have a deployment.<name> section: what `start` checks
+ * before anything starts. Returns 0 or -EINVAL. */
+int sysg_config_check_strategies(const struct sysg_config *cfg,
+				 const struct sysg_plugin_path *pp,
+				 struct sysg_diag *diag);
+
 #endif
