@@ -234,10 +234,12 @@ RELAY(unit, struct sysg_unit_record)
 RELAY(cron, struct sysg_cron_run)
 RELAY(deploy, struct sysg_deploy_record)
 
-/* A backend built for an older ABI than this host's records. */
+/* A backend plugin built for an older ABI than this host's records (an
+ * in-process store, e.g. the live view's overlay, has no plugin). */
 static int old_records(struct sysg_state *st)
 {
-	return ops_of(st) && st->plugin->ops_version < SYSG_PLUGIN_ABI_VERSION;
+	return ops_of(st) && st->plugin &&
+	       st->plugin->ops_version < SYSG_PLUGIN_ABI_VERSION;
 }
 
 int sysg_state_put_unit(struct sysg_state *st, const struct sysg_unit_record *u)
