@@ -16,16 +16,28 @@
 
 enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_STOP_ALL };
 
-/* A start/stop/restart being carried out; answered once it is done. */
+/* One service an operation waits for. */
+struct target {
+	char *name;
+	int was_up;             /* restart: it had a process when asked */
+	int down_seen;          /* ... and that process has gone since */
+	int answered;           /* its current state answers the request */
+};
+
+/* A start/stop/restart being carried out; answered once it is done.
+ * It learns that from the engine's change notifications (supervisor.h):
+ * each change of one of its services updates that target; a full stop
+ * waits for the supervisor to become idle. */
 struct op {
 	struct op *next;
 	enum op_kind kind;
 	struct sysg_ctl_conn *conn;     /* NULL: internal, see DONE */
 	sysg_ctlsrv_done done;
 	void *arg;
-	char **names;                   /* the services it waits for */
-	uint64_t *old_ticks;            /* restart: the process replaced */
+	uint64_t since;                 /* changes up to this one predate it */
+	struct target *t;               /* the services it waits for */
 	size_t n;
+	int idle;                       /* OP_STOP_ALL: the supervisor is idle */
 	json_t *lines;                  /* messages to add to the reply */
 	json_t *extra;                  /* more reply data (reload) */
 };
@@ -35,6 +47,8 @@ struct sysg_ctlsrv {
 	struct sysg_ctl_server *srv;
 	struct op *ops;
 	int stopping;                   /* a full stop is under way */
+	int sub;                        /* change subscription, -1: none */
+	struct sysg_timer finish;       /* answer the operations that are done */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -50,38 +64,23 @@ static int stopping(const struct sysg_ctlsrv *c)
 	return c->stopping || sysg_supervisor_shutting_down(c->o.sup);
 }
 
-static const char *status_of(const struct sysg_ctlsrv *c, const char *name)
+/* The status of NAME (a service not configured counts as stopped). */
+static enum sysg_unit_status status_of(const struct sysg_ctlsrv *c,
+				       const char *name)
 {
-	const char *s = sysg_supervisor_status(c->o.sup, name);
+	enum sysg_unit_status st = SYSG_STATUS_STOPPED;
+	int i = sysg_supervisor_index(c->o.sup, name);
 
-	return s ? s : "stopped";
+	if (i >= 0)
+		sysg_supervisor_phase(c->o.sup, (size_t)i, &st);
+	return st;
 }
 
-static int is(const char *a, const char *b)
-{
-	return !strcmp(a, b);
-}
-
-/* Nothing is in progress any more for a start. */
-static int start_settled(const char *st)
-{
-	return !is(st, "starting") && !is(st, "stopping");
-}
-
-/* Down for good (a stop is complete). */
-static int stop_settled(const char *st)
-{
-	return !is(st, "starting") && !is(st, "running") &&
-	       !is(st, "stopping") && !is(st, "backoff");
-}
-
-static uint64_t ticks_of(const struct sysg_ctlsrv *c, const char *name)
+static int has_process(const struct sysg_ctlsrv *c, const char *name)
 {
 	struct sysg_unit_record u;
 
-	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
-		return 0;
-	return u.pid > 0 ? u.start_ticks : 0;
+	return sysg_supervisor_get(c->o.sup, name, &u) == 0 && u.pid > 0;
 }
 
 static void log_event(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
@@ -97,15 +96,17 @@ static void log_event(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 static void op_free(struct op *op)
 {
 	for (size_t i = 0; i < op->n; i++)
-		free(op->names[i]);
-	free(op->names);
-	free(op->old_ticks);
+		free(op->t[i].name);
+	free(op->t);
 	json_decref(op->lines);
 	json_decref(op->extra);
 	free(op);
 }
 
-static struct op *op_new(enum op_kind kind, struct sysg_ctl_conn *conn)
+/* A new operation; note where the engine's changes stand, so that only
+ * the changes that follow (those the request causes) count for it. */
+static struct op *op_new(struct sysg_ctlsrv *c, enum op_kind kind,
+			 struct sysg_ctl_conn *conn)
 {
 	struct op *op = calloc(1, sizeof(*op));
 
@@ -113,6 +114,7 @@ static struct op *op_new(enum op_kind kind, struct sysg_ctl_conn *conn)
 		return NULL;
 	op->kind = kind;
 	op->conn = conn;
+	op->since = sysg_supervisor_change_seq(c->o.sup);
 	op->lines = json_array();
 	if (!op->lines) {
 		free(op);
@@ -121,21 +123,19 @@ static struct op *op_new(enum op_kind kind, struct sysg_ctl_conn *conn)
 	return op;
 }
 
+/* Add NAME before the request is made (a restart notes whether it has a
+ * process to replace). */
 static int op_add_name(struct sysg_ctlsrv *c, struct op *op, const char *name)
 {
-	char **nv = realloc(op->names, (op->n + 1) * sizeof(*nv));
-	uint64_t *nt;
+	struct target *nt = realloc(op->t, (op->n + 1) * sizeof(*nt));
 
-	if (!nv)
-		return -ENOMEM;
-	op->names = nv;
-	nt = realloc(op->old_ticks, (op->n + 1) * sizeof(*nt));
 	if (!nt)
 		return -ENOMEM;
-	op->old_ticks = nt;
-	nt[op->n] = ticks_of(c, name);
-	nv[op->n] = strdup(name);
-	if (!nv[op->n])
+	op->t = nt;
+	memset(&nt[op->n], 0, sizeof(nt[op->n]));
+	nt[op->n].was_up = has_process(c, name);
+	nt[op->n].name = strdup(name);
+	if (!nt[op->n].name)
 		return -ENOMEM;
 	op->n++;
 	return 0;
@@ -154,30 +154,100 @@ static int op_add_names(struct sysg_ctlsrv *c, struct op *op, const char *name)
 	return rc;
 }
 
+/* A start has its answer: up, down, failed, or crashed with an
+ * automatic restart pending (backoff is activating, but for whoever
+ * asked for a start the answer is "it crashed"). */
+static int start_answered(enum sysg_phase ph, enum sysg_unit_status st)
+{
+	return (ph != SYSG_PHASE_ACTIVATING && ph != SYSG_PHASE_DEACTIVATING) ||
+	       st == SYSG_STATUS_BACKOFF;
+}
+
+/* A stop has its answer: down for good (an armed cron unit that was
+ * started again meanwhile has nothing left to stop either). */
+static int stop_answered(enum sysg_phase ph, enum sysg_unit_status st)
+{
+	return SYSG_PHASE_IS_INACTIVE_OR_FAILED(ph) ||
+	       st == SYSG_STATUS_SCHEDULED;
+}
+
+/* Target T of OP is now in status ST. */
+static void target_update(const struct op *op, struct target *t,
+			  enum sysg_unit_status st)
+{
+	enum sysg_phase ph = sysg_status_phase(st);
+
+	if (!SYSG_PHASE_IS_ACTIVE_OR_ACTIVATING(ph) || st == SYSG_STATUS_BACKOFF)
+		t->down_seen = 1;       /* the process it had is gone */
+	switch (op->kind) {
+	case OP_STOP:
+		t->answered = stop_answered(ph, st);
+		break;
+	case OP_RESTART:
+		t->answered = start_answered(ph, st) &&
+			      (!t->was_up || t->down_seen);
+		break;
+	default:
+		t->answered = start_answered(ph, st);
+	}
+}
+
+static int op_answered(const struct op *op)
+{
+	if (op->kind == OP_STOP_ALL)
+		return op->idle;
+	for (size_t i = 0; i < op->n; i++)
+		if (!op->t[i].answered)
+			return 0;
+	return 1;
+}
+
+static void finish_answered(struct sysg_timer *tm);
+
+/* OP may be complete now: answer it from the loop (never from inside the
+ * request that created it, nor from inside the engine's callback). */
+static void op_check(struct sysg_ctlsrv *c, const struct op *op)
+{
+	if (op_answered(op))
+		sysg_timer_start(sysg_supervisor_loop(c->o.sup), &c->finish, 0,
+				 finish_answered, c);
+}
+
+/* The request of OP has been made: take the state it left as the
+ * starting point, and queue OP. */
 static void op_queue(struct sysg_ctlsrv *c, struct op *op)
 {
 	struct op **pp = &c->ops;
 
+	for (size_t i = 0; i < op->n; i++)
+		target_update(op, &op->t[i], status_of(c, op->t[i].name));
+	if (op->kind == OP_STOP_ALL)
+		op->idle = sysg_supervisor_idle(c->o.sup);
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = op;
+	op_check(c, op);
 }
 
-static int op_ready(const struct sysg_ctlsrv *c, const struct op *op)
+/* The engine's change notification. */
+static void on_change(void *arg, const struct sysg_unit_change *ch)
 {
-	if (op->kind == OP_STOP_ALL)
-		return sysg_supervisor_idle(c->o.sup);
-	for (size_t i = 0; i < op->n; i++) {
-		const char *st = status_of(c, op->names[i]);
+	struct sysg_ctlsrv *c = arg;
 
-		if (op->kind == OP_STOP ? !stop_settled(st) : !start_settled(st))
-			return 0;
-		if (op->kind == OP_RESTART && is(st, "running") &&
-		    op->old_ticks[i] &&
-		    ticks_of(c, op->names[i]) == op->old_ticks[i])
-			return 0;
+	for (struct op *op = c->ops; op; op = op->next) {
+		if (ch->seq <= op->since)
+			continue;
+		if (ch->kind == SYSG_CHANGE_IDLE) {
+			if (op->kind == OP_STOP_ALL)
+				op->idle = 1;
+		} else {
+			for (size_t i = 0; i < op->n; i++)
+				if (!strcmp(op->t[i].name, ch->name))
+					target_update(op, &op->t[i],
+						      ch->new_status);
+		}
+		op_check(c, op);
 	}
-	return 1;
 }
 
 /* One line for the user about NAME after OP; failures go to ERRS. */
@@ -185,19 +255,21 @@ static void op_outcome(struct sysg_ctlsrv *c, struct op *op, const char *name,
 		       json_t *errs)
 {
 	struct sysg_unit_record u;
-	const char *st = status_of(c, name);
+	enum sysg_unit_status status = status_of(c, name);
+	const char *st = sysg_status_word(status);
 	char line[SYSG_REASON_MAX + 2 * SYSG_NAME_MAX + 4200];
 
 	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
 		memset(&u, 0, sizeof(u));
-	if (op->kind != OP_STOP && (is(st, "failed") || is(st, "blocked"))) {
+	if (op->kind != OP_STOP &&
+	    sysg_status_phase(status) == SYSG_PHASE_FAILED) {
 		snprintf(line, sizeof(line), "service %s failed to start: %s "
 			 "(logs: %s/%s_stderr.log)", name,
 			 u.reason[0] ? u.reason : st, c->o.log_dir, name);
 		json_array_append_new(errs, json_string(line));
 		return;
 	}
-	if (op->kind != OP_STOP && is(st, "stopped")) {
+	if (op->kind != OP_STOP && status == SYSG_STATUS_STOPPED) {
 		snprintf(line, sizeof(line), "service %s was stopped before it "
 			 "was up", name);
 		json_array_append_new(errs, json_string(line));
@@ -244,7 +316,7 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 	int code;
 
 	for (size_t i = 0; errs && i < op->n; i++)
-		op_outcome(c, op, op->names[i], errs);
+		op_outcome(c, op, op->t[i].name, errs);
 	if (op->kind == OP_STOP_ALL)
 		json_array_append_new(op->lines,
 				      json_string("all services stopped"));
@@ -263,22 +335,28 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 	op_free(op);
 }
 
-int sysg_ctlsrv_poll(struct sysg_ctlsrv *c)
+/* The finish timer: answer every operation that is complete. */
+static void finish_answered(struct sysg_timer *tm)
 {
+	struct sysg_ctlsrv *c = tm->arg;
 	struct op **pp = &c->ops;
 
 	while (*pp) {
 		struct op *op = *pp;
 
-		if (!op_ready(c, op)) {
+		if (!op_answered(op)) {
 			pp = &op->next;
 			continue;
 		}
 		*pp = op->next;
 		op_finish(c, op);
 	}
-	/* called after every round of the loop: the resident supervisor's
-	 * usual answer needs no walk over the services */
+}
+
+int sysg_ctlsrv_poll(const struct sysg_ctlsrv *c)
+{
+	/* the resident supervisor's usual answer needs no walk over the
+	 * services */
 	if (c->ops || !(stopping(c) || c->o.foreground))
 		return 0;
 	return sysg_supervisor_idle(c->o.sup);
@@ -299,7 +377,7 @@ static int start_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 		      sysg_ctlsrv_done done, void *arg)
 {
-	struct op *op = op_new(OP_START, NULL);
+	struct op *op = op_new(c, OP_START, NULL);
 	int rc;
 
 	if (!op)
@@ -331,10 +409,12 @@ static int restart_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 	int rc = op_add_names(c, op, svc);
 
 	for (size_t i = first; rc == 0 && i < op->n; i++) {
+		const char *name = op->t[i].name;
+
 		/* waiting to restart by policy: now, not after the backoff */
-		if (is(status_of(c, op->names[i]), "backoff"))
-			sysg_supervisor_stop_service(c->o.sup, op->names[i]);
-		rc = sysg_supervisor_restart_service(c->o.sup, op->names[i]);
+		if (status_of(c, name) == SYSG_STATUS_BACKOFF)
+			sysg_supervisor_stop_service(c->o.sup, name);
+		rc = sysg_supervisor_restart_service(c->o.sup, name);
 	}
 	return rc;
 }
@@ -344,7 +424,7 @@ static int restart_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 static int op_has(const struct op *op, const char *name)
 {
 	for (size_t i = 0; i < op->n; i++)
-		if (!strcmp(op->names[i], name))
+		if (!strcmp(op->t[i].name, name))
 			return 1;
 	return 0;
 }
@@ -438,7 +518,7 @@ static int diff_wait(struct sysg_ctlsrv *c, struct op *op,
 	int rc = 0;
 
 	json_array_foreach(d->changed, i, v)
-		if (rc == 0 && ticks_of(c, json_string_value(v)))
+		if (rc == 0 && has_process(c, json_string_value(v)))
 			rc = op_add_name(c, op, json_string_value(v));
 	json_array_foreach(d->added, i, v)
 		if (rc == 0)
@@ -642,7 +722,7 @@ static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 
 	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn))
 		return;
-	op = op_new(OP_START, conn);
+	op = op_new(c, OP_START, conn);
 	if (!op || start_op(c, op, svc) < 0) {
 		if (op)
 			op_free(op);
@@ -661,7 +741,7 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 
 	if (!known_service(c, conn, svc))
 		return;
-	op = op_new(svc ? OP_STOP : OP_STOP_ALL, conn);
+	op = op_new(c, svc ? OP_STOP : OP_STOP_ALL, conn);
 	if (!op || (svc && op_add_name(c, op, svc) < 0)) {
 		if (op)
 			op_free(op);
@@ -712,7 +792,7 @@ static void h_restart(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	}
 	if (!path && !known_service(c, conn, svc))
 		return;
-	op = op_new(OP_RESTART, conn);
+	op = op_new(c, OP_RESTART, conn);
 	if (!op) {
 		reply_oom(conn);
 		return;
@@ -924,6 +1004,12 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		sysg_log(o->log, SYSG_LOG_WARN, "No control socket: %s", err);
 		rc = 0;
 	}
+	if (rc == 0 && (c->sub = sysg_supervisor_subscribe(o->sup, on_change,
+							   c)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		sysg_ctl_server_free(c->srv);
+		rc = c->sub;
+	}
 	if (rc < 0) {
 		free(c);
 		return rc;
@@ -948,6 +1034,8 @@ void sysg_ctlsrv_free(struct sysg_ctlsrv *c)
 				       "the supervisor is shutting down", NULL);
 		op_free(op);
 	}
+	sysg_supervisor_unsubscribe(c->o.sup, c->sub);
+	sysg_timer_stop(sysg_supervisor_loop(c->o.sup), &c->finish);
 	sysg_ctl_server_free(c->srv);
 	free(c);
 }
@@ -956,7 +1044,7 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
 {
 	const struct sysg_config *cfg = sysg_supervisor_config(c->o.sup);
 	char *path = cfg->abs_path ? strdup(cfg->abs_path) : NULL;
-	struct op *op = op_new(OP_RESTART, NULL);
+	struct op *op = op_new(c, OP_RESTART, NULL);
 	char err[8192];
 
 	if (!path || !op) {

@@ -31,9 +31,11 @@
  * service), 2 (bad request or config) as control.h describes; data.lines
  * are messages for the user's stdout.
  *
- * Everything happens in the supervisor's event loop; sysg_ctlsrv_poll()
- * must be called after each round of it (sysg_supervisor_run_until's
- * predicate does) to complete the pending requests.
+ * Everything happens in the supervisor's event loop. A request is
+ * complete when the engine's change notifications (supervisor.h) say so:
+ * the server subscribes to them, updates the operations waiting for the
+ * services concerned, and answers the complete ones from a timer of the
+ * loop. sysg_ctlsrv_poll() is only the predicate that ends the loop.
  */
 #ifndef SYSG_CTLSERVER_H
 #define SYSG_CTLSERVER_H
@@ -88,9 +90,10 @@ void sysg_ctlsrv_stop_all(struct sysg_ctlsrv *c, const char *why);
  * `restart --config` does; the outcome goes to supervisor.log. */
 void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c);
 
-/* Complete what can be completed. Returns 1 when the supervisor should
- * end now: a full stop has finished (resident), or nothing is left
- * running or pending (foreground). */
-int sysg_ctlsrv_poll(struct sysg_ctlsrv *c);
+/* 1 when the supervisor should end now: no request is pending, and a
+ * full stop has finished (resident) or nothing is left running or
+ * pending (foreground). No side effects: for the predicate of
+ * sysg_supervisor_run_until(). */
+int sysg_ctlsrv_poll(const struct sysg_ctlsrv *c);
 
 #endif

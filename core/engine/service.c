@@ -49,19 +49,80 @@ void svc_log(struct svc *v, int level, const char *fmt, ...)
 	sysg_log(&v->sup->log, level, "%s", msg);
 }
 
-const char *svc_state_name(enum svc_state st)
+enum sysg_unit_status svc_status(enum svc_state st)
 {
-	static const char *const names[NSTATES] = {
-		[ST_IDLE] = "stopped", [ST_WAITING] = "starting",
-		[ST_SKIPCHECK] = "starting", [ST_PRESTART] = "starting",
-		[ST_STARTING] = "starting", [ST_RUNNING] = "running",
-		[ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
-		[ST_STOPPED] = "stopped", [ST_EXITED] = "exited",
-		[ST_FAILED] = "failed", [ST_SKIPPED] = "skipped",
-		[ST_BLOCKED] = "blocked", [ST_SCHEDULED] = "scheduled",
+	static const enum sysg_unit_status status[NSTATES] = {
+		[ST_IDLE] = SYSG_STATUS_STOPPED,
+		[ST_WAITING] = SYSG_STATUS_STARTING,
+		[ST_SKIPCHECK] = SYSG_STATUS_STARTING,
+		[ST_PRESTART] = SYSG_STATUS_STARTING,
+		[ST_STARTING] = SYSG_STATUS_STARTING,
+		[ST_RUNNING] = SYSG_STATUS_RUNNING,
+		[ST_STOPPING] = SYSG_STATUS_STOPPING,
+		[ST_BACKOFF] = SYSG_STATUS_BACKOFF,
+		[ST_STOPPED] = SYSG_STATUS_STOPPED,
+		[ST_EXITED] = SYSG_STATUS_EXITED,
+		[ST_FAILED] = SYSG_STATUS_FAILED,
+		[ST_SKIPPED] = SYSG_STATUS_SKIPPED,
+		[ST_BLOCKED] = SYSG_STATUS_BLOCKED,
+		[ST_SCHEDULED] = SYSG_STATUS_SCHEDULED,
 	};
 
-	return names[st];
+	return status[st];
+}
+
+const char *svc_state_name(enum svc_state st)
+{
+	return sysg_status_word(svc_status(st));
+}
+
+const char *sysg_status_word(enum sysg_unit_status st)
+{
+	static const char *const words[SYSG_NSTATUS] = {
+		[SYSG_STATUS_STOPPED] = "stopped",
+		[SYSG_STATUS_STARTING] = "starting",
+		[SYSG_STATUS_RUNNING] = "running",
+		[SYSG_STATUS_STOPPING] = "stopping",
+		[SYSG_STATUS_BACKOFF] = "backoff",
+		[SYSG_STATUS_EXITED] = "exited",
+		[SYSG_STATUS_FAILED] = "failed",
+		[SYSG_STATUS_SKIPPED] = "skipped",
+		[SYSG_STATUS_BLOCKED] = "blocked",
+		[SYSG_STATUS_SCHEDULED] = "scheduled",
+	};
+
+	return (unsigned)st < SYSG_NSTATUS ? words[st] : "unknown";
+}
+
+enum sysg_phase sysg_status_phase(enum sysg_unit_status st)
+{
+	static const enum sysg_phase phase[SYSG_NSTATUS] = {
+		[SYSG_STATUS_STOPPED] = SYSG_PHASE_INACTIVE,
+		[SYSG_STATUS_STARTING] = SYSG_PHASE_ACTIVATING,
+		[SYSG_STATUS_RUNNING] = SYSG_PHASE_ACTIVE,
+		[SYSG_STATUS_STOPPING] = SYSG_PHASE_DEACTIVATING,
+		[SYSG_STATUS_BACKOFF] = SYSG_PHASE_ACTIVATING,
+		[SYSG_STATUS_EXITED] = SYSG_PHASE_INACTIVE,
+		[SYSG_STATUS_FAILED] = SYSG_PHASE_FAILED,
+		[SYSG_STATUS_SKIPPED] = SYSG_PHASE_INACTIVE,
+		[SYSG_STATUS_BLOCKED] = SYSG_PHASE_FAILED,
+		[SYSG_STATUS_SCHEDULED] = SYSG_PHASE_ACTIVE,
+	};
+
+	return (unsigned)st < SYSG_NSTATUS ? phase[st] : SYSG_PHASE_INACTIVE;
+}
+
+const char *sysg_phase_name(enum sysg_phase p)
+{
+	static const char *const names[SYSG_NPHASES] = {
+		[SYSG_PHASE_INACTIVE] = "inactive",
+		[SYSG_PHASE_ACTIVATING] = "activating",
+		[SYSG_PHASE_ACTIVE] = "active",
+		[SYSG_PHASE_DEACTIVATING] = "deactivating",
+		[SYSG_PHASE_FAILED] = "failed",
+	};
+
+	return (unsigned)p < SYSG_NPHASES ? names[p] : "unknown";
 }
 
 int svc_is_up(const struct svc *v)
@@ -85,6 +146,7 @@ int svc_is_settled(const struct svc *v)
 static void set_state(struct svc *v, enum svc_state st)
 {
 	v->state = st;
+	sup_note_status(v);
 	sup_record(v);
 	sup_changed(v->sup);
 }

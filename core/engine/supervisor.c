@@ -211,6 +211,8 @@ static void reap_all(struct sysg_supervisor *s)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct svc *v = find_by_pid(s, pid);
 
+		sup_note_activity(s);   /* a hook or helper may have ended */
+
 		if (v)
 			svc_main_exited(v, status);
 		else if (!sysg_jobs_reaped(&s->jobs, pid, status))
@@ -307,6 +309,7 @@ void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 	v->idx = idx;
 	v->log_out = v->log_err = -1;
 	v->pidfd = -1;
+	v->pub_status = svc_status(v->state);
 	svc_cron_init(v);
 }
 
@@ -455,6 +458,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_timer_stop(s->loop, &s->state_idle);
 	sysg_loop_free(s->loop);
 	sysg_log_close(&s->log);
+	sup_notify_free(s);
 	free(s->state_dir);
 	free(s);
 }
@@ -572,6 +576,7 @@ int sysg_supervisor_run_until(struct sysg_supervisor *s,
 		int rc;
 
 		sup_settle(s);
+		sup_deliver(s);
 		if (pred(s, arg))
 			return 0;
 		if (left <= 0)

@@ -24,8 +24,11 @@
  * of a supervisor that died keep their processes), and runs the loop with
  * sysg_supervisor_run_until() and a predicate of its own: nothing here
  * ends the loop because every service is down. Control requests use the
- * query functions at the end of this header, sysg_supervisor_reload()
- * and sysg_supervisor_on_change().
+ * query functions at the end of this header, sysg_supervisor_reload(),
+ * and learn that a request is done from the change notifications
+ * (sysg_supervisor_subscribe): a unit's typed status and phase
+ * (inactive, activating, active, deactivating, failed), never a status
+ * word compared as a string.
  */
 #ifndef SYSG_SUPERVISOR_H
 #define SYSG_SUPERVISOR_H
@@ -110,6 +113,10 @@ int sysg_supervisor_stop_all(struct sysg_supervisor *s);
 /* Run the loop until PRED(s, ARG) returns non-zero (0) or TIMEOUT_MS
  * passes (-ETIMEDOUT). For tests and control loops: PRED alone decides
  * when to stop (a supervisor with every service stopped keeps running).
+ * Each round: what changed is re-evaluated and recorded, the changes
+ * are delivered to the subscribers (sysg_supervisor_subscribe), then
+ * PRED is asked. PRED only answers: it must have no side effects (work
+ * that follows a round belongs in a subscriber or a timer).
  * SIGINT/SIGTERM trigger stop_all (a second one kills at once). */
 int sysg_supervisor_run_until(struct sysg_supervisor *s,
 			      int (*pred)(struct sysg_supervisor *, void *),
@@ -251,6 +258,113 @@ int sysg_supervisor_exits(const struct sysg_supervisor *s, const char *name,
  * unknown. For `start --daemonize`, which returns once this holds. */
 int sysg_supervisor_settled(const struct sysg_supervisor *s,
 			    const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Phases and change notifications                                     */
+/* ------------------------------------------------------------------ */
+
+/* The status word of a unit, typed: the words of `sysg status` and of
+ * the unit records ("stopped", "starting", ...). Internally the engine
+ * has finer states (waiting for dependencies, running the skip or
+ * pre_start command...); they all show as one of these. */
+enum sysg_unit_status {
+	SYSG_STATUS_STOPPED,    /* never started, or stopped on request */
+	SYSG_STATUS_STARTING,   /* waiting, skip/pre_start, spawned */
+	SYSG_STATUS_RUNNING,    /* ready (a cron unit: a run in progress) */
+	SYSG_STATUS_STOPPING,   /* its process tree is being taken down */
+	SYSG_STATUS_BACKOFF,    /* crashed, an automatic restart is due */
+	SYSG_STATUS_EXITED,     /* exited 0, not restarted by its policy */
+	SYSG_STATUS_FAILED,
+	SYSG_STATUS_SKIPPED,
+	SYSG_STATUS_BLOCKED,    /* a dependency failed */
+	SYSG_STATUS_SCHEDULED,  /* cron unit armed, between runs */
+	SYSG_NSTATUS
+};
+
+/* The boiled-down phase of a unit (systemd's active_state). Decide on
+ * phases, never on status words compared as strings. */
+enum sysg_phase {
+	SYSG_PHASE_INACTIVE,     /* stopped, exited, skipped */
+	SYSG_PHASE_ACTIVATING,   /* starting, backoff */
+	SYSG_PHASE_ACTIVE,       /* running, scheduled (an armed cron unit) */
+	SYSG_PHASE_DEACTIVATING, /* stopping */
+	SYSG_PHASE_FAILED,       /* failed, blocked */
+	SYSG_NPHASES
+};
+
+#define SYSG_PHASE_IS_ACTIVE_OR_ACTIVATING(p) \
+	((p) == SYSG_PHASE_ACTIVE || (p) == SYSG_PHASE_ACTIVATING)
+#define SYSG_PHASE_IS_INACTIVE_OR_FAILED(p) \
+	((p) == SYSG_PHASE_INACTIVE || (p) == SYSG_PHASE_FAILED)
+
+/* The word of ST ("running"...), the phase ST belongs to, the word of
+ * phase P ("inactive", "activating"...). Static strings. */
+const char *sysg_status_word(enum sysg_unit_status st);
+enum sysg_phase sysg_status_phase(enum sysg_unit_status st);
+const char *sysg_phase_name(enum sysg_phase p);
+
+/* The phase of the configured unit at index I, and its status in
+ * *STATUS (may be NULL). Returns the phase (>= 0) or -ENOENT. */
+int sysg_supervisor_phase(const struct sysg_supervisor *s, size_t i,
+			  enum sysg_unit_status *status);
+
+/* What a change notification is about. */
+enum sysg_change_kind {
+	SYSG_CHANGE_UNIT,       /* a unit's status (and maybe phase) changed */
+	SYSG_CHANGE_IDLE,       /* the supervisor became idle: every unit is
+	                           settled and no hook or helper is running
+	                           (sysg_supervisor_idle() turned 1) */
+};
+
+/* One change, as handed to a subscriber. For SYSG_CHANGE_IDLE only KIND
+ * and SEQ are set (INDEX is SYSG_UNIT_GONE, NAME ""). */
+struct sysg_unit_change {
+	enum sysg_change_kind kind;
+	uint64_t seq;                   /* 1, 2, ...: the order of changes
+	                                   (see sysg_supervisor_change_seq) */
+	size_t index;                   /* config index at delivery time, or
+	                                   SYSG_UNIT_GONE: no longer
+	                                   configured (removed by a reload) */
+	const char *name;               /* valid during the callback */
+	enum sysg_phase old_phase, new_phase;   /* may be equal: e.g.
+	                                   starting -> backoff */
+	enum sysg_unit_status old_status, new_status;   /* always differ */
+	const char *status;             /* sysg_status_word(new_status) */
+};
+
+#define SYSG_UNIT_GONE ((size_t)-1)
+
+/* A subscriber's callback. */
+typedef void (*sysg_change_fn)(void *arg, const struct sysg_unit_change *ch);
+
+/* Subscribe FN(ARG) to the changes of every unit's status (and so of its
+ * phase), and to the supervisor becoming idle.
+ *
+ * Every change is delivered, in the order it happened, none coalesced:
+ * a restart shows running -> stopping -> stopped -> starting -> running
+ * even when it all happened within one loop round. Changes are recorded
+ * when they happen and delivered later, from the loop (at the top of
+ * each round of sysg_supervisor_run_until(), before its predicate),
+ * never from inside a state transition and never from inside a call into
+ * this header: a subscriber that asks for a start sees the changes it
+ * caused once control is back in the loop. FN may call any function of
+ * this header (what it changes is delivered in the same round, after the
+ * changes already pending). Subscribers are called in the order they
+ * subscribed. Changes that happened before a subscription are not
+ * delivered to it; use sysg_supervisor_phase() for the current state.
+ *
+ * Returns a subscription id (>= 0) for sysg_supervisor_unsubscribe(), or
+ * -ENOMEM. */
+int sysg_supervisor_subscribe(struct sysg_supervisor *s, sysg_change_fn fn,
+			      void *arg);
+
+/* End subscription ID (from inside its own callback too). */
+void sysg_supervisor_unsubscribe(struct sysg_supervisor *s, int id);
+
+/* The sequence number of the latest change recorded (delivered or not);
+ * 0 before the first. A subscriber that issues a request can note this
+ * first and ignore the changes with a SEQ up to it. */
+uint64_t sysg_supervisor_change_seq(const struct sysg_supervisor *s);
 
 /* Call CB(ARG) from the loop after changes of service states have been
  * recorded (at most once per loop iteration; never from inside a state

@@ -126,9 +126,35 @@ struct svc {
 	struct sysg_exit_info exits[SYSG_EXITS_KEEP];
 	size_t nexits;
 
+	/* change notifications (notify.c) */
+	enum sysg_unit_status pub_status;       /* last status recorded */
+
 	/* reload (reload.c) */
 	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
 	int removed;            /* no longer configured: freed once stopped */
+};
+
+/* One recorded change not yet delivered (notify.c). */
+struct sup_change {
+	uint64_t seq;
+	enum sysg_unit_status old_status, new_status;
+	char name[SYSG_NAME_MAX];
+};
+
+struct sup_subscriber {
+	sysg_change_fn fn;      /* NULL: unsubscribed */
+	void *arg;
+	uint64_t since;         /* changes up to this one predate it */
+};
+
+struct sup_notify {
+	struct sup_change *pending;
+	size_t npending, cap;
+	uint64_t seq;           /* last change recorded */
+	struct sup_subscriber *subs;
+	size_t nsubs;
+	int delivering;
+	int idle_check;         /* something happened: is it idle now? */
 };
 
 struct sysg_supervisor {
@@ -165,6 +191,7 @@ struct sysg_supervisor {
 	char *const *base_env;  /* cfg env when the service has none */
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */
+	struct sup_notify notify;       /* subscribers, pending changes */
 };
 
 /* service.c */
@@ -220,6 +247,18 @@ void svc_cron_run_ended(struct svc *v);
 /* Watch V->pid (not our child) for its exit: svc_main_exited(v, -1). */
 int svc_watch_exit(struct svc *v);
 void svc_unwatch_exit(struct svc *v);
+
+/* notify.c */
+/* V's state changed: record a change of its status, if any. */
+void sup_note_status(struct svc *v);
+/* Something that may end a busy period happened (a child was reaped). */
+void sup_note_activity(struct sysg_supervisor *s);
+/* Deliver the recorded changes to the subscribers (from the loop). */
+void sup_deliver(struct sysg_supervisor *s);
+void sup_notify_free(struct sysg_supervisor *s);
+
+/* service.c: the public status of an internal state */
+enum sysg_unit_status svc_status(enum svc_state st);
 
 /* reload.c */
 /* Free the removed services that are stopped, and the configs nothing

@@ -112,6 +112,7 @@ void svc_teardown_begin(struct svc *v, enum stop_reason why)
 {
 	svc_readiness_stop(v);
 	v->state = ST_STOPPING;
+	sup_note_status(v);
 	v->stop_reason = why;
 	v->killed = 0;
 	v->tick_ms = 5;
