@@ -16,12 +16,9 @@ SG plugins | grep -q "^oldabi  *strategy  *abi 1 " ||
 	fail "the ABI-1 plugin is not listed as loadable: $(SG plugins)"
 
 app="$T/app"
-mkdir -p "$app"
-cp "$SRC/examples/blue-green-nginx/app.py" "$app/"
+app_dir "$app"
 printf '%s\n' 'echo "$OLDABI_GREETING" > "greeting.$APP_VERSION"' \
 	'exec python3 app.py' > "$app/start.sh"
-p1=$(free_port); p2=$(free_port)
-while [ "$p2" = "$p1" ]; do p2=$(free_port); done
 # write_config VERSION GREETING-KEY
 write_config() {
 	cat > "$app/sysg.yaml" <<YAML

@@ -47,10 +47,7 @@ SG plugins | grep -q "^canary  *strategy  *abi 2 " ||
 
 note "validate with the installed canary"
 app="$T/app"
-mkdir -p "$app"
-cp "$SRC/examples/blue-green-nginx/app.py" "$app/"
-p1=$(free_port); p2=$(free_port)
-while [ "$p2" = "$p1" ]; do p2=$(free_port); done
+app_dir "$app"
 # write_config VERSION STEPS INTERVAL
 write_config() {
 	cat > "$app/sysg.yaml" <<YAML
@@ -112,13 +109,18 @@ wait_for 10 sh -c "! curl -sf http://127.0.0.1:$p1/health" ||
 	fail "the failed canary still runs"
 rm -f "$app/fail-check"
 
+# held_deploy VERSION: a deploy in the background ($dp), held at 10%
+held_deploy() {
+	rm -f "$app/weights.log"
+	write_config "$1" "[10, 50, 100]" 60s
+	(cd "$app" && SG deploy --service web) > "$T/out" 2>&1 &
+	dp=$!
+	remember_pid $dp
+	wait_for 20 grep -q "^10 " "$app/weights.log" || fail "no first step"
+}
+
 note "--promote during a hold skips to 100%"
-rm -f "$app/weights.log"
-write_config v4 "[10, 50, 100]" 60s
-(cd "$app" && SG deploy --service web) > "$T/out" 2>&1 &
-dp=$!
-remember_pid $dp
-wait_for 20 grep -q "^10 " "$app/weights.log" || fail "no first step"
+held_deploy v4
 SG deploy --promote --service web || fail "--promote"
 wait $dp || { cat "$T/out"; fail "promoted deploy failed"; }
 [ "$(cat "$app/weights.log")" = "$(printf '10 %s\n100 %s' "$p1" "$p1")" ] ||
@@ -126,12 +128,7 @@ wait $dp || { cat "$T/out"; fail "promoted deploy failed"; }
 curl -sf "http://127.0.0.1:$p1/" | grep -q "version=v4" || fail "v4 not serving"
 
 note "--abort during a hold rolls back"
-rm -f "$app/weights.log"
-write_config v5 "[10, 50, 100]" 60s
-(cd "$app" && SG deploy --service web) > "$T/out" 2>&1 &
-dp=$!
-remember_pid $dp
-wait_for 20 grep -q "^10 " "$app/weights.log" || fail "no first step"
+held_deploy v5
 SG deploy --abort --service web || fail "--abort"
 if wait $dp; then cat "$T/out"; fail "an aborted deploy exited 0"; fi
 [ "$(tail -n 1 "$app/weights.log")" = "0 $p2" ] ||

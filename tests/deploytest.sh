@@ -21,6 +21,15 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# app_dir DIR: DIR holding examples/blue-green-nginx/app.py, and two free
+# ports in $p1 and $p2 for it.
+app_dir() {
+	mkdir -p "$1"
+	cp "$SRC/examples/blue-green-nginx/app.py" "$1/"
+	p1=$(free_port); p2=$(free_port)
+	while [ "$p2" = "$p1" ]; do p2=$(free_port); done
+}
+
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
 wait_for() {
 	_limit=$(( $1 * 20 ))
