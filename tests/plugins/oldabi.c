@@ -56,8 +56,11 @@ static int old_deploy(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 		 greeting(s) ? greeting(s) : "none");
 	h->log(c, SYSG_LOG_INFO, "oldabi (ABI 1) deploying %s", s->service);
 	h->step(c, "start the new instance (ABI-1 strategy)");
-	if (h->dry_run(c))
+	if (h->dry_run(c)) {
+		h->step(c, "wait for it to be ready");
+		h->step(c, "promote it and stop the old instance");
 		return 0;
+	}
 	rc = h->start(c, env, &neu, err, errlen);
 	if (rc < 0)
 		return rc;
