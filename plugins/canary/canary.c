@@ -372,13 +372,14 @@ static int start_candidate(struct run *r, char *err, size_t errlen)
 	}
 	r->h->step(r->ctx, "start the canary beside the stable instance "
 		   "with %s", envv);
-	if (r->h->dry_run(r->ctx))
-		return 0;
-	rc = r->h->start(r->ctx, env, &r->cand, err, errlen);
+	rc = r->h->dry_run(r->ctx) ? 0 :
+	     r->h->start(r->ctx, env, &r->cand, err, errlen);
 	if (rc < 0)
 		return rc;
 	r->h->step(r->ctx, "wait for the canary to be ready%s%s",
 		   u ? ": " : "", u ? u : "");
+	if (r->h->dry_run(r->ctx))
+		return 0;
 	return r->h->wait_ready(r->ctx, r->cand, u, r->s->health_timeout_ms,
 				r->s->health_retries, err, errlen);
 }
