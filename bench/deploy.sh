@@ -110,12 +110,12 @@ printf '  %-11s %s\n' rolling "$(time_deploys rolling 100)"
 printf '  %-11s %s\n' blue_green "$(time_deploys blue_green 0)"
 printf '  %-11s %s\n' canary "$(time_deploys canary 400)"
 
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
-if [ ! -x "$NGINX" ]; then
+NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
+if [ ! -x "$NGINX_BIN" ]; then
 	echo "nginx cutover: skipped (nginx is not installed)"
 	exit 0
 fi
-export NGINX
+export NGINX_BIN
 
 # cutover NAME CONFIG: requests sent/failed through nginx during a deploy
 cutover() {

@@ -7,12 +7,12 @@
 # Skips (exit 77) only when nginx is not installed.
 . "${SYSG_SRCDIR:-.}/tests/deploytest.sh"
 
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
-if [ ! -x "$NGINX" ]; then
+NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
+if [ ! -x "$NGINX_BIN" ]; then
 	echo "SKIP: nginx is not installed (apt-get install nginx-light); the zero-downtime test needs a real nginx"
 	exit 77
 fi
-export NGINX
+export NGINX_BIN
 MIN=${SYSG_LOAD_MIN:-2000}
 
 # run_case NAME CONFIG: serve v1 through nginx, deploy v2 under load.

@@ -16,7 +16,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=${NGINX_PREFIX:-$here/nginx}
-nginx=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+nginx=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
 
 run_nginx() {
 	"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" "$@"
