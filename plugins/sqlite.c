@@ -306,7 +306,8 @@ static int connect(struct sq *h)
 	int rc, err, fd, on = 1;
 
 	/* Create it 0600 ourselves: SQLite would use 0644. */
-	fd = open(h->file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = open(h->file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+		  O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd >= 0 && !fstat(fd, &st)) {
 		h->dev = st.st_dev;
 		h->ino = st.st_ino;
@@ -314,7 +315,8 @@ static int connect(struct sq *h)
 	if (fd >= 0)
 		close(fd);
 	rc = sqlite3_open_v2(h->file, &h->db, SQLITE_OPEN_READWRITE |
-			     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK)
 		return sq_fail(h, rc, "open");
 	sqlite3_busy_timeout(h->db, SQ_BUSY_MS);

@@ -844,7 +844,8 @@ static int read_fd(int fd, size_t hint, char **buf, size_t *len)
 static int file_read(const struct xs *h, const char *file, char **buf,
 		     size_t *len)
 {
-	int fd = openat(h->dirfd, file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = openat(h->dirfd, file, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+			O_NOFOLLOW | O_NOCTTY);
 	struct stat st;
 	int err;
 
@@ -853,7 +854,7 @@ static int file_read(const struct xs *h, const char *file, char **buf,
 	if (fstat(fd, &st))
 		err = -errno;
 	else if (!S_ISREG(st.st_mode))
-		err = -EINVAL;
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	else if ((uint64_t)st.st_size > XS_FILE_MAX)
 		err = -EFBIG;
 	else
@@ -955,7 +956,10 @@ static int load(const struct xs *h, struct table *t, enum lmode mode)
 		err = -EBADMSG;
 	} else if (err) {
 		xs_log(h, SYSG_LOG_ERROR, "cannot read %s/%s: %s", h->dir,
-		       t->rt->file, strerror(-err));
+		       t->rt->file, err == -EISDIR ? "it is a directory, not "
+		       "a file (move it away)" : err == -EINVAL ? "not a "
+		       "regular file (move it away)" : err == -ELOOP ? "it is a "
+		       "symbolic link (refused; move it away)" : strerror(-err));
 		return err;
 	} else {
 		err = parse_buf(h, t, buf, len, why, sizeof(why));

@@ -171,13 +171,25 @@ static int bg_load(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 	return 0;
 }
 
-/* Active slot index from the state file: 0 when absent or unreadable. */
+/* Active slot index from the state file: 0 when absent or unreadable.
+ * Only a small regular file is read: a FIFO or device planted there (or
+ * named by state_path) must never block the caller. */
 static int bg_read_active(const char *path)
 {
-	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET |
-				    XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW |
+		      O_NOCTTY);
+	struct stat st;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root;
 	int idx = 0;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < 4096)
+		doc = xmlReadFd(fd, path, NULL, XML_PARSE_NONET |
+				XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (fd >= 0)
+		close(fd);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
 
 	if (root && !xmlStrcmp(root->name, BAD_CAST "active_slot_index")) {
 		xmlChar *v = xmlNodeGetContent(root);
@@ -200,7 +212,8 @@ static int bg_write_active(const char *path, int idx)
 	n = snprintf(buf, sizeof(buf),
 		     "<?xml version=\"1.0\"?>\n<active_slot_index>%d</active_slot_index>\n",
 		     idx);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0)

@@ -768,6 +768,43 @@ START_TEST(abi1_backend_still_works)
 }
 END_TEST
 
+/* Entries of the state directory whose name starts with PREFIX. */
+static int count_prefixed(const char *prefix)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))        /* not the WAL kept beside it */
+		n += !strncmp(e->d_name, prefix, strlen(prefix)) &&
+		     !strstr(e->d_name, "-wal") && !strstr(e->d_name, "-shm");
+	closedir(d);
+	return n;
+}
+
+/* Corrupt files kept aside within one second never overwrite each other,
+ * with either backend. */
+START_TEST(corrupt_files_aside_unique)
+{
+	static const char *const file[] = { "pid.xml", "state.db" };
+	char prefix[64];
+	int64_t pid;
+
+	snprintf(prefix, sizeof(prefix), "%s.corrupt-", file[_i]);
+	for (int k = 0; k < 3; k++) {
+		struct sysg_state *st;
+
+		write_file(file[_i], garbage, sizeof(garbage));
+		st = open_store(_i);
+		ck_assert_int_eq(sysg_state_get_pid(st, "web", &pid), -ENOENT);
+		ck_assert_int_eq(sysg_state_set_pid(st, "web", 5), 0);
+		sysg_state_close(st);
+	}
+	ck_assert_int_eq(count_prefixed(prefix), 3);
+}
+END_TEST
+
 START_TEST(xml_oversized_file_is_corrupt)
 {
 	struct sysg_state *st = open_store(0);
@@ -1295,6 +1332,7 @@ static Suite *make_state_suite(void)
 	tcase_add_test(tc, xml_oversized_file_is_corrupt);
 	tcase_add_test(tc, backend_warnings_reach_the_log_sink);
 	tcase_add_test(tc, abi1_backend_still_works);
+	tcase_add_loop_test(tc, corrupt_files_aside_unique, 0, 2);
 	tcase_add_test(tc, sqlite_corrupt_db_recovered);
 	tcase_add_test(tc, sqlite_truncated_midway_never_crashes);
 	tcase_add_test(tc, sqlite_corruption_found_in_use_recovered);

@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemontest.h"
@@ -115,8 +118,8 @@ int dt_exists(struct dt *t, const char *name)
 	return lstat(path, &st) == 0;
 }
 
-static int vrun(struct dt *t, struct run_result *r, const char *first,
-		va_list ap)
+static int vrun(struct dt *t, int timeout_ms, struct run_result *r,
+		const char *first, va_list ap)
 {
 	const char *argv[64];
 	const char *bin = getenv("SYSG_BIN");
@@ -132,7 +135,7 @@ static int vrun(struct dt *t, struct run_result *r, const char *first,
 	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
 		argv[n++] = a;
 	argv[n] = NULL;
-	rc = run_capture((char *const *)argv, t->dir, t->env, 60000,
+	rc = run_capture((char *const *)argv, t->dir, t->env, timeout_ms,
 			 r ? r : &tmp);
 	ck_assert_int_eq(rc, 0);
 	rc = (r ? r : &tmp)->status;
@@ -147,9 +150,74 @@ int dt_sysg(struct dt *t, struct run_result *r, const char *first, ...)
 	int rc;
 
 	va_start(ap, first);
-	rc = vrun(t, r, first, ap);
+	rc = vrun(t, 60000, r, first, ap);
 	va_end(ap);
 	return rc;
+}
+
+int dt_sysg_within(struct dt *t, int timeout_ms, struct run_result *r,
+		   const char *first, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, first);
+	rc = vrun(t, timeout_ms, r, first, ap);
+	va_end(ap);
+	return rc;
+}
+
+int dt_connect(struct dt *t)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/control.sock", t->state);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+void dt_send_all(int fd, const void *buf, size_t len)
+{
+	ck_assert_int_eq(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+void dt_send_frame(int fd, const char *body, size_t len)
+{
+	unsigned char h[4] = { (unsigned char)(len >> 24),
+			       (unsigned char)(len >> 16),
+			       (unsigned char)(len >> 8), (unsigned char)len };
+
+	dt_send_all(fd, h, 4);
+	if (len)
+		dt_send_all(fd, body, len);
+}
+
+json_t *dt_read_reply(int fd)
+{
+	static char buf[65536];
+	size_t got = 0, want = 4;
+	json_error_t je;
+
+	while (got < want) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t n;
+
+		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		n = recv(fd, buf + got, want - got, 0);
+		if (n <= 0)
+			return NULL;
+		got += (size_t)n;
+		if (got == 4 && want == 4) {
+			const unsigned char *h = (const unsigned char *)buf;
+
+			want = 4 + (((size_t)h[0] << 24) | ((size_t)h[1] << 16) |
+				    ((size_t)h[2] << 8) | h[3]);
+			ck_assert_int_lt(want, sizeof(buf));
+		}
+	}
+	return json_loadb(buf + 4, want - 4, 0, &je);
 }
 
 pid_t dt_daemon_pid(struct dt *t)

@@ -86,4 +86,16 @@ int dt_count_supervisors(struct dt *t);
 int dt_wait_file(struct dt *t, const char *name, const char *needle,
 		 int timeout_ms);
 
+/* Run sysg like dt_sysg, killing it after TIMEOUT_MS. */
+int dt_sysg_within(struct dt *t, int timeout_ms, struct run_result *r,
+		   const char *first, ...) __attribute__((sentinel));
+
+/* The control socket, raw: connect (asserts), send bytes or one frame
+ * (asserts all went), read one reply frame within 5 s (the parsed
+ * object, or NULL when the server closed the connection instead). */
+int dt_connect(struct dt *t);
+void dt_send_all(int fd, const void *buf, size_t len);
+void dt_send_frame(int fd, const char *body, size_t len);
+json_t *dt_read_reply(int fd);
+
 #endif

@@ -1,11 +1,14 @@
 /* paths.c - see paths.h */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "paths.h"
 
 static int put(char *buf, size_t len, const char *a, const char *b)
@@ -141,4 +144,130 @@ char *sysg_path_dirname(const char *p)
 	if (!slash || slash == p)
 		return strdup(slash ? "/" : ".");
 	return strndup(p, (size_t)(slash - p));
+}
+
+int sysg_path_trusted(const char *path, int fd, int no_group_write,
+		      char *err, size_t errlen)
+{
+	mode_t bad = no_group_write ? (S_IWGRP | S_IWOTH) : S_IWOTH;
+	uid_t me = geteuid();
+	struct stat st;
+
+	if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) < 0) {
+		int e = errno;
+
+		sysg_errf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (st.st_uid != 0 && st.st_uid != me) {
+		sysg_errf(err, errlen, "%s: refused: owned by uid %u, not by "
+			  "you (uid %u) or root; fix with 'chown %u %s' or use "
+			  "another directory", path, (unsigned)st.st_uid,
+			  (unsigned)me, (unsigned)me, path);
+		return -EPERM;
+	}
+	if ((st.st_mode & bad) &&
+	    (no_group_write || !S_ISDIR(st.st_mode) ||
+	     !(st.st_mode & S_ISVTX))) {
+		sysg_errf(err, errlen, "%s: refused: writable by %s (mode %04o); "
+			  "fix with 'chmod %s %s'", path,
+			  (st.st_mode & S_IWOTH) ? "others (world-writable)" :
+			  "its group",
+			  (unsigned)(st.st_mode & 07777),
+			  no_group_write ? "go-w" : "o-w", path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int sysg_dir_open_trusted(const char *path, const char *what, char *err,
+			  size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+	char why[1024];
+
+	if (fd < 0) {
+		rc = -errno;
+		sysg_errf(err, errlen, "cannot open the %s %s: %s", what, path,
+			  strerror(-rc));
+		return rc;
+	}
+	rc = sysg_path_trusted(path, fd, 1, why, sizeof(why));
+	if (rc < 0) {
+		close(fd);
+		sysg_errf(err, errlen, "unsafe %s: %s", what, why);
+		return rc;
+	}
+	return fd;
+}
+
+int sysg_open_regular(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	else if ((uint64_t)st.st_size > (uint64_t)max)
+		rc = -EFBIG;
+	else if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int sysg_read_regular(const char *path, size_t max, char **buf,
+		      size_t *len)
+{
+	int fd = sysg_open_regular(path, max);
+	size_t n = 0, cap = 4096;
+	char *b;
+	ssize_t k;
+
+	*buf = NULL;
+	if (fd < 0)
+		return fd;
+	if (!(b = malloc(cap + 1))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *g = cap >= max ? NULL : realloc(b, cap * 2 + 1);
+
+			if (!g) {
+				free(b);
+				close(fd);
+				return cap >= max ? -EFBIG : -ENOMEM;
+			}
+			b = g;
+			cap *= 2;
+		}
+		k = read(fd, b + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	if (k < 0) {
+		int e = errno;
+
+		free(b);
+		return -e;
+	}
+	b[n] = '\0';
+	*buf = b;
+	if (len)
+		*len = n;
+	return 0;
 }

@@ -28,4 +28,30 @@ char *sysg_path_abs(const char *base, const char *p);
 /* A malloc'd directory part of an absolute path ("/" for "/x"). */
 char *sysg_path_dirname(const char *p);
 
+/* PATH (or, when FD >= 0, the file FD refers to, PATH naming it in
+ * messages) may be changed only by the effective user or root: it is
+ * owned by one of them and not writable by others, nor by its group
+ * with NO_GROUP_WRITE. A world-writable directory with the sticky bit
+ * (/tmp) passes when !NO_GROUP_WRITE. 0, or -EPERM / -errno with ERR
+ * saying what is wrong and the command that fixes it. */
+int sysg_path_trusted(const char *path, int fd, int no_group_write,
+		      char *err, size_t errlen);
+
+/* Open the directory PATH (following symlinks to it) for *at() calls,
+ * after sysg_path_trusted(..., 1) on what was opened: WHAT ("state
+ * directory", "log directory") names it in ERR. The fd or -errno. */
+int sysg_dir_open_trusted(const char *path, const char *what, char *err,
+			  size_t errlen);
+
+/* Open PATH for reading only if it is a regular file of at most MAX
+ * bytes: never blocks on a FIFO or device (O_NONBLOCK, then fstat), never
+ * makes it a controlling tty. The fd (close-on-exec, blocking again) or
+ * -EINVAL (not a regular file), -EFBIG, -errno. */
+int sysg_open_regular(const char *path, size_t max);
+
+/* Read the regular file PATH (sysg_open_regular) whole into a malloc'd,
+ * NUL-terminated *BUF of *LEN bytes (LEN may be NULL). 0 or -errno. */
+int sysg_read_regular(const char *path, size_t max, char **buf,
+		      size_t *len);
+
 #endif

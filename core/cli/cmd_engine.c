@@ -70,6 +70,7 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	int rc;
 
 	sysg_diag_init(&d);
+	sysg_config_free(e->cfg);
 	rc = sysg_config_load(path, &e->cfg, &d);
 	if (rc < 0 && !quiet) {
 		sysg_cli_print_diag(&d);
@@ -123,13 +124,51 @@ static void warn_other_config(const struct engine *e, const json_t *reply)
 
 /* Send CMD to the supervisor if one runs. Returns 1 with *CODE set (the
  * reply's exit status, after printing it), or 0 when there is none. */
+/* How long an operation may take the supervisor: a minute, plus for
+ * each service of the config everything a start or stop may wait for
+ * (settle, health checks, backoff, stop timeout and the SIGKILL grace,
+ * a deploy's grace period); ten minutes without a config. */
+static int op_timeout_ms(const struct engine *e)
+{
+	int64_t t = 60000;
+
+	if (!e->cfg)
+		return 600000;
+	for (size_t i = 0; i < e->cfg->nservices; i++) {
+		const struct sysg_service *v = &e->cfg->services[i];
+		const struct sysg_health *h = &v->health;
+
+		t += 15000 + v->stop_timeout_ms + v->ready_after_ms +
+		     v->backoff_ms + v->deployment.grace_period_ms;
+		if (h->present)
+			t += (int64_t)(h->retries + 1) *
+			     (h->timeout_ms + h->interval_ms);
+		if (t > 24LL * 3600 * 1000)
+			return 24 * 3600 * 1000;
+	}
+	return (int)t;
+}
+
+/* What an operation waits for, for the message when it times out. */
+static const char *op_waits_for(const char *cmd)
+{
+	return !strcmp(cmd, "stop") ? "the services to stop" :
+	       !strcmp(cmd, "start") ? "the services to start" :
+	       "the services to restart";
+}
+
 static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
 {
 	json_t *reply;
-	int rc = sysg_ctlc_call(e->state_dir, cmd, args, -1, &reply);
+	int rc = sysg_ctlc_call(e->state_dir, cmd, args, op_timeout_ms(e),
+				&reply);
 
 	if (rc == -ENOTCONN)
 		return 0;
+	if (rc == -ETIMEDOUT)
+		sysg_cli_error("gave up waiting for %s; the supervisor may be "
+			       "stuck: see %s/supervisor.log", op_waits_for(cmd),
+			       e->log_dir);
 	*code = rc < 0 ? SYSG_EXIT_FAILED : sysg_ctlc_print(reply, stdout,
 							      stderr);
 	if (rc == 0 && !strcmp(cmd, "start"))
@@ -296,7 +335,14 @@ static int start_daemon(struct engine *e, const char *service, int *is_daemon)
 		sysg_cli_error("cannot start the supervisor: %s", strerror(-rc));
 		return SYSG_EXIT_FAILED;
 	}
-	code = sysg_daemon_wait(fd, stderr);
+	code = sysg_daemon_wait(fd, op_timeout_ms(e), stderr);
+	if (code == -ETIMEDOUT) {
+		sysg_cli_error("gave up waiting for the services to start after "
+			       "%d s; the supervisor keeps running (see %s/"
+			       "supervisor.log, 'sysg status')",
+			       op_timeout_ms(e) / 1000, e->log_dir);
+		return SYSG_EXIT_FAILED;
+	}
 	if (code == SYSG_DAEMON_BUSY)
 		return forward_when_up(e, "start", service_args(service));
 	if (code < 0) {
@@ -407,6 +453,19 @@ int sysg_cmd_start(struct sysg_cli *c)
 	return rc;
 }
 
+/* Quietly load the config the supervisor was started with (the hint),
+ * else the default file, if any: what runs, wherever we are. */
+static void load_hint(struct engine *e)
+{
+	char *path = sysg_cli_config_hint(e->c->sys);
+
+	if (!path)
+		path = sysg_config_find_default(NULL);
+	if (path)
+		load_config(e, path, 1);
+	free(path);
+}
+
 /* ------------------------------------------------------------------ */
 /* restart                                                             */
 /* ------------------------------------------------------------------ */
@@ -434,10 +493,12 @@ int sysg_cmd_restart(struct sysg_cli *c)
 
 	if (engine_dirs(&e) < 0)
 		return SYSG_EXIT_FAILED;
-	if (c->config && access(c->config, R_OK) < 0) {
-		sysg_cli_error("%s: %s", c->config, strerror(errno));
+	/* checked here, with the caller's rights and full diagnostics, so
+	 * that the supervisor only ever gets a regular, valid file */
+	if (c->config && load_config(&e, c->config, 0) < 0) {
 		rc = SYSG_EXIT_USAGE;
-	} else if (forward(&e, "restart", restart_args(&e), &rc)) {
+	} else if ((c->config || (load_hint(&e), 1)) &&
+		   forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */
 	} else if (!c->daemonize) {
 		sysg_cli_error("no supervisor running (use --daemonize to start "
@@ -462,19 +523,10 @@ int sysg_cmd_restart(struct sysg_cli *c)
 /* Optional config for stop: --config, the hint, or the default file. */
 static void stop_config(struct engine *e)
 {
-	char *path;
-
-	if (e->c->config) {
+	if (e->c->config)
 		load_config(e, e->c->config, 0);
-		return;
-	}
-	/* the hint first: stop what was started, wherever we are */
-	path = sysg_cli_config_hint(e->c->sys);
-	if (!path)
-		path = sysg_config_find_default(NULL);
-	if (path)
-		load_config(e, path, 1);
-	free(path);
+	else
+		load_hint(e);
 }
 
 static int exists(const char *dir, const char *name)
@@ -540,7 +592,6 @@ static int stop_offline(struct engine *e)
 	int64_t sup = 0;
 	int rc;
 
-	stop_config(e);
 	if (open_state(e) < 0)
 		return SYSG_EXIT_FAILED;
 	if (sysg_supervisor_alive(e->state_dir, &sup) && c->service) {
@@ -564,6 +615,27 @@ static int stop_offline(struct engine *e)
 	       SYSG_EXIT_OK;
 }
 
+/* After the supervisor's full stop: anything still carrying a marker of
+ * this state directory (a service of an older config that a crashed
+ * supervisor left, whatever its record says) goes too, so that `stop`
+ * leaves nothing sysg started. */
+static int stop_leftovers(struct engine *e)
+{
+	struct sysg_stop_req r = { .state_dir = e->state_dir,
+				   .leftovers_only = 1, .out = stdout };
+	char err[512];
+	int rc;
+
+	if (open_state(e) < 0)
+		return SYSG_EXIT_FAILED;
+	r.st = e->st;
+	r.cfg = e->cfg;
+	rc = sysg_stop_offline(&r, err, sizeof(err));
+	if (rc < 0)
+		sysg_cli_error("%s", err);
+	return rc < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+}
+
 int sysg_cmd_stop(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
@@ -573,10 +645,13 @@ int sysg_cmd_stop(struct sysg_cli *c)
 	if (engine_dirs(&e) < 0)
 		return SYSG_EXIT_FAILED;
 	sysg_supervisor_alive(e.state_dir, &pid);
+	stop_config(&e);        /* for the deadline */
 	if (forward(&e, "stop", service_args(c->service), &rc)) {
 		if (rc == SYSG_EXIT_OK && !c->service &&
 		    wait_supervisor_exit(e.state_dir, pid) < 0)
 			rc = SYSG_EXIT_FAILED;
+		if (rc == SYSG_EXIT_OK && !c->service)
+			rc = stop_leftovers(&e);
 	} else {
 		rc = stop_offline(&e);
 	}

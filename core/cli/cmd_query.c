@@ -236,11 +236,19 @@ static void render_status(const struct sysg_cli *c, struct sysg_status *s)
 static int ask_supervisor(const char *state_dir, const char *cmd, json_t *args,
 			  json_t **reply, int *code)
 {
-	int rc = sysg_ctlc_call(state_dir, cmd, args,
+	int status = !strcmp(cmd, "status");
+	int rc = sysg_ctlc_call(state_dir, cmd, args, status ?
+				SYSG_CTLC_STATUS_TIMEOUT_MS :
 				SYSG_CTLC_QUERY_TIMEOUT_MS, reply);
 
 	if (rc == -ENOTCONN)
 		return 0;
+	if (rc == -ETIMEDOUT && status) {
+		/* a stuck or stopped supervisor: the files still tell */
+		fprintf(stderr, "sysg: showing the offline view from the state "
+			"files instead\n");
+		return 0;
+	}
 	if (rc == 0 && sysg_ctlc_exit(*reply) != 0) {
 		*code = sysg_ctlc_print(*reply, stdout, stderr);
 		json_decref(*reply);
@@ -556,7 +564,7 @@ int sysg_cmd_logs(struct sysg_cli *c)
  * as running (the engine's supervisor-less stop). */
 static int purge_stop(struct query *q, int64_t sup_pid)
 {
-	struct sysg_stop_req req = { q->state_dir, NULL, NULL, NULL, stdout };
+	struct sysg_stop_req req = { .state_dir = q->state_dir, .out = stdout };
 	char err[512];
 	int rc;
 

@@ -502,53 +502,6 @@ int sysg_config_load_buffer(const char *name, const char *base_dir,
 	return load_into(cfg, buf, len, out, diag);
 }
 
-/* Read all of FD, stopping once more than MAX_FILE_BYTES were read (the
- * caller refuses that much). */
-static int read_all(int fd, char **buf, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	char *b = NULL, *grown;
-	ssize_t r;
-
-	while (n <= (size_t)MAX_FILE_BYTES) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(b, cap);
-			if (!grown) {
-				free(b);
-				return -ENOMEM;
-			}
-			b = grown;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r == 0)
-			break;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int rc = -errno;
-
-			free(b);
-			return rc;
-		}
-		n += (size_t)r;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = read_all(fd, buf, len);
-	close(fd);
-	return rc;
-}
-
 int sysg_config_load(const char *path, struct sysg_config **out,
 		     struct sysg_diag *diag)
 {
@@ -566,10 +519,16 @@ int sysg_config_load(const char *path, struct sysg_config **out,
 		sysg_diag_error(diag, path, 0, 0, NULL, "out of memory");
 		return -ENOMEM;
 	}
-	rc = read_file(path, &buf, &len);
+	/* a FIFO or device named here must never block the supervisor */
+	rc = sysg_read_regular(path, (size_t)MAX_FILE_BYTES, &buf, &len);
 	if (rc) {
-		sysg_diag_error(diag, path, 0, 0, NULL, "cannot read the config: %s",
-				strerror(-rc));
+		if (rc == -EFBIG)
+			sysg_diag_error(diag, path, 0, 0, NULL, "the file is too "
+					"large (at most %ld bytes)", MAX_FILE_BYTES);
+		else
+			sysg_diag_error(diag, path, 0, 0, NULL, "cannot read the "
+					"config: %s", rc == -EINVAL ?
+					"not a regular file" : strerror(-rc));
 		sysg_config_free(cfg);
 		return rc;
 	}

@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/base.h"
 #include "env.h"
+
+#define ENV_FILE_MAX (4 << 20)  /* larger env files are refused */
 
 /* ------------------------------------------------------------ arrays */
 
@@ -457,13 +461,17 @@ int sysg_env_file_apply(const char *path, const char *keypath, char ***env,
 			struct sysg_diag *diag)
 {
 	struct envfile f = { .path = path, .keypath = keypath, .diag = diag };
-	FILE *fp = fopen(path, "re");
+	int fd = sysg_open_regular(path, ENV_FILE_MAX);
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
 	int r;
 
 	if (!fp) {
-		r = -errno;
+		r = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
 		sysg_diag_error(diag, path, 0, 0, keypath,
-				"cannot open env file: %s", strerror(-r));
+				"cannot open env file: %s", r == -EINVAL ?
+				"not a regular file" : strerror(-r));
 		return r;
 	}
 	r = read_env_file(&f, fp);

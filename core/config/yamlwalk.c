@@ -480,6 +480,18 @@ static void collect_merge(struct sysg_yw *w, yaml_node_t *v,
 		      sysg_yw_describe(v, d, sizeof(d)));
 }
 
+/* 1 + the first control character (NUL included) of the key K, or 0:
+ * names key tables and files, so "a\u0000b" must never become "a". */
+static int has_control(const yaml_node_t *k)
+{
+	const unsigned char *s = k->data.scalar.value;
+
+	for (size_t i = 0; i < k->data.scalar.length; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return s[i] + 1;
+	return 0;
+}
+
 /* Explicit keys first (file order), then each merge source in order:
  * ordinals then encode precedence (lower wins). */
 static void collect_map(struct sysg_yw *w, yaml_node_t *map,
@@ -499,6 +511,12 @@ static void collect_map(struct sysg_yw *w, yaml_node_t *map,
 			if (!merged)
 				sysg_yw_error(w, k, "expected a name as key, found %s",
 					      sysg_yw_describe(k, d, sizeof(d)));
+			continue;
+		}
+		if (has_control(k)) {
+			if (!merged)
+				sysg_yw_error(w, k, "a name may not contain control characters (found byte 0x%02x)",
+					      has_control(k) - 1);
 			continue;
 		}
 		pairs_add(w, ps, k, v, merged);

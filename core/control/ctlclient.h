@@ -12,6 +12,8 @@
 /* Requests that only read (status, inspect, ping) give up after this;
  * operations (start, stop, restart) wait as long as they take. */
 #define SYSG_CTLC_QUERY_TIMEOUT_MS 15000
+/* `status` gives up sooner and shows the offline view instead. */
+#define SYSG_CTLC_STATUS_TIMEOUT_MS 4000
 
 /* Send CMD with ARGS (stolen; NULL for {}) to the supervisor of
  * STATE_DIR and wait up to TIMEOUT_MS (-1: no limit) for its reply.

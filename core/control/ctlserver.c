@@ -22,6 +22,8 @@ struct target {
 	int was_up;             /* restart: it had a process when asked */
 	int down_seen;          /* ... and that process has gone since */
 	int answered;           /* its current state answers the request */
+	int crashed;            /* start: its first attempt failed, and the
+	                           policy restarts it (backoff was seen) */
 };
 
 /* A start/stop/restart being carried out; answered once it is done.
@@ -179,16 +181,20 @@ static void target_update(const struct op *op, struct target *t,
 
 	if (!SYSG_PHASE_IS_ACTIVE_OR_ACTIVATING(ph) || st == SYSG_STATUS_BACKOFF)
 		t->down_seen = 1;       /* the process it had is gone */
+	if (op->kind != OP_STOP && st == SYSG_STATUS_BACKOFF)
+		t->crashed = 1;
 	switch (op->kind) {
 	case OP_STOP:
 		t->answered = stop_answered(ph, st);
 		break;
+	/* a first attempt that failed answers a start for good, even when
+	 * the policy restarts it at once (a crash loop never settles) */
 	case OP_RESTART:
-		t->answered = start_answered(ph, st) &&
+		t->answered = (t->crashed || start_answered(ph, st)) &&
 			      (!t->was_up || t->down_seen);
 		break;
 	default:
-		t->answered = start_answered(ph, st);
+		t->answered = t->crashed || start_answered(ph, st);
 	}
 }
 
@@ -250,17 +256,43 @@ static void on_change(void *arg, const struct sysg_unit_change *ch)
 	}
 }
 
-/* One line for the user about NAME after OP; failures go to ERRS. */
-static void op_outcome(struct sysg_ctlsrv *c, struct op *op, const char *name,
-		       json_t *errs)
+/* The failed first attempt of a service its policy restarts, for
+ * whoever asked for the start (exit 1 like any failed start). */
+static void crashed_line(const struct sysg_ctlsrv *c, const char *name,
+			 const char *st, const struct sysg_unit_record *u,
+			 char *line, size_t len)
+{
+	char why[64];
+
+	if (u->has_signal)
+		snprintf(why, sizeof(why), "killed by signal %d", u->signal);
+	else if (u->has_exit_code)
+		snprintf(why, sizeof(why), "exited with code %d", u->exit_code);
+	else
+		snprintf(why, sizeof(why), "its first run exited");
+	snprintf(line, len, "service %s failed to start: %s; restarting it per "
+		 "its restart_policy (now %s, %d restart(s)) (logs: "
+		 "%s/%s_stderr.log)", name, why, st, u->restarts, c->o.log_dir,
+		 name);
+}
+
+/* One line for the user about target T after OP; failures go to ERRS. */
+static void op_outcome(struct sysg_ctlsrv *c, struct op *op,
+		       const struct target *t, json_t *errs)
 {
 	struct sysg_unit_record u;
+	const char *name = t->name;
 	enum sysg_unit_status status = status_of(c, name);
 	const char *st = sysg_status_word(status);
 	char line[SYSG_REASON_MAX + 2 * SYSG_NAME_MAX + 4200];
 
 	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
 		memset(&u, 0, sizeof(u));
+	if (t->crashed && sysg_status_phase(status) != SYSG_PHASE_FAILED) {
+		crashed_line(c, name, st, &u, line, sizeof(line));
+		json_array_append_new(errs, json_string(line));
+		return;
+	}
 	if (op->kind != OP_STOP &&
 	    sysg_status_phase(status) == SYSG_PHASE_FAILED) {
 		snprintf(line, sizeof(line), "service %s failed to start: %s "
@@ -316,7 +348,7 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 	int code;
 
 	for (size_t i = 0; errs && i < op->n; i++)
-		op_outcome(c, op, op->t[i].name, errs);
+		op_outcome(c, op, &op->t[i], errs);
 	if (op->kind == OP_STOP_ALL)
 		json_array_append_new(op->lines,
 				      json_string("all services stopped"));
@@ -429,22 +461,35 @@ static int op_has(const struct op *op, const char *name)
 	return 0;
 }
 
+/* Load PATH, a file a client named. Its diagnostics quote its text, and
+ * the file may be one the client could not read itself (/etc/shadow):
+ * the reply and supervisor.log get where the first error is, never what
+ * it says (`sysg validate` shows that, with the reader's own rights). */
 static int load_new(const char *path, struct sysg_config **out, char *err,
 		    size_t errlen)
 {
 	struct sysg_diag d;
-	char *lines;
+	const char *first, *end;
 	int rc;
 
 	sysg_diag_init(&d);
 	rc = sysg_config_load(path, out, &d);
 	if (rc < 0) {
-		lines = sysg_diag_join(&d);
-		if (lines && *lines)
-			snprintf(err, errlen, "%s", lines);
+		first = d.n ? d.lines[0] : NULL;
+		end = first ? strstr(first, ": error: ") : NULL;
+		if (end && (size_t)(end - first) == strlen(path))
+			/* no position: a message of sysg's own (unreadable) */
+			snprintf(err, errlen, "%s", first);
+		else if (end && !strncmp(first, path, strlen(path)))
+			snprintf(err, errlen, "%s: not a valid configuration "
+				 "(%zu error(s), the first at %.*s); see them "
+				 "with 'sysg validate --config %s'", path,
+				 sysg_diag_count(&d), (int)(end - first), first,
+				 path);
 		else
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		free(lines);
+			snprintf(err, errlen, "%s: not a valid configuration; "
+				 "see why with 'sysg validate --config %s'", path,
+				 path);
 		rc = -EINVAL;
 	}
 	sysg_diag_free(&d);

@@ -1,6 +1,7 @@
 /* daemon.c - the supervisor process, foreground or resident (see
  * daemon.h). */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -204,8 +205,9 @@ void sysg_daemon_report(int fd, int exit_code, const char *lines)
 	close(fd);
 }
 
-int sysg_daemon_wait(int fd, FILE *err)
+int sysg_daemon_wait(int fd, int timeout_ms, FILE *err)
 {
+	int64_t deadline = sysg_now_ms() + timeout_ms;
 	FILE *f = fdopen(fd, "r");
 	char line[8192];
 	int code = -EPIPE;
@@ -214,7 +216,18 @@ int sysg_daemon_wait(int fd, FILE *err)
 		close(fd);
 		return -EPIPE;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t left = deadline - sysg_now_ms();
+
+		/* the report is small: once readable, fgets gets whole lines
+		 * (the daemon writes it in one go and closes) */
+		if (left <= 0 || (poll(&p, 1, (int)left) == 0)) {
+			fclose(f);
+			return -ETIMEDOUT;
+		}
+		if (!fgets(line, sizeof(line), f))
+			break;
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == 'E' && line[1] == ' ')
 			fprintf(err, "sysg: %s\n", line + 2);
@@ -446,8 +459,11 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot open %s/supervisor.log: %s",
-			 d->o->log_dir, strerror(-rc));
+		if (d->log.why[0])
+			snprintf(err, errlen, "%s", d->log.why);
+		else
+			snprintf(err, errlen, "cannot open %s/supervisor.log: %s",
+				 d->o->log_dir, strerror(-rc));
 		return rc;
 	}
 	return sysg_ctlsrv_new(&d->ctl, &co, err, errlen);

@@ -70,10 +70,11 @@ int sysg_daemonize(int *fd);
  * Closes FD. */
 void sysg_daemon_report(int fd, int exit_code, const char *lines);
 
-/* Read the outcome from FD (closed afterwards): print each message on
- * ERR as "sysg: MESSAGE" and return the exit code the daemon reported,
- * SYSG_DAEMON_BUSY, or -EPIPE when the daemon ended without reporting. */
-int sysg_daemon_wait(int fd, FILE *err);
+/* Read the outcome from FD (closed afterwards) for up to TIMEOUT_MS:
+ * print each message on ERR as "sysg: MESSAGE" and return the exit code
+ * the daemon reported, SYSG_DAEMON_BUSY, -EPIPE when the daemon ended
+ * without reporting, or -ETIMEDOUT. */
+int sysg_daemon_wait(int fd, int timeout_ms, FILE *err);
 
 /* sysg.pid: "PID START_TICKS\n" of the calling process, written
  * atomically (temporary file, fsync, rename) in STATE_DIR. Read back by

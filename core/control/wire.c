@@ -300,6 +300,10 @@ static int conn_read_some(struct sysg_ctl_conn *c)
 			return 0;
 		if (n <= 0)
 			return -1;
+		if (!c->hdr_got)        /* a first byte: the full request window */
+			sysg_timer_start(c->srv->loop, &c->deadline,
+					 SYSG_CTL_REQUEST_TIMEOUT_MS -
+					 SYSG_CTL_FIRST_BYTE_MS, conn_timeout, c);
 		if (!in_hdr) {
 			c->body_got += (size_t)n;
 			continue;
@@ -378,8 +382,56 @@ static void conn_new(struct sysg_ctl_server *s, int fd)
 		conn_free(c);
 		return;
 	}
-	sysg_timer_start(s->loop, &c->deadline, SYSG_CTL_REQUEST_TIMEOUT_MS,
+	sysg_timer_start(s->loop, &c->deadline, SYSG_CTL_FIRST_BYTE_MS,
 			 conn_timeout, c);
+}
+
+/* Connections of process PID still sending their request. */
+static int reading_of(const struct sysg_ctl_server *s, pid_t pid)
+{
+	int n = 0;
+
+	for (const struct sysg_ctl_conn *c = s->conns; c; c = c->next)
+		n += c->phase == READING && c->cred.pid == pid;
+	return n;
+}
+
+/* Make room for one more client: close the connection that has waited
+ * longest without completing its request, preferring one that sent
+ * nothing at all (the list is newest first). 0, or -1 when every
+ * connection is a request being served. */
+static int evict_one(struct sysg_ctl_server *s)
+{
+	struct sysg_ctl_conn *idle = NULL, *partial = NULL;
+
+	for (struct sysg_ctl_conn *c = s->conns; c; c = c->next) {
+		if (c->phase != READING)
+			continue;
+		if (!c->hdr_got)
+			idle = c;
+		else
+			partial = c;
+	}
+	if (!idle)
+		idle = partial;
+	if (!idle)
+		return -1;
+	conn_close(idle);
+	return 0;
+}
+
+/* Who gets a connection: a new client always, while connections that
+ * have not completed a request fill the table (the oldest goes); never
+ * a process with SYSG_CTL_MAX_PER_PID requests still being sent. */
+static int admit(struct sysg_ctl_server *s, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	    reading_of(s, cred.pid) >= SYSG_CTL_MAX_PER_PID)
+		return 0;
+	return s->nconns < SYSG_CTL_MAX_CLIENTS || evict_one(s) == 0;
 }
 
 static void server_accept(struct sysg_io *io, uint32_t events)
@@ -393,7 +445,7 @@ static void server_accept(struct sysg_io *io, uint32_t events)
 
 		if (fd < 0)
 			return;
-		if (s->nconns >= SYSG_CTL_MAX_CLIENTS) {
+		if (!admit(s, fd)) {
 			close(fd);
 			continue;
 		}
@@ -557,7 +609,11 @@ static int xfer(int fd, char *buf, size_t len, int write_dir, int64_t deadline)
 	return 0;
 }
 
-static int client_connect(const char *path, char *err, size_t errlen)
+/* Connect before DEADLINE: a supervisor that does not accept (stopped,
+ * or its backlog full) makes a non-blocking connect fail with EAGAIN,
+ * which is retried on a short tick. */
+static int client_connect(const char *path, int64_t deadline, char *err,
+			  size_t errlen)
 {
 	struct sockaddr_un a;
 	int fd, rc;
@@ -566,16 +622,28 @@ static int client_connect(const char *path, char *err, size_t errlen)
 		sysg_errf(err, errlen, "%s: socket path too long", path);
 		return -ENAMETOOLONG;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	while (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		rc = -errno;
-		sysg_errf(err, errlen, "no supervisor listening on %s", path);
+		if (rc == -EINTR)
+			continue;
+		if (rc == -EAGAIN && left_ms(deadline) != 0) {
+			poll(NULL, 0, 10);
+			continue;
+		}
+		if (rc == -EAGAIN) {
+			sysg_errf(err, errlen, "the supervisor on %s accepts no "
+				  "connection", path);
+			rc = -ETIMEDOUT;
+		} else {
+			sysg_errf(err, errlen, "no supervisor listening on %s",
+				  path);
+		}
 		close(fd);
 		return rc;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	return fd;
 }
 
@@ -634,7 +702,7 @@ int sysg_ctl_call(const char *path, const char *cmd, json_t *args,
 	int fd, rc;
 
 	*reply = NULL;
-	fd = client_connect(path, err, errlen);
+	fd = client_connect(path, deadline, err, errlen);
 	if (fd < 0) {
 		json_decref(args);
 		return fd;
@@ -642,7 +710,11 @@ int sysg_ctl_call(const char *path, const char *cmd, json_t *args,
 	rc = client_send(fd, cmd, args, deadline);
 	if (rc == 0)
 		rc = client_recv(fd, reply, deadline, err, errlen);
-	if (rc < 0 && rc != -EPROTO)
+	if (rc == -ETIMEDOUT)
+		sysg_errf(err, errlen, "the supervisor did not answer '%s' within "
+			  "%d.%d s", cmd, timeout_ms / 1000,
+			  timeout_ms % 1000 / 100);
+	else if (rc < 0 && rc != -EPROTO)
 		sysg_errf(err, errlen, "talking to the supervisor on %s: %s",
 		          path, strerror(-rc));
 	close(fd);

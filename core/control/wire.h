@@ -30,6 +30,12 @@
 #define SYSG_CTL_MAX_REPLY           (16 * 1024 * 1024)
 #define SYSG_CTL_REQUEST_TIMEOUT_MS  5000
 #define SYSG_CTL_MAX_CLIENTS         64
+/* A connection that has sent nothing after this is closed (CLIs send
+ * their request right after connecting). */
+#define SYSG_CTL_FIRST_BYTE_MS       1500
+/* Connections of one peer process still sending their request: more are
+ * refused, so one process cannot fill the table. */
+#define SYSG_CTL_MAX_PER_PID         4
 
 struct sysg_ctl_server;
 struct sysg_ctl_conn;

@@ -17,6 +17,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,14 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 		return -ESRCH;
 	}
 	restore_history(v, u);
+	/* status tells what really runs, not what the new config says */
+	v->run_cmd[0] = '\0';
+	if (u->command[0] && strcmp(u->command, v->cfg->command)) {
+		snprintf(v->run_cmd, sizeof(v->run_cmd), "%s", u->command);
+		svc_log(v, SYSG_LOG_WARN, "Service %s runs '%s', not the config's "
+			"'%s': restart it to apply the config", v->cfg->name,
+			u->command, v->cfg->command);
+	}
 	adopt_cgroup(v, v->pid);
 	sysg_pidset_clear(&v->known);
 	svc_remember_tree(v);
@@ -246,6 +255,93 @@ static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 	v->pid = v->sid = 0;
 	adopt_cgroup(v, v->known.v[0].pid);
 	svc_clean_leftovers(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Services no longer configured                                       */
+/* ------------------------------------------------------------------ */
+
+static void sweep_cgroups(struct sysg_supervisor *s);
+
+static int configured(const struct sysg_supervisor *s, const char *name)
+{
+	for (size_t i = 0; i < s->nactive; i++)
+		if (!strcmp(s->svcs[i]->cfg->name, name))
+			return 1;
+	return 0;
+}
+
+/* NAME's record: stopped, because it is no longer configured. */
+static void record_stray(struct sysg_supervisor *s, const char *name)
+{
+	struct sysg_unit_record u;
+
+	if (!s->st || sysg_state_get_unit(s->st, name, &u) < 0)
+		return;
+	snprintf(u.status, sizeof(u.status), "stopped");
+	snprintf(u.reason, sizeof(u.reason), "no longer in the config: "
+		 "stopped when a new supervisor adopted the services");
+	u.pid = u.pgid = 0;
+	u.start_ticks = 0;
+	u.updated_at_ms = sysg_wall_ms();
+	sysg_state_put_unit(s->st, &u);
+	sysg_state_set_pid(s->st, name, 0);
+}
+
+void sup_strays_kill(struct sysg_supervisor *s)
+{
+	if (s->loop)
+		sysg_timer_stop(s->loop, &s->stray_timer);
+	if (s->strays.n && sysg_pidset_kill(&s->strays, SIGKILL))
+		sysg_log(&s->log, SYSG_LOG_WARN, "Processes of services no "
+			 "longer configured survived SIGTERM: sent SIGKILL");
+	sysg_pidset_free(&s->strays);
+}
+
+static void on_stray_timer(struct sysg_timer *t)
+{
+	struct sysg_supervisor *s = t->arg;
+
+	sup_strays_kill(s);
+	sweep_cgroups(s);
+}
+
+/* A supervisor killed while running config B, then started with config
+ * A, finds B's extra services still running. The rule (README, "Re-
+ * adoption"): a service that is no longer configured is stopped, its
+ * whole tree (SIGTERM, SIGKILL after the default stop timeout), and its
+ * record kept as stopped with the reason; nothing sysg started is ever
+ * left running untracked. */
+static void stop_strays(struct sysg_supervisor *s, const struct sysg_pidset *all)
+{
+	char name[SYSG_NAME_MAX];
+	struct sysg_strset names = { 0 };
+
+	for (size_t i = 0; i < all->n; i++) {
+		pid_t pid = all->v[i].pid;
+
+		if (pid == getpid() ||
+		    sysg_instance_service(s->state_dir, pid, name,
+					  sizeof(name)) < 0 ||
+		    configured(s, name))
+			continue;
+		sysg_pidset_add(&s->strays, pid, all->v[i].ticks);
+		sysg_strset_add(&names, name);
+	}
+	if (!s->strays.n) {
+		sysg_strset_free(&names);
+		return;
+	}
+	for (size_t i = 0; i < names.n; i++) {
+		sysg_log(&s->log, SYSG_LOG_WARN, "Service %s is no longer in "
+			 "the config: stopping what a previous supervisor left "
+			 "of it running", names.v[i]);
+		record_stray(s, names.v[i]);
+	}
+	sysg_strset_free(&names);
+	sysg_pidset_kill(&s->strays, SIGTERM);
+	sysg_timer_start(s->loop, &s->stray_timer, SYSG_STOP_TIMEOUT_MS,
+			 on_stray_timer, s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,10 +399,12 @@ int sysg_supervisor_adopt(struct sysg_supervisor *s)
 
 	for (size_t i = 0; i < s->nactive; i++)
 		n += adopt_one(s->svcs[i]);
-	if (marked_processes(s, &all) == 0 && all.n)
+	if (marked_processes(s, &all) == 0 && all.n) {
 		for (size_t i = 0; i < s->nactive; i++)
 			if (!s->svcs[i]->adopted && !svc_is_up(s->svcs[i]))
 				find_leftovers(s->svcs[i], &all);
+		stop_strays(s, &all);
+	}
 	sysg_pidset_free(&all);
 	sweep_cgroups(s);
 	if (n)

@@ -12,15 +12,19 @@
 
 void svc_open_logs(struct svc *v)
 {
-	const char *dir = v->sup->log.dir;
+	const struct sysg_log *lg = &v->sup->log;
+	int rc = 0;
 
 	if (v->log_out < 0)
-		v->log_out = sysg_log_open_service(dir, v->cfg->name, "stdout");
-	if (v->log_err < 0)
-		v->log_err = sysg_log_open_service(dir, v->cfg->name, "stderr");
-	if (v->log_out < 0 || v->log_err < 0)
+		rc = v->log_out = sysg_log_open_service(lg, v->cfg->name,
+							"stdout");
+	if (v->log_err < 0 && (v->log_err = sysg_log_open_service(
+			lg, v->cfg->name, "stderr")) < 0)
+		rc = v->log_err;
+	if (rc < 0)
 		svc_log(v, SYSG_LOG_WARN, "Service %s: cannot open its log files "
-			"in %s", v->cfg->name, dir);
+			"in %s: %s", v->cfg->name, lg->dir, rc == -ELOOP ?
+			"a symbolic link is in the way (refused)" : strerror(-rc));
 }
 
 void svc_drains_rename(struct svc *v)
@@ -159,6 +163,7 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 		return rc;
 	svc_unwatch_exit(v);
 	v->adopted = v->marker_prefix = 0;
+	v->run_cmd[0] = '\0';
 	v->pid = v->sid = c.pid;
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();

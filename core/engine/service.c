@@ -32,6 +32,8 @@
 
 #define STABLE_RUN_MS     10000 /* a run this long resets max_restarts */
 #define FORK_RETRY_MS     100
+#define CRASH_LOOP_MIN_MS 10    /* restart_delay() */
+#define CRASH_LOOP_MAX_MS 1000
 
 typedef void (*action_fn)(struct svc *v);
 
@@ -240,10 +242,27 @@ static void on_timer(struct sysg_timer *t)
 	svc_event(t->arg, EV_TICK);
 }
 
+/* The wait before the next automatic restart: the configured backoff,
+ * but at least CRASH_LOOP_MIN_MS doubled for each restart of the current
+ * streak of unstable runs after the first (0, 10 ms, 20 ms, 40 ms ... up
+ * to CRASH_LOOP_MAX_MS), so that `backoff: 0` cannot make a crash loop
+ * burn a core and fill supervisor.log. A stable run ends the streak. */
+static int64_t restart_delay(const struct svc *v)
+{
+	int64_t floor = 0;
+
+	if (v->consecutive > 0)
+		floor = v->consecutive > 7 ? CRASH_LOOP_MAX_MS :
+			CRASH_LOOP_MIN_MS << (v->consecutive - 1);
+	if (floor > CRASH_LOOP_MAX_MS)
+		floor = CRASH_LOOP_MAX_MS;
+	return v->cfg->backoff_ms > floor ? v->cfg->backoff_ms : floor;
+}
+
 static void apply_policy(struct svc *v, int bad, const char *why)
 {
 	enum sysg_restart_policy p = v->cfg->restart_policy;
-	int64_t delay = v->cfg->backoff_ms;
+	int64_t delay = restart_delay(v);
 	char msg[SYSG_REASON_MAX];
 
 	if (!v->want_up) {

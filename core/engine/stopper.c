@@ -23,6 +23,28 @@ static int add_unit_name(void *arg, const struct sysg_unit_record *u)
 	return 0;
 }
 
+/* The services named by the marker of any live process of this state
+ * directory: even one whose record was lost is stopped. */
+static void add_marked_names(const struct sysg_stop_req *r,
+			     struct sysg_strset *ns)
+{
+	char prefix[160], name[SYSG_NAME_MAX];
+	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
+	struct sysg_pidset all = { 0 };
+
+	sysg_instance_prefix(r->state_dir, "", prefix, sizeof(prefix));
+	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
+	if (sysg_proctree_collect(&m, &all) < 0) {
+		sysg_pidset_free(&all);
+		return;
+	}
+	for (size_t i = 0; i < all.n; i++)
+		if (sysg_instance_service(r->state_dir, all.v[i].pid, name,
+					  sizeof(name)) == 0)
+			sysg_strset_add(ns, name);
+	sysg_pidset_free(&all);
+}
+
 /* Configured services in reverse dependency order (the config's start
  * waves, last first), then recorded ones. */
 static int collect_names(const struct sysg_stop_req *r,
@@ -31,6 +53,10 @@ static int collect_names(const struct sysg_stop_req *r,
 	const struct sysg_config *cfg = r->cfg;
 	int rc = 0;
 
+	if (r->leftovers_only) {
+		add_marked_names(r, ns);
+		return 0;
+	}
 	for (size_t k = cfg ? cfg->nwaves : 0; rc == 0 && k-- > 0;)
 		for (size_t i = 0; rc == 0 && i < cfg->wave_sizes[k]; i++)
 			rc = sysg_strset_add(ns,
@@ -38,6 +64,7 @@ static int collect_names(const struct sysg_stop_req *r,
 	if (rc == 0) {
 		sysg_state_list_pids(r->st, add_pid_name, ns);
 		sysg_state_list_units(r->st, add_unit_name, ns);
+		add_marked_names(r, ns);
 	}
 	return rc;
 }

@@ -24,6 +24,9 @@ struct sysg_stop_req {
 	const struct sysg_config *cfg;  /* NULL: only what the state knows */
 	const char *service;            /* NULL: all, reverse dependency order */
 	FILE *out;                      /* one line per service, or NULL */
+	int leftovers_only;             /* all: only services that still have
+	                                   a live process carrying their
+	                                   marker (after a supervisor's stop) */
 };
 
 /* Stop as requested. 0 when everything is down; -ENOENT when SERVICE is

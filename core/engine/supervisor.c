@@ -35,7 +35,8 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	u->signal = v->signo;
 	u->restarts = v->restarts;
 	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
-	snprintf(u->command, sizeof(u->command), "%s", v->cfg->command);
+	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd[0] ?
+		 v->run_cmd : v->cfg->command);
 }
 
 /* Records are written once the current burst of events has settled, so
@@ -54,14 +55,15 @@ static void write_record(struct svc *v)
 {
 	struct sysg_supervisor *s = v->sup;
 	struct sysg_unit_record u;
+	int rc;
 
 	v->record_dirty = 0;
 	if (!s->st)
 		return;
 	sup_fill_record(v, &u);
-	if (sysg_state_put_unit(s->st, &u) < 0)
-		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s",
-			 v->cfg->name);
+	if ((rc = sysg_state_put_unit(s->st, &u)) < 0)
+		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of %s "
+			 "in %s: %s", v->cfg->name, s->state_dir, strerror(-rc));
 	if (u.pid != v->recorded_pid &&
 	    sysg_state_set_pid(s->st, v->cfg->name, u.pid) == 0)
 		v->recorded_pid = u.pid;
@@ -286,6 +288,24 @@ void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
 		 svc);
 }
 
+int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
+			  size_t len)
+{
+	char prefix[160], marker[256];
+	const char *p, *end;
+
+	sysg_instance_prefix(state_dir, "", prefix, sizeof(prefix));
+	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
+	if (sysg_proc_environ_find(pid, prefix, marker, sizeof(marker)) < 0)
+		return -1;
+	p = marker + strlen(prefix);
+	end = strchr(p, ':');
+	if (!end || end == p || (size_t)(end - p) >= len)
+		return -1;
+	snprintf(name, len, "%.*s", (int)(end - p), p);
+	return 0;
+}
+
 static void init_cgroups(struct sysg_supervisor *s)
 {
 	char base[400], prefix[128], name[64];
@@ -353,8 +373,11 @@ static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 		rc = sysg_log_open(&s->log, dir, s->opts.log_level ?
 				   s->opts.log_level : SYSG_LOG_INFO);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot open the log directory %s: %s",
-			 dir, strerror(-rc));
+		if (s->log.why[0])
+			snprintf(err, errlen, "%s", s->log.why);
+		else
+			snprintf(err, errlen, "cannot open the log directory "
+				 "%s: %s", dir, strerror(-rc));
 		return rc;
 	}
 	s->log.echo = s->opts.echo;
@@ -430,6 +453,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_job_cancel(&s->svcs[i]->helper);
 	}
 	sup_children_free(s);
+	sup_strays_kill(s);
 	if (s->loop)
 		sysg_jobs_kill_all(&s->jobs);
 	for (size_t i = 0; i < s->nsvcs; i++) {

@@ -378,6 +378,11 @@ void sysg_supervisor_on_change(struct sysg_supervisor *s,
 void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
 			  size_t len);
 
+/* The service whose marker of STATE_DIR process PID carries, into NAME
+ * (LEN bytes). 0, or -1 when it carries none. */
+int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
+			  size_t len);
+
 /* A managed child (`sysg start --parent-pid P --name N -- CMD`). */
 struct sysg_child_info {
 	char name[SYSG_NAME_MAX];

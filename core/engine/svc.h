@@ -132,6 +132,9 @@ struct svc {
 	/* reload (reload.c) */
 	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
 	int removed;            /* no longer configured: freed once stopped */
+	/* the command the current (adopted) run really executes, when an
+	 * earlier config gave it another one ("" otherwise) */
+	char run_cmd[SYSG_COMMAND_MAX];
 };
 
 /* One recorded change not yet delivered (notify.c). */
@@ -192,6 +195,10 @@ struct sysg_supervisor {
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */
 	struct sup_notify notify;       /* subscribers, pending changes */
+	/* adopt.c: processes of services no longer configured, being
+	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
+	struct sysg_pidset strays;
+	struct sysg_timer stray_timer;
 };
 
 /* service.c */
@@ -212,6 +219,9 @@ void svc_retire(struct svc *v);
 void svc_adopted(struct svc *v);
 /* Adoption: V's leftover processes (in V->known) are to be removed. */
 void svc_clean_leftovers(struct svc *v);
+/* Shutdown: SIGKILL what remains of the processes of services that are
+ * no longer configured (adopt.c). */
+void sup_strays_kill(struct sysg_supervisor *s);
 
 void svc_log(struct svc *v, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

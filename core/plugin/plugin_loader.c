@@ -114,40 +114,25 @@ void sysg_plugin_path_free(struct sysg_plugin_path *p)
 
 int sysg_plugin_check_owner(const char *path, char *err, size_t errlen)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0) {
-		int e = errno;
-
-		sysg_errf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	if (st.st_mode & S_IWOTH) {
-		sysg_errf(err, errlen,
-		          "%s: refused: world-writable (chmod o-w)", path);
-		return -EPERM;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		sysg_errf(err, errlen,
-		          "%s: refused: owned by uid %u, not root or you (uid %u)",
-		          path, (unsigned)st.st_uid, (unsigned)geteuid());
-		return -EPERM;
-	}
-	return 0;
+	return sysg_path_trusted(path, -1, 0, err, errlen);
 }
 
-/* The file and the directory holding it must both be safe. */
+/* The file, the directory holding it and every directory above (else
+ * whoever may rename a parent may swap the plugin) must all be safe. */
 static int check_file_and_dir(const char *file, char *err, size_t errlen)
 {
-	char *dir = sysg_path_dirname(file);
-	int rc;
+	char *dir = sysg_path_abs(NULL, file), *up;
+	int rc = dir ? sysg_plugin_check_owner(dir, err, errlen) : -ENOMEM;
 
-	if (!dir)
-		return -ENOMEM;
-	rc = sysg_plugin_check_owner(dir, err, errlen);
+	while (rc == 0 && strcmp(dir, "/")) {
+		if (!(up = sysg_path_dirname(dir)))
+			rc = -ENOMEM;
+		free(dir);
+		dir = up;
+		if (rc == 0)
+			rc = sysg_plugin_check_owner(dir, err, errlen);
+	}
 	free(dir);
-	if (rc == 0)
-		rc = sysg_plugin_check_owner(file, err, errlen);
 	return rc;
 }
 

@@ -105,6 +105,14 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 			snprintf(err, errlen, "cannot create state directory "
 				 "%s: %s", state_dir, strerror(-r));
 	}
+	if (!r) {
+		/* files in it are created as root: nobody else may plant a
+		 * symlink or swap a file there */
+		int fd = sysg_dir_open_trusted(state_dir, "state directory",
+					       err, errlen);
+
+		r = fd < 0 ? fd : close(fd);
+	}
 	if (!r && ((path && !(st->path = strdup(path))) ||
 		   !(st->file = strdup(st->plugin->path)))) {
 		snprintf(err, errlen, "state: out of memory");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,26 +26,49 @@ static const char *level_name(int level)
 	}
 }
 
+/* Open NAME in the directory DIRFD for appending: never through a
+ * symlink, never a FIFO or device (a planted one must not redirect or
+ * block the supervisor). The fd or -errno. */
+static int open_append(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+			O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ELOOP ? -ELOOP : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 int sysg_log_open(struct sysg_log *lg, const char *dir, int level)
 {
-	char *path;
 	int rc;
 
 	memset(lg, 0, sizeof(*lg));
-	lg->fd = -1;
+	lg->fd = lg->dirfd = -1;
 	lg->level = level;
 	rc = sysg_mkdir_p(dir, 0700, 0);
-	if (rc < 0)
+	if (rc < 0) {
+		sysg_errf(lg->why, sizeof(lg->why), "cannot create the log "
+			  "directory %s: %s", dir, strerror(-rc));
 		return rc;
-	lg->dir = strdup(dir);
-	path = sysg_path_join(dir, "supervisor.log");
-	if (!lg->dir || !path) {
-		free(path);
-		return -ENOMEM;
 	}
-	lg->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	rc = lg->fd < 0 ? -errno : 0;
-	free(path);
+	if (!(lg->dir = strdup(dir)))
+		return -ENOMEM;
+	lg->dirfd = sysg_dir_open_trusted(dir, "log directory", lg->why,
+					  sizeof(lg->why));
+	if (lg->dirfd < 0)
+		return lg->dirfd;
+	lg->fd = open_append(lg->dirfd, "supervisor.log");
+	rc = lg->fd < 0 ? lg->fd : 0;
+	if (rc < 0)
+		sysg_errf(lg->why, sizeof(lg->why), "cannot open %s/supervisor.log: "
+			  "%s", dir, rc == -ELOOP ? "it is a symbolic link" :
+			  rc == -EINVAL ? "not a regular file" : strerror(-rc));
 	return rc;
 }
 
@@ -52,7 +76,9 @@ void sysg_log_close(struct sysg_log *lg)
 {
 	if (lg->fd >= 0)
 		close(lg->fd);
-	lg->fd = -1;
+	if (lg->dirfd >= 0)
+		close(lg->dirfd);
+	lg->fd = lg->dirfd = -1;
 	free(lg->dir);
 	lg->dir = NULL;
 }
@@ -82,16 +108,15 @@ void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	}
 }
 
-int sysg_log_open_service(const char *dir, const char *svc, const char *kind)
+int sysg_log_open_service(const struct sysg_log *lg, const char *svc,
+			  const char *kind)
 {
-	char path[4096];
-	int fd;
+	char name[512];
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s_%s.log", dir, svc,
-			     kind) >= sizeof(path))
+	if ((size_t)snprintf(name, sizeof(name), "%s_%s.log", svc, kind) >=
+	    sizeof(name))
 		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	return fd < 0 ? -errno : fd;
+	return lg->dirfd >= 0 ? open_append(lg->dirfd, name) : -EBADF;
 }
 
 /* ------------------------------------------------------------------ */

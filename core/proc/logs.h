@@ -24,9 +24,14 @@ struct sysg_log {
 	int echo_level;
 	uint64_t dropped;
 	char *dir;              /* the log directory */
+	int dirfd;              /* ... opened once it was found safe */
+	char why[1100];         /* why sysg_log_open failed ("" if unknown) */
 };
 
-/* Open DIR/supervisor.log (DIR is created 0700). 0 or -errno. */
+/* Open DIR/supervisor.log (DIR is created 0700). DIR must be the
+ * running user's (or root's) and not writable by group or others, and no
+ * log file is opened through a symlink. 0 or -errno, LG->why saying why
+ * (and how to fix it). */
 int sysg_log_open(struct sysg_log *lg, const char *dir, int level);
 void sysg_log_close(struct sysg_log *lg);
 
@@ -34,9 +39,11 @@ void sysg_log_close(struct sysg_log *lg);
 void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Open (create 0640, append, close-on-exec) DIR/<SVC>_<KIND>.log where
- * KIND is "stdout" or "stderr". Returns the fd or -errno. */
-int sysg_log_open_service(const char *dir, const char *svc, const char *kind);
+/* Open (create 0640, append, close-on-exec, never through a symlink)
+ * <SVC>_<KIND>.log in LG's directory, where KIND is "stdout" or
+ * "stderr". Returns the fd or -errno (-ELOOP: a symlink is there). */
+int sysg_log_open_service(const struct sysg_log *lg, const char *svc,
+			  const char *kind);
 
 #define SYSG_DRAIN_LINE_MAX 4096        /* longer echoed lines are split */
 

@@ -219,7 +219,7 @@ static int tail_fd(int fd, long lines, FILE *out, off_t *end)
 
 int sysg_log_tail(const char *path, long lines, FILE *out, off_t *end)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	int rc;
 
 	if (fd < 0)
@@ -244,7 +244,8 @@ int sysg_logs_show(const struct sysg_logset *set, long lines, FILE *out)
 	for (size_t i = 0; i < set->n; i++)
 		existing += access(set->v[i].path, F_OK) == 0;
 	for (size_t i = 0; i < set->n; i++) {
-		int fd = open(set->v[i].path, O_RDONLY | O_CLOEXEC);
+		int fd = open(set->v[i].path, O_RDONLY | O_CLOEXEC |
+			      O_NOFOLLOW | O_NONBLOCK);
 		int rc;
 
 		if (fd < 0 && errno == ENOENT)
@@ -313,7 +314,8 @@ static void attach(struct follow *fw, struct followed *x, int history)
 {
 	struct stat st;
 
-	x->fd = open(x->f->path, O_RDONLY | O_CLOEXEC);
+	x->fd = open(x->f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		     O_NONBLOCK);
 	if (x->fd < 0 || fstat(x->fd, &st) < 0) {
 		if (x->fd >= 0)
 			close(x->fd);
