@@ -1202,6 +1202,197 @@ START_TEST(errf_fills_caller_buffer)
 }
 END_TEST
 
+/* ------------------------------------------------------------ equality */
+
+/* Every field of struct sysg_service, in declaration order, and how to
+ * change it. When this test fails because the list does not tile the
+ * struct any more, a field was added: compare it in sysg_service_equal
+ * (config_equal.c), then list it here. (A field of 4 bytes or less that
+ * lands in an existing padding hole escapes the tiling check; its
+ * mutation row is still needed for the equality to be tested.) */
+enum leaf_kind {
+	K_NUM,          /* any integer or enum: a bit is flipped */
+	K_STR,          /* char *: another string */
+	K_STRV,         /* char **, COUNT elements */
+	K_KV,           /* struct sysg_kv *, COUNT elements */
+	K_INTS,         /* int *, COUNT elements */
+	K_ENVP,         /* NULL-terminated char ** */
+	K_SKIP,         /* not compared on purpose (source positions) */
+};
+
+struct leaf {
+	const char *name;
+	size_t off, size, align;
+	enum leaf_kind kind;
+	size_t count_off;       /* K_STRV, K_KV, K_INTS: the size_t count */
+};
+
+#define SVC_M(path) (((struct sysg_service *)0)->path)
+#define LEAF(path, kind) \
+	{ #path, offsetof(struct sysg_service, path), sizeof(SVC_M(path)), \
+	  __alignof__(SVC_M(path)), kind, 0 }
+#define ARR(path, kind, count) \
+	{ #path, offsetof(struct sysg_service, path), sizeof(SVC_M(path)), \
+	  __alignof__(SVC_M(path)), kind, offsetof(struct sysg_service, count) }
+#define HEALTH(h) \
+	LEAF(h.present, K_NUM), LEAF(h.command, K_STR), LEAF(h.url, K_STR), \
+	LEAF(h.interval_ms, K_NUM), LEAF(h.timeout_ms, K_NUM), \
+	LEAF(h.retries, K_NUM), LEAF(h.mark, K_SKIP)
+#define HOOK(h) LEAF(h.command, K_STR), LEAF(h.timeout_ms, K_NUM)
+
+static const struct leaf service_leaves[] = {
+	LEAF(name, K_STR), LEAF(mark, K_SKIP),
+	LEAF(command, K_STR), LEAF(command_raw, K_STR),
+	LEAF(env.file, K_STR), LEAF(env.file_mark, K_SKIP),
+	ARR(env.vars, K_KV, env.nvars), LEAF(env.nvars, K_NUM),
+	LEAF(envp, K_ENVP),
+	ARR(depends_on, K_STRV, ndepends_on), LEAF(depends_on_marks, K_SKIP),
+	LEAF(ndepends_on, K_NUM),
+	LEAF(restart_policy, K_NUM), LEAF(backoff_ms, K_NUM),
+	LEAF(max_restarts, K_NUM), LEAF(stop_timeout_ms, K_NUM),
+	LEAF(ready_after_ms, K_NUM),
+	HEALTH(health),
+	LEAF(skip, K_NUM), LEAF(skip_command, K_STR),
+	HOOK(hooks.on_start.success), HOOK(hooks.on_start.error),
+	HOOK(hooks.on_stop.success), HOOK(hooks.on_stop.error),
+	HOOK(hooks.on_restart.success), HOOK(hooks.on_restart.error),
+	LEAF(deployment.strategy, K_STR), LEAF(deployment.strategy_mark, K_SKIP),
+	LEAF(deployment.pre_start, K_STR),
+	HEALTH(deployment.health),
+	LEAF(deployment.grace_period_ms, K_NUM),
+	LEAF(deployment.blue_green.present, K_NUM),
+	LEAF(deployment.blue_green.env_var, K_STR),
+	LEAF(deployment.blue_green.slots[0], K_STR),
+	LEAF(deployment.blue_green.slots[1], K_STR),
+	LEAF(deployment.blue_green.candidate_health_check_url, K_STR),
+	LEAF(deployment.blue_green.switch_command, K_STR),
+	LEAF(deployment.blue_green.switch_verify_url, K_STR),
+	LEAF(deployment.blue_green.state_path, K_STR),
+	LEAF(deployment.blue_green.mark, K_SKIP),
+	ARR(deployment.options, K_KV, deployment.noptions),
+	LEAF(deployment.noptions, K_NUM), LEAF(deployment.options_mark, K_SKIP),
+	LEAF(cron.present, K_NUM), LEAF(cron.expression, K_STR),
+	LEAF(cron.timezone, K_STR), LEAF(cron.mark, K_SKIP),
+	LEAF(spawn.present, K_NUM), LEAF(spawn.dynamic, K_NUM),
+	LEAF(spawn.children, K_NUM), LEAF(spawn.depth, K_NUM),
+	LEAF(spawn.descendants, K_NUM), LEAF(spawn.total_memory, K_NUM),
+	LEAF(spawn.termination_policy, K_NUM),
+	LEAF(user, K_STR), LEAF(group, K_STR),
+	ARR(supplementary_groups, K_STRV, nsupplementary_groups),
+	LEAF(nsupplementary_groups, K_NUM),
+	LEAF(limits.present, K_NUM), LEAF(limits.nofile, K_NUM),
+	LEAF(limits.nproc, K_NUM), LEAF(limits.memlock, K_NUM),
+	LEAF(limits.has_nice, K_NUM), LEAF(limits.nice, K_NUM),
+	ARR(limits.cpu_affinity, K_INTS, limits.ncpu_affinity),
+	LEAF(limits.ncpu_affinity, K_NUM),
+	LEAF(limits.cgroup.root, K_STR), LEAF(limits.cgroup.memory_max, K_NUM),
+	LEAF(limits.cgroup.cpu_max, K_STR), LEAF(limits.cgroup.cpu_weight, K_NUM),
+	ARR(capabilities, K_STRV, ncapabilities), LEAF(ncapabilities, K_NUM),
+	LEAF(isolation.present, K_NUM), LEAF(isolation.network, K_NUM),
+	LEAF(isolation.pid, K_NUM), LEAF(isolation.mount, K_NUM),
+	LEAF(isolation.user, K_NUM),
+	LEAF(privileged_mark, K_SKIP),
+};
+
+#define NLEAVES (sizeof(service_leaves) / sizeof(service_leaves[0]))
+#define MAX_ALIGN 8
+
+START_TEST(service_equal_knows_every_field)
+{
+	size_t end = 0;
+
+	for (size_t i = 0; i < NLEAVES; i++) {
+		const struct leaf *l = &service_leaves[i];
+
+		ck_assert_msg(l->off >= end && l->off - end < MAX_ALIGN &&
+			      l->off % l->align == 0,
+			      "struct sysg_service: %zu unlisted byte(s) before "
+			      "%s: a new field? compare it in sysg_service_equal "
+			      "and list it in this test", l->off - end, l->name);
+		end = l->off + l->size;
+	}
+	ck_assert_msg(sizeof(struct sysg_service) >= end &&
+		      sizeof(struct sysg_service) - end < MAX_ALIGN,
+		      "struct sysg_service: %zu unlisted byte(s) at the end: "
+		      "a new field? compare it in sysg_service_equal and list "
+		      "it in this test", sizeof(struct sysg_service) - end);
+}
+END_TEST
+
+/* Change the leaf L of M (a shallow copy: only pointers are replaced). */
+static void mutate(struct sysg_service *m, const struct leaf *l)
+{
+	static char *strv[8] = { "\001a", "\001b", "\001c", "\001d", "\001e",
+				 "\001f", "\001g", "\001h" };
+	static struct sysg_kv kv[8];
+	static int ints[8] = { 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008 };
+	static char *envp[] = { "\001MUTATED=1", NULL };
+	unsigned char *p = (unsigned char *)m + l->off;
+	size_t count = l->count_off ?
+		       *(size_t *)((unsigned char *)m + l->count_off) : 0;
+	void *ptr = NULL;
+
+	ck_assert_uint_le(count, 8);
+	for (size_t i = 0; i < 8; i++)
+		kv[i] = (struct sysg_kv){ "\001k", "\001v", { 0, 0 } };
+	switch (l->kind) {
+	case K_NUM:
+	case K_SKIP:
+		p[0] ^= 1;
+		return;
+	case K_STR:
+		ptr = "\001mutated";
+		break;
+	case K_STRV:
+		ptr = strv;
+		break;
+	case K_KV:
+		ptr = kv;
+		break;
+	case K_INTS:
+		ptr = ints;
+		break;
+	case K_ENVP:
+		ptr = envp;
+		break;
+	}
+	memcpy(p, &ptr, sizeof(ptr));
+}
+
+START_TEST(service_equal_compares_every_field)
+{
+	struct sysg_config *cfg;
+	struct sysg_service base, m;
+	struct sysg_kv opt = { "percent", "10", { 0, 0 } };
+
+	write_env_files(tmp);
+	cfg = load_ok(full_yaml);
+	base = cfg->services[2];                /* api: nearly every key */
+	base.deployment.options = &opt;         /* so that it has one */
+	base.deployment.noptions = 1;
+	for (size_t i = 0; i < NLEAVES; i++) {
+		const struct leaf *l = &service_leaves[i];
+
+		if (l->count_off)
+			ck_assert_msg(*(size_t *)((unsigned char *)&base +
+						  l->count_off) > 0,
+				      "%s: the base has none to change", l->name);
+		m = base;
+		ck_assert(sysg_service_equal(&base, &m));
+		mutate(&m, l);
+		if (l->kind == K_SKIP)
+			ck_assert_msg(sysg_service_equal(&base, &m),
+				      "%s is compared (a source position)",
+				      l->name);
+		else
+			ck_assert_msg(!sysg_service_equal(&base, &m) &&
+				      !sysg_service_equal(&m, &base),
+				      "sysg_service_equal ignores %s", l->name);
+	}
+	sysg_config_free(cfg);
+}
+END_TEST
+
 static Suite *make_config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1222,6 +1413,8 @@ static Suite *make_config_suite(void)
 	tcase_add_test(t, waves_for_dag);
 	tcase_add_test(t, examples_load);
 	tcase_add_test(t, errf_fills_caller_buffer);
+	tcase_add_test(t, service_equal_knows_every_field);
+	tcase_add_test(t, service_equal_compares_every_field);
 	suite_add_tcase(s, t);
 
 	tcase_add_checked_fixture(bad, setup, teardown);

@@ -115,7 +115,23 @@ START_TEST(test_setsid_child_ignoring_sigterm)
 	esc = (pid_t)et_read_long(&t, "esc.pid");
 	ck_assert_int_gt(esc, 0);
 	ck_assert_int_eq(et_alive(esc), 1);
-	/* it escaped: its own session, re-parented to us (the subreaper) */
+	/* it escaped: its own session, re-parented to us (the subreaper);
+	 * the sampler's view of the tree (one /proc scan, the stop rule)
+	 * counts it like the stop does */
+	{
+		struct sysg_proc_snapshot snap = { 0 };
+		struct sysg_pidset tree = { 0 };
+
+		ck_assert_int_eq(sysg_proc_snapshot_take(&snap), 0);
+		ck_assert_int_eq(sysg_supervisor_tree(t.sup, 0, &snap, &tree),
+				 0);
+		ck_assert(sysg_pidset_has(&tree, esc));
+		ck_assert(sysg_pidset_has(&tree, et_unit(&t, "svc").pid));
+		ck_assert_int_eq(sysg_supervisor_tree(t.sup, 1, &snap, &tree),
+				 -ENOENT);
+		sysg_pidset_free(&tree);
+		sysg_proc_snapshot_free(&snap);
+	}
 	t0 = sysg_now_ms();
 	sysg_supervisor_stop_service(t.sup, "svc");
 	ck_assert_int_eq(et_wait_status(&t, "svc", "stopped", 5000), 0);
@@ -188,6 +204,36 @@ START_TEST(test_collect_by_marker_and_stop_sync)
 }
 END_TEST
 
+START_TEST(test_instance_encoding)
+{
+	char pre[SYSG_INSTANCE_MAX], dir[SYSG_INSTANCE_MAX];
+	char run[SYSG_INSTANCE_MAX], cg[64], leaf[SYSG_NAME_MAX + 32];
+	char path[SYSG_CGROUP_PATH_MAX];
+
+	sysg_instance_prefix("/srv/state", "api", pre, sizeof(pre));
+	sysg_instance_dir_prefix("/srv/state", dir, sizeof(dir));
+	sysg_instance_marker("/srv/state", "api", 42, 7, run, sizeof(run));
+	/* SYSG_INSTANCE=<16 hex>:api: */
+	ck_assert_uint_eq(strlen(pre), strlen("SYSG_INSTANCE=") + 16 + 5);
+	ck_assert(!strncmp(pre, dir, strlen(dir)));
+	ck_assert(!strncmp(run, pre, strlen(pre)));
+	ck_assert_str_eq(run + strlen(pre), "42.7");
+	ck_assert_str_eq(sysg_instance_value(run), run + strlen("SYSG_INSTANCE="));
+	ck_assert_str_eq(sysg_instance_value("PATH=/bin"), "");
+	/* another state directory: another hash */
+	sysg_instance_prefix("/srv/other", "api", run, sizeof(run));
+	ck_assert_str_ne(run, pre);
+	sysg_instance_cgroup_dir("/srv/state", cg, sizeof(cg));
+	ck_assert(!strncmp(cg, "sysg.", 5));
+	ck_assert(!strncmp(cg + 5, dir + strlen("SYSG_INSTANCE="), 16));
+	sysg_instance_cgroup_run("api", 42, 7, leaf, sizeof(leaf));
+	ck_assert_str_eq(leaf, "api.42.7");
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/user/%s/%s", cg, leaf);
+	ck_assert(sysg_instance_owns_cgroup("/srv/state", path));
+	ck_assert(!sysg_instance_owns_cgroup("/srv/other", path));
+}
+END_TEST
+
 START_TEST(test_proc_stat)
 {
 	struct sysg_proc_stat st;
@@ -218,6 +264,7 @@ static Suite *make_containment_suite(void)
 			    0, 2);
 	tcase_add_test(tree, test_collect_by_marker_and_stop_sync);
 	tcase_add_test(tree, test_proc_stat);
+	tcase_add_test(tree, test_instance_encoding);
 	suite_add_tcase(s, engine);
 	suite_add_tcase(s, tree);
 	return s;

@@ -124,7 +124,9 @@ START_TEST(test_words_and_phases)
 	for (size_t i = 0; i < SYSG_NSTATUS; i++) {
 		ck_assert_str_eq(sysg_status_word(rows[i].st), rows[i].word);
 		ck_assert_int_eq(sysg_status_phase(rows[i].st), rows[i].ph);
+		ck_assert_int_eq(sysg_status_parse(rows[i].word), rows[i].st);
 	}
+	ck_assert_int_eq(sysg_status_parse("sleeping"), -EINVAL);
 	ck_assert_str_eq(sysg_phase_name(SYSG_PHASE_INACTIVE), "inactive");
 	ck_assert_str_eq(sysg_phase_name(SYSG_PHASE_ACTIVATING), "activating");
 	ck_assert_str_eq(sysg_phase_name(SYSG_PHASE_ACTIVE), "active");
@@ -266,6 +268,61 @@ START_TEST(test_request_from_a_callback)
 }
 END_TEST
 
+/* The supervisor becomes idle without a unit changing (a hook ends):
+ * the announcement still counts as a change after everything before. */
+struct idle_watch {
+	uint64_t seq;           /* of the last idle announcement */
+	uint64_t before;        /* wait for one after this */
+};
+
+static void on_idle(void *arg, const struct sysg_unit_change *ch)
+{
+	struct idle_watch *w = arg;
+
+	if (ch->kind == SYSG_CHANGE_IDLE)
+		w->seq = ch->seq;
+}
+
+static int idle_announced(struct sysg_supervisor *s, void *arg)
+{
+	const struct idle_watch *w = arg;
+
+	(void)s;
+	return w->seq > w->before;
+}
+
+static int stopped(struct sysg_supervisor *s, void *arg)
+{
+	enum sysg_unit_status st;
+
+	(void)arg;
+	sysg_supervisor_phase(s, 0, &st);
+	return st == SYSG_STATUS_STOPPED;
+}
+
+START_TEST(test_idle_after_the_last_hook)
+{
+	struct et t;
+	struct idle_watch w = { 0 };
+
+	et_setup(&t, 1, "version: \"1\"\nservices:\n"
+		 "  a: { command: \"sleep 30\", ready_after: \"20ms\",\n"
+		 "       hooks: { on_stop: { success: \"sleep 0.3\" } } }\n");
+	ck_assert_int_ge(sysg_supervisor_subscribe(t.sup, on_idle, &w), 0);
+	sysg_supervisor_start_service(t.sup, "a");
+	ck_assert_int_eq(et_wait_status(&t, "a", "running", 3000), 0);
+	sysg_supervisor_stop_service(t.sup, "a");
+	ck_assert_int_eq(sysg_supervisor_run_until(t.sup, stopped, NULL, 3000),
+			 0);
+	ck_assert_int_eq(sysg_supervisor_idle(t.sup), 0);    /* the hook */
+	w.before = sysg_supervisor_change_seq(t.sup);
+	ck_assert_int_eq(sysg_supervisor_run_until(t.sup, idle_announced, &w,
+						   3000), 0);
+	ck_assert_int_eq(sysg_supervisor_idle(t.sup), 1);
+	et_teardown(&t);
+}
+END_TEST
+
 static Suite *make_notify_suite(void)
 {
 	Suite *s = suite_create("notify");
@@ -275,6 +332,7 @@ static Suite *make_notify_suite(void)
 	tcase_add_test(tc, test_words_and_phases);
 	tcase_add_test(tc, test_every_change_in_order_from_the_loop);
 	tcase_add_test(tc, test_request_from_a_callback);
+	tcase_add_test(tc, test_idle_after_the_last_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,7 @@
 #ifndef SYSG_BASE_WING_H
 #define SYSG_BASE_WING_H
 
+#include "limits.h"
 #include "diag.h"
 #include "strset.h"
 #include "duration.h"

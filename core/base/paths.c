@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "diag.h"
 #include "paths.h"
 
@@ -110,7 +111,7 @@ static void normalise(char *p)
 
 char *sysg_path_abs(const char *base, const char *p)
 {
-	char cwd[4096];
+	char cwd[SYSG_PATH_MAX];
 	char *joined;
 
 	if (p[0] == '/') {
@@ -144,6 +145,45 @@ char *sysg_path_dirname(const char *p)
 	if (!slash || slash == p)
 		return strdup(slash ? "/" : ".");
 	return strndup(p, (size_t)(slash - p));
+}
+
+/* ------------------------------------------------- the state directory */
+
+int sysg_write_file_atomic(const char *dir, const char *name,
+			   const char *text)
+{
+	char path[SYSG_STATE_FILE_MAX], tmp[SYSG_STATE_FILE_MAX + 32];
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0 || fsync(fd) < 0)
+		rc = -errno;
+	else if ((size_t)n != len)
+		rc = -EIO;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int sysg_control_path(const char *state_dir, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/" SYSG_FILE_CONTROL, state_dir) >=
+	    len)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 int sysg_path_trusted(const char *path, int fd, int no_group_write,
@@ -184,7 +224,7 @@ int sysg_dir_open_trusted(const char *path, const char *what, char *err,
 			  size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-	char why[1024];
+	char why[2 * SYSG_ERR_MAX];
 
 	if (fd < 0) {
 		rc = -errno;

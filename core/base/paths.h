@@ -28,6 +28,20 @@ char *sysg_path_abs(const char *base, const char *p);
 /* A malloc'd directory part of an absolute path ("/" for "/x"). */
 char *sysg_path_dirname(const char *p);
 
+/* The state directory's layout: the files a supervisor keeps there
+ * (besides the state backend's and logs/). */
+#define SYSG_FILE_PID         "sysg.pid"     /* "PID START_TICKS\n" */
+#define SYSG_FILE_LOCK        "sysg.lock"    /* flock'd for its life */
+#define SYSG_FILE_CONTROL     "control.sock" /* the control socket */
+#define SYSG_FILE_CONFIG_HINT "config_hint"  /* the config it runs */
+
+/* Write TEXT to DIR/NAME atomically (a temporary file, fsync, rename;
+ * mode 0600). 0 or -errno. */
+int sysg_write_file_atomic(const char *dir, const char *name,
+			   const char *text);
+
+/* STATE_DIR/control.sock into BUF. 0 or -ENAMETOOLONG. */
+int sysg_control_path(const char *state_dir, char *buf, size_t len);
 /* PATH (or, when FD >= 0, the file FD refers to, PATH naming it in
  * messages) may be changed only by the effective user or root: it is
  * owned by one of them and not writable by others, nor by its group

@@ -428,7 +428,7 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 			const char *state_dir, struct sysg_state **st)
 {
 	const char *backend = c->state_backend;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (!backend && cfg)
@@ -442,12 +442,12 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 
 char *sysg_cli_config_hint(int sys)
 {
-	char dir[4096], line[4096], *path, *found = NULL;
+	char dir[SYSG_PATH_MAX], line[SYSG_PATH_MAX], *path, *found = NULL;
 	FILE *f;
 
 	if (sysg_state_dir(sys, dir, sizeof(dir)) < 0)
 		return NULL;
-	path = sysg_path_join(dir, "config_hint");
+	path = sysg_path_join(dir, SYSG_FILE_CONFIG_HINT);
 	f = path ? fopen(path, "re") : NULL;
 	free(path);
 	if (!f)
@@ -580,6 +580,7 @@ int sysg_cli_main(int argc, char **argv)
 		return rc > 0 ? SYSG_EXIT_OK : SYSG_EXIT_USAGE;
 	}
 	cmd = find_command(c.command);
+	sysg_state_log_to(stderr);      /* the library prints nothing itself */
 	rc = cmd->run ? cmd->run(&c) : not_built(&c);
 	free(c.plugin_dirs);
 	fflush(stdout);

@@ -35,8 +35,8 @@
 
 struct engine {
 	struct sysg_cli *c;
-	char state_dir[4096];
-	char log_dir[4096];
+	char state_dir[SYSG_PATH_MAX];
+	char log_dir[SYSG_PATH_MAX];
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;
 	struct sysg_state *st;
@@ -161,7 +161,7 @@ static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
 {
 	json_t *reply;
 	int rc = sysg_ctlc_call(e->state_dir, cmd, args, op_timeout_ms(e),
-				&reply);
+				&reply, stderr);
 
 	if (rc == -ENOTCONN)
 		return 0;
@@ -235,7 +235,7 @@ static void unit_name(const struct sysg_cli *c, char *buf, size_t len)
 /* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
 static int unit_config(struct engine *e)
 {
-	char name[128], cwd[4096], *buf = NULL, *cmd;
+	char name[128], cwd[SYSG_PATH_MAX], *buf = NULL, *cmd;
 	size_t len = 0;
 	struct sysg_diag d;
 	FILE *f;
@@ -288,7 +288,7 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 static int run_foreground(struct engine *e)
 {
 	struct sysg_daemon_opts o;
-	char err[1024];
+	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
 	daemon_opts(e, &o, e->c->service);
@@ -296,6 +296,7 @@ static int run_foreground(struct engine *e)
 	o.log_level = e->c->log_level;
 	o.echo = e->c->log_level > 0 ? stderr : NULL;
 	o.echo_stderr = e->c->echo_stderr ? stdout : NULL;
+	o.err = stderr;
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
 	if (rc == -EADDRINUSE && !e->c->argv_cmd)
 		return forward_when_up(e, "start", service_args(e->c->service));
@@ -311,7 +312,7 @@ static int run_foreground(struct engine *e)
 static int be_daemon(struct engine *e, int fd, const char *service)
 {
 	struct sysg_daemon_opts o;
-	char err[1024];
+	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
 	daemon_opts(e, &o, service);
@@ -412,7 +413,7 @@ static int start_child(struct engine *e)
 	if (args && c->ttl > 0)
 		json_object_set_new(args, "ttl_s", json_integer(c->ttl));
 	rc = sysg_ctlc_call(e->state_dir, "spawn", args,
-			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply);
+			    SYSG_CTLC_QUERY_TIMEOUT_MS, &reply, stderr);
 	if (rc == -ENOTCONN) {
 		sysg_cli_error("no supervisor running: child mode needs one "
 			       "(sysg start --daemonize)");
@@ -531,7 +532,7 @@ static void stop_config(struct engine *e)
 
 static int exists(const char *dir, const char *name)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -543,8 +544,8 @@ static int exists(const char *dir, const char *name)
 static int wait_supervisor_exit(const char *state_dir, int64_t pid)
 {
 	for (int waited = 0; waited < EXIT_WAIT_MS; waited += 10) {
-		int files = exists(state_dir, "sysg.pid") ||
-			    exists(state_dir, "control.sock");
+		int files = exists(state_dir, SYSG_FILE_PID) ||
+			    exists(state_dir, SYSG_FILE_CONTROL);
 
 		if (!files)
 			return 0;
@@ -574,13 +575,13 @@ static int stop_supervisor(pid_t pid)
 /* No supervisor answers: what it left behind goes. */
 static void remove_stale(const char *state_dir)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/control.sock", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_CONTROL, state_dir);
 	unlink(path);
 }
 
@@ -588,7 +589,7 @@ static int stop_offline(struct engine *e)
 {
 	struct sysg_stop_req r = { 0 };
 	struct sysg_cli *c = e->c;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int64_t sup = 0;
 	int rc;
 
@@ -623,7 +624,7 @@ static int stop_leftovers(struct engine *e)
 {
 	struct sysg_stop_req r = { .state_dir = e->state_dir,
 				   .leftovers_only = 1, .out = stdout };
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (open_state(e) < 0)

@@ -29,8 +29,8 @@
 /* What every query command needs: directories, config, state. */
 struct query {
 	struct sysg_cli *c;
-	char state_dir[4096];
-	char log_dir[4096];
+	char state_dir[SYSG_PATH_MAX];
+	char log_dir[SYSG_PATH_MAX];
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;        /* NULL: no (usable) config */
 	struct sysg_state *st;          /* NULL: no state directory yet */
@@ -239,7 +239,7 @@ static int ask_supervisor(const char *state_dir, const char *cmd, json_t *args,
 	int status = !strcmp(cmd, "status");
 	int rc = sysg_ctlc_call(state_dir, cmd, args, status ?
 				SYSG_CTLC_STATUS_TIMEOUT_MS :
-				SYSG_CTLC_QUERY_TIMEOUT_MS, reply);
+				SYSG_CTLC_QUERY_TIMEOUT_MS, reply, stderr);
 
 	if (rc == -ENOTCONN)
 		return 0;
@@ -267,7 +267,7 @@ static int status_remote(struct query *q, int *code)
 	struct sysg_cli *c = q->c;
 	json_t *reply, *args = json_object();
 	struct sysg_status s;
-	char err[512], *text;
+	char err[SYSG_ERR_MAX], *text;
 	int rc;
 
 	if (args && c->service)
@@ -300,7 +300,7 @@ static int status_once(struct query *q, struct sysg_cpu_history *cpu)
 	struct sysg_status_opts o = { .service = c->service, .all = c->all,
 				      .cpu = cpu };
 	struct sysg_status s;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (status_remote(q, &rc))
@@ -385,7 +385,7 @@ static int inspect_once(struct query *q)
 	struct sysg_cli *c = q->c;
 	struct sysg_render_opts ro;
 	struct sysg_inspect in;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc, alive;
 
 	if (inspect_remote(q, &rc))
@@ -565,7 +565,7 @@ int sysg_cmd_logs(struct sysg_cli *c)
 static int purge_stop(struct query *q, int64_t sup_pid)
 {
 	struct sysg_stop_req req = { .state_dir = q->state_dir, .out = stdout };
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (sup_pid > 0) {
@@ -595,7 +595,7 @@ static int purge_stop(struct query *q, int64_t sup_pid)
 
 static int purge_delete(const struct query *q)
 {
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	size_t removed = 0;
 	size_t slen = strlen(q->state_dir);
 	int rc = 0;

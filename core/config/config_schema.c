@@ -560,7 +560,7 @@ static void h_deployment(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 static void h_cron_expr(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 			void *p)
 {
-	char **out = p, err[160], q[80];
+	char **out = p, err[SYSG_ERR_MAX], q[80];
 	struct sysg_cron_expr e;
 
 	(void)k;

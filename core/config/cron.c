@@ -64,7 +64,7 @@ static int fail(struct perr *pe, const char *fmt, ...)
 
 static int fail(struct perr *pe, const char *fmt, ...)
 {
-	char msg[160];
+	char msg[SYSG_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);

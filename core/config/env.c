@@ -226,7 +226,7 @@ static void line_error(struct envfile *f, const char *line, const char *at,
 static void line_error(struct envfile *f, const char *line, const char *at,
 		       const char *fmt, ...)
 {
-	char msg[256];
+	char msg[SYSG_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);

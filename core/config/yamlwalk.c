@@ -178,7 +178,7 @@ static int check_shape(const char *file, const char *buf, size_t len,
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	while (!done && rc == 0) {
-		char msg[128];
+		char msg[SYSG_ERR_MAX];
 
 		if (!yaml_parser_parse(&p, &ev)) {
 			rc = report_parser_error(&p, file, buf, len, diag);
@@ -241,7 +241,7 @@ void sysg_yw_init(struct sysg_yw *w, struct sysg_diag *diag,
 static void verror(struct sysg_yw *w, int line, int col, const char *fmt,
 		   va_list ap)
 {
-	char msg[1024];
+	char msg[2 * SYSG_ERR_MAX];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	w->errors++;

@@ -2,9 +2,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "wire.h"
 #include "ctlclient.h"
-#include "daemon.h"
 
 static int no_supervisor(int rc)
 {
@@ -12,15 +12,15 @@ static int no_supervisor(int rc)
 }
 
 int sysg_ctlc_call(const char *state_dir, const char *cmd, json_t *args,
-		   int timeout_ms, json_t **reply)
+		   int timeout_ms, json_t **reply, FILE *errf)
 {
-	char path[4200], err[512];
+	char path[SYSG_STATE_FILE_MAX], err[SYSG_ERR_MAX];
 	int rc;
 
 	*reply = NULL;
 	if (sysg_control_path(state_dir, path, sizeof(path)) < 0) {
 		json_decref(args);
-		fprintf(stderr, "sysg: %s/control.sock: path too long\n",
+		fprintf(errf, "sysg: %s/" SYSG_FILE_CONTROL ": path too long\n",
 			state_dir);
 		return -ENAMETOOLONG;
 	}
@@ -28,11 +28,11 @@ int sysg_ctlc_call(const char *state_dir, const char *cmd, json_t *args,
 	if (rc == 0 || no_supervisor(rc))
 		return rc == 0 ? 0 : -ENOTCONN;
 	if (rc == -EACCES || rc == -EPERM)
-		fprintf(stderr, "sysg: permission denied: %s belongs to another "
+		fprintf(errf, "sysg: permission denied: %s belongs to another "
 			"user (the control socket is 0600 in a 0700 directory; "
 			"use that user or root)\n", path);
 	else
-		fprintf(stderr, "sysg: %s\n", err);
+		fprintf(errf, "sysg: %s\n", err);
 	return rc;
 }
 
@@ -69,7 +69,7 @@ int sysg_ctlc_print(const json_t *reply, FILE *out, FILE *err)
 
 int sysg_ctlc_ping(const char *state_dir, int64_t *pid)
 {
-	char path[4200], err[256];
+	char path[SYSG_STATE_FILE_MAX], err[SYSG_ERR_MAX];
 	json_t *reply = NULL;
 	int ok;
 

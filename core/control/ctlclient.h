@@ -19,10 +19,10 @@
  * STATE_DIR and wait up to TIMEOUT_MS (-1: no limit) for its reply.
  * Returns 0 with *REPLY set (caller json_decref's), -ENOTCONN when no
  * supervisor listens there (nothing printed: callers fall back to the
- * offline path), or another negative code after printing why on stderr
- * (-EACCES: the socket is another user's). */
+ * offline path), or another negative code after printing why on ERR as
+ * "sysg: ..." (-EACCES: the socket is another user's). */
 int sysg_ctlc_call(const char *state_dir, const char *cmd, json_t *args,
-		   int timeout_ms, json_t **reply);
+		   int timeout_ms, json_t **reply, FILE *err);
 
 /* Print the reply of an operation: data.lines on OUT, then data.errors
  * (or the one-line error) on ERR as "sysg: ...". Returns the reply's

@@ -9,12 +9,13 @@
 
 #include "wire.h"
 #include "ctlserver.h"
-#include "daemon.h"
 #include "base/base.h"
 #include "views/views.h"
 #include "proc/proc.h"
 
 enum op_kind { OP_START, OP_STOP, OP_RESTART, OP_STOP_ALL };
+
+#define MAX_DEFERRALS 8         /* finish_answered() */
 
 /* One service an operation waits for. */
 struct target {
@@ -39,7 +40,7 @@ struct op {
 	uint64_t since;                 /* changes up to this one predate it */
 	struct target *t;               /* the services it waits for */
 	size_t n;
-	int idle;                       /* OP_STOP_ALL: the supervisor is idle */
+	int idle;                       /* OP_STOP_ALL: the engine is idle */
 	json_t *lines;                  /* messages to add to the reply */
 	json_t *extra;                  /* more reply data (reload) */
 };
@@ -50,7 +51,9 @@ struct sysg_ctlsrv {
 	struct op *ops;
 	int stopping;                   /* a full stop is under way */
 	int sub;                        /* change subscription, -1: none */
-	struct sysg_timer finish;       /* answer the operations that are done */
+	uint64_t seen;                  /* the last change delivered to us */
+	int deferred;                   /* finish rounds put off for it */
+	struct sysg_timer finish;       /* answers the complete operations */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -240,6 +243,7 @@ static void on_change(void *arg, const struct sysg_unit_change *ch)
 {
 	struct sysg_ctlsrv *c = arg;
 
+	c->seen = ch->seq;
 	for (struct op *op = c->ops; op; op = op->next) {
 		if (ch->seq <= op->since)
 			continue;
@@ -373,6 +377,16 @@ static void finish_answered(struct sysg_timer *tm)
 	struct sysg_ctlsrv *c = tm->arg;
 	struct op **pp = &c->ops;
 
+	/* changes made since the last delivery (in this round of the loop)
+	 * are told first: answer on the newest state (a change the engine
+	 * could not queue, out of memory, never comes: not forever) */
+	if (sysg_supervisor_change_seq(c->o.sup) != c->seen &&
+	    c->deferred++ < MAX_DEFERRALS) {
+		sysg_timer_start(sysg_supervisor_loop(c->o.sup), &c->finish, 0,
+				 finish_answered, c);
+		return;
+	}
+	c->deferred = 0;
 	while (*pp) {
 		struct op *op = *pp;
 
@@ -479,17 +493,17 @@ static int load_new(const char *path, struct sysg_config **out, char *err,
 		end = first ? strstr(first, ": error: ") : NULL;
 		if (end && (size_t)(end - first) == strlen(path))
 			/* no position: a message of sysg's own (unreadable) */
-			snprintf(err, errlen, "%s", first);
+			sysg_errf(err, errlen, "%s", first);
 		else if (end && !strncmp(first, path, strlen(path)))
-			snprintf(err, errlen, "%s: not a valid configuration "
-				 "(%zu error(s), the first at %.*s); see them "
-				 "with 'sysg validate --config %s'", path,
-				 sysg_diag_count(&d), (int)(end - first), first,
-				 path);
+			sysg_errf(err, errlen, "%s: not a valid configuration "
+				  "(%zu error(s), the first at %.*s); see them "
+				  "with 'sysg validate --config %s'", path,
+				  sysg_diag_count(&d), (int)(end - first),
+				  first, path);
 		else
-			snprintf(err, errlen, "%s: not a valid configuration; "
-				 "see why with 'sysg validate --config %s'", path,
-				 path);
+			sysg_errf(err, errlen, "%s: not a valid configuration; "
+				  "see why with 'sysg validate --config %s'",
+				  path, path);
 		rc = -EINVAL;
 	}
 	sysg_diag_free(&d);
@@ -539,7 +553,7 @@ static int diff_configs(const struct sysg_config *old,
 
 static void diff_line(json_t *lines, const char *label, const json_t *names)
 {
-	char buf[4096];
+	char buf[SYSG_IO_CHUNK];
 	size_t used = 0, i;
 	json_t *v;
 
@@ -583,7 +597,7 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 	int rc = load_new(path, &nc, err, errlen);
 
 	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
-		snprintf(err, errlen, "unknown service '%s' in %s", svc, path);
+		sysg_errf(err, errlen, "unknown service '%s' in %s", svc, path);
 		rc = -EINVAL;
 	}
 	if (rc == 0 && (rc = diff_configs(sysg_supervisor_config(c->o.sup), nc,
@@ -598,7 +612,7 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 			 path, err);
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
-	sysg_write_file_atomic(c->o.state_dir, "config_hint", path);
+	sysg_write_file_atomic(c->o.state_dir, SYSG_FILE_CONFIG_HINT, path);
 	json_array_append_new(op->lines, json_pack("s+", "reloaded ", path));
 	diff_line(op->lines, "added", d.added);
 	diff_line(op->lines, "removed", d.removed);
@@ -640,8 +654,8 @@ static int argv_ok(const json_t *v, const struct argspec *a, char *err,
 			goto bad;
 	return 1;
 bad:
-	snprintf(err, errlen, "argument '%s' must be a list of 1 to 256 "
-		 "strings", a->key);
+	sysg_errf(err, errlen, "argument '%s' must be a list of 1 to 256 "
+		  "strings", a->key);
 	return 0;
 }
 
@@ -656,26 +670,26 @@ static int arg_ok(const json_t *v, const struct argspec *a, char *err,
 		if (json_is_string(v) && len && len <= a->maxlen &&
 		    strlen(json_string_value(v)) == len)
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be a string of 1 to %zu "
-			 "bytes", a->key, a->maxlen);
+		sysg_errf(err, errlen, "argument '%s' must be a string of 1 to %zu "
+			  "bytes", a->key, a->maxlen);
 		return 0;
 	case ARG_BOOL:
 		if (json_is_boolean(v))
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be a boolean", a->key);
+		sysg_errf(err, errlen, "argument '%s' must be a boolean", a->key);
 		return 0;
 	case ARG_INT:
 		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
 		    json_integer_value(v) <= 100000)
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be an integer in "
-			 "0..100000", a->key);
+		sysg_errf(err, errlen, "argument '%s' must be an integer in "
+			  "0..100000", a->key);
 		return 0;
 	case ARG_PID:
 		if (json_is_integer(v) && json_integer_value(v) > 0 &&
 		    json_integer_value(v) <= INT32_MAX)
 			return 1;
-		snprintf(err, errlen, "argument '%s' must be a process id", a->key);
+		sysg_errf(err, errlen, "argument '%s' must be a process id", a->key);
 		return 0;
 	case ARG_ARGV:
 		return argv_ok(v, a, err, errlen);
@@ -697,7 +711,7 @@ static int validate(const json_t *args, const struct argspec *spec,
 		while (a->key && strcmp(a->key, key))
 			a++;
 		if (!a->key) {
-			snprintf(err, errlen, "unknown argument '%.64s'", key);
+			sysg_errf(err, errlen, "unknown argument '%.64s'", key);
 			return -EINVAL;
 		}
 		if (!arg_ok(v, a, err, errlen))
@@ -705,7 +719,7 @@ static int validate(const json_t *args, const struct argspec *spec,
 	}
 	for (const struct argspec *a = spec; a->key; a++)
 		if (a->required && !json_object_get(args, a->key)) {
-			snprintf(err, errlen, "argument '%s' is required", a->key);
+			sysg_errf(err, errlen, "argument '%s' is required", a->key);
 			return -EINVAL;
 		}
 	return 0;
@@ -805,7 +819,7 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 static void restart_reload(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			   struct op *op, const char *path, const char *svc)
 {
-	char err[8192];
+	char err[SYSG_MSG_MAX];
 	int rc = reload_file(c, path, svc, op, err, sizeof(err));
 
 	if (rc < 0) {
@@ -870,7 +884,7 @@ static void h_status(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 				      .all = barg(args, "all") };
 	struct sysg_live l = live_of(c);
 	struct sysg_status s;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	json_t *doc;
 	int rc = sysg_live_status(&l, &o, &s, err, sizeof(err));
 
@@ -914,7 +928,7 @@ static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 {
 	struct sysg_live l = live_of(c);
 	struct sysg_inspect in;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	json_t *doc;
 	int rc = sysg_live_inspect(&l, sarg(args, "service"), &in, err,
 				   sizeof(err));
@@ -943,7 +957,7 @@ static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	json_t *jargv = json_object_get(args, "argv");
 	size_t n = json_array_size(jargv);
 	char **argv = calloc(n + 1, sizeof(*argv));
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	pid_t pid = 0;
 	int rc;
 
@@ -1007,7 +1021,7 @@ static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,
 		   json_t *args)
 {
 	struct sysg_ctlsrv *c = arg;
-	char err[256];
+	char err[SYSG_ERR_MAX];
 
 	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
 		if (strcmp(requests[i].cmd, cmd))
@@ -1029,7 +1043,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		    char *err, size_t errlen)
 {
 	struct sysg_ctlsrv *c = calloc(1, sizeof(*c));
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 	int rc;
 
 	*out = NULL;
@@ -1041,17 +1055,18 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		rc = sysg_ctl_server_new(&c->srv, sysg_supervisor_loop(o->sup),
 					 path, handle, c, err, errlen);
 	else
-		snprintf(err, errlen, "%s/control.sock: path too long",
-			 o->state_dir);
+		sysg_errf(err, errlen, "%s/" SYSG_FILE_CONTROL ": path too long",
+			  o->state_dir);
 	/* the foreground supervisor can do without (stop finds it by
 	 * sysg.pid); not when a live one answers there */
 	if (rc < 0 && o->foreground && rc != -EADDRINUSE) {
 		sysg_log(o->log, SYSG_LOG_WARN, "No control socket: %s", err);
 		rc = 0;
 	}
+	c->seen = sysg_supervisor_change_seq(o->sup);
 	if (rc == 0 && (c->sub = sysg_supervisor_subscribe(o->sup, on_change,
 							   c)) < 0) {
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 		sysg_ctl_server_free(c->srv);
 		rc = c->sub;
 	}
@@ -1090,7 +1105,7 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
 	const struct sysg_config *cfg = sysg_supervisor_config(c->o.sup);
 	char *path = cfg->abs_path ? strdup(cfg->abs_path) : NULL;
 	struct op *op = op_new(c, OP_RESTART, NULL);
-	char err[8192];
+	char err[SYSG_MSG_MAX];
 
 	if (!path || !op) {
 		sysg_log(c->o.log, SYSG_LOG_WARN, "SIGHUP: no config file to "

@@ -22,35 +22,6 @@
 
 /* ------------------------------------------------------------- files */
 
-int sysg_write_file_atomic(const char *dir, const char *name,
-			   const char *text)
-{
-	char path[4200], tmp[4300];
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, rc = 0;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n < 0 || fsync(fd) < 0)
-		rc = -errno;
-	else if ((size_t)n != len)
-		rc = -EIO;
-	close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
 int sysg_pidfile_write(const char *state_dir)
 {
 	uint64_t ticks = 0;
@@ -59,16 +30,16 @@ int sysg_pidfile_write(const char *state_dir)
 	sysg_proc_start_ticks(getpid(), &ticks);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
 		 (unsigned long long)ticks);
-	return sysg_write_file_atomic(state_dir, "sysg.pid", text);
+	return sysg_write_file_atomic(state_dir, SYSG_FILE_PID, text);
 }
 
 void sysg_pidfile_remove(const char *state_dir)
 {
-	char path[4200], buf[64];
+	char path[SYSG_STATE_FILE_MAX], buf[64];
 	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/sysg.pid", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -81,25 +52,18 @@ void sysg_pidfile_remove(const char *state_dir)
 		unlink(path);
 }
 
-int sysg_control_path(const char *state_dir, char *buf, size_t len)
-{
-	if ((size_t)snprintf(buf, len, "%s/control.sock", state_dir) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 /* sysg.lock: held (flock) for the supervisor's whole life. The fd is
  * close-on-exec, so no service keeps it after a supervisor's death. */
 static int take_lock(const char *state_dir, char *err, size_t errlen)
 {
-	char path[4200];
+	char path[SYSG_STATE_FILE_MAX];
 	int64_t pid = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/sysg.lock", state_dir);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_LOCK, state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		sysg_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -107,11 +71,11 @@ static int take_lock(const char *state_dir, char *err, size_t errlen)
 	close(fd);
 	sysg_supervisor_alive(state_dir, &pid);
 	if (pid > 0)
-		snprintf(err, errlen, "a supervisor is already running (pid %lld)",
-			 (long long)pid);
+		sysg_errf(err, errlen, "a supervisor is already running (pid %lld)",
+			  (long long)pid);
 	else
-		snprintf(err, errlen, "a supervisor is already running "
-			 "(starting up) for %s", state_dir);
+		sysg_errf(err, errlen, "a supervisor is already running "
+			  "(starting up) for %s", state_dir);
 	return -EADDRINUSE;
 }
 
@@ -209,7 +173,7 @@ int sysg_daemon_wait(int fd, int timeout_ms, FILE *err)
 {
 	int64_t deadline = sysg_now_ms() + timeout_ms;
 	FILE *f = fdopen(fd, "r");
-	char line[8192];
+	char line[SYSG_MSG_MAX];
 	int code = -EPIPE;
 
 	if (!f) {
@@ -242,13 +206,13 @@ int sysg_daemon_wait(int fd, int timeout_ms, FILE *err)
 
 #define FIRST_SAMPLE_MS 1000
 
-/* What one /proc scan found, reused from round to round. */
+/* One /proc scan per round and the trees found in it, reused from round
+ * to round: no allocation per sample once they have grown. */
 struct procs {
-	struct sysg_procstat *v;
-	size_t n, cap;
-	pid_t *members;
-	size_t mcap;
-	unsigned char *mark;
+	struct sysg_proc_snapshot snap;
+	struct sysg_pidset tree;
+	pid_t *pids;
+	size_t cap;
 };
 
 struct daemon {
@@ -265,87 +229,25 @@ struct daemon {
 	int initial_failed;
 };
 
-static int add_proc(void *arg, const struct sysg_procstat *ps)
+/* The pids of the unit at index I (the rule its stop uses) into
+ * p->pids; returns how many. */
+static size_t tree_pids(struct daemon *d, size_t i)
 {
-	struct procs *p = arg;
+	struct procs *p = &d->procs;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		struct sysg_procstat *nv = realloc(p->v, cap * sizeof(*nv));
+	if (sysg_supervisor_tree(d->sup, i, &p->snap, &p->tree) < 0)
+		return 0;
+	if (p->tree.n > p->cap) {
+		pid_t *nv = realloc(p->pids, p->tree.n * sizeof(*nv));
 
 		if (!nv)
-			return 1;
-		p->v = nv;
-		p->cap = cap;
+			return 0;
+		p->pids = nv;
+		p->cap = p->tree.n;
 	}
-	p->v[p->n++] = *ps;
-	return 0;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	const struct sysg_procstat *x = a, *y = b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-static int find_proc(const struct procs *p, int64_t pid)
-{
-	struct sysg_procstat key = { .pid = pid };
-	const struct sysg_procstat *hit = bsearch(&key, p->v, p->n,
-						  sizeof(key), cmp_pid);
-
-	return hit ? (int)(hit - p->v) : -1;
-}
-
-/* The processes of the tree of MAIN (session SID): its session, and the
- * descendants of anything in it. Returns how many are in p->members. */
-static size_t tree_of(struct procs *p, int64_t main_pid, int64_t sid)
-{
-	size_t k = 0;
-	int changed = 1;
-
-	memset(p->mark, 0, p->n);
-	for (size_t i = 0; i < p->n; i++)
-		p->mark[i] = p->v[i].pid == main_pid ||
-			     (sid > 1 && p->v[i].sid == sid);
-	while (changed) {
-		changed = 0;
-		for (size_t i = 0; i < p->n; i++) {
-			int parent;
-
-			if (p->mark[i])
-				continue;
-			parent = find_proc(p, p->v[i].ppid);
-			if (parent >= 0 && p->mark[parent])
-				p->mark[i] = changed = 1;
-		}
-	}
-	for (size_t i = 0; i < p->n; i++)
-		if (p->mark[i] && p->v[i].state != 'Z')
-			p->members[k++] = (pid_t)p->v[i].pid;
-	return k;
-}
-
-static int scan_procs(struct procs *p)
-{
-	p->n = 0;
-	if (sysg_proc_scan(add_proc, p) < 0)
-		return -EIO;
-	qsort(p->v, p->n, sizeof(*p->v), cmp_pid);
-	if (p->n > p->mcap) {
-		pid_t *m = realloc(p->members, p->n * sizeof(*m));
-		unsigned char *mk = realloc(p->mark, p->n);
-
-		if (m)
-			p->members = m;
-		if (mk)
-			p->mark = mk;
-		if (!m || !mk)
-			return -ENOMEM;
-		p->mcap = p->n;
-	}
-	return 0;
+	for (size_t k = 0; k < p->tree.n; k++)
+		p->pids[k] = p->tree.v[k].pid;
+	return p->tree.n;
 }
 
 static void sample_all(struct daemon *d)
@@ -363,10 +265,11 @@ static void sample_all(struct daemon *d)
 		if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
 			continue;
 		if (u.pid > 0 && !scanned)
-			scanned = scan_procs(&d->procs) == 0 ? 1 : -1;
+			scanned = sysg_proc_snapshot_take(&d->procs.snap) == 0 ?
+				  1 : -1;
 		if (u.pid > 0 && scanned > 0)
-			k = tree_of(&d->procs, u.pid, u.pgid);
-		sysg_samples_take(d->samples, u.name, d->procs.members, k, up,
+			k = tree_pids(d, i);
+		sysg_samples_take(d->samples, u.name, d->procs.pids, k, up,
 				  wall);
 	}
 }
@@ -391,19 +294,18 @@ static void on_first_sample(struct sysg_timer *t)
 
 static void procs_free(struct procs *p)
 {
-	free(p->v);
-	free(p->members);
-	free(p->mark);
+	sysg_proc_snapshot_free(&p->snap);
+	sysg_pidset_free(&p->tree);
+	free(p->pids);
 }
-
 /* -------------------------------------------------------------- run */
 
 static void on_failure(void *arg, const char *svc, const char *reason)
 {
 	struct daemon *d = arg;
 
-	if (d->o->foreground)
-		fprintf(stderr, "sysg: service %s failed to start: %s (logs: "
+	if (d->o->foreground && d->o->err)
+		fprintf(d->o->err, "sysg: service %s failed to start: %s (logs: "
 			"%s/%s_stderr.log)\n", svc, reason, d->o->log_dir, svc);
 }
 
@@ -460,10 +362,10 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 
 	if (rc < 0) {
 		if (d->log.why[0])
-			snprintf(err, errlen, "%s", d->log.why);
+			sysg_errf(err, errlen, "%s", d->log.why);
 		else
-			snprintf(err, errlen, "cannot open %s/supervisor.log: %s",
-				 d->o->log_dir, strerror(-rc));
+			sysg_errf(err, errlen, "cannot open %s/supervisor.log: "
+				  "%s", d->o->log_dir, strerror(-rc));
 		return rc;
 	}
 	return sysg_ctlsrv_new(&d->ctl, &co, err, errlen);
@@ -476,8 +378,8 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	int rc = sysg_mkdir_p(o->state_dir, 0700, 0);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", o->state_dir,
-			 strerror(-rc));
+		sysg_errf(err, errlen, "cannot create %s: %s", o->state_dir,
+			  strerror(-rc));
 		return rc;
 	}
 	d->lock_fd = take_lock(o->state_dir, err, errlen);
@@ -485,10 +387,10 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		return d->lock_fd;
 	rc = open_state(d, err, errlen);
 	if (rc == 0 && (rc = sysg_pidfile_write(o->state_dir)) < 0)
-		snprintf(err, errlen, "cannot write %s/sysg.pid: %s",
-			 o->state_dir, strerror(-rc));
+		sysg_errf(err, errlen, "cannot write %s/" SYSG_FILE_PID ": %s",
+			  o->state_dir, strerror(-rc));
 	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 	if (rc == 0)
 		rc = new_supervisor(d, err, errlen);
 	if (rc == 0)
@@ -507,11 +409,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
 			 "process%s", n, n == 1 ? "" : "es");
 	rc = sysg_ctlsrv_start(d->ctl, o->service, initial_done, d);
 	if (rc < 0) {
-		snprintf(err, errlen, "unknown service '%s'", o->service);
+		sysg_errf(err, errlen, "unknown service '%s'", o->service);
 		return rc;
 	}
 	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))
-		sysg_write_file_atomic(o->state_dir, "config_hint",
+		sysg_write_file_atomic(o->state_dir, SYSG_FILE_CONFIG_HINT,
 				       o->cfg->abs_path);
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
 			 FIRST_SAMPLE_MS, on_first_sample, d);

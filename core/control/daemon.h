@@ -45,6 +45,9 @@ struct sysg_daemon_opts {
 	int log_level;                  /* echo threshold (foreground) */
 	FILE *echo;                     /* supervisor lines here, or NULL */
 	FILE *echo_stderr;              /* --stderr target, or NULL */
+	FILE *err;                      /* foreground: "service S failed to
+	                                   start" at once here (the CLI's
+	                                   stderr), or NULL */
 	const char *kind;               /* unit record kind; NULL: "service" */
 	int result_fd;                  /* resident: the outcome pipe; -1 */
 };
@@ -83,12 +86,5 @@ int sysg_pidfile_write(const char *state_dir);
 
 /* Remove STATE_DIR/sysg.pid if it names the calling process. */
 void sysg_pidfile_remove(const char *state_dir);
-
-/* Write TEXT to STATE_DIR/NAME atomically (mode 0600). 0 or -errno. */
-int sysg_write_file_atomic(const char *dir, const char *name,
-			   const char *text);
-
-/* STATE_DIR/control.sock into BUF. 0 or -ENAMETOOLONG. */
-int sysg_control_path(const char *state_dir, char *buf, size_t len);
 
 #endif

@@ -261,7 +261,7 @@ static void conn_dispatch(struct sysg_ctl_conn *c)
 {
 	const char *cmd = NULL;
 	json_t *args = NULL;
-	char err[256];
+	char err[SYSG_ERR_MAX];
 
 	if (c->refused) {
 		sysg_ctl_reply(c, 1, "permission denied: the supervisor serves only its own user and root",

@@ -109,38 +109,26 @@ void svc_unwatch_exit(struct svc *v)
 /* Recognising our processes                                           */
 /* ------------------------------------------------------------------ */
 
-/* "/sysg.<hash>/": the cgroups of this state directory's services. */
-static void cgroup_tag(const struct sysg_supervisor *s, char *buf, size_t len)
-{
-	char prefix[160];
-
-	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
-	snprintf(buf, len, "/sysg.%.16s/", prefix + strlen("SYSG_INSTANCE="));
-}
-
 static void adopt_cgroup(struct svc *v, pid_t pid)
 {
-	char cg[sizeof(v->cgroup)], tag[64];
+	char cg[sizeof(v->cgroup)];
 
 	v->cgroup[0] = '\0';
-	cgroup_tag(v->sup, tag, sizeof(tag));
-	if (sysg_cgroup_of_pid(pid, cg, sizeof(cg)) == 0 && strstr(cg, tag))
+	if (sysg_cgroup_of_pid(pid, cg, sizeof(cg)) == 0 &&
+	    sysg_instance_owns_cgroup(v->sup->state_dir, cg))
 		snprintf(v->cgroup, sizeof(v->cgroup), "%s", cg);
 }
 
 /* 1 when the record says the previous supervisor had a process up. */
 static int claims_process(const struct sysg_unit_record *u)
 {
-	static const char *const up[] = {
-		"running", "starting", "backoff", "stopping", NULL,
-	};
-
-	if (u->pid <= 0)
+	switch (sysg_status_parse(u->status)) {
+	case SYSG_STATUS_RUNNING: case SYSG_STATUS_STARTING:
+	case SYSG_STATUS_BACKOFF: case SYSG_STATUS_STOPPING:
+		return u->pid > 0;
+	default:
 		return 0;
-	for (int i = 0; up[i]; i++)
-		if (!strcmp(u->status, up[i]))
-			return 1;
-	return 0;
+	}
 }
 
 /* 1 when U's pid is alive, is the recorded process and carries V's
@@ -148,7 +136,7 @@ static int claims_process(const struct sysg_unit_record *u)
 static int is_ours(const struct svc *v, const struct sysg_unit_record *u,
 		   char *marker, size_t len)
 {
-	char prefix[160];
+	char prefix[SYSG_INSTANCE_MAX];
 
 	if (!claims_process(u) ||
 	    !sysg_proc_is_alive((pid_t)u->pid, u->start_ticks))
@@ -213,7 +201,7 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	svc_remember_tree(v);
 	svc_open_logs(v);
 	v->want_up = 1;
-	svc_adopted(v);
+	svc_event(v, EV_ADOPT);
 	svc_log(v, SYSG_LOG_INFO, "Adopted %s: %s (pid %d)", v->cron ?
 		"cron job run" : "service", v->cfg->name, (int)v->pid);
 	return 0;
@@ -226,18 +214,17 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 /* Every process carrying a marker of this state directory. */
 static int marked_processes(struct sysg_supervisor *s, struct sysg_pidset *out)
 {
-	char prefix[160];
+	char prefix[SYSG_INSTANCE_MAX];
 	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
 
-	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
-	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
+	sysg_instance_dir_prefix(s->state_dir, prefix, sizeof(prefix));
 	return sysg_proctree_collect(&m, out);
 }
 
 /* Collect into V->known the processes of ALL that carry V's marker. */
 static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 {
-	char prefix[160], marker[160];
+	char prefix[SYSG_INSTANCE_MAX], marker[SYSG_INSTANCE_MAX];
 
 	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
 			     sizeof(prefix));
@@ -254,7 +241,7 @@ static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 	v->adopted = 1;
 	v->pid = v->sid = 0;
 	adopt_cgroup(v, v->known.v[0].pid);
-	svc_clean_leftovers(v);
+	svc_event(v, EV_LEFTOVERS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -351,8 +338,10 @@ static void stop_strays(struct sysg_supervisor *s, const struct sysg_pidset *all
 /* A cron unit the previous supervisor had scheduled is scheduled again. */
 static void reschedule(struct svc *v, const struct sysg_unit_record *u)
 {
+	int st = sysg_status_parse(u->status);
+
 	if (!v->cron || v->state != ST_IDLE ||
-	    (strcmp(u->status, "scheduled") && strcmp(u->status, "running")))
+	    (st != SYSG_STATUS_SCHEDULED && st != SYSG_STATUS_RUNNING))
 		return;
 	svc_log(v, SYSG_LOG_INFO, "Scheduling cron job %s again",
 		v->cfg->name);

@@ -148,8 +148,8 @@ static int check_limits(struct sysg_supervisor *s, struct svc *v,
 	int direct = 0, all = 0;
 
 	if (sp->present && !sp->dynamic) {
-		snprintf(err, errlen, "service %s does not allow children "
-			 "(spawn.mode is static)", v->cfg->name);
+		sysg_errf(err, errlen, "service %s does not allow children "
+			  "(spawn.mode is static)", v->cfg->name);
 		return -EPERM;
 	}
 	for (struct sup_child *c = s->children; c; c = c->next) {
@@ -157,19 +157,20 @@ static int check_limits(struct sysg_supervisor *s, struct svc *v,
 		direct += c->parent_pid == parent;
 	}
 	if (sp->children >= 0 && direct >= sp->children) {
-		snprintf(err, errlen, "spawn limit reached: pid %d already has %d "
-			 "children (spawn.limits.children)", (int)parent, direct);
+		sysg_errf(err, errlen, "spawn limit reached: pid %d already "
+			  "has %d children (spawn.limits.children)",
+			  (int)parent, direct);
 		return -EDQUOT;
 	}
 	if (sp->depth >= 0 && depth > sp->depth) {
-		snprintf(err, errlen, "spawn limit reached: depth %d exceeds "
-			 "spawn.limits.depth %d", depth, sp->depth);
+		sysg_errf(err, errlen, "spawn limit reached: depth %d exceeds "
+			  "spawn.limits.depth %d", depth, sp->depth);
 		return -EDQUOT;
 	}
 	if (sp->descendants >= 0 && all >= sp->descendants) {
-		snprintf(err, errlen, "spawn limit reached: %s already has %d "
-			 "managed descendants (spawn.limits.descendants)",
-			 v->cfg->name, all);
+		sysg_errf(err, errlen, "spawn limit reached: %s already has %d "
+			  "managed descendants (spawn.limits.descendants)",
+			  v->cfg->name, all);
 		return -EDQUOT;
 	}
 	return 0;
@@ -191,9 +192,9 @@ static int check_memory(struct sysg_supervisor *s, struct svc *v, char *err,
 			total += rss;
 	if (total < v->cfg->spawn.total_memory)
 		return 0;
-	snprintf(err, errlen, "spawn limit reached: %s uses %lld bytes "
-		 "(spawn.limits.total_memory %lld)", v->cfg->name,
-		 (long long)total, (long long)v->cfg->spawn.total_memory);
+	sysg_errf(err, errlen, "spawn limit reached: %s uses %lld bytes "
+		  "(spawn.limits.total_memory %lld)", v->cfg->name,
+		  (long long)total, (long long)v->cfg->spawn.total_memory);
 	return -EDQUOT;
 }
 
@@ -206,12 +207,13 @@ static int launch_child(struct sup_child *c, char *err, size_t errlen)
 		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
 		.cgroup_fd = -1,
 	};
-	const char *eq = strchr(v->instance, '=');
 	char **env = sysg_env_dup(svc_env(v));
 	int rc = -ENOMEM;
 
 	/* the service's marker: its teardown takes the child along */
-	if (env && eq && sysg_env_set(&env, "SYSG_INSTANCE", eq + 1) == 0 &&
+	if (env && v->instance[0] &&
+	    sysg_env_set(&env, SYSG_INSTANCE_VAR,
+			 sysg_instance_value(v->instance)) == 0 &&
 	    sysg_env_set(&env, "SYSG_CHILD_NAME", c->name) == 0) {
 		req.envp = env;
 		c->job.done = child_done;
@@ -219,7 +221,7 @@ static int launch_child(struct sup_child *c, char *err, size_t errlen)
 		rc = sysg_job_spawn(&c->sup->jobs, &c->job, &req, c->ttl_ms,
 				    err, errlen);
 	} else {
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 	}
 	sysg_env_free(env);
 	return rc;
@@ -244,14 +246,14 @@ int sysg_supervisor_spawn_child(struct sysg_supervisor *s, pid_t parent_pid,
 	int depth = pc ? pc->depth + 1 : 1, rc;
 
 	if (!v) {
-		snprintf(err, errlen, "no running service's process tree "
-			 "contains pid %d", (int)parent_pid);
+		sysg_errf(err, errlen, "no running service's process tree "
+			  "contains pid %d", (int)parent_pid);
 		return -ESRCH;
 	}
 	if (!name || !*name || strlen(name) > 63 ||
 	    strchr(name, '/') || name_in_use(s, v, name)) {
-		snprintf(err, errlen, "invalid or duplicate child name '%s'",
-			 name ? name : "");
+		sysg_errf(err, errlen, "invalid or duplicate child name '%s'",
+			  name ? name : "");
 		return -EINVAL;
 	}
 	rc = check_limits(s, v, parent_pid, depth, err, errlen);
@@ -261,7 +263,7 @@ int sysg_supervisor_spawn_child(struct sysg_supervisor *s, pid_t parent_pid,
 	if (c)
 		c->command = sysg_cmd_join(argv);
 	if (rc == 0 && (!c || !c->command)) {
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 	}
 	if (rc < 0) {

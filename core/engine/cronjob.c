@@ -12,11 +12,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/base.h"
 #include "svc.h"
+
+/* A parse error, with room for "services.<name>.cron: " in a reason. */
+#define CRON_ERR_MAX 200
 
 int svc_cron_init(struct svc *v)
 {
-	char err[200];
+	char err[CRON_ERR_MAX];
 	int rc;
 
 	v->cron = sysg_service_is_cron(v->cfg);

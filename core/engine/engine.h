@@ -7,5 +7,8 @@
 
 #include "supervisor.h"
 #include "stopper.h"
+/* Test seam (tests/check_fsm.c only): the service state machine's table
+ * cell by cell, fake effects, firing one event at one service. */
+#include "fsm.h"
 
 #endif

@@ -75,15 +75,15 @@ static void attach_drains(struct svc *v, int out_fd, int err_fd)
 static void setup_cgroup(struct svc *v, int *fd)
 {
 	struct sysg_supervisor *s = v->sup;
-	char name[256];
+	char name[SYSG_NAME_MAX + 64];
 	int rc;
 
 	*fd = -1;
 	v->cgroup[0] = '\0';
 	if (!s->cgroup_base[0])
 		return;
-	snprintf(name, sizeof(name), "%s.%d.%u", v->cfg->name, (int)getpid(),
-		 s->serial);
+	sysg_instance_cgroup_run(v->cfg->name, getpid(), s->serial, name,
+				 sizeof(name));
 	rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
 				sizeof(v->cgroup));
 	if (rc == 0)
@@ -103,9 +103,8 @@ static void setup_cgroup(struct svc *v, int *fd)
 static char **spawn_env(struct svc *v)
 {
 	char **env = sysg_env_dup(svc_env(v));
-	const char *eq = strchr(v->instance, '=');
-
-	if (env && sysg_env_set(&env, "SYSG_INSTANCE", eq + 1) < 0) {
+	if (env && sysg_env_set(&env, SYSG_INSTANCE_VAR,
+				sysg_instance_value(v->instance)) < 0) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -119,8 +118,6 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		.command = v->cfg->command, .cwd = v->sup->cfg->project_dir,
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
 	};
-	char prefix[128];
-
 	if (v->sup->opts.direct_logs) {
 		/* the files themselves: nothing to drain, nothing to break
 		 * when the supervisor dies */
@@ -131,13 +128,11 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	int rc;
 
 	v->sup->serial++;
-	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
-			     sizeof(prefix));
-	snprintf(v->instance, sizeof(v->instance), "%s%d.%u", prefix,
-		 (int)getpid(), v->sup->serial);
+	sysg_instance_marker(v->sup->state_dir, v->cfg->name, getpid(),
+			     v->sup->serial, v->instance, sizeof(v->instance));
 	env = spawn_env(v);
 	if (!env) {
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	req.envp = env;

@@ -88,7 +88,7 @@ static void tell_change(struct sysg_supervisor *s, const struct sup_change *c)
 static void tell_idle(struct sysg_supervisor *s)
 {
 	struct sysg_unit_change ch = {
-		.kind = SYSG_CHANGE_IDLE, .seq = s->notify.seq,
+		.kind = SYSG_CHANGE_IDLE, .seq = ++s->notify.seq,
 		.index = SYSG_UNIT_GONE, .name = "",
 		.status = "",
 	};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "base/base.h"
 #include "config/config.h"
 #include "proc/proc.h"
 #include "svc.h"
@@ -18,7 +19,7 @@ static void start_probe(struct sysg_timer *t)
 	struct svc *v = t->arg;
 	const struct sysg_health *h = &v->cfg->health;
 	int64_t left = v->ready_deadline - sysg_now_ms();
-	char err[512];
+	char err[SYSG_ERR_MAX];
 
 	if (v->state != ST_STARTING)
 		return;

@@ -196,7 +196,7 @@ static void apply(struct sysg_supervisor *s, struct sysg_config *nc,
 				       p);
 	for (size_t i = 0; i < nold_active; i++)
 		if (!p->kept[i]) {
-			svc_retire(old[i]);
+			svc_event(old[i], EV_RETIRE);
 			p->removed++;
 		}
 	for (size_t j = 0; j < p->n; j++)
@@ -219,12 +219,12 @@ int sysg_supervisor_reload(struct sysg_supervisor *s,
 	for (size_t i = 0; i < s->nold_cfgs; i++)
 		known |= newcfg == s->old_cfgs[i];
 	if (known) {
-		snprintf(err, errlen, "no new configuration to load");
+		sysg_errf(err, errlen, "no new configuration to load");
 		return -EINVAL;
 	}
 	if (plan_make(s, newcfg, &p) < 0) {
 		plan_free(&p, 1);
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	/* every service runs in the project directory */

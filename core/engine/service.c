@@ -1,7 +1,13 @@
 /* service.c - one service's life as a table of small actions.
  *
- * table[state][event] names the action to run; an empty cell means the
- * event is ignored in that state. The table is the state diagram:
+ * table[state][event] names the action to run. Every cell is filled: an
+ * action, NOP (the event does not matter in that state) or BUG (the
+ * event cannot reach a service in that state; logged if it ever does).
+ * Every change of a service's state happens in an action of this table
+ * (set_state is its only writer): requests, process exits, timers,
+ * reloads (EV_RECONFIGURE, EV_RETIRE), adoption (EV_ADOPT,
+ * EV_LEFTOVERS) and the end of a teardown (EV_GONE) are all events.
+ * The table is the state diagram:
  *
  *   IDLE/STOPPED/EXITED/FAILED/SKIPPED/BLOCKED --start--> WAITING
  *   WAITING --deps ready--> SKIPCHECK? --> PRESTART? --> STARTING
@@ -13,9 +19,14 @@
  *   STARTING/RUNNING --dependency crashed--> STOPPING --gone--> WAITING
  *   cron units: --start--> SCHEDULED --due--> RUNNING --exit--> STOPPING
  *       --gone--> SCHEDULED  (cronjob.c)
+ *   any --reconfigure--> (up: STOPPING, then the new definition; else
+ *       the new definition now)      any --retire--> STOPPING/STOPPED
+ *   IDLE --adopt--> RUNNING          IDLE --leftovers--> STOPPING
  *
- * Spawning is in launch.c, readiness in readiness.c, taking a process
- * tree down in teardown.c.
+ * What actions do to the world (spawning in launch.c, readiness in
+ * readiness.c, taking a tree down in teardown.c, hooks, the skip and
+ * pre_start commands) goes through struct svc_effects, so that the
+ * table test (fsm.c) can drive the table without fork or exec.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "config/config.h"
 #include "proc/proc.h"
 #include "svc.h"
@@ -37,12 +49,32 @@
 
 typedef void (*action_fn)(struct svc *v);
 
+static int real_run_helper(struct svc *v, const char *cmd);
+static void real_fire(struct svc *v, enum sysg_hook_stage stage, int ok);
+
+static const struct svc_effects real_fx = {
+	.launch = svc_launch, .run_helper = real_run_helper,
+	.fire_hook = real_fire, .open_logs = svc_open_logs,
+	.readiness_start = svc_readiness_start,
+	.readiness_stop = svc_readiness_stop,
+	.teardown_begin = svc_teardown_begin,
+	.teardown_tick = svc_teardown_tick,
+};
+
+static const struct svc_effects *svc_fx = &real_fx;
+
+void svc_set_effects(const struct svc_effects *fx)
+{
+	svc_fx = fx ? fx : &real_fx;
+}
+
+
 static void begin_run(struct svc *v);
 static void a_schedule(struct svc *v);
 
 void svc_log(struct svc *v, int level, const char *fmt, ...)
 {
-	char msg[768];
+	char msg[SYSG_LOG_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -96,6 +128,14 @@ const char *sysg_status_word(enum sysg_unit_status st)
 	return (unsigned)st < SYSG_NSTATUS ? words[st] : "unknown";
 }
 
+int sysg_status_parse(const char *word)
+{
+	for (int st = 0; st < SYSG_NSTATUS; st++)
+		if (!strcmp(word, sysg_status_word((enum sysg_unit_status)st)))
+			return st;
+	return -EINVAL;
+}
+
 enum sysg_phase sysg_status_phase(enum sysg_unit_status st)
 {
 	static const enum sysg_phase phase[SYSG_NSTATUS] = {
@@ -145,12 +185,23 @@ int svc_is_settled(const struct svc *v)
 	}
 }
 
+/* The only place a service's state is assigned; only actions of the
+ * table call it. A tree being torn down is recorded once it is gone. */
 static void set_state(struct svc *v, enum svc_state st)
 {
 	v->state = st;
 	sup_note_status(v);
+	if (st == ST_STOPPING)
+		return;
 	sup_record(v);
 	sup_changed(v->sup);
+}
+
+/* Take V's process tree down for WHY; EV_GONE follows. */
+static void stop_tree(struct svc *v, enum stop_reason why)
+{
+	set_state(v, ST_STOPPING);
+	svc_fx->teardown_begin(v, why);
 }
 
 void svc_exit_status(struct svc *v, int status)
@@ -203,12 +254,17 @@ char *const *svc_env(const struct svc *v)
 	return v->cfg->envp ? v->cfg->envp : environ;
 }
 
-static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
+static void real_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 {
 	sysg_hook_fire(&v->sup->jobs, &v->sup->log, v->cfg, stage, ok,
 		       svc_env(v), v->sup->cfg->project_dir,
 		       v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
 		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL);
+}
+
+static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
+{
+	svc_fx->fire_hook(v, stage, ok);
 }
 
 /* on_start.*, or on_restart.* for an automatic restart. */
@@ -373,7 +429,7 @@ static void helper_done(struct sysg_job *j, int status, int timed_out)
 	svc_event(v, crashed(v) ? EV_JOB_FAIL : EV_JOB_OK);
 }
 
-static int run_helper(struct svc *v, const char *cmd)
+static int real_run_helper(struct svc *v, const char *cmd)
 {
 	char *expanded = sysg_env_expand(cmd, svc_env(v));
 	struct sysg_spawn_req req = {
@@ -382,7 +438,7 @@ static int run_helper(struct svc *v, const char *cmd)
 		.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
 		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
 	};
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	int rc;
 
 	if (!expanded)
@@ -419,9 +475,9 @@ static void begin_run(struct svc *v)
 		set_state(v, ST_SKIPPED);
 		return;
 	}
-	svc_open_logs(v);
+	svc_fx->open_logs(v);
 	if (v->cfg->skip_command && *v->cfg->skip_command &&
-	    run_helper(v, v->cfg->skip_command) == 0) {
+	    svc_fx->run_helper(v, v->cfg->skip_command) == 0) {
 		set_state(v, ST_SKIPCHECK);
 		return;
 	}
@@ -448,7 +504,7 @@ static void a_prestart(struct svc *v)
 		return;
 	}
 	svc_log(v, SYSG_LOG_INFO, "Running pre_start of %s", v->cfg->name);
-	if (run_helper(v, pre) < 0) {
+	if (svc_fx->run_helper(v, pre) < 0) {
 		v->has_exit = 1;
 		v->exit_code = 127;
 		fail(v, ST_FAILED, "exited with error");
@@ -520,8 +576,8 @@ static void spawn_failed(struct svc *v, int rc, const char *err)
 
 static void a_spawn(struct svc *v)
 {
-	char err[512];
-	int rc = svc_launch(v, err, sizeof(err));
+	char err[SYSG_ERR_MAX];
+	int rc = svc_fx->launch(v, err, sizeof(err));
 
 	if (rc < 0) {
 		spawn_failed(v, rc, err);
@@ -530,7 +586,7 @@ static void a_spawn(struct svc *v)
 	set_state(v, ST_STARTING);
 	if (!v->cfg->health.present)
 		fire_start(v, 1);
-	svc_readiness_start(v);
+	svc_fx->readiness_start(v);
 }
 
 static void a_ready(struct svc *v)
@@ -551,7 +607,7 @@ static void a_not_ready(struct svc *v)
 		 (v->cfg->health.retries > 0 ? v->cfg->health.retries : 1)));
 	svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
 	fire_start(v, 0);
-	svc_teardown_begin(v, STOP_NOT_READY);
+	stop_tree(v, STOP_NOT_READY);
 }
 
 /* ------------------------------------------------------------------ */
@@ -569,19 +625,19 @@ static void a_exited(struct svc *v)
 	svc_log(v, bad ? SYSG_LOG_WARN : SYSG_LOG_INFO, "%s %s %s",
 		v->cron ? "Cron job" : "Service", v->cfg->name, msg);
 	if (v->cron) {
-		svc_teardown_begin(v, STOP_EXIT);
+		stop_tree(v, STOP_EXIT);
 		return;
 	}
 	if (v->ready_mono && sysg_now_ms() - v->ready_mono >= STABLE_RUN_MS)
 		v->consecutive = 0;
-	svc_readiness_stop(v);
+	svc_fx->readiness_stop(v);
 	if (before_ready && bad)
 		fire_start(v, 0);
 	else
 		fire(v, SYSG_HOOK_ON_STOP, !bad);
 	if (bad)
 		sup_dependents(v, EV_DEP_DOWN);
-	svc_teardown_begin(v, STOP_EXIT);
+	stop_tree(v, STOP_EXIT);
 }
 
 /* Switch V to its pending definition (reload). Returns 1 when that
@@ -632,7 +688,9 @@ static void leftovers_gone(struct svc *v)
 		svc_event(v, EV_START);
 }
 
-void svc_after_gone(struct svc *v)
+/* EV_GONE: the tree is gone; what comes next depends on why it was
+ * taken down. */
+static void a_gone(struct svc *v)
 {
 	char msg[SYSG_REASON_MAX];
 
@@ -678,19 +736,19 @@ void svc_after_gone(struct svc *v)
 static void a_reaped(struct svc *v)
 {
 	v->pid = 0;
-	svc_teardown_tick(v);
+	svc_fx->teardown_tick(v);
 }
 
 static void a_tick(struct svc *v)
 {
-	svc_teardown_tick(v);
+	svc_fx->teardown_tick(v);
 }
 
 static void a_stop(struct svc *v)
 {
 	v->want_up = 0;
 	svc_log(v, SYSG_LOG_INFO, "Stopping service: %s", v->cfg->name);
-	svc_teardown_begin(v, STOP_MANUAL);
+	stop_tree(v, STOP_MANUAL);
 }
 
 static void a_stop_teardown(struct svc *v)
@@ -711,7 +769,7 @@ static void a_cascade(struct svc *v)
 {
 	svc_log(v, SYSG_LOG_WARN, "Stopping service %s: a dependency crashed",
 		v->cfg->name);
-	svc_teardown_begin(v, STOP_CASCADE);
+	stop_tree(v, STOP_CASCADE);
 }
 
 static void a_wait_deps(struct svc *v)
@@ -742,10 +800,10 @@ static void a_schedule(struct svc *v)
 
 static void a_cron_due(struct svc *v)
 {
-	char err[512];
+	char err[SYSG_ERR_MAX];
 
-	svc_open_logs(v);
-	if (svc_launch(v, err, sizeof(err)) < 0) {
+	svc_fx->open_logs(v);
+	if (svc_fx->launch(v, err, sizeof(err)) < 0) {
 		svc_log(v, SYSG_LOG_ERROR, "Cron job %s could not start: %s",
 			v->cfg->name, err);
 		v->has_exit = 1;
@@ -761,50 +819,36 @@ static void a_cron_due(struct svc *v)
 	set_state(v, ST_RUNNING);
 }
 
-static const action_fn table[NSTATES][NEVENTS] = {
-	[ST_IDLE] = { [EV_START] = a_start },
-	[ST_WAITING] = { [EV_START] = a_check_deps, [EV_DEPS] = a_check_deps,
-			 [EV_STOP] = a_stop_idle },
-	[ST_SKIPCHECK] = { [EV_JOB_OK] = a_skipped, [EV_JOB_FAIL] = a_prestart,
-			   [EV_STOP] = a_stop_job, [EV_DEP_DOWN] = a_abort_job },
-	[ST_PRESTART] = { [EV_JOB_OK] = a_spawn,
-			  [EV_JOB_FAIL] = a_prestart_failed,
-			  [EV_STOP] = a_stop_job, [EV_DEP_DOWN] = a_abort_job },
-	[ST_STARTING] = { [EV_READY] = a_ready, [EV_NOT_READY] = a_not_ready,
-			  [EV_EXIT] = a_exited, [EV_STOP] = a_stop,
-			  [EV_DEP_DOWN] = a_cascade },
-	[ST_RUNNING] = { [EV_EXIT] = a_exited, [EV_STOP] = a_stop,
-			 [EV_DEP_DOWN] = a_cascade },
-	[ST_STOPPING] = { [EV_EXIT] = a_reaped, [EV_TICK] = a_tick,
-			  [EV_STOP] = a_stop_teardown },
-	[ST_BACKOFF] = { [EV_TICK] = a_restart, [EV_STOP] = a_stop_idle,
-			 [EV_DEP_DOWN] = a_wait_deps },
-	[ST_STOPPED] = { [EV_START] = a_start },
-	[ST_EXITED] = { [EV_START] = a_start },
-	[ST_FAILED] = { [EV_START] = a_start },
-	[ST_SKIPPED] = { [EV_START] = a_start },
-	[ST_BLOCKED] = { [EV_START] = a_start, [EV_DEPS] = a_check_deps },
-	[ST_SCHEDULED] = { [EV_DUE] = a_cron_due, [EV_STOP] = a_stop_idle },
-};
-
-void svc_event(struct svc *v, enum svc_event ev)
-{
-	action_fn fn = table[v->state][ev];
-
-	if (fn)
-		fn(v);
-}
-
 /* ------------------------------------------------------------------ */
 /* Reload and adoption                                                 */
 /* ------------------------------------------------------------------ */
 
-/* A settled (or waiting) service takes its new definition now. */
-static void reconfigure_idle(struct svc *v, struct sysg_service *nc)
+/* EV_RECONFIGURE while up: restart with the new definition (a cron
+ * unit's run finishes first). */
+static void a_reconf_up(struct svc *v)
+{
+	if (v->cron)
+		return;
+	v->restart_requested = v->want_up;
+	svc_log(v, SYSG_LOG_INFO, "Service %s changed: restarting it",
+		v->next_cfg->name);
+	a_stop(v);
+}
+
+/* EV_RECONFIGURE while the skip or pre_start command runs: it was for
+ * the old definition. */
+static void a_reconf_job(struct svc *v)
+{
+	sysg_job_cancel(&v->helper);
+	if (!switch_cfg(v))
+		set_state(v, ST_WAITING);
+}
+
+/* EV_RECONFIGURE while settled (or waiting): the new definition now. */
+static void a_reconf_idle(struct svc *v)
 {
 	enum svc_state state = v->state;
 
-	v->next_cfg = nc;
 	sup_changed(v->sup);
 	if (switch_cfg(v))
 		return;
@@ -819,31 +863,12 @@ static void reconfigure_idle(struct svc *v, struct sysg_service *nc)
 
 void svc_reconfigure(struct svc *v, struct sysg_service *nc)
 {
-	switch (v->state) {
-	case ST_STARTING: case ST_RUNNING:
-		v->next_cfg = nc;
-		if (v->cron)
-			return;         /* the run finishes first */
-		v->restart_requested = v->want_up;
-		svc_log(v, SYSG_LOG_INFO, "Service %s changed: restarting it",
-			nc->name);
-		a_stop(v);
-		return;
-	case ST_STOPPING:
-		v->next_cfg = nc;       /* switched once the tree is gone */
-		return;
-	case ST_SKIPCHECK: case ST_PRESTART:
-		sysg_job_cancel(&v->helper);
-		v->next_cfg = nc;
-		if (!switch_cfg(v))
-			set_state(v, ST_WAITING);
-		return;
-	default:
-		reconfigure_idle(v, nc);
-	}
+	v->next_cfg = nc;
+	svc_event(v, EV_RECONFIGURE);
 }
 
-void svc_retire(struct svc *v)
+/* EV_RETIRE: no longer configured; freed once stopped (reload.c). */
+static void a_retire(struct svc *v)
 {
 	v->removed = 1;
 	v->restart_requested = 0;
@@ -859,7 +884,8 @@ void svc_retire(struct svc *v)
 		sup_record(v);
 }
 
-void svc_adopted(struct svc *v)
+/* EV_ADOPT: V runs the process adopt.c took over. */
+static void a_adopt(struct svc *v)
 {
 	v->auto_restart = 0;
 	v->consecutive = 0;
@@ -869,12 +895,124 @@ void svc_adopted(struct svc *v)
 		svc_cron_arm(v);        /* a due time during this run overlaps */
 }
 
-void svc_clean_leftovers(struct svc *v)
+/* EV_LEFTOVERS: remove the processes of a run whose main is gone. */
+static void a_leftovers(struct svc *v)
 {
 	svc_log(v, SYSG_LOG_WARN, "Service %s: %zu leftover process(es) of a "
 		"run whose main process is gone: stopping them", v->cfg->name,
 		v->known.n);
-	svc_teardown_begin(v, STOP_LEFTOVER);
+	stop_tree(v, STOP_LEFTOVER);
+}
+
+/* ------------------------------------------------------------------ */
+/* The table                                                           */
+/* ------------------------------------------------------------------ */
+
+/* An event that does not matter in a state. */
+static void a_ignore(struct svc *v)
+{
+	(void)v;
+}
+
+/* An event that cannot reach a service in that state (its source checks
+ * the state first, or only exists in other states): a bug if it does. */
+static void x_impossible(struct svc *v)
+{
+	svc_log(v, SYSG_LOG_ERROR, "Service %s: unexpected event in state "
+		"%s (ignored)", v->cfg->name, svc_state_name(v->state));
+}
+
+#define NOP a_ignore
+#define BUG x_impossible
+
+/* Columns, in enum svc_event order:
+ *  start        deps          job_ok     job_fail           ready
+ *  not_ready    exit          tick       stop               dep_down
+ *  due          gone          reconfigure retire            adopt
+ *  leftovers */
+static const action_fn table[NSTATES][NEVENTS] = {
+	[ST_IDLE] = {
+		a_start, BUG, BUG, BUG, BUG,
+		BUG, BUG, NOP, NOP, NOP,
+		NOP, BUG, a_reconf_idle, a_retire, a_adopt,
+		a_leftovers },
+	[ST_WAITING] = {
+		a_check_deps, a_check_deps, BUG, BUG, BUG,
+		BUG, BUG, NOP, a_stop_idle, NOP,
+		NOP, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+	[ST_SKIPCHECK] = {
+		NOP, BUG, a_skipped, a_prestart, BUG,
+		BUG, BUG, NOP, a_stop_job, a_abort_job,
+		NOP, BUG, a_reconf_job, a_retire, BUG,
+		BUG },
+	[ST_PRESTART] = {
+		NOP, BUG, a_spawn, a_prestart_failed, BUG,
+		BUG, BUG, NOP, a_stop_job, a_abort_job,
+		NOP, BUG, a_reconf_job, a_retire, BUG,
+		BUG },
+	[ST_STARTING] = {
+		NOP, BUG, BUG, BUG, a_ready,
+		a_not_ready, a_exited, NOP, a_stop, a_cascade,
+		NOP, BUG, a_reconf_up, a_retire, BUG,
+		BUG },
+	[ST_RUNNING] = {
+		NOP, BUG, BUG, BUG, BUG,
+		BUG, a_exited, NOP, a_stop, a_cascade,
+		NOP, BUG, a_reconf_up, a_retire, BUG,
+		BUG },
+	[ST_STOPPING] = {
+		NOP, BUG, BUG, BUG, BUG,
+		BUG, a_reaped, a_tick, a_stop_teardown, NOP,
+		NOP, a_gone, NOP, a_retire, BUG,
+		BUG },
+	[ST_BACKOFF] = {
+		NOP, BUG, BUG, BUG, BUG,
+		BUG, BUG, a_restart, a_stop_idle, a_wait_deps,
+		NOP, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+	[ST_STOPPED] = {
+		a_start, BUG, BUG, BUG, BUG,
+		BUG, BUG, NOP, NOP, NOP,
+		NOP, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+	[ST_EXITED] = {
+		a_start, BUG, BUG, BUG, BUG,
+		BUG, BUG, NOP, NOP, NOP,
+		NOP, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+	[ST_FAILED] = {
+		a_start, BUG, BUG, BUG, BUG,
+		BUG, BUG, NOP, NOP, NOP,
+		NOP, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+	[ST_SKIPPED] = {
+		a_start, BUG, BUG, BUG, BUG,
+		BUG, BUG, NOP, NOP, NOP,
+		NOP, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+	[ST_BLOCKED] = {
+		a_start, a_check_deps, BUG, BUG, BUG,
+		BUG, BUG, NOP, NOP, NOP,
+		NOP, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+	[ST_SCHEDULED] = {
+		NOP, BUG, BUG, BUG, BUG,
+		BUG, BUG, NOP, a_stop_idle, NOP,
+		a_cron_due, BUG, a_reconf_idle, a_retire, BUG,
+		BUG },
+};
+
+void svc_event(struct svc *v, enum svc_event ev)
+{
+	table[v->state][ev](v);
+}
+
+int svc_cell_kind(enum svc_state st, enum svc_event ev)
+{
+	action_fn fn = table[st][ev];
+
+	return fn == BUG ? 2 : fn == NOP ? 1 : 0;
 }
 
 void svc_release(struct svc *v)

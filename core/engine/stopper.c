@@ -28,12 +28,11 @@ static int add_unit_name(void *arg, const struct sysg_unit_record *u)
 static void add_marked_names(const struct sysg_stop_req *r,
 			     struct sysg_strset *ns)
 {
-	char prefix[160], name[SYSG_NAME_MAX];
+	char prefix[SYSG_INSTANCE_MAX], name[SYSG_NAME_MAX];
 	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
 	struct sysg_pidset all = { 0 };
 
-	sysg_instance_prefix(r->state_dir, "", prefix, sizeof(prefix));
-	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
+	sysg_instance_dir_prefix(r->state_dir, prefix, sizeof(prefix));
 	if (sysg_proctree_collect(&m, &all) < 0) {
 		sysg_pidset_free(&all);
 		return;
@@ -126,7 +125,7 @@ static int stop_one(const struct sysg_stop_req *r, const char *name,
 {
 	struct sysg_unit_record u;
 	int have_u = sysg_state_get_unit(r->st, name, &u) == 0;
-	char prefix[160], cg[512];
+	char prefix[SYSG_INSTANCE_MAX], cg[SYSG_CGROUP_PATH_MAX];
 	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
 	struct sysg_proc_stat ps;
 	struct sysg_pidset found = { 0 };
@@ -138,7 +137,7 @@ static int stop_one(const struct sysg_stop_req *r, const char *name,
 	    ps.sid == m.main_pid)
 		m.sid = m.pgid = m.main_pid;
 	if (m.main_pid > 0 && sysg_cgroup_of_pid(m.main_pid, cg, sizeof(cg)) == 0 &&
-	    strstr(cg, "/sysg."))
+	    sysg_instance_owns_cgroup(r->state_dir, cg))
 		m.cgroup = cg;
 	sysg_proctree_collect(&m, &found);
 	rc = sysg_proctree_stop_sync(&m, stop_timeout(r, name), &killed);
@@ -148,7 +147,7 @@ static int stop_one(const struct sysg_stop_req *r, const char *name,
 			" (SIGKILL after the stop timeout)" : "");
 	sysg_pidset_free(&found);
 	if (rc < 0)
-		snprintf(err, errlen, "%s: processes survive SIGKILL", name);
+		sysg_errf(err, errlen, "%s: processes survive SIGKILL", name);
 	forget(r, name, &u, have_u);
 	if (m.cgroup && sysg_cgroup_remove(cg) == 0) {
 		/* and the supervisor's sysg.<hash> group, once empty */
@@ -179,14 +178,14 @@ int sysg_stop_offline(const struct sysg_stop_req *r, char *err,
 	err[0] = '\0';
 	if (r->service) {
 		if (!known_service(r, r->service)) {
-			snprintf(err, errlen, "unknown service '%s'", r->service);
+			sysg_errf(err, errlen, "unknown service '%s'", r->service);
 			return -ENOENT;
 		}
 		return stop_one(r, r->service, err, errlen);
 	}
 	if (collect_names(r, &ns) < 0) {
 		sysg_strset_free(&ns);
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < ns.n; i++) {

@@ -277,45 +277,13 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 /* Creation                                                            */
 /* ------------------------------------------------------------------ */
 
-void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
-			  size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-
-	for (const char *p = state_dir; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	snprintf(buf, len, "SYSG_INSTANCE=%016llx:%s:", (unsigned long long)h,
-		 svc);
-}
-
-int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
-			  size_t len)
-{
-	char prefix[160], marker[256];
-	const char *p, *end;
-
-	sysg_instance_prefix(state_dir, "", prefix, sizeof(prefix));
-	prefix[strlen(prefix) - 1] = '\0';      /* "...=<hash>::" -> ":" */
-	if (sysg_proc_environ_find(pid, prefix, marker, sizeof(marker)) < 0)
-		return -1;
-	p = marker + strlen(prefix);
-	end = strchr(p, ':');
-	if (!end || end == p || (size_t)(end - p) >= len)
-		return -1;
-	snprintf(name, len, "%.*s", (int)(end - p), p);
-	return 0;
-}
-
 static void init_cgroups(struct sysg_supervisor *s)
 {
-	char base[400], prefix[128], name[64];
+	char base[sizeof(s->cgroup_base)], name[64];
 
 	if (s->opts.no_cgroups || sysg_cgroup_base(base, sizeof(base)) < 0)
 		return;
-	sysg_instance_prefix(s->state_dir, "", prefix, sizeof(prefix));
-	/* "SYSG_INSTANCE=<hash>::" -> "sysg.<hash>" */
-	snprintf(name, sizeof(name), "sysg.%.16s",
-		 prefix + strlen("SYSG_INSTANCE="));
+	sysg_instance_cgroup_dir(s->state_dir, name, sizeof(name));
 	if (sysg_cgroup_create(base, name, s->cgroup_base,
 			       sizeof(s->cgroup_base)) < 0)
 		s->cgroup_base[0] = '\0';
@@ -362,7 +330,7 @@ static void state_log_line(void *arg, int level, const char *line)
 
 static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 {
-	char dir[4096];
+	char dir[SYSG_PATH_MAX];
 	int rc = 0;
 
 	if (s->opts.log_dir)
@@ -374,10 +342,10 @@ static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 				   s->opts.log_level : SYSG_LOG_INFO);
 	if (rc < 0) {
 		if (s->log.why[0])
-			snprintf(err, errlen, "%s", s->log.why);
+			sysg_errf(err, errlen, "%s", s->log.why);
 		else
-			snprintf(err, errlen, "cannot open the log directory "
-				 "%s: %s", dir, strerror(-rc));
+			sysg_errf(err, errlen, "cannot open the log directory "
+				  "%s: %s", dir, strerror(-rc));
 		return rc;
 	}
 	s->log.echo = s->opts.echo;
@@ -415,7 +383,7 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	*out = NULL;
 	if (!s || !opts->state_dir || !(s->state_dir = strdup(opts->state_dir))) {
 		free(s);
-		snprintf(err, errlen, "out of memory or no state directory");
+		sysg_errf(err, errlen, "out of memory or no state directory");
 		return -ENOMEM;
 	}
 	s->cfg = s->borrowed_cfg = cfg;
@@ -424,10 +392,10 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	s->log.fd = -1;
 	rc = open_log(s, err, errlen);
 	if (rc == 0 && (rc = sysg_loop_new(&s->loop)) < 0)
-		snprintf(err, errlen, "cannot create the event loop: %s",
-			 strerror(-rc));
+		sysg_errf(err, errlen, "cannot create the event loop: %s",
+			  strerror(-rc));
 	if (rc == 0 && (rc = init_services(s)) < 0)
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 	if (rc < 0) {
 		sysg_supervisor_free(s);
 		return rc;

@@ -43,6 +43,7 @@
 #include "config/config.h"
 #include "base/base.h"
 #include "plugin/plugin.h"
+#include "proc/proc.h"
 
 struct sysg_supervisor;
 
@@ -229,9 +230,18 @@ struct sysg_service_info {
 int sysg_supervisor_info(const struct sysg_supervisor *s, size_t i,
 			 struct sysg_service_info *out);
 
+/* The live processes of the unit at index I, by the rule its stop uses
+ * (proctree.h: session, process group, cgroup, instance marker, members
+ * seen before, and their descendants), found in SNAP (one /proc scan
+ * for many units: the sampler's). OUT is cleared first and stays empty
+ * when the unit has no process. 0, -ENOENT or -errno. */
+int sysg_supervisor_tree(const struct sysg_supervisor *s, size_t i,
+			 struct sysg_proc_snapshot *snap,
+			 struct sysg_pidset *out);
+
 /* The live processes of NAME's current tree, main pid first: up to MAX
  * go to OUT. Returns how many there are (may exceed MAX; 0 when not
- * running) or -ENOENT. Scans /proc. */
+ * running) or -ENOENT. Scans /proc (sysg_supervisor_tree's rule). */
 int sysg_supervisor_pids(struct sysg_supervisor *s, const char *name,
 			 pid_t *out, size_t max);
 
@@ -300,6 +310,8 @@ enum sysg_phase {
 /* The word of ST ("running"...), the phase ST belongs to, the word of
  * phase P ("inactive", "activating"...). Static strings. */
 const char *sysg_status_word(enum sysg_unit_status st);
+/* The status whose word is WORD (a unit record's status), or -EINVAL. */
+int sysg_status_parse(const char *word);
 enum sysg_phase sysg_status_phase(enum sysg_unit_status st);
 const char *sysg_phase_name(enum sysg_phase p);
 
@@ -320,8 +332,9 @@ enum sysg_change_kind {
  * and SEQ are set (INDEX is SYSG_UNIT_GONE, NAME ""). */
 struct sysg_unit_change {
 	enum sysg_change_kind kind;
-	uint64_t seq;                   /* 1, 2, ...: the order of changes
-	                                   (see sysg_supervisor_change_seq) */
+	uint64_t seq;                   /* 1, 2, ...: the order of changes,
+	                                   idle announcements included (see
+	                                   sysg_supervisor_change_seq) */
 	size_t index;                   /* config index at delivery time, or
 	                                   SYSG_UNIT_GONE: no longer
 	                                   configured (removed by a reload) */
@@ -371,17 +384,6 @@ uint64_t sysg_supervisor_change_seq(const struct sysg_supervisor *s);
  * transition). CB may call any function of this header. NULL: none. */
 void sysg_supervisor_on_change(struct sysg_supervisor *s,
 			       void (*cb)(void *arg), void *arg);
-
-/* The environment marker of the services of STATE_DIR named SVC:
- * "SYSG_INSTANCE=<hash of STATE_DIR>:<SVC>:" (instances append an id).
- * Processes carrying it belong to that service. */
-void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
-			  size_t len);
-
-/* The service whose marker of STATE_DIR process PID carries, into NAME
- * (LEN bytes). 0, or -1 when it carries none. */
-int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
-			  size_t len);
 
 /* A managed child (`sysg start --parent-pid P --name N -- CMD`). */
 struct sysg_child_info {

@@ -60,29 +60,48 @@ int sysg_supervisor_info(const struct sysg_supervisor *s, size_t i,
 	return 0;
 }
 
-int sysg_supervisor_pids(struct sysg_supervisor *s, const char *name,
-			 pid_t *out, size_t max)
+int sysg_supervisor_tree(const struct sysg_supervisor *s, size_t i,
+			 struct sysg_proc_snapshot *snap,
+			 struct sysg_pidset *out)
 {
-	struct svc *v = sup_find(s, name);
+	const struct svc *v;
 	struct sysg_tree_match m;
-	struct sysg_pidset tree = { 0 };
-	size_t k = 0;
-	int rc;
 
-	if (!v)
+	sysg_pidset_clear(out);
+	if (i >= s->nactive)
 		return -ENOENT;
+	v = s->svcs[i];
 	if (!svc_is_up(v) || v->pid <= 0)
 		return 0;
 	svc_tree_match(v, &m);
-	rc = sysg_proctree_collect(&m, &tree);
-	if (rc == 0 && max > 0 && sysg_pidset_has(&tree, v->pid))
-		out[k++] = v->pid;              /* main first */
-	for (size_t i = 0; rc == 0 && i < tree.n; i++)
-		if (tree.v[i].pid != v->pid && k < max)
-			out[k++] = tree.v[i].pid;
+	return sysg_proctree_collect_in(snap, &m, out);
+}
+
+int sysg_supervisor_pids(struct sysg_supervisor *s, const char *name,
+			 pid_t *out, size_t max)
+{
+	struct sysg_proc_snapshot snap = { 0 };
+	struct sysg_pidset tree = { 0 };
+	int i = sysg_supervisor_index(s, name), rc;
+	pid_t main_pid;
+	size_t k = 0;
+
+	if (i < 0)
+		return i;
+	main_pid = s->svcs[i]->pid;
+	rc = sysg_proc_snapshot_take(&snap);
+	if (rc == 0)
+		rc = sysg_supervisor_tree(s, (size_t)i, &snap, &tree);
+	if (rc == 0 && max > 0 && main_pid > 0 &&
+	    sysg_pidset_has(&tree, main_pid))
+		out[k++] = main_pid;            /* main first */
+	for (size_t j = 0; rc == 0 && j < tree.n; j++)
+		if (tree.v[j].pid != main_pid && k < max)
+			out[k++] = tree.v[j].pid;
 	if (rc == 0)
 		rc = (int)tree.n;
 	sysg_pidset_free(&tree);
+	sysg_proc_snapshot_free(&snap);
 	return rc;
 }
 

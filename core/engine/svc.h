@@ -1,7 +1,12 @@
-/* svc.h - internals shared by supervisor.c and service.c (not public).
+/* svc.h - the engine's private header (only core/engine/ includes it;
+ * tests/check_layers.sh checks that).
  *
  * struct svc is one configured service as the engine runs it; its life is
- * the state machine of service.c, driven by svc_event(). */
+ * the [state][event] table of service.c, driven by svc_event(): every
+ * change of v->state happens in an action of that table. What actions do
+ * to the world goes through struct svc_effects. struct sysg_supervisor
+ * holds the services, the loop, and the change notifications (notify.c).
+ * The public view of all this is supervisor.h. */
 #ifndef SYSG_SVC_H
 #define SYSG_SVC_H
 
@@ -44,6 +49,11 @@ enum svc_event {
 	EV_STOP,        /* manual stop */
 	EV_DEP_DOWN,    /* a dependency crashed */
 	EV_DUE,         /* a cron unit's time has come */
+	EV_GONE,        /* the process tree is gone (teardown.c) */
+	EV_RECONFIGURE, /* a reload changed the definition: v->next_cfg */
+	EV_RETIRE,      /* a reload removed the service */
+	EV_ADOPT,       /* adoption: v->pid etc. describe a live process */
+	EV_LEFTOVERS,   /* adoption: v->known are leftovers to remove */
 	NEVENTS
 };
 
@@ -70,8 +80,8 @@ struct svc {
 	                           the tree is torn down) */
 	uint64_t ticks;
 	int64_t started_wall, started_mono, ready_mono;
-	char instance[160];     /* SYSG_INSTANCE=... of this run */
-	char cgroup[512];       /* "" when not in a cgroup */
+	char instance[SYSG_INSTANCE_MAX];       /* marker of this run */
+	char cgroup[SYSG_CGROUP_PATH_MAX];      /* "" when not in a cgroup */
 	struct sysg_pidset known;
 
 	/* last exit */
@@ -183,7 +193,7 @@ struct sysg_supervisor {
 	void *change_arg;
 	uint64_t dropped;       /* service log writes dropped */
 	unsigned serial;        /* instance counter */
-	char cgroup_base[512];  /* "" when cgroups are not used */
+	char cgroup_base[SYSG_CGROUP_PATH_MAX];  /* "" when cgroups are not used */
 	char **dead_cgroups;    /* emptied cgroups still holding zombies */
 	size_t ndead_cgroups;
 	int shutting_down;
@@ -201,8 +211,30 @@ struct sysg_supervisor {
 	struct sysg_timer stray_timer;
 };
 
+/* What the state machine's actions do to the world: spawn, run the skip
+ * and pre_start commands, fire hooks, probe readiness, tear trees down.
+ * The engine uses the real ones; the table test (fsm.c, fsm.h) installs
+ * fakes that neither fork nor signal. */
+struct svc_effects {
+	int (*launch)(struct svc *v, char *err, size_t errlen);
+	int (*run_helper)(struct svc *v, const char *cmd);   /* 0 or -errno */
+	void (*fire_hook)(struct svc *v, enum sysg_hook_stage stage, int ok);
+	void (*open_logs)(struct svc *v);
+	void (*readiness_start)(struct svc *v);
+	void (*readiness_stop)(struct svc *v);
+	void (*teardown_begin)(struct svc *v, enum stop_reason why);
+	void (*teardown_tick)(struct svc *v);
+};
+
 /* service.c */
+/* The one way a service changes state: the action of
+ * table[v->state][ev] runs. */
 void svc_event(struct svc *v, enum svc_event ev);
+/* Use FX for the actions' effects (NULL: the real ones). Tests only. */
+void svc_set_effects(const struct svc_effects *fx);
+/* The table's cells, for the table test: 0 an action, 1 ignored,
+ * 2 impossible (the event cannot reach a service in that state). */
+int svc_cell_kind(enum svc_state st, enum svc_event ev);
 const char *svc_state_name(enum svc_state st);
 int svc_is_up(const struct svc *v);             /* has a live tree */
 int svc_is_settled(const struct svc *v);        /* nothing pending */
@@ -211,14 +243,9 @@ void svc_exit_status(struct svc *v, int status);
 /* The main process is gone: STATUS is its wait status, or -1 when
  * unknown (not our child). Records the exit, then EV_EXIT. */
 void svc_main_exited(struct svc *v, int status);
-/* Switch V to the definition NC (reload): now, or once its run is gone. */
+/* Switch V to the definition NC (reload): now, or once its run is gone
+ * (EV_RECONFIGURE). */
 void svc_reconfigure(struct svc *v, struct sysg_service *nc);
-/* V is no longer configured: stop it; it is freed once stopped. */
-void svc_retire(struct svc *v);
-/* Adoption: V now runs the process described by V->pid etc. */
-void svc_adopted(struct svc *v);
-/* Adoption: V's leftover processes (in V->known) are to be removed. */
-void svc_clean_leftovers(struct svc *v);
 /* Shutdown: SIGKILL what remains of the processes of services that are
  * no longer configured (adopt.c). */
 void sup_strays_kill(struct sysg_supervisor *s);
@@ -226,7 +253,6 @@ void sup_strays_kill(struct sysg_supervisor *s);
 void svc_log(struct svc *v, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 char *const *svc_env(const struct svc *v);     /* the service's envp */
-void svc_after_gone(struct svc *v);     /* the tree is gone: what next */
 
 /* launch.c */
 void svc_open_logs(struct svc *v);
@@ -242,7 +268,7 @@ void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
 void svc_readiness_start(struct svc *v);
 void svc_readiness_stop(struct svc *v);
 
-/* teardown.c: svc_after_gone() follows */
+/* teardown.c: EV_GONE follows (the caller sets ST_STOPPING first) */
 void svc_teardown_begin(struct svc *v, enum stop_reason why);
 void svc_teardown_tick(struct svc *v);
 

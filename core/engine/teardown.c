@@ -3,7 +3,8 @@
  * SIGTERM to the process group and every member of the tree
  * (proctree.h), re-scanning on a short, growing tick so late forks are
  * caught; SIGKILL (and cgroup.kill) once stop_timeout has passed; then
- * svc_after_gone() decides what comes next. */
+ * EV_GONE tells the state machine (service.c), which decides what comes
+ * next. The state is the table's business: nothing here changes it. */
 #include <signal.h>
 
 #include "svc.h"
@@ -55,7 +56,7 @@ static void gone(struct svc *v)
 	sysg_pidset_clear(&v->known);
 	sysg_pidset_clear(&v->signalled);
 	sup_record(v);
-	svc_after_gone(v);
+	svc_event(v, EV_GONE);
 }
 
 void svc_teardown_tick(struct svc *v)
@@ -111,8 +112,6 @@ static void term_group(struct svc *v)
 void svc_teardown_begin(struct svc *v, enum stop_reason why)
 {
 	svc_readiness_stop(v);
-	v->state = ST_STOPPING;
-	sup_note_status(v);
 	v->stop_reason = why;
 	v->killed = 0;
 	v->tick_ms = 5;

@@ -23,7 +23,7 @@ struct probe {
 	uint32_t abi;
 	uint32_t kind;
 	char desc[256];
-	char err[512];
+	char err[SYSG_ERR_MAX];
 };
 
 /* ------------------------------------------------------------ path */
@@ -69,7 +69,7 @@ static int path_add_list(struct sysg_plugin_path *p, const char *list)
 static int path_add_build_tree(struct sysg_plugin_path *p)
 {
 	static const char *const sub[] = { "strategies/.libs", "plugins/.libs" };
-	char exe[4096];
+	char exe[SYSG_PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	size_t blen = strlen(SYSG_BUILD_DIR);
 
@@ -428,14 +428,15 @@ int sysg_plugin_load(const struct sysg_plugin_path *p, const char *name,
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		char file[4096];
+		char file[SYSG_PATH_MAX];
 
 		snprintf(file, sizeof(file), "%s/%s.so", p->dirs[i], name);
 		if (access(file, F_OK) == 0)
 			return sysg_plugin_load_file(file, kind, out, err, errlen);
 	}
 	if (err && errlen) {
-		used = (size_t)snprintf(err, errlen, "no plugin '%s' (%s.so) in", name, name);
+		used = (size_t)snprintf(err, errlen, "no plugin '%s' (%s.so) in",
+					name, name);
 		for (size_t i = 0; i < p->n && used < errlen; i++)
 			used += (size_t)snprintf(err + used, errlen - used, "%s%s",
 						 i ? ":" : " ", p->dirs[i]);
@@ -462,7 +463,7 @@ static void scan_file(const char *file, const char *name, int shadowed,
 {
 	struct sysg_plugin_info info = { .path = file, .name = name };
 	struct probe pr;
-	char err[512] = "";
+	char err[SYSG_ERR_MAX] = "";
 
 	if (shadowed) {
 		info.error = "shadowed by an earlier plugin of the same name";

@@ -11,6 +11,13 @@
 #include "base/base.h"
 #include "state.h"
 
+static FILE *log_file;
+
+void sysg_state_log_to(FILE *f)
+{
+	log_file = f;
+}
+
 /* The store whose log gets the lines of ABI-1 backends (their log has no
  * context): the one opened or given a sink last. */
 static struct sysg_state *log_owner;
@@ -28,10 +35,10 @@ static void state_vlog(struct sysg_state *st, int level, const char *fmt,
 		st->log_sink(st->log_arg, level, msg);
 		return;
 	}
-	if (level > SYSG_LOG_INFO)
+	if (level > SYSG_LOG_INFO || !log_file)
 		return;
-	/* no sink: the CLI's own process, whose stderr is the user's */
-	fprintf(stderr, "state: %s: %s\n",
+	/* no sink: the stream the caller chose (the CLI: stderr) */
+	fprintf(log_file, "state: %s: %s\n",
 		names[level < 1 ? 1 : level > 5 ? 5 : level], msg);
 }
 
@@ -83,12 +90,12 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 
 	*out = NULL;
 	if (!state_dir || !*state_dir) {
-		snprintf(err, errlen, "state: no state directory");
+		sysg_errf(err, errlen, "state: no state directory");
 		return -EINVAL;
 	}
 	if (!(st = calloc(1, sizeof(*st))) || !(st->dir = strdup(state_dir))) {
 		free(st);
-		snprintf(err, errlen, "state: out of memory");
+		sysg_errf(err, errlen, "state: out of memory");
 		return -ENOMEM;
 	}
 	st->host.abi_version = SYSG_PLUGIN_ABI_VERSION;
@@ -102,8 +109,8 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		st->ops = st->plugin->desc->state;
 		r = sysg_mkdir_p(state_dir, 0700, 0);
 		if (r)
-			snprintf(err, errlen, "cannot create state directory "
-				 "%s: %s", state_dir, strerror(-r));
+			sysg_errf(err, errlen, "cannot create state directory "
+				  "%s: %s", state_dir, strerror(-r));
 	}
 	if (!r) {
 		/* files in it are created as root: nobody else may plant a
@@ -115,7 +122,7 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 	}
 	if (!r && ((path && !(st->path = strdup(path))) ||
 		   !(st->file = strdup(st->plugin->path)))) {
-		snprintf(err, errlen, "state: out of memory");
+		sysg_errf(err, errlen, "state: out of memory");
 		r = -ENOMEM;
 	}
 	if (!r)
@@ -165,7 +172,7 @@ void sysg_state_on_use(struct sysg_state *st, void (*hook)(void *arg),
  * NULL (after logging why) when that fails. */
 static const struct sysg_state_ops *ops_of(struct sysg_state *st)
 {
-	char err[512];
+	char err[SYSG_ERR_MAX];
 
 	if (!st)
 		return NULL;

@@ -9,6 +9,7 @@
 #define SYSG_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <sysg/plugin.h>
@@ -37,6 +38,11 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		    char *err, size_t errlen);
 void sysg_state_close(struct sysg_state *st);
 
+/* Where the backends' log lines ("state: warning: ...") go: a stream the
+ * caller owns (the CLI passes stderr), or NULL (the default): nowhere.
+ * The library never prints on its own. */
+void sysg_state_log_to(FILE *f);
+
 /* Close the store and unload the backend plugin (and the libraries it
  * pulled in, e.g. libxml2) until the next call, which reloads and
  * reopens it transparently. The resident supervisor calls this when the
@@ -46,7 +52,8 @@ void sysg_state_release(struct sysg_state *st);
 /* Send the backend's log lines (one line, no newline, already tagged by
  * the backend, e.g. "xml: state.xml is corrupt ...") to SINK(ARG, LEVEL,
  * LINE), e.g. supervisor.log. Without a sink, lines at INFO and above go
- * to stderr, prefixed "state: LEVEL: " (the CLI's case). ABI-1 backends,
+ * to the stream of sysg_state_log_to, prefixed "state: LEVEL: " (the
+ * CLI's case). ABI-1 backends,
  * whose log has no context, reach the sink of the store opened last. */
 void sysg_state_set_log(struct sysg_state *st,
 			void (*sink)(void *arg, int level, const char *line),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "strategy.h"
 
 int sysg_strategy_view_init(struct sysg_strategy_view *v,
@@ -151,7 +152,7 @@ static int check_strategy(const struct sysg_config *cfg,
 	struct sysg_strategy_view v;
 	const char *bad_key = NULL;
 	struct sysg_mark m;
-	char err[1024] = "", path[512];
+	char err[2 * SYSG_ERR_MAX] = "", path[SYSG_ERR_MAX];
 	int rc;
 
 	if (!l)
@@ -222,7 +223,7 @@ int sysg_config_check_plugins(const struct sysg_config *cfg,
 			      cfg->state_backend ? cfg->state_backend : "xml";
 	struct plugin_cache pc = { pp, NULL, 0 };
 	struct sysg_loaded_plugin *lp = NULL;
-	char err[1024] = "";
+	char err[2 * SYSG_ERR_MAX] = "";
 	int failed = 0;
 
 	for (size_t i = 0; i < cfg->nservices; i++)

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "base/base.h"
 #include "health.h"
 
 /* The few libcurl entry points a probe needs, resolved at run time. */
@@ -25,8 +26,8 @@ static int curl_load(struct curl_api *c, char *err, size_t errlen)
 	void *dl = dlopen(SYSG_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
 
 	if (!dl) {
-		snprintf(err, errlen, "cannot load %s: %s", SYSG_CURL_SONAME,
-			 dlerror());
+		sysg_errf(err, errlen, "cannot load %s: %s", SYSG_CURL_SONAME,
+			  dlerror());
 		return -ENOSYS;
 	}
 	*(void **)&c->easy_init = dlsym(dl, "curl_easy_init");
@@ -37,8 +38,8 @@ static int curl_load(struct curl_api *c, char *err, size_t errlen)
 	*(void **)&c->easy_cleanup = dlsym(dl, "curl_easy_cleanup");
 	if (!c->easy_init || !c->easy_setopt || !c->easy_perform ||
 	    !c->easy_getinfo || !c->easy_strerror || !c->easy_cleanup) {
-		snprintf(err, errlen, "%s lacks the curl_easy API",
-			 SYSG_CURL_SONAME);
+		sysg_errf(err, errlen, "%s lacks the curl_easy API",
+			  SYSG_CURL_SONAME);
 		return -ENOSYS;
 	}
 	return 0;
@@ -63,7 +64,7 @@ int sysg_http_get(const char *url, int64_t timeout_ms, char *err,
 		return SYSG_HTTP_NO_CURL;
 	h = c.easy_init();
 	if (!h) {
-		snprintf(err, errlen, "curl_easy_init failed");
+		sysg_errf(err, errlen, "curl_easy_init failed");
 		return SYSG_HTTP_TRANSPORT;
 	}
 	c.easy_setopt(h, CURLOPT_URL, url);
@@ -74,12 +75,12 @@ int sysg_http_get(const char *url, int64_t timeout_ms, char *err,
 	if (rc == CURLE_OK)
 		c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	else
-		snprintf(err, errlen, "%s: %s", url, c.easy_strerror(rc));
+		sysg_errf(err, errlen, "%s: %s", url, c.easy_strerror(rc));
 	c.easy_cleanup(h);
 	if (rc != CURLE_OK)
 		return SYSG_HTTP_TRANSPORT;
 	if (code < 200 || code > 299) {
-		snprintf(err, errlen, "%s: HTTP %ld", url, code);
+		sysg_errf(err, errlen, "%s: HTTP %ld", url, code);
 		return SYSG_HTTP_BAD_CODE;
 	}
 	return SYSG_HTTP_OK;
@@ -97,7 +98,7 @@ static struct url_probe probe_args;
 static int url_probe_main(void *arg)
 {
 	struct url_probe *p = arg;
-	char err[256];
+	char err[SYSG_ERR_MAX];
 
 	return sysg_http_get(p->url, p->timeout_ms, err, sizeof(err));
 }
@@ -122,6 +123,6 @@ int sysg_health_attempt(struct sysg_jobs *js, struct sysg_job *j,
 	rc = sysg_job_fork(js, j, url_probe_main, &probe_args,
 			   timeout_ms + 500);
 	if (rc < 0)
-		snprintf(err, errlen, "cannot fork a probe: %s", strerror(-rc));
+		sysg_errf(err, errlen, "cannot fork a probe: %s", strerror(-rc));
 	return rc;
 }

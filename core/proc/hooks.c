@@ -7,6 +7,7 @@
 
 #include <sysg/plugin.h>
 
+#include "base/base.h"
 #include "config/config.h"
 #include "hooks.h"
 
@@ -70,7 +71,7 @@ int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 		.err_fd = err_fd, .cgroup_fd = -1,
 	};
 	struct hook_run *r;
-	char err[512];
+	char err[SYSG_ERR_MAX];
 	char *cmd;
 	int rc;
 

@@ -85,7 +85,7 @@ void sysg_log_close(struct sysg_log *lg)
 
 void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 {
-	char line[1024], ts[40];
+	char line[2 * SYSG_ERR_MAX], ts[40];
 	va_list ap;
 	int n;
 
@@ -111,7 +111,7 @@ void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 int sysg_log_open_service(const struct sysg_log *lg, const char *svc,
 			  const char *kind)
 {
-	char name[512];
+	char name[SYSG_NAME_MAX + 16];  /* "<svc>_<kind>.log" */
 
 	if ((size_t)snprintf(name, sizeof(name), "%s_%s.log", svc, kind) >=
 	    sizeof(name))
@@ -150,7 +150,7 @@ static void echo_feed(struct sysg_drain *d, const char *buf, size_t n)
 
 int sysg_drain_pump(struct sysg_drain *d)
 {
-	char buf[16384];
+	char buf[4 * SYSG_IO_CHUNK];
 	ssize_t n;
 
 	for (;;) {

@@ -14,7 +14,7 @@
 static int privs_error(char *err, size_t errlen, const char *svc,
 		       const char *key, int rc, const char *msg)
 {
-	snprintf(err, errlen, "services.%s.%s: %s", svc, key, msg);
+	sysg_errf(err, errlen, "services.%s.%s: %s", svc, key, msg);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 
 #include "procstat.h"
 #include "proctree.h"
+#include "instance.h"
 #include "spawn.h"
 #include "job.h"
 #include "privs.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "procstat.h"
 
 /* A short read ends the file: /proc files hand over all they have at
@@ -191,7 +192,7 @@ int sysg_proc_uptime_ms(int64_t *ms)
 
 int sysg_proc_mem_total(int64_t *bytes)
 {
-	char buf[4096];
+	char buf[SYSG_IO_CHUNK];
 	const char *p;
 	long long kb;
 	ssize_t n = sysg_proc_read_file("/proc/meminfo", buf, sizeof(buf));

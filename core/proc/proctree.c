@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "procstat.h"
 #include "proctree.h"
 
@@ -110,13 +111,7 @@ int sysg_pidset_kill(const struct sysg_pidset *s, int sig)
 /* Scanning                                                            */
 /* ------------------------------------------------------------------ */
 
-struct proc_table {
-	struct sysg_proc_stat *v;
-	unsigned char *member;
-	size_t n, cap;
-};
-
-static int table_push(struct proc_table *t, const struct sysg_proc_stat *st)
+static int table_push(struct sysg_proc_snapshot *t, const struct sysg_proc_stat *st)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
@@ -132,7 +127,7 @@ static int table_push(struct proc_table *t, const struct sysg_proc_stat *st)
 }
 
 struct table_scan {
-	struct proc_table *t;
+	struct sysg_proc_snapshot *t;
 	int rc;
 };
 
@@ -148,25 +143,50 @@ static int table_scan_one(void *arg, const struct sysg_procstat *ps)
 	return ts->rc != 0;
 }
 
-static int table_load(struct proc_table *t)
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct sysg_proc_stat *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Index of PID in T, or -1. */
+static ssize_t table_find(const struct sysg_proc_snapshot *t, pid_t pid)
+{
+	struct sysg_proc_stat key = { .pid = pid };
+	const struct sysg_proc_stat *hit = bsearch(&key, t->v, t->n,
+						  sizeof(key), cmp_pid);
+
+	return hit ? hit - t->v : -1;
+}
+
+int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 {
 	struct table_scan ts = { t, 0 };
-	int rc = sysg_proc_scan(table_scan_one, &ts);
+	int rc;
 
+	t->n = 0;
+	rc = sysg_proc_scan(table_scan_one, &ts);
 	if (rc == 0)
 		rc = ts.rc;
-	if (rc == 0) {
-		t->member = calloc(t->n ? t->n : 1, 1);
-		if (!t->member)
-			rc = -ENOMEM;
+	if (rc == 0 && t->mcap < t->cap) {
+		unsigned char *m = realloc(t->member, t->cap);
+
+		if (!m)
+			return -ENOMEM;
+		t->member = m;
+		t->mcap = t->cap;
 	}
+	if (rc == 0)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_pid);
 	return rc;
 }
 
-static void table_free(struct proc_table *t)
+void sysg_proc_snapshot_free(struct sysg_proc_snapshot *t)
 {
 	free(t->v);
 	free(t->member);
+	memset(t, 0, sizeof(*t));
 }
 
 /* Read all of PATH (at most 1 MiB) into a malloc'd, NUL-terminated
@@ -258,46 +278,57 @@ static int is_seed(const struct sysg_tree_match *m,
 }
 
 /* Mark children of members until nothing changes. */
-static void close_over_ppid(struct proc_table *t)
+static void close_over_ppid(struct sysg_proc_snapshot *t)
 {
 	int changed = 1;
 
 	while (changed) {
 		changed = 0;
 		for (size_t i = 0; i < t->n; i++) {
+			ssize_t parent;
+
 			if (t->member[i])
 				continue;
-			for (size_t j = 0; j < t->n; j++)
-				if (t->member[j] && t->v[j].pid == t->v[i].ppid) {
-					t->member[i] = 1;
-					changed = 1;
-					break;
-				}
+			parent = table_find(t, t->v[i].ppid);
+			if (parent >= 0 && t->member[parent])
+				t->member[i] = changed = 1;
 		}
 	}
+}
+
+int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
+			     const struct sysg_tree_match *m,
+			     struct sysg_pidset *out)
+{
+	struct sysg_pidset cg = { 0 };
+	pid_t self = getpid();
+	int rc = 0;
+
+	sysg_pidset_clear(out);
+	if (m->cgroup)
+		sysg_cgroup_read_procs(m->cgroup, &cg);
+	for (size_t i = 0; i < t->n; i++)
+		t->member[i] = t->v[i].pid != self && is_seed(m, &t->v[i], &cg);
+	close_over_ppid(t);
+	for (size_t i = 0; rc == 0 && i < t->n; i++)
+		if (t->member[i] && t->v[i].pid != self)
+			rc = sysg_pidset_add(out, t->v[i].pid,
+					     t->v[i].start_ticks);
+	sysg_pidset_free(&cg);
+	return rc;
 }
 
 int sysg_proctree_collect(const struct sysg_tree_match *m,
 			  struct sysg_pidset *out)
 {
-	struct proc_table t = { 0 };
-	struct sysg_pidset cg = { 0 };
-	pid_t self = getpid();
-	int rc;
+	struct sysg_proc_snapshot t = { 0 };
+	int rc = sysg_proc_snapshot_take(&t);
 
-	sysg_pidset_clear(out);
-	if (m->cgroup)
-		sysg_cgroup_read_procs(m->cgroup, &cg);
-	rc = table_load(&t);
-	for (size_t i = 0; rc == 0 && i < t.n; i++)
-		t.member[i] = t.v[i].pid != self && is_seed(m, &t.v[i], &cg);
 	if (rc == 0)
-		close_over_ppid(&t);
-	for (size_t i = 0; rc == 0 && i < t.n; i++)
-		if (t.member[i] && t.v[i].pid != self)
-			rc = sysg_pidset_add(out, t.v[i].pid, t.v[i].start_ticks);
-	table_free(&t);
-	sysg_pidset_free(&cg);
+		rc = sysg_proctree_collect_in(&t, m, out);
+	else
+		sysg_pidset_clear(out);
+	sysg_proc_snapshot_free(&t);
 	return rc;
 }
 
@@ -401,7 +432,7 @@ static int is_cgroup2(const char *dir)
 /* "0::/path" from /proc/PID/cgroup. */
 static int own_cgroup_path(pid_t pid, char *buf, size_t len)
 {
-	char path[64], data[4096], *line;
+	char path[64], data[SYSG_IO_CHUNK], *line;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);

@@ -84,9 +84,32 @@ struct sysg_tree_match {
 };
 
 /* Collect the live members of the tree described by M into OUT (which is
- * cleared first). The calling process is never a member. 0 or -errno. */
+ * cleared first). The calling process is never a member. 0 or -errno.
+ * This is THE rule of what a service's processes are: stopping, sampling
+ * (CPU, memory) and inspect all use it. */
 int sysg_proctree_collect(const struct sysg_tree_match *m,
 			  struct sysg_pidset *out);
+
+/* One scan of /proc, to collect several trees from (the sampler does
+ * one per round for every service). Zero-initialise; buffers are reused
+ * from take to take; free with sysg_proc_snapshot_free. */
+struct sysg_proc_snapshot {
+	struct sysg_proc_stat *v;       /* live processes, sorted by pid */
+	size_t n, cap;
+	unsigned char *member;          /* scratch: one mark per process */
+	size_t mcap;
+};
+
+/* Scan /proc into SNAP (replacing what it held). 0 or -errno. */
+int sysg_proc_snapshot_take(struct sysg_proc_snapshot *snap);
+void sysg_proc_snapshot_free(struct sysg_proc_snapshot *snap);
+
+/* sysg_proctree_collect() on SNAP instead of a fresh scan (environment
+ * markers and the cgroup are still read live). SNAP's scratch marks
+ * change: one caller at a time. 0 or -errno. */
+int sysg_proctree_collect_in(struct sysg_proc_snapshot *snap,
+			     const struct sysg_tree_match *m,
+			     struct sysg_pidset *out);
 
 /* Stop a tree without an event loop (the CLI's supervisor-less stop):
  * SIGTERM to every member (and their process groups), wait up to
@@ -100,6 +123,8 @@ int sysg_proctree_stop_sync(const struct sysg_tree_match *m,
 /* ---------------------------------------------------------------- */
 /* cgroup v2                                                          */
 /* ---------------------------------------------------------------- */
+
+#define SYSG_CGROUP_PATH_MAX 512       /* a cgroup directory's path */
 
 /* The directory under which sysg may create per-service cgroups: the
  * calling process's own cgroup in a writable cgroup2 hierarchy

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "proctree.h"
 #include "spawn.h"
 
@@ -259,7 +260,7 @@ static const char *env_path(char *const *envp)
 static int exec_path(char **argv, char *const *envp)
 {
 	const char *path = env_path(envp);
-	char buf[4096];
+	char buf[SYSG_IO_CHUNK];
 	int saved = ENOENT;
 
 	if (strchr(argv[0], '/')) {
@@ -459,7 +460,7 @@ static int spawn_error(char *err, size_t errlen, const char *what, int e,
 {
 	const char *msg = e == ENOENT ? "command not found" : strerror(e);
 
-	snprintf(err, errlen, "%s '%s': %s", what, cmd, msg);
+	sysg_errf(err, errlen, "%s '%s': %s", what, cmd, msg);
 	return -e;
 }
 

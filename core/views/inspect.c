@@ -141,8 +141,8 @@ int sysg_inspect_collect(const struct sysg_config *cfg, struct sysg_state *st,
 	if (rc == 0 && st)
 		rc = sysg_state_list_deploys(st, name, add_deploy, out);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot inspect %s: %s", name,
-			 strerror(-rc));
+		sysg_errf(err, errlen, "cannot inspect %s: %s", name,
+			  strerror(-rc));
 		sysg_inspect_free(out);
 	}
 	return rc;

@@ -148,7 +148,7 @@ int sysg_live_inspect(const struct sysg_live *l, const char *name,
 	sampled_cpu(l, &out->status.units[0]);
 	if (l->samples &&
 	    sysg_samples_get(l->samples, name, &out->samples, &out->nsamples) < 0) {
-		snprintf(err, errlen, "out of memory");
+		sysg_errf(err, errlen, "out of memory");
 		sysg_inspect_free(out);
 		return -ENOMEM;
 	}

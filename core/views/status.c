@@ -70,7 +70,7 @@ void sysg_cpu_history_free(struct sysg_cpu_history *h)
 
 int sysg_supervisor_alive(const char *state_dir, int64_t *pid)
 {
-	char *path = sysg_path_join(state_dir, "sysg.pid");
+	char *path = sysg_path_join(state_dir, SYSG_FILE_PID);
 	char buf[64];
 	long long v = 0;
 	unsigned long long ticks = 0;
@@ -354,7 +354,7 @@ static int add_run(void *arg, const struct sysg_cron_run *run)
 static time_t next_due(const struct sysg_cron *c, int64_t now_ms)
 {
 	struct sysg_cron_expr e;
-	char err[128];
+	char err[SYSG_ERR_MAX];
 	time_t next;
 
 	if (!c || !c->expression ||

@@ -441,8 +441,8 @@ int sysg_status_from_json(const char *text, struct sysg_status *out,
 	memset(out, 0, sizeof(*out));
 	doc = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!doc) {
-		snprintf(err, errlen, "status JSON: line %d: %s", je.line,
-			 je.text);
+		sysg_errf(err, errlen, "status JSON: line %d: %s", je.line,
+			  je.text);
 		return -EINVAL;
 	}
 	rc = read_doc(&r, doc, out);
