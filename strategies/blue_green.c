@@ -64,10 +64,24 @@ static int valid_env_name(const char *v)
 	return 1;
 }
 
-/* The slots: present, exactly two, distinct. */
+/* A slot is put into switch_command's shell text ({active_slot}...): a
+ * port, a host:port, a path or a name, never shell syntax. */
+static int valid_slot(const char *v)
+{
+	if (!*v || strlen(v) > 63)
+		return 0;
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      (*v >= '0' && *v <= '9') || strchr("._-:/@[]", *v)))
+			return 0;
+	return 1;
+}
+
+/* The slots: present, exactly two, distinct, safe in shell text. */
 static int bg_check_slots(const struct sysg_strategy_settings *s, char *err,
 			  size_t errlen, const char **bad_key)
 {
+	static const char *const item[] = { "slots[0]", "slots[1]" };
 	const char *v = strat_opt(s, "slots");
 	char slots[2][64];
 	int n;
@@ -82,6 +96,12 @@ static int bg_check_slots(const struct sysg_strategy_settings *s, char *err,
 	if (n < 0)
 		return strat_bad(bad_key, "slots", err, errlen,
 				 "each slot must be 1 to 63 characters");
+	for (int i = 0; i < 2; i++)
+		if (!valid_slot(slots[i]))
+			return strat_bad(bad_key, item[i], err, errlen,
+					 "invalid slot '%.60s' (a port, host:port, "
+					 "path or name: letters, digits and . _ - "
+					 ": / @ [ ], at most 63)", slots[i]);
 	if (!strcmp(slots[0], slots[1]))
 		return strat_bad(bad_key, "slots", err, errlen,
 				 "the two slots must differ, both are '%s'",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -203,8 +204,9 @@ static void check_api_basics(const struct sysg_service *s)
 	ck_assert_int_eq(s->stop_timeout_ms, 10000);
 	ck_assert_int_eq(s->ready_after_ms, 100);
 	ck_assert(s->health.present);
+	/* run by a shell: the reference is left for it (SPEC 11) */
 	ck_assert_str_eq(s->health.command,
-			 "curl --fail http://localhost:8000/health");
+			 "curl --fail http://localhost:${PORT}/health");
 	ck_assert_ptr_null(s->health.url);
 	ck_assert_int_eq(s->health.interval_ms, 1000);
 	ck_assert_int_eq(s->health.timeout_ms, 5000);
@@ -231,7 +233,7 @@ static void check_api_env(const struct sysg_service *s)
 
 static void check_api_hooks(const struct sysg_hooks *h)
 {
-	ck_assert_str_eq(h->on_start.success.command, "echo up production");
+	ck_assert_str_eq(h->on_start.success.command, "echo up ${APP_ENV}");
 	ck_assert_int_eq(h->on_start.success.timeout_ms, 10000);
 	ck_assert_str_eq(h->on_start.error.command, "echo fail");
 	ck_assert_int_eq(h->on_start.error.timeout_ms, SYSG_HOOK_TIMEOUT_MS);
@@ -499,18 +501,22 @@ START_TEST(env_merge_order)
 		      "services:\n"
 		      "  s:\n"
 		      "    env: { file: svc.env, vars: { K5: svcvars } }\n"
-		      "    command: \"echo ${K1} ${K2} ${K3} ${K4} ${K5} ${NOT_SET_X} $${K1}\"\n"
+		      "    command: \"echo ${K1} ${K2} ${K3} ${K4} $K5 $${K1}\"\n"
 		      "    hooks: { on_start: { success: \"echo ${K5}\" } }\n"
 		      "    health_check: { url: \"http://localhost:${K4}/\" }\n"
 		      "    deployment: { pre_start: \"echo ${K3}\" }\n"
 		      "  plain:\n"
 		      "    command: \"echo ${K4}\"\n");
 	s = &cfg->services[0];
+	/* exec'd directly: sysg expands, "$${K1}" is the text "${K1}" */
 	ck_assert_str_eq(s->command,
-			 "echo process rootfile rootvars svcfile svcvars ${NOT_SET_X} ${K1}");
-	ck_assert_str_eq(s->hooks.on_start.success.command, "echo svcvars");
+			 "echo process rootfile rootvars svcfile svcvars '${K1}'");
+	/* run by a shell, which expands these from envp */
+	ck_assert_str_eq(s->hooks.on_start.success.command, "echo ${K5}");
+	ck_assert_str_eq(s->deployment.pre_start, "echo ${K3}");
+	ck_assert_str_eq(sysg_env_get(s->envp, "K5"), "svcvars");
+	ck_assert_str_eq(sysg_env_get(s->envp, "K3"), "rootvars");
 	ck_assert_str_eq(s->health.url, "http://localhost:svcfile/");
-	ck_assert_str_eq(s->deployment.pre_start, "echo rootvars");
 	ck_assert_str_eq(cfg->services[1].command, "echo rootvars");
 	ck_assert_ptr_null(sysg_env_get(cfg->services[1].envp, "K5"));
 	ck_assert_str_eq(sysg_env_get(cfg->services[1].envp, "K1"), "process");
@@ -652,20 +658,12 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "unknown root key", HEAD "  a:\n    command: x\ncolour: red\n",
-	  "t.yaml:5:1: error: colour: unknown key 'colour'", 1 },
 	{ "unknown root key, suggestion", "version: \"1\"\nservics:\n  a:\n    command: x\n",
 	  "t.yaml:2:1: error: servics: unknown key 'servics' (did you mean 'services'?)", 2 },
-	{ "unknown service key", HEAD "  api:\n    command: x\n    restart: always\n",
-	  "t.yaml:5:5: error: services.api.restart: unknown key 'restart'", 1 },
 	{ "misspelt command", HEAD "  api:\n    comand: x\n",
 	  "t.yaml:4:5: error: services.api.comand: unknown key 'comand' (did you mean 'command'?)", 2 },
 	{ "unknown hooks key", HEAD "  api:\n    command: x\n    hooks:\n      on_start:\n        sucess: \"echo hi\"\n",
 	  "t.yaml:7:9: error: services.api.hooks.on_start.sucess: unknown key 'sucess' (did you mean 'success'?)", 1 },
-	{ "unknown hook event", HEAD "  api:\n    command: x\n    hooks: { on_crash: { success: x } }\n",
-	  "t.yaml:5:14: error: services.api.hooks.on_crash: unknown key 'on_crash'", 1 },
-	{ "unknown deployment key", HEAD "  api:\n    command: x\n    deployment:\n      strategy: rolling\n      grace: 5s\n",
-	  "t.yaml:7:7: error: services.api.deployment.grace: unknown key 'grace'", 1 },
 	{ "command is a list", HEAD "  api:\n    command: [sleep, 1]\n",
 	  "t.yaml:4:14: error: services.api.command: expected a string, found a list", 1 },
 	{ "command is a map", HEAD "  api:\n    command: {a: 1}\n",
@@ -898,7 +896,8 @@ START_TEST(all_problems_reported)
 	ck_assert_str_eq(d.lines[1], "t.yaml:6:19: error: services.a.max_restarts: expected a whole number, found 'many'");
 	ck_assert_str_eq(d.lines[2], "t.yaml:9:21: error: services.b.restart_policy: expected always, on-failure or never, found 'sometimes'");
 	ck_assert_str_eq(d.lines[3], "t.yaml:8:3: error: services.b.command: required key is missing");
-	ck_assert_str_eq(d.lines[4], "t.yaml:12:5: error: services.c.colour: unknown key 'colour'");
+	ck_assert_str_eq(d.lines[4], "t.yaml:12:5: warning: services.c.colour: unknown key, ignored");
+	ck_assert_uint_eq(sysg_diag_count(&d), 5);
 	ck_assert_str_eq(d.lines[5], "t.yaml:7:18: error: services.a.depends_on[0]: unknown service 'ghost'");
 	free(all);
 	sysg_diag_free(&d);
@@ -1202,6 +1201,339 @@ START_TEST(errf_fills_caller_buffer)
 }
 END_TEST
 
+
+/* ---------------------------------------------- systemg 0.32 (SPEC 11) */
+
+/* Load TEXT with FLAGS; the diagnostics are left in D. */
+static int load_flags(const char *text, unsigned flags,
+		      struct sysg_config **cfg, struct sysg_diag *d)
+{
+	sysg_diag_init(d);
+	return sysg_config_load_buffer_flags("t.yaml", tmp, text, strlen(text),
+					     flags, cfg, d);
+}
+
+static const char *unknown_keys_yaml =
+	HEAD
+	"  web:\n"
+	"    command: \"sleep 1\"\n"
+	"    work_dir: /srv\n"
+	"    deployment_strategy: rolling\n"
+	"    hooks: { on_crash: { success: x } }\n"
+	"x-common: { a: 1 }\n";
+
+/* systemg ignores unknown keys: a warning each, the file loads. */
+START_TEST(unknown_keys_warn)
+{
+	struct sysg_config *cfg = NULL;
+	struct sysg_diag d;
+	char *all;
+
+	ck_assert_int_eq(load_flags(unknown_keys_yaml, 0, &cfg, &d), 0);
+	all = sysg_diag_join(&d);
+	ck_assert_msg(d.n == 4, "got:\n%s", all);
+	ck_assert_str_eq(d.lines[0], "t.yaml:5:5: warning: services.web.work_dir: unknown key, ignored");
+	ck_assert_str_eq(d.lines[1], "t.yaml:6:5: warning: services.web.deployment_strategy: unknown key, ignored");
+	ck_assert_str_eq(d.lines[2], "t.yaml:7:14: warning: services.web.hooks.on_crash: unknown key, ignored");
+	ck_assert_str_eq(d.lines[3], "t.yaml:8:1: warning: x-common: unknown key, ignored");
+	ck_assert_uint_eq(sysg_diag_count(&d), 0);
+	ck_assert_str_eq(cfg->services[0].command, "sleep 1");
+	free(all);
+	sysg_diag_free(&d);
+	sysg_config_free(cfg);
+}
+END_TEST
+
+START_TEST(unknown_keys_strict)
+{
+	struct sysg_config *cfg = (struct sysg_config *)&cfg;
+	struct sysg_diag d;
+	char *all;
+
+	ck_assert_int_eq(load_flags(unknown_keys_yaml, SYSG_CONFIG_STRICT,
+				    &cfg, &d), -EINVAL);
+	ck_assert_ptr_null(cfg);
+	all = sysg_diag_join(&d);
+	ck_assert_msg(sysg_diag_count(&d) == 4, "got:\n%s", all);
+	ck_assert_str_eq(d.lines[0], "t.yaml:5:5: error: services.web.work_dir: unknown key 'work_dir' (--strict)");
+	free(all);
+	sysg_diag_free(&d);
+}
+END_TEST
+
+/* A key within two edits of a valid one stays an error either way. */
+START_TEST(misspelt_keys_fail)
+{
+	static const char *const cases[][2] = {
+		{ HEAD "  web:\n    command: x\n    restart_polcy: always\n",
+		  "t.yaml:5:5: error: services.web.restart_polcy: unknown key 'restart_polcy' (did you mean 'restart_policy'?)" },
+		{ HEAD "  web:\n    command: x\n    isolation: { privte_tmp: true }\n",
+		  "t.yaml:5:18: error: services.web.isolation.privte_tmp: unknown key 'privte_tmp' (did you mean 'private_tmp'?)" },
+		{ HEAD "  web:\n    command: x\n    env: { fiel: a.env }\n",
+		  "t.yaml:5:12: error: services.web.env.fiel: unknown key 'fiel' (did you mean 'file'?)" },
+		{ HEAD "  web:\n    command: x\nmetrics: { retention_minute: 5 }\n",
+		  "t.yaml:5:12: error: metrics.retention_minute: unknown key 'retention_minute' (did you mean 'retention_minutes'?)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_error("misspelt", cases[i][0], cases[i][1], 1);
+}
+END_TEST
+
+/* env: { FOO: bar, file: x.env } is env: { vars: { FOO: bar }, file: ... };
+ * vars wins on a clash, at the top level and per service. */
+START_TEST(flattened_env)
+{
+	struct sysg_config *cfg;
+	const struct sysg_service *s;
+
+	free(tu_write_file(tmp, "x.env", "FROM_FILE=file\nCLASH=file\n"));
+	cfg = load_ok("version: \"1\"\n"
+		      "env: { ROOT_FLAT: rf, CLASH: flat, vars: { CLASH: vars }, file: x.env }\n"
+		      "services:\n"
+		      "  a:\n"
+		      "    command: \"sleep 1\"\n"
+		      "    env:\n"
+		      "      vars: { SVC: vars }\n"
+		      "      SVC: flat\n"
+		      "      PORT: 8000\n"
+		      "  b:\n"
+		      "    command: \"sleep 1\"\n"
+		      "    env: { file: x.env, vars: { V: 1 } }\n");
+	s = &cfg->services[0];
+	ck_assert_str_eq(sysg_env_get(s->envp, "ROOT_FLAT"), "rf");
+	ck_assert_str_eq(sysg_env_get(s->envp, "CLASH"), "vars");
+	ck_assert_str_eq(sysg_env_get(s->envp, "FROM_FILE"), "file");
+	ck_assert_str_eq(sysg_env_get(s->envp, "SVC"), "vars");
+	ck_assert_str_eq(sysg_env_get(s->envp, "PORT"), "8000");
+	ck_assert_str_eq(cfg->env.file + strlen(tmp), "/x.env");
+	/* the nested form means the same */
+	s = &cfg->services[1];
+	ck_assert_str_eq(sysg_env_get(s->envp, "CLASH"), "file");
+	ck_assert_str_eq(sysg_env_get(s->envp, "V"), "1");
+	sysg_config_free(cfg);
+}
+END_TEST
+
+/* Every value expands, from the service's scope (after env files and
+ * vars), keeping its type: numbers, durations, paths, URLs, names. */
+START_TEST(expansion_everywhere)
+{
+	struct sysg_config *cfg;
+	const struct sysg_service *s;
+	char *sub;
+
+	{ char *pd = in_tmp("proj"); ck_assert_int_eq(mkdir(pd, 0700), 0); free(pd); }
+	setenv("SYSG_T_DIR", "proj", 1);
+	setenv("SYSG_T_ENV", "e", 1);
+	free(tu_write_file(tmp, "proj/e.env", "FILE_PORT=9001\nTRIES=4\n"));
+	cfg = load_ok("version: \"1\"\n"
+		      "project_dir: \"$SYSG_T_DIR\"\n"
+		      "env: { file: \"${SYSG_T_ENV}.env\", vars: { ENVNAME: e, BASE: \"/srv/$ENVNAME\" } }\n"
+		      "state: { path: \"${BASE}/state.db\" }\n"
+		      "metrics: { retention_minutes: \"$TRIES\", spillover_path: \"$BASE/spill\" }\n"
+		      "services:\n"
+		      "  web:\n"
+		      "    env: { vars: { PORT: \"$FILE_PORT\", WAIT: 3s, WHO: nobody, DEP: db } }\n"
+		      "    command: \"serve --port ${PORT}\"\n"
+		      "    max_restarts: \"$TRIES\"\n"
+		      "    backoff: \"${WAIT}\"\n"
+		      "    user: \"$WHO\"\n"
+		      "    depends_on: [\"${DEP}\"]\n"
+		      "    health_check: { url: \"http://127.0.0.1:${PORT}/health\", retries: $TRIES }\n"
+		      "    deployment:\n"
+		      "      strategy: blue_green\n"
+		      "      blue_green:\n"
+		      "        slots: [\"$FILE_PORT\", \"9002\"]\n"
+		      "        switch_command: \"switch $PORT to {candidate_slot}\"\n"
+		      "        candidate_health_check_url: \"http://127.0.0.1:{slot}/$ENVNAME\"\n"
+		      "    cron: { expression: \"0 */$TRIES * * * *\" }\n"
+		      "  db:\n"
+		      "    command: \"sleep 1\"\n");
+	s = &cfg->services[0];
+	sub = in_tmp("proj");
+	ck_assert_str_eq(cfg->project_dir, sub);
+	free(sub);
+	ck_assert_str_eq(cfg->state_path, "/srv/e/state.db");
+	ck_assert_int_eq(cfg->metrics.retention_minutes, 4);
+	ck_assert_str_eq(cfg->metrics.spillover_path, "/srv/e/spill");
+	ck_assert_str_eq(s->command, "serve --port 9001");
+	ck_assert_int_eq(s->max_restarts, 4);
+	ck_assert_int_eq(s->backoff_ms, 3000);
+	ck_assert_str_eq(s->user, "nobody");
+	ck_assert_int_eq(s->health.retries, 4);
+	ck_assert_str_eq(s->health.url, "http://127.0.0.1:9001/health");
+	/* blue_green's settings, as the strategy will read them */
+	ck_assert_str_eq(s->deployment.options[0].key, "slots");
+	ck_assert_str_eq(s->deployment.options[0].value, "9001,9002");
+	ck_assert_str_eq(s->deployment.options[1].value,
+			 "switch ${PORT} to {candidate_slot}");
+	ck_assert_str_eq(s->deployment.options[2].value,
+			 "http://127.0.0.1:{slot}/e");
+	ck_assert_str_eq(s->cron.expression, "0 */4 * * * *");
+	ck_assert_str_eq(s->depends_on[0], "db");
+	sysg_config_free(cfg);
+	unsetenv("SYSG_T_DIR");
+	unsetenv("SYSG_T_ENV");
+}
+END_TEST
+
+/* An unset variable is an error at the reference, naming it. */
+START_TEST(unset_variable_positions)
+{
+	unsetenv("NOPE");
+	expect_error("in a command",
+		     HEAD "  web:\n    command: \"serve --port ${NOPE}\"\n",
+		     "t.yaml:4:28: error: services.web.command: unset variable 'NOPE'", 1);
+	expect_error("second of two",
+		     HEAD "  web:\n    command: \"echo $HOME $NOPE\"\n",
+		     "t.yaml:4:26: error: services.web.command: unset variable 'NOPE'", 1);
+	expect_error("plain scalar, in a hook run by a shell",
+		     HEAD "  web:\n    command: x\n    hooks: { on_stop: { error: echo '$NOPE' } }\n",
+		     "t.yaml:5:38: error: services.web.hooks.on_stop.error: unset variable 'NOPE'", 1);
+	expect_error("block scalar, second line",
+		     HEAD "  web:\n    command: x\n    health_check:\n      url: >-\n        http://h/\n        ${NOPE}\n",
+		     "t.yaml:8:9: error: services.web.health_check.url: unset variable 'NOPE'", 1);
+	expect_error("root key",
+		     HEAD "  web:\n    command: x\nproject_dir: \"/x/$NOPE\"\n",
+		     "t.yaml:5:18: error: project_dir: unset variable 'NOPE'", 1);
+	expect_error("env file path",
+		     HEAD "  web:\n    command: x\n    env: { file: \"$NOPE.env\" }\n",
+		     "t.yaml:5:19: error: services.web.env.file: unset variable 'NOPE'", 1);
+	expect_error("var value",
+		     HEAD "  web:\n    command: x\n    env: { vars: { A: \"${NOPE}x\" } }\n",
+		     "t.yaml:5:24: error: services.web.env.vars.A: unset variable 'NOPE'", 1);
+	expect_error("a number",
+		     HEAD "  web:\n    command: x\n    max_restarts: $NOPE\n",
+		     "t.yaml:5:19: error: services.web.max_restarts: unset variable 'NOPE'", 1);
+	/* another service's variable is not in scope */
+	expect_error("other service's var",
+		     HEAD "  a:\n    command: \"echo $ONLY_B\"\n  b:\n    command: x\n    env: { ONLY_B: 1 }\n",
+		     "t.yaml:4:20: error: services.a.command: unset variable 'ONLY_B'", 1);
+}
+END_TEST
+
+/* How to write a literal '$': "$$NAME" is the text "$NAME"; other '$'s
+ * ($1, $$, $?, a lone $) are text; shells keep "\$X". Values sysg sets at
+ * run time (SYSG_*, blue_green's env_var) may be used in commands. */
+START_TEST(literal_dollar)
+{
+	struct sysg_config *cfg;
+	const struct sysg_service *s;
+
+	unsetenv("NOPE");
+	cfg = load_ok(HEAD
+		      "  a:\n"
+		      "    command: \"echo $$NOPE costs $5\"\n"
+		      "    hooks: { on_stop: { success: \"for f in 1 2; do echo $$f $$ \\\\$NOPE $SYSG_SERVICE_NAME; done\" } }\n"
+		      "    health_check: { url: \"http://h/$$NOPE\" }\n"
+		      "  b:\n"
+		      "    command: \"serve --port $PORT\"\n"
+		      "    deployment: { strategy: blue_green, blue_green: { slots: [\"1\", \"2\"], switch_command: \"echo $PORT\" } }\n");
+	s = &cfg->services[0];
+	ck_assert_str_eq(s->command, "echo $NOPE costs $5");
+	ck_assert_str_eq(s->hooks.on_stop.success.command,
+			 "for f in 1 2; do echo $f $$ \\$NOPE ${SYSG_SERVICE_NAME}; done");
+	ck_assert_str_eq(s->health.url, "http://h/$NOPE");
+	/* PORT comes from the strategy: left for the shell */
+	ck_assert_str_eq(cfg->services[1].command, "serve --port ${PORT}");
+	sysg_config_free(cfg);
+}
+END_TEST
+
+/* A value is data: never shell code, never YAML. */
+START_TEST(hostile_values_stay_data)
+{
+	struct sysg_config *cfg;
+	const struct sysg_service *s;
+
+	free(tu_write_file(tmp, "h.env",
+			   "SUBST=$(touch pwned)\nSEMI=a; rm -rf ~\nQUOTE=x' ; touch q; '\nYAML=a\\nb: c\n"));
+	cfg = load_ok(HEAD
+		      "  a:\n"
+		      "    env: { file: h.env }\n"
+		      "    command: \"echo ${SUBST} $SEMI \\\"$QUOTE\\\"\"\n"
+		      "    hooks: { on_start: { success: \"sh -c 'echo $SUBST' \\\"$SEMI\\\" $QUOTE\" } }\n"
+		      "    health_check: { url: \"http://h/$YAML\" }\n");
+	s = &cfg->services[0];
+	/* sysg expanded for a direct exec: quoted words (split at blanks
+	 * outside quotes, as a shell would), never shell syntax */
+	ck_assert_str_eq(s->command,
+			 "echo '$(touch' 'pwned)' 'a;' rm -rf '~' \"x' ; touch q; '\"");
+	/* left for the shell, which expands values as data */
+	ck_assert_str_eq(s->hooks.on_start.success.command,
+			 "sh -c 'echo ${SUBST}' \"${SEMI}\" ${QUOTE}");
+	ck_assert_str_eq(s->health.url, "http://h/a\\nb: c");
+	sysg_config_free(cfg);
+}
+END_TEST
+
+/* isolation's confinement keys (systemg 0.32). */
+START_TEST(isolation_keys)
+{
+	struct sysg_config *cfg = load_ok(HEAD
+		"  a:\n"
+		"    command: x\n"
+		"    isolation: { network: true, seccomp: strict, apparmor_profile: sysg-a,\n"
+		"                 selinux_context: \"system_u:system_r:a_t:s0\", private_devices: true, private_tmp: yes }\n");
+	const struct sysg_isolation *i = &cfg->services[0].isolation;
+
+	ck_assert(i->present);
+	ck_assert_int_eq(i->network, 1);
+	ck_assert_str_eq(i->seccomp, "strict");
+	ck_assert_str_eq(i->apparmor_profile, "sysg-a");
+	ck_assert_str_eq(i->selinux_context, "system_u:system_r:a_t:s0");
+	ck_assert_int_eq(i->private_devices, 1);
+	ck_assert_int_eq(i->private_tmp, 1);
+	sysg_config_free(cfg);
+	expect_error("bad private_tmp",
+		     HEAD "  a:\n    command: x\n    isolation: { private_tmp: maybe }\n",
+		     "t.yaml:5:31: error: services.a.isolation.private_tmp: expected true or false, found 'maybe'", 1);
+	expect_error("a slot that would be shell code in switch_command",
+		     HEAD "  a:\n    command: x\n    deployment: { strategy: blue_green, blue_green: { switch_command: \"sw {candidate_slot}\", slots: [\"8000\", \"1;reboot\"] } }\n",
+		     "t.yaml:5:110: error: services.a.deployment.blue_green.slots[1]: invalid slot '1;reboot'", 0);
+	expect_error("empty seccomp",
+		     HEAD "  a:\n    command: x\n    isolation: { seccomp: \"\" }\n",
+		     "t.yaml:5:27: error: services.a.isolation.seccomp: expected a non-empty string", 1);
+}
+END_TEST
+
+/* metrics: systemg's defaults and clamps, and sysg's textfile. */
+START_TEST(metrics_keys)
+{
+	struct sysg_config *cfg = load_ok(HEAD "  a:\n    command: x\n");
+	const struct sysg_metrics_cfg *m = &cfg->metrics;
+
+	ck_assert_int_eq(m->retention_minutes, 720);
+	ck_assert_int_eq(m->sample_interval_secs, 1);
+	ck_assert_int_eq(m->max_memory_bytes, 10 << 20);
+	ck_assert_ptr_null(m->spillover_path);
+	ck_assert_ptr_null(m->textfile);
+	sysg_config_free(cfg);
+	cfg = load_ok(HEAD "  a:\n    command: x\n"
+		      "metrics:\n"
+		      "  retention_minutes: 0\n"
+		      "  sample_interval_secs: 600\n"
+		      "  max_memory_bytes: 1000\n"
+		      "  spillover_path: spill\n"
+		      "  spillover_max_bytes: 65536\n"
+		      "  spillover_segment_bytes: 4096\n"
+		      "  textfile: /var/lib/node_exporter/sysg.prom\n");
+	m = &cfg->metrics;
+	ck_assert_int_eq(m->retention_minutes, 1);      /* at least 1 */
+	ck_assert_int_eq(m->sample_interval_secs, 60);  /* 1..60 */
+	ck_assert_int_eq(m->max_memory_bytes, 128 << 10);       /* at least */
+	ck_assert_str_eq(m->spillover_path + strlen(tmp), "/spill");
+	ck_assert_int_eq(m->spillover_max_bytes, 65536);
+	ck_assert_int_eq(m->spillover_segment_bytes, 4096);
+	ck_assert_str_eq(m->textfile, "/var/lib/node_exporter/sysg.prom");
+	sysg_config_free(cfg);
+	expect_error("negative",
+		     HEAD "  a:\n    command: x\nmetrics: { sample_interval_secs: -1 }\n",
+		     "t.yaml:5:34: error: metrics.sample_interval_secs: expected a whole number >= 0, found '-1'", 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------ equality */
 
 /* Every field of struct sysg_service, in declaration order, and how to
@@ -1216,6 +1548,7 @@ enum leaf_kind {
 	K_STRV,         /* char **, COUNT elements */
 	K_KV,           /* struct sysg_kv *, COUNT elements */
 	K_INTS,         /* int *, COUNT elements */
+	K_SECTIONS,     /* struct sysg_strategy_section *, COUNT elements */
 	K_ENVP,         /* NULL-terminated char ** */
 	K_SKIP,         /* not compared on purpose (source positions) */
 };
@@ -1260,17 +1593,11 @@ static const struct leaf service_leaves[] = {
 	LEAF(deployment.pre_start, K_STR),
 	HEALTH(deployment.health),
 	LEAF(deployment.grace_period_ms, K_NUM),
-	LEAF(deployment.blue_green.present, K_NUM),
-	LEAF(deployment.blue_green.env_var, K_STR),
-	LEAF(deployment.blue_green.slots[0], K_STR),
-	LEAF(deployment.blue_green.slots[1], K_STR),
-	LEAF(deployment.blue_green.candidate_health_check_url, K_STR),
-	LEAF(deployment.blue_green.switch_command, K_STR),
-	LEAF(deployment.blue_green.switch_verify_url, K_STR),
-	LEAF(deployment.blue_green.state_path, K_STR),
-	LEAF(deployment.blue_green.mark, K_SKIP),
-	ARR(deployment.options, K_KV, deployment.noptions),
-	LEAF(deployment.noptions, K_NUM), LEAF(deployment.options_mark, K_SKIP),
+	ARR(deployment.sections, K_SECTIONS, deployment.nsections),
+	LEAF(deployment.nsections, K_NUM),
+	/* the configured strategy's section, borrowed from sections */
+	LEAF(deployment.options, K_SKIP), LEAF(deployment.noptions, K_SKIP),
+	LEAF(deployment.options_mark, K_SKIP),
 	LEAF(cron.present, K_NUM), LEAF(cron.expression, K_STR),
 	LEAF(cron.timezone, K_STR), LEAF(cron.mark, K_SKIP),
 	LEAF(spawn.present, K_NUM), LEAF(spawn.dynamic, K_NUM),
@@ -1290,7 +1617,11 @@ static const struct leaf service_leaves[] = {
 	ARR(capabilities, K_STRV, ncapabilities), LEAF(ncapabilities, K_NUM),
 	LEAF(isolation.present, K_NUM), LEAF(isolation.network, K_NUM),
 	LEAF(isolation.pid, K_NUM), LEAF(isolation.mount, K_NUM),
-	LEAF(isolation.user, K_NUM),
+	LEAF(isolation.user, K_NUM), LEAF(isolation.seccomp, K_STR),
+	LEAF(isolation.apparmor_profile, K_STR),
+	LEAF(isolation.selinux_context, K_STR),
+	LEAF(isolation.private_devices, K_NUM),
+	LEAF(isolation.private_tmp, K_NUM),
 	LEAF(privileged_mark, K_SKIP),
 };
 
@@ -1326,6 +1657,7 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 				 "\001f", "\001g", "\001h" };
 	static struct sysg_kv kv[8];
 	static int ints[8] = { 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008 };
+	static struct sysg_strategy_section sec[8];
 	static char *envp[] = { "\001MUTATED=1", NULL };
 	unsigned char *p = (unsigned char *)m + l->off;
 	size_t count = l->count_off ?
@@ -1334,7 +1666,10 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 
 	ck_assert_uint_le(count, 8);
 	for (size_t i = 0; i < 8; i++)
-		kv[i] = (struct sysg_kv){ "\001k", "\001v", { 0, 0 } };
+		kv[i] = (struct sysg_kv){ .key = "\001k", .value = "\001v" };
+	for (size_t i = 0; i < 8; i++)
+		sec[i] = (struct sysg_strategy_section){ .name = "\001s",
+			.options = kv, .noptions = 1 };
 	switch (l->kind) {
 	case K_NUM:
 	case K_SKIP:
@@ -1352,6 +1687,9 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 	case K_INTS:
 		ptr = ints;
 		break;
+	case K_SECTIONS:
+		ptr = sec;
+		break;
 	case K_ENVP:
 		ptr = envp;
 		break;
@@ -1363,13 +1701,10 @@ START_TEST(service_equal_compares_every_field)
 {
 	struct sysg_config *cfg;
 	struct sysg_service base, m;
-	struct sysg_kv opt = { "percent", "10", { 0, 0 } };
 
 	write_env_files(tmp);
 	cfg = load_ok(full_yaml);
 	base = cfg->services[2];                /* api: nearly every key */
-	base.deployment.options = &opt;         /* so that it has one */
-	base.deployment.noptions = 1;
 	for (size_t i = 0; i < NLEAVES; i++) {
 		const struct leaf *l = &service_leaves[i];
 
@@ -1399,6 +1734,7 @@ static Suite *make_config_suite(void)
 	TCase *t = tcase_create("load");
 	TCase *bad = tcase_create("invalid");
 	TCase *hostile = tcase_create("hostile");
+	TCase *compat = tcase_create("compat");
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, full_config);
@@ -1439,6 +1775,19 @@ static Suite *make_config_suite(void)
 	tcase_add_test(hostile, many_anchors);
 	tcase_add_test(hostile, environment_too_large);
 	suite_add_tcase(s, hostile);
+
+	tcase_add_checked_fixture(compat, setup, teardown);
+	tcase_add_test(compat, unknown_keys_warn);
+	tcase_add_test(compat, unknown_keys_strict);
+	tcase_add_test(compat, misspelt_keys_fail);
+	tcase_add_test(compat, flattened_env);
+	tcase_add_test(compat, expansion_everywhere);
+	tcase_add_test(compat, unset_variable_positions);
+	tcase_add_test(compat, literal_dollar);
+	tcase_add_test(compat, hostile_values_stay_data);
+	tcase_add_test(compat, isolation_keys);
+	tcase_add_test(compat, metrics_keys);
+	suite_add_tcase(s, compat);
 	return s;
 }
 

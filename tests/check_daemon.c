@@ -423,8 +423,8 @@ END_TEST
 
 static const char *talk_yaml =
 	"version: \"1\"\nservices:\n"
-	"  talk: { command: \"sh -c 'for i in 1 2 3 4 5; do echo out$i; "
-	"echo err$i >&2; done; exec sleep 1000'\", ready_after: \"20ms\" }\n";
+	"  talk: { command: \"sh -c 'for i in 1 2 3 4 5; do echo out$$i; "
+	"echo err$$i >&2; done; exec sleep 1000'\", ready_after: \"20ms\" }\n";
 
 static int has_samples(void *arg)
 {

@@ -359,7 +359,10 @@ START_TEST(test_expand)
 	/* Leftmost match: a plain '$', then the literal "$${". */
 	expect_expand(env, "$$${PORT}", "$${PORT}");
 	expect_expand(env, "$$", "$$");
-	expect_expand(env, "$PORT", "$PORT");
+	expect_expand(env, "$PORT", "8000");            /* systemg: $NAME too */
+	expect_expand(env, "$PORT:$HOST/x", "8000:localhost/x");
+	expect_expand(env, "$$PORT", "$PORT");          /* the literal escape */
+	expect_expand(env, "$1 $? $$ $-", "$1 $? $$ $-");   /* not names */
 	expect_expand(env, "${PORT", "${PORT");
 	expect_expand(env, "${", "${");
 	expect_expand(env, "$", "$");
@@ -368,7 +371,63 @@ START_TEST(test_expand)
 	expect_expand(env, "${P}", "short");
 	expect_expand(env, "${PO}", "${PO}");
 	expect_expand(env, "${P-x}", "${P-x}");
+	expect_expand(env, "$PO", "$PO");               /* unset: as written */
 	expect_expand(NULL, "${PORT}", "${PORT}");
+}
+END_TEST
+
+/* The three uses of a reference: data, shell text, direct command. */
+static void expect_scan(int (*fn)(const char *, struct sysg_env_scan *,
+				  char **), const char *in, const char *want)
+{
+	char *env[] = { "V=$(touch x); rm -rf ~", "P=80 80", "Q=it's", "E=",
+			NULL };
+	struct sysg_env_scan sc = { .env = env };
+	char *got = NULL;
+	int rc = fn(in, &sc, &got);
+
+	if (!want) {
+		ck_assert_int_eq(rc, -ENOENT);
+		ck_assert_ptr_null(got);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strcmp(got, want) == 0, "'%s' -> '%s', want '%s'", in,
+		      got, want);
+	free(got);
+}
+
+START_TEST(test_scans)
+{
+	expect_scan(sysg_env_subst, "x${V}y", "x$(touch x); rm -rf ~y");
+	expect_scan(sysg_env_subst, "$NOPE_X", NULL);
+	expect_scan(sysg_env_shell, "echo $V '$P' \"$Q\" \\$NOPE_X $$f",
+		    "echo ${V} '${P}' \"${Q}\" \\$NOPE_X $f");
+	expect_scan(sysg_env_shell, "echo ${NOPE_X}", NULL);
+	/* sysg's own expansion: one quoted word per value, no shell */
+	expect_scan(sysg_env_command, "echo \"$V\" \"x${P}y\"", "echo '$(touch x); rm -rf ~' 'x80 80y'");
+	expect_scan(sysg_env_command, "echo $Q", "echo \"it's\"");
+	/* outside quotes a value splits at blanks, as in a shell, and that
+	 * is all: the pieces are still data */
+	expect_scan(sysg_env_command, "echo $V x${P}y", "echo '$(touch' 'x);' rm -rf '~' x80 80y");
+	expect_scan(sysg_env_command, "echo a $E b \"$E\"", "echo a b ''");
+	/* shell syntax, or text for a nested shell: left to the shell */
+	expect_scan(sysg_env_command, "echo $P | cat", "echo ${P} | cat");
+	expect_scan(sysg_env_command, "sh -c 'echo $V'", "sh -c 'echo ${V}'");
+	expect_scan(sysg_env_command, "no refs 'a b' | c", "no refs 'a b' | c");
+	expect_scan(sysg_env_command, "echo $NOPE_X", NULL);
+	/* escaped text comes back as it was, whatever the mode */
+	{
+		const char *in = "echo '$NOPE_X' $$ ${V} $$P $1 \\$Q";
+		char *esc = sysg_env_escape(in);
+
+		expect_scan(sysg_env_subst, esc, in);
+		expect_scan(sysg_env_shell, esc, in);
+		free(esc);
+		esc = sysg_env_escape("echo '$NOPE_X' ${V}");
+		expect_scan(sysg_env_command, esc, "echo '$NOPE_X' '${V}'");
+		free(esc);
+	}
 }
 END_TEST
 
@@ -390,6 +449,7 @@ static Suite *make_env_suite(void)
 	tcase_add_test(files, test_file_nul_byte);
 	tcase_add_test(files, test_file_missing_and_dir);
 	tcase_add_test(expand, test_expand);
+	tcase_add_test(expand, test_scans);
 	suite_add_tcase(s, arrays);
 	suite_add_tcase(s, files);
 	suite_add_tcase(s, expand);

@@ -1107,17 +1107,23 @@ START_TEST(cli_logs)
 	SYSG("logs", "--kind", "supervisor");
 	ck_assert_str_eq(r.out, "line 7\n");
 	rerun();
+	/* no --kind: stderr, systemg 0.32's default (issue 11 item 6) */
 	SYSG("logs", "-s", "api", "--lines", "1");
-	ck_assert_ptr_nonnull(strstr(r.out, "==> api (stdout)"));
+	ck_assert_str_eq(r.out, "line 2\n");
+	rerun();
+	free(write_lines("web_stderr.log", 4, 4, 1));
+	SYSG("logs");
 	ck_assert_ptr_nonnull(strstr(r.out, "==> api (stderr)"));
+	ck_assert_ptr_nonnull(strstr(r.out, "==> web (stderr)"));
+	ck_assert_ptr_null(strstr(r.out, "stdout"));
 	ck_assert_ptr_null(strstr(r.out, "supervisor"));
 	rerun();
-	SYSG("logs");
-	ck_assert_ptr_nonnull(strstr(r.out, "==> supervisor"));
-	rerun();
+	p = sysg_path_join(log_dir, "web_stderr.log");
+	unlink(p);
+	free(p);
 	SYSG("logs", "-s", "web");
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "no logs yet for web"));
+	ck_assert_ptr_nonnull(strstr(r.out, "no stderr logs yet for web"));
 	rerun();
 	SYSG("logs", "-s", "nosuch");
 	ck_assert_int_eq(r.status, 2);

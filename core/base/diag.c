@@ -20,38 +20,37 @@ void sysg_diag_free(struct sysg_diag *d)
 }
 
 static char *format_prefix(const char *file, int line, int col,
-			   const char *keypath)
+			   const char *keypath, const char *level)
 {
 	char *p = NULL;
 	const char *kp = keypath && *keypath ? keypath : NULL;
 	int r;
 
 	if (file && line > 0 && col > 0)
-		r = asprintf(&p, "%s:%d:%d: error: %s%s", file, line, col,
+		r = asprintf(&p, "%s:%d:%d: %s: %s%s", file, line, col, level,
 			     kp ? kp : "", kp ? ": " : "");
 	else if (file)
-		r = asprintf(&p, "%s: error: %s%s", file, kp ? kp : "",
+		r = asprintf(&p, "%s: %s: %s%s", file, level, kp ? kp : "",
 			     kp ? ": " : "");
 	else
-		r = asprintf(&p, "error: %s%s", kp ? kp : "", kp ? ": " : "");
+		r = asprintf(&p, "%s: %s%s", level, kp ? kp : "",
+			     kp ? ": " : "");
 	return r < 0 ? NULL : p;
 }
 
-void sysg_diag_error(struct sysg_diag *d, const char *file, int line, int col,
-		     const char *keypath, const char *fmt, ...)
+static void diag_add(struct sysg_diag *d, const char *file, int line,
+		     int col, const char *keypath, const char *level,
+		     const char *fmt, va_list ap)
 {
 	char *prefix, *msg = NULL, *full = NULL, **grown;
-	va_list ap;
 
 	if (d->n >= SYSG_DIAG_MAX) {
 		d->dropped++;
 		return;
 	}
-	prefix = format_prefix(file, line, col, keypath);
-	va_start(ap, fmt);
+	prefix = format_prefix(file, line, col, keypath, level);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	va_end(ap);
 	if (prefix && msg && asprintf(&full, "%s%s", prefix, msg) < 0)
 		full = NULL;
 	free(prefix);
@@ -66,9 +65,31 @@ void sysg_diag_error(struct sysg_diag *d, const char *file, int line, int col,
 	d->lines[d->n++] = full;
 }
 
+void sysg_diag_error(struct sysg_diag *d, const char *file, int line, int col,
+		     const char *keypath, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->errors++;
+	va_start(ap, fmt);
+	diag_add(d, file, line, col, keypath, "error", fmt, ap);
+	va_end(ap);
+}
+
+void sysg_diag_warning(struct sysg_diag *d, const char *file, int line,
+		       int col, const char *keypath, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->warnings++;
+	va_start(ap, fmt);
+	diag_add(d, file, line, col, keypath, "warning", fmt, ap);
+	va_end(ap);
+}
+
 size_t sysg_diag_count(const struct sysg_diag *d)
 {
-	return d->n + d->dropped;
+	return d->errors;
 }
 
 int sysg_diag_contains(const struct sysg_diag *d, const char *needle)

@@ -12,9 +12,11 @@
 #define SYSG_DIAG_MAX 64        /* further diagnostics are counted, not kept */
 
 struct sysg_diag {
-	char **lines;
+	char **lines;           /* errors and warnings, in the order found */
 	size_t n;
 	size_t dropped;
+	size_t errors;          /* errors recorded (kept + dropped) */
+	size_t warnings;        /* warnings recorded (kept + dropped) */
 };
 
 void sysg_diag_init(struct sysg_diag *d);
@@ -26,7 +28,12 @@ void sysg_diag_error(struct sysg_diag *d, const char *file, int line, int col,
 		     const char *keypath, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-/* Number of errors recorded (kept + dropped). */
+/* Append one warning: the same shape with "warning:" for "error:". */
+void sysg_diag_warning(struct sysg_diag *d, const char *file, int line,
+		       int col, const char *keypath, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* Number of errors recorded (kept + dropped); warnings do not count. */
 size_t sysg_diag_count(const struct sysg_diag *d);
 
 /* 1 if any kept line contains NEEDLE (tests use this). */

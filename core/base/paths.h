@@ -30,7 +30,8 @@ char *sysg_path_dirname(const char *p);
 
 /* The state directory's layout: the files a supervisor keeps there
  * (besides the state backend's and logs/). */
-#define SYSG_FILE_PID         "sysg.pid"     /* "PID START_TICKS\n" */
+#define SYSG_FILE_PID         "sysg.pid"     /* "PID\n" (bare, SPEC 5) */
+#define SYSG_FILE_PID_START   "sysg.pid.start" /* "PID START_TICKS\n" */
 #define SYSG_FILE_LOCK        "sysg.lock"    /* flock'd for its life */
 #define SYSG_FILE_CONTROL     "control.sock" /* the control socket */
 #define SYSG_FILE_CONFIG_HINT "config_hint"  /* the config it runs */

@@ -26,6 +26,7 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
+	O_STRICT = 1 << 21,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -44,19 +45,20 @@ static int cmd_help(struct sysg_cli *c);
 static const struct command commands[] = {
 	{ "start", sysg_cmd_start,
 	  O_SERVICE | O_DAEMONIZE | O_STDERR | O_NAME | O_PARENT_PID |
-	  O_CHILD | O_TTL | O_ARGV,
-	  "start [--service S] [--daemonize] [--stderr]\n"
+	  O_CHILD | O_TTL | O_ARGV | O_STRICT,
+	  "start [--service S] [--daemonize] [--stderr] [--strict]\n"
 	  "       sysg start [--name N] -- CMD ARGS...\n"
 	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
 	  "start all services (or one) in dependency order" },
 	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
 	  "stop one service, or all services and the supervisor" },
-	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE,
-	  "restart [--service S] [--config F] [--daemonize]",
+	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE | O_STRICT,
+	  "restart [--service S] [--config F] [--daemonize] [--strict]",
 	  "restart all or one service with its deployment strategy" },
 	{ "deploy", NULL,
-	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK,
-	  "deploy --service S [--strategy X] [--dry-run]\n"
+	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
+	  O_STRICT,
+	  "deploy --service S [--strategy X] [--dry-run] [--strict]\n"
 	  "       sysg deploy --history [--service S]\n"
 	  "       sysg deploy --rollback --service S",
 	  "roll out a service with its strategy; history; rollback" },
@@ -64,8 +66,9 @@ static const struct command commands[] = {
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM,
 	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]",
 	  "show the state of every unit" },
-	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_STREAM,
-	  "inspect -s S [--json] [--stream D]", "show one unit in detail" },
+	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_NO_COLOR | O_STREAM,
+	  "inspect -s S [--json] [--no-color] [--stream D]",
+	  "show one unit in detail" },
 	{ "logs", sysg_cmd_logs, O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM,
 	  "logs [--service S] [--lines N] [--kind stdout|stderr|supervisor] [--clear] [--stream D]",
 	  "print, follow or clear service and supervisor logs" },
@@ -73,7 +76,7 @@ static const struct command commands[] = {
 	  "delete all sysg state, logs, socket and pid files" },
 	{ "plugins", cmd_plugins, 0, "plugins",
 	  "list strategy and state plugins on the search path" },
-	{ "validate", cmd_validate, 0, "validate [--config F]",
+	{ "validate", cmd_validate, O_STRICT, "validate [--config F] [--strict]",
 	  "check a config file (and the plugins it names)" },
 	{ "spawn", sysg_cmd_start,
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
@@ -107,6 +110,7 @@ static const struct option_def options[] = {
 	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
 	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
 	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
+	{ "strict", 0, O_STRICT, 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -205,8 +209,11 @@ static int parse_log_level(const char *v, int *out)
 			return 0;
 		}
 	}
-	if (!strcasecmp(v, "warning")) {
-		*out = 2;
+	/* systemg 0.32's aliases */
+	if (!strcasecmp(v, "warning") || !strcasecmp(v, "err") ||
+	    !strcasecmp(v, "information")) {
+		*out = !strcasecmp(v, "err") ? 1 : v[0] == 'w' || v[0] == 'W' ?
+		       2 : 3;
 		return 0;
 	}
 	sysg_cli_error("--log-level: expected trace|debug|info|warn|error|off or 5..0, found '%s'",
@@ -291,6 +298,7 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_FULL_CMD: c->full_cmd = 1; return 0;
 	case O_CLEAR: c->clear = 1; return 0;
 	case O_FORCE: c->force = 1; return 0;
+	case O_STRICT: c->strict = 1; return 0;
 	}
 	return 0;
 }
@@ -386,6 +394,13 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 			}
 		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
 			c->help_topic = a;
+		} else if (cmd && (cmd->opts & O_ARGV)) {
+			/* systemg 0.32: `sysg start --daemonize sleep 5`, the
+			 * command without "--" (everything from here on) */
+			c->argv_cmd = argv + i;
+			c->nargv_cmd = argc - i;
+			seen |= O_ARGV;
+			break;
 		} else {
 			sysg_cli_error("unexpected argument '%s' for '%s'", a,
 				       c->command);
@@ -490,6 +505,11 @@ void sysg_cli_print_diag(const struct sysg_diag *d)
 		fprintf(stderr, "sysg: ... and %zu more errors\n", d->dropped);
 }
 
+unsigned sysg_cli_config_flags(const struct sysg_cli *c)
+{
+	return c->strict ? SYSG_CONFIG_STRICT : 0;
+}
+
 static int cmd_validate(struct sysg_cli *c)
 {
 	struct sysg_plugin_path pp;
@@ -501,7 +521,7 @@ static int cmd_validate(struct sysg_cli *c)
 	if (!path)
 		return SYSG_EXIT_USAGE;
 	sysg_diag_init(&d);
-	rc = sysg_config_load(path, &cfg, &d);
+	rc = sysg_config_load_flags(path, sysg_cli_config_flags(c), &cfg, &d);
 	if (rc == 0) {
 		if (sysg_plugin_path_init(&pp, c->plugin_dirs) < 0)
 			rc = -ENOMEM;

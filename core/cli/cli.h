@@ -39,6 +39,7 @@ struct sysg_cli {
 	long ttl;                       /* --ttl SECS; 0 when absent */
 	int daemonize, echo_stderr, child, dry_run, history, rollback;
 	int all, json, no_color, full_cmd, clear, force;
+	int strict;                     /* --strict: unknown config keys fail */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
 	const char *help_topic;         /* sysg help CMD */
@@ -66,6 +67,9 @@ char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
 
 /* Print D's kept lines on stderr, then how many were dropped. */
 void sysg_cli_print_diag(const struct sysg_diag *d);
+
+/* The config loader flags C asks for (--strict). */
+unsigned sysg_cli_config_flags(const struct sysg_cli *c);
 
 /* Open the state backend in STATE_DIR into *ST: --state-backend, else
  * the config's state.backend (CFG may be NULL), else the default; the

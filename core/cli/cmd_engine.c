@@ -71,10 +71,11 @@ static int load_config(struct engine *e, const char *path, int quiet)
 
 	sysg_diag_init(&d);
 	sysg_config_free(e->cfg);
-	rc = sysg_config_load(path, &e->cfg, &d);
-	if (rc < 0 && !quiet) {
-		sysg_cli_print_diag(&d);
-		if (!d.n)
+	rc = sysg_config_load_flags(path, sysg_cli_config_flags(e->c),
+				    &e->cfg, &d);
+	if (!quiet) {
+		sysg_cli_print_diag(&d);        /* errors, or warnings */
+		if (rc < 0 && !d.n)
 			sysg_cli_error("%s: %s", path, strerror(-rc));
 	}
 	sysg_diag_free(&d);
@@ -235,13 +236,16 @@ static void unit_name(const struct sysg_cli *c, char *buf, size_t len)
 /* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
 static int unit_config(struct engine *e)
 {
-	char name[128], cwd[SYSG_PATH_MAX], *buf = NULL, *cmd;
+	char name[128], cwd[SYSG_PATH_MAX], *buf = NULL, *cmd, *joined;
 	size_t len = 0;
 	struct sysg_diag d;
 	FILE *f;
 	int rc;
 
-	cmd = sysg_cmd_join(e->c->argv_cmd);
+	/* the words are the user's shell's result: no $VAR expansion again */
+	joined = sysg_cmd_join(e->c->argv_cmd);
+	cmd = joined ? sysg_env_escape(joined) : NULL;
+	free(joined);
 	f = open_memstream(&buf, &len);
 	if (!cmd || !f || !getcwd(cwd, sizeof(cwd))) {
 		if (f)
@@ -487,6 +491,20 @@ static json_t *restart_args(struct engine *e)
 	return args;
 }
 
+/* restart --strict: the file the restart would use must load strictly
+ * (the supervisor reads it without the flag). */
+static int restart_check(struct engine *e)
+{
+	char *path = e->c->config ? strdup(e->c->config) :
+		     sysg_cli_config_find(e->c, 1);
+	int rc = path ? load_config(e, path, 0) : 0;
+
+	free(path);
+	sysg_config_free(e->cfg);
+	e->cfg = NULL;
+	return rc;
+}
+
 int sysg_cmd_restart(struct sysg_cli *c)
 {
 	struct engine e = { .c = c };
@@ -498,6 +516,8 @@ int sysg_cmd_restart(struct sysg_cli *c)
 	 * that the supervisor only ever gets a regular, valid file */
 	if (c->config && load_config(&e, c->config, 0) < 0) {
 		rc = SYSG_EXIT_USAGE;
+	} else if (c->strict && !c->config && restart_check(&e) < 0) {
+		rc = SYSG_EXIT_USAGE;   /* --strict: unknown keys refused here */
 	} else if ((c->config || (load_hint(&e), 1)) &&
 		   forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */
@@ -579,7 +599,9 @@ static void remove_stale(const char *state_dir)
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
-	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID_START);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/" SYSG_FILE_CONTROL, state_dir);
 	unlink(path);

@@ -507,8 +507,8 @@ static int logs_print(const struct query *q, const struct sysg_logset *set)
 		return SYSG_EXIT_FAILED;
 	}
 	if (n == 0)
-		printf("no %s%slogs yet%s%s (in %s)\n", c->kind ? c->kind : "",
-		       c->kind ? " " : "", c->service ? " for " : "",
+		printf("no %s logs yet%s%s (in %s)\n",
+		       c->kind ? c->kind : "stderr", c->service ? " for " : "",
 		       c->service ? c->service : "", q->log_dir);
 	return SYSG_EXIT_OK;
 }
@@ -519,6 +519,9 @@ static int logs_run(struct query *q)
 	struct sysg_strset ns = { NULL, 0 };
 	struct sysg_logset set;
 	const char *one[1] = { c->service };
+	/* systemg 0.32's default kind is stderr, its primary log stream
+	 * (docs/compat.md); --clear without --kind clears every file */
+	const char *kind = c->kind ? c->kind : c->clear ? NULL : "stderr";
 	int rc;
 
 	if (log_services(q, &ns) < 0) {
@@ -533,9 +536,9 @@ static int logs_run(struct query *q)
 		return SYSG_EXIT_USAGE;
 	}
 	rc = c->service ?
-	     sysg_logset_build(&set, q->log_dir, one, 1, c->kind, 0) :
+	     sysg_logset_build(&set, q->log_dir, one, 1, kind, 0) :
 	     sysg_logset_build(&set, q->log_dir, (const char *const *)ns.v,
-			       ns.n, c->kind, 1);
+			       ns.n, kind, 1);
 	sysg_strset_free(&ns);
 	if (rc < 0) {
 		sysg_cli_error("out of memory");

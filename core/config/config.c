@@ -20,19 +20,19 @@
 #include "config.h"
 #include "config_schema.h"
 #include "env.h"
+#include "expand.h"
 #include "graph.h"
 #include "base/base.h"
 
 extern char **environ;
 
 #define MAX_FILE_BYTES (32L << 20)      /* larger files are refused */
-#define MAX_ENV_COPIES 4000000          /* services x root variables */
-#define MAX_ENV_FILE_BYTES (256 << 10)
 
 /* State of one load call. */
 struct load {
 	struct sysg_config_walk cw;
 	struct sysg_strset bad_env_files;       /* reported once, not re-read */
+	struct sysg_expand x;                   /* $VAR scopes */
 };
 
 /* Set the key path to the given components (NULL ends the list early). */
@@ -95,6 +95,8 @@ static void resolve_paths(struct load *ld)
 	if (!pd)
 		return;
 	make_abs(&ld->cw.w, pd, &cfg->state_path);
+	make_abs(&ld->cw.w, pd, &cfg->metrics.spillover_path);
+	make_abs(&ld->cw.w, pd, &cfg->metrics.textfile);
 	make_abs(&ld->cw.w, pd, &cfg->env.file);
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		struct sysg_service *s = &cfg->services[i];
@@ -109,24 +111,6 @@ static void remember_bad_env_file(struct load *ld, const char *file)
 {
 	if (sysg_strset_add(&ld->bad_env_files, file) < 0)
 		sysg_yw_nomem(&ld->cw.w);
-}
-
-/* Why FILE cannot be used as an env file, or NULL. Only regular files of
- * a sane size: reading /dev/zero or a FIFO would never end. */
-static const char *env_file_problem(const char *file, char *buf, size_t len)
-{
-	struct stat st;
-
-	if (stat(file, &st) != 0 || access(file, R_OK) != 0)
-		return strerror(errno);
-	if (!S_ISREG(st.st_mode))
-		return "not a regular file";
-	if (st.st_size > MAX_ENV_FILE_BYTES) {
-		snprintf(buf, len, "too large (%lld bytes, at most %d)",
-			 (long long)st.st_size, MAX_ENV_FILE_BYTES);
-		return buf;
-	}
-	return NULL;
 }
 
 /* Apply SPEC's env file; WHO is NULL for the root env or a service name. */
@@ -144,7 +128,7 @@ static void apply_env_file(struct load *ld, char ***env,
 		path_set(w, "services", who, "env", "file");
 	else
 		path_set(w, "env", "file", NULL, NULL);
-	problem = env_file_problem(spec->file, buf, sizeof(buf));
+	problem = sysg_env_file_problem(spec->file, buf, sizeof(buf));
 	if (problem) {
 		sysg_yw_error_at(w, spec->file_mark.line, spec->file_mark.col,
 				 "cannot read env file '%s': %s", spec->file,
@@ -170,53 +154,6 @@ static void apply_env(struct load *ld, char ***env,
 			sysg_yw_nomem(&ld->cw.w);
 }
 
-static void expand(struct sysg_yw *w, char **s, char *const *env)
-{
-	char *x;
-
-	if (!*s || w->nomem)
-		return;
-	x = sysg_env_expand(*s, env);
-	if (!x) {
-		sysg_yw_nomem(w);
-		return;
-	}
-	free(*s);
-	*s = x;
-}
-
-static void expand_hooks(struct sysg_yw *w, struct sysg_hooks *h,
-			 char *const *env)
-{
-	struct sysg_hook_pair *pairs[] = { &h->on_start, &h->on_stop,
-					   &h->on_restart };
-
-	for (size_t i = 0; i < 3; i++) {
-		expand(w, &pairs[i]->success.command, env);
-		expand(w, &pairs[i]->error.command, env);
-	}
-}
-
-/* See config.h for which strings get ${VAR} expansion. */
-static void expand_service(struct sysg_yw *w, struct sysg_service *s)
-{
-	char *const *env = s->envp;
-
-	if (s->command_raw) {
-		s->command = strdup(s->command_raw);
-		if (!s->command)
-			sysg_yw_nomem(w);
-		expand(w, &s->command, env);
-	}
-	expand_hooks(w, &s->hooks, env);
-	expand(w, &s->skip_command, env);
-	expand(w, &s->health.command, env);
-	expand(w, &s->health.url, env);
-	expand(w, &s->deployment.pre_start, env);
-	expand(w, &s->deployment.health.command, env);
-	expand(w, &s->deployment.health.url, env);
-}
-
 /* Every service gets its own copy of the root environment: refuse sizes
  * whose copies would take gigabytes. */
 static int envs_too_large(struct load *ld, char *const *base)
@@ -225,12 +162,12 @@ static int envs_too_large(struct load *ld, char *const *base)
 
 	while (base[n])
 		n++;
-	if (ld->cw.cfg->nservices <= MAX_ENV_COPIES / (n ? n : 1))
+	if (ld->cw.cfg->nservices <= SYSG_MAX_ENV_COPIES / (n ? n : 1))
 		return 0;
 	path_set(&ld->cw.w, "env", NULL, NULL, NULL);
 	sysg_yw_error(&ld->cw.w, NULL,
 		      "%zu services times %zu variables is too large (at most %d in all)",
-		      ld->cw.cfg->nservices, n, MAX_ENV_COPIES);
+		      ld->cw.cfg->nservices, n, SYSG_MAX_ENV_COPIES);
 	return 1;
 }
 
@@ -257,7 +194,6 @@ static void build_envs(struct load *ld)
 			break;
 		}
 		apply_env(ld, &s->envp, &s->env, s->name);
-		expand_service(&ld->cw.w, s);
 	}
 	sysg_env_free(base);
 }
@@ -401,10 +337,41 @@ static void resolve_deps(struct load *ld)
 
 /* ------------------------------------------------------------ loading */
 
+/* The env block as the pre-pass expanded it replaces the one the schema
+ * walk read as written (same entries, values expanded, flattened ones
+ * first so that vars win). */
+static void take_scope(struct sysg_env_spec *e, struct sysg_scope *sc)
+{
+	for (size_t i = 0; i < e->nvars; i++) {
+		free(e->vars[i].key);
+		free(e->vars[i].value);
+	}
+	free(e->vars);
+	e->vars = sc->vars;
+	e->nvars = sc->nvars;
+	sc->vars = NULL;
+	sc->nvars = 0;
+	if (e->file) {          /* NULL: its expansion failed, reported */
+		free(e->file);
+		e->file = sc->file;
+		sc->file = NULL;
+	}
+}
+
+static void take_scopes(struct load *ld)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+
+	take_scope(&cfg->env, &ld->x.root);
+	for (size_t i = 0; i < cfg->nservices && i < ld->x.nsvc; i++)
+		take_scope(&cfg->services[i].env, &ld->x.svc[i]);
+}
+
 static void finish(struct load *ld)
 {
 	if (ld->cw.w.aborted)
 		return;
+	take_scopes(ld);
 	resolve_paths(ld);
 	if (!ld->cw.w.nomem)
 		build_envs(ld);
@@ -414,7 +381,7 @@ static void finish(struct load *ld)
 }
 
 static int load_document(struct sysg_config *cfg, const char *buf, size_t len,
-			 struct sysg_diag *diag)
+			 unsigned flags, struct sysg_diag *diag)
 {
 	yaml_document_t doc;
 	struct load ld;
@@ -431,10 +398,21 @@ static int load_document(struct sysg_config *cfg, const char *buf, size_t len,
 		return rc;
 	memset(&ld, 0, sizeof(ld));
 	sysg_yw_init(&ld.cw.w, diag, cfg->path, &doc);
+	ld.cw.w.strict = !!(flags & SYSG_CONFIG_STRICT);
+	ld.cw.w.src = buf;
+	ld.cw.w.srclen = len;
 	ld.cw.cfg = cfg;
-	sysg_config_walk_root(&ld.cw, yaml_document_get_root_node(&doc));
+	if (sysg_expand_prepare(&ld.x, &ld.cw.w,
+				yaml_document_get_root_node(&doc), cfg->dir))
+		sysg_yw_nomem(&ld.cw.w);
+	ld.cw.x = &ld.x;
+	ld.cw.w.expand = sysg_expand_hook;
+	ld.cw.w.expand_arg = &ld.x;
+	if (!ld.cw.w.nomem)
+		sysg_config_walk_root(&ld.cw, yaml_document_get_root_node(&doc));
 	finish(&ld);
 	yaml_document_delete(&doc);
+	sysg_expand_free(&ld.x);
 	sysg_strset_free(&ld.bad_env_files);
 	if (ld.cw.w.nomem)
 		return -ENOMEM;
@@ -467,9 +445,10 @@ static struct sysg_config *config_new(const char *name, const char *abs_path,
 }
 
 static int load_into(struct sysg_config *cfg, const char *buf, size_t len,
-		     struct sysg_config **out, struct sysg_diag *diag)
+		     unsigned flags, struct sysg_config **out,
+		     struct sysg_diag *diag)
 {
-	int rc = load_document(cfg, buf, len, diag);
+	int rc = load_document(cfg, buf, len, flags, diag);
 
 	if (rc == 0)
 		rc = fill_defaults(cfg);
@@ -487,6 +466,15 @@ int sysg_config_load_buffer(const char *name, const char *base_dir,
 			    const char *buf, size_t len,
 			    struct sysg_config **out, struct sysg_diag *diag)
 {
+	return sysg_config_load_buffer_flags(name, base_dir, buf, len, 0, out,
+					     diag);
+}
+
+int sysg_config_load_buffer_flags(const char *name, const char *base_dir,
+				  const char *buf, size_t len, unsigned flags,
+				  struct sysg_config **out,
+				  struct sysg_diag *diag)
+{
 	const char *slash = strrchr(name, '/');
 	char *dir = sysg_path_abs(NULL, base_dir ? base_dir : ".");
 	char *abs = dir ? sysg_path_abs(dir, slash ? slash + 1 : name) : NULL;
@@ -499,11 +487,17 @@ int sysg_config_load_buffer(const char *name, const char *base_dir,
 		sysg_diag_error(diag, name, 0, 0, NULL, "out of memory");
 		return -ENOMEM;
 	}
-	return load_into(cfg, buf, len, out, diag);
+	return load_into(cfg, buf, len, flags, out, diag);
 }
 
 int sysg_config_load(const char *path, struct sysg_config **out,
 		     struct sysg_diag *diag)
+{
+	return sysg_config_load_flags(path, 0, out, diag);
+}
+
+int sysg_config_load_flags(const char *path, unsigned flags,
+			   struct sysg_config **out, struct sysg_diag *diag)
 {
 	char *abs = sysg_path_abs(NULL, path), *dir, *buf = NULL;
 	struct sysg_config *cfg;
@@ -532,7 +526,7 @@ int sysg_config_load(const char *path, struct sysg_config **out,
 		sysg_config_free(cfg);
 		return rc;
 	}
-	rc = load_into(cfg, buf, len, out, diag);
+	rc = load_into(cfg, buf, len, flags, out, diag);
 	free(buf);
 	return rc;
 }
@@ -580,6 +574,7 @@ static void free_kv(struct sysg_kv *kv, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(kv[i].key);
 		free(kv[i].value);
+		free(kv[i].item_marks);
 	}
 	free(kv);
 }
@@ -641,6 +636,9 @@ static void free_service(struct sysg_service *s)
 	free(s->limits.cgroup.root);
 	free(s->limits.cgroup.cpu_max);
 	free_strv(s->capabilities, s->ncapabilities);
+	free(s->isolation.seccomp);
+	free(s->isolation.apparmor_profile);
+	free(s->isolation.selinux_context);
 }
 
 void sysg_config_free(struct sysg_config *cfg)
@@ -659,5 +657,7 @@ void sysg_config_free(struct sysg_config *cfg)
 	free_env_spec(&cfg->env);
 	free(cfg->state_backend);
 	free(cfg->state_path);
+	free(cfg->metrics.spillover_path);
+	free(cfg->metrics.textfile);
 	free(cfg);
 }

@@ -38,6 +38,10 @@ struct sysg_kv {
 	char *key;
 	char *value;
 	struct sysg_mark mark;
+	/* a strategy option written as a list: where each item is (the
+	 * value holds them joined with ','); NULL otherwise */
+	struct sysg_mark *item_marks;
+	size_t nitems;
 };
 
 /* An `env:` block: an optional env file and inline vars. */
@@ -157,6 +161,11 @@ struct sysg_limits {
 struct sysg_isolation {
 	int present;
 	int network, pid, mount, user;
+	/* confinement (systemg 0.32); NULL / 0 when unset */
+	char *seccomp;                  /* a profile name or path */
+	char *apparmor_profile;
+	char *selinux_context;
+	int private_devices, private_tmp;
 };
 
 enum sysg_restart_policy {
@@ -169,15 +178,19 @@ struct sysg_service {
 	char *name;
 	struct sysg_mark mark;          /* of the service's key */
 
-	/* ${VAR} is expanded at load time from envp (below) in: command,
-	 * every hook command, skip_command, health.command/url,
-	 * deployment.pre_start, deployment.health.command/url. Not in
-	 * strategy settings (deployment.<name>), which strategies read as
-	 * written: a switch_command runs under sh with the deploy's
-	 * variables, so its shell expands them. A strategy that overrides
-	 * variables (blue_green's env_var) expands command_raw again with
-	 * its own environment. */
-	char *command;                  /* after ${VAR} expansion */
+	/* $VAR / ${VAR} (SPEC 11, expand.h) are expanded at load time in
+	 * every value of the file, from the service's environment (envp,
+	 * below; the root's for keys outside services), EXCEPT in commands
+	 * that run under `sh -c` (hooks, health_check.command, pre_start,
+	 * skip, switch_command, strategy options named *command): there
+	 * each reference is left for that shell as "${NAME}", which it
+	 * expands from the environment it runs with, so a value is never
+	 * shell code. `command` is exec'd directly with its words expanded
+	 * by sysg when it has no shell syntax, else handled like a hook.
+	 * A strategy that overrides variables (blue_green's env_var) runs
+	 * sysg_env_command(command_raw, ...) again with its environment;
+	 * it must never paste values into shell text itself. */
+	char *command;                  /* ready to spawn */
 	char *command_raw;              /* as written */
 	struct sysg_env_spec env;
 	char **envp;                    /* merged environment, NULL-terminated:
@@ -213,6 +226,26 @@ struct sysg_service {
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
 };
 
+/* Top-level `metrics:` (SPEC 11; systemg 0.32's sampler settings, with its
+ * defaults and clamps) plus sysg's `textfile`. */
+struct sysg_metrics_cfg {
+	int present;                    /* the file has `metrics:` */
+	int64_t retention_minutes;      /* default 720, at least 1 */
+	int64_t sample_interval_secs;   /* default 1, clamped to 1..60 */
+	int64_t max_memory_bytes;       /* default 10 MiB, at least 128 KiB */
+	char *spillover_path;           /* absolute; NULL: no spill */
+	int64_t spillover_max_bytes;    /* default 6 MiB; 0: no spill */
+	int64_t spillover_segment_bytes;        /* default 256 KiB */
+	char *textfile;                 /* absolute; NULL: none */
+};
+
+#define SYSG_METRICS_RETENTION_MIN      720
+#define SYSG_METRICS_INTERVAL_S         1
+#define SYSG_METRICS_MAX_MEMORY         (10LL << 20)
+#define SYSG_METRICS_MIN_MEMORY         (128LL << 10)
+#define SYSG_METRICS_SPILL_MAX          (6LL << 20)
+#define SYSG_METRICS_SPILL_SEGMENT      (256LL << 10)
+
 struct sysg_config {
 	char *path;             /* as given (used in messages) */
 	char *abs_path;         /* absolute */
@@ -222,6 +255,7 @@ struct sysg_config {
 	struct sysg_env_spec env;
 	char *state_backend;    /* default "xml" */
 	char *state_path;       /* absolute or NULL */
+	struct sysg_metrics_cfg metrics;
 	struct sysg_service *services;  /* in file order */
 	size_t nservices;
 	/* Dependency waves: wave[i] lists service indexes whose dependencies
@@ -255,6 +289,19 @@ int sysg_config_load(const char *path, struct sysg_config **out,
 int sysg_config_load_buffer(const char *name, const char *base_dir,
 			    const char *buf, size_t len,
 			    struct sysg_config **out, struct sysg_diag *diag);
+
+/* Flags of the _flags variants. */
+#define SYSG_CONFIG_STRICT 1u   /* unknown keys are errors, not warnings */
+
+/* The loaders above take no flags. Either way, warnings (unknown keys,
+ * SPEC 11) are appended to DIAG as "FILE:LINE:COL: warning: ..." lines
+ * and do not fail the load; sysg_diag_count() counts errors only. */
+int sysg_config_load_flags(const char *path, unsigned flags,
+			   struct sysg_config **out, struct sysg_diag *diag);
+int sysg_config_load_buffer_flags(const char *name, const char *base_dir,
+				  const char *buf, size_t len, unsigned flags,
+				  struct sysg_config **out,
+				  struct sysg_diag *diag);
 
 void sysg_config_free(struct sysg_config *cfg);
 

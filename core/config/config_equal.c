@@ -142,7 +142,12 @@ static int isolation_eq(const struct sysg_isolation *a,
 			const struct sysg_isolation *b)
 {
 	return a->present == b->present && a->network == b->network &&
-	       a->pid == b->pid && a->mount == b->mount && a->user == b->user;
+	       a->pid == b->pid && a->mount == b->mount && a->user == b->user &&
+	       str_eq(a->seccomp, b->seccomp) &&
+	       str_eq(a->apparmor_profile, b->apparmor_profile) &&
+	       str_eq(a->selinux_context, b->selinux_context) &&
+	       a->private_devices == b->private_devices &&
+	       a->private_tmp == b->private_tmp;
 }
 
 static int process_eq(const struct sysg_service *a,

@@ -13,6 +13,7 @@
 #include "config_schema.h"
 #include "cron.h"
 #include "env.h"
+#include "expand.h"
 
 #define MAX_NAME_LEN 127                /* service names */
 #define MAX_PLUGIN_NAME_LEN 64
@@ -45,11 +46,16 @@ static void h_nonempty(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	nonblank_string(w, v, p, "string");
 }
 
+/* A command run by `sh -c` (hooks, probes, pre_start, skip...): its
+ * $VAR references are left for that shell (expand.h). */
 static void h_command(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		      void *p)
 {
+	int mode = sysg_yw_set_mode(w, SYSG_YW_SHELL);
+
 	(void)k;
 	nonblank_string(w, v, p, "command");
+	sysg_yw_set_mode(w, mode);
 }
 
 static void h_url(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
@@ -210,7 +216,7 @@ static int kv_append(struct sysg_yw *w, struct sysg_kv **v, size_t *n,
 		sysg_yw_nomem(w);
 		return -1;
 	}
-	(*v)[(*n)++] = (struct sysg_kv){ k, val, m };
+	(*v)[(*n)++] = (struct sysg_kv){ .key = k, .value = val, .mark = m };
 	return 0;
 }
 
@@ -232,7 +238,7 @@ static const char *value_text(struct sysg_yw *w, yaml_node_t *v)
 		sysg_yw_error(w, v, "expected text without NUL characters");
 		return NULL;
 	}
-	return s;
+	return sysg_yw_value(w, v);     /* NULL after reporting */
 }
 
 static void h_vars(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
@@ -276,9 +282,37 @@ static const struct sysg_yw_field env_fields[] = {
 	{ NULL, NULL, 0, 0 },
 };
 
+/* systemg 0.32's flattened form: any other key of `env` is a variable
+ * (`env: { file: x.env, PORT: "8000" }`), unless it looks like a
+ * misspelt `file` or `vars`. */
+static int env_entry(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		     void *obj)
+{
+	static const char *const keys[] = { "file", "vars", NULL };
+	struct sysg_env_spec *e = obj;
+	const char *name = sysg_yw_scalar(k), *val;
+	char q[80];
+
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyz") == strlen(name) &&
+	    sysg_yw_misspelt(name, keys))
+		return 0;
+	val = value_text(w, v);
+	if (!sysg_env_valid_name(name))
+		sysg_yw_error(w, k, "invalid variable name '%s' (letters, digits and '_', not starting with a digit)",
+			      sysg_yw_quote(name, q, sizeof(q)));
+	else if (val)
+		kv_append(w, &e->vars, &e->nvars, name, val, mark_of(v));
+	return 1;
+}
+
+/* The env block is read as written: its values are expanded by the
+ * pre-pass (expand.h), whose results the loader puts in its place. */
 static void h_env(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 {
-	sysg_yw_walk_map(w, k, v, env_fields, p, NULL);
+	int mode = sysg_yw_set_mode(w, SYSG_YW_RAW);
+
+	sysg_yw_walk_map(w, k, v, env_fields, p, env_entry);
+	sysg_yw_set_mode(w, mode);
 }
 
 /* ------------------------------------------------------- health check */
@@ -375,44 +409,65 @@ static void h_strategy(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	d->strategy_mark = mark_of(v);
 }
 
-/* The scalars of list V joined with ','; NULL when reported. */
+/* The values of list V joined with ','; NULL when reported. */
 static char *join_list(struct sysg_yw *w, yaml_node_t *v)
 {
 	yaml_node_t **items;
-	size_t n, len = 1;
+	size_t n;
 	char *joined = NULL;
 
 	if (sysg_yw_list(w, v, 0, &items, &n))
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
+	joined = strdup("");
+	for (size_t i = 0; joined && i < n; i++) {
 		size_t old = sysg_yw_push_index(w, i);
 		const char *s = value_text(w, items[i]);
+		char *grown = NULL;
 
 		sysg_yw_pop(w, old);
+		if (s && asprintf(&grown, "%s%s%s", joined, i ? "," : "",
+				  s) < 0)
+			grown = NULL;
+		free(joined);
+		joined = grown;
 		if (!s)
 			goto out;
-		len += strlen(s) + 1;
+		if (!joined)
+			sysg_yw_nomem(w);
 	}
-	joined = calloc(1, len);
-	if (!joined) {
+	if (!joined)
 		sysg_yw_nomem(w);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strcat(joined, ",");
-		strcat(joined, sysg_yw_is_null(items[i]) ? "" :
-			       sysg_yw_scalar(items[i]));
-	}
 out:
 	free(items);
 	return joined;
 }
 
-/* One strategy option: a scalar, or a list of scalars joined with ','. */
+/* Where each item of list V is, so that a strategy can blame one. */
+static void item_marks(struct sysg_yw *w, struct sysg_kv *kv, yaml_node_t *v)
+{
+	yaml_node_item_t *it = v->data.sequence.items.start;
+	size_t n = (size_t)(v->data.sequence.items.top - it);
+
+	kv->item_marks = n ? calloc(n, sizeof(*kv->item_marks)) : NULL;
+	if (n && !kv->item_marks) {
+		sysg_yw_nomem(w);
+		return;
+	}
+	kv->nitems = n;
+	for (size_t i = 0; i < n; i++)
+		kv->item_marks[i] = mark_of(yaml_document_get_node(w->doc,
+								   it[i]));
+}
+
+/* One strategy option: a scalar, or a list of scalars joined with ','.
+ * An option named *command is run by a shell: its references stay the
+ * shell's (expand.h). */
 static void option_value(struct sysg_yw *w, struct sysg_kv **kv, size_t *n,
 			 const struct sysg_yw_pair *pr)
 {
+	size_t len = strlen(pr->name);
+	int shell = len >= 7 && !strcmp(pr->name + len - 7, "command");
+	int mode = sysg_yw_set_mode(w, shell ? SYSG_YW_SHELL : w->mode);
 	const char *s;
 	char *joined;
 
@@ -420,12 +475,15 @@ static void option_value(struct sysg_yw *w, struct sysg_kv **kv, size_t *n,
 		s = value_text(w, pr->val);
 		if (s)
 			kv_append(w, kv, n, pr->name, s, mark_of(pr->val));
+		sysg_yw_set_mode(w, mode);
 		return;
 	}
 	joined = join_list(w, pr->val);
-	if (joined)
-		kv_append(w, kv, n, pr->name, joined, mark_of(pr->val));
+	if (joined && kv_append(w, kv, n, pr->name, joined,
+				mark_of(pr->val)) == 0)
+		item_marks(w, &(*kv)[*n - 1], pr->val);
 	free(joined);
+	sysg_yw_set_mode(w, mode);
 }
 
 static void options_from_pairs(struct sysg_yw *w,
@@ -926,6 +984,14 @@ static const struct sysg_yw_field isolation_fields[] = {
 	{ "pid", h_bool, offsetof(struct sysg_isolation, pid), 0 },
 	{ "mount", h_bool, offsetof(struct sysg_isolation, mount), 0 },
 	{ "user", h_bool, offsetof(struct sysg_isolation, user), 0 },
+	{ "seccomp", h_nonempty, offsetof(struct sysg_isolation, seccomp), 0 },
+	{ "apparmor_profile", h_nonempty,
+	  offsetof(struct sysg_isolation, apparmor_profile), 0 },
+	{ "selinux_context", h_nonempty,
+	  offsetof(struct sysg_isolation, selinux_context), 0 },
+	{ "private_devices", h_bool,
+	  offsetof(struct sysg_isolation, private_devices), 0 },
+	{ "private_tmp", h_bool, offsetof(struct sysg_isolation, private_tmp), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -981,9 +1047,25 @@ static void h_skip(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 	h_command(w, k, v, &s->skip_command);
 }
 
+/* The service's command: as written (command_raw) and ready to spawn
+ * (command: exec'd directly with sysg's expansion when it has no shell
+ * syntax, else with its references left for the shell). */
+static void h_service_command(struct sysg_yw *w, yaml_node_t *k,
+			      yaml_node_t *v, void *p)
+{
+	struct sysg_service *s = p;
+	int mode = sysg_yw_set_mode(w, SYSG_YW_RAW);
+
+	nonblank_string(w, v, &s->command_raw, "command");
+	sysg_yw_set_mode(w, SYSG_YW_COMMAND);
+	if (non_blank(s->command_raw))
+		sysg_yw_string(w, v, &s->command);
+	sysg_yw_set_mode(w, mode);
+	(void)k;
+}
+
 static const struct sysg_yw_field service_fields[] = {
-	{ "command", h_command, offsetof(struct sysg_service, command_raw),
-	  SYSG_YW_REQUIRED },
+	{ "command", h_service_command, 0, SYSG_YW_REQUIRED },
 	{ "env", h_env, offsetof(struct sysg_service, env), 0 },
 	{ "depends_on", h_depends_on, 0, 0 },
 	{ "restart_policy", h_restart_policy,
@@ -1086,9 +1168,13 @@ static void h_services(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	for (size_t i = 0; cfg->services && i < n && !w->aborted; i++) {
 		size_t old = sysg_yw_push_key(w, pairs[i].name);
 
+		if (((struct sysg_config_walk *)p)->x)
+			sysg_expand_enter(((struct sysg_config_walk *)p)->x, i);
 		walk_service(w, &cfg->services[cfg->nservices++], &pairs[i]);
 		sysg_yw_pop(w, old);
 	}
+	if (((struct sysg_config_walk *)p)->x)
+		sysg_expand_enter(((struct sysg_config_walk *)p)->x, SIZE_MAX);
 	free(pairs);
 }
 
@@ -1135,7 +1221,72 @@ static void h_state(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	sysg_yw_walk_map(w, k, v, state_fields, ((struct sysg_config_walk *)p)->cfg, NULL);
 }
 
+/* A whole number >= 0 into an int64_t. */
+static void h_u64(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
+{
+	long long x;
+
+	(void)k;
+	if (sysg_yw_int(w, v, 0, INT64_MAX, &x) == 0)
+		*(int64_t *)p = x;
+}
+
+/* A byte count: a whole number (systemg) or a size like 64K (sysg). */
+static void h_bytes(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		    void *p)
+{
+	(void)k;
+	sysg_yw_size(w, v, p);
+}
+
+static const struct sysg_yw_field metrics_fields[] = {
+	{ "retention_minutes", h_u64,
+	  offsetof(struct sysg_metrics_cfg, retention_minutes), 0 },
+	{ "sample_interval_secs", h_u64,
+	  offsetof(struct sysg_metrics_cfg, sample_interval_secs), 0 },
+	{ "max_memory_bytes", h_bytes,
+	  offsetof(struct sysg_metrics_cfg, max_memory_bytes), 0 },
+	{ "spillover_path", h_nonempty,
+	  offsetof(struct sysg_metrics_cfg, spillover_path), 0 },
+	{ "spillover_max_bytes", h_bytes,
+	  offsetof(struct sysg_metrics_cfg, spillover_max_bytes), 0 },
+	{ "spillover_segment_bytes", h_bytes,
+	  offsetof(struct sysg_metrics_cfg, spillover_segment_bytes), 0 },
+	{ "textfile", h_nonempty, offsetof(struct sysg_metrics_cfg, textfile), 0 },
+	{ NULL, NULL, 0, 0 },
+};
+
+/* systemg's clamps: retention at least a minute, an interval of 1..60 s,
+ * at least 128 KiB of samples; a segment no larger than the spill cap. */
+static void metrics_clamp(struct sysg_metrics_cfg *m)
+{
+	if (m->retention_minutes < 1)
+		m->retention_minutes = 1;
+	if (m->sample_interval_secs < 1)
+		m->sample_interval_secs = 1;
+	if (m->sample_interval_secs > 60)
+		m->sample_interval_secs = 60;
+	if (m->max_memory_bytes < SYSG_METRICS_MIN_MEMORY)
+		m->max_memory_bytes = SYSG_METRICS_MIN_MEMORY;
+	if (m->spillover_segment_bytes < 1)
+		m->spillover_segment_bytes = SYSG_METRICS_SPILL_SEGMENT;
+	if (m->spillover_segment_bytes > m->spillover_max_bytes &&
+	    m->spillover_max_bytes > 0)
+		m->spillover_segment_bytes = m->spillover_max_bytes;
+}
+
+static void h_metrics(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		      void *p)
+{
+	struct sysg_metrics_cfg *m = &((struct sysg_config_walk *)p)->cfg->metrics;
+
+	m->present = 1;
+	sysg_yw_walk_map(w, k, v, metrics_fields, m, NULL);
+	metrics_clamp(m);
+}
+
 static const struct sysg_yw_field root_fields[] = {
+	{ "metrics", h_metrics, 0, 0 },
 	{ "version", h_version, 0, SYSG_YW_REQUIRED },
 	{ "project_dir", h_project_dir, 0, 0 },
 	{ "env", h_root_env, 0, 0 },
@@ -1144,10 +1295,20 @@ static const struct sysg_yw_field root_fields[] = {
 	{ NULL, NULL, 0, 0 },
 };
 
+static void metrics_defaults(struct sysg_metrics_cfg *m)
+{
+	m->retention_minutes = SYSG_METRICS_RETENTION_MIN;
+	m->sample_interval_secs = SYSG_METRICS_INTERVAL_S;
+	m->max_memory_bytes = SYSG_METRICS_MAX_MEMORY;
+	m->spillover_max_bytes = SYSG_METRICS_SPILL_MAX;
+	m->spillover_segment_bytes = SYSG_METRICS_SPILL_SEGMENT;
+}
+
 void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 {
 	char d[96];
 
+	metrics_defaults(&cw->cfg->metrics);
 	if (root->type != YAML_MAPPING_NODE) {
 		sysg_yw_error(&cw->w, root,
 			      "expected a map with 'version' and 'services' at the top level, found %s",

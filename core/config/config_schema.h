@@ -14,10 +14,13 @@
 #include "config.h"
 #include "yamlwalk.h"
 
+struct sysg_expand;
+
 struct sysg_config_walk {
 	struct sysg_yw w;               /* walker, key path, error count */
 	struct sysg_config *cfg;        /* filled in */
 	yaml_node_t *project_dir_node;  /* for errors found later */
+	struct sysg_expand *x;          /* $VAR scopes, or NULL */
 };
 
 /* Walk ROOT (the document's root node) into CW->cfg. Problems are

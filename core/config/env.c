@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -159,44 +160,316 @@ static char *buf_finish(struct buf *b)
 
 /* ---------------------------------------------------------- expansion */
 
-/* Length of a valid name at S terminated by '}', or 0. */
-static size_t braced_name_len(const char *s)
+/* A reference "$NAME" or "${NAME}" at S: its length, or 0 when S does not
+ * start with one; *NOFF / *NLEN locate the name. */
+static size_t ref_at(const char *s, size_t *noff, size_t *nlen)
 {
-	size_t n = name_len(s);
+	size_t n;
 
-	return s[n] == '}' ? n : 0;
+	if (s[0] != '$')
+		return 0;
+	if (s[1] == '{') {
+		n = name_len(s + 2);
+		if (!n || s[2 + n] != '}')
+			return 0;
+		*noff = 2;
+		*nlen = n;
+		return n + 3;
+	}
+	n = name_len(s + 1);
+	*noff = 1;
+	*nlen = n;
+	return n ? n + 1 : 0;
 }
 
-/* Expand one "${NAME}" at P (P[0] == '$', P[1] == '{'); returns the number
- * of input bytes consumed. */
-static size_t expand_one(struct buf *b, const char *p, char *const *env)
+/* "$$" before a reference: the reference's text, literally. Returns the
+ * length of the escaped reference after the first '$', or 0. */
+static size_t escape_at(const char *s)
 {
-	size_t n = braced_name_len(p + 2);
-	long i = n ? env_find(env, p + 2, n) : -1;
+	size_t noff, nlen;
 
-	if (i < 0) {
-		buf_add(b, p, n ? n + 3 : 2);   /* left as written */
-		return n ? n + 3 : 2;
+	return s[0] == '$' ? ref_at(s + 1, &noff, &nlen) : 0;
+}
+
+/* The value of the reference's name, or NULL when it is not set (then
+ * the scan records where, unless the caller allows the name). */
+static const char *ref_value(struct sysg_env_scan *sc, const char *s,
+			     size_t off, size_t len, size_t noff, size_t nlen,
+			     int *bad)
+{
+	long i = env_find(sc->env, s + off + noff, nlen);
+
+	if (i >= 0)
+		return sc->env[i] + nlen + 1;
+	if (sc->allowed && sc->allowed(s + off + noff, nlen, sc->arg))
+		return NULL;
+	if (!*bad) {
+		sc->bad_off = off;
+		sc->bad_len = len;
+		*bad = 1;
 	}
-	buf_add(b, env[i] + n + 1, strlen(env[i] + n + 1));
-	return n + 3;
+	return NULL;
+}
+
+static int scan_result(struct buf *b, int bad, char **out)
+{
+	*out = NULL;
+	if (bad || b->oom) {
+		free(b->s);
+		return b->oom ? -ENOMEM : -ENOENT;
+	}
+	*out = buf_finish(b);
+	return *out ? 0 : -ENOMEM;
+}
+
+int sysg_env_subst(const char *s, struct sysg_env_scan *sc, char **out)
+{
+	struct buf b = { 0 };
+	size_t i = 0, len, noff, nlen;
+	int bad = 0;
+
+	while (s[i]) {
+		const char *v;
+
+		if ((len = escape_at(s + i)) != 0) {
+			buf_add(&b, s + i + 1, len);
+			i += len + 1;
+		} else if ((len = ref_at(s + i, &noff, &nlen)) != 0) {
+			v = ref_value(sc, s, i, len, noff, nlen, &bad);
+			if (v)
+				buf_add(&b, v, strlen(v));
+			else
+				buf_add(&b, s + i, len);        /* allowed */
+			i += len;
+		} else {
+			buf_addc(&b, s[i++]);
+		}
+	}
+	return scan_result(&b, bad, out);
+}
+
+char *sysg_env_escape(const char *s)
+{
+	struct buf b = { 0 };
+	size_t noff, nlen;
+
+	for (; *s; s++) {
+		if (ref_at(s, &noff, &nlen))
+			buf_addc(&b, '$');
+		buf_addc(&b, *s);
+	}
+	return buf_finish(&b);
 }
 
 char *sysg_env_expand(const char *s, char *const *env)
 {
+	struct sysg_env_scan sc = { .env = env };
 	struct buf b = { 0 };
+	size_t i = 0, len, noff, nlen;
 
-	while (*s) {
-		if (s[0] == '$' && s[1] == '$' && s[2] == '{') {
-			buf_add(&b, "${", 2);
-			s += 3;
-		} else if (s[0] == '$' && s[1] == '{') {
-			s += expand_one(&b, s, env);
+	while (s[i]) {
+		long k;
+
+		if ((len = escape_at(s + i)) != 0) {
+			buf_add(&b, s + i + 1, len);
+			i += len + 1;
+		} else if ((len = ref_at(s + i, &noff, &nlen)) != 0) {
+			k = env_find(sc.env, s + i + noff, nlen);
+			if (k >= 0)
+				buf_add(&b, env[k] + nlen + 1,
+					strlen(env[k] + nlen + 1));
+			else
+				buf_add(&b, s + i, len);        /* left as written */
+			i += len;
 		} else {
-			buf_addc(&b, *s++);
+			buf_addc(&b, s[i++]);
 		}
 	}
 	return buf_finish(&b);
+}
+
+/* ------------------------------------------------ commands for a shell */
+
+enum quote { Q_NONE, Q_SINGLE, Q_DOUBLE };
+
+/* Quote state after character C in state Q; *SKIP is set when C escapes
+ * the next character. */
+static enum quote quote_step(enum quote q, char c, int *skip)
+{
+	*skip = 0;
+	if (q == Q_SINGLE)
+		return c == '\'' ? Q_NONE : Q_SINGLE;
+	if (c == '\\') {
+		*skip = 1;
+		return q;
+	}
+	if (q == Q_DOUBLE)
+		return c == '"' ? Q_NONE : Q_DOUBLE;
+	return c == '\'' ? Q_SINGLE : c == '"' ? Q_DOUBLE : Q_NONE;
+}
+
+int sysg_env_shell(const char *s, struct sysg_env_scan *sc, char **out)
+{
+	struct buf b = { 0 };
+	enum quote q = Q_NONE;
+	size_t i = 0, len, noff, nlen;
+	int bad = 0, skip;
+
+	while (s[i]) {
+		if ((len = escape_at(s + i)) != 0) {
+			buf_add(&b, s + i + 1, len);    /* "$$X" -> the shell's $X */
+			i += len + 1;
+		} else if ((len = ref_at(s + i, &noff, &nlen)) != 0) {
+			/* left for the shell, even inside '...': that text is
+			 * for a nested shell (sh -c '...'), which expands it
+			 * from its environment, as data */
+			ref_value(sc, s, i, len, noff, nlen, &bad);
+			buf_add(&b, "${", 2);
+			buf_add(&b, s + i + noff, nlen);
+			buf_addc(&b, '}');
+			i += len;
+		} else {
+			q = quote_step(q, s[i], &skip);
+			buf_addc(&b, s[i++]);
+			if (skip && (len = escape_at(s + i)) != 0) {
+				buf_add(&b, s + i + 1, len);    /* \$$X */
+				i += len + 1;
+			} else if (skip && s[i]) {
+				buf_addc(&b, s[i++]);   /* \$X: the shell's */
+			}
+		}
+	}
+	return scan_result(&b, bad, out);
+}
+
+/* ------------------------------------------- commands sysg execs itself */
+
+/* What the spawner takes for shell syntax outside quotes (spawn.c). */
+#define SHELL_META "|&;<>()$`\\*?[]#~{}!\n=%^"
+
+/* One word of a command being expanded by sysg. */
+struct words {
+	struct buf out;                 /* the words, re-quoted */
+	struct buf word;                /* the current word, expanded */
+	int in_word;
+	int shell;                      /* not expressible without a shell */
+};
+
+/* Append the current word to OUT quoted so that the spawner's splitter
+ * gives it back unchanged; a word it cannot express needs the shell. */
+static void word_end(struct words *w)
+{
+	const char *v = w->word.s ? w->word.s : "";
+
+	if (!w->in_word)
+		return;
+	if (w->out.len)
+		buf_addc(&w->out, ' ');
+	if (*v && !strpbrk(v, SHELL_META " \t'\""))
+		buf_add(&w->out, v, strlen(v));
+	else if (!strchr(v, '\'')) {
+		buf_addc(&w->out, '\'');
+		buf_add(&w->out, v, strlen(v));
+		buf_addc(&w->out, '\'');
+	} else if (!strpbrk(v, "\"$`\\")) {
+		buf_addc(&w->out, '"');
+		buf_add(&w->out, v, strlen(v));
+		buf_addc(&w->out, '"');
+	} else {
+		w->shell = 1;
+	}
+	w->word.len = 0;
+	if (w->word.s)
+		w->word.s[0] = '\0';
+	w->in_word = 0;
+}
+
+/* A value met outside quotes splits into words at blanks, as a shell's
+ * field splitting does (so `cmd $FLAGS` gets two arguments from "-v -x",
+ * none from ""), but nothing else in it is syntax. */
+static void add_split(struct words *w, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == ' ' || *v == '\t' || *v == '\n') {
+			word_end(w);
+			continue;
+		}
+		buf_addc(&w->word, *v);
+		w->in_word = 1;
+	}
+}
+
+/* Split S into words as the spawner does, expanding references inside
+ * them; sets W->shell when S has shell syntax. */
+static void expand_words(const char *s, struct sysg_env_scan *sc,
+			 struct words *w, int *bad)
+{
+	enum quote q = Q_NONE;
+	size_t i = 0, len, noff, nlen;
+
+	while (s[i] && !w->shell) {
+		const char *v;
+
+		if ((len = escape_at(s + i)) != 0) {
+			buf_add(&w->word, s + i + 1, len);
+			w->in_word = 1;
+			i += len + 1;
+		} else if ((len = ref_at(s + i, &noff, &nlen)) != 0) {
+			v = ref_value(sc, s, i, len, noff, nlen, bad);
+			if (!v || q == Q_SINGLE)
+				w->shell = 1;   /* set at run time, or text for a
+			                           nested shell: the shell's */
+			else if (q == Q_DOUBLE)
+				buf_add(&w->word, v, strlen(v));
+			else
+				add_split(w, v);
+			i += len;
+		} else if (q == Q_NONE && (s[i] == ' ' || s[i] == '\t')) {
+			word_end(w);
+			i++;
+		} else if (q == Q_NONE && (s[i] == '\'' || s[i] == '"')) {
+			q = s[i++] == '\'' ? Q_SINGLE : Q_DOUBLE;
+			w->in_word = 1;
+		} else if ((q == Q_SINGLE && s[i] == '\'') ||
+			   (q == Q_DOUBLE && s[i] == '"')) {
+			q = Q_NONE;
+			i++;
+		} else if ((q == Q_NONE && strchr(SHELL_META, s[i])) ||
+			   (q == Q_DOUBLE && strchr("$`\\", s[i]))) {
+			w->shell = 1;
+		} else {
+			buf_addc(&w->word, s[i++]);
+			w->in_word = 1;
+		}
+	}
+	if (q != Q_NONE)
+		w->shell = 1;
+	word_end(w);
+}
+
+int sysg_env_command(const char *s, struct sysg_env_scan *sc, char **out)
+{
+	struct words w = { 0 };
+	int bad = 0;
+
+	if (!strchr(s, '$')) {
+		*out = strdup(s);
+		return *out ? 0 : -ENOMEM;
+	}
+	expand_words(s, sc, &w, &bad);
+	free(w.word.s);
+	if (bad) {
+		free(w.out.s);
+		*out = NULL;
+		return w.out.oom || w.word.oom ? -ENOMEM : -ENOENT;
+	}
+	if (w.shell || w.word.oom) {
+		free(w.out.s);
+		if (w.word.oom)
+			return -ENOMEM;
+		return sysg_env_shell(s, sc, out);
+	}
+	return scan_result(&w.out, 0, out);
 }
 
 /* ---------------------------------------------------------- env files */
@@ -455,6 +728,24 @@ static int apply_pairs(const struct envfile *f, char ***env)
 			return r;
 	}
 	return 0;
+}
+
+#define MAX_ENV_FILE_BYTES (256 << 10)
+
+const char *sysg_env_file_problem(const char *file, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat(file, &st) != 0 || access(file, R_OK) != 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_size > MAX_ENV_FILE_BYTES) {
+		snprintf(buf, len, "too large (%lld bytes, at most %d)",
+			 (long long)st.st_size, MAX_ENV_FILE_BYTES);
+		return buf;
+	}
+	return NULL;
 }
 
 int sysg_env_file_apply(const char *path, const char *keypath, char ***env,

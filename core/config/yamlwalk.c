@@ -663,25 +663,57 @@ const char *sysg_yw_suggest(const char *s, const char *const *candidates)
 	return best_d <= limit ? best : NULL;
 }
 
-/* Report KEY as unknown, suggesting the closest name in FIELDS. */
+/* A key is taken for a misspelling of a known one when it is at most this
+ * many edits away (SPEC 2); other unknown keys are ignored with a warning,
+ * as systemg ignores them (SPEC 11), or refused in strict mode. */
+#define TYPO_EDITS 2
+
+const char *sysg_yw_misspelt(const char *s, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (; *candidates; candidates++) {
+		size_t d = edit_distance(s, *candidates);
+
+		if (d < best_d) {
+			best_d = d;
+			best = *candidates;
+		}
+	}
+	return best_d <= TYPO_EDITS ? best : NULL;
+}
+
+void sysg_yw_unknown_key(struct sysg_yw *w, const yaml_node_t *key,
+			 const char *const *names)
+{
+	const char *name = sysg_yw_scalar(key);
+	const char *hint = sysg_yw_misspelt(name, names);
+	char q[80];
+
+	if (hint)
+		sysg_yw_error(w, key, "unknown key '%s' (did you mean '%s'?)",
+			      sysg_yw_quote(name, q, sizeof(q)), hint);
+	else if (w->strict)
+		sysg_yw_error(w, key, "unknown key '%s' (--strict)",
+			      sysg_yw_quote(name, q, sizeof(q)));
+	else
+		sysg_diag_warning(w->diag, w->file, sysg_yw_line(key),
+				  sysg_yw_col(key), w->path,
+				  "unknown key, ignored");
+}
+
+/* Report KEY as unknown against the names in FIELDS. */
 static void unknown_key(struct sysg_yw *w, yaml_node_t *key,
 			const struct sysg_yw_field *fields)
 {
-	const char *names[65], *hint;
-	const char *name = sysg_yw_scalar(key);
-	char q[80];
+	const char *names[65];
 	size_t n = 0;
 
 	for (; fields && fields->key && n < 64; fields++)
 		names[n++] = fields->key;
 	names[n] = NULL;
-	hint = sysg_yw_suggest(name, names);
-	if (hint)
-		sysg_yw_error(w, key, "unknown key '%s' (did you mean '%s'?)",
-			      sysg_yw_quote(name, q, sizeof(q)), hint);
-	else
-		sysg_yw_error(w, key, "unknown key '%s'",
-			      sysg_yw_quote(name, q, sizeof(q)));
+	sysg_yw_unknown_key(w, key, names);
 }
 
 static const struct sysg_yw_field *find_field(const struct sysg_yw_field *f,
@@ -815,7 +847,99 @@ static const char *scalar_or_report(struct sysg_yw *w, yaml_node_t *n,
 			      what);
 		return NULL;
 	}
+	if (w->expand && w->mode != SYSG_YW_RAW)
+		return w->expand(w, n, (const char *)n->data.scalar.value);
 	return (const char *)n->data.scalar.value;
+}
+
+const char *sysg_yw_value(struct sysg_yw *w, const yaml_node_t *n)
+{
+	const char *s = sysg_yw_scalar(n);
+
+	if (!s || !w->expand || w->mode == SYSG_YW_RAW ||
+	    strlen(s) != n->data.scalar.length)
+		return s;
+	return w->expand(w, n, s);
+}
+
+int sysg_yw_set_mode(struct sysg_yw *w, int mode)
+{
+	int old = w->mode;
+
+	w->mode = mode;
+	return old;
+}
+
+/* Byte offset in W->src of the start of 0-based LINE, or SIZE_MAX. */
+static size_t line_start(const struct sysg_yw *w, size_t line)
+{
+	size_t off = 0;
+
+	for (; line > 0; line--) {
+		const char *nl = memchr(w->src + off, '\n', w->srclen - off);
+
+		if (!nl)
+			return SIZE_MAX;
+		off = (size_t)(nl - w->src) + 1;
+	}
+	return off;
+}
+
+/* Skip COLS characters (UTF-8) from OFF on one line. */
+static size_t skip_cols(const struct sysg_yw *w, size_t off, size_t cols)
+{
+	while (cols > 0 && off < w->srclen && w->src[off] != '\n') {
+		off++;
+		while (off < w->srclen && (w->src[off] & 0xC0) == 0x80)
+			off++;
+		cols--;
+	}
+	return off;
+}
+
+static void pos_of(const struct sysg_yw *w, size_t at, int *line, int *col)
+{
+	size_t ls = at;
+
+	while (ls > 0 && w->src[ls - 1] != '\n')
+		ls--;
+	*line = 1;
+	for (size_t i = 0; i < ls; i++)
+		*line += w->src[i] == '\n';
+	*col = 1;
+	for (size_t i = ls; i < at; i++)
+		*col += (w->src[i] & 0xC0) != 0x80;
+}
+
+void sysg_yw_value_pos(const struct sysg_yw *w, const yaml_node_t *n,
+		       size_t off, const char *needle, int *line, int *col)
+{
+	const char *s = sysg_yw_scalar(n), *p;
+	size_t start, end, nlen = strlen(needle), k = 0;
+
+	*line = sysg_yw_line(n);
+	*col = sysg_yw_col(n);
+	if (!w->src || !s || !nlen)
+		return;
+	/* the same text may come earlier in the value: find its K-th
+	 * occurrence in the source between N's start and end */
+	for (p = strstr(s, needle); p && (size_t)(p - s) < off;
+	     p = strstr(p + 1, needle))
+		k++;
+	start = line_start(w, n->start_mark.line);
+	end = line_start(w, n->end_mark.line);
+	if (start == SIZE_MAX || end == SIZE_MAX)
+		return;
+	start = skip_cols(w, start, n->start_mark.column);
+	end = skip_cols(w, end, n->end_mark.column);
+	for (size_t i = start; i + nlen <= end; i++) {
+		if (memcmp(w->src + i, needle, nlen))
+			continue;
+		if (k-- == 0) {
+			pos_of(w, i, line, col);
+			return;
+		}
+	}
 }
 
 int sysg_yw_string(struct sysg_yw *w, yaml_node_t *n, char **out)

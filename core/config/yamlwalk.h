@@ -3,8 +3,8 @@
  * The config loader (config.c) describes each YAML map it understands as a
  * table of known keys (struct sysg_yw_field) and lets this module do the
  * generic part: load exactly one document and report syntax errors, resolve
- * `<<` merge keys, detect duplicate keys, report unknown keys (with a "did
- * you mean" hint), check that required keys are present, read typed scalars,
+ * `<<` merge keys, detect duplicate keys, report unknown keys (a warning,
+ * or an error with a "did you mean" hint for a misspelling), check that required keys are present, read typed scalars,
  * and format every problem GCC style into a struct sysg_diag:
  *   FILE:LINE:COL: error: KEY.PATH: message
  * The walker keeps the current key path ("services.api.depends_on[1]") in a
@@ -48,7 +48,35 @@ struct sysg_yw {
 	unsigned errors;                /* problems reported so far */
 	int nomem;                      /* an allocation failed */
 	int aborted;                    /* budget exhausted: stop walking */
+	int strict;                     /* unknown keys are errors */
+	/* Expansion of scalar values (config's $VAR rule): when set, every
+	 * value a typed reader or sysg_yw_value reads (never a key) goes
+	 * through it, with MODE saying how the value will be used. It
+	 * returns the text to use (kept alive until the walk ends) or NULL
+	 * after reporting a problem. */
+	const char *(*expand)(struct sysg_yw *w, const yaml_node_t *n,
+			      const char *s);
+	void *expand_arg;
+	int mode;                       /* enum sysg_yw_mode */
+	const char *src;                /* the document's text, for positions */
+	size_t srclen;
 };
+
+enum sysg_yw_mode {
+	SYSG_YW_TEXT = 0,               /* read by sysg: values substituted */
+	SYSG_YW_SHELL,                  /* run by `sh -c`: left to the shell */
+	SYSG_YW_COMMAND,                /* a service command: exec'd directly
+	                                   when it can be, else as SHELL */
+	SYSG_YW_RAW,                    /* as written */
+};
+
+/* Set W's mode, returning the previous one (give it back when done). */
+int sysg_yw_set_mode(struct sysg_yw *w, int mode);
+
+/* The 1-based line and column of byte OFF of scalar N's value, found in
+ * W's source text (N's start when it cannot be located). */
+void sysg_yw_value_pos(const struct sysg_yw *w, const yaml_node_t *n,
+		       size_t off, const char *needle, int *line, int *col);
 
 /* A handler for one known key. KEY is the key node, VAL the value (never a
  * YAML null unless the field is SYSG_YW_REQUIRED), P is the walked object
@@ -119,6 +147,10 @@ int sysg_yw_is_null(const yaml_node_t *n);
 /* The text of scalar N, or NULL for other node kinds. */
 const char *sysg_yw_scalar(const yaml_node_t *n);
 
+/* The text of scalar value N after expansion (see struct sysg_yw), or
+ * NULL for other node kinds and after a reported expansion problem. */
+const char *sysg_yw_value(struct sysg_yw *w, const yaml_node_t *n);
+
 /* What N is, for "expected X, found Y" messages: "a list", "a map",
  * "null", or the scalar quoted and shortened ('abc'). Writes into BUF. */
 const char *sysg_yw_describe(const yaml_node_t *n, char *buf, size_t len);
@@ -151,6 +183,15 @@ uint64_t sysg_yw_walk_map(struct sysg_yw *w, yaml_node_t *owner,
 /* The closest of the NULL-terminated CANDIDATES to S, or NULL when none
  * is close enough to be a likely typo. */
 const char *sysg_yw_suggest(const char *s, const char *const *candidates);
+
+/* The candidate S is a misspelling of (at most two edits away), or NULL. */
+const char *sysg_yw_misspelt(const char *s, const char *const *candidates);
+
+/* Report KEY, which is none of NAMES (NULL-terminated): an error with
+ * "did you mean" when it is a misspelling of one, else an error in strict
+ * mode, else "FILE:LINE:COL: warning: KEY.PATH: unknown key, ignored". */
+void sysg_yw_unknown_key(struct sysg_yw *w, const yaml_node_t *key,
+			 const char *const *names);
 
 /* The items of list N, in a malloc'd array (free it). With SCALAR_OK a
  * lone scalar is accepted as a one-item list. Reports "expected a list"

@@ -26,11 +26,17 @@ int sysg_pidfile_write(const char *state_dir)
 {
 	uint64_t ticks = 0;
 	char text[64];
+	int rc;
 
+	/* the start time first: a reader that sees the new pid finds it */
 	sysg_proc_start_ticks(getpid(), &ticks);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
 		 (unsigned long long)ticks);
-	return sysg_write_file_atomic(state_dir, SYSG_FILE_PID, text);
+	rc = sysg_write_file_atomic(state_dir, SYSG_FILE_PID_START, text);
+	snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (rc == 0)
+		rc = sysg_write_file_atomic(state_dir, SYSG_FILE_PID, text);
+	return rc;
 }
 
 void sysg_pidfile_remove(const char *state_dir)
@@ -39,7 +45,7 @@ void sysg_pidfile_remove(const char *state_dir)
 	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -48,8 +54,12 @@ void sysg_pidfile_remove(const char *state_dir)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	if (atoi(buf) == (int)getpid())
+	if (atoi(buf) == (int)getpid()) {
 		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", state_dir,
+			 SYSG_FILE_PID_START);
+		unlink(path);
+	}
 }
 
 /* sysg.lock: held (flock) for the supervisor's whole life. The fd is
@@ -223,6 +233,10 @@ struct daemon {
 	struct sysg_samples *samples;
 	struct sysg_log log;
 	struct sysg_timer sample_timer;
+	int64_t sample_ms;              /* metrics.sample_interval_secs */
+	struct sysg_spill *spill;       /* metrics.spillover_path, or NULL */
+	char *spill_path;               /* its settings */
+	int64_t spill_max, spill_segment;
 	struct procs procs;
 	int lock_fd;
 	int result_fd;
@@ -274,13 +288,74 @@ static void sample_all(struct daemon *d)
 	}
 }
 
+/* The spill as METRICS asks: reopened when its settings changed. */
+static int apply_spill(struct daemon *d, const struct sysg_metrics_cfg *m,
+		       char *err, size_t errlen)
+{
+	const char *path = m->spillover_max_bytes > 0 ? m->spillover_path :
+			   NULL;
+	int rc = 0;
+
+	if (d->spill_path == path || (d->spill_path && path &&
+	    !strcmp(d->spill_path, path) &&
+	    d->spill_max == m->spillover_max_bytes &&
+	    d->spill_segment == m->spillover_segment_bytes))
+		return 0;
+	sysg_samples_on_evict(d->samples, NULL, NULL);
+	sysg_spill_close(d->spill);
+	free(d->spill_path);
+	d->spill = NULL;
+	free(d->spill_path);
+	d->spill_path = NULL;
+	if (!path)
+		return 0;
+	/* the settings are kept even when the spill cannot open: it is
+	 * not retried (nor reported again) until they change */
+	d->spill_path = strdup(path);
+	d->spill_max = m->spillover_max_bytes;
+	d->spill_segment = m->spillover_segment_bytes;
+	rc = sysg_spill_open(&d->spill, path, m->spillover_max_bytes,
+			     m->spillover_segment_bytes, err, errlen);
+	if (rc == 0)
+		sysg_samples_on_evict(d->samples, sysg_spill_evict, d->spill);
+	return rc;
+}
+
+/* The sampler behind inspect, as the config's `metrics:` says (SPEC 11,
+ * systemg 0.32's settings); applied at setup and again each round, so a
+ * reload's new settings take effect. Without the section, sysg's lighter
+ * default: a sample every SYSG_SAMPLE_INTERVAL_MS, SYSG_SAMPLES_CAP kept. */
+static int apply_metrics(struct daemon *d, const struct sysg_config *cfg,
+			 char *err, size_t errlen)
+{
+	const struct sysg_metrics_cfg *m = &cfg->metrics;
+	int64_t keep;
+
+	if (!m->present) {
+		d->sample_ms = SYSG_SAMPLE_INTERVAL_MS;
+		sysg_samples_limit(d->samples, SYSG_SAMPLES_CAP, 0, 0);
+		return apply_spill(d, m, err, errlen);
+	}
+	d->sample_ms = m->sample_interval_secs * 1000;
+	keep = m->retention_minutes * 60 / m->sample_interval_secs;
+	sysg_samples_limit(d->samples, (size_t)(keep > 0 ? keep : 1),
+			   m->retention_minutes * 60000,
+			   (size_t)m->max_memory_bytes);
+	return apply_spill(d, m, err, errlen);
+}
+
 static void on_sample(struct sysg_timer *t)
 {
 	struct daemon *d = t->arg;
+	char err[256];
 
+	if (apply_metrics(d, sysg_supervisor_config(d->sup), err,
+			  sizeof(err)) < 0)
+		sysg_log(&d->log, SYSG_LOG_WARN, "Samples are not spilled: %s",
+			 err);
 	sample_all(d);
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
-			 SYSG_SAMPLE_INTERVAL_MS, on_sample, d);
+			 d->sample_ms, on_sample, d);
 }
 
 /* The first sample, soon after the start so that inspect has something
@@ -392,6 +467,8 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
 		sysg_errf(err, errlen, "out of memory");
 	if (rc == 0)
+		rc = apply_metrics(d, d->o->cfg, err, errlen);
+	if (rc == 0)
 		rc = new_supervisor(d, err, errlen);
 	if (rc == 0)
 		rc = new_ctlsrv(d, err, errlen);
@@ -445,6 +522,8 @@ static void teardown(struct daemon *d)
 	sysg_ctlsrv_free(d->ctl);
 	sysg_supervisor_free(d->sup);
 	sysg_samples_free(d->samples);
+	sysg_spill_close(d->spill);
+	free(d->spill_path);
 	procs_free(&d->procs);
 	sysg_log_close(&d->log);
 	sysg_state_close(d->st);

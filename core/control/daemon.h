@@ -79,12 +79,15 @@ void sysg_daemon_report(int fd, int exit_code, const char *lines);
  * without reporting, or -ETIMEDOUT. */
 int sysg_daemon_wait(int fd, int timeout_ms, FILE *err);
 
-/* sysg.pid: "PID START_TICKS\n" of the calling process, written
- * atomically (temporary file, fsync, rename) in STATE_DIR. Read back by
- * sysg_supervisor_alive() (status.h). 0 or -errno. */
+/* sysg.pid: the bare "PID\n" of the calling process (as systemg writes
+ * it: `kill $(cat sysg.pid)`, systemd's PIDFile=), and sysg.pid.start:
+ * "PID START_TICKS\n", the start time that guards against pid reuse;
+ * both written atomically (temporary file, fsync, rename) in STATE_DIR.
+ * Read back by sysg_supervisor_alive() (status.h). 0 or -errno. */
 int sysg_pidfile_write(const char *state_dir);
 
-/* Remove STATE_DIR/sysg.pid if it names the calling process. */
+/* Remove STATE_DIR/sysg.pid (and sysg.pid.start) if it names the calling
+ * process. */
 void sysg_pidfile_remove(const char *state_dir);
 
 #endif

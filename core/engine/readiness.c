@@ -5,6 +5,7 @@
  * the spawn (EV_NOT_READY). Without one, the service is ready once it has
  * stayed up for `ready_after`. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "base/base.h"
@@ -74,9 +75,9 @@ void svc_readiness_start(struct svc *v)
 	}
 	free(v->probe_cmd);
 	free(v->probe_url);
-	v->probe_cmd = h->command ? sysg_env_expand(h->command, svc_env(v)) : NULL;
-	v->probe_url = h->url && !h->command ?
-		       sysg_env_expand(h->url, svc_env(v)) : NULL;
+	/* expanded at load time; the command's shell expands its $VAR */
+	v->probe_cmd = h->command ? strdup(h->command) : NULL;
+	v->probe_url = h->url && !h->command ? strdup(h->url) : NULL;
 	v->ready_deadline = sysg_now_ms() + h->timeout_ms * retries;
 	sysg_timer_start(v->sup->loop, &v->probe_timer, 0, start_probe, v);
 }

@@ -431,7 +431,7 @@ static void helper_done(struct sysg_job *j, int status, int timed_out)
 
 static int real_run_helper(struct svc *v, const char *cmd)
 {
-	char *expanded = sysg_env_expand(cmd, svc_env(v));
+	char *expanded = strdup(cmd);   /* its shell expands $VAR (config.h) */
 	struct sysg_spawn_req req = {
 		.command = expanded, .force_shell = 1, .envp = svc_env(v),
 		.cwd = v->sup->cfg->project_dir, .cgroup_fd = -1,

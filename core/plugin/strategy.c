@@ -54,6 +54,29 @@ void sysg_strategy_view_free(struct sysg_strategy_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+/* When BAD_KEY names option O ("slots"), or one item of it ("slots[1]"),
+ * point M there. */
+static void option_mark(const struct sysg_kv *o, const char *bad_key,
+			struct sysg_mark *m)
+{
+	size_t klen = strlen(o->key);
+	char *end;
+	unsigned long i;
+
+	if (strncmp(o->key, bad_key, klen))
+		return;
+	if (!bad_key[klen]) {
+		*m = o->mark;
+		return;
+	}
+	if (bad_key[klen] != '[' || bad_key[klen + 1] < '0' ||
+	    bad_key[klen + 1] > '9')
+		return;
+	i = strtoul(bad_key + klen + 1, &end, 10);
+	if (!strcmp(end, "]"))
+		*m = i < o->nitems ? o->item_marks[i] : o->mark;
+}
+
 /* Where a complaint of strategy NAME about BAD_KEY (NULL: its settings as
  * a whole) points: the option's value, else its section's key (a missing
  * option is reported there), else `strategy:`. */
@@ -68,8 +91,7 @@ static void blame(const struct sysg_service *svc, const char *name,
 	if (sec) {
 		*m = sec->mark;
 		for (size_t i = 0; bad_key && i < sec->noptions; i++)
-			if (!strcmp(sec->options[i].key, bad_key))
-				*m = sec->options[i].mark;
+			option_mark(&sec->options[i], bad_key, m);
 		snprintf(path, len, "services.%s.deployment.%s%s%s", svc->name,
 			 name, bad_key ? "." : "", bad_key ? bad_key : "");
 		return;

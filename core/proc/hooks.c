@@ -78,7 +78,9 @@ int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 	if (!h)
 		return 0;
 	r = calloc(1, sizeof(*r));
-	cmd = sysg_env_expand(h->command, envp);
+	/* $VAR references were left for the shell at load time (config.h):
+	 * it expands them from ENVP, as data */
+	cmd = strdup(h->command);
 	if (!r || !cmd) {
 		free(r);
 		free(cmd);

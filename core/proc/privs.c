@@ -18,6 +18,22 @@ static int privs_error(char *err, size_t errlen, const char *svc,
 	return rc;
 }
 
+/* The first isolation key of ISO that is set, or "isolation". */
+static const char *isolation_key(const struct sysg_isolation *iso)
+{
+	if (iso->seccomp)
+		return "isolation.seccomp";
+	if (iso->apparmor_profile)
+		return "isolation.apparmor_profile";
+	if (iso->selinux_context)
+		return "isolation.selinux_context";
+	if (iso->private_devices)
+		return "isolation.private_devices";
+	if (iso->private_tmp)
+		return "isolation.private_tmp";
+	return "isolation";
+}
+
 /* The first privileged key of SVC that this build cannot apply. */
 static const char *unsupported_key(const struct sysg_service *svc)
 {
@@ -26,7 +42,7 @@ static const char *unsupported_key(const struct sysg_service *svc)
 	if (svc->ncapabilities)
 		return "capabilities";
 	if (svc->isolation.present)
-		return "isolation";
+		return isolation_key(&svc->isolation);
 	if (cg->root || cg->memory_max >= 0 || cg->cpu_max || cg->cpu_weight >= 0)
 		return "limits.cgroup";
 	return NULL;

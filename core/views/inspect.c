@@ -171,14 +171,16 @@ static const char *samples_note(const struct sysg_inspect *in)
 static void render_unit(const struct sysg_unit_view *u,
 			const struct sysg_render_opts *o, FILE *out)
 {
+	const char *color = o->color ? sysg_status_color(u->status) : "";
 	char up[32], ex[64], started[32];
 
 	sysg_format_uptime(u->uptime_s, up, sizeof(up));
 	sysg_format_last_exit(u, ex, sizeof(ex));
 	sysg_format_local_time(u->started_at_ms, started, sizeof(started));
+
 	fprintf(out, "%s (%s)\n", u->name, sysg_unit_kind_name(u->kind));
-	fprintf(out, "  status:     %s (health: %s)\n", u->status,
-		sysg_health_name(u->health));
+	fprintf(out, "  status:     %s%s%s (health: %s)\n", color, u->status,
+		color[0] ? SYSG_COLOR_RESET : "", sysg_health_name(u->health));
 	if (u->reason[0])
 		fprintf(out, "  reason:     %s\n", u->reason);
 	fprintf(out, "  command:    %s\n", u->command ? u->command : "-");

@@ -152,7 +152,9 @@ int sysg_live_inspect(const struct sysg_live *l, const char *name,
 		sysg_inspect_free(out);
 		return -ENOMEM;
 	}
-	out->sample_interval_ms = SYSG_SAMPLE_INTERVAL_MS;
+	out->sample_interval_ms = l->cfg && l->cfg->metrics.present ?
+		l->cfg->metrics.sample_interval_secs * 1000 :
+		SYSG_SAMPLE_INTERVAL_MS;
 	live_exits(l, name, out);
 	return 0;
 }

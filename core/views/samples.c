@@ -28,15 +28,20 @@ struct slot {
 
 struct ring {
 	char *name;
-	struct slot *v;                 /* CAP slots */
-	size_t head, count;             /* next slot; samples held */
+	struct slot *v;                 /* ALLOC slots, grown as needed */
+	size_t alloc;
+	size_t first, count;            /* oldest slot; samples held */
 	struct prev_proc *prev;
 	size_t nprev, prev_cap;
 	int64_t prev_uptime_ms;         /* 0: no previous sample */
 };
 
 struct sysg_samples {
-	size_t cap;
+	size_t cap;                     /* samples per unit (retention) */
+	int64_t retention_ms;           /* 0: only CAP limits */
+	size_t budget;                  /* slots of all rings together */
+	sysg_samples_evict_fn evict;
+	void *evict_arg;
 	struct ring *rings;
 	size_t n;
 	struct prev_proc *cur;          /* scratch of sysg_samples_take */
@@ -51,8 +56,35 @@ int sysg_samples_new(struct sysg_samples **out, size_t capacity)
 	if (!s)
 		return -ENOMEM;
 	s->cap = capacity ? capacity : SYSG_SAMPLES_CAP;
+	s->budget = SIZE_MAX;
 	*out = s;
 	return 0;
+}
+
+void sysg_samples_limit(struct sysg_samples *s, size_t per_unit,
+			int64_t retention_ms, size_t max_bytes)
+{
+	s->cap = per_unit ? per_unit : SYSG_SAMPLES_CAP;
+	s->retention_ms = retention_ms > 0 ? retention_ms : 0;
+	s->budget = max_bytes ? max_bytes / sizeof(struct slot) : SIZE_MAX;
+	if (!s->budget)
+		s->budget = 1;
+}
+
+void sysg_samples_on_evict(struct sysg_samples *s, sysg_samples_evict_fn fn,
+			   void *arg)
+{
+	s->evict = fn;
+	s->evict_arg = arg;
+}
+
+size_t sysg_samples_bytes(const struct sysg_samples *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->rings[i].alloc * sizeof(struct slot);
+	return n;
 }
 
 static void ring_free(struct ring *r)
@@ -94,8 +126,7 @@ static struct ring *get_ring(struct sysg_samples *s, const char *name)
 	r = &nv[s->n];
 	memset(r, 0, sizeof(*r));
 	r->name = strdup(name);
-	r->v = calloc(s->cap, sizeof(*r->v));
-	if (!r->name || !r->v) {
+	if (!r->name) {
 		ring_free(r);
 		return NULL;
 	}
@@ -137,6 +168,84 @@ static void unpack(struct sysg_sample *d, const struct slot *v)
 	d->nprocs = v->nprocs;
 	d->cpu_percent = v->cpu_percent < 0 ? -1 : (double)v->cpu_percent;
 	d->rss_bytes = (int64_t)v->rss_kib * 1024;
+}
+
+/* ----------------------------------------------------------- rings */
+
+static struct slot *ring_at(const struct ring *r, size_t i)
+{
+	return &r->v[(r->first + i) % r->alloc];
+}
+
+/* How many samples one ring may hold now: the retention, and an equal
+ * share of the memory cap. */
+static size_t ring_limit(const struct sysg_samples *s)
+{
+	size_t share = s->budget / (s->n ? s->n : 1);
+
+	if (share < 1)
+		share = 1;
+	return share < s->cap ? share : s->cap;
+}
+
+/* The oldest sample leaves R: to the evict hook (spill), then gone. */
+static void ring_drop_oldest(const struct sysg_samples *s, struct ring *r)
+{
+	struct sysg_sample smp;
+
+	if (!r->count)
+		return;
+	if (s->evict) {
+		unpack(&smp, ring_at(r, 0));
+		s->evict(s->evict_arg, r->name, &smp);
+	}
+	r->first = (r->first + 1) % r->alloc;
+	r->count--;
+}
+
+/* Re-lay R's samples oldest first into ALLOC slots (>= count). */
+static int ring_realloc(struct ring *r, size_t alloc)
+{
+	struct slot *v = malloc(alloc * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->count; i++)
+		v[i] = *ring_at(r, i);
+	free(r->v);
+	r->v = v;
+	r->alloc = alloc;
+	r->first = 0;
+	return 0;
+}
+
+/* Append SLOT (taken at NOW_MS) to R under the retention and memory
+ * limits; storage grows by doubling and shrinks when the limit does. */
+static int ring_push(struct sysg_samples *s, struct ring *r,
+		     const struct slot *slot, int64_t now_ms)
+{
+	size_t limit = ring_limit(s);
+	struct sysg_sample oldest;
+
+	while (r->count && r->count >= limit)
+		ring_drop_oldest(s, r);
+	while (r->count && s->retention_ms) {
+		unpack(&oldest, ring_at(r, 0));
+		if (oldest.at_ms >= now_ms - s->retention_ms)
+			break;
+		ring_drop_oldest(s, r);
+	}
+	if (r->alloc > limit && ring_realloc(r, limit) < 0)
+		return -ENOMEM;
+	if (r->count == r->alloc) {
+		size_t alloc = r->alloc ? r->alloc * 2 : 8;
+
+		if (ring_realloc(r, alloc < limit ? alloc : limit) < 0)
+			return -ENOMEM;
+	}
+	*ring_at(r, r->count) = *slot;
+	r->count++;
+	return 0;
 }
 
 static const struct prev_proc *find_prev(const struct ring *r, int64_t pid,
@@ -185,6 +294,7 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 	struct ring *r = get_ring(s, name);
 	struct prev_proc *cur;
 	struct sysg_sample smp = { .at_ms = wall_ms, .cpu_percent = -1 };
+	struct slot slot;
 	uint64_t ticks = 0;
 	size_t k = 0;
 
@@ -209,10 +319,9 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 		smp.cpu_percent = (double)ticks * 1000.0 /
 				  (double)sysg_proc_clk_tck() * 100.0 /
 				  (double)(uptime_ms - r->prev_uptime_ms);
-	pack(&r->v[r->head], &smp);
-	r->head = (r->head + 1) % s->cap;
-	if (r->count < s->cap)
-		r->count++;
+	pack(&slot, &smp);
+	if (ring_push(s, r, &slot, wall_ms) < 0)
+		return -ENOMEM;
 	if (ensure_procs(&r->prev, &r->prev_cap, k) == 0) {
 		if (k)
 			memcpy(r->prev, cur, k * sizeof(*cur));
@@ -229,7 +338,8 @@ int sysg_samples_latest(const struct sysg_samples *s, const char *name,
 
 	if (!r || !r->count)
 		return -ENOENT;
-	unpack(out, &r->v[(r->head + s->cap - 1) % s->cap]);
+	(void)s;
+	unpack(out, ring_at(r, r->count - 1));
 	return 0;
 }
 
@@ -237,7 +347,6 @@ int sysg_samples_get(const struct sysg_samples *s, const char *name,
 		     struct sysg_sample **out, size_t *n)
 {
 	const struct ring *r = find_ring(s, name);
-	size_t first;
 
 	*out = NULL;
 	*n = 0;
@@ -246,9 +355,8 @@ int sysg_samples_get(const struct sysg_samples *s, const char *name,
 	*out = malloc(r->count * sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
-	first = (r->head + s->cap - r->count) % s->cap;
 	for (size_t i = 0; i < r->count; i++)
-		unpack(&(*out)[i], &r->v[(first + i) % s->cap]);
+		unpack(&(*out)[i], ring_at(r, i));
 	*n = r->count;
 	return 0;
 }

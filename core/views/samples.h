@@ -6,10 +6,14 @@
  * (SYSG_SAMPLE_INTERVAL_MS) with the pids of the unit's process tree. A
  * sample is the tree's CPU use since the previous sample (percent of one
  * core, from utime+stime in /proc/PID/stat) and its resident memory (sum
- * of /proc/PID/statm). Each unit keeps its newest SYSG_SAMPLES_CAP samples;
- * older ones are overwritten. Nothing here allocates per sample: a unit's
- * ring is allocated once, on its first sample, and the per-process
- * bookkeeping only grows when a tree does.
+ * of /proc/PID/statm). Each unit keeps its newest samples, at most the
+ * capacity (the retention over the interval), none older than the
+ * retention, and all units together within a memory cap (an equal share
+ * each); a sample that leaves a ring goes to the evict hook (the spill
+ * to disk, spill.h) first. Rings grow by doubling up to their share, so
+ * a short-lived supervisor holds little; the per-process bookkeeping only
+ * grows when a tree does. The limits come from the config's `metrics:`
+ * (SPEC 11), see sysg_samples_limit().
  */
 #ifndef SYSG_SAMPLES_H
 #define SYSG_SAMPLES_H
@@ -36,6 +40,21 @@ struct sysg_samples;
 /* An empty set of rings of CAPACITY samples each (0: SYSG_SAMPLES_CAP).
  * 0 or -ENOMEM. */
 int sysg_samples_new(struct sysg_samples **out, size_t capacity);
+
+/* Limit the rings: PER_UNIT samples each (0: SYSG_SAMPLES_CAP), none
+ * older than RETENTION_MS (0: no age limit), MAX_BYTES of samples in all
+ * (0: no cap). Rings over a new limit shrink at their next sample. */
+void sysg_samples_limit(struct sysg_samples *s, size_t per_unit,
+			int64_t retention_ms, size_t max_bytes);
+
+/* Called with each sample that leaves a ring (oldest first per unit). */
+typedef void (*sysg_samples_evict_fn)(void *arg, const char *name,
+				      const struct sysg_sample *smp);
+void sysg_samples_on_evict(struct sysg_samples *s, sysg_samples_evict_fn fn,
+			   void *arg);
+
+/* Bytes of sample storage held by all rings. */
+size_t sysg_samples_bytes(const struct sysg_samples *s);
 
 /* Release everything (NULL is fine). */
 void sysg_samples_free(struct sysg_samples *s);

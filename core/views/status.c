@@ -68,29 +68,44 @@ void sysg_cpu_history_free(struct sysg_cpu_history *h)
 
 /* -------------------------------------------------------- supervisor */
 
-int sysg_supervisor_alive(const char *state_dir, int64_t *pid)
+/* Read STATE_DIR/NAME (small) into BUF; 0 or -1. */
+static int read_small(const char *state_dir, const char *name, char *buf,
+		      size_t len)
 {
-	char *path = sysg_path_join(state_dir, SYSG_FILE_PID);
-	char buf[64];
-	long long v = 0;
-	unsigned long long ticks = 0;
+	char *path = sysg_path_join(state_dir, name);
 	ssize_t n = -1;
 	int fd;
 
-	if (pid)
-		*pid = 0;
-	fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+			 O_NONBLOCK) : -1;
 	free(path);
 	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
+		n = read(fd, buf, len - 1);
 		close(fd);
 	}
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
-	/* "PID" or "PID START_TICKS" (the start time guards against reuse) */
+	return 0;
+}
+
+int sysg_supervisor_alive(const char *state_dir, int64_t *pid)
+{
+	char buf[64];
+	long long v = 0, v2 = 0;
+	unsigned long long ticks = 0, t2 = 0;
+
+	if (pid)
+		*pid = 0;
+	if (read_small(state_dir, SYSG_FILE_PID, buf, sizeof(buf)))
+		return 0;
+	/* "PID" (or an older sysg's "PID START_TICKS") */
 	if (sscanf(buf, "%lld %llu", &v, &ticks) < 1 || v <= 0 || v == getpid())
 		return 0;
+	if (!ticks && !read_small(state_dir, SYSG_FILE_PID_START, buf,
+				  sizeof(buf)) &&
+	    sscanf(buf, "%lld %llu", &v2, &t2) == 2 && v2 == v)
+		ticks = t2;
 	if (!sysg_proc_alive(v, ticks))
 		return 0;
 	if (pid)

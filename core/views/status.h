@@ -155,13 +155,20 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 /* The overall health of S's units (the rule above). */
 enum sysg_overall sysg_status_overall(const struct sysg_status *s);
 
+
 /* 1 when the supervisor recorded in STATE_DIR/sysg.pid is alive, with
  * its pid in *PID (may be NULL); 0 when there is none or it is stale.
- * sysg.pid holds "PID\n", optionally followed by the process's start
- * time in clock ticks ("PID TICKS\n"), which guards against pid reuse. */
+ * sysg.pid holds "PID\n" (older sysg wrote "PID TICKS\n": read too);
+ * the process's start time in clock ticks, which guards against pid
+ * reuse, is in sysg.pid.start as "PID TICKS\n" (used when its pid
+ * matches). */
 int sysg_supervisor_alive(const char *state_dir, int64_t *pid);
 
 /* ------------------------------------------------------------ render */
+
+/* The ANSI colour of a status word ("" for none), and the reset. */
+const char *sysg_status_color(const char *status);
+#define SYSG_COLOR_RESET "\033[0m"
 
 struct sysg_render_opts {
 	int color;                      /* ANSI colours (a tty, no --no-color) */

@@ -17,7 +17,7 @@ static const char *const headers[NCOLS] = {
 	"LAST EXIT", "COMMAND",
 };
 
-#define C_RESET  "\033[0m"
+#define C_RESET  SYSG_COLOR_RESET
 #define C_BOLD   "\033[1m"
 #define C_RED    "\033[31m"
 #define C_GREEN  "\033[32m"
@@ -71,7 +71,7 @@ void sysg_format_last_exit(const struct sysg_unit_view *u, char *buf,
 		snprintf(buf, len, "-");
 }
 
-static const char *status_color(const char *status)
+const char *sysg_status_color(const char *status)
 {
 	if (!strcmp(status, "running"))
 		return C_GREEN;
@@ -106,7 +106,7 @@ static void fill_row(struct row *r, const struct sysg_unit_view *u,
 	snprintf(r->cell[6], CELL, "%d", u->restarts);
 	sysg_format_last_exit(u, r->cell[7], CELL);
 	r->command = u->command ? u->command : "-";
-	r->color = o->color ? status_color(u->status) : "";
+	r->color = o->color ? sysg_status_color(u->status) : "";
 }
 
 /* Flatten units and their children into rows. */

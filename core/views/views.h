@@ -8,6 +8,7 @@
 #include "status.h"
 #include "inspect.h"
 #include "samples.h"
+#include "spill.h"
 #include "logview.h"
 #include "purge.h"
 #include "liveview.h"

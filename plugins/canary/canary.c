@@ -121,6 +121,17 @@ static int parse_steps(const char *v, int *out, int *n)
 	return *n && out[*n - 1] == 100 ? 0 : -1;
 }
 
+/* Slots go into switch_command's shell text: ports, host:port, paths or
+ * names only, never shell syntax. */
+static int safe_slot(const char *v)
+{
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      (*v >= '0' && *v <= '9') || strchr("._-:/@[]", *v)))
+			return 0;
+	return 1;
+}
+
 static int parse_slots(const char *v, char slot[2][64])
 {
 	const char *comma = strchr(v, ',');
@@ -130,7 +141,8 @@ static int parse_slots(const char *v, char slot[2][64])
 		return -1;
 	snprintf(slot[0], 64, "%.*s", (int)(comma - v), v);
 	snprintf(slot[1], 64, "%s", comma + 1);
-	return strcmp(slot[0], slot[1]) ? 0 : -1;
+	return strcmp(slot[0], slot[1]) && safe_slot(slot[0]) &&
+	       safe_slot(slot[1]) ? 0 : -1;
 }
 
 /* Read the settings into C; on a problem name the key and say why. */
@@ -163,7 +175,8 @@ static int load(const struct sysg_strategy_settings *s, struct canary *c,
 		return bad(bad_key, "slots", err, errlen, "required key is missing");
 	if (parse_slots(v, c->slot) < 0)
 		return bad(bad_key, "slots", err, errlen,
-			   "expected two different slots, like [\"8000\", \"8001\"]");
+			   "expected two different slots (ports, host:port, "
+			   "paths or names), like [\"8000\", \"8001\"]");
 	v = opt(s, "steps") ? opt(s, "steps") : "10,50,100";
 	if (parse_steps(v, c->steps, &c->nsteps) < 0)
 		return bad(bad_key, "steps", err, errlen,
