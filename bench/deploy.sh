@@ -132,9 +132,9 @@ cutover() {
 	until curl -sf "http://127.0.0.1:$np/" >/dev/null; do sleep 0.05; done
 	sed -i 's/APP_VERSION: "v1"/APP_VERSION: "v2"/' "$d/sysg.yaml"
 	python3 "$d/loadgen.py" "http://127.0.0.1:$np/" --min 2000 \
-		--until "$d/deployed" > "$d/load.json" || true &
+		--until "$d/deployed" --started "$d/started" > "$d/load.json" || true &
 	lg=$!
-	sleep 0.5       # load is flowing before the deploy starts
+	until [ -e "$d/started" ]; do sleep 0.05; done  # load flows first
 	sysg_in "$d" deploy --service web >/dev/null
 	touch "$d/deployed"
 	wait $lg

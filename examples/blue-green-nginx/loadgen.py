@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """A bounded load loop through a proxy, for zero-downtime checks.
 
-    loadgen.py URL --min N [--until FILE] [--threads T] [--max-seconds S]
+    loadgen.py URL --min N [--until FILE] [--started FILE] [--threads T]
+               [--max-seconds S]
 
 Sends GET URL from T threads (a new connection per request, like many
 clients) until at least N requests were sent AND (with --until) FILE
-exists, or S seconds passed. Prints one JSON object:
+exists, or S seconds passed; creates --started FILE after the first
+answer (so a caller can wait until load flows). Prints one JSON object:
     {"sent": .., "ok": .., "failed": .., "errors": {..}, "bodies": {..},
      "seconds": ..}
 "bodies" counts each distinct answer (e.g. "version=v2 slot=8001") with the
@@ -27,6 +29,7 @@ def main():
     ap.add_argument("url")
     ap.add_argument("--min", type=int, default=2000)
     ap.add_argument("--until")
+    ap.add_argument("--started")
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--max-seconds", type=float, default=120)
     a = ap.parse_args()
@@ -67,6 +70,8 @@ def main():
                 else:
                     st["ok"] += 1
                     st["bodies"][body] = st["bodies"].get(body, 0) + 1
+                if a.started and st["sent"] == 1:
+                    open(a.started, "w").close()
 
     ts = [threading.Thread(target=worker) for _ in range(a.threads)]
     for t in ts:
