@@ -603,8 +603,9 @@ static void a_ready(struct svc *v)
 static void a_not_ready(struct svc *v)
 {
 	snprintf(v->reason, sizeof(v->reason), "health check did not pass "
-		 "within %lld ms", (long long)(v->cfg->health.timeout_ms *
-		 (v->cfg->health.retries > 0 ? v->cfg->health.retries : 1)));
+		 "within %lld ms%s%s", (long long)(v->cfg->health.timeout_ms *
+		 (v->cfg->health.retries > 0 ? v->cfg->health.retries : 1)),
+		 v->probe_cause[0] ? ": " : "", v->probe_cause);
 	svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
 	fire_start(v, 0);
 	stop_tree(v, STOP_NOT_READY);
