@@ -1,7 +1,9 @@
 /* common.h - small helpers shared by the bundled strategies.
  *
  * Header-only (static functions) so each strategy .so stays
- * self-contained and includes nothing of the core but <sysg/plugin.h>. */
+ * self-contained: of the core it includes only <sysg/plugin.h> and the
+ * pure "did you mean" of base/suggest.c, compiled into each .so so that
+ * strategies word a typo the way the config loader does. */
 #ifndef SYSG_STRATEGIES_COMMON_H
 #define SYSG_STRATEGIES_COMMON_H
 
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include <sysg/plugin.h>
+
+#include "base/suggest.h"   /* the config's "did you mean", linked in */
 
 __attribute__((format(printf, 3, 4), unused))
 static void strat_err(char *err, size_t len, const char *fmt, ...)
@@ -35,34 +39,6 @@ static const char *strat_opt(const struct sysg_strategy_settings *s,
 	return NULL;
 }
 
-/* Edit distance between A and B, capped: enough to spot a typo. */
-__attribute__((unused))
-static size_t strat_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* Reject options not in KNOWN (NULL-terminated), with the config's
  * wording: "unknown key 'slot' (did you mean 'slots'?)". */
 __attribute__((unused))
@@ -71,22 +47,15 @@ static int strat_known_options(const struct sysg_strategy_settings *s,
 			       size_t errlen, const char **bad_key)
 {
 	for (size_t i = 0; i < s->noptions; i++) {
-		const char *key = s->options[i].key, *hint = NULL;
-		size_t best = 3;
+		const char *key = s->options[i].key, *hint;
 		int ok = 0;
 
-		for (const char *const *k = known; *k && !ok; k++) {
-			size_t d = strat_distance(key, *k);
-
-			ok = d == 0;
-			if (d < best) {
-				best = d;
-				hint = *k;
-			}
-		}
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = !strcmp(key, *k);
 		if (ok)
 			continue;
 		*bad_key = key;
+		hint = sysg_suggest(key, known);
 		if (hint)
 			strat_err(err, errlen, "unknown key '%s' (did you mean '%s'?)",
 				  key, hint);
