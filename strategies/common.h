@@ -14,7 +14,7 @@
 
 #include <sysg/plugin.h>
 
-#include "base/suggest.h"   /* the config's "did you mean", linked in */
+#include "base/base.h"      /* for sysg_suggest (base/suggest.c, linked in) */
 
 __attribute__((format(printf, 3, 4), unused))
 static void strat_err(char *err, size_t len, const char *fmt, ...)
