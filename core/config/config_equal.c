@@ -102,6 +102,8 @@ static int deployment_eq(const struct sysg_deployment *a,
 	       str_eq(a->pre_start, b->pre_start) &&
 	       health_eq(&a->health, &b->health) &&
 	       a->grace_period_ms == b->grace_period_ms &&
+	       a->timeout_ms == b->timeout_ms &&
+	       a->min_healthy_time_ms == b->min_healthy_time_ms &&
 	       sections_eq(a, b);
 }
 
@@ -129,6 +131,7 @@ static int limits_eq(const struct sysg_limits *a, const struct sysg_limits *b)
 {
 	return a->present == b->present && a->nofile == b->nofile &&
 	       a->nproc == b->nproc && a->memlock == b->memlock &&
+	       a->core == b->core && a->cgroup.pids_max == b->cgroup.pids_max &&
 	       a->has_nice == b->has_nice && a->nice == b->nice &&
 	       ints_eq(a->cpu_affinity, a->ncpu_affinity, b->cpu_affinity,
 		       b->ncpu_affinity) &&

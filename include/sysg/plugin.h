@@ -90,6 +90,7 @@ enum sysg_log_level {
 #define SYSG_STATUS_MAX  16
 #define SYSG_REASON_MAX  256
 #define SYSG_COMMAND_MAX 4096
+#define SYSG_DEFINITION_MAX 16384
 
 /* Lifecycle state of one unit (service, cron job, ad-hoc unit, child). */
 struct sysg_unit_record {
@@ -131,8 +132,14 @@ struct sysg_deploy_record {
 	int64_t duration_ms;
 	char slot_before[64];           /* "" when not blue/green */
 	char slot_after[64];
-	char outcome[SYSG_STATUS_MAX];  /* success | failed | rolled_back */
+	char outcome[SYSG_STATUS_MAX];  /* success | failed | rolled_back |
+	                                   aborted | running */
 	char reason[SYSG_REASON_MAX];
+	/* appended (ABI 2) */
+	char revision[16];              /* short hash of the definition */
+	char message[SYSG_REASON_MAX];  /* sysg deploy --message */
+	int64_t uid;                    /* who started it */
+	char definition[SYSG_DEFINITION_MAX];   /* what was rolled out (JSON) */
 };
 
 /* Callbacks for iteration; return non-zero to stop early. */
