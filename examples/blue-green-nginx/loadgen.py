@@ -70,14 +70,16 @@ def main():
                 else:
                     st["ok"] += 1
                     st["bodies"][body] = st["bodies"].get(body, 0) + 1
-                if a.started and st["sent"] == 1:
+                if a.started and not st.get("_started"):
                     open(a.started, "w").close()
+                    st["_started"] = True
 
     ts = [threading.Thread(target=worker) for _ in range(a.threads)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
+    st.pop("_started", None)
     st["seconds"] = round(time.monotonic() - start, 3)
     print(json.dumps(st, sort_keys=True))
     return 0 if st["failed"] == 0 else 1
