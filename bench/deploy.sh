@@ -7,7 +7,7 @@
 #  2. Through a real nginx (examples/blue-green-nginx): requests sent and
 #     failed during a blue/green and a rolling deploy under load.
 # Usage: bench/deploy.sh [path/to/sysg]   (default: ./sysg; run from the
-# build tree). Needs python3, curl and, for part 2, nginx.
+# build tree). Needs python3 and, for part 2, nginx.
 set -eu
 SYSG=${1:-./sysg}
 RUNS=${RUNS:-5}
@@ -129,7 +129,15 @@ cutover() {
 	if [ "$1" = rolling ]; then "$d/nginx.sh" start "$np" "$p1" "$p2"
 	else "$d/nginx.sh" start "$np" "$p1"; fi
 	sysg_in "$d" start --daemonize >/dev/null
-	until curl -sf "http://127.0.0.1:$np/" >/dev/null; do sleep 0.05; done
+	python3 - "http://127.0.0.1:$np/" <<'PY'      # until v1 answers
+import sys, time, urllib.request
+for _ in range(400):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=1).read()
+        break
+    except Exception:
+        time.sleep(0.05)
+PY
 	sed -i 's/APP_VERSION: "v1"/APP_VERSION: "v2"/' "$d/sysg.yaml"
 	python3 "$d/loadgen.py" "http://127.0.0.1:$np/" --min 2000 \
 		--until "$d/deployed" --started "$d/started" > "$d/load.json" || true &

@@ -46,7 +46,7 @@ if ! deploy_implemented; then
 fi
 write_config v1 greeting
 (cd "$app" && SG start --daemonize --config sysg.yaml) || fail "start"
-wait_for 20 curl -sf "http://127.0.0.1:$p1/health" || fail "v1 not up"
+wait_for 20 "$GET" "http://127.0.0.1:$p1/health" || fail "v1 not up"
 write_config v2 greeting
 (cd "$app" && SG deploy --service web) > "$T/out" 2>&1 ||
 	{ cat "$T/out"; fail "deploy with the ABI-1 strategy failed"; }
@@ -56,7 +56,7 @@ grep -q "start the new instance (ABI-1 strategy)" "$T/out" ||
 [ "$(cat "$app/greeting.v2")" = "hello from ABI 1" ] ||
 	fail "the new instance did not get the ABI-1 strategy's environment"
 # the new instance binds whichever of the two ports is free when it starts
-answers() { curl -sf "http://127.0.0.1:$1/" 2>/dev/null | cut -d' ' -f1; }
-wait_for 10 sh -c "[ \"\$(curl -sf http://127.0.0.1:$p1/ | cut -d' ' -f1)\$(curl -sf http://127.0.0.1:$p2/ | cut -d' ' -f1)\" = version=v2 ]" ||
+answers() { "$GET" "http://127.0.0.1:$1/" 2>/dev/null | cut -d' ' -f1; }
+wait_for 10 sh -c "[ \"\$($GET http://127.0.0.1:$p1/ | cut -d' ' -f1)\$($GET http://127.0.0.1:$p2/ | cut -d' ' -f1)\" = version=v2 ]" ||
 	fail "not exactly v2 answering: $p1 '$(answers $p1)', $p2 '$(answers $p2)'"
 echo "PASS: a strategy built against ABI 1 loads, checks and deploys"

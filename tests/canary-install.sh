@@ -84,16 +84,16 @@ fi
 note "deploy v2 with the canary"
 write_config v1 "[20, 100]" 300ms
 (cd "$app" && SG start --daemonize --config sysg.yaml) || fail "start"
-wait_for 20 curl -sf "http://127.0.0.1:$p1/health" || fail "v1 not up"
+wait_for 20 "$GET" "http://127.0.0.1:$p1/health" || fail "v1 not up"
 write_config v2 "[20, 100]" 300ms
 (cd "$app" && SG deploy --service web) > "$T/out" 2>&1 ||
 	{ cat "$T/out"; fail "canary deploy failed"; }
 cat "$T/out"
 [ "$(cat "$app/weights.log")" = "$(printf '20 %s\n100 %s' "$p2" "$p2")" ] ||
 	fail "weights: $(cat "$app/weights.log")"
-curl -sf "http://127.0.0.1:$p2/" | grep -q "version=v2 slot=$p2" ||
+"$GET" "http://127.0.0.1:$p2/" | grep -q "version=v2 slot=$p2" ||
 	fail "v2 does not serve on $p2"
-wait_for 10 sh -c "! curl -sf http://127.0.0.1:$p1/health" ||
+wait_for 10 sh -c "! $GET http://127.0.0.1:$p1/health" ||
 	fail "the old instance on $p1 still runs"
 
 note "a failing check rolls back to weight 0"
@@ -104,8 +104,8 @@ write_config v3 "[20, 100]" 300ms
 	{ cat "$T/out"; fail "a deploy with a failing check succeeded"; }
 [ "$(tail -n 1 "$app/weights.log")" = "0 $p1" ] ||
 	fail "not switched back to 0: $(cat "$app/weights.log")"
-curl -sf "http://127.0.0.1:$p2/" | grep -q "version=v2" || fail "v2 gone"
-wait_for 10 sh -c "! curl -sf http://127.0.0.1:$p1/health" ||
+"$GET" "http://127.0.0.1:$p2/" | grep -q "version=v2" || fail "v2 gone"
+wait_for 10 sh -c "! $GET http://127.0.0.1:$p1/health" ||
 	fail "the failed canary still runs"
 rm -f "$app/fail-check"
 
@@ -125,7 +125,7 @@ SG deploy --promote --service web || fail "--promote"
 wait $dp || { cat "$T/out"; fail "promoted deploy failed"; }
 [ "$(cat "$app/weights.log")" = "$(printf '10 %s\n100 %s' "$p1" "$p1")" ] ||
 	fail "promote: weights $(cat "$app/weights.log")"
-curl -sf "http://127.0.0.1:$p1/" | grep -q "version=v4" || fail "v4 not serving"
+"$GET" "http://127.0.0.1:$p1/" | grep -q "version=v4" || fail "v4 not serving"
 
 note "--abort during a hold rolls back"
 held_deploy v5
@@ -133,6 +133,6 @@ SG deploy --abort --service web || fail "--abort"
 if wait $dp; then cat "$T/out"; fail "an aborted deploy exited 0"; fi
 [ "$(tail -n 1 "$app/weights.log")" = "0 $p2" ] ||
 	fail "abort: weights $(cat "$app/weights.log")"
-curl -sf "http://127.0.0.1:$p1/" | grep -q "version=v4" || fail "v4 gone"
+"$GET" "http://127.0.0.1:$p1/" | grep -q "version=v4" || fail "v4 gone"
 SG deploy --history --service web | grep -q aborted || fail "no aborted record"
 echo "PASS: out-of-tree canary built against the installed header deploys"

@@ -13,6 +13,20 @@ mkdir -p "$HOME"
 _pids=
 _nginx=
 
+# $GET URL: print the body of a 2xx answer, else fail (python3 only, so
+# the tests need nothing the README's setup does not install).
+GET="$T/get"
+cat > "$GET" <<'PY'
+#!/usr/bin/env python3
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+        sys.stdout.write(r.read().decode(errors="replace"))
+except Exception:
+    sys.exit(1)
+PY
+chmod +x "$GET"
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "== $*"; }
 

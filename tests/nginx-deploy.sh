@@ -38,7 +38,7 @@ run_case() {
 	esac
 	(cd "$dir" && "$SYSG" start --daemonize --config sysg.yaml) ||
 		fail "$name: sysg start"
-	wait_for 20 sh -c "curl -sf http://127.0.0.1:$np/ | grep -q version=v1" ||
+	wait_for 20 sh -c "$GET http://127.0.0.1:$np/ | grep -q version=v1" ||
 		fail "$name: v1 never answered through nginx"
 
 	note "$name: deploy v2 under load"
