@@ -168,7 +168,7 @@ static const struct option_def options[] = {
 	{ "strategy", 0, O_STRATEGY, 1, "X", "deploy with strategy X instead of the configured one" },
 	{ "dry-run", 0, O_DRY_RUN, 0, NULL, "print the plan, change nothing" },
 	{ "history", 0, O_HISTORY, 0, NULL, "list deploy records" },
-	{ "rollback", 0, O_ROLLBACK, 0, NULL, "switch back to the previous slot or record" },
+	{ "rollback", 0, O_ROLLBACK, 0, NULL, "redeploy the previous successful revision (or --to ID)" },
 	{ "all", 'a', O_ALL, 0, NULL, "also services no longer in the config" },
 	{ "json", 0, O_JSON, 0, NULL, "JSON output (documented schema)" },
 	{ "no-color", 0, O_NO_COLOR, 0, NULL, "no ANSI colours" },

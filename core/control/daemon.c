@@ -619,6 +619,12 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		rc = start(&d, err, errlen);
 	if (rc == 0)
 		rc = run(&d);
+	if (d.sup)
+		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
+			  d.initial_failed;
+	/* a failure is reported once the lock, pid file and socket are
+	 * released: a `start` the CLI retries at once finds no supervisor */
+	teardown(&d);
 	if (rc < 0 && d.result_fd >= 0)
 		sysg_daemon_report(d.result_fd, rc == -EADDRINUSE ?
 				   SYSG_DAEMON_BUSY : 1,
@@ -626,9 +632,5 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 	if (rc == 0 && d.result_fd >= 0)        /* ended before settling */
 		sysg_daemon_report(d.result_fd, 1, "the supervisor stopped "
 				   "before the services were up");
-	if (d.sup)
-		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
-			  d.initial_failed;
-	teardown(&d);
 	return rc;
 }
