@@ -111,6 +111,10 @@ START_TEST(new_slots_are_appended)
 			  offsetof(struct sysg_strategy_ops, start_env));
 	ck_assert_uint_gt(offsetof(struct sysg_state_ops, abi_version),
 			  offsetof(struct sysg_state_ops, kv_set));
+	ck_assert_uint_gt(offsetof(struct sysg_state_ops, batch_commit),
+			  offsetof(struct sysg_state_ops, batch_begin));
+	ck_assert_uint_gt(offsetof(struct sysg_state_ops, batch_begin),
+			  offsetof(struct sysg_state_ops, abi_version));
 	ck_assert_int_eq(SYSG_OPERATOR_NONE, 0);
 	ck_assert_int_eq(SYSG_OPERATOR_PROMOTE, 1);
 	ck_assert_int_eq(SYSG_OPERATOR_ABORT, 2);

@@ -211,6 +211,15 @@ struct sysg_state_ops {
 	 * SYSG_STATE_OPS_INIT; an ABI-1 backend has no such slot and counts
 	 * as version 1. New slots go below it. */
 	uint32_t abi_version;
+	/* ABI 2, optional (NULL: none): batch_begin holds the writes
+	 * that follow (set_pid, put_unit, remove_unit) until batch_commit,
+	 * which stores them together: one rewrite of each file, or one
+	 * transaction, for the lot. The supervisor brackets the records of
+	 * one loop turn with them, so N changes do not cost N rewrites of N
+	 * records. Reads in between may not see the held writes.
+	 * batch_commit returns 0 or the first error. */
+	int (*batch_begin)(void *handle);
+	int (*batch_commit)(void *handle);
 };
 
 /* ------------------------------------------------------------------ */
