@@ -181,8 +181,8 @@ static int check_strategy(const struct sysg_config *cfg,
 		return -ENOMEM;
 	if (!l->lp) {
 		blame_load(svc, name, &m, path, sizeof(path));
-		sysg_diag_error(diag, cfg->path, m.line, m.col, path,
-				"strategy '%s': %s", name, l->err);
+		sysg_diag_error(diag, sysg_service_file(cfg, svc), m.line,
+				m.col, path, "strategy '%s': %s", name, l->err);
 		return -EINVAL;
 	}
 	rc = sysg_strategy_view_init_for(&v, svc, name);
@@ -193,8 +193,8 @@ static int check_strategy(const struct sysg_config *cfg,
 	if (rc < 0) {
 		/* BAD_KEY points into V (or the plugin): use it before freeing */
 		blame(svc, name, bad_key, &m, path, sizeof(path));
-		sysg_diag_error(diag, cfg->path, m.line, m.col, path, "%s",
-				err[0] ? err : strerror(-rc));
+		sysg_diag_error(diag, sysg_service_file(cfg, svc), m.line,
+				m.col, path, "%s", err[0] ? err : strerror(-rc));
 	}
 	sysg_strategy_view_free(&v);
 	return rc < 0 ? -EINVAL : 0;
