@@ -1479,7 +1479,6 @@ static const struct schema_map schema_maps[] = {
 	SCHEMA_MAP("services.*.hooks.on_restart.error", hook_fields),
 	SCHEMA_MAP("services.*.deployment", deployment_fields),
 	SCHEMA_MAP("services.*.deployment.health_check", health_fields),
-	SCHEMA_MAP("services.*.deployment.blue_green", blue_green_fields),
 	SCHEMA_MAP("services.*.cron", cron_fields),
 	SCHEMA_MAP("services.*.spawn", spawn_fields),
 	SCHEMA_MAP("services.*.spawn.limits", spawn_limit_fields),
