@@ -77,12 +77,12 @@ static void sq_log(const struct sq *h, int level, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
-	if (!h->host || !h->host->log)
+	if (!h->host || !h->host->log_ctx)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	h->host->log(level, "sqlite: %s", msg);
+	h->host->log_ctx(h->host, level, "sqlite: %s", msg);
 }
 
 static int is_corrupt(int rc)
@@ -1138,6 +1138,7 @@ static int sq_open(const struct sysg_state_host *host, const char *state_dir,
 }
 
 static const struct sysg_state_ops sq_ops = {
+	SYSG_STATE_OPS_INIT,
 	.open = sq_open,
 	.close = sq_close,
 	.set_pid = sq_set_pid,
@@ -1157,16 +1158,6 @@ static const struct sysg_state_ops sq_ops = {
 	.batch_commit = sq_batch_commit,
 };
 
-static const struct sysg_plugin sq_plugin = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.name = "sqlite",
-	.kind = SYSG_PLUGIN_STATE,
-	.description = "state in one SQLite database (state.db)",
-	.strategy = NULL,
-	.state = &sq_ops,
-};
-
-const struct sysg_plugin *sysg_plugin_entry(void)
-{
-	return &sq_plugin;
-}
+SYSG_STATE_PLUGIN("sqlite",
+	"state in one SQLite database (state.db)",
+	&sq_ops)

@@ -128,12 +128,12 @@ static void xs_log(const struct xs *h, int level, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
-	if (!h->host || !h->host->log)
+	if (!h->host || !h->host->log_ctx)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	h->host->log(level, "xml: %s", msg);
+	h->host->log_ctx(h->host, level, "xml: %s", msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1653,6 +1653,7 @@ static int xs_kv_set(void *handle, const char *key, const char *value)
 }
 
 static const struct sysg_state_ops xs_ops = {
+	SYSG_STATE_OPS_INIT,
 	.open = xs_open,
 	.close = xs_close,
 	.set_pid = xs_set_pid,
@@ -1672,16 +1673,6 @@ static const struct sysg_state_ops xs_ops = {
 	.batch_commit = xs_batch_commit,
 };
 
-static const struct sysg_plugin xs_plugin = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.name = "xml",
-	.kind = SYSG_PLUGIN_STATE,
-	.description = "state in systemg-compatible XML files (pid.xml, state.xml)",
-	.strategy = NULL,
-	.state = &xs_ops,
-};
-
-const struct sysg_plugin *sysg_plugin_entry(void)
-{
-	return &xs_plugin;
-}
+SYSG_STATE_PLUGIN("xml",
+	"state in systemg-compatible XML files (pid.xml, state.xml)",
+	&xs_ops)

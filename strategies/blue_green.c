@@ -2,10 +2,11 @@
  * the idle slot, check it, run switch_command, verify, wait grace_period,
  * stop the old instance, persist the active slot index (SPEC 6).
  *
- * Settings (deployment.blue_green): env_var (default PORT), slots (exactly
- * two), candidate_health_check_url ({slot}), switch_command (required;
+ * Settings (deployment.blue_green, owned and checked here: the core knows
+ * none of them): env_var (default PORT), slots (exactly two, different),
+ * candidate_health_check_url ({slot}), switch_command (required;
  * {active_slot} {candidate_slot} {service_name}), switch_verify_url,
- * state_path. The active index lives in an XML file
+ * state_path (relative: to the project directory). The active index lives in an XML file
  * <active_slot_index>0|1</active_slot_index>, default
  * <state dir>/blue_green_<svc>.xml. */
 #include <fcntl.h>
@@ -29,22 +30,86 @@ struct bg {
 	char state_path[4096];
 };
 
+/* Split "A,B" (the config joins a list with ','); the number of slots
+ * found, or -1 when there are exactly two but one is empty or too long. */
 static int split_slots(const char *v, char slots[2][64])
 {
 	const char *comma = v ? strchr(v, ',') : NULL;
 	size_t a;
+	int n = 1;
 
-	if (!comma || strchr(comma + 1, ','))
-		return -EINVAL;
+	if (!v || !*v)
+		return 0;
+	for (const char *c = v; (c = strchr(c, ',')) != NULL; c++)
+		n++;
+	if (n != 2)
+		return n;
 	a = (size_t)(comma - v);
 	if (a == 0 || a >= 64 || !comma[1] || strlen(comma + 1) >= 64)
-		return -EINVAL;
+		return -1;
 	memcpy(slots[0], v, a);
 	slots[0][a] = '\0';
 	snprintf(slots[1], 64, "%s", comma + 1);
+	return 2;
+}
+
+static int valid_env_name(const char *v)
+{
+	if (!*v || (*v >= '0' && *v <= '9'))
+		return 0;
+	for (; *v; v++)
+		if (!(*v == '_' || (*v >= 'a' && *v <= 'z') ||
+		      (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9')))
+			return 0;
+	return 1;
+}
+
+/* A slot is put into switch_command's shell text ({active_slot}...): a
+ * port, a host:port, a path or a name, never shell syntax. */
+static int valid_slot(const char *v)
+{
+	if (!*v || strlen(v) > 63)
+		return 0;
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      (*v >= '0' && *v <= '9') || strchr("._-:/@[]", *v)))
+			return 0;
+	return 1;
+}
+
+/* The slots: present, exactly two, distinct, safe in shell text. */
+static int bg_check_slots(const struct sysg_strategy_settings *s, char *err,
+			  size_t errlen, const char **bad_key)
+{
+	static const char *const item[] = { "slots[0]", "slots[1]" };
+	const char *v = strat_opt(s, "slots");
+	char slots[2][64];
+	int n;
+
+	if (!v)
+		return strat_bad(bad_key, "slots", err, errlen,
+				 "required key is missing");
+	n = split_slots(v, slots);
+	if (n >= 0 && n != 2)
+		return strat_bad(bad_key, "slots", err, errlen,
+				 "expected exactly two slots, found %d", n);
+	if (n < 0)
+		return strat_bad(bad_key, "slots", err, errlen,
+				 "each slot must be 1 to 63 characters");
+	for (int i = 0; i < 2; i++)
+		if (!valid_slot(slots[i]))
+			return strat_bad(bad_key, item[i], err, errlen,
+					 "invalid slot '%.60s' (a port, host:port, "
+					 "path or name: letters, digits and . _ - "
+					 ": / @ [ ], at most 63)", slots[i]);
+	if (!strcmp(slots[0], slots[1]))
+		return strat_bad(bad_key, "slots", err, errlen,
+				 "the two slots must differ, both are '%s'",
+				 slots[0]);
 	return 0;
 }
 
+/* check_config: blue_green owns and checks deployment.blue_green. */
 static int bg_check(const struct sysg_strategy_settings *s, char *err,
 		    size_t errlen, const char **bad_key)
 {
@@ -52,21 +117,44 @@ static int bg_check(const struct sysg_strategy_settings *s, char *err,
 		"env_var", "slots", "candidate_health_check_url",
 		"switch_command", "switch_verify_url", "state_path", NULL
 	};
-	char slots[2][64];
-	int rc = strat_known_options(s, known, err, errlen, bad_key);
+	static const char *const urls[] = {
+		"candidate_health_check_url", "switch_verify_url",
+	};
+	const char *v;
+	int rc;
 
+	*bad_key = NULL;
+	if (s->noptions == 0) {
+		strat_err(err, errlen, "strategy 'blue_green' needs a "
+			  "'blue_green' section (slots, switch_command)");
+		return -EINVAL;
+	}
+	rc = strat_known_options(s, known, err, errlen, bad_key);
 	if (rc < 0)
 		return rc;
-	if (split_slots(strat_opt(s, "slots"), slots) < 0) {
-		*bad_key = strat_opt(s, "slots") ? "slots" : NULL;
-		strat_err(err, errlen, "blue_green needs exactly two slots");
-		return -EINVAL;
-	}
-	if (!strat_opt(s, "switch_command")) {
-		*bad_key = NULL;
-		strat_err(err, errlen, "blue_green needs a switch_command");
-		return -EINVAL;
-	}
+	v = strat_opt(s, "env_var");
+	if (v && !valid_env_name(v))
+		return strat_bad(bad_key, "env_var", err, errlen,
+				 "expected a variable name like PORT, found '%.60s'",
+				 v);
+	if ((rc = bg_check_slots(s, err, errlen, bad_key)) < 0)
+		return rc;
+	v = strat_opt(s, "switch_command");
+	if (!v)
+		return strat_bad(bad_key, "switch_command", err, errlen,
+				 "required key is missing");
+	if (strat_blank(v))
+		return strat_bad(bad_key, "switch_command", err, errlen,
+				 "expected a non-empty command");
+	for (size_t i = 0; i < 2; i++)
+		if ((v = strat_opt(s, urls[i])) && !strat_is_url(v))
+			return strat_bad(bad_key, urls[i], err, errlen,
+					 "expected an http:// or https:// URL, "
+					 "found '%.60s'", v);
+	v = strat_opt(s, "state_path");
+	if (v && strat_blank(v))
+		return strat_bad(bad_key, "state_path", err, errlen,
+				 "expected a non-empty string");
 	return 0;
 }
 
@@ -97,9 +185,10 @@ static int bg_load(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 	b->switch_command = strat_opt(s, "switch_command");
 	b->verify_url = strat_opt(s, "switch_verify_url");
 	bg_state_path(h, c, s, b->state_path, sizeof(b->state_path));
-	if (!b->switch_command)
+	if (!b->switch_command ||
+	    split_slots(strat_opt(s, "slots"), b->slots) != 2)
 		return -EINVAL;
-	return split_slots(strat_opt(s, "slots"), b->slots);
+	return 0;
 }
 
 /* Active slot index from the state file: 0 when absent or unreadable.
@@ -310,20 +399,12 @@ static int bg_start_env(const struct sysg_host_api *h, struct sysg_deploy_ctx *c
 }
 
 static const struct sysg_strategy_ops ops = {
+	SYSG_STRATEGY_OPS_INIT,
 	.check_config = bg_check,
 	.deploy = bg_deploy,
 	.start_env = bg_start_env,
 };
 
-static const struct sysg_plugin plugin = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.name = "blue_green",
-	.kind = SYSG_PLUGIN_STRATEGY,
-	.description = "two slots; switch traffic to a checked candidate",
-	.strategy = &ops,
-};
-
-const struct sysg_plugin *sysg_plugin_entry(void)
-{
-	return &plugin;
-}
+SYSG_STRATEGY_PLUGIN("blue_green",
+	"two slots; switch traffic to a checked candidate",
+	&ops)

@@ -1,7 +1,9 @@
 /* common.h - small helpers shared by the bundled strategies.
  *
  * Header-only (static functions) so each strategy .so stays
- * self-contained and includes nothing of the core but <sysg/plugin.h>. */
+ * self-contained: of the core it includes only <sysg/plugin.h> and the
+ * pure "did you mean" of base/suggest.c, compiled into each .so so that
+ * strategies word a typo the way the config loader does. */
 #ifndef SYSG_STRATEGIES_COMMON_H
 #define SYSG_STRATEGIES_COMMON_H
 
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include <sysg/plugin.h>
+
+#include "base/base.h"      /* for sysg_suggest (base/suggest.c, linked in) */
 
 __attribute__((format(printf, 3, 4), unused))
 static void strat_err(char *err, size_t len, const char *fmt, ...)
@@ -35,25 +39,64 @@ static const char *strat_opt(const struct sysg_strategy_settings *s,
 	return NULL;
 }
 
-/* Reject options not in KNOWN (NULL-terminated). */
+/* Reject options not in KNOWN (NULL-terminated), with the config's
+ * wording: "unknown key 'slot' (did you mean 'slots'?)". */
 __attribute__((unused))
 static int strat_known_options(const struct sysg_strategy_settings *s,
 			       const char *const *known, char *err,
 			       size_t errlen, const char **bad_key)
 {
 	for (size_t i = 0; i < s->noptions; i++) {
+		const char *key = s->options[i].key, *hint;
 		int ok = 0;
 
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(*k, s->options[i].key);
-		if (!ok) {
-			*bad_key = s->options[i].key;
-			strat_err(err, errlen, "unknown setting '%s'",
-				  s->options[i].key);
-			return -EINVAL;
-		}
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = !strcmp(key, *k);
+		if (ok)
+			continue;
+		*bad_key = key;
+		hint = sysg_suggest(key, known);
+		if (hint)
+			strat_err(err, errlen, "unknown key '%s' (did you mean '%s'?)",
+				  key, hint);
+		else
+			strat_err(err, errlen, "unknown key '%s'", key);
+		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Fail a check on KEY with a message (for check_config). */
+__attribute__((format(printf, 5, 6), unused))
+static int strat_bad(const char **bad_key, const char *key, char *err,
+		     size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	*bad_key = key;
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* 1 when V is a whole word of blanks (or empty). */
+__attribute__((unused))
+static int strat_blank(const char *v)
+{
+	for (; *v; v++)
+		if (*v != ' ' && *v != '\t' && *v != '\n' && *v != '\r')
+			return 0;
+	return 1;
+}
+
+/* 1 when V looks like an http:// or https:// URL. */
+__attribute__((unused))
+static int strat_is_url(const char *v)
+{
+	return !strncmp(v, "http://", 7) || !strncmp(v, "https://", 8);
 }
 
 /* check_config of a strategy that takes no options. */

@@ -26,19 +26,11 @@ static int immediate_deploy(const struct sysg_host_api *h,
 }
 
 static const struct sysg_strategy_ops ops = {
+	SYSG_STRATEGY_OPS_INIT,
 	.check_config = strat_no_options,
 	.deploy = immediate_deploy,
 };
 
-static const struct sysg_plugin plugin = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.name = "immediate",
-	.kind = SYSG_PLUGIN_STRATEGY,
-	.description = "stop the old instance, then start the new one",
-	.strategy = &ops,
-};
-
-const struct sysg_plugin *sysg_plugin_entry(void)
-{
-	return &plugin;
-}
+SYSG_STRATEGY_PLUGIN("immediate",
+	"stop the old instance, then start the new one",
+	&ops)

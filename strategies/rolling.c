@@ -46,19 +46,11 @@ static int rolling_deploy(const struct sysg_host_api *h,
 }
 
 static const struct sysg_strategy_ops ops = {
+	SYSG_STRATEGY_OPS_INIT,
 	.check_config = strat_no_options,
 	.deploy = rolling_deploy,
 };
 
-static const struct sysg_plugin plugin = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.name = "rolling",
-	.kind = SYSG_PLUGIN_STRATEGY,
-	.description = "start the new instance beside the old, switch when healthy",
-	.strategy = &ops,
-};
-
-const struct sysg_plugin *sysg_plugin_entry(void)
-{
-	return &plugin;
-}
+SYSG_STRATEGY_PLUGIN("rolling",
+	"start the new instance beside the old, switch when healthy",
+	&ops)

@@ -275,7 +275,8 @@ START_TEST(third_party_strategy_out_of_tree)
 		   "    command: \"sleep 60\"\n"
 		   "    deployment:\n"
 		   "      strategy: canary\n"
-		   "      canary: { observe: \"2s\", interval: \"250ms\" }\n");
+		   "      canary: { slots: [8000, 8001], steps: [25, 100], interval: \"250ms\",\n"
+		   "                switch_command: \"echo {weight}\" }\n");
 	SYSG("--plugin-dir", dir, "validate", "--config", "c.yaml");
 	ck_assert_msg(r.status == 0, "err: %s", r.err);
 	run_result_free(&r);
@@ -287,10 +288,12 @@ START_TEST(third_party_strategy_out_of_tree)
 		   "    deployment:\n"
 		   "      strategy: canary\n"
 		   "      canary:\n"
-		   "        observe: \"soon\"\n");
+		   "        slots: [8000, 8001]\n"
+		   "        switch_command: \"echo {weight}\"\n"
+		   "        interval: \"soon\"\n");
 	SYSG("validate", "--config", "c.yaml", "--plugin-dir", dir);
 	ck_assert_int_eq(r.status, 2);
-	ck_assert_msg(strstr(r.err, "c.yaml:8:18: error: services.web.deployment.canary.observe: strategy 'canary': expected a duration"),
+	ck_assert_msg(strstr(r.err, "c.yaml:10:19: error: services.web.deployment.canary.interval: expected a duration like 30s, found 'soon'"),
 		      "err: %s", r.err);
 	run_result_free(&r);
 	SYSG("plugins", "--plugin-dir", dir);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "plugin/plugin.h"
 #include "testutil.h"
 
 static char *tmp;
@@ -56,14 +57,33 @@ static int starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Load TEXT, then (as `sysg validate` does) let each strategy plugin
+ * check its own deployment settings. */
+static int load_and_check(const char *text, struct sysg_config **cfg,
+			  struct sysg_diag *d)
+{
+	struct sysg_plugin_path pp;
+	int rc = load_text(text, cfg, d);
+
+	if (rc < 0)
+		return rc;
+	ck_assert_int_eq(sysg_plugin_path_init(&pp, NULL), 0);
+	rc = sysg_config_check_plugins(*cfg, &pp, NULL, d);
+	sysg_plugin_path_free(&pp);
+	sysg_config_free(*cfg);
+	*cfg = NULL;
+	return rc;
+}
+
 /* TEXT must fail with exactly NERRORS diagnostics (0: any number), one of
- * which starts with PREFIX. */
+ * which starts with PREFIX: when loading, or when the strategy plugins
+ * check their settings. */
 static void expect_error(const char *what, const char *text,
 			 const char *prefix, size_t nerrors)
 {
 	struct sysg_config *cfg = (struct sysg_config *)&cfg;
 	struct sysg_diag d;
-	int rc = load_text(text, &cfg, &d), found = 0;
+	int rc = load_and_check(text, &cfg, &d), found = 0;
 	char *all = sysg_diag_join(&d);
 
 	ck_assert_msg(rc < 0, "%s: loaded but should fail", what);
@@ -225,7 +245,7 @@ static void check_api_hooks(const struct sysg_hooks *h)
 
 static void check_api_deployment(const struct sysg_deployment *d)
 {
-	const struct sysg_blue_green *bg = &d->blue_green;
+	const struct sysg_strategy_section *bg;
 
 	ck_assert_str_eq(d->strategy, "blue_green");
 	ck_assert_int_eq(d->strategy_mark.line, 32);
@@ -236,23 +256,29 @@ static void check_api_deployment(const struct sysg_deployment *d)
 	ck_assert_int_eq(d->health.retries, 3);
 	ck_assert_int_eq(d->health.interval_ms, SYSG_HEALTH_INTERVAL_MS);
 	ck_assert_int_eq(d->grace_period_ms, 5000);
-	ck_assert(bg->present);
-	ck_assert_str_eq(bg->env_var, "PORT");
-	ck_assert_str_eq(bg->slots[0], "8000");
-	ck_assert_str_eq(bg->slots[1], "8001");
-	ck_assert_str_eq(bg->candidate_health_check_url,
-			 "http://127.0.0.1:{slot}/health");
-	ck_assert_str_eq(bg->switch_command,
+	/* the core keeps blue_green's settings as written, with positions;
+	 * the blue_green plugin owns and checks them */
+	ck_assert_uint_eq(d->nsections, 1);
+	bg = sysg_deployment_section(d, "blue_green");
+	ck_assert_ptr_nonnull(bg);
+	ck_assert_int_eq(bg->mark.line, 36);
+	ck_assert_uint_eq(bg->noptions, 6);
+	ck_assert_str_eq(bg->options[0].key, "env_var");
+	ck_assert_str_eq(bg->options[0].value, "PORT");
+	ck_assert_str_eq(bg->options[1].key, "slots");
+	ck_assert_str_eq(bg->options[1].value, "8000,8001");
+	ck_assert_int_eq(bg->options[1].mark.line, 38);
+	ck_assert_int_eq(bg->options[1].mark.col, 16);
+	ck_assert_str_eq(bg->options[2].value, "http://127.0.0.1:{slot}/health");
+	ck_assert_str_eq(bg->options[3].value,
 			 "/usr/local/bin/switch-upstream {candidate_slot}");
-	ck_assert_str_eq(bg->switch_verify_url, "http://localhost/health");
-	assert_path(bg->state_path, ".state/api-slot.xml");
-	/* the strategy is blue_green: its map is also its options */
+	ck_assert_str_eq(bg->options[5].key, "state_path");
+	ck_assert_str_eq(bg->options[5].value, ".state/api-slot.xml");
+	/* the strategy is blue_green: its section is also its options */
+	ck_assert_ptr_eq(d->options, bg->options);
 	ck_assert_uint_eq(d->noptions, 6);
-	ck_assert_str_eq(d->options[1].key, "slots");
-	ck_assert_str_eq(d->options[1].value, "8000,8001");
-	ck_assert_str_eq(d->options[5].key, "state_path");
-	ck_assert_str_eq(d->options[5].value, ".state/api-slot.xml");
 	ck_assert_int_eq(d->options_mark.line, 36);
+	ck_assert_ptr_null(sysg_deployment_section(d, "canary"));
 }
 
 static void check_api_privileged(const struct sysg_service *s)
@@ -301,8 +327,8 @@ static void check_defaults(const struct sysg_service *s)
 	ck_assert_int_eq(s->ready_after_ms, SYSG_READY_AFTER_MS);
 	ck_assert(!s->health.present);
 	ck_assert_str_eq(s->deployment.strategy, "immediate");
-	ck_assert(!s->deployment.blue_green.present);
-	ck_assert_str_eq(s->deployment.blue_green.env_var, "PORT");
+	ck_assert_uint_eq(s->deployment.nsections, 0);
+	ck_assert_uint_eq(s->deployment.noptions, 0);
 	ck_assert_ptr_null(s->hooks.on_start.success.command);
 	ck_assert(!s->cron.present && !s->spawn.present);
 	ck_assert_int_eq(s->spawn.children, -1);
@@ -530,10 +556,12 @@ START_TEST(project_dir_resolution)
 	assert_path(cfg->project_dir, "proj/app");
 	assert_path(cfg->state_path, "proj/app/run/state");
 	assert_path(cfg->services[0].env.file, "proj/app/a.env");
-	ck_assert_str_eq(cfg->services[0].deployment.blue_green.state_path,
+	/* strategy settings stay as written: blue_green resolves its
+	 * state_path against the project directory the host gives it */
+	ck_assert_str_eq(cfg->services[0].deployment.options[2].value,
 			 "/abs/slot.xml");
-	assert_path(cfg->services[1].deployment.blue_green.state_path,
-		    "proj/app/bg.xml");
+	ck_assert_str_eq(cfg->services[1].deployment.sections[0].options[2].value,
+			 "bg.xml");
 	ck_assert_str_eq(sysg_env_get(cfg->services[0].envp, "A"), "1");
 	sysg_config_free(cfg);
 	sysg_diag_free(&d);
@@ -681,6 +709,16 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:6:7: error: services.api.deployment.blue_green.switch_command: required key is missing", 1 },
 	{ "blue_green strategy without section", HEAD "  api:\n    command: x\n    deployment: { strategy: blue_green }\n",
 	  "t.yaml:5:29: error: services.api.deployment.strategy: strategy 'blue_green' needs a 'blue_green' section", 1 },
+	{ "blue_green typo, its own did-you-mean", HEAD "  api:\n    command: x\n    deployment:\n      blue_green: { slot: [1, 2], switch_command: s }\n",
+	  "t.yaml:6:27: error: services.api.deployment.blue_green.slot: unknown key 'slot' (did you mean 'slots'?)", 1 },
+	{ "blue_green bad verify url", HEAD "  api:\n    command: x\n    deployment:\n      blue_green: { slots: [1, 2], switch_command: s, switch_verify_url: ftp://x }\n",
+	  "t.yaml:6:74: error: services.api.deployment.blue_green.switch_verify_url: expected an http:// or https:// URL, found 'ftp://x'", 1 },
+	{ "section of a strategy nobody ships", HEAD "  api:\n    command: x\n    deployment: { nosuch: { a: 1 } }\n",
+	  "t.yaml:5:19: error: services.api.deployment.nosuch: strategy 'nosuch': no plugin 'nosuch'", 1 },
+	{ "typo of a deployment key holding a map", HEAD "  api:\n    command: x\n    deployment: { helth_check: { url: \"http://x\" } }\n",
+	  "t.yaml:5:19: error: services.api.deployment.helth_check: unknown key 'helth_check' (did you mean 'health_check'?)", 1 },
+	{ "rolling takes no settings", HEAD "  api:\n    command: x\n    deployment: { strategy: rolling, rolling: { surge: 2 } }\n",
+	  "t.yaml:5:56: error: services.api.deployment.rolling.surge: unknown key 'surge'", 1 },
 	{ "bad strategy name", HEAD "  api:\n    command: x\n    deployment: { strategy: ../evil }\n",
 	  "t.yaml:5:29: error: services.api.deployment.strategy: expected a plugin name (letters, digits, '_', '-'), found '../evil'", 1 },
 	{ "bad cron", HEAD "  job:\n    command: x\n    cron: \"61 * * * *\"\n",
@@ -1097,8 +1135,8 @@ static int yaml_name(const struct dirent *e)
 	return l > 5 && !strcmp(e->d_name + l - 5, ".yaml");
 }
 
-/* Load every .yaml file in DIR; each must load (WANT_OK) or fail. Returns the
- * number of files checked. */
+/* Load and check (as `sysg validate` does) every .yaml file in DIR; each
+ * must pass (WANT_OK) or fail. Returns the number of files checked. */
 static int check_examples(const char *dir, int want_ok)
 {
 	struct dirent **list;
@@ -1114,6 +1152,13 @@ static int check_examples(const char *dir, int want_ok)
 		ck_assert_int_ge(asprintf(&path, "%s/%s", dir, list[i]->d_name), 0);
 		sysg_diag_init(&d);
 		rc = sysg_config_load(path, &cfg, &d);
+		if (rc == 0) {  /* then the strategies check their settings */
+			struct sysg_plugin_path pp;
+
+			ck_assert_int_eq(sysg_plugin_path_init(&pp, NULL), 0);
+			rc = sysg_config_check_plugins(cfg, &pp, NULL, &d);
+			sysg_plugin_path_free(&pp);
+		}
 		all = sysg_diag_join(&d);
 		if (want_ok)
 			ck_assert_msg(rc == 0, "%s should load:\n%s", path, all);
@@ -1318,10 +1363,12 @@ START_TEST(expansion_everywhere)
 	ck_assert_str_eq(s->user, "nobody");
 	ck_assert_int_eq(s->health.retries, 4);
 	ck_assert_str_eq(s->health.url, "http://127.0.0.1:9001/health");
-	ck_assert_str_eq(s->deployment.blue_green.slots[0], "9001");
-	ck_assert_str_eq(s->deployment.blue_green.switch_command,
+	/* blue_green's settings, as the strategy will read them */
+	ck_assert_str_eq(s->deployment.options[0].key, "slots");
+	ck_assert_str_eq(s->deployment.options[0].value, "9001,9002");
+	ck_assert_str_eq(s->deployment.options[1].value,
 			 "switch ${PORT} to {candidate_slot}");
-	ck_assert_str_eq(s->deployment.blue_green.candidate_health_check_url,
+	ck_assert_str_eq(s->deployment.options[2].value,
 			 "http://127.0.0.1:{slot}/e");
 	ck_assert_str_eq(s->cron.expression, "0 */4 * * * *");
 	ck_assert_str_eq(s->depends_on[0], "db");
@@ -1501,6 +1548,7 @@ enum leaf_kind {
 	K_STRV,         /* char **, COUNT elements */
 	K_KV,           /* struct sysg_kv *, COUNT elements */
 	K_INTS,         /* int *, COUNT elements */
+	K_SECTIONS,     /* struct sysg_strategy_section *, COUNT elements */
 	K_ENVP,         /* NULL-terminated char ** */
 	K_SKIP,         /* not compared on purpose (source positions) */
 };
@@ -1546,19 +1594,13 @@ static const struct leaf service_leaves[] = {
 	LEAF(deployment.pre_start, K_STR),
 	HEALTH(deployment.health),
 	LEAF(deployment.grace_period_ms, K_NUM),
-	LEAF(deployment.blue_green.present, K_NUM),
-	LEAF(deployment.blue_green.env_var, K_STR),
-	LEAF(deployment.blue_green.slots[0], K_STR),
-	LEAF(deployment.blue_green.slots[1], K_STR),
-	LEAF(deployment.blue_green.candidate_health_check_url, K_STR),
-	LEAF(deployment.blue_green.switch_command, K_STR),
-	LEAF(deployment.blue_green.switch_verify_url, K_STR),
-	LEAF(deployment.blue_green.state_path, K_STR),
-	LEAF(deployment.blue_green.mark, K_SKIP),
+	ARR(deployment.sections, K_SECTIONS, deployment.nsections),
+	LEAF(deployment.nsections, K_NUM),
 	LEAF(deployment.timeout_ms, K_NUM),
 	LEAF(deployment.min_healthy_time_ms, K_NUM),
-	ARR(deployment.options, K_KV, deployment.noptions),
-	LEAF(deployment.noptions, K_NUM), LEAF(deployment.options_mark, K_SKIP),
+	/* the configured strategy's section, borrowed from sections */
+	LEAF(deployment.options, K_SKIP), LEAF(deployment.noptions, K_SKIP),
+	LEAF(deployment.options_mark, K_SKIP),
 	LEAF(cron.present, K_NUM), LEAF(cron.expression, K_STR),
 	LEAF(cron.timezone, K_STR), LEAF(cron.mark, K_SKIP),
 	LEAF(spawn.present, K_NUM), LEAF(spawn.dynamic, K_NUM),
@@ -1625,6 +1667,7 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 				 "\001f", "\001g", "\001h" };
 	static struct sysg_kv kv[8];
 	static int ints[8] = { 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008 };
+	static struct sysg_strategy_section sec[8];
 	static char *envp[] = { "\001MUTATED=1", NULL };
 	unsigned char *p = (unsigned char *)m + l->off;
 	size_t count = l->count_off ?
@@ -1633,7 +1676,10 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 
 	ck_assert_uint_le(count, 8);
 	for (size_t i = 0; i < 8; i++)
-		kv[i] = (struct sysg_kv){ "\001k", "\001v", { 0, 0 } };
+		kv[i] = (struct sysg_kv){ .key = "\001k", .value = "\001v" };
+	for (size_t i = 0; i < 8; i++)
+		sec[i] = (struct sysg_strategy_section){ .name = "\001s",
+			.options = kv, .noptions = 1 };
 	switch (l->kind) {
 	case K_NUM:
 	case K_SKIP:
@@ -1651,6 +1697,9 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 	case K_INTS:
 		ptr = ints;
 		break;
+	case K_SECTIONS:
+		ptr = sec;
+		break;
 	case K_ENVP:
 		ptr = envp;
 		break;
@@ -1662,13 +1711,10 @@ START_TEST(service_equal_compares_every_field)
 {
 	struct sysg_config *cfg;
 	struct sysg_service base, m;
-	struct sysg_kv opt = { "percent", "10", { 0, 0 } };
 
 	write_env_files(tmp);
 	cfg = load_ok(full_yaml);
 	base = cfg->services[2];                /* api: nearly every key */
-	base.deployment.options = &opt;         /* so that it has one */
-	base.deployment.noptions = 1;
 	for (size_t i = 0; i < NLEAVES; i++) {
 		const struct leaf *l = &service_leaves[i];
 

@@ -76,10 +76,79 @@ START_TEST(refuses_wrong_abi_naming_file_and_versions)
 	ck_assert_int_lt(sysg_plugin_load(&pp, "future", 0, &lp, err,
 					  sizeof(err)), 0);
 	ck_assert_ptr_null(lp);
-	snprintf(expect, sizeof(expect), "%s/future.so: plugin ABI version 99, expected %d",
-		 tmpdir, SYSG_PLUGIN_ABI_VERSION);
+	snprintf(expect, sizeof(expect), "%s/future.so: plugin ABI version 99, "
+		 "expected %d (this sysg loads ABI %d to %d", tmpdir,
+		 SYSG_PLUGIN_ABI_VERSION, SYSG_PLUGIN_ABI_MIN,
+		 SYSG_PLUGIN_ABI_VERSION);
 	ck_assert_msg(strstr(err, expect), "got: %s", err);
 	sysg_plugin_path_free(&pp);
+}
+END_TEST
+
+/* A strategy built against the frozen ABI-1 header still loads and works;
+ * its ops struct counts as version 1, so no ABI-2 slot is read from it. */
+START_TEST(loads_abi1_plugin)
+{
+	struct sysg_loaded_plugin *lp = NULL;
+	struct sysg_setting opt = { "greeting", "hello", 3, 5 };
+	struct sysg_strategy_settings s = { .service = "web",
+					    .strategy = "oldabi" };
+	const char *bad = NULL;
+	char file[128], err[512] = "";
+
+	install("tests/plugins/.libs/oldabi.so", "oldabi", 0755);
+	snprintf(file, sizeof(file), "%s/oldabi.so", tmpdir);
+	ck_assert_msg(sysg_plugin_load_file(file, SYSG_PLUGIN_STRATEGY, &lp, err,
+					    sizeof(err)) == 0, "err: %s", err);
+	ck_assert_uint_eq(lp->desc->abi_version, 1);
+	ck_assert_uint_eq(lp->ops_version, 1);
+	ck_assert(sysg_plugin_has_slot(lp, 1));
+	ck_assert(!sysg_plugin_has_slot(lp, 2));
+	ck_assert_int_eq(lp->desc->strategy->check_config(&s, err, sizeof(err),
+							  &bad), 0);
+	s.options = &opt;
+	s.noptions = 1;
+	ck_assert_int_eq(lp->desc->strategy->check_config(&s, err, sizeof(err),
+							  &bad), 0);
+	opt.key = "colour";
+	ck_assert_int_eq(lp->desc->strategy->check_config(&s, err, sizeof(err),
+							  &bad), -EINVAL);
+	ck_assert_str_eq(bad, "colour");
+	sysg_plugin_unload(lp);
+}
+END_TEST
+
+START_TEST(current_plugins_say_their_ops_version)
+{
+	struct sysg_plugin_path pp;
+	struct sysg_loaded_plugin *lp = NULL;
+	char dir[4200], err[512] = "";
+
+	path_of(dir, sizeof(dir), "plugins/.libs");
+	ck_assert_int_eq(sysg_plugin_path_init(&pp, dir), 0);
+	ck_assert_int_eq(sysg_plugin_load(&pp, "xml", SYSG_PLUGIN_STATE, &lp,
+					  err, sizeof(err)), 0);
+	ck_assert_uint_eq(lp->ops_version, SYSG_PLUGIN_ABI_VERSION);
+	ck_assert(sysg_plugin_has_slot(lp, 2));
+	sysg_plugin_unload(lp);
+	sysg_plugin_path_free(&pp);
+}
+END_TEST
+
+/* ABI 2 with an ops struct that does not say its version: refused. */
+START_TEST(refuses_ops_without_version)
+{
+	struct sysg_loaded_plugin *lp = NULL;
+	char file[128], err[512] = "";
+
+	install("tests/plugins/.libs/badops.so", "badops", 0755);
+	snprintf(file, sizeof(file), "%s/badops.so", tmpdir);
+	ck_assert_int_eq(sysg_plugin_load_file(file, 0, &lp, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_null(lp);
+	ck_assert_msg(strstr(err, "badops.so: its strategy ops say ABI version 0, "
+			     "expected 2 to 2 (start the struct with "
+			     "SYSG_STRATEGY_OPS_INIT)"), "got: %s", err);
 }
 END_TEST
 
@@ -219,6 +288,9 @@ static Suite *make_plugin_loader_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, loads_bundled_strategy);
 	tcase_add_test(tc, refuses_wrong_abi_naming_file_and_versions);
+	tcase_add_test(tc, loads_abi1_plugin);
+	tcase_add_test(tc, current_plugins_say_their_ops_version);
+	tcase_add_test(tc, refuses_ops_without_version);
 	tcase_add_test(tc, refuses_non_plugin);
 	tcase_add_test(tc, survives_crashing_plugin);
 	tcase_add_test(tc, refuses_world_writable);

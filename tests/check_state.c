@@ -808,6 +808,83 @@ START_TEST(xml_corrupt_files_recovered)
 }
 END_TEST
 
+struct captured {
+	int n, level;
+	char line[512];
+};
+
+static void capture(void *arg, int level, const char *line)
+{
+	struct captured *c = arg;
+
+	c->n++;
+	c->level = level;
+	snprintf(c->line, sizeof(c->line), "%s", line);
+}
+
+/* The state host's log carries the store's context: a backend's warning
+ * reaches the sink its opener set (the supervisor's supervisor.log), not
+ * a stderr nobody reads. */
+START_TEST(backend_warnings_reach_the_log_sink)
+{
+	struct sysg_state *st = open_store(0);
+	struct captured c = { 0, 0, "" };
+	int64_t pid;
+
+	sysg_state_set_log(st, capture, &c);
+	write_file("pid.xml", "<PidFile><services><web>12", 26);
+	ck_assert_int_eq(sysg_state_get_pid(st, "web", &pid), -ENOENT);
+	ck_assert_int_ge(c.n, 1);
+	ck_assert_int_eq(c.level, SYSG_LOG_WARN);
+	ck_assert_msg(strstr(c.line, "xml: ") == c.line &&
+		      strstr(c.line, "pid.xml is corrupt"), "got: %s", c.line);
+	sysg_state_close(st);
+}
+END_TEST
+
+static int one_deploy(void *arg, const struct sysg_deploy_record *d)
+{
+	memcpy(arg, d, sizeof(*d));
+	return 0;
+}
+
+/* A backend built against the ABI-1 header: it loads, its context-less
+ * log reaches the sink of the store that opened it, its records come
+ * back whole. */
+START_TEST(abi1_backend_still_works)
+{
+	const char *b = getenv("SYSG_BUILDDIR");
+	struct sysg_plugin_path old;
+	struct sysg_state *st = NULL;
+	struct sysg_deploy_record got;
+	struct captured c = { 0, 0, "" };
+	char dir[4200], err[512] = "", buf[16];
+
+	snprintf(dir, sizeof(dir), "%s/tests/plugins/.libs", b ? b : ".");
+	ck_assert_int_eq(sysg_plugin_path_init(&old, dir), 0);
+	ck_assert_msg(sysg_state_open(&st, &old, "oldstate", tmpdir, NULL, err,
+				      sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(st->plugin->ops_version, 1);
+	sysg_state_set_log(st, capture, &c);
+	ck_assert_int_eq(sysg_state_kv_set(st, "k", "v"), 0);
+	ck_assert_int_eq(sysg_state_kv_get(st, "k", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "v");
+	ck_assert_int_eq(sysg_state_kv_set(st, "k", NULL), 0);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_int_eq(c.level, SYSG_LOG_WARN);
+	ck_assert_str_eq(c.line, "oldstate: deleted k");
+	add_dep(st, "d1", "web", 42, "success");
+	memset(&got, 0x5a, sizeof(got));
+	ck_assert_int_eq(sysg_state_list_deploys(st, "web", one_deploy, &got), 0);
+	ck_assert_str_eq(got.id, "d1");
+	ck_assert_str_eq(got.outcome, "success");
+	ck_assert_str_eq(got.reason, "health <check> & \"timeout\"");
+	ck_assert_int_eq(got.started_at_ms, 42);
+	sysg_state_close(st);
+	sysg_plugin_path_free(&old);
+}
+END_TEST
+
 /* Entries of the state directory whose name starts with PREFIX. */
 static int count_prefixed(const char *prefix)
 {
@@ -1373,6 +1450,8 @@ static Suite *make_state_suite(void)
 	tcase_add_loop_test(tc, kv_get_set_delete, 0, NBACKENDS);
 	tcase_add_loop_test(tc, xml_corrupt_files_recovered, 0, (int)NBAD);
 	tcase_add_test(tc, xml_oversized_file_is_corrupt);
+	tcase_add_test(tc, backend_warnings_reach_the_log_sink);
+	tcase_add_test(tc, abi1_backend_still_works);
 	tcase_add_loop_test(tc, corrupt_files_aside_unique, 0, 2);
 	tcase_add_test(tc, sqlite_corrupt_db_recovered);
 	tcase_add_test(tc, sqlite_truncated_midway_never_crashes);

@@ -82,6 +82,20 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	return rc;
 }
 
+/* Strategy settings are checked by their plugins, not the config loader:
+ * nothing starts when they are bad. */
+static int check_strategies(struct engine *e)
+{
+	struct sysg_diag d;
+	int rc;
+
+	sysg_diag_init(&d);
+	rc = sysg_config_check_strategies(e->cfg, &e->pp, &d);
+	sysg_cli_print_diag(&d);
+	sysg_diag_free(&d);
+	return rc;
+}
+
 /* The privileged keys of every service (SPEC 10), before anything starts:
  * the number of services in error, printed as FILE:LINE:COL lines. */
 static int check_privileged(struct engine *e)
@@ -406,6 +420,8 @@ static int start_config(struct engine *e, int use_hint)
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
 	if (rc == 0 && check_privileged(e) > 0)
+		rc = SYSG_EXIT_USAGE;
+	if (rc == 0 && check_strategies(e) < 0)
 		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && e->c->service &&
 	    sysg_config_find_service(e->cfg, e->c->service) < 0) {

@@ -124,7 +124,6 @@ static void resolve_paths(struct load *ld)
 		struct sysg_service *s = &cfg->services[i];
 
 		make_abs(&ld->cw.w, pd, &s->env.file);
-		make_abs(&ld->cw.w, pd, &s->deployment.blue_green.state_path);
 	}
 }
 
@@ -871,6 +870,7 @@ static void free_kv(struct sysg_kv *kv, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(kv[i].key);
 		free(kv[i].value);
+		free(kv[i].item_marks);
 	}
 	free(kv);
 }
@@ -900,19 +900,14 @@ static void free_hooks(struct sysg_hooks *h)
 
 static void free_deployment(struct sysg_deployment *d)
 {
-	struct sysg_blue_green *bg = &d->blue_green;
-
 	free(d->strategy);
 	free(d->pre_start);
 	free_health(&d->health);
-	free(bg->env_var);
-	free(bg->slots[0]);
-	free(bg->slots[1]);
-	free(bg->candidate_health_check_url);
-	free(bg->switch_command);
-	free(bg->switch_verify_url);
-	free(bg->state_path);
-	free_kv(d->options, d->noptions);
+	for (size_t i = 0; i < d->nsections; i++) {
+		free(d->sections[i].name);
+		free_kv(d->sections[i].options, d->sections[i].noptions);
+	}
+	free(d->sections);
 }
 
 static void free_service(struct sysg_service *s)

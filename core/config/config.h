@@ -38,6 +38,10 @@ struct sysg_kv {
 	char *key;
 	char *value;
 	struct sysg_mark mark;
+	/* a strategy option written as a list: where each item is (the
+	 * value holds them joined with ','); NULL otherwise */
+	struct sysg_mark *item_marks;
+	size_t nitems;
 };
 
 /* An `env:` block: an optional env file and inline vars. */
@@ -76,35 +80,37 @@ struct sysg_health {
 	struct sysg_mark mark;
 };
 
-struct sysg_blue_green {
-	int present;
-	char *env_var;          /* default "PORT" */
-	char *slots[2];         /* exactly two */
-	char *candidate_health_check_url;   /* may contain {slot} */
-	char *switch_command;   /* required; {active_slot} {candidate_slot} {service_name} */
-	char *switch_verify_url;
-	char *state_path;       /* absolute; NULL: <state dir>/blue_green_<svc>.xml */
-	struct sysg_mark mark;
+/* The settings of one strategy: the map under `deployment.<name>`
+ * (scalars, lists joined with ','), as written, with positions. The core
+ * knows no strategy's keys: the strategy plugin checks them (its
+ * check_config, through sysg_config_check_plugins). */
+struct sysg_strategy_section {
+	char *name;                     /* the key: a strategy (plugin) name */
+	struct sysg_mark mark;          /* of the key */
+	struct sysg_kv *options;
+	size_t noptions;
 };
 
-/* Strategy-specific settings of a third-party strategy: the map found under
- * `deployment.<strategy name>` (scalars only, lists joined with ','). For
- * strategy blue_green that is the `deployment.blue_green` map, so its
- * settings are both in `blue_green` and in `options` (as written: slots
- * "8000,8001", state_path not resolved). */
 struct sysg_deployment {
 	char *strategy;         /* default "immediate" */
 	struct sysg_mark strategy_mark;
 	char *pre_start;
 	struct sysg_health health;      /* deployment.health_check */
 	int64_t grace_period_ms;        /* default 0 */
-	struct sysg_blue_green blue_green;
+	/* every deployment.<name>: {...} map, in file order (owned) */
+	struct sysg_strategy_section *sections;
+	size_t nsections;
 	int64_t timeout_ms;             /* deployment.timeout, default 10m */
 	int64_t min_healthy_time_ms;    /* deployment.min_healthy_time, 0 */
-	struct sysg_kv *options;        /* deployment.<strategy>: {...} */
+	/* the section of `strategy` (borrowed from sections; empty if none) */
+	struct sysg_kv *options;
 	size_t noptions;
 	struct sysg_mark options_mark;
 };
+
+/* The deployment.NAME section of D, or NULL. */
+const struct sysg_strategy_section *
+sysg_deployment_section(const struct sysg_deployment *d, const char *name);
 
 #define SYSG_CRON_FIELDS 6      /* sec min hour dom month dow */
 

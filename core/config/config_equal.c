@@ -82,16 +82,17 @@ static int health_eq(const struct sysg_health *a, const struct sysg_health *b)
 	       a->timeout_ms == b->timeout_ms && a->retries == b->retries;
 }
 
-static int blue_green_eq(const struct sysg_blue_green *a,
-			 const struct sysg_blue_green *b)
+static int sections_eq(const struct sysg_deployment *a,
+		       const struct sysg_deployment *b)
 {
-	return a->present == b->present && str_eq(a->env_var, b->env_var) &&
-	       strv_eq(a->slots, 2, b->slots, 2) &&
-	       str_eq(a->candidate_health_check_url,
-		      b->candidate_health_check_url) &&
-	       str_eq(a->switch_command, b->switch_command) &&
-	       str_eq(a->switch_verify_url, b->switch_verify_url) &&
-	       str_eq(a->state_path, b->state_path);
+	if (a->nsections != b->nsections)
+		return 0;
+	for (size_t i = 0; i < a->nsections; i++)
+		if (!str_eq(a->sections[i].name, b->sections[i].name) ||
+		    !kv_eq(a->sections[i].options, a->sections[i].noptions,
+			   b->sections[i].options, b->sections[i].noptions))
+			return 0;
+	return 1;
 }
 
 static int deployment_eq(const struct sysg_deployment *a,
@@ -103,8 +104,7 @@ static int deployment_eq(const struct sysg_deployment *a,
 	       a->grace_period_ms == b->grace_period_ms &&
 	       a->timeout_ms == b->timeout_ms &&
 	       a->min_healthy_time_ms == b->min_healthy_time_ms &&
-	       blue_green_eq(&a->blue_green, &b->blue_green) &&
-	       kv_eq(a->options, a->noptions, b->options, b->noptions);
+	       sections_eq(a, b);
 }
 
 static int cron_eq(const struct sysg_cron *a, const struct sysg_cron *b)

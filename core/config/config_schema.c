@@ -156,17 +156,6 @@ static void h_plugin_name(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 			      sysg_yw_quote(*out, q, sizeof(q)));
 }
 
-static void h_env_name(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
-		       void *p)
-{
-	char **out = p, q[80];
-
-	(void)k;
-	if (sysg_yw_string(w, v, out) == 0 && !sysg_env_valid_name(*out))
-		sysg_yw_error(w, v, "expected a variable name like PORT, found '%s'",
-			      sysg_yw_quote(*out, q, sizeof(q)));
-}
-
 /* Validates (and may rewrite) one list item; 0 keeps it. */
 typedef int (*item_check_fn)(struct sysg_yw *w, yaml_node_t *item, char **s);
 
@@ -227,7 +216,7 @@ static int kv_append(struct sysg_yw *w, struct sysg_kv **v, size_t *n,
 		sysg_yw_nomem(w);
 		return -1;
 	}
-	(*v)[(*n)++] = (struct sysg_kv){ k, val, m };
+	(*v)[(*n)++] = (struct sysg_kv){ .key = k, .value = val, .mark = m };
 	return 0;
 }
 
@@ -411,62 +400,6 @@ static void h_hooks(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 
 /* --------------------------------------------------------- deployment */
 
-/* A slot is put into switch_command's shell text ({active_slot}...): a
- * port, a host:port, a path or a name, never shell syntax. */
-static int check_slot(struct sysg_yw *w, yaml_node_t *item, char **s)
-{
-	char q[80];
-
-	if (strlen(*s) <= 64 && valid_name_chars(*s, "._-:/@[]"))
-		return 0;
-	sysg_yw_error(w, item, "invalid slot '%s' (a port, host:port, path or name: letters, digits and . _ - : / @ [ ], at most 64)",
-		      sysg_yw_quote(*s, q, sizeof(q)));
-	return -1;
-}
-
-static void h_slots(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
-		    void *p)
-{
-	struct sysg_blue_green *bg = p;
-	char **slots = NULL;
-	size_t n = 0;
-
-	(void)k;
-	if (string_list(w, v, 0, check_slot, &slots, NULL, &n))
-		return;
-	if (v->data.sequence.items.top - v->data.sequence.items.start != 2)
-		sysg_yw_error(w, v, "expected exactly two slots, found %zu",
-			      (size_t)(v->data.sequence.items.top -
-				       v->data.sequence.items.start));
-	else if (n == 2 && !strcmp(slots[0], slots[1]))
-		sysg_yw_error(w, v, "the two slots must differ, both are '%s'",
-			      slots[0]);
-	if (n == 2) {
-		for (int i = 0; i < 2; i++) {
-			free(bg->slots[i]);
-			bg->slots[i] = slots[i];
-		}
-		n = 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		free(slots[i]);
-	free(slots);
-}
-
-static const struct sysg_yw_field blue_green_fields[] = {
-	{ "env_var", h_env_name, offsetof(struct sysg_blue_green, env_var), 0 },
-	{ "slots", h_slots, 0, SYSG_YW_REQUIRED },
-	{ "candidate_health_check_url", h_url,
-	  offsetof(struct sysg_blue_green, candidate_health_check_url), 0 },
-	{ "switch_command", h_command,
-	  offsetof(struct sysg_blue_green, switch_command), SYSG_YW_REQUIRED },
-	{ "switch_verify_url", h_url,
-	  offsetof(struct sysg_blue_green, switch_verify_url), 0 },
-	{ "state_path", h_nonempty,
-	  offsetof(struct sysg_blue_green, state_path), 0 },
-	{ NULL, NULL, 0, 0 },
-};
-
 static void h_strategy(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		       void *p)
 {
@@ -509,10 +442,27 @@ out:
 	return joined;
 }
 
+/* Where each item of list V is, so that a strategy can blame one. */
+static void item_marks(struct sysg_yw *w, struct sysg_kv *kv, yaml_node_t *v)
+{
+	yaml_node_item_t *it = v->data.sequence.items.start;
+	size_t n = (size_t)(v->data.sequence.items.top - it);
+
+	kv->item_marks = n ? calloc(n, sizeof(*kv->item_marks)) : NULL;
+	if (n && !kv->item_marks) {
+		sysg_yw_nomem(w);
+		return;
+	}
+	kv->nitems = n;
+	for (size_t i = 0; i < n; i++)
+		kv->item_marks[i] = mark_of(yaml_document_get_node(w->doc,
+								   it[i]));
+}
+
 /* One strategy option: a scalar, or a list of scalars joined with ','.
  * An option named *command is run by a shell: its references stay the
  * shell's (expand.h). */
-static void option_value(struct sysg_yw *w, struct sysg_deployment *d,
+static void option_value(struct sysg_yw *w, struct sysg_kv **kv, size_t *n,
 			 const struct sysg_yw_pair *pr)
 {
 	size_t len = strlen(pr->name);
@@ -524,71 +474,28 @@ static void option_value(struct sysg_yw *w, struct sysg_deployment *d,
 	if (pr->val->type != YAML_SEQUENCE_NODE) {
 		s = value_text(w, pr->val);
 		if (s)
-			kv_append(w, &d->options, &d->noptions, pr->name, s,
-				  mark_of(pr->val));
+			kv_append(w, kv, n, pr->name, s, mark_of(pr->val));
 		sysg_yw_set_mode(w, mode);
 		return;
 	}
 	joined = join_list(w, pr->val);
-	if (joined)
-		kv_append(w, &d->options, &d->noptions, pr->name, joined,
-			  mark_of(pr->val));
+	if (joined && kv_append(w, kv, n, pr->name, joined,
+				mark_of(pr->val)) == 0)
+		item_marks(w, &(*kv)[*n - 1], pr->val);
 	free(joined);
 	sysg_yw_set_mode(w, mode);
 }
 
-static void options_from_pairs(struct sysg_yw *w, struct sysg_deployment *d,
+static void options_from_pairs(struct sysg_yw *w,
+			       struct sysg_strategy_section *sec,
 			       const struct sysg_yw_pair *pairs, size_t n)
 {
 	for (size_t i = 0; i < n && !w->aborted; i++) {
 		size_t old = sysg_yw_push_key(w, pairs[i].name);
 
-		option_value(w, d, &pairs[i]);
+		option_value(w, &sec->options, &sec->noptions, &pairs[i]);
 		sysg_yw_pop(w, old);
 	}
-}
-
-/* deployment.<strategy>: {...} holds a strategy's own settings. */
-static int deployment_options(struct sysg_yw *w, yaml_node_t *k,
-			      yaml_node_t *v, void *obj)
-{
-	struct sysg_deployment *d = obj;
-	struct sysg_yw_pair *pairs;
-	size_t n;
-
-	if (!d->strategy || strcmp(sysg_yw_scalar(k), d->strategy))
-		return 0;
-	d->options_mark = mark_of(k);
-	if (sysg_yw_is_null(v) || sysg_yw_map_pairs(w, v, &pairs, &n))
-		return 1;
-	options_from_pairs(w, d, pairs, n);
-	free(pairs);
-	return 1;
-}
-
-/* deployment.blue_green is read into struct sysg_blue_green; when it is
- * the strategy, the same settings are its options too (that is what the
- * plugin reads, like any strategy's). */
-static void h_blue_green(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
-			 void *p)
-{
-	struct sysg_deployment *d = p;
-	struct sysg_blue_green *bg = &d->blue_green;
-	struct sysg_yw_pair *pairs;
-	unsigned errors = w->errors;
-	size_t n;
-
-	bg->present = 1;
-	bg->mark = mark_of(k);
-	if (sysg_yw_map_pairs(w, v, &pairs, &n))
-		return;
-	sysg_yw_walk_pairs(w, k, v, pairs, n, blue_green_fields, bg, NULL);
-	if (w->errors == errors && d->strategy &&
-	    !strcmp(d->strategy, "blue_green")) {
-		d->options_mark = mark_of(k);
-		options_from_pairs(w, d, pairs, n);
-	}
-	free(pairs);
 }
 
 static const struct sysg_yw_field deployment_fields[] = {
@@ -597,12 +504,65 @@ static const struct sysg_yw_field deployment_fields[] = {
 	{ "health_check", h_health, offsetof(struct sysg_deployment, health), 0 },
 	{ "grace_period", h_dur,
 	  offsetof(struct sysg_deployment, grace_period_ms), 0 },
-	{ "blue_green", h_blue_green, 0, 0 },
 	{ "timeout", h_dur, offsetof(struct sysg_deployment, timeout_ms), 0 },
 	{ "min_healthy_time", h_dur,
 	  offsetof(struct sysg_deployment, min_healthy_time_ms), 0 },
 	{ NULL, NULL, 0, 0 },
 };
+
+/* KEY is (a likely typo of) one of the deployment section's own keys. */
+static int near_deployment_field(const char *key)
+{
+	const char *names[sizeof(deployment_fields) /
+			  sizeof(deployment_fields[0])];
+	size_t n = 0;
+
+	for (const struct sysg_yw_field *f = deployment_fields; f->key; f++)
+		names[n++] = f->key;
+	names[n] = NULL;
+	return sysg_yw_suggest(key, names) != NULL;
+}
+
+/* deployment.<name>: {...} holds the settings of strategy <name>, whether
+ * or not it is the configured one (`deploy --strategy X` uses X's): kept
+ * as key/values with positions, checked by the strategy plugin itself
+ * (its check_config, run by `sysg validate` and before deploys). The core
+ * knows no strategy's keys. Returns 0 to have KEY reported as unknown: a
+ * value that is not a map, a likely typo of a deployment key, or a name
+ * that cannot be a plugin's. */
+static int deployment_section(struct sysg_yw *w, yaml_node_t *k,
+			      yaml_node_t *v, void *obj)
+{
+	struct sysg_deployment *d = obj;
+	const char *name = sysg_yw_scalar(k);
+	struct sysg_strategy_section *grown, *sec;
+	struct sysg_yw_pair *pairs;
+	size_t n;
+
+	if (!name || !*name || strlen(name) > MAX_PLUGIN_NAME_LEN ||
+	    !valid_name_chars(name, "_-") || near_deployment_field(name) ||
+	    (v->type != YAML_MAPPING_NODE && !sysg_yw_is_null(v)))
+		return 0;
+	grown = realloc(d->sections, (d->nsections + 1) * sizeof(*grown));
+	if (!grown) {
+		sysg_yw_nomem(w);
+		return 1;
+	}
+	d->sections = grown;
+	sec = &d->sections[d->nsections];
+	memset(sec, 0, sizeof(*sec));
+	sec->mark = mark_of(k);
+	if (!(sec->name = strdup(name))) {
+		sysg_yw_nomem(w);
+		return 1;
+	}
+	d->nsections++;
+	if (sysg_yw_is_null(v) || sysg_yw_map_pairs(w, v, &pairs, &n))
+		return 1;
+	options_from_pairs(w, sec, pairs, n);
+	free(pairs);
+	return 1;
+}
 
 /* The strategy must be known before its options map is met, wherever the
  * two keys are written. */
@@ -625,26 +585,34 @@ static void prescan_strategy(struct sysg_yw *w, struct sysg_deployment *d,
 	}
 }
 
+const struct sysg_strategy_section *
+sysg_deployment_section(const struct sysg_deployment *d, const char *name)
+{
+	for (size_t i = 0; name && i < d->nsections; i++)
+		if (!strcmp(d->sections[i].name, name))
+			return &d->sections[i];
+	return NULL;
+}
+
 static void h_deployment(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 			 void *p)
 {
 	struct sysg_deployment *d = p;
+	const struct sysg_strategy_section *sec;
 	struct sysg_yw_pair *pairs;
-	size_t n, old;
+	size_t n;
 
 	if (sysg_yw_map_pairs(w, v, &pairs, &n))
 		return;
 	prescan_strategy(w, d, pairs, n);
 	sysg_yw_walk_pairs(w, k, v, pairs, n, deployment_fields, d,
-			   deployment_options);
+			   deployment_section);
 	free(pairs);
-	if (d->strategy && !strcmp(d->strategy, "blue_green") &&
-	    !d->blue_green.present && !w->aborted) {
-		old = sysg_yw_push_key(w, "strategy");
-		sysg_yw_error_at(w, d->strategy_mark.line, d->strategy_mark.col,
-				 "strategy '%s' needs a 'blue_green' section (slots, switch_command)",
-				 d->strategy);
-		sysg_yw_pop(w, old);
+	sec = sysg_deployment_section(d, d->strategy);
+	if (sec) {
+		d->options = sec->options;
+		d->noptions = sec->noptions;
+		d->options_mark = sec->mark;
 	}
 }
 
@@ -1220,9 +1188,7 @@ static int service_defaults(struct sysg_service *s)
 	s->limits.cgroup.memory_max = s->limits.cgroup.pids_max = -1;
 	s->limits.cgroup.cpu_weight = -1;
 	s->deployment.strategy = strdup("immediate");
-	s->deployment.blue_green.env_var = strdup("PORT");
-	return s->deployment.strategy && s->deployment.blue_green.env_var ?
-	       0 : -ENOMEM;
+	return s->deployment.strategy ? 0 : -ENOMEM;
 }
 
 static void check_service(struct sysg_yw *w, struct sysg_service *s)
@@ -1513,7 +1479,6 @@ static const struct schema_map schema_maps[] = {
 	SCHEMA_MAP("services.*.hooks.on_restart.error", hook_fields),
 	SCHEMA_MAP("services.*.deployment", deployment_fields),
 	SCHEMA_MAP("services.*.deployment.health_check", health_fields),
-	SCHEMA_MAP("services.*.deployment.blue_green", blue_green_fields),
 	SCHEMA_MAP("services.*.cron", cron_fields),
 	SCHEMA_MAP("services.*.spawn", spawn_fields),
 	SCHEMA_MAP("services.*.spawn.limits", spawn_limit_fields),

@@ -175,8 +175,8 @@ static int scope_set(struct sysg_scope *sc, const char *key, char *value,
 		free(value);
 		return -ENOMEM;
 	}
-	sc->vars[sc->nvars++] = (struct sysg_kv){ k, value,
-		{ sysg_yw_line(at), sysg_yw_col(at) } };
+	sc->vars[sc->nvars++] = (struct sysg_kv){ .key = k, .value = value,
+		.mark = { sysg_yw_line(at), sysg_yw_col(at) } };
 	return 0;
 }
 

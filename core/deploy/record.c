@@ -192,15 +192,12 @@ json_t *sysg_deploy_settings_json(const struct sysg_service *svc,
 {
 	struct sysg_strategy_view v;
 	json_t *opts, *j;
-	int other;
 
-	if (sysg_strategy_view_init(&v, svc) < 0)
+	/* STRATEGY's own deployment.<strategy> settings (--strategy X) */
+	if (sysg_strategy_view_init_for(&v, svc, strategy) < 0)
 		return NULL;
-	/* the options are the configured strategy's (deployment.<name>):
-	 * another one (--strategy) gets none of them */
-	other = strategy && strcmp(strategy, v.s.strategy);
 	opts = json_array();
-	for (size_t i = 0; opts && !other && i < v.s.noptions; i++)
+	for (size_t i = 0; opts && i < v.s.noptions; i++)
 		json_array_append_new(opts, json_pack("{s:s, s:s, s:i, s:i}",
 			"key", v.s.options[i].key, "value",
 			v.s.options[i].value ? v.s.options[i].value : "",

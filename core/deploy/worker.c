@@ -335,9 +335,10 @@ static int check(const struct sysg_strategy_ops *ops,
 	char msg[512] = "";
 	int rc = ops->check_config(s, msg, sizeof(msg), &bad);
 
-	if (rc < 0)
-		snprintf(err, errlen, "services.%s.deployment%s%s: %s",
-			 s->service, bad ? "." : "", bad ? bad : "",
+	if (rc < 0)      /* the key path `sysg validate` gives too */
+		snprintf(err, errlen, "services.%s.deployment%s%s%s%s: %s",
+			 s->service, bad ? "." : "", bad ? s->strategy : "",
+			 bad ? "." : "", bad ? bad : "",
 			 msg[0] ? msg : "invalid settings");
 	return rc;
 }

@@ -136,23 +136,41 @@ static int own_logs(struct svc *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* Option KEY of section SEC, or NULL. */
+static const char *section_opt(const struct sysg_strategy_section *sec,
+			       const char *key)
+{
+	for (size_t i = 0; i < sec->noptions; i++)
+		if (!strcmp(sec->options[i].key, key))
+			return sec->options[i].value;
+	return NULL;
+}
+
 /* A blue/green service's plain start runs on the active slot: the
  * index its state file holds (<active_slot_index>0|1</...>; 0 when there
- * is none), the slot's value in env_var. */
+ * is none), the slot's value in env_var. The supervisor never maps the
+ * blue_green plugin (which owns and checks these settings), so it reads
+ * the already checked deployment.blue_green options as written. */
 static int bg_active_env(const struct svc *v, char ***env)
 {
-	const struct sysg_blue_green *bg = &v->cfg->deployment.blue_green;
-	char name[SYSG_NAME_MAX + 32], buf[4096], *path;
-	const char *p;
+	const struct sysg_strategy_section *sec =
+		sysg_deployment_section(&v->cfg->deployment, "blue_green");
+	char name[SYSG_NAME_MAX + 32], buf[4096], slot[2][128], *path;
+	const char *p, *slots, *comma, *state, *var;
 	int idx = 0;
 
-	if (!bg->present || !bg->slots[0] || !bg->slots[1] ||
-	    strcmp(v->cfg->deployment.strategy ? v->cfg->deployment.strategy :
-		   "", "blue_green"))
+	if (!sec || strcmp(v->cfg->deployment.strategy ?
+			   v->cfg->deployment.strategy : "", "blue_green") ||
+	    !(slots = section_opt(sec, "slots")) ||
+	    !(comma = strchr(slots, ',')))
 		return 0;
+	snprintf(slot[0], sizeof(slot[0]), "%.*s", (int)(comma - slots), slots);
+	snprintf(slot[1], sizeof(slot[1]), "%s", comma + 1);
 	snprintf(name, sizeof(name), "blue_green_%s.xml", v->cfg->name);
-	path = bg->state_path ? strdup(bg->state_path) :
-	       sysg_path_join(v->sup->state_dir, name);
+	state = section_opt(sec, "state_path");
+	path = !state ? sysg_path_join(v->sup->state_dir, name) :
+	       state[0] == '/' ? strdup(state) :
+	       sysg_path_join(v->sup->cfg->project_dir, state);
 	if (!path)
 		return -ENOMEM;
 	if (sysg_proc_read_file(path, buf, sizeof(buf)) > 0 &&
@@ -162,8 +180,8 @@ static int bg_active_env(const struct svc *v, char ***env)
 		idx = *p == '1';
 	}
 	free(path);
-	return sysg_env_set(env, bg->env_var ? bg->env_var : "PORT",
-			    bg->slots[idx]);
+	var = section_opt(sec, "env_var");
+	return sysg_env_set(env, var ? var : "PORT", slot[idx]);
 }
 
 static char **spawn_env(struct svc *v)

@@ -495,6 +495,14 @@ static int init_services(struct sysg_supervisor *s)
 	return 0;
 }
 
+/* A state backend's warnings go to supervisor.log. */
+static void state_log_line(void *arg, int level, const char *line)
+{
+	struct sysg_supervisor *s = arg;
+
+	sysg_log(&s->log, level, "state: %s", line);
+}
+
 static int open_log(struct sysg_supervisor *s, char *err, size_t errlen)
 {
 	char dir[SYSG_PATH_MAX];
@@ -590,6 +598,7 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	if (s->st) {
 		sup_mirror_others(s);
 		sysg_state_on_use(s->st, state_used, s);
+		sysg_state_set_log(s->st, state_log_line, s);
 	}
 	*out = s;
 	return 0;
@@ -631,6 +640,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	if (s->st) {
 		sysg_state_on_use(s->st, NULL, NULL);
 		sysg_state_mirror(s->st, NULL, NULL);
+		sysg_state_set_log(s->st, NULL, NULL);
 	}
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);

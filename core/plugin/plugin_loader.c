@@ -178,8 +178,11 @@ static void *open_checked(const char *file, struct probe *pr,
 	pr->abi = d->abi_version;
 	if (pr->abi < SYSG_PLUGIN_ABI_MIN || pr->abi > SYSG_PLUGIN_ABI_VERSION) {
 		sysg_errf(pr->err, sizeof(pr->err),
-		          "%s: plugin ABI version %u, expected %u (rebuild it against this sysg)",
-		          file, (unsigned)pr->abi, SYSG_PLUGIN_ABI_VERSION);
+		          "%s: plugin ABI version %u, expected %u (this sysg loads "
+		          "ABI %u to %u: rebuild the plugin against its headers, "
+		          "pkg-config --cflags sysg-plugin)",
+		          file, (unsigned)pr->abi, SYSG_PLUGIN_ABI_VERSION,
+		          SYSG_PLUGIN_ABI_MIN, SYSG_PLUGIN_ABI_VERSION);
 		dlclose(dl);
 		return NULL;
 	}
@@ -285,6 +288,20 @@ static int probe_file(const char *file, struct probe *pr)
 
 /* ------------------------------------------------------------- load */
 
+/* The version of the plugin's ops struct (rule 3 of sysg/plugin.h):
+ * ABI-1 ops structs have no abi_version slot and count as 1; later ones
+ * must say a version from 2 up to the descriptor's. 0 when it is wrong. */
+static uint32_t ops_version(const struct sysg_plugin *d)
+{
+	uint32_t v;
+
+	if (d->abi_version < 2)
+		return 1;
+	v = d->kind == SYSG_PLUGIN_STRATEGY ? d->strategy->abi_version :
+	    d->state->abi_version;
+	return v >= 2 && v <= d->abi_version ? v : 0;
+}
+
 static int check_ops(const struct sysg_plugin *d, uint32_t kind,
 		     const char *file, char *err, size_t errlen)
 {
@@ -317,6 +334,15 @@ static int check_ops(const struct sysg_plugin *d, uint32_t kind,
 	if (d->kind != SYSG_PLUGIN_STATE && d->kind != SYSG_PLUGIN_STRATEGY) {
 		sysg_errf(err, errlen, "%s: unknown plugin kind %u", file,
 		          (unsigned)d->kind);
+		return -EINVAL;
+	}
+	if (ops_version(d) == 0) {
+		sysg_errf(err, errlen,
+		          "%s: its %s ops say ABI version %u, expected 2 to %u "
+		          "(start the struct with %s)", file, kind_name(d->kind),
+		          (unsigned)(g ? g->abi_version : s->abi_version),
+		          (unsigned)d->abi_version,
+		          g ? "SYSG_STRATEGY_OPS_INIT" : "SYSG_STATE_OPS_INIT");
 		return -EINVAL;
 	}
 	return 0;
@@ -359,6 +385,7 @@ static int load_file(const char *file, uint32_t kind, int probe,
 	}
 	lp->dl = dl;
 	lp->desc = d;
+	lp->ops_version = ops_version(d);
 	*out = lp;
 	return 0;
 }

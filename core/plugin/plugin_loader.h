@@ -9,7 +9,8 @@
  * Loading first probes the file in a forked child (so a plugin that
  * crashes in its constructor or entry function cannot take the core down),
  * then dlopen(RTLD_NOW|RTLD_LOCAL)s it, calls sysg_plugin_entry and checks
- * abi_version before any other field. */
+ * abi_version before any other field: plugins of ABI SYSG_PLUGIN_ABI_MIN
+ * to SYSG_PLUGIN_ABI_VERSION load. */
 #ifndef SYSG_PLUGIN_LOADER_H
 #define SYSG_PLUGIN_LOADER_H
 
@@ -32,7 +33,17 @@ struct sysg_loaded_plugin {
 	void *dl;
 	const struct sysg_plugin *desc;
 	char *path;
+	uint32_t ops_version;   /* the ABI its ops struct was built for */
 };
+
+/* 1 when LP's ops struct has the slot added in ABI N (SQLite's iVersion
+ * rule, sysg/plugin.h rule 3). Call a slot only when this says so AND its
+ * pointer is non-NULL: an older plugin's struct ends before it. */
+static inline int sysg_plugin_has_slot(const struct sysg_loaded_plugin *lp,
+				       uint32_t n)
+{
+	return lp->ops_version >= n;
+}
 
 /* Load NAME.so of KIND (enum sysg_plugin_kind, 0 for any) from the search
  * path. On failure returns a negative code and a message in ERR naming the

@@ -1,6 +1,8 @@
 /* state.c - see state.h */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +11,6 @@
 #include "base/base.h"
 #include "state.h"
 
-static void state_log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 static FILE *log_file;
 
 void sysg_state_log_to(FILE *f)
@@ -19,26 +18,68 @@ void sysg_state_log_to(FILE *f)
 	log_file = f;
 }
 
-static void state_log(int level, const char *fmt, ...)
+/* The store whose log gets the lines of ABI-1 backends (their log has no
+ * context): the one opened or given a sink last. */
+static struct sysg_state *log_owner;
+
+static void state_vlog(struct sysg_state *st, int level, const char *fmt,
+		       va_list ap)
 {
 	static const char *const names[] = {
 		"", "error", "warning", "info", "debug", "trace",
 	};
-	va_list ap;
+	char msg[1024];
 
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (st && st->log_sink) {
+		st->log_sink(st->log_arg, level, msg);
+		return;
+	}
 	if (level > SYSG_LOG_INFO || !log_file)
 		return;
-	fprintf(log_file, "state: %s: ", names[level < 1 ? 1 : level]);
-	va_start(ap, fmt);
-	vfprintf(log_file, fmt, ap);
-	va_end(ap);
-	fputc('\n', log_file);
+	/* no sink: the stream the caller chose (the CLI: stderr) */
+	fprintf(log_file, "state: %s: %s\n",
+		names[level < 1 ? 1 : level > 5 ? 5 : level], msg);
 }
 
-static const struct sysg_state_host state_host = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.log = state_log,
-};
+static void state_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void state_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	state_vlog(log_owner, level, fmt, ap);
+	va_end(ap);
+}
+
+static void state_log_ctx(const struct sysg_state_host *host, int level,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* HOST is the one embedded in a struct sysg_state (container_of). */
+static void state_log_ctx(const struct sysg_state_host *host, int level,
+			  const char *fmt, ...)
+{
+	struct sysg_state *st = host ? (struct sysg_state *)(void *)
+		((char *)(uintptr_t)host - offsetof(struct sysg_state, host)) :
+		NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	state_vlog(st, level, fmt, ap);
+	va_end(ap);
+}
+
+void sysg_state_set_log(struct sysg_state *st,
+			void (*sink)(void *arg, int level, const char *line),
+			void *arg)
+{
+	st->log_sink = sink;
+	st->log_arg = arg;
+	log_owner = st;
+}
 
 int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		    const char *name, const char *state_dir, const char *path,
@@ -57,6 +98,10 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		sysg_errf(err, errlen, "state: out of memory");
 		return -ENOMEM;
 	}
+	st->host.abi_version = SYSG_PLUGIN_ABI_VERSION;
+	st->host.log = state_log;
+	st->host.log_ctx = state_log_ctx;
+	log_owner = st;
 	/* the loader checks that a state plugin has every operation */
 	r = sysg_plugin_load(pp, name ? name : "xml", SYSG_PLUGIN_STATE,
 			     &st->plugin, err, errlen);
@@ -81,7 +126,7 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		r = -ENOMEM;
 	}
 	if (!r)
-		r = st->ops->open(&state_host, state_dir, path, &st->handle,
+		r = st->ops->open(&st->host, state_dir, path, &st->handle,
 				  err, errlen);
 	if (r) {
 		sysg_state_close(st);
@@ -109,6 +154,8 @@ void sysg_state_close(struct sysg_state *st)
 		return;
 	sysg_state_release(st);
 	free(st->mirror);
+	if (log_owner == st)
+		log_owner = NULL;
 	free(st->dir);
 	free(st->path);
 	free(st->file);
@@ -136,13 +183,15 @@ static const struct sysg_state_ops *ops_of(struct sysg_state *st)
 		return st->ops;
 	if (!st->plugin && sysg_plugin_reload(st->file, SYSG_PLUGIN_STATE,
 					      &st->plugin, err, sizeof(err)) < 0) {
-		state_log(SYSG_LOG_ERROR, "cannot reload %s: %s", st->file, err);
+		state_log_ctx(&st->host, SYSG_LOG_ERROR, "cannot reload %s: %s",
+			      st->file, err);
 		return NULL;
 	}
 	st->ops = st->plugin->desc->state;
-	if (st->ops->open(&state_host, st->dir, st->path, &st->handle, err,
+	if (st->ops->open(&st->host, st->dir, st->path, &st->handle, err,
 			  sizeof(err)) < 0) {
-		state_log(SYSG_LOG_ERROR, "cannot reopen the state: %s", err);
+		state_log_ctx(&st->host, SYSG_LOG_ERROR,
+			      "cannot reopen the state: %s", err);
 		st->handle = NULL;
 		return NULL;
 	}
@@ -275,6 +324,45 @@ void sysg_state_mirror_list(const struct sysg_state *st, sysg_unit_cb cb,
 
 /* ------------------------------------------------------------------ */
 
+/* Records an older backend hands back end where its ABI's struct ended
+ * (sysg/plugin.h rule 5): copy that prefix into a zeroed current record.
+ * END_V1: the end of the last field ABI 1 defined. */
+#define FIELD_END(type, field) \
+	(offsetof(type, field) + sizeof(((type *)0)->field))
+#define UNIT_END_V1   FIELD_END(struct sysg_unit_record, command)
+#define CRON_END_V1   FIELD_END(struct sysg_cron_run, exit_code)
+#define DEPLOY_END_V1 FIELD_END(struct sysg_deploy_record, reason)
+
+/* The callback and argument a listing was asked for, and how much of each
+ * record the backend filled. */
+struct relay {
+	void *cb;
+	void *arg;
+	size_t end;
+};
+
+#define RELAY(name, type) \
+static int relay_##name(void *arg, const type *rec) \
+{ \
+	struct relay *r = arg; \
+	type full; \
+\
+	memset(&full, 0, sizeof(full)); \
+	memcpy(&full, rec, r->end < sizeof(full) ? r->end : sizeof(full)); \
+	return ((int (*)(void *, const type *))r->cb)(r->arg, &full); \
+}
+RELAY(unit, struct sysg_unit_record)
+RELAY(cron, struct sysg_cron_run)
+RELAY(deploy, struct sysg_deploy_record)
+
+/* A backend plugin built for an older ABI than this host's records (an
+ * in-process store, e.g. the live view's overlay, has no plugin). */
+static int old_records(struct sysg_state *st)
+{
+	return ops_of(st) && st->plugin &&
+	       st->plugin->ops_version < SYSG_PLUGIN_ABI_VERSION;
+}
+
 int sysg_state_put_unit(struct sysg_state *st, const struct sysg_unit_record *u)
 {
 	int rc = FORWARD(st, put_unit, u);
@@ -287,6 +375,7 @@ int sysg_state_put_unit(struct sysg_state *st, const struct sysg_unit_record *u)
 int sysg_state_get_unit(struct sysg_state *st, const char *name,
 			struct sysg_unit_record *out)
 {
+	memset(out, 0, sizeof(*out));   /* an older backend fills a prefix */
 	return FORWARD(st, get_unit, name, out);
 }
 
@@ -301,6 +390,10 @@ int sysg_state_remove_unit(struct sysg_state *st, const char *name)
 
 int sysg_state_list_units(struct sysg_state *st, sysg_unit_cb cb, void *arg)
 {
+	struct relay r = { (void *)cb, arg, UNIT_END_V1 };
+
+	if (old_records(st))
+		return FORWARD(st, list_units, relay_unit, &r);
 	return FORWARD(st, list_units, cb, arg);
 }
 
@@ -313,6 +406,10 @@ int sysg_state_add_cron_run(struct sysg_state *st, const struct sysg_cron_run *r
 int sysg_state_list_cron_runs(struct sysg_state *st, const char *name,
 			      sysg_cron_run_cb cb, void *arg)
 {
+	struct relay r = { (void *)cb, arg, CRON_END_V1 };
+
+	if (old_records(st))
+		return FORWARD(st, list_cron_runs, name, relay_cron, &r);
 	return FORWARD(st, list_cron_runs, name, cb, arg);
 }
 
@@ -325,6 +422,10 @@ int sysg_state_add_deploy(struct sysg_state *st,
 int sysg_state_list_deploys(struct sysg_state *st, const char *service,
 			    sysg_deploy_cb cb, void *arg)
 {
+	struct relay r = { (void *)cb, arg, DEPLOY_END_V1 };
+
+	if (old_records(st))
+		return FORWARD(st, list_deploys, service, relay_deploy, &r);
 	return FORWARD(st, list_deploys, service, cb, arg);
 }
 
@@ -340,10 +441,11 @@ int sysg_state_kv_set(struct sysg_state *st, const char *key,
 	return FORWARD(st, kv_set, key, value);
 }
 
-/* The batch slots exist from ABI 2 on; an older backend writes at once. */
+/* The batch slots exist from ABI 2 on (the ops struct's own version);
+ * an older backend writes at once. */
 static int has_batch(struct sysg_state *st, const struct sysg_state_ops *o)
 {
-	return st->plugin && st->plugin->desc->abi_version >= 2 &&
+	return st->plugin && sysg_plugin_has_slot(st->plugin, 2) &&
 	       o->batch_begin && o->batch_commit;
 }
 

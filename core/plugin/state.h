@@ -17,6 +17,9 @@
 #include "plugin_loader.h"
 
 struct sysg_state {
+	struct sysg_state_host host;    /* handed to the backend: its context */
+	void (*log_sink)(void *arg, int level, const char *line);
+	void *log_arg;
 	struct sysg_loaded_plugin *plugin;      /* NULL while released */
 	const struct sysg_state_ops *ops;
 	void *handle;
@@ -50,6 +53,16 @@ void sysg_state_log_to(FILE *f);
  * reopens it transparently. The resident supervisor calls this when the
  * state has been idle for a while, to keep its memory small. */
 void sysg_state_release(struct sysg_state *st);
+
+/* Send the backend's log lines (one line, no newline, already tagged by
+ * the backend, e.g. "xml: state.xml is corrupt ...") to SINK(ARG, LEVEL,
+ * LINE), e.g. supervisor.log. Without a sink, lines at INFO and above go
+ * to the stream of sysg_state_log_to, prefixed "state: LEVEL: " (the
+ * CLI's case). ABI-1 backends,
+ * whose log has no context, reach the sink of the store opened last. */
+void sysg_state_set_log(struct sysg_state *st,
+			void (*sink)(void *arg, int level, const char *line),
+			void *arg);
 
 /* Call HOOK(ARG) after every call into the backend (NULL: none). */
 void sysg_state_on_use(struct sysg_state *st, void (*hook)(void *arg),

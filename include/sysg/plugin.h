@@ -5,20 +5,48 @@
  *
  *     const struct sysg_plugin *sysg_plugin_entry(void);
  *
- * returning a const descriptor. The host reads descriptor->abi_version
- * before any other field and refuses the plugin when it is older than
- * SYSG_PLUGIN_ABI_MIN or newer than SYSG_PLUGIN_ABI_VERSION, naming the
- * file, the version found and the one expected. Plugins are found by name: `deployment.strategy: canary` loads
- * canary.so; `state: {backend: sqlite}` loads sqlite.so. Search order:
- * --plugin-dir / SYSG_PLUGIN_PATH (colon-separated), then the installed
- * plugin directory (pkg-config --variable=plugindir sysg-plugin).
+ * returning a const descriptor (SYSG_STRATEGY_PLUGIN / SYSG_STATE_PLUGIN
+ * below write it for you). The host reads descriptor->abi_version before
+ * any other field and refuses the plugin unless SYSG_PLUGIN_ABI_MIN <=
+ * abi_version <= SYSG_PLUGIN_ABI_VERSION, naming the file, the version
+ * found and the ones it loads. Plugins are found by name:
+ * `deployment.strategy: canary` loads canary.so; `state: {backend: sqlite}`
+ * loads sqlite.so. Search order: --plugin-dir / SYSG_PLUGIN_PATH
+ * (colon-separated), then the installed plugin directory
+ * (pkg-config --variable=plugindir sysg-plugin).
  *
  * Plugins never include sysg's core headers and never fork or signal
  * processes: they act through the host API handed to them.
  *
- * Evolution: structs here are append-only. A new slot goes at the end and
- * the host calls it only when the plugin's abi_version says it exists and
- * the pointer is non-NULL. Optional slots may be NULL.
+ * How this ABI grows (append-only; docs/plugins.md says more):
+ *  1. SYSG_PLUGIN_ABI_VERSION goes up by one with every release that
+ *     changes this header. Each slot added since ABI 1 is marked with the
+ *     ABI that added it ("ABI 2:").
+ *  2. A slot is only ever appended at the end of its struct. No slot is
+ *     removed, reordered, retyped or given a new meaning; an obsolete one
+ *     stays (the host may stop calling it, documented here).
+ *  3. Plugin-side structs (struct sysg_plugin, struct sysg_strategy_ops,
+ *     struct sysg_state_ops) carry the ABI version they were built
+ *     against: the descriptor's abi_version, and since ABI 2 an
+ *     abi_version slot in each ops struct. The host calls a slot added in
+ *     ABI N only when that struct's version is >= N and the pointer is
+ *     non-NULL (SQLite's iVersion rule). Slots marked optional may be
+ *     NULL in any version. Authors never write a version by hand: start
+ *     each of these structs with its SYSG_..._INIT macro.
+ *  4. Host-side structs (struct sysg_host_api, struct sysg_state_host,
+ *     struct sysg_strategy_settings) are filled by the host in its own,
+ *     newest layout, a superset of every older one. The host refuses
+ *     plugins newer than itself, so every host slot a plugin's header
+ *     declares exists when the plugin runs; abi_version says which host
+ *     it is.
+ *  5. Records that cross the ABI by pointer (struct sysg_unit_record,
+ *     struct sysg_cron_run, struct sysg_deploy_record) also only grow at
+ *     the end: the host hands a backend records it reads only the prefix
+ *     of, and copies what an older backend returns into a zeroed current
+ *     record. Structs handed over as ARRAYS (struct sysg_setting) never
+ *     change size: a new field means a new struct.
+ *  6. SYSG_PLUGIN_ABI_MIN rises only when a release deliberately drops
+ *     old plugins; the host then refuses them with a clear message.
  *
  * Build a third-party plugin:
  *     cc -shared -fPIC $(pkg-config --cflags sysg-plugin) -o canary.so canary.c
@@ -35,9 +63,9 @@
 extern "C" {
 #endif
 
+/* The ABI this header describes (what a plugin built against it speaks),
+ * and the oldest ABI this sysg still loads. */
 #define SYSG_PLUGIN_ABI_VERSION 2
-/* The oldest ABI still loaded: a plugin built against it lacks the slots
- * added since, which the host then never reads. */
 #define SYSG_PLUGIN_ABI_MIN 1
 #define SYSG_PLUGIN_ENTRY_SYMBOL "sysg_plugin_entry"
 
@@ -120,11 +148,21 @@ typedef int (*sysg_unit_cb)(void *arg, const struct sysg_unit_record *u);
 typedef int (*sysg_cron_run_cb)(void *arg, const struct sysg_cron_run *r);
 typedef int (*sysg_deploy_cb)(void *arg, const struct sysg_deploy_record *d);
 
-/* What the host offers a state backend. */
+/* What the host offers a state backend (filled by the host; see rule 4). */
 struct sysg_state_host {
-	uint32_t abi_version;
+	uint32_t abi_version;           /* the host's SYSG_PLUGIN_ABI_VERSION */
+	/* ABI 1: log without a context; the host routes the line to the log
+	 * of the store it opened last. Use log_ctx. */
 	void (*log)(int level, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
+	/* ABI 2: log one line (no trailing newline) at LEVEL (enum
+	 * sysg_log_level). HOST is the pointer open() received: it carries
+	 * the host's context, so the line lands in the log of the process
+	 * that opened this store (the supervisor's supervisor.log, or the
+	 * CLI's stderr), tagged with the backend's name. */
+	void (*log_ctx)(const struct sysg_state_host *host, int level,
+			const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
 };
 
 /* A state backend. Every call is atomic with respect to other processes
@@ -169,7 +207,11 @@ struct sysg_state_ops {
 	int (*kv_get)(void *handle, const char *key, char *buf, size_t len);
 	int (*kv_set)(void *handle, const char *key, const char *value);
 
-	/* Since ABI 2; optional (NULL: none). batch_begin holds the writes
+	/* ABI 2: the ABI this struct was built against. Set by
+	 * SYSG_STATE_OPS_INIT; an ABI-1 backend has no such slot and counts
+	 * as version 1. New slots go below it. */
+	uint32_t abi_version;
+	/* ABI 2, optional (NULL: none): batch_begin holds the writes
 	 * that follow (set_pid, put_unit, remove_unit) until batch_commit,
 	 * which stores them together: one rewrite of each file, or one
 	 * transaction, for the lot. The supervisor brackets the records of
@@ -299,6 +341,11 @@ struct sysg_strategy_ops {
 			 struct sysg_deploy_ctx *c,
 			 const struct sysg_strategy_settings *s,
 			 char (*out)[256], int max);
+
+	/* ABI 2: the ABI this struct was built against. Set by
+	 * SYSG_STRATEGY_OPS_INIT; an ABI-1 strategy has no such slot and
+	 * counts as version 1. New slots go below it. */
+	uint32_t abi_version;
 };
 
 /* ------------------------------------------------------------------ */
@@ -306,7 +353,7 @@ struct sysg_strategy_ops {
 /* ------------------------------------------------------------------ */
 
 struct sysg_plugin {
-	uint32_t abi_version;           /* SYSG_PLUGIN_ABI_VERSION: read first */
+	uint32_t abi_version;           /* SYSG_PLUGIN_INIT sets it: read first */
 	const char *name;               /* matches the file name without .so */
 	uint32_t kind;                  /* enum sysg_plugin_kind */
 	const char *description;
@@ -318,6 +365,56 @@ typedef const struct sysg_plugin *(*sysg_plugin_entry_fn)(void);
 
 /* Every plugin defines this, and only this, as an exported symbol. */
 const struct sysg_plugin *sysg_plugin_entry(void);
+
+/* ------------------------------------------------------------------ */
+/* Initializers: the version is the header's, never written by hand     */
+/* ------------------------------------------------------------------ */
+
+/* Start each plugin-side struct with its initializer (nginx's
+ * NGX_MODULE_V1 idea), then name the slots you implement:
+ *
+ *     static const struct sysg_strategy_ops ops = {
+ *             SYSG_STRATEGY_OPS_INIT,
+ *             .check_config = my_check,
+ *             .deploy = my_deploy,
+ *     };
+ *     SYSG_STRATEGY_PLUGIN("canary", "weighted rollout", &ops)
+ *
+ * Rebuilding against a newer header records the newer ABI; slots you do
+ * not name stay NULL, which the host reads as "not implemented". */
+#define SYSG_PLUGIN_INIT        .abi_version = SYSG_PLUGIN_ABI_VERSION
+#define SYSG_STRATEGY_OPS_INIT  .abi_version = SYSG_PLUGIN_ABI_VERSION
+#define SYSG_STATE_OPS_INIT     .abi_version = SYSG_PLUGIN_ABI_VERSION
+
+/* Define the descriptor and sysg_plugin_entry of a strategy or state
+ * backend plugin named NAME (a string literal, the file name without
+ * .so) with OPS (a pointer to its ops struct). Use once per plugin, at
+ * file scope. */
+#define SYSG_STRATEGY_PLUGIN(NAME, DESCRIPTION, OPS)                     \
+	static const struct sysg_plugin sysg_plugin_descriptor_ = {     \
+		SYSG_PLUGIN_INIT,                                       \
+		.name = (NAME),                                         \
+		.kind = SYSG_PLUGIN_STRATEGY,                           \
+		.description = (DESCRIPTION),                           \
+		.strategy = (OPS),                                      \
+	};                                                              \
+	const struct sysg_plugin *sysg_plugin_entry(void)               \
+	{                                                               \
+		return &sysg_plugin_descriptor_;                        \
+	}
+
+#define SYSG_STATE_PLUGIN(NAME, DESCRIPTION, OPS)                        \
+	static const struct sysg_plugin sysg_plugin_descriptor_ = {     \
+		SYSG_PLUGIN_INIT,                                       \
+		.name = (NAME),                                         \
+		.kind = SYSG_PLUGIN_STATE,                              \
+		.description = (DESCRIPTION),                           \
+		.state = (OPS),                                         \
+	};                                                              \
+	const struct sysg_plugin *sysg_plugin_entry(void)               \
+	{                                                               \
+		return &sysg_plugin_descriptor_;                        \
+	}
 
 #ifdef __cplusplus
 }

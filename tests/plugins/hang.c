@@ -30,19 +30,10 @@ static int deploy(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 }
 
 static const struct sysg_strategy_ops ops = {
+	SYSG_STRATEGY_OPS_INIT,
 	.check_config = check,
 	.deploy = deploy,
 };
 
-static const struct sysg_plugin plugin = {
-	.abi_version = SYSG_PLUGIN_ABI_VERSION,
-	.name = "hang",
-	.kind = SYSG_PLUGIN_STRATEGY,
-	.description = "test fixture: never returns from deploy",
-	.strategy = &ops,
-};
-
-const struct sysg_plugin *sysg_plugin_entry(void)
-{
-	return &plugin;
-}
+SYSG_STRATEGY_PLUGIN("hang",
+	"test fixture: never returns from deploy", &ops)

@@ -1,0 +1,293 @@
+/* sysg/plugin.h - the whole sysg plugin contract.
+ *
+ * A sysg plugin is a shared object (libtool -module -avoid-version) that
+ * exports exactly one symbol:
+ *
+ *     const struct sysg_plugin *sysg_plugin_entry(void);
+ *
+ * returning a const descriptor. The host reads descriptor->abi_version
+ * before any other field and refuses the plugin when it is not
+ * SYSG_PLUGIN_ABI_VERSION, naming the file, the version found and the one
+ * expected. Plugins are found by name: `deployment.strategy: canary` loads
+ * canary.so; `state: {backend: sqlite}` loads sqlite.so. Search order:
+ * --plugin-dir / SYSG_PLUGIN_PATH (colon-separated), then the installed
+ * plugin directory (pkg-config --variable=plugindir sysg-plugin).
+ *
+ * Plugins never include sysg's core headers and never fork or signal
+ * processes: they act through the host API handed to them.
+ *
+ * Evolution: structs here are append-only. A new slot goes at the end and
+ * the host calls it only when the plugin's abi_version says it exists and
+ * the pointer is non-NULL. Optional slots may be NULL.
+ *
+ * Build a third-party plugin:
+ *     cc -shared -fPIC $(pkg-config --cflags sysg-plugin) -o canary.so canary.c
+ */
+#ifndef SYSG_PLUGIN_H
+#define SYSG_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sysg/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYSG_PLUGIN_ABI_VERSION 1
+#define SYSG_PLUGIN_ENTRY_SYMBOL "sysg_plugin_entry"
+
+enum sysg_plugin_kind {
+	SYSG_PLUGIN_STRATEGY = 1,       /* deployment strategy */
+	SYSG_PLUGIN_STATE = 2,          /* state backend */
+};
+
+enum sysg_log_level {
+	SYSG_LOG_ERROR = 1,
+	SYSG_LOG_WARN = 2,
+	SYSG_LOG_INFO = 3,
+	SYSG_LOG_DEBUG = 4,
+	SYSG_LOG_TRACE = 5,
+};
+
+/* ------------------------------------------------------------------ */
+/* State backends                                                      */
+/* ------------------------------------------------------------------ */
+
+#define SYSG_NAME_MAX    128
+#define SYSG_STATUS_MAX  16
+#define SYSG_REASON_MAX  256
+#define SYSG_COMMAND_MAX 4096
+
+/* Lifecycle state of one unit (service, cron job, ad-hoc unit, child). */
+struct sysg_unit_record {
+	char name[SYSG_NAME_MAX];
+	char kind[SYSG_STATUS_MAX];     /* service | cron | unit | child */
+	char status[SYSG_STATUS_MAX];   /* running, stopped, exited, failed,
+	                                   skipped, blocked, scheduled,
+	                                   starting, backoff */
+	int64_t pid;                    /* 0: none */
+	int64_t pgid;
+	uint64_t start_ticks;           /* /proc/PID/stat starttime: detects pid reuse */
+	int64_t started_at_ms;          /* wall clock, ms since the epoch */
+	int64_t updated_at_ms;
+	int has_exit_code;
+	int exit_code;
+	int has_signal;
+	int signal;
+	int restarts;
+	char reason[SYSG_REASON_MAX];   /* e.g. "exited with error" */
+	char command[SYSG_COMMAND_MAX];
+};
+
+/* One run of a cron unit. */
+struct sysg_cron_run {
+	char name[SYSG_NAME_MAX];
+	int64_t started_at_ms;
+	int64_t completed_at_ms;        /* 0 while running */
+	char status[SYSG_STATUS_MAX];   /* success | failed | overlapped | running */
+	int has_exit_code;
+	int exit_code;
+};
+
+/* One deployment. */
+struct sysg_deploy_record {
+	char id[64];
+	char service[SYSG_NAME_MAX];
+	char strategy[SYSG_NAME_MAX];
+	int64_t started_at_ms;
+	int64_t duration_ms;
+	char slot_before[64];           /* "" when not blue/green */
+	char slot_after[64];
+	char outcome[SYSG_STATUS_MAX];  /* success | failed | rolled_back */
+	char reason[SYSG_REASON_MAX];
+};
+
+/* Callbacks for iteration; return non-zero to stop early. */
+typedef int (*sysg_pid_cb)(void *arg, const char *name, int64_t pid);
+typedef int (*sysg_unit_cb)(void *arg, const struct sysg_unit_record *u);
+typedef int (*sysg_cron_run_cb)(void *arg, const struct sysg_cron_run *r);
+typedef int (*sysg_deploy_cb)(void *arg, const struct sysg_deploy_record *d);
+
+/* What the host offers a state backend. */
+struct sysg_state_host {
+	uint32_t abi_version;
+	void (*log)(int level, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+};
+
+/* A state backend. Every call is atomic with respect to other processes
+ * using the same state (each takes an advisory lock, reads, writes a
+ * temporary file or transaction, and commits). All calls return 0 or a
+ * negative errno-style code; on failure ERR-returning calls fill err.
+ * A corrupt store is logged, kept aside and treated as empty. */
+struct sysg_state_ops {
+	/* Open the store in STATE_DIR (mode 0700, exists). PATH: the
+	 * configured `state.path` or NULL for the backend's default. */
+	int (*open)(const struct sysg_state_host *host, const char *state_dir,
+		    const char *path, void **handle, char *err, size_t errlen);
+	void (*close)(void *handle);
+
+	/* service -> pid map (pid.xml for the xml backend). pid 0 removes. */
+	int (*set_pid)(void *handle, const char *name, int64_t pid);
+	int (*get_pid)(void *handle, const char *name, int64_t *pid);
+	int (*list_pids)(void *handle, sysg_pid_cb cb, void *arg);
+
+	/* Lifecycle records. get_unit returns -ENOENT when absent. */
+	int (*put_unit)(void *handle, const struct sysg_unit_record *u);
+	int (*get_unit)(void *handle, const char *name,
+			struct sysg_unit_record *out);
+	int (*remove_unit)(void *handle, const char *name);
+	int (*list_units)(void *handle, sysg_unit_cb cb, void *arg);
+
+	/* Cron history: keep the newest KEEP runs of each unit. A run is
+	 * updated in place when (name, started_at_ms) already exists.
+	 * list_cron_runs goes newest first. */
+	int (*add_cron_run)(void *handle, const struct sysg_cron_run *r,
+			    int keep);
+	int (*list_cron_runs)(void *handle, const char *name,
+			      sysg_cron_run_cb cb, void *arg);
+
+	/* Deploy history, newest first; SERVICE NULL lists all. */
+	int (*add_deploy)(void *handle, const struct sysg_deploy_record *d);
+	int (*list_deploys)(void *handle, const char *service,
+			    sysg_deploy_cb cb, void *arg);
+
+	/* Small key/values. kv_get: -ENOENT when absent, -ENOSPC when
+	 * LEN is too small. kv_set with VALUE NULL deletes. */
+	int (*kv_get)(void *handle, const char *key, char *buf, size_t len);
+	int (*kv_set)(void *handle, const char *key, const char *value);
+};
+
+/* ------------------------------------------------------------------ */
+/* Deployment strategies                                               */
+/* ------------------------------------------------------------------ */
+
+/* One setting from the `deployment.<strategy>` map of a service. */
+struct sysg_setting {
+	const char *key;
+	const char *value;              /* lists are joined with ',' */
+	int line, col;                  /* where it was written, 1-based */
+};
+
+/* The deployment section of one service, as a strategy sees it. */
+struct sysg_strategy_settings {
+	const char *service;
+	const char *strategy;
+	const char *pre_start;          /* NULL: none */
+	const char *health_url;         /* deployment.health_check.url */
+	const char *health_command;     /* deployment.health_check.command */
+	int64_t health_timeout_ms;
+	int health_retries;
+	int64_t grace_period_ms;
+	const struct sysg_setting *options;     /* deployment.<strategy>: */
+	size_t noptions;
+};
+
+/* A running instance of the service, as the host knows it. */
+typedef int64_t sysg_instance_t;        /* 0: none */
+
+struct sysg_deploy_ctx;                 /* opaque, owned by the host */
+
+/* What the host offers a strategy during a deploy. Every call returns 0
+ * or a negative errno-style code and, where it has ERR, a message. */
+struct sysg_host_api {
+	uint32_t abi_version;
+	void (*log)(struct sysg_deploy_ctx *c, int level, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* One progress line, printed as it happens ("[3/6] switch traffic"). */
+	void (*step)(struct sysg_deploy_ctx *c, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+	/* The instance currently serving (0 if none). */
+	sysg_instance_t (*current)(struct sysg_deploy_ctx *c);
+	/* Run the service's pre_start; *exit_code gets its status. */
+	int (*pre_start)(struct sysg_deploy_ctx *c, int *exit_code,
+			 char *err, size_t errlen);
+	/* Start a new instance beside the current one, with ENV_OVERRIDES
+	 * ("KEY=VALUE", NULL-terminated, may be NULL). It is not yet the
+	 * current instance. */
+	int (*start)(struct sysg_deploy_ctx *c, const char *const *env_overrides,
+		     sysg_instance_t *out, char *err, size_t errlen);
+	/* Wait until INST is ready: with URL, an HTTP 2xx probe retried
+	 * RETRIES times within TIMEOUT_MS each; without, the service's
+	 * own readiness rule. -ETIMEDOUT, -ECHILD (it exited), -EADDRINUSE
+	 * (it failed on a port conflict). */
+	int (*wait_ready)(struct sysg_deploy_ctx *c, sysg_instance_t inst,
+			  const char *url, int64_t timeout_ms, int retries,
+			  char *err, size_t errlen);
+	/* One HTTP GET; 0 on 2xx. */
+	int (*http_check)(struct sysg_deploy_ctx *c, const char *url,
+			  int64_t timeout_ms, char *err, size_t errlen);
+	/* Make INST the service's current instance (restarts, status and
+	 * stop now follow it). */
+	int (*promote)(struct sysg_deploy_ctx *c, sysg_instance_t inst);
+	/* Stop INST and its whole process tree (SIGTERM, SIGKILL after the
+	 * service's stop_timeout). */
+	int (*stop)(struct sysg_deploy_ctx *c, sysg_instance_t inst);
+	/* Run a shell command with ENV_OVERRIDES added to the service's
+	 * environment, killed after TIMEOUT_MS. */
+	int (*run)(struct sysg_deploy_ctx *c, const char *command,
+		   const char *const *env_overrides, int64_t timeout_ms,
+		   int *exit_code, char *err, size_t errlen);
+	/* Sleep without blocking the supervisor's other work. */
+	void (*sleep_ms)(struct sysg_deploy_ctx *c, int64_t ms);
+	/* Persistent small key/values, scoped to the service. */
+	int (*kv_get)(struct sysg_deploy_ctx *c, const char *key, char *buf,
+		      size_t len);
+	int (*kv_set)(struct sysg_deploy_ctx *c, const char *key,
+		      const char *value);
+	/* Report the slots a deploy moved between (for the deploy record). */
+	void (*set_slots)(struct sysg_deploy_ctx *c, const char *before,
+			  const char *after);
+	/* 1 when the host only wants the plan: print steps, change nothing. */
+	int (*dry_run)(struct sysg_deploy_ctx *c);
+	/* The state directory, and the project directory relative paths in
+	 * settings resolve against. */
+	const char *(*state_dir)(struct sysg_deploy_ctx *c);
+	const char *(*project_dir)(struct sysg_deploy_ctx *c);
+};
+
+struct sysg_strategy_ops {
+	/* Check the service's deployment settings; on error fill ERR and set
+	 * *BAD_KEY to the offending option key (or NULL for the section).
+	 * Returns 0 or -EINVAL. Called by `sysg validate` and before deploys. */
+	int (*check_config)(const struct sysg_strategy_settings *s,
+			    char *err, size_t errlen, const char **bad_key);
+	/* Roll out a new instance. Returns 0, or a negative code with a
+	 * reason in ERR. */
+	int (*deploy)(const struct sysg_host_api *host, struct sysg_deploy_ctx *c,
+		      const struct sysg_strategy_settings *s,
+		      char *err, size_t errlen);
+	/* Optional: environment overrides for a plain start (e.g. blue/green
+	 * puts env_var = the active slot). Writes up to MAX "KEY=VALUE"
+	 * strings into OUT (each at most 256 bytes) and returns the count. */
+	int (*start_env)(const struct sysg_host_api *host,
+			 struct sysg_deploy_ctx *c,
+			 const struct sysg_strategy_settings *s,
+			 char (*out)[256], int max);
+};
+
+/* ------------------------------------------------------------------ */
+/* The descriptor                                                      */
+/* ------------------------------------------------------------------ */
+
+struct sysg_plugin {
+	uint32_t abi_version;           /* SYSG_PLUGIN_ABI_VERSION: read first */
+	const char *name;               /* matches the file name without .so */
+	uint32_t kind;                  /* enum sysg_plugin_kind */
+	const char *description;
+	const struct sysg_strategy_ops *strategy;       /* kind STRATEGY */
+	const struct sysg_state_ops *state;             /* kind STATE */
+};
+
+typedef const struct sysg_plugin *(*sysg_plugin_entry_fn)(void);
+
+/* Every plugin defines this, and only this, as an exported symbol. */
+const struct sysg_plugin *sysg_plugin_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
