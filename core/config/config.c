@@ -644,6 +644,7 @@ static void free_service(struct sysg_service *s)
 	free(s->isolation.seccomp);
 	free(s->isolation.apparmor_profile);
 	free(s->isolation.selinux_context);
+	sysg_listen_free(s->listen, s->nlisten);
 }
 
 void sysg_config_free(struct sysg_config *cfg)

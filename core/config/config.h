@@ -26,6 +26,7 @@
 #include "cron.h"
 #include "env.h"
 #include "graph.h"
+#include "listen.h"
 
 /* Position of a node in the YAML file, 1-based; 0 when unknown. */
 struct sysg_mark {
@@ -217,6 +218,8 @@ struct sysg_service {
 	char **capabilities;
 	size_t ncapabilities;
 	struct sysg_isolation isolation;
+	struct sysg_listen *listen;     /* listen: sockets (listen.h) */
+	size_t nlisten;
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
 };
 

@@ -150,6 +150,18 @@ static int isolation_eq(const struct sysg_isolation *a,
 	       a->private_tmp == b->private_tmp;
 }
 
+static int listen_eq(const struct sysg_service *a,
+		     const struct sysg_service *b)
+{
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (size_t i = 0; i < a->nlisten; i++)
+		if (!sysg_listen_same(&a->listen[i], &b->listen[i]) ||
+		    !str_eq(a->listen[i].name, b->listen[i].name))
+			return 0;
+	return 1;
+}
+
 static int process_eq(const struct sysg_service *a,
 		      const struct sysg_service *b)
 {
@@ -162,7 +174,7 @@ static int process_eq(const struct sysg_service *a,
 	       limits_eq(&a->limits, &b->limits) &&
 	       strv_eq(a->capabilities, a->ncapabilities, b->capabilities,
 		       b->ncapabilities) &&
-	       isolation_eq(&a->isolation, &b->isolation);
+	       isolation_eq(&a->isolation, &b->isolation) && listen_eq(a, b);
 }
 
 static int policy_eq(const struct sysg_service *a,

@@ -124,9 +124,17 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
 		req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
 	}
+	int fds[SYSG_LISTEN_MAX];
 	char **env;
 	int rc;
 
+	if ((rc = svc_sockets_sync(v, err, errlen)) < 0)
+		return rc;
+	for (size_t i = 0; i < v->nsockets; i++)
+		fds[i] = v->sockets[i].fd;
+	req.listen_fds = fds;
+	req.nlisten = v->nsockets;
+	req.listen_names = v->socket_names;
 	v->sup->serial++;
 	sysg_instance_marker(v->sup->state_dir, v->cfg->name, getpid(),
 			     v->sup->serial, v->instance, sizeof(v->instance));

@@ -1033,4 +1033,5 @@ void svc_release(struct svc *v)
 	sysg_pidset_free(&v->known);
 	sysg_pidset_free(&v->signalled);
 	sysg_privs_free(&v->privs);
+	svc_sockets_close(v);
 }

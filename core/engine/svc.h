@@ -66,6 +66,12 @@ enum stop_reason {
 	STOP_LEFTOVER,  /* adoption: processes of a run whose main is gone */
 };
 
+/* A listening socket held for a service's runs (sockets.c). */
+struct svc_socket {
+	int fd;
+	struct sysg_listen *def;        /* a copy of its definition */
+};
+
 struct svc {
 	struct sysg_supervisor *sup;
 	struct sysg_service *cfg;
@@ -145,6 +151,11 @@ struct svc {
 	/* the command the current (adopted) run really executes, when an
 	 * earlier config gave it another one ("" otherwise) */
 	char run_cmd[SYSG_COMMAND_MAX];
+
+	/* listening sockets shared by every run (sockets.c) */
+	struct svc_socket *sockets;
+	size_t nsockets;
+	char *socket_names;     /* LISTEN_FDNAMES */
 };
 
 /* One recorded change not yet delivered (notify.c). */
@@ -263,6 +274,13 @@ void svc_drains_rename(struct svc *v);  /* V->cfg changed */
 void svc_remember_tree(struct svc *v);  /* add live members to known */
 /* What identifies V's current process tree (proctree.h). */
 void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
+
+/* sockets.c */
+/* Hold the sockets V->cfg lists: keep the held ones it still lists
+ * unchanged, bind the new ones, close the rest. 0, or -errno + ERR (what
+ * was held stays held). */
+int svc_sockets_sync(struct svc *v, char *err, size_t errlen);
+void svc_sockets_close(struct svc *v);
 
 /* readiness.c: EV_READY or EV_NOT_READY follow */
 void svc_readiness_start(struct svc *v);

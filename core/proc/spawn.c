@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "config/config.h"
 #include "proctree.h"
 #include "spawn.h"
 
@@ -246,7 +247,57 @@ struct child_plan {
 	int errpipe;
 	int in_cgroup;          /* already born in req->cgroup_fd */
 	const struct sysg_spawn_req *req;
+	char *listen_pid;       /* the value of LISTEN_PID in envp, or NULL */
+	char **own_env;         /* envp when spawn built it (freed) */
 };
+
+#define LISTEN_PID_DIGITS 20
+
+static int is_listen_var(const char *e)
+{
+	static const char *const vars[] = { "LISTEN_PID=", "LISTEN_FDS=",
+					    "LISTEN_FDNAMES=", NULL };
+
+	for (int i = 0; vars[i]; i++)
+		if (!strncmp(e, vars[i], strlen(vars[i])))
+			return 1;
+	return 0;
+}
+
+/* ENVP without stale LISTEN_* (and with this spawn's, when it passes
+ * sockets) into CP->own_env. 0 or -ENOMEM. */
+static int listen_env(struct child_plan *cp, char *const *envp)
+{
+	const struct sysg_spawn_req *req = cp->req;
+	char num[24], pid[LISTEN_PID_DIGITS + 1];
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (envp[n])
+		n++;
+	env = cp->own_env = calloc(n + 4, sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!is_listen_var(envp[i]) && !(env[k++] = strdup(envp[i])))
+			return -ENOMEM;
+	cp->envp = env;
+	if (!req->nlisten)
+		return 0;
+	snprintf(num, sizeof(num), "%zu", req->nlisten);
+	memset(pid, ' ', LISTEN_PID_DIGITS);
+	pid[LISTEN_PID_DIGITS] = '\0';
+	if (sysg_env_set(&cp->own_env, "LISTEN_FDS", num) < 0 ||
+	    sysg_env_set(&cp->own_env, "LISTEN_FDNAMES",
+			 req->listen_names ? req->listen_names : "") < 0 ||
+	    sysg_env_set(&cp->own_env, "LISTEN_PID", pid) < 0)
+		return -ENOMEM;
+	cp->envp = cp->own_env;
+	for (char **e = cp->own_env; *e; e++)
+		if (!strncmp(*e, "LISTEN_PID=", 11))
+			cp->listen_pid = *e + 11;
+	return 0;
+}
 
 static const char *env_path(char *const *envp)
 {
@@ -325,20 +376,50 @@ static int child_creds(const struct sysg_spawn_creds *c)
 	return 0;
 }
 
-static void close_other_fds(int keep)
+/* Close every fd from FIRST on but KEEP (>= FIRST). */
+static void close_other_fds(int first, int keep)
 {
-	if (keep > 3)
-		syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+	if (keep > first)
+		syscall(SYS_close_range, (unsigned)first, (unsigned)keep - 1,
+			0U);
 	if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) < 0)
 		for (int fd = keep + 1; fd < 1024; fd++)
 			close(fd);
 }
 
-static void child_run(const struct child_plan *cp)
+/* Put the listening sockets at 3.. (without close-on-exec), moving the
+ * exec-status pipe above them, and write the child's pid into its
+ * LISTEN_PID. Returns the first fd past them, or -errno. */
+static int child_listen(struct child_plan *cp)
+{
+	const struct sysg_spawn_req *req = cp->req;
+	int top = SYSG_LISTEN_FD_FIRST + (int)req->nlisten;
+	int tmp[SYSG_LISTEN_MAX];
+
+	if (!req->nlisten)
+		return SYSG_LISTEN_FD_FIRST;
+	if (req->nlisten > SYSG_LISTEN_MAX)
+		return -EMFILE;
+	if (cp->errpipe < top)
+		cp->errpipe = fcntl(cp->errpipe, F_DUPFD_CLOEXEC, top);
+	for (size_t i = 0; i < req->nlisten; i++)
+		if ((tmp[i] = fcntl(req->listen_fds[i], F_DUPFD_CLOEXEC,
+				    top)) < 0)
+			return -errno;
+	for (size_t i = 0; i < req->nlisten; i++)
+		if (dup2(tmp[i], SYSG_LISTEN_FD_FIRST + (int)i) < 0)
+			return -errno;
+	if (cp->listen_pid)
+		snprintf(cp->listen_pid, LISTEN_PID_DIGITS + 1, "%ld",
+			 (long)getpid());
+	return top;
+}
+
+static void child_run(struct child_plan *cp)
 {
 	const struct sysg_spawn_req *req = cp->req;
 	ssize_t w;
-	int e;
+	int e, first;
 
 	if (req->cgroup_fd >= 0 && !cp->in_cgroup) {
 		int fd = openat(req->cgroup_fd, "cgroup.procs",
@@ -359,7 +440,9 @@ static void child_run(const struct child_plan *cp)
 		child_fail(cp->errpipe, e);
 	if ((e = child_creds(req->creds)) != 0)
 		child_fail(cp->errpipe, e);
-	close_other_fds(cp->errpipe);
+	if ((first = child_listen(cp)) < 0)
+		child_fail(cp->errpipe, -first);
+	close_other_fds(first, cp->errpipe);
 	child_fail(cp->errpipe, exec_path(cp->argv, cp->envp));
 }
 
@@ -539,14 +622,18 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	out->out_fd = out->err_fd = -1;
 	out->start_ticks = 0;
 	cp.argv = build_argv(req);
-	if (!cp.argv)
+	if (!cp.argv || listen_env(&cp, cp.envp) < 0) {
+		sysg_argv_free(cp.argv);
+		sysg_env_free(cp.own_env);
 		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command);
+	}
 	e = -open_pipes(req, &p);
 	if (!e) {
 		out->pid = fork_child(&cp, &p);
 		e = out->pid < 0 ? errno : 0;
 	}
 	sysg_argv_free(cp.argv);
+	sysg_env_free(cp.own_env);
 	close_write_ends(&p);
 	if (!e)
 		e = read_exec_status(p.ex[0]);

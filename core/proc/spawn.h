@@ -2,7 +2,8 @@
  *
  * The child gets its own session and process group (setsid), an empty
  * signal mask and default dispositions, the given environment and working
- * directory, and nothing but fds 0-2 (every other fd is closed). A command
+ * directory, and nothing but fds 0-2 and its listening sockets (every
+ * other fd is closed). A command
  * without shell syntax is exec'd directly (split on blanks, '...' and
  * "..." quotes honoured); a simple shell command runs as
  * `/bin/sh -c 'exec CMD'` so the tracked pid is the program itself; a
@@ -44,6 +45,13 @@ struct sysg_spawn_req {
 	 * exec errno. */
 	int (*child_setup)(void *arg);
 	void *child_arg;
+	/* Sockets passed the sd_listen_fds(3) way: LISTEN_FDS[i] becomes fd
+	 * 3 + i with LISTEN_FDS, LISTEN_FDNAMES (LISTEN_NAMES, ':'-joined)
+	 * and LISTEN_PID (the child's own pid, set after fork) in its
+	 * environment. Stale LISTEN_* variables are always removed. */
+	const int *listen_fds;
+	size_t nlisten;
+	const char *listen_names;
 };
 
 struct sysg_child {
