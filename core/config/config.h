@@ -220,6 +220,8 @@ struct sysg_service {
 	struct sysg_isolation isolation;
 	struct sysg_listen *listen;     /* listen: sockets (listen.h) */
 	size_t nlisten;
+	int readiness_notify;           /* readiness: notify */
+	int64_t watchdog_ms;            /* watchdog: D; 0 off */
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
 };
 

@@ -188,6 +188,8 @@ static int policy_eq(const struct sysg_service *a,
 	       a->stop_timeout_ms == b->stop_timeout_ms &&
 	       a->ready_after_ms == b->ready_after_ms &&
 	       health_eq(&a->health, &b->health) && a->skip == b->skip &&
+	       a->readiness_notify == b->readiness_notify &&
+	       a->watchdog_ms == b->watchdog_ms &&
 	       str_eq(a->skip_command, b->skip_command);
 }
 

@@ -1150,6 +1150,19 @@ static void h_listen(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	free(items);
 }
 
+/* `readiness: notify` (the only mode so far; the default is the
+ * health_check / ready_after rule). */
+static void h_readiness(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	static const char *const names[] = { "notify", NULL };
+	int i = -1;
+
+	(void)k;
+	one_of(w, v, names, "notify", &i);
+	*(int *)p = i == 0;
+}
+
 /* ------------------------------------------------------------ service */
 
 static void h_depends_on(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
@@ -1233,6 +1246,9 @@ static const struct sysg_yw_field service_fields[] = {
 	{ "capabilities", h_caps, 0, 0 },
 	{ "isolation", h_isolation, 0, 0 },
 	{ "listen", h_listen, 0, 0 },
+	{ "readiness", h_readiness,
+	  offsetof(struct sysg_service, readiness_notify), 0 },
+	{ "watchdog", h_dur, offsetof(struct sysg_service, watchdog_ms), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 

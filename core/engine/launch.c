@@ -135,6 +135,10 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	req.listen_fds = fds;
 	req.nlisten = v->nsockets;
 	req.listen_names = v->socket_names;
+	if (svc_wants_notify(v)) {
+		req.notify_socket = sup_sdnotify_address(v->sup);
+		req.watchdog_usec = (uint64_t)v->cfg->watchdog_ms * 1000;
+	}
 	v->sup->serial++;
 	sysg_instance_marker(v->sup->state_dir, v->cfg->name, getpid(),
 			     v->sup->serial, v->instance, sizeof(v->instance));
@@ -174,6 +178,9 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	v->ready_mono = 0;
 	v->has_exit = v->has_signal = 0;
 	v->reason[0] = '\0';
+	v->status_text[0] = '\0';
+	v->stopping_said = 0;
+	svc_watchdog_arm(v);
 	sysg_pidset_clear(&v->known);
 	if (c.out_fd >= 0 || c.err_fd >= 0)
 		attach_drains(v, c.out_fd, c.err_fd);

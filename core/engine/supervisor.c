@@ -436,6 +436,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_state_on_use(s->st, NULL, NULL);
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);
+	sup_sdnotify_close(s);
 	sysg_loop_free(s->loop);
 	sysg_log_close(&s->log);
 	sup_notify_free(s);

@@ -257,6 +257,20 @@ struct sysg_exit_info {
 
 /* The last exits of NAME, newest first, up to MAX into OUT. Returns the
  * number written or -ENOENT. */
+/* What a service said through sd_notify (`readiness: notify`). */
+struct sysg_notify_info {
+	char status_text[SYSG_REASON_MAX];      /* last STATUS=, or "" */
+	int stopping;                           /* STOPPING=1 received */
+	char last_restart[SYSG_REASON_MAX];     /* why the supervisor last
+						   restarted it (watchdog,
+						   readiness), or "" */
+};
+
+/* Fill OUT for the configured service NAME. 0 or -ENOENT. */
+int sysg_supervisor_notify_info(const struct sysg_supervisor *s,
+				const char *name,
+				struct sysg_notify_info *out);
+
 int sysg_supervisor_exits(const struct sysg_supervisor *s, const char *name,
 			  struct sysg_exit_info *out, size_t max);
 

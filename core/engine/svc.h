@@ -54,6 +54,7 @@ enum svc_event {
 	EV_RETIRE,      /* a reload removed the service */
 	EV_ADOPT,       /* adoption: v->pid etc. describe a live process */
 	EV_LEFTOVERS,   /* adoption: v->known are leftovers to remove */
+	EV_WATCHDOG,    /* no WATCHDOG=1 in time (sdnotify.c) */
 	NEVENTS
 };
 
@@ -64,6 +65,7 @@ enum stop_reason {
 	STOP_NOT_READY,
 	STOP_CASCADE,   /* a dependency crashed: come back when it is ready */
 	STOP_LEFTOVER,  /* adoption: processes of a run whose main is gone */
+	STOP_WATCHDOG,  /* the watchdog fired: v->reason says so */
 };
 
 /* A listening socket held for a service's runs (sockets.c). */
@@ -156,6 +158,18 @@ struct svc {
 	struct svc_socket *sockets;
 	size_t nsockets;
 	char *socket_names;     /* LISTEN_FDNAMES */
+
+	/* sd_notify (sdnotify.c) */
+	char status_text[SYSG_REASON_MAX];      /* last STATUS= */
+	int stopping_said;      /* STOPPING=1 received from this run */
+	struct sysg_timer watchdog;
+	char last_restart[SYSG_REASON_MAX];     /* why it was last restarted */
+};
+
+/* The supervisor's sd_notify socket (sdnotify.c); fd 0: not open. */
+struct sup_sdnotify {
+	struct sysg_io io;
+	char address[64];       /* NOTIFY_SOCKET value ("@...") */
 };
 
 /* One recorded change not yet delivered (notify.c). */
@@ -220,6 +234,7 @@ struct sysg_supervisor {
 	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
 	struct sysg_pidset strays;
 	struct sysg_timer stray_timer;
+	struct sup_sdnotify sdnotify;
 };
 
 /* What the state machine's actions do to the world: spawn, run the skip
@@ -281,6 +296,17 @@ void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
  * was held stays held). */
 int svc_sockets_sync(struct svc *v, char *err, size_t errlen);
 void svc_sockets_close(struct svc *v);
+
+/* sdnotify.c */
+#define SYSG_NOTIFY_READY_MS 90000      /* READY=1 within (systemd's
+					   default start timeout) */
+int svc_wants_notify(const struct svc *v);      /* readiness notify or
+						   a watchdog */
+/* NOTIFY_SOCKET of S (opened on first use), or NULL when it cannot be. */
+const char *sup_sdnotify_address(struct sysg_supervisor *s);
+void sup_sdnotify_close(struct sysg_supervisor *s);
+void svc_watchdog_arm(struct svc *v);   /* (re)start the watchdog */
+void svc_watchdog_stop(struct svc *v);
 
 /* readiness.c: EV_READY or EV_NOT_READY follow */
 void svc_readiness_start(struct svc *v);

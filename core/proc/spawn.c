@@ -247,16 +247,20 @@ struct child_plan {
 	int errpipe;
 	int in_cgroup;          /* already born in req->cgroup_fd */
 	const struct sysg_spawn_req *req;
-	char *listen_pid;       /* the value of LISTEN_PID in envp, or NULL */
-	char **own_env;         /* envp when spawn built it (freed) */
+	char *pid_slots[2];     /* LISTEN_PID, WATCHDOG_PID values to fill */
+	char **own_env;         /* envp as spawn built it (freed) */
 };
 
-#define LISTEN_PID_DIGITS 20
+#define PID_DIGITS 20
 
-static int is_listen_var(const char *e)
+/* The variables of the service protocols (sd_listen_fds(3),
+ * sd_notify(3), sd_watchdog_enabled(3)) only a spawn that asks for them
+ * gets: stale ones are never passed on. */
+static int is_protocol_var(const char *e)
 {
-	static const char *const vars[] = { "LISTEN_PID=", "LISTEN_FDS=",
-					    "LISTEN_FDNAMES=", NULL };
+	static const char *const vars[] = {
+		"LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=",
+		"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
 
 	for (int i = 0; vars[i]; i++)
 		if (!strncmp(e, vars[i], strlen(vars[i])))
@@ -264,38 +268,59 @@ static int is_listen_var(const char *e)
 	return 0;
 }
 
-/* ENVP without stale LISTEN_* (and with this spawn's, when it passes
- * sockets) into CP->own_env. 0 or -ENOMEM. */
-static int listen_env(struct child_plan *cp, char *const *envp)
+/* Set KEY to a blank placeholder the child overwrites with its pid. */
+static int pid_var(struct child_plan *cp, const char *key, int slot)
+{
+	char pid[PID_DIGITS + 1];
+	size_t kl = strlen(key);
+
+	memset(pid, ' ', PID_DIGITS);
+	pid[PID_DIGITS] = '\0';
+	if (sysg_env_set(&cp->own_env, key, pid) < 0)
+		return -ENOMEM;
+	cp->pid_slots[slot] = NULL;
+	for (char **e = cp->own_env; *e; e++)
+		if (!strncmp(*e, key, kl) && (*e)[kl] == '=')
+			cp->pid_slots[slot] = *e + kl + 1;
+	return 0;
+}
+
+/* ENVP without stale protocol variables, plus this spawn's, into
+ * CP->own_env. 0 or -ENOMEM. */
+static int protocol_env(struct child_plan *cp, char *const *envp)
 {
 	const struct sysg_spawn_req *req = cp->req;
-	char num[24], pid[LISTEN_PID_DIGITS + 1];
+	char num[24];
 	size_t n = 0, k = 0;
 	char **env;
 
 	while (envp[n])
 		n++;
-	env = cp->own_env = calloc(n + 4, sizeof(*env));
+	env = cp->own_env = calloc(n + 1, sizeof(*env));
 	if (!env)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (!is_listen_var(envp[i]) && !(env[k++] = strdup(envp[i])))
+		if (!is_protocol_var(envp[i]) && !(env[k++] = strdup(envp[i])))
 			return -ENOMEM;
-	cp->envp = env;
-	if (!req->nlisten)
-		return 0;
-	snprintf(num, sizeof(num), "%zu", req->nlisten);
-	memset(pid, ' ', LISTEN_PID_DIGITS);
-	pid[LISTEN_PID_DIGITS] = '\0';
-	if (sysg_env_set(&cp->own_env, "LISTEN_FDS", num) < 0 ||
-	    sysg_env_set(&cp->own_env, "LISTEN_FDNAMES",
-			 req->listen_names ? req->listen_names : "") < 0 ||
-	    sysg_env_set(&cp->own_env, "LISTEN_PID", pid) < 0)
+	if (req->nlisten) {
+		snprintf(num, sizeof(num), "%zu", req->nlisten);
+		if (sysg_env_set(&cp->own_env, "LISTEN_FDS", num) < 0 ||
+		    sysg_env_set(&cp->own_env, "LISTEN_FDNAMES",
+				 req->listen_names ? req->listen_names : "") <
+		    0 || pid_var(cp, "LISTEN_PID", 0) < 0)
+			return -ENOMEM;
+	}
+	if (req->notify_socket &&
+	    sysg_env_set(&cp->own_env, "NOTIFY_SOCKET", req->notify_socket) < 0)
 		return -ENOMEM;
+	if (req->watchdog_usec > 0) {
+		snprintf(num, sizeof(num), "%llu",
+			 (unsigned long long)req->watchdog_usec);
+		if (sysg_env_set(&cp->own_env, "WATCHDOG_USEC", num) < 0 ||
+		    pid_var(cp, "WATCHDOG_PID", 1) < 0)
+			return -ENOMEM;
+	}
 	cp->envp = cp->own_env;
-	for (char **e = cp->own_env; *e; e++)
-		if (!strncmp(*e, "LISTEN_PID=", 11))
-			cp->listen_pid = *e + 11;
 	return 0;
 }
 
@@ -388,8 +413,8 @@ static void close_other_fds(int first, int keep)
 }
 
 /* Put the listening sockets at 3.. (without close-on-exec), moving the
- * exec-status pipe above them, and write the child's pid into its
- * LISTEN_PID. Returns the first fd past them, or -errno. */
+ * exec-status pipe above them. Returns the first fd past them, or
+ * -errno. */
 static int child_listen(struct child_plan *cp)
 {
 	const struct sysg_spawn_req *req = cp->req;
@@ -409,9 +434,6 @@ static int child_listen(struct child_plan *cp)
 	for (size_t i = 0; i < req->nlisten; i++)
 		if (dup2(tmp[i], SYSG_LISTEN_FD_FIRST + (int)i) < 0)
 			return -errno;
-	if (cp->listen_pid)
-		snprintf(cp->listen_pid, LISTEN_PID_DIGITS + 1, "%ld",
-			 (long)getpid());
 	return top;
 }
 
@@ -440,6 +462,10 @@ static void child_run(struct child_plan *cp)
 		child_fail(cp->errpipe, e);
 	if ((e = child_creds(req->creds)) != 0)
 		child_fail(cp->errpipe, e);
+	for (int i = 0; i < 2; i++)
+		if (cp->pid_slots[i])   /* the child's own pid, after fork */
+			snprintf(cp->pid_slots[i], PID_DIGITS + 1, "%ld",
+				 (long)getpid());
 	if ((first = child_listen(cp)) < 0)
 		child_fail(cp->errpipe, -first);
 	close_other_fds(first, cp->errpipe);
@@ -622,7 +648,7 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	out->out_fd = out->err_fd = -1;
 	out->start_ticks = 0;
 	cp.argv = build_argv(req);
-	if (!cp.argv || listen_env(&cp, cp.envp) < 0) {
+	if (!cp.argv || protocol_env(&cp, cp.envp) < 0) {
 		sysg_argv_free(cp.argv);
 		sysg_env_free(cp.own_env);
 		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command);

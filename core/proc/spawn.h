@@ -52,6 +52,11 @@ struct sysg_spawn_req {
 	const int *listen_fds;
 	size_t nlisten;
 	const char *listen_names;
+	/* sd_notify(3): NOTIFY_SOCKET when not NULL; WATCHDOG_USEC and
+	 * WATCHDOG_PID (the child's pid) when WATCHDOG_USEC > 0. Stale
+	 * NOTIFY_SOCKET and WATCHDOG_* are always removed. */
+	const char *notify_socket;
+	uint64_t watchdog_usec;
 };
 
 struct sysg_child {
