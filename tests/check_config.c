@@ -1626,6 +1626,7 @@ static const struct leaf service_leaves[] = {
 	LEAF(isolation.private_tmp, K_NUM),
 	ARR(listen, K_LISTEN, nlisten), LEAF(nlisten, K_NUM),
 	LEAF(readiness_notify, K_NUM), LEAF(watchdog_ms, K_NUM),
+	LEAF(unit, K_NUM), LEAF(workdir, K_STR),
 	LEAF(privileged_mark, K_SKIP),
 };
 

@@ -453,6 +453,13 @@ static int load_into(struct sysg_config *cfg, const char *buf, size_t len,
 
 	if (rc == 0)
 		rc = fill_defaults(cfg);
+	if (rc == 0 && !(cfg->text = malloc(len + 1)))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		memcpy(cfg->text, buf, len);
+		cfg->text[len] = '\0';
+		cfg->textlen = len;
+	}
 	if (rc) {
 		if (rc == -ENOMEM && !sysg_diag_count(diag))
 			sysg_diag_error(diag, cfg->path, 0, 0, NULL, "out of memory");
@@ -645,6 +652,7 @@ static void free_service(struct sysg_service *s)
 	free(s->isolation.apparmor_profile);
 	free(s->isolation.selinux_context);
 	sysg_listen_free(s->listen, s->nlisten);
+	free(s->workdir);
 }
 
 void sysg_config_free(struct sysg_config *cfg)
@@ -655,6 +663,10 @@ void sysg_config_free(struct sysg_config *cfg)
 		free_service(&cfg->services[i]);
 	free(cfg->services);
 	sysg_graph_free_waves(cfg->waves, cfg->wave_sizes, cfg->nwaves);
+	for (size_t i = 0; i < cfg->nunits; i++)
+		sysg_config_free(cfg->units[i]);
+	free(cfg->units);
+	free(cfg->text);
 	free(cfg->path);
 	free(cfg->abs_path);
 	free(cfg->dir);

@@ -27,6 +27,7 @@
 #include "env.h"
 #include "graph.h"
 #include "listen.h"
+#include "unit.h"
 
 /* Position of a node in the YAML file, 1-based; 0 when unknown. */
 struct sysg_mark {
@@ -222,6 +223,9 @@ struct sysg_service {
 	size_t nlisten;
 	int readiness_notify;           /* readiness: notify */
 	int64_t watchdog_ms;            /* watchdog: D; 0 off */
+	int unit;                       /* an ad-hoc unit (unit.h) */
+	char *workdir;                  /* runs there (units); NULL: the
+	                                   project directory */
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
 };
 
@@ -262,6 +266,10 @@ struct sysg_config {
 	size_t **waves;
 	size_t *wave_sizes;
 	size_t nwaves;
+	char *text;             /* the YAML it was loaded from (unit.h) */
+	size_t textlen;
+	struct sysg_config **units;     /* its units' own configs (unit.h) */
+	size_t nunits;
 };
 
 #define SYSG_HOOK_TIMEOUT_MS      30000

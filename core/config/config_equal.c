@@ -189,7 +189,8 @@ static int policy_eq(const struct sysg_service *a,
 	       a->ready_after_ms == b->ready_after_ms &&
 	       health_eq(&a->health, &b->health) && a->skip == b->skip &&
 	       a->readiness_notify == b->readiness_notify &&
-	       a->watchdog_ms == b->watchdog_ms &&
+	       a->watchdog_ms == b->watchdog_ms && a->unit == b->unit &&
+	       str_eq(a->workdir, b->workdir) &&
 	       str_eq(a->skip_command, b->skip_command);
 }
 

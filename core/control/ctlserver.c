@@ -596,6 +596,8 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 	struct diff d = { 0 };
 	int rc = load_new(path, &nc, err, errlen);
 
+	if (rc == 0 && sysg_config_keep_units(nc, cfg_of(c)) < 0)
+		rc = -ENOMEM;   /* ad-hoc units stay across reloads */
 	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
 		sysg_errf(err, errlen, "unknown service '%s' in %s", svc, path);
 		rc = -EINVAL;
@@ -980,6 +982,55 @@ static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		sysg_ctl_reply(conn, 0, NULL, json_pack("{s:i}", "pid", (int)pid));
 }
 
+/* Unit mode with a supervisor running: add the unit to its config (a
+ * reload that changes nothing else) and answer once it has started. */
+static void h_unit(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		   json_t *args)
+{
+	json_t *jargv = json_object_get(args, "argv");
+	size_t n = json_array_size(jargv);
+	char **argv = calloc(n + 1, sizeof(*argv)), *cmd = NULL;
+	struct sysg_config *u = NULL, *nc = NULL;
+	char err[SYSG_MSG_MAX];
+	struct sysg_diag d;
+	struct op *op = NULL;
+	int rc = argv ? 0 : -ENOMEM;
+
+	for (size_t i = 0; argv && i < n; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	if (rc == 0 && !(cmd = sysg_cmd_join(argv)))
+		rc = -ENOMEM;
+	free(argv);
+	sysg_diag_init(&d);
+	if (rc == 0 && (rc = sysg_config_unit(sarg(args, "name"), cmd,
+					      sarg(args, "cwd"), &u, &d)) < 0) {
+		char *all = sysg_diag_join(&d);
+
+		sysg_errf(err, sizeof(err), "%s", all ? all : "out of memory");
+		free(all);
+	}
+	sysg_diag_free(&d);
+	free(cmd);
+	if (rc == 0)
+		rc = sysg_config_add_unit(cfg_of(c), u, &nc, err, sizeof(err));
+	if (rc == 0 && !(op = op_new(c, OP_START, conn)))
+		rc = -ENOMEM;
+	if (rc == 0 && (rc = op_add_name(c, op, u->services[0].name)) == 0 &&
+	    (rc = sysg_supervisor_reload(c->o.sup, nc, err, sizeof(err))) == 0)
+		nc = NULL;      /* the supervisor's */
+	if (rc == 0) {
+		log_event(c, conn, "start (unit)", u->services[0].name);
+		op_queue(c, op);
+	} else {
+		if (op)
+			op_free(op);
+		sysg_ctl_reply(conn, rc == -EEXIST || rc == -EINVAL ? 2 : 1,
+			       rc == -ENOMEM ? "out of memory" : err, NULL);
+	}
+	sysg_config_free(nc);
+	sysg_config_free(u);
+}
+
 /* --------------------------------------------------------- dispatch */
 
 #define SVC_ARG(req) { "service", ARG_STRING, SYSG_NAME_MAX - 1, req }
@@ -999,6 +1050,9 @@ static const struct argspec spawn_args[] = {
 	{ "parent_pid", ARG_PID, 0, 1 }, { "name", ARG_STRING, 63, 1 },
 	{ "ttl_s", ARG_PID, 0, 0 }, { "argv", ARG_ARGV, 4095, 1 },
 	{ NULL, 0, 0, 0 } };
+static const struct argspec unit_args[] = {
+	{ "name", ARG_STRING, 63, 0 }, { "cwd", ARG_STRING, 4095, 1 },
+	{ "argv", ARG_ARGV, 4095, 1 }, { NULL, 0, 0, 0 } };
 
 struct request {
 	const char *cmd;
@@ -1015,6 +1069,7 @@ static const struct request requests[] = {
 	{ "status", h_status, status_args },
 	{ "inspect", h_inspect, inspect_args },
 	{ "spawn", h_spawn, spawn_args },
+	{ "unit", h_unit, unit_args },
 };
 
 static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,

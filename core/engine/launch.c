@@ -115,7 +115,9 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		    size_t errlen)
 {
 	struct sysg_spawn_req req = {
-		.command = v->cfg->command, .cwd = v->sup->cfg->project_dir,
+		.command = v->cfg->command,
+		.cwd = v->cfg->workdir ? v->cfg->workdir :
+		       v->sup->cfg->project_dir,
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
 	};
 	if (v->sup->opts.direct_logs) {

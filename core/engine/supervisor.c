@@ -20,6 +20,7 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%s", v->cfg->name);
 	snprintf(u->kind, sizeof(u->kind), "%s", v->cron ? "cron" :
+		 v->cfg->unit ? "unit" :
 		 v->sup->opts.kind ? v->sup->opts.kind : "service");
 	snprintf(u->status, sizeof(u->status), "%s", svc_state_name(v->state));
 	if (v->pid > 0 && svc_is_up(v)) {

@@ -517,7 +517,8 @@ static int add_config_units(struct builder *b)
 	for (size_t i = 0; b->cfg && i < b->cfg->nservices; i++) {
 		const struct sysg_service *svc = &b->cfg->services[i];
 		enum sysg_unit_kind kind = sysg_service_is_cron(svc) ?
-					   SYSG_UNIT_CRON : SYSG_UNIT_SERVICE;
+					   SYSG_UNIT_CRON : svc->unit ?
+					   SYSG_UNIT_ADHOC : SYSG_UNIT_SERVICE;
 		int rc;
 
 		if (!want(b, svc->name, kind))
