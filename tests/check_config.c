@@ -1589,6 +1589,7 @@ static const struct leaf service_leaves[] = {
 	LEAF(deployment.pre_start, K_STR),
 	HEALTH(deployment.health),
 	LEAF(deployment.grace_period_ms, K_NUM),
+	LEAF(deployment.drain_ms, K_NUM),
 	LEAF(deployment.blue_green.present, K_NUM),
 	LEAF(deployment.blue_green.env_var, K_STR),
 	LEAF(deployment.blue_green.slots[0], K_STR),

@@ -100,6 +100,10 @@ struct sysg_deployment {
 	char *pre_start;
 	struct sysg_health health;      /* deployment.health_check */
 	int64_t grace_period_ms;        /* default 0 */
+	int64_t drain_ms;               /* deployment.drain: an old run's time
+	                                   between SIGTERM and SIGKILL when a
+	                                   new one replaced it; default
+	                                   SYSG_DRAIN_MS */
 	struct sysg_blue_green blue_green;
 	struct sysg_kv *options;        /* deployment.<strategy>: {...} */
 	size_t noptions;
@@ -279,6 +283,7 @@ struct sysg_config {
 #define SYSG_BACKOFF_MS           1000
 #define SYSG_STOP_TIMEOUT_MS      10000
 #define SYSG_READY_AFTER_MS       200
+#define SYSG_DRAIN_MS             5000
 
 /* Find the default config in DIR (NULL: the current directory):
  * systemg.yaml, else sysg.yaml. Returns a malloc'd path or NULL. */

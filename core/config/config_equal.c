@@ -101,6 +101,7 @@ static int deployment_eq(const struct sysg_deployment *a,
 	       str_eq(a->pre_start, b->pre_start) &&
 	       health_eq(&a->health, &b->health) &&
 	       a->grace_period_ms == b->grace_period_ms &&
+	       a->drain_ms == b->drain_ms &&
 	       blue_green_eq(&a->blue_green, &b->blue_green) &&
 	       kv_eq(a->options, a->noptions, b->options, b->noptions);
 }

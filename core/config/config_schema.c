@@ -597,6 +597,7 @@ static const struct sysg_yw_field deployment_fields[] = {
 	{ "health_check", h_health, offsetof(struct sysg_deployment, health), 0 },
 	{ "grace_period", h_dur,
 	  offsetof(struct sysg_deployment, grace_period_ms), 0 },
+	{ "drain", h_dur, offsetof(struct sysg_deployment, drain_ms), 0 },
 	{ "blue_green", h_blue_green, 0, 0 },
 	{ NULL, NULL, 0, 0 },
 };
@@ -1275,6 +1276,7 @@ static int service_defaults(struct sysg_service *s)
 	s->limits.nofile = s->limits.nproc = s->limits.memlock = -1;
 	s->limits.cgroup.memory_max = -1;
 	s->limits.cgroup.cpu_weight = -1;
+	s->deployment.drain_ms = SYSG_DRAIN_MS;
 	s->deployment.strategy = strdup("immediate");
 	s->deployment.blue_green.env_var = strdup("PORT");
 	return s->deployment.strategy && s->deployment.blue_green.env_var ?

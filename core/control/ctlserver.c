@@ -461,6 +461,10 @@ static int restart_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 		if (status_of(c, name) == SYSG_STATUS_BACKOFF)
 			sysg_supervisor_stop_service(c->o.sup, name);
 		rc = sysg_supervisor_restart_service(c->o.sup, name);
+		if (rc > 0) {   /* a new run beside the old: never down */
+			op->t[i].was_up = 0;
+			rc = 0;
+		}
 	}
 	return rc;
 }

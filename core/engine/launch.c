@@ -163,6 +163,95 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	return rc;
 }
 
+static void cand_drain_eof(struct sysg_drain *d)
+{
+	struct svc *v = d->arg;
+
+	for (int i = 0; i < 2; i++)
+		if (v->cand.drains[i] == d)
+			v->cand.drains[i] = NULL;
+	sysg_drain_free(d);
+}
+
+/* The drain of a run that was replaced: it drains until EOF, alone. */
+static void detached_eof(struct sysg_drain *d)
+{
+	sysg_drain_free(d);
+}
+
+void svc_cand_drains_free(struct svc *v)
+{
+	for (int i = 0; i < 2; i++)
+		if (v->cand.drains[i]) {
+			sysg_drain_pump(v->cand.drains[i]);
+			sysg_drain_free(v->cand.drains[i]);
+			v->cand.drains[i] = NULL;
+		}
+}
+
+int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
+{
+	struct sysg_supervisor *s = v->sup;
+	char inst[sizeof(v->instance)], cg[sizeof(v->cgroup)];
+	struct sysg_child c;
+	int fds[2], logs[2] = { v->log_out, v->log_err }, rc;
+
+	memcpy(inst, v->instance, sizeof(inst));
+	memcpy(cg, v->cgroup, sizeof(cg));
+	rc = do_spawn(v, &c, err, errlen);
+	memcpy(v->cand.instance, v->instance, sizeof(inst));
+	memcpy(v->cand.cgroup, v->cgroup, sizeof(cg));
+	memcpy(v->instance, inst, sizeof(inst));
+	memcpy(v->cgroup, cg, sizeof(cg));
+	if (rc < 0) {
+		if (v->cand.cgroup[0])
+			sup_remove_cgroup(s, v->cand.cgroup);
+		return rc;
+	}
+	v->cand.pid = c.pid;
+	v->cand.ticks = c.start_ticks;
+	v->cand.started_wall = sysg_wall_ms();
+	v->cand.started_mono = sysg_now_ms();
+	fds[0] = c.out_fd;
+	fds[1] = c.err_fd;
+	for (int i = 0; i < 2; i++) {
+		v->cand.drains[i] = fds[i] < 0 ? NULL :
+			sysg_drain_new(s->loop, fds[i], logs[i], v->cfg->name,
+				       i ? s->opts.echo_stderr : NULL,
+				       &s->dropped);
+		if (v->cand.drains[i]) {
+			v->cand.drains[i]->on_eof = cand_drain_eof;
+			v->cand.drains[i]->arg = v;
+		}
+	}
+	return 0;
+}
+
+void svc_take_candidate(struct svc *v)
+{
+	for (int i = 0; i < 2; i++) {
+		if (v->drains[i])
+			v->drains[i]->on_eof = detached_eof;
+		v->drains[i] = v->cand.drains[i];
+		if (v->drains[i])
+			v->drains[i]->on_eof = drain_eof;
+		v->cand.drains[i] = NULL;
+	}
+	v->pid = v->sid = v->cand.pid;
+	v->ticks = v->cand.ticks;
+	memcpy(v->instance, v->cand.instance, sizeof(v->instance));
+	memcpy(v->cgroup, v->cand.cgroup, sizeof(v->cgroup));
+	v->started_wall = v->cand.started_wall;
+	v->started_mono = v->cand.started_mono;
+	v->ready_mono = sysg_now_ms();
+	v->has_exit = v->has_signal = 0;
+	v->status_text[0] = '\0';
+	v->stopping_said = 0;
+	sysg_pidset_clear(&v->known);
+	sysg_pidset_clear(&v->signalled);
+	svc_watchdog_arm(v);
+}
+
 int svc_launch(struct svc *v, char *err, size_t errlen)
 {
 	struct sysg_child c;

@@ -48,13 +48,19 @@ static int in_tree(const struct svc *v, pid_t pid)
 	return has;
 }
 
-static struct svc *sender(struct sysg_supervisor *s, pid_t pid)
+static struct svc *sender(struct sysg_supervisor *s, pid_t pid, int *cand)
 {
+	*cand = 0;
 	for (size_t i = 0; i < s->nactive; i++) {
 		struct svc *v = s->svcs[i];
 
 		if (svc_wants_notify(v) && v->pid > 0 && v->pid == pid)
 			return v;
+		if (svc_wants_notify(v) && v->cand.active &&
+		    v->cand.pid == pid) {
+			*cand = 1;      /* a new run beside it (handover.c) */
+			return v;
+		}
 	}
 	for (size_t i = 0; i < s->nactive; i++) {
 		struct svc *v = s->svcs[i];
@@ -100,8 +106,13 @@ static void set_text(char *dst, size_t len, const char *value, size_t n)
 	dst[i] = '\0';
 }
 
-static void one_line(struct svc *v, const char *line, size_t n)
+static void one_line(struct svc *v, int cand, const char *line, size_t n)
 {
+	if (cand) {     /* the candidate only says when it is ready */
+		if (n == 7 && !memcmp(line, "READY=1", 7))
+			svc_cand_ready(v);
+		return;
+	}
 	if (n == 7 && !memcmp(line, "READY=1", 7)) {
 		if (v->state == ST_STARTING && v->cfg->readiness_notify)
 			svc_event(v, EV_READY);
@@ -128,7 +139,8 @@ static void one_line(struct svc *v, const char *line, size_t n)
 static void handle(struct sysg_supervisor *s, pid_t pid, const char *msg,
 		   size_t len)
 {
-	struct svc *v = sender(s, pid);
+	int cand;
+	struct svc *v = sender(s, pid, &cand);
 
 	if (!v) {
 		sysg_log(&s->log, SYSG_LOG_WARN, "Notification from pid %d "
@@ -140,7 +152,7 @@ static void handle(struct sysg_supervisor *s, pid_t pid, const char *msg,
 		const char *nl = memchr(msg, '\n', len);
 		size_t n = nl ? (size_t)(nl - msg) : len;
 
-		one_line(v, msg, n);
+		one_line(v, cand, msg, n);
 		if (!nl)
 			break;
 		len -= n + 1;

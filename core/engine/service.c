@@ -1057,4 +1057,5 @@ void svc_release(struct svc *v)
 	sysg_privs_free(&v->privs);
 	svc_sockets_close(v);
 	sysg_timer_stop(l, &v->watchdog);
+	svc_cand_abort(v, "was stopped with the supervisor");
 }

@@ -218,7 +218,8 @@ static void reap_all(struct sysg_supervisor *s)
 
 		if (v)
 			svc_main_exited(v, status);
-		else if (!sysg_jobs_reaped(&s->jobs, pid, status))
+		else if (!svc_cand_reaped(s, pid, status) &&
+			 !sysg_jobs_reaped(&s->jobs, pid, status))
 			orphans++;
 	}
 	/* a re-parented descendant died: a teardown may be complete */
@@ -438,6 +439,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);
 	sup_sdnotify_close(s);
+	sup_retiring_kill_all(s);
 	sysg_loop_free(s->loop);
 	sysg_log_close(&s->log);
 	sup_notify_free(s);
@@ -516,6 +518,14 @@ int sysg_supervisor_restart_service(struct sysg_supervisor *s,
 		return -ENOENT;
 	if (!svc_is_up(v))
 		return sysg_supervisor_start_service(s, name);
+	if (svc_can_hand_over(v)) {     /* zero downtime: handover.c */
+		char err[SYSG_ERR_MAX];
+
+		if (svc_hand_over(v, err, sizeof(err)) == 0) {
+			sup_settle(s);
+			return 1;
+		}
+	}
 	v->restart_requested = 1;
 	v->want_up = 0;
 	svc_event(v, EV_STOP);

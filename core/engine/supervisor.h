@@ -102,8 +102,11 @@ int sysg_supervisor_start_service(struct sysg_supervisor *s, const char *name);
 int sysg_supervisor_stop_service(struct sysg_supervisor *s, const char *name);
 
 /* Stop NAME (whole tree, on_stop.success) and start it again once it is
- * down; a service that is not running is just started. -ENOENT when
- * unknown. */
+ * down; a service that is not running is just started. A running
+ * service that holds listening sockets is not stopped first: its new run
+ * starts beside the old one and replaces it once ready (handover.c);
+ * then 1 is returned (its status is "starting" until that is done).
+ * 0, 1, or -ENOENT when unknown. */
 int sysg_supervisor_restart_service(struct sysg_supervisor *s,
 				    const char *name);
 

@@ -164,6 +164,18 @@ struct svc {
 	int stopping_said;      /* STOPPING=1 received from this run */
 	struct sysg_timer watchdog;
 	char last_restart[SYSG_REASON_MAX];     /* why it was last restarted */
+
+	/* a new run started beside the current one (handover.c) */
+	struct svc_cand {
+		int active;
+		pid_t pid;
+		uint64_t ticks;
+		int64_t started_wall, started_mono;
+		char instance[SYSG_INSTANCE_MAX];
+		char cgroup[SYSG_CGROUP_PATH_MAX];
+		struct sysg_drain *drains[2];
+		struct sysg_timer timer;
+	} cand;
 };
 
 /* The supervisor's sd_notify socket (sdnotify.c); fd 0: not open. */
@@ -235,6 +247,7 @@ struct sysg_supervisor {
 	struct sysg_pidset strays;
 	struct sysg_timer stray_timer;
 	struct sup_sdnotify sdnotify;
+	struct sup_retiring *retiring;  /* old runs draining (handover.c) */
 };
 
 /* What the state machine's actions do to the world: spawn, run the skip
@@ -289,6 +302,26 @@ void svc_drains_rename(struct svc *v);  /* V->cfg changed */
 void svc_remember_tree(struct svc *v);  /* add live members to known */
 /* What identifies V's current process tree (proctree.h). */
 void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
+
+/* handover.c */
+/* 1 when a restart of V can start the new run beside the old one. */
+int svc_can_hand_over(const struct svc *v);
+/* Start a new run beside the current one; it replaces it once ready.
+ * 0 or -errno + ERR. */
+int svc_hand_over(struct svc *v, char *err, size_t errlen);
+void svc_cand_ready(struct svc *v);     /* READY=1 from the candidate */
+void svc_cand_abort(struct svc *v, const char *why);
+/* PID was reaped: 1 when it was a candidate (then handled). */
+int svc_cand_reaped(struct sysg_supervisor *s, pid_t pid, int status);
+/* V's public status (a running service with a candidate is starting). */
+enum sysg_unit_status svc_pub_status(const struct svc *v);
+void sup_retiring_kill_all(struct sysg_supervisor *s);
+
+/* launch.c, for handover.c: spawn into V->cand without touching the
+ * current run; make the candidate the current run; free its drains. */
+int svc_launch_candidate(struct svc *v, char *err, size_t errlen);
+void svc_take_candidate(struct svc *v);
+void svc_cand_drains_free(struct svc *v);
 
 /* sockets.c */
 /* Hold the sockets V->cfg lists: keep the held ones it still lists
