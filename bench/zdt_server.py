@@ -43,6 +43,9 @@ def main():
     srv = Server(("127.0.0.1", 0), Handler, bind_and_activate=False)
     srv.socket.close()
     srv.socket = socket.socket(fileno=3)
+    # another process accepts on the same socket: a readable socket may
+    # have nothing left to accept by the time we call accept()
+    srv.socket.setblocking(False)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     t = threading.Thread(target=srv.serve_forever, args=(0.05,))
@@ -51,7 +54,10 @@ def main():
     if addr:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         s.sendto(b"READY=1", "\0" + addr[1:] if addr[0] == "@" else addr)
-    stop.wait()
+    # a signal may land on another thread: Python runs the handler only
+    # when the main thread wakes up, so wake it up regularly
+    while not stop.wait(0.05):
+        pass
     srv.shutdown()              # no more accept()
     srv.server_close()          # waits for the requests in flight
     sys.exit(0)

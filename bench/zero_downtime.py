@@ -82,6 +82,9 @@ def main():
             return 1
         res = run_load(a, env, work, port, out)
     finally:
+        if os.environ.get("ZDT_LOG"):
+            with open(work + "/state/logs/supervisor.log") as f:
+                out["log"] = f.read().splitlines()[-12:]
         sysg(a, env, work, "stop")
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out))
@@ -143,6 +146,8 @@ def run_load(a, env, work, port, out):
         "errors": sorted(set(r[2] for r in failed)),
         "after_last_restart": sum(1 for r in results if r[0] > last_t),
         "stale_after_restart": stale,
+        "stale_pids": sorted(set(r[3] for r in results if r[1] and r[0] > last_t and r[3] not in last_pids)),
+        "last_pids": sorted(last_pids), "before_pids": sorted(restarts[-1][3]),
         "restart_s": [round(x[2], 3) for x in restarts],
         "restart_exit": [x[4] for x in restarts],
         "restart_stderr": [x[5] for x in restarts if x[5]],

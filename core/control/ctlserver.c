@@ -25,6 +25,7 @@ struct target {
 	int answered;           /* its current state answers the request */
 	int crashed;            /* start: its first attempt failed, and the
 	                           policy restarts it (backoff was seen) */
+	int handover;           /* restart: a new run beside the old one */
 };
 
 /* A start/stop/restart being carried out; answered once it is done.
@@ -285,6 +286,7 @@ static void op_outcome(struct sysg_ctlsrv *c, struct op *op,
 		       const struct target *t, json_t *errs)
 {
 	struct sysg_unit_record u;
+	struct sysg_notify_info ni;
 	const char *name = t->name;
 	enum sysg_unit_status status = status_of(c, name);
 	const char *st = sysg_status_word(status);
@@ -302,6 +304,13 @@ static void op_outcome(struct sysg_ctlsrv *c, struct op *op,
 		snprintf(line, sizeof(line), "service %s failed to start: %s "
 			 "(logs: %s/%s_stderr.log)", name,
 			 u.reason[0] ? u.reason : st, c->o.log_dir, name);
+		json_array_append_new(errs, json_string(line));
+		return;
+	}
+	if (t->handover && sysg_supervisor_notify_info(c->o.sup, name, &ni) ==
+	    0 && !strncmp(ni.last_restart, "restart failed", 14)) {
+		snprintf(line, sizeof(line), "service %s: %s (logs: %s/%s_stderr"
+			 ".log)", name, ni.last_restart, c->o.log_dir, name);
 		json_array_append_new(errs, json_string(line));
 		return;
 	}
@@ -463,6 +472,7 @@ static int restart_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 		rc = sysg_supervisor_restart_service(c->o.sup, name);
 		if (rc > 0) {   /* a new run beside the old: never down */
 			op->t[i].was_up = 0;
+			op->t[i].handover = 1;
 			rc = 0;
 		}
 	}

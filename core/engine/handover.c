@@ -11,8 +11,10 @@
  * or is not ready in time is stopped and the old run keeps serving.
  *
  * The service stays in ST_RUNNING throughout (its table is not
- * involved); its public status is "starting" while a candidate runs, so
- * that whoever asked for the restart is answered when it is done. A
+ * involved); its public status is "starting" while a candidate runs and
+ * until the old main process is gone (so nothing of the old generation
+ * accepts any more), so that whoever asked for the restart is answered
+ * when it is done. A
  * health_check cannot tell two runs on one socket apart, so it is not
  * what decides here. */
 #include <errno.h>
@@ -28,6 +30,8 @@
 struct sup_retiring {
 	struct sup_retiring *next;
 	struct sysg_supervisor *sup;
+	struct svc *v;          /* NULL once its main process is gone */
+	pid_t main;
 	struct sysg_pidset pids;
 	char cgroup[SYSG_CGROUP_PATH_MAX];
 	struct sysg_timer timer;
@@ -41,13 +45,45 @@ int svc_can_hand_over(const struct svc *v)
 
 enum sysg_unit_status svc_pub_status(const struct svc *v)
 {
-	return v->cand.active && v->state == ST_RUNNING ?
+	return (v->cand.active || v->draining) && v->state == ST_RUNNING ?
 	       SYSG_STATUS_STARTING : svc_status(v->state);
 }
 
 /* ------------------------------------------------------------------ */
 /* Retiring runs                                                       */
 /* ------------------------------------------------------------------ */
+
+/* The old run's main process is gone (or killed): the restart is done,
+ * nothing of the old generation accepts any more. */
+static void retiring_done(struct sup_retiring *r)
+{
+	struct svc *v = r->v;
+
+	r->v = NULL;
+	if (!v || v->draining <= 0)
+		return;
+	v->draining--;
+	sup_note_status(v);
+	sup_note_activity(v->sup);
+}
+
+int sup_retiring_reaped(struct sysg_supervisor *s, pid_t pid)
+{
+	for (struct sup_retiring *r = s->retiring; r; r = r->next)
+		if (r->v && r->main == pid) {
+			retiring_done(r);
+			return 1;
+		}
+	return 0;
+}
+
+void svc_retiring_forget(struct svc *v)
+{
+	for (struct sup_retiring *r = v->sup->retiring; r; r = r->next)
+		if (r->v == v)
+			r->v = NULL;
+	v->draining = 0;
+}
 
 static void retiring_free(struct sup_retiring *r)
 {
@@ -74,6 +110,7 @@ static void retiring_kill(struct sysg_timer *t)
 			 "process(es) still there after the drain time", n);
 	if (r->cgroup[0])
 		sysg_cgroup_kill(r->cgroup);
+	retiring_done(r);
 	retiring_free(r);
 }
 
@@ -98,6 +135,9 @@ static void retire_current(struct svc *v)
 		return;
 	}
 	r->sup = s;
+	r->v = v;
+	r->main = v->pid;
+	v->draining++;
 	snprintf(r->cgroup, sizeof(r->cgroup), "%s", v->cgroup);
 	sysg_pidset_kill(&r->pids, SIGTERM);
 	r->next = s->retiring;

@@ -1058,4 +1058,5 @@ void svc_release(struct svc *v)
 	svc_sockets_close(v);
 	sysg_timer_stop(l, &v->watchdog);
 	svc_cand_abort(v, "was stopped with the supervisor");
+	svc_retiring_forget(v);
 }

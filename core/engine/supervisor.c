@@ -219,6 +219,7 @@ static void reap_all(struct sysg_supervisor *s)
 		if (v)
 			svc_main_exited(v, status);
 		else if (!svc_cand_reaped(s, pid, status) &&
+			 !sup_retiring_reaped(s, pid) &&
 			 !sysg_jobs_reaped(&s->jobs, pid, status))
 			orphans++;
 	}

@@ -176,6 +176,7 @@ struct svc {
 		struct sysg_drain *drains[2];
 		struct sysg_timer timer;
 	} cand;
+	int draining;           /* old runs whose main is not gone yet */
 };
 
 /* The supervisor's sd_notify socket (sdnotify.c); fd 0: not open. */
@@ -316,6 +317,9 @@ int svc_cand_reaped(struct sysg_supervisor *s, pid_t pid, int status);
 /* V's public status (a running service with a candidate is starting). */
 enum sysg_unit_status svc_pub_status(const struct svc *v);
 void sup_retiring_kill_all(struct sysg_supervisor *s);
+/* PID was reaped: 1 when it was the main process of a retiring run. */
+int sup_retiring_reaped(struct sysg_supervisor *s, pid_t pid);
+void svc_retiring_forget(struct svc *v);        /* V is going away */
 
 /* launch.c, for handover.c: spawn into V->cand without touching the
  * current run; make the candidate the current run; free its drains. */
