@@ -1629,6 +1629,11 @@ static const struct leaf service_leaves[] = {
 	LEAF(readiness_notify, K_NUM), LEAF(watchdog_ms, K_NUM),
 	LEAF(unit, K_NUM), LEAF(workdir, K_STR),
 	LEAF(privileged_mark, K_SKIP),
+	LEAF(logs.max_size, K_NUM), LEAF(logs.keep, K_NUM),
+	LEAF(logs.compress, K_NUM),
+	/* where the effective values came from: not part of the definition */
+	LEAF(logs.has_max_size, K_SKIP), LEAF(logs.has_keep, K_SKIP),
+	LEAF(logs.has_compress, K_SKIP),
 };
 
 #define NLEAVES (sizeof(service_leaves) / sizeof(service_leaves[0]))

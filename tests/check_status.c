@@ -478,7 +478,8 @@ START_TEST(no_record_is_stopped_and_cron_needs_a_supervisor)
 	}
 	ck_assert_ptr_nonnull(find(&s, "job")->cron);
 	ck_assert_int_eq(find(&s, "job")->cron->next_run_ms, 0);
-	ck_assert_int_eq(s.overall, SYSG_OVERALL_HEALTHY);
+	/* nothing runs: not healthy */
+	ck_assert_int_eq(s.overall, SYSG_OVERALL_FAILING);
 	sysg_status_free(&s);
 	collect(&s, NULL, 0, 1);
 	ck_assert_str_eq(find(&s, "job")->status, "scheduled");
@@ -564,6 +565,9 @@ START_TEST(all_shows_orphans)
 		.has_exit_code = 1, .exit_code = 1));
 	put(REC(.name = "adhoc", .kind = "unit", .status = "stopped",
 		.command = "sleep 5"));
+	/* one config service did its job, so the config is healthy */
+	put(REC(.name = "done", .kind = "service", .status = "exited",
+		.has_exit_code = 1, .exit_code = 0));
 	collect(&s, NULL, 0, 0);
 	ck_assert_ptr_null(find(&s, "old"));
 	ck_assert_ptr_nonnull(find(&s, "adhoc"));
@@ -580,7 +584,7 @@ START_TEST(all_shows_orphans)
 	sysg_config_free(cfg);
 	cfg = NULL;
 	collect(&s, NULL, 0, 0);
-	ck_assert_uint_eq(s.nunits, 2);
+	ck_assert_uint_eq(s.nunits, 3);
 	ck_assert_int_eq(find(&s, "old")->kind, SYSG_UNIT_SERVICE);
 	sysg_status_free(&s);
 }
@@ -672,11 +676,18 @@ START_TEST(overall_health_rule)
 		"scheduled", "stopped", NULL };
 	static const char *const some[] = { "running", "blocked", NULL };
 	static const char *const bad[] = { "failed", "backoff", "stopped", NULL };
+	/* issue 11 item 11: everything stopped is not healthy */
+	static const char *const stopped[] = { "stopped", "stopped", NULL };
+	static const char *const coming[] = { "starting", "stopped", NULL };
+	static const char *const half[] = { "starting", "running", NULL };
 
 	ck_assert_int_eq(overall_of(none), SYSG_OVERALL_HEALTHY);
 	ck_assert_int_eq(overall_of(fine), SYSG_OVERALL_HEALTHY);
 	ck_assert_int_eq(overall_of(some), SYSG_OVERALL_DEGRADED);
 	ck_assert_int_eq(overall_of(bad), SYSG_OVERALL_FAILING);
+	ck_assert_int_eq(overall_of(stopped), SYSG_OVERALL_FAILING);
+	ck_assert_int_eq(overall_of(coming), SYSG_OVERALL_DEGRADED);
+	ck_assert_int_eq(overall_of(half), SYSG_OVERALL_HEALTHY);
 }
 END_TEST
 

@@ -8,6 +8,7 @@
 #include "limits.h"
 #include "diag.h"
 #include "strset.h"
+#include "suggest.h"
 #include "duration.h"
 #include "loop.h"
 #include "paths.h"

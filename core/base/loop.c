@@ -50,6 +50,7 @@ static void loop_signal_mask(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
 }
 
 static void on_sigfd(struct sysg_io *io, uint32_t events)

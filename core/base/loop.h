@@ -55,7 +55,8 @@ int64_t sysg_wall_ms(void);
 int sysg_loop_new(struct sysg_loop **out);
 void sysg_loop_free(struct sysg_loop *l);
 
-/* Signals (SIGCHLD, SIGTERM, SIGINT, SIGHUP) go to CB; one callback. */
+/* Signals (SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1) go to CB; one
+ * callback. */
 void sysg_loop_on_signal(struct sysg_loop *l, sysg_signal_cb cb, void *arg);
 
 /* Watch IO->fd for EVENTS (EPOLLIN...). 0 or -errno. */

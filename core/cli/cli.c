@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "base/base.h"
 #include "plugin/plugin.h"
+#include "proc/proc.h"
 
 /* Command-specific options, as bits: each command lists what it takes. */
 enum {
@@ -26,7 +27,8 @@ enum {
 	O_JSON = 1 << 12, O_NO_COLOR = 1 << 13, O_FULL_CMD = 1 << 14,
 	O_STREAM = 1 << 15, O_LINES = 1 << 16, O_KIND = 1 << 17,
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
-	O_STRICT = 1 << 21,
+	O_REOPEN = 1 << 21, O_FORMAT = 1 << 22, O_FOLLOW = 1 << 23,
+	O_STRICT = 1 << 24,
 	O_GLOBAL = 1 << 30,
 };
 
@@ -36,6 +38,7 @@ struct command {
 	unsigned opts;
 	const char *usage;
 	const char *summary;
+	const char *examples;   /* shown by sysg CMD --help */
 };
 
 static int cmd_validate(struct sysg_cli *c);
@@ -49,40 +52,77 @@ static const struct command commands[] = {
 	  "start [--service S] [--daemonize] [--stderr] [--strict]\n"
 	  "       sysg start [--name N] -- CMD ARGS...\n"
 	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
-	  "start all services (or one) in dependency order" },
+	  "start all services (or one) in dependency order",
+	  "sysg start --daemonize                 # resident supervisor, returns once up\n"
+	  "sysg start --daemonize --strict        # unknown config keys are errors\n"
+	  "sysg start -s api --stderr             # one service (and its dependencies), in the foreground\n"
+	  "sysg start --name tick -- sleep 60     # supervise one ad-hoc command\n"
+	  "sysg start --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
 	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
-	  "stop one service, or all services and the supervisor" },
+	  "stop one service, or all services and the supervisor",
+	  "sysg stop -s worker                    # its dependents keep running\n"
+	  "sysg stop                              # everything, then the supervisor" },
 	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE | O_STRICT,
 	  "restart [--service S] [--config F] [--daemonize] [--strict]",
-	  "restart all or one service with its deployment strategy" },
+	  "restart all or one service with its deployment strategy",
+	  "sysg restart -s api\n"
+	  "sysg restart --config sysg.yaml --strict  # reload the file first\n"
+	  "sysg restart --daemonize               # start a supervisor if none runs" },
 	{ "deploy", NULL,
 	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
 	  O_STRICT,
 	  "deploy --service S [--strategy X] [--dry-run] [--strict]\n"
 	  "       sysg deploy --history [--service S]\n"
 	  "       sysg deploy --rollback --service S",
-	  "roll out a service with its strategy; history; rollback" },
+	  "roll out a service with its strategy; history; rollback",
+	  "sysg deploy -s api --dry-run\n"
+	  "sysg deploy -s api --strategy rolling --strict\n"
+	  "sysg deploy --history -s api\n"
+	  "sysg deploy --rollback -s api" },
 	{ "status", sysg_cmd_status,
-	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM,
-	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]",
-	  "show the state of every unit" },
+	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
+	  O_FORMAT,
+	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]\n"
+	  "       sysg status --format table|json|prometheus",
+	  "show the state of every unit",
+	  "sysg status --json                     # stable schema for scripts\n"
+	  "sysg status -s api --full-cmd --no-color\n"
+	  "sysg status --all --stream 2s          # include orphans, refresh every 2 s\n"
+	  "sysg status --format prometheus > /var/lib/node_exporter/sysg.prom" },
 	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_NO_COLOR | O_STREAM,
 	  "inspect -s S [--json] [--no-color] [--stream D]",
-	  "show one unit in detail" },
-	{ "logs", sysg_cmd_logs, O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM,
-	  "logs [--service S] [--lines N] [--kind stdout|stderr|supervisor] [--clear] [--stream D]",
-	  "print, follow or clear service and supervisor logs" },
+	  "show one unit in detail",
+	  "sysg inspect -s api --no-color\n"
+	  "sysg inspect -s api --json --stream 5s" },
+	{ "logs", sysg_cmd_logs,
+	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
+	  O_FOLLOW,
+	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]]\n"
+	  "       sysg logs --reopen",
+	  "print, follow or clear service and supervisor logs",
+	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
+	  "sysg logs -f --kind stderr             # follow every stderr log\n"
+	  "sysg logs --kind supervisor --lines 20 --stream 500ms\n"
+	  "sysg logs -s api --clear\n"
+	  "sysg logs --reopen                     # after an external logrotate" },
 	{ "purge", sysg_cmd_purge, O_FORCE, "purge [--force]",
-	  "delete all sysg state, logs, socket and pid files" },
+	  "delete all sysg state, logs, socket and pid files",
+	  "sysg purge\n"
+	  "sysg purge --force                     # stop the supervisor first" },
 	{ "plugins", cmd_plugins, 0, "plugins",
-	  "list strategy and state plugins on the search path" },
+	  "list strategy and state plugins on the search path",
+	  "sysg plugins --plugin-dir ./build/plugins" },
 	{ "validate", cmd_validate, O_STRICT, "validate [--config F] [--strict]",
-	  "check a config file (and the plugins it names)" },
+	  "check a config file (and the plugins it names)",
+	  "sysg validate --config sysg.yaml --strict  # unknown keys are errors too\n"
+	  "sysg validate --sys                    # as root: privileged keys too" },
 	{ "spawn", sysg_cmd_start,
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
-	  "deprecated alias of start --parent-pid" },
-	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command" },
+	  "deprecated alias of start --parent-pid",
+	  "sysg spawn --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
+	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command",
+	  "sysg help logs" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -91,27 +131,48 @@ struct option_def {
 	const char *lng;
 	char shrt;
 	unsigned bit;
-	int has_arg;
+	int has_arg;            /* 0 flag, 1 value, 2 optional value */
+	const char *arg;        /* the value's name in help */
+	const char *help;
 };
 
 static const struct option_def options[] = {
-	{ "config", 'c', O_GLOBAL, 1 },   { "log-level", 0, O_GLOBAL, 1 },
-	{ "sys", 0, O_GLOBAL, 0 },        { "plugin-dir", 0, O_GLOBAL, 1 },
-	{ "state-backend", 0, O_GLOBAL, 1 },
-	{ "drop-privileges", 0, O_GLOBAL, 0 },
-	{ "help", 'h', O_GLOBAL, 0 },     { "version", 'V', O_GLOBAL, 0 },
-	{ "service", 's', O_SERVICE, 1 }, { "daemonize", 'd', O_DAEMONIZE, 0 },
-	{ "stderr", 0, O_STDERR, 0 },     { "name", 'n', O_NAME, 1 },
-	{ "parent-pid", 0, O_PARENT_PID, 1 }, { "child", 0, O_CHILD, 0 },
-	{ "ttl", 0, O_TTL, 1 },           { "strategy", 0, O_STRATEGY, 1 },
-	{ "dry-run", 0, O_DRY_RUN, 0 },   { "history", 0, O_HISTORY, 0 },
-	{ "rollback", 0, O_ROLLBACK, 0 }, { "all", 'a', O_ALL, 0 },
-	{ "json", 0, O_JSON, 0 },         { "no-color", 0, O_NO_COLOR, 0 },
-	{ "full-cmd", 0, O_FULL_CMD, 0 }, { "stream", 0, O_STREAM, 1 },
-	{ "lines", 'l', O_LINES, 1 },     { "kind", 'k', O_KIND, 1 },
-	{ "clear", 0, O_CLEAR, 0 },       { "force", 'f', O_FORCE, 0 },
-	{ "strict", 0, O_STRICT, 0 },
+	{ "config", 'c', O_GLOBAL, 1, "FILE", "config file (default: systemg.yaml, then sysg.yaml)" },
+	{ "log-level", 0, O_GLOBAL, 1, "LEVEL", "trace|debug|info|warn|error|off or 5..0" },
+	{ "sys", 0, O_GLOBAL, 0, NULL, "system mode (root): /var/lib/systemg" },
+	{ "plugin-dir", 0, O_GLOBAL, 1, "DIR", "search DIR for plugins first (repeatable)" },
+	{ "state-backend", 0, O_GLOBAL, 1, "B", "state backend plugin (xml, sqlite, ...)" },
+	{ "drop-privileges", 0, O_GLOBAL, 0, NULL, "run services without `user` as nobody (--sys)" },
+	{ "help", 'h', O_GLOBAL, 0, NULL, "help; sysg help COMMAND for one command" },
+	{ "version", 'V', O_GLOBAL, 0, NULL, "print the version" },
+	{ "service", 's', O_SERVICE, 1, "S", "only the service S" },
+	{ "daemonize", 'd', O_DAEMONIZE, 0, NULL, "run a resident supervisor in the background" },
+	{ "stderr", 0, O_STDERR, 0, NULL, "also echo services' stderr lines as [svc:stderr] line" },
+	{ "name", 'n', O_NAME, 1, "N", "name of the ad-hoc unit or managed child" },
+	{ "parent-pid", 0, O_PARENT_PID, 1, "P", "attach the child to the service owning pid P" },
+	{ "child", 0, O_CHILD, 0, NULL, "child mode (with --parent-pid)" },
+	{ "ttl", 0, O_TTL, 1, "SECS", "kill the child after SECS seconds" },
+	{ "strategy", 0, O_STRATEGY, 1, "X", "deploy with strategy X instead of the configured one" },
+	{ "dry-run", 0, O_DRY_RUN, 0, NULL, "print the plan, change nothing" },
+	{ "history", 0, O_HISTORY, 0, NULL, "list deploy records" },
+	{ "rollback", 0, O_ROLLBACK, 0, NULL, "switch back to the previous slot or record" },
+	{ "all", 'a', O_ALL, 0, NULL, "also services no longer in the config" },
+	{ "json", 0, O_JSON, 0, NULL, "JSON output (documented schema)" },
+	{ "no-color", 0, O_NO_COLOR, 0, NULL, "no ANSI colours" },
+	{ "full-cmd", 0, O_FULL_CMD, 0, NULL, "never truncate commands" },
+	{ "stream", 0, O_STREAM, 2, "D", "refresh / follow every D (default 1s)" },
+	{ "lines", 'l', O_LINES, 1, "N", "print the last N lines (default 50); -n N too" },
+	{ "lines", 'n', O_LINES, 1, "N", NULL },        /* -n N, as tail */
+	{ "follow", 'f', O_FOLLOW, 0, NULL, "keep printing new lines (as --stream 1s)" },
+	{ "kind", 'k', O_KIND, 1, "KIND", "stdout, stderr or supervisor" },
+	{ "clear", 0, O_CLEAR, 0, NULL, "truncate the log files in place" },
+	{ "force", 'f', O_FORCE, 0, NULL, "also when a supervisor runs (it is stopped first)" },
+	{ "reopen", 0, O_REOPEN, 0, NULL, "make the supervisor reopen its log files (logrotate)" },
+	{ "format", 0, O_FORMAT, 1, "FMT", "table, json or prometheus (text exposition format)" },
+	{ "strict", 0, O_STRICT, 0, NULL, "unknown config keys are errors, not warnings" },
 };
+
+#define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -134,6 +195,41 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+static void unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS + 1], *hint;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = NULL;
+	hint = sysg_suggest(name, names);
+	if (hint)
+		sysg_cli_error("unknown command '%s' (did you mean '%s'?)", name,
+			       hint);
+	else
+		sysg_cli_error("unknown command '%s' (see sysg help)", name);
+}
+
+/* "  -s, --service S" padded, then the help text. */
+static void print_option(FILE *f, const struct option_def *o)
+{
+	char left[64], flag[8] = "    ";
+
+	if (o->shrt)
+		snprintf(flag, sizeof(flag), "-%c, ", o->shrt);
+	snprintf(left, sizeof(left), "%s--%s%s%s%s", flag, o->lng,
+		 o->arg ? (o->has_arg == 2 ? " [" : " ") : "",
+		 o->arg ? o->arg : "", o->arg && o->has_arg == 2 ? "]" : "");
+	fprintf(f, "  %-24s%s\n", left, o->help);
+}
+
+static void print_globals(FILE *f)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].bit == O_GLOBAL)
+			print_option(f, &options[i]);
+}
+
 static void print_usage(FILE *f)
 {
 	fprintf(f, "sysg %s - process manager and deployment orchestrator\n\n"
@@ -141,24 +237,39 @@ static void print_usage(FILE *f)
 		SYSG_VERSION_STRING);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nglobal options (before or after the command):\n"
-	      "  -c, --config FILE       config file (default: systemg.yaml, then sysg.yaml)\n"
-	      "      --log-level LEVEL   trace|debug|info|warn|error|off or 5..0\n"
-	      "      --sys               system mode (root): /var/lib/systemg\n"
-	      "      --plugin-dir DIR    search DIR for plugins first (repeatable)\n"
-	      "      --state-backend B   state backend plugin (xml, sqlite, ...)\n"
-	      "      --drop-privileges   run services without `user` as nobody (--sys)\n"
-	      "  -h, --help              help; sysg help COMMAND for one command\n"
-	      "  -V, --version           print the version\n", f);
+	fputs("\nglobal options (before or after the command):\n", f);
+	print_globals(f);
+	fputs("\nsysg COMMAND --help describes a command's options, with examples.\n",
+	      f);
 }
 
+/* Every option of CMD with what it does, then examples. */
 static void print_command_help(const struct command *cmd)
 {
 	printf("usage: sysg %s\n\n%s.\n", cmd->usage, cmd->summary);
 	if (!cmd->run)
 		printf("\n(not implemented yet in this build)\n");
-	printf("\nglobal options: --config FILE, --log-level LEVEL, --sys, "
-	       "--plugin-dir DIR, --state-backend B (see sysg help)\n");
+	if (cmd->opts & ~(unsigned)O_ARGV) {
+		printf("\noptions:\n");
+		for (size_t i = 0; i < NOPTIONS; i++)
+			if ((options[i].bit & cmd->opts) && options[i].help &&
+			    options[i].bit != O_GLOBAL)
+				print_option(stdout, &options[i]);
+	}
+	if (cmd->opts & O_ARGV)
+		printf("  %-24s%s\n", "-- CMD ARGS...",
+		       "the command to run, after --");
+	printf("\nglobal options:\n");
+	print_globals(stdout);
+	if (cmd->examples) {
+		printf("\nexamples:\n");
+		for (const char *e = cmd->examples; *e;) {
+			size_t n = strcspn(e, "\n");
+
+			printf("  %.*s\n", (int)n, e);
+			e += n + (e[n] == '\n');
+		}
+	}
 }
 
 static int cmd_help(struct sysg_cli *c)
@@ -171,8 +282,7 @@ static int cmd_help(struct sysg_cli *c)
 	}
 	cmd = find_command(c->help_topic);
 	if (!cmd) {
-		sysg_cli_error("unknown command '%s' (see sysg help)",
-			       c->help_topic);
+		unknown_command(c->help_topic);
 		return SYSG_EXIT_USAGE;
 	}
 	print_command_help(cmd);
@@ -264,8 +374,26 @@ static int set_kind(struct sysg_cli *c, const char *v)
 
 static int set_stream(struct sysg_cli *c, const char *v)
 {
+	if (!v) {
+		c->stream_ms = STREAM_DEFAULT_MS;
+		return 0;
+	}
 	if (sysg_duration_parse(v, &c->stream_ms) < 0 || c->stream_ms <= 0) {
 		sysg_cli_error("--stream: expected a duration like 2s or 500ms, found '%s'",
+			       v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_format(struct sysg_cli *c, const char *v)
+{
+	if (!strcmp(v, "json"))
+		c->json = 1;
+	else if (!strcmp(v, "prometheus"))
+		c->prometheus = 1;
+	else if (strcmp(v, "table")) {
+		sysg_cli_error("--format: expected table, json or prometheus, found '%s'",
 			       v);
 		return -EINVAL;
 	}
@@ -298,6 +426,12 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_FULL_CMD: c->full_cmd = 1; return 0;
 	case O_CLEAR: c->clear = 1; return 0;
 	case O_FORCE: c->force = 1; return 0;
+	case O_REOPEN: c->reopen = 1; return 0;
+	case O_FORMAT: return set_format(c, v);
+	case O_FOLLOW:
+		if (c->stream_ms <= 0)
+			c->stream_ms = STREAM_DEFAULT_MS;
+		return 0;
 	case O_STRICT: c->strict = 1; return 0;
 	}
 	return 0;
@@ -305,21 +439,58 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 
 /* ------------------------------------------------------------ parsing */
 
+/* The option ARG (LEN characters, a short letter when IS_SHORT) means:
+ * the one CMD (may be NULL) takes when several share a letter (-f is
+ * --follow for logs, --force for purge; -n --lines for logs, --name for
+ * start). */
 static const struct option_def *lookup_option(const char *arg, size_t len,
-					      int is_short)
+					      int is_short,
+					      const struct command *cmd)
 {
+	const struct option_def *first = NULL;
+
 	for (size_t i = 0; i < NOPTIONS; i++) {
-		if (is_short ? options[i].shrt == arg[0] :
-		    (strlen(options[i].lng) == len &&
-		     !strncmp(options[i].lng, arg, len)))
+		if (!(is_short ? options[i].shrt == arg[0] :
+		      (strlen(options[i].lng) == len &&
+		       !strncmp(options[i].lng, arg, len))))
+			continue;
+		if (!cmd || (options[i].bit & (cmd->opts | O_GLOBAL)))
 			return &options[i];
+		if (!first)
+			first = &options[i];
 	}
-	return NULL;
+	return first;
+}
+
+static void unknown_option(const char *arg, size_t len)
+{
+	const char *names[NOPTIONS + 1], *hint;
+	char name[64];
+
+	for (size_t i = 0; i < NOPTIONS; i++)
+		names[i] = options[i].lng;
+	names[NOPTIONS] = NULL;
+	snprintf(name, sizeof(name), "%.*s", (int)len, arg + 2);
+	hint = arg[1] == '-' ? sysg_suggest(name, names) : NULL;
+	if (hint)
+		sysg_cli_error("unknown option '%s' (did you mean '--%s'?)", arg,
+			       hint);
+	else
+		sysg_cli_error("unknown option '%s' (see sysg help)", arg);
+}
+
+/* 1 when V reads as a duration (the optional value of --stream). */
+static int is_duration(const char *v)
+{
+	int64_t ms;
+
+	return v && v[0] != '-' && sysg_duration_parse(v, &ms) == 0;
 }
 
 /* Parse one option at argv[*i]; advances *i past a separate value. */
 static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
-			int *want_help, int *want_version)
+			const struct command *cmd, int *want_help,
+			int *want_version)
 {
 	const char *arg = argv[*i];
 	int is_short = arg[1] != '-';
@@ -332,9 +503,9 @@ static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
 	if (is_short && len != 1)
 		def = NULL;
 	else
-		def = lookup_option(name, len, is_short);
+		def = lookup_option(name, len, is_short, cmd);
 	if (!def) {
-		sysg_cli_error("unknown option '%s' (see sysg help)", arg);
+		unknown_option(arg, len);
 		return -EINVAL;
 	}
 	if (!strcmp(def->lng, "help")) {
@@ -345,7 +516,13 @@ static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
 		*want_version = 1;
 		return 0;
 	}
-	if (def->has_arg) {
+	if (def->has_arg == 2) {
+		/* bare --stream: the default interval */
+		if (eq)
+			value = eq + 1;
+		else if (*i + 1 < argc && is_duration(argv[*i + 1]))
+			value = argv[++*i];
+	} else if (def->has_arg) {
 		if (eq)
 			value = eq + 1;
 		else if (*i + 1 < argc)
@@ -379,8 +556,8 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 			break;
 		}
 		if (a[0] == '-' && a[1] != '\0') {
-			int bit = parse_option(c, argc, argv, &i, &want_help,
-					       &want_version);
+			int bit = parse_option(c, argc, argv, &i, cmd,
+					       &want_help, &want_version);
 
 			if (bit < 0)
 				return -EINVAL;
@@ -389,7 +566,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 			c->command = a;
 			cmd = find_command(a);
 			if (!cmd) {
-				sysg_cli_error("unknown command '%s' (see sysg help)", a);
+				unknown_command(a);
 				return -EINVAL;
 			}
 		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
@@ -505,6 +682,34 @@ void sysg_cli_print_diag(const struct sysg_diag *d)
 		fprintf(stderr, "sysg: ... and %zu more errors\n", d->dropped);
 }
 
+/* What `start` would refuse later: privileged keys without --sys and
+ * root, keys this build cannot apply, unknown users and groups (the
+ * same messages as start's). Returns the number of problems. */
+static int check_privileged(const struct sysg_cli *c,
+			    const struct sysg_config *cfg, struct sysg_diag *d)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct sysg_service *s = &cfg->services[i];
+		struct sysg_privs p;
+		char err[SYSG_REASON_MAX], *colon;
+
+		if (sysg_privs_prepare(s, c->sys, &p, err, sizeof(err)) < 0) {
+			/* "services.NAME.KEY: message" */
+			colon = strstr(err, ": ");
+			if (colon)
+				*colon = '\0';
+			sysg_diag_error(d, cfg->path, s->privileged_mark.line,
+					s->privileged_mark.col, err, "%s",
+					colon ? colon + 2 : err);
+			bad++;
+		}
+		sysg_privs_free(&p);
+	}
+	return bad;
+}
+
 unsigned sysg_cli_config_flags(const struct sysg_cli *c)
 {
 	return c->strict ? SYSG_CONFIG_STRICT : 0;
@@ -530,6 +735,8 @@ static int cmd_validate(struct sysg_cli *c)
 						       c->state_backend, &d);
 			sysg_plugin_path_free(&pp);
 		}
+		if (check_privileged(c, cfg, &d) && rc == 0)
+			rc = -EINVAL;
 	}
 	if (rc == 0)
 		printf("%s: valid (%zu service%s)\n", path, cfg->nservices,

@@ -38,7 +38,8 @@ struct sysg_cli {
 	long parent_pid;                /* --parent-pid P; 0 when absent */
 	long ttl;                       /* --ttl SECS; 0 when absent */
 	int daemonize, echo_stderr, child, dry_run, history, rollback;
-	int all, json, no_color, full_cmd, clear, force;
+	int all, json, no_color, full_cmd, clear, force, reopen;
+	int prometheus;                 /* status --format prometheus */
 	int strict;                     /* --strict: unknown config keys fail */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;

@@ -334,8 +334,11 @@ static int start_config(struct engine *e, int use_hint)
 	free(path);
 	if (rc == 0 && e->c->service &&
 	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
-		sysg_cli_error("unknown service '%s' in %s", e->c->service,
-			       e->cfg->path);
+		char msg[2 * 256 + 64];
+
+		sysg_config_unknown_service(e->cfg, e->c->service, msg,
+					    sizeof(msg));
+		sysg_cli_error("%s in %s", msg, e->cfg->path);
 		rc = SYSG_EXIT_USAGE;
 	}
 	return rc;

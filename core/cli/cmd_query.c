@@ -216,13 +216,22 @@ static void print_json(json_t *j, int compact)
 
 /* ------------------------------------------------------------ status */
 
-static void render_status(const struct sysg_cli *c, struct sysg_status *s)
+static void render_status(struct query *q, struct sysg_status *s)
 {
+	const struct sysg_cli *c = q->c;
 	struct sysg_render_opts ro;
 
 	if (c->stream_ms > 0)
-		new_frame(c->json);
-	if (c->json) {
+		new_frame(c->json || c->prometheus);
+	if (c->prometheus) {
+		/* deploy counts come from the state backend */
+		if (!q->st)
+			open_state(q);
+		if (sysg_status_render_prometheus(s, q->st, stdout) < 0)
+			sysg_cli_error("out of memory");
+		if (c->stream_ms > 0)
+			fputc('\n', stdout);
+	} else if (c->json) {
 		print_json(sysg_status_to_json(s), c->stream_ms > 0);
 	} else {
 		render_opts(c, &ro);
@@ -288,7 +297,7 @@ static int status_remote(struct query *q, int *code)
 		*code = SYSG_EXIT_FAILED;
 		return 1;
 	}
-	render_status(c, &s);
+	render_status(q, &s);
 	sysg_status_free(&s);
 	*code = SYSG_EXIT_OK;
 	return 1;
@@ -313,7 +322,7 @@ static int status_once(struct query *q, struct sysg_cpu_history *cpu)
 		sysg_cli_error("%s", err);
 		return rc == -ENOENT ? SYSG_EXIT_USAGE : SYSG_EXIT_FAILED;
 	}
-	render_status(c, &s);
+	render_status(q, &s);
 	sysg_status_free(&s);
 	return SYSG_EXIT_OK;
 }
@@ -531,8 +540,19 @@ static int logs_run(struct query *q)
 	}
 	if (c->service && !sysg_strset_has(&ns, c->service) &&
 	    !recorded_unit(q, c->service)) {
+		char msg[2 * 256 + 64];
+		const char **names = calloc(ns.n + 1, sizeof(*names));
+
+		for (size_t i = 0; names && i < ns.n; i++)
+			names[i] = ns.v[i];
+		snprintf(msg, sizeof(msg), "unknown service '%s'", c->service);
+		if (names && sysg_suggest(c->service, names))
+			snprintf(msg, sizeof(msg), "unknown service '%s' (did you "
+				 "mean '%s'?)", c->service,
+				 sysg_suggest(c->service, names));
+		free(names);
 		sysg_strset_free(&ns);
-		sysg_cli_error("unknown service '%s'", c->service);
+		sysg_cli_error("%s", msg);
 		return SYSG_EXIT_USAGE;
 	}
 	rc = c->service ?
@@ -549,10 +569,39 @@ static int logs_run(struct query *q)
 	return rc;
 }
 
+/* --reopen: the supervisor reopens its log files (external logrotate). */
+static int logs_reopen(struct sysg_cli *c)
+{
+	char dir[4096];
+	json_t *reply = NULL;
+	int rc;
+
+	if (sysg_state_dir(c->sys, dir, sizeof(dir)) < 0) {
+		sysg_cli_error("cannot find the state directory");
+		return SYSG_EXIT_FAILED;
+	}
+	rc = sysg_ctlc_call(dir, "reopen", NULL, SYSG_CTLC_QUERY_TIMEOUT_MS,
+			    &reply, stderr);
+	if (rc == -ENOTCONN) {
+		sysg_cli_error("no supervisor is running (nothing holds a log "
+			       "file open)");
+		return SYSG_EXIT_NO_SUPERVISOR;
+	}
+	if (rc < 0)
+		return SYSG_EXIT_FAILED;
+	rc = sysg_ctlc_print(reply, stdout, stderr);
+	json_decref(reply);
+	return rc;
+}
+
 int sysg_cmd_logs(struct sysg_cli *c)
 {
 	struct query q;
-	int rc = query_open(&q, c, 0);
+	int rc;
+
+	if (c->reopen)
+		return logs_reopen(c);
+	rc = query_open(&q, c, 0);
 
 	if (rc)
 		return rc;

@@ -338,6 +338,24 @@ static void resolve_deps(struct load *ld)
 
 /* ------------------------------------------------------------ loading */
 
+/* Each service's effective `logs:`: its keys, else the top level's,
+ * else the defaults. */
+static void resolve_logs(struct sysg_config *cfg)
+{
+	const struct sysg_logs *g = &cfg->logs;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct sysg_logs *l = &cfg->services[i].logs;
+
+		if (!l->has_max_size)
+			l->max_size = g->has_max_size ? g->max_size : 0;
+		if (!l->has_keep)
+			l->keep = g->has_keep ? g->keep : SYSG_LOGS_KEEP;
+		if (!l->has_compress)
+			l->compress = g->has_compress ? g->compress : 0;
+	}
+}
+
 /* The env block as the pre-pass expanded it replaces the one the schema
  * walk read as written (same entries, values expanded, flattened ones
  * first so that vars win). */
@@ -373,6 +391,7 @@ static void finish(struct load *ld)
 	if (ld->cw.w.aborted)
 		return;
 	take_scopes(ld);
+	resolve_logs(ld->cw.cfg);
 	resolve_paths(ld);
 	if (!ld->cw.w.nomem)
 		build_envs(ld);
@@ -561,6 +580,21 @@ int sysg_config_find_service(const struct sysg_config *cfg, const char *name)
 		if (cfg->services[i].name && !strcmp(cfg->services[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+void sysg_config_unknown_service(const struct sysg_config *cfg,
+				 const char *name, char *buf, size_t len)
+{
+	const char *names[257], *hint = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; cfg && i < cfg->nservices && n < 256; i++)
+		names[n++] = cfg->services[i].name;
+	names[n] = NULL;
+	hint = sysg_suggest(name, names);
+	snprintf(buf, len, "unknown service '%s'%s%s%s", name,
+		 hint ? " (did you mean '" : "", hint ? hint : "",
+		 hint ? "'?)" : "");
 }
 
 int sysg_service_is_cron(const struct sysg_service *svc)

@@ -168,6 +168,20 @@ struct sysg_isolation {
 	int private_devices, private_tmp;
 };
 
+/* `logs: { max_size: 10M, keep: 5, compress: false }`, at the top level
+ * and per service: size-based rotation of the service's log files
+ * (<svc>_stdout.log becomes <svc>_stdout.log.1, ...). After loading,
+ * each service's struct holds its effective settings: its own keys,
+ * else the top level's, else the defaults. */
+struct sysg_logs {
+	int64_t max_size;       /* bytes; 0: never rotate (default) */
+	int keep;               /* rotated files kept (default 5) */
+	int compress;           /* gzip rotated files (default no) */
+	int has_max_size, has_keep, has_compress;   /* written in the file */
+};
+
+#define SYSG_LOGS_KEEP 5
+
 enum sysg_restart_policy {
 	SYSG_RESTART_NEVER = 0,
 	SYSG_RESTART_ON_FAILURE,
@@ -231,6 +245,7 @@ struct sysg_service {
 	char *workdir;                  /* runs there (units); NULL: the
 	                                   project directory */
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
+	struct sysg_logs logs;          /* effective (see struct sysg_logs) */
 };
 
 /* Top-level `metrics:` (SPEC 11; systemg 0.32's sampler settings, with its
@@ -262,6 +277,7 @@ struct sysg_config {
 	struct sysg_env_spec env;
 	char *state_backend;    /* default "xml" */
 	char *state_path;       /* absolute or NULL */
+	struct sysg_logs logs;  /* top-level `logs:` as written */
 	struct sysg_metrics_cfg metrics;
 	struct sysg_service *services;  /* in file order */
 	size_t nservices;
@@ -319,6 +335,11 @@ void sysg_config_free(struct sysg_config *cfg);
 
 /* Index of the service called NAME, or -1. */
 int sysg_config_find_service(const struct sysg_config *cfg, const char *name);
+
+/* "unknown service 'NAME'", with " (did you mean 'X'?)" when a service
+ * of CFG (may be NULL) is a likely typo of it, into BUF. */
+void sysg_config_unknown_service(const struct sysg_config *cfg,
+				 const char *name, char *buf, size_t len);
 
 /* 1 when the service runs only on its cron schedule. */
 int sysg_service_is_cron(const struct sysg_service *svc);

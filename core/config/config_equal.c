@@ -188,6 +188,9 @@ static int policy_eq(const struct sysg_service *a,
 	       a->max_restarts == b->max_restarts &&
 	       a->stop_timeout_ms == b->stop_timeout_ms &&
 	       a->ready_after_ms == b->ready_after_ms &&
+	       a->logs.max_size == b->logs.max_size &&
+	       a->logs.keep == b->logs.keep &&
+	       a->logs.compress == b->logs.compress &&
 	       health_eq(&a->health, &b->health) && a->skip == b->skip &&
 	       a->readiness_notify == b->readiness_notify &&
 	       a->watchdog_ms == b->watchdog_ms && a->unit == b->unit &&

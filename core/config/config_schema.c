@@ -1012,6 +1012,49 @@ static void h_caps(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 		    &s->ncapabilities);
 }
 
+/* --------------------------------------------------------------- logs */
+
+static void h_logs_max_size(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			    void *p)
+{
+	struct sysg_logs *l = p;
+
+	(void)k;
+	if (sysg_yw_size(w, v, &l->max_size) == 0)
+		l->has_max_size = 1;
+}
+
+static void h_logs_keep(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	struct sysg_logs *l = p;
+
+	int_in(w, v, 1, 1000, &l->keep);
+	l->has_keep = 1;
+	(void)k;
+}
+
+static void h_logs_compress(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			    void *p)
+{
+	struct sysg_logs *l = p;
+
+	h_bool(w, k, v, &l->compress);
+	l->has_compress = 1;
+}
+
+static const struct sysg_yw_field logs_fields[] = {
+	{ "max_size", h_logs_max_size, 0, 0 },
+	{ "keep", h_logs_keep, 0, 0 },
+	{ "compress", h_logs_compress, 0, 0 },
+	{ NULL, NULL, 0, 0 },
+};
+
+static void h_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
+{
+	sysg_yw_walk_map(w, k, v, logs_fields, p, NULL);
+}
+
 static const struct sysg_yw_field isolation_fields[] = {
 	{ "network", h_bool, offsetof(struct sysg_isolation, network), 0 },
 	{ "pid", h_bool, offsetof(struct sysg_isolation, pid), 0 },
@@ -1250,6 +1293,7 @@ static const struct sysg_yw_field service_fields[] = {
 	{ "readiness", h_readiness,
 	  offsetof(struct sysg_service, readiness_notify), 0 },
 	{ "watchdog", h_dur, offsetof(struct sysg_service, watchdog_ms), 0 },
+	{ "logs", h_logs, offsetof(struct sysg_service, logs), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1446,6 +1490,12 @@ static void h_state(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	sysg_yw_walk_map(w, k, v, state_fields, ((struct sysg_config_walk *)p)->cfg, NULL);
 }
 
+static void h_root_logs(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	h_logs(w, k, v, &((struct sysg_config_walk *)p)->cfg->logs);
+}
+
 /* A whole number >= 0 into an int64_t. */
 static void h_u64(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 {
@@ -1516,6 +1566,7 @@ static const struct sysg_yw_field root_fields[] = {
 	{ "project_dir", h_project_dir, 0, 0 },
 	{ "env", h_root_env, 0, 0 },
 	{ "state", h_state, 0, 0 },
+	{ "logs", h_root_logs, 0, 0 },
 	{ "services", h_services, 0, SYSG_YW_REQUIRED },
 	{ NULL, NULL, 0, 0 },
 };

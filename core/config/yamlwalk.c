@@ -620,47 +620,9 @@ int sysg_yw_map_pairs(struct sysg_yw *w, yaml_node_t *map,
 
 /* ------------------------------------------------------ schema dispatch */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65], i, j;
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 const char *sysg_yw_suggest(const char *s, const char *const *candidates)
 {
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, len = strlen(s);
-	size_t limit = len < 6 ? (len < 3 ? 1 : 2) : len / 3;
-
-	for (; *candidates; candidates++) {
-		size_t d = edit_distance(s, *candidates);
-
-		if (d < best_d) {
-			best_d = d;
-			best = *candidates;
-		}
-	}
-	return best_d <= limit ? best : NULL;
+	return sysg_suggest(s, candidates);
 }
 
 /* A key is taken for a misspelling of a known one when it is at most this
@@ -670,18 +632,10 @@ const char *sysg_yw_suggest(const char *s, const char *const *candidates)
 
 const char *sysg_yw_misspelt(const char *s, const char *const *candidates)
 {
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX;
+	size_t d;
+	const char *best = sysg_closest(s, candidates, &d);
 
-	for (; *candidates; candidates++) {
-		size_t d = edit_distance(s, *candidates);
-
-		if (d < best_d) {
-			best_d = d;
-			best = *candidates;
-		}
-	}
-	return best_d <= TYPO_EDITS ? best : NULL;
+	return d <= TYPO_EDITS ? best : NULL;
 }
 
 void sysg_yw_unknown_key(struct sysg_yw *w, const yaml_node_t *key,

@@ -613,7 +613,8 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 	if (rc == 0 && sysg_config_keep_units(nc, cfg_of(c)) < 0)
 		rc = -ENOMEM;   /* ad-hoc units stay across reloads */
 	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
-		sysg_errf(err, errlen, "unknown service '%s' in %s", svc, path);
+		sysg_config_unknown_service(nc, svc, err, errlen);
+		snprintf(err + strlen(err), errlen - strlen(err), " in %s", path);
 		rc = -EINVAL;
 	}
 	if (rc == 0 && (rc = diff_configs(sysg_supervisor_config(c->o.sup), nc,
@@ -755,11 +756,11 @@ static int barg(const json_t *args, const char *key)
 static int known_service(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			 const char *svc)
 {
-	char err[SYSG_NAME_MAX + 64];
+	char err[2 * SYSG_NAME_MAX + 64];
 
 	if (!svc || sysg_config_find_service(cfg_of(c), svc) >= 0)
 		return 1;
-	snprintf(err, sizeof(err), "unknown service '%s'", svc);
+	sysg_config_unknown_service(cfg_of(c), svc, err, sizeof(err));
 	sysg_ctl_reply(conn, 2, err, NULL);
 	return 0;
 }
@@ -787,6 +788,22 @@ static void h_ping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		"{s:i, s:I, s:s?, s:b}", "pid", (int)getpid(),
 		"services", (json_int_t)cfg_of(c)->nservices,
 		"config", cfg_of(c)->abs_path, "stopping", stopping(c)));
+}
+
+/* `sysg logs --reopen` (as SIGUSR1): reopen the log files after an
+ * external logrotate; answers once done, so a postrotate script can
+ * compress what was rotated right after. */
+static void h_reopen(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		     json_t *args)
+{
+	char err[512];
+
+	(void)args;
+	if (sysg_supervisor_reopen_logs(c->o.sup, err, sizeof(err)) < 0)
+		sysg_ctl_reply(conn, 1, err, NULL);
+	else
+		sysg_ctl_reply(conn, 0, NULL, json_pack("{s:[s]}", "lines",
+				"log files reopened"));
 }
 
 static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
@@ -1084,6 +1101,7 @@ static const struct request requests[] = {
 	{ "inspect", h_inspect, inspect_args },
 	{ "spawn", h_spawn, spawn_args },
 	{ "unit", h_unit, unit_args },
+	{ "reopen", h_reopen, no_args },
 };
 
 static void handle(void *arg, struct sysg_ctl_conn *conn, const char *cmd,

@@ -288,6 +288,29 @@ static void sample_all(struct daemon *d)
 	}
 }
 
+/* metrics.textfile: the Prometheus text of the current status, written
+ * atomically for node_exporter's textfile collector. */
+static void write_textfile(struct daemon *d)
+{
+	const struct sysg_config *cfg = sysg_supervisor_config(d->sup);
+	struct sysg_live l = { d->sup, cfg, d->st, d->samples,
+			       d->o->state_dir };
+	struct sysg_status_opts o = { 0 };
+	struct sysg_status s;
+	char err[512];
+
+	if (!cfg->metrics.textfile)
+		return;
+	if (sysg_live_status(&l, &o, &s, err, sizeof(err)) == 0) {
+		if (sysg_prometheus_write_file(&s, d->st, cfg->metrics.textfile,
+					       err, sizeof(err)) < 0)
+			sysg_log(&d->log, SYSG_LOG_WARN, "%s", err);
+		sysg_status_free(&s);
+	} else {
+		sysg_log(&d->log, SYSG_LOG_WARN, "metrics.textfile: %s", err);
+	}
+}
+
 /* The spill as METRICS asks: reopened when its settings changed. */
 static int apply_spill(struct daemon *d, const struct sysg_metrics_cfg *m,
 		       char *err, size_t errlen)
@@ -354,6 +377,7 @@ static void on_sample(struct sysg_timer *t)
 		sysg_log(&d->log, SYSG_LOG_WARN, "Samples are not spilled: %s",
 			 err);
 	sample_all(d);
+	write_textfile(d);
 	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
 			 d->sample_ms, on_sample, d);
 }
@@ -384,6 +408,14 @@ static void on_failure(void *arg, const char *svc, const char *reason)
 			"%s/%s_stderr.log)\n", svc, reason, d->o->log_dir, svc);
 }
 
+/* SIGUSR1 / logs --reopen: our own handle on supervisor.log too. */
+static void on_reopen(void *arg)
+{
+	struct daemon *d = arg;
+
+	sysg_log_reopen_main(&d->log);
+}
+
 static void on_sighup(void *arg)
 {
 	struct daemon *d = arg;
@@ -393,12 +425,44 @@ static void on_sighup(void *arg)
 }
 
 /* The initial start is over: tell the CLI that is waiting for it. */
+/* 1 when some service has a process, a restart pending or a schedule:
+ * something for a supervisor to do. */
+static int anything_up(struct daemon *d)
+{
+	size_t n = sysg_supervisor_count(d->sup);
+
+	for (size_t i = 0; i < n; i++) {
+		struct sysg_service_info in;
+
+		if (sysg_supervisor_info(d->sup, i, &in) < 0)
+			continue;
+		if (in.rec.pid > 0 || !strcmp(in.rec.status, "backoff") ||
+		    !strcmp(in.rec.status, "scheduled") ||
+		    !strcmp(in.rec.status, "starting"))
+			return 1;
+	}
+	return 0;
+}
+
 static void initial_done(void *arg, int exit_code, const char *lines)
 {
 	struct daemon *d = arg;
+	char *more = NULL;
 
 	d->initial_failed = exit_code != 0;
-	sysg_daemon_report(d->result_fd, exit_code, lines);
+	/* a start that failed with nothing running leaves no supervisor
+	 * behind (a partial failure keeps it: the rest runs) */
+	if (exit_code != 0 && !d->o->foreground && !anything_up(d)) {
+		if (asprintf(&more, "%s%snothing is running: the supervisor "
+			     "exits", lines ? lines : "",
+			     lines && *lines ? "\n" : "") < 0)
+			more = NULL;
+		sysg_log(&d->log, SYSG_LOG_INFO, "Nothing started: the "
+			 "supervisor exits");
+		sysg_supervisor_stop_all(d->sup);
+	}
+	sysg_daemon_report(d->result_fd, exit_code, more ? more : lines);
+	free(more);
 	d->result_fd = -1;
 }
 
@@ -421,6 +485,7 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
 		.on_failure = on_failure, .arg = d, .on_sighup = on_sighup,
+		.on_reopen = on_reopen,
 	};
 
 	return sysg_supervisor_new(&d->sup, o->cfg, d->st, &so, err, errlen);
@@ -486,7 +551,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 			 "process%s", n, n == 1 ? "" : "es");
 	rc = sysg_ctlsrv_start(d->ctl, o->service, initial_done, d);
 	if (rc < 0) {
-		sysg_errf(err, errlen, "unknown service '%s'", o->service);
+		sysg_config_unknown_service(o->cfg, o->service, err, errlen);
 		return rc;
 	}
 	if (o->cfg->abs_path && (!o->kind || strcmp(o->kind, "unit")))

@@ -68,6 +68,8 @@ static void attach_drains(struct svc *v, int out_fd, int err_fd)
 		if (v->drains[i]) {
 			v->drains[i]->on_eof = drain_eof;
 			v->drains[i]->arg = v;
+			if (v->cfg->logs.max_size > 0)
+				svc_drain_rotation(v, v->drains[i]);
 		}
 	}
 }
@@ -267,7 +269,12 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	v->started_wall = sysg_wall_ms();
 	v->started_mono = sysg_now_ms();
 	v->ready_mono = 0;
-	v->has_exit = v->has_signal = 0;
+	/* last exit: the previous run's, so that a crash restart still
+	 * shows why (skip/pre_start commands borrowed these fields) */
+	v->has_exit = v->nexits && v->exits[0].has_code;
+	v->exit_code = v->has_exit ? v->exits[0].code : 0;
+	v->has_signal = v->nexits && v->exits[0].has_signal;
+	v->signo = v->has_signal ? v->exits[0].signo : 0;
 	v->reason[0] = '\0';
 	v->status_text[0] = '\0';
 	v->stopping_said = 0;

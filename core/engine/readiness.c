@@ -5,8 +5,10 @@
  * the spawn (EV_NOT_READY). Without one, the service is ready once it has
  * stayed up for `ready_after`. With `readiness: notify` it is ready when
  * it says READY=1 (sdnotify.c), not ready after SYSG_NOTIFY_READY_MS. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include "base/base.h"
@@ -15,6 +17,35 @@
 #include "svc.h"
 
 static void probe_done(struct sysg_job *j, int status, int timed_out);
+
+static void close_cause(struct svc *v)
+{
+	if (v->probe_cause_fd >= 0)
+		close(v->probe_cause_fd);
+	v->probe_cause_fd = -1;
+}
+
+/* Remember why the attempt that just ended failed (status, inspect and
+ * supervisor.log show it with the readiness failure). */
+static void note_cause(struct svc *v, int status, int timed_out)
+{
+	char cause[sizeof(v->probe_cause)];
+
+	if (v->probe_cause_fd < 0)
+		return;         /* it could not even start: cause already set */
+
+	sysg_probe_cause(v->probe_cause_fd, v->probe_cmd, status, timed_out,
+			 v->probe_timeout, cause, sizeof(cause));
+	close_cause(v);
+	/* an attempt cut short by the readiness deadline that timed out
+	 * says less than the full attempt before it */
+	if (v->probe_cause[0] && v->probe_timeout < v->cfg->health.timeout_ms &&
+	    (timed_out || !strncmp(cause, "no answer", 9)))
+		return;
+	memcpy(v->probe_cause, cause, sizeof(cause));
+	svc_log(v, SYSG_LOG_DEBUG, "Health check of %s failed: %s",
+		v->cfg->name, v->probe_cause);
+}
 
 static void start_probe(struct sysg_timer *t)
 {
@@ -30,11 +61,18 @@ static void start_probe(struct sysg_timer *t)
 	v->probe_started = sysg_now_ms();
 	if (left > h->timeout_ms)
 		left = h->timeout_ms;
+	v->probe_timeout = left > 0 ? left : 1;
+	close_cause(v);
+	v->probe_cause_fd = sysg_probe_cause_open();
 	if (sysg_health_attempt(&v->sup->jobs, &v->probe, v->probe_cmd,
-				v->probe_url, left > 0 ? left : 1, svc_env(v),
-				v->sup->cfg->project_dir, err, sizeof(err)) < 0) {
+				v->probe_url, v->probe_timeout, svc_env(v),
+				v->sup->cfg->project_dir, v->probe_cause_fd,
+				err, sizeof(err)) < 0) {
 		svc_log(v, SYSG_LOG_WARN, "Health check of %s: %s",
 			v->cfg->name, err);
+		snprintf(v->probe_cause, sizeof(v->probe_cause), "%.*s",
+			 (int)sizeof(v->probe_cause) - 1, err);
+		close_cause(v);
 		probe_done(&v->probe, 1 << 8, 0);
 	}
 }
@@ -44,12 +82,17 @@ static void probe_done(struct sysg_job *j, int status, int timed_out)
 	struct svc *v = j->arg;
 	int64_t now = sysg_now_ms(), next;
 
-	if (v->state != ST_STARTING)
+	if (v->state != ST_STARTING) {
+		close_cause(v);
 		return;
+	}
 	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		close_cause(v);
+		v->probe_cause[0] = '\0';
 		svc_event(v, EV_READY);
 		return;
 	}
+	note_cause(v, status, timed_out);
 	if (now >= v->ready_deadline) {
 		svc_event(v, EV_NOT_READY);
 		return;
@@ -93,6 +136,7 @@ void svc_readiness_start(struct svc *v)
 	v->probe_cmd = h->command ? strdup(h->command) : NULL;
 	v->probe_url = h->url && !h->command ? strdup(h->url) : NULL;
 	v->ready_deadline = sysg_now_ms() + h->timeout_ms * retries;
+	v->probe_cause[0] = '\0';
 	sysg_timer_start(v->sup->loop, &v->probe_timer, 0, start_probe, v);
 }
 
@@ -100,4 +144,5 @@ void svc_readiness_stop(struct svc *v)
 {
 	sysg_timer_stop(v->sup->loop, &v->probe_timer);
 	sysg_job_cancel(&v->probe);
+	close_cause(v);
 }

@@ -237,6 +237,7 @@ int sysg_supervisor_reload(struct sysg_supervisor *s,
 	sysg_log(&s->log, SYSG_LOG_INFO, "Reloaded config: +%d -%d ~%d",
 		 p.added, p.removed, p.changed);
 	sup_changed(s);
+	sup_logs_arm(s);
 	sup_settle(s);
 	return 0;
 }

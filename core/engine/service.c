@@ -607,9 +607,10 @@ static void a_not_ready(struct svc *v)
 			 "%lld ms", (long long)SYSG_NOTIFY_READY_MS);
 	else
 		snprintf(v->reason, sizeof(v->reason), "health check did not "
-			 "pass within %lld ms", (long long)(
+			 "pass within %lld ms%s%s", (long long)(
 			 v->cfg->health.timeout_ms * (v->cfg->health.retries >
-			 0 ? v->cfg->health.retries : 1)));
+			 0 ? v->cfg->health.retries : 1)),
+			 v->probe_cause[0] ? ": " : "", v->probe_cause);
 	svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
 	fire_start(v, 0);
 	stop_tree(v, STOP_NOT_READY);

@@ -178,7 +178,8 @@ int sysg_stop_offline(const struct sysg_stop_req *r, char *err,
 	err[0] = '\0';
 	if (r->service) {
 		if (!known_service(r, r->service)) {
-			sysg_errf(err, errlen, "unknown service '%s'", r->service);
+			sysg_config_unknown_service(r->cfg, r->service, err,
+						    errlen);
 			return -ENOENT;
 		}
 		return stop_one(r, r->service, err, errlen);

@@ -264,6 +264,16 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 		else
 			sysg_supervisor_stop_all(s);
 		break;
+	case SIGUSR1: {
+		char err[512];
+
+		/* reopen first, so that the line lands in the new file */
+		if (sysg_supervisor_reopen_logs(s, err, sizeof(err)) < 0)
+			sysg_log(&s->log, SYSG_LOG_WARN, "%s", err);
+		sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGUSR1: log files "
+			 "reopened");
+		break;
+	}
 	case SIGHUP:
 		if (s->opts.on_sighup) {
 			sysg_log(&s->log, SYSG_LOG_INFO, "Received SIGHUP");
@@ -300,6 +310,7 @@ void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 	v->idx = idx;
 	v->log_out = v->log_err = -1;
 	v->pidfd = -1;
+	v->probe_cause_fd = -1;
 	v->pub_status = svc_status(v->state);
 	svc_cron_init(v);
 }
@@ -399,6 +410,7 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	sysg_loop_on_signal(s->loop, on_signal, s);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	init_cgroups(s);
+	sup_logs_arm(s);
 	if (s->st)
 		sysg_state_on_use(s->st, state_used, s);
 	*out = s;
@@ -412,6 +424,8 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	for (size_t i = 0; i < s->nsvcs; i++) {
 		sysg_job_cancel(&s->svcs[i]->probe);
 		sysg_job_cancel(&s->svcs[i]->helper);
+		sysg_job_cancel(&s->svcs[i]->logjob[0]);
+		sysg_job_cancel(&s->svcs[i]->logjob[1]);
 	}
 	sup_children_free(s);
 	sup_strays_kill(s);

@@ -72,6 +72,10 @@ struct sysg_supervisor_opts {
 	/* Called (with ARG) from the loop on SIGHUP instead of ignoring it
 	 * (it may call any function here, e.g. reload); may be NULL. */
 	void (*on_sighup)(void *arg);
+	/* Called (with ARG) after the log files were reopened (SIGUSR1,
+	 * sysg_supervisor_reopen_logs), for the caller's own log handles;
+	 * may be NULL. */
+	void (*on_reopen)(void *arg);
 };
 
 /* Create a supervisor for CFG (borrowed: must outlive the supervisor,
@@ -151,6 +155,14 @@ int sysg_supervisor_shutting_down(const struct sysg_supervisor *s);
 /* The configuration in use: the one given to new(), or the last one
  * handed to reload() (owned by the supervisor). */
 const struct sysg_config *sysg_supervisor_config(const struct sysg_supervisor *s);
+
+/* Reopen the log files after an external rotation (logrotate renamed
+ * them away), as on SIGUSR1: supervisor.log and, for each service, its
+ * stdout/stderr files (pipe mode: open the path anew; direct mode: give
+ * the file the services write their name back, see proc/logrotate.h).
+ * 0, or the last error (-errno) with ERR filled; every file is tried. */
+int sysg_supervisor_reopen_logs(struct sysg_supervisor *s, char *err,
+				size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Re-adoption (SPEC 5)                                                */

@@ -113,6 +113,9 @@ struct svc {
 	char *probe_cmd;        /* expanded health command (or NULL) */
 	struct sysg_job probe;
 	struct sysg_timer probe_timer;
+	int probe_cause_fd;     /* the attempt's memfd, -1 when none */
+	int64_t probe_timeout;  /* the current attempt's timeout */
+	char probe_cause[200];  /* why the last attempt failed, or "" */
 
 	struct sysg_privs privs;        /* user, limits... (privs.h) */
 	struct sysg_job helper; /* skip / pre_start command */
@@ -130,6 +133,7 @@ struct svc {
 
 	int log_out, log_err;   /* service log files, -1 until opened */
 	struct sysg_drain *drains[2];
+	struct sysg_job logjob[2];      /* gzip of a rotated log (logfiles.c) */
 
 	/* adoption (adopt.c): the current process was started by an earlier
 	 * supervisor, so it is not our child and its exit comes through a
@@ -242,6 +246,7 @@ struct sysg_supervisor {
 	char *const *base_env;  /* cfg env when the service has none */
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */
+	struct sysg_timer logs_timer;   /* log size checks (logfiles.c) */
 	struct sup_notify notify;       /* subscribers, pending changes */
 	/* adopt.c: processes of services no longer configured, being
 	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
@@ -344,6 +349,13 @@ const char *sup_sdnotify_address(struct sysg_supervisor *s);
 void sup_sdnotify_close(struct sysg_supervisor *s);
 void svc_watchdog_arm(struct svc *v);   /* (re)start the watchdog */
 void svc_watchdog_stop(struct svc *v);
+
+/* logfiles.c */
+/* Pipe mode: let drain D (of V) rotate V's log file by size. */
+void svc_drain_rotation(struct svc *v, struct sysg_drain *d);
+/* Direct mode: check log sizes every second while a service has
+ * logs.max_size (idempotent; call after new() and reload()). */
+void sup_logs_arm(struct sysg_supervisor *s);
 
 /* readiness.c: EV_READY or EV_NOT_READY follow */
 void svc_readiness_start(struct svc *v);

@@ -70,7 +70,7 @@ int sysg_job_spawn(struct sysg_jobs *js, struct sysg_job *j,
 	return 0;
 }
 
-static void job_child(int (*fn)(void *), void *arg)
+static void job_child(int (*fn)(void *), void *arg, int err_fd)
 {
 	sigset_t empty;
 	int null;
@@ -84,13 +84,20 @@ static void job_child(int (*fn)(void *), void *arg)
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0)
 		for (int fd = 0; fd < 3; fd++)
-			dup2(null, fd);
+			dup2(fd == 2 && err_fd >= 0 ? err_fd : null, fd);
 	syscall(SYS_close_range, 3U, ~0U, 0U);
 	_exit(fn(arg));
 }
 
 int sysg_job_fork(struct sysg_jobs *js, struct sysg_job *j,
 		  int (*fn)(void *), void *arg, int64_t timeout_ms)
+{
+	return sysg_job_fork_err(js, j, fn, arg, timeout_ms, -1);
+}
+
+int sysg_job_fork_err(struct sysg_jobs *js, struct sysg_job *j,
+		      int (*fn)(void *), void *arg, int64_t timeout_ms,
+		      int err_fd)
 {
 	pid_t pid;
 
@@ -99,7 +106,7 @@ int sysg_job_fork(struct sysg_jobs *js, struct sysg_job *j,
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		job_child(fn, arg);
+		job_child(fn, arg, err_fd);
 	j->pid = pid;
 	job_link(js, j);
 	job_arm(js, j, timeout_ms);

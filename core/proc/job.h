@@ -53,6 +53,12 @@ int sysg_job_spawn(struct sysg_jobs *js, struct sysg_job *j,
 int sysg_job_fork(struct sysg_jobs *js, struct sysg_job *j,
 		  int (*fn)(void *), void *arg, int64_t timeout_ms);
 
+/* As sysg_job_fork, with the child's stderr on ERR_FD (< 0: /dev/null)
+ * so that FN can say why it failed. */
+int sysg_job_fork_err(struct sysg_jobs *js, struct sysg_job *j,
+		      int (*fn)(void *), void *arg, int64_t timeout_ms,
+		      int err_fd);
+
 /* If PID is a running job, finish it (calls done) and return 1; else 0. */
 int sysg_jobs_reaped(struct sysg_jobs *js, pid_t pid, int status);
 

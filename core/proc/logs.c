@@ -13,6 +13,7 @@
 #include <sysg/plugin.h>
 
 #include "base/base.h"
+#include "logrotate.h"
 #include "logs.h"
 
 static const char *level_name(int level)
@@ -108,6 +109,40 @@ void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	}
 }
 
+/* 1 when the file of FD is NAME in DIRFD (not following a symlink). */
+static int is_named(int dirfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 &&
+	       fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int sysg_log_reopen_main(struct sysg_log *lg)
+{
+	int fd;
+
+	if (lg->dirfd < 0 || (lg->fd >= 0 &&
+			      is_named(lg->dirfd, "supervisor.log", lg->fd)))
+		return 0;
+	fd = open_append(lg->dirfd, "supervisor.log");
+	if (fd < 0)
+		return fd;
+	if (lg->fd >= 0)
+		close(lg->fd);
+	lg->fd = fd;
+	return 1;
+}
+
+int sysg_log_service_path(const char *dir, const char *svc, const char *kind,
+			  char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s_%s.log", dir, svc, kind) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int sysg_log_open_service(const struct sysg_log *lg, const char *svc,
 			  const char *kind)
 {
@@ -148,6 +183,72 @@ static void echo_feed(struct sysg_drain *d, const char *buf, size_t n)
 	fflush(d->echo);
 }
 
+static void put(struct sysg_drain *d, const char *buf, size_t n)
+{
+	if (!n || d->log_fd < 0)
+		return;
+	d->mid_line = buf[n - 1] != '\n';
+	if (write(d->log_fd, buf, n) != (ssize_t)n) {
+		if (d->dropped)
+			(*d->dropped)++;
+		return;
+	}
+	d->size += (int64_t)n;
+}
+
+static void switch_now(struct sysg_drain *d)
+{
+	struct stat st;
+
+	if (d->close_fd >= 0)
+		close(d->close_fd);
+	d->close_fd = -1;
+	d->log_fd = d->next_fd;
+	d->next_fd = -1;
+	d->mid_line = 0;
+	d->size = fstat(d->log_fd, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+void sysg_drain_switch(struct sysg_drain *d, int fd, int old_fd)
+{
+	if (d->next_fd >= 0)
+		switch_now(d);  /* an earlier switch still pending */
+	d->next_fd = fd;
+	d->close_fd = old_fd;
+	if (!d->mid_line)
+		switch_now(d);
+}
+
+/* Write BUF to the file, rotating it at a line boundary once it is
+ * full (or anywhere once it is twice full of one endless line). */
+static void drain_write(struct sysg_drain *d, const char *buf, size_t n)
+{
+	if (d->next_fd >= 0) {
+		/* finish the line in the old file, then switch */
+		const char *nl = memchr(buf, '\n', n);
+		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
+
+		put(d, buf, k);
+		if (!nl)
+			return;
+		switch_now(d);
+		buf += k;
+		n -= k;
+	}
+	if (d->max_size > 0 && d->rotate && d->size + (int64_t)n >= d->max_size) {
+		const char *nl = memrchr(buf, '\n', n);
+		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
+
+		if (nl || d->size + (int64_t)n >= 2 * d->max_size) {
+			put(d, buf, k);
+			d->rotate(d);
+			buf += k;
+			n -= k;
+		}
+	}
+	put(d, buf, n);
+}
+
 int sysg_drain_pump(struct sysg_drain *d)
 {
 	char buf[4 * SYSG_IO_CHUNK];
@@ -159,9 +260,7 @@ int sysg_drain_pump(struct sysg_drain *d)
 			continue;
 		if (n <= 0)
 			return n == 0 || errno != EAGAIN;
-		if (d->log_fd >= 0 && write(d->log_fd, buf, (size_t)n) != n &&
-		    d->dropped)
-			(*d->dropped)++;
+		drain_write(d, buf, (size_t)n);
 		if (d->echo)
 			echo_feed(d, buf, (size_t)n);
 	}
@@ -198,6 +297,7 @@ struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
 	d->io.cb = on_drain;
 	d->io.arg = d;
 	d->log_fd = log_fd;
+	d->next_fd = d->close_fd = -1;
 	d->echo = echo;
 	d->svc = svc;
 	d->dropped = dropped;
@@ -221,6 +321,8 @@ void sysg_drain_free(struct sysg_drain *d)
 		fflush(d->echo);
 	}
 	close(d->io.fd);
+	if (d->close_fd >= 0)
+		close(d->close_fd);
 	free(d->line);
 	free(d);
 }

@@ -39,11 +39,20 @@ void sysg_log_close(struct sysg_log *lg);
 void sysg_log(struct sysg_log *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Reopen supervisor.log when it was renamed away (external logrotate),
+ * the same way as sysg_log_open (never through a symlink). 1 reopened,
+ * 0 nothing to do, or -errno. */
+int sysg_log_reopen_main(struct sysg_log *lg);
+
 /* Open (create 0640, append, close-on-exec, never through a symlink)
  * <SVC>_<KIND>.log in LG's directory, where KIND is "stdout" or
  * "stderr". Returns the fd or -errno (-ELOOP: a symlink is there). */
 int sysg_log_open_service(const struct sysg_log *lg, const char *svc,
 			  const char *kind);
+
+/* DIR/<SVC>_<KIND>.log into BUF. 0 or -ENAMETOOLONG. */
+int sysg_log_service_path(const char *dir, const char *svc, const char *kind,
+			  char *buf, size_t len);
 
 #define SYSG_DRAIN_LINE_MAX 4096        /* longer echoed lines are split */
 
@@ -60,7 +69,22 @@ struct sysg_drain {
 	size_t linelen;
 	struct sysg_loop *loop;
 	struct sysg_drain *next;
+	/* size-based rotation (logrotate.h, pipe mode): once the file
+	 * reaches MAX_SIZE (0: never), ROTATE is called at the next line
+	 * boundary; it sets a new LOG_FD and SIZE */
+	int64_t max_size;
+	int64_t size;           /* bytes in the file */
+	void (*rotate)(struct sysg_drain *d);
+	int mid_line;           /* the file ends inside a line */
+	/* reopen: write to NEXT_FD from the next line start on; then
+	 * close CLOSE_FD (the old file's fd, owned; -1: none) */
+	int next_fd, close_fd;
 };
+
+/* Switch D to FD (not owned) at the next line start, so that no line is
+ * split between the old file and the new one; OLD_FD (owned, may be -1)
+ * is closed then. */
+void sysg_drain_switch(struct sysg_drain *d, int fd, int old_fd);
 
 /* Start draining PIPE_FD (takes ownership) into LOG_FD; returns the drain
  * or NULL (then PIPE_FD is closed). The drain frees itself after EOF, or

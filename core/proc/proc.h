@@ -13,6 +13,8 @@
 #include "job.h"
 #include "privs.h"
 #include "logs.h"
+#include "logrotate.h"
+#include "writers.h"
 #include "hooks.h"
 #include "health.h"
 

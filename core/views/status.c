@@ -592,7 +592,10 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 	rc = build(&b);
 	free(b.rec.v);
 	if (rc == 0 && o->service && out->nunits == 0) {
-		sysg_errf(err, errlen, "unknown service '%s'", o->service);
+		char msg[SYSG_NAME_MAX + 200];
+
+		sysg_config_unknown_service(cfg, o->service, msg, sizeof(msg));
+		sysg_errf(err, errlen, "%s", msg);
 		rc = -ENOENT;
 	} else if (rc < 0) {
 		sysg_errf(err, errlen, "cannot build the status: %s",
@@ -609,20 +612,26 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 
 enum sysg_overall sysg_status_overall(const struct sysg_status *s)
 {
-	size_t good = 0, bad = 0;
+	size_t good = 0, bad = 0, starting = 0, n = 0;
 
 	for (size_t i = 0; i < s->nunits; i++) {
 		const char *st = s->units[i].status;
 
 		if (s->units[i].kind == SYSG_UNIT_ORPHANED)
 			continue;
+		n++;
 		if (health_of(st) == SYSG_HEALTH_UNHEALTHY)
 			bad++;
 		else if (is_status(st, "running") || is_status(st, "exited") ||
 			 is_status(st, "skipped") || is_status(st, "scheduled"))
 			good++;
+		else if (is_status(st, "starting"))
+			starting++;
 	}
-	if (bad == 0)
+	if (n == 0 || (bad == 0 && good > 0))
 		return SYSG_OVERALL_HEALTHY;
-	return good ? SYSG_OVERALL_DEGRADED : SYSG_OVERALL_FAILING;
+	/* nothing does its job: every unit stopped, failed or blocked */
+	if (good == 0 && starting == 0)
+		return SYSG_OVERALL_FAILING;
+	return SYSG_OVERALL_DEGRADED;
 }

@@ -34,9 +34,11 @@
  *   - Records of kind `child` named "PARENT/NAME" are listed in PARENT's
  *     `children`; other child records are listed as top-level units.
  *
- * Overall health over the top-level, non-orphaned units: `healthy` when none
- * is failed, blocked or in backoff; `degraded` when some are but at least
- * one is running, exited, skipped or scheduled; `failing` otherwise.
+ * Overall health over the top-level, non-orphaned units: `healthy` when at
+ * least one is running, exited, skipped or scheduled ("working") and none
+ * is failed, blocked or in backoff (stopped and starting units spoil
+ * nothing); `failing` when none is working or starting (every unit
+ * stopped, failed or blocked); `degraded` otherwise. No units: `healthy`.
  */
 #ifndef SYSG_STATUS_H
 #define SYSG_STATUS_H
@@ -223,6 +225,7 @@ void sysg_format_last_exit(const struct sysg_unit_view *u, char *buf,
  *   "cpu_percent": 0.5 | null,                     % of one core
  *   "rss_bytes": 1048576 | null,
  *   "children": [ UNIT, ... ],                     spawned children
+ *   "reason": "health check did not pass ...",   why (null: nothing)
  *   "cron": {                                      cron units only
  *     "expression": "0 0 2 * * *" | null,
  *     "timezone": "UTC" | null,                    null: local time

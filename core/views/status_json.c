@@ -99,6 +99,13 @@ json_t *sysg_unit_view_to_json(const struct sysg_unit_view *u)
 		      "cpu_percent", cpu_json(u->cpu_percent),
 		      "rss_bytes", int_or_null(u->rss_bytes >= 0, u->rss_bytes),
 		      "children", children);
+	/* added in schema 1: why the unit is in its state (e.g. the last
+	 * health check's cause), null when nothing to say */
+	if (o && json_object_set_new(o, "reason", u->reason[0] ?
+				     json_string(u->reason) : json_null())) {
+		json_decref(o);
+		return NULL;
+	}
 	if (o && u->cron && json_object_set_new(o, "cron", cron_json(u->cron))) {
 		json_decref(o);
 		return NULL;
@@ -388,6 +395,9 @@ static int read_unit(struct rd *r, json_t *o, struct sysg_unit_view *u)
 	if (rc == 0 && json_object_get(o, "last_restart"))
 		rc = get_copy(r, o, "last_restart", u->last_restart,
 			      sizeof(u->last_restart));
+	if (rc == 0 && json_is_string(json_object_get(o, "reason")))
+		snprintf(u->reason, sizeof(u->reason), "%s",
+			 json_string_value(json_object_get(o, "reason")));
 	if (rc == 0)
 		rc = read_units(r, json_object_get(o, "children"), &u->children,
 				&u->nchildren);

@@ -12,5 +12,6 @@
 #include "logview.h"
 #include "purge.h"
 #include "liveview.h"
+#include "prometheus.h"
 
 #endif
