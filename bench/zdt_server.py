@@ -3,6 +3,8 @@
 # socket sysg passes as fd 3 (sd_listen_fds(3)), answers every GET with
 # "GENERATION PID", says READY=1 when NOTIFY_SOCKET is set, and on
 # SIGTERM stops accepting, finishes the requests in flight, and exits.
+# With a third argument PORT and no socket from sysg it binds 127.0.0.1:
+# PORT itself (the baseline: what a restart looks like without `listen:`).
 import http.server
 import os
 import signal
@@ -39,10 +41,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def main():
     if os.environ.get("LISTEN_PID") != str(os.getpid()) or \
             os.environ.get("LISTEN_FDS") != "1":
-        sys.exit("no socket from sysg (LISTEN_PID/LISTEN_FDS)")
-    srv = Server(("127.0.0.1", 0), Handler, bind_and_activate=False)
-    srv.socket.close()
-    srv.socket = socket.socket(fileno=3)
+        if len(sys.argv) < 4:
+            sys.exit("no socket from sysg (LISTEN_PID/LISTEN_FDS)")
+        srv = Server(("127.0.0.1", int(sys.argv[3])), Handler)
+    else:
+        srv = Server(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        srv.socket.close()
+        srv.socket = socket.socket(fileno=3)
     # another process accepts on the same socket: a readable socket may
     # have nothing left to accept by the time we call accept()
     srv.socket.setblocking(False)
