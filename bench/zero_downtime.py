@@ -131,7 +131,7 @@ def run_load(a, env, work, port, out):
     total = a.requests * a.clients
     for k in range(a.rounds):
         # restart once a share of the load has been sent
-        while len(results) < total * (k + 1) // (a.rounds + 1):
+        while len(results) < total * (k + 1) // (a.rounds + 2):
             time.sleep(0.01)
         before = status_pids(a, env, work)
         t0 = time.monotonic()

@@ -332,6 +332,45 @@ static void check_api_listen(const struct sysg_service *s)
 	ck_assert_str_eq(l[1].owner, "www-data");
 }
 
+/* instances: N - the copies NAME.0..N-1, each with SYSG_INSTANCE, the
+ * same sockets, and depended on together. */
+START_TEST(instances_expand)
+{
+	struct sysg_config *cfg = load_ok(HEAD
+		"  web:\n    command: x\n    instances: 3\n"
+		"    listen: \"tcp://127.0.0.1:8080\"\n"
+		"  api: { command: y, depends_on: [web] }\n");
+	const struct sysg_service *s;
+
+	ck_assert_uint_eq(cfg->nservices, 4);
+	for (int k = 0; k < 3; k++) {
+		char name[16], env[32];
+		int found = 0;
+
+		snprintf(name, sizeof(name), "web.%d", k);
+		snprintf(env, sizeof(env), "SYSG_INSTANCE=%d", k);
+		s = &cfg->services[k];
+		ck_assert_str_eq(s->name, name);
+		ck_assert_str_eq(s->instance_of, "web");
+		ck_assert_int_eq(s->instances, 3);
+		ck_assert_uint_eq(s->nlisten, 1);
+		for (char **e = s->envp; *e; e++)
+			found |= !strcmp(*e, env);
+		ck_assert_msg(found, "%s has no %s", name, env);
+	}
+	ck_assert_ptr_null(cfg->services[3].instance_of);
+	ck_assert_uint_eq(sysg_config_instances(cfg, "web"), 3);
+	ck_assert(sysg_config_knows(cfg, "web"));
+	ck_assert(!sysg_config_knows(cfg, "nope"));
+	ck_assert_int_eq(sysg_config_find_service(cfg, "web"), -1);
+	/* api waits for all three */
+	ck_assert_uint_eq(cfg->nwaves, 2);
+	ck_assert_uint_eq(cfg->wave_sizes[0], 3);
+	ck_assert_uint_eq(cfg->waves[1][0], 3);
+	sysg_config_free(cfg);
+}
+END_TEST
+
 START_TEST(full_config)
 {
 	struct sysg_config *cfg;
@@ -836,6 +875,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:5:29: error: services.api.listen: 'tcp6://[::]:80' is also bound by service 'api' ('tcp://*:80')", 1 },
 	{ "listen: port of another service", HEAD "  api:\n    command: x\n    listen: \"tcp://127.0.0.1:8080\"\n  web:\n    command: y\n    listen: [ \"unix:/a\", \"tcp://*:8080\" ]\n",
 	  "t.yaml:8:26: error: services.web.listen: 'tcp://*:8080' is also bound by service 'api' ('tcp://127.0.0.1:8080')", 1 },
+	{ "instances: zero", HEAD "  api:\n    command: x\n    instances: 0\n",
+	  "t.yaml:5:16: error: services.api.instances:", 1 },
 	{ "listen: unknown fd name", HEAD "  api:\n    command: \"x --fd {listen_fd:admin}\"\n    listen: \"tcp://*:80\"\n",
 	  "t.yaml:3:3: error: services.api.command: {listen_fd:admin}: no listen socket named 'admin'", 1 },
 };
@@ -1627,7 +1668,8 @@ static const struct leaf service_leaves[] = {
 	LEAF(isolation.private_tmp, K_NUM),
 	ARR(listen, K_LISTEN, nlisten), LEAF(nlisten, K_NUM),
 	LEAF(readiness_notify, K_NUM), LEAF(watchdog_ms, K_NUM),
-	LEAF(unit, K_NUM), LEAF(workdir, K_STR),
+	LEAF(unit, K_NUM), LEAF(instances, K_NUM), LEAF(instance_of, K_STR),
+	LEAF(workdir, K_STR),
 	LEAF(privileged_mark, K_SKIP),
 	LEAF(logs.max_size, K_NUM), LEAF(logs.keep, K_NUM),
 	LEAF(logs.compress, K_NUM),
@@ -1753,6 +1795,7 @@ static Suite *make_config_suite(void)
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, full_config);
+	tcase_add_test(t, instances_expand);
 	tcase_add_test(t, minimal_defaults);
 	tcase_add_test(t, shorthands);
 	tcase_add_test(t, anchors_and_merge_keys);

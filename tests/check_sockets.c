@@ -218,6 +218,60 @@ START_TEST(test_port_in_use_names_holder)
 }
 END_TEST
 
+/* instances: 2 - two copies web.0 and web.1, SYSG_INSTANCE 0 and 1, each
+ * its own pid and log, both on the one socket; `-s web` is both. */
+START_TEST(test_instances_share_sockets)
+{
+	struct dt t;
+	struct run_result r;
+	char *r0, *r1, a[512], b[512];
+	int port = free_port();
+	pid_t p0, p1;
+
+	dt_setup(&t, NULL,
+		 "version: \"1\"\n"
+		 "services:\n"
+		 "  web:\n"
+		 "    command: \"sh -c 'exec python3 v.py out.$SYSG_INSTANCE'\"\n"
+		 "    instances: 2\n"
+		 "    listen: [ \"tcp://127.0.0.1:%d\" ]\n", port);
+	dt_write(&t, "v.py", validator);
+	dt_start_daemon(&t);
+	r0 = report(&t, "out.0");
+	r1 = report(&t, "out.1");
+	p0 = dt_pid(&t, "web.0");
+	p1 = dt_pid(&t, "web.1");
+	ck_assert_int_gt(p0, 0);
+	ck_assert_int_gt(p1, 0);
+	ck_assert_int_ne(p0, p1);
+	ck_assert_int_eq(atoi(line_of(r0, "pid=") + 4), p0);
+	ck_assert_int_eq(atoi(line_of(r1, "pid=") + 4), p1);
+	snprintf(a, sizeof(a), "%s", line_of(r0, "fd3"));
+	snprintf(b, sizeof(b), "%s", line_of(r1, "fd3"));
+	ck_assert_msg(strstr(a, "socket:[") && !strcmp(a, b),
+		      "not the same socket:\n%s\n%s", a, b);
+	ck_assert(dt_exists(&t, "state/logs/web.0_stdout.log"));
+	ck_assert(dt_exists(&t, "state/logs/web.1_stdout.log"));
+	/* `logs -s web` shows every copy's, `-s web.1` one */
+	ck_assert_int_eq(dt_sysg(&t, &r, "logs", "-s", "web", "--kind",
+				 "stdout", NULL), 0);
+	ck_assert_msg(strstr(r.out, "==> web.0 (stdout)") &&
+		      strstr(r.out, "==> web.1 (stdout)"), "%s", r.out);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, &r, "logs", "-s", "web.1", "--kind",
+				 "stdout", NULL), 0);
+	ck_assert_msg(!strstr(r.out, "web.0"), "%s", r.out);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, &r, "stop", "-s", "web", NULL), 0);
+	run_result_free(&r);
+	ck_assert(dt_wait_gone(p0, 10000));
+	ck_assert(dt_wait_gone(p1, 10000));
+	free(r0);
+	free(r1);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* Stale LISTEN_* never reach a service without sockets. */
 START_TEST(test_stale_listen_vars_removed)
 {
@@ -253,6 +307,7 @@ static Suite *make_sockets_suite(void)
 	tcase_add_test(tc, test_kept_across_restart);
 	tcase_add_test(tc, test_port_in_use_names_holder);
 	tcase_add_test(tc, test_stale_listen_vars_removed);
+	tcase_add_test(tc, test_instances_share_sockets);
 	suite_add_tcase(s, tc);
 	return s;
 }

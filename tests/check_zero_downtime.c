@@ -1,5 +1,5 @@
 /* check_zero_downtime.c - zero downtime without a proxy (issue 10): a
- * Python HTTP service on a port sysg holds, a load loop of 3,000 requests
+ * Python HTTP service (one instance, or three) on a port sysg holds, a load loop of 3,000 requests
  * against that port, and `sysg restart -s web` during it: no request
  * fails, no connection is refused, every request sent after the restart
  * returned is answered by the new run (bench/zero_downtime.py does the
@@ -67,6 +67,16 @@ static void expect_zero_downtime(json_t *doc)
 START_TEST(test_restart_one_instance_notify)
 {
 	json_t *doc = run_bench("1", "notify");
+
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* Three copies on one socket, replaced one at a time (max_parallel 1). */
+START_TEST(test_rolling_restart_three_instances)
+{
+	json_t *doc = run_bench("3", "notify");
 
 	expect_zero_downtime(doc);
 	json_decref(doc);
@@ -143,6 +153,7 @@ static Suite *make_zero_downtime_suite(void)
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(tc, test_restart_one_instance_notify);
 	tcase_add_test(tc, test_restart_one_instance_settle);
+	tcase_add_test(tc, test_rolling_restart_three_instances);
 	tcase_add_test(tc, test_failed_new_run_keeps_old);
 	suite_add_tcase(s, tc);
 	return s;

@@ -333,7 +333,7 @@ static int start_config(struct engine *e, int use_hint)
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
 	if (rc == 0 && e->c->service &&
-	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
+	    !sysg_config_knows(e->cfg, e->c->service)) {
 		char msg[2 * 256 + 64];
 
 		sysg_config_unknown_service(e->cfg, e->c->service, msg,

@@ -242,6 +242,10 @@ struct sysg_service {
 	int readiness_notify;           /* readiness: notify */
 	int64_t watchdog_ms;            /* watchdog: D; 0 off */
 	int unit;                       /* an ad-hoc unit (unit.h) */
+	int instances;                  /* instances: N as written (1) */
+	char *instance_of;              /* "web" for the copy "web.1" of a
+	                                   service with instances: N > 1 (it
+	                                   runs with SYSG_INSTANCE=1); NULL */
 	char *workdir;                  /* runs there (units); NULL: the
 	                                   project directory */
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
@@ -300,6 +304,7 @@ struct sysg_config {
 #define SYSG_STOP_TIMEOUT_MS      10000
 #define SYSG_READY_AFTER_MS       200
 #define SYSG_DRAIN_MS             5000
+#define SYSG_INSTANCES_MAX        64
 
 /* Find the default config in DIR (NULL: the current directory):
  * systemg.yaml, else sysg.yaml. Returns a malloc'd path or NULL. */
@@ -335,6 +340,13 @@ void sysg_config_free(struct sysg_config *cfg);
 
 /* Index of the service called NAME, or -1. */
 int sysg_config_find_service(const struct sysg_config *cfg, const char *name);
+
+/* How many copies (instances: N > 1, named NAME.0 ...) service NAME
+ * has; 0 when none. */
+size_t sysg_config_instances(const struct sysg_config *cfg, const char *name);
+
+/* 1 when NAME is a service of CFG or a service with copies. */
+int sysg_config_knows(const struct sysg_config *cfg, const char *name);
 
 /* "unknown service 'NAME'", with " (did you mean 'X'?)" when a service
  * of CFG (may be NULL) is a likely typo of it, into BUF. */

@@ -194,6 +194,8 @@ static int policy_eq(const struct sysg_service *a,
 	       health_eq(&a->health, &b->health) && a->skip == b->skip &&
 	       a->readiness_notify == b->readiness_notify &&
 	       a->watchdog_ms == b->watchdog_ms && a->unit == b->unit &&
+	       a->instances == b->instances &&
+	       str_eq(a->instance_of, b->instance_of) &&
 	       str_eq(a->workdir, b->workdir) &&
 	       str_eq(a->skip_command, b->skip_command);
 }

@@ -1194,6 +1194,13 @@ static void h_listen(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	free(items);
 }
 
+static void h_instances(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	(void)k;
+	int_in(w, v, 1, SYSG_INSTANCES_MAX, p);
+}
+
 /* `readiness: notify` (the only mode so far; the default is the
  * health_check / ready_after rule). */
 static void h_readiness(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
@@ -1293,6 +1300,8 @@ static const struct sysg_yw_field service_fields[] = {
 	{ "readiness", h_readiness,
 	  offsetof(struct sysg_service, readiness_notify), 0 },
 	{ "watchdog", h_dur, offsetof(struct sysg_service, watchdog_ms), 0 },
+	{ "instances", h_instances, offsetof(struct sysg_service, instances),
+	  0 },
 	{ "logs", h_logs, offsetof(struct sysg_service, logs), 0 },
 	{ NULL, NULL, 0, 0 },
 };
@@ -1321,6 +1330,7 @@ static int service_defaults(struct sysg_service *s)
 	s->limits.cgroup.memory_max = -1;
 	s->limits.cgroup.cpu_weight = -1;
 	s->deployment.drain_ms = SYSG_DRAIN_MS;
+	s->instances = 1;
 	s->deployment.strategy = strdup("immediate");
 	s->deployment.blue_green.env_var = strdup("PORT");
 	return s->deployment.strategy && s->deployment.blue_green.env_var ?
@@ -1365,6 +1375,15 @@ static void check_listen(struct sysg_yw *w, struct sysg_service *s)
 	sysg_yw_pop(w, old);
 }
 
+/* A and B are copies of one service (instances: N): they share its
+ * sockets. */
+static int same_service(const struct sysg_service *a,
+			const struct sysg_service *b)
+{
+	return a->instance_of && b->instance_of &&
+	       !strcmp(a->instance_of, b->instance_of);
+}
+
 /* No two services bind the same port or path. */
 static void check_listen_across(struct sysg_yw *w, struct sysg_config *cfg)
 {
@@ -1375,9 +1394,10 @@ static void check_listen_across(struct sysg_yw *w, struct sysg_config *cfg)
 
 		for (size_t k = 0; k < s->nlisten; k++)
 			for (size_t j = 0; s->listen[k].address && j < i; j++)
-				listen_clash(w, &s->listen[k],
-					     &cfg->services[j],
-					     cfg->services[j].nlisten);
+				if (!same_service(s, &cfg->services[j]))
+					listen_clash(w, &s->listen[k],
+						     &cfg->services[j],
+						     cfg->services[j].nlisten);
 		sysg_yw_pop(w, o2);
 		sysg_yw_pop(w, old);
 	}
@@ -1417,6 +1437,66 @@ static void walk_service(struct sysg_yw *w, struct sysg_service *s,
 	check_service(w, s);
 }
 
+/* The `instances:` a service's map says, when it is a plain number in
+ * range (the walk reports anything else); 1 otherwise. */
+static int prescan_instances(struct sysg_yw *w, yaml_node_t *map)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return 1;
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
+	     pr < map->data.mapping.pairs.top; pr++) {
+		const char *key = sysg_yw_scalar(yaml_document_get_node(
+			w->doc, pr->key));
+		const char *val = sysg_yw_scalar(yaml_document_get_node(
+			w->doc, pr->value));
+		long long n;
+
+		if (key && val && !strcmp(key, "instances") &&
+		    sysg_yw_parse_ll(val, &n) == 0 && n >= 1 &&
+		    n <= SYSG_INSTANCES_MAX)
+			return (int)n;
+	}
+	return 1;
+}
+
+/* Copy K (0..) of a service with instances: N > 1 is the service
+ * "NAME.K"; K -1: the service itself. Problems are reported once, for
+ * the first copy. */
+static void walk_copy(struct sysg_yw *w, struct sysg_service *s,
+		      const struct sysg_yw_pair *pr, int k)
+{
+	struct sysg_diag quiet, *loud = w->diag;
+	unsigned errors = w->errors;
+	char *name;
+
+	if (k > 0) {
+		sysg_diag_init(&quiet);
+		w->diag = &quiet;
+	}
+	walk_service(w, s, pr);
+	if (k > 0) {
+		w->diag = loud;
+		w->errors = errors;
+		sysg_diag_free(&quiet);
+	}
+	if (k < 0 && s->instances > 1) {
+		size_t old = sysg_yw_push_key(w, "instances");
+
+		sysg_yw_error_at(w, s->mark.line, s->mark.col, "write "
+				 "'instances' in the service's own map (not "
+				 "through '<<')");
+		sysg_yw_pop(w, old);
+	}
+	if (k < 0 || !s->name)
+		return;
+	if (asprintf(&name, "%s.%d", s->name, k) < 0) {
+		sysg_yw_nomem(w);
+		return;
+	}
+	s->instance_of = s->name;
+	s->name = name;
+}
+
 static void h_services(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		       void *p)
 {
@@ -1425,19 +1505,28 @@ static void h_services(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	size_t n;
 
 	(void)k;
+	size_t total = 0;
+
 	if (sysg_yw_map_pairs(w, v, &pairs, &n))
 		return;
 	if (n == 0)
 		sysg_yw_error(w, v, "expected at least one service");
-	cfg->services = calloc(n ? n : 1, sizeof(*cfg->services));
+	for (size_t i = 0; i < n; i++)
+		total += (size_t)prescan_instances(w, pairs[i].val);
+	cfg->services = calloc(total ? total : 1, sizeof(*cfg->services));
 	if (!cfg->services)
 		sysg_yw_nomem(w);
 	for (size_t i = 0; cfg->services && i < n && !w->aborted; i++) {
 		size_t old = sysg_yw_push_key(w, pairs[i].name);
+		int copies = prescan_instances(w, pairs[i].val);
 
-		if (((struct sysg_config_walk *)p)->x)
-			sysg_expand_enter(((struct sysg_config_walk *)p)->x, i);
-		walk_service(w, &cfg->services[cfg->nservices++], &pairs[i]);
+		for (int c = 0; c < copies && !w->aborted; c++) {
+			if (((struct sysg_config_walk *)p)->x)
+				sysg_expand_enter(((struct sysg_config_walk *)
+						   p)->x, i);
+			walk_copy(w, &cfg->services[cfg->nservices++],
+				  &pairs[i], copies > 1 ? c : -1);
+		}
 		sysg_yw_pop(w, old);
 	}
 	if (((struct sysg_config_walk *)p)->x)

@@ -147,16 +147,19 @@ static int op_add_name(struct sysg_ctlsrv *c, struct op *op, const char *name)
 	return 0;
 }
 
-/* Every service of the config, or just NAME. */
+/* Every service of the config, or just NAME (all its copies when it has
+ * instances: N). */
 static int op_add_names(struct sysg_ctlsrv *c, struct op *op, const char *name)
 {
 	const struct sysg_config *cfg = cfg_of(c);
 	int rc = 0;
 
-	if (name)
+	if (name && sysg_config_find_service(cfg, name) >= 0)
 		return op_add_name(c, op, name);
 	for (size_t i = 0; rc == 0 && i < cfg->nservices; i++)
-		rc = op_add_name(c, op, cfg->services[i].name);
+		if (!name || (cfg->services[i].instance_of &&
+			      !strcmp(cfg->services[i].instance_of, name)))
+			rc = op_add_name(c, op, cfg->services[i].name);
 	return rc;
 }
 
@@ -421,11 +424,13 @@ int sysg_ctlsrv_poll(const struct sysg_ctlsrv *c)
 
 static int start_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 {
+	size_t first = op->n;
 	int rc = op_add_names(c, op, svc);
 
-	if (rc == 0)
-		rc = svc ? sysg_supervisor_start_service(c->o.sup, svc) :
-		     sysg_supervisor_start_all(c->o.sup);
+	if (rc == 0 && !svc)
+		return sysg_supervisor_start_all(c->o.sup);
+	for (size_t i = first; rc == 0 && i < op->n; i++)
+		rc = sysg_supervisor_start_service(c->o.sup, op->t[i].name);
 	return rc;
 }
 
@@ -758,7 +763,7 @@ static int known_service(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 {
 	char err[2 * SYSG_NAME_MAX + 64];
 
-	if (!svc || sysg_config_find_service(cfg_of(c), svc) >= 0)
+	if (!svc || sysg_config_knows(cfg_of(c), svc))
 		return 1;
 	sysg_config_unknown_service(cfg_of(c), svc, err, sizeof(err));
 	sysg_ctl_reply(conn, 2, err, NULL);
@@ -834,16 +839,16 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	if (!known_service(c, conn, svc))
 		return;
 	op = op_new(c, svc ? OP_STOP : OP_STOP_ALL, conn);
-	if (!op || (svc && op_add_name(c, op, svc) < 0)) {
+	if (!op || (svc && op_add_names(c, op, svc) < 0)) {
 		if (op)
 			op_free(op);
 		reply_oom(conn);
 		return;
 	}
 	log_event(c, conn, "stop", svc);
-	if (svc)
-		sysg_supervisor_stop_service(c->o.sup, svc);
-	else
+	for (size_t i = 0; svc && i < op->n; i++)
+		sysg_supervisor_stop_service(c->o.sup, op->t[i].name);
+	if (!svc)
 		sysg_ctlsrv_stop_all(c, "stop requested");
 	op_queue(c, op);
 }

@@ -45,8 +45,70 @@ int svc_can_hand_over(const struct svc *v)
 
 enum sysg_unit_status svc_pub_status(const struct svc *v)
 {
-	return (v->cand.active || v->draining) && v->state == ST_RUNNING ?
+	return (v->cand.active || v->draining || v->roll_pending) &&
+	       v->state == ST_RUNNING ?
 	       SYSG_STATUS_STARTING : svc_status(v->state);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rolling: the copies of a service, max_parallel at a time            */
+/* ------------------------------------------------------------------ */
+
+/* deployment.rolling.max_parallel (strategy options), default 1. */
+static int max_parallel(const struct sysg_service *c)
+{
+	const struct sysg_deployment *d = &c->deployment;
+
+	for (size_t i = 0; i < d->noptions; i++)
+		if (!strcmp(d->options[i].key, "max_parallel") &&
+		    atoi(d->options[i].value) > 0)
+			return atoi(d->options[i].value);
+	return 1;
+}
+
+static int rolling_now(const struct sysg_supervisor *s, const char *group)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->nactive; i++) {
+		const struct svc *w = s->svcs[i];
+
+		n += w->cfg->instance_of && !strcmp(w->cfg->instance_of, group)
+		     && (w->cand.active || w->draining);
+	}
+	return n;
+}
+
+/* A copy of V's service finished being replaced: start the next ones. */
+static void roll_next(struct svc *v)
+{
+	struct sysg_supervisor *s = v->sup;
+	const char *group = v->cfg->instance_of;
+	char err[SYSG_ERR_MAX];
+
+	for (size_t i = 0; group && i < s->nactive; i++) {
+		struct svc *w = s->svcs[i];
+
+		if (!w->roll_pending || !w->cfg->instance_of ||
+		    strcmp(w->cfg->instance_of, group))
+			continue;
+		if (rolling_now(s, group) >= max_parallel(w->cfg))
+			return;
+		w->roll_pending = 0;
+		if (!svc_can_hand_over(w) || svc_hand_over(w, err,
+							   sizeof(err)) < 0)
+			sup_note_status(w);     /* not now: done with it */
+	}
+}
+
+int svc_roll(struct svc *v, char *err, size_t errlen)
+{
+	if (!v->cfg->instance_of ||
+	    rolling_now(v->sup, v->cfg->instance_of) < max_parallel(v->cfg))
+		return svc_hand_over(v, err, errlen);
+	v->roll_pending = 1;            /* its turn comes (roll_next) */
+	sup_note_status(v);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -65,6 +127,7 @@ static void retiring_done(struct sup_retiring *r)
 	v->draining--;
 	sup_note_status(v);
 	sup_note_activity(v->sup);
+	roll_next(v);
 }
 
 int sup_retiring_reaped(struct sysg_supervisor *s, pid_t pid)
@@ -182,6 +245,7 @@ void svc_cand_abort(struct svc *v, const char *why)
 	cand_kill(v);
 	v->cand.pid = 0;
 	cand_end(v);
+	roll_next(v);
 }
 
 /* The candidate is ready: it becomes the run, the old one retires. */

@@ -135,7 +135,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	if ((rc = svc_sockets_sync(v, err, errlen)) < 0)
 		return rc;
 	for (size_t i = 0; i < v->nsockets; i++)
-		fds[i] = v->sockets[i].fd;
+		fds[i] = svc_socket_fd(v, i);
 	req.listen_fds = fds;
 	req.nlisten = v->nsockets;
 	req.listen_names = v->socket_names;

@@ -1,12 +1,12 @@
 /* sockets.c - the listening sockets a service's runs share (`listen:`).
  *
- * Bound once, before the first start that needs them, and kept by the
- * service (not by its run) across restarts, and across reloads and
- * deploys that leave a socket's definition unchanged: every run gets the
- * very same sockets, so the kernel's accept queue never closes while one
- * generation replaces another. A socket whose definition changed or went
- * away is closed at the next start; the rest stay open until the service
- * is freed. */
+ * Bound once, before the first start that needs them, and kept across
+ * restarts, and across reloads and deploys that leave a socket's
+ * definition unchanged: every run gets the very same sockets, so the
+ * kernel's accept queue never closes while one generation replaces
+ * another. The supervisor keeps them in one pool, by definition: the
+ * copies of a service (instances: N) share its sockets. A socket no
+ * service uses any more is closed. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +14,12 @@
 
 #include "svc.h"
 
-static void held_free(struct svc_socket *h)
-{
-	if (h->fd >= 0)
-		close(h->fd);
-	sysg_listen_free(h->def, 1);
-	h->def = NULL;
-	h->fd = -1;
-}
+struct sup_socket {
+	struct sup_socket *next;
+	int fd;
+	int users;
+	struct sysg_listen *def;        /* a copy of its definition */
+};
 
 static int copy_def(const struct sysg_listen *l, struct sysg_listen **out)
 {
@@ -41,100 +39,110 @@ static int copy_def(const struct sysg_listen *l, struct sysg_listen **out)
 	return 0;
 }
 
-/* The index in OLD of a socket that serves L as it is, or -1. */
-static long find_held(const struct svc_socket *old, size_t nold,
-		      const unsigned char *used, const struct sysg_listen *l)
+static void unuse(struct sysg_supervisor *s, struct sup_socket *k)
 {
-	for (size_t i = 0; i < nold; i++)
-		if (!used[i] && sysg_listen_same(old[i].def, l))
-			return (long)i;
-	return -1;
+	struct sup_socket **pp = &s->sockets;
+
+	if (--k->users > 0)
+		return;
+	while (*pp && *pp != k)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = k->next;
+	close(k->fd);
+	sysg_listen_free(k->def, 1);
+	free(k);
+}
+
+/* The pool's socket for L (one more user), bound now if needed. */
+static struct sup_socket *use(struct sysg_supervisor *s,
+			      const struct sysg_listen *l, char *err,
+			      size_t errlen, int *rc)
+{
+	struct sup_socket *k;
+
+	for (k = s->sockets; k; k = k->next)
+		if (sysg_listen_same(k->def, l)) {
+			k->users++;
+			return k;
+		}
+	k = calloc(1, sizeof(*k));
+	if (!k || (*rc = copy_def(l, &k->def)) < 0) {
+		if (k)
+			sysg_listen_free(k->def, 1);
+		free(k);
+		*rc = -ENOMEM;
+		sysg_errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	k->fd = sysg_socket_bind(l, err, errlen);
+	if (k->fd < 0) {
+		*rc = k->fd;
+		sysg_listen_free(k->def, 1);
+		free(k);
+		return NULL;
+	}
+	k->users = 1;
+	k->next = s->sockets;
+	s->sockets = k;
+	return k;
 }
 
 static int names_join(struct svc *v)
 {
+	const struct sysg_service *c = v->cfg;
 	size_t len = 1;
 	char *p;
 
-	for (size_t i = 0; i < v->nsockets; i++)
-		len += strlen(v->sockets[i].def->name) + 1;
+	for (size_t i = 0; i < c->nlisten; i++)
+		len += strlen(c->listen[i].name) + 1;
 	free(v->socket_names);
 	v->socket_names = p = malloc(len);
 	if (!p)
 		return -ENOMEM;
 	*p = '\0';
-	for (size_t i = 0; i < v->nsockets; i++)
-		p += sprintf(p, "%s%s", i ? ":" : "",
-			     v->sockets[i].def->name);
+	for (size_t i = 0; i < c->nlisten; i++)
+		p += sprintf(p, "%s%s", i ? ":" : "", c->listen[i].name);
 	return 0;
-}
-
-/* Fill NEXT for the config's sockets: held ones (marked in USED) or
- * newly bound ones. On failure the new ones are closed and OLD is left
- * as it was. */
-static int plan(struct svc *v, struct svc_socket *next, long *from,
-		unsigned char *used, char *err, size_t errlen)
-{
-	const struct sysg_service *c = v->cfg;
-	int rc = 0;
-
-	for (size_t i = 0; i < c->nlisten && rc == 0; i++) {
-		from[i] = find_held(v->sockets, v->nsockets, used,
-				    &c->listen[i]);
-		if (from[i] >= 0) {
-			used[from[i]] = 1;
-			next[i] = v->sockets[from[i]];
-			continue;
-		}
-		next[i].fd = -1;
-		if ((rc = copy_def(&c->listen[i], &next[i].def)) < 0)
-			sysg_errf(err, errlen, "out of memory");
-		else if ((next[i].fd = sysg_socket_bind(&c->listen[i], err,
-							errlen)) < 0)
-			rc = next[i].fd;
-	}
-	for (size_t i = 0; rc < 0 && i < c->nlisten; i++)
-		if (from[i] < 0 && next[i].def)
-			held_free(&next[i]);
-	return rc;
 }
 
 int svc_sockets_sync(struct svc *v, char *err, size_t errlen)
 {
 	const struct sysg_service *c = v->cfg;
-	struct svc_socket *next = calloc(c->nlisten + 1, sizeof(*next));
-	long *from = calloc(c->nlisten + 1, sizeof(*from));
-	unsigned char *used = calloc(v->nsockets + 1, 1);
-	int rc = next && from && used ? 0 : -ENOMEM;
+	struct sup_socket **next = calloc(c->nlisten + 1, sizeof(*next));
+	int rc = next ? 0 : -ENOMEM;
 
-	if (rc == 0 && (rc = plan(v, next, from, used, err, errlen)) == 0) {
-		for (size_t i = 0; i < v->nsockets; i++)
-			if (!used[i])
-				held_free(&v->sockets[i]);
-		free(v->sockets);
-		v->sockets = next;
-		v->nsockets = c->nlisten;
-		next = NULL;
-		for (size_t i = 0; i < v->nsockets && rc == 0; i++) {
-			free(v->sockets[i].def->name);  /* names may change */
-			v->sockets[i].def->name = strdup(c->listen[i].name);
-			rc = v->sockets[i].def->name ? 0 : -ENOMEM;
-		}
-		if (rc == 0)
-			rc = names_join(v);
+	/* take the new set first: what is held stays bound meanwhile */
+	for (size_t i = 0; rc == 0 && i < c->nlisten; i++)
+		next[i] = use(v->sup, &c->listen[i], err, errlen, &rc);
+	if (rc < 0) {
+		for (size_t i = 0; next && i < c->nlisten; i++)
+			if (next[i])
+				unuse(v->sup, next[i]);
+		free(next);
+		if (rc == -ENOMEM)
+			sysg_errf(err, errlen, "out of memory");
+		return rc;
 	}
-	if (rc == -ENOMEM)
+	svc_sockets_close(v);
+	v->sockets = next;
+	v->nsockets = c->nlisten;
+	if (names_join(v) < 0) {
 		sysg_errf(err, errlen, "out of memory");
-	free(next);
-	free(from);
-	free(used);
-	return rc;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int svc_socket_fd(const struct svc *v, size_t i)
+{
+	return v->sockets[i]->fd;
 }
 
 void svc_sockets_close(struct svc *v)
 {
 	for (size_t i = 0; i < v->nsockets; i++)
-		held_free(&v->sockets[i]);
+		unuse(v->sup, v->sockets[i]);
 	free(v->sockets);
 	free(v->socket_names);
 	v->sockets = NULL;

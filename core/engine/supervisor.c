@@ -536,7 +536,7 @@ int sysg_supervisor_restart_service(struct sysg_supervisor *s,
 	if (svc_can_hand_over(v)) {     /* zero downtime: handover.c */
 		char err[SYSG_ERR_MAX];
 
-		if (svc_hand_over(v, err, sizeof(err)) == 0) {
+		if (svc_roll(v, err, sizeof(err)) == 0) {
 			sup_settle(s);
 			return 1;
 		}

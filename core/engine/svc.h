@@ -68,12 +68,6 @@ enum stop_reason {
 	STOP_WATCHDOG,  /* the watchdog fired: v->reason says so */
 };
 
-/* A listening socket held for a service's runs (sockets.c). */
-struct svc_socket {
-	int fd;
-	struct sysg_listen *def;        /* a copy of its definition */
-};
-
 struct svc {
 	struct sysg_supervisor *sup;
 	struct sysg_service *cfg;
@@ -159,7 +153,7 @@ struct svc {
 	char run_cmd[SYSG_COMMAND_MAX];
 
 	/* listening sockets shared by every run (sockets.c) */
-	struct svc_socket *sockets;
+	struct sup_socket **sockets;    /* in the supervisor's pool */
 	size_t nsockets;
 	char *socket_names;     /* LISTEN_FDNAMES */
 
@@ -181,6 +175,7 @@ struct svc {
 		struct sysg_timer timer;
 	} cand;
 	int draining;           /* old runs whose main is not gone yet */
+	int roll_pending;       /* a rolling restart will hand it over */
 };
 
 /* The supervisor's sd_notify socket (sdnotify.c); fd 0: not open. */
@@ -254,6 +249,7 @@ struct sysg_supervisor {
 	struct sysg_timer stray_timer;
 	struct sup_sdnotify sdnotify;
 	struct sup_retiring *retiring;  /* old runs draining (handover.c) */
+	struct sup_socket *sockets;     /* listening sockets (sockets.c) */
 };
 
 /* What the state machine's actions do to the world: spawn, run the skip
@@ -316,6 +312,9 @@ int svc_can_hand_over(const struct svc *v);
  * 0 or -errno + ERR. */
 int svc_hand_over(struct svc *v, char *err, size_t errlen);
 void svc_cand_ready(struct svc *v);     /* READY=1 from the candidate */
+/* svc_hand_over, or later when max_parallel other copies of V's service
+ * are being replaced now. */
+int svc_roll(struct svc *v, char *err, size_t errlen);
 void svc_cand_abort(struct svc *v, const char *why);
 /* PID was reaped: 1 when it was a candidate (then handled). */
 int svc_cand_reaped(struct sysg_supervisor *s, pid_t pid, int status);
@@ -333,11 +332,13 @@ void svc_take_candidate(struct svc *v);
 void svc_cand_drains_free(struct svc *v);
 
 /* sockets.c */
-/* Hold the sockets V->cfg lists: keep the held ones it still lists
- * unchanged, bind the new ones, close the rest. 0, or -errno + ERR (what
- * was held stays held). */
+/* Hold the sockets V->cfg lists (from the supervisor's pool, where the
+ * copies of a service share them): keep the held ones it still lists
+ * unchanged, bind the new ones, let go of the rest. 0, or -errno + ERR
+ * (what was held stays held). */
 int svc_sockets_sync(struct svc *v, char *err, size_t errlen);
 void svc_sockets_close(struct svc *v);
+int svc_socket_fd(const struct svc *v, size_t i);       /* the Ith's fd */
 
 /* sdnotify.c */
 #define SYSG_NOTIFY_READY_MS 90000      /* READY=1 within (systemd's

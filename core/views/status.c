@@ -521,7 +521,9 @@ static int add_config_units(struct builder *b)
 					   SYSG_UNIT_ADHOC : SYSG_UNIT_SERVICE;
 		int rc;
 
-		if (!want(b, svc->name, kind))
+		if (!want(b, svc->name, kind) && !(b->o->service &&
+		    svc->instance_of && !strcmp(svc->instance_of,
+						b->o->service)))
 			continue;
 		rc = add_unit(b, svc->name, kind, svc,
 			      find_record(&b->rec, svc->name));
