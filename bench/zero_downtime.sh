@@ -14,6 +14,8 @@ for readiness in notify settle; do
 	python3 "$HERE/zero_downtime.py" "$SYSG" --readiness "$readiness" \
 		--requests 2000 --clients 4 --rounds 3
 done
+python3 "$HERE/zero_downtime.py" "$SYSG" --instances 3 --requests 2000 \
+	--clients 4 --rounds 3
 # the same without `listen:` (the service binds the port itself, so a
 # restart is stop-then-start): the connections it refuses
 python3 "$HERE/zero_downtime.py" "$SYSG" --baseline --readiness settle \
