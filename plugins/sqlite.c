@@ -251,9 +251,26 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS deploys(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" id TEXT NOT NULL, service TEXT, strategy TEXT, started_at_ms INTEGER,"
 	" duration_ms INTEGER, slot_before TEXT, slot_after TEXT, outcome TEXT,"
-	" reason TEXT);"
+	" reason TEXT, revision TEXT, message TEXT, uid INTEGER,"
+	" definition TEXT);"
 	"CREATE INDEX IF NOT EXISTS deploys_order ON deploys(started_at_ms, seq);"
 	"CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+/* A store written before deploy records had these columns gets them
+ * (ADD COLUMN fails harmlessly where one exists). */
+static void add_deploy_columns(struct sq *h)
+{
+	static const char *const cols[] = {
+		"revision TEXT", "message TEXT", "uid INTEGER", "definition TEXT",
+	};
+	char sql[128];
+
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		snprintf(sql, sizeof(sql), "ALTER TABLE deploys ADD COLUMN %s",
+			 cols[i]);
+		sqlite3_exec(h->db, sql, NULL, NULL, NULL);
+	}
+}
 
 /* Check or record the schema version (inside a transaction). */
 static int schema_version(struct sq *h)
@@ -335,6 +352,8 @@ static int connect(struct sq *h)
 		err = exec(h, "BEGIN IMMEDIATE");
 	if (!err) {
 		err = exec(h, schema_sql);
+		if (!err)
+			add_deploy_columns(h);
 		if (!err)
 			err = schema_version(h);
 		err = err ? err : exec(h, "COMMIT");
@@ -797,7 +816,8 @@ static int sq_list_cron_runs(void *handle, const char *name,
 }
 
 #define DEPLOY_COLS "id, service, strategy, started_at_ms, duration_ms, " \
-	"slot_before, slot_after, outcome, reason"
+	"slot_before, slot_after, outcome, reason, revision, message, uid, " \
+	"definition"
 
 static int do_add_deploy(struct sq *h, const void *arg)
 {
@@ -810,7 +830,8 @@ static int do_add_deploy(struct sq *h, const void *arg)
 		err = run(h, st);
 	}
 	if (err || (err = prep(h, "INSERT INTO deploys(" DEPLOY_COLS ") VALUES "
-			       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st)))
+			       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+			       "?12, ?13)", &st)))
 		return err;
 	bind_text(st, 1, d->id);
 	bind_text(st, 2, d->service);
@@ -821,6 +842,10 @@ static int do_add_deploy(struct sq *h, const void *arg)
 	bind_text(st, 7, d->slot_after);
 	bind_text(st, 8, d->outcome);
 	bind_text(st, 9, d->reason);
+	bind_text(st, 10, d->revision);
+	bind_text(st, 11, d->message);
+	sqlite3_bind_int64(st, 12, d->uid);
+	bind_text(st, 13, d->definition);
 	if ((err = run(h, st)))
 		return err;
 	err = prep(h, "DELETE FROM deploys WHERE seq NOT IN (SELECT seq FROM "
@@ -844,6 +869,10 @@ static void deploy_row(sqlite3_stmt *st, void *out)
 	col_text(st, 6, d->slot_after, sizeof(d->slot_after));
 	col_text(st, 7, d->outcome, sizeof(d->outcome));
 	col_text(st, 8, d->reason, sizeof(d->reason));
+	col_text(st, 9, d->revision, sizeof(d->revision));
+	col_text(st, 10, d->message, sizeof(d->message));
+	d->uid = sqlite3_column_int64(st, 11);
+	col_text(st, 12, d->definition, sizeof(d->definition));
 }
 
 static int do_deploys(struct sq *h, const void *arg)
@@ -865,7 +894,8 @@ static int sq_add_deploy(void *handle, const struct sysg_deploy_record *d)
 	if (!d || !TERMINATED(d->id) || !TERMINATED(d->service) ||
 	    !TERMINATED(d->strategy) || !TERMINATED(d->slot_before) ||
 	    !TERMINATED(d->slot_after) || !TERMINATED(d->outcome) ||
-	    !TERMINATED(d->reason))
+	    !TERMINATED(d->reason) || !TERMINATED(d->revision) ||
+	    !TERMINATED(d->message) || !TERMINATED(d->definition))
 		return -EINVAL;
 	return tx(handle, 1, do_add_deploy, d);
 }

@@ -195,7 +195,8 @@ static const struct field deploy_fields[] = {
 	FSTR(D, id), FSTR(D, service), FSTR(D, strategy),
 	FNUM(D, started_at_ms, F_I64), FNUM(D, duration_ms, F_I64),
 	FSTR(D, slot_before), FSTR(D, slot_after), FSTR(D, outcome),
-	FSTR(D, reason),
+	FSTR(D, reason), FSTR(D, revision), FSTR(D, message),
+	FNUM(D, uid, F_I64), FSTR(D, definition),
 };
 #undef D
 static const struct field kv_fields[] = {

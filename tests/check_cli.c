@@ -230,11 +230,11 @@ START_TEST(validate_every_example)
 }
 END_TEST
 
-START_TEST(unbuilt_commands_say_so)
+START_TEST(deploy_needs_a_supervisor)
 {
 	SYSG("deploy", "--service", "web");
-	ck_assert_int_ne(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "not implemented yet"));
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "no supervisor running"));
 }
 END_TEST
 
@@ -309,7 +309,7 @@ static Suite *make_cli_suite(void)
 	tcase_add_test(tc, validate_reports_position_and_key_path);
 	tcase_add_test(tc, validate_loads_named_strategy);
 	tcase_add_test(tc, validate_every_example);
-	tcase_add_test(tc, unbuilt_commands_say_so);
+	tcase_add_test(tc, deploy_needs_a_supervisor);
 	tcase_add_test(tc, plugins_lists_bundled);
 	tcase_add_test(tc, third_party_strategy_out_of_tree);
 	suite_add_tcase(s, tc);

@@ -232,13 +232,15 @@ START_TEST(test_validate_like_start)
 			       "capabilities: requires --sys and root"),
 		      "%s", r.err);
 	run_result_free(&r);
-	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--daemonize", NULL), 1);
+	/* start checks the same before anything starts (SPEC 2: nothing
+	 * starts when the config is bad; issue 12: exit 2) */
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--daemonize", NULL), 2);
 	dt_track(&t, dt_daemon_pid(&t));
-	ck_assert_msg(contains(r.err, msg) &&
+	ck_assert_msg(contains(r.err, "sysg.yaml:5:5: error: ") &&
+		      contains(r.err, msg) &&
 		      contains(r.err, "requires --sys and root"), "%s", r.err);
 	run_result_free(&r);
-	/* b runs: a partial failure keeps its supervisor */
-	ck_assert_int_gt(dt_daemon_pid(&t), 0);
+	ck_assert_int_eq(dt_daemon_pid(&t), 0);
 	dt_teardown(&t);
 }
 END_TEST

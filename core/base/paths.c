@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -310,4 +311,26 @@ int sysg_read_regular(const char *path, size_t max, char **buf,
 	if (len)
 		*len = n;
 	return 0;
+}
+
+static char exe_noted[SYSG_PATH_MAX];
+static struct stat exe_st;
+
+void sysg_exe_init(void)
+{
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+
+	if (!fn || !realpath(fn, exe_noted) || stat(exe_noted, &exe_st) < 0)
+		exe_noted[0] = '\0';
+}
+
+const char *sysg_exe_path(void)
+{
+	struct stat st;
+
+	if (!exe_noted[0] || (stat("/proc/self/exe", &st) == 0 &&
+			      st.st_dev == exe_st.st_dev &&
+			      st.st_ino == exe_st.st_ino))
+		return "/proc/self/exe";
+	return exe_noted;
 }

@@ -69,4 +69,14 @@ int sysg_open_regular(const char *path, size_t max);
 int sysg_read_regular(const char *path, size_t max, char **buf,
 		      size_t *len);
 
+/* The sysg binary, to run it again (the deploy worker). Call
+ * sysg_exe_init() first thing in main: it notes the program the kernel
+ * started (AT_EXECFN, made absolute while the working directory is still
+ * the caller's). sysg_exe_path() then gives "/proc/self/exe" when that is
+ * still this program (the binary this process runs, even if replaced on
+ * disk since), else the noted path (e.g. under valgrind, whose
+ * /proc/self/exe is valgrind). */
+void sysg_exe_init(void);
+const char *sysg_exe_path(void);
+
 #endif

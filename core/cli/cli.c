@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config/config.h"
 #include "base/base.h"
+#include "proc/proc.h"
 #include "plugin/plugin.h"
 #include "proc/proc.h"
 
@@ -29,6 +30,8 @@ enum {
 	O_CLEAR = 1 << 18, O_FORCE = 1 << 19, O_ARGV = 1 << 20,
 	O_REOPEN = 1 << 21, O_FORMAT = 1 << 22, O_FOLLOW = 1 << 23,
 	O_STRICT = 1 << 24,
+	O_DETACH = 1 << 25, O_MESSAGE = 1 << 26, O_TO = 1 << 27,
+	O_OPERATOR = 1 << 28,   /* deploy --abort|--pause|--resume|--promote */
 	O_GLOBAL = 1 << 30,
 };
 
@@ -68,17 +71,27 @@ static const struct command commands[] = {
 	  "sysg restart -s api\n"
 	  "sysg restart --config sysg.yaml --strict  # reload the file first\n"
 	  "sysg restart --daemonize               # start a supervisor if none runs" },
-	{ "deploy", NULL,
+	{ "deploy", sysg_cmd_deploy,
 	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
-	  O_STRICT,
-	  "deploy --service S [--strategy X] [--dry-run] [--strict]\n"
-	  "       sysg deploy --history [--service S]\n"
-	  "       sysg deploy --rollback --service S",
+	  O_STRICT | O_JSON | O_DETACH | O_MESSAGE | O_FOLLOW | O_TO |
+	  O_OPERATOR,
+	  "deploy --service S [--strategy X] [--dry-run] [--detach] [--message M]\n"
+	  "       [--strict]\n"
+	  "       sysg deploy --follow [ID]\n"
+	  "       sysg deploy --history [--service S] [--json]\n"
+	  "       sysg deploy --rollback --service S [--to ID]\n"
+	  "       sysg deploy --abort|--pause|--resume|--promote --service S",
 	  "roll out a service with its strategy; history; rollback",
 	  "sysg deploy -s api --dry-run\n"
 	  "sysg deploy -s api --strategy rolling --strict\n"
-	  "sysg deploy --history -s api\n"
-	  "sysg deploy --rollback -s api" },
+	  "sysg deploy -s api -m \"v2\" --detach   # prints the deploy id\n"
+	  "sysg deploy --follow                   # re-attach to the newest deploy\n"
+	  "sysg deploy --history -s api --json\n"
+	  "sysg deploy --rollback -s api [--to ID]\n"
+	  "sysg deploy --abort -s api\n"
+	  "sysg deploy --pause -s api      # a canary holds its current step\n"
+	  "sysg deploy --resume -s api\n"
+	  "sysg deploy --promote -s api    # skip the remaining steps" },
 	{ "status", sysg_cmd_status,
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
 	  O_FORMAT,
@@ -155,7 +168,7 @@ static const struct option_def options[] = {
 	{ "strategy", 0, O_STRATEGY, 1, "X", "deploy with strategy X instead of the configured one" },
 	{ "dry-run", 0, O_DRY_RUN, 0, NULL, "print the plan, change nothing" },
 	{ "history", 0, O_HISTORY, 0, NULL, "list deploy records" },
-	{ "rollback", 0, O_ROLLBACK, 0, NULL, "switch back to the previous slot or record" },
+	{ "rollback", 0, O_ROLLBACK, 0, NULL, "redeploy the previous successful revision (or --to ID)" },
 	{ "all", 'a', O_ALL, 0, NULL, "also services no longer in the config" },
 	{ "json", 0, O_JSON, 0, NULL, "JSON output (documented schema)" },
 	{ "no-color", 0, O_NO_COLOR, 0, NULL, "no ANSI colours" },
@@ -163,13 +176,20 @@ static const struct option_def options[] = {
 	{ "stream", 0, O_STREAM, 2, "D", "refresh / follow every D (default 1s)" },
 	{ "lines", 'l', O_LINES, 1, "N", "print the last N lines (default 50); -n N too" },
 	{ "lines", 'n', O_LINES, 1, "N", NULL },        /* -n N, as tail */
-	{ "follow", 'f', O_FOLLOW, 0, NULL, "keep printing new lines (as --stream 1s)" },
+	{ "follow", 'f', O_FOLLOW, 2, "ID", "logs: keep printing new lines (as --stream 1s); deploy: follow deploy ID (default: the newest)" },
 	{ "kind", 'k', O_KIND, 1, "KIND", "stdout, stderr or supervisor" },
 	{ "clear", 0, O_CLEAR, 0, NULL, "truncate the log files in place" },
 	{ "force", 'f', O_FORCE, 0, NULL, "also when a supervisor runs (it is stopped first)" },
 	{ "reopen", 0, O_REOPEN, 0, NULL, "make the supervisor reopen its log files (logrotate)" },
 	{ "format", 0, O_FORMAT, 1, "FMT", "table, json or prometheus (text exposition format)" },
 	{ "strict", 0, O_STRICT, 0, NULL, "unknown config keys are errors, not warnings" },
+	{ "detach", 0, O_DETACH, 0, NULL, "print the deploy id and return; the deploy goes on" },
+	{ "message", 'm', O_MESSAGE, 1, "M", "a message kept in the deploy record" },
+	{ "to", 0, O_TO, 1, "ID", "roll back to the deploy record ID" },
+	{ "abort", 0, O_OPERATOR, 0, NULL, "abort the running deploy (switch back, stop the candidate)" },
+	{ "pause", 0, O_OPERATOR, 0, NULL, "pause the running deploy at its next operator wait" },
+	{ "resume", 0, O_OPERATOR, 0, NULL, "resume a paused deploy" },
+	{ "promote", 0, O_OPERATOR, 0, NULL, "promote the candidate of a deploy waiting for it" },
 };
 
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
@@ -431,8 +451,19 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 	case O_FOLLOW:
 		if (c->stream_ms <= 0)
 			c->stream_ms = STREAM_DEFAULT_MS;
+		c->follow = 1;
+		c->follow_id = v;
 		return 0;
 	case O_STRICT: c->strict = 1; return 0;
+	case O_DETACH: c->detach = 1; return 0;
+	case O_MESSAGE: c->message = v; return 0;
+	case O_TO: c->to = v; return 0;
+	case O_OPERATOR:
+		c->abort |= !strcmp(def->lng, "abort");
+		c->pause |= !strcmp(def->lng, "pause");
+		c->resume |= !strcmp(def->lng, "resume");
+		c->promote |= !strcmp(def->lng, "promote");
+		return 0;
 	}
 	return 0;
 }
@@ -517,10 +548,13 @@ static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
 		return 0;
 	}
 	if (def->has_arg == 2) {
-		/* bare --stream: the default interval */
+		/* bare --stream: the default interval; bare --follow: the
+		 * newest deploy (its value is an id, never an option) */
 		if (eq)
 			value = eq + 1;
-		else if (*i + 1 < argc && is_duration(argv[*i + 1]))
+		else if (*i + 1 < argc && (def->bit == O_FOLLOW ?
+					   argv[*i + 1][0] != '-' :
+					   is_duration(argv[*i + 1])))
 			value = argv[++*i];
 	} else if (def->has_arg) {
 		if (eq)
@@ -682,32 +716,15 @@ void sysg_cli_print_diag(const struct sysg_diag *d)
 		fprintf(stderr, "sysg: ... and %zu more errors\n", d->dropped);
 }
 
-/* What `start` would refuse later: privileged keys without --sys and
- * root, keys this build cannot apply, unknown users and groups (the
- * same messages as start's). Returns the number of problems. */
-static int check_privileged(const struct sysg_cli *c,
-			    const struct sysg_config *cfg, struct sysg_diag *d)
+int sysg_cli_check_privileged(const struct sysg_cli *c,
+			      const struct sysg_config *cfg,
+			      struct sysg_diag *d)
 {
-	int bad = 0;
+	struct sysg_privs_opts o = {
+		.sys = c->sys, .drop_privileges = c->drop_privileges,
+	};
 
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct sysg_service *s = &cfg->services[i];
-		struct sysg_privs p;
-		char err[SYSG_REASON_MAX], *colon;
-
-		if (sysg_privs_prepare(s, c->sys, &p, err, sizeof(err)) < 0) {
-			/* "services.NAME.KEY: message" */
-			colon = strstr(err, ": ");
-			if (colon)
-				*colon = '\0';
-			sysg_diag_error(d, cfg->path, s->privileged_mark.line,
-					s->privileged_mark.col, err, "%s",
-					colon ? colon + 2 : err);
-			bad++;
-		}
-		sysg_privs_free(&p);
-	}
-	return bad;
+	return sysg_privs_check_config(cfg, &o, d);
 }
 
 unsigned sysg_cli_config_flags(const struct sysg_cli *c)
@@ -735,7 +752,9 @@ static int cmd_validate(struct sysg_cli *c)
 						       c->state_backend, &d);
 			sysg_plugin_path_free(&pp);
 		}
-		if (check_privileged(c, cfg, &d) && rc == 0)
+		/* what start would refuse, with start's messages (the one
+		 * check of the privileged keys, privs.h) */
+		if (sysg_cli_check_privileged(c, cfg, &d) > 0 && rc == 0)
 			rc = -EINVAL;
 	}
 	if (rc == 0)

@@ -41,6 +41,11 @@ struct sysg_cli {
 	int all, json, no_color, full_cmd, clear, force, reopen;
 	int prometheus;                 /* status --format prometheus */
 	int strict;                     /* --strict: unknown config keys fail */
+	/* deploy */
+	int detach, follow, abort, pause, resume, promote;
+	const char *message;            /* --message */
+	const char *follow_id;          /* --follow ID (may be NULL) */
+	const char *to;                 /* --rollback --to ID */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
 	const char *help_topic;         /* sysg help CMD */
@@ -69,6 +74,15 @@ char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
 /* Print D's kept lines on stderr, then how many were dropped. */
 void sysg_cli_print_diag(const struct sysg_diag *d);
 
+/* What `start` would refuse in CFG's privileged keys (SPEC 10): without
+ * --sys and root, unknown users, groups and capabilities, a seccomp
+ * profile that does not compile, an LSM that is off, a cgroup key no
+ * hierarchy offers. One FILE:LINE:COL error per service into D (the
+ * check of privs.h, which start also makes); returns their number. */
+int sysg_cli_check_privileged(const struct sysg_cli *c,
+			      const struct sysg_config *cfg,
+			      struct sysg_diag *d);
+
 /* The config loader flags C asks for (--strict). */
 unsigned sysg_cli_config_flags(const struct sysg_cli *c);
 
@@ -85,11 +99,18 @@ int sysg_cmd_start(struct sysg_cli *c);
 int sysg_cmd_stop(struct sysg_cli *c);
 int sysg_cmd_restart(struct sysg_cli *c);
 
+/* Deploys (cmd_deploy.c): `deploy` and its operator commands; and the
+ * deploy of C->service through the supervisor at STATE_DIR, followed to
+ * its end (RESTART: the running definition, as `restart -s S`). */
+int sysg_cmd_deploy(struct sysg_cli *c);
+int sysg_cli_deploy(struct sysg_cli *c, const char *state_dir, int restart);
+
 /* Read-side commands (cmd_query.c): they work without a supervisor, from
  * the state backend, the config file and /proc. */
 int sysg_cmd_status(struct sysg_cli *c);
 int sysg_cmd_inspect(struct sysg_cli *c);
 int sysg_cmd_logs(struct sysg_cli *c);
 int sysg_cmd_purge(struct sysg_cli *c);
+int sysg_cmd_deploy_history(struct sysg_cli *c);
 
 #endif

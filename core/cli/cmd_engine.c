@@ -82,6 +82,20 @@ static int load_config(struct engine *e, const char *path, int quiet)
 	return rc;
 }
 
+/* The privileged keys of every service (SPEC 10), before anything starts:
+ * the number of services in error, printed as FILE:LINE:COL lines. */
+static int check_privileged(struct engine *e)
+{
+	struct sysg_diag d;
+	int bad;
+
+	sysg_diag_init(&d);
+	bad = sysg_cli_check_privileged(e->c, e->cfg, &d);
+	sysg_cli_print_diag(&d);
+	sysg_diag_free(&d);
+	return bad;
+}
+
 static int open_state(struct engine *e)
 {
 	return sysg_cli_open_state(e->c, e->cfg, &e->pp, e->state_dir, &e->st);
@@ -245,6 +259,7 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 	o->cfg = e->cfg;
 	o->service = service;
 	o->sys = e->c->sys;
+	o->drop_privileges = e->c->drop_privileges;
 	o->kind = e->c->argv_cmd ? "unit" : "service";
 	o->result_fd = -1;
 	e->cfg = NULL;          /* taken by sysg_daemon_run */
@@ -332,6 +347,8 @@ static int start_config(struct engine *e, int use_hint)
 		return SYSG_EXIT_USAGE;
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
+	if (rc == 0 && check_privileged(e) > 0)
+		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && e->c->service &&
 	    !sysg_config_knows(e->cfg, e->c->service)) {
 		char msg[2 * 256 + 64];
@@ -459,6 +476,35 @@ static json_t *restart_args(struct engine *e)
 	return args;
 }
 
+/* Restart every service of the supervisor at STATE_DIR, one after the
+ * other in config order, each through its strategy. */
+static int restart_each(struct sysg_cli *c, const char *state_dir)
+{
+	json_t *reply, *u;
+	size_t i;
+	int rc = sysg_ctlc_call(state_dir, "status", NULL,
+				SYSG_CTLC_QUERY_TIMEOUT_MS, &reply, stderr), worst = 0;
+
+	if (rc < 0)
+		return rc == -ENOTCONN ? SYSG_EXIT_NO_SUPERVISOR : SYSG_EXIT_FAILED;
+	json_array_foreach(json_object_get(json_object_get(reply, "data"),
+					   "units"), i, u) {
+		const char *name = json_string_value(json_object_get(u, "name"));
+		const char *kind = json_string_value(json_object_get(u, "kind"));
+
+		if (!name || !kind || (strcmp(kind, "service") &&
+				       strcmp(kind, "cron")))
+			continue;
+		c->service = name;
+		rc = sysg_cli_deploy(c, state_dir, 1);
+		if (rc > worst)
+			worst = rc;
+	}
+	c->service = NULL;
+	json_decref(reply);
+	return worst;
+}
+
 /* restart --strict: the file the restart would use must load strictly
  * (the supervisor reads it without the flag). */
 static int restart_check(struct engine *e)
@@ -482,10 +528,15 @@ int sysg_cmd_restart(struct sysg_cli *c)
 		return SYSG_EXIT_FAILED;
 	/* checked here, with the caller's rights and full diagnostics, so
 	 * that the supervisor only ever gets a regular, valid file */
-	if (c->config && load_config(&e, c->config, 0) < 0) {
+	if (c->config && (load_config(&e, c->config, 0) < 0 ||
+			  check_privileged(&e) > 0)) {
 		rc = SYSG_EXIT_USAGE;
 	} else if (c->strict && !c->config && restart_check(&e) < 0) {
 		rc = SYSG_EXIT_USAGE;   /* --strict: unknown keys refused here */
+	} else if (!c->config && sysg_ctlc_ping(e.state_dir, NULL)) {
+		/* each service with its deployment strategy, like a deploy */
+		rc = c->service ? sysg_cli_deploy(c, e.state_dir, 1) :
+		     restart_each(c, e.state_dir);
 	} else if ((c->config || (load_hint(&e), 1)) &&
 		   forward(&e, "restart", restart_args(&e), &rc)) {
 		/* done by the supervisor */

@@ -718,3 +718,93 @@ int sysg_cmd_purge(struct sysg_cli *c)
 	query_close(&q);
 	return rc;
 }
+
+/* ---------------------------------------------------- deploy history */
+
+struct history {
+	json_t *a;              /* --json: the records */
+	int n;
+};
+
+static json_t *definition_json(const char *text)
+{
+	json_t *j = text[0] ? json_loads(text, 0, NULL) : NULL;
+
+	if (j && json_object_get(j, "config")) {
+		json_object_del(j, "config");
+		json_object_set_new(j, "config_kept", json_true());
+	}
+	return j ? j : json_null();
+}
+
+static int history_row(void *arg, const struct sysg_deploy_record *d)
+{
+	struct history *h = arg;
+	char when[40], dur[32];
+
+	sysg_format_iso8601(d->started_at_ms, when, sizeof(when));
+	if (h->a) {
+		json_array_append_new(h->a, json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, "
+			"s:s, s:s, s:o}",
+			"id", d->id, "service", d->service, "strategy",
+			d->strategy, "revision", d->revision, "message",
+			d->message, "uid", (json_int_t)d->uid, "started_at",
+			when, "duration_ms", (json_int_t)d->duration_ms,
+			"slot_before", d->slot_before, "slot_after",
+			d->slot_after, "outcome", d->outcome, "reason",
+			d->reason, "definition", definition_json(d->definition)));
+		return 0;
+	}
+	if (!h->n++)
+		printf("%-34s %-12s %-11s %-12s %-24s %8s %-11s %s\n", "ID",
+		       "SERVICE", "STRATEGY", "REVISION", "STARTED", "DURATION",
+		       "OUTCOME", "SLOTS / REASON / MESSAGE");
+	snprintf(dur, sizeof(dur), "%.1fs", (double)d->duration_ms / 1000.0);
+	printf("%-34s %-12s %-11s %-12s %-24s %8s %-11s", d->id, d->service,
+	       d->strategy, d->revision[0] ? d->revision : "-", when, dur,
+	       d->outcome);
+	if (d->slot_before[0] || d->slot_after[0])
+		printf(" %s -> %s", d->slot_before, d->slot_after);
+	if (d->reason[0])
+		printf(" %s", d->reason);
+	if (d->message[0])
+		printf(" \"%s\"", d->message);
+	printf("\n");
+	return 0;
+}
+
+int sysg_cmd_deploy_history(struct sysg_cli *c)
+{
+	struct history h = { c->json ? json_array() : NULL, 0 };
+	struct query q;
+	char now[40];
+	int rc = query_open(&q, c, 1);
+
+	if (rc)
+		return rc;
+	if (q.st && (rc = sysg_state_list_deploys(q.st, c->service, history_row,
+						   &h)) < 0)
+		sysg_cli_error("cannot read the deploy history: %s",
+			       strerror(-rc));
+	if (rc == 0 && h.a) {
+		json_t *doc;
+		char *s;
+
+		sysg_format_iso8601(sysg_wall_ms(), now, sizeof(now));
+		doc = json_pack("{s:s, s:s, s:o}", "schema_version", "1",
+				"captured_at", now, "deploys", h.a);
+		h.a = NULL;
+		s = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		json_decref(doc);
+	} else if (rc == 0 && !h.n) {
+		printf("no deploys%s%s\n", c->service ? " of " : "",
+		       c->service ? c->service : "");
+	}
+	json_decref(h.a);
+	query_close(&q);
+	return rc < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
+}

@@ -105,6 +105,8 @@ struct sysg_deployment {
 	                                   new one replaced it; default
 	                                   SYSG_DRAIN_MS */
 	struct sysg_blue_green blue_green;
+	int64_t timeout_ms;             /* deployment.timeout, default 10m */
+	int64_t min_healthy_time_ms;    /* deployment.min_healthy_time, 0 */
 	struct sysg_kv *options;        /* deployment.<strategy>: {...} */
 	size_t noptions;
 	struct sysg_mark options_mark;
@@ -140,6 +142,8 @@ struct sysg_cgroup_limits {
 	int64_t memory_max;     /* bytes, -1 unset */
 	char *cpu_max;          /* "QUOTA PERIOD" or "max PERIOD" */
 	int cpu_weight;         /* -1 unset */
+	int64_t pids_max;       /* -1 unset, SYSG_LIMIT_UNLIMITED */
+	struct sysg_mark mark;  /* of `limits.cgroup`, 0 when absent */
 };
 
 /* A limit written as "unlimited" / "infinity" (rlimits) or "max"
@@ -151,6 +155,7 @@ struct sysg_limits {
 	int64_t nofile;         /* -1 unset, SYSG_LIMIT_UNLIMITED */
 	int64_t nproc;
 	int64_t memlock;        /* bytes */
+	int64_t core;           /* bytes (RLIMIT_CORE) */
 	int has_nice;
 	int nice;
 	int *cpu_affinity;
@@ -167,6 +172,16 @@ struct sysg_isolation {
 	char *selinux_context;
 	int private_devices, private_tmp;
 };
+
+/* The privileged keys of a service (SPEC 10), for their marks. */
+enum sysg_priv_key {
+	SYSG_PRIV_USER, SYSG_PRIV_GROUP, SYSG_PRIV_SUPP_GROUPS,
+	SYSG_PRIV_LIMITS, SYSG_PRIV_CAPS, SYSG_PRIV_ISOLATION, SYSG_PRIV_NKEYS
+};
+
+/* The kernel's number of capability NAME ("CAP_NET_BIND_SERVICE", any
+ * case, prefix optional), or -1 when it is not a capability. */
+int sysg_cap_number(const char *name);
 
 /* `logs: { max_size: 10M, keep: 5, compress: false }`, at the top level
  * and per service: size-based rotation of the service's log files
@@ -249,6 +264,7 @@ struct sysg_service {
 	char *workdir;                  /* runs there (units); NULL: the
 	                                   project directory */
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
+	struct sysg_mark priv_marks[SYSG_PRIV_NKEYS];   /* per key, 0 unset */
 	struct sysg_logs logs;          /* effective (see struct sysg_logs) */
 };
 
@@ -305,6 +321,7 @@ struct sysg_config {
 #define SYSG_READY_AFTER_MS       200
 #define SYSG_DRAIN_MS             5000
 #define SYSG_INSTANCES_MAX        64
+#define SYSG_DEPLOY_TIMEOUT_MS    600000
 
 /* Find the default config in DIR (NULL: the current directory):
  * systemg.yaml, else sysg.yaml. Returns a malloc'd path or NULL. */

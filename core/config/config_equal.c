@@ -102,6 +102,8 @@ static int deployment_eq(const struct sysg_deployment *a,
 	       health_eq(&a->health, &b->health) &&
 	       a->grace_period_ms == b->grace_period_ms &&
 	       a->drain_ms == b->drain_ms &&
+	       a->timeout_ms == b->timeout_ms &&
+	       a->min_healthy_time_ms == b->min_healthy_time_ms &&
 	       blue_green_eq(&a->blue_green, &b->blue_green) &&
 	       kv_eq(a->options, a->noptions, b->options, b->noptions);
 }
@@ -130,6 +132,7 @@ static int limits_eq(const struct sysg_limits *a, const struct sysg_limits *b)
 {
 	return a->present == b->present && a->nofile == b->nofile &&
 	       a->nproc == b->nproc && a->memlock == b->memlock &&
+	       a->core == b->core && a->cgroup.pids_max == b->cgroup.pids_max &&
 	       a->has_nice == b->has_nice && a->nice == b->nice &&
 	       ints_eq(a->cpu_affinity, a->ncpu_affinity, b->cpu_affinity,
 		       b->ncpu_affinity) &&

@@ -599,6 +599,9 @@ static const struct sysg_yw_field deployment_fields[] = {
 	  offsetof(struct sysg_deployment, grace_period_ms), 0 },
 	{ "drain", h_dur, offsetof(struct sysg_deployment, drain_ms), 0 },
 	{ "blue_green", h_blue_green, 0, 0 },
+	{ "timeout", h_dur, offsetof(struct sysg_deployment, timeout_ms), 0 },
+	{ "min_healthy_time", h_dur,
+	  offsetof(struct sysg_deployment, min_healthy_time_ms), 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -828,6 +831,15 @@ static void h_memory_max(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		sysg_yw_size(w, v, p);
 }
 
+static void h_pids_max(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		       void *p)
+{
+	if (sysg_yw_scalar(v) && !strcmp(sysg_yw_scalar(v), "max"))
+		*(int64_t *)p = SYSG_LIMIT_UNLIMITED;
+	else
+		h_rlimit(w, k, v, p);
+}
+
 /* cgroup v2 cpu.max: "QUOTA PERIOD" or "max PERIOD" (microseconds); the
  * period may be left out (the kernel keeps 100000). */
 static int valid_cpu_max(const char *s)
@@ -872,12 +884,15 @@ static const struct sysg_yw_field cgroup_fields[] = {
 	{ "cpu_max", h_cpu_max, offsetof(struct sysg_cgroup_limits, cpu_max), 0 },
 	{ "cpu_weight", h_cpu_weight,
 	  offsetof(struct sysg_cgroup_limits, cpu_weight), 0 },
+	{ "pids_max", h_pids_max, offsetof(struct sysg_cgroup_limits, pids_max),
+	  0 },
 	{ NULL, NULL, 0, 0 },
 };
 
 static void h_cgroup(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		     void *p)
 {
+	((struct sysg_cgroup_limits *)p)->mark = mark_of(k);
 	sysg_yw_walk_map(w, k, v, cgroup_fields, p, NULL);
 }
 
@@ -885,6 +900,7 @@ static const struct sysg_yw_field limits_fields[] = {
 	{ "nofile", h_rlimit, offsetof(struct sysg_limits, nofile), 0 },
 	{ "nproc", h_rlimit, offsetof(struct sysg_limits, nproc), 0 },
 	{ "memlock", h_memlock, offsetof(struct sysg_limits, memlock), 0 },
+	{ "core", h_memlock, offsetof(struct sysg_limits, core), 0 },
 	{ "nice", h_nice, 0, 0 },
 	{ "cpu_affinity", h_cpus, 0, 0 },
 	{ "cgroup", h_cgroup, offsetof(struct sysg_limits, cgroup), 0 },
@@ -927,6 +943,16 @@ static int normalize_cap(char **name)
 
 #define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]) - 1)
 
+int sysg_cap_number(const char *name)
+{
+	if (!strncasecmp(name, "CAP_", 4))
+		name += 4;
+	for (size_t i = 0; i < NCAPS; i++)
+		if (!strcasecmp(name, cap_names[i]))
+			return (int)i;
+	return -1;
+}
+
 /* The CAP_ name closest to S, in BUF, or NULL. */
 static const char *cap_suggest(const char *s, char *buf, size_t len)
 {
@@ -964,22 +990,24 @@ static int check_cap(struct sysg_yw *w, yaml_node_t *item, char **name)
 	return -1;
 }
 
-static void mark_privileged(struct sysg_service *s, const yaml_node_t *k)
+static void mark_privileged(struct sysg_service *s, const yaml_node_t *k,
+			    enum sysg_priv_key key)
 {
 	if (!s->privileged_mark.line)
 		s->privileged_mark = mark_of(k);
+	s->priv_marks[key] = mark_of(k);
 }
 
 static void h_user(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 {
-	mark_privileged(p, k);
+	mark_privileged(p, k, SYSG_PRIV_USER);
 	h_nonempty(w, k, v, &((struct sysg_service *)p)->user);
 }
 
 static void h_group(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		    void *p)
 {
-	mark_privileged(p, k);
+	mark_privileged(p, k, SYSG_PRIV_GROUP);
 	h_nonempty(w, k, v, &((struct sysg_service *)p)->group);
 }
 
@@ -988,7 +1016,7 @@ static void h_groups(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 {
 	struct sysg_service *s = p;
 
-	mark_privileged(s, k);
+	mark_privileged(s, k, SYSG_PRIV_SUPP_GROUPS);
 	string_list(w, v, 1, NULL, &s->supplementary_groups, NULL,
 		    &s->nsupplementary_groups);
 }
@@ -998,7 +1026,7 @@ static void h_limits(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 {
 	struct sysg_service *s = p;
 
-	mark_privileged(s, k);
+	mark_privileged(s, k, SYSG_PRIV_LIMITS);
 	s->limits.present = 1;
 	sysg_yw_walk_map(w, k, v, limits_fields, &s->limits, NULL);
 }
@@ -1007,7 +1035,7 @@ static void h_caps(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v, void *p)
 {
 	struct sysg_service *s = p;
 
-	mark_privileged(s, k);
+	mark_privileged(s, k, SYSG_PRIV_CAPS);
 	string_list(w, v, 1, check_cap, &s->capabilities, NULL,
 		    &s->ncapabilities);
 }
@@ -1076,7 +1104,7 @@ static void h_isolation(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 {
 	struct sysg_service *s = p;
 
-	mark_privileged(s, k);
+	mark_privileged(s, k, SYSG_PRIV_ISOLATION);
 	s->isolation.present = 1;
 	sysg_yw_walk_map(w, k, v, isolation_fields, &s->isolation, NULL);
 }
@@ -1318,6 +1346,7 @@ static int service_defaults(struct sysg_service *s)
 	s->backoff_ms = SYSG_BACKOFF_MS;
 	s->max_restarts = -1;
 	s->stop_timeout_ms = SYSG_STOP_TIMEOUT_MS;
+	s->deployment.timeout_ms = SYSG_DEPLOY_TIMEOUT_MS;
 	s->ready_after_ms = SYSG_READY_AFTER_MS;
 	health_defaults(&s->health);
 	health_defaults(&s->deployment.health);
@@ -1327,7 +1356,8 @@ static int service_defaults(struct sysg_service *s)
 	s->spawn.children = s->spawn.depth = s->spawn.descendants = -1;
 	s->spawn.total_memory = -1;
 	s->limits.nofile = s->limits.nproc = s->limits.memlock = -1;
-	s->limits.cgroup.memory_max = -1;
+	s->limits.core = -1;
+	s->limits.cgroup.memory_max = s->limits.cgroup.pids_max = -1;
 	s->limits.cgroup.cpu_weight = -1;
 	s->deployment.drain_ms = SYSG_DRAIN_MS;
 	s->instances = 1;

@@ -46,15 +46,30 @@ struct op {
 	json_t *extra;                  /* more reply data (reload) */
 };
 
+/* A `deploy --follow` waiting for news of a deploy. */
+struct follower {
+	struct follower *next;
+	struct sysg_ctlsrv *c;
+	struct sysg_ctl_conn *conn;
+	char id[64];
+	size_t from;
+	struct sysg_timer timer;        /* answer anyway: the CLI has a deadline */
+};
+
+#define FOLLOW_ANSWER_MS 10000  /* a follow request waits at most this */
+
 struct sysg_ctlsrv {
 	struct sysg_ctlsrv_opts o;
 	struct sysg_ctl_server *srv;
 	struct op *ops;
 	int stopping;                   /* a full stop is under way */
+	struct sysg_deploys *deploys;
+	struct follower *followers;
 	int sub;                        /* change subscription, -1: none */
 	uint64_t seen;                  /* the last change delivered to us */
 	int deferred;                   /* finish rounds put off for it */
 	struct sysg_timer finish;       /* answers the complete operations */
+	struct sysg_timer follow_timer; /* answers the followers */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -383,6 +398,53 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 	op_free(op);
 }
 
+static int follow_reply(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			const char *id, size_t from, int wait);
+
+/* The follow timer: answer the followers of deploys that have news. */
+static void answer_followers(struct sysg_timer *tm)
+{
+	struct sysg_ctlsrv *c = tm->arg;
+	struct follower **fp = &c->followers;
+
+	while (*fp) {
+		struct follower *f = *fp;
+
+		if (!follow_reply(c, f->conn, f->id, f->from, 1)) {
+			fp = &f->next;
+			continue;
+		}
+		*fp = f->next;
+		sysg_timer_stop(sysg_supervisor_loop(c->o.sup), &f->timer);
+		free(f);
+	}
+}
+
+/* A follower waited FOLLOW_ANSWER_MS without news: answer (no lines). */
+static void follower_due(struct sysg_timer *t)
+{
+	struct follower *f = t->arg;
+	struct sysg_ctlsrv *c = f->c;
+	struct follower **fp = &c->followers;
+
+	while (*fp && *fp != f)
+		fp = &(*fp)->next;
+	if (*fp)
+		*fp = f->next;
+	follow_reply(c, f->conn, f->id, f->from, 0);
+	free(f);
+}
+
+/* A deploy has new lines or ended (called from the deploy host). */
+static void deploy_news(void *arg)
+{
+	struct sysg_ctlsrv *c = arg;
+
+	if (c->followers)
+		sysg_timer_start(sysg_supervisor_loop(c->o.sup), &c->follow_timer,
+				 0, answer_followers, c);
+}
+
 /* The finish timer: answer every operation that is complete. */
 static void finish_answered(struct sysg_timer *tm)
 {
@@ -434,6 +496,11 @@ static int start_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 	return rc;
 }
 
+void sysg_ctlsrv_recover_prepare(struct sysg_ctlsrv *c)
+{
+	sysg_deploys_recover_prepare(c->deploys);
+}
+
 int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 		      sysg_ctlsrv_done done, void *arg)
 {
@@ -442,6 +509,7 @@ int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 
 	if (!op)
 		return -ENOMEM;
+	sysg_deploys_recover(c->deploys);
 	op->done = done;
 	op->arg = arg;
 	rc = start_op(c, op, service);
@@ -778,6 +846,18 @@ static int refuse_if_stopping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn)
 	return 1;
 }
 
+/* SVC (NULL: any service) is being deployed: reply so. */
+static int deploy_refused(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			  const char *svc)
+{
+	char msg[512];
+
+	if (!sysg_deploy_busy(c->deploys, svc, msg, sizeof(msg)))
+		return 0;
+	sysg_ctl_reply(conn, 1, msg, NULL);
+	return 1;
+}
+
 /* ---------------------------------------------------------- handlers */
 
 static void reply_oom(struct sysg_ctl_conn *conn)
@@ -838,6 +918,8 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 
 	if (!known_service(c, conn, svc))
 		return;
+	if (deploy_refused(c, conn, svc))
+		return;
 	op = op_new(c, svc ? OP_STOP : OP_STOP_ALL, conn);
 	if (!op || (svc && op_add_names(c, op, svc) < 0)) {
 		if (op)
@@ -889,6 +971,8 @@ static void h_restart(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	}
 	if (!path && !known_service(c, conn, svc))
 		return;
+	if (deploy_refused(c, conn, svc))
+		return;
 	op = op_new(c, OP_RESTART, conn);
 	if (!op) {
 		reply_oom(conn);
@@ -932,10 +1016,60 @@ static void h_status(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	}
 	doc = sysg_status_to_json(&s);
 	sysg_status_free(&s);
+	if (doc) {              /* the revision each service runs */
+		json_t *u;
+		size_t i;
+
+		json_array_foreach(json_object_get(doc, "units"), i, u) {
+			const char *n = json_string_value(json_object_get(u, "name"));
+			const char *rev = n ?
+				sysg_deploy_running_revision(c->deploys, n) : "";
+
+			if (rev[0])
+				json_object_set_new(u, "revision", json_string(rev));
+		}
+	}
 	if (!doc)
 		reply_oom(conn);
 	else
 		sysg_ctl_reply(conn, 0, NULL, doc);
+}
+
+/* The revision NAME runs, and the config file's when it differs, into
+ * an inspect DOC (and its "text"). */
+static void add_revisions(struct sysg_ctlsrv *c, const char *name, json_t *doc)
+{
+	const char *path = cfg_of(c)->abs_path, *text;
+	struct sysg_config *cfg = NULL;
+	char running[16], filerev[16] = "", *nt = NULL;
+	struct sysg_diag d;
+	int k;
+
+	snprintf(running, sizeof(running), "%s",
+		 sysg_deploy_running_revision(c->deploys, name));
+	if (!running[0])
+		return;
+	sysg_diag_init(&d);
+	if (path && sysg_config_load(path, &cfg, &d) == 0 &&
+	    (k = sysg_config_find_service(cfg, name)) >= 0)
+		sysg_deploy_revision(&cfg->services[k], filerev);
+	sysg_diag_free(&d);
+	sysg_config_free(cfg);
+	json_object_set_new(doc, "revision", json_string(running));
+	json_object_set_new(doc, "config_revision", filerev[0] ?
+			    json_string(filerev) : json_null());
+	text = json_string_value(json_object_get(doc, "text"));
+	if (!text)
+		return;
+	if (filerev[0] && strcmp(filerev, running))
+		k = asprintf(&nt, "%s\nrevision: %s (the config file has %s: "
+			     "sysg deploy -s %s)\n", text, running, filerev, name);
+	else
+		k = asprintf(&nt, "%s\nrevision: %s%s\n", text, running,
+			     filerev[0] ? " (as in the config file)" : "");
+	if (k > 0)
+		json_object_set_new(doc, "text", json_string(nt));
+	free(nt);
 }
 
 /* The human view, rendered here with the client's terminal settings. */
@@ -982,6 +1116,8 @@ static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		doc = NULL;
 	}
 	sysg_inspect_free(&in);
+	if (doc)
+		add_revisions(c, sarg(args, "service"), doc);
 	if (!doc)
 		reply_oom(conn);
 	else
@@ -1067,6 +1203,189 @@ static void h_unit(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	sysg_config_free(u);
 }
 
+/* ------------------------------------------------------------ deploys */
+
+/* A restart of SVC goes through its strategy when it runs (a service
+ * that is down, or a cron unit, is simply started again; a service that
+ * holds its sockets (`listen:`) is replaced without a gap by the engine,
+ * handover.c, and so are the copies of one with instances: N). */
+static int restart_deploys(struct sysg_ctlsrv *c, const char *svc)
+{
+	const struct sysg_config *cfg = cfg_of(c);
+	int k = sysg_config_find_service(cfg, svc);
+	enum sysg_unit_status st = status_of(c, svc);
+
+	return k >= 0 && !sysg_service_is_cron(&cfg->services[k]) &&
+	       cfg->services[k].nlisten == 0 &&
+	       (st == SYSG_STATUS_RUNNING || st == SYSG_STATUS_STARTING);
+}
+
+static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		     json_t *args)
+{
+	const char *svc = sarg(args, "service"), *path = cfg_of(c)->abs_path;
+	struct sysg_deploy_req r = {
+		.service = svc, .strategy = sarg(args, "strategy"),
+		.message = sarg(args, "message"),
+		.dry_run = barg(args, "dry_run"),
+		.uid = (uid_t)sysg_ctl_conn_uid(conn),
+	};
+	char id[64], rid[64], err[8192] = "";
+	char *text = NULL;
+	int rc = 0;
+
+	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn) ||
+	    deploy_refused(c, conn, svc))
+		return;
+	if (barg(args, "restart") && !r.dry_run && !restart_deploys(c, svc)) {
+		struct op *op = op_new(c, OP_RESTART, conn);
+
+		if (!op || restart_op(c, op, svc) < 0) {
+			if (op)
+				op_free(op);
+			reply_oom(conn);
+			return;
+		}
+		log_event(c, conn, "restart", svc);
+		op_queue(c, op);
+		return;
+	}
+	if (!barg(args, "restart") &&
+	    sysg_service_is_cron(&cfg_of(c)->services[
+		    sysg_config_find_service(cfg_of(c), svc)])) {
+		sysg_ctl_reply(conn, 2, "a cron unit is not deployed: it runs "
+			       "its current definition at its next run (sysg "
+			       "restart --config reloads it)", NULL);
+		return;
+	}
+	if (barg(args, "rollback")) {
+		rc = sysg_deploy_rollback_config(c->deploys, svc, sarg(args, "to"),
+						 &r.cfg, rid, err, sizeof(err));
+		r.rollback_of = rid;
+	} else if (!barg(args, "restart")) {
+		struct sysg_diag d;
+
+		sysg_diag_init(&d);
+		if (!path) {
+			snprintf(err, sizeof(err), "the supervisor runs no config "
+				 "file to deploy from");
+			rc = -EINVAL;
+		} else if ((rc = sysg_deploy_read_config(path, barg(args,
+				"strict") ? SYSG_CONFIG_STRICT : 0, &r.cfg,
+				&text, &d)) < 0) {
+			char *all = sysg_diag_join(&d);
+
+			snprintf(err, sizeof(err), "%s: invalid config, nothing "
+				 "deployed\n%s", path, all ? all : "");
+			free(all);
+			rc = -EINVAL;
+		}
+		sysg_diag_free(&d);
+		r.cfg_text = text;
+	}
+	if (rc == 0)
+		rc = sysg_deploy_begin(c->deploys, &r, id, sizeof(id), err,
+				       sizeof(err));
+	else
+		sysg_config_free(r.cfg);
+	free(text);
+	if (rc < 0) {
+		sysg_ctl_reply(conn, rc == -EINVAL || rc == -ENOENT ? 2 : 1,
+			       err, NULL);
+		return;
+	}
+	log_event(c, conn, barg(args, "restart") ? "restart" : "deploy", svc);
+	sysg_ctl_reply(conn, 0, NULL, json_pack("{s:s}", "id", id));
+}
+
+/* Reply to CONN about deploy ID (NULL: the newest) from line FROM on,
+ * unless WAIT and there is nothing new. 1 when it replied. */
+static int follow_reply(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			const char *id, size_t from, int wait)
+{
+	struct sysg_deploy_view v;
+	json_t *lines;
+
+	if (sysg_deploy_view(c->deploys, id, NULL, &v) < 0) {
+		sysg_ctl_reply(conn, 2, "no such deploy (only the last ones are "
+			       "kept: see sysg deploy --history)", NULL);
+		return 1;
+	}
+	if (wait && from >= v.nlines && !v.done)
+		return 0;
+	lines = json_array();
+	for (size_t i = from; lines && i < v.nlines; i++)
+		json_array_append_new(lines, json_string(v.lines[i]));
+	sysg_ctl_reply(conn, 0, NULL, json_pack(
+		"{s:s, s:s, s:o*, s:I, s:b, s:i, s:s, s:s}", "id", v.id,
+		"service", v.service, "lines", lines,
+		"next", (json_int_t)v.nlines, "done", v.done,
+		"exit", v.exit_code, "outcome", v.outcome, "reason", v.reason));
+	return 1;
+}
+
+static void h_deploy_follow(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			    json_t *args)
+{
+	const char *id = sarg(args, "id"), *svc = sarg(args, "service");
+	size_t from = (size_t)json_integer_value(json_object_get(args, "from"));
+	struct sysg_deploy_view v;
+	struct follower *f;
+
+	if (!id && svc) {
+		if (sysg_deploy_view(c->deploys, NULL, svc, &v) < 0) {
+			sysg_ctl_reply(conn, 2, "no recent deploy of that service",
+				       NULL);
+			return;
+		}
+		id = v.id;
+	}
+	if (follow_reply(c, conn, id, from, 1))
+		return;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		reply_oom(conn);
+		return;
+	}
+	sysg_deploy_view(c->deploys, id, NULL, &v);
+	snprintf(f->id, sizeof(f->id), "%s", v.id);
+	f->c = c;
+	f->conn = conn;
+	f->from = from;
+	f->next = c->followers;
+	c->followers = f;
+	sysg_timer_start(sysg_supervisor_loop(c->o.sup), &f->timer,
+			 FOLLOW_ANSWER_MS, follower_due, f);
+}
+
+static void h_deploy_op(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			json_t *args)
+{
+	static const struct { const char *name; int cmd; } cmds[] = {
+		{ "abort", SYSG_OPERATOR_ABORT }, { "promote", SYSG_OPERATOR_PROMOTE },
+		{ "pause", SYSG_DEPLOY_PAUSE }, { "resume", SYSG_DEPLOY_RESUME },
+	};
+	const char *svc = sarg(args, "service"), *cmd = sarg(args, "cmd");
+	char err[256];
+
+	if (!known_service(c, conn, svc))
+		return;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmds[i].name, cmd))
+			continue;
+		if (sysg_deploy_operator(c->deploys, svc, cmds[i].cmd, err,
+					 sizeof(err)) < 0) {
+			sysg_ctl_reply(conn, 1, err, NULL);
+			return;
+		}
+		log_event(c, conn, cmd, svc);
+		sysg_ctl_reply(conn, 0, NULL, NULL);
+		return;
+	}
+	sysg_ctl_reply(conn, 2, "argument 'cmd' must be abort, pause, resume or "
+		       "promote", NULL);
+}
+
 /* --------------------------------------------------------- dispatch */
 
 #define SVC_ARG(req) { "service", ARG_STRING, SYSG_NAME_MAX - 1, req }
@@ -1090,6 +1409,18 @@ static const struct argspec unit_args[] = {
 	{ "name", ARG_STRING, 63, 0 }, { "cwd", ARG_STRING, 4095, 1 },
 	{ "argv", ARG_ARGV, 4095, 1 }, { NULL, 0, 0, 0 } };
 
+static const struct argspec deploy_args[] = {
+	SVC_ARG(1), { "strategy", ARG_STRING, SYSG_NAME_MAX - 1, 0 },
+	{ "dry_run", ARG_BOOL, 0, 0 }, { "message", ARG_STRING, 255, 0 },
+	{ "restart", ARG_BOOL, 0, 0 }, { "rollback", ARG_BOOL, 0, 0 },
+	{ "to", ARG_STRING, 63, 0 }, { "strict", ARG_BOOL, 0, 0 },
+	{ NULL, 0, 0, 0 } };
+static const struct argspec follow_args[] = {
+	SVC_ARG(0), { "id", ARG_STRING, 63, 0 }, { "from", ARG_INT, 0, 0 },
+	{ NULL, 0, 0, 0 } };
+static const struct argspec deploy_op_args[] = {
+	SVC_ARG(1), { "cmd", ARG_STRING, 16, 1 }, { NULL, 0, 0, 0 } };
+
 struct request {
 	const char *cmd;
 	void (*fn)(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
@@ -1106,6 +1437,9 @@ static const struct request requests[] = {
 	{ "inspect", h_inspect, inspect_args },
 	{ "spawn", h_spawn, spawn_args },
 	{ "unit", h_unit, unit_args },
+	{ "deploy", h_deploy, deploy_args },
+	{ "deploy_follow", h_deploy_follow, follow_args },
+	{ "deploy_op", h_deploy_op, deploy_op_args },
 	{ "reopen", h_reopen, no_args },
 };
 
@@ -1142,6 +1476,18 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 	if (!c)
 		return -ENOMEM;
 	c->o = *o;
+	{
+		struct sysg_deploys_opts dopt = {
+			.sup = o->sup, .st = o->st, .pp = o->pp,
+			.state_dir = o->state_dir, .on_news = deploy_news,
+			.news_arg = c,
+		};
+
+		if (sysg_deploys_new(&c->deploys, &dopt) < 0) {
+			free(c);
+			return -ENOMEM;
+		}
+	}
 	rc = sysg_control_path(o->state_dir, path, sizeof(path));
 	if (rc == 0)
 		rc = sysg_ctl_server_new(&c->srv, sysg_supervisor_loop(o->sup),
@@ -1163,6 +1509,7 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 		rc = c->sub;
 	}
 	if (rc < 0) {
+		sysg_deploys_free(c->deploys);
 		free(c);
 		return rc;
 	}
@@ -1186,8 +1533,19 @@ void sysg_ctlsrv_free(struct sysg_ctlsrv *c)
 				       "the supervisor is shutting down", NULL);
 		op_free(op);
 	}
+	while (c->followers) {
+		struct follower *f = c->followers;
+
+		c->followers = f->next;
+		sysg_timer_stop(sysg_supervisor_loop(c->o.sup), &f->timer);
+		sysg_ctl_reply(f->conn, 1, "the supervisor is shutting down; the "
+			       "deploy was aborted", NULL);
+		free(f);
+	}
+	sysg_deploys_free(c->deploys);
 	sysg_supervisor_unsubscribe(c->o.sup, c->sub);
 	sysg_timer_stop(sysg_supervisor_loop(c->o.sup), &c->finish);
+	sysg_timer_stop(sysg_supervisor_loop(c->o.sup), &c->follow_timer);
 	sysg_ctl_server_free(c->srv);
 	free(c);
 }
@@ -1199,7 +1557,10 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c)
 	struct op *op = op_new(c, OP_RESTART, NULL);
 	char err[SYSG_MSG_MAX];
 
-	if (!path || !op) {
+	if (sysg_deploy_busy(c->deploys, NULL, err, sizeof(err))) {
+		sysg_log(c->o.log, SYSG_LOG_WARN, "SIGHUP: not reloading: %s",
+			 err);
+	} else if (!path || !op) {
 		sysg_log(c->o.log, SYSG_LOG_WARN, "SIGHUP: no config file to "
 			 "reload");
 	} else {

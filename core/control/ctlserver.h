@@ -25,6 +25,25 @@
  *                                          with text, also "text": the
  *                                          rendered view
  *
+ *   deploy  {"service": S, "strategy"?: X, "dry_run"?: bool,
+ *            "message"?: M, "restart"?: bool, "rollback"?: bool,
+ *            "to"?: ID}                 start a deploy (deploy/host.h):
+ *                                       re-reads the config file (a bad
+ *                                       one: exit 2, nothing changed);
+ *                                       restart: the running definition,
+ *                                       no record; rollback: the previous
+ *                                       successful record's (or TO's)
+ *                                       -> {"id": ID}
+ *   deploy_follow {"id"?: ID, "service"?: S, "from"?: N}
+ *                                       waits until the deploy has lines
+ *                                       past N or has ended -> {"id",
+ *                                       "lines", "next", "done", "exit",
+ *                                       "outcome", "reason"}
+ *   deploy_op {"service": S, "cmd": abort|pause|resume|promote}
+ *
+ * A stop or restart of a service being deployed is refused (exit 1,
+ * naming the deploy), never interleaved.
+ *
  * start, stop and restart reply once the operation has finished: the
  * services involved are up (or failed, or down for a stop). Replies:
  * exit 0, 1 (an operation failed: data.errors lists one line per failed
@@ -49,6 +68,7 @@
 #include "views/views.h"
 #include "plugin/plugin.h"
 #include "engine/engine.h"
+#include "deploy/deploy.h"
 
 struct sysg_ctlsrv;
 
@@ -60,6 +80,7 @@ struct sysg_ctlsrv_opts {
 	const char *state_dir;
 	const char *log_dir;
 	int foreground;                 /* the CLI is the supervisor */
+	const struct sysg_plugin_path *pp;      /* for deploy workers */
 };
 
 /* Called when an operation started with sysg_ctlsrv_start() finishes:
@@ -82,6 +103,10 @@ void sysg_ctlsrv_free(struct sysg_ctlsrv *c);
  * up or have failed (the initial start of a supervisor). 0 or -ENOENT. */
 int sysg_ctlsrv_start(struct sysg_ctlsrv *c, const char *service,
 		      sysg_ctlsrv_done done, void *arg);
+
+/* Before adoption: let interrupted deploys say which instance is the
+ * service's (sysg_deploys_recover_prepare). */
+void sysg_ctlsrv_recover_prepare(struct sysg_ctlsrv *c);
 
 /* Stop everything (SIGTERM, SIGINT); the supervisor ends afterwards. */
 void sysg_ctlsrv_stop_all(struct sysg_ctlsrv *c, const char *why);

@@ -481,6 +481,7 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 	const struct sysg_daemon_opts *o = d->o;
 	struct sysg_supervisor_opts so = {
 		.state_dir = o->state_dir, .log_dir = o->log_dir, .sys = o->sys,
+		.drop_privileges = o->drop_privileges,
 		.log_level = SYSG_LOG_INFO, .echo = o->echo,
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
@@ -497,6 +498,7 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 		.sup = d->sup, .st = d->st, .samples = d->samples,
 		.log = &d->log, .state_dir = d->o->state_dir,
 		.log_dir = d->o->log_dir, .foreground = d->o->foreground,
+		.pp = d->o->pp,
 	};
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 
@@ -543,9 +545,10 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	const struct sysg_daemon_opts *o = d->o;
-	int n = sysg_supervisor_adopt(d->sup);
-	int rc;
+	int n, rc;
 
+	sysg_ctlsrv_recover_prepare(d->ctl);
+	n = sysg_supervisor_adopt(d->sup);
 	if (n > 0)
 		sysg_log(&d->log, SYSG_LOG_INFO, "Adopted %d running "
 			 "process%s", n, n == 1 ? "" : "es");
@@ -616,6 +619,12 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		rc = start(&d, err, errlen);
 	if (rc == 0)
 		rc = run(&d);
+	if (d.sup)
+		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
+			  d.initial_failed;
+	/* a failure is reported once the lock, pid file and socket are
+	 * released: a `start` the CLI retries at once finds no supervisor */
+	teardown(&d);
 	if (rc < 0 && d.result_fd >= 0)
 		sysg_daemon_report(d.result_fd, rc == -EADDRINUSE ?
 				   SYSG_DAEMON_BUSY : 1,
@@ -623,9 +632,5 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 	if (rc == 0 && d.result_fd >= 0)        /* ended before settling */
 		sysg_daemon_report(d.result_fd, 1, "the supervisor stopped "
 				   "before the services were up");
-	if (d.sup)
-		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
-			  d.initial_failed;
-	teardown(&d);
 	return rc;
 }

@@ -41,6 +41,7 @@ struct sysg_daemon_opts {
 	struct sysg_config *cfg;        /* taken: freed by sysg_daemon_run */
 	const char *service;            /* start only this one; NULL: all */
 	int sys;                        /* --sys */
+	int drop_privileges;            /* --drop-privileges */
 	int foreground;                 /* see above */
 	int log_level;                  /* echo threshold (foreground) */
 	FILE *echo;                     /* supervisor lines here, or NULL */

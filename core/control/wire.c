@@ -256,6 +256,11 @@ int sysg_ctl_conn_pid(const struct sysg_ctl_conn *c)
 	return (int)c->cred.pid;
 }
 
+int sysg_ctl_conn_uid(const struct sysg_ctl_conn *c)
+{
+	return (int)c->cred.uid;
+}
+
 /* The whole request is in: decode and dispatch. */
 static void conn_dispatch(struct sysg_ctl_conn *c)
 {

@@ -63,8 +63,9 @@ void sysg_ctl_server_free(struct sysg_ctl_server *s);
 void sysg_ctl_reply(struct sysg_ctl_conn *conn, int exit_code,
 		    const char *error, json_t *data);
 
-/* The peer's pid (from SO_PEERCRED). */
+/* The peer's pid and uid (from SO_PEERCRED). */
 int sysg_ctl_conn_pid(const struct sysg_ctl_conn *conn);
+int sysg_ctl_conn_uid(const struct sysg_ctl_conn *conn);
 
 /* Client: send CMD with ARGS (stolen; NULL for {}) to the supervisor at
  * PATH and wait up to TIMEOUT_MS (-1: forever) for the reply. On success

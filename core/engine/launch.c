@@ -102,6 +102,23 @@ static void setup_cgroup(struct svc *v, int *fd)
 	}
 }
 
+/* The log files belong to the service's user: it writes them through
+ * the fds it is given, and can write nowhere else through them. */
+static int own_logs(struct svc *v, char *err, size_t errlen)
+{
+	const struct sysg_spawn_creds *c = &v->privs.creds;
+	int fds[2] = { v->log_out, v->log_err };
+
+	for (int i = 0; c->set_ids && i < 2; i++)
+		if (fds[i] >= 0 && fchown(fds[i], c->uid, c->gid) < 0) {
+			snprintf(err, errlen, "cannot give the log files of %s "
+				 "to uid %u: %s", v->cfg->name,
+				 (unsigned)c->uid, strerror(errno));
+			return -errno;
+		}
+	return 0;
+}
+
 static char **spawn_env(struct svc *v)
 {
 	char **env = sysg_env_dup(svc_env(v));
@@ -122,6 +139,8 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		       v->sup->cfg->project_dir,
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
 	};
+	char name[SYSG_NAME_MAX + 64];
+
 	if (v->sup->opts.direct_logs) {
 		/* the files themselves: nothing to drain, nothing to break
 		 * when the supervisor dies */
@@ -147,18 +166,32 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	sysg_instance_marker(v->sup->state_dir, v->cfg->name, getpid(),
 			     v->sup->serial, v->instance, sizeof(v->instance));
 	env = spawn_env(v);
+	if (env && v->privs.user_name &&
+	    (sysg_env_set(&env, "HOME", v->privs.home) < 0 ||
+	     sysg_env_set(&env, "USER", v->privs.user_name) < 0 ||
+	     sysg_env_set(&env, "LOGNAME", v->privs.user_name) < 0 ||
+	     sysg_env_set(&env, "SHELL", v->privs.shell) < 0)) {
+		sysg_env_free(env);
+		env = NULL;
+	}
 	if (!env) {
 		sysg_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	req.envp = env;
-	if (v->privs.needed) {
-		req.creds = &v->privs.creds;
-		req.child_setup = sysg_privs_child_setup;
-		req.child_arg = &v->privs;
-	}
 	setup_cgroup(v, &req.cgroup_fd);
-	rc = sysg_spawn(&req, c, err, errlen);
+	rc = 0;
+	if (v->privs.needed) {
+		sysg_privs_spawn_req(&v->privs, &req);
+		rc = own_logs(v, err, errlen);
+		sysg_instance_cgroup_run(v->cfg->name, getpid(),
+					 v->sup->serial, name, sizeof(name));
+		if (rc == 0)
+			rc = sysg_privs_begin_run(&v->privs, v->cfg->name, name,
+						  v->cgroup, err, errlen);
+	}
+	if (rc == 0)
+		rc = sysg_spawn(&req, c, err, errlen);
 	if (req.cgroup_fd >= 0)
 		close(req.cgroup_fd);
 	sysg_env_free(env);
@@ -275,7 +308,11 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	v->exit_code = v->has_exit ? v->exits[0].code : 0;
 	v->has_signal = v->nexits && v->exits[0].has_signal;
 	v->signo = v->has_signal ? v->exits[0].signo : 0;
-	v->reason[0] = '\0';
+	if (v->oom)
+		snprintf(v->reason, sizeof(v->reason), "last exit: %s",
+			 SYSG_OOM_REASON);
+	else
+		v->reason[0] = '\0';
 	v->status_text[0] = '\0';
 	v->stopping_said = 0;
 	svc_watchdog_arm(v);

@@ -150,6 +150,7 @@ static void rebind_same(struct svc *v, struct sysg_service *nc)
 	v->cfg = nc;
 	if (v->privs.limits)
 		v->privs.limits = &nc->limits;
+	v->privs.cg.cfg = &nc->limits.cgroup;
 	svc_drains_rename(v);
 }
 

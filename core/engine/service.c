@@ -204,6 +204,11 @@ static void stop_tree(struct svc *v, enum stop_reason why)
 	svc_fx->teardown_begin(v, why);
 }
 
+void svc_deploy_state(struct svc *v, enum svc_state st)
+{
+	set_state(v, st);
+}
+
 void svc_exit_status(struct svc *v, int status)
 {
 	v->has_exit = WIFEXITED(status);
@@ -238,6 +243,11 @@ void svc_main_exited(struct svc *v, int status)
 		v->has_exit = v->has_signal = 0;
 		v->exit_code = v->signo = 0;
 	}
+	v->oom = sysg_privs_end_run(&v->privs);
+	if (v->oom)
+		svc_log(v, SYSG_LOG_WARN, "Service %s: killed by the kernel's "
+			"OOM killer in its cgroup (limits.cgroup.memory_max)",
+			v->cfg->name);
 	note_exit(v);
 	svc_event(v, EV_EXIT);
 }
@@ -265,6 +275,11 @@ static void real_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 {
 	svc_fx->fire_hook(v, stage, ok);
+}
+
+void svc_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
+{
+	fire(v, stage, ok);
 }
 
 /* on_start.*, or on_restart.* for an automatic restart. */
@@ -346,7 +361,9 @@ static void apply_policy(struct svc *v, int bad, const char *why)
 
 static void exit_reason(const struct svc *v, char *buf, size_t len)
 {
-	if (v->has_signal)
+	if (v->oom)
+		snprintf(buf, len, SYSG_OOM_REASON);
+	else if (v->has_signal)
 		snprintf(buf, len, "killed by signal %d", v->signo);
 	else if (v->has_exit)
 		snprintf(buf, len, "exited with code %d", v->exit_code);
@@ -400,6 +417,7 @@ static void a_check_deps(struct svc *v)
 
 static void a_start(struct svc *v)
 {
+	v->degraded = 0;
 	v->want_up = 1;
 	v->auto_restart = 0;
 	v->consecutive = 0;
@@ -458,11 +476,21 @@ static int check_privileged(struct svc *v)
 	char err[SYSG_REASON_MAX];
 	int rc;
 
+	struct sysg_privs_opts o = {
+		.sys = v->sup->opts.sys,
+		.drop_privileges = v->sup->opts.drop_privileges,
+		.cgroup_v2_base = v->sup->cgroup_base,
+	};
+	struct sysg_mark at;
+
+	sysg_privs_end_run(&v->privs);
 	sysg_privs_free(&v->privs);
-	rc = sysg_privs_prepare(v->cfg, v->sup->opts.sys, &v->privs, err,
-				sizeof(err));
-	if (rc < 0)
+	rc = sysg_privs_prepare(v->cfg, &o, &v->privs, &at, err, sizeof(err));
+	if (rc < 0) {
+		svc_log(v, SYSG_LOG_ERROR, "%s:%d:%d: error: %s",
+			v->sup->cfg->path, at.line, at.col, err);
 		fail(v, ST_FAILED, err);
+	}
 	return rc;
 }
 

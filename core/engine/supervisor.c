@@ -220,9 +220,12 @@ static void reap_all(struct sysg_supervisor *s)
 			svc_main_exited(v, status);
 		else if (!svc_cand_reaped(s, pid, status) &&
 			 !sup_retiring_reaped(s, pid) &&
+			 !sup_inst_reaped(s, pid, status) &&
 			 !sysg_jobs_reaped(&s->jobs, pid, status))
 			orphans++;
 	}
+	if (orphans)
+		sup_inst_orphans(s);
 	/* a re-parented descendant died: a teardown may be complete */
 	for (size_t i = 0; orphans && i < s->nsvcs; i++)
 		if (s->svcs[i]->state == ST_STOPPING)
@@ -428,6 +431,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_job_cancel(&s->svcs[i]->logjob[1]);
 	}
 	sup_children_free(s);
+	sup_inst_free_all(s);
 	sup_strays_kill(s);
 	if (s->loop)
 		sysg_jobs_kill_all(&s->jobs);
@@ -620,6 +624,16 @@ int sysg_supervisor_get(const struct sysg_supervisor *s, const char *name,
 int sysg_supervisor_failures(const struct sysg_supervisor *s)
 {
 	return s->failures;
+}
+
+struct sysg_jobs *sysg_supervisor_jobs(struct sysg_supervisor *s)
+{
+	return &s->jobs;
+}
+
+struct sysg_log *sysg_supervisor_log(struct sysg_supervisor *s)
+{
+	return &s->log;
 }
 
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s)

@@ -51,6 +51,7 @@ struct sysg_supervisor_opts {
 	const char *state_dir;  /* required: the state directory */
 	const char *log_dir;    /* NULL: sysg_log_dir(sys, state_dir) */
 	int sys;                /* system mode (--sys) */
+	int drop_privileges;    /* --drop-privileges: no `user` => nobody */
 	int log_level;          /* supervisor.log threshold; 0: INFO */
 	FILE *echo;             /* also print supervisor lines here, or NULL */
 	int echo_level;         /* threshold for ECHO */
@@ -148,6 +149,11 @@ int sysg_supervisor_failures(const struct sysg_supervisor *s);
 
 /* The loop, for callers that add their own watchers (control socket). */
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s);
+
+/* The supervisor's jobs (hooks, probes...: reaped by its loop) and its
+ * log (supervisor.log), for work done on its behalf (deploys). */
+struct sysg_jobs *sysg_supervisor_jobs(struct sysg_supervisor *s);
+struct sysg_log *sysg_supervisor_log(struct sysg_supervisor *s);
 
 /* 1 after stop_all (or SIGINT/SIGTERM) until the next start request. */
 int sysg_supervisor_shutting_down(const struct sysg_supervisor *s);
@@ -413,6 +419,89 @@ uint64_t sysg_supervisor_change_seq(const struct sysg_supervisor *s);
  * transition). CB may call any function of this header. NULL: none. */
 void sysg_supervisor_on_change(struct sysg_supervisor *s,
 			       void (*cb)(void *arg), void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Deploy instances (instance.c)                                       */
+/* ------------------------------------------------------------------ */
+
+/* A deploy (core/deploy) works with instances of a service, named by
+ * ids (> 0): the service's current run, and candidates started beside
+ * it. A candidate's exit does not touch the service; promoting it makes
+ * it the service's current process and the replaced process a retiring
+ * instance that the deploy stops. CB(ARG, ID) is called when an
+ * instance's main process exits and when a stop of it is complete. */
+typedef void (*sysg_inst_cb)(void *arg, int64_t id);
+
+struct sysg_inst_info {
+	pid_t pid;              /* main pid, 0 when none */
+	int running;            /* its main process is alive */
+	int current;            /* it is the service's current run */
+	int exited;             /* its main process ended: */
+	int has_code, code, has_signal, signo;
+	int addr_in_use;        /* ... saying "Address already in use" */
+	int gone;               /* stopped: nothing of its tree is left */
+	const char *env_marker; /* its SYSG_INSTANCE=... entry, or NULL */
+};
+
+/* An id for NAME's current run in *ID (0 when it has no process). 0,
+ * -ENOENT or -ENOMEM. */
+int sysg_inst_current(struct sysg_supervisor *s, const char *name,
+		      int64_t *id);
+
+/* Start a candidate of NAME running DEF (NULL: its definition; DEF
+ * must outlive the instance's start) in PROJECT_DIR (NULL: the
+ * config's) with ENV_OVER ("K=V", NULL-terminated, may be NULL) added
+ * to its environment; the command is expanded again with that
+ * environment. 0 or -errno with ERR. */
+int sysg_inst_start(struct sysg_supervisor *s, const char *name,
+		    const struct sysg_service *def, const char *project_dir,
+		    const char *const *env_over, sysg_inst_cb cb, void *arg,
+		    int64_t *id, char *err, size_t errlen);
+
+/* What instance ID is doing. 0 or -ENOENT. */
+int sysg_inst_info(struct sysg_supervisor *s, int64_t id,
+		   struct sysg_inst_info *out);
+
+/* Stop ID's whole tree (SIGTERM, SIGKILL after stop_timeout); for the
+ * service's current run the service is left stopped. CB (replacing the
+ * one given before) is called once it is gone. Returns 1 when it already
+ * is (CB not called), 0 when the stop is under way, or -ENOENT. */
+int sysg_inst_stop(struct sysg_supervisor *s, int64_t id, sysg_inst_cb cb,
+		   void *arg);
+
+/* Make candidate ID the service's current process, following DEF (NULL:
+ * keep its definition). OWNED (may be NULL), the config DEF lives in,
+ * is taken over by the supervisor. The process it replaces becomes a
+ * retiring instance: its id goes to *RETIRED (0: none); stop it with
+ * sysg_inst_stop. 0 or -errno with ERR (nothing changed). */
+int sysg_inst_promote(struct sysg_supervisor *s, int64_t id,
+		      const struct sysg_service *def, struct sysg_config *owned,
+		      int64_t *retired, char *err, size_t errlen);
+
+/* Stop a process of NAME started by an earlier supervisor (not its
+ * current run), e.g. a candidate a killed supervisor left behind. 0
+ * with *ID set, -ESRCH (it is gone), -EBUSY (it is the current run). */
+int sysg_inst_adopt_stop(struct sysg_supervisor *s, const char *name,
+			 pid_t pid, uint64_t ticks, sysg_inst_cb cb, void *arg,
+			 int64_t *id);
+
+/* A deploy of NAME failed with REASON: when it left the service without
+ * a process (it stopped the old one), the service is "failed" with that
+ * reason (and exit CODE when HAS_CODE: a pre_start). DEGRADED: traffic
+ * may point at the wrong instance; the unit's reason then starts with
+ * SYSG_DEGRADED_PREFIX and status shows it unhealthy until its next
+ * start. 0 or -ENOENT. */
+#define SYSG_DEGRADED_PREFIX "degraded: "      /* of the unit's reason */
+int sysg_inst_deploy_failed(struct sysg_supervisor *s, const char *name,
+			    const char *reason, int has_code, int code,
+			    int degraded);
+
+/* Forget ID (its callback is not called any more). */
+void sysg_inst_release(struct sysg_supervisor *s, int64_t id);
+/* The service whose marker of STATE_DIR process PID carries, into NAME
+ * (LEN bytes). 0, or -1 when it carries none. */
+int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
+			  size_t len);
 
 /* A managed child (`sysg start --parent-pid P --name N -- CMD`). */
 struct sysg_child_info {

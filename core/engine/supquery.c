@@ -30,6 +30,8 @@ int sysg_supervisor_get_index(const struct sysg_supervisor *s, size_t i,
 
 static int health_of(const struct svc *v)
 {
+	if (v->degraded)
+		return SYSG_SUP_HEALTH_UNHEALTHY;
 	switch (v->state) {
 	case ST_RUNNING:
 		return SYSG_SUP_HEALTH_HEALTHY;

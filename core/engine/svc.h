@@ -88,6 +88,7 @@ struct svc {
 
 	/* last exit */
 	int has_exit, exit_code, has_signal, signo;
+	int oom;                /* the kernel OOM-killed it (memory_max) */
 	int restarts;           /* automatic restarts so far */
 	int consecutive;        /* ... since the last stable run */
 	int auto_restart;       /* this run is an automatic restart */
@@ -148,6 +149,10 @@ struct svc {
 	/* reload (reload.c) */
 	struct sysg_service *next_cfg;  /* switch to this once the run is gone */
 	int removed;            /* no longer configured: freed once stopped */
+
+	/* deploys (instance.c) */
+	int degraded;           /* a deploy's switch-back failed: traffic
+	                           may point at the wrong instance */
 	/* the command the current (adopted) run really executes, when an
 	 * earlier config gave it another one ("" otherwise) */
 	char run_cmd[SYSG_COMMAND_MAX];
@@ -241,6 +246,8 @@ struct sysg_supervisor {
 	char *const *base_env;  /* cfg env when the service has none */
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */
+	struct sup_inst *insts;         /* deploy instances (instance.c) */
+	int64_t inst_serial;
 	struct sysg_timer logs_timer;   /* log size checks (logfiles.c) */
 	struct sup_notify notify;       /* subscribers, pending changes */
 	/* adopt.c: processes of services no longer configured, being
@@ -372,6 +379,19 @@ int svc_cron_init(struct svc *v);       /* parse the expression */
 int svc_cron_arm(struct svc *v);        /* next due time; -errno + reason */
 void svc_cron_run_started(struct svc *v);
 void svc_cron_run_ended(struct svc *v);
+
+/* Fire V's hook STAGE (success OK) as its runs do (for instance.c). */
+void svc_fire(struct svc *v, enum sysg_hook_stage stage, int ok);
+
+/* Set V's state from a deploy (instance.c): recorded, re-evaluated. */
+void svc_deploy_state(struct svc *v, enum svc_state st);
+
+/* instance.c */
+/* PID was reaped: 1 when it was a deploy instance's. */
+int sup_inst_reaped(struct sysg_supervisor *s, pid_t pid, int status);
+/* A re-parented descendant died: re-check the stopping instances. */
+void sup_inst_orphans(struct sysg_supervisor *s);
+void sup_inst_free_all(struct sysg_supervisor *s);
 
 /* adopt.c */
 /* Watch V->pid (not our child) for its exit: svc_main_exited(v, -1). */

@@ -84,6 +84,16 @@ void svc_teardown_tick(struct svc *v)
 		return;
 	}
 	teardown_signal(v, &tree);
+	/* isolation.pid: once the namespace's init is all that is left, a
+	 * SIGTERM it has no handler for is dropped by the kernel; its
+	 * default action (terminate) is what SIGKILL does */
+	if (!v->killed && v->cfg->isolation.pid && v->pid > 0 &&
+	    tree.n == 1 && tree.v[0].pid == v->pid &&
+	    sysg_proc_ns_init_drops(v->pid, SIGTERM)) {
+		svc_log(v, SYSG_LOG_INFO, "Service %s: pid namespace init "
+			"without a SIGTERM handler: SIGKILL", v->cfg->name);
+		kill(v->pid, SIGKILL);
+	}
 	sysg_pidset_free(&tree);
 	v->tick_ms = v->tick_ms * 2 > TEARDOWN_TICK_MAX ? TEARDOWN_TICK_MAX :
 		     v->tick_ms * 2;

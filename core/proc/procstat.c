@@ -176,6 +176,39 @@ int sysg_proc_cmdline(int64_t pid, char *buf, size_t len)
 	return 0;
 }
 
+/* The hex mask after "\nNAME:\t" in a /proc/PID/status text. */
+static unsigned long long status_mask(const char *st, const char *name)
+{
+	char key[32];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s:\t", name);
+	p = strstr(st, key);
+	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+int sysg_proc_ns_init_drops(int64_t pid, int sig)
+{
+	char path[64], st[4096];
+	const char *ns, *eol;
+	unsigned long long bit = 1ULL << (sig - 1);
+
+	snprintf(path, sizeof(path), "/proc/%lld/status", (long long)pid);
+	if (sysg_proc_read_file(path, st, sizeof(st)) < 0)
+		return 0;
+	ns = strstr(st, "\nNSpid:\t");
+	if (!ns)
+		return 0;
+	ns += 8;
+	eol = ns + strcspn(ns, "\n");
+	/* "HOST ... 1": more than one level, and 1 in the innermost */
+	if (!memchr(ns, '\t', (size_t)(eol - ns)) || eol - ns < 2 ||
+	    eol[-1] != '1' || (eol[-2] != '\t' && eol[-2] != ' '))
+		return 0;
+	return !(status_mask(st, "SigCgt") & bit) &&
+	       !(status_mask(st, "SigIgn") & bit);
+}
+
 int sysg_proc_uptime_ms(int64_t *ms)
 {
 	char buf[128];

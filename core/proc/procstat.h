@@ -55,6 +55,11 @@ int sysg_proc_rss_bytes(int64_t pid, int64_t *bytes);
  * (truncated to fit; "" for kernel threads). 0 or -errno. */
 int sysg_proc_cmdline(int64_t pid, char *buf, size_t len);
 
+/* 1 when PID is the init of a pid namespace (isolation.pid) that would
+ * never see SIG: it has no handler for it (the kernel drops such signals
+ * sent to a namespace's init, even from outside); else 0. */
+int sysg_proc_ns_init_drops(int64_t pid, int sig);
+
 /* Time since boot in milliseconds (/proc/uptime). 0 or -errno. */
 int sysg_proc_uptime_ms(int64_t *ms);
 

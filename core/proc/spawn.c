@@ -245,6 +245,7 @@ struct child_plan {
 	char *const *envp;
 	int out_fd, err_fd;     /* write ends or target fds, -2 devnull */
 	int errpipe;
+	int syncfd;             /* read: the parent's go-ahead, or -1 */
 	int in_cgroup;          /* already born in req->cgroup_fd */
 	const struct sysg_spawn_req *req;
 	char *pid_slots[2];     /* LISTEN_PID, WATCHDOG_PID values to fill */
@@ -359,12 +360,27 @@ static int exec_path(char **argv, char *const *envp)
 	return saved;
 }
 
-static void child_fail(int errpipe, int e)
-{
-	ssize_t w = write(errpipe, &e, sizeof(e));
+/* What a child that could not exec tells its parent, in one write. */
+struct exec_status {
+	int e;
+	char stage[60];         /* the failing step of child_setup, or "" */
+};
 
+static void child_fail_at(int errpipe, int e, const char *stage)
+{
+	struct exec_status st = { .e = e };
+	ssize_t w;
+
+	for (size_t i = 0; stage && stage[i] && i < sizeof(st.stage) - 1; i++)
+		st.stage[i] = stage[i];
+	w = write(errpipe, &st, sizeof(st));
 	(void)w;
 	_exit(127);
+}
+
+static void child_fail(int errpipe, int e)
+{
+	child_fail_at(errpipe, e, NULL);
 }
 
 static void reset_signals(void)
@@ -450,6 +466,14 @@ static void child_run(struct child_plan *cp)
 		w = fd >= 0 ? write(fd, "0", 1) : -1;
 		(void)w;
 	}
+	if (cp->syncfd >= 0) {
+		char go;
+
+		while ((w = read(cp->syncfd, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (w != 1)     /* the parent gave up on us */
+			_exit(127);
+	}
 	setsid();
 	reset_signals();
 	if ((e = child_stdio(cp)) != 0)
@@ -458,8 +482,12 @@ static void child_run(struct child_plan *cp)
 		child_fail(cp->errpipe, errno);
 	/* limits and priorities first: they may need the privileges that
 	 * child_creds drops */
-	if (req->child_setup && (e = req->child_setup(req->child_arg)) != 0)
-		child_fail(cp->errpipe, e);
+	if (req->child_setup) {
+		const char *stage = NULL;
+
+		if ((e = req->child_setup(req->child_arg, &stage)) != 0)
+			child_fail_at(cp->errpipe, e, stage);
+	}
 	if ((e = child_creds(req->creds)) != 0)
 		child_fail(cp->errpipe, e);
 	for (int i = 0; i < 2; i++)
@@ -506,7 +534,7 @@ static char **build_argv(const struct sysg_spawn_req *req)
 }
 
 struct pipes {
-	int out[2], err[2], ex[2];
+	int out[2], err[2], ex[2], sync[2];
 };
 
 static void close_pair(int p[2])
@@ -527,6 +555,8 @@ static int open_pipes(const struct sysg_spawn_req *req, struct pipes *p)
 		return -errno;
 	if (req->err_fd == SYSG_SPAWN_PIPE && pipe2(p->err, O_CLOEXEC) < 0)
 		return -errno;
+	if (req->parent_setup && pipe2(p->sync, O_CLOEXEC) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -535,18 +565,24 @@ static void close_pipes(struct pipes *p)
 	close_pair(p->out);
 	close_pair(p->err);
 	close_pair(p->ex);
+	close_pair(p->sync);
 }
 
-/* Wait for exec: EOF means it happened, an int is the child's errno. */
-static int read_exec_status(int fd)
+/* Wait for exec: EOF means it happened, a status is the child's errno
+ * (and the step that failed, in STAGE). */
+static int read_exec_status(int fd, char *stage, size_t len)
 {
-	int e = 0;
+	struct exec_status st;
 	ssize_t n;
 
 	do
-		n = read(fd, &e, sizeof(e));
+		n = read(fd, &st, sizeof(st));
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(e) ? e : 0;
+	if (n != (ssize_t)sizeof(st))
+		return 0;
+	st.stage[sizeof(st.stage) - 1] = '\0';
+	snprintf(stage, len, "%s", st.stage);
+	return st.e;
 }
 
 static void set_nonblock(int fd)
@@ -565,11 +601,13 @@ static int take_read_end(int p[2])
 }
 
 static int spawn_error(char *err, size_t errlen, const char *what, int e,
-		       const char *cmd)
+		       const char *cmd, const char *stage)
 {
-	const char *msg = e == ENOENT ? "command not found" : strerror(e);
+	const char *msg = e == ENOENT && !*stage ? "command not found" :
+			  strerror(e);
 
-	sysg_errf(err, errlen, "%s '%s': %s", what, cmd, msg);
+	sysg_errf(err, errlen, "%s '%s': %s%s%s", what, cmd, stage,
+		  *stage ? ": " : "", msg);
 	return -e;
 }
 
@@ -585,13 +623,13 @@ struct clone3_args {
  * (clone3 CLONE_INTO_CGROUP): moving a running process into a cgroup
  * waits for an RCU grace period, ~10 ms per spawn. *JOINED says whether
  * the child is already in the cgroup. */
-static pid_t fork_into(int cgroup_fd, int *joined)
+static pid_t fork_into(int cgroup_fd, uint64_t ns_flags, int *joined)
 {
 	*joined = 0;
 #ifdef SYS_clone3
 	if (cgroup_fd >= 0) {
 		struct clone3_args a = {
-			.flags = SPAWN_CLONE_INTO_CGROUP,
+			.flags = SPAWN_CLONE_INTO_CGROUP | ns_flags,
 			.exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd,
 		};
 		long pid = syscall(SYS_clone3, &a, sizeof(a));
@@ -603,16 +641,32 @@ static pid_t fork_into(int cgroup_fd, int *joined)
 		if (errno == EAGAIN)
 			return -1;
 	}
+	if (ns_flags) {
+		struct clone3_args a = {
+			.flags = ns_flags, .exit_signal = SIGCHLD,
+		};
+
+		return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	}
+#else
+	if (ns_flags) {
+		errno = ENOSYS;
+		return -1;
+	}
 #endif
 	return fork();
 }
 
 static pid_t fork_child(struct child_plan *cp, struct pipes *p)
 {
-	pid_t pid = fork_into(cp->req->cgroup_fd, &cp->in_cgroup);
+	pid_t pid = fork_into(cp->req->cgroup_fd, cp->req->clone_flags,
+			      &cp->in_cgroup);
 
 	if (pid == 0) {
 		cp->errpipe = p->ex[1];
+		cp->syncfd = p->sync[0];
+		if (p->sync[1] >= 0)
+			close(p->sync[1]);
 		if (cp->out_fd == SYSG_SPAWN_PIPE)
 			cp->out_fd = p->out[1];
 		if (cp->err_fd == SYSG_SPAWN_PIPE)
@@ -642,6 +696,7 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 		.out_fd = req->out_fd, .err_fd = req->err_fd, .req = req,
 	};
 	struct pipes p;
+	char stage[64] = "";
 	int e;
 
 	out->pid = -1;
@@ -651,7 +706,8 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	if (!cp.argv || protocol_env(&cp, cp.envp) < 0) {
 		sysg_argv_free(cp.argv);
 		sysg_env_free(cp.own_env);
-		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command);
+		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command,
+				   "");
 	}
 	e = -open_pipes(req, &p);
 	if (!e) {
@@ -661,14 +717,28 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	sysg_argv_free(cp.argv);
 	sysg_env_free(cp.own_env);
 	close_write_ends(&p);
+	if (!e && req->parent_setup) {
+		int rc = req->parent_setup(out->pid, req->child_arg, err, errlen);
+
+		if (rc < 0) {
+			kill(out->pid, SIGKILL);
+			waitpid(out->pid, NULL, 0);
+			out->pid = -1;
+			close_pipes(&p);
+			return rc;
+		}
+		if (write(p.sync[1], "", 1) != 1)
+			e = errno;
+	}
 	if (!e)
-		e = read_exec_status(p.ex[0]);
+		e = read_exec_status(p.ex[0], stage, sizeof(stage));
 	if (e) {
 		if (out->pid > 0)
 			waitpid(out->pid, NULL, 0);
 		out->pid = -1;
 		close_pipes(&p);
-		return spawn_error(err, errlen, "cannot run", e, req->command);
+		return spawn_error(err, errlen, "cannot run", e, req->command,
+				   stage);
 	}
 	sysg_proc_start_ticks_of(out->pid, &out->start_ticks);
 	out->out_fd = take_read_end(p.out);

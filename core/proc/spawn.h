@@ -42,8 +42,9 @@ struct sysg_spawn_req {
 	const struct sysg_spawn_creds *creds;   /* NULL: none */
 	/* Called in the child after fork, before CREDS are applied and
 	 * before exec (may be NULL); a non-zero return is reported as the
-	 * exec errno. */
-	int (*child_setup)(void *arg);
+	 * exec errno, with *STAGE (a static string naming the step that
+	 * failed, may be left NULL) in the message. */
+	int (*child_setup)(void *arg, const char **stage);
 	void *child_arg;
 	/* Sockets passed the sd_listen_fds(3) way: LISTEN_FDS[i] becomes fd
 	 * 3 + i with LISTEN_FDS, LISTEN_FDNAMES (LISTEN_NAMES, ':'-joined)
@@ -57,6 +58,14 @@ struct sysg_spawn_req {
 	 * NOTIFY_SOCKET and WATCHDOG_* are always removed. */
 	const char *notify_socket;
 	uint64_t watchdog_usec;
+	/* Namespaces (CLONE_NEW* flags) the child is created in, through
+	 * clone3(2); 0: none. */
+	unsigned long long clone_flags;
+	/* Called in the parent (with CHILD_ARG) once the child exists and
+	 * before it goes on (it waits for this): what must be done from
+	 * outside, like id maps and cgroup moves. 0, or -errno with a
+	 * message in ERR: the child is then killed. May be NULL. */
+	int (*parent_setup)(pid_t pid, void *arg, char *err, size_t errlen);
 };
 
 struct sysg_child {

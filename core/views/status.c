@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "base/base.h"
 #include "proc/proc.h"
+#include "engine/engine.h"
 #include "status.h"
 
 const char *sysg_unit_kind_name(enum sysg_unit_kind k)
@@ -330,6 +331,10 @@ static int make_view(struct sysg_unit_view *u, const char *name,
 		u->exit_code = r->exit_code;
 		u->has_signal = r->has_signal;
 		u->signal = r->signal;
+		u->oom = !strncmp(r->reason, SYSG_OOM_PREFIX,
+				  strlen(SYSG_OOM_PREFIX)) ||
+			 !strncmp(r->reason, SYSG_OOM_LAST,
+				  strlen(SYSG_OOM_LAST));
 		u->started_at_ms = r->started_at_ms;
 		if (alive > 0) {
 			u->pid = r->pid;
@@ -338,6 +343,13 @@ static int make_view(struct sysg_unit_view *u, const char *name,
 		}
 	}
 	u->health = health_of(u->status);
+	/* a deploy whose switch-back failed: traffic may be wrong */
+	if (r && u->health == SYSG_HEALTH_HEALTHY &&
+	    !strncmp(r->reason, SYSG_DEGRADED_PREFIX,
+		     strlen(SYSG_DEGRADED_PREFIX))) {
+		u->health = SYSG_HEALTH_UNHEALTHY;
+		snprintf(u->reason, sizeof(u->reason), "%s", r->reason);
+	}
 	return set_command(u, svc ? svc->command : NULL, r, alive);
 }
 
@@ -622,7 +634,8 @@ enum sysg_overall sysg_status_overall(const struct sysg_status *s)
 		if (s->units[i].kind == SYSG_UNIT_ORPHANED)
 			continue;
 		n++;
-		if (health_of(st) == SYSG_HEALTH_UNHEALTHY)
+		if (health_of(st) == SYSG_HEALTH_UNHEALTHY ||
+		    s->units[i].health == SYSG_HEALTH_UNHEALTHY)
 			bad++;
 		else if (is_status(st, "running") || is_status(st, "exited") ||
 			 is_status(st, "skipped") || is_status(st, "scheduled"))

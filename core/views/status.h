@@ -102,6 +102,8 @@ struct sysg_unit_view {
 	enum sysg_unit_health health;
 	int has_exit_code, exit_code;   /* last_exit is null when neither */
 	int has_signal, signal;
+	int oom;                        /* last_exit.oom: the kernel OOM-killed
+	                                   it in its memory limit */
 	char *command;                  /* NULL: unknown (null) */
 	double cpu_percent;             /* < 0: unknown (null) */
 	int64_t rss_bytes;              /* < 0: unknown (null) */

@@ -33,11 +33,12 @@ static json_t *str_or_null(const char *s)
 
 static json_t *last_exit_json(const struct sysg_unit_view *u)
 {
-	if (!u->has_exit_code && !u->has_signal)
+	if (!u->has_exit_code && !u->has_signal && !u->oom)
 		return json_null();
-	return json_pack("{s:o, s:o}",
+	return json_pack("{s:o, s:o, s:b}",
 			 "code", int_or_null(u->has_exit_code, u->exit_code),
-			 "signal", int_or_null(u->has_signal, u->signal));
+			 "signal", int_or_null(u->has_signal, u->signal),
+			 "oom", u->oom);
 }
 
 static json_t *run_json(const struct sysg_cron_run *r)
@@ -331,6 +332,7 @@ static int read_last_exit(struct rd *r, json_t *o, struct sysg_unit_view *u)
 	if (rc == 0)
 		rc = get_int(r, le, "signal", &u->has_signal, &v);
 	u->signal = (int)v;
+	u->oom = json_is_true(json_object_get(le, "oom"));
 	return rc;
 }
 

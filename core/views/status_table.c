@@ -61,7 +61,9 @@ void sysg_format_last_exit(const struct sysg_unit_view *u, char *buf,
 {
 	const char *abbrev = u->has_signal ? sigabbrev_np(u->signal) : NULL;
 
-	if (u->has_signal && abbrev)
+	if (u->oom)
+		snprintf(buf, len, "OOM");
+	else if (u->has_signal && abbrev)
 		snprintf(buf, len, "SIG%s", abbrev);
 	else if (u->has_signal)
 		snprintf(buf, len, "signal %d", u->signal);

@@ -59,6 +59,7 @@ enum sysg_log_level {
 #define SYSG_STATUS_MAX  16
 #define SYSG_REASON_MAX  256
 #define SYSG_COMMAND_MAX 4096
+#define SYSG_DEFINITION_MAX 16384
 
 /* Lifecycle state of one unit (service, cron job, ad-hoc unit, child). */
 struct sysg_unit_record {
@@ -100,8 +101,14 @@ struct sysg_deploy_record {
 	int64_t duration_ms;
 	char slot_before[64];           /* "" when not blue/green */
 	char slot_after[64];
-	char outcome[SYSG_STATUS_MAX];  /* success | failed | rolled_back */
+	char outcome[SYSG_STATUS_MAX];  /* success | failed | rolled_back |
+	                                   aborted | running */
 	char reason[SYSG_REASON_MAX];
+	/* appended (ABI 2) */
+	char revision[16];              /* short hash of the definition */
+	char message[SYSG_REASON_MAX];  /* sysg deploy --message */
+	int64_t uid;                    /* who started it */
+	char definition[SYSG_DEFINITION_MAX];   /* what was rolled out (JSON) */
 };
 
 /* Callbacks for iteration; return non-zero to stop early. */
@@ -190,6 +197,13 @@ typedef int64_t sysg_instance_t;        /* 0: none */
 
 struct sysg_deploy_ctx;                 /* opaque, owned by the host */
 
+/* Operator commands on a running deploy (host API operator_wait). */
+enum sysg_operator {
+	SYSG_OPERATOR_NONE = 0,         /* the wait elapsed */
+	SYSG_OPERATOR_PROMOTE = 1,      /* sysg deploy --promote */
+	SYSG_OPERATOR_ABORT = 2,        /* sysg deploy --abort */
+};
+
 /* What the host offers a strategy during a deploy. Every call returns 0
  * or a negative errno-style code and, where it has ERR, a message. */
 struct sysg_host_api {
@@ -246,6 +260,12 @@ struct sysg_host_api {
 	 * settings resolve against. */
 	const char *(*state_dir)(struct sysg_deploy_ctx *c);
 	const char *(*project_dir)(struct sysg_deploy_ctx *c);
+	/* ABI 2: wait up to MS for an operator command on this deploy
+	 * (`sysg deploy --promote|--abort|--pause|--resume -s S`). A pause
+	 * is handled inside the call: it returns only after --resume,
+	 * --promote, --abort or the deploy timeout. Returns enum
+	 * sysg_operator. */
+	int (*operator_wait)(struct sysg_deploy_ctx *c, int64_t ms);
 };
 
 struct sysg_strategy_ops {
