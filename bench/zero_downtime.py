@@ -4,7 +4,8 @@
 # A project whose service `web` (bench/zdt_server.py, INSTANCES copies)
 # listens on a port sysg holds; a load loop of REQUESTS sequential HTTP
 # requests per client (CLIENTS clients) against that port; during it,
-# `sysg restart -s web` (ROUNDS times). Counts failed requests and refused
+# `sysg restart -s web` (or `sysg deploy --service web`, --op deploy;
+# ROUNDS times). Counts failed requests and refused
 # connections, and checks that every request sent after a restart
 # returned is answered by a process of the new generation.
 #
@@ -56,6 +57,8 @@ def main():
     p.add_argument("--clients", type=int, default=3)
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--readiness", default="notify")
+    p.add_argument("--op", default="restart", choices=["restart", "deploy"],
+                   help="sysg restart -s web, or sysg deploy --service web")
     p.add_argument("--baseline", action="store_true",
                    help="no listen: the service binds the port itself")
     a = p.parse_args()
@@ -75,7 +78,7 @@ def main():
         if a.readiness == "notify":
             f.write("    readiness: notify\n")
         f.write("    deployment: { drain: 5s }\n")
-    out = {"baseline": a.baseline, "instances": a.instances,
+    out = {"op": a.op, "baseline": a.baseline, "instances": a.instances,
            "clients": a.clients,
            "readiness": a.readiness, "rounds": a.rounds}
     try:
@@ -135,7 +138,8 @@ def run_load(a, env, work, port, out):
             time.sleep(0.01)
         before = status_pids(a, env, work)
         t0 = time.monotonic()
-        r = sysg(a, env, work, "restart", "-s", "web")
+        r = sysg(a, env, work, "restart", "-s", "web") if a.op == "restart" \
+            else sysg(a, env, work, "deploy", "--service", "web")
         t1 = time.monotonic()
         after = status_pids(a, env, work)
         restarts.append((t1, after, t1 - t0, before, r.returncode,

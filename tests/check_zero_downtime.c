@@ -19,7 +19,8 @@
 #include "daemontest.h"
 #include "testutil.h"
 
-static json_t *run_bench(const char *instances, const char *readiness)
+static json_t *run_bench_op(const char *instances, const char *readiness,
+			    const char *op)
 {
 	const char *src = getenv("SYSG_SRCDIR"), *bin = getenv("SYSG_BIN");
 	char script[4200];
@@ -29,7 +30,7 @@ static json_t *run_bench(const char *instances, const char *readiness)
 	char *argv[] = { "/usr/bin/env", "python3", script, (char *)bin,
 			 "--instances", (char *)instances, "--requests", "1000",
 			 "--clients", "3", "--readiness", (char *)readiness,
-			 NULL };
+			 "--op", (char *)op, NULL };
 
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(bin);
@@ -40,6 +41,11 @@ static json_t *run_bench(const char *instances, const char *readiness)
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
 	run_result_free(&r);
 	return doc;
+}
+
+static json_t *run_bench(const char *instances, const char *readiness)
+{
+	return run_bench_op(instances, readiness, "restart");
 }
 
 static long num(json_t *doc, const char *key)
@@ -67,6 +73,17 @@ static void expect_zero_downtime(json_t *doc)
 START_TEST(test_restart_one_instance_notify)
 {
 	json_t *doc = run_bench("1", "notify");
+
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* `sysg deploy` (the deploy worker, immediate strategy) of a service
+ * whose socket sysg holds: the port never closes either. */
+START_TEST(test_deploy_one_instance)
+{
+	json_t *doc = run_bench_op("1", "notify", "deploy");
 
 	expect_zero_downtime(doc);
 	json_decref(doc);
@@ -154,6 +171,7 @@ static Suite *make_zero_downtime_suite(void)
 	tcase_add_test(tc, test_restart_one_instance_notify);
 	tcase_add_test(tc, test_restart_one_instance_settle);
 	tcase_add_test(tc, test_rolling_restart_three_instances);
+	tcase_add_test(tc, test_deploy_one_instance);
 	tcase_add_test(tc, test_failed_new_run_keeps_old);
 	suite_add_tcase(s, tc);
 	return s;

@@ -69,6 +69,13 @@ static struct svc *sender(struct sysg_supervisor *s, pid_t pid, int *cand)
 		    in_tree(v, pid))
 			return v;
 	}
+	if (sup_inst_service_of(s, pid)) {     /* a deploy's candidate: its
+						  strategy decides readiness */
+		struct svc *v = sup_find(s, sup_inst_service_of(s, pid));
+
+		*cand = 2;
+		return v && svc_wants_notify(v) ? v : NULL;
+	}
 	return NULL;
 }
 
@@ -109,7 +116,7 @@ static void set_text(char *dst, size_t len, const char *value, size_t n)
 static void one_line(struct svc *v, int cand, const char *line, size_t n)
 {
 	if (cand) {     /* the candidate only says when it is ready */
-		if (n == 7 && !memcmp(line, "READY=1", 7))
+		if (cand == 1 && n == 7 && !memcmp(line, "READY=1", 7))
 			svc_cand_ready(v);
 		return;
 	}

@@ -389,6 +389,8 @@ void svc_deploy_state(struct svc *v, enum svc_state st);
 /* instance.c */
 /* PID was reaped: 1 when it was a deploy instance's. */
 int sup_inst_reaped(struct sysg_supervisor *s, pid_t pid, int status);
+/* The service whose deploy instance PID is, or NULL. */
+const char *sup_inst_service_of(const struct sysg_supervisor *s, pid_t pid);
 /* A re-parented descendant died: re-check the stopping instances. */
 void sup_inst_orphans(struct sysg_supervisor *s);
 void sup_inst_free_all(struct sysg_supervisor *s);
