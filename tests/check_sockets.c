@@ -262,6 +262,13 @@ START_TEST(test_instances_share_sockets)
 				 "stdout", NULL), 0);
 	ck_assert_msg(!strstr(r.out, "web.0"), "%s", r.out);
 	run_result_free(&r);
+	/* the deploy worker deploys one run per service, not copies */
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--service", "web", NULL),
+			 2);
+	ck_assert_msg(strstr(r.err, "a service with instances is not "
+			     "deployed"), "%s%s", r.out, r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_pid(&t, "web.0"), p0);
 	ck_assert_int_eq(dt_sysg(&t, &r, "stop", "-s", "web", NULL), 0);
 	run_result_free(&r);
 	ck_assert(dt_wait_gone(p0, 10000));

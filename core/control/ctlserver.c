@@ -1237,6 +1237,14 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn) ||
 	    deploy_refused(c, conn, svc))
 		return;
+	if (svc && sysg_config_find_service(cfg_of(c), svc) < 0 &&
+	    !barg(args, "restart")) {
+		sysg_ctl_reply(conn, 2, "a service with instances is not "
+			       "deployed by the deploy worker yet: 'sysg "
+			       "restart -s SERVICE' replaces its copies one "
+			       "by one, or deploy one copy (SERVICE.N)", NULL);
+		return;
+	}
 	if (barg(args, "restart") && !r.dry_run && !restart_deploys(c, svc)) {
 		struct op *op = op_new(c, OP_RESTART, conn);
 
