@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "base/base.h"
 #include "proc/proc.h"
+#include "control/control.h"
 #include "plugin/plugin.h"
 #include "proc/proc.h"
 
@@ -32,13 +33,16 @@ enum {
 	O_STRICT = 1 << 24,
 	O_DETACH = 1 << 25, O_MESSAGE = 1 << 26, O_TO = 1 << 27,
 	O_OPERATOR = 1 << 28,   /* deploy --abort|--pause|--resume|--promote */
+	O_MUX = 1 << 29,
 	O_GLOBAL = 1 << 30,
 };
+/* Beyond what an enumerator (an int) holds: option bits are 64-bit. */
+#define O_BINARY ((uint64_t)1 << 31)
 
 struct command {
 	const char *name;
 	int (*run)(struct sysg_cli *c);
-	unsigned opts;
+	uint64_t opts;
 	const char *usage;
 	const char *summary;
 	const char *examples;   /* shown by sysg CMD --help */
@@ -51,16 +55,22 @@ static int cmd_help(struct sysg_cli *c);
 static const struct command commands[] = {
 	{ "start", sysg_cmd_start,
 	  O_SERVICE | O_DAEMONIZE | O_STDERR | O_NAME | O_PARENT_PID |
-	  O_CHILD | O_TTL | O_ARGV | O_STRICT,
-	  "start [--service S] [--daemonize] [--stderr] [--strict]\n"
+	  O_CHILD | O_TTL | O_ARGV | O_STRICT | O_MUX | O_NO_COLOR,
+	  "start [--service S] [--daemonize] [--stderr] [--strict] [--mux] "
+	  "[--no-color]\n"
 	  "       sysg start [--name N] -- CMD ARGS...\n"
 	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
 	  "start all services (or one) in dependency order",
 	  "sysg start --daemonize                 # resident supervisor, returns once up\n"
 	  "sysg start --daemonize --strict        # unknown config keys are errors\n"
 	  "sysg start -s api --stderr             # one service (and its dependencies), in the foreground\n"
+	  "sysg start --mux | tee boot.log        # 'name | line' off a terminal too\n"
+	  "sysg start --no-color                  # the same, without colours\n"
 	  "sysg start --name tick -- sleep 60     # supervise one ad-hoc command\n"
 	  "sysg start --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
+	{ "init", sysg_cmd_init, 0, "init --config F",
+	  "run as a container's PID 1: supervise, reap, stop in order",
+	  "sysg init --config /etc/sysg/sysg.yaml  # a Dockerfile's ENTRYPOINT" },
 	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
 	  "stop one service, or all services and the supervisor",
 	  "sysg stop -s worker                    # its dependents keep running\n"
@@ -109,12 +119,13 @@ static const struct command commands[] = {
 	  "sysg inspect -s api --json --stream 5s" },
 	{ "logs", sysg_cmd_logs,
 	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
-	  O_FOLLOW,
-	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]]\n"
+	  O_FOLLOW | O_MUX | O_NO_COLOR,
+	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux] [--no-color]\n"
 	  "       sysg logs --reopen",
 	  "print, follow or clear service and supervisor logs",
 	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
 	  "sysg logs -f --kind stderr             # follow every stderr log\n"
+	  "sysg logs -f --kind stdout --mux --no-color  # 'name | line', plain\n"
 	  "sysg logs --kind supervisor --lines 20 --stream 500ms\n"
 	  "sysg logs -s api --clear\n"
 	  "sysg logs --reopen                     # after an external logrotate" },
@@ -134,6 +145,10 @@ static const struct command commands[] = {
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
 	  "deprecated alias of start --parent-pid",
 	  "sysg spawn --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
+	{ "upgrade", sysg_cmd_upgrade, O_BINARY, "upgrade [--binary PATH]",
+	  "exec a new binary in the resident supervisor, services kept",
+	  "sysg upgrade                           # this binary, same pid\n"
+	  "sysg upgrade --binary /opt/sysg/bin/sysg" },
 	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command",
 	  "sysg help logs" },
 };
@@ -143,7 +158,7 @@ static const struct command commands[] = {
 struct option_def {
 	const char *lng;
 	char shrt;
-	unsigned bit;
+	uint64_t bit;
 	int has_arg;            /* 0 flag, 1 value, 2 optional value */
 	const char *arg;        /* the value's name in help */
 	const char *help;
@@ -190,6 +205,8 @@ static const struct option_def options[] = {
 	{ "pause", 0, O_OPERATOR, 0, NULL, "pause the running deploy at its next operator wait" },
 	{ "resume", 0, O_OPERATOR, 0, NULL, "resume a paused deploy" },
 	{ "promote", 0, O_OPERATOR, 0, NULL, "promote the candidate of a deploy waiting for it" },
+	{ "mux", 0, O_MUX, 0, NULL, "'name | line' output off a terminal too (start, logs -f)" },
+	{ "binary", 0, O_BINARY, 1, "PATH", "upgrade: the binary to exec (default: this one)" },
 };
 
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
@@ -269,7 +286,7 @@ static void print_command_help(const struct command *cmd)
 	printf("usage: sysg %s\n\n%s.\n", cmd->usage, cmd->summary);
 	if (!cmd->run)
 		printf("\n(not implemented yet in this build)\n");
-	if (cmd->opts & ~(unsigned)O_ARGV) {
+	if (cmd->opts & ~(uint64_t)O_ARGV) {
 		printf("\noptions:\n");
 		for (size_t i = 0; i < NOPTIONS; i++)
 			if ((options[i].bit & cmd->opts) && options[i].help &&
@@ -464,6 +481,8 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 		c->resume |= !strcmp(def->lng, "resume");
 		c->promote |= !strcmp(def->lng, "promote");
 		return 0;
+	case O_MUX: c->mux = 1; return 0;
+	case O_BINARY: c->binary = v; return 0;
 	}
 	return 0;
 }
@@ -518,10 +537,11 @@ static int is_duration(const char *v)
 	return v && v[0] != '-' && sysg_duration_parse(v, &ms) == 0;
 }
 
-/* Parse one option at argv[*i]; advances *i past a separate value. */
-static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
-			const struct command *cmd, int *want_help,
-			int *want_version)
+/* Parse one option at argv[*i]; advances *i past a separate value.
+ * Returns its bit, or -EINVAL after printing why. */
+static int64_t parse_option(struct sysg_cli *c, int argc, char **argv,
+			    int *i, const struct command *cmd, int *want_help,
+			    int *want_version)
 {
 	const char *arg = argv[*i];
 	int is_short = arg[1] != '-';
@@ -569,14 +589,14 @@ static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
 		sysg_cli_error("option '--%s' takes no value", def->lng);
 		return -EINVAL;
 	}
-	return set_option(c, def, value) < 0 ? -EINVAL : (int)def->bit;
+	return set_option(c, def, value) < 0 ? -EINVAL : (int64_t)def->bit;
 }
 
 /* Parse argv into C. Returns 0, 1 when help/version was printed, or
  * -EINVAL after printing a usage error. */
 static int parse_args(struct sysg_cli *c, int argc, char **argv)
 {
-	unsigned seen = 0;
+	uint64_t seen = 0;
 	int want_help = 0, want_version = 0;
 	const struct command *cmd = NULL;
 
@@ -590,12 +610,12 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 			break;
 		}
 		if (a[0] == '-' && a[1] != '\0') {
-			int bit = parse_option(c, argc, argv, &i, cmd,
-					       &want_help, &want_version);
+			int64_t bit = parse_option(c, argc, argv, &i, cmd,
+						   &want_help, &want_version);
 
 			if (bit < 0)
 				return -EINVAL;
-			seen |= (unsigned)bit;
+			seen |= (uint64_t)bit;
 		} else if (!c->command) {
 			c->command = a;
 			cmd = find_command(a);
@@ -619,7 +639,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 		}
 	}
 	if (want_version) {
-		printf("sysg %s\n", SYSG_VERSION_STRING);
+		sysg_print_version(c);
 		return 1;
 	}
 	if (want_help) {
@@ -633,7 +653,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 		print_usage(stderr);
 		return -EINVAL;
 	}
-	seen &= ~(unsigned)O_GLOBAL;
+	seen &= ~(uint64_t)O_GLOBAL;
 	if (!(seen & ~cmd->opts))
 		return 0;
 	/* O_ARGV has no entry in options[]: it is the message below the loop */
@@ -816,6 +836,12 @@ int sysg_cli_main(int argc, char **argv)
 	const struct command *cmd;
 	int rc;
 
+	if (argc == 2 && !strcmp(argv[1], "__handoff-versions")) {
+		sysg_handoff_print_versions();
+		return SYSG_EXIT_OK;
+	}
+	if (argc == 3 && !strcmp(argv[1], "__resume"))
+		return sysg_cmd_resume(argv[2]);
 	memset(&c, 0, sizeof(c));
 	c.log_level = 3;
 	c.lines = 50;

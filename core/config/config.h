@@ -206,6 +206,10 @@ enum sysg_restart_policy {
 struct sysg_service {
 	char *name;
 	struct sysg_mark mark;          /* of the service's key */
+	char *file;                     /* the included file that defines it
+	                                   (its marks are there), or NULL:
+	                                   the config's own; see
+	                                   sysg_service_file() */
 
 	/* $VAR / ${VAR} (SPEC 11, expand.h) are expanded at load time in
 	 * every value of the file, from the service's environment (envp,
@@ -354,6 +358,10 @@ int sysg_config_load_buffer_flags(const char *name, const char *base_dir,
 				  struct sysg_diag *diag);
 
 void sysg_config_free(struct sysg_config *cfg);
+
+/* The file SVC of CFG was written in (for FILE:LINE:COL messages). */
+const char *sysg_service_file(const struct sysg_config *cfg,
+			      const struct sysg_service *svc);
 
 /* Index of the service called NAME, or -1. */
 int sysg_config_find_service(const struct sysg_config *cfg, const char *name);

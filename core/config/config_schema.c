@@ -1679,6 +1679,54 @@ static void h_metrics(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	metrics_clamp(m);
 }
 
+/* include: FILE, or a list of files (config.c loads them). */
+static void h_include(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		      void *p)
+{
+	struct sysg_config_walk *cw = p;
+	yaml_node_t **items;
+	size_t n;
+
+	(void)k;
+	if (sysg_yw_list(w, v, 1, &items, &n))
+		return;
+	cw->includes = calloc(n + 1, sizeof(*cw->includes));
+	cw->include_marks = calloc(n + 1, sizeof(*cw->include_marks));
+	if (!cw->includes || !cw->include_marks)
+		sysg_yw_nomem(w);
+	for (size_t i = 0; cw->includes && cw->include_marks && i < n; i++) {
+		size_t old = sysg_yw_push_index(w, i);
+		char *f = NULL;
+
+		if (sysg_yw_string(w, items[i], &f) == 0 && !f[0])
+			sysg_yw_error(w, items[i], "expected a file name");
+		else if (f) {
+			cw->include_marks[cw->nincludes].line =
+				sysg_yw_line(items[i]);
+			cw->include_marks[cw->nincludes].col =
+				sysg_yw_col(items[i]);
+			cw->includes[cw->nincludes++] = f;
+			f = NULL;
+		}
+		free(f);
+		sysg_yw_pop(w, old);
+	}
+	free(items);
+}
+
+
+/* systemg 0.66's `projects:` (several projects in one supervisor) is not
+ * built: say so at the key instead of ignoring it. */
+static void h_projects(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		       void *p)
+{
+	(void)v;
+	(void)p;
+	sysg_yw_error(w, k, "several projects in one file are not supported "
+		      "by this sysg yet; use one config per supervisor "
+		      "(split it with 'include:')");
+}
+
 static const struct sysg_yw_field root_fields[] = {
 	{ "metrics", h_metrics, 0, 0 },
 	{ "version", h_version, 0, SYSG_YW_REQUIRED },
@@ -1686,7 +1734,9 @@ static const struct sysg_yw_field root_fields[] = {
 	{ "env", h_root_env, 0, 0 },
 	{ "state", h_state, 0, 0 },
 	{ "logs", h_root_logs, 0, 0 },
-	{ "services", h_services, 0, SYSG_YW_REQUIRED },
+	{ "services", h_services, 0, 0 },
+	{ "include", h_include, 0, 0 },
+	{ "projects", h_projects, 0, 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1699,8 +1749,18 @@ static void metrics_defaults(struct sysg_metrics_cfg *m)
 	m->spillover_segment_bytes = SYSG_METRICS_SPILL_SEGMENT;
 }
 
+/* The seen-mask bit of root key KEY. */
+static uint64_t root_bit(const char *key)
+{
+	for (size_t i = 0; root_fields[i].key; i++)
+		if (!strcmp(root_fields[i].key, key))
+			return (uint64_t)1 << i;
+	return 0;
+}
+
 void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 {
+	uint64_t seen;
 	char d[96];
 
 	metrics_defaults(&cw->cfg->metrics);
@@ -1710,5 +1770,13 @@ void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 			      sysg_yw_describe(root, d, sizeof(d)));
 		return;
 	}
-	sysg_yw_walk_map(&cw->w, NULL, root, root_fields, cw, NULL);
+	seen = sysg_yw_walk_map(&cw->w, NULL, root, root_fields, cw, NULL);
+	/* `services` is required unless the file includes others */
+	if (!(seen & (root_bit("services") | root_bit("include") |
+		      root_bit("projects")))) {
+		size_t old = sysg_yw_push_key(&cw->w, "services");
+
+		sysg_yw_error(&cw->w, root, "required key is missing");
+		sysg_yw_pop(&cw->w, old);
+	}
 }

@@ -54,24 +54,49 @@ void svc_free_drains(struct svc *v)
 		}
 }
 
-static void attach_drains(struct svc *v, int out_fd, int err_fd)
+/* A line of a service's output: to --stderr's echo and to on_output. */
+static void output_line(void *arg, const char *svc, int stream,
+			const char *line, size_t len)
+{
+	const struct sysg_supervisor_opts *o = arg;
+
+	if (stream == 2 && o->echo_stderr) {
+		fprintf(o->echo_stderr, "[%s:stderr] %.*s\n", svc, (int)len,
+			line);
+		fflush(o->echo_stderr);
+	}
+	if (o->on_output)
+		o->on_output(o->output_arg, svc, stream, line, len);
+}
+
+/* A drain of stream I (0 stdout, 1 stderr) of V's process, from FD into
+ * its log file, freed by ON_EOF. */
+static struct sysg_drain *new_drain(struct svc *v, int fd, int i,
+				    void (*on_eof)(struct sysg_drain *))
 {
 	struct sysg_supervisor *s = v->sup;
-	int fds[2] = { out_fd, err_fd }, logs[2] = { v->log_out, v->log_err };
+	int lines = s->opts.on_output || (i && s->opts.echo_stderr);
+	struct sysg_drain *d = fd < 0 ? NULL :
+		sysg_drain_new(s->loop, fd, i ? v->log_err : v->log_out,
+			       v->cfg->name, i + 1, lines ? output_line : NULL,
+			       &s->opts, &s->dropped);
+
+	if (d) {
+		d->on_eof = on_eof;
+		d->arg = v;
+		if (v->cfg->logs.max_size > 0)
+			svc_drain_rotation(v, d);
+	}
+	return d;
+}
+
+static void attach_drains(struct svc *v, int out_fd, int err_fd)
+{
+	int fds[2] = { out_fd, err_fd };
 
 	svc_free_drains(v);
-	for (int i = 0; i < 2; i++) {
-		v->drains[i] = sysg_drain_new(s->loop, fds[i], logs[i],
-					      v->cfg->name,
-					      i ? s->opts.echo_stderr : NULL,
-					      &s->dropped);
-		if (v->drains[i]) {
-			v->drains[i]->on_eof = drain_eof;
-			v->drains[i]->arg = v;
-			if (v->cfg->logs.max_size > 0)
-				svc_drain_rotation(v, v->drains[i]);
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		v->drains[i] = new_drain(v, fds[i], i, drain_eof);
 }
 
 static void setup_cgroup(struct svc *v, int *fd)
@@ -229,7 +254,7 @@ int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
 	struct sysg_supervisor *s = v->sup;
 	char inst[sizeof(v->instance)], cg[sizeof(v->cgroup)];
 	struct sysg_child c;
-	int fds[2], logs[2] = { v->log_out, v->log_err }, rc;
+	int fds[2], rc;
 
 	memcpy(inst, v->instance, sizeof(inst));
 	memcpy(cg, v->cgroup, sizeof(cg));
@@ -249,16 +274,8 @@ int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
 	v->cand.started_mono = sysg_now_ms();
 	fds[0] = c.out_fd;
 	fds[1] = c.err_fd;
-	for (int i = 0; i < 2; i++) {
-		v->cand.drains[i] = fds[i] < 0 ? NULL :
-			sysg_drain_new(s->loop, fds[i], logs[i], v->cfg->name,
-				       i ? s->opts.echo_stderr : NULL,
-				       &s->dropped);
-		if (v->cand.drains[i]) {
-			v->cand.drains[i]->on_eof = cand_drain_eof;
-			v->cand.drains[i]->arg = v;
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		v->cand.drains[i] = new_drain(v, fds[i], i, cand_drain_eof);
 	return 0;
 }
 
