@@ -1,222 +1,165 @@
-/* check_sdnotify.c - `readiness: notify` and `watchdog:` (SPEC 11): sysg
- * as the sd_notify(3) server of its services. READY=1 makes a service
- * running, STATUS= is shown by status and inspect, a process outside the
- * service's tree is not heard, a missed watchdog restarts the service
- * and says why. Black-box: runs $SYSG_BIN. */
+/* check_sdnotify.c - sysg honours $NOTIFY_SOCKET (systemd's Type=notify):
+ * the resident supervisor sends READY=1 (with its MAINPID) once the
+ * services are up and STOPPING=1 when a full stop begins, to a path or an
+ * abstract AF_UNIX datagram socket; the services never see the variable;
+ * a malformed address changes nothing but a warning. Black box: a
+ * datagram socket stands in for systemd. Needs $SYSG_BIN. */
 #include <check.h>
-#include <fcntl.h>
-#include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemontest.h"
 #include "testutil.h"
 
-/* notify.py MSG...: send each MSG (\n for newlines) to NOTIFY_SOCKET.
- * svc.py: write the protocol variables to env.txt; send STATUS=; wait for
- * the file `go`; then run `python3 notify.py READY=1` as a child (a
- * member of the service's tree, not its main process); ping the
- * watchdog (from the main process) while the file `stop-pinging` does not exist. A sender must
- * still exist when sysg reads its message (as with systemd's
- * NotifyAccess=all), so notify.py lingers a little. */
-static const char notify_py[] =
-	"import os, socket, sys, time\n"
-	"addr = os.environ['NOTIFY_SOCKET']\n"
-	"if addr[0] == '@':\n"
-	"    addr = '\\0' + addr[1:]\n"
-	"s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
-	"for m in sys.argv[1:]:\n"
-	"    s.sendto(m.replace('\\\\n', '\\n').encode(), addr)\n"
-	"time.sleep(0.5)   # still there when sysg checks who sent it\n";
+static const char *yaml =
+	"version: \"1\"\nservices:\n"
+	"  db: { command: \"sleep 1000\", ready_after: \"300ms\" }\n"
+	"  web:\n"
+	"    command: \"sh show-notify.sh\"\n"
+	"    depends_on: [db]\n"
+	"    ready_after: \"20ms\"\n";
 
-static const char svc_py[] =
-	"import os, subprocess, time\n"
-	"e = os.environ\n"
-	"open('env.tmp', 'w').write('%s\\n%s\\n%s\\n%d\\nend\\n' % (\n"
-	"    e.get('NOTIFY_SOCKET'), e.get('WATCHDOG_USEC'),\n"
-	"    e.get('WATCHDOG_PID'), os.getpid()))\n"
-	"os.rename('env.tmp', 'env.txt')\n"
-	"subprocess.run(['python3', 'notify.py', 'STATUS=warming up'])\n"
-	"while not os.path.exists('go'):\n"
-	"    time.sleep(0.05)\n"
-	"subprocess.run(['python3', 'notify.py',\n"
-	"                'READY=1\\\\nSTATUS=serving'])\n"
-	"import socket\n"
-	"addr = '\\0' + e['NOTIFY_SOCKET'][1:]\n"
-	"s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
-	"n = 0\n"
-	"while True:\n"
-	"    if not os.path.exists('stop-pinging'):\n"
-	"        s.sendto(b'WATCHDOG=1', addr)\n"
-	"        n += 1\n"
-	"        open('pings', 'w').write('%d pings\\n' % n)\n"
-	"    time.sleep(0.2)\n";
+/* The web service: what it sees of NOTIFY_SOCKET (a script, so that the
+ * config's own ${VAR} expansion stays out of it). */
+static const char *show_notify =
+	"echo \"notify=${NOTIFY_SOCKET:-unset}\"\nexec sleep 1000\n";
 
-static void setup(struct dt *t, const char *watchdog)
+/* A datagram socket bound to ADDR ("/path" or "@abstract"). */
+static int listen_dgram(const char *addr)
 {
-	dt_setup(t, NULL,
-		 "version: \"1\"\n"
-		 "services:\n"
-		 "  web:\n"
-		 "    command: \"python3 svc.py\"\n"
-		 "    readiness: notify\n"
-		 "%s"
-		 "    restart_policy: always\n"
-		 "    backoff: 100ms\n", watchdog);
-	dt_write(t, "notify.py", notify_py);
-	dt_write(t, "svc.py", svc_py);
-}
-
-/* `sysg start --daemonize` in the background (it returns once web is
- * ready, and web waits for the file `go`). Returns the CLI's pid. */
-static pid_t start_in_background(struct dt *t)
-{
-	const char *bin = getenv("SYSG_BIN");
-	pid_t pid;
-
-	ck_assert_ptr_nonnull(bin);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		if (chdir(t->dir) < 0)
-			_exit(126);
-		putenv(t->env[0]);
-		putenv(t->env[1]);
-		execl(bin, bin, "start", "--daemonize", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* The background CLI's exit code. */
-static int cli_exit(pid_t pid)
-{
-	int status = 0;
-
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-/* Send MSG to the address ADDR ("@name") from this process (which is in
- * no service's tree). */
-static void send_from_outside(const char *addr, const char *msg)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-	socklen_t len;
+	struct sockaddr_un sa;
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				    strlen(addr));
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(addr[0], '@');
-	memcpy(a.sun_path + 1, addr + 1, strlen(addr) - 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(addr));
-	ck_assert_int_eq(sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&a,
-				len), (ssize_t)strlen(msg));
-	close(fd);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(addr), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, addr, strlen(addr));
+	if (addr[0] == '@')
+		sa.sun_path[0] = '\0';
+	else
+		len++;
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	return fd;
 }
 
-static char *first_line(char *text)
+/* The next datagram within TIMEOUT_MS, into BUF ("" when none came). */
+static const char *next_message(int fd, char *buf, size_t size,
+				int timeout_ms)
 {
-	text[strcspn(text, "\n")] = '\0';
-	return text;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = 0;
+
+	buf[0] = '\0';
+	if (poll(&p, 1, timeout_ms) == 1)
+		n = recv(fd, buf, size - 1, MSG_DONTWAIT);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
 }
 
-START_TEST(test_ready_status_and_outsiders)
+/* Run `sysg ARGS...` in T's project with NOTIFY_SOCKET=ADDR added. */
+static int sysg_notified(struct dt *t, const char *addr, const char *a1,
+			 const char *a2)
+{
+	char var[200];
+	char *env[] = { t->env[0], t->env[1], var, NULL };
+	struct run_result r;
+	int rc;
+
+	snprintf(var, sizeof(var), "NOTIFY_SOCKET=%s", addr);
+	rc = run_sysg(t->dir, env, &r, a1, a2, (char *)NULL);
+	ck_assert_int_eq(rc, 0);
+	rc = r.status;
+	if (rc)
+		fprintf(stderr, "sysg %s %s: %s", a1, a2 ? a2 : "", r.err);
+	run_result_free(&r);
+	return rc;
+}
+
+static void ready_then_stopping(const char *addr, struct dt *t, int fd)
+{
+	char buf[512], want[64];
+	pid_t pid;
+
+	ck_assert_int_eq(sysg_notified(t, addr, "start", "--daemonize"), 0);
+	pid = dt_daemon_pid(t);
+	ck_assert_int_gt(pid, 0);
+	dt_track(t, pid);
+	/* start --daemonize returns once the services are up, after the
+	 * supervisor told the manager */
+	ck_assert_str_eq(dt_status_of(t, "web", buf, sizeof(buf)), "running");
+	next_message(fd, buf, sizeof(buf), 5000);
+	ck_assert_msg(strstr(buf, "READY=1") != NULL, "got '%s'", buf);
+	snprintf(want, sizeof(want), "MAINPID=%d", (int)pid);
+	ck_assert_msg(strstr(buf, want) != NULL, "got '%s', want %s", buf,
+		      want);
+	ck_assert(strstr(buf, "STATUS=all services started") != NULL);
+	/* the services do not inherit the manager's socket */
+	ck_assert(dt_wait_file(t, "state/logs/web_stdout.log", "notify=unset",
+			       5000));
+	ck_assert_int_eq(dt_sysg(t, NULL, "stop", (char *)NULL), 0);
+	next_message(fd, buf, sizeof(buf), 5000);
+	ck_assert_msg(strstr(buf, "STOPPING=1") != NULL, "got '%s'", buf);
+	ck_assert(dt_wait_gone(pid, 10000));
+}
+
+START_TEST(test_ready_and_stopping_path)
 {
 	struct dt t;
-	struct run_result r;
-	char *env, buf[64], want[128];
-	json_t *st;
-	pid_t pid, cli;
+	char addr[4200];
+	int fd;
 
-	setup(&t, "");
-	cli = start_in_background(&t);
-	ck_assert(dt_wait_file(&t, "env.txt", "end\n", 15000));
-	dt_track(&t, dt_daemon_pid(&t));
-	env = dt_read(&t, "env.txt");
-	ck_assert_msg(!strncmp(env, "@sysg-notify/", 13), "%s", env);
-	ck_assert_msg(strstr(env, "\nNone\nNone\n"), "no watchdog: %s", env);
-	pid = dt_pid(&t, "web");
-	ck_assert_int_gt(pid, 0);
-	ck_assert_str_eq(dt_status_of(&t, "web", buf, sizeof(buf)), "starting");
-	/* a process outside the service's tree is not heard */
-	send_from_outside(first_line(env), "READY=1");
-	snprintf(want, sizeof(want), "Notification from pid %d refused",
-		 (int)getpid());
-	ck_assert(dt_wait_file(&t, "state/logs/supervisor.log", want, 10000));
-	ck_assert_str_eq(dt_status_of(&t, "web", buf, sizeof(buf)), "starting");
-	dt_write(&t, "go", "");
-	ck_assert(dt_wait_status(&t, "web", "running", 15000));
-	ck_assert_int_eq(cli_exit(cli), 0);     /* start waited for READY=1 */
-	ck_assert_int_eq(dt_pid(&t, "web"), pid);
-	st = dt_status(&t, 0);
-	ck_assert_ptr_nonnull(st);
-	ck_assert_str_eq(json_string_value(json_object_get(
-		dt_unit(st, "web"), "status_text")), "serving");
-	json_decref(st);
-	ck_assert_int_eq(dt_sysg(&t, &r, "status", NULL), 0);
-	ck_assert_msg(strstr(r.out, "  web: serving\n"), "%s", r.out);
-	run_result_free(&r);
-	ck_assert_int_eq(dt_sysg(&t, &r, "inspect", "-s", "web", NULL), 0);
-	ck_assert_msg(strstr(r.out, "status text: serving"), "%s", r.out);
-	run_result_free(&r);
-	free(env);
+	dt_setup(&t, NULL, "%s", yaml);
+	dt_write(&t, "show-notify.sh", show_notify);
+	snprintf(addr, sizeof(addr), "%s/notify.sock", t.dir);
+	if (strlen(addr) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		dt_teardown(&t);
+		ck_abort_msg("temp directory path too long for a socket");
+	}
+	fd = listen_dgram(addr);
+	ready_then_stopping(addr, &t, fd);
+	close(fd);
 	dt_teardown(&t);
 }
 END_TEST
 
-START_TEST(test_watchdog_restarts)
+START_TEST(test_ready_abstract_socket)
 {
 	struct dt t;
-	char *env, *log;
-	json_t *st;
-	pid_t pid, now;
+	char addr[100];
+	int fd;
 
-	setup(&t, "    watchdog: 3s\n");
-	dt_write(&t, "go", "");
-	dt_start_daemon(&t);
-	ck_assert(dt_wait_status(&t, "web", "running", 15000));
-	ck_assert(dt_wait_file(&t, "env.txt", "end\n", 5000));
-	env = dt_read(&t, "env.txt");
-	pid = dt_pid(&t, "web");
-	{       /* WATCHDOG_USEC, and WATCHDOG_PID is the service's pid */
-		char want[64];
+	dt_setup(&t, NULL, "%s", yaml);
+	dt_write(&t, "show-notify.sh", show_notify);
+	snprintf(addr, sizeof(addr), "@sysg-check-notify-%d", (int)getpid());
+	fd = listen_dgram(addr);
+	ready_then_stopping(addr, &t, fd);
+	close(fd);
+	dt_teardown(&t);
+}
+END_TEST
 
-		snprintf(want, sizeof(want), "\n3000000\n%d\n%d\n", (int)pid,
-			 (int)pid);
-		ck_assert_msg(strstr(env, want), "%s", env);
-	}
-	free(env);
-	/* pinging keeps it alive past its watchdog (20 pings: 4 s) */
-	ck_assert(dt_wait_file(&t, "pings", "20 pings", 20000));
-	ck_assert_int_eq(dt_pid(&t, "web"), pid);
-	dt_write(&t, "stop-pinging", "");
-	ck_assert(dt_wait_gone(pid, 15000));
+/* A malformed NOTIFY_SOCKET: the services start all the same, and the
+ * supervisor log says why the manager is not told. */
+START_TEST(test_bad_address_is_a_warning)
+{
+	struct dt t;
+
+	dt_setup(&t, NULL, "%s", yaml);
+	dt_write(&t, "show-notify.sh", show_notify);
+	ck_assert_int_eq(sysg_notified(&t, "relative/path", "start",
+				       "--daemonize"), 0);
+	dt_track(&t, dt_daemon_pid(&t));
 	ck_assert(dt_wait_file(&t, "state/logs/supervisor.log",
-			       "Service web: watchdog timeout (no WATCHDOG=1 "
-			       "within 3000 ms)", 5000));
-	ck_assert(dt_wait_file(&t, "state/logs/supervisor.log",
-			       "Restarting service web in ", 5000));
-	log = dt_read(&t, "state/logs/supervisor.log");
-	ck_assert_msg(strstr(log, "(watchdog timeout (no WATCHDOG=1 within "
-			     "3000 ms))"), "%s", log);
-	free(log);
-	st = dt_status(&t, 0);
-	ck_assert_ptr_nonnull(st);
-	ck_assert_str_eq(json_string_value(json_object_get(
-		dt_unit(st, "web"), "last_restart")),
-		"watchdog timeout (no WATCHDOG=1 within 3000 ms)");
-	json_decref(st);
-	now = dt_pid(&t, "web");
-	ck_assert_int_ne(now, pid);
+			       "NOTIFY_SOCKET is not usable", 5000));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", (char *)NULL), 0);
 	dt_teardown(&t);
 }
 END_TEST
@@ -224,12 +167,13 @@ END_TEST
 static Suite *make_sdnotify_suite(void)
 {
 	Suite *s = suite_create("sdnotify");
-	TCase *tc = tcase_create("notify");
+	TCase *tc = tcase_create("sdnotify");
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
-	tcase_add_test(tc, test_ready_status_and_outsiders);
-	tcase_add_test(tc, test_watchdog_restarts);
+	tcase_add_test(tc, test_ready_and_stopping_path);
+	tcase_add_test(tc, test_ready_abstract_socket);
+	tcase_add_test(tc, test_bad_address_is_a_warning);
 	suite_add_tcase(s, tc);
 	return s;
 }

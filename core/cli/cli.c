@@ -13,6 +13,7 @@
 #include <sysg/version.h>
 
 #include "cli.h"
+#include "clitab.h"
 #include "config/config.h"
 #include "base/base.h"
 #include "proc/proc.h"
@@ -51,6 +52,7 @@ struct command {
 static int cmd_validate(struct sysg_cli *c);
 static int cmd_plugins(struct sysg_cli *c);
 static int cmd_help(struct sysg_cli *c);
+static int cmd_completion(struct sysg_cli *c);
 
 static const struct command commands[] = {
 	{ "start", sysg_cmd_start,
@@ -149,6 +151,10 @@ static const struct command commands[] = {
 	  "exec a new binary in the resident supervisor, services kept",
 	  "sysg upgrade                           # this binary, same pid\n"
 	  "sysg upgrade --binary /opt/sysg/bin/sysg" },
+	{ "completion", cmd_completion, 0, "completion bash|zsh|fish",
+	  "print the shell completion script for bash, zsh or fish",
+	  "source <(sysg completion bash)         # try it in this shell\n"
+	  "sysg completion zsh > ~/.zfunc/_sysg   # a directory in $fpath" },
 	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command",
 	  "sysg help logs" },
 };
@@ -212,6 +218,61 @@ static const struct option_def options[] = {
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* ------------------------------------------- the tables, for clitab.h */
+
+const char *sysg_cli_command_at(size_t i, const char **summary)
+{
+	if (i >= NCOMMANDS)
+		return NULL;
+	if (summary)
+		*summary = commands[i].summary;
+	return commands[i].name;
+}
+
+static const struct command *find_command(const char *name);
+
+size_t sysg_cli_options_of(const char *command, struct sysg_cli_opt *out,
+			   size_t max)
+{
+	const struct command *cmd = command ? find_command(command) : NULL;
+	unsigned want = command ? (cmd ? cmd->opts : 0) : O_GLOBAL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const char *help = options[i].help;
+
+		if (!(options[i].bit & want))
+			continue;
+		/* a second spelling (-n for --lines) shares the first's help */
+		for (size_t k = 0; !help && k < NOPTIONS; k++)
+			if (!strcmp(options[k].lng, options[i].lng))
+				help = options[k].help;
+		if (n < max)
+			out[n] = (struct sysg_cli_opt){ options[i].lng,
+							options[i].shrt,
+							options[i].has_arg,
+							help };
+		n++;
+	}
+	return n;
+}
+
+int sysg_cli_takes_argv(const char *command)
+{
+	const struct command *cmd = find_command(command);
+
+	return cmd && (cmd->opts & O_ARGV);
+}
+
+const char *sysg_cli_operand_words(const char *command)
+{
+	if (!strcmp(command, "help"))
+		return "@commands";
+	if (!strcmp(command, "completion"))
+		return "bash zsh fish";
+	return NULL;
+}
 
 void sysg_cli_error(const char *fmt, ...)
 {
@@ -309,6 +370,20 @@ static void print_command_help(const struct command *cmd)
 	}
 }
 
+static int cmd_completion(struct sysg_cli *c)
+{
+	if (!c->help_topic) {
+		sysg_cli_error("completion: name a shell: bash, zsh or fish");
+		return SYSG_EXIT_USAGE;
+	}
+	if (sysg_cli_print_completion(c->help_topic) < 0) {
+		sysg_cli_error("completion: unknown shell '%s' (expected bash, zsh or fish)",
+			       c->help_topic);
+		return SYSG_EXIT_USAGE;
+	}
+	return SYSG_EXIT_OK;
+}
+
 static int cmd_help(struct sysg_cli *c)
 {
 	const struct command *cmd;
@@ -368,7 +443,7 @@ static int parse_log_level(const char *v, int *out)
 	return -EINVAL;
 }
 
-static int add_plugin_dir(struct sysg_cli *c, const char *dir)
+int sysg_cli_add_plugin_dir(struct sysg_cli *c, const char *dir)
 {
 	char *joined = NULL;
 
@@ -387,7 +462,7 @@ static int set_global(struct sysg_cli *c, const char *name, const char *v)
 	else if (!strcmp(name, "log-level"))
 		return parse_log_level(v, &c->log_level);
 	else if (!strcmp(name, "plugin-dir"))
-		return add_plugin_dir(c, v);
+		return sysg_cli_add_plugin_dir(c, v);
 	else if (!strcmp(name, "state-backend"))
 		c->state_backend = v;
 	else if (!strcmp(name, "sys"))
@@ -623,7 +698,8 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 				unknown_command(a);
 				return -EINVAL;
 			}
-		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
+		} else if (cmd && (cmd->run == cmd_help ||
+				   cmd->run == cmd_completion) && !c->help_topic) {
 			c->help_topic = a;
 		} else if (cmd && (cmd->opts & O_ARGV)) {
 			/* systemg 0.32: `sysg start --daemonize sleep 5`, the
@@ -842,6 +918,8 @@ int sysg_cli_main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "__resume"))
 		return sysg_cmd_resume(argv[2]);
+	if (argc > 1 && !strncmp(argv[1], "__", 2))
+		return sysg_cli_internal(argc - 1, argv + 1);
 	memset(&c, 0, sizeof(c));
 	c.log_level = 3;
 	c.lines = 50;

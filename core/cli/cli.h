@@ -55,7 +55,7 @@ struct sysg_cli {
 	const char *to;                 /* --rollback --to ID */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
-	const char *help_topic;         /* sysg help CMD */
+	const char *help_topic;         /* sysg help CMD, sysg completion SHELL */
 };
 
 /* Run the CLI; returns the process exit status. */

@@ -1758,6 +1758,67 @@ static uint64_t root_bit(const char *key)
 	return 0;
 }
 
+/* ------------------------------------------------- the schema as a tree */
+
+/* Every map of the schema under its key path ("*": any service name), for
+ * sysg_config_schema_keys. The walk reaches sub-maps through handlers, so
+ * a new table is listed here too; tests/manpages.sh fails when a table of
+ * this file is missing from this list. */
+struct schema_map {
+	const char *path;
+	const struct sysg_yw_field *fields;
+	const char *table;
+};
+
+#define SCHEMA_MAP(path, table) { path, table, #table }
+
+static const struct schema_map schema_maps[] = {
+	SCHEMA_MAP("", root_fields),
+	SCHEMA_MAP("env", env_fields),
+	SCHEMA_MAP("state", state_fields),
+	SCHEMA_MAP("metrics", metrics_fields),
+	SCHEMA_MAP("logs", logs_fields),
+	SCHEMA_MAP("services.*", service_fields),
+	SCHEMA_MAP("services.*.env", env_fields),
+	SCHEMA_MAP("services.*.health_check", health_fields),
+	SCHEMA_MAP("services.*.hooks", hooks_fields),
+	SCHEMA_MAP("services.*.hooks.on_start", hook_pair_fields),
+	SCHEMA_MAP("services.*.hooks.on_start.success", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_start.error", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_stop", hook_pair_fields),
+	SCHEMA_MAP("services.*.hooks.on_stop.success", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_stop.error", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_restart", hook_pair_fields),
+	SCHEMA_MAP("services.*.hooks.on_restart.success", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_restart.error", hook_fields),
+	SCHEMA_MAP("services.*.deployment", deployment_fields),
+	SCHEMA_MAP("services.*.deployment.health_check", health_fields),
+	SCHEMA_MAP("services.*.deployment.blue_green", blue_green_fields),
+	SCHEMA_MAP("services.*.cron", cron_fields),
+	SCHEMA_MAP("services.*.spawn", spawn_fields),
+	SCHEMA_MAP("services.*.spawn.limits", spawn_limit_fields),
+	SCHEMA_MAP("services.*.limits", limits_fields),
+	SCHEMA_MAP("services.*.limits.cgroup", cgroup_fields),
+	SCHEMA_MAP("services.*.isolation", isolation_fields),
+	SCHEMA_MAP("services.*.logs", logs_fields),
+};
+
+void sysg_config_schema_keys(sysg_config_key_fn fn, void *arg)
+{
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(schema_maps) / sizeof(schema_maps[0]);
+	     i++) {
+		const struct schema_map *m = &schema_maps[i];
+
+		for (const struct sysg_yw_field *f = m->fields; f->key; f++) {
+			snprintf(path, sizeof(path), "%s%s%s", m->path,
+				 m->path[0] ? "." : "", f->key);
+			fn(arg, path, m->table);
+		}
+	}
+}
+
 void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 {
 	uint64_t seen;

@@ -15,6 +15,7 @@
 #include "ctlserver.h"
 #include "daemon.h"
 #include "upgrade.h"
+#include "sdnotify.h"
 #include "base/base.h"
 #include "proc/proc.h"
 #include "views/views.h"
@@ -242,6 +243,9 @@ struct daemon {
 	int lock_fd;
 	int result_fd;
 	int initial_failed;
+	struct sysg_notify notify;      /* the service manager (systemd) */
+	int notify_rc;                  /* sysg_notify_init's result */
+	int told_stopping;              /* STOPPING=1 sent, not yet undone */
 };
 
 /* The processes of the unit at index I (the rule its stop uses), as
@@ -432,6 +436,34 @@ static void on_sighup(void *arg)
 		sysg_ctlsrv_reload_file(d->ctl);
 }
 
+/* Tell the service manager (when one started us) STATE; a failure is
+ * logged, never fatal. */
+static void notify(struct daemon *d, const char *state)
+{
+	int rc = sysg_notify_send(&d->notify, state);
+
+	if (rc < 0)
+		sysg_log(&d->log, SYSG_LOG_WARN, "NOTIFY_SOCKET: cannot send "
+			 "to the service manager: %s", strerror(-rc));
+}
+
+/* The initial start is over: the service manager may go on (READY=1,
+ * whether or not every service came up: the supervisor itself is up and
+ * STATUS says how it went); a resident supervisor is not the process the
+ * manager started, so it names itself the main process. */
+static void notify_ready(struct daemon *d, int exit_code)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", exit_code ?
+		 "some services failed to start (see sysg status)" :
+		 "all services started");
+	if (!d->o->foreground)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			 "\nMAINPID=%d", (int)getpid());
+	notify(d, msg);
+}
+
 /* The initial start is over: tell the CLI that is waiting for it. */
 /* 1 when some service has a process, a restart pending or a schedule:
  * something for a supervisor to do. */
@@ -457,6 +489,7 @@ static void initial_done(void *arg, int exit_code, const char *lines)
 	struct daemon *d = arg;
 	char *more = NULL;
 
+	notify_ready(d, exit_code);
 	d->initial_failed = exit_code != 0;
 	/* a start that failed with nothing running leaves no supervisor
 	 * behind (a partial failure keeps it: the rest runs) */
@@ -490,7 +523,10 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 	struct sysg_supervisor_opts so = {
 		.state_dir = o->state_dir, .log_dir = o->log_dir, .sys = o->sys,
 		.drop_privileges = o->drop_privileges,
-		.log_level = SYSG_LOG_INFO, .echo = o->echo,
+		/* supervisor.log keeps INFO and up; --log-level debug|trace
+		 * adds the finer lines */
+		.log_level = o->log_level > SYSG_LOG_INFO ? o->log_level :
+			     SYSG_LOG_INFO, .echo = o->echo,
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
 		.on_failure = on_failure, .arg = d, .on_sighup = on_sighup,
@@ -528,6 +564,22 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 	return sysg_ctlsrv_new(&d->ctl, &co, err, errlen);
 }
 
+/* A subscriber to the supervisor's changes: a full stop began (a stop
+ * request, SIGTERM, Ctrl+C) and the services go down: STOPPING=1; a start
+ * request that ended it: READY=1 again. */
+static void notify_stopping(void *arg, const struct sysg_unit_change *ch)
+{
+	struct daemon *d = arg;
+	int stopping = sysg_supervisor_shutting_down(d->sup);
+
+	(void)ch;
+	if (stopping == d->told_stopping)
+		return;
+	d->told_stopping = stopping;
+	notify(d, stopping ? "STOPPING=1\nSTATUS=stopping the services" :
+	       "READY=1\nSTATUS=services started again");
+}
+
 /* Everything the supervisor needs, in order. */
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
@@ -553,6 +605,11 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		rc = apply_metrics(d, d->o->cfg, err, errlen);
 	if (rc == 0)
 		rc = new_supervisor(d, err, errlen);
+	if (rc == 0 && d->notify.fd >= 0 &&
+	    sysg_supervisor_subscribe(d->sup, notify_stopping, d) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
 	if (rc == 0)
 		rc = new_ctlsrv(d, err, errlen);
 	return rc;
@@ -755,6 +812,7 @@ static void teardown(struct daemon *d)
 	free(d->spill_path);
 	procs_free(&d->procs);
 	sysg_log_close(&d->log);
+	sysg_notify_close(&d->notify);
 	sysg_state_close(d->st);
 	if (d->lock_fd >= 0) {
 		sysg_pidfile_remove(d->o->state_dir);
@@ -775,7 +833,16 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 	d.log.fd = -1;
 	d.result_fd = o->result_fd;
 	*failed = 0;
+	d.notify_rc = sysg_notify_init(&d.notify);
+	/* the services' environments were merged from ours at load time */
+	for (size_t i = 0; d.notify_rc && i < o->cfg->nservices; i++)
+		sysg_env_unset(o->cfg->services[i].envp, "NOTIFY_SOCKET",
+			       d.notify_rc > 0 ? d.notify.text : NULL);
 	rc = setup(&d, err, errlen);
+	if (rc == 0 && d.notify_rc < 0)
+		sysg_log(&d.log, SYSG_LOG_WARN, "NOTIFY_SOCKET is not usable "
+			 "(%s): the service manager will not be told when the "
+			 "services are up", strerror(-d.notify_rc));
 	if (rc == 0)
 		rc = start(&d, err, errlen);
 	if (rc == 0)

@@ -144,11 +144,42 @@ static int own_logs(struct svc *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* A blue/green service's plain start runs on the active slot: the
+ * index its state file holds (<active_slot_index>0|1</...>; 0 when there
+ * is none), the slot's value in env_var. */
+static int bg_active_env(const struct svc *v, char ***env)
+{
+	const struct sysg_blue_green *bg = &v->cfg->deployment.blue_green;
+	char name[SYSG_NAME_MAX + 32], buf[4096], *path;
+	const char *p;
+	int idx = 0;
+
+	if (!bg->present || !bg->slots[0] || !bg->slots[1] ||
+	    strcmp(v->cfg->deployment.strategy ? v->cfg->deployment.strategy :
+		   "", "blue_green"))
+		return 0;
+	snprintf(name, sizeof(name), "blue_green_%s.xml", v->cfg->name);
+	path = bg->state_path ? strdup(bg->state_path) :
+	       sysg_path_join(v->sup->state_dir, name);
+	if (!path)
+		return -ENOMEM;
+	if (sysg_proc_read_file(path, buf, sizeof(buf)) > 0 &&
+	    (p = strstr(buf, "<active_slot_index>"))) {
+		p += strlen("<active_slot_index>");
+		p += strspn(p, " \t\r\n");
+		idx = *p == '1';
+	}
+	free(path);
+	return sysg_env_set(env, bg->env_var ? bg->env_var : "PORT",
+			    bg->slots[idx]);
+}
+
 static char **spawn_env(struct svc *v)
 {
 	char **env = sysg_env_dup(svc_env(v));
-	if (env && sysg_env_set(&env, SYSG_INSTANCE_VAR,
-				sysg_instance_value(v->instance)) < 0) {
+	if (env && (sysg_env_set(&env, SYSG_INSTANCE_VAR,
+				 sysg_instance_value(v->instance)) < 0 ||
+		    bg_active_env(v, &env) < 0)) {
 		sysg_env_free(env);
 		env = NULL;
 	}
