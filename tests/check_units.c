@@ -92,12 +92,13 @@ START_TEST(test_unit_added_to_running_supervisor)
 	ck_assert_msg(strstr(r.err, "a service named 'web' already exists"),
 		      "%s", r.err);
 	run_result_free(&r);
-	/* a reload of the file keeps the unit running */
+	/* a reload of the file keeps the unit (restarted like the rest) */
 	ck_assert_int_eq(dt_sysg(&t, &r, "restart", "--config", "sysg.yaml",
 				 NULL), 0);
 	run_result_free(&r);
-	ck_assert_int_eq(dt_pid(&t, "u"), u);
-	ck_assert_int_eq(dt_pid(&t, "web"), web);
+	expect_unit(&t, "u", "running");
+	u = dt_pid(&t, "u");
+	dt_track(&t, u);
 	ck_assert_int_eq(dt_sysg(&t, &r, "stop", "-s", "u", NULL), 0);
 	run_result_free(&r);
 	ck_assert(dt_wait_gone(u, 10000));

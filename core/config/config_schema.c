@@ -1801,6 +1801,7 @@ static const struct schema_map schema_maps[] = {
 	SCHEMA_MAP("services.*.limits.cgroup", cgroup_fields),
 	SCHEMA_MAP("services.*.isolation", isolation_fields),
 	SCHEMA_MAP("services.*.logs", logs_fields),
+	SCHEMA_MAP("services.*.listen", listen_fields),
 };
 
 void sysg_config_schema_keys(sysg_config_key_fn fn, void *arg)
