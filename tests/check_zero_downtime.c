@@ -22,13 +22,15 @@
 static json_t *run_bench_op(const char *instances, const char *readiness,
 			    const char *op)
 {
+	/* three copies are replaced one by one: a longer load outlasts it */
+	const char *requests = strcmp(instances, "1") ? "2500" : "1000";
 	const char *src = getenv("SYSG_SRCDIR"), *bin = getenv("SYSG_BIN");
 	char script[4200];
 	struct run_result r;
 	json_error_t e;
 	json_t *doc;
 	char *argv[] = { "/usr/bin/env", "python3", script, (char *)bin,
-			 "--instances", (char *)instances, "--requests", "1000",
+			 "--instances", (char *)instances, "--requests", (char *)requests,
 			 "--clients", "3", "--readiness", (char *)readiness,
 			 "--op", (char *)op, NULL };
 
