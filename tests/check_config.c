@@ -164,6 +164,7 @@ static const char *full_yaml =
 	"              cpu_max: \"200000 100000\", cpu_weight: 200 } }\n"
 	"    capabilities: [CAP_NET_BIND_SERVICE, sys_nice]\n"
 	"    isolation: { network: true, pid: yes, mount: on, user: false }\n"
+	"    listen: [ \"tcp://127.0.0.1:8000\", { address: \"unix:/run/api.sock\", name: adm, backlog: 16, mode: \"0660\", owner: \"www-data\" } ]\n"
 	"  nightly:\n"
 	"    command: \"echo nightly\"\n"
 	"    cron: { expression: \"0 0 2 * * *\", timezone: \"UTC\" }\n";
@@ -338,6 +339,64 @@ static void check_defaults(const struct sysg_service *s)
 	ck_assert_uint_eq(s->ndepends_on, 0);
 }
 
+static void check_api_listen(const struct sysg_service *s)
+{
+	const struct sysg_listen *l = s->listen;
+
+	ck_assert_uint_eq(s->nlisten, 2);
+	ck_assert_int_eq(l[0].kind, SYSG_LISTEN_TCP);
+	ck_assert_str_eq(l[0].host, "127.0.0.1");
+	ck_assert_int_eq(l[0].port, 8000);
+	ck_assert_str_eq(l[0].name, "api");     /* default: the service */
+	ck_assert_int_eq(l[0].backlog, SYSG_LISTEN_BACKLOG);
+	ck_assert_int_eq(l[0].mode, -1);
+	ck_assert_int_eq(l[1].kind, SYSG_LISTEN_UNIX);
+	ck_assert_str_eq(l[1].path, "/run/api.sock");
+	ck_assert_str_eq(l[1].name, "adm");
+	ck_assert_int_eq(l[1].backlog, 16);
+	ck_assert_int_eq(l[1].mode, 0660);
+	ck_assert_str_eq(l[1].owner, "www-data");
+}
+
+/* instances: N - the copies NAME.0..N-1, each with SYSG_INSTANCE, the
+ * same sockets, and depended on together. */
+START_TEST(instances_expand)
+{
+	struct sysg_config *cfg = load_ok(HEAD
+		"  web:\n    command: x\n    instances: 3\n"
+		"    listen: \"tcp://127.0.0.1:8080\"\n"
+		"  api: { command: y, depends_on: [web] }\n");
+	const struct sysg_service *s;
+
+	ck_assert_uint_eq(cfg->nservices, 4);
+	for (int k = 0; k < 3; k++) {
+		char name[16], env[32];
+		int found = 0;
+
+		snprintf(name, sizeof(name), "web.%d", k);
+		snprintf(env, sizeof(env), "SYSG_INSTANCE=%d", k);
+		s = &cfg->services[k];
+		ck_assert_str_eq(s->name, name);
+		ck_assert_str_eq(s->instance_of, "web");
+		ck_assert_int_eq(s->instances, 3);
+		ck_assert_uint_eq(s->nlisten, 1);
+		for (char **e = s->envp; *e; e++)
+			found |= !strcmp(*e, env);
+		ck_assert_msg(found, "%s has no %s", name, env);
+	}
+	ck_assert_ptr_null(cfg->services[3].instance_of);
+	ck_assert_uint_eq(sysg_config_instances(cfg, "web"), 3);
+	ck_assert(sysg_config_knows(cfg, "web"));
+	ck_assert(!sysg_config_knows(cfg, "nope"));
+	ck_assert_int_eq(sysg_config_find_service(cfg, "web"), -1);
+	/* api waits for all three */
+	ck_assert_uint_eq(cfg->nwaves, 2);
+	ck_assert_uint_eq(cfg->wave_sizes[0], 3);
+	ck_assert_uint_eq(cfg->waves[1][0], 3);
+	sysg_config_free(cfg);
+}
+END_TEST
+
 START_TEST(full_config)
 {
 	struct sysg_config *cfg;
@@ -365,11 +424,12 @@ START_TEST(full_config)
 	check_api_hooks(&cfg->services[2].hooks);
 	check_api_deployment(&cfg->services[2].deployment);
 	check_api_privileged(&cfg->services[2]);
+	check_api_listen(&cfg->services[2]);
 	nightly = &cfg->services[3];
 	ck_assert(sysg_service_is_cron(nightly));
 	ck_assert_str_eq(nightly->cron.expression, "0 0 2 * * *");
 	ck_assert_str_eq(nightly->cron.timezone, "UTC");
-	ck_assert_int_eq(nightly->cron.mark.line, 55);
+	ck_assert_int_eq(nightly->cron.mark.line, 56);
 	ck_assert_uint_eq(cfg->nwaves, 2);
 	ck_assert_uint_eq(cfg->wave_sizes[0], 3);
 	ck_assert_uint_eq(cfg->wave_sizes[1], 1);
@@ -833,6 +893,30 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:4:14: error: services.api.command: expected a string, found text with a NUL character", 1 },
 	{ "bad env var name in blue_green", HEAD "  api:\n    command: x\n    deployment:\n      blue_green: { env_var: \"1PORT\", slots: [1, 2], switch_command: s }\n",
 	  "t.yaml:6:30: error: services.api.deployment.blue_green.env_var: expected a variable name like PORT, found '1PORT'", 1 },
+	{ "listen: unknown scheme", HEAD "  api:\n    command: x\n    listen: [ \"udp://1.2.3.4:5\" ]\n",
+	  "t.yaml:5:15: error: services.api.listen[0]: 'udp://1.2.3.4:5': expected tcp://HOST:PORT, tcp6://[ADDR]:PORT or unix:/PATH", 1 },
+	{ "listen: bad port", HEAD "  api:\n    command: x\n    listen: \"tcp://127.0.0.1:70000\"\n",
+	  "t.yaml:5:13: error: services.api.listen: 'tcp://127.0.0.1:70000': expected tcp://HOST:PORT", 1 },
+	{ "listen: bad host", HEAD "  api:\n    command: x\n    listen: [ \"tcp://example:80\" ]\n",
+	  "t.yaml:5:15: error: services.api.listen[0]: 'tcp://example:80': HOST must be an IPv4 address, '*' or 'localhost'", 1 },
+	{ "listen: bad v6", HEAD "  api:\n    command: x\n    listen: [ \"tcp6://[::g]:80\" ]\n",
+	  "t.yaml:5:15: error: services.api.listen[0]: 'tcp6://[::g]:80': '::g' is not an IPv6 address", 1 },
+	{ "listen: relative unix path", HEAD "  api:\n    command: x\n    listen: [ \"unix:run/x.sock\" ]\n",
+	  "t.yaml:5:15: error: services.api.listen[0]: 'unix:run/x.sock': a unix socket needs an absolute path", 1 },
+	{ "listen: name with a colon", HEAD "  api:\n    command: x\n    listen: [ { address: \"tcp://*:80\", name: \"a:b\" } ]\n",
+	  "t.yaml:5:46: error: services.api.listen[0].name: invalid socket name 'a:b'", 1 },
+	{ "listen: mode on tcp", HEAD "  api:\n    command: x\n    listen: [ { address: \"tcp://*:80\", mode: \"0600\" } ]\n",
+	  "t.yaml:5:15: error: services.api.listen[0]: 'mode' and 'owner' are for unix sockets", 1 },
+	{ "listen: bad mode", HEAD "  api:\n    command: x\n    listen: [ { address: \"unix:/x\", mode: \"rw\" } ]\n",
+	  "t.yaml:5:43: error: services.api.listen[0].mode: expected an octal mode such as 0660, found 'rw'", 1 },
+	{ "listen: same port twice", HEAD "  api:\n    command: x\n    listen: [ \"tcp://*:80\", \"tcp6://[::]:80\" ]\n",
+	  "t.yaml:5:29: error: services.api.listen: 'tcp6://[::]:80' is also bound by service 'api' ('tcp://*:80')", 1 },
+	{ "listen: port of another service", HEAD "  api:\n    command: x\n    listen: \"tcp://127.0.0.1:8080\"\n  web:\n    command: y\n    listen: [ \"unix:/a\", \"tcp://*:8080\" ]\n",
+	  "t.yaml:8:26: error: services.web.listen: 'tcp://*:8080' is also bound by service 'api' ('tcp://127.0.0.1:8080')", 1 },
+	{ "instances: zero", HEAD "  api:\n    command: x\n    instances: 0\n",
+	  "t.yaml:5:16: error: services.api.instances:", 1 },
+	{ "listen: unknown fd name", HEAD "  api:\n    command: \"x --fd {listen_fd:admin}\"\n    listen: \"tcp://*:80\"\n",
+	  "t.yaml:3:3: error: services.api.command: {listen_fd:admin}: no listen socket named 'admin'", 1 },
 };
 
 START_TEST(invalid_config)
@@ -1551,6 +1635,7 @@ enum leaf_kind {
 	K_SECTIONS,     /* struct sysg_strategy_section *, COUNT elements */
 	K_ENVP,         /* NULL-terminated char ** */
 	K_SKIP,         /* not compared on purpose (source positions) */
+	K_LISTEN,       /* struct sysg_listen *, COUNT elements */
 };
 
 struct leaf {
@@ -1594,6 +1679,7 @@ static const struct leaf service_leaves[] = {
 	LEAF(deployment.pre_start, K_STR),
 	HEALTH(deployment.health),
 	LEAF(deployment.grace_period_ms, K_NUM),
+	LEAF(deployment.drain_ms, K_NUM),
 	ARR(deployment.sections, K_SECTIONS, deployment.nsections),
 	LEAF(deployment.nsections, K_NUM),
 	LEAF(deployment.timeout_ms, K_NUM),
@@ -1627,6 +1713,10 @@ static const struct leaf service_leaves[] = {
 	LEAF(isolation.selinux_context, K_STR),
 	LEAF(isolation.private_devices, K_NUM),
 	LEAF(isolation.private_tmp, K_NUM),
+	ARR(listen, K_LISTEN, nlisten), LEAF(nlisten, K_NUM),
+	LEAF(readiness_notify, K_NUM), LEAF(watchdog_ms, K_NUM),
+	LEAF(unit, K_NUM), LEAF(instances, K_NUM), LEAF(instance_of, K_STR),
+	LEAF(workdir, K_STR),
 	LEAF(privileged_mark, K_SKIP), LEAF(priv_marks, K_SKIP),
 	LEAF(logs.max_size, K_NUM), LEAF(logs.keep, K_NUM),
 	LEAF(logs.compress, K_NUM),
@@ -1669,6 +1759,7 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 	static int ints[8] = { 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008 };
 	static struct sysg_strategy_section sec[8];
 	static char *envp[] = { "\001MUTATED=1", NULL };
+	static struct sysg_listen lst[8];
 	unsigned char *p = (unsigned char *)m + l->off;
 	size_t count = l->count_off ?
 		       *(size_t *)((unsigned char *)m + l->count_off) : 0;
@@ -1702,6 +1793,13 @@ static void mutate(struct sysg_service *m, const struct leaf *l)
 		break;
 	case K_ENVP:
 		ptr = envp;
+		break;
+	case K_LISTEN:
+		for (size_t i = 0; i < count && i < 8; i++) {
+			lst[i] = ((struct sysg_listen **)p)[0][i];
+			lst[i].address = "\001mutated";
+		}
+		ptr = lst;
 		break;
 	}
 	memcpy(p, &ptr, sizeof(ptr));
@@ -1748,6 +1846,7 @@ static Suite *make_config_suite(void)
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, full_config);
+	tcase_add_test(t, instances_expand);
 	tcase_add_test(t, minimal_defaults);
 	tcase_add_test(t, shorthands);
 	tcase_add_test(t, anchors_and_merge_keys);

@@ -213,24 +213,57 @@ START_TEST(test_instance_encoding)
 	sysg_instance_prefix("/srv/state", "api", pre, sizeof(pre));
 	sysg_instance_dir_prefix("/srv/state", dir, sizeof(dir));
 	sysg_instance_marker("/srv/state", "api", 42, 7, run, sizeof(run));
-	/* SYSG_INSTANCE=<16 hex>:api: */
-	ck_assert_uint_eq(strlen(pre), strlen("SYSG_INSTANCE=") + 16 + 5);
+	/* SYSG_MARKER=<16 hex>:api: (SYSG_INSTANCE is the users' number) */
+	ck_assert_uint_eq(strlen(pre), strlen("SYSG_MARKER=") + 16 + 5);
 	ck_assert(!strncmp(pre, dir, strlen(dir)));
 	ck_assert(!strncmp(run, pre, strlen(pre)));
 	ck_assert_str_eq(run + strlen(pre), "42.7");
-	ck_assert_str_eq(sysg_instance_value(run), run + strlen("SYSG_INSTANCE="));
+	ck_assert_str_eq(sysg_instance_value(run), run + strlen("SYSG_MARKER="));
 	ck_assert_str_eq(sysg_instance_value("PATH=/bin"), "");
 	/* another state directory: another hash */
 	sysg_instance_prefix("/srv/other", "api", run, sizeof(run));
 	ck_assert_str_ne(run, pre);
 	sysg_instance_cgroup_dir("/srv/state", cg, sizeof(cg));
 	ck_assert(!strncmp(cg, "sysg.", 5));
-	ck_assert(!strncmp(cg + 5, dir + strlen("SYSG_INSTANCE="), 16));
+	ck_assert(!strncmp(cg + 5, dir + strlen("SYSG_MARKER="), 16));
+	/* the older variable, still recognised: same hash and service */
+	sysg_instance_prefix_old("/srv/state", "api", run, sizeof(run));
+	ck_assert(!strncmp(run, "SYSG_INSTANCE=", 14));
+	ck_assert_str_eq(run + 14, pre + strlen("SYSG_MARKER="));
+	sysg_instance_dir_prefix_old("/srv/state", run, sizeof(run));
+	ck_assert_str_eq(run + 14, dir + strlen("SYSG_MARKER="));
 	sysg_instance_cgroup_run("api", 42, 7, leaf, sizeof(leaf));
 	ck_assert_str_eq(leaf, "api.42.7");
 	snprintf(path, sizeof(path), "/sys/fs/cgroup/user/%s/%s", cg, leaf);
 	ck_assert(sysg_instance_owns_cgroup("/srv/state", path));
 	ck_assert(!sysg_instance_owns_cgroup("/srv/other", path));
+}
+END_TEST
+
+/* A process started by an older sysg (marker variable SYSG_INSTANCE) is
+ * still known as its service's. */
+START_TEST(test_old_marker_recognised)
+{
+	char old[SYSG_INSTANCE_MAX], entry[SYSG_INSTANCE_MAX + 8], name[64];
+	char *envp[] = { entry, (char *)"PATH=/usr/bin:/bin", NULL };
+	struct sysg_spawn_req req = {
+		.command = "sleep 1000", .envp = envp,
+		.out_fd = SYSG_SPAWN_DEVNULL, .err_fd = SYSG_SPAWN_DEVNULL,
+		.cgroup_fd = -1,
+	};
+	struct sysg_child c;
+	char err[256];
+
+	sysg_instance_prefix_old("/srv/state", "api", old, sizeof(old));
+	snprintf(entry, sizeof(entry), "%s123.4", old);
+	ck_assert_int_eq(sysg_spawn(&req, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(sysg_instance_service("/srv/state", c.pid, name,
+					       sizeof(name)), 0);
+	ck_assert_str_eq(name, "api");
+	ck_assert_int_eq(sysg_instance_service("/srv/other", c.pid, name,
+					       sizeof(name)), -1);
+	kill(c.pid, SIGKILL);
+	waitpid(c.pid, NULL, 0);
 }
 END_TEST
 
@@ -265,6 +298,7 @@ static Suite *make_containment_suite(void)
 	tcase_add_test(tree, test_collect_by_marker_and_stop_sync);
 	tcase_add_test(tree, test_proc_stat);
 	tcase_add_test(tree, test_instance_encoding);
+	tcase_add_test(tree, test_old_marker_recognised);
 	suite_add_tcase(s, engine);
 	suite_add_tcase(s, tree);
 	return s;

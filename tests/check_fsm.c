@@ -73,8 +73,10 @@ static const struct row expect[] = {
 	{ "web", "starting", "dep_down", "stopping", NULL },
 	{ "web", "starting", "reconfigure", "stopping", NULL },
 	{ "web", "starting", "retire", "stopping", NULL },
+	{ "web", "starting", "watchdog", "stopping", NULL },
 
 	{ "web", "running", "exit", "stopping", NULL },
+	{ "web", "running", "watchdog", "stopping", NULL },
 	{ "job", "running", "exit", "stopping", NULL },
 	{ "web", "running", "stop", "stopping", NULL },
 	{ "web", "running", "dep_down", "stopping", NULL },
@@ -148,7 +150,7 @@ static int fire_row(struct et *t, const struct row *r)
 START_TEST(test_names)
 {
 	ck_assert_int_eq(sysg_fsm_nstates(), 14);
-	ck_assert_int_eq(sysg_fsm_nevents(), 16);
+	ck_assert_int_eq(sysg_fsm_nevents(), 17);
 	for (int i = 0; i < sysg_fsm_nstates(); i++)
 		ck_assert_int_eq(sysg_fsm_state(sysg_fsm_state_name(i)), i);
 	for (int i = 0; i < sysg_fsm_nevents(); i++)

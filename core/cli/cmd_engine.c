@@ -168,7 +168,8 @@ static int op_timeout_ms(const struct engine *e)
 static const char *op_waits_for(const char *cmd)
 {
 	return !strcmp(cmd, "stop") ? "the services to stop" :
-	       !strcmp(cmd, "start") ? "the services to start" :
+	       !strcmp(cmd, "start") || !strcmp(cmd, "unit") ?
+	       "the services to start" :
 	       "the services to restart";
 }
 
@@ -221,69 +222,43 @@ static int forward_when_up(struct engine *e, const char *cmd, json_t *args)
 /* start                                                               */
 /* ------------------------------------------------------------------ */
 
-static void yaml_quote(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void unit_name(const struct sysg_cli *c, char *buf, size_t len)
-{
-	const char *base = c->name ? c->name : strrchr(c->argv_cmd[0], '/');
-
-	base = c->name ? c->name : base ? base + 1 : c->argv_cmd[0];
-	snprintf(buf, len, "%s", *base ? base : "unit");
-	for (char *p = buf; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_-.", *p))
-			*p = '_';
-}
-
 /* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
 static int unit_config(struct engine *e)
 {
-	char name[128], cwd[SYSG_PATH_MAX], *buf = NULL, *cmd, *joined;
-	size_t len = 0;
+	char cwd[SYSG_PATH_MAX], *cmd;
 	struct sysg_diag d;
-	FILE *f;
 	int rc;
 
 	/* the words are the user's shell's result: no $VAR expansion again */
-	joined = sysg_cmd_join(e->c->argv_cmd);
-	cmd = joined ? sysg_env_escape(joined) : NULL;
-	free(joined);
-	f = open_memstream(&buf, &len);
-	if (!cmd || !f || !getcwd(cwd, sizeof(cwd))) {
-		if (f)
-			fclose(f);
-		free(buf);
+	cmd = sysg_cmd_join(e->c->argv_cmd);
+	if (!cmd || !getcwd(cwd, sizeof(cwd))) {
 		free(cmd);
 		sysg_cli_error("cannot build the unit: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	unit_name(e->c, name, sizeof(name));
-	fprintf(f, "version: \"1\"\nservices:\n  ");
-	yaml_quote(f, name);
-	fprintf(f, ":\n    command: ");
-	yaml_quote(f, cmd);
-	fputc('\n', f);
-	fclose(f);
 	sysg_diag_init(&d);
-	rc = sysg_config_load_buffer("<command line>", cwd, buf, len, &e->cfg, &d);
+	rc = sysg_config_unit(e->c->name, cmd, cwd, &e->cfg, &d);
 	if (rc < 0)
 		sysg_cli_print_diag(&d);
 	sysg_diag_free(&d);
-	free(buf);
 	free(cmd);
 	return rc;
+}
+
+/* start --daemonize -- CMD with a supervisor running: it adds the unit. */
+static int unit_to_supervisor(struct engine *e, int *code)
+{
+	json_t *argv = json_array(), *args;
+	char cwd[SYSG_PATH_MAX];
+
+	for (int i = 0; argv && i < e->c->nargv_cmd; i++)
+		json_array_append_new(argv, json_string(e->c->argv_cmd[i]));
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = '\0';
+	args = json_pack("{s:s, s:o}", "cwd", cwd, "argv", argv);
+	if (args && e->c->name)
+		json_object_set_new(args, "name", json_string(e->c->name));
+	return forward(e, "unit", args, code);
 }
 
 /* The options shared by the foreground and the resident supervisor. */
@@ -424,7 +399,7 @@ static int start_config(struct engine *e, int use_hint)
 	if (rc == 0 && check_strategies(e) < 0)
 		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && e->c->service &&
-	    sysg_config_find_service(e->cfg, e->c->service) < 0) {
+	    !sysg_config_knows(e->cfg, e->c->service)) {
 		char msg[2 * 256 + 64];
 
 		sysg_config_unknown_service(e->cfg, e->c->service, msg,
@@ -435,12 +410,18 @@ static int start_config(struct engine *e, int use_hint)
 	return rc;
 }
 
-static int start_unit(struct engine *e)
+static int start_unit(struct engine *e, int *is_daemon)
 {
 	int64_t pid;
+	int code;
 
 	if (unit_config(e) < 0)
 		return SYSG_EXIT_USAGE;
+	if (e->c->daemonize) {
+		if (unit_to_supervisor(e, &code))
+			return code;
+		return start_daemon(e, NULL, is_daemon);
+	}
 	if (sysg_ctlc_ping(e->state_dir, &pid)) {
 		sysg_cli_error("a supervisor is already running (pid %lld); unit "
 			       "mode needs a state directory of its own "
@@ -501,7 +482,7 @@ int sysg_cmd_start(struct sysg_cli *c)
 	if (c->parent_pid || c->child || !strcmp(c->command, "spawn")) {
 		rc = start_child(&e);
 	} else if (c->argv_cmd) {
-		rc = start_unit(&e);
+		rc = start_unit(&e, &is_daemon);
 	} else if ((rc = start_config(&e, 0)) == 0 &&
 		   !forward(&e, "start", service_args(c->service), &rc)) {
 		rc = c->daemonize ? start_daemon(&e, c->service, &is_daemon) :

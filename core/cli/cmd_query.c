@@ -530,12 +530,30 @@ static int logs_print(const struct query *q, const struct sysg_logset *set)
 	return SYSG_EXIT_OK;
 }
 
+/* The copies NAME.0, NAME.1 ... (instances: N) among the names NS,
+ * into COPIES (borrowed strings); their count. */
+static size_t log_copies(const struct sysg_strset *ns, const char *name,
+			 const char **copies)
+{
+	size_t n = 0, len = strlen(name);
+
+	for (size_t i = 0; i < ns->n; i++) {
+		const char *s = ns->v[i];
+
+		if (!strncmp(s, name, len) && s[len] == '.' && s[len + 1] &&
+		    strspn(s + len + 1, "0123456789") == strlen(s + len + 1))
+			copies[n++] = s;
+	}
+	return n;
+}
+
 static int logs_run(struct query *q)
 {
 	struct sysg_cli *c = q->c;
 	struct sysg_strset ns = { NULL, 0 };
 	struct sysg_logset set;
-	const char *one[1] = { c->service };
+	const char *one[1] = { c->service }, **copies = NULL;
+	size_t ncopies = 0;
 	/* without --kind: both outputs of each service (systemg 0.32 shows
 	 * stderr, its primary stream; its help says stdout: both covers
 	 * either habit, docs/compat.md); --clear clears every file */
@@ -548,6 +566,9 @@ static int logs_run(struct query *q)
 		return SYSG_EXIT_FAILED;
 	}
 	if (c->service && !sysg_strset_has(&ns, c->service) &&
+	    (copies = calloc(ns.n + 1, sizeof(*copies))) != NULL)
+		ncopies = log_copies(&ns, c->service, copies);
+	if (c->service && !sysg_strset_has(&ns, c->service) && !ncopies &&
 	    !recorded_unit(q, c->service)) {
 		char msg[2 * 256 + 64];
 		const char **names = calloc(ns.n + 1, sizeof(*names));
@@ -560,14 +581,18 @@ static int logs_run(struct query *q)
 				 "mean '%s'?)", c->service,
 				 sysg_suggest(c->service, names));
 		free(names);
+		free(copies);
 		sysg_strset_free(&ns);
 		sysg_cli_error("%s", msg);
 		return SYSG_EXIT_USAGE;
 	}
-	rc = c->service ?
+	rc = ncopies ?  /* `-s web`: every copy of it */
+	     sysg_logset_build(&set, q->log_dir, copies, ncopies, kind, 0) :
+	     c->service ?
 	     sysg_logset_build(&set, q->log_dir, one, 1, kind, 0) :
 	     sysg_logset_build(&set, q->log_dir, (const char *const *)ns.v,
 			       ns.n, kind, 1);
+	free(copies);
 	sysg_strset_free(&ns);
 	if (rc < 0) {
 		sysg_cli_error("out of memory");

@@ -193,6 +193,13 @@ static int envs_too_large(struct load *ld, char *const *base)
 	return 1;
 }
 
+/* SYSG_INSTANCE=K for the copy NAME.K of a service (SPEC 11). */
+static int instance_env(struct sysg_service *s)
+{
+	return sysg_env_set(&s->envp, "SYSG_INSTANCE",
+			    s->name + strlen(s->instance_of) + 1);
+}
+
 static void build_envs(struct load *ld)
 {
 	struct sysg_config *cfg = ld->cw.cfg;
@@ -216,6 +223,8 @@ static void build_envs(struct load *ld)
 			break;
 		}
 		apply_env(ld, &s->envp, &s->env, s->name);
+		if (s->instance_of && instance_env(s) < 0)
+			sysg_yw_nomem(&ld->cw.w);
 	}
 	sysg_env_free(base);
 }
@@ -258,12 +267,34 @@ static void dep_path(struct sysg_yw *w, const struct sysg_service *s,
 	sysg_yw_push_index(w, j);
 }
 
+/* Service I depends on every copy of NAME (instances: N); 0 when NAME
+ * has no copies. */
+static int add_instances(const struct sysg_config *cfg, const char *name,
+			 size_t i, struct deps *d)
+{
+	int found = 0;
+
+	for (size_t c = 0; c < cfg->nservices; c++) {
+		const char *of = cfg->services[c].instance_of;
+		size_t k;
+
+		if (!of || strcmp(of, name) || c == i)
+			continue;
+		found = 1;
+		for (k = 0; k < d->n[i] && d->v[i][k] != c; k++)
+			;
+		if (k == d->n[i])
+			d->v[i][d->n[i]++] = c;
+	}
+	return found;
+}
+
 /* Fill D->v[I] with the known, distinct dependencies of service I. */
 static int collect_deps(struct load *ld, size_t i, struct deps *d)
 {
 	const struct sysg_service *s = &ld->cw.cfg->services[i];
 
-	d->v[i] = calloc(s->ndepends_on + 1, sizeof(size_t));
+	d->v[i] = calloc(ld->cw.cfg->nservices + 1, sizeof(size_t));
 	if (!d->v[i])
 		return -ENOMEM;
 	for (size_t j = 0; j < s->ndepends_on; j++) {
@@ -271,6 +302,8 @@ static int collect_deps(struct load *ld, size_t i, struct deps *d)
 		size_t k;
 
 		dep_path(&ld->cw.w, s, j);
+		if (idx < 0 && add_instances(ld->cw.cfg, s->depends_on[j], i, d))
+			continue;       /* all copies of a service */
 		if (idx < 0) {
 			report_unknown_dep(ld, s, j);
 			continue;
@@ -725,6 +758,13 @@ static int load_into(struct sysg_config *cfg, const char *buf, size_t len,
 
 	if (rc == 0)
 		rc = fill_defaults(cfg);
+	if (rc == 0 && !(cfg->text = malloc(len + 1)))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		memcpy(cfg->text, buf, len);
+		cfg->text[len] = '\0';
+		cfg->textlen = len;
+	}
 	if (rc) {
 		if (rc == -ENOMEM && !sysg_diag_count(diag))
 			sysg_diag_error(diag, cfg->path, 0, 0, NULL, "out of memory");
@@ -851,6 +891,22 @@ void sysg_config_unknown_service(const struct sysg_config *cfg,
 		 hint ? "'?)" : "");
 }
 
+size_t sysg_config_instances(const struct sysg_config *cfg, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		n += cfg->services[i].instance_of &&
+		     !strcmp(cfg->services[i].instance_of, name);
+	return n;
+}
+
+int sysg_config_knows(const struct sysg_config *cfg, const char *name)
+{
+	return sysg_config_find_service(cfg, name) >= 0 ||
+	       sysg_config_instances(cfg, name) > 0;
+}
+
 int sysg_service_is_cron(const struct sysg_service *svc)
 {
 	return svc->cron.present;
@@ -936,6 +992,9 @@ static void free_service(struct sysg_service *s)
 	free(s->isolation.seccomp);
 	free(s->isolation.apparmor_profile);
 	free(s->isolation.selinux_context);
+	sysg_listen_free(s->listen, s->nlisten);
+	free(s->workdir);
+	free(s->instance_of);
 }
 
 void sysg_config_free(struct sysg_config *cfg)
@@ -946,6 +1005,10 @@ void sysg_config_free(struct sysg_config *cfg)
 		free_service(&cfg->services[i]);
 	free(cfg->services);
 	sysg_graph_free_waves(cfg->waves, cfg->wave_sizes, cfg->nwaves);
+	for (size_t i = 0; i < cfg->nunits; i++)
+		sysg_config_free(cfg->units[i]);
+	free(cfg->units);
+	free(cfg->text);
 	free(cfg->path);
 	free(cfg->abs_path);
 	free(cfg->dir);

@@ -26,6 +26,8 @@
 #include "cron.h"
 #include "env.h"
 #include "graph.h"
+#include "listen.h"
+#include "unit.h"
 
 /* Position of a node in the YAML file, 1-based; 0 when unknown. */
 struct sysg_mark {
@@ -97,6 +99,10 @@ struct sysg_deployment {
 	char *pre_start;
 	struct sysg_health health;      /* deployment.health_check */
 	int64_t grace_period_ms;        /* default 0 */
+	int64_t drain_ms;               /* deployment.drain: an old run's time
+	                                   between SIGTERM and SIGKILL when a
+	                                   new one replaced it; default
+	                                   SYSG_DRAIN_MS */
 	/* every deployment.<name>: {...} map, in file order (owned) */
 	struct sysg_strategy_section *sections;
 	size_t nsections;
@@ -256,6 +262,17 @@ struct sysg_service {
 	char **capabilities;
 	size_t ncapabilities;
 	struct sysg_isolation isolation;
+	struct sysg_listen *listen;     /* listen: sockets (listen.h) */
+	size_t nlisten;
+	int readiness_notify;           /* readiness: notify */
+	int64_t watchdog_ms;            /* watchdog: D; 0 off */
+	int unit;                       /* an ad-hoc unit (unit.h) */
+	int instances;                  /* instances: N as written (1) */
+	char *instance_of;              /* "web" for the copy "web.1" of a
+	                                   service with instances: N > 1 (it
+	                                   runs with SYSG_INSTANCE=1); NULL */
+	char *workdir;                  /* runs there (units); NULL: the
+	                                   project directory */
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
 	struct sysg_mark priv_marks[SYSG_PRIV_NKEYS];   /* per key, 0 unset */
 	struct sysg_logs logs;          /* effective (see struct sysg_logs) */
@@ -299,6 +316,10 @@ struct sysg_config {
 	size_t **waves;
 	size_t *wave_sizes;
 	size_t nwaves;
+	char *text;             /* the YAML it was loaded from (unit.h) */
+	size_t textlen;
+	struct sysg_config **units;     /* its units' own configs (unit.h) */
+	size_t nunits;
 };
 
 #define SYSG_HOOK_TIMEOUT_MS      30000
@@ -308,6 +329,8 @@ struct sysg_config {
 #define SYSG_BACKOFF_MS           1000
 #define SYSG_STOP_TIMEOUT_MS      10000
 #define SYSG_READY_AFTER_MS       200
+#define SYSG_DRAIN_MS             5000
+#define SYSG_INSTANCES_MAX        64
 #define SYSG_DEPLOY_TIMEOUT_MS    600000
 
 /* Find the default config in DIR (NULL: the current directory):
@@ -356,6 +379,13 @@ void sysg_config_schema_keys(sysg_config_key_fn fn, void *arg);
 
 /* Index of the service called NAME, or -1. */
 int sysg_config_find_service(const struct sysg_config *cfg, const char *name);
+
+/* How many copies (instances: N > 1, named NAME.0 ...) service NAME
+ * has; 0 when none. */
+size_t sysg_config_instances(const struct sysg_config *cfg, const char *name);
+
+/* 1 when NAME is a service of CFG or a service with copies. */
+int sysg_config_knows(const struct sysg_config *cfg, const char *name);
 
 /* "unknown service 'NAME'", with " (did you mean 'X'?)" when a service
  * of CFG (may be NULL) is a likely typo of it, into BUF. */

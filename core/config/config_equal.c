@@ -102,6 +102,7 @@ static int deployment_eq(const struct sysg_deployment *a,
 	       str_eq(a->pre_start, b->pre_start) &&
 	       health_eq(&a->health, &b->health) &&
 	       a->grace_period_ms == b->grace_period_ms &&
+	       a->drain_ms == b->drain_ms &&
 	       a->timeout_ms == b->timeout_ms &&
 	       a->min_healthy_time_ms == b->min_healthy_time_ms &&
 	       sections_eq(a, b);
@@ -153,6 +154,18 @@ static int isolation_eq(const struct sysg_isolation *a,
 	       a->private_tmp == b->private_tmp;
 }
 
+static int listen_eq(const struct sysg_service *a,
+		     const struct sysg_service *b)
+{
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (size_t i = 0; i < a->nlisten; i++)
+		if (!sysg_listen_same(&a->listen[i], &b->listen[i]) ||
+		    !str_eq(a->listen[i].name, b->listen[i].name))
+			return 0;
+	return 1;
+}
+
 static int process_eq(const struct sysg_service *a,
 		      const struct sysg_service *b)
 {
@@ -165,7 +178,7 @@ static int process_eq(const struct sysg_service *a,
 	       limits_eq(&a->limits, &b->limits) &&
 	       strv_eq(a->capabilities, a->ncapabilities, b->capabilities,
 		       b->ncapabilities) &&
-	       isolation_eq(&a->isolation, &b->isolation);
+	       isolation_eq(&a->isolation, &b->isolation) && listen_eq(a, b);
 }
 
 static int policy_eq(const struct sysg_service *a,
@@ -182,6 +195,11 @@ static int policy_eq(const struct sysg_service *a,
 	       a->logs.keep == b->logs.keep &&
 	       a->logs.compress == b->logs.compress &&
 	       health_eq(&a->health, &b->health) && a->skip == b->skip &&
+	       a->readiness_notify == b->readiness_notify &&
+	       a->watchdog_ms == b->watchdog_ms && a->unit == b->unit &&
+	       a->instances == b->instances &&
+	       str_eq(a->instance_of, b->instance_of) &&
+	       str_eq(a->workdir, b->workdir) &&
 	       str_eq(a->skip_command, b->skip_command);
 }
 

@@ -504,6 +504,7 @@ static const struct sysg_yw_field deployment_fields[] = {
 	{ "health_check", h_health, offsetof(struct sysg_deployment, health), 0 },
 	{ "grace_period", h_dur,
 	  offsetof(struct sysg_deployment, grace_period_ms), 0 },
+	{ "drain", h_dur, offsetof(struct sysg_deployment, drain_ms), 0 },
 	{ "timeout", h_dur, offsetof(struct sysg_deployment, timeout_ms), 0 },
 	{ "min_healthy_time", h_dur,
 	  offsetof(struct sysg_deployment, min_healthy_time_ms), 0 },
@@ -1076,6 +1077,139 @@ static void h_isolation(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	sysg_yw_walk_map(w, k, v, isolation_fields, &s->isolation, NULL);
 }
 
+/* ------------------------------------------------------------- listen */
+
+static void h_listen_address(struct sysg_yw *w, yaml_node_t *k,
+			     yaml_node_t *v, void *p)
+{
+	struct sysg_listen *l = p;
+	char err[SYSG_ERR_MAX];
+
+	(void)k;
+	if (sysg_yw_string(w, v, &l->address))
+		return;
+	if (sysg_listen_parse(l, err, sizeof(err)) < 0)
+		sysg_yw_error(w, v, "%s", err);
+}
+
+static void h_listen_name(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			  void *p)
+{
+	char **name = p, q[80];
+
+	(void)k;
+	if (sysg_yw_string(w, v, name) == 0 && !sysg_listen_name_ok(*name))
+		sysg_yw_error(w, v, "invalid socket name '%s' (1-%d printable "
+			      "characters, no ':' or blanks)",
+			      sysg_yw_quote(*name, q, sizeof(q)),
+			      SYSG_LISTEN_NAME_MAX);
+}
+
+static void h_backlog(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		      void *p)
+{
+	(void)k;
+	int_in(w, v, 1, INT_MAX, p);
+}
+
+static void h_listen_mode(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			  void *p)
+{
+	const char *s = sysg_yw_value(w, v);
+	char *end, d[96];
+	long m;
+
+	(void)k;
+	if (!s)
+		return;
+	errno = 0;
+	m = strtol(s, &end, 8);
+	if (!*s || *end || errno || m < 0 || m > 07777)
+		sysg_yw_error(w, v, "expected an octal mode such as 0660, "
+			      "found %s", sysg_yw_describe(v, d, sizeof(d)));
+	else
+		*(int *)p = (int)m;
+}
+
+static const struct sysg_yw_field listen_fields[] = {
+	{ "address", h_listen_address, 0, SYSG_YW_REQUIRED },
+	{ "name", h_listen_name, offsetof(struct sysg_listen, name), 0 },
+	{ "backlog", h_backlog, offsetof(struct sysg_listen, backlog), 0 },
+	{ "mode", h_listen_mode, offsetof(struct sysg_listen, mode), 0 },
+	{ "owner", h_nonempty, offsetof(struct sysg_listen, owner), 0 },
+	{ NULL, NULL, 0, 0 },
+};
+
+static void listen_item(struct sysg_yw *w, yaml_node_t *item,
+			struct sysg_listen *l, const char *svc)
+{
+	l->backlog = SYSG_LISTEN_BACKLOG;
+	l->mode = -1;
+	l->line = sysg_yw_line(item);
+	l->col = sysg_yw_col(item);
+	if (item->type == YAML_MAPPING_NODE)
+		sysg_yw_walk_map(w, NULL, item, listen_fields, l, NULL);
+	else
+		h_listen_address(w, NULL, item, l);
+	if (!l->name && !(l->name = strdup(svc)))
+		sysg_yw_nomem(w);
+	if (l->address && l->kind != SYSG_LISTEN_UNIX &&
+	    (l->mode >= 0 || l->owner))
+		sysg_yw_error(w, item, "'mode' and 'owner' are for unix sockets");
+}
+
+static void h_listen(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		     void *p)
+{
+	struct sysg_service *s = p;
+	yaml_node_t **items;
+	size_t cnt;
+
+	(void)k;
+	if (sysg_yw_list(w, v, 1, &items, &cnt))
+		return;
+	if (cnt > SYSG_LISTEN_MAX) {
+		sysg_yw_error(w, v, "at most %d sockets per service",
+			      SYSG_LISTEN_MAX);
+		free(items);
+		return;
+	}
+	s->listen = calloc(cnt + 1, sizeof(*s->listen));
+	if (!s->listen) {
+		free(items);
+		sysg_yw_nomem(w);
+		return;
+	}
+	for (size_t i = 0; i < cnt && !w->aborted; i++) {
+		size_t old = v == items[i] ? w->pathlen :
+			     sysg_yw_push_index(w, i);
+
+		listen_item(w, items[i], &s->listen[s->nlisten++], s->name);
+		sysg_yw_pop(w, old);
+	}
+	free(items);
+}
+
+static void h_instances(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	(void)k;
+	int_in(w, v, 1, SYSG_INSTANCES_MAX, p);
+}
+
+/* `readiness: notify` (the only mode so far; the default is the
+ * health_check / ready_after rule). */
+static void h_readiness(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			void *p)
+{
+	static const char *const names[] = { "notify", NULL };
+	int i = -1;
+
+	(void)k;
+	one_of(w, v, names, "notify", &i);
+	*(int *)p = i == 0;
+}
+
 /* ------------------------------------------------------------ service */
 
 static void h_depends_on(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
@@ -1158,6 +1292,12 @@ static const struct sysg_yw_field service_fields[] = {
 	{ "limits", h_limits, 0, 0 },
 	{ "capabilities", h_caps, 0, 0 },
 	{ "isolation", h_isolation, 0, 0 },
+	{ "listen", h_listen, 0, 0 },
+	{ "readiness", h_readiness,
+	  offsetof(struct sysg_service, readiness_notify), 0 },
+	{ "watchdog", h_dur, offsetof(struct sysg_service, watchdog_ms), 0 },
+	{ "instances", h_instances, offsetof(struct sysg_service, instances),
+	  0 },
 	{ "logs", h_logs, offsetof(struct sysg_service, logs), 0 },
 	{ NULL, NULL, 0, 0 },
 };
@@ -1187,12 +1327,81 @@ static int service_defaults(struct sysg_service *s)
 	s->limits.core = -1;
 	s->limits.cgroup.memory_max = s->limits.cgroup.pids_max = -1;
 	s->limits.cgroup.cpu_weight = -1;
+	s->deployment.drain_ms = SYSG_DRAIN_MS;
+	s->instances = 1;
 	s->deployment.strategy = strdup("immediate");
 	return s->deployment.strategy ? 0 : -ENOMEM;
 }
 
+/* L clashes with an earlier socket of S (up to index UPTO) or of an
+ * earlier service: report it at L. */
+static void listen_clash(struct sysg_yw *w, const struct sysg_listen *l,
+			 const struct sysg_service *other, size_t upto)
+{
+	for (size_t j = 0; j < upto; j++)
+		if (other->listen[j].address &&
+		    sysg_listen_clash(l, &other->listen[j])) {
+			sysg_yw_error_at(w, l->line, l->col, "'%s' is also "
+					 "bound by service '%s' ('%s')",
+					 l->address, other->name,
+					 other->listen[j].address);
+			return;
+		}
+}
+
+static void check_listen(struct sysg_yw *w, struct sysg_service *s)
+{
+	char err[SYSG_ERR_MAX];
+	size_t old = sysg_yw_push_key(w, "listen");
+	int rc;
+
+	for (size_t i = 0; i < s->nlisten; i++)
+		if (s->listen[i].address)
+			listen_clash(w, &s->listen[i], s, i);
+	sysg_yw_pop(w, old);
+	if (!s->command || !strstr(s->command, "{listen_fd:"))
+		return;
+	old = sysg_yw_push_key(w, "command");
+	rc = sysg_listen_expand(&s->command, s->listen, s->nlisten, err,
+				sizeof(err));
+	if (rc == -ENOMEM)
+		sysg_yw_nomem(w);
+	else if (rc < 0)
+		sysg_yw_error_at(w, s->mark.line, s->mark.col, "%s", err);
+	sysg_yw_pop(w, old);
+}
+
+/* A and B are copies of one service (instances: N): they share its
+ * sockets. */
+static int same_service(const struct sysg_service *a,
+			const struct sysg_service *b)
+{
+	return a->instance_of && b->instance_of &&
+	       !strcmp(a->instance_of, b->instance_of);
+}
+
+/* No two services bind the same port or path. */
+static void check_listen_across(struct sysg_yw *w, struct sysg_config *cfg)
+{
+	for (size_t i = 1; i < cfg->nservices; i++) {
+		struct sysg_service *s = &cfg->services[i];
+		size_t old = sysg_yw_push_key(w, s->name);
+		size_t o2 = sysg_yw_push_key(w, "listen");
+
+		for (size_t k = 0; k < s->nlisten; k++)
+			for (size_t j = 0; s->listen[k].address && j < i; j++)
+				if (!same_service(s, &cfg->services[j]))
+					listen_clash(w, &s->listen[k],
+						     &cfg->services[j],
+						     cfg->services[j].nlisten);
+		sysg_yw_pop(w, o2);
+		sysg_yw_pop(w, old);
+	}
+}
+
 static void check_service(struct sysg_yw *w, struct sysg_service *s)
 {
+	check_listen(w, s);
 	if (s->cron.present && s->restart_policy == SYSG_RESTART_ALWAYS) {
 		size_t old = sysg_yw_push_key(w, "cron");
 
@@ -1224,6 +1433,66 @@ static void walk_service(struct sysg_yw *w, struct sysg_service *s,
 	check_service(w, s);
 }
 
+/* The `instances:` a service's map says, when it is a plain number in
+ * range (the walk reports anything else); 1 otherwise. */
+static int prescan_instances(struct sysg_yw *w, yaml_node_t *map)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return 1;
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
+	     pr < map->data.mapping.pairs.top; pr++) {
+		const char *key = sysg_yw_scalar(yaml_document_get_node(
+			w->doc, pr->key));
+		const char *val = sysg_yw_scalar(yaml_document_get_node(
+			w->doc, pr->value));
+		long long n;
+
+		if (key && val && !strcmp(key, "instances") &&
+		    sysg_yw_parse_ll(val, &n) == 0 && n >= 1 &&
+		    n <= SYSG_INSTANCES_MAX)
+			return (int)n;
+	}
+	return 1;
+}
+
+/* Copy K (0..) of a service with instances: N > 1 is the service
+ * "NAME.K"; K -1: the service itself. Problems are reported once, for
+ * the first copy. */
+static void walk_copy(struct sysg_yw *w, struct sysg_service *s,
+		      const struct sysg_yw_pair *pr, int k)
+{
+	struct sysg_diag quiet, *loud = w->diag;
+	unsigned errors = w->errors;
+	char *name;
+
+	if (k > 0) {
+		sysg_diag_init(&quiet);
+		w->diag = &quiet;
+	}
+	walk_service(w, s, pr);
+	if (k > 0) {
+		w->diag = loud;
+		w->errors = errors;
+		sysg_diag_free(&quiet);
+	}
+	if (k < 0 && s->instances > 1) {
+		size_t old = sysg_yw_push_key(w, "instances");
+
+		sysg_yw_error_at(w, s->mark.line, s->mark.col, "write "
+				 "'instances' in the service's own map (not "
+				 "through '<<')");
+		sysg_yw_pop(w, old);
+	}
+	if (k < 0 || !s->name)
+		return;
+	if (asprintf(&name, "%s.%d", s->name, k) < 0) {
+		sysg_yw_nomem(w);
+		return;
+	}
+	s->instance_of = s->name;
+	s->name = name;
+}
+
 static void h_services(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		       void *p)
 {
@@ -1232,24 +1501,35 @@ static void h_services(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	size_t n;
 
 	(void)k;
+	size_t total = 0;
+
 	if (sysg_yw_map_pairs(w, v, &pairs, &n))
 		return;
 	if (n == 0)
 		sysg_yw_error(w, v, "expected at least one service");
-	cfg->services = calloc(n ? n : 1, sizeof(*cfg->services));
+	for (size_t i = 0; i < n; i++)
+		total += (size_t)prescan_instances(w, pairs[i].val);
+	cfg->services = calloc(total ? total : 1, sizeof(*cfg->services));
 	if (!cfg->services)
 		sysg_yw_nomem(w);
 	for (size_t i = 0; cfg->services && i < n && !w->aborted; i++) {
 		size_t old = sysg_yw_push_key(w, pairs[i].name);
+		int copies = prescan_instances(w, pairs[i].val);
 
-		if (((struct sysg_config_walk *)p)->x)
-			sysg_expand_enter(((struct sysg_config_walk *)p)->x, i);
-		walk_service(w, &cfg->services[cfg->nservices++], &pairs[i]);
+		for (int c = 0; c < copies && !w->aborted; c++) {
+			if (((struct sysg_config_walk *)p)->x)
+				sysg_expand_enter(((struct sysg_config_walk *)
+						   p)->x, i);
+			walk_copy(w, &cfg->services[cfg->nservices++],
+				  &pairs[i], copies > 1 ? c : -1);
+		}
 		sysg_yw_pop(w, old);
 	}
 	if (((struct sysg_config_walk *)p)->x)
 		sysg_expand_enter(((struct sysg_config_walk *)p)->x, SIZE_MAX);
 	free(pairs);
+	if (cfg->services && !w->aborted)
+		check_listen_across(w, cfg);
 }
 
 /* --------------------------------------------------------------- root */
@@ -1486,6 +1766,7 @@ static const struct schema_map schema_maps[] = {
 	SCHEMA_MAP("services.*.limits.cgroup", cgroup_fields),
 	SCHEMA_MAP("services.*.isolation", isolation_fields),
 	SCHEMA_MAP("services.*.logs", logs_fields),
+	SCHEMA_MAP("services.*.listen", listen_fields),
 };
 
 void sysg_config_schema_keys(sysg_config_key_fn fn, void *arg)

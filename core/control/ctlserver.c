@@ -28,6 +28,7 @@ struct target {
 	int answered;           /* its current state answers the request */
 	int crashed;            /* start: its first attempt failed, and the
 	                           policy restarts it (backoff was seen) */
+	int handover;           /* restart: a new run beside the old one */
 };
 
 /* A start/stop/restart being carried out; answered once it is done.
@@ -166,16 +167,19 @@ static int op_add_name(struct sysg_ctlsrv *c, struct op *op, const char *name)
 	return 0;
 }
 
-/* Every service of the config, or just NAME. */
+/* Every service of the config, or just NAME (all its copies when it has
+ * instances: N). */
 static int op_add_names(struct sysg_ctlsrv *c, struct op *op, const char *name)
 {
 	const struct sysg_config *cfg = cfg_of(c);
 	int rc = 0;
 
-	if (name)
+	if (name && sysg_config_find_service(cfg, name) >= 0)
 		return op_add_name(c, op, name);
 	for (size_t i = 0; rc == 0 && i < cfg->nservices; i++)
-		rc = op_add_name(c, op, cfg->services[i].name);
+		if (!name || (cfg->services[i].instance_of &&
+			      !strcmp(cfg->services[i].instance_of, name)))
+			rc = op_add_name(c, op, cfg->services[i].name);
 	return rc;
 }
 
@@ -305,6 +309,7 @@ static void op_outcome(struct sysg_ctlsrv *c, struct op *op,
 		       const struct target *t, json_t *errs)
 {
 	struct sysg_unit_record u;
+	struct sysg_notify_info ni;
 	const char *name = t->name;
 	enum sysg_unit_status status = status_of(c, name);
 	const char *st = sysg_status_word(status);
@@ -325,6 +330,13 @@ static void op_outcome(struct sysg_ctlsrv *c, struct op *op,
 		snprintf(line, sizeof(line), "service %s failed to start: %s "
 			 "(logs: %s/%s_stderr.log)", name,
 			 u.reason[0] ? u.reason : st, c->o.log_dir, name);
+		json_array_append_new(errs, json_string(line));
+		return;
+	}
+	if (t->handover && sysg_supervisor_notify_info(c->o.sup, name, &ni) ==
+	    0 && !strncmp(ni.last_restart, "restart failed", 14)) {
+		snprintf(line, sizeof(line), "service %s: %s (logs: %s/%s_stderr"
+			 ".log)", name, ni.last_restart, c->o.log_dir, name);
 		json_array_append_new(errs, json_string(line));
 		return;
 	}
@@ -484,11 +496,13 @@ int sysg_ctlsrv_poll(const struct sysg_ctlsrv *c)
 
 static int start_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 {
+	size_t first = op->n;
 	int rc = op_add_names(c, op, svc);
 
-	if (rc == 0)
-		rc = svc ? sysg_supervisor_start_service(c->o.sup, svc) :
-		     sysg_supervisor_start_all(c->o.sup);
+	if (rc == 0 && !svc)
+		return sysg_supervisor_start_all(c->o.sup);
+	for (size_t i = first; rc == 0 && i < op->n; i++)
+		rc = sysg_supervisor_start_service(c->o.sup, op->t[i].name);
 	return rc;
 }
 
@@ -539,6 +553,11 @@ static int restart_op(struct sysg_ctlsrv *c, struct op *op, const char *svc)
 		if (status_of(c, name) == SYSG_STATUS_BACKOFF)
 			sysg_supervisor_stop_service(c->o.sup, name);
 		rc = sysg_supervisor_restart_service(c->o.sup, name);
+		if (rc > 0) {   /* a new run beside the old: never down */
+			op->t[i].was_up = 0;
+			op->t[i].handover = 1;
+			rc = 0;
+		}
 	}
 	return rc;
 }
@@ -674,6 +693,8 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 	struct diff d = { 0 };
 	int rc = load_new(path, &nc, err, errlen);
 
+	if (rc == 0 && sysg_config_keep_units(nc, cfg_of(c)) < 0)
+		rc = -ENOMEM;   /* ad-hoc units stay across reloads */
 	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
 		sysg_config_unknown_service(nc, svc, err, errlen);
 		snprintf(err + strlen(err), errlen - strlen(err), " in %s", path);
@@ -820,7 +841,7 @@ static int known_service(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 {
 	char err[2 * SYSG_NAME_MAX + 64];
 
-	if (!svc || sysg_config_find_service(cfg_of(c), svc) >= 0)
+	if (!svc || sysg_config_knows(cfg_of(c), svc))
 		return 1;
 	sysg_config_unknown_service(cfg_of(c), svc, err, sizeof(err));
 	sysg_ctl_reply(conn, 2, err, NULL);
@@ -987,16 +1008,16 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	if (deploy_refused(c, conn, svc))
 		return;
 	op = op_new(c, svc ? OP_STOP : OP_STOP_ALL, conn);
-	if (!op || (svc && op_add_name(c, op, svc) < 0)) {
+	if (!op || (svc && op_add_names(c, op, svc) < 0)) {
 		if (op)
 			op_free(op);
 		reply_oom(conn);
 		return;
 	}
 	log_event(c, conn, "stop", svc);
-	if (svc)
-		sysg_supervisor_stop_service(c->o.sup, svc);
-	else
+	for (size_t i = 0; svc && i < op->n; i++)
+		sysg_supervisor_stop_service(c->o.sup, op->t[i].name);
+	if (!svc)
 		sysg_ctlsrv_stop_all(c, "stop requested");
 	op_queue(c, op);
 }
@@ -1238,10 +1259,61 @@ static void h_spawn(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		sysg_ctl_reply(conn, 0, NULL, json_pack("{s:i}", "pid", (int)pid));
 }
 
+/* Unit mode with a supervisor running: add the unit to its config (a
+ * reload that changes nothing else) and answer once it has started. */
+static void h_unit(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		   json_t *args)
+{
+	json_t *jargv = json_object_get(args, "argv");
+	size_t n = json_array_size(jargv);
+	char **argv = calloc(n + 1, sizeof(*argv)), *cmd = NULL;
+	struct sysg_config *u = NULL, *nc = NULL;
+	char err[SYSG_MSG_MAX];
+	struct sysg_diag d;
+	struct op *op = NULL;
+	int rc = argv ? 0 : -ENOMEM;
+
+	for (size_t i = 0; argv && i < n; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	if (rc == 0 && !(cmd = sysg_cmd_join(argv)))
+		rc = -ENOMEM;
+	free(argv);
+	sysg_diag_init(&d);
+	if (rc == 0 && (rc = sysg_config_unit(sarg(args, "name"), cmd,
+					      sarg(args, "cwd"), &u, &d)) < 0) {
+		char *all = sysg_diag_join(&d);
+
+		sysg_errf(err, sizeof(err), "%s", all ? all : "out of memory");
+		free(all);
+	}
+	sysg_diag_free(&d);
+	free(cmd);
+	if (rc == 0)
+		rc = sysg_config_add_unit(cfg_of(c), u, &nc, err, sizeof(err));
+	if (rc == 0 && !(op = op_new(c, OP_START, conn)))
+		rc = -ENOMEM;
+	if (rc == 0 && (rc = op_add_name(c, op, u->services[0].name)) == 0 &&
+	    (rc = sysg_supervisor_reload(c->o.sup, nc, err, sizeof(err))) == 0)
+		nc = NULL;      /* the supervisor's */
+	if (rc == 0) {
+		log_event(c, conn, "start (unit)", u->services[0].name);
+		op_queue(c, op);
+	} else {
+		if (op)
+			op_free(op);
+		sysg_ctl_reply(conn, rc == -EEXIST || rc == -EINVAL ? 2 : 1,
+			       rc == -ENOMEM ? "out of memory" : err, NULL);
+	}
+	sysg_config_free(nc);
+	sysg_config_free(u);
+}
+
 /* ------------------------------------------------------------ deploys */
 
 /* A restart of SVC goes through its strategy when it runs (a service
- * that is down, or a cron unit, is simply started again). */
+ * that is down, or a cron unit, is simply started again; a service that
+ * holds its sockets (`listen:`) is replaced without a gap by the engine,
+ * handover.c, and so are the copies of one with instances: N). */
 static int restart_deploys(struct sysg_ctlsrv *c, const char *svc)
 {
 	const struct sysg_config *cfg = cfg_of(c);
@@ -1249,6 +1321,7 @@ static int restart_deploys(struct sysg_ctlsrv *c, const char *svc)
 	enum sysg_unit_status st = status_of(c, svc);
 
 	return k >= 0 && !sysg_service_is_cron(&cfg->services[k]) &&
+	       cfg->services[k].nlisten == 0 &&
 	       (st == SYSG_STATUS_RUNNING || st == SYSG_STATUS_STARTING);
 }
 
@@ -1269,6 +1342,14 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn) ||
 	    deploy_refused(c, conn, svc))
 		return;
+	if (svc && sysg_config_find_service(cfg_of(c), svc) < 0 &&
+	    !barg(args, "restart")) {
+		sysg_ctl_reply(conn, 2, "a service with instances is not "
+			       "deployed by the deploy worker yet: 'sysg "
+			       "restart -s SERVICE' replaces its copies one "
+			       "by one, or deploy one copy (SERVICE.N)", NULL);
+		return;
+	}
 	if (barg(args, "restart") && !r.dry_run && !restart_deploys(c, svc)) {
 		struct op *op = op_new(c, OP_RESTART, conn);
 
@@ -1439,6 +1520,9 @@ static const struct argspec spawn_args[] = {
 	{ "parent_pid", ARG_PID, 0, 1 }, { "name", ARG_STRING, 63, 1 },
 	{ "ttl_s", ARG_PID, 0, 0 }, { "argv", ARG_ARGV, 4095, 1 },
 	{ NULL, 0, 0, 0 } };
+static const struct argspec unit_args[] = {
+	{ "name", ARG_STRING, 63, 0 }, { "cwd", ARG_STRING, 4095, 1 },
+	{ "argv", ARG_ARGV, 4095, 1 }, { NULL, 0, 0, 0 } };
 
 static const struct argspec deploy_args[] = {
 	SVC_ARG(1), { "strategy", ARG_STRING, SYSG_NAME_MAX - 1, 0 },
@@ -1467,6 +1551,7 @@ static const struct request requests[] = {
 	{ "status", h_status, status_args },
 	{ "inspect", h_inspect, inspect_args },
 	{ "spawn", h_spawn, spawn_args },
+	{ "unit", h_unit, unit_args },
 	{ "upgrade", h_upgrade, upgrade_args },
 	{ "deploy", h_deploy, deploy_args },
 	{ "deploy_follow", h_deploy_follow, follow_args },

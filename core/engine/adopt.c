@@ -152,6 +152,10 @@ static int is_ours(const struct svc *v, const struct sysg_unit_record *u,
 		return 0;
 	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
 			     sizeof(prefix));
+	if (sysg_proc_environ_find((pid_t)u->pid, prefix, marker, len) == 0)
+		return 1;
+	sysg_instance_prefix_old(v->sup->state_dir, v->cfg->name, prefix,
+				 sizeof(prefix));
 	return sysg_proc_environ_find((pid_t)u->pid, prefix, marker, len) == 0;
 }
 
@@ -226,27 +230,48 @@ static int marked_processes(struct sysg_supervisor *s, struct sysg_pidset *out)
 {
 	char prefix[SYSG_INSTANCE_MAX];
 	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
+	struct sysg_pidset old = { 0 };
+	int rc;
 
 	sysg_instance_dir_prefix(s->state_dir, prefix, sizeof(prefix));
-	return sysg_proctree_collect(&m, out);
+	rc = sysg_proctree_collect(&m, out);
+	sysg_instance_dir_prefix_old(s->state_dir, prefix, sizeof(prefix));
+	if (rc == 0 && sysg_proctree_collect(&m, &old) == 0)
+		for (size_t i = 0; i < old.n; i++)      /* the older marker */
+			sysg_pidset_add(out, old.v[i].pid, old.v[i].ticks);
+	sysg_pidset_free(&old);
+	return rc;
 }
 
 /* Collect into V->known the processes of ALL that carry V's marker. */
 static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 {
-	char prefix[SYSG_INSTANCE_MAX], marker[SYSG_INSTANCE_MAX];
+	char prefix[SYSG_INSTANCE_MAX], old[SYSG_INSTANCE_MAX];
+	char marker[SYSG_INSTANCE_MAX];
+	int with_old = 0;
 
 	sysg_instance_prefix(v->sup->state_dir, v->cfg->name, prefix,
 			     sizeof(prefix));
+	sysg_instance_prefix_old(v->sup->state_dir, v->cfg->name, old,
+				 sizeof(old));
 	sysg_pidset_clear(&v->known);
-	for (size_t i = 0; i < all->n; i++)
-		if (sysg_proc_environ_find(all->v[i].pid, prefix, marker,
-					   sizeof(marker)) == 0)
+	for (size_t i = 0; i < all->n; i++) {
+		int mine = sysg_proc_environ_find(all->v[i].pid, prefix,
+						  marker, sizeof(marker)) == 0;
+
+		if (!mine && sysg_proc_environ_find(all->v[i].pid, old, marker,
+						    sizeof(marker)) == 0)
+			mine = with_old = 1;
+		if (mine)
 			sysg_pidset_add(&v->known, all->v[i].pid,
 					all->v[i].ticks);
+	}
 	if (!v->known.n)
 		return;
-	snprintf(v->instance, sizeof(v->instance), "%s", prefix);
+	/* a tree is found by one marker prefix: leftovers of a run started
+	 * with the older variable are found by it */
+	snprintf(v->instance, sizeof(v->instance), "%s", with_old ? old :
+		 prefix);
 	v->marker_prefix = 1;
 	v->adopted = 1;
 	v->pid = v->sid = 0;

@@ -26,7 +26,7 @@ static const char *const event_names[NEVENTS] = {
 	[EV_STOP] = "stop", [EV_DEP_DOWN] = "dep_down", [EV_DUE] = "due",
 	[EV_GONE] = "gone", [EV_RECONFIGURE] = "reconfigure",
 	[EV_RETIRE] = "retire", [EV_ADOPT] = "adopt",
-	[EV_LEFTOVERS] = "leftovers",
+	[EV_LEFTOVERS] = "leftovers", [EV_WATCHDOG] = "watchdog",
 };
 
 int sysg_fsm_nstates(void)

@@ -294,6 +294,7 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 	struct sysg_spawn_req req = { .cgroup_fd = -1 };
 	struct sysg_child c;
 	struct sup_inst *in;
+	int fds[SYSG_LISTEN_MAX];
 	char **env;
 	char *cmd;
 	int rc;
@@ -323,6 +324,23 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 		sysg_inst_release(s, in->id);
 		return -ENOMEM;
 	}
+	/* the service's sockets (`listen:`): the candidate accepts on them
+	 * beside the current run (sockets.c) */
+	if (svc_sockets_sync(v, err, errlen) < 0 ||
+	    (rc = sysg_listen_expand(&cmd, def->listen, def->nlisten, err,
+				     errlen)) < 0) {
+		free(cmd);
+		sysg_env_free(env);
+		sysg_inst_release(s, in->id);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < v->nsockets && i < SYSG_LISTEN_MAX; i++)
+		fds[i] = svc_socket_fd(v, i);
+	req.listen_fds = fds;
+	req.nlisten = v->nsockets;
+	req.listen_names = v->socket_names;
+	if (svc_wants_notify(v))
+		req.notify_socket = sup_sdnotify_address(s);
 	req.command = cmd;
 	req.envp = env;
 	req.cwd = project_dir ? project_dir : s->cfg->project_dir;
@@ -418,6 +436,14 @@ int sysg_inst_info(struct sysg_supervisor *s, int64_t id,
 		out->addr_in_use = said_addr_in_use(in);
 	out->env_marker = in->marker;
 	return 0;
+}
+
+const char *sup_inst_service_of(const struct sysg_supervisor *s, pid_t pid)
+{
+	for (const struct sup_inst *in = s->insts; in; in = in->next)
+		if (in->pid == pid && pid > 0)
+			return in->service;
+	return NULL;
 }
 
 int sup_inst_reaped(struct sysg_supervisor *s, pid_t pid, int status)

@@ -69,26 +69,34 @@ static void output_line(void *arg, const char *svc, int stream,
 		o->on_output(o->output_arg, svc, stream, line, len);
 }
 
-static void attach_drains(struct svc *v, int out_fd, int err_fd)
+/* A drain of stream I (0 stdout, 1 stderr) of V's process, from FD into
+ * its log file, freed by ON_EOF. */
+static struct sysg_drain *new_drain(struct svc *v, int fd, int i,
+				    void (*on_eof)(struct sysg_drain *))
 {
 	struct sysg_supervisor *s = v->sup;
-	int fds[2] = { out_fd, err_fd }, logs[2] = { v->log_out, v->log_err };
+	int lines = s->opts.on_output || (i && s->opts.echo_stderr);
+	struct sysg_drain *d = fd < 0 ? NULL :
+		sysg_drain_new(s->loop, fd, i ? v->log_err : v->log_out,
+			       v->cfg->name, i + 1, lines ? output_line : NULL,
+			       &s->opts, &s->dropped);
+
+	if (d) {
+		d->on_eof = on_eof;
+		d->arg = v;
+		if (v->cfg->logs.max_size > 0)
+			svc_drain_rotation(v, d);
+	}
+	return d;
+}
+
+static void attach_drains(struct svc *v, int out_fd, int err_fd)
+{
+	int fds[2] = { out_fd, err_fd };
 
 	svc_free_drains(v);
-	for (int i = 0; i < 2; i++) {
-		int lines = s->opts.on_output || (i && s->opts.echo_stderr);
-
-		v->drains[i] = sysg_drain_new(s->loop, fds[i], logs[i],
-					      v->cfg->name, i + 1,
-					      lines ? output_line : NULL,
-					      &s->opts, &s->dropped);
-		if (v->drains[i]) {
-			v->drains[i]->on_eof = drain_eof;
-			v->drains[i]->arg = v;
-			if (v->cfg->logs.max_size > 0)
-				svc_drain_rotation(v, v->drains[i]);
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		v->drains[i] = new_drain(v, fds[i], i, drain_eof);
 }
 
 static void setup_cgroup(struct svc *v, int *fd)
@@ -200,7 +208,9 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		    size_t errlen)
 {
 	struct sysg_spawn_req req = {
-		.command = v->cfg->command, .cwd = v->sup->cfg->project_dir,
+		.command = v->cfg->command,
+		.cwd = v->cfg->workdir ? v->cfg->workdir :
+		       v->sup->cfg->project_dir,
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
 	};
 	char name[SYSG_NAME_MAX + 64];
@@ -211,9 +221,21 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
 		req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
 	}
+	int fds[SYSG_LISTEN_MAX];
 	char **env;
 	int rc;
 
+	if ((rc = svc_sockets_sync(v, err, errlen)) < 0)
+		return rc;
+	for (size_t i = 0; i < v->nsockets; i++)
+		fds[i] = svc_socket_fd(v, i);
+	req.listen_fds = fds;
+	req.nlisten = v->nsockets;
+	req.listen_names = v->socket_names;
+	if (svc_wants_notify(v)) {
+		req.notify_socket = sup_sdnotify_address(v->sup);
+		req.watchdog_usec = (uint64_t)v->cfg->watchdog_ms * 1000;
+	}
 	v->sup->serial++;
 	sysg_instance_marker(v->sup->state_dir, v->cfg->name, getpid(),
 			     v->sup->serial, v->instance, sizeof(v->instance));
@@ -250,6 +272,89 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	return rc;
 }
 
+static void cand_drain_eof(struct sysg_drain *d)
+{
+	struct svc *v = d->arg;
+
+	for (int i = 0; i < 2; i++)
+		if (v->cand.drains[i] == d)
+			v->cand.drains[i] = NULL;
+	sysg_drain_free(d);
+}
+
+/* The drain of a run that was replaced: it drains until EOF, alone. */
+static void detached_eof(struct sysg_drain *d)
+{
+	sysg_drain_free(d);
+}
+
+void svc_cand_drains_free(struct svc *v)
+{
+	for (int i = 0; i < 2; i++)
+		if (v->cand.drains[i]) {
+			sysg_drain_pump(v->cand.drains[i]);
+			sysg_drain_free(v->cand.drains[i]);
+			v->cand.drains[i] = NULL;
+		}
+}
+
+int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
+{
+	struct sysg_supervisor *s = v->sup;
+	char inst[sizeof(v->instance)], cg[sizeof(v->cgroup)];
+	struct sysg_child c;
+	int fds[2], rc;
+
+	memcpy(inst, v->instance, sizeof(inst));
+	memcpy(cg, v->cgroup, sizeof(cg));
+	rc = do_spawn(v, &c, err, errlen);
+	memcpy(v->cand.instance, v->instance, sizeof(inst));
+	memcpy(v->cand.cgroup, v->cgroup, sizeof(cg));
+	memcpy(v->instance, inst, sizeof(inst));
+	memcpy(v->cgroup, cg, sizeof(cg));
+	if (rc < 0) {
+		if (v->cand.cgroup[0])
+			sup_remove_cgroup(s, v->cand.cgroup);
+		return rc;
+	}
+	v->cand.pid = c.pid;
+	v->cand.ticks = c.start_ticks;
+	v->cand.started_wall = sysg_wall_ms();
+	v->cand.started_mono = sysg_now_ms();
+	fds[0] = c.out_fd;
+	fds[1] = c.err_fd;
+	for (int i = 0; i < 2; i++)
+		v->cand.drains[i] = new_drain(v, fds[i], i, cand_drain_eof);
+	return 0;
+}
+
+void svc_take_candidate(struct svc *v)
+{
+	for (int i = 0; i < 2; i++) {
+		if (v->drains[i])
+			v->drains[i]->on_eof = detached_eof;
+		v->drains[i] = v->cand.drains[i];
+		if (v->drains[i])
+			v->drains[i]->on_eof = drain_eof;
+		v->cand.drains[i] = NULL;
+	}
+	v->pid = v->sid = v->cand.pid;
+	v->ticks = v->cand.ticks;
+	free(v->run_cmd);
+	v->run_cmd = NULL;
+	memcpy(v->instance, v->cand.instance, sizeof(v->instance));
+	memcpy(v->cgroup, v->cand.cgroup, sizeof(v->cgroup));
+	v->started_wall = v->cand.started_wall;
+	v->started_mono = v->cand.started_mono;
+	v->ready_mono = sysg_now_ms();
+	v->has_exit = v->has_signal = 0;
+	v->status_text[0] = '\0';
+	v->stopping_said = 0;
+	sysg_pidset_clear(&v->known);
+	sysg_pidset_clear(&v->signalled);
+	svc_watchdog_arm(v);
+}
+
 int svc_launch(struct svc *v, char *err, size_t errlen)
 {
 	struct sysg_child c;
@@ -278,6 +383,9 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 			 SYSG_OOM_REASON);
 	else
 		v->reason[0] = '\0';
+	v->status_text[0] = '\0';
+	v->stopping_said = 0;
+	svc_watchdog_arm(v);
 	sysg_pidset_clear(&v->known);
 	if (c.out_fd >= 0 || c.err_fd >= 0)
 		attach_drains(v, c.out_fd, c.err_fd);

@@ -44,7 +44,7 @@ static void push(struct sysg_supervisor *s, const char *name,
 
 void sup_note_status(struct svc *v)
 {
-	enum sysg_unit_status now = svc_status(v->state);
+	enum sysg_unit_status now = svc_pub_status(v);
 
 	if (now == v->pub_status)
 		return;
@@ -178,7 +178,7 @@ int sysg_supervisor_phase(const struct sysg_supervisor *s, size_t i,
 
 	if (i >= s->nactive)
 		return -ENOENT;
-	st = svc_status(s->svcs[i]->state);
+	st = svc_pub_status(s->svcs[i]);
 	if (status)
 		*status = st;
 	return (int)sysg_status_phase(st);

@@ -3,7 +3,8 @@
  * With a health_check, probe attempts (health.h) start every `interval`
  * until one passes (EV_READY) or `timeout` x `retries` has elapsed since
  * the spawn (EV_NOT_READY). Without one, the service is ready once it has
- * stayed up for `ready_after`. */
+ * stayed up for `ready_after`. With `readiness: notify` it is ready when
+ * it says READY=1 (sdnotify.c), not ready after SYSG_NOTIFY_READY_MS. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,11 +107,24 @@ static void settle_done(struct sysg_timer *t)
 	svc_event(t->arg, EV_READY);
 }
 
+static void notify_timeout(struct sysg_timer *t)
+{
+	struct svc *v = t->arg;
+
+	if (v->state == ST_STARTING)
+		svc_event(v, EV_NOT_READY);
+}
+
 void svc_readiness_start(struct svc *v)
 {
 	const struct sysg_health *h = &v->cfg->health;
 	int retries = h->retries > 0 ? h->retries : 1;
 
+	if (v->cfg->readiness_notify) {         /* READY=1: sdnotify.c */
+		sysg_timer_start(v->sup->loop, &v->probe_timer,
+				 SYSG_NOTIFY_READY_MS, notify_timeout, v);
+		return;
+	}
 	if (!h->present || (!h->command && !h->url)) {
 		sysg_timer_start(v->sup->loop, &v->probe_timer,
 				 v->cfg->ready_after_ms, settle_done, v);

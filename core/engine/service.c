@@ -630,10 +630,15 @@ static void a_ready(struct svc *v)
 
 static void a_not_ready(struct svc *v)
 {
-	snprintf(v->reason, sizeof(v->reason), "health check did not pass "
-		 "within %lld ms%s%s", (long long)(v->cfg->health.timeout_ms *
-		 (v->cfg->health.retries > 0 ? v->cfg->health.retries : 1)),
-		 v->probe_cause[0] ? ": " : "", v->probe_cause);
+	if (v->cfg->readiness_notify)
+		snprintf(v->reason, sizeof(v->reason), "no READY=1 within "
+			 "%lld ms", (long long)SYSG_NOTIFY_READY_MS);
+	else
+		snprintf(v->reason, sizeof(v->reason), "health check did not "
+			 "pass within %lld ms%s%s", (long long)(
+			 v->cfg->health.timeout_ms * (v->cfg->health.retries >
+			 0 ? v->cfg->health.retries : 1)),
+			 v->probe_cause[0] ? ": " : "", v->probe_cause);
 	svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
 	fire_start(v, 0);
 	stop_tree(v, STOP_NOT_READY);
@@ -642,6 +647,21 @@ static void a_not_ready(struct svc *v)
 /* ------------------------------------------------------------------ */
 /* Exits and teardown                                                  */
 /* ------------------------------------------------------------------ */
+
+/* EV_WATCHDOG: no WATCHDOG=1 in time: a failure, handled like a crash. */
+static void a_watchdog(struct svc *v)
+{
+	snprintf(v->reason, sizeof(v->reason), "watchdog timeout (no "
+		 "WATCHDOG=1 within %lld ms)", (long long)v->cfg->watchdog_ms);
+	svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, v->reason);
+	svc_fx->readiness_stop(v);
+	if (v->state == ST_STARTING)
+		fire_start(v, 0);
+	else
+		fire(v, SYSG_HOOK_ON_STOP, 0);
+	sup_dependents(v, EV_DEP_DOWN);
+	stop_tree(v, STOP_WATCHDOG);
+}
 
 static void a_exited(struct svc *v)
 {
@@ -751,7 +771,9 @@ static void a_gone(struct svc *v)
 		set_state(v, ST_WAITING);
 		break;
 	case STOP_NOT_READY:
+	case STOP_WATCHDOG:
 		snprintf(msg, sizeof(msg), "%s", v->reason);
+		snprintf(v->last_restart, sizeof(v->last_restart), "%s", msg);
 		apply_policy(v, 1, msg);
 		break;
 	case STOP_EXIT:
@@ -959,78 +981,78 @@ static void x_impossible(struct svc *v)
  *  start        deps          job_ok     job_fail           ready
  *  not_ready    exit          tick       stop               dep_down
  *  due          gone          reconfigure retire            adopt
- *  leftovers */
+ *  leftovers    watchdog */
 static const action_fn table[NSTATES][NEVENTS] = {
 	[ST_IDLE] = {
 		a_start, BUG, BUG, BUG, BUG,
 		BUG, BUG, NOP, NOP, NOP,
 		NOP, BUG, a_reconf_idle, a_retire, a_adopt,
-		a_leftovers },
+		a_leftovers, NOP },
 	[ST_WAITING] = {
 		a_check_deps, a_check_deps, BUG, BUG, BUG,
 		BUG, BUG, NOP, a_stop_idle, NOP,
 		NOP, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_SKIPCHECK] = {
 		NOP, BUG, a_skipped, a_prestart, BUG,
 		BUG, BUG, NOP, a_stop_job, a_abort_job,
 		NOP, BUG, a_reconf_job, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_PRESTART] = {
 		NOP, BUG, a_spawn, a_prestart_failed, BUG,
 		BUG, BUG, NOP, a_stop_job, a_abort_job,
 		NOP, BUG, a_reconf_job, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_STARTING] = {
 		NOP, BUG, BUG, BUG, a_ready,
 		a_not_ready, a_exited, NOP, a_stop, a_cascade,
 		NOP, BUG, a_reconf_up, a_retire, BUG,
-		BUG },
+		BUG, a_watchdog },
 	[ST_RUNNING] = {
 		NOP, BUG, BUG, BUG, BUG,
 		BUG, a_exited, NOP, a_stop, a_cascade,
 		NOP, BUG, a_reconf_up, a_retire, BUG,
-		BUG },
+		BUG, a_watchdog },
 	[ST_STOPPING] = {
 		NOP, BUG, BUG, BUG, BUG,
 		BUG, a_reaped, a_tick, a_stop_teardown, NOP,
 		NOP, a_gone, NOP, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_BACKOFF] = {
 		NOP, BUG, BUG, BUG, BUG,
 		BUG, BUG, a_restart, a_stop_idle, a_wait_deps,
 		NOP, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_STOPPED] = {
 		a_start, BUG, BUG, BUG, BUG,
 		BUG, BUG, NOP, NOP, NOP,
 		NOP, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_EXITED] = {
 		a_start, BUG, BUG, BUG, BUG,
 		BUG, BUG, NOP, NOP, NOP,
 		NOP, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_FAILED] = {
 		a_start, BUG, BUG, BUG, BUG,
 		BUG, BUG, NOP, NOP, NOP,
 		NOP, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_SKIPPED] = {
 		a_start, BUG, BUG, BUG, BUG,
 		BUG, BUG, NOP, NOP, NOP,
 		NOP, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_BLOCKED] = {
 		a_start, a_check_deps, BUG, BUG, BUG,
 		BUG, BUG, NOP, NOP, NOP,
 		NOP, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 	[ST_SCHEDULED] = {
 		NOP, BUG, BUG, BUG, BUG,
 		BUG, BUG, NOP, a_stop_idle, NOP,
 		a_cron_due, BUG, a_reconf_idle, a_retire, BUG,
-		BUG },
+		BUG, NOP },
 };
 
 void svc_event(struct svc *v, enum svc_event ev)
@@ -1065,4 +1087,8 @@ void svc_release(struct svc *v)
 	sysg_pidset_free(&v->known);
 	sysg_pidset_free(&v->signalled);
 	sysg_privs_free(&v->privs);
+	svc_sockets_close(v);
+	sysg_timer_stop(l, &v->watchdog);
+	svc_cand_abort(v, "was stopped with the supervisor");
+	svc_retiring_forget(v);
 }

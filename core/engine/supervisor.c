@@ -21,6 +21,7 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%s", v->cfg->name);
 	snprintf(u->kind, sizeof(u->kind), "%s", v->cron ? "cron" :
+		 v->cfg->unit ? "unit" :
 		 v->sup->opts.kind ? v->sup->opts.kind : "service");
 	snprintf(u->status, sizeof(u->status), "%s", svc_state_name(v->state));
 	if (v->pid > 0 && svc_is_up(v)) {
@@ -378,7 +379,9 @@ static void reap_all(struct sysg_supervisor *s)
 
 		if (v)
 			svc_main_exited(v, status);
-		else if (!sup_inst_reaped(s, pid, status) &&
+		else if (!svc_cand_reaped(s, pid, status) &&
+			 !sup_retiring_reaped(s, pid) &&
+			 !sup_inst_reaped(s, pid, status) &&
 			 !sysg_jobs_reaped(&s->jobs, pid, status))
 			orphans++;
 	}
@@ -644,6 +647,8 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	}
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);
+	sup_sdnotify_close(s);
+	sup_retiring_kill_all(s);
 	sysg_loop_free(s->loop);
 	sysg_proc_snapshot_free(&s->procs);
 	sup_reindex(s);
@@ -725,6 +730,14 @@ int sysg_supervisor_restart_service(struct sysg_supervisor *s,
 		return -ENOENT;
 	if (!svc_is_up(v))
 		return sysg_supervisor_start_service(s, name);
+	if (svc_can_hand_over(v)) {     /* zero downtime: handover.c */
+		char err[SYSG_ERR_MAX];
+
+		if (svc_roll(v, err, sizeof(err)) == 0) {
+			sup_settle(s);
+			return 1;
+		}
+	}
 	v->restart_requested = 1;
 	v->want_up = 0;
 	svc_event(v, EV_STOP);

@@ -112,8 +112,11 @@ int sysg_supervisor_start_service(struct sysg_supervisor *s, const char *name);
 int sysg_supervisor_stop_service(struct sysg_supervisor *s, const char *name);
 
 /* Stop NAME (whole tree, on_stop.success) and start it again once it is
- * down; a service that is not running is just started. -ENOENT when
- * unknown. */
+ * down; a service that is not running is just started. A running
+ * service that holds listening sockets is not stopped first: its new run
+ * starts beside the old one and replaces it once ready (handover.c);
+ * then 1 is returned (its status is "starting" until that is done).
+ * 0, 1, or -ENOENT when unknown. */
 int sysg_supervisor_restart_service(struct sysg_supervisor *s,
 				    const char *name);
 
@@ -284,6 +287,20 @@ struct sysg_exit_info {
 
 /* The last exits of NAME, newest first, up to MAX into OUT. Returns the
  * number written or -ENOENT. */
+/* What a service said through sd_notify (`readiness: notify`). */
+struct sysg_notify_info {
+	char status_text[SYSG_REASON_MAX];      /* last STATUS=, or "" */
+	int stopping;                           /* STOPPING=1 received */
+	char last_restart[SYSG_REASON_MAX];     /* why the supervisor last
+						   restarted it (watchdog,
+						   readiness), or "" */
+};
+
+/* Fill OUT for the configured service NAME. 0 or -ENOENT. */
+int sysg_supervisor_notify_info(const struct sysg_supervisor *s,
+				const char *name,
+				struct sysg_notify_info *out);
+
 int sysg_supervisor_exits(const struct sysg_supervisor *s, const char *name,
 			  struct sysg_exit_info *out, size_t max);
 

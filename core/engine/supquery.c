@@ -104,6 +104,22 @@ int sysg_supervisor_pids(struct sysg_supervisor *s, const char *name,
 	return rc;
 }
 
+int sysg_supervisor_notify_info(const struct sysg_supervisor *s,
+				const char *name, struct sysg_notify_info *out)
+{
+	struct svc *v = sup_find((struct sysg_supervisor *)s, name);
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOENT;
+	if (svc_is_up(v))
+		memcpy(out->status_text, v->status_text,
+		       sizeof(out->status_text));
+	out->stopping = svc_is_up(v) && v->stopping_said;
+	memcpy(out->last_restart, v->last_restart, sizeof(out->last_restart));
+	return 0;
+}
+
 int sysg_supervisor_exits(const struct sysg_supervisor *s, const char *name,
 			  struct sysg_exit_info *out, size_t max)
 {

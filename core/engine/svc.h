@@ -54,6 +54,7 @@ enum svc_event {
 	EV_RETIRE,      /* a reload removed the service */
 	EV_ADOPT,       /* adoption: v->pid etc. describe a live process */
 	EV_LEFTOVERS,   /* adoption: v->known are leftovers to remove */
+	EV_WATCHDOG,    /* no WATCHDOG=1 in time (sdnotify.c) */
 	NEVENTS
 };
 
@@ -64,6 +65,7 @@ enum stop_reason {
 	STOP_NOT_READY,
 	STOP_CASCADE,   /* a dependency crashed: come back when it is ready */
 	STOP_LEFTOVER,  /* adoption: processes of a run whose main is gone */
+	STOP_WATCHDOG,  /* the watchdog fired: v->reason says so */
 };
 
 struct svc {
@@ -154,6 +156,37 @@ struct svc {
 	/* the command the current (adopted) run really executes, when an
 	 * earlier config gave it another one (NULL otherwise) */
 	char *run_cmd;
+
+	/* listening sockets shared by every run (sockets.c) */
+	struct sup_socket **sockets;    /* in the supervisor's pool */
+	size_t nsockets;
+	char *socket_names;     /* LISTEN_FDNAMES */
+
+	/* sd_notify (sdnotify.c) */
+	char status_text[SYSG_REASON_MAX];      /* last STATUS= */
+	int stopping_said;      /* STOPPING=1 received from this run */
+	struct sysg_timer watchdog;
+	char last_restart[SYSG_REASON_MAX];     /* why it was last restarted */
+
+	/* a new run started beside the current one (handover.c) */
+	struct svc_cand {
+		int active;
+		pid_t pid;
+		uint64_t ticks;
+		int64_t started_wall, started_mono;
+		char instance[SYSG_INSTANCE_MAX];
+		char cgroup[SYSG_CGROUP_PATH_MAX];
+		struct sysg_drain *drains[2];
+		struct sysg_timer timer;
+	} cand;
+	int draining;           /* old runs whose main is not gone yet */
+	int roll_pending;       /* a rolling restart will hand it over */
+};
+
+/* The supervisor's sd_notify socket (sdnotify.c); fd 0: not open. */
+struct sup_sdnotify {
+	struct sysg_io io;
+	char address[64];       /* NOTIFY_SOCKET value ("@...") */
 };
 
 /* One recorded change not yet delivered (notify.c). */
@@ -222,6 +255,9 @@ struct sysg_supervisor {
 	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
 	struct sysg_pidset strays;
 	struct sysg_timer stray_timer;
+	struct sup_sdnotify sdnotify;
+	struct sup_retiring *retiring;  /* old runs draining (handover.c) */
+	struct sup_socket *sockets;     /* listening sockets (sockets.c) */
 	/* launch.c: the /proc scan of loop turn PROCS_TURN, shared by every
 	 * tree collected in that turn (PROCS_OK 0: take a new one) */
 	struct sysg_proc_snapshot procs;
@@ -294,6 +330,52 @@ int svc_collect_tree(struct svc *v, struct sysg_pidset *out);
 /* What identifies V's current process tree (proctree.h). */
 void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
 
+/* handover.c */
+/* 1 when a restart of V can start the new run beside the old one. */
+int svc_can_hand_over(const struct svc *v);
+/* Start a new run beside the current one; it replaces it once ready.
+ * 0 or -errno + ERR. */
+int svc_hand_over(struct svc *v, char *err, size_t errlen);
+void svc_cand_ready(struct svc *v);     /* READY=1 from the candidate */
+/* svc_hand_over, or later when max_parallel other copies of V's service
+ * are being replaced now. */
+int svc_roll(struct svc *v, char *err, size_t errlen);
+void svc_cand_abort(struct svc *v, const char *why);
+/* PID was reaped: 1 when it was a candidate (then handled). */
+int svc_cand_reaped(struct sysg_supervisor *s, pid_t pid, int status);
+/* V's public status (a running service with a candidate is starting). */
+enum sysg_unit_status svc_pub_status(const struct svc *v);
+void sup_retiring_kill_all(struct sysg_supervisor *s);
+/* PID was reaped: 1 when it was the main process of a retiring run. */
+int sup_retiring_reaped(struct sysg_supervisor *s, pid_t pid);
+void svc_retiring_forget(struct svc *v);        /* V is going away */
+
+/* launch.c, for handover.c: spawn into V->cand without touching the
+ * current run; make the candidate the current run; free its drains. */
+int svc_launch_candidate(struct svc *v, char *err, size_t errlen);
+void svc_take_candidate(struct svc *v);
+void svc_cand_drains_free(struct svc *v);
+
+/* sockets.c */
+/* Hold the sockets V->cfg lists (from the supervisor's pool, where the
+ * copies of a service share them): keep the held ones it still lists
+ * unchanged, bind the new ones, let go of the rest. 0, or -errno + ERR
+ * (what was held stays held). */
+int svc_sockets_sync(struct svc *v, char *err, size_t errlen);
+void svc_sockets_close(struct svc *v);
+int svc_socket_fd(const struct svc *v, size_t i);       /* the Ith's fd */
+
+/* sdnotify.c */
+#define SYSG_NOTIFY_READY_MS 90000      /* READY=1 within (systemd's
+					   default start timeout) */
+int svc_wants_notify(const struct svc *v);      /* readiness notify or
+						   a watchdog */
+/* NOTIFY_SOCKET of S (opened on first use), or NULL when it cannot be. */
+const char *sup_sdnotify_address(struct sysg_supervisor *s);
+void sup_sdnotify_close(struct sysg_supervisor *s);
+void svc_watchdog_arm(struct svc *v);   /* (re)start the watchdog */
+void svc_watchdog_stop(struct svc *v);
+
 /* logfiles.c */
 /* Pipe mode: let drain D (of V) rotate V's log file by size. */
 void svc_drain_rotation(struct svc *v, struct sysg_drain *d);
@@ -325,6 +407,8 @@ void svc_deploy_state(struct svc *v, enum svc_state st);
 /* instance.c */
 /* PID was reaped: 1 when it was a deploy instance's. */
 int sup_inst_reaped(struct sysg_supervisor *s, pid_t pid, int status);
+/* The service whose deploy instance PID is, or NULL. */
+const char *sup_inst_service_of(const struct sysg_supervisor *s, pid_t pid);
 /* A re-parented descendant died: re-check the stopping instances. */
 void sup_inst_orphans(struct sysg_supervisor *s);
 void sup_inst_free_all(struct sysg_supervisor *s);

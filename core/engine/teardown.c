@@ -6,6 +6,7 @@
  * EV_GONE tells the state machine (service.c), which decides what comes
  * next. The state is the table's business: nothing here changes it. */
 #include <signal.h>
+#include <string.h>
 
 #include "svc.h"
 
@@ -118,6 +119,7 @@ static void term_group(struct svc *v)
 
 void svc_teardown_begin(struct svc *v, enum stop_reason why)
 {
+	svc_cand_abort(v, "was stopped with the service");
 	svc_readiness_stop(v);
 	v->stop_reason = why;
 	v->killed = 0;

@@ -7,6 +7,7 @@
 #include "proctree.h"
 
 #define MARKER_HEAD SYSG_INSTANCE_VAR "="
+#define OLD_HEAD SYSG_INSTANCE_VAR_OLD "="
 
 /* FNV-1a of the state directory's path. */
 static uint64_t dir_hash(const char *state_dir)
@@ -31,6 +32,20 @@ void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
 		 (unsigned long long)dir_hash(state_dir), svc);
 }
 
+void sysg_instance_dir_prefix_old(const char *state_dir, char *buf,
+				  size_t len)
+{
+	snprintf(buf, len, OLD_HEAD "%016llx:",
+		 (unsigned long long)dir_hash(state_dir));
+}
+
+void sysg_instance_prefix_old(const char *state_dir, const char *svc,
+			      char *buf, size_t len)
+{
+	snprintf(buf, len, OLD_HEAD "%016llx:%s:",
+		 (unsigned long long)dir_hash(state_dir), svc);
+}
+
 void sysg_instance_marker(const char *state_dir, const char *svc, pid_t pid,
 			  unsigned serial, char *buf, size_t len)
 {
@@ -46,8 +61,12 @@ int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
 	const char *p, *end;
 
 	sysg_instance_dir_prefix(state_dir, prefix, sizeof(prefix));
-	if (sysg_proc_environ_find(pid, prefix, marker, sizeof(marker)) < 0)
-		return -1;
+	if (sysg_proc_environ_find(pid, prefix, marker, sizeof(marker)) < 0) {
+		sysg_instance_dir_prefix_old(state_dir, prefix, sizeof(prefix));
+		if (sysg_proc_environ_find(pid, prefix, marker,
+					   sizeof(marker)) < 0)
+			return -1;
+	}
 	p = marker + strlen(prefix);
 	end = strchr(p, ':');
 	if (!end || end == p || (size_t)(end - p) >= len)

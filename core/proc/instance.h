@@ -3,12 +3,16 @@
  * is the one place that encodes them.
  *
  * Every service process gets the environment entry
- *     SYSG_INSTANCE=<hash>:<service>:<supervisor pid>.<run serial>
+ *     SYSG_MARKER=<hash>:<service>:<supervisor pid>.<run serial>
  * where <hash> is 16 hex digits of FNV-1a over the state directory's
- * path. A process carrying "SYSG_INSTANCE=<hash>:<service>:" belongs to
+ * path. A process carrying "SYSG_MARKER=<hash>:<service>:" belongs to
  * that service (proctree.h finds escapees by it; a new supervisor adopts
  * or cleans up by it). With cgroup v2, a service run lives in
  *     <base>/sysg.<hash>/<service>.<supervisor pid>.<run serial>
+ *
+ * Before December 2026 the variable was SYSG_INSTANCE (now the instance
+ * number users see, SPEC 11): processes started with that older marker
+ * are still recognised (the *_old functions), so a new sysg adopts them.
  */
 #ifndef SYSG_INSTANCE_H
 #define SYSG_INSTANCE_H
@@ -16,17 +20,24 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SYSG_INSTANCE_VAR "SYSG_INSTANCE"
+#define SYSG_INSTANCE_VAR "SYSG_MARKER"
+#define SYSG_INSTANCE_VAR_OLD "SYSG_INSTANCE"
 #define SYSG_INSTANCE_MAX 192   /* a whole marker entry, with its NUL */
 
-/* "SYSG_INSTANCE=<hash>:<SVC>:": every run of service SVC of STATE_DIR.
- * SVC "" gives "SYSG_INSTANCE=<hash>::" (see sysg_instance_dir_prefix
+/* "SYSG_MARKER=<hash>:<SVC>:": every run of service SVC of STATE_DIR.
+ * SVC "" gives "SYSG_MARKER=<hash>::" (see sysg_instance_dir_prefix
  * for "any service"). */
 void sysg_instance_prefix(const char *state_dir, const char *svc, char *buf,
 			  size_t len);
 
-/* "SYSG_INSTANCE=<hash>:": any service of STATE_DIR. */
+/* "SYSG_MARKER=<hash>:": any service of STATE_DIR. */
 void sysg_instance_dir_prefix(const char *state_dir, char *buf, size_t len);
+
+/* The same two with the older variable name (SYSG_INSTANCE=). */
+void sysg_instance_prefix_old(const char *state_dir, const char *svc,
+			      char *buf, size_t len);
+void sysg_instance_dir_prefix_old(const char *state_dir, char *buf,
+				  size_t len);
 
 /* The marker entry of one run of SVC: the prefix, then "<PID>.<SERIAL>". */
 void sysg_instance_marker(const char *state_dir, const char *svc, pid_t pid,
@@ -37,7 +48,7 @@ void sysg_instance_marker(const char *state_dir, const char *svc, pid_t pid,
 int sysg_instance_service(const char *state_dir, pid_t pid, char *name,
 			  size_t len);
 
-/* The value part of a marker entry (after "SYSG_INSTANCE="), for
+/* The value part of a marker entry (after "SYSG_MARKER="), for
  * setting the variable; "" when ENTRY is not a marker. */
 const char *sysg_instance_value(const char *entry);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "config/config.h"
 #include "proctree.h"
 #include "spawn.h"
 
@@ -247,7 +248,82 @@ struct child_plan {
 	int syncfd;             /* read: the parent's go-ahead, or -1 */
 	int in_cgroup;          /* already born in req->cgroup_fd */
 	const struct sysg_spawn_req *req;
+	char *pid_slots[2];     /* LISTEN_PID, WATCHDOG_PID values to fill */
+	char **own_env;         /* envp as spawn built it (freed) */
 };
+
+#define PID_DIGITS 20
+
+/* The variables of the service protocols (sd_listen_fds(3),
+ * sd_notify(3), sd_watchdog_enabled(3)) only a spawn that asks for them
+ * gets: stale ones are never passed on. */
+static int is_protocol_var(const char *e)
+{
+	static const char *const vars[] = {
+		"LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=",
+		"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
+
+	for (int i = 0; vars[i]; i++)
+		if (!strncmp(e, vars[i], strlen(vars[i])))
+			return 1;
+	return 0;
+}
+
+/* Set KEY to a blank placeholder the child overwrites with its pid. */
+static int pid_var(struct child_plan *cp, const char *key, int slot)
+{
+	char pid[PID_DIGITS + 1];
+	size_t kl = strlen(key);
+
+	memset(pid, ' ', PID_DIGITS);
+	pid[PID_DIGITS] = '\0';
+	if (sysg_env_set(&cp->own_env, key, pid) < 0)
+		return -ENOMEM;
+	cp->pid_slots[slot] = NULL;
+	for (char **e = cp->own_env; *e; e++)
+		if (!strncmp(*e, key, kl) && (*e)[kl] == '=')
+			cp->pid_slots[slot] = *e + kl + 1;
+	return 0;
+}
+
+/* ENVP without stale protocol variables, plus this spawn's, into
+ * CP->own_env. 0 or -ENOMEM. */
+static int protocol_env(struct child_plan *cp, char *const *envp)
+{
+	const struct sysg_spawn_req *req = cp->req;
+	char num[24];
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (envp[n])
+		n++;
+	env = cp->own_env = calloc(n + 1, sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!is_protocol_var(envp[i]) && !(env[k++] = strdup(envp[i])))
+			return -ENOMEM;
+	if (req->nlisten) {
+		snprintf(num, sizeof(num), "%zu", req->nlisten);
+		if (sysg_env_set(&cp->own_env, "LISTEN_FDS", num) < 0 ||
+		    sysg_env_set(&cp->own_env, "LISTEN_FDNAMES",
+				 req->listen_names ? req->listen_names : "") <
+		    0 || pid_var(cp, "LISTEN_PID", 0) < 0)
+			return -ENOMEM;
+	}
+	if (req->notify_socket &&
+	    sysg_env_set(&cp->own_env, "NOTIFY_SOCKET", req->notify_socket) < 0)
+		return -ENOMEM;
+	if (req->watchdog_usec > 0) {
+		snprintf(num, sizeof(num), "%llu",
+			 (unsigned long long)req->watchdog_usec);
+		if (sysg_env_set(&cp->own_env, "WATCHDOG_USEC", num) < 0 ||
+		    pid_var(cp, "WATCHDOG_PID", 1) < 0)
+			return -ENOMEM;
+	}
+	cp->envp = cp->own_env;
+	return 0;
+}
 
 static const char *env_path(char *const *envp)
 {
@@ -341,20 +417,47 @@ static int child_creds(const struct sysg_spawn_creds *c)
 	return 0;
 }
 
-static void close_other_fds(int keep)
+/* Close every fd from FIRST on but KEEP (>= FIRST). */
+static void close_other_fds(int first, int keep)
 {
-	if (keep > 3)
-		syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+	if (keep > first)
+		syscall(SYS_close_range, (unsigned)first, (unsigned)keep - 1,
+			0U);
 	if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) < 0)
 		for (int fd = keep + 1; fd < 1024; fd++)
 			close(fd);
 }
 
-static void child_run(const struct child_plan *cp)
+/* Put the listening sockets at 3.. (without close-on-exec), moving the
+ * exec-status pipe above them. Returns the first fd past them, or
+ * -errno. */
+static int child_listen(struct child_plan *cp)
+{
+	const struct sysg_spawn_req *req = cp->req;
+	int top = SYSG_LISTEN_FD_FIRST + (int)req->nlisten;
+	int tmp[SYSG_LISTEN_MAX];
+
+	if (!req->nlisten)
+		return SYSG_LISTEN_FD_FIRST;
+	if (req->nlisten > SYSG_LISTEN_MAX)
+		return -EMFILE;
+	if (cp->errpipe < top)
+		cp->errpipe = fcntl(cp->errpipe, F_DUPFD_CLOEXEC, top);
+	for (size_t i = 0; i < req->nlisten; i++)
+		if ((tmp[i] = fcntl(req->listen_fds[i], F_DUPFD_CLOEXEC,
+				    top)) < 0)
+			return -errno;
+	for (size_t i = 0; i < req->nlisten; i++)
+		if (dup2(tmp[i], SYSG_LISTEN_FD_FIRST + (int)i) < 0)
+			return -errno;
+	return top;
+}
+
+static void child_run(struct child_plan *cp)
 {
 	const struct sysg_spawn_req *req = cp->req;
 	ssize_t w;
-	int e;
+	int e, first;
 
 	if (req->cgroup_fd >= 0 && !cp->in_cgroup) {
 		int fd = openat(req->cgroup_fd, "cgroup.procs",
@@ -387,7 +490,13 @@ static void child_run(const struct child_plan *cp)
 	}
 	if ((e = child_creds(req->creds)) != 0)
 		child_fail(cp->errpipe, e);
-	close_other_fds(cp->errpipe);
+	for (int i = 0; i < 2; i++)
+		if (cp->pid_slots[i])   /* the child's own pid, after fork */
+			snprintf(cp->pid_slots[i], PID_DIGITS + 1, "%ld",
+				 (long)getpid());
+	if ((first = child_listen(cp)) < 0)
+		child_fail(cp->errpipe, -first);
+	close_other_fds(first, cp->errpipe);
 	child_fail(cp->errpipe, exec_path(cp->argv, cp->envp));
 }
 
@@ -594,15 +703,19 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	out->out_fd = out->err_fd = -1;
 	out->start_ticks = 0;
 	cp.argv = build_argv(req);
-	if (!cp.argv)
+	if (!cp.argv || protocol_env(&cp, cp.envp) < 0) {
+		sysg_argv_free(cp.argv);
+		sysg_env_free(cp.own_env);
 		return spawn_error(err, errlen, "cannot run", ENOMEM, req->command,
 				   "");
+	}
 	e = -open_pipes(req, &p);
 	if (!e) {
 		out->pid = fork_child(&cp, &p);
 		e = out->pid < 0 ? errno : 0;
 	}
 	sysg_argv_free(cp.argv);
+	sysg_env_free(cp.own_env);
 	close_write_ends(&p);
 	if (!e && req->parent_setup) {
 		int rc = req->parent_setup(out->pid, req->child_arg, err, errlen);

@@ -2,7 +2,8 @@
  *
  * The child gets its own session and process group (setsid), an empty
  * signal mask and default dispositions, the given environment and working
- * directory, and nothing but fds 0-2 (every other fd is closed). A command
+ * directory, and nothing but fds 0-2 and its listening sockets (every
+ * other fd is closed). A command
  * without shell syntax is exec'd directly (split on blanks, '...' and
  * "..." quotes honoured); a simple shell command runs as
  * `/bin/sh -c 'exec CMD'` so the tracked pid is the program itself; a
@@ -45,6 +46,18 @@ struct sysg_spawn_req {
 	 * failed, may be left NULL) in the message. */
 	int (*child_setup)(void *arg, const char **stage);
 	void *child_arg;
+	/* Sockets passed the sd_listen_fds(3) way: LISTEN_FDS[i] becomes fd
+	 * 3 + i with LISTEN_FDS, LISTEN_FDNAMES (LISTEN_NAMES, ':'-joined)
+	 * and LISTEN_PID (the child's own pid, set after fork) in its
+	 * environment. Stale LISTEN_* variables are always removed. */
+	const int *listen_fds;
+	size_t nlisten;
+	const char *listen_names;
+	/* sd_notify(3): NOTIFY_SOCKET when not NULL; WATCHDOG_USEC and
+	 * WATCHDOG_PID (the child's pid) when WATCHDOG_USEC > 0. Stale
+	 * NOTIFY_SOCKET and WATCHDOG_* are always removed. */
+	const char *notify_socket;
+	uint64_t watchdog_usec;
 	/* Namespaces (CLONE_NEW* flags) the child is created in, through
 	 * clone3(2); 0: none. */
 	unsigned long long clone_flags;

@@ -183,6 +183,10 @@ static void render_unit(const struct sysg_unit_view *u,
 		color[0] ? SYSG_COLOR_RESET : "", sysg_health_name(u->health));
 	if (u->reason[0])
 		fprintf(out, "  reason:     %s\n", u->reason);
+	if (u->status_text[0])
+		fprintf(out, "  status text: %s\n", u->status_text);
+	if (u->last_restart[0])
+		fprintf(out, "  last restart: %s\n", u->last_restart);
 	fprintf(out, "  command:    %s\n", u->command ? u->command : "-");
 	if (u->pid > 0)
 		fprintf(out, "  pid:        %" PRId64 " (pgid %" PRId64 ")\n",

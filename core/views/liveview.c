@@ -115,6 +115,17 @@ static void sampled_cpu(const struct sysg_live *l, struct sysg_unit_view *u)
 		u->cpu_percent = v.cpu_percent;
 }
 
+/* What the service said through sd_notify, and why sysg restarted it. */
+static void notify_info(const struct sysg_live *l, struct sysg_unit_view *u)
+{
+	struct sysg_notify_info n;
+
+	if (sysg_supervisor_notify_info(l->sup, u->name, &n) < 0)
+		return;
+	memcpy(u->status_text, n.status_text, sizeof(u->status_text));
+	memcpy(u->last_restart, n.last_restart, sizeof(u->last_restart));
+}
+
 int sysg_live_status(const struct sysg_live *l, const struct sysg_status_opts *o,
 		     struct sysg_status *out, char *err, size_t errlen)
 {
@@ -125,8 +136,10 @@ int sysg_live_status(const struct sysg_live *l, const struct sysg_status_opts *o
 	overlay(l, &ov);
 	lo.supervisor_alive = 1;
 	rc = sysg_status_collect(l->cfg, &ov, &lo, out, err, errlen);
-	for (size_t i = 0; rc == 0 && i < out->nunits; i++)
+	for (size_t i = 0; rc == 0 && i < out->nunits; i++) {
 		sampled_cpu(l, &out->units[i]);
+		notify_info(l, &out->units[i]);
+	}
 	return rc;
 }
 
@@ -158,6 +171,7 @@ int sysg_live_inspect(const struct sysg_live *l, const char *name,
 	if (rc < 0)
 		return rc;
 	sampled_cpu(l, &out->status.units[0]);
+	notify_info(l, &out->status.units[0]);
 	if (l->samples &&
 	    sysg_samples_get(l->samples, name, &out->samples, &out->nsamples) < 0) {
 		sysg_errf(err, errlen, "out of memory");

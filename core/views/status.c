@@ -572,7 +572,8 @@ static int add_config_units(struct builder *b)
 		const struct sysg_unit_record *r = find_record(&b->rec,
 							       svc->name);
 		enum sysg_unit_kind kind = sysg_service_is_cron(svc) ?
-					   SYSG_UNIT_CRON : SYSG_UNIT_SERVICE;
+					   SYSG_UNIT_CRON : svc->unit ?
+					   SYSG_UNIT_ADHOC : SYSG_UNIT_SERVICE;
 		struct sysg_unit_record pm;
 		int rc;
 
@@ -580,7 +581,9 @@ static int add_config_units(struct builder *b)
 		 * config, recorded as kind "unit" */
 		if (kind == SYSG_UNIT_SERVICE && r && !strcmp(r->kind, "unit"))
 			kind = SYSG_UNIT_ADHOC;
-		if (!want(b, svc->name, kind))
+		if (!want(b, svc->name, kind) && !(b->o->service &&
+		    svc->instance_of && !strcmp(svc->instance_of,
+						b->o->service)))
 			continue;
 		if (!r && kind == SYSG_UNIT_SERVICE &&
 		    pidmap_record(b, svc, &pm))

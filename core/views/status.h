@@ -108,6 +108,9 @@ struct sysg_unit_view {
 	double cpu_percent;             /* < 0: unknown (null) */
 	int64_t rss_bytes;              /* < 0: unknown (null) */
 	char reason[SYSG_REASON_MAX];   /* why it is in this state, or "" */
+	char status_text[SYSG_REASON_MAX];      /* sd_notify STATUS=, or "" */
+	char last_restart[SYSG_REASON_MAX];     /* why sysg last restarted
+						   it (watchdog...), or "" */
 	int64_t started_at_ms;          /* 0: unknown */
 	struct sysg_cron_view *cron;    /* cron units only, else NULL */
 	struct sysg_unit_view *children;

@@ -111,6 +111,13 @@ json_t *sysg_unit_view_to_json(const struct sysg_unit_view *u)
 		json_decref(o);
 		return NULL;
 	}
+	if (o && ((u->status_text[0] && json_object_set_new(o, "status_text",
+			json_string(u->status_text))) ||
+		  (u->last_restart[0] && json_object_set_new(o, "last_restart",
+			json_string(u->last_restart))))) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -384,6 +391,12 @@ static int read_unit(struct rd *r, json_t *o, struct sysg_unit_view *u)
 		rc = read_last_exit(r, o, u);
 	if (rc == 0)
 		rc = get_dup(r, o, "command", &u->command);
+	if (rc == 0 && json_object_get(o, "status_text"))
+		rc = get_copy(r, o, "status_text", u->status_text,
+			      sizeof(u->status_text));
+	if (rc == 0 && json_object_get(o, "last_restart"))
+		rc = get_copy(r, o, "last_restart", u->last_restart,
+			      sizeof(u->last_restart));
 	if (rc == 0 && json_is_string(json_object_get(o, "reason")))
 		snprintf(u->reason, sizeof(u->reason), "%s",
 			 json_string_value(json_object_get(o, "reason")));

@@ -212,6 +212,8 @@ static void print_notes(const struct sysg_status *s, FILE *out)
 
 		if (u->health == SYSG_HEALTH_UNHEALTHY && u->reason[0])
 			fprintf(out, "  %s: %s\n", u->name, u->reason);
+		else if (u->status_text[0])
+			fprintf(out, "  %s: %s\n", u->name, u->status_text);
 	}
 }
 
