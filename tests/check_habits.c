@@ -221,19 +221,19 @@ START_TEST(test_validate_like_start)
 {
 	struct dt t;
 	struct run_result r;
-	const char *msg = "services.a.capabilities:";
+	const char *msg = "services.a.user:";
 	/* without root the key needs root (SPEC 10); as root, the name is
 	 * checked: either way validate and start say the same */
 	const char *why = geteuid() ? "requires root" :
-				      "CAP_NO_SUCH is not known to this kernel";
+				      "no such user";
 
 	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
 		 "  a:\n    command: \"sleep 1000\"\n"
-		 "    capabilities: [CAP_NO_SUCH]\n"
+		 "    user: no-such-user-here\n"
 		 "  b: { command: \"sleep 1000\", ready_after: 50ms }\n");
 	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
 	ck_assert_msg(contains(r.err, "sysg.yaml:5:5: error: services.a."
-			       "capabilities: ") && contains(r.err, why),
+			       "user: ") && contains(r.err, why),
 		      "%s", r.err);
 	run_result_free(&r);
 	/* start checks the same before anything starts (SPEC 2: nothing
