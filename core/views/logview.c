@@ -335,6 +335,42 @@ static void attach(struct follow *fw, struct followed *x, int history)
 	}
 }
 
+/* With several files, a header before X's lines when the last ones
+ * printed were another file's. */
+static void switch_to(struct follow *fw, struct followed *x)
+{
+	if (fw->n > 1 && fw->last != x - fw->v) {
+		fprintf(fw->o->out, "\n");
+		header(x->f, fw->o->out);
+		fw->last = x - fw->v;
+	}
+}
+
+/* X's file was emptied by a copy-truncate rotation (the supervisor's, in
+ * direct log mode): its content, ours up to X->off, now heads PATH.1.
+ * Print the rest of it. 1 when PATH.1 holds it, else 0. */
+static int rotated_rest(struct follow *fw, struct followed *x)
+{
+	char one[4200];
+	struct stat st;
+	int fd, ok;
+
+	if ((size_t)snprintf(one, sizeof(one), "%s.1", x->f->path) >=
+	    sizeof(one))
+		return 0;
+	fd = open(one, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	     st.st_size >= x->off;
+	if (ok && st.st_size > x->off) {
+		switch_to(fw, x);
+		copy_range(fd, x->off, st.st_size, fw->o->out, fw->buf);
+	}
+	close(fd);
+	return ok;
+}
+
 /* Print what was appended to X since the last poll. */
 static void pump(struct follow *fw, struct followed *x)
 {
@@ -343,16 +379,15 @@ static void pump(struct follow *fw, struct followed *x)
 	if (x->fd < 0 || fstat(x->fd, &st) < 0)
 		return;
 	if (st.st_size < x->off) {
-		note(fw, x, "file truncated");
+		/* copy-truncate rotation: what came after our offset went to
+		 * PATH.1 with the rest; print it from there */
+		if (!rotated_rest(fw, x))
+			note(fw, x, "file truncated");
 		x->off = 0;
 	}
 	if (st.st_size == x->off)
 		return;
-	if (fw->n > 1 && fw->last != x - fw->v) {
-		fprintf(fw->o->out, "\n");
-		header(x->f, fw->o->out);
-		fw->last = x - fw->v;
-	}
+	switch_to(fw, x);
 	copy_range(x->fd, x->off, st.st_size, fw->o->out, fw->buf);
 	x->off = st.st_size;
 }
