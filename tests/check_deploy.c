@@ -454,6 +454,35 @@ START_TEST(test_failures_before_the_switch)
 }
 END_TEST
 
+/* SPEC 6, 8: a blue/green service's plain start runs on the active slot
+ * its state file names (state_path here), index 0 without one; the
+ * slot's value goes into env_var whatever the service's vars say. */
+START_TEST(test_blue_green_plain_start_on_active_slot)
+{
+	struct dt t;
+	int p0 = free_port(), p1 = free_port();
+	char dep[1024];
+
+	snprintf(dep, sizeof(dep),
+		 "    deployment:\n      strategy: blue_green\n"
+		 "      blue_green:\n        slots: [\"%d\", \"%d\"]\n"
+		 "        switch_command: \"true\"\n"
+		 "        state_path: \"slot.xml\"\n", p0, p1);
+	web(&t, NULL, p0, "1", dep, 1);
+	dt_write(&t, "slot.xml", "<?xml version=\"1.0\"?>\n"
+		 "<active_slot_index>1</active_slot_index>\n");
+	dt_start_daemon(&t);
+	ck_assert(wait_http(p1, "ver=1", 5000));
+	dt_sysg(&t, NULL, "stop", NULL);
+	dt_write(&t, "slot.xml", "<?xml version=\"1.0\"?>\n"
+		 "<active_slot_index>0</active_slot_index>\n");
+	dt_start_daemon(&t);
+	ck_assert(wait_http(p0, "ver=1", 5000));
+	dt_sysg(&t, NULL, "stop", NULL);
+	dt_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_port_conflict_falls_back)
 {
 	struct dt t;
@@ -865,6 +894,7 @@ static Suite *make_deploy_suite(void)
 	tcase_add_loop_test(tc, test_failures_before_the_switch, 0, 2);
 	tcase_add_loop_test(tc, test_min_healthy_time_rolls_back, 0, 2);
 	tcase_add_test(tc, test_port_conflict_falls_back);
+	tcase_add_test(tc, test_blue_green_plain_start_on_active_slot);
 	tcase_add_test(tc, test_blue_green_switch_failures);
 	tcase_add_test(tc, test_lock_abort);
 	tcase_add_loop_test(tc, test_supervisor_killed_mid_deploy, 0, 2);

@@ -1,9 +1,11 @@
 /* launch.c - start one run of a service: environment with its instance
  * marker, cgroup, spawn, output drains, and remembering its tree. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -119,11 +121,70 @@ static int own_logs(struct svc *v, char *err, size_t errlen)
 	return 0;
 }
 
-static char **spawn_env(struct svc *v)
+/* The active slot index a blue/green state file holds
+ * (<active_slot_index>0|1</active_slot_index>): 0 when it is absent or
+ * says anything else. Only a small regular file is read, never a FIFO. */
+static int bg_active_index(const char *path)
+{
+	static const char tag[] = "<active_slot_index>";
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW |
+		      O_NOCTTY);
+	char buf[4096];
+	const char *p;
+	struct stat st;
+	ssize_t n = -1;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, tag);
+	if (!p)
+		return 0;
+	p += sizeof(tag) - 1;
+	p += strspn(p, " \t\r\n");
+	if (*p != '1')
+		return 0;
+	p += 1 + strspn(p + 1, " \t\r\n");
+	return !strncmp(p, "</active_slot_index>", 20);
+}
+
+/* SPEC 6, 8: a blue/green service's plain start (and every restart
+ * outside a deploy) runs on the active slot: env_var = that slot, and
+ * the command expanded again with it, as a deploy's candidate is. */
+static int bg_slot(struct svc *v, char ***env, char **cmd)
+{
+	const struct sysg_deployment *d = &v->cfg->deployment;
+	const struct sysg_blue_green *bg = &d->blue_green;
+	char path[4096];
+	const char *slot;
+
+	*cmd = NULL;
+	if (!d->strategy || strcmp(d->strategy, "blue_green") ||
+	    !bg->slots[0] || !bg->slots[1])
+		return 0;
+	if (bg->state_path)
+		snprintf(path, sizeof(path), "%s", bg->state_path);
+	else
+		snprintf(path, sizeof(path), "%s/blue_green_%s.xml",
+			 v->sup->state_dir, v->cfg->name);
+	slot = bg->slots[bg_active_index(path)];
+	if (sysg_env_set(env, bg->env_var ? bg->env_var : "PORT", slot) < 0)
+		return -ENOMEM;
+	*cmd = sysg_env_expand(v->cfg->command_raw ? v->cfg->command_raw :
+			       v->cfg->command, *env);
+	return *cmd ? 0 : -ENOMEM;
+}
+
+static char **spawn_env(struct svc *v, char **cmd)
 {
 	char **env = sysg_env_dup(svc_env(v));
-	if (env && sysg_env_set(&env, SYSG_INSTANCE_VAR,
-				sysg_instance_value(v->instance)) < 0) {
+	if (env && (sysg_env_set(&env, SYSG_INSTANCE_VAR,
+				 sysg_instance_value(v->instance)) < 0 ||
+		    bg_slot(v, &env, cmd) < 0)) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -145,13 +206,15 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
 		req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
 	}
-	char **env;
+	char **env, *cmd = NULL;
 	int rc;
 
 	v->sup->serial++;
 	sysg_instance_marker(v->sup->state_dir, v->cfg->name, getpid(),
 			     v->sup->serial, v->instance, sizeof(v->instance));
-	env = spawn_env(v);
+	env = spawn_env(v, &cmd);
+	if (cmd)
+		req.command = cmd;
 	if (env && v->privs.user_name &&
 	    (sysg_env_set(&env, "HOME", v->privs.home) < 0 ||
 	     sysg_env_set(&env, "USER", v->privs.user_name) < 0 ||
@@ -161,6 +224,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		env = NULL;
 	}
 	if (!env) {
+		free(cmd);
 		sysg_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -181,6 +245,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	if (req.cgroup_fd >= 0)
 		close(req.cgroup_fd);
 	sysg_env_free(env);
+	free(cmd);
 	return rc;
 }
 
