@@ -65,6 +65,8 @@ struct sq {
 	dev_t dev;              /* the file db was opened on */
 	ino_t ino;
 	int rc;                 /* the last SQLite failure in this call */
+	int batch;              /* in a transaction until sq_batch_commit */
+	int batch_err;          /* the first failure in it */
 };
 
 static void sq_log(const struct sq *h, int level, const char *fmt, ...)
@@ -506,12 +508,57 @@ static int tx_once(struct sq *h, int write, tx_fn fn, const void *arg)
 /* One call as one transaction; on corruption recover and retry once. */
 static int tx(struct sq *h, int write, tx_fn fn, const void *arg)
 {
-	int err = tx_once(h, write, fn, arg);
+	int err;
+
+	if (h->batch && h->db) {        /* inside the batch's transaction */
+		h->rc = SQLITE_OK;
+		err = fn(h, arg);
+		if (err && !h->batch_err)
+			h->batch_err = err;
+		return err;
+	}
+	err = tx_once(h, write, fn, arg);
 
 	if (!err || !is_corrupt(h->rc) || !h->db)
 		return err;
 	err = db_open(h);
 	return err ? err : tx_once(h, write, fn, arg);
+}
+
+/* A batch is one write transaction around many calls. */
+static int sq_batch_begin(void *handle)
+{
+	struct sq *h = handle;
+	int err;
+
+	if (h->batch)
+		return -EBUSY;
+	h->rc = SQLITE_OK;
+	if (h->db && !same_file(h)) {
+		sq_log(h, SYSG_LOG_INFO, "%s was replaced; reopening", h->file);
+		disconnect(h);
+	}
+	if (!h->db && (err = db_open(h)))
+		return err;
+	if ((err = exec(h, "BEGIN IMMEDIATE")))
+		return err;
+	h->batch = 1;
+	h->batch_err = 0;
+	return 0;
+}
+
+static int sq_batch_commit(void *handle)
+{
+	struct sq *h = handle;
+	int err;
+
+	if (!h->batch)
+		return -EINVAL;
+	h->batch = 0;
+	err = exec(h, "COMMIT");
+	if (!sqlite3_get_autocommit(h->db))
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return err ? err : h->batch_err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1051,6 +1098,8 @@ static void sq_close(void *handle)
 
 	if (!h)
 		return;
+	if (h->batch)
+		sq_batch_commit(h);
 	disconnect(h);
 	free(h->file);
 	free(h);
@@ -1104,6 +1153,8 @@ static const struct sysg_state_ops sq_ops = {
 	.list_deploys = sq_list_deploys,
 	.kv_get = sq_kv_get,
 	.kv_set = sq_kv_set,
+	.batch_begin = sq_batch_begin,
+	.batch_commit = sq_batch_commit,
 };
 
 static const struct sysg_plugin sq_plugin = {

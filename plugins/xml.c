@@ -114,6 +114,10 @@ struct xs {
 	char *dir;
 	int dirfd;
 	struct fcache units, pids;      /* state.xml, pid.xml */
+	/* in a batch (xs_batch_begin): the exclusive lock held until the
+	 * commit, and the cached tables edited but not written yet */
+	int batch_lock;                 /* -1: not in a batch */
+	int units_held, pids_held;
 };
 
 static void xs_log(const struct xs *h, int level, const char *fmt, ...)
@@ -1088,9 +1092,12 @@ static void lock_drop(int fd)
  * exclusive one (or read as empty where the lock cannot be had). */
 static int read_table(const struct xs *h, struct table *t)
 {
-	int lk = lock_take(h, LOCK_SH);
-	int err = load(h, t, L_PROBE);
+	int lk, err;
 
+	if (h->batch_lock >= 0)         /* our exclusive lock is held */
+		return load(h, t, L_RECOVER);
+	lk = lock_take(h, LOCK_SH);
+	err = load(h, t, L_PROBE);
 	lock_drop(lk);
 	if (err != -EBADMSG)
 		return err;
@@ -1153,7 +1160,11 @@ static int modify(struct xs *h, const struct rtype *rt, edit_fn fn,
 {
 	struct fcache tmp = { .t = { .rt = rt }, .fd = -1 };
 	struct fcache *c = cache_of(h, rt);
-	int lk = lock_take(h, LOCK_EX), err = 0, fresh, wrote = 0;
+	int *held = rt == &rt_unit ? &h->units_held : rt == &rt_pid ?
+		    &h->pids_held : NULL;
+	int batch = h->batch_lock >= 0 && held;
+	int lk = h->batch_lock >= 0 ? h->batch_lock : lock_take(h, LOCK_EX);
+	int err = 0, fresh, wrote = 0;
 
 	if (lk < 0) {
 		xs_log(h, SYSG_LOG_ERROR, "cannot lock %s/%s: %s", h->dir,
@@ -1162,22 +1173,79 @@ static int modify(struct xs *h, const struct rtype *rt, edit_fn fn,
 	}
 	if (!c)
 		c = &tmp;
-	fresh = cache_fresh(h, c);
+	/* under the batch's lock nobody else writes: held edits stand */
+	fresh = (batch && *held) || cache_fresh(h, c);
 	if (!fresh) {
 		cache_drop(c);
 		err = load(h, &c->t, L_RECOVER);
 	}
-	if (!err && (err = fn(&c->t, arg)) > 0) {
+	if (!err && (err = fn(&c->t, arg)) > 0 && batch) {
+		*held = 1;      /* written by xs_batch_commit */
+		err = 0;
+	} else if (err > 0) {
 		wrote = 1;
 		err = save(h, &c->t);
 	}
-	if (err < 0 || c == &tmp)
+	if (err < 0 || c == &tmp) {
 		cache_drop(c);
-	else if (!fresh || wrote)
+		if (held)
+			*held = 0;
+	} else if (!fresh || wrote) {
 		cache_pin(h, c);
-	lock_drop(lk);
+	}
+	if (lk != h->batch_lock)
+		lock_drop(lk);
 	tab_free(&tmp.t);
 	return err < 0 ? err : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Batches: one rewrite per file for many changes                       */
+/* ------------------------------------------------------------------ */
+
+static int xs_batch_begin(void *handle)
+{
+	struct xs *h = handle;
+	int lk;
+
+	if (h->batch_lock >= 0)
+		return -EBUSY;
+	if ((lk = lock_take(h, LOCK_EX)) < 0) {
+		xs_log(h, SYSG_LOG_ERROR, "cannot lock %s/%s: %s", h->dir,
+		       XS_LOCK, strerror(-lk));
+		return lk;
+	}
+	h->batch_lock = lk;
+	return 0;
+}
+
+/* Write C's table if the batch changed it. */
+static int commit_one(struct xs *h, struct fcache *c, int *held)
+{
+	int err;
+
+	if (!*held)
+		return 0;
+	*held = 0;
+	if ((err = save(h, &c->t)) < 0)
+		cache_drop(c);  /* reloaded from the file next time */
+	else
+		cache_pin(h, c);
+	return err;
+}
+
+static int xs_batch_commit(void *handle)
+{
+	struct xs *h = handle;
+	int err, e2;
+
+	if (h->batch_lock < 0)
+		return -EINVAL;
+	err = commit_one(h, &h->units, &h->units_held);
+	e2 = commit_one(h, &h->pids, &h->pids_held);
+	lock_drop(h->batch_lock);
+	h->batch_lock = -1;
+	return err ? err : e2;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1360,6 +1428,7 @@ static int xs_open(const struct sysg_state_host *host, const char *state_dir,
 	h->dir = dir;
 	h->units = (struct fcache){ .t = { .rt = &rt_unit }, .fd = -1 };
 	h->pids = (struct fcache){ .t = { .rt = &rt_pid }, .fd = -1 };
+	h->batch_lock = -1;
 	*handle = h;
 	return 0;
 }
@@ -1370,6 +1439,8 @@ static void xs_close(void *handle)
 
 	if (!h)
 		return;
+	if (h->batch_lock >= 0)
+		xs_batch_commit(h);
 	cache_drop(&h->units);
 	cache_drop(&h->pids);
 	tab_free(&h->units.t);
@@ -1597,6 +1668,8 @@ static const struct sysg_state_ops xs_ops = {
 	.list_deploys = xs_list_deploys,
 	.kv_get = xs_kv_get,
 	.kv_set = xs_kv_set,
+	.batch_begin = xs_batch_begin,
+	.batch_commit = xs_batch_commit,
 };
 
 static const struct sysg_plugin xs_plugin = {

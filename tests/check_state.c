@@ -350,6 +350,53 @@ START_TEST(release_and_reload)
 }
 END_TEST
 
+/* A batch stores many records at once: nothing is lost, another handle
+ * sees them all after the commit, and writes to other files (kv) inside
+ * it go through without deadlocking on the batch's lock. */
+START_TEST(batch_stores_all)
+{
+	struct sysg_state *st = open_store(_i), *other;
+	struct sysg_unit_record u, got;
+	char buf[64];
+	int64_t pid;
+
+	ck_assert_int_eq(sysg_state_batch_begin(st), 0);
+	for (int i = 0; i < 50; i++) {
+		memset(&u, 0, sizeof(u));
+		snprintf(u.name, sizeof(u.name), "s%d", i);
+		snprintf(u.status, sizeof(u.status), "running");
+		u.pid = 1000 + i;
+		ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+		ck_assert_int_eq(sysg_state_set_pid(st, u.name, u.pid), 0);
+	}
+	u.pid = 7;      /* the last write of a record wins */
+	ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+	ck_assert_int_eq(sysg_state_set_pid(st, "s0", 0), 0);
+	ck_assert_int_eq(sysg_state_kv_set(st, "k", "v"), 0);
+	ck_assert_int_eq(sysg_state_batch_commit(st), 0);
+
+	other = open_store(_i);
+	for (int i = 0; i < 50; i++) {
+		snprintf(buf, sizeof(buf), "s%d", i);
+		ck_assert_int_eq(sysg_state_get_unit(other, buf, &got), 0);
+		ck_assert_int_eq(got.pid, i == 49 ? 7 : 1000 + i);
+		ck_assert_int_eq(sysg_state_get_pid(other, buf, &pid),
+				 i ? 0 : -ENOENT);
+	}
+	ck_assert_int_eq(sysg_state_kv_get(other, "k", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "v");
+	/* a second batch after the first, then plain writes again */
+	ck_assert_int_eq(sysg_state_batch_begin(st), 0);
+	ck_assert_int_eq(sysg_state_remove_unit(st, "s1"), 0);
+	ck_assert_int_eq(sysg_state_batch_commit(st), 0);
+	ck_assert_int_eq(sysg_state_get_unit(other, "s1", &got), -ENOENT);
+	ck_assert_int_eq(sysg_state_remove_unit(st, "s2"), 0);
+	ck_assert_int_eq(sysg_state_get_unit(other, "s2", &got), -ENOENT);
+	sysg_state_close(other);
+	sysg_state_close(st);
+}
+END_TEST
+
 START_TEST(unit_round_trip)
 {
 	struct sysg_state *st = open_store(_i);
@@ -1247,6 +1294,7 @@ static Suite *make_state_suite(void)
 	tcase_add_test(tc, pid_xml_written_in_systemg_shape);
 	tcase_add_test(tc, pid_xml_reads_both_shapes);
 	tcase_add_loop_test(tc, unit_round_trip, 0, NBACKENDS);
+	tcase_add_loop_test(tc, batch_stores_all, 0, NBACKENDS);
 	tcase_add_loop_test(tc, release_and_reload, 0, NBACKENDS);
 	tcase_add_loop_test(tc, cron_runs_keep_n_and_update_in_place, 0, NBACKENDS);
 	tcase_add_loop_test(tc, deploy_history_order_update_cap, 0, NBACKENDS);

@@ -23,6 +23,7 @@ struct sysg_loop {
 	 * callback may remove (and free) another watcher safely. */
 	struct epoll_event pending[LOOP_MAX_EVENTS];
 	int npending;
+	uint64_t turn;                  /* iterations so far */
 };
 
 static int64_t clock_ms(clockid_t id)
@@ -210,6 +211,11 @@ static int wait_ms(struct sysg_loop *l, int64_t max_wait_ms)
 	return (int)w;
 }
 
+uint64_t sysg_loop_turn(const struct sysg_loop *l)
+{
+	return l->turn;
+}
+
 int sysg_loop_once(struct sysg_loop *l, int64_t max_wait_ms)
 {
 	int n = epoll_wait(l->epfd, l->pending, LOOP_MAX_EVENTS,
@@ -221,6 +227,7 @@ int sysg_loop_once(struct sysg_loop *l, int64_t max_wait_ms)
 		n = 0;
 	}
 	l->npending = n;
+	l->turn++;
 	for (int i = 0; i < n; i++) {
 		struct sysg_io *io = l->pending[i].data.ptr;
 

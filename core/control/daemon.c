@@ -221,7 +221,7 @@ int sysg_daemon_wait(int fd, int timeout_ms, FILE *err)
 struct procs {
 	struct sysg_proc_snapshot snap;
 	struct sysg_pidset tree;
-	pid_t *pids;
+	struct sysg_proc_stat *stats;   /* the tree's entries in SNAP */
 	size_t cap;
 };
 
@@ -243,25 +243,32 @@ struct daemon {
 	int initial_failed;
 };
 
-/* The pids of the unit at index I (the rule its stop uses) into
- * p->pids; returns how many. */
-static size_t tree_pids(struct daemon *d, size_t i)
+/* The processes of the unit at index I (the rule its stop uses), as
+ * the round's scan read them, into p->stats; returns how many. */
+static size_t tree_stats(struct daemon *d, size_t i)
 {
 	struct procs *p = &d->procs;
+	size_t k = 0;
 
 	if (sysg_supervisor_tree(d->sup, i, &p->snap, &p->tree) < 0)
 		return 0;
 	if (p->tree.n > p->cap) {
-		pid_t *nv = realloc(p->pids, p->tree.n * sizeof(*nv));
+		struct sysg_proc_stat *nv = realloc(p->stats, p->tree.n *
+						    sizeof(*nv));
 
 		if (!nv)
 			return 0;
-		p->pids = nv;
+		p->stats = nv;
 		p->cap = p->tree.n;
 	}
-	for (size_t k = 0; k < p->tree.n; k++)
-		p->pids[k] = p->tree.v[k].pid;
-	return p->tree.n;
+	for (size_t j = 0; j < p->tree.n; j++) {
+		const struct sysg_proc_stat *ps =
+			sysg_proc_snapshot_find(&p->snap, p->tree.v[j].pid);
+
+		if (ps)
+			p->stats[k++] = *ps;
+	}
+	return k;
 }
 
 static void sample_all(struct daemon *d)
@@ -282,9 +289,9 @@ static void sample_all(struct daemon *d)
 			scanned = sysg_proc_snapshot_take(&d->procs.snap) == 0 ?
 				  1 : -1;
 		if (u.pid > 0 && scanned > 0)
-			k = tree_pids(d, i);
-		sysg_samples_take(d->samples, u.name, d->procs.pids, k, up,
-				  wall);
+			k = tree_stats(d, i);
+		sysg_samples_take_stats(d->samples, u.name, d->procs.stats, k,
+					up, wall);
 	}
 }
 
@@ -395,7 +402,7 @@ static void procs_free(struct procs *p)
 {
 	sysg_proc_snapshot_free(&p->snap);
 	sysg_pidset_free(&p->tree);
-	free(p->pids);
+	free(p->stats);
 }
 /* -------------------------------------------------------------- run */
 

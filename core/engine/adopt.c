@@ -189,9 +189,10 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	}
 	restore_history(v, u);
 	/* status tells what really runs, not what the new config says */
-	v->run_cmd[0] = '\0';
+	free(v->run_cmd);
+	v->run_cmd = NULL;
 	if (u->command[0] && strcmp(u->command, v->cfg->command)) {
-		snprintf(v->run_cmd, sizeof(v->run_cmd), "%s", u->command);
+		v->run_cmd = strdup(u->command);
 		svc_log(v, SYSG_LOG_WARN, "Service %s runs '%s', not the config's "
 			"'%s': restart it to apply the config", v->cfg->name,
 			u->command, v->cfg->command);

@@ -254,11 +254,13 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	struct sysg_child c;
 	int rc = do_spawn(v, &c, err, errlen);
 
+	v->sup->procs_ok = 0;   /* the turn's /proc scan misses it */
 	if (rc < 0)
 		return rc;
 	svc_unwatch_exit(v);
 	v->adopted = v->marker_prefix = 0;
-	v->run_cmd[0] = '\0';
+	free(v->run_cmd);
+	v->run_cmd = NULL;
 	v->pid = v->sid = c.pid;
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();
@@ -297,13 +299,29 @@ void svc_tree_match(const struct svc *v, struct sysg_tree_match *m)
 	m->known = &v->known;
 }
 
+int svc_collect_tree(struct svc *v, struct sysg_pidset *out)
+{
+	struct sysg_supervisor *s = v->sup;
+	struct sysg_tree_match m;
+	uint64_t turn = s->loop ? sysg_loop_turn(s->loop) : 0;
+
+	if (!s->procs_ok || s->procs_turn != turn || !s->loop) {
+		s->procs_ok = sysg_proc_snapshot_take(&s->procs) == 0;
+		s->procs_turn = turn;
+		if (!s->procs_ok) {
+			sysg_pidset_clear(out);
+			return -EIO;
+		}
+	}
+	svc_tree_match(v, &m);
+	return sysg_proctree_collect_in(&s->procs, &m, out);
+}
+
 void svc_remember_tree(struct svc *v)
 {
-	struct sysg_tree_match m;
 	struct sysg_pidset now = { 0 };
 
-	svc_tree_match(v, &m);
-	if (sysg_proctree_collect(&m, &now) == 0)
+	if (svc_collect_tree(v, &now) == 0)
 		for (size_t i = 0; i < now.n; i++)
 			sysg_pidset_add(&v->known, now.v[i].pid, now.v[i].ticks);
 	sysg_pidset_free(&now);

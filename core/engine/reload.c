@@ -67,6 +67,8 @@ void sup_reload_collect(struct sysg_supervisor *s)
 			s->svcs[k++] = v;
 		}
 	}
+	if (s->nsvcs != k)
+		sup_reindex(s);
 	s->nsvcs = k;
 	collect_configs(s);
 }
@@ -191,6 +193,7 @@ static void apply(struct sysg_supervisor *s, struct sysg_config *nc,
 	s->nsvcs = p->total;
 	s->nactive = p->n;
 	s->cfg = nc;
+	sup_reindex(s);         /* services renamed, added, removed */
 	for (size_t j = 0; j < p->n; j++)
 		if (!p->fresh[j])
 			apply_existing(s->svcs[j], &nc->services[j], all_changed,

@@ -679,6 +679,7 @@ static int switch_cfg(struct svc *v)
 		"definition", v->next_cfg->name);
 	v->cfg = v->next_cfg;
 	v->next_cfg = NULL;
+	sup_reindex(v->sup);    /* its dependencies may differ */
 	svc_drains_rename(v);
 	sysg_timer_stop(v->sup->loop, &v->cron_timer);
 	sysg_privs_free(&v->privs);
@@ -1049,6 +1050,8 @@ void svc_release(struct svc *v)
 	struct sysg_loop *l = v->sup->loop;
 
 	svc_unwatch_exit(v);
+	free(v->run_cmd);
+	v->run_cmd = NULL;
 	sysg_timer_stop(l, &v->timer);
 	sysg_timer_stop(l, &v->probe_timer);
 	sysg_timer_stop(l, &v->cron_timer);

@@ -1,5 +1,6 @@
 /* supervisor.c - the engine's public API, signals, reaping, records. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	u->signal = v->signo;
 	u->restarts = v->restarts;
 	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
-	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd[0] ?
+	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd ?
 		 v->run_cmd : v->cfg->command);
 }
 
@@ -69,19 +70,85 @@ static void write_record(struct svc *v)
 		v->recorded_pid = u.pid;
 }
 
+/* The records changed since the last flush, as one batch: one rewrite
+ * of the state file per loop turn, not one per record. */
 static void flush_records(struct sysg_supervisor *s)
 {
-	for (size_t i = 0; i < s->nsvcs; i++)
-		if (s->svcs[i]->record_dirty)
-			write_record(s->svcs[i]);
+	int batch = 0, rc;
+
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		if (!s->svcs[i]->record_dirty)
+			continue;
+		if (!batch && s->st)
+			batch = sysg_state_batch_begin(s->st) == 0;
+		write_record(s->svcs[i]);
+	}
+	if (batch && (rc = sysg_state_batch_commit(s->st)) < 0)
+		sysg_log(&s->log, SYSG_LOG_WARN, "cannot record the state of "
+			 "the services in %s: %s", s->state_dir, strerror(-rc));
+}
+
+static struct sysg_supervisor *sort_ctx;        /* for by_name_cmp */
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	const struct sysg_supervisor *s = sort_ctx;
+
+	return strcmp(s->svcs[*(const size_t *)a]->cfg->name,
+		      s->svcs[*(const size_t *)b]->cfg->name);
+}
+
+/* Index of the configured service NAME, or -1: a binary search in the
+ * name index (a request or a dependency names a service; with thousands
+ * of them a linear walk per lookup made status and waves quadratic). */
+static long find_index(struct sysg_supervisor *s, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!s->by_name_ok) {
+		size_t *ix = realloc(s->by_name, (s->nactive + 1) *
+				     sizeof(*ix));
+
+		if (!ix) {      /* out of memory: walk */
+			for (size_t i = 0; i < s->nactive; i++)
+				if (!strcmp(s->svcs[i]->cfg->name, name))
+					return (long)i;
+			return -1;
+		}
+		for (size_t i = 0; i < s->nactive; i++)
+			ix[i] = i;
+		sort_ctx = s;
+		qsort(ix, s->nactive, sizeof(*ix), by_name_cmp);
+		s->by_name = ix;
+		s->by_name_ok = 1;
+	}
+	hi = s->nactive;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, s->svcs[s->by_name[mid]]->cfg->name);
+
+		if (!c)
+			return (long)s->by_name[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+int sup_index(const struct sysg_supervisor *s, const char *name)
+{
+	long i = find_index((struct sysg_supervisor *)s, name);
+
+	return i < 0 ? -ENOENT : (int)i;
 }
 
 struct svc *sup_find(struct sysg_supervisor *s, const char *name)
 {
-	for (size_t i = 0; i < s->nactive; i++)
-		if (!strcmp(s->svcs[i]->cfg->name, name))
-			return s->svcs[i];
-	return NULL;
+	long i = find_index(s, name);
+
+	return i < 0 ? NULL : s->svcs[i];
 }
 
 /* ------------------------------------------------------------------ */
@@ -101,26 +168,120 @@ static int depends_on(const struct svc *v, const char *name)
 	return 0;
 }
 
+void sup_reindex(struct sysg_supervisor *s)
+{
+	s->by_name_ok = 0;
+	free(s->dep_start);
+	free(s->dep_list);
+	s->dep_start = NULL;
+	s->dep_list = NULL;
+}
+
+/* Resolve every service's depends_on once: who depends on whom. 0, or
+ * -ENOMEM (then callers walk every service). */
+static int index_dependents(struct sysg_supervisor *s)
+{
+	size_t *start, total = 0;
+	struct svc **list;
+
+	if (s->dep_start && s->by_name_ok)
+		return 0;
+	sup_reindex(s);
+	if (!(start = calloc(s->nactive + 2, sizeof(*start))))
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nsvcs; i++)
+		for (size_t k = 0; k < s->svcs[i]->cfg->ndepends_on; k++) {
+			long j = find_index(s, s->svcs[i]->cfg->depends_on[k]);
+
+			if (j >= 0) {
+				start[j + 2]++;
+				total++;
+			}
+		}
+	if (!(list = calloc(total + 1, sizeof(*list)))) {
+		free(start);
+		return -ENOMEM;
+	}
+	for (size_t j = 0; j < s->nactive; j++)
+		start[j + 2] += start[j + 1];
+	/* start[j + 1] is now where j's dependents go: fill, moving it on
+	 * to start[j + 2]'s old value, so start[j] .. start[j + 1] */
+	for (size_t i = 0; i < s->nsvcs; i++)
+		for (size_t k = 0; k < s->svcs[i]->cfg->ndepends_on; k++) {
+			long j = find_index(s, s->svcs[i]->cfg->depends_on[k]);
+
+			if (j >= 0)
+				list[start[j + 1]++] = s->svcs[i];
+		}
+	s->dep_start = start;
+	s->dep_list = list;
+	return 0;
+}
+
+/* The dependents of V in *D (count returned), or -1 when they are not
+ * indexed (V was removed by a reload, or no memory): walk them all. */
+static long dependents_of(struct sysg_supervisor *s, const struct svc *v,
+			  struct svc ***d)
+{
+	if (v->idx >= s->nactive || s->svcs[v->idx] != v ||
+	    index_dependents(s) < 0)
+		return -1;
+	*d = s->dep_list + s->dep_start[v->idx];
+	return (long)(s->dep_start[v->idx + 1] - s->dep_start[v->idx]);
+}
+
 void sup_dependents(struct svc *v, enum svc_event ev)
 {
 	struct sysg_supervisor *s = v->sup;
+	struct svc **d;
+	long n = dependents_of(s, v, &d);
 
+	if (n >= 0) {
+		/* copied: an event may trigger a re-index (a reload's switch) */
+		struct svc **copy = n ? malloc((size_t)n * sizeof(*copy)) : NULL;
+
+		if (n && copy) {
+			memcpy(copy, d, (size_t)n * sizeof(*copy));
+			for (long i = 0; i < n; i++)
+				if (copy[i]->idx < s->nactive &&
+				    s->svcs[copy[i]->idx] == copy[i] &&
+				    !copy[i]->cron)
+					svc_event(copy[i], ev);
+			free(copy);
+			sup_changed(s);
+			return;
+		}
+		if (!n) {
+			sup_changed(s);
+			return;
+		}
+	}
 	for (size_t i = 0; i < s->nactive; i++)
 		if (!s->svcs[i]->cron && depends_on(s->svcs[i], v->cfg->name))
 			svc_event(s->svcs[i], ev);
 	sup_changed(s);
 }
 
+static int blocks_stop(const struct svc *d)
+{
+	return !svc_is_settled(d) && d->state != ST_BACKOFF;
+}
+
 /* A service may stop in a shutdown once no dependent is still up. */
 static int dependents_down(struct sysg_supervisor *s, const struct svc *v)
 {
-	for (size_t i = 0; i < s->nsvcs; i++) {
-		const struct svc *d = s->svcs[i];
+	struct svc **d;
+	long n = dependents_of(s, v, &d);
 
-		if (depends_on(d, v->cfg->name) && !svc_is_settled(d) &&
-		    d->state != ST_BACKOFF)
+	for (long i = 0; i < n; i++)
+		if (blocks_stop(d[i]))
 			return 0;
-	}
+	if (n >= 0)
+		return 1;
+	for (size_t i = 0; i < s->nsvcs; i++)
+		if (depends_on(s->svcs[i], v->cfg->name) &&
+		    blocks_stop(s->svcs[i]))
+			return 0;
 	return 1;
 }
 
@@ -369,6 +530,7 @@ static void state_idle(struct sysg_timer *t)
 	struct sysg_supervisor *s = t->arg;
 
 	sysg_state_release(s->st);
+	malloc_trim(0);         /* give the backend's pages back */
 }
 
 static void state_used(void *arg)
@@ -455,6 +617,9 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);
 	sysg_loop_free(s->loop);
+	sysg_proc_snapshot_free(&s->procs);
+	sup_reindex(s);
+	free(s->by_name);
 	sysg_log_close(&s->log);
 	sup_notify_free(s);
 	free(s->state_dir);

@@ -13,10 +13,7 @@ size_t sysg_supervisor_count(const struct sysg_supervisor *s)
 
 int sysg_supervisor_index(const struct sysg_supervisor *s, const char *name)
 {
-	for (size_t i = 0; i < s->nactive; i++)
-		if (!strcmp(s->svcs[i]->cfg->name, name))
-			return (int)i;
-	return -ENOENT;
+	return sup_index(s, name);
 }
 
 int sysg_supervisor_get_index(const struct sysg_supervisor *s, size_t i,

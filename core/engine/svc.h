@@ -152,8 +152,8 @@ struct svc {
 	int degraded;           /* a deploy's switch-back failed: traffic
 	                           may point at the wrong instance */
 	/* the command the current (adopted) run really executes, when an
-	 * earlier config gave it another one ("" otherwise) */
-	char run_cmd[SYSG_COMMAND_MAX];
+	 * earlier config gave it another one (NULL otherwise) */
+	char *run_cmd;
 };
 
 /* One recorded change not yet delivered (notify.c). */
@@ -221,6 +221,20 @@ struct sysg_supervisor {
 	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
 	struct sysg_pidset strays;
 	struct sysg_timer stray_timer;
+	/* launch.c: the /proc scan of loop turn PROCS_TURN, shared by every
+	 * tree collected in that turn (PROCS_OK 0: take a new one) */
+	struct sysg_proc_snapshot procs;
+	uint64_t procs_turn;
+	int procs_ok;
+	/* supervisor.c: svcs[0..nactive) sorted by name, for sup_find;
+	 * rebuilt on first use after a reload cleared BY_NAME_OK */
+	size_t *by_name;
+	int by_name_ok;
+	/* supervisor.c: who depends on svcs[j] (j < nactive): dep_list
+	 * [dep_start[j] .. dep_start[j + 1]), every service's depends_on
+	 * resolved once; rebuilt with by_name */
+	size_t *dep_start;
+	struct svc **dep_list;
 };
 
 /* What the state machine's actions do to the world: spawn, run the skip
@@ -273,6 +287,9 @@ int svc_launch(struct svc *v, char *err, size_t errlen);
 void svc_free_drains(struct svc *v);
 void svc_drains_rename(struct svc *v);  /* V->cfg changed */
 void svc_remember_tree(struct svc *v);  /* add live members to known */
+/* V's current process tree into OUT, from the /proc scan of this loop
+ * turn (taken by the first caller of the turn). 0 or -errno. */
+int svc_collect_tree(struct svc *v, struct sysg_pidset *out);
 /* What identifies V's current process tree (proctree.h). */
 void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
 
@@ -346,6 +363,11 @@ void sup_changed(struct sysg_supervisor *s);    /* re-evaluate everyone */
 void sup_dependents(struct svc *v, enum svc_event ev);
 /* The configured service NAME (removed ones are not found). */
 struct svc *sup_find(struct sysg_supervisor *s, const char *name);
+/* Its index in S->svcs, or -ENOENT. */
+int sup_index(const struct sysg_supervisor *s, const char *name);
+/* The services and dependencies changed (reload): rebuild the name and
+ * dependents indexes on next use. */
+void sup_reindex(struct sysg_supervisor *s);
 /* Initialise V as service CFG (index IDX) of S. */
 void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 		  struct sysg_service *cfg, size_t idx);

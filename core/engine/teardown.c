@@ -61,12 +61,10 @@ static void gone(struct svc *v)
 
 void svc_teardown_tick(struct svc *v)
 {
-	struct sysg_tree_match m;
 	struct sysg_pidset tree = { 0 };
 	int64_t now = sysg_now_ms();
 
-	svc_tree_match(v, &m);
-	sysg_proctree_collect(&m, &tree);
+	svc_collect_tree(v, &tree);
 	if (tree.n == 0 && v->pid <= 0) {
 		sysg_pidset_free(&tree);
 		gone(v);
@@ -104,12 +102,10 @@ void svc_teardown_tick(struct svc *v)
  * shell would run its TERM trap twice). */
 static void term_group(struct svc *v)
 {
-	struct sysg_tree_match m;
 	struct sysg_pidset tree = { 0 };
 	struct sysg_proc_stat ps;
 
-	svc_tree_match(v, &m);
-	sysg_proctree_collect(&m, &tree);
+	svc_collect_tree(v, &tree);
 	kill(-v->sid, SIGTERM);
 	for (size_t i = 0; i < tree.n; i++)
 		if (sysg_proc_stat_read(tree.v[i].pid, &ps) == 0 &&

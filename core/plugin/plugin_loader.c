@@ -176,7 +176,7 @@ static void *open_checked(const char *file, struct probe *pr,
 		return NULL;
 	}
 	pr->abi = d->abi_version;
-	if (pr->abi != SYSG_PLUGIN_ABI_VERSION) {
+	if (pr->abi < SYSG_PLUGIN_ABI_MIN || pr->abi > SYSG_PLUGIN_ABI_VERSION) {
 		sysg_errf(pr->err, sizeof(pr->err),
 		          "%s: plugin ABI version %u, expected %u (rebuild it against this sysg)",
 		          file, (unsigned)pr->abi, SYSG_PLUGIN_ABI_VERSION);

@@ -225,3 +225,28 @@ int sysg_state_kv_set(struct sysg_state *st, const char *key,
 {
 	return FORWARD(st, kv_set, key, value);
 }
+
+/* The batch slots exist from ABI 2 on; an older backend writes at once. */
+static int has_batch(struct sysg_state *st, const struct sysg_state_ops *o)
+{
+	return st->plugin && st->plugin->desc->abi_version >= 2 &&
+	       o->batch_begin && o->batch_commit;
+}
+
+int sysg_state_batch_begin(struct sysg_state *st)
+{
+	const struct sysg_state_ops *o = ops_of(st);
+
+	if (!o)
+		return -EIO;
+	return has_batch(st, o) ? o->batch_begin(st->handle) : 0;
+}
+
+int sysg_state_batch_commit(struct sysg_state *st)
+{
+	const struct sysg_state_ops *o = ops_of(st);
+
+	if (!o)
+		return -EIO;
+	return has_batch(st, o) ? o->batch_commit(st->handle) : 0;
+}

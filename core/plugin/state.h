@@ -72,4 +72,10 @@ int sysg_state_kv_get(struct sysg_state *st, const char *key, char *buf,
 int sysg_state_kv_set(struct sysg_state *st, const char *key,
 		      const char *value);
 
+/* Hold the writes that follow until sysg_state_batch_commit(), which
+ * stores them together (one file rewrite or one transaction); a backend
+ * without batches (ABI 1) writes each at once. 0 or -errno. */
+int sysg_state_batch_begin(struct sysg_state *st);
+int sysg_state_batch_commit(struct sysg_state *st);
+
 #endif

@@ -58,30 +58,41 @@ long sysg_proc_clk_tck(void)
 	return tck;
 }
 
-/* Parse the fields after "(comm) " of /proc/PID/stat. */
+/* Parse the fields after "(comm) " of /proc/PID/stat: the state, then
+ * unsigned numbers (field 3 is the state; v[k] is field k + 4). A scan of
+ * /proc parses thousands of these: no sscanf. */
 static int parse_stat_tail(const char *p, struct sysg_procstat *out)
 {
-	unsigned long long v[20];
-	char state;
-	int got;
+	unsigned long long v[21];
+	int got = 0;
 
-	/* fields 3..22: state ppid pgrp sid tty tpgid flags minflt cminflt
-	 * majflt cmajflt utime stime cutime cstime prio nice threads
-	 * itrealvalue starttime */
-	got = sscanf(p, " %c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu"
-		     " %llu %llu %llu %llu %llu %llu %llu %llu %llu", &state,
-		     &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-		     &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14],
-		     &v[15], &v[16], &v[17], &v[18]);
-	if (got != 20)
+	while (*p == ' ')
+		p++;
+	if (!*p)
 		return -EINVAL;
-	out->state = state;
+	out->state = *p++;
+	while (got < 21) {
+		char *end;
+
+		while (*p == ' ')
+			p++;
+		if ((*p < '0' || *p > '9') && *p != '-')
+			break;
+		v[got++] = strtoull(p, &end, 10);
+		p = end;
+	}
+	/* fields 4..22: ppid pgrp sid tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime cutime cstime prio nice threads itrealvalue
+	 * starttime; then vsize rss */
+	if (got < 19)
+		return -EINVAL;
 	out->ppid = (int64_t)v[0];
 	out->pgrp = (int64_t)v[1];
 	out->sid = (int64_t)v[2];
 	out->utime = v[10];
 	out->stime = v[11];
 	out->start_ticks = v[18];
+	out->rss_pages = got > 20 ? v[20] : 0;
 	return 0;
 }
 

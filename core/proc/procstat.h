@@ -23,6 +23,7 @@ struct sysg_procstat {
 	uint64_t utime;         /* fields 14, 15: CPU time in clock ticks */
 	uint64_t stime;
 	uint64_t start_ticks;   /* field 22: start time, ticks since boot */
+	uint64_t rss_pages;     /* field 24: resident pages (as statm's) */
 };
 
 /* Read up to LEN-1 bytes of the small file PATH (a /proc or cgroup

@@ -13,6 +13,7 @@
 
 #include "base/base.h"
 #include "procstat.h"
+#include "instance.h"
 #include "proctree.h"
 
 /* ------------------------------------------------------------------ */
@@ -28,6 +29,8 @@ static void stat_from_procstat(const struct sysg_procstat *ps,
 	st->sid = (pid_t)ps->sid;
 	st->state = ps->state;
 	st->start_ticks = ps->start_ticks;
+	st->cpu_ticks = ps->utime + ps->stime;
+	st->rss_pages = ps->rss_pages;
 }
 
 int sysg_proc_stat_read(pid_t pid, struct sysg_proc_stat *st)
@@ -160,11 +163,88 @@ static ssize_t table_find(const struct sysg_proc_snapshot *t, pid_t pid)
 	return hit ? hit - t->v : -1;
 }
 
+/* Read, not found (unreadable, or no marker) */
+static char no_inst[2];
+
+static void inst_forget(struct sysg_proc_snapshot *t)
+{
+	for (size_t i = 0; i < t->icap; i++) {
+		if (t->inst[i] != no_inst)
+			free(t->inst[i]);
+		t->inst[i] = NULL;
+	}
+}
+
+const struct sysg_proc_stat *sysg_proc_snapshot_find(
+	const struct sysg_proc_snapshot *t, pid_t pid)
+{
+	ssize_t i = table_find(t, pid);
+
+	return i < 0 ? NULL : &t->v[i];
+}
+
+/* A marker read in an earlier take, kept for the same process. */
+struct kept {
+	pid_t pid;
+	uint64_t ticks;
+	char *inst;
+	size_t len;
+};
+
+/* Take the markers read so far out of T (pid order), for keep_markers. */
+static struct kept *take_markers(struct sysg_proc_snapshot *t, size_t *n)
+{
+	struct kept *k;
+
+	*n = 0;
+	for (size_t i = 0; i < t->n && i < t->icap; i++)
+		*n += t->inst[i] && t->inst[i] != no_inst;
+	if (!*n || !(k = malloc(*n * sizeof(*k)))) {
+		*n = 0;
+		return NULL;
+	}
+	*n = 0;
+	for (size_t i = 0; i < t->n && i < t->icap; i++)
+		if (t->inst[i] && t->inst[i] != no_inst) {
+			k[(*n)++] = (struct kept){ t->v[i].pid,
+				t->v[i].start_ticks, t->inst[i], t->ilen[i] };
+			t->inst[i] = NULL;
+		}
+	return k;
+}
+
+/* Give each process of the new scan the marker read for it before (the
+ * same pid and start time: the same process, whose SYSG_INSTANCE was set
+ * at its exec), so a round does not re-read every environment. */
+static void keep_markers(struct sysg_proc_snapshot *t, struct kept *k,
+			 size_t n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < t->n && j < n; i++) {
+		while (j < n && k[j].pid < t->v[i].pid)
+			j++;
+		if (j < n && k[j].pid == t->v[i].pid &&
+		    k[j].ticks == t->v[i].start_ticks) {
+			t->inst[i] = k[j].inst;
+			t->ilen[i] = k[j].len;
+			k[j++].inst = NULL;
+		}
+	}
+	for (j = 0; j < n; j++)
+		free(k[j].inst);
+	free(k);
+}
+
 int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 {
 	struct table_scan ts = { t, 0 };
+	size_t nkept;
+	struct kept *kept = take_markers(t, &nkept);
 	int rc;
 
+	inst_forget(t);
+	t->kids_ok = 0;
 	t->n = 0;
 	rc = sysg_proc_scan(table_scan_one, &ts);
 	if (rc == 0)
@@ -172,18 +252,48 @@ int sysg_proc_snapshot_take(struct sysg_proc_snapshot *t)
 	if (rc == 0 && t->mcap < t->cap) {
 		unsigned char *m = realloc(t->member, t->cap);
 
-		if (!m)
-			return -ENOMEM;
-		t->member = m;
-		t->mcap = t->cap;
+		if (m) {
+			t->member = m;
+			t->mcap = t->cap;
+		} else {
+			rc = -ENOMEM;
+		}
+	}
+	if (rc == 0 && t->icap < t->cap) {
+		char **m = realloc(t->inst, t->cap * sizeof(*m));
+		size_t *l = NULL;
+
+		if (m) {
+			memset(m + t->icap, 0, (t->cap - t->icap) * sizeof(*m));
+			t->inst = m;
+			l = realloc(t->ilen, t->cap * sizeof(*l));
+		}
+		if (l) {
+			t->ilen = l;
+			t->icap = t->cap;
+		} else {
+			rc = -ENOMEM;
+		}
 	}
 	if (rc == 0)
 		qsort(t->v, t->n, sizeof(*t->v), cmp_pid);
+	else
+		t->n = 0;       /* unusable: the kept markers are freed */
+	keep_markers(t, kept, nkept);
 	return rc;
 }
 
 void sysg_proc_snapshot_free(struct sysg_proc_snapshot *t)
 {
+	inst_forget(t);
+	free(t->inst);
+	free(t->ilen);
+	free(t->kid_start);
+	free(t->kids);
+	free(t->stack);
+	free(t->by_sid);
+	free(t->by_pgrp);
+	free(t->found);
 	free(t->v);
 	free(t->member);
 	memset(t, 0, sizeof(*t));
@@ -256,10 +366,73 @@ int sysg_proc_environ_find(pid_t pid, const char *prefix, char *buf,
 	return rc;
 }
 
-static int is_seed(const struct sysg_tree_match *m,
-		   const struct sysg_proc_stat *p,
+/* The SYSG_INSTANCE entries of process I of T (NUL-separated, ending
+ * with an empty one), read from its environment the first time. */
+static const char *inst_of(struct sysg_proc_snapshot *t, size_t i)
+{
+	static const char var[] = SYSG_INSTANCE_VAR "=";
+	char path[64], *env, *out;
+	size_t len, o = 0;
+
+	if (t->inst[i])
+		return t->inst[i];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)t->v[i].pid);
+	env = read_whole(path, &len);
+	out = env ? malloc(len + 2) : NULL;
+	for (size_t k = 0; out && k < len; k += strlen(env + k) + 1)
+		if (!strncmp(env + k, var, sizeof(var) - 1)) {
+			strcpy(out + o, env + k);
+			o += strlen(env + k) + 1;
+		}
+	free(env);
+	if (out && o) {
+		out[o] = '\0';
+		t->inst[i] = out;
+	} else {
+		free(out);
+		t->inst[i] = no_inst;
+	}
+	t->ilen[i] = strlen(t->inst[i]);
+	return t->inst[i];
+}
+
+/* A marker to look for, measured once per collect. */
+struct marker {
+	const char *s;
+	size_t len;
+	int prefix;
+	int cached;     /* a SYSG_INSTANCE entry: looked up in the cache */
+};
+
+/* environ_has() for process I of T, from its cached markers. */
+static int snap_environ_has(struct sysg_proc_snapshot *t, size_t i,
+			    const struct marker *mk)
+{
+	const char *e;
+	size_t first;
+
+	if (!mk->cached)
+		return environ_has(t->v[i].pid, mk->s, mk->prefix);
+	e = inst_of(t, i);
+	first = t->ilen[i];
+	/* the usual case, one entry and a whole marker: lengths, then the
+	 * end where markers differ (service, pid, serial), then all */
+	if (!mk->prefix && e[first + 1] == '\0')
+		return first == mk->len && e[first - 1] == mk->s[first - 1] &&
+		       !memcmp(e, mk->s, first);
+	for (; *e; e += strlen(e) + 1)
+		if (!strncmp(e, mk->s, mk->len) &&
+		    (mk->prefix || e[mk->len] == '\0'))
+			return 1;
+	return 0;
+}
+
+static int is_seed(const struct sysg_tree_match *m, const struct marker *mk,
+		   struct sysg_proc_snapshot *t, size_t i,
 		   const struct sysg_pidset *cg)
 {
+	const struct sysg_proc_stat *p = &t->v[i];
+
 	if (m->main_pid > 0 && p->pid == m->main_pid)
 		return 1;
 	if ((m->sid > 0 && p->sid == m->sid) ||
@@ -268,21 +441,105 @@ static int is_seed(const struct sysg_tree_match *m,
 	if (cg && sysg_pidset_has(cg, p->pid))
 		return 1;
 	if (m->known)
-		for (size_t i = 0; i < m->known->n; i++)
-			if (m->known->v[i].pid == p->pid &&
-			    m->known->v[i].ticks == p->start_ticks)
+		for (size_t k = 0; k < m->known->n; k++)
+			if (m->known->v[k].pid == p->pid &&
+			    m->known->v[k].ticks == p->start_ticks)
 				return 1;
 	if (m->marker && (!m->marker_ppid || p->ppid == m->marker_ppid))
-		return environ_has(p->pid, m->marker, m->marker_prefix);
+		return snap_environ_has(t, i, mk);
 	return 0;
 }
 
-/* Mark children of members until nothing changes. */
+static const struct sysg_proc_snapshot *sort_snap;     /* for the cmps */
+
+static int cmp_sid(const void *a, const void *b)
+{
+	pid_t x = sort_snap->v[*(const size_t *)a].sid;
+	pid_t y = sort_snap->v[*(const size_t *)b].sid;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_pgrp(const void *a, const void *b)
+{
+	pid_t x = sort_snap->v[*(const size_t *)a].pgrp;
+	pid_t y = sort_snap->v[*(const size_t *)b].pgrp;
+
+	return (x > y) - (x < y);
+}
+
+static int grow_index(size_t **p, size_t n)
+{
+	size_t *a = realloc(*p, n * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	*p = a;
+	return 0;
+}
+
+/* Index T once per take: each process's children (counting sort by
+ * parent), and the processes sorted by session and by process group. */
+static int index_kids(struct sysg_proc_snapshot *t)
+{
+	if (t->kids_ok)
+		return 0;
+	if (t->kcap < t->n + 1) {
+		size_t cap = t->n + 1;
+
+		if (grow_index(&t->kid_start, cap + 1) ||
+		    grow_index(&t->kids, cap) || grow_index(&t->stack, cap) ||
+		    grow_index(&t->by_sid, cap) ||
+		    grow_index(&t->by_pgrp, cap) || grow_index(&t->found, cap))
+			return -ENOMEM;
+		t->kcap = cap;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		t->by_sid[i] = t->by_pgrp[i] = i;
+	sort_snap = t;
+	qsort(t->by_sid, t->n, sizeof(size_t), cmp_sid);
+	qsort(t->by_pgrp, t->n, sizeof(size_t), cmp_pgrp);
+	memset(t->kid_start, 0, (t->n + 2) * sizeof(*t->kid_start));
+	for (size_t i = 0; i < t->n; i++) {
+		ssize_t p = table_find(t, t->v[i].ppid);
+
+		t->stack[i] = p >= 0 ? (size_t)p : SIZE_MAX;   /* parent */
+		if (p >= 0)
+			t->kid_start[p + 2]++;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		t->kid_start[i + 2] += t->kid_start[i + 1];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->stack[i] != SIZE_MAX)
+			t->kids[t->kid_start[t->stack[i] + 1]++] = i;
+	t->kids_ok = 1;
+	return 0;
+}
+
+/* Mark the descendants of members: a walk down from each member
+ * through the children index, linear in what it marks. */
 static void close_over_ppid(struct sysg_proc_snapshot *t)
 {
 	int changed = 1;
+	size_t top = 0;
 
-	while (changed) {
+	if (index_kids(t) == 0) {
+		for (size_t i = 0; i < t->n; i++)
+			if (t->member[i])
+				t->stack[top++] = i;
+		while (top) {
+			size_t p = t->stack[--top];
+
+			for (size_t k = t->kid_start[p]; k < t->kid_start[p + 1];
+			     k++)
+				if (!t->member[t->kids[k]]) {
+					t->member[t->kids[k]] = 1;
+					t->stack[top++] = t->kids[k];
+				}
+		}
+		return;
+	}
+	while (changed) {       /* no memory for the index: the slow way */
 		changed = 0;
 		for (size_t i = 0; i < t->n; i++) {
 			ssize_t parent;
@@ -296,19 +553,130 @@ static void close_over_ppid(struct sysg_proc_snapshot *t)
 	}
 }
 
+struct walk {
+	struct sysg_proc_snapshot *t;
+	pid_t self;
+	size_t nfound, top;
+};
+
+/* Process I (-1: none) is a member: mark it, and walk down from it. */
+static void seed(struct walk *w, ssize_t i)
+{
+	struct sysg_proc_snapshot *t = w->t;
+
+	if (i < 0 || t->member[i] || t->v[i].pid == w->self)
+		return;
+	t->member[i] = 1;
+	t->found[w->nfound++] = (size_t)i;
+	t->stack[w->top++] = (size_t)i;
+}
+
+/* Seed every process whose session (PGRP 0) or group (1) is KEY. */
+static void seed_range(struct walk *w, const size_t *ix, int pgrp, pid_t key)
+{
+	const struct sysg_proc_snapshot *t = w->t;
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		pid_t v = pgrp ? t->v[ix[mid]].pgrp : t->v[ix[mid]].sid;
+
+		if (v < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < t->n && (pgrp ? t->v[ix[lo]].pgrp : t->v[ix[lo]].sid) ==
+	     key; lo++)
+		seed(w, (ssize_t)ix[lo]);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* collect_in through the indexes: linear in the tree found (and in the
+ * marker's candidates), not in every process of the system. */
+static int collect_indexed(struct sysg_proc_snapshot *t,
+			   const struct sysg_tree_match *m,
+			   const struct marker *mk,
+			   const struct sysg_pidset *cg,
+			   struct sysg_pidset *out)
+{
+	struct walk w = { t, getpid(), 0, 0 };
+	int rc = 0;
+
+	memset(t->member, 0, t->n);
+	if (m->main_pid > 0)
+		seed(&w, table_find(t, m->main_pid));
+	if (m->sid > 0)
+		seed_range(&w, t->by_sid, 0, m->sid);
+	if (m->pgid > 0)
+		seed_range(&w, t->by_pgrp, 1, m->pgid);
+	for (size_t k = 0; k < cg->n; k++)
+		seed(&w, table_find(t, cg->v[k].pid));
+	for (size_t k = 0; m->known && k < m->known->n; k++) {
+		ssize_t i = table_find(t, m->known->v[k].pid);
+
+		if (i >= 0 && t->v[i].start_ticks == m->known->v[k].ticks)
+			seed(&w, i);
+	}
+	if (m->marker && m->marker_ppid > 0) {
+		ssize_t p = table_find(t, m->marker_ppid);
+
+		for (size_t k = p < 0 ? 0 : t->kid_start[p];
+		     p >= 0 && k < t->kid_start[p + 1]; k++)
+			if (!t->member[t->kids[k]] &&
+			    snap_environ_has(t, t->kids[k], mk))
+				seed(&w, (ssize_t)t->kids[k]);
+	} else if (m->marker) {
+		for (size_t i = 0; i < t->n; i++)
+			if (!t->member[i] && snap_environ_has(t, i, mk))
+				seed(&w, (ssize_t)i);
+	}
+	while (w.top) {
+		size_t p = t->stack[--w.top];
+
+		for (size_t k = t->kid_start[p]; k < t->kid_start[p + 1]; k++)
+			seed(&w, (ssize_t)t->kids[k]);
+	}
+	qsort(t->found, w.nfound, sizeof(size_t), cmp_size);    /* pid order */
+	for (size_t k = 0; rc == 0 && k < w.nfound; k++)
+		rc = sysg_pidset_add(out, t->v[t->found[k]].pid,
+				     t->v[t->found[k]].start_ticks);
+	return rc;
+}
+
 int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
 			     const struct sysg_tree_match *m,
 			     struct sysg_pidset *out)
 {
 	struct sysg_pidset cg = { 0 };
+	struct marker mk = { 0 };
 	pid_t self = getpid();
 	int rc = 0;
 
 	sysg_pidset_clear(out);
+	if (m->marker) {
+		mk.s = m->marker;
+		mk.len = strlen(m->marker);
+		mk.prefix = m->marker_prefix;
+		mk.cached = mk.len > 0 && !strncmp(m->marker, SYSG_INSTANCE_VAR "=",
+						   sizeof(SYSG_INSTANCE_VAR));
+	}
 	if (m->cgroup)
 		sysg_cgroup_read_procs(m->cgroup, &cg);
+	if (index_kids(t) == 0) {
+		rc = collect_indexed(t, m, &mk, &cg, out);
+		sysg_pidset_free(&cg);
+		return rc;
+	}
 	for (size_t i = 0; i < t->n; i++)
-		t->member[i] = t->v[i].pid != self && is_seed(m, &t->v[i], &cg);
+		t->member[i] = t->v[i].pid != self &&
+			       is_seed(m, &mk, t, i, &cg);
 	close_over_ppid(t);
 	for (size_t i = 0; rc == 0 && i < t->n; i++)
 		if (t->member[i] && t->v[i].pid != self)

@@ -28,6 +28,8 @@ struct sysg_proc_stat {
 	pid_t sid;
 	char state;             /* R S D Z T ... */
 	uint64_t start_ticks;   /* field 22: start time in clock ticks */
+	uint64_t cpu_ticks;     /* utime + stime */
+	uint64_t rss_pages;     /* resident pages */
 };
 
 /* Read /proc/PID/stat (sysg_procstat_read). 0, -ESRCH (no such process)
@@ -98,14 +100,29 @@ struct sysg_proc_snapshot {
 	size_t n, cap;
 	unsigned char *member;          /* scratch: one mark per process */
 	size_t mcap;
+	/* the SYSG_INSTANCE entries of each process's environment, read
+	 * once per take when a marker is first looked for (NULL: not yet) */
+	char **inst;
+	size_t *ilen;                   /* length of each one's first entry */
+	size_t icap;
+	/* each process's children (indexes), built once per take when a
+	 * tree is first closed over: kids[kid_start[i] .. kid_start[i+1]) */
+	size_t *kid_start, *kids, *stack;
+	size_t *by_sid, *by_pgrp;       /* indexes sorted by sid, pgrp */
+	size_t *found;                  /* scratch: the members found */
+	size_t kcap;
+	int kids_ok;
 };
 
 /* Scan /proc into SNAP (replacing what it held). 0 or -errno. */
 int sysg_proc_snapshot_take(struct sysg_proc_snapshot *snap);
+/* PID's entry in SNAP, or NULL (not there, or not alive then). */
+const struct sysg_proc_stat *sysg_proc_snapshot_find(
+	const struct sysg_proc_snapshot *snap, pid_t pid);
 void sysg_proc_snapshot_free(struct sysg_proc_snapshot *snap);
 
-/* sysg_proctree_collect() on SNAP instead of a fresh scan (environment
- * markers and the cgroup are still read live). SNAP's scratch marks
+/* sysg_proctree_collect() on SNAP instead of a fresh scan (the cgroup is
+ * still read live; environment markers once per process and take). SNAP's scratch marks
  * change: one caller at a time. 0 or -errno. */
 int sysg_proctree_collect_in(struct sysg_proc_snapshot *snap,
 			     const struct sysg_tree_match *m,

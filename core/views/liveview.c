@@ -10,7 +10,13 @@
 
 static int is_live(const struct sysg_live *l, const char *name)
 {
-	return l->cfg && sysg_config_find_service(l->cfg, name) >= 0;
+	if (!l->cfg)
+		return 0;
+	/* the supervisor's own config: its name index (no linear walk per
+	 * record, which made status quadratic in the services) */
+	if (l->sup && l->cfg == sysg_supervisor_config(l->sup))
+		return sysg_supervisor_index(l->sup, name) >= 0;
+	return sysg_config_find_service(l->cfg, name) >= 0;
 }
 
 static int ov_get_unit(void *h, const char *name, struct sysg_unit_record *out)

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "proc/proc.h"
@@ -44,6 +45,7 @@ struct sysg_samples {
 	void *evict_arg;
 	struct ring *rings;
 	size_t n;
+	size_t hint;                    /* where find_ring looks first */
 	struct prev_proc *cur;          /* scratch of sysg_samples_take */
 	size_t cur_cap;
 };
@@ -105,11 +107,21 @@ void sysg_samples_free(struct sysg_samples *s)
 	free(s);
 }
 
+/* Units are looked up in the order of the rings (every round, every
+ * status): the one after the last found is tried first, so a round is
+ * linear in the units, not quadratic. */
 static struct ring *find_ring(const struct sysg_samples *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->rings[i].name, name))
+	size_t *hint = &((struct sysg_samples *)s)->hint;
+
+	for (size_t k = 0; k < s->n; k++) {
+		size_t i = (*hint + k) % s->n;
+
+		if (!strcmp(s->rings[i].name, name)) {
+			*hint = i + 1 < s->n ? i + 1 : 0;
 			return &s->rings[i];
+		}
+	}
 	return NULL;
 }
 
@@ -275,9 +287,9 @@ static int ensure_procs(struct prev_proc **v, size_t *cap, size_t n)
 /* CPU ticks PS used since the previous sample of R: the difference for a
  * process seen then, everything for one started since, nothing for one
  * whose earlier use is unknown. */
-static uint64_t ticks_since(const struct ring *r, const struct sysg_procstat *ps)
+static uint64_t ticks_since(const struct ring *r, const struct sysg_proc_stat *ps)
 {
-	uint64_t now = ps->utime + ps->stime;
+	uint64_t now = ps->cpu_ticks;
 	const struct prev_proc *p = find_prev(r, ps->pid, ps->start_ticks);
 	int64_t started_ms = (int64_t)(ps->start_ticks * 1000 /
 				       (uint64_t)sysg_proc_clk_tck());
@@ -287,10 +299,11 @@ static uint64_t ticks_since(const struct ring *r, const struct sysg_procstat *ps
 	return started_ms >= r->prev_uptime_ms ? now : 0;
 }
 
-int sysg_samples_take(struct sysg_samples *s, const char *name,
-		      const pid_t *pids, size_t npids, int64_t uptime_ms,
-		      int64_t wall_ms)
+int sysg_samples_take_stats(struct sysg_samples *s, const char *name,
+			    const struct sysg_proc_stat *procs, size_t n,
+			    int64_t uptime_ms, int64_t wall_ms)
 {
+	static long page;
 	struct ring *r = get_ring(s, name);
 	struct prev_proc *cur;
 	struct sysg_sample smp = { .at_ms = wall_ms, .cpu_percent = -1 };
@@ -298,21 +311,21 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 	uint64_t ticks = 0;
 	size_t k = 0;
 
-	if (!r || ensure_procs(&s->cur, &s->cur_cap, npids) < 0)
+	if (!page)
+		page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+	if (!r || ensure_procs(&s->cur, &s->cur_cap, n) < 0)
 		return -ENOMEM;
 	cur = s->cur;
-	for (size_t i = 0; i < npids; i++) {
-		struct sysg_procstat ps;
-		int64_t rss;
+	for (size_t i = 0; i < n; i++) {
+		const struct sysg_proc_stat *ps = &procs[i];
 
-		if (sysg_procstat_read(pids[i], &ps) < 0 || ps.state == 'Z')
+		if (ps->state == 'Z')
 			continue;
-		if (sysg_proc_rss_bytes(pids[i], &rss) == 0)
-			smp.rss_bytes += rss;
+		smp.rss_bytes += (int64_t)ps->rss_pages * page;
 		if (r->prev_uptime_ms)
-			ticks += ticks_since(r, &ps);
-		cur[k++] = (struct prev_proc){ ps.pid, ps.start_ticks,
-					       ps.utime + ps.stime };
+			ticks += ticks_since(r, ps);
+		cur[k++] = (struct prev_proc){ ps->pid, ps->start_ticks,
+					       ps->cpu_ticks };
 	}
 	smp.nprocs = (int)k;
 	if (r->prev_uptime_ms && uptime_ms > r->prev_uptime_ms)
@@ -329,6 +342,24 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 		r->prev_uptime_ms = uptime_ms > 0 ? uptime_ms : 1;
 	}
 	return 0;
+}
+
+int sysg_samples_take(struct sysg_samples *s, const char *name,
+		      const pid_t *pids, size_t npids, int64_t uptime_ms,
+		      int64_t wall_ms)
+{
+	struct sysg_proc_stat *v = npids ? calloc(npids, sizeof(*v)) : NULL;
+	size_t k = 0;
+	int rc;
+
+	if (npids && !v)
+		return -ENOMEM;
+	for (size_t i = 0; i < npids; i++)
+		if (sysg_proc_stat_read(pids[i], &v[k]) == 0)
+			k++;
+	rc = sysg_samples_take_stats(s, name, v, k, uptime_ms, wall_ms);
+	free(v);
+	return rc;
 }
 
 int sysg_samples_latest(const struct sysg_samples *s, const char *name,

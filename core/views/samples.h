@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include "proc/proc.h"
+
 #define SYSG_SAMPLES_CAP        120     /* 10 minutes at 5 s */
 #define SYSG_SAMPLE_INTERVAL_MS 5000
 
@@ -63,6 +65,10 @@ void sysg_samples_free(struct sysg_samples *s);
  * 0: nothing runs). UPTIME_MS is the system uptime (/proc/uptime) and
  * WALL_MS the wall clock of this round, shared by all units. Processes
  * that vanish meanwhile are skipped. 0 or -ENOMEM. */
+/* The same from processes already read (a round's /proc scan). */
+int sysg_samples_take_stats(struct sysg_samples *s, const char *name,
+			    const struct sysg_proc_stat *procs, size_t n,
+			    int64_t uptime_ms, int64_t wall_ms);
 int sysg_samples_take(struct sysg_samples *s, const char *name,
 		      const pid_t *pids, size_t npids, int64_t uptime_ms,
 		      int64_t wall_ms);

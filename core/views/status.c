@@ -429,6 +429,7 @@ struct builder {
 	const struct sysg_status_opts *o;
 	struct records rec;
 	unsigned char *used;            /* per record: already listed */
+	size_t nchild;                  /* records of kind "child" */
 	int64_t now_ms;
 	struct sysg_status *out;
 	size_t cap;
@@ -461,7 +462,7 @@ static int add_children(struct builder *b, struct sysg_unit_view *u)
 {
 	size_t len = strlen(u->name), cap = 0;
 
-	for (size_t i = 0; i < b->rec.n; i++) {
+	for (size_t i = 0; b->nchild && i < b->rec.n; i++) {
 		const struct sysg_unit_record *r = &b->rec.v[i];
 		struct sysg_unit_view *c;
 		int rc;
@@ -569,6 +570,8 @@ static int build(struct builder *b)
 	b->used = calloc(b->rec.n + 1, 1);
 	if (!b->used)
 		return -ENOMEM;
+	for (size_t i = 0; i < b->rec.n; i++)
+		b->nchild += !strcmp(b->rec.v[i].kind, "child");
 	rc = add_config_units(b);
 	if (rc == 0)
 		rc = add_other_units(b, 0);

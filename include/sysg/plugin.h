@@ -6,9 +6,9 @@
  *     const struct sysg_plugin *sysg_plugin_entry(void);
  *
  * returning a const descriptor. The host reads descriptor->abi_version
- * before any other field and refuses the plugin when it is not
- * SYSG_PLUGIN_ABI_VERSION, naming the file, the version found and the one
- * expected. Plugins are found by name: `deployment.strategy: canary` loads
+ * before any other field and refuses the plugin when it is older than
+ * SYSG_PLUGIN_ABI_MIN or newer than SYSG_PLUGIN_ABI_VERSION, naming the
+ * file, the version found and the one expected. Plugins are found by name: `deployment.strategy: canary` loads
  * canary.so; `state: {backend: sqlite}` loads sqlite.so. Search order:
  * --plugin-dir / SYSG_PLUGIN_PATH (colon-separated), then the installed
  * plugin directory (pkg-config --variable=plugindir sysg-plugin).
@@ -35,7 +35,10 @@
 extern "C" {
 #endif
 
-#define SYSG_PLUGIN_ABI_VERSION 1
+#define SYSG_PLUGIN_ABI_VERSION 2
+/* The oldest ABI still loaded: a plugin built against it lacks the slots
+ * added since, which the host then never reads. */
+#define SYSG_PLUGIN_ABI_MIN 1
 #define SYSG_PLUGIN_ENTRY_SYMBOL "sysg_plugin_entry"
 
 enum sysg_plugin_kind {
@@ -165,6 +168,16 @@ struct sysg_state_ops {
 	 * LEN is too small. kv_set with VALUE NULL deletes. */
 	int (*kv_get)(void *handle, const char *key, char *buf, size_t len);
 	int (*kv_set)(void *handle, const char *key, const char *value);
+
+	/* Since ABI 2; optional (NULL: none). batch_begin holds the writes
+	 * that follow (set_pid, put_unit, remove_unit) until batch_commit,
+	 * which stores them together: one rewrite of each file, or one
+	 * transaction, for the lot. The supervisor brackets the records of
+	 * one loop turn with them, so N changes do not cost N rewrites of N
+	 * records. Reads in between may not see the held writes.
+	 * batch_commit returns 0 or the first error. */
+	int (*batch_begin)(void *handle);
+	int (*batch_commit)(void *handle);
 };
 
 /* ------------------------------------------------------------------ */
