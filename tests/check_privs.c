@@ -902,6 +902,35 @@ START_TEST(test_lsm_not_enabled_is_an_error)
 }
 END_TEST
 
+/* SPEC 10: root is what privileged keys need (--sys or not); a user
+ * that is not root gets "requires root", from validate as from start
+ * (run as nobody through setpriv when the suite runs as root). */
+START_TEST(test_not_root_requires_root)
+{
+	char dir[] = "/tmp/sysg-privs-XXXXXX", cmd[2048];
+	const char *bin = getenv("SYSG_BIN");
+
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0)
+		return;         /* the rest of this file runs as the user */
+	ck_assert_ptr_nonnull(bin);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && printf 'version: \"1\"\\nservices:\\n"
+		 "  a: { command: \"sleep 30\", user: nobody }\\n' > s.yaml && "
+		 "chmod 644 s.yaml && N='/usr/bin/setpriv --reuid=65534 "
+		 "--regid=65534 --clear-groups env HOME=%s SYSG_STATE_DIR=%s/st'"
+		 " && ! $N '%s' validate --config s.yaml 2>err && "
+		 "grep -q '^s.yaml:3:29: error: services.a.user: requires root$' "
+		 "err && ! $N '%s' start --daemonize --config s.yaml 2>err && "
+		 "grep -q 'services.a.user: requires root' err && "
+		 "! test -e st/sysg.pid", dir, dir, dir, bin, bin);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *make_privs_suite(void)
 {
 	Suite *s = suite_create("privs");
@@ -911,6 +940,7 @@ static Suite *make_privs_suite(void)
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(tc, test_user_group_supplementary);
 	tcase_add_test(tc, test_drop_privileges);
+	tcase_add_test(tc, test_not_root_requires_root);
 	tcase_add_test(tc, test_bad_identity_is_refused);
 	tcase_add_test(tc, test_capability_net_bind_service);
 	tcase_add_test(tc, test_rlimits_nice_affinity);
