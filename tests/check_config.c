@@ -1527,6 +1527,7 @@ struct leaf {
 
 static const struct leaf service_leaves[] = {
 	LEAF(name, K_STR), LEAF(mark, K_SKIP),
+	LEAF(file, K_SKIP),
 	LEAF(command, K_STR), LEAF(command_raw, K_STR),
 	LEAF(env.file, K_STR), LEAF(env.file_mark, K_SKIP),
 	ARR(env.vars, K_KV, env.nvars), LEAF(env.nvars, K_NUM),

@@ -974,7 +974,7 @@ START_TEST(follow_appends_truncation_rotation)
 	char *out = NULL, *notes = NULL;
 	size_t olen = 0, nlen = 0;
 	FILE *of = open_memstream(&out, &olen), *nf = open_memstream(&notes, &nlen);
-	struct sysg_follow_opts o = { 5, 10, of, nf, follow_step, &fs };
+	struct sysg_follow_opts o = { 5, 10, of, nf, follow_step, &fs, NULL };
 	const char *p;
 
 	fs.out_path = write_lines("api_stdout.log", 1, 2, 1);

@@ -13,9 +13,11 @@
 #include <sysg/version.h>
 
 #include "cli.h"
+#include "clitab.h"
 #include "config/config.h"
 #include "base/base.h"
 #include "proc/proc.h"
+#include "control/control.h"
 #include "plugin/plugin.h"
 #include "proc/proc.h"
 
@@ -32,13 +34,16 @@ enum {
 	O_STRICT = 1 << 24,
 	O_DETACH = 1 << 25, O_MESSAGE = 1 << 26, O_TO = 1 << 27,
 	O_OPERATOR = 1 << 28,   /* deploy --abort|--pause|--resume|--promote */
+	O_MUX = 1 << 29,
 	O_GLOBAL = 1 << 30,
 };
+/* Beyond what an enumerator (an int) holds: option bits are 64-bit. */
+#define O_BINARY ((uint64_t)1 << 31)
 
 struct command {
 	const char *name;
 	int (*run)(struct sysg_cli *c);
-	unsigned opts;
+	uint64_t opts;
 	const char *usage;
 	const char *summary;
 	const char *examples;   /* shown by sysg CMD --help */
@@ -47,20 +52,27 @@ struct command {
 static int cmd_validate(struct sysg_cli *c);
 static int cmd_plugins(struct sysg_cli *c);
 static int cmd_help(struct sysg_cli *c);
+static int cmd_completion(struct sysg_cli *c);
 
 static const struct command commands[] = {
 	{ "start", sysg_cmd_start,
 	  O_SERVICE | O_DAEMONIZE | O_STDERR | O_NAME | O_PARENT_PID |
-	  O_CHILD | O_TTL | O_ARGV | O_STRICT,
-	  "start [--service S] [--daemonize] [--stderr] [--strict]\n"
+	  O_CHILD | O_TTL | O_ARGV | O_STRICT | O_MUX | O_NO_COLOR,
+	  "start [--service S] [--daemonize] [--stderr] [--strict] [--mux] "
+	  "[--no-color]\n"
 	  "       sysg start [--name N] -- CMD ARGS...\n"
 	  "       sysg start --parent-pid P [--child] --name N [--ttl SECS] -- CMD...",
 	  "start all services (or one) in dependency order",
 	  "sysg start --daemonize                 # resident supervisor, returns once up\n"
 	  "sysg start --daemonize --strict        # unknown config keys are errors\n"
 	  "sysg start -s api --stderr             # one service (and its dependencies), in the foreground\n"
+	  "sysg start --mux | tee boot.log        # 'name | line' off a terminal too\n"
+	  "sysg start --no-color                  # the same, without colours\n"
 	  "sysg start --name tick -- sleep 60     # supervise one ad-hoc command\n"
 	  "sysg start --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
+	{ "init", sysg_cmd_init, 0, "init --config F",
+	  "run as a container's PID 1: supervise, reap, stop in order",
+	  "sysg init --config /etc/sysg/sysg.yaml  # a Dockerfile's ENTRYPOINT" },
 	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
 	  "stop one service, or all services and the supervisor",
 	  "sysg stop -s worker                    # its dependents keep running\n"
@@ -109,12 +121,13 @@ static const struct command commands[] = {
 	  "sysg inspect -s api --json --stream 5s" },
 	{ "logs", sysg_cmd_logs,
 	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
-	  O_FOLLOW,
-	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]]\n"
+	  O_FOLLOW | O_MUX | O_NO_COLOR,
+	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux] [--no-color]\n"
 	  "       sysg logs --reopen",
 	  "print, follow or clear service and supervisor logs",
 	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
 	  "sysg logs -f --kind stderr             # follow every stderr log\n"
+	  "sysg logs -f --kind stdout --mux --no-color  # 'name | line', plain\n"
 	  "sysg logs --kind supervisor --lines 20 --stream 500ms\n"
 	  "sysg logs -s api --clear\n"
 	  "sysg logs --reopen                     # after an external logrotate" },
@@ -134,6 +147,14 @@ static const struct command commands[] = {
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",
 	  "deprecated alias of start --parent-pid",
 	  "sysg spawn --parent-pid 4242 --child --name job --ttl 30 -- ./job.sh" },
+	{ "upgrade", sysg_cmd_upgrade, O_BINARY, "upgrade [--binary PATH]",
+	  "exec a new binary in the resident supervisor, services kept",
+	  "sysg upgrade                           # this binary, same pid\n"
+	  "sysg upgrade --binary /opt/sysg/bin/sysg" },
+	{ "completion", cmd_completion, 0, "completion bash|zsh|fish",
+	  "print the shell completion script for bash, zsh or fish",
+	  "source <(sysg completion bash)         # try it in this shell\n"
+	  "sysg completion zsh > ~/.zfunc/_sysg   # a directory in $fpath" },
 	{ "help", cmd_help, 0, "help [CMD]", "show help for sysg or a command",
 	  "sysg help logs" },
 };
@@ -143,7 +164,7 @@ static const struct command commands[] = {
 struct option_def {
 	const char *lng;
 	char shrt;
-	unsigned bit;
+	uint64_t bit;
 	int has_arg;            /* 0 flag, 1 value, 2 optional value */
 	const char *arg;        /* the value's name in help */
 	const char *help;
@@ -190,11 +211,68 @@ static const struct option_def options[] = {
 	{ "pause", 0, O_OPERATOR, 0, NULL, "pause the running deploy at its next operator wait" },
 	{ "resume", 0, O_OPERATOR, 0, NULL, "resume a paused deploy" },
 	{ "promote", 0, O_OPERATOR, 0, NULL, "promote the candidate of a deploy waiting for it" },
+	{ "mux", 0, O_MUX, 0, NULL, "'name | line' output off a terminal too (start, logs -f)" },
+	{ "binary", 0, O_BINARY, 1, "PATH", "upgrade: the binary to exec (default: this one)" },
 };
 
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* ------------------------------------------- the tables, for clitab.h */
+
+const char *sysg_cli_command_at(size_t i, const char **summary)
+{
+	if (i >= NCOMMANDS)
+		return NULL;
+	if (summary)
+		*summary = commands[i].summary;
+	return commands[i].name;
+}
+
+static const struct command *find_command(const char *name);
+
+size_t sysg_cli_options_of(const char *command, struct sysg_cli_opt *out,
+			   size_t max)
+{
+	const struct command *cmd = command ? find_command(command) : NULL;
+	unsigned want = command ? (cmd ? cmd->opts : 0) : O_GLOBAL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const char *help = options[i].help;
+
+		if (!(options[i].bit & want))
+			continue;
+		/* a second spelling (-n for --lines) shares the first's help */
+		for (size_t k = 0; !help && k < NOPTIONS; k++)
+			if (!strcmp(options[k].lng, options[i].lng))
+				help = options[k].help;
+		if (n < max)
+			out[n] = (struct sysg_cli_opt){ options[i].lng,
+							options[i].shrt,
+							options[i].has_arg,
+							help };
+		n++;
+	}
+	return n;
+}
+
+int sysg_cli_takes_argv(const char *command)
+{
+	const struct command *cmd = find_command(command);
+
+	return cmd && (cmd->opts & O_ARGV);
+}
+
+const char *sysg_cli_operand_words(const char *command)
+{
+	if (!strcmp(command, "help"))
+		return "@commands";
+	if (!strcmp(command, "completion"))
+		return "bash zsh fish";
+	return NULL;
+}
 
 void sysg_cli_error(const char *fmt, ...)
 {
@@ -269,7 +347,7 @@ static void print_command_help(const struct command *cmd)
 	printf("usage: sysg %s\n\n%s.\n", cmd->usage, cmd->summary);
 	if (!cmd->run)
 		printf("\n(not implemented yet in this build)\n");
-	if (cmd->opts & ~(unsigned)O_ARGV) {
+	if (cmd->opts & ~(uint64_t)O_ARGV) {
 		printf("\noptions:\n");
 		for (size_t i = 0; i < NOPTIONS; i++)
 			if ((options[i].bit & cmd->opts) && options[i].help &&
@@ -290,6 +368,20 @@ static void print_command_help(const struct command *cmd)
 			e += n + (e[n] == '\n');
 		}
 	}
+}
+
+static int cmd_completion(struct sysg_cli *c)
+{
+	if (!c->help_topic) {
+		sysg_cli_error("completion: name a shell: bash, zsh or fish");
+		return SYSG_EXIT_USAGE;
+	}
+	if (sysg_cli_print_completion(c->help_topic) < 0) {
+		sysg_cli_error("completion: unknown shell '%s' (expected bash, zsh or fish)",
+			       c->help_topic);
+		return SYSG_EXIT_USAGE;
+	}
+	return SYSG_EXIT_OK;
 }
 
 static int cmd_help(struct sysg_cli *c)
@@ -351,7 +443,7 @@ static int parse_log_level(const char *v, int *out)
 	return -EINVAL;
 }
 
-static int add_plugin_dir(struct sysg_cli *c, const char *dir)
+int sysg_cli_add_plugin_dir(struct sysg_cli *c, const char *dir)
 {
 	char *joined = NULL;
 
@@ -370,7 +462,7 @@ static int set_global(struct sysg_cli *c, const char *name, const char *v)
 	else if (!strcmp(name, "log-level"))
 		return parse_log_level(v, &c->log_level);
 	else if (!strcmp(name, "plugin-dir"))
-		return add_plugin_dir(c, v);
+		return sysg_cli_add_plugin_dir(c, v);
 	else if (!strcmp(name, "state-backend"))
 		c->state_backend = v;
 	else if (!strcmp(name, "sys"))
@@ -464,6 +556,8 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 		c->resume |= !strcmp(def->lng, "resume");
 		c->promote |= !strcmp(def->lng, "promote");
 		return 0;
+	case O_MUX: c->mux = 1; return 0;
+	case O_BINARY: c->binary = v; return 0;
 	}
 	return 0;
 }
@@ -518,10 +612,11 @@ static int is_duration(const char *v)
 	return v && v[0] != '-' && sysg_duration_parse(v, &ms) == 0;
 }
 
-/* Parse one option at argv[*i]; advances *i past a separate value. */
-static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
-			const struct command *cmd, int *want_help,
-			int *want_version)
+/* Parse one option at argv[*i]; advances *i past a separate value.
+ * Returns its bit, or -EINVAL after printing why. */
+static int64_t parse_option(struct sysg_cli *c, int argc, char **argv,
+			    int *i, const struct command *cmd, int *want_help,
+			    int *want_version)
 {
 	const char *arg = argv[*i];
 	int is_short = arg[1] != '-';
@@ -569,14 +664,14 @@ static int parse_option(struct sysg_cli *c, int argc, char **argv, int *i,
 		sysg_cli_error("option '--%s' takes no value", def->lng);
 		return -EINVAL;
 	}
-	return set_option(c, def, value) < 0 ? -EINVAL : (int)def->bit;
+	return set_option(c, def, value) < 0 ? -EINVAL : (int64_t)def->bit;
 }
 
 /* Parse argv into C. Returns 0, 1 when help/version was printed, or
  * -EINVAL after printing a usage error. */
 static int parse_args(struct sysg_cli *c, int argc, char **argv)
 {
-	unsigned seen = 0;
+	uint64_t seen = 0;
 	int want_help = 0, want_version = 0;
 	const struct command *cmd = NULL;
 
@@ -590,12 +685,12 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 			break;
 		}
 		if (a[0] == '-' && a[1] != '\0') {
-			int bit = parse_option(c, argc, argv, &i, cmd,
-					       &want_help, &want_version);
+			int64_t bit = parse_option(c, argc, argv, &i, cmd,
+						   &want_help, &want_version);
 
 			if (bit < 0)
 				return -EINVAL;
-			seen |= (unsigned)bit;
+			seen |= (uint64_t)bit;
 		} else if (!c->command) {
 			c->command = a;
 			cmd = find_command(a);
@@ -603,7 +698,8 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 				unknown_command(a);
 				return -EINVAL;
 			}
-		} else if (cmd && cmd->run == cmd_help && !c->help_topic) {
+		} else if (cmd && (cmd->run == cmd_help ||
+				   cmd->run == cmd_completion) && !c->help_topic) {
 			c->help_topic = a;
 		} else if (cmd && (cmd->opts & O_ARGV)) {
 			/* systemg 0.32: `sysg start --daemonize sleep 5`, the
@@ -619,7 +715,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 		}
 	}
 	if (want_version) {
-		printf("sysg %s\n", SYSG_VERSION_STRING);
+		sysg_print_version(c);
 		return 1;
 	}
 	if (want_help) {
@@ -633,7 +729,7 @@ static int parse_args(struct sysg_cli *c, int argc, char **argv)
 		print_usage(stderr);
 		return -EINVAL;
 	}
-	seen &= ~(unsigned)O_GLOBAL;
+	seen &= ~(uint64_t)O_GLOBAL;
 	if (!(seen & ~cmd->opts))
 		return 0;
 	/* O_ARGV has no entry in options[]: it is the message below the loop */
@@ -816,6 +912,14 @@ int sysg_cli_main(int argc, char **argv)
 	const struct command *cmd;
 	int rc;
 
+	if (argc == 2 && !strcmp(argv[1], "__handoff-versions")) {
+		sysg_handoff_print_versions();
+		return SYSG_EXIT_OK;
+	}
+	if (argc == 3 && !strcmp(argv[1], "__resume"))
+		return sysg_cmd_resume(argv[2]);
+	if (argc > 1 && !strncmp(argv[1], "__", 2))
+		return sysg_cli_internal(argc - 1, argv + 1);
 	memset(&c, 0, sizeof(c));
 	c.log_level = 3;
 	c.lines = 50;

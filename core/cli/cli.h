@@ -18,6 +18,11 @@ struct sysg_state;
 #define SYSG_EXIT_FAILED        1   /* an operation failed */
 #define SYSG_EXIT_USAGE         2   /* usage or config error */
 #define SYSG_EXIT_NO_SUPERVISOR 3   /* no supervisor where one is required */
+/* `sysg init` (PID 1) ends with a mask: 0 when every service stopped
+ * cleanly, else SYSG_EXIT_FAILED if a service failed (to start, blocked,
+ * gave up restarting), plus SYSG_INIT_KILLED if a stop needed SIGKILL;
+ * SYSG_EXIT_USAGE for a bad config or when not PID 1. */
+#define SYSG_INIT_KILLED        4
 
 struct sysg_cli {
 	const char *command;            /* "start", "stop", ... */
@@ -41,6 +46,8 @@ struct sysg_cli {
 	int all, json, no_color, full_cmd, clear, force, reopen;
 	int prometheus;                 /* status --format prometheus */
 	int strict;                     /* --strict: unknown config keys fail */
+	int mux;                        /* --mux: "name | line" off a tty */
+	const char *binary;             /* upgrade --binary */
 	/* deploy */
 	int detach, follow, abort, pause, resume, promote;
 	const char *message;            /* --message */
@@ -48,7 +55,7 @@ struct sysg_cli {
 	const char *to;                 /* --rollback --to ID */
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
-	const char *help_topic;         /* sysg help CMD */
+	const char *help_topic;         /* sysg help CMD, sysg completion SHELL */
 };
 
 /* Run the CLI; returns the process exit status. */
@@ -98,6 +105,12 @@ int sysg_cli_open_state(const struct sysg_cli *c, const struct sysg_config *cfg,
 int sysg_cmd_start(struct sysg_cli *c);
 int sysg_cmd_stop(struct sysg_cli *c);
 int sysg_cmd_restart(struct sysg_cli *c);
+int sysg_cmd_init(struct sysg_cli *c);
+int sysg_cmd_upgrade(struct sysg_cli *c);
+/* `sysg __resume FD`: the new image of a live upgrade (upgrade.h). */
+int sysg_cmd_resume(const char *fd);
+/* --version: this binary, and the resident supervisor when one runs. */
+void sysg_print_version(const struct sysg_cli *c);
 
 /* Deploys (cmd_deploy.c): `deploy` and its operator commands; and the
  * deploy of C->service through the supervisor at STATE_DIR, followed to

@@ -290,9 +290,39 @@ static void daemon_opts(struct engine *e, struct sysg_daemon_opts *o,
 	e->cfg = NULL;          /* taken by sysg_daemon_run */
 }
 
+/* The multiplexed output of a foreground start: on a terminal (in
+ * colour unless --no-color or NO_COLOR), or with --mux; never with
+ * --stderr, which asks for its own format. Supervisor lines go through
+ * it too (warnings and errors only, unless --log-level debug or more).
+ * NULL: output to the log files only. */
+static struct sysg_mux *foreground_mux(const struct sysg_cli *c,
+				       struct sysg_daemon_opts *o)
+{
+	int tty = isatty(STDOUT_FILENO);
+	const char *nc = getenv("NO_COLOR");
+	struct sysg_mux *m;
+	FILE *own;
+
+	if ((!tty && !c->mux) || c->echo_stderr)
+		return NULL;
+	m = sysg_mux_new(stdout, tty && !c->no_color && !(nc && nc[0]), tty);
+	own = m ? sysg_mux_sysg_stream(m) : NULL;
+	if (!own) {
+		sysg_mux_free(m);
+		return NULL;
+	}
+	o->mux = m;
+	o->echo = c->log_level > 0 ? own : NULL;
+	if (o->log_level > SYSG_LOG_WARN && o->log_level < SYSG_LOG_DEBUG)
+		o->log_level = SYSG_LOG_WARN;
+	o->err = own;
+	return m;
+}
+
 static int run_foreground(struct engine *e)
 {
 	struct sysg_daemon_opts o;
+	struct sysg_mux *mux;
 	char err[2 * SYSG_ERR_MAX];
 	int failed = 0, rc;
 
@@ -302,7 +332,9 @@ static int run_foreground(struct engine *e)
 	o.echo = e->c->log_level > 0 ? stderr : NULL;
 	o.echo_stderr = e->c->echo_stderr ? stdout : NULL;
 	o.err = stderr;
+	mux = foreground_mux(e->c, &o);
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	sysg_mux_free(mux);
 	if (rc == -EADDRINUSE && !e->c->argv_cmd)
 		return forward_when_up(e, "start", service_args(e->c->service));
 	if (rc < 0) {
@@ -460,6 +492,56 @@ int sysg_cmd_start(struct sysg_cli *c)
 	}
 	engine_free(&e);
 	return rc;
+}
+
+/* `sysg init`: the foreground supervisor as a container's PID 1. Every
+ * orphan of the namespace is re-parented to it and reaped by the loop
+ * (an unknown pid is never taken for a service's exit); SIGTERM/SIGINT
+ * stop every service in reverse dependency order; the exit status says
+ * how they stopped (SYSG_INIT_KILLED in cli.h). */
+int sysg_cmd_init(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	struct sysg_daemon_opts o;
+	char err[2 * SYSG_ERR_MAX];
+	int failed = 0, killed = 0, rc;
+
+	sigset_t early;
+
+	if (getpid() != 1) {
+		sysg_cli_error("init runs only as PID 1 (a container's "
+			       "entrypoint), this is pid %d: use 'sysg start'",
+			       (int)getpid());
+		return SYSG_EXIT_USAGE;
+	}
+	/* PID 1 ignores a signal it has no handler for: block them now, so
+	 * that a SIGTERM sent while the config loads stays pending for the
+	 * loop's signalfd instead of being lost */
+	sigemptyset(&early);
+	sigaddset(&early, SIGTERM);
+	sigaddset(&early, SIGINT);
+	sigaddset(&early, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &early, NULL);
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	rc = start_config(&e, 0);
+	if (rc) {
+		engine_free(&e);
+		return rc;
+	}
+	daemon_opts(&e, &o, NULL);
+	o.foreground = 1;
+	o.log_level = c->log_level;
+	o.echo = c->log_level > 0 ? stderr : NULL;
+	o.err = stderr;
+	o.killed_stops = &killed;
+	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	engine_free(&e);
+	if (rc < 0) {
+		sysg_cli_error("%s", err);
+		return SYSG_EXIT_FAILED;
+	}
+	return (failed ? SYSG_EXIT_FAILED : 0) | (killed ? SYSG_INIT_KILLED : 0);
 }
 
 /* Quietly load the config the supervisor was started with (the hint),
@@ -718,4 +800,201 @@ int sysg_cmd_stop(struct sysg_cli *c)
 	}
 	engine_free(&e);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Live upgrade                                                        */
+/* ------------------------------------------------------------------ */
+
+/* How long `upgrade` waits for the new image to answer. */
+#define UPGRADE_WAIT_MS 30000
+
+/* The data of a ping, quietly; NULL when no supervisor answers. */
+static json_t *ping_data(const char *state_dir, json_t **reply)
+{
+	FILE *quiet = fopen("/dev/null", "we");
+	int rc;
+
+	*reply = NULL;
+	if (!quiet)
+		return NULL;
+	rc = sysg_ctlc_call(state_dir, "ping", NULL,
+			    SYSG_CTLC_QUERY_TIMEOUT_MS, reply, quiet);
+	fclose(quiet);
+	if (rc < 0 || sysg_ctlc_exit(*reply) != 0)
+		return NULL;
+	return json_object_get(*reply, "data");
+}
+
+static int self_exe(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? 0 : -errno;
+}
+
+void sysg_print_version(const struct sysg_cli *c)
+{
+	char state_dir[SYSG_PATH_MAX], exe[SYSG_PATH_MAX];
+	json_t *reply = NULL, *d = NULL;
+
+	self_exe(exe, sizeof(exe));
+	printf("sysg %s\nbinary: %s\n", SYSG_VERSION_STRING, exe);
+	if (sysg_state_dir(c->sys, state_dir, sizeof(state_dir)) == 0)
+		d = ping_data(state_dir, &reply);
+	if (d)
+		printf("supervisor: sysg %s, pid %lld, binary %s, %lld live "
+		       "upgrade(s)\n",
+		       json_string_value(json_object_get(d, "version")) ?
+		       json_string_value(json_object_get(d, "version")) :
+		       "(older than 0.1.0)",
+		       (long long)json_integer_value(json_object_get(d, "pid")),
+		       json_string_value(json_object_get(d, "binary")) ?
+		       json_string_value(json_object_get(d, "binary")) : "?",
+		       (long long)json_integer_value(json_object_get(
+			       d, "generation")));
+	else
+		printf("supervisor: none running\n");
+	json_decref(reply);
+}
+
+/* Wait for the supervisor PID to answer with a generation above GEN (0)
+ * or to report why the exec failed (1, printed); -ETIMEDOUT. */
+static int upgrade_wait(const char *state_dir, json_int_t pid, json_int_t gen)
+{
+	int64_t end = sysg_now_ms() + UPGRADE_WAIT_MS;
+
+	while (sysg_now_ms() < end) {
+		json_t *reply, *d = ping_data(state_dir, &reply);
+		const char *why = d ? json_string_value(json_object_get(
+			d, "upgrade_error")) : NULL;
+		json_int_t g = json_integer_value(json_object_get(d,
+								  "generation"));
+		json_int_t p = json_integer_value(json_object_get(d, "pid"));
+
+		if (d && p == pid && g > gen) {
+			printf("supervisor (pid %lld) upgraded: sysg %s, binary "
+			       "%s\n", (long long)p, json_string_value(
+				       json_object_get(d, "version")),
+			       json_string_value(json_object_get(d, "binary")));
+			json_decref(reply);
+			return 0;
+		}
+		if (d && p == pid && g == gen && why) {
+			sysg_cli_error("upgrade failed, the supervisor keeps "
+				       "running the old binary: %s", why);
+			json_decref(reply);
+			return 1;
+		}
+		json_decref(reply);
+		sleep_ms(50);
+	}
+	return -ETIMEDOUT;
+}
+
+int sysg_cmd_upgrade(struct sysg_cli *c)
+{
+	struct engine e = { .c = c };
+	char exe[SYSG_PATH_MAX], *bin;
+	json_t *reply = NULL, *d;
+	json_int_t pid, gen;
+	int rc;
+
+	if (engine_dirs(&e) < 0)
+		return SYSG_EXIT_FAILED;
+	if (c->binary)
+		bin = sysg_path_abs(NULL, c->binary);
+	else
+		bin = self_exe(exe, sizeof(exe)) == 0 ? strdup(exe) : NULL;
+	if (!bin) {
+		sysg_cli_error("cannot tell which binary to run");
+		engine_free(&e);
+		return SYSG_EXIT_FAILED;
+	}
+	rc = sysg_ctlc_call(e.state_dir, "upgrade",
+			    json_pack("{s:s}", "binary", bin),
+			    SYSG_UPGRADE_PREFLIGHT_MS + 10000, &reply, stderr);
+	free(bin);
+	engine_free(&e);
+	if (rc == -ENOTCONN) {
+		sysg_cli_error("no supervisor running: nothing to upgrade");
+		return SYSG_EXIT_NO_SUPERVISOR;
+	}
+	if (rc < 0)
+		return SYSG_EXIT_FAILED;
+	if ((rc = sysg_ctlc_exit(reply)) != 0) {
+		sysg_ctlc_print(reply, stdout, stderr);
+		json_decref(reply);
+		return rc;
+	}
+	d = json_object_get(reply, "data");
+	pid = json_integer_value(json_object_get(d, "pid"));
+	gen = json_integer_value(json_object_get(d, "generation"));
+	json_decref(reply);
+	rc = upgrade_wait(e.state_dir, pid, gen);
+	if (rc == -ETIMEDOUT)
+		sysg_cli_error("the supervisor did not answer within %d s after "
+			       "the upgrade (see %s/supervisor.log)",
+			       UPGRADE_WAIT_MS / 1000, e.log_dir);
+	return rc == 0 ? SYSG_EXIT_OK : SYSG_EXIT_FAILED;
+}
+
+/* The new image could not carry on: back to the previous binary with the
+ * same handoff (once), else give up (the services keep running and the
+ * next `start --daemonize` adopts them). */
+static int resume_failed(struct sysg_handoff *h, const char *why)
+{
+	char err[SYSG_ERR_MAX];
+
+	sysg_cli_error("cannot resume after the upgrade: %s", why);
+	if (h->doc && !h->fallback && h->lock_fd >= 0)
+		sysg_handoff_fall_back(h, err, sizeof(err));
+	sysg_handoff_free(h);
+	return SYSG_EXIT_FAILED;
+}
+
+int sysg_cmd_resume(const char *fdarg)
+{
+	struct sysg_cli c = { .command = "__resume", .log_level = 3 };
+	struct engine e = { .c = &c };
+	struct sysg_daemon_opts o;
+	struct sysg_handoff h;
+	char err[2 * SYSG_ERR_MAX];
+	int failed = 0, rc;
+
+	rc = sysg_handoff_read(atoi(fdarg), &h, err, sizeof(err));
+	if (rc < 0)
+		return resume_failed(&h, err);
+	c.sys = h.sys;
+	c.state_backend = h.state_backend;
+	c.plugin_dirs = h.plugin_dirs ? strdup(h.plugin_dirs) : NULL;
+	snprintf(e.state_dir, sizeof(e.state_dir), "%s", h.state_dir);
+	snprintf(e.log_dir, sizeof(e.log_dir), "%s", h.log_dir);
+	if (sysg_plugin_path_init(&e.pp, c.plugin_dirs) < 0 ||
+	    load_config(&e, h.config, 1) < 0) {
+		free(c.plugin_dirs);
+		engine_free(&e);
+		snprintf(err, sizeof(err), "cannot load %s", h.config);
+		return resume_failed(&h, err);
+	}
+	if (open_state(&e) < 0) {       /* what setup will need: try it now,
+					   while going back is possible */
+		free(c.plugin_dirs);
+		engine_free(&e);
+		return resume_failed(&h, "cannot open the state backend");
+	}
+	sysg_state_close(e.st);
+	e.st = NULL;
+	daemon_opts(&e, &o, NULL);
+	o.resume = &h;
+	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
+	free(c.plugin_dirs);
+	engine_free(&e);
+	sysg_handoff_free(&h);
+	if (rc < 0) {           /* its lock and socket are gone: no way back */
+		sysg_cli_error("cannot resume after the upgrade: %s", err);
+		return SYSG_EXIT_FAILED;
+	}
+	return SYSG_EXIT_OK;
 }

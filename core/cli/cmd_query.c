@@ -504,10 +504,18 @@ static int logs_print(const struct query *q, const struct sysg_logset *set)
 
 	if (c->stream_ms > 0) {
 		struct sysg_follow_opts fo = { c->stream_ms, c->lines, stdout,
-					       stderr, stop_requested, NULL };
+					       stderr, stop_requested, NULL,
+					       NULL };
+		int tty = isatty(STDOUT_FILENO);
+		const char *nc = getenv("NO_COLOR");
 
+		/* several files on a terminal (or --mux): "name | line" */
+		if (set->n > 1 && (tty || c->mux))
+			fo.mux = sysg_mux_new(stdout, tty && !c->no_color &&
+					      !(nc && nc[0]), 0);
 		catch_signals();
 		n = sysg_logs_follow(set, &fo);
+		sysg_mux_free(fo.mux);
 		return n < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;
 	}
 	n = sysg_logs_show(set, c->lines, stdout);

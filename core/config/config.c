@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +28,34 @@
 extern char **environ;
 
 #define MAX_FILE_BYTES (32L << 20)      /* larger files are refused */
+#define MAX_INCLUDE_DEPTH 16
+
+/* The files being loaded, innermost first: include cycles are found on
+ * it. REAL is the canonical path (NULL for a buffer). */
+struct include_chain {
+	const struct include_chain *up;
+	const char *real;
+	const char *name;
+	int depth;
+};
 
 /* State of one load call. */
 struct load {
 	struct sysg_config_walk cw;
 	struct sysg_strset bad_env_files;       /* reported once, not re-read */
 	struct sysg_expand x;                   /* $VAR scopes */
+	const struct include_chain *chain;
+	unsigned flags;
+	int included;           /* an included file: its services are taken
+	                           by the includer, which checks depends_on */
 };
+
+static int load_document(struct sysg_config *cfg, const char *buf,
+			 size_t len, unsigned flags,
+			 const struct include_chain *chain, int included,
+			 struct sysg_diag *diag);
+static struct sysg_config *config_new(const char *name, const char *abs_path,
+				      const char *dir);
 
 /* Set the key path to the given components (NULL ends the list early). */
 static void path_set(struct sysg_yw *w, const char *a, const char *b,
@@ -227,9 +249,12 @@ static void report_unknown_dep(struct load *ld, const struct sysg_service *s,
 	free(names);
 }
 
+/* Point W at S's depends_on[J], in the file S was written in. */
 static void dep_path(struct sysg_yw *w, const struct sysg_service *s,
 		     size_t j)
 {
+	if (s->file)
+		w->file = s->file;
 	path_set(w, "services", s->name, "depends_on", NULL);
 	sysg_yw_push_index(w, j);
 }
@@ -334,6 +359,225 @@ static void resolve_deps(struct load *ld)
 		free(d.v[i]);
 	free(d.v);
 	free(d.n);
+	ld->cw.w.file = cfg->path;
+}
+
+/* ----------------------------------------------------------- includes */
+
+/* Report a problem with include[I] of the file being loaded. */
+static void include_error(struct load *ld, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void include_error(struct load *ld, size_t i, const char *fmt, ...)
+{
+	struct sysg_yw *w = &ld->cw.w;
+	char msg[SYSG_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	path_set(w, "include", NULL, NULL, NULL);
+	sysg_yw_push_index(w, i);
+	sysg_yw_error_at(w, ld->cw.include_marks[i].line,
+			 ld->cw.include_marks[i].col, "%s", msg);
+	sysg_yw_pop(w, 0);
+}
+
+/* "a.yaml -> b.yaml -> a.yaml" when REAL is on the chain, else NULL. */
+static char *include_cycle(const struct include_chain *c, const char *real,
+			   const char *name)
+{
+	const struct include_chain *at = c;
+	size_t cap = strlen(name) + 1;
+	char *msg;
+
+	for (; at && (!at->real || strcmp(at->real, real)); at = at->up)
+		;
+	if (!at)
+		return NULL;
+	for (const struct include_chain *p = c; p != at->up; p = p->up)
+		cap += strlen(p->name) + 4;
+	msg = malloc(cap);
+	if (!msg)
+		return NULL;
+	msg[0] = '\0';
+	/* the chain is innermost first: write it outermost first */
+	for (const struct include_chain *p = at; ; ) {
+		const struct include_chain *q = c;
+
+		strcat(msg, p->name);
+		strcat(msg, " -> ");
+		if (p == c)
+			break;
+		while (q->up != p)
+			q = q->up;
+		p = q;
+	}
+	strcat(msg, name);
+	return msg;
+}
+
+/* The included file's name in messages: relative to the includer's. */
+static char *include_name(const char *parent, const char *inc)
+{
+	char *dir, *name;
+
+	if (inc[0] == '/' || !strchr(parent, '/'))
+		return strdup(inc);
+	dir = sysg_path_dirname(parent);
+	name = dir ? sysg_path_join(dir, inc) : NULL;
+	free(dir);
+	return name;
+}
+
+/* Checks before reading include[I] (NAME, at ABS): exists, not writable
+ * by others, no cycle, not too deep. Its canonical path in *REAL. */
+static int include_check(struct load *ld, size_t i, const char *name,
+			 const char *abs, char **real)
+{
+	struct stat st;
+	char *cycle;
+
+	*real = NULL;
+	if (stat(abs, &st) < 0) {
+		include_error(ld, i, "cannot read included file '%s': %s",
+			      name, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		include_error(ld, i, "included file '%s' is not a regular "
+			      "file", name);
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		include_error(ld, i, "included file '%s' is writable by others "
+			      "(chmod o-w %s)", name, name);
+		return -1;
+	}
+	*real = realpath(abs, NULL);
+	if (!*real) {
+		include_error(ld, i, "cannot read included file '%s': %s",
+			      name, strerror(errno));
+		return -1;
+	}
+	cycle = include_cycle(ld->chain, *real, name);
+	if (cycle) {
+		include_error(ld, i, "include cycle: %s", cycle);
+		free(cycle);
+		return -1;
+	}
+	if (ld->chain && ld->chain->depth >= MAX_INCLUDE_DEPTH) {
+		include_error(ld, i, "includes nested more than %d deep",
+			      MAX_INCLUDE_DEPTH);
+		return -1;
+	}
+	return 0;
+}
+
+/* Move the services of CHILD (loaded from include[I]) into the config. */
+static void include_take(struct load *ld, size_t i, struct sysg_config *child)
+{
+	struct sysg_config *cfg = ld->cw.cfg;
+	struct sysg_service *v;
+
+	v = realloc(cfg->services, (cfg->nservices + child->nservices + 1) *
+		    sizeof(*v));
+	if (!v) {
+		sysg_yw_nomem(&ld->cw.w);
+		return;
+	}
+	cfg->services = v;
+	if (child->metrics.present || child->state_backend ||
+	    child->state_path)
+		sysg_diag_warning(ld->cw.w.diag, cfg->path,
+				  ld->cw.include_marks[i].line,
+				  ld->cw.include_marks[i].col, "include",
+				  "'state' and 'metrics' of %s are ignored "
+				  "(those of %s apply)", child->path,
+				  cfg->path);
+	for (size_t k = 0; k < child->nservices; k++) {
+		struct sysg_service *s = &child->services[k];
+
+		if (sysg_config_find_service(cfg, s->name) >= 0) {
+			include_error(ld, i, "service '%s' of %s is already "
+				      "defined", s->name,
+				      sysg_service_file(child, s));
+			continue;
+		}
+		if (!s->file && !(s->file = strdup(child->path))) {
+			sysg_yw_nomem(&ld->cw.w);
+			continue;
+		}
+		cfg->services[cfg->nservices++] = *s;
+		memset(s, 0, sizeof(*s));
+	}
+}
+
+/* Load include[I] and take its services. */
+static void include_one(struct load *ld, size_t i)
+{
+	struct sysg_config *cfg = ld->cw.cfg, *child = NULL;
+	const char *inc = ld->cw.includes[i];
+	char *name = include_name(cfg->path, inc);
+	char *abs = sysg_path_abs(cfg->dir, inc);
+	char *dir = abs ? sysg_path_dirname(abs) : NULL;
+	char *real = NULL, *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!name || !dir) {
+		sysg_yw_nomem(&ld->cw.w);
+		goto out;
+	}
+	if (include_check(ld, i, name, abs, &real))
+		goto out;
+	rc = sysg_read_regular(abs, (size_t)MAX_FILE_BYTES, &buf, &len);
+	if (rc) {
+		include_error(ld, i, "cannot read included file '%s': %s", name,
+			      rc == -EFBIG ? "too large" : strerror(-rc));
+		goto out;
+	}
+	child = config_new(name, abs, dir);
+	if (!child) {
+		sysg_yw_nomem(&ld->cw.w);
+		goto out;
+	}
+	{
+		struct include_chain link = { ld->chain, real, name,
+					      ld->chain ? ld->chain->depth + 1 :
+					      1 };
+
+		rc = load_document(child, buf, len, ld->flags, &link, 1,
+				   ld->cw.w.diag);
+	}
+	if (rc == -ENOMEM)
+		sysg_yw_nomem(&ld->cw.w);
+	else if (rc)
+		ld->cw.w.errors++;      /* reported in the included file */
+	else
+		include_take(ld, i, child);
+out:
+	sysg_config_free(child);
+	free(buf);
+	free(real);
+	free(dir);
+	free(abs);
+	free(name);
+}
+
+static void load_includes(struct load *ld)
+{
+	for (size_t i = 0; i < ld->cw.nincludes && !ld->cw.w.nomem; i++)
+		include_one(ld, i);
+}
+
+static void includes_free(struct load *ld)
+{
+	for (size_t i = 0; i < ld->cw.nincludes; i++)
+		free(ld->cw.includes[i]);
+	free(ld->cw.includes);
+	free(ld->cw.include_marks);
 }
 
 /* ------------------------------------------------------------ loading */
@@ -396,12 +640,16 @@ static void finish(struct load *ld)
 	if (!ld->cw.w.nomem)
 		build_envs(ld);
 	if (!ld->cw.w.nomem)
+		load_includes(ld);
+	if (!ld->cw.w.nomem && !ld->included)
 		resolve_deps(ld);
 	sysg_yw_pop(&ld->cw.w, 0);
 }
 
-static int load_document(struct sysg_config *cfg, const char *buf, size_t len,
-			 unsigned flags, struct sysg_diag *diag)
+static int load_document(struct sysg_config *cfg, const char *buf,
+			 size_t len, unsigned flags,
+			 const struct include_chain *chain, int included,
+			 struct sysg_diag *diag)
 {
 	yaml_document_t doc;
 	struct load ld;
@@ -422,6 +670,9 @@ static int load_document(struct sysg_config *cfg, const char *buf, size_t len,
 	ld.cw.w.src = buf;
 	ld.cw.w.srclen = len;
 	ld.cw.cfg = cfg;
+	ld.chain = chain;
+	ld.flags = flags;
+	ld.included = included;
 	if (sysg_expand_prepare(&ld.x, &ld.cw.w,
 				yaml_document_get_root_node(&doc), cfg->dir))
 		sysg_yw_nomem(&ld.cw.w);
@@ -431,6 +682,7 @@ static int load_document(struct sysg_config *cfg, const char *buf, size_t len,
 	if (!ld.cw.w.nomem)
 		sysg_config_walk_root(&ld.cw, yaml_document_get_root_node(&doc));
 	finish(&ld);
+	includes_free(&ld);
 	yaml_document_delete(&doc);
 	sysg_expand_free(&ld.x);
 	sysg_strset_free(&ld.bad_env_files);
@@ -464,11 +716,13 @@ static struct sysg_config *config_new(const char *name, const char *abs_path,
 	return cfg;
 }
 
+/* Load the top file of a config (REAL: its canonical path, or NULL). */
 static int load_into(struct sysg_config *cfg, const char *buf, size_t len,
-		     unsigned flags, struct sysg_config **out,
-		     struct sysg_diag *diag)
+		     unsigned flags, const char *real,
+		     struct sysg_config **out, struct sysg_diag *diag)
 {
-	int rc = load_document(cfg, buf, len, flags, diag);
+	struct include_chain top = { NULL, real, cfg->path, 0 };
+	int rc = load_document(cfg, buf, len, flags, &top, 0, diag);
 
 	if (rc == 0)
 		rc = fill_defaults(cfg);
@@ -507,7 +761,7 @@ int sysg_config_load_buffer_flags(const char *name, const char *base_dir,
 		sysg_diag_error(diag, name, 0, 0, NULL, "out of memory");
 		return -ENOMEM;
 	}
-	return load_into(cfg, buf, len, flags, out, diag);
+	return load_into(cfg, buf, len, flags, NULL, out, diag);
 }
 
 int sysg_config_load(const char *path, struct sysg_config **out,
@@ -519,7 +773,7 @@ int sysg_config_load(const char *path, struct sysg_config **out,
 int sysg_config_load_flags(const char *path, unsigned flags,
 			   struct sysg_config **out, struct sysg_diag *diag)
 {
-	char *abs = sysg_path_abs(NULL, path), *dir, *buf = NULL;
+	char *abs = sysg_path_abs(NULL, path), *dir, *buf = NULL, *real;
 	struct sysg_config *cfg;
 	size_t len = 0;
 	int rc;
@@ -546,7 +800,9 @@ int sysg_config_load_flags(const char *path, unsigned flags,
 		sysg_config_free(cfg);
 		return rc;
 	}
-	rc = load_into(cfg, buf, len, flags, out, diag);
+	real = realpath(path, NULL);
+	rc = load_into(cfg, buf, len, flags, real, out, diag);
+	free(real);
 	free(buf);
 	return rc;
 }
@@ -565,6 +821,12 @@ char *sysg_config_find_default(const char *dir)
 		free(p);
 	}
 	return NULL;
+}
+
+const char *sysg_service_file(const struct sysg_config *cfg,
+			      const struct sysg_service *svc)
+{
+	return svc->file ? svc->file : cfg->path;
 }
 
 int sysg_config_find_service(const struct sysg_config *cfg, const char *name)
@@ -656,6 +918,7 @@ static void free_deployment(struct sysg_deployment *d)
 static void free_service(struct sysg_service *s)
 {
 	free(s->name);
+	free(s->file);
 	free(s->command);
 	free(s->command_raw);
 	free_env_spec(&s->env);

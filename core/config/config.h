@@ -200,6 +200,10 @@ enum sysg_restart_policy {
 struct sysg_service {
 	char *name;
 	struct sysg_mark mark;          /* of the service's key */
+	char *file;                     /* the included file that defines it
+	                                   (its marks are there), or NULL:
+	                                   the config's own; see
+	                                   sysg_service_file() */
 
 	/* $VAR / ${VAR} (SPEC 11, expand.h) are expanded at load time in
 	 * every value of the file, from the service's environment (envp,
@@ -331,6 +335,18 @@ int sysg_config_load_buffer_flags(const char *name, const char *base_dir,
 				  struct sysg_diag *diag);
 
 void sysg_config_free(struct sysg_config *cfg);
+
+/* The file SVC of CFG was written in (for FILE:LINE:COL messages). */
+const char *sysg_service_file(const struct sysg_config *cfg,
+			      const struct sysg_service *svc);
+/* Call FN once per key the schema accepts, with its key path ("*" stands
+ * for a name the user chooses: "services.*.health_check.url") and the
+ * name of the config_schema.c table that declares it. The schema's own
+ * tables are read, so the list is never out of date (the man page check
+ * and documentation use it). */
+typedef void (*sysg_config_key_fn)(void *arg, const char *path,
+				   const char *table);
+void sysg_config_schema_keys(sysg_config_key_fn fn, void *arg);
 
 /* Index of the service called NAME, or -1. */
 int sysg_config_find_service(const struct sysg_config *cfg, const char *name);

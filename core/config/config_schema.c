@@ -1399,6 +1399,54 @@ static void h_metrics(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	metrics_clamp(m);
 }
 
+/* include: FILE, or a list of files (config.c loads them). */
+static void h_include(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		      void *p)
+{
+	struct sysg_config_walk *cw = p;
+	yaml_node_t **items;
+	size_t n;
+
+	(void)k;
+	if (sysg_yw_list(w, v, 1, &items, &n))
+		return;
+	cw->includes = calloc(n + 1, sizeof(*cw->includes));
+	cw->include_marks = calloc(n + 1, sizeof(*cw->include_marks));
+	if (!cw->includes || !cw->include_marks)
+		sysg_yw_nomem(w);
+	for (size_t i = 0; cw->includes && cw->include_marks && i < n; i++) {
+		size_t old = sysg_yw_push_index(w, i);
+		char *f = NULL;
+
+		if (sysg_yw_string(w, items[i], &f) == 0 && !f[0])
+			sysg_yw_error(w, items[i], "expected a file name");
+		else if (f) {
+			cw->include_marks[cw->nincludes].line =
+				sysg_yw_line(items[i]);
+			cw->include_marks[cw->nincludes].col =
+				sysg_yw_col(items[i]);
+			cw->includes[cw->nincludes++] = f;
+			f = NULL;
+		}
+		free(f);
+		sysg_yw_pop(w, old);
+	}
+	free(items);
+}
+
+
+/* systemg 0.66's `projects:` (several projects in one supervisor) is not
+ * built: say so at the key instead of ignoring it. */
+static void h_projects(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+		       void *p)
+{
+	(void)v;
+	(void)p;
+	sysg_yw_error(w, k, "several projects in one file are not supported "
+		      "by this sysg yet; use one config per supervisor "
+		      "(split it with 'include:')");
+}
+
 static const struct sysg_yw_field root_fields[] = {
 	{ "metrics", h_metrics, 0, 0 },
 	{ "version", h_version, 0, SYSG_YW_REQUIRED },
@@ -1406,7 +1454,9 @@ static const struct sysg_yw_field root_fields[] = {
 	{ "env", h_root_env, 0, 0 },
 	{ "state", h_state, 0, 0 },
 	{ "logs", h_root_logs, 0, 0 },
-	{ "services", h_services, 0, SYSG_YW_REQUIRED },
+	{ "services", h_services, 0, 0 },
+	{ "include", h_include, 0, 0 },
+	{ "projects", h_projects, 0, 0 },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1419,8 +1469,79 @@ static void metrics_defaults(struct sysg_metrics_cfg *m)
 	m->spillover_segment_bytes = SYSG_METRICS_SPILL_SEGMENT;
 }
 
+/* The seen-mask bit of root key KEY. */
+static uint64_t root_bit(const char *key)
+{
+	for (size_t i = 0; root_fields[i].key; i++)
+		if (!strcmp(root_fields[i].key, key))
+			return (uint64_t)1 << i;
+	return 0;
+}
+
+/* ------------------------------------------------- the schema as a tree */
+
+/* Every map of the schema under its key path ("*": any service name), for
+ * sysg_config_schema_keys. The walk reaches sub-maps through handlers, so
+ * a new table is listed here too; tests/manpages.sh fails when a table of
+ * this file is missing from this list. */
+struct schema_map {
+	const char *path;
+	const struct sysg_yw_field *fields;
+	const char *table;
+};
+
+#define SCHEMA_MAP(path, table) { path, table, #table }
+
+static const struct schema_map schema_maps[] = {
+	SCHEMA_MAP("", root_fields),
+	SCHEMA_MAP("env", env_fields),
+	SCHEMA_MAP("state", state_fields),
+	SCHEMA_MAP("metrics", metrics_fields),
+	SCHEMA_MAP("logs", logs_fields),
+	SCHEMA_MAP("services.*", service_fields),
+	SCHEMA_MAP("services.*.env", env_fields),
+	SCHEMA_MAP("services.*.health_check", health_fields),
+	SCHEMA_MAP("services.*.hooks", hooks_fields),
+	SCHEMA_MAP("services.*.hooks.on_start", hook_pair_fields),
+	SCHEMA_MAP("services.*.hooks.on_start.success", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_start.error", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_stop", hook_pair_fields),
+	SCHEMA_MAP("services.*.hooks.on_stop.success", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_stop.error", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_restart", hook_pair_fields),
+	SCHEMA_MAP("services.*.hooks.on_restart.success", hook_fields),
+	SCHEMA_MAP("services.*.hooks.on_restart.error", hook_fields),
+	SCHEMA_MAP("services.*.deployment", deployment_fields),
+	SCHEMA_MAP("services.*.deployment.health_check", health_fields),
+	SCHEMA_MAP("services.*.deployment.blue_green", blue_green_fields),
+	SCHEMA_MAP("services.*.cron", cron_fields),
+	SCHEMA_MAP("services.*.spawn", spawn_fields),
+	SCHEMA_MAP("services.*.spawn.limits", spawn_limit_fields),
+	SCHEMA_MAP("services.*.limits", limits_fields),
+	SCHEMA_MAP("services.*.limits.cgroup", cgroup_fields),
+	SCHEMA_MAP("services.*.isolation", isolation_fields),
+	SCHEMA_MAP("services.*.logs", logs_fields),
+};
+
+void sysg_config_schema_keys(sysg_config_key_fn fn, void *arg)
+{
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(schema_maps) / sizeof(schema_maps[0]);
+	     i++) {
+		const struct schema_map *m = &schema_maps[i];
+
+		for (const struct sysg_yw_field *f = m->fields; f->key; f++) {
+			snprintf(path, sizeof(path), "%s%s%s", m->path,
+				 m->path[0] ? "." : "", f->key);
+			fn(arg, path, m->table);
+		}
+	}
+}
+
 void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 {
+	uint64_t seen;
 	char d[96];
 
 	metrics_defaults(&cw->cfg->metrics);
@@ -1430,5 +1551,13 @@ void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 			      sysg_yw_describe(root, d, sizeof(d)));
 		return;
 	}
-	sysg_yw_walk_map(&cw->w, NULL, root, root_fields, cw, NULL);
+	seen = sysg_yw_walk_map(&cw->w, NULL, root, root_fields, cw, NULL);
+	/* `services` is required unless the file includes others */
+	if (!(seen & (root_bit("services") | root_bit("include") |
+		      root_bit("projects")))) {
+		size_t old = sysg_yw_push_key(&cw->w, "services");
+
+		sysg_yw_error(&cw->w, root, "required key is missing");
+		sysg_yw_pop(&cw->w, old);
+	}
 }

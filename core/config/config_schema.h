@@ -21,6 +21,9 @@ struct sysg_config_walk {
 	struct sysg_config *cfg;        /* filled in */
 	yaml_node_t *project_dir_node;  /* for errors found later */
 	struct sysg_expand *x;          /* $VAR scopes, or NULL */
+	char **includes;                /* `include:` entries, as written */
+	struct sysg_mark *include_marks;
+	size_t nincludes;
 };
 
 /* Walk ROOT (the document's root node) into CW->cfg. Problems are

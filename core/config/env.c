@@ -90,6 +90,18 @@ int sysg_env_set(char ***env, const char *key, const char *value)
 	return 0;
 }
 
+void sysg_env_unset(char **env, const char *key, const char *value)
+{
+	size_t klen = strlen(key);
+	long i = env_find(env, key, klen);
+
+	if (i < 0 || (value && strcmp(env[i] + klen + 1, value)))
+		return;
+	free(env[i]);
+	for (; env[i]; i++)
+		env[i] = env[i + 1];
+}
+
 /* Length of the variable name at S (letters, digits and '_', not
  * starting with a digit), 0 when S does not start with one. */
 static size_t name_len(const char *s)

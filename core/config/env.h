@@ -19,6 +19,10 @@ const char *sysg_env_get(char *const *env, const char *key);
 /* Set KEY=VALUE in *ENV, replacing an existing KEY. 0 or -ENOMEM. */
 int sysg_env_set(char ***env, const char *key, const char *value);
 
+/* Remove KEY from ENV when its value is VALUE (any value when VALUE is
+ * NULL); the array keeps its allocation. */
+void sysg_env_unset(char **env, const char *key, const char *value);
+
 /* Why FILE cannot be read as an env file (NULL: it can): only regular
  * files of a sane size, since reading /dev/zero or a FIFO never ends.
  * The reason may be written into BUF. */

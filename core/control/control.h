@@ -9,5 +9,6 @@
 #include "ctlclient.h"
 #include "ctlserver.h"
 #include "daemon.h"
+#include "upgrade.h"
 
 #endif

@@ -9,6 +9,9 @@
 
 #include "wire.h"
 #include "ctlserver.h"
+#include "upgrade.h"
+
+#include <sysg/version.h>
 #include "base/base.h"
 #include "views/views.h"
 #include "proc/proc.h"
@@ -68,6 +71,8 @@ struct sysg_ctlsrv {
 	uint64_t seen;                  /* the last change delivered to us */
 	int deferred;                   /* finish rounds put off for it */
 	struct sysg_timer finish;       /* answers the complete operations */
+	char *upgrade_to;               /* an accepted upgrade's binary */
+	char upgrade_error[SYSG_ERR_MAX];       /* the last one's failure */
 	struct sysg_timer follow_timer; /* answers the followers */
 };
 
@@ -463,6 +468,8 @@ static void finish_answered(struct sysg_timer *tm)
 
 int sysg_ctlsrv_poll(const struct sysg_ctlsrv *c)
 {
+	if (c->upgrade_to)
+		return 1;
 	/* the resident supervisor's usual answer needs no walk over the
 	 * services */
 	if (c->ops || !(stopping(c) || c->o.foreground))
@@ -848,10 +855,87 @@ static void h_ping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		   json_t *args)
 {
 	(void)args;
+	char exe[SYSG_PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	exe[n > 0 ? n : 0] = '\0';
 	sysg_ctl_reply(conn, 0, NULL, json_pack(
-		"{s:i, s:I, s:s?, s:b}", "pid", (int)getpid(),
-		"services", (json_int_t)cfg_of(c)->nservices,
-		"config", cfg_of(c)->abs_path, "stopping", stopping(c)));
+		"{s:i, s:I, s:s?, s:b, s:s, s:s, s:i, s:s?}", "pid",
+		(int)getpid(), "services", (json_int_t)cfg_of(c)->nservices,
+		"config", cfg_of(c)->abs_path, "stopping", stopping(c),
+		"version", SYSG_VERSION_STRING, "binary", exe,
+		"generation", c->o.generation, "upgrade_error",
+		c->upgrade_error[0] ? c->upgrade_error : NULL));
+}
+
+/* Why an upgrade must wait now (a static string or BUF), or NULL. */
+static const char *upgrade_busy(const struct sysg_ctlsrv *c, char *buf,
+				size_t len)
+{
+	if (c->o.foreground)
+		return "a foreground supervisor is not upgraded in place "
+		       "(run it with --daemonize)";
+	if (stopping(c))
+		return "the supervisor is shutting down";
+	if (c->upgrade_to)
+		return "an upgrade is already under way";
+	if (c->ops)
+		return "a start, stop, restart or deploy is in progress";
+	if (sysg_deploy_busy(c->deploys, NULL, buf, len))
+		return buf;     /* "a deploy of S is in progress..." */
+	return NULL;            /* automatic restarts carry on afterwards */
+}
+
+static void h_upgrade(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		      json_t *args)
+{
+	char err[SYSG_ERR_MAX], msg[SYSG_ERR_MAX + 32], why[512];
+	const char *bin = sarg(args, "binary");
+	const char *busy = upgrade_busy(c, why, sizeof(why));
+
+	if (busy) {
+		snprintf(msg, sizeof(msg), "upgrade refused: %s", busy);
+		sysg_log(c->o.log, SYSG_LOG_WARN, "%s", msg);
+		sysg_ctl_reply(conn, 1, msg, NULL);
+		return;
+	}
+	if (bin[0] != '/') {
+		sysg_ctl_reply(conn, 2, "binary: an absolute path is required",
+			       NULL);
+		return;
+	}
+	if (sysg_upgrade_preflight(bin, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "upgrade refused: %s", err);
+		sysg_log(c->o.log, SYSG_LOG_WARN, "%s", msg);
+		sysg_ctl_reply(conn, 1, msg, NULL);
+		return;
+	}
+	c->upgrade_to = strdup(bin);
+	if (!c->upgrade_to) {
+		reply_oom(conn);
+		return;
+	}
+	c->upgrade_error[0] = '\0';
+	log_event(c, conn, "upgrade", bin);
+	sysg_ctl_reply(conn, 0, NULL, json_pack("{s:i, s:i}", "pid",
+		(int)getpid(), "generation", c->o.generation));
+}
+
+const char *sysg_ctlsrv_upgrade_pending(const struct sysg_ctlsrv *c)
+{
+	return c ? c->upgrade_to : NULL;
+}
+
+void sysg_ctlsrv_upgrade_failed(struct sysg_ctlsrv *c, const char *why)
+{
+	snprintf(c->upgrade_error, sizeof(c->upgrade_error), "%s", why);
+	free(c->upgrade_to);
+	c->upgrade_to = NULL;
+}
+
+int sysg_ctlsrv_listen_fd(const struct sysg_ctlsrv *c)
+{
+	return c ? sysg_ctl_server_fd(c->srv) : -1;
 }
 
 /* `sysg logs --reopen` (as SIGUSR1): reopen the log files after an
@@ -1318,6 +1402,8 @@ static void h_deploy_op(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 #define SVC_ARG(req) { "service", ARG_STRING, SYSG_NAME_MAX - 1, req }
 
 static const struct argspec no_args[] = { { NULL, 0, 0, 0 } };
+static const struct argspec upgrade_args[] = {
+	{ "binary", ARG_STRING, 4095, 1 }, { NULL, 0, 0, 0 } };
 static const struct argspec svc_args[] = { SVC_ARG(0), { NULL, 0, 0, 0 } };
 static const struct argspec restart_args[] = {
 	SVC_ARG(0), { "config", ARG_STRING, 4095, 0 }, { NULL, 0, 0, 0 } };
@@ -1360,6 +1446,7 @@ static const struct request requests[] = {
 	{ "status", h_status, status_args },
 	{ "inspect", h_inspect, inspect_args },
 	{ "spawn", h_spawn, spawn_args },
+	{ "upgrade", h_upgrade, upgrade_args },
 	{ "deploy", h_deploy, deploy_args },
 	{ "deploy_follow", h_deploy_follow, follow_args },
 	{ "deploy_op", h_deploy_op, deploy_op_args },
@@ -1413,8 +1500,10 @@ int sysg_ctlsrv_new(struct sysg_ctlsrv **out, const struct sysg_ctlsrv_opts *o,
 	}
 	rc = sysg_control_path(o->state_dir, path, sizeof(path));
 	if (rc == 0)
-		rc = sysg_ctl_server_new(&c->srv, sysg_supervisor_loop(o->sup),
-					 path, handle, c, err, errlen);
+		rc = sysg_ctl_server_new_fd(&c->srv,
+					    sysg_supervisor_loop(o->sup), path,
+					    o->adopt_listener ? o->listen_fd :
+					    -1, handle, c, err, errlen);
 	else
 		sysg_errf(err, errlen, "%s/" SYSG_FILE_CONTROL ": path too long",
 			  o->state_dir);
@@ -1470,6 +1559,7 @@ void sysg_ctlsrv_free(struct sysg_ctlsrv *c)
 	sysg_timer_stop(sysg_supervisor_loop(c->o.sup), &c->finish);
 	sysg_timer_stop(sysg_supervisor_loop(c->o.sup), &c->follow_timer);
 	sysg_ctl_server_free(c->srv);
+	free(c->upgrade_to);
 	free(c);
 }
 

@@ -5,7 +5,9 @@
  * types, lengths, known service names) and anything else gets an error
  * reply with exit status 2 (SPEC 8), never a crash.
  *
- *   ping    {}                          -> {"pid": N, "services": N}
+ *   ping    {}                          -> {"pid": N, "services": N,
+ *                                          "version", "binary",
+ *                                          "generation", "upgrade_error"}
  *   start   {"service"?: S}             start all (or S and what it needs)
  *   stop    {"service"?: S}             stop S, or everything: the last
  *                                       full stop also ends the supervisor
@@ -19,6 +21,13 @@
  *   status  {"service"?: S, "all"?: bool}
  *                                       -> the status --json document
  *                                          (status.h), from live memory
+ *   upgrade {"binary": ABSPATH}         live upgrade (upgrade.h): refused
+ *                                       while anything is starting,
+ *                                       stopping or being deployed, or
+ *                                       when the binary fails its
+ *                                       preflight; else answered at once,
+ *                                       then the loop ends for the exec
+ *                                       (sysg_ctlsrv_upgrade_pending)
  *   inspect {"service": S, "text"?: bool, "color"?: bool, "width"?: int,
  *            "full_cmd"?: bool}         -> the inspect --json document
  *                                          (inspect.h) with the samples;
@@ -80,6 +89,10 @@ struct sysg_ctlsrv_opts {
 	const char *state_dir;
 	const char *log_dir;
 	int foreground;                 /* the CLI is the supervisor */
+	int adopt_listener;             /* serve LISTEN_FD, handed over by
+	                                   a live upgrade (upgrade.h) */
+	int listen_fd;
+	int generation;                 /* live upgrades so far */
 	const struct sysg_plugin_path *pp;      /* for deploy workers */
 };
 
@@ -120,5 +133,14 @@ void sysg_ctlsrv_reload_file(struct sysg_ctlsrv *c);
  * pending (foreground). No side effects: for the predicate of
  * sysg_supervisor_run_until(). */
 int sysg_ctlsrv_poll(const struct sysg_ctlsrv *c);
+
+/* The binary an accepted `upgrade` asks for, or NULL. The loop ends
+ * (sysg_ctlsrv_poll) while one is pending: exec it, or report the
+ * failure with sysg_ctlsrv_upgrade_failed (which clears it). */
+const char *sysg_ctlsrv_upgrade_pending(const struct sysg_ctlsrv *c);
+void sysg_ctlsrv_upgrade_failed(struct sysg_ctlsrv *c, const char *why);
+
+/* The control socket's listener, or -1. */
+int sysg_ctlsrv_listen_fd(const struct sysg_ctlsrv *c);
 
 #endif

@@ -14,6 +14,8 @@
 
 #include "ctlserver.h"
 #include "daemon.h"
+#include "upgrade.h"
+#include "sdnotify.h"
 #include "base/base.h"
 #include "proc/proc.h"
 #include "views/views.h"
@@ -241,6 +243,9 @@ struct daemon {
 	int lock_fd;
 	int result_fd;
 	int initial_failed;
+	struct sysg_notify notify;      /* the service manager (systemd) */
+	int notify_rc;                  /* sysg_notify_init's result */
+	int told_stopping;              /* STOPPING=1 sent, not yet undone */
 };
 
 /* The processes of the unit at index I (the rule its stop uses), as
@@ -431,6 +436,34 @@ static void on_sighup(void *arg)
 		sysg_ctlsrv_reload_file(d->ctl);
 }
 
+/* Tell the service manager (when one started us) STATE; a failure is
+ * logged, never fatal. */
+static void notify(struct daemon *d, const char *state)
+{
+	int rc = sysg_notify_send(&d->notify, state);
+
+	if (rc < 0)
+		sysg_log(&d->log, SYSG_LOG_WARN, "NOTIFY_SOCKET: cannot send "
+			 "to the service manager: %s", strerror(-rc));
+}
+
+/* The initial start is over: the service manager may go on (READY=1,
+ * whether or not every service came up: the supervisor itself is up and
+ * STATUS says how it went); a resident supervisor is not the process the
+ * manager started, so it names itself the main process. */
+static void notify_ready(struct daemon *d, int exit_code)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", exit_code ?
+		 "some services failed to start (see sysg status)" :
+		 "all services started");
+	if (!d->o->foreground)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			 "\nMAINPID=%d", (int)getpid());
+	notify(d, msg);
+}
+
 /* The initial start is over: tell the CLI that is waiting for it. */
 /* 1 when some service has a process, a restart pending or a schedule:
  * something for a supervisor to do. */
@@ -456,6 +489,7 @@ static void initial_done(void *arg, int exit_code, const char *lines)
 	struct daemon *d = arg;
 	char *more = NULL;
 
+	notify_ready(d, exit_code);
 	d->initial_failed = exit_code != 0;
 	/* a start that failed with nothing running leaves no supervisor
 	 * behind (a partial failure keeps it: the rest runs) */
@@ -493,10 +527,14 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
 		.on_failure = on_failure, .arg = d, .on_sighup = on_sighup,
-		.on_reopen = on_reopen,
+		.on_output = o->mux ? sysg_mux_output : NULL,
+		.output_arg = o->mux, .on_reopen = on_reopen,
 	};
+	int rc = sysg_supervisor_new(&d->sup, o->cfg, d->st, &so, err, errlen);
 
-	return sysg_supervisor_new(&d->sup, o->cfg, d->st, &so, err, errlen);
+	if (rc == 0 && o->mux && (rc = sysg_mux_attach(o->mux, d->sup)) < 0)
+		sysg_errf(err, errlen, "out of memory");
+	return rc;
 }
 
 static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
@@ -505,6 +543,9 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 		.sup = d->sup, .st = d->st, .samples = d->samples,
 		.log = &d->log, .state_dir = d->o->state_dir,
 		.log_dir = d->o->log_dir, .foreground = d->o->foreground,
+		.adopt_listener = d->o->resume && d->o->resume->ctl_fd >= 0,
+		.listen_fd = d->o->resume ? d->o->resume->ctl_fd : -1,
+		.generation = d->o->resume ? d->o->resume->generation : 0,
 		.pp = d->o->pp,
 	};
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
@@ -520,6 +561,22 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 	return sysg_ctlsrv_new(&d->ctl, &co, err, errlen);
 }
 
+/* A subscriber to the supervisor's changes: a full stop began (a stop
+ * request, SIGTERM, Ctrl+C) and the services go down: STOPPING=1; a start
+ * request that ended it: READY=1 again. */
+static void notify_stopping(void *arg, const struct sysg_unit_change *ch)
+{
+	struct daemon *d = arg;
+	int stopping = sysg_supervisor_shutting_down(d->sup);
+
+	(void)ch;
+	if (stopping == d->told_stopping)
+		return;
+	d->told_stopping = stopping;
+	notify(d, stopping ? "STOPPING=1\nSTATUS=stopping the services" :
+	       "READY=1\nSTATUS=services started again");
+}
+
 /* Everything the supervisor needs, in order. */
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
@@ -531,7 +588,8 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 			  strerror(-rc));
 		return rc;
 	}
-	d->lock_fd = take_lock(o->state_dir, err, errlen);
+	d->lock_fd = o->resume ? o->resume->lock_fd :
+		     take_lock(o->state_dir, err, errlen);
 	if (d->lock_fd < 0)
 		return d->lock_fd;
 	rc = open_state(d, err, errlen);
@@ -544,9 +602,72 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 		rc = apply_metrics(d, d->o->cfg, err, errlen);
 	if (rc == 0)
 		rc = new_supervisor(d, err, errlen);
+	if (rc == 0 && d->notify.fd >= 0 &&
+	    sysg_supervisor_subscribe(d->sup, notify_stopping, d) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
 	if (rc == 0)
 		rc = new_ctlsrv(d, err, errlen);
 	return rc;
+}
+
+/* The samples of NAME the previous image handed over (inspect's chart
+ * goes on where it was). */
+static void restore_samples(struct daemon *d, const char *name,
+			    const json_t *a)
+{
+	struct sysg_sample *v = NULL;
+	size_t n = 0;
+
+	if (json_is_array(a) && sysg_samples_from_json(a, &v, &n) == 0 && n)
+		sysg_samples_restore(d->samples, name, v, n);
+	free(v);
+}
+
+/* After a live upgrade: the services were adopted (same pids, still our
+ * children); cron units that were armed are armed again; nothing else
+ * starts. Says in supervisor.log what was kept. */
+static void resume_start(struct daemon *d, int adopted)
+{
+	const json_t *svcs = d->o->resume->services;
+	size_t i, same = 0, had = 0;
+	json_t *u;
+
+	json_array_foreach(svcs, i, u) {
+		const char *name = json_string_value(json_object_get(u, "name"));
+		const char *st = json_string_value(json_object_get(u, "status"));
+		json_int_t pid = json_integer_value(json_object_get(u, "pid"));
+		struct sysg_unit_record rec;
+
+		if (!name)
+			continue;
+		restore_samples(d, name, json_object_get(u, "samples"));
+		if (st && !strcmp(st, "scheduled"))
+			sysg_supervisor_start_service(d->sup, name);
+		if (sysg_supervisor_get(d->sup, name, &rec) < 0)
+			continue;       /* no longer in the config file */
+		if (pid > 0)
+			had++;
+		if (pid > 0 && rec.pid == pid) {
+			same++;
+			continue;
+		}
+		/* it was up, starting or due for a restart: its exit (or its
+		 * pending restart) must not be lost */
+		if (!st || (strcmp(st, "running") && strcmp(st, "starting") &&
+			    strcmp(st, "backoff")))
+			continue;
+		sysg_log(&d->log, SYSG_LOG_INFO, "Live upgrade: %s %s; "
+			 "starting it again", name, pid > 0 ? "exited during "
+			 "the exec" : "was due for a restart");
+		sysg_supervisor_start_service(d->sup, name);
+	}
+	sysg_log(&d->log, SYSG_LOG_INFO, "Live upgrade %d%s: now running %s; "
+		 "%zu of %zu running services kept (%d adopted)",
+		 d->o->resume->generation, d->o->resume->fallback ?
+		 " failed, back to the previous binary" : " done",
+		 SYSG_VERSION_STRING, same, had, adopted);
 }
 
 static int start(struct daemon *d, char *err, size_t errlen)
@@ -556,10 +677,15 @@ static int start(struct daemon *d, char *err, size_t errlen)
 
 	sysg_ctlsrv_recover_prepare(d->ctl);
 	n = sysg_supervisor_adopt(d->sup);
-	if (n > 0)
+	if (n > 0 && !o->resume)
 		sysg_log(&d->log, SYSG_LOG_INFO, "Adopted %d running "
 			 "process%s", n, n == 1 ? "" : "es");
-	rc = sysg_ctlsrv_start(d->ctl, o->service, initial_done, d);
+	if (o->resume) {
+		resume_start(d, n);
+		rc = 0;
+	} else {
+		rc = sysg_ctlsrv_start(d->ctl, o->service, initial_done, d);
+	}
 	if (rc < 0) {
 		sysg_config_unknown_service(o->cfg, o->service, err, errlen);
 		return rc;
@@ -580,14 +706,95 @@ static int until_done(struct sysg_supervisor *s, void *arg)
 	return sysg_ctlsrv_poll(d->ctl);
 }
 
+/* The services as the handoff lists them. */
+static json_t *handoff_services(struct daemon *d)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < sysg_supervisor_count(d->sup); i++) {
+		struct sysg_unit_record u;
+
+		struct sysg_sample *smp = NULL;
+		size_t n = 0;
+
+		if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
+			continue;
+		sysg_samples_get(d->samples, u.name, &smp, &n);
+		json_array_append_new(a, json_pack(
+			"{s:s, s:I, s:I, s:s, s:o}", "name", u.name,
+			"pid", (json_int_t)u.pid, "start_ticks",
+			(json_int_t)u.start_ticks, "status", u.status,
+			"samples", n ? sysg_samples_to_json(smp, n) :
+			json_array()));
+		free(smp);
+	}
+	return a;
+}
+
+/* The plugin search path as one ':'-joined string (malloc'd), so that the
+ * new image finds the same plugins wherever its binary lies. */
+static char *joined_plugin_path(const struct sysg_plugin_path *pp)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; pp && i < pp->n; i++)
+		len += strlen(pp->dirs[i]) + 1;
+	s = calloc(1, len);
+	for (size_t i = 0; s && pp && i < pp->n; i++) {
+		if (i)
+			strcat(s, ":");
+		strcat(s, pp->dirs[i]);
+	}
+	return s;
+}
+
+/* Exec the binary an accepted upgrade names; on failure (we are still
+ * here) the old image carries on and says why. */
+static void upgrade(struct daemon *d)
+{
+	const char *bin = sysg_ctlsrv_upgrade_pending(d->ctl);
+	const struct sysg_daemon_opts *o = d->o;
+	const struct sysg_config *cfg = sysg_supervisor_config(d->sup);
+	struct sysg_handoff h = {
+		.generation = (o->resume ? o->resume->generation : 0) + 1,
+		.lock_fd = d->lock_fd, .ctl_fd = sysg_ctlsrv_listen_fd(d->ctl),
+		.prev_exe_fd = -1, .state_dir = o->state_dir,
+		.log_dir = o->log_dir, .config = cfg->abs_path,
+		.state_backend = o->state_backend,
+		.sys = o->sys,
+	};
+	char err[SYSG_ERR_MAX], *plugins = joined_plugin_path(o->pp);
+
+	sysg_log(&d->log, SYSG_LOG_INFO, "Live upgrade %d: exec %s",
+		 h.generation, bin);
+	h.services = handoff_services(d);
+	h.plugin_dirs = plugins;
+	if (!h.services || !plugins || !cfg->abs_path)
+		sysg_errf(err, sizeof(err), !cfg->abs_path ? "no config file "
+			  "to hand over" : "out of memory");
+	else
+		sysg_upgrade_exec(bin, &h, err, sizeof(err));
+	json_decref(h.services);
+	free(plugins);
+	sysg_log(&d->log, SYSG_LOG_ERROR, "Live upgrade failed, still running "
+		 "the old binary: %s", err);
+	sysg_ctlsrv_upgrade_failed(d->ctl, err);
+}
+
 static int run(struct daemon *d)
 {
 	int rc;
 
-	do
-		rc = sysg_supervisor_run_until(d->sup, until_done, d, 3600000);
-	while (rc == -ETIMEDOUT);
-	return rc;
+	for (;;) {
+		do
+			rc = sysg_supervisor_run_until(d->sup, until_done, d,
+						       3600000);
+		while (rc == -ETIMEDOUT);
+		if (rc < 0 || !sysg_ctlsrv_upgrade_pending(d->ctl))
+			return rc;
+		upgrade(d);
+	}
 }
 
 static void teardown(struct daemon *d)
@@ -595,12 +802,14 @@ static void teardown(struct daemon *d)
 	if (d->sup)
 		sysg_timer_stop(sysg_supervisor_loop(d->sup), &d->sample_timer);
 	sysg_ctlsrv_free(d->ctl);
+	sysg_mux_detach(d->o->mux);
 	sysg_supervisor_free(d->sup);
 	sysg_samples_free(d->samples);
 	sysg_spill_close(d->spill);
 	free(d->spill_path);
 	procs_free(&d->procs);
 	sysg_log_close(&d->log);
+	sysg_notify_close(&d->notify);
 	sysg_state_close(d->st);
 	if (d->lock_fd >= 0) {
 		sysg_pidfile_remove(d->o->state_dir);
@@ -621,7 +830,16 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 	d.log.fd = -1;
 	d.result_fd = o->result_fd;
 	*failed = 0;
+	d.notify_rc = sysg_notify_init(&d.notify);
+	/* the services' environments were merged from ours at load time */
+	for (size_t i = 0; d.notify_rc && i < o->cfg->nservices; i++)
+		sysg_env_unset(o->cfg->services[i].envp, "NOTIFY_SOCKET",
+			       d.notify_rc > 0 ? d.notify.text : NULL);
 	rc = setup(&d, err, errlen);
+	if (rc == 0 && d.notify_rc < 0)
+		sysg_log(&d.log, SYSG_LOG_WARN, "NOTIFY_SOCKET is not usable "
+			 "(%s): the service manager will not be told when the "
+			 "services are up", strerror(-d.notify_rc));
 	if (rc == 0)
 		rc = start(&d, err, errlen);
 	if (rc == 0)
@@ -629,6 +847,8 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 	if (d.sup)
 		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
 			  d.initial_failed;
+	if (d.sup && o->killed_stops)
+		*o->killed_stops = sysg_supervisor_killed_stops(d.sup);
 	/* a failure is reported once the lock, pid file and socket are
 	 * released: a `start` the CLI retries at once finds no supervisor */
 	teardown(&d);

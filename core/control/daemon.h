@@ -30,6 +30,9 @@
 #include "config/config.h"
 #include "plugin/plugin.h"
 
+struct sysg_mux;
+struct sysg_handoff;
+
 /* sysg_daemon_wait(): another supervisor owns the state directory. */
 #define SYSG_DAEMON_BUSY 256
 
@@ -51,6 +54,16 @@ struct sysg_daemon_opts {
 	                                   stderr), or NULL */
 	const char *kind;               /* unit record kind; NULL: "service" */
 	int result_fd;                  /* resident: the outcome pipe; -1 */
+	struct sysg_mux *mux;           /* foreground: service output and
+	                                   boot progress here (mux.h), or
+	                                   NULL */
+	const struct sysg_handoff *resume;      /* resident: carry on after
+	                                   a live upgrade (upgrade.h): its
+	                                   lock and socket, services adopted,
+	                                   nothing started; or NULL */
+	int *killed_stops;              /* foreground, or NULL: set at the
+	                                   end to the number of stops that
+	                                   needed SIGKILL */
 };
 
 /* Run a supervisor as described above. Returns 0 when it ended normally,

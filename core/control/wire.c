@@ -514,8 +514,22 @@ int sysg_ctl_server_new(struct sysg_ctl_server **out, struct sysg_loop *loop,
 			const char *path, sysg_ctl_handler handler, void *arg,
 			char *err, size_t errlen)
 {
+	return sysg_ctl_server_new_fd(out, loop, path, -1, handler, arg, err,
+				      errlen);
+}
+
+int sysg_ctl_server_fd(const struct sysg_ctl_server *s)
+{
+	return s ? s->io.fd : -1;
+}
+
+int sysg_ctl_server_new_fd(struct sysg_ctl_server **out,
+			   struct sysg_loop *loop, const char *path,
+			   int listen_fd, sysg_ctl_handler handler, void *arg,
+			   char *err, size_t errlen)
+{
 	struct sysg_ctl_server *s;
-	int fd = server_listen(path, err, errlen);
+	int fd = listen_fd >= 0 ? listen_fd : server_listen(path, err, errlen);
 
 	*out = NULL;
 	if (fd < 0)

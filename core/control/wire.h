@@ -53,6 +53,16 @@ int sysg_ctl_server_new(struct sysg_ctl_server **out, struct sysg_loop *loop,
 			const char *path, sysg_ctl_handler handler, void *arg,
 			char *err, size_t errlen);
 
+/* Same, serving LISTEN_FD (already bound to PATH and listening: handed
+ * over by a live upgrade; taken) when it is >= 0. */
+int sysg_ctl_server_new_fd(struct sysg_ctl_server **out,
+			   struct sysg_loop *loop, const char *path,
+			   int listen_fd, sysg_ctl_handler handler, void *arg,
+			   char *err, size_t errlen);
+
+/* The listening socket (for a live upgrade's handoff), or -1. */
+int sysg_ctl_server_fd(const struct sysg_ctl_server *s);
+
 /* Close the listener and every connection (pending ones are dropped) and
  * unlink the socket file. */
 void sysg_ctl_server_free(struct sysg_ctl_server *s);

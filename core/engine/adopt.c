@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "svc.h"
@@ -33,10 +34,18 @@
 /* Exit notification for processes that are not our children          */
 /* ------------------------------------------------------------------ */
 
+/* An adopted process may be our child after all (a live upgrade kept
+ * the supervisor's pid): then its status is there to reap. */
 static void on_exit_fd(struct sysg_io *io, uint32_t events)
 {
+	struct svc *v = io->arg;
+	int status;
+
 	(void)events;
-	svc_main_exited(io->arg, -1);
+	if (v->pid > 0 && waitpid(v->pid, &status, WNOHANG) == v->pid)
+		svc_main_exited(v, status);
+	else
+		svc_main_exited(v, -1);
 }
 
 static void on_exit_poll(struct sysg_timer *t)

@@ -56,6 +56,21 @@ void svc_free_drains(struct svc *v)
 		}
 }
 
+/* A line of a service's output: to --stderr's echo and to on_output. */
+static void output_line(void *arg, const char *svc, int stream,
+			const char *line, size_t len)
+{
+	const struct sysg_supervisor_opts *o = arg;
+
+	if (stream == 2 && o->echo_stderr) {
+		fprintf(o->echo_stderr, "[%s:stderr] %.*s\n", svc, (int)len,
+			line);
+		fflush(o->echo_stderr);
+	}
+	if (o->on_output)
+		o->on_output(o->output_arg, svc, stream, line, len);
+}
+
 static void attach_drains(struct svc *v, int out_fd, int err_fd)
 {
 	struct sysg_supervisor *s = v->sup;
@@ -63,10 +78,12 @@ static void attach_drains(struct svc *v, int out_fd, int err_fd)
 
 	svc_free_drains(v);
 	for (int i = 0; i < 2; i++) {
+		int lines = s->opts.on_output || (i && s->opts.echo_stderr);
+
 		v->drains[i] = sysg_drain_new(s->loop, fds[i], logs[i],
-					      v->cfg->name,
-					      i ? s->opts.echo_stderr : NULL,
-					      &s->dropped);
+					      v->cfg->name, i + 1,
+					      lines ? output_line : NULL,
+					      &s->opts, &s->dropped);
 		if (v->drains[i]) {
 			v->drains[i]->on_eof = drain_eof;
 			v->drains[i]->arg = v;

@@ -778,6 +778,11 @@ int sysg_supervisor_failures(const struct sysg_supervisor *s)
 	return s->failures;
 }
 
+int sysg_supervisor_killed_stops(const struct sysg_supervisor *s)
+{
+	return s->killed_stops;
+}
+
 struct sysg_jobs *sysg_supervisor_jobs(struct sysg_supervisor *s)
 {
 	return &s->jobs;

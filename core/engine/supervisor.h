@@ -57,6 +57,11 @@ struct sysg_supervisor_opts {
 	int echo_level;         /* threshold for ECHO */
 	FILE *echo_stderr;      /* --stderr: service stderr lines go here as
 	                           "[svc:stderr] line"; NULL: off */
+	/* Every line of every service's stdout (STREAM 1) and stderr (2),
+	 * from the loop (the multiplexed foreground output); NULL: off.
+	 * Like ECHO_STDERR, only without DIRECT_LOGS. */
+	sysg_line_fn on_output;
+	void *output_arg;
 	int no_cgroups;         /* don't use cgroup v2 even when writable */
 	const char *kind;       /* unit record kind; NULL: "service" */
 	/* Called when a service fails to start or is blocked (from inside
@@ -143,6 +148,10 @@ int sysg_supervisor_get(const struct sysg_supervisor *s, const char *name,
 
 /* Number of services that failed to start or were blocked. */
 int sysg_supervisor_failures(const struct sysg_supervisor *s);
+
+/* How many stops (of any service, during the whole run) did not end
+ * within the service's stop_timeout and needed SIGKILL. */
+int sysg_supervisor_killed_stops(const struct sysg_supervisor *s);
 
 /* The loop, for callers that add their own watchers (control socket). */
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s);

@@ -210,6 +210,7 @@ struct sysg_supervisor {
 	int signals_seen;
 	int kill_now;           /* second interrupt: no grace any more */
 	int failures;
+	int killed_stops;     /* stops that needed SIGKILL */
 	char *const *base_env;  /* cfg env when the service has none */
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */

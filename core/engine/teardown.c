@@ -36,6 +36,7 @@ static void escalate(struct svc *v, const struct sysg_pidset *tree)
 		"sending SIGKILL to %zu process(es)", v->cfg->name,
 		(long long)v->cfg->stop_timeout_ms, tree->n);
 	v->killed = 1;
+	v->sup->killed_stops++;
 	sysg_pidset_clear(&v->signalled);
 	if (v->sid > 1)
 		kill(-v->sid, SIGKILL);

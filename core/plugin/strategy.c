@@ -92,7 +92,8 @@ static int check_service(const struct sysg_config *cfg,
 	if (rc < 0) {
 		blame(svc, rc == -EINVAL || rc == -ENOENT ? bad_key : NULL, &m,
 		      path, sizeof(path));
-		sysg_diag_error(diag, cfg->path, m.line, m.col, path,
+		sysg_diag_error(diag, sysg_service_file(cfg, svc), m.line,
+				m.col, path,
 				"strategy '%s': %s", name,
 				err[0] ? err : strerror(-rc));
 	}

@@ -158,29 +158,23 @@ int sysg_log_open_service(const struct sysg_log *lg, const char *svc,
 /* Drains                                                              */
 /* ------------------------------------------------------------------ */
 
-static void echo_flush(struct sysg_drain *d)
+static void line_emit(struct sysg_drain *d)
 {
-	if (!d->linelen)
-		return;
-	fprintf(d->echo, "[%s:stderr] %.*s\n", d->svc, (int)d->linelen,
-		d->line);
+	d->on_line(d->line_arg, d->svc, d->stream, d->line, d->linelen);
 	d->linelen = 0;
 }
 
-static void echo_feed(struct sysg_drain *d, const char *buf, size_t n)
+static void line_feed(struct sysg_drain *d, const char *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
-			if (!d->linelen)
-				fprintf(d->echo, "[%s:stderr] \n", d->svc);
-			echo_flush(d);
+			line_emit(d);
 			continue;
 		}
 		if (d->linelen == SYSG_DRAIN_LINE_MAX)
-			echo_flush(d);
+			line_emit(d);
 		d->line[d->linelen++] = buf[i];
 	}
-	fflush(d->echo);
 }
 
 static void put(struct sysg_drain *d, const char *buf, size_t n)
@@ -261,8 +255,8 @@ int sysg_drain_pump(struct sysg_drain *d)
 		if (n <= 0)
 			return n == 0 || errno != EAGAIN;
 		drain_write(d, buf, (size_t)n);
-		if (d->echo)
-			echo_feed(d, buf, (size_t)n);
+		if (d->on_line)
+			line_feed(d, buf, (size_t)n);
 	}
 }
 
@@ -280,12 +274,13 @@ static void on_drain(struct sysg_io *io, uint32_t events)
 }
 
 struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
-				  int log_fd, const char *svc, FILE *echo,
+				  int log_fd, const char *svc, int stream,
+				  sysg_line_fn on_line, void *line_arg,
 				  uint64_t *dropped)
 {
 	struct sysg_drain *d = calloc(1, sizeof(*d));
 
-	if (d && echo && !(d->line = malloc(SYSG_DRAIN_LINE_MAX))) {
+	if (d && on_line && !(d->line = malloc(SYSG_DRAIN_LINE_MAX))) {
 		free(d);
 		d = NULL;
 	}
@@ -298,7 +293,9 @@ struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
 	d->io.arg = d;
 	d->log_fd = log_fd;
 	d->next_fd = d->close_fd = -1;
-	d->echo = echo;
+	d->on_line = on_line;
+	d->line_arg = line_arg;
+	d->stream = stream;
 	d->svc = svc;
 	d->dropped = dropped;
 	d->loop = l;
@@ -316,10 +313,8 @@ void sysg_drain_free(struct sysg_drain *d)
 	if (!d)
 		return;
 	sysg_loop_io_del(d->loop, &d->io);
-	if (d->echo) {
-		echo_flush(d);
-		fflush(d->echo);
-	}
+	if (d->on_line && d->linelen)
+		line_emit(d);
 	close(d->io.fd);
 	if (d->close_fd >= 0)
 		close(d->close_fd);

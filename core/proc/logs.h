@@ -56,16 +56,25 @@ int sysg_log_service_path(const char *dir, const char *svc, const char *kind,
 
 #define SYSG_DRAIN_LINE_MAX 4096        /* longer echoed lines are split */
 
+/* Where a drain's lines go besides its log file: SVC, STREAM (1 stdout,
+ * 2 stderr) and one line without its newline (longer lines than
+ * SYSG_DRAIN_LINE_MAX come in pieces; a last line without a newline when
+ * the drain ends). */
+typedef void (*sysg_line_fn)(void *arg, const char *svc, int stream,
+			     const char *line, size_t len);
+
 /* A pipe being drained into a log file. */
 struct sysg_drain {
 	struct sysg_io io;
 	int log_fd;             /* not owned */
-	FILE *echo;             /* --stderr: echo lines as [svc:stderr] line */
+	sysg_line_fn on_line;   /* or NULL */
+	void *line_arg;
+	int stream;             /* 1 or 2 */
 	const char *svc;        /* not owned; outlives the drain */
 	uint64_t *dropped;      /* counter to bump on a failed write */
 	void (*on_eof)(struct sysg_drain *d);   /* called once, then free */
 	void *arg;
-	char *line;             /* partial line for echo (only with ECHO) */
+	char *line;             /* partial line (only with ON_LINE) */
 	size_t linelen;
 	struct sysg_loop *loop;
 	struct sysg_drain *next;
@@ -86,17 +95,19 @@ struct sysg_drain {
  * is closed then. */
 void sysg_drain_switch(struct sysg_drain *d, int fd, int old_fd);
 
-/* Start draining PIPE_FD (takes ownership) into LOG_FD; returns the drain
- * or NULL (then PIPE_FD is closed). The drain frees itself after EOF, or
- * by sysg_drain_free. */
+/* Start draining PIPE_FD (takes ownership), stream STREAM of SVC, into
+ * LOG_FD, each line also to ON_LINE(LINE_ARG, ...) when it is set;
+ * returns the drain or NULL (then PIPE_FD is closed). The drain frees
+ * itself after EOF, or by sysg_drain_free. */
 struct sysg_drain *sysg_drain_new(struct sysg_loop *l, int pipe_fd,
-				  int log_fd, const char *svc, FILE *echo,
+				  int log_fd, const char *svc, int stream,
+				  sysg_line_fn on_line, void *line_arg,
 				  uint64_t *dropped);
 
 /* Read what is available now (also used at EOF). 1 at EOF, else 0. */
 int sysg_drain_pump(struct sysg_drain *d);
 
-/* Stop watching, flush the partial echo line, close the pipe, free. */
+/* Stop watching, hand on the partial line, close the pipe, free. */
 void sysg_drain_free(struct sysg_drain *d);
 
 #endif

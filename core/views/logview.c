@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "logview.h"
+#include "mux.h"
 #include "base/base.h"
 
 #define BLOCK 65536
@@ -288,6 +289,7 @@ int sysg_log_clear(const char *path)
 
 struct followed {
 	const struct sysg_logfile *f;
+	FILE *out;              /* where its text goes */
 	int fd;                 /* -1 while the file does not exist */
 	dev_t dev;
 	ino_t ino;
@@ -326,24 +328,29 @@ static void attach(struct follow *fw, struct followed *x, int history)
 	x->ino = st.st_ino;
 	x->off = history ? st.st_size : 0;
 	if (history) {
-		if (fw->n > 1) {
+		if (fw->n > 1 && !fw->o->mux) {
 			fprintf(fw->o->out, "%s", fw->last >= 0 ? "\n" : "");
 			header(x->f, fw->o->out);
 			fw->last = x - fw->v;
 		}
-		tail_fd(x->fd, fw->o->lines, fw->o->out, &x->off);
+		tail_fd(x->fd, fw->o->lines, x->out, &x->off);
+		fflush(x->out);
 	}
 }
 
-/* With several files, a header before X's lines when the last ones
- * printed were another file's. */
-static void switch_to(struct follow *fw, struct followed *x)
+/* Print bytes FROM..TO of FD as X's lines: with several files, a header
+ * first when the last lines printed were another file's. */
+static void emit(struct follow *fw, struct followed *x, int fd, off_t from,
+		 off_t to)
 {
-	if (fw->n > 1 && fw->last != x - fw->v) {
+	if (fw->n > 1 && fw->last != x - fw->v && !fw->o->mux) {
 		fprintf(fw->o->out, "\n");
 		header(x->f, fw->o->out);
 		fw->last = x - fw->v;
 	}
+	copy_range(fd, from, to, x->out, fw->buf);
+	if (x->out != fw->o->out)
+		fflush(x->out);
 }
 
 /* X's file was emptied by a copy-truncate rotation (the supervisor's, in
@@ -363,10 +370,8 @@ static int rotated_rest(struct follow *fw, struct followed *x)
 		return 0;
 	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	     st.st_size >= x->off;
-	if (ok && st.st_size > x->off) {
-		switch_to(fw, x);
-		copy_range(fd, x->off, st.st_size, fw->o->out, fw->buf);
-	}
+	if (ok && st.st_size > x->off)
+		emit(fw, x, fd, x->off, st.st_size);
 	close(fd);
 	return ok;
 }
@@ -387,8 +392,7 @@ static void pump(struct follow *fw, struct followed *x)
 	}
 	if (st.st_size == x->off)
 		return;
-	switch_to(fw, x);
-	copy_range(x->fd, x->off, st.st_size, fw->o->out, fw->buf);
+	emit(fw, x, x->fd, x->off, st.st_size);
 	x->off = st.st_size;
 }
 
@@ -414,9 +418,12 @@ static void poll_one(struct follow *fw, struct followed *x)
 
 static void follow_free(struct follow *fw)
 {
-	for (size_t i = 0; i < fw->n; i++)
+	for (size_t i = 0; i < fw->n; i++) {
 		if (fw->v[i].fd >= 0)
 			close(fw->v[i].fd);
+		if (fw->v[i].out && fw->v[i].out != fw->o->out)
+			fclose(fw->v[i].out);
+	}
 	free(fw->v);
 	free(fw->buf);
 }
@@ -433,10 +440,23 @@ int sysg_logs_follow(const struct sysg_logset *set,
 		free(fw.buf);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < set->n; i++)
+		fw.v[i].fd = -1;
 	for (size_t i = 0; i < set->n; i++) {
-		fw.v[i].f = &set->v[i];
-		attach(&fw, &fw.v[i], 1);
+		const struct sysg_logfile *f = &set->v[i];
+
+		fw.v[i].f = f;
+		fw.v[i].out = o->mux ? sysg_mux_stream(o->mux, f->service ?
+				f->service : "sysg", f->kind &&
+				!strcmp(f->kind, "stderr") ? 2 : 1) : o->out;
+		if (!fw.v[i].out) {
+			follow_free(&fw);
+			return -ENOMEM;
+		}
 	}
+	/* all names known first: the column has its width from the start */
+	for (size_t i = 0; i < set->n; i++)
+		attach(&fw, &fw.v[i], 1);
 	fflush(o->out);
 	while (!o->stop || !o->stop(o->arg)) {
 		poll(NULL, 0, (int)(o->interval_ms > 0 ? o->interval_ms : 1000));

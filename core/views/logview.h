@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+struct sysg_mux;
+
 struct sysg_logfile {
 	char *service;          /* NULL for supervisor.log */
 	char *kind;             /* "stdout", "stderr" or "supervisor" */
@@ -67,6 +69,9 @@ struct sysg_follow_opts {
 	 * seen). ARG is passed through. */
 	int (*stop)(void *arg);
 	void *arg;
+	struct sysg_mux *mux;           /* NULL, or each line to OUT through
+	                                   it as "name | line" (mux.h), no
+	                                   headers */
 };
 
 /* Print the last lines of SET's files, then follow them until STOP says

@@ -362,6 +362,21 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 	return rc;
 }
 
+int sysg_samples_restore(struct sysg_samples *s, const char *name,
+			 const struct sysg_sample *v, size_t n)
+{
+	struct ring *r = get_ring(s, name);
+
+	for (size_t i = 0; r && i < n; i++) {
+		struct slot slot;
+
+		pack(&slot, &v[i]);
+		if (ring_push(s, r, &slot, v[i].at_ms) < 0)
+			return -ENOMEM;
+	}
+	return r ? 0 : -ENOMEM;
+}
+
 int sysg_samples_latest(const struct sysg_samples *s, const char *name,
 			struct sysg_sample *out)
 {

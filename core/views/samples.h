@@ -73,6 +73,12 @@ int sysg_samples_take(struct sysg_samples *s, const char *name,
 		      const pid_t *pids, size_t npids, int64_t uptime_ms,
 		      int64_t wall_ms);
 
+/* Append V[0..N) (oldest first, as sysg_samples_get gave them) to
+ * NAME's ring: the samples a live upgrade handed over. The CPU of the
+ * next sample taken is unknown (no previous CPU times). 0 or -ENOMEM. */
+int sysg_samples_restore(struct sysg_samples *s, const char *name,
+			 const struct sysg_sample *v, size_t n);
+
 /* Copy NAME's samples, oldest first, into a malloc'd *OUT (NULL with
  * *N = 0 when there are none). The caller frees *OUT. 0 or -ENOMEM. */
 int sysg_samples_get(const struct sysg_samples *s, const char *name,

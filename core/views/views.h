@@ -12,6 +12,7 @@
 #include "logview.h"
 #include "purge.h"
 #include "liveview.h"
+#include "mux.h"
 #include "prometheus.h"
 
 #endif
