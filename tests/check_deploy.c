@@ -544,6 +544,29 @@ START_TEST(test_blue_green_plain_start_on_active_slot)
 }
 END_TEST
 
+/* ... and a command sysg execs itself, whose $PORT the vars set when the
+ * file was loaded, is expanded again with the slot. */
+START_TEST(test_blue_green_plain_start_expands_slot)
+{
+	struct dt t;
+
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  bg:\n    command: \"echo port=$PORT\"\n"
+		 "    restart_policy: never\n"
+		 "    env: { vars: { PORT: \"8100\" } }\n"
+		 "    deployment:\n      strategy: blue_green\n"
+		 "      blue_green:\n        slots: [\"8100\", \"8101\"]\n"
+		 "        switch_command: \"true\"\n");
+	dt_write(&t, "state/blue_green_bg.xml", "<?xml version=\"1.0\"?>\n"
+		 "<active_slot_index>1</active_slot_index>\n");
+	dt_start_daemon(&t);
+	ck_assert(dt_wait_file(&t, "state/logs/bg_stdout.log", "port=8101\n",
+			       5000));
+	dt_sysg(&t, NULL, "stop", NULL);
+	dt_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_port_conflict_falls_back)
 {
 	struct dt t;
@@ -956,6 +979,7 @@ static Suite *make_deploy_suite(void)
 	tcase_add_loop_test(tc, test_min_healthy_time_rolls_back, 0, 2);
 	tcase_add_test(tc, test_port_conflict_falls_back);
 	tcase_add_test(tc, test_blue_green_plain_start_on_active_slot);
+	tcase_add_test(tc, test_blue_green_plain_start_expands_slot);
 	tcase_add_test(tc, test_min_healthy_time_blue_green_candidate_url);
 	tcase_add_test(tc, test_blue_green_switch_failures);
 	tcase_add_test(tc, test_lock_abort);

@@ -1,11 +1,9 @@
 /* launch.c - start one run of a service: environment with its instance
  * marker, cgroup, spawn, output drains, and remembering its tree. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -138,70 +136,54 @@ static int own_logs(struct svc *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* The active slot index a blue/green state file holds
- * (<active_slot_index>0|1</active_slot_index>): 0 when it is absent or
- * says anything else. Only a small regular file is read, never a FIFO. */
-static int bg_active_index(const char *path)
+/* A blue/green service's plain start runs on the active slot: the
+ * index its state file holds (<active_slot_index>0|1</...>; 0 when there
+ * is none), the slot's value in env_var. */
+static int bg_active_env(const struct svc *v, char ***env)
 {
-	static const char tag[] = "<active_slot_index>";
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW |
-		      O_NOCTTY);
-	char buf[4096];
+	const struct sysg_blue_green *bg = &v->cfg->deployment.blue_green;
+	char name[SYSG_NAME_MAX + 32], buf[4096], *path;
 	const char *p;
-	struct stat st;
-	ssize_t n = -1;
+	int idx = 0;
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		n = read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (!bg->present || !bg->slots[0] || !bg->slots[1] ||
+	    strcmp(v->cfg->deployment.strategy ? v->cfg->deployment.strategy :
+		   "", "blue_green"))
 		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, tag);
-	if (!p)
-		return 0;
-	p += sizeof(tag) - 1;
-	p += strspn(p, " \t\r\n");
-	if (*p != '1')
-		return 0;
-	p += 1 + strspn(p + 1, " \t\r\n");
-	return !strncmp(p, "</active_slot_index>", 20);
+	snprintf(name, sizeof(name), "blue_green_%s.xml", v->cfg->name);
+	path = bg->state_path ? strdup(bg->state_path) :
+	       sysg_path_join(v->sup->state_dir, name);
+	if (!path)
+		return -ENOMEM;
+	if (sysg_proc_read_file(path, buf, sizeof(buf)) > 0 &&
+	    (p = strstr(buf, "<active_slot_index>"))) {
+		p += strlen("<active_slot_index>");
+		p += strspn(p, " \t\r\n");
+		idx = *p == '1';
+	}
+	free(path);
+	return sysg_env_set(env, bg->env_var ? bg->env_var : "PORT",
+			    bg->slots[idx]) < 0 ? -ENOMEM : 1;
 }
 
-/* SPEC 6, 8: a blue/green service's plain start (and every restart
- * outside a deploy) runs on the active slot: env_var = that slot, and
- * the command expanded again with it, as a deploy's candidate is. */
-static int bg_slot(struct svc *v, char ***env, char **cmd)
+/* The command a plain run of a blue/green service execs: the command as
+ * written, expanded again with ENV (its slot in env_var), as a deploy's
+ * candidate is: a $PORT that vars set at load time becomes the slot's. */
+static char *slot_command(const struct svc *v, char *const *env)
 {
-	const struct sysg_deployment *d = &v->cfg->deployment;
-	const struct sysg_blue_green *bg = &d->blue_green;
-	char path[4096];
-	const char *slot;
-
-	*cmd = NULL;
-	if (!d->strategy || strcmp(d->strategy, "blue_green") ||
-	    !bg->slots[0] || !bg->slots[1])
-		return 0;
-	if (bg->state_path)
-		snprintf(path, sizeof(path), "%s", bg->state_path);
-	else
-		snprintf(path, sizeof(path), "%s/blue_green_%s.xml",
-			 v->sup->state_dir, v->cfg->name);
-	slot = bg->slots[bg_active_index(path)];
-	if (sysg_env_set(env, bg->env_var ? bg->env_var : "PORT", slot) < 0)
-		return -ENOMEM;
-	*cmd = sysg_env_expand(v->cfg->command_raw ? v->cfg->command_raw :
-			       v->cfg->command, *env);
-	return *cmd ? 0 : -ENOMEM;
+	return sysg_env_expand(v->cfg->command_raw ? v->cfg->command_raw :
+			       v->cfg->command, env);
 }
 
 static char **spawn_env(struct svc *v, char **cmd)
 {
 	char **env = sysg_env_dup(svc_env(v));
+	int slot = 0;
+
 	if (env && (sysg_env_set(&env, SYSG_INSTANCE_VAR,
 				 sysg_instance_value(v->instance)) < 0 ||
-		    bg_slot(v, &env, cmd) < 0)) {
+		    (slot = bg_active_env(v, &env)) < 0 ||
+		    (slot > 0 && !(*cmd = slot_command(v, env))))) {
 		sysg_env_free(env);
 		env = NULL;
 	}
