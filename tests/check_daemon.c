@@ -263,7 +263,10 @@ START_TEST(test_reload_adds_removes_restarts)
 		      contains(r.out, "restarted: b") &&
 		      contains(r.out, "unchanged: a"), "%s", r.out);
 	run_result_free(&r);
-	ck_assert_int_eq(dt_pid(&t, "a"), pa);          /* untouched */
+	/* restart --config restarts every service (SPEC 3), the unchanged
+	 * one too */
+	ck_assert(dt_pid(&t, "a") > 0 && dt_pid(&t, "a") != pa);
+	pa = dt_pid(&t, "a");
 	nb = dt_pid(&t, "b");
 	ck_assert(nb > 0 && nb != pb);
 	ck_assert(dt_wait_gone(pc, 2000));
@@ -515,6 +518,57 @@ START_TEST(test_supervisor_log_events)
 		      contains(log, "Control: restart b") &&
 		      contains(log, "Stopping the supervisor"), "%s", log);
 	free(log);
+	dt_teardown(&t);
+}
+END_TEST
+
+/* --log-level debug reaches the detached supervisor's log (a failing
+ * health check is a DEBUG line); the default keeps INFO and up */
+START_TEST(test_supervisor_log_level)
+{
+	struct dt t;
+	char *log;
+
+	/* the first probe fails (and arms the second, which passes) */
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  hc: { command: \"sleep 1000\", health_check: { command: "
+		 "\"test -f ok || { touch ok; exit 1; }\", interval: 50ms,"
+		 " retries: 20 } }\n");
+	ck_assert_int_eq(dt_sysg_within(&t, 30000, NULL, "--log-level",
+					"debug", "start", "--daemonize", NULL),
+			 0);
+	dt_track(&t, dt_daemon_pid(&t));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	log = dt_read(&t, "state/logs/supervisor.log");
+	ck_assert_msg(contains(log, "DEBUG Health check of hc failed") &&
+		      contains(log, "INFO  Starting service: hc"), "%s", log);
+	free(log);
+	dt_teardown(&t);
+}
+END_TEST
+
+/* A blue/green service's plain start runs on the active slot: env_var
+ * is slot 0 without state, the slot the state file names otherwise. */
+START_TEST(test_blue_green_plain_start_slot)
+{
+	struct dt t;
+
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  bg:\n    command: \"sh -c 'echo slot=$$SLOTV; "
+		 "exec sleep 1000'\"\n    deployment:\n"
+		 "      strategy: blue_green\n      blue_green:\n"
+		 "        env_var: SLOTV\n        slots: [\"8100\", \"8101\"]\n"
+		 "        switch_command: \"true\"\n");
+	dt_start_daemon(&t);
+	ck_assert(dt_wait_file(&t, "state/logs/bg_stdout.log", "slot=8100\n",
+			       5000));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_write(&t, "state/blue_green_bg.xml", "<?xml version=\"1.0\"?>\n"
+		 "<active_slot_index>1</active_slot_index>\n");
+	dt_start_daemon(&t);
+	ck_assert(dt_wait_file(&t, "state/logs/bg_stdout.log", "slot=8101\n",
+			       5000));
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);
 }
 END_TEST
@@ -936,6 +990,8 @@ static Suite *make_daemon_suite(void)
 	tcase_add_test(tc, test_inspect_samples);
 	tcase_add_test(tc, test_logs_against_daemon);
 	tcase_add_test(tc, test_supervisor_log_events);
+	tcase_add_test(tc, test_supervisor_log_level);
+	tcase_add_test(tc, test_blue_green_plain_start_slot);
 	tcase_add_test(tc, test_readopt_after_sigkill);
 	tcase_add_test(tc, test_malformed_requests);
 	tcase_add_test(tc, test_other_uid_refused);

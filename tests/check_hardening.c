@@ -379,6 +379,35 @@ START_TEST(test_crash_loop_start_returns)
 }
 END_TEST
 
+/* `always` on a one-shot that exits 0 at once: each run is a clean run
+ * (exited 0 counts as ready), so the start succeeds and it keeps being
+ * restarted until max_restarts (3 => up to 4 runs) */
+START_TEST(test_always_clean_exit_start_succeeds)
+{
+	struct run_result r;
+	struct dt t;
+	char *runs;
+	int n = 0;
+
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  tick: { command: \"sh -c 'echo r >> runs'\","
+		 " restart_policy: always, backoff: 50ms, max_restarts: 3 }\n");
+	ck_assert_int_eq(dt_sysg_within(&t, 30000, &r, "start", "--daemonize",
+					NULL), 0);
+	ck_assert_msg(!contains(r.err, "failed to start"), "%s", r.err);
+	run_result_free(&r);
+	dt_track(&t, dt_daemon_pid(&t));
+	ck_assert(dt_wait_status(&t, "tick", "failed", 10000));
+	runs = dt_read(&t, "runs");
+	for (const char *p = runs; p && *p; p++)
+		n += *p == '\n';
+	free(runs);
+	ck_assert_int_eq(n, 4);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* ---------------------------------- 5. idle clients, a stopped daemon */
 
 START_TEST(test_idle_connections_and_stopped_supervisor)
@@ -661,6 +690,7 @@ static Suite *make_hardening_suite(void)
 	tcase_add_test(tc, test_older_config_never_leaks);
 	tcase_add_test(tc, test_stop_finds_unrecorded);
 	tcase_add_test(tc, test_config_fifo_and_secret);
+	tcase_add_test(tc, test_always_clean_exit_start_succeeds);
 	tcase_add_loop_test(tc, test_crash_loop_start_returns, 0, 3);
 	tcase_add_test(tc, test_idle_connections_and_stopped_supervisor);
 	tcase_add_test(tc, test_control_characters_in_names);

@@ -544,13 +544,33 @@ START_TEST(plans_need_a_supervisor)
 	put(REC(.name = "bad", .kind = "service", .status = "backoff",
 		.has_exit_code = 1, .exit_code = 1));
 	put(REC(.name = "job", .kind = "cron", .status = "scheduled"));
+	/* starting without a pid: waiting for its dependencies */
+	put(REC(.name = "dep", .kind = "service", .status = "starting"));
 	collect(&s, NULL, 0, 0);
 	ck_assert_str_eq(find(&s, "bad")->status, "failed");
 	ck_assert_str_eq(find(&s, "job")->status, "stopped");
+	ck_assert_str_eq(find(&s, "dep")->status, "failed");
 	sysg_status_free(&s);
 	collect(&s, NULL, 0, 1);
 	ck_assert_str_eq(find(&s, "bad")->status, "backoff");
 	ck_assert_str_eq(find(&s, "job")->status, "scheduled");
+	ck_assert_str_eq(find(&s, "dep")->status, "starting");
+	sysg_status_free(&s);
+}
+END_TEST
+
+/* unit mode: the supervisor's one-service config is recorded as kind
+ * "unit", and status reports that kind (section 8) */
+START_TEST(unit_mode_kind)
+{
+	struct sysg_status s;
+
+	open_backend(_i);
+	load_config(config_yaml);
+	put(REC(.name = "stop", .kind = "unit", .status = "stopped"));
+	collect(&s, NULL, 0, 1);
+	ck_assert_int_eq(find(&s, "stop")->kind, SYSG_UNIT_ADHOC);
+	ck_assert_int_eq(find(&s, "run")->kind, SYSG_UNIT_SERVICE);
 	sysg_status_free(&s);
 }
 END_TEST
@@ -1130,23 +1150,26 @@ START_TEST(cli_logs)
 	SYSG("logs", "--kind", "supervisor");
 	ck_assert_str_eq(r.out, "line 7\n");
 	rerun();
-	/* no --kind: stderr, systemg 0.32's default (issue 11 item 6) */
+	/* no --kind: both outputs, a header each (docs/compat.md) */
 	SYSG("logs", "-s", "api", "--lines", "1");
-	ck_assert_str_eq(r.out, "line 2\n");
+	ck_assert_ptr_nonnull(strstr(r.out, "==> api (stdout)"));
+	ck_assert_ptr_nonnull(strstr(r.out, "line 10\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "==> api (stderr)"));
+	ck_assert_ptr_nonnull(strstr(r.out, "line 2\n"));
+	ck_assert_ptr_null(strstr(r.out, "line 9\n"));
 	rerun();
 	free(write_lines("web_stderr.log", 4, 4, 1));
 	SYSG("logs");
+	ck_assert_ptr_nonnull(strstr(r.out, "==> api (stdout)"));
 	ck_assert_ptr_nonnull(strstr(r.out, "==> api (stderr)"));
 	ck_assert_ptr_nonnull(strstr(r.out, "==> web (stderr)"));
-	ck_assert_ptr_null(strstr(r.out, "stdout"));
-	ck_assert_ptr_null(strstr(r.out, "supervisor"));
 	rerun();
 	p = sysg_path_join(log_dir, "web_stderr.log");
 	unlink(p);
 	free(p);
 	SYSG("logs", "-s", "web");
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "no stderr logs yet for web"));
+	ck_assert_ptr_nonnull(strstr(r.out, "no service logs yet for web"));
 	rerun();
 	SYSG("logs", "-s", "nosuch");
 	ck_assert_int_eq(r.status, 2);
@@ -1252,6 +1275,7 @@ static Suite *make_status_suite(void)
 	tcase_add_loop_test(tc, dead_pid_is_not_running, 0, NBACKENDS);
 	tcase_add_loop_test(tc, reused_pid_is_not_running, 0, NBACKENDS);
 	tcase_add_loop_test(tc, plans_need_a_supervisor, 0, NBACKENDS);
+	tcase_add_loop_test(tc, unit_mode_kind, 0, NBACKENDS);
 	tcase_add_loop_test(tc, all_shows_orphans, 0, NBACKENDS);
 	tcase_add_loop_test(tc, service_filter_and_children, 0, NBACKENDS);
 	tcase_add_loop_test(tc, json_round_trip, 0, NBACKENDS);

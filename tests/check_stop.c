@@ -246,6 +246,51 @@ START_TEST(test_stop_with_corrupted_pid)
 }
 END_TEST
 
+/* pid.xml (either shape) naming a live process that runs the service's
+ * command but carries no sysg marker (a systemg-started instance, or a
+ * pid a user wrote in): stop without a supervisor stops it. */
+START_TEST(test_stop_pidxml_instance)
+{
+	static const char *const shapes[] = {
+		"<PidFile><services><web>%d</web></services></PidFile>\n",
+		"<PidFile><services><name>web</name><pid>%d</pid></services>"
+		"</PidFile>\n",
+	};
+	struct proj p;
+	struct run_result r;
+	char xml[256];
+	pid_t inst;
+
+	proj_setup(&p, "version: \"1\"\nservices:\n"
+		   "  web: { command: \"sleep 1007\" }\n");
+	for (int i = 0; i < 2; i++) {
+		inst = fork();
+		if (inst == 0) {
+			setsid();
+			execlp("sleep", "sleep", "1007", (char *)NULL);
+			_exit(127);
+		}
+		ck_assert_int_gt(inst, 0);
+		/* exec'd: its command line is the service's */
+		for (int k = 0; k < 200; k++) {
+			char line[64] = "";
+
+			if (sysg_proc_cmdline(inst, line, sizeof(line)) == 0 &&
+			    !strcmp(line, "sleep 1007"))
+				break;
+			usleep(10000);
+		}
+		snprintf(xml, sizeof(xml), shapes[i], (int)inst);
+		proj_write(&p, "state/pid.xml", xml);
+		ck_assert_int_eq(run_sysg(p.dir, p.env, &r, "stop", NULL), 0);
+		ck_assert_msg(r.status == 0, "stop: %s %s", r.out, r.err);
+		run_result_free(&r);
+		ck_assert_int_eq(reap_within(inst, 5000), 128);
+	}
+	proj_teardown(&p);
+}
+END_TEST
+
 START_TEST(test_unit_mode)
 {
 	struct proj p;
@@ -307,6 +352,7 @@ static Suite *make_stop_suite(void)
 	tcase_add_test(tc, test_foreground_start_then_stop);
 	tcase_add_test(tc, test_stop_with_stale_pid_entry);
 	tcase_add_test(tc, test_stop_with_corrupted_pid);
+	tcase_add_test(tc, test_stop_pidxml_instance);
 	tcase_add_test(tc, test_unit_mode);
 	tcase_add_test(tc, test_start_failure_exit_code);
 	tcase_add_test(tc, test_config_error_exit_code);

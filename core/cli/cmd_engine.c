@@ -353,6 +353,7 @@ static int be_daemon(struct engine *e, int fd, const char *service)
 	int failed = 0, rc;
 
 	daemon_opts(e, &o, service);
+	o.log_level = e->c->log_level;  /* supervisor.log only: no echo */
 	o.result_fd = fd;
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
 	return rc < 0 ? SYSG_EXIT_FAILED : SYSG_EXIT_OK;

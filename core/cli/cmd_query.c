@@ -525,7 +525,7 @@ static int logs_print(const struct query *q, const struct sysg_logset *set)
 	}
 	if (n == 0)
 		printf("no %s logs yet%s%s (in %s)\n",
-		       c->kind ? c->kind : "stderr", c->service ? " for " : "",
+		       c->kind ? c->kind : "service", c->service ? " for " : "",
 		       c->service ? c->service : "", q->log_dir);
 	return SYSG_EXIT_OK;
 }
@@ -536,9 +536,10 @@ static int logs_run(struct query *q)
 	struct sysg_strset ns = { NULL, 0 };
 	struct sysg_logset set;
 	const char *one[1] = { c->service };
-	/* systemg 0.32's default kind is stderr, its primary log stream
-	 * (docs/compat.md); --clear without --kind clears every file */
-	const char *kind = c->kind ? c->kind : c->clear ? NULL : "stderr";
+	/* without --kind: both outputs of each service (systemg 0.32 shows
+	 * stderr, its primary stream; its help says stdout: both covers
+	 * either habit, docs/compat.md); --clear clears every file */
+	const char *kind = c->kind;
 	int rc;
 
 	if (log_services(q, &ns) < 0) {

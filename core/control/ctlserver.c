@@ -312,7 +312,10 @@ static void op_outcome(struct sysg_ctlsrv *c, struct op *op,
 
 	if (sysg_supervisor_get(c->o.sup, name, &u) < 0)
 		memset(&u, 0, sizeof(u));
-	if (t->crashed && sysg_status_phase(status) != SYSG_PHASE_FAILED) {
+	/* a first run that exited 0 was a clean one-shot run (section 4:
+	 * exited 0 counts as ready), not a failed start */
+	if (t->crashed && sysg_status_phase(status) != SYSG_PHASE_FAILED &&
+	    (u.has_signal || !u.has_exit_code || u.exit_code != 0)) {
 		crashed_line(c, name, st, &u, line, sizeof(line));
 		json_array_append_new(errs, json_string(line));
 		return;
@@ -999,6 +1002,21 @@ static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 }
 
 /* restart --config: reload, then wait for the changed services. */
+/* Restart every configured service that OP does not hold yet. */
+static int restart_rest(struct sysg_ctlsrv *c, struct op *op)
+{
+	const struct sysg_config *cfg = cfg_of(c);
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct sysg_service *sv = &cfg->services[i];
+
+		if (!sysg_service_is_cron(sv) && !op_has(op, sv->name) &&
+		    restart_op(c, op, sv->name) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void restart_reload(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			   struct op *op, const char *path, const char *svc)
 {
@@ -1010,8 +1028,11 @@ static void restart_reload(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		sysg_ctl_reply(conn, rc == -EINVAL ? 2 : 1, err, NULL);
 		return;
 	}
-	/* a service the reload did not restart is restarted as asked */
-	if (svc && !op_has(op, svc) && restart_op(c, op, svc) < 0) {
+	/* a service the reload did not restart is restarted as asked:
+	 * `restart --config F` restarts them all (SPEC 3), cron units are
+	 * re-registered by the reload itself */
+	if (svc ? !op_has(op, svc) && restart_op(c, op, svc) < 0 :
+	    restart_rest(c, op) < 0) {
 		op_free(op);
 		reply_oom(conn);
 		return;

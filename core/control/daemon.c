@@ -523,7 +523,10 @@ static int new_supervisor(struct daemon *d, char *err, size_t errlen)
 	struct sysg_supervisor_opts so = {
 		.state_dir = o->state_dir, .log_dir = o->log_dir, .sys = o->sys,
 		.drop_privileges = o->drop_privileges,
-		.log_level = SYSG_LOG_INFO, .echo = o->echo,
+		/* supervisor.log keeps INFO and up; --log-level debug|trace
+		 * adds the finer lines */
+		.log_level = o->log_level > SYSG_LOG_INFO ? o->log_level :
+			     SYSG_LOG_INFO, .echo = o->echo,
 		.echo_level = o->log_level, .echo_stderr = o->echo_stderr,
 		.kind = o->kind, .direct_logs = !o->foreground,
 		.on_failure = on_failure, .arg = d, .on_sighup = on_sighup,

@@ -46,7 +46,7 @@ struct sysg_daemon_opts {
 	int sys;                        /* --sys */
 	int drop_privileges;            /* --drop-privileges */
 	int foreground;                 /* see above */
-	int log_level;                  /* echo threshold (foreground) */
+	int log_level;                  /* echo threshold; above INFO: log too */
 	FILE *echo;                     /* supervisor lines here, or NULL */
 	FILE *echo_stderr;              /* --stderr target, or NULL */
 	FILE *err;                      /* foreground: "service S failed to

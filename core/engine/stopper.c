@@ -76,6 +76,32 @@ static int64_t stop_timeout(const struct sysg_stop_req *r, const char *name)
 	       SYSG_STOP_TIMEOUT_MS;
 }
 
+/* 1 when live PID runs NAME's configured command, as itself or under
+ * `sh -c` (an instance systemg or a user recorded in pid.xml: it has no
+ * marker of ours). */
+static int runs_command(const struct sysg_stop_req *r, const char *name,
+			pid_t pid)
+{
+	int i = r->cfg ? sysg_config_find_service(r->cfg, name) : -1;
+	const char *cmd, *p;
+	char line[8192];
+
+	if (i < 0 || !(cmd = r->cfg->services[i].command) ||
+	    sysg_proc_cmdline(pid, line, sizeof(line)) < 0)
+		return 0;
+	if (!strcmp(line, cmd))
+		return 1;
+	if (!strncmp(line, "sh -c ", 6))
+		p = line + 6;
+	else if (!strncmp(line, "/bin/sh -c ", 11))
+		p = line + 11;
+	else
+		return 0;
+	if (!strncmp(p, "exec ", 5) && !strcmp(p + 5, cmd))
+		return 1;
+	return !strcmp(p, cmd);
+}
+
 /* The recorded main pid, if it is still that process. */
 static pid_t verified_main(const struct sysg_stop_req *r, const char *name,
 			   const char *prefix, struct sysg_unit_record *u,
@@ -92,11 +118,16 @@ static pid_t verified_main(const struct sysg_stop_req *r, const char *name,
 	if (sysg_state_get_pid(r->st, name, &mapped) < 0 || mapped <= 0 ||
 	    mapped == main || !sysg_proc_is_alive((pid_t)mapped, 0))
 		return main;
-	/* pid.xml names another live process: only trust it if it is ours */
+	/* pid.xml names another live process: only trust it if it is ours,
+	 * or runs the service's command and is not a pid the record shows
+	 * reused */
 	m.main_pid = 0;
 	m.marker_ppid = 0;
 	if (sysg_proctree_collect(&m, &s) == 0 &&
 	    sysg_pidset_has(&s, (pid_t)mapped) && !main)
+		main = (pid_t)mapped;
+	else if (!main && !(have_u && u->pid == mapped && u->start_ticks) &&
+		 runs_command(r, name, (pid_t)mapped))
 		main = (pid_t)mapped;
 	else if (!sysg_pidset_has(&s, (pid_t)mapped) && r->out)
 		fprintf(r->out, "%s: pid %lld in the pid file is not %s's "

@@ -190,7 +190,10 @@ static void resolve_status(struct sysg_unit_view *u,
 
 	snprintf(u->reason, sizeof(u->reason), "%s", r->reason);
 	if (is_status(s, "running") || is_status(s, "starting")) {
-		if (alive > 0) {
+		/* with a live supervisor, starting without a pid is a unit
+		 * waiting for its dependencies to be ready */
+		if (alive > 0 || (supervisor_alive && r->pid <= 0 &&
+				  is_status(s, "starting"))) {
 			snprintf(u->status, sizeof(u->status), "%s", s);
 			return;
 		}
@@ -529,14 +532,19 @@ static int add_config_units(struct builder *b)
 {
 	for (size_t i = 0; b->cfg && i < b->cfg->nservices; i++) {
 		const struct sysg_service *svc = &b->cfg->services[i];
+		const struct sysg_unit_record *r = find_record(&b->rec,
+							       svc->name);
 		enum sysg_unit_kind kind = sysg_service_is_cron(svc) ?
 					   SYSG_UNIT_CRON : SYSG_UNIT_SERVICE;
 		int rc;
 
+		/* unit mode (sysg start -- CMD): the supervisor's one-service
+		 * config, recorded as kind "unit" */
+		if (kind == SYSG_UNIT_SERVICE && r && !strcmp(r->kind, "unit"))
+			kind = SYSG_UNIT_ADHOC;
 		if (!want(b, svc->name, kind))
 			continue;
-		rc = add_unit(b, svc->name, kind, svc,
-			      find_record(&b->rec, svc->name));
+		rc = add_unit(b, svc->name, kind, svc, r);
 		if (rc < 0)
 			return rc;
 	}
