@@ -397,6 +397,76 @@ START_TEST(batch_stores_all)
 }
 END_TEST
 
+/* The mirror: records whose names start with "o" (the unconfigured
+ * ones, say) are kept in memory from one listing, follow every put and
+ * remove, and are read with the backend released and never reloaded. */
+static int starts_with_o(void *arg, const char *name)
+{
+	(void)arg;
+	return name[0] == 'o';
+}
+
+static int count_mirrored(void *arg, const struct sysg_unit_record *u)
+{
+	(void)u;
+	++*(int *)arg;
+	return 0;
+}
+
+static struct sysg_unit_record rec(const char *name, int64_t pid)
+{
+	struct sysg_unit_record u;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	snprintf(u.status, sizeof(u.status), "running");
+	u.pid = pid;
+	return u;
+}
+
+START_TEST(mirror_follows_writes_without_backend)
+{
+	struct sysg_state *st = open_store(_i);
+	struct sysg_unit_record u, got;
+	int n = 0;
+
+	u = rec("orphan", 11);
+	ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+	u = rec("web", 12);
+	ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+	ck_assert_int_eq(sysg_state_mirrored(st), 0);
+	ck_assert_int_eq(sysg_state_mirror_get(st, "orphan", &got), -ENOENT);
+	ck_assert_int_eq(sysg_state_mirror(st, starts_with_o, NULL), 0);
+	ck_assert_int_eq(sysg_state_mirrored(st), 1);
+	sysg_state_release(st);
+	ck_assert_int_eq(sysg_state_mirror_get(st, "orphan", &got), 0);
+	ck_assert_int_eq(got.pid, 11);
+	ck_assert_int_eq(sysg_state_mirror_get(st, "web", &got), -ENOENT);
+	sysg_state_mirror_list(st, count_mirrored, &n);
+	ck_assert_int_eq(n, 1);
+	ck_assert_ptr_null(st->handle);         /* no reload for reads */
+	/* writes through ST update it: a new one, a changed one, a removal */
+	u = rec("other", 13);
+	ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+	u = rec("orphan", 14);
+	ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+	ck_assert_int_eq(sysg_state_mirror_get(st, "orphan", &got), 0);
+	ck_assert_int_eq(got.pid, 14);
+	ck_assert_int_eq(sysg_state_remove_unit(st, "other"), 0);
+	ck_assert_int_eq(sysg_state_mirror_get(st, "other", &got), -ENOENT);
+	n = 0;
+	sysg_state_mirror_list(st, count_mirrored, &n);
+	ck_assert_int_eq(n, 1);
+	/* the backend agrees */
+	ck_assert_int_eq(sysg_state_get_unit(st, "orphan", &got), 0);
+	ck_assert_int_eq(got.pid, 14);
+	sysg_state_mirror(st, NULL, NULL);
+	ck_assert_int_eq(sysg_state_mirrored(st), 0);
+	ck_assert_int_eq(sysg_state_mirror_get(st, "orphan", &got), -ENOENT);
+	sysg_state_close(st);
+}
+END_TEST
+
 START_TEST(unit_round_trip)
 {
 	struct sysg_state *st = open_store(_i);
@@ -1296,6 +1366,8 @@ static Suite *make_state_suite(void)
 	tcase_add_loop_test(tc, unit_round_trip, 0, NBACKENDS);
 	tcase_add_loop_test(tc, batch_stores_all, 0, NBACKENDS);
 	tcase_add_loop_test(tc, release_and_reload, 0, NBACKENDS);
+	tcase_add_loop_test(tc, mirror_follows_writes_without_backend, 0,
+			    NBACKENDS);
 	tcase_add_loop_test(tc, cron_runs_keep_n_and_update_in_place, 0, NBACKENDS);
 	tcase_add_loop_test(tc, deploy_history_order_update_cap, 0, NBACKENDS);
 	tcase_add_loop_test(tc, kv_get_set_delete, 0, NBACKENDS);

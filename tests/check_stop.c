@@ -258,7 +258,7 @@ START_TEST(test_stop_pidxml_instance)
 	};
 	struct proj p;
 	struct run_result r;
-	char xml[256];
+	char xml[256], want[64];
 	pid_t inst;
 
 	proj_setup(&p, "version: \"1\"\nservices:\n"
@@ -282,6 +282,13 @@ START_TEST(test_stop_pidxml_instance)
 		}
 		snprintf(xml, sizeof(xml), shapes[i], (int)inst);
 		proj_write(&p, "state/pid.xml", xml);
+		/* status reads pid.xml too (no record, no supervisor) */
+		ck_assert_int_eq(run_sysg(p.dir, p.env, &r, "status", "--json",
+					  NULL), 0);
+		snprintf(want, sizeof(want), "\"pid\": %d", (int)inst);
+		ck_assert_msg(strstr(r.out, "\"status\": \"running\"") &&
+			      strstr(r.out, want), "status: %s", r.out);
+		run_result_free(&r);
 		ck_assert_int_eq(run_sysg(p.dir, p.env, &r, "stop", NULL), 0);
 		ck_assert_msg(r.status == 0, "stop: %s %s", r.out, r.err);
 		run_result_free(&r);

@@ -194,6 +194,7 @@ static void apply(struct sysg_supervisor *s, struct sysg_config *nc,
 	s->nactive = p->n;
 	s->cfg = nc;
 	sup_reindex(s);         /* services renamed, added, removed */
+	sup_mirror_others(s);
 	for (size_t j = 0; j < p->n; j++)
 		if (!p->fresh[j])
 			apply_existing(s->svcs[j], &nc->services[j], all_changed,

@@ -83,23 +83,8 @@ static int runs_command(const struct sysg_stop_req *r, const char *name,
 			pid_t pid)
 {
 	int i = r->cfg ? sysg_config_find_service(r->cfg, name) : -1;
-	const char *cmd, *p;
-	char line[8192];
 
-	if (i < 0 || !(cmd = r->cfg->services[i].command) ||
-	    sysg_proc_cmdline(pid, line, sizeof(line)) < 0)
-		return 0;
-	if (!strcmp(line, cmd))
-		return 1;
-	if (!strncmp(line, "sh -c ", 6))
-		p = line + 6;
-	else if (!strncmp(line, "/bin/sh -c ", 11))
-		p = line + 11;
-	else
-		return 0;
-	if (!strncmp(p, "exec ", 5) && !strcmp(p + 5, cmd))
-		return 1;
-	return !strcmp(p, cmd);
+	return i >= 0 && sysg_proc_runs_command(pid, r->cfg->services[i].command);
 }
 
 /* The recorded main pid, if it is still that process. */

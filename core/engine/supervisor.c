@@ -533,6 +533,20 @@ static void state_idle(struct sysg_timer *t)
 	malloc_trim(0);         /* give the backend's pages back */
 }
 
+/* The records a live view shows besides the configured services
+ * (orphans, children, ad-hoc units): kept in memory, so that status
+ * never loads the backend. */
+static int unconfigured(void *arg, const char *name)
+{
+	return sup_index(arg, name) < 0;
+}
+
+void sup_mirror_others(struct sysg_supervisor *s)
+{
+	if (s->st)
+		sysg_state_mirror(s->st, unconfigured, s);
+}
+
 static void state_used(void *arg)
 {
 	struct sysg_supervisor *s = arg;
@@ -573,8 +587,10 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	init_cgroups(s);
 	sup_logs_arm(s);
-	if (s->st)
+	if (s->st) {
+		sup_mirror_others(s);
 		sysg_state_on_use(s->st, state_used, s);
+	}
 	*out = s;
 	return 0;
 }
@@ -612,8 +628,10 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	free(s->old_cfgs);
 	if (s->cfg_owned)
 		sysg_config_free(s->cfg);
-	if (s->st)
+	if (s->st) {
 		sysg_state_on_use(s->st, NULL, NULL);
+		sysg_state_mirror(s->st, NULL, NULL);
+	}
 	if (s->loop)
 		sysg_timer_stop(s->loop, &s->state_idle);
 	sysg_loop_free(s->loop);

@@ -369,6 +369,8 @@ int sup_index(const struct sysg_supervisor *s, const char *name);
 /* The services and dependencies changed (reload): rebuild the name and
  * dependents indexes on next use. */
 void sup_reindex(struct sysg_supervisor *s);
+/* (Re)fill the state's mirror of the records of unconfigured units. */
+void sup_mirror_others(struct sysg_supervisor *s);
 /* Initialise V as service CFG (index IDX) of S. */
 void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 		  struct sysg_service *cfg, size_t idx);

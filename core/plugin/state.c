@@ -108,6 +108,7 @@ void sysg_state_close(struct sysg_state *st)
 	if (!st)
 		return;
 	sysg_state_release(st);
+	free(st->mirror);
 	free(st->dir);
 	free(st->path);
 	free(st->file);
@@ -169,9 +170,118 @@ int sysg_state_list_pids(struct sysg_state *st, sysg_pid_cb cb, void *arg)
 	return FORWARD(st, list_pids, cb, arg);
 }
 
+/* ------------------------------------------------------------ mirror */
+
+static long mirror_find(const struct sysg_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nmirror; i++)
+		if (!strcmp(st->mirror[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+static void mirror_drop(struct sysg_state *st, const char *name)
+{
+	long i = mirror_find(st, name);
+
+	if (i < 0)
+		return;
+	memmove(&st->mirror[i], &st->mirror[i + 1],
+		(st->nmirror - (size_t)i - 1) * sizeof(*st->mirror));
+	st->nmirror--;
+}
+
+/* Keep U when wanted, forget it otherwise. -ENOMEM drops the mirror:
+ * readers then go to the backend, which stays right. */
+static int mirror_note(struct sysg_state *st, const struct sysg_unit_record *u)
+{
+	long i;
+
+	if (!st->want)
+		return 0;
+	if (!st->want(st->want_arg, u->name)) {
+		mirror_drop(st, u->name);
+		return 0;
+	}
+	if ((i = mirror_find(st, u->name)) >= 0) {
+		st->mirror[i] = *u;
+		return 0;
+	}
+	if (st->nmirror == st->mirror_cap) {
+		size_t cap = st->mirror_cap ? st->mirror_cap * 2 : 8;
+		void *p = realloc(st->mirror, cap * sizeof(*st->mirror));
+
+		if (!p) {
+			sysg_state_mirror(st, NULL, NULL);
+			return -ENOMEM;
+		}
+		st->mirror = p;
+		st->mirror_cap = cap;
+	}
+	st->mirror[st->nmirror++] = *u;
+	return 0;
+}
+
+static int mirror_fill(void *arg, const struct sysg_unit_record *u)
+{
+	return mirror_note(arg, u) < 0;
+}
+
+int sysg_state_mirror(struct sysg_state *st,
+		      int (*want)(void *arg, const char *name), void *arg)
+{
+	int rc;
+
+	st->nmirror = 0;
+	st->want = want;
+	st->want_arg = arg;
+	if (!want) {
+		free(st->mirror);
+		st->mirror = NULL;
+		st->mirror_cap = 0;
+		return 0;
+	}
+	rc = FORWARD(st, list_units, mirror_fill, st);
+	if (rc < 0 || !st->want) {
+		sysg_state_mirror(st, NULL, NULL);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
+int sysg_state_mirrored(const struct sysg_state *st)
+{
+	return st && st->want;
+}
+
+int sysg_state_mirror_get(const struct sysg_state *st, const char *name,
+			  struct sysg_unit_record *out)
+{
+	long i = st ? mirror_find(st, name) : -1;
+
+	if (i < 0)
+		return -ENOENT;
+	*out = st->mirror[i];
+	return 0;
+}
+
+void sysg_state_mirror_list(const struct sysg_state *st, sysg_unit_cb cb,
+			    void *arg)
+{
+	for (size_t i = 0; st && i < st->nmirror; i++)
+		if (cb(arg, &st->mirror[i]))
+			return;
+}
+
+/* ------------------------------------------------------------------ */
+
 int sysg_state_put_unit(struct sysg_state *st, const struct sysg_unit_record *u)
 {
-	return FORWARD(st, put_unit, u);
+	int rc = FORWARD(st, put_unit, u);
+
+	if (rc == 0)
+		mirror_note(st, u);
+	return rc;
 }
 
 int sysg_state_get_unit(struct sysg_state *st, const char *name,
@@ -182,7 +292,11 @@ int sysg_state_get_unit(struct sysg_state *st, const char *name,
 
 int sysg_state_remove_unit(struct sysg_state *st, const char *name)
 {
-	return FORWARD(st, remove_unit, name);
+	int rc = FORWARD(st, remove_unit, name);
+
+	if (rc == 0)
+		mirror_drop(st, name);
+	return rc;
 }
 
 int sysg_state_list_units(struct sysg_state *st, sysg_unit_cb cb, void *arg)

@@ -25,6 +25,11 @@ struct sysg_state {
 	char *file;             /* the backend's .so, to reload it */
 	void (*on_use)(void *arg);      /* after every call (idle timers) */
 	void *use_arg;
+	/* the mirror: in-memory copies of the unit records WANT keeps */
+	int (*want)(void *arg, const char *name);
+	void *want_arg;
+	struct sysg_unit_record *mirror;
+	size_t nmirror, mirror_cap;
 };
 
 /* Load backend NAME (NULL: "xml") from the plugin search path PP, create
@@ -75,6 +80,24 @@ int sysg_state_kv_set(struct sysg_state *st, const char *key,
 /* Hold the writes that follow until sysg_state_batch_commit(), which
  * stores them together (one file rewrite or one transaction); a backend
  * without batches (ABI 1) writes each at once. 0 or -errno. */
+/* Keep in memory a copy of every unit record whose name WANT (ARG, name)
+ * accepts: filled now from one listing of the backend, then maintained
+ * by every put_unit and remove_unit through ST, so that readers of those
+ * records (sysg_state_mirror_get, sysg_state_mirror_list) never load the
+ * backend. Call again when WANT's answers change; WANT NULL drops the
+ * mirror. 0, or the listing's negative errno (then no mirror). */
+int sysg_state_mirror(struct sysg_state *st,
+		      int (*want)(void *arg, const char *name), void *arg);
+/* 1 while ST mirrors records. */
+int sysg_state_mirrored(const struct sysg_state *st);
+/* NAME's mirrored record: 0, or -ENOENT. */
+int sysg_state_mirror_get(const struct sysg_state *st, const char *name,
+			  struct sysg_unit_record *out);
+/* Every mirrored record, in the order first seen, until CB returns
+ * non-zero. */
+void sysg_state_mirror_list(const struct sysg_state *st, sysg_unit_cb cb,
+			    void *arg);
+
 int sysg_state_batch_begin(struct sysg_state *st);
 int sysg_state_batch_commit(struct sysg_state *st);
 

@@ -299,3 +299,23 @@ int sysg_proc_scan(sysg_procstat_cb cb, void *arg)
 	closedir(d);
 	return 0;
 }
+
+int sysg_proc_runs_command(int64_t pid, const char *cmd)
+{
+	char line[8192];        /* a command line: SYSG_COMMAND_MAX, plus "sh -c " */
+	const char *p;
+
+	if (!cmd || sysg_proc_cmdline(pid, line, sizeof(line)) < 0)
+		return 0;
+	if (!strcmp(line, cmd))
+		return 1;
+	if (!strncmp(line, "sh -c ", 6))
+		p = line + 6;
+	else if (!strncmp(line, "/bin/sh -c ", 11))
+		p = line + 11;
+	else
+		return 0;
+	if (!strncmp(p, "exec ", 5) && !strcmp(p + 5, cmd))
+		return 1;
+	return !strcmp(p, cmd);
+}

@@ -56,6 +56,11 @@ int sysg_proc_rss_bytes(int64_t pid, int64_t *bytes);
  * (truncated to fit; "" for kernel threads). 0 or -errno. */
 int sysg_proc_cmdline(int64_t pid, char *buf, size_t len);
 
+/* 1 when PID runs COMMAND (a service's command as spawned): its command
+ * line is COMMAND, or `sh -c [exec ]COMMAND` (a process systemg or an
+ * older sysg started carries no marker: this is how it is recognised). */
+int sysg_proc_runs_command(int64_t pid, const char *command);
+
 /* 1 when PID is the init of a pid namespace (isolation.pid) that would
  * never see SIG: it has no handler for it (the kernel drops such signals
  * sent to a namespace's init, even from outside); else 0. */

@@ -25,6 +25,8 @@ static int ov_get_unit(void *h, const char *name, struct sysg_unit_record *out)
 
 	if (is_live(l, name))
 		return sysg_supervisor_get(l->sup, name, out);
+	if (sysg_state_mirrored(l->st))         /* no backend load */
+		return sysg_state_mirror_get(l->st, name, out);
 	return l->st ? sysg_state_get_unit(l->st, name, out) : -ENOENT;
 }
 
@@ -58,6 +60,10 @@ static int ov_list_units(void *h, sysg_unit_cb cb, void *arg)
 			continue;
 		if (cb(arg, &u))
 			return 0;
+	}
+	if (sysg_state_mirrored(l->st)) {      /* no backend load */
+		sysg_state_mirror_list(l->st, ov_other, &ol);
+		return 0;
 	}
 	return l->st ? sysg_state_list_units(l->st, ov_other, &ol) : 0;
 }

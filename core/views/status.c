@@ -220,14 +220,26 @@ static void resolve_status(struct sysg_unit_view *u,
 	}
 }
 
-/* 1 alive, 0 gone, -1 the pid now belongs to a different process. */
-static int record_alive(const struct sysg_unit_record *r)
+/* 1 alive, 0 gone, -1 the pid now belongs to a different process. *PS
+ * gets the process's /proc/PID/stat when it could be read (*HAVE_PS 1):
+ * one read per unit serves liveness, uptime, CPU and memory. */
+static int record_alive(const struct sysg_unit_record *r,
+			struct sysg_procstat *ps, int *have_ps)
 {
+	int rc;
+
+	*have_ps = 0;
 	if (r->pid <= 0)
 		return 0;
-	if (sysg_proc_alive(r->pid, r->start_ticks))
+	rc = sysg_procstat_read(r->pid, ps);
+	if (rc == -EACCES || rc == -EPERM)      /* hidepid: no identity */
+		return sysg_proc_alive(r->pid, r->start_ticks);
+	if (rc < 0)
+		return 0;
+	*have_ps = 1;
+	if (sysg_procstat_is_live(ps, r->start_ticks))
 		return 1;
-	return r->start_ticks && sysg_proc_alive(r->pid, 0) ? -1 : 0;
+	return r->start_ticks && sysg_procstat_is_live(ps, 0) ? -1 : 0;
 }
 
 static enum sysg_unit_health health_of(const char *status)
@@ -276,21 +288,19 @@ static double cpu_percent(const struct sysg_procstat *ps, int64_t uptime_ms,
 	return sysg_procstat_cpu_lifetime(ps, uptime_ms);
 }
 
-/* Uptime, CPU and memory of a live unit from /proc. */
-static void probe_process(struct sysg_unit_view *u, struct sysg_cpu_history *h)
+/* Uptime, CPU and memory of a live unit from its /proc/PID/stat PS (read
+ * here when HAVE_PS is 0); *UP_MS caches the system uptime (0: unread). */
+static void probe_process(struct sysg_unit_view *u, struct sysg_cpu_history *h,
+			  struct sysg_procstat *ps, int have_ps, int64_t *up_ms)
 {
-	struct sysg_procstat ps;
-	int64_t up_ms, rss;
-
-	if (u->pid <= 0 || sysg_procstat_read(u->pid, &ps) < 0 ||
-	    sysg_proc_uptime_ms(&up_ms) < 0)
+	if (u->pid <= 0 || (!have_ps && sysg_procstat_read(u->pid, ps) < 0) ||
+	    (!*up_ms && sysg_proc_uptime_ms(up_ms) < 0))
 		return;
-	u->uptime_s = sysg_procstat_age_ms(&ps, up_ms) / 1000;
-	u->cpu_percent = cpu_percent(&ps, up_ms, h);
-	if (sysg_proc_rss_bytes(u->pid, &rss) == 0)
-		u->rss_bytes = rss;
+	u->uptime_s = sysg_procstat_age_ms(ps, *up_ms) / 1000;
+	u->cpu_percent = cpu_percent(ps, *up_ms, h);
+	u->rss_bytes = (int64_t)ps->rss_pages * (int64_t)sysconf(_SC_PAGESIZE);
 	if (!u->pgid)
-		u->pgid = ps.pgrp;
+		u->pgid = ps->pgrp;
 }
 
 static int set_command(struct sysg_unit_view *u, const char *cfg_cmd,
@@ -307,13 +317,15 @@ static int set_command(struct sysg_unit_view *u, const char *cfg_cmd,
 }
 
 /* The view of one unit from its record R (may be NULL) and config entry
- * SVC (may be NULL). */
+ * SVC (may be NULL). *UP_MS: see probe_process. */
 static int make_view(struct sysg_unit_view *u, const char *name,
 		     enum sysg_unit_kind kind, const struct sysg_service *svc,
 		     const struct sysg_unit_record *r,
-		     const struct sysg_status_opts *o)
+		     const struct sysg_status_opts *o, int64_t *up_ms)
 {
-	int alive = r ? record_alive(r) : 0;
+	struct sysg_procstat ps;
+	int have_ps = 0;
+	int alive = r ? record_alive(r, &ps, &have_ps) : 0;
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%s", name);
@@ -342,7 +354,7 @@ static int make_view(struct sysg_unit_view *u, const char *name,
 		if (alive > 0) {
 			u->pid = r->pid;
 			u->pgid = r->pgid;
-			probe_process(u, o->cpu);
+			probe_process(u, o->cpu, &ps, have_ps, up_ms);
 		}
 	}
 	u->health = health_of(u->status);
@@ -434,6 +446,7 @@ struct builder {
 	unsigned char *used;            /* per record: already listed */
 	size_t nchild;                  /* records of kind "child" */
 	int64_t now_ms;
+	int64_t up_ms;                  /* system uptime, read once */
 	struct sysg_status *out;
 	size_t cap;
 };
@@ -456,8 +469,31 @@ static struct sysg_unit_view *append(struct sysg_unit_view **v, size_t *n,
 
 static void mark_used(struct builder *b, const struct sysg_unit_record *r)
 {
-	if (r)
+	if (r && r >= b->rec.v && r < b->rec.v + b->rec.n)
 		b->used[r - b->rec.v] = 1;
+}
+
+/* No record of SVC, no supervisor: pid.xml alone (either shape, as
+ * systemg leaves it) may name a live process running SVC's command.
+ * Fills *OUT as a "running" record and returns 1 when it does. */
+static int pidmap_record(const struct builder *b,
+			 const struct sysg_service *svc,
+			 struct sysg_unit_record *out)
+{
+	int64_t pid = 0;
+
+	if (b->o->supervisor_alive || !b->st ||
+	    sysg_state_get_pid(b->st, svc->name, &pid) < 0 || pid <= 0 ||
+	    !sysg_proc_runs_command(pid, svc->command))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", svc->name);
+	snprintf(out->kind, sizeof(out->kind), "service");
+	snprintf(out->status, sizeof(out->status), "running");
+	out->pid = pid;
+	out->pgid = getpgid((pid_t)pid) > 0 ? getpgid((pid_t)pid) : 0;
+	sysg_proc_start_ticks((pid_t)pid, &out->start_ticks);
+	return 1;
 }
 
 /* Attach the child records named "NAME/..." to U. */
@@ -477,7 +513,8 @@ static int add_children(struct builder *b, struct sysg_unit_view *u)
 		if (!c)
 			return -ENOMEM;
 		b->used[i] = 1;
-		rc = make_view(c, r->name, SYSG_UNIT_CHILD, NULL, r, b->o);
+		rc = make_view(c, r->name, SYSG_UNIT_CHILD, NULL, r, b->o,
+			       &b->up_ms);
 		if (rc < 0)
 			return rc;
 	}
@@ -496,7 +533,7 @@ static int add_unit(struct builder *b, const char *name,
 	if (!u)
 		return -ENOMEM;
 	mark_used(b, r);
-	rc = make_view(u, name, kind, svc, r, b->o);
+	rc = make_view(u, name, kind, svc, r, b->o, &b->up_ms);
 	cron = kind == SYSG_UNIT_CRON ||
 	       (kind == SYSG_UNIT_ORPHANED && r && !strcmp(r->kind, "cron"));
 	if (rc == 0 && cron)
@@ -536,6 +573,7 @@ static int add_config_units(struct builder *b)
 							       svc->name);
 		enum sysg_unit_kind kind = sysg_service_is_cron(svc) ?
 					   SYSG_UNIT_CRON : SYSG_UNIT_SERVICE;
+		struct sysg_unit_record pm;
 		int rc;
 
 		/* unit mode (sysg start -- CMD): the supervisor's one-service
@@ -544,6 +582,9 @@ static int add_config_units(struct builder *b)
 			kind = SYSG_UNIT_ADHOC;
 		if (!want(b, svc->name, kind))
 			continue;
+		if (!r && kind == SYSG_UNIT_SERVICE &&
+		    pidmap_record(b, svc, &pm))
+			r = &pm;
 		rc = add_unit(b, svc->name, kind, svc, r);
 		if (rc < 0)
 			return rc;
