@@ -215,13 +215,13 @@ START_TEST(validate_every_example)
 
 	ck_assert_ptr_nonnull(src);
 	/* Each example config is valid (full.yaml but for its privileged
-	 * keys, which need --sys and root, or a later build: validate says
+	 * keys, which need root, or a later build: validate says
 	 * so as start would); each one under examples/bad is not and says
 	 * where. */
 	snprintf(cmd, sizeof(cmd),
 		 "set -e; cd '%s'; for f in '%s'/examples/*.yaml; do "
 		 "\"$SYSG_BIN\" validate --config \"$f\" >/dev/null 2>err || "
-		 "if grep -v -e 'requires --sys and root' "
+		 "if grep -v -e 'requires root' "
 		 "-e 'not supported by this build' err | grep -q .; then "
 		 "exit 1; fi; done; "
 		 "for f in '%s'/examples/bad/*.yaml; do "

@@ -358,6 +358,67 @@ START_TEST(test_min_healthy_time_rolls_back)
 }
 END_TEST
 
+/* blue_green without a deployment health check: the promoted instance is
+ * watched through candidate_health_check_url on its slot; alive but no
+ * longer answering is a failure, rolled back. */
+static void deaf_web(struct dt *t, int p0, int p1, const char *ver, int setup)
+{
+	char *yaml;
+
+	ck_assert(asprintf(&yaml,
+		"version: \"1\"\nservices:\n  web:\n"
+		"    command: \"sh -c 'test $$VER = 2 && { timeout 1 %s srv.py; "
+		"exec sleep 100; }; exec %s srv.py'\"\n"
+		"    ready_after: \"100ms\"\n    stop_timeout: \"2s\"\n"
+		"    env: { vars: { VER: \"%s\", PORT: \"%d\" } }\n"
+		"    deployment:\n      strategy: blue_green\n"
+		"      min_healthy_time: \"2s\"\n      blue_green:\n"
+		"        slots: [\"%d\", \"%d\"]\n"
+		"        candidate_health_check_url: \"http://127.0.0.1:{slot}/\"\n"
+		"        switch_command: \"true\"\n",
+		python(), python(), ver, p0, p0, p1) > 0);
+	if (setup) {
+		dt_setup(t, NULL, "%s", yaml);
+		dt_write(t, "srv.py", server_py);
+	} else {
+		dt_write(t, "sysg.yaml", yaml);
+	}
+	free(yaml);
+}
+
+START_TEST(test_min_healthy_time_blue_green_candidate_url)
+{
+	struct dt t;
+	struct run_result r;
+	int p0 = free_port(), p1 = free_port();
+	json_t *h;
+
+	deaf_web(&t, p0, p1, "1", 1);
+	dt_start_daemon(&t);
+	ck_assert(wait_http(p0, "ver=1", 5000));
+	ck_assert_int_eq(DEPLOY(&t, &r, "--message", "v1"), 0);
+	run_result_free(&r);
+	ck_assert(wait_http(p1, "ver=1", 5000));
+	deaf_web(&t, p0, p1, "2", 0);
+	ck_assert_int_eq(DEPLOY(&t, &r, "--message", "v2"), 1);
+	ck_assert_msg(contains(r.out, "failed within min_healthy_time: its "
+			       "health check failed"), "%s%s", r.out, r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--follow", "-s", "web", NULL),
+			 0);
+	run_result_free(&r);
+	/* v2 went to p0; the rollback brings v1 back to the other slot */
+	ck_assert(wait_http(p1, "ver=1", 5000));
+	h = history(&t);
+	ck_assert_str_eq(newest(h, "outcome"), "success");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+		json_object_get(h, "deploys"), 1), "outcome")), "rolled_back");
+	json_decref(h);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* ---------------------------------------------------- failure paths */
 
 /* Deploy must fail (exit 1) and leave web's process PID serving PORT. */
@@ -450,6 +511,58 @@ START_TEST(test_failures_before_the_switch)
 		json_decref(st);
 	}
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
+/* SPEC 6, 8: a blue/green service's plain start runs on the active slot
+ * its state file names (state_path here), index 0 without one; the
+ * slot's value goes into env_var whatever the service's vars say. */
+START_TEST(test_blue_green_plain_start_on_active_slot)
+{
+	struct dt t;
+	int p0 = free_port(), p1 = free_port();
+	char dep[1024];
+
+	snprintf(dep, sizeof(dep),
+		 "    deployment:\n      strategy: blue_green\n"
+		 "      blue_green:\n        slots: [\"%d\", \"%d\"]\n"
+		 "        switch_command: \"true\"\n"
+		 "        state_path: \"slot.xml\"\n", p0, p1);
+	web(&t, NULL, p0, "1", dep, 1);
+	dt_write(&t, "slot.xml", "<?xml version=\"1.0\"?>\n"
+		 "<active_slot_index>1</active_slot_index>\n");
+	dt_start_daemon(&t);
+	ck_assert(wait_http(p1, "ver=1", 5000));
+	dt_sysg(&t, NULL, "stop", NULL);
+	dt_write(&t, "slot.xml", "<?xml version=\"1.0\"?>\n"
+		 "<active_slot_index>0</active_slot_index>\n");
+	dt_start_daemon(&t);
+	ck_assert(wait_http(p0, "ver=1", 5000));
+	dt_sysg(&t, NULL, "stop", NULL);
+	dt_teardown(&t);
+}
+END_TEST
+
+/* ... and a command sysg execs itself, whose $PORT the vars set when the
+ * file was loaded, is expanded again with the slot. */
+START_TEST(test_blue_green_plain_start_expands_slot)
+{
+	struct dt t;
+
+	dt_setup(&t, NULL, "version: \"1\"\nservices:\n"
+		 "  bg:\n    command: \"echo port=$PORT\"\n"
+		 "    restart_policy: never\n"
+		 "    env: { vars: { PORT: \"8100\" } }\n"
+		 "    deployment:\n      strategy: blue_green\n"
+		 "      blue_green:\n        slots: [\"8100\", \"8101\"]\n"
+		 "        switch_command: \"true\"\n");
+	dt_write(&t, "state/blue_green_bg.xml", "<?xml version=\"1.0\"?>\n"
+		 "<active_slot_index>1</active_slot_index>\n");
+	dt_start_daemon(&t);
+	ck_assert(dt_wait_file(&t, "state/logs/bg_stdout.log", "port=8101\n",
+			       5000));
+	dt_sysg(&t, NULL, "stop", NULL);
 	dt_teardown(&t);
 }
 END_TEST
@@ -865,6 +978,9 @@ static Suite *make_deploy_suite(void)
 	tcase_add_loop_test(tc, test_failures_before_the_switch, 0, 2);
 	tcase_add_loop_test(tc, test_min_healthy_time_rolls_back, 0, 2);
 	tcase_add_test(tc, test_port_conflict_falls_back);
+	tcase_add_test(tc, test_blue_green_plain_start_on_active_slot);
+	tcase_add_test(tc, test_blue_green_plain_start_expands_slot);
+	tcase_add_test(tc, test_min_healthy_time_blue_green_candidate_url);
 	tcase_add_test(tc, test_blue_green_switch_failures);
 	tcase_add_test(tc, test_lock_abort);
 	tcase_add_loop_test(tc, test_supervisor_killed_mid_deploy, 0, 2);

@@ -973,6 +973,15 @@ static int follow_step(void *arg)
 	case 3:
 		append_text(fs->err_path, "err1\n");
 		return 0;
+	case 4:         /* copy-truncate, a line after the last poll: */
+		snprintf(rotated, sizeof(rotated), "%s.1", fs->out_path);
+		ck_assert_int_eq(unlink(rotated), 0);
+		append_text(rotated, "rotated\ncopied\n");
+		ck_assert_int_eq(truncate(fs->out_path, 0), 0);
+		return 0;
+	case 5:         /* ... it is printed from PATH.1 */
+		append_text(fs->out_path, "after copy\n");
+		return 0;
 	}
 	return 1;
 }
@@ -1000,7 +1009,10 @@ START_TEST(follow_appends_truncation_rotation)
 	ck_assert_msg((p = strstr(p, "t\n")) != NULL, "out: %s", out);
 	ck_assert_msg((p = strstr(p, "rotated\n")) != NULL, "out: %s", out);
 	ck_assert_msg((p = strstr(p, "(stderr)")) != NULL, "out: %s", out);
-	ck_assert_msg(strstr(p, "err1\n") != NULL, "out: %s", out);
+	ck_assert_msg((p = strstr(p, "err1\n")) != NULL, "out: %s", out);
+	ck_assert_msg((p = strstr(p, "(stdout)")) != NULL, "out: %s", out);
+	ck_assert_msg((p = strstr(p, "\ncopied\nafter copy\n")) != NULL,
+		      "out: %s", out);
 	ck_assert_ptr_nonnull(strstr(notes, "truncated"));
 	ck_assert_ptr_nonnull(strstr(notes, "rotated"));
 	sysg_logset_free(&set);

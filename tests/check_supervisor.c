@@ -570,19 +570,34 @@ END_TEST
 /* privileged settings                                                */
 /* ---------------------------------------------------------------- */
 
-START_TEST(test_privileged_keys_need_sys)
+/* SPEC 10: privileged keys need root (euid 0), not --sys */
+START_TEST(test_privileged_keys_need_root)
 {
 	struct et t;
+	char *out;
 
 	et_sys_mode = 0;
 	et_setup(&t, 0,
 		 "version: \"1\"\nservices:\n"
-		 "  api: { command: \"touch ran\", user: nobody }\n");
+		 "  api: { command: \"id -u\", user: nobody }\n");
+	if (geteuid() != 0) {
+		sysg_supervisor_start_all(t.sup);
+		ck_assert_int_eq(et_wait_status(&t, "api", "failed", 3000), 0);
+		ck_assert_str_eq(et_unit(&t, "api").reason,
+				 "services.api.user: requires root");
+		et_teardown(&t);
+		return;
+	}
+	ck_assert_int_eq(chmod(t.dir, 0755), 0);
 	sysg_supervisor_start_all(t.sup);
-	ck_assert_int_eq(et_wait_status(&t, "api", "failed", 3000), 0);
-	ck_assert_str_eq(et_unit(&t, "api").reason,
-			 "services.api.user: requires --sys and root");
-	ck_assert_ptr_null(et_read(&t, "ran"));
+	ck_assert_msg(et_wait_status(&t, "api", "exited", 3000) == 0,
+		      "api is %s: %s", sysg_supervisor_status(t.sup, "api"),
+		      et_unit(&t, "api").reason);
+	et_run_for(&t, 50);
+	out = et_read(&t, "state/logs/api_stdout.log");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "65534\n");
+	free(out);
 	et_teardown(&t);
 }
 END_TEST
@@ -703,7 +718,7 @@ static Suite *make_supervisor_suite(void)
 	tcase_add_test(misc, test_command_not_found);
 	tcase_add_test(misc, test_http_health_check);
 	tcase_add_test(misc, test_command_health_check);
-	tcase_add_test(misc, test_privileged_keys_need_sys);
+	tcase_add_test(misc, test_privileged_keys_need_root);
 	tcase_add_test(misc, test_cron_runs_on_schedule);
 	tcase_add_test(misc, test_privileged_user_and_limits);
 	suite_add_tcase(s, deps);

@@ -141,7 +141,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, O_STRICT, "validate [--config F] [--strict]",
 	  "check a config file (and the plugins it names)",
 	  "sysg validate --config sysg.yaml --strict  # unknown keys are errors too\n"
-	  "sysg validate --sys                    # as root: privileged keys too" },
+	  "sudo sysg validate                     # as root: privileged keys too" },
 	{ "spawn", sysg_cmd_start,
 	  O_NAME | O_PARENT_PID | O_CHILD | O_TTL | O_ARGV,
 	  "spawn --parent-pid P --name N [--ttl SECS] -- CMD...",

@@ -82,7 +82,7 @@ char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint);
 void sysg_cli_print_diag(const struct sysg_diag *d);
 
 /* What `start` would refuse in CFG's privileged keys (SPEC 10): without
- * --sys and root, unknown users, groups and capabilities, a seccomp
+ * root, unknown users, groups and capabilities, a seccomp
  * profile that does not compile, an LSM that is off, a cgroup key no
  * hierarchy offers. One FILE:LINE:COL error per service into D (the
  * check of privs.h, which start also makes); returns their number. */

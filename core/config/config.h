@@ -117,6 +117,10 @@ struct sysg_deployment {
 /* The deployment.NAME section of D, or NULL. */
 const struct sysg_strategy_section *
 sysg_deployment_section(const struct sysg_deployment *d, const char *name);
+/* The value of option KEY of deployment.NAME as written (lists joined
+ * with ','), or NULL. */
+const char *sysg_deployment_option(const struct sysg_deployment *d,
+				   const char *name, const char *key);
 
 #define SYSG_CRON_FIELDS 6      /* sec min hour dom month dow */
 

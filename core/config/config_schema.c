@@ -595,6 +595,18 @@ sysg_deployment_section(const struct sysg_deployment *d, const char *name)
 	return NULL;
 }
 
+const char *sysg_deployment_option(const struct sysg_deployment *d,
+				   const char *name, const char *key)
+{
+	const struct sysg_strategy_section *sec =
+		sysg_deployment_section(d, name);
+
+	for (size_t i = 0; sec && i < sec->noptions; i++)
+		if (!strcmp(sec->options[i].key, key))
+			return sec->options[i].value;
+	return NULL;
+}
+
 static void h_deployment(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 			 void *p)
 {

@@ -146,16 +146,48 @@ static void watch_done(struct sysg_timer *t)
 	dp_watch_end(dp, NULL);
 }
 
+/* The URL that says the promoted instance is healthy: the deployment
+ * health check's, else for blue_green its candidate_health_check_url
+ * with {slot} = the slot now active. 0 and "" when there is none. */
+static int watch_url(const struct deploy *dp, char *out, size_t len)
+{
+	const struct sysg_deployment *d = &dp->def->deployment;
+	const char *u = sysg_deployment_option(d, "blue_green",
+					       "candidate_health_check_url");
+
+	out[0] = '\0';
+	if (d->health.url) {
+		snprintf(out, len, "%s", d->health.url);
+		return 1;
+	}
+	if (strcmp(dp->strategy, "blue_green") || !u || !dp->slot_after[0])
+		return 0;
+	for (size_t n = 0; *u && n + 1 < len; ) {
+		if (!strncmp(u, "{slot}", 6)) {
+			n += (size_t)snprintf(out + n, len - n, "%s",
+					      dp->slot_after);
+			u += 6;
+		} else {
+			out[n++] = *u++;
+			out[n] = '\0';
+		}
+		if (n >= len)
+			return 0;
+	}
+	return 1;
+}
+
 static void watch_probe(struct sysg_timer *t)
 {
 	struct deploy *dp = t->arg;
 	struct sysg_jobs *jobs = sysg_supervisor_jobs(dp->ds->o.sup);
 	const struct sysg_health *h = &dp->def->deployment.health;
-	char err[256];
+	char err[256], url[2048];
 
 	dp->aux.done = dp_aux_done;
 	dp->aux.arg = dp;
-	if (sysg_health_attempt(jobs, &dp->aux, NULL, h->url, h->timeout_ms,
+	watch_url(dp, url, sizeof(url));
+	if (sysg_health_attempt(jobs, &dp->aux, NULL, url, h->timeout_ms,
 				NULL, dp_project_dir(dp), -1, err,
 				sizeof(err)) < 0)
 		dp_watch_end(dp, "its health check cannot run");
@@ -184,6 +216,7 @@ int dp_watch_begin(struct deploy *dp)
 {
 	struct sysg_unit_record u;
 	int64_t ms = dp->def->deployment.min_healthy_time_ms;
+	char url[2048];
 
 	if (ms <= 0 || !dp->promoted || dp->dry_run || dp->done_rc != 0 ||
 	    dp->switch_back_failed || dp->aborting ||
@@ -201,7 +234,7 @@ int dp_watch_begin(struct deploy *dp)
 	dp_add_line(dp, "[%d/%d] watch the new instance for min_healthy_time "
 		 "(%.1f s)", dp->steps + 1, dp->steps + 1, dp_elapsed_s(dp));
 	sysg_timer_start(dp_loop_of(dp), &dp->watch_timer, ms, watch_done, dp);
-	if (dp->def->deployment.health.url)
+	if (watch_url(dp, url, sizeof(url)))
 		sysg_timer_start(dp_loop_of(dp), &dp->timer, 0, watch_probe,
 				 dp);
 	return 1;

@@ -144,16 +144,6 @@ static int own_logs(struct svc *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* Option KEY of section SEC, or NULL. */
-static const char *section_opt(const struct sysg_strategy_section *sec,
-			       const char *key)
-{
-	for (size_t i = 0; i < sec->noptions; i++)
-		if (!strcmp(sec->options[i].key, key))
-			return sec->options[i].value;
-	return NULL;
-}
-
 /* A blue/green service's plain start runs on the active slot: the
  * index its state file holds (<active_slot_index>0|1</...>; 0 when there
  * is none), the slot's value in env_var. The supervisor never maps the
@@ -161,21 +151,22 @@ static const char *section_opt(const struct sysg_strategy_section *sec,
  * the already checked deployment.blue_green options as written. */
 static int bg_active_env(const struct svc *v, char ***env)
 {
+	const struct sysg_deployment *d = &v->cfg->deployment;
 	const struct sysg_strategy_section *sec =
-		sysg_deployment_section(&v->cfg->deployment, "blue_green");
+		sysg_deployment_section(d, "blue_green");
 	char name[SYSG_NAME_MAX + 32], buf[4096], slot[2][128], *path;
 	const char *p, *slots, *comma, *state, *var;
 	int idx = 0;
 
 	if (!sec || strcmp(v->cfg->deployment.strategy ?
 			   v->cfg->deployment.strategy : "", "blue_green") ||
-	    !(slots = section_opt(sec, "slots")) ||
+	    !(slots = sysg_deployment_option(d, "blue_green", "slots")) ||
 	    !(comma = strchr(slots, ',')))
 		return 0;
 	snprintf(slot[0], sizeof(slot[0]), "%.*s", (int)(comma - slots), slots);
 	snprintf(slot[1], sizeof(slot[1]), "%s", comma + 1);
 	snprintf(name, sizeof(name), "blue_green_%s.xml", v->cfg->name);
-	state = section_opt(sec, "state_path");
+	state = sysg_deployment_option(d, "blue_green", "state_path");
 	path = !state ? sysg_path_join(v->sup->state_dir, name) :
 	       state[0] == '/' ? strdup(state) :
 	       sysg_path_join(v->sup->cfg->project_dir, state);
@@ -188,16 +179,29 @@ static int bg_active_env(const struct svc *v, char ***env)
 		idx = *p == '1';
 	}
 	free(path);
-	var = section_opt(sec, "env_var");
-	return sysg_env_set(env, var ? var : "PORT", slot[idx]);
+	var = sysg_deployment_option(d, "blue_green", "env_var");
+	return sysg_env_set(env, var ? var : "PORT", slot[idx]) < 0 ?
+	       -ENOMEM : 1;
 }
 
-static char **spawn_env(struct svc *v)
+/* The command a plain run of a blue/green service execs: the command as
+ * written, expanded again with ENV (its slot in env_var), as a deploy's
+ * candidate is: a $PORT that vars set at load time becomes the slot's. */
+static char *slot_command(const struct svc *v, char *const *env)
+{
+	return sysg_env_expand(v->cfg->command_raw ? v->cfg->command_raw :
+			       v->cfg->command, env);
+}
+
+static char **spawn_env(struct svc *v, char **cmd)
 {
 	char **env = sysg_env_dup(svc_env(v));
+	int slot = 0;
+
 	if (env && (sysg_env_set(&env, SYSG_INSTANCE_VAR,
 				 sysg_instance_value(v->instance)) < 0 ||
-		    bg_active_env(v, &env) < 0)) {
+		    (slot = bg_active_env(v, &env)) < 0 ||
+		    (slot > 0 && !(*cmd = slot_command(v, env))))) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -222,7 +226,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
 	}
 	int fds[SYSG_LISTEN_MAX];
-	char **env;
+	char **env, *cmd = NULL;
 	int rc;
 
 	if ((rc = svc_sockets_sync(v, err, errlen)) < 0)
@@ -239,7 +243,9 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	v->sup->serial++;
 	sysg_instance_marker(v->sup->state_dir, v->cfg->name, getpid(),
 			     v->sup->serial, v->instance, sizeof(v->instance));
-	env = spawn_env(v);
+	env = spawn_env(v, &cmd);
+	if (cmd)
+		req.command = cmd;
 	if (env && v->privs.user_name &&
 	    (sysg_env_set(&env, "HOME", v->privs.home) < 0 ||
 	     sysg_env_set(&env, "USER", v->privs.user_name) < 0 ||
@@ -249,6 +255,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 		env = NULL;
 	}
 	if (!env) {
+		free(cmd);
 		sysg_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -269,6 +276,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	if (req.cgroup_fd >= 0)
 		close(req.cgroup_fd);
 	sysg_env_free(env);
+	free(cmd);
 	return rc;
 }
 

@@ -235,18 +235,19 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 	if (!svc->privileged_mark.line && !user)
 		return 0;
 	out->needed = 1;
-	if (!svc->privileged_mark.line && (!o->sys || geteuid() != 0)) {
+	/* SPEC 10: root is what these keys need; --sys only moves state
+	 * and logs to the system paths. */
+	if (!svc->privileged_mark.line && geteuid() != 0) {
 		set_where(where, svc, SYSG_PRIV_USER);
 		return privs_error(err, errlen, svc->name, "user", -EPERM,
-				   "--drop-privileges requires --sys and "
-				   "root");
+				   "--drop-privileges requires root");
 	}
-	if (!o->sys || geteuid() != 0) {
+	if (geteuid() != 0) {
 		const char *k = first_key(svc, &key);
 
 		set_where(where, svc, key);
 		return privs_error(err, errlen, svc->name, k, -EPERM,
-				   "requires --sys and root");
+				   "requires root");
 	}
 	out->limits = &svc->limits;
 	rc = resolve_user(user, out);

@@ -1,5 +1,6 @@
 /* privs.h - privileged service settings (SPEC 10), applied around the
- * fork of each run. Every privileged key needs --sys and root.
+ * fork of each run. Every privileged key needs root (euid 0), with or
+ * without --sys.
  *
  * In the parent, once the child exists and before it may go on:
  *   - it is moved into its cgroup v1 limit groups (cglimit.h; v2 limits
@@ -49,7 +50,7 @@
 #define SYSG_OOM_LAST "last exit: oom: "
 
 struct sysg_privs_opts {
-	int sys;                /* --sys */
+	int sys;                /* --sys (not needed for privileged keys) */
 	int drop_privileges;    /* --drop-privileges: no `user` => nobody */
 	const char *cgroup_v2_base;     /* the supervisor's v2 cgroup, or "" */
 	int dry;                /* a check only: change nothing */

@@ -338,6 +338,44 @@ static void attach(struct follow *fw, struct followed *x, int history)
 	}
 }
 
+/* Print bytes FROM..TO of FD as X's lines: with several files, a header
+ * first when the last lines printed were another file's. */
+static void emit(struct follow *fw, struct followed *x, int fd, off_t from,
+		 off_t to)
+{
+	if (fw->n > 1 && fw->last != x - fw->v && !fw->o->mux) {
+		fprintf(fw->o->out, "\n");
+		header(x->f, fw->o->out);
+		fw->last = x - fw->v;
+	}
+	copy_range(fd, from, to, x->out, fw->buf);
+	if (x->out != fw->o->out)
+		fflush(x->out);
+}
+
+/* X's file was emptied by a copy-truncate rotation (the supervisor's, in
+ * direct log mode): its content, ours up to X->off, now heads PATH.1.
+ * Print the rest of it. 1 when PATH.1 holds it, else 0. */
+static int rotated_rest(struct follow *fw, struct followed *x)
+{
+	char one[4200];
+	struct stat st;
+	int fd, ok;
+
+	if ((size_t)snprintf(one, sizeof(one), "%s.1", x->f->path) >=
+	    sizeof(one))
+		return 0;
+	fd = open(one, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	     st.st_size >= x->off;
+	if (ok && st.st_size > x->off)
+		emit(fw, x, fd, x->off, st.st_size);
+	close(fd);
+	return ok;
+}
+
 /* Print what was appended to X since the last poll. */
 static void pump(struct follow *fw, struct followed *x)
 {
@@ -346,19 +384,15 @@ static void pump(struct follow *fw, struct followed *x)
 	if (x->fd < 0 || fstat(x->fd, &st) < 0)
 		return;
 	if (st.st_size < x->off) {
-		note(fw, x, "file truncated");
+		/* copy-truncate rotation: what came after our offset went to
+		 * PATH.1 with the rest; print it from there */
+		if (!rotated_rest(fw, x))
+			note(fw, x, "file truncated");
 		x->off = 0;
 	}
 	if (st.st_size == x->off)
 		return;
-	if (fw->n > 1 && fw->last != x - fw->v && !fw->o->mux) {
-		fprintf(fw->o->out, "\n");
-		header(x->f, fw->o->out);
-		fw->last = x - fw->v;
-	}
-	copy_range(x->fd, x->off, st.st_size, x->out, fw->buf);
-	if (x->out != fw->o->out)
-		fflush(x->out);
+	emit(fw, x, x->fd, x->off, st.st_size);
 	x->off = st.st_size;
 }
 
