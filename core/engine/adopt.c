@@ -161,6 +161,19 @@ static int is_ours(const struct svc *v, const struct sysg_unit_record *u,
 
 /* ------------------------------------------------------------------ */
 /* Taking over                                                         */
+
+/* What PID really runs when that is not CMD (its command line, which an
+ * `exec` inside a shell command also yields), else NULL. */
+static char *real_command(pid_t pid, const char *cmd)
+{
+	char line[SYSG_COMMAND_MAX];
+
+	if (sysg_proc_cmdline(pid, line, sizeof(line)) < 0 || !line[0] ||
+	    sysg_proc_runs_command(pid, cmd) || strstr(cmd, line))
+		return NULL;
+	return strdup(line);
+}
+
 /* ------------------------------------------------------------------ */
 
 static void restore_history(struct svc *v, const struct sysg_unit_record *u)
@@ -204,11 +217,19 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	/* status tells what really runs, not what the new config says */
 	free(v->run_cmd);
 	v->run_cmd = NULL;
-	if (u->command[0] && strcmp(u->command, v->cfg->command)) {
+	/* /proc is the truth: the record may lag behind (a supervisor
+	 * killed mid-reload); it only gives a nicer spelling of it */
+	v->run_cmd = real_command(v->pid, v->cfg->command);
+	if (v->run_cmd && u->command[0] &&
+	    (strstr(u->command, v->run_cmd) ||
+	     sysg_proc_runs_command(v->pid, u->command))) {
+		free(v->run_cmd);
 		v->run_cmd = strdup(u->command);
+	}
+	if (v->run_cmd) {
 		svc_log(v, SYSG_LOG_WARN, "Service %s runs '%s', not the config's "
 			"'%s': restart it to apply the config", v->cfg->name,
-			u->command, v->cfg->command);
+			v->run_cmd, v->cfg->command);
 	}
 	adopt_cgroup(v, v->pid);
 	sysg_pidset_clear(&v->known);
