@@ -789,3 +789,21 @@ int sysg_env_file_apply(const char *path, const char *keypath, char ***env,
 	free_pairs(&f);
 	return r;
 }
+
+static int allow_any(const char *name, size_t len, void *arg)
+{
+	(void)name;
+	(void)len;
+	(void)arg;
+	return 1;
+}
+
+char *sysg_env_command_with(const char *raw, char *const *env)
+{
+	struct sysg_env_scan sc = { .env = env, .allowed = allow_any };
+	char *out = NULL;
+
+	if (sysg_env_command(raw, &sc, &out) < 0)
+		return NULL;
+	return out;
+}

@@ -85,6 +85,13 @@ int sysg_env_command(const char *s, struct sysg_env_scan *sc, char **out);
  * user's shell). Malloc'd, NULL on allocation failure. */
 char *sysg_env_escape(const char *s);
 
+/* A service's command as written (command_raw) made ready to spawn with
+ * ENV (a deploy candidate's or a blue/green slot's environment), by the
+ * same rule as at load time (sysg_env_command): a value never becomes
+ * shell code. Unset names are left for the shell. Malloc'd, NULL on
+ * allocation failure. */
+char *sysg_env_command_with(const char *raw, char *const *env);
+
 /* Expand the references of S from ENV, leaving unset ones as written (for
  * text no shell reads). Malloc'd, NULL on allocation failure. */
 char *sysg_env_expand(const char *s, char *const *env);

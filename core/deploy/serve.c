@@ -142,7 +142,8 @@ static void op_pre_start(struct deploy *dp)
 		return;
 	}
 	env = env_with(dp, NULL);
-	cmd = env ? sysg_env_expand(pre, env) : NULL;
+	/* loaded in shell form: its shell expands it from ENV (as data) */
+	cmd = env ? strdup(pre) : NULL;
 	out = sysg_log_open_service(logdir, dp->service, "stdout");
 	errfd = sysg_log_open_service(logdir, dp->service, "stderr");
 	{
@@ -348,7 +349,10 @@ static void op_wait_ready(struct deploy *dp, json_t *req)
 		   (def->health.url || def->health.command)) {
 		const char *raw = def->health.command ? def->health.command :
 				  def->health.url;
-		char *e = sysg_env_expand(raw, dp->wait_env);
+		/* a command is in shell form already (its shell expands it
+		 * from the candidate's environment); a URL is plain text */
+		char *e = def->health.command ? strdup(raw) :
+			  sysg_env_expand(raw, dp->wait_env);
 
 		if (def->health.command)
 			dp->wait_cmd = e;

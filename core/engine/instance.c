@@ -316,8 +316,9 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 	sysg_instance_marker(s->state_dir, name, getpid(), s->serial,
 			     in->marker, sizeof(in->marker));
 	env = cand_env(v, def, env_over, in->marker);
-	cmd = env ? sysg_env_expand(def->command_raw ? def->command_raw :
-				    def->command, env) : NULL;
+	cmd = env ? sysg_env_command_with(def->command_raw ?
+					  def->command_raw : def->command,
+					  env) : NULL;
 	if (!cmd) {
 		sysg_env_free(env);
 		snprintf(err, errlen, "out of memory");

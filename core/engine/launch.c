@@ -189,8 +189,9 @@ static int bg_active_env(const struct svc *v, char ***env)
  * candidate is: a $PORT that vars set at load time becomes the slot's. */
 static char *slot_command(const struct svc *v, char *const *env)
 {
-	return sysg_env_expand(v->cfg->command_raw ? v->cfg->command_raw :
-			       v->cfg->command, env);
+	return sysg_env_command_with(v->cfg->command_raw ?
+				     v->cfg->command_raw : v->cfg->command,
+				     env);
 }
 
 static char **spawn_env(struct svc *v, char **cmd)
