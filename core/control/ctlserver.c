@@ -1342,14 +1342,6 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn) ||
 	    deploy_refused(c, conn, svc))
 		return;
-	if (svc && sysg_config_find_service(cfg_of(c), svc) < 0 &&
-	    !barg(args, "restart")) {
-		sysg_ctl_reply(conn, 2, "a service with instances is not "
-			       "deployed by the deploy worker yet: 'sysg "
-			       "restart -s SERVICE' replaces its copies one "
-			       "by one, or deploy one copy (SERVICE.N)", NULL);
-		return;
-	}
 	if (barg(args, "restart") && !r.dry_run && !restart_deploys(c, svc)) {
 		struct op *op = op_new(c, OP_RESTART, conn);
 
@@ -1364,6 +1356,7 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		return;
 	}
 	if (!barg(args, "restart") &&
+	    sysg_config_find_service(cfg_of(c), svc) >= 0 &&
 	    sysg_service_is_cron(&cfg_of(c)->services[
 		    sysg_config_find_service(cfg_of(c), svc)])) {
 		sysg_ctl_reply(conn, 2, "a cron unit is not deployed: it runs "

@@ -366,8 +366,6 @@ void svc_sockets_close(struct svc *v);
 int svc_socket_fd(const struct svc *v, size_t i);       /* the Ith's fd */
 
 /* sdnotify.c */
-#define SYSG_NOTIFY_READY_MS 90000      /* READY=1 within (systemd's
-					   default start timeout) */
 int svc_wants_notify(const struct svc *v);      /* readiness notify or
 						   a watchdog */
 /* NOTIFY_SOCKET of S (opened on first use), or NULL when it cannot be. */
@@ -409,6 +407,8 @@ void svc_deploy_state(struct svc *v, enum svc_state st);
 int sup_inst_reaped(struct sysg_supervisor *s, pid_t pid, int status);
 /* The service whose deploy instance PID is, or NULL. */
 const char *sup_inst_service_of(const struct sysg_supervisor *s, pid_t pid);
+/* A deploy's candidate PID sent READY=1: note it, tell its deploy. */
+void sup_inst_ready(struct sysg_supervisor *s, pid_t pid);
 /* A re-parented descendant died: re-check the stopping instances. */
 void sup_inst_orphans(struct sysg_supervisor *s);
 void sup_inst_free_all(struct sysg_supervisor *s);
