@@ -14,6 +14,7 @@
 # Usage: bench/zero_downtime.py SYSG [--instances N] [--requests N]
 #        [--clients N] [--rounds N] [--readiness notify|settle]
 #        [--op restart|deploy|OP,OP...] [--strategy NAME]
+#        [--before kill|upgrade]
 # Prints one JSON object; exit 0 when nothing failed.
 import argparse
 import http.client
@@ -68,6 +69,49 @@ def write_config(a, work, port, gen):
     os.rename(work + "/sysg.yaml.new", work + "/sysg.yaml")
 
 
+def listen_inode(port):
+    want = ":%04X" % port
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            x = line.split()
+            if x[1].endswith(want) and x[3] == "0A":
+                return x[9]
+    return None
+
+
+def holds(pid, inode):
+    d = "/proc/%d/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            if os.readlink(d + "/" + fd) == "socket:[%s]" % inode:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def supervisor_again(a, env, work, port, out):
+    """--before: a new supervisor (SIGKILL + start, or upgrade) must take
+    the listening socket back from the services it adopts."""
+    with open(work + "/state/sysg.pid") as f:
+        old = int(f.read().split()[0])
+    if a.before == "kill":
+        os.kill(old, 9)
+        deadline = time.monotonic() + 10
+        while os.path.exists("/proc/%d" % old) and \
+                time.monotonic() < deadline:
+            time.sleep(0.02)
+        r = sysg(a, env, work, "start", "--daemonize")
+    else:
+        r = sysg(a, env, work, "upgrade")
+    out["before_exit"] = r.returncode
+    with open(work + "/state/sysg.pid") as f:
+        new = int(f.read().split()[0])
+    inode = listen_inode(port)
+    out["supervisor_holds_socket"] = bool(inode) and holds(new, inode)
+    out["supervisor_pid_changed"] = new != old
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("sysg")
@@ -82,6 +126,11 @@ def main():
                    "config's GEN was changed: the new generation must "
                    "answer); a comma-separated list gives one per round "
                    "(--rounds is then its length)")
+    p.add_argument("--before", default=None, choices=["kill", "upgrade"],
+                   help="before the load: SIGKILL the supervisor and start "
+                   "a new one (it adopts the services), or `sysg upgrade`; "
+                   "either way the new supervisor must hold the port's "
+                   "socket again")
     p.add_argument("--strategy", default=None,
                    help="deployment.strategy (default: sysg's, immediate)")
     p.add_argument("--baseline", action="store_true",
@@ -117,7 +166,10 @@ def main():
                 break
             except OSError:
                 time.sleep(0.05)
-        res = run_load(a, env, work, port, out)
+        if a.before:
+            supervisor_again(a, env, work, port, out)
+        res = run_load(a, env, work, port, out) and \
+            out.get("supervisor_holds_socket", True)
     except Exception as e:      # noqa: BLE001 (reported)
         out["error"] = "%s: %s" % (type(e).__name__, e)
         res = False

@@ -16,8 +16,9 @@
 #include "daemontest.h"
 #include "testutil.h"
 
-static json_t *run_bench_full(const char *instances, const char *readiness,
-			      const char *op, const char *strategy)
+static json_t *run_bench_before(const char *instances, const char *readiness,
+				const char *op, const char *strategy,
+				const char *before)
 {
 	/* three copies are replaced one by one: a longer load outlasts it */
 	const char *requests = strcmp(instances, "1") ? "2500" : "1000";
@@ -29,8 +30,9 @@ static json_t *run_bench_full(const char *instances, const char *readiness,
 	char *argv[] = { "/usr/bin/env", "python3", script, (char *)bin,
 			 "--instances", (char *)instances, "--requests", (char *)requests,
 			 "--clients", "3", "--readiness", (char *)readiness,
-			 "--op", (char *)op, strategy ? "--strategy" : NULL,
-			 (char *)strategy, NULL };
+			 "--op", (char *)op, "--strategy",
+			 (char *)(strategy ? strategy : "immediate"),
+			 before ? "--before" : NULL, (char *)before, NULL };
 
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(bin);
@@ -41,6 +43,12 @@ static json_t *run_bench_full(const char *instances, const char *readiness,
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
 	run_result_free(&r);
 	return doc;
+}
+
+static json_t *run_bench_full(const char *instances, const char *readiness,
+			      const char *op, const char *strategy)
+{
+	return run_bench_before(instances, readiness, op, strategy, NULL);
 }
 
 static json_t *run_bench_op(const char *instances, const char *readiness,
@@ -75,6 +83,11 @@ static void expect_zero_downtime(json_t *doc)
 	ck_assert_msg(num(doc, "after_last_restart") > 0, "%s", text);
 	ck_assert_msg(json_is_true(json_object_get(doc, "pids_changed")), "%s",
 		      text);
+	/* --before kill|upgrade: the new supervisor holds the socket */
+	ck_assert_msg(!json_object_get(doc, "supervisor_holds_socket") ||
+		      json_is_true(json_object_get(doc,
+						   "supervisor_holds_socket")),
+		      "%s", text);
 	free(text);
 }
 
@@ -117,6 +130,31 @@ START_TEST(test_rolling_deploy_three_instances)
 {
 	json_t *doc = run_bench_full("3", "notify", "restart,deploy",
 				     "rolling");
+
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* The supervisor is SIGKILLed and a new one adopts the three copies: it
+ * takes the listening socket back from them (pidfd_getfd), so the next
+ * restart and deploy still hand the same socket over. */
+START_TEST(test_sockets_survive_supervisor_kill)
+{
+	json_t *doc = run_bench_before("3", "notify", "restart,deploy",
+				       "rolling", "kill");
+
+	ck_assert(json_is_true(json_object_get(doc, "supervisor_pid_changed")));
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* The same across `sysg upgrade` (the supervisor re-executes itself). */
+START_TEST(test_sockets_survive_upgrade)
+{
+	json_t *doc = run_bench_before("1", "notify", "restart,deploy",
+				       "rolling", "upgrade");
 
 	expect_zero_downtime(doc);
 	json_decref(doc);
@@ -193,6 +231,8 @@ static Suite *make_zero_downtime_suite(void)
 	tcase_add_test(tc, test_deploy_one_instance);
 	tcase_add_test(tc, test_rolling_deploy_one_instance);
 	tcase_add_test(tc, test_rolling_deploy_three_instances);
+	tcase_add_test(tc, test_sockets_survive_supervisor_kill);
+	tcase_add_test(tc, test_sockets_survive_upgrade);
 	tcase_add_test(tc, test_failed_new_run_keeps_old);
 	suite_add_tcase(s, tc);
 	return s;

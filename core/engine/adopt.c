@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,34 +58,12 @@ static void on_exit_poll(struct sysg_timer *t)
 	svc_main_exited(v, -1);
 }
 
-static int pidfd_open_cloexec(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	static int unsupported;         /* ENOSYS once: don't ask again */
-	int fd;
-
-	if (unsupported) {
-		errno = ENOSYS;
-		return -1;
-	}
-	/* a pidfd is always close-on-exec */
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0 && errno == ENOSYS)
-		unsupported = 1;
-	return fd;
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 int svc_watch_exit(struct svc *v)
 {
 	int fd;
 
 	svc_unwatch_exit(v);
-	fd = pidfd_open_cloexec(v->pid);
+	fd = sysg_pidfd_open(v->pid);
 	if (fd < 0 && errno == ESRCH)
 		return -ESRCH;
 	if (fd >= 0) {
@@ -193,6 +170,42 @@ static void restore_history(struct svc *v, const struct sysg_unit_record *u)
 	v->reason[0] = '\0';
 }
 
+/* The listening sockets (`listen:`) the dead supervisor held are still
+ * held by the run: take them back, so that the next restart or deploy
+ * hands the same socket over and no connection is refused. */
+static void take_sockets(struct svc *v)
+{
+	char err[SYSG_ERR_MAX];
+
+	if (!v->cfg->nlisten || v->nsockets)
+		return;
+	if (svc_sockets_recover(v, err, sizeof(err)) < 0)
+		svc_log(v, SYSG_LOG_WARN, "Service %s: %s; its next restart "
+			"binds its sockets again", v->cfg->name, err);
+	else
+		svc_log(v, SYSG_LOG_INFO, "Service %s: took its %zu listening "
+			"socket(s) back from pid %d", v->cfg->name, v->nsockets,
+			(int)v->pid);
+}
+
+/* A marker names the supervisor pid and a serial ("...:web:PID.N"):
+ * after a live upgrade (same pid) the serials go on past the adopted
+ * ones, so that a new run never carries an adopted run's marker (its
+ * tree would be taken for the old one's). */
+static void serial_past(struct sysg_supervisor *s, const char *marker)
+{
+	const char *colon = strrchr(marker, ':'), *dot;
+	char *end;
+	unsigned long n;
+
+	if (!colon || !(dot = strchr(colon, '.')) ||
+	    strtol(colon + 1, NULL, 10) != (long)getpid())
+		return;
+	n = strtoul(dot + 1, &end, 10);
+	if (end != dot + 1 && n >= s->serial)
+		s->serial = (unsigned)n + 1;
+}
+
 static int take_over(struct svc *v, const struct sysg_unit_record *u,
 		     const char *marker)
 {
@@ -206,6 +219,7 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	snprintf(v->instance, sizeof(v->instance), "%s", marker);
 	v->adopted = 1;
 	v->marker_prefix = 0;
+	serial_past(v->sup, marker);
 	/* watch first, then check again: no exit can fall in between */
 	if (svc_watch_exit(v) < 0 || !sysg_proc_is_alive(v->pid, v->ticks)) {
 		svc_unwatch_exit(v);
@@ -235,6 +249,7 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	sysg_pidset_clear(&v->known);
 	svc_remember_tree(v);
 	svc_open_logs(v);
+	take_sockets(v);
 	v->want_up = 1;
 	svc_event(v, EV_ADOPT);
 	svc_log(v, SYSG_LOG_INFO, "Adopted %s: %s (pid %d)", v->cron ?

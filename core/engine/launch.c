@@ -339,6 +339,9 @@ int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
 
 void svc_take_candidate(struct svc *v)
 {
+	/* the new run is our child: an adopted old run's watch ends */
+	svc_unwatch_exit(v);
+	v->adopted = v->marker_prefix = 0;
 	for (int i = 0; i < 2; i++) {
 		if (v->drains[i])
 			v->drains[i]->on_eof = detached_eof;
