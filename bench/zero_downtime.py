@@ -151,7 +151,7 @@ def main():
     shutil.copy(os.path.join(HERE, "zdt_server.py"), work)
     write_config(a, work, port, "g0")
     out = {"op": a.op, "baseline": a.baseline, "instances": a.instances,
-           "clients": a.clients, "strategy": a.strategy,
+           "clients": a.clients, "strategy": a.strategy, "before": a.before,
            "readiness": a.readiness, "rounds": a.rounds}
     try:
         r = sysg(a, env, work, "start", "--daemonize")
