@@ -22,7 +22,8 @@
 #define COPIES 3
 
 /* The project: COPIES copies of the zdt server on PORT, running GEN
- * (GEN "bad": copy 1 exits with code 3 at once), with DEPLOYMENT (lines
+ * (GEN "bad": copy 1 exits with code 3 at once; "die": copy 2 is killed
+ * a second after its start), with DEPLOYMENT (lines
  * under `deployment:`, may be NULL). */
 static void write_web(struct dt *t, int port, const char *gen,
 		      const char *deployment)
@@ -35,6 +36,8 @@ static void write_web(struct dt *t, int port, const char *gen,
 		 "  web:\n"
 		 "    command: \"sh -c 'if [ $GEN = bad ] && "
 		 "[ $SYSG_INSTANCE = 1 ]; then exit 3; fi; "
+		 "if [ $GEN = die ] && [ $SYSG_INSTANCE = 2 ]; then "
+		 "(sleep 1; kill $$) & fi; "
 		 "exec python3 %s/bench/zdt_server.py $GEN'\"\n"
 		 "    env: { vars: { GEN: \"%s\" } }\n"
 		 "    listen: [ \"tcp://127.0.0.1:%d\" ]\n"
@@ -152,6 +155,16 @@ START_TEST(test_rolling_max_parallel)
 	ck_assert_str_eq(json_string_value(json_object_get(d, "service")),
 			 "web");
 	json_decref(d);
+	/* deploy g2, then roll back: g1 again on every copy */
+	write_web(&t, port, "g2", dep);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "deploy", "--service", "web", NULL),
+			 0);
+	all_answer(port, "g2", 6);
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--rollback", "-s", "web",
+				 NULL), 0);
+	pos(r.out, "web.2: serve from the new instance");
+	run_result_free(&r);
+	all_answer(port, "g1", 6);
 	/* and validate takes the option */
 	ck_assert_int_eq(dt_sysg(&t, NULL, "validate", NULL), 0);
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
@@ -225,6 +238,46 @@ START_TEST(test_blue_green_refused_immediate_all)
 	for (int i = 0; i < COPIES; i++)
 		ck_assert_int_ne(after[i], before[i]);
 	all_answer(port, "g1", 6);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
+/* deployment.min_healthy_time: a copy of the new definition dies soon
+ * after the deploy: the previous successful deploy is rolled out again
+ * to every copy. */
+START_TEST(test_min_healthy_time_copies)
+{
+	const char *dep = "      strategy: rolling\n"
+			  "      min_healthy_time: 3s\n";
+	int port = tu_free_port();
+	struct run_result r;
+	json_t *d;
+	struct dt t;
+
+	setup(&t, port, dep);
+	write_web(&t, port, "g1", dep);
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--service", "web", NULL),
+			 0);
+	pos(r.out, "stayed healthy for min_healthy_time");
+	run_result_free(&r);
+	write_web(&t, port, "die", dep);
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--service", "web", NULL),
+			 1);
+	pos(r.out, "the new instance failed within min_healthy_time");
+	run_result_free(&r);
+	for (int i = 0; i < 200; i++) {         /* the rollback deploy */
+		d = newest_deploy(&t);
+		if (!strcmp(json_string_value(json_object_get(d, "outcome")),
+			    "success"))
+			break;
+		json_decref(d);
+		d = NULL;
+		usleep(100000);
+	}
+	ck_assert_msg(d != NULL, "the rollback did not succeed");
+	json_decref(d);
+	all_answer(port, "g1", 9);
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);
 }
@@ -313,6 +366,7 @@ static Suite *make_deploy_copies_suite(void)
 	tcase_add_test(tc, test_rolling_failure_rolls_back);
 	tcase_add_test(tc, test_blue_green_refused_immediate_all);
 	tcase_add_test(tc, test_killed_mid_deploy);
+	tcase_add_test(tc, test_min_healthy_time_copies);
 	suite_add_tcase(s, tc);
 	return s;
 }

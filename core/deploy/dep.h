@@ -132,6 +132,8 @@ void dp_finish(struct deploy *dp, int status, int timed_out);
 /* The running deploy of SERVICE (NULL: any), or NULL. A deploy of the
  * copies of NAME is one of NAME.K too, and the other way round. */
 struct deploy *dp_live_of(struct sysg_deploys *ds, const char *service);
+/* 1 when unit NAME is DP's service or one of its copies. */
+int dp_is_unit(const struct deploy *dp, const char *name);
 /* The unit name copy K of DP's service runs as ("web.1", or the service
  * itself when it has no copies) into BUF. */
 const char *dp_copy_name(const struct deploy *dp, int k, char *buf,

@@ -477,6 +477,12 @@ struct deploy *dp_live_of(struct sysg_deploys *ds, const char *service)
 	return NULL;
 }
 
+int dp_is_unit(const struct deploy *dp, const char *name)
+{
+	return !strcmp(name, dp->service) ||
+	       (dp->ncopies && copy_of(name, dp->service));
+}
+
 const char *dp_copy_name(const struct deploy *dp, int k, char *buf,
 			 size_t len)
 {
@@ -825,8 +831,13 @@ const char *sysg_deploy_running_revision(struct sysg_deploys *ds,
 	static char rev[16];
 	struct sysg_service_info in;
 	int k = sysg_supervisor_index(ds->o.sup, name);
+	char first[SYSG_NAME_MAX + 16];
 
 	rev[0] = '\0';
+	if (k < 0) {    /* a service with copies: what its first one runs */
+		snprintf(first, sizeof(first), "%s.0", name);
+		k = sysg_supervisor_index(ds->o.sup, first);
+	}
 	if (k >= 0 && sysg_supervisor_info(ds->o.sup, (size_t)k, &in) == 0 &&
 	    in.cfg)
 		sysg_deploy_revision(in.cfg, rev);
