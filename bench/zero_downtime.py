@@ -188,8 +188,18 @@ def run_load(a, env, work, port, out):
     results = []        # (t_sent, ok, error kind, pid, generation)
     done = threading.Event()
 
+    ops_done = []       # when the last op returned
+
+    def more(n):
+        # REQUESTS each, and on until a moment after the last op returned
+        # (so that some requests are sent after it, however long it took)
+        return n < a.requests or not ops_done or \
+            time.monotonic() < ops_done[0] + 0.5
+
     def client():
-        for _ in range(a.requests):
+        n = 0
+        while more(n):
+            n += 1
             t0 = time.monotonic()
             try:
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -213,23 +223,26 @@ def run_load(a, env, work, port, out):
     total = a.requests * a.clients
     gen = "g0"
     deploy_lines = []
-    for k, op in enumerate(a.ops):
-        # restart once a share of the load has been sent
-        while len(results) < total * (k + 1) // (a.rounds + 2):
-            time.sleep(0.01)
-        before = status_pids(a, env, work)
-        if op == "deploy":      # a new definition to roll out
-            gen = "g%d" % (k + 1)
-            write_config(a, work, port, gen)
-        t0 = time.monotonic()
-        r = sysg(a, env, work, "restart", "-s", "web") if op == "restart" \
-            else sysg(a, env, work, "deploy", "--service", "web")
-        t1 = time.monotonic()
-        after = status_pids(a, env, work)
-        if op == "deploy":
-            deploy_lines.append(r.stdout.strip().splitlines())
-        restarts.append((t1, after, t1 - t0, before, r.returncode,
-                         r.stderr.strip(), op))
+    try:
+        for k, op in enumerate(a.ops):
+            # restart once a share of the load has been sent
+            while len(results) < total * (k + 1) // (a.rounds + 2):
+                time.sleep(0.01)
+            before = status_pids(a, env, work)
+            if op == "deploy":      # a new definition to roll out
+                gen = "g%d" % (k + 1)
+                write_config(a, work, port, gen)
+            t0 = time.monotonic()
+            r = sysg(a, env, work, "restart", "-s", "web") if op == "restart" \
+                else sysg(a, env, work, "deploy", "--service", "web")
+            t1 = time.monotonic()
+            after = status_pids(a, env, work)
+            if op == "deploy":
+                deploy_lines.append(r.stdout.strip().splitlines())
+            restarts.append((t1, after, t1 - t0, before, r.returncode,
+                             r.stderr.strip(), op))
+    finally:
+        ops_done.append(time.monotonic())
     for t in threads:
         t.join()
     elapsed = time.monotonic() - t_start

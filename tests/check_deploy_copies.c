@@ -23,7 +23,7 @@
 
 /* The project: COPIES copies of the zdt server on PORT, running GEN
  * (GEN "bad": copy 1 exits with code 3 at once; "die": copy 2 is killed
- * a second after its start), with DEPLOYMENT (lines
+ * once the file die.now exists), with DEPLOYMENT (lines
  * under `deployment:`, may be NULL). */
 static void write_web(struct dt *t, int port, const char *gen,
 		      const char *deployment)
@@ -37,7 +37,8 @@ static void write_web(struct dt *t, int port, const char *gen,
 		 "    command: \"sh -c 'if [ $GEN = bad ] && "
 		 "[ $SYSG_INSTANCE = 1 ]; then exit 3; fi; "
 		 "if [ $GEN = die ] && [ $SYSG_INSTANCE = 2 ]; then "
-		 "(sleep 1; kill $$) & fi; "
+		 "(while [ ! -e die.now ]; do sleep 0.1; done; kill $$) & "
+		 "fi; "
 		 "exec python3 %s/bench/zdt_server.py $GEN'\"\n"
 		 "    env: { vars: { GEN: \"%s\" } }\n"
 		 "    listen: [ \"tcp://127.0.0.1:%d\" ]\n"
@@ -249,9 +250,10 @@ END_TEST
 START_TEST(test_min_healthy_time_copies)
 {
 	const char *dep = "      strategy: rolling\n"
-			  "      min_healthy_time: 3s\n";
+			  "      min_healthy_time: 2s\n";
 	int port = tu_free_port();
 	struct run_result r;
+	char needle[200];
 	json_t *d;
 	struct dt t;
 
@@ -261,11 +263,19 @@ START_TEST(test_min_healthy_time_copies)
 			 0);
 	pos(r.out, "stayed healthy for min_healthy_time");
 	run_result_free(&r);
-	write_web(&t, port, "die", dep);
-	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--service", "web", NULL),
-			 1);
-	pos(r.out, "the new instance failed within min_healthy_time");
+	write_web(&t, port, "die", "      strategy: rolling\n"
+		  "      min_healthy_time: 60s\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--service", "web",
+				 "--detach", NULL), 0);
+	snprintf(needle, sizeof(needle), "Deploy %.*s: [10/10] watch the new "
+		 "instance", (int)strcspn(r.out, " \n"), r.out);
 	run_result_free(&r);
+	ck_assert_msg(dt_wait_file(&t, "state/logs/supervisor.log", needle,
+				   30000), "no '%s'", needle);
+	dt_write(&t, "die.now", "");    /* now web.2 dies */
+	ck_assert(dt_wait_file(&t, "state/logs/supervisor.log", "the new "
+			       "instance failed within min_healthy_time: it "
+			       "stopped running", 30000));
 	for (int i = 0; i < 200; i++) {         /* the rollback deploy */
 		d = newest_deploy(&t);
 		if (!strcmp(json_string_value(json_object_get(d, "outcome")),

@@ -176,15 +176,17 @@ static void restore_history(struct svc *v, const struct sysg_unit_record *u)
 static void take_sockets(struct svc *v)
 {
 	char err[SYSG_ERR_MAX];
+	int n;
 
 	if (!v->cfg->nlisten || v->nsockets)
 		return;
-	if (svc_sockets_recover(v, err, sizeof(err)) < 0)
+	n = svc_sockets_recover(v, err, sizeof(err));
+	if (n < 0)
 		svc_log(v, SYSG_LOG_WARN, "Service %s: %s; its next restart "
 			"binds its sockets again", v->cfg->name, err);
-	else
-		svc_log(v, SYSG_LOG_INFO, "Service %s: took its %zu listening "
-			"socket(s) back from pid %d", v->cfg->name, v->nsockets,
+	else if (n > 0)
+		svc_log(v, SYSG_LOG_INFO, "Service %s: took %d listening "
+			"socket(s) back from pid %d", v->cfg->name, n,
 			(int)v->pid);
 }
 

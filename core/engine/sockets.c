@@ -66,7 +66,8 @@ static void unuse(struct sysg_supervisor *s, struct sup_socket *k)
  * passed it to, as fd HINT). */
 static struct sup_socket *use(struct sysg_supervisor *s,
 			      const struct sysg_listen *l, pid_t from,
-			      int hint, char *err, size_t errlen, int *rc)
+			      int hint, char *err, size_t errlen, int *rc,
+			      int *taken)
 {
 	struct sup_socket *k;
 
@@ -92,6 +93,7 @@ static struct sup_socket *use(struct sysg_supervisor *s,
 		free(k);
 		return NULL;
 	}
+	*taken += from > 0;
 	k->users = 1;
 	k->next = s->sockets;
 	s->sockets = k;
@@ -116,8 +118,10 @@ static int names_join(struct svc *v)
 	return 0;
 }
 
-/* V's sockets: the pool's, else bound now, or taken from FROM (> 0). */
-static int sockets_get(struct svc *v, pid_t from, char *err, size_t errlen)
+/* V's sockets: the pool's, else bound now, or taken from FROM (> 0;
+ * how many were goes to *TAKEN). */
+static int sockets_get(struct svc *v, pid_t from, int *taken, char *err,
+		       size_t errlen)
 {
 	const struct sysg_service *c = v->cfg;
 	struct sup_socket **next = calloc(c->nlisten + 1, sizeof(*next));
@@ -126,7 +130,8 @@ static int sockets_get(struct svc *v, pid_t from, char *err, size_t errlen)
 	/* take the new set first: what is held stays bound meanwhile */
 	for (size_t i = 0; rc == 0 && i < c->nlisten; i++)
 		next[i] = use(v->sup, &c->listen[i], from,
-			      SYSG_LISTEN_FD_FIRST + (int)i, err, errlen, &rc);
+			      SYSG_LISTEN_FD_FIRST + (int)i, err, errlen, &rc,
+			      taken);
 	if (rc < 0) {
 		for (size_t i = 0; next && i < c->nlisten; i++)
 			if (next[i])
@@ -148,14 +153,19 @@ static int sockets_get(struct svc *v, pid_t from, char *err, size_t errlen)
 
 int svc_sockets_sync(struct svc *v, char *err, size_t errlen)
 {
-	return sockets_get(v, 0, err, errlen);
+	int taken = 0;
+
+	return sockets_get(v, 0, &taken, err, errlen);
 }
 
 int svc_sockets_recover(struct svc *v, char *err, size_t errlen)
 {
+	int taken = 0, rc;
+
 	if (!v->cfg->nlisten || v->nsockets || v->pid <= 0)
 		return 0;
-	return sockets_get(v, v->pid, err, errlen);
+	rc = sockets_get(v, v->pid, &taken, err, errlen);
+	return rc < 0 ? rc : taken;
 }
 
 int svc_socket_fd(const struct svc *v, size_t i)

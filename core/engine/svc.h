@@ -364,8 +364,9 @@ void svc_cand_drains_free(struct svc *v);
 int svc_sockets_sync(struct svc *v, char *err, size_t errlen);
 void svc_sockets_close(struct svc *v);
 int svc_socket_fd(const struct svc *v, size_t i);       /* the Ith's fd */
-/* An adopted V: take its sockets back from its run (V->pid) unless held
- * already. 0, or -errno with ERR (a restart binds them again). */
+/* An adopted V: take its sockets back from its run (V->pid) unless the
+ * pool holds them already. How many were taken from the run, or -errno
+ * with ERR (a restart binds them again). */
 int svc_sockets_recover(struct svc *v, char *err, size_t errlen);
 
 /* sdnotify.c */
