@@ -149,6 +149,25 @@ static int roll_batch(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 			rc = h->wait_ready(c, neu[k], s->health_url,
 					   s->health_timeout_ms,
 					   s->health_retries, err, errlen);
+		if (rc == -EADDRINUSE) {
+			/* the copy binds its port itself (no `listen:`):
+			 * stop, then start (SPEC 6); rolled back as a copy
+			 * replaced if it fails */
+			h->step(c, "%s.%d: port conflict: stop the old instance, "
+				"then start the new one", s->service, k);
+			h->stop(c, neu[k]);
+			neu[k] = 0;
+			if (old[k])
+				h->stop(c, old[k]);
+			old[k] = 0;
+			replaced[(*nrep)++] = k;
+			rc = h->start_copy(c, k, 0, NULL, &neu[k], err, errlen);
+			if (rc == 0)
+				rc = h->wait_ready(c, neu[k], s->health_url,
+						   s->health_timeout_ms,
+						   s->health_retries, err,
+						   errlen);
+		}
 	}
 	if (rc < 0) {
 		char why[512];
@@ -176,7 +195,8 @@ static int roll_batch(const struct sysg_host_api *h, struct sysg_deploy_ctx *c,
 				h->stop(c, neu[j]);
 			return rc;
 		}
-		replaced[(*nrep)++] = k;
+		if (old[k])     /* (else noted at its port conflict) */
+			replaced[(*nrep)++] = k;
 		if (old[k])
 			h->stop(c, old[k]);
 	}

@@ -76,6 +76,16 @@ static void pids_of(struct dt *t, pid_t *pids)
 	}
 }
 
+/* 1 when the port at ARG answers. */
+static int answers(void *arg)
+{
+	char *b = tu_http_get(*(int *)arg);
+	int ok = b != NULL;
+
+	free(b);
+	return ok;
+}
+
 /* N answers of the port all say GEN (the zdt server answers "GEN PID"). */
 static void all_answer(int port, const char *gen, int n)
 {
@@ -293,6 +303,55 @@ START_TEST(test_min_healthy_time_copies)
 }
 END_TEST
 
+/* Copies without `listen:` that bind a port each (SYSG_INSTANCE picks
+ * it): a new copy cannot start beside its old one, so each copy falls
+ * back to stop-then-start (SPEC 6), and the deploy succeeds. */
+START_TEST(test_port_conflict_falls_back_per_copy)
+{
+	int ports[COPIES];
+	struct run_result r;
+	char yaml[4096];
+	struct dt t;
+
+	for (int i = 0; i < COPIES; i++)
+		ports[i] = tu_free_port();
+	for (int g = 0; g < 2; g++) {
+		snprintf(yaml, sizeof(yaml),
+			 "version: \"1\"\n"
+			 "services:\n"
+			 "  web:\n"
+			 "    command: \"sh -c 'set -- $PORTS; shift "
+			 "$SYSG_INSTANCE; exec python3 %s/bench/zdt_server.py "
+			 "$GEN 0 $1'\"\n"
+			 "    env: { vars: { GEN: \"g%d\", PORTS: \"%d %d %d\" } }\n"
+			 "    instances: %d\n"
+			 "    ready_after: 1s\n"
+			 "    deployment: { strategy: rolling }\n",
+			 getenv("SYSG_SRCDIR"), g, ports[0], ports[1], ports[2],
+			 COPIES);
+		if (g == 0) {
+			dt_setup(&t, NULL, "%s", yaml);
+			dt_start_daemon(&t);
+			for (int i = 0; i < COPIES; i++)
+				ck_assert(tu_wait_for(answers, &ports[i], 10000,
+						      50));
+		} else {
+			dt_write(&t, "sysg.yaml", yaml);
+		}
+	}
+	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--service", "web", NULL),
+			 0);
+	pos(r.out, "web.0: port conflict: stop the old instance, then start "
+	    "the new one");
+	pos(r.out, "web.2: port conflict");
+	run_result_free(&r);
+	for (int i = 0; i < COPIES; i++)
+		all_answer(ports[i], "g1", 2);
+	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
+	dt_teardown(&t);
+}
+END_TEST
+
 static int kept_port;
 
 /* 1 when 20 answers in a row come from the pids KEPT (COPIES of them). */
@@ -377,6 +436,7 @@ static Suite *make_deploy_copies_suite(void)
 	tcase_add_test(tc, test_blue_green_refused_immediate_all);
 	tcase_add_test(tc, test_killed_mid_deploy);
 	tcase_add_test(tc, test_min_healthy_time_copies);
+	tcase_add_test(tc, test_port_conflict_falls_back_per_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }
