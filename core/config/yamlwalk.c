@@ -327,6 +327,8 @@ size_t sysg_yw_push_index(struct sysg_yw *w, size_t i)
 
 void sysg_yw_pop(struct sysg_yw *w, size_t old)
 {
+	if (old < w->base)
+		old = w->base;
 	w->pathlen = old;
 	w->path[old] = '\0';
 }

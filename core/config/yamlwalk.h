@@ -44,6 +44,8 @@ struct sysg_yw {
 	yaml_document_t *doc;
 	char path[SYSG_YW_PATH_MAX];    /* current key path */
 	size_t pathlen;
+	size_t base;                    /* the path never gets shorter (a
+	                                   project's walk: "projects.ID") */
 	size_t budget;                  /* nodes left to visit */
 	unsigned errors;                /* problems reported so far */
 	int nomem;                      /* an allocation failed */
