@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "wire.h"
 #include "ctlserver.h"
@@ -1131,6 +1132,20 @@ static void h_reopen(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 				"log files reopened"));
 }
 
+/* 1 when A (may be NULL) and B name one file (the same path, or a link
+ * to it). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!a)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		    json_t *args)
 {
@@ -1146,7 +1161,7 @@ static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	if (refuse_if_stopping(c, conn))
 		return;
 	/* another file than the supervisor's: its projects join */
-	if (path && !(own && !strcmp(own, path))) {
+	if (path && !same_file(own, path)) {
 		start_join(c, conn, path);
 		return;
 	}
