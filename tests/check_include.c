@@ -297,12 +297,16 @@ START_TEST(join_and_leave)
 	ck_assert_str_eq(both->services[both->waves[1][0]].name, "web@shop");
 	ck_assert_int_eq(sysg_config_leave(both, "shop", &left, err,
 					   sizeof(err)), 0);
+	sysg_config_free(both);
+	both = NULL;
 	ck_assert_uint_eq(left->nservices, 1);
 	ck_assert_uint_eq(left->njoined, 0);
 	ck_assert_ptr_null(sysg_config_project(left, "shop"));
-	ck_assert_int_eq(sysg_config_leave(left, "shop", &home, err,
+	ck_assert_int_eq(sysg_config_leave(left, "shop", &both, err,
 					   sizeof(err)), -ENOENT);
+	ck_assert_ptr_null(both);
 	sysg_config_free(left);
+	sysg_config_free(home);
 	sysg_config_free(both);
 	sysg_config_free(shop);
 }
