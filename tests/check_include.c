@@ -168,6 +168,11 @@ START_TEST(writable_by_others)
 	expect("main.yaml", "main.yaml", 2, 11, "include[0]: included file ");
 	ck_assert_int_eq(chmod(p, 0644), 0);
 	free(p);
+	/* elsewhere it is an error, not a string */
+	put("main.yaml", "version: \"1\"\nservices:\n"
+	    "  web: { command: !include x.sh }\n");
+	expect("main.yaml", "main.yaml", 3, 19, "services.web.command: "
+	       "!include FILE goes where services go");
 }
 END_TEST
 

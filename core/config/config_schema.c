@@ -1664,12 +1664,6 @@ static void h_metrics(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	metrics_clamp(m);
 }
 
-int sysg_yw_is_include(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE && n->tag &&
-	       !strcmp((const char *)n->tag, "!include");
-}
-
 /* Remember FILE (at node AT, key path KEYPATH) for config.c to load into
  * PROJECT (NULL: this file's own services). Takes FILE. */
 static void add_include(struct sysg_yw *w, struct sysg_config_walk *cw,
@@ -1703,8 +1697,12 @@ static void include_tag(struct sysg_yw *w, struct sysg_config_walk *cw,
 			yaml_node_t *v, const char *project)
 {
 	char *f = NULL;
+	int rc;
 
-	if (sysg_yw_string(w, v, &f) == 0 && !f[0])
+	w->include_ok = 1;
+	rc = sysg_yw_string(w, v, &f);
+	w->include_ok = 0;
+	if (rc == 0 && !f[0])
 		sysg_yw_error(w, v, "!include needs a file name");
 	else if (f) {
 		add_include(w, cw, f, v, project);

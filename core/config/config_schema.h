@@ -47,8 +47,6 @@ struct sysg_walk_project {
 	struct sysg_mark mark;          /* of its key */
 };
 
-/* 1 when N is a scalar tagged `!include`. */
-int sysg_yw_is_include(const yaml_node_t *n);
 
 /* Walk ROOT (the document's root node) into CW->cfg. Problems are
  * counted in CW->w.errors; allocation failure sets CW->w.nomem. */
