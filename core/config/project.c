@@ -443,7 +443,11 @@ int sysg_config_keep_joined(struct sysg_config *nc,
 	for (size_t i = 0; rc == 0 && i < old->nleft; i++)
 		rc = add_left(nc, old->left[i]);
 	for (size_t i = 0; rc == 0 && i < old->njoined; i++)
-		rc = append_joined(nc, old->joined[i], err, errlen);
+		/* a joined file that is now the supervisor's own is not
+		 * joined twice */
+		if (!nc->abs_path || strcmp(old->joined[i]->abs_path,
+					    nc->abs_path))
+			rc = append_joined(nc, old->joined[i], err, errlen);
 	if (rc == 0)
 		rc = drop_left(nc);
 	if (rc == -ENOMEM)
