@@ -692,6 +692,16 @@ static int diff_wait(struct sysg_ctlsrv *c, struct op *op,
 	return rc;
 }
 
+/* Save the files that joined (registry.h); a failure is only logged. */
+static void save_registry(struct sysg_ctlsrv *c)
+{
+	int rc = sysg_registry_save(c->o.state_dir, cfg_of(c));
+
+	if (rc < 0)
+		sysg_log(c->o.log, SYSG_LOG_WARN, "cannot write %s/%s: %s",
+			 c->o.state_dir, SYSG_FILE_PROJECTS, strerror(-rc));
+}
+
 /* Switch the supervisor to NC (taken on success only); OP gets the
  * summary and the services to wait for. 0 or a negative code with ERR
  * (nothing changed). */
@@ -757,20 +767,11 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
 	sysg_write_file_atomic(c->o.state_dir, SYSG_FILE_CONFIG_HINT, path);
+	save_registry(c);       /* the joined files, as they are now */
 	return 0;
 }
 
 /* ---------------------------------------------------------- projects */
-
-/* Save the files that joined (registry.h); a failure is only logged. */
-static void save_registry(struct sysg_ctlsrv *c)
-{
-	int rc = sysg_registry_save(c->o.state_dir, cfg_of(c));
-
-	if (rc < 0)
-		sysg_log(c->o.log, SYSG_LOG_WARN, "cannot write %s/%s: %s",
-			 c->o.state_dir, SYSG_FILE_PROJECTS, strerror(-rc));
-}
 
 /* OP (a stop of every service of project OP->leave) is done: the project
  * leaves the config (its services, all down, are removed). */

@@ -56,6 +56,8 @@ static int rejoin_one(const char *path, struct sysg_config **cfg,
 	char err[SYSG_ERR_MAX] = "";
 	int rc;
 
+	if ((*cfg)->abs_path && !strcmp((*cfg)->abs_path, path))
+		return 0;       /* the supervisor's own file now */
 	sysg_diag_init(&d);
 	rc = sysg_config_load_flags(path, SYSG_CONFIG_JOINED, &j, &d);
 	if (rc < 0)
