@@ -262,6 +262,38 @@ START_TEST(test_stop_one_project)
 }
 END_TEST
 
+/* The supervisor dies (SIGKILL): the registered files are in the state
+ * directory, the offline status shows their services, and the next
+ * start --daemonize adopts them (same pids). */
+START_TEST(test_projects_survive_supervisor_death)
+{
+	struct dt t;
+	struct run_result r;
+	pid_t sup, shop, blog;
+	json_t *st;
+
+	three_projects(&t);
+	sup = dt_daemon_pid(&t);
+	shop = dt_pid(&t, "web@shop");
+	blog = dt_pid(&t, "web@blog");
+	ck_assert_int_eq(kill(sup, SIGKILL), 0);
+	ck_assert(dt_wait_gone(sup, 10000));
+	st = dt_status(&t, 0);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_str_eq(str_of(dt_unit(st, "web@shop"), "status"), "running");
+	json_decref(st);
+	dt_start_daemon(&t);
+	ck_assert(dt_wait_status(&t, "web@shop", "running", 10000));
+	ck_assert_int_eq(dt_pid(&t, "web@shop"), shop);
+	ck_assert_int_eq(dt_pid(&t, "web@blog"), blog);
+	SYSG_EXPECT(&t, &r, 0, "stop", "-p", "blog");
+	run_result_free(&r);
+	ck_assert(dt_wait_gone(blog, 10000));
+	ck_assert(sysg_proc_is_alive(shop, 0));
+	dt_teardown(&t);
+}
+END_TEST
+
 /* One file: status --json exactly as before projects (no "project"). */
 START_TEST(test_single_file_unchanged)
 {
@@ -295,6 +327,7 @@ static Suite *make_projects_suite(void)
 	tcase_add_test(tc, test_same_name_in_two_projects);
 	tcase_add_test(tc, test_project_option_on_each_command);
 	tcase_add_test(tc, test_stop_one_project);
+	tcase_add_test(tc, test_projects_survive_supervisor_death);
 	tcase_add_test(tc, test_single_file_unchanged);
 	suite_add_tcase(s, tc);
 	return s;
