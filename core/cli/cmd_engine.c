@@ -40,10 +40,13 @@ struct engine {
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;
 	struct sysg_state *st;
+	char *cfg_path;         /* the absolute path of the config a start
+	                           loaded (kept once a supervisor took CFG) */
 };
 
 static void engine_free(struct engine *e)
 {
+	free(e->cfg_path);
 	sysg_state_close(e->st);
 	sysg_config_free(e->cfg);
 	sysg_plugin_path_free(&e->pp);
@@ -210,12 +213,12 @@ static int forward_when_up(struct engine *e, const char *cmd, json_t *args)
 
 /* A start for the running supervisor: the services of its file, or
  * (another file) its projects join it. */
-static json_t *start_args(const struct engine *e)
+static json_t *start_args(const struct engine *e, const char *service)
 {
-	json_t *a = service_args(e->c->service);
+	json_t *a = service_args(service);
 
-	if (a && e->cfg && e->cfg->abs_path)
-		json_object_set_new(a, "config", json_string(e->cfg->abs_path));
+	if (a && e->cfg_path)
+		json_object_set_new(a, "config", json_string(e->cfg_path));
 	return a;
 }
 
@@ -322,7 +325,7 @@ static int run_foreground(struct engine *e)
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
 	sysg_mux_free(mux);
 	if (rc == -EADDRINUSE && !e->c->argv_cmd)
-		return forward_when_up(e, "start", service_args(e->c->service));
+		return forward_when_up(e, "start", start_args(e, e->c->service));
 	if (rc < 0) {
 		sysg_cli_error("%s", err);
 		return SYSG_EXIT_FAILED;
@@ -369,7 +372,7 @@ static int start_daemon(struct engine *e, const char *service, int *is_daemon)
 		return SYSG_EXIT_FAILED;
 	}
 	if (code == SYSG_DAEMON_BUSY)
-		return forward_when_up(e, "start", service_args(service));
+		return forward_when_up(e, "start", start_args(e, service));
 	if (code < 0) {
 		sysg_cli_error("the supervisor exited while starting (see %s/"
 			       "supervisor.log)", e->log_dir);
@@ -391,6 +394,9 @@ static int start_config(struct engine *e, int use_hint)
 		return SYSG_EXIT_USAGE;
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
+	free(e->cfg_path);
+	e->cfg_path = rc == 0 && e->cfg->abs_path ? strdup(e->cfg->abs_path) :
+		      NULL;
 	if (rc == 0 && check_privileged(e) > 0)
 		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && check_strategies(e) < 0)
@@ -481,7 +487,7 @@ int sysg_cmd_start(struct sysg_cli *c)
 	} else if (c->argv_cmd) {
 		rc = start_unit(&e, &is_daemon);
 	} else if ((rc = start_config(&e, 0)) == 0 &&
-		   !forward(&e, "start", start_args(&e), &rc)) {
+		   !forward(&e, "start", start_args(&e, c->service), &rc)) {
 		rc = c->daemonize ? start_daemon(&e, c->service, &is_daemon) :
 		     run_foreground(&e);
 	}
