@@ -440,8 +440,10 @@ int sysg_config_keep_joined(struct sysg_config *nc,
 {
 	int rc = 0;
 
+	/* the file read again brings its own projects back */
 	for (size_t i = 0; rc == 0 && i < old->nleft; i++)
-		rc = add_left(nc, old->left[i]);
+		if (!sysg_config_project(nc, old->left[i]))
+			rc = add_left(nc, old->left[i]);
 	for (size_t i = 0; rc == 0 && i < old->njoined; i++)
 		/* a joined file that is now the supervisor's own is not
 		 * joined twice */

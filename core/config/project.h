@@ -75,7 +75,8 @@ int sysg_config_leave(const struct sysg_config *cfg, const char *id,
 		      struct sysg_config **out, char *err, size_t errlen);
 
 /* A reload: give NC (the first file loaded again) the joined files and
- * the left-out projects of OLD. 0, -EEXIST (ERR says why) or -ENOMEM. */
+ * the left-out projects of OLD (but NC's own: reading the file again
+ * brings them back). 0, -EEXIST (ERR says why) or -ENOMEM. */
 int sysg_config_keep_joined(struct sysg_config *nc,
 			    const struct sysg_config *old, char *err,
 			    size_t errlen);
