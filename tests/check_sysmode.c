@@ -162,6 +162,34 @@ static int wait_root_file(struct sys *s, const char *rel, const char *needle)
 	return 0;
 }
 
+/* The arguments of examples/sysg.service's ExecStart after /usr/bin/sysg,
+ * into ARGV (NULL-terminated; the words point into *TEXT, to free);
+ * asserts that the unit is Type=notify with NotifyAccess=all. */
+static void unit_exec_start(char **text, char **argv, int max)
+{
+	const char *src = getenv("SYSG_SRCDIR");
+	char path[4200], *line, *save = NULL, *w;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(src);
+	snprintf(path, sizeof(path), "%s/examples/sysg.service", src);
+	*text = tu_read_file(path, NULL);
+	ck_assert_ptr_nonnull(*text);
+	ck_assert(strstr(*text, "\nType=notify\n"));
+	ck_assert(strstr(*text, "\nNotifyAccess=all\n"));
+	line = strstr(*text, "\nExecStart=");
+	ck_assert_ptr_nonnull(line);
+	line += strlen("\nExecStart=");
+	line[strcspn(line, "\n")] = '\0';
+	w = strtok_r(line, " ", &save);
+	ck_assert_str_eq(w, "/usr/bin/sysg");
+	argv[n++] = getenv("SYSG_BIN");
+	while ((w = strtok_r(NULL, " ", &save)) && n < max - 1)
+		argv[n++] = w;
+	argv[n] = NULL;
+	ck_assert_str_eq(argv[1], "--sys");
+}
+
 /* The whole life of a system-mode supervisor, as systemd would run it
  * (examples/sysg.service): every command with --sys reaches it. */
 START_TEST(test_sys_mode_files_and_commands)
@@ -169,7 +197,7 @@ START_TEST(test_sys_mode_files_and_commands)
 	struct sys s;
 	struct run_result r;
 	char addr[4200], buf[1024], want[64], word[32];
-	char *hint, *expect = NULL;
+	char *hint, *expect = NULL, *unit, *argv[16];
 	pid_t sup, web, web2;
 	int fd;
 
@@ -182,10 +210,13 @@ START_TEST(test_sys_mode_files_and_commands)
 	fd = dt_listen_dgram(addr);
 	ck_assert_int_ne(asprintf(&s.env[2], "NOTIFY_SOCKET=%s", addr), -1);
 
-	/* the config comes from ROOT/etc/systemg: none in the cwd */
-	ck_assert_int_eq(sys_ok(&r, SYS(&s, &r, "start", "--daemonize")),
-			 0);
+	/* the unit's own command line; the config comes from
+	 * ROOT/etc/systemg: none in the cwd */
+	unit_exec_start(&unit, argv, 16);
+	ck_assert_int_eq(sys_ok(&r, run_capture(argv, s.t.dir, s.env, 30000,
+						&r)), 0);
 	run_result_free(&r);
+	free(unit);
 	sup = supervisor_pid(&s);
 	ck_assert_int_gt(sup, 0);
 	dt_track(&s.t, sup);

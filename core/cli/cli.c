@@ -173,7 +173,7 @@ struct option_def {
 static const struct option_def options[] = {
 	{ "config", 'c', O_GLOBAL, 1, "FILE", "config file (default: systemg.yaml, then sysg.yaml)" },
 	{ "log-level", 0, O_GLOBAL, 1, "LEVEL", "trace|debug|info|warn|error|off or 5..0" },
-	{ "sys", 0, O_GLOBAL, 0, NULL, "system mode (root): /var/lib/systemg" },
+	{ "sys", 0, O_GLOBAL, 0, NULL, "system mode (root only): /var/lib/systemg, /var/log/systemg, /run/sysg, /etc/systemg" },
 	{ "plugin-dir", 0, O_GLOBAL, 1, "DIR", "search DIR for plugins first (repeatable)" },
 	{ "state-backend", 0, O_GLOBAL, 1, "B", "state backend plugin (xml, sqlite, ...)" },
 	{ "drop-privileges", 0, O_GLOBAL, 0, NULL, "run services without `user` as nobody (--sys)" },
