@@ -235,6 +235,143 @@ START_TEST(test_bad_identity_is_refused)
 }
 END_TEST
 
+/* What a helper of the service saw of itself: probe.sh writes its
+ * /proc/self/status, cgroup and limits, HOME and USER to OUT/NAME. */
+static const char *probe_sh =
+	"{ cat /proc/self/status /proc/self/cgroup /proc/self/limits\n"
+	"  echo \"HOME=$HOME\"; echo \"USER=$USER\"; } > \"$1.tmp\" &&\n"
+	"mv \"$1.tmp\" \"$1\"\n";
+
+/* The line of TEXT that starts with PREFIX, in BUF ("" when none). */
+static const char *line_of(const char *text, const char *prefix, char *buf,
+			   size_t len)
+{
+	const char *p = text;
+
+	buf[0] = '\0';
+	while (p && *p) {
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+			break;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return buf;
+}
+
+/* OUT/NAME, written by probe.sh as the service's user nobody/daemon
+ * with its nofile limit (and, when PIDS_CG, in that pids cgroup). */
+static void assert_helper(struct dt *t, const char *name,
+			  const char *pids_cg)
+{
+	char path[64], buf[512], *text;
+	const char *p;
+
+	snprintf(path, sizeof(path), "out/%s", name);
+	ck_assert_msg(dt_wait_file(t, path, "USER=", 5000), "no %s", path);
+	text = dt_read(t, path);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(!strcmp(line_of(text, "Uid:", buf, sizeof(buf)),
+			      "Uid:\t65534\t65534\t65534\t65534"),
+		      "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "Gid:", buf, sizeof(buf)),
+			      "Gid:\t1\t1\t1\t1"), "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "Groups:", buf, sizeof(buf)),
+			      "Groups:\t1 2 "), "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "CapEff:", buf, sizeof(buf)),
+			      "CapEff:\t0000000000000000"), "%s: %s", name,
+		      buf);
+	ck_assert_msg(!strcmp(line_of(text, "HOME=", buf, sizeof(buf)),
+			      "HOME=/nonexistent"), "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "USER=", buf, sizeof(buf)),
+			      "USER=nobody"), "%s: %s", name, buf);
+	line_of(text, "Max open files", buf, sizeof(buf));
+	p = buf + strlen("Max open files");
+	ck_assert_msg(sscanf(p, "%s", path) == 1 && !strcmp(path, "777"),
+		      "%s: %s", name, buf);
+	if (pids_cg) {
+		ck_assert_msg(strstr(text, pids_cg), "%s: not in %s:\n%s",
+			      name, pids_cg, text);
+	}
+	free(text);
+}
+
+/* Hooks, command health probes, skip and pre_start commands run as the
+ * service does:
+ * its user, groups, environment, rlimits and (while its run exists) its
+ * limit cgroups; what each one saw is read back from its own /proc. */
+START_TEST(test_helpers_run_as_the_service)
+{
+	struct dt t;
+	struct run_result r;
+	char *yaml = NULL, *cg = NULL, *line, *end, *probe_out;
+	int has_pids = access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0;
+	pid_t pid;
+
+	if (not_root("helpers_run_as_the_service"))
+		return;
+	ck_assert_int_ne(asprintf(&yaml,
+		"version: \"1\"\nservices:\n"
+		"  app:\n"
+		"    command: \"sleep 30\"\n"
+		"    user: nobody\n"
+		"    group: daemon\n"
+		"    supplementary_groups: [bin]\n"
+		"    limits: { nofile: 777%s }\n"
+		"    skip: \"sh probe.sh out/skip; false\"\n"
+		"    deployment: { pre_start: \"sh probe.sh out/pre\" }\n"
+		"    health_check: { command: \"sh probe.sh out/probe\",\n"
+		"                    interval: \"50ms\", timeout: \"3s\", retries: 3 }\n"
+		"    hooks:\n"
+		"      on_start: { success: { command: \"sh probe.sh out/hook\" } }\n"
+		"      on_stop: { success: { command: \"sh probe.sh out/stop\" } }\n",
+		has_pids ? ", cgroup: { pids_max: 50 }" : ""), -1);
+	setup(&t, yaml);
+	free(yaml);
+	dt_write(&t, "probe.sh", probe_sh);
+	dt_write(&t, "out/.keep", "");
+	{
+		char *out = NULL;
+
+		ck_assert_int_ne(asprintf(&out, "%s/out", t.dir), -1);
+		ck_assert_int_eq(chmod(out, 0777), 0);
+		free(out);
+	}
+	start_sys(&t, NULL);
+	pid = running_pid(&t, "app");
+	if (has_pids) {         /* the service's own pids cgroup line */
+		char *own = proc_file(pid, "cgroup");
+
+		ck_assert_ptr_nonnull(own);
+		line = strstr(own, ":pids:");
+		ck_assert_ptr_nonnull(line);
+		while (line > own && line[-1] != '\n')
+			line--;
+		end = strchr(line, '\n');
+		ck_assert_int_ne(asprintf(&cg, "%.*s\n", (int)(end - line),
+					  line), -1);
+		ck_assert_msg(strstr(cg, "/app."), "%s", cg);
+		free(own);
+	} else {
+		skip("helpers_run_as_the_service (cgroup part)",
+		     "no writable v1 pids hierarchy");
+	}
+	assert_helper(&t, "skip", NULL);        /* before the run exists */
+	assert_helper(&t, "pre", NULL);
+	assert_helper(&t, "probe", cg);
+	assert_helper(&t, "hook", cg);
+	probe_out = dt_read(&t, "out/probe");
+	free(probe_out);
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "stop", "-s", "app", NULL),
+			 0);
+	run_result_free(&r);
+	assert_helper(&t, "stop", NULL);        /* after it: none */
+	free(cg);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* 2. capabilities                                                    */
 /* ---------------------------------------------------------------- */
@@ -940,6 +1077,7 @@ static Suite *make_privs_suite(void)
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(tc, test_user_group_supplementary);
 	tcase_add_test(tc, test_drop_privileges);
+	tcase_add_test(tc, test_helpers_run_as_the_service);
 	tcase_add_test(tc, test_not_root_requires_root);
 	tcase_add_test(tc, test_bad_identity_is_refused);
 	tcase_add_test(tc, test_capability_net_bind_service);

@@ -269,8 +269,8 @@ static void probe_start(struct deploy *dp)
 	dp->aux.done = dp_aux_done;
 	dp->aux.arg = dp;
 	if (sysg_health_attempt(jobs, &dp->aux, dp->wait_cmd, dp->wait_url, t,
-				dp->wait_env, dp_project_dir(dp), -1, err,
-				sizeof(err)) < 0)
+				dp->wait_env, dp_project_dir(dp), -1, NULL,
+				err, sizeof(err)) < 0)
 		dp_aux_done(&dp->aux, 1 << 8, 0);
 }
 
@@ -390,7 +390,7 @@ static void op_http_check(struct deploy *dp, json_t *req)
 	if (!dp->wait_url ||
 	    sysg_health_attempt(jobs, &dp->aux, NULL, dp->wait_url,
 				t > 0 ? t : SYSG_HEALTH_TIMEOUT_MS, NULL,
-				dp_project_dir(dp), -1, err,
+				dp_project_dir(dp), -1, NULL, err,
 				sizeof(err)) < 0) {
 		dp_wait_cleanup(dp);
 		dp_reply_rc(dp, -EIO, "cannot run the HTTP check");

@@ -247,11 +247,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	env = spawn_env(v, &cmd);
 	if (cmd)
 		req.command = cmd;
-	if (env && v->privs.user_name &&
-	    (sysg_env_set(&env, "HOME", v->privs.home) < 0 ||
-	     sysg_env_set(&env, "USER", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "LOGNAME", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "SHELL", v->privs.shell) < 0)) {
+	if (env && sysg_privs_env(&v->privs, &env) < 0) {
 		sysg_env_free(env);
 		env = NULL;
 	}

@@ -106,4 +106,24 @@ int sysg_privs_end_run(struct sysg_privs *p);
 /* Fill REQ's child_setup, parent_setup, child_arg and clone_flags. */
 void sysg_privs_spawn_req(struct sysg_privs *p, struct sysg_spawn_req *req);
 
+/* Set up REQ for a helper of the service (its hooks, command health
+ * probes, pre_start and skip commands), which runs as the service would,
+ * minus its namespaces: the same user, group and supplementary groups,
+ * with HOME, USER, LOGNAME and SHELL of that user in its environment (a
+ * copy of REQ->envp, or of environ, in *ENV: free it with sysg_env_free
+ * once the spawn returned), capabilities (bounding and ambient sets),
+ * AppArmor/SELinux label and seccomp filter, the same rlimits, nice and
+ * cpu_affinity, and the service's current run's limit cgroups (v1:
+ * joined, so its memory, cpu and pids count against the service's
+ * limits) when a run exists. No new namespaces: a probe in a fresh
+ * network namespace would see only its own lo, not the service. Nothing
+ * is changed (and *ENV is NULL) when P is NULL or P->needed is 0. P must
+ * stay valid until the spawn returns. 0 or -ENOMEM. */
+int sysg_privs_helper_req(struct sysg_privs *p, struct sysg_spawn_req *req,
+			  char ***env);
+
+/* Set HOME, USER, LOGNAME and SHELL of the service's user in *ENVP
+ * (sysg_env_set) when P names one. 0 or -ENOMEM. */
+int sysg_privs_env(const struct sysg_privs *p, char ***envp);
+
 #endif
