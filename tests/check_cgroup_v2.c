@@ -120,6 +120,10 @@ static int leaf_steps(const char *mnt, const char *orig, const char *o)
 	    put(run, "hugetlb.2MB.max", "4194304") < 0 ||
 	    !file_has(run, "hugetlb.2MB.max", "4194304"))
 		return 6;
+	/* the base of a supervisor in the leaf (or its upgraded image) is
+	 * still its own cgroup */
+	if (sysg_cgroup_base(cg, sizeof(cg)) < 0 || strcmp(cg, o))
+		return 9;
 	/* enabled already: nothing more to do, nothing moves */
 	if (sysg_cglimit_enable_v2(b, "hugetlb", 0) != 0)
 		return 7;

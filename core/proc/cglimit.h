@@ -67,16 +67,11 @@ int sysg_cglimit_join(const struct sysg_cglimit *c, pid_t pid);
  * limited). */
 long sysg_cglimit_oom_kills(const struct sysg_cglimit *c);
 
-/* The leaf cgroup v2 a supervisor moves itself into when its own
- * cgroup must hand a controller to the runs' cgroups below it (cgroup
- * v2's "no internal processes" rule). */
-#define SYSG_CGROUP_LEAF "sysg-supervisor"
-
 /* Make the v2 controller CTRL available to the children of the cgroup
  * DIR: enabled in DIR's cgroup.subtree_control, after its parents' when
  * DIR is not offered it (up to the hierarchy's root). A cgroup that holds
  * only the calling process (its own) is first left for
- * DIR/SYSG_CGROUP_LEAF; one holding other processes is refused by the
+ * DIR/SYSG_CGROUP_LEAF (proctree.h); one holding other processes is refused by the
  * kernel (-EBUSY). With SYSG_CG_DRY nothing is written: 0 when it could
  * be done. 0 or -ENOTSUP (no cgroup up the tree offers CTRL), -EBUSY,
  * -EACCES, -errno. */
