@@ -1039,9 +1039,38 @@ START_TEST(test_lsm_not_enabled_is_an_error)
 }
 END_TEST
 
+/* An unknown capability name: FILE:LINE:COL at validate and at start,
+ * exit 2, nothing started (a config error: root or not). */
+START_TEST(test_unknown_capability_is_refused)
+{
+	struct dt t;
+	struct run_result r;
+
+	setup(&t, "version: \"1\"\nservices:\n"
+		  "  ok: { command: \"touch started\" }\n"
+		  "  app:\n"
+		  "    command: \"sleep 30\"\n"
+		  "    capabilities: [CAP_NET_BIND_SERVICE, CAP_NOT_A_CAP]\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
+	ck_assert_msg(strstr(r.err, "sysg.yaml:6:42: error: services.app."
+			     "capabilities[1]: unknown capability "
+			     "'CAP_NOT_A_CAP'"), "%s", r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--daemonize", NULL), 2);
+	ck_assert_msg(strstr(r.err, "sysg.yaml:6:42: error: services.app."
+			     "capabilities[1]: unknown capability"), "%s",
+		      r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_daemon_pid(&t), 0);
+	ck_assert(!dt_exists(&t, "started"));
+	dt_teardown(&t);
+}
+END_TEST
+
 /* SPEC 10: root is what privileged keys need (--sys or not); a user
- * that is not root gets "requires root", from validate as from start
- * (run as nobody through setpriv when the suite runs as root). */
+ * that is not root gets "requires root" (user, isolation), from validate
+ * as from start, exit 2, nothing started (run as nobody through setpriv
+ * when the suite runs as root). */
 START_TEST(test_not_root_requires_root)
 {
 	char dir[] = "/tmp/sysg-privs-XXXXXX", cmd[2048];
@@ -1063,6 +1092,22 @@ START_TEST(test_not_root_requires_root)
 		 "grep -q 'services.a.user: requires root' err && "
 		 "! test -e st/sysg.pid", dir, dir, dir, bin, bin);
 	ck_assert_int_eq(system(cmd), 0);
+	/* isolation too, next to a good service that must not start */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && printf 'version: \"1\"\nservices:\n"
+		 "  b: { command: \"touch started\" }\n"
+		 "  a: { command: \"sleep 30\", isolation: { network: true } }\n'"
+		 " > i.yaml && chmod 644 i.yaml && N='/usr/bin/setpriv "
+		 "--reuid=65534 --regid=65534 --clear-groups env HOME=%s "
+		 "SYSG_STATE_DIR=%s/st' && "
+		 "{ $N '%s' validate --config i.yaml 2>err; test $? = 2; } && "
+		 "grep -q '^i.yaml:4:29: error: services.a.isolation: requires "
+		 "root$' err && "
+		 "{ $N '%s' start --daemonize --config i.yaml 2>err; test $? = 2; }"
+		 " && grep -q '^i.yaml:4:29: error: services.a.isolation: "
+		 "requires root$' err && ! test -e st/sysg.pid && "
+		 "! test -e started", dir, dir, dir, bin, bin);
+	ck_assert_int_eq(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -1080,6 +1125,7 @@ static Suite *make_privs_suite(void)
 	tcase_add_test(tc, test_helpers_run_as_the_service);
 	tcase_add_test(tc, test_not_root_requires_root);
 	tcase_add_test(tc, test_bad_identity_is_refused);
+	tcase_add_test(tc, test_unknown_capability_is_refused);
 	tcase_add_test(tc, test_capability_net_bind_service);
 	tcase_add_test(tc, test_rlimits_nice_affinity);
 	tcase_add_test(tc, test_refused_at_spawn_nothing_runs);
