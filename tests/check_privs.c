@@ -297,15 +297,24 @@ static void assert_helper(struct dt *t, const char *name,
 	free(text);
 }
 
-/* Hooks, command health probes, skip and pre_start commands run as the
- * service does:
+static void out_remove(struct dt *t, const char *name)
+{
+	char *p = NULL;
+
+	ck_assert_int_ne(asprintf(&p, "%s/out/%s", t->dir, name), -1);
+	ck_assert_msg(unlink(p) == 0, "%s: %s", p, strerror(errno));
+	free(p);
+}
+
+/* Hooks, command health probes, skip and pre_start commands (also a
+ * deploy's) run as the service does:
  * its user, groups, environment, rlimits and (while its run exists) its
  * limit cgroups; what each one saw is read back from its own /proc. */
 START_TEST(test_helpers_run_as_the_service)
 {
 	struct dt t;
 	struct run_result r;
-	char *yaml = NULL, *cg = NULL, *line, *end, *probe_out;
+	char *yaml = NULL, *cg = NULL, *line, *end;
 	int has_pids = access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0;
 	pid_t pid;
 
@@ -361,12 +370,29 @@ START_TEST(test_helpers_run_as_the_service)
 	assert_helper(&t, "pre", NULL);
 	assert_helper(&t, "probe", cg);
 	assert_helper(&t, "hook", cg);
-	probe_out = dt_read(&t, "out/probe");
-	free(probe_out);
+	/* a deploy's pre_start and health command too */
 	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "stop", "-s", "app", NULL),
 			 0);
 	run_result_free(&r);
-	assert_helper(&t, "stop", NULL);        /* after it: none */
+	assert_helper(&t, "stop", NULL);        /* after the run: none */
+	out_remove(&t, "pre");
+	out_remove(&t, "probe");
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "start", "-s", "app", NULL),
+			 0);
+	run_result_free(&r);
+	running_pid(&t, "app");
+	assert_helper(&t, "pre", NULL);
+	assert_helper(&t, "probe", NULL);
+	out_remove(&t, "pre");
+	out_remove(&t, "probe");
+	ck_assert_msg(dt_sysg(&t, &r, "--sys", "deploy", "-s", "app", NULL) ==
+		      0, "deploy: %s%s", r.out, r.err);
+	run_result_free(&r);
+	assert_helper(&t, "pre", NULL);
+	assert_helper(&t, "probe", NULL);
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "stop", "-s", "app", NULL),
+			 0);
+	run_result_free(&r);
 	free(cg);
 	dt_teardown(&t);
 }
