@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemontest.h"
 #include "proc/proc.h"
 #include "testutil.h"
 
@@ -261,14 +262,86 @@ START_TEST(test_v2_plan_on_this_host)
 }
 END_TEST
 
+/* The sysg binary on the real unified hierarchy: each run gets its own
+ * cgroup below the supervisor's, holding the whole tree, even a child
+ * that was orphaned, left the session, dropped the environment (so that
+ * /proc tracking cannot tell it is the service's) and ignores SIGTERM; stop
+ * ends it through the cgroup (cgroup.kill) and removes the cgroup. */
+START_TEST(test_v2_run_cgroup_contains_and_kills)
+{
+	char mnt[512], own[1024], svc_cg[1024], esc_cg[1024], *text;
+	struct dt t;
+	struct run_result r;
+	pid_t pid, esc;
+
+	if (v2_here("v2_run_cgroup_contains_and_kills", mnt, sizeof(mnt), own,
+		    sizeof(own)) < 0)
+		return;
+	dt_setup(&t, NULL, "%s", "version: \"1\"\nservices:\n"
+		 "  app: { command: \"sh esc.sh\", stop_timeout: \"300ms\" }\n");
+	/* double-forked (orphaned), its own session, no environment */
+	dt_write(&t, "esc.sh", "setsid env -i /bin/sh esc2.sh &\n"
+		 "exec sleep 1000\n");
+	dt_write(&t, "esc2.sh", "/bin/sh -c 'trap \"\" TERM; echo $$ > "
+		 "esc.tmp; mv esc.tmp esc.pid; exec sleep 1000' &\nexit 0\n");
+	dt_track(&t, dt_start_daemon(&t));
+	ck_assert(dt_wait_status(&t, "app", "running", 5000));
+	pid = dt_pid(&t, "app");
+	ck_assert_int_gt(pid, 0);
+	dt_track(&t, pid);
+	ck_assert(dt_wait_file(&t, "esc.pid", "\n", 5000));
+	text = dt_read(&t, "esc.pid");
+	esc = text ? (pid_t)atol(text) : 0;
+	free(text);
+	ck_assert_int_gt(esc, 0);
+	dt_track(&t, esc);
+	ck_assert_int_eq(sysg_cgroup_of_pid(pid, svc_cg, sizeof(svc_cg)), 0);
+	ck_assert_int_eq(sysg_cgroup_of_pid(esc, esc_cg, sizeof(esc_cg)), 0);
+	/* <own cgroup>/sysg.<state dir>/app.<...>, shared by the escapee */
+	ck_assert_msg(!strncmp(svc_cg, own, strlen(own)) &&
+		      strstr(svc_cg, "/sysg.") && strstr(svc_cg, "/app."),
+		      "%s (own %s)", svc_cg, own);
+	ck_assert_str_eq(esc_cg, svc_cg);
+	{
+		char p1[32], p2[32];
+
+		snprintf(p1, sizeof(p1), "%d\n", (int)pid);
+		snprintf(p2, sizeof(p2), "%d\n", (int)esc);
+		ck_assert(file_has(svc_cg, "cgroup.procs", p1));
+		ck_assert(file_has(svc_cg, "cgroup.procs", p2));
+	}
+	if (access(svc_cg, F_OK) == 0) {
+		char kill_file[1100];
+
+		snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", svc_cg);
+		if (access(kill_file, W_OK) != 0)
+			skip("v2_run_cgroup_contains_and_kills (cgroup.kill)",
+			     "this kernel has no cgroup.kill: SIGKILL per pid");
+	}
+	ck_assert_int_eq(dt_sysg(&t, &r, "stop", "-s", "app", NULL), 0);
+	run_result_free(&r);
+	ck_assert(dt_wait_gone(pid, 5000));
+	ck_assert_msg(dt_wait_gone(esc, 5000), "the escapee %d survived",
+		      (int)esc);
+	for (int64_t end = tu_now_ms() + 5000;
+	     access(svc_cg, F_OK) == 0 && tu_now_ms() < end;)
+		usleep(20 * 1000);
+	ck_assert_msg(access(svc_cg, F_OK) != 0, "%s is still there", svc_cg);
+	dt_teardown(&t);
+}
+END_TEST
+
 static Suite *make_cgroup_v2_suite(void)
 {
 	Suite *s = suite_create("cgroup_v2");
 	TCase *tc = tcase_create("cgroup_v2");
 
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(tc, test_v2_controller_handed_down);
 	tcase_add_test(tc, test_v2_busy_cgroup_left_alone);
 	tcase_add_test(tc, test_v2_plan_on_this_host);
+	tcase_add_test(tc, test_v2_run_cgroup_contains_and_kills);
 	suite_add_tcase(s, tc);
 	return s;
 }
