@@ -236,7 +236,11 @@ START_TEST(test_sys_mode_files_and_commands)
 	ck_assert_int_eq(mode_of(&s, "run/sysg"), 0700);
 	ck_assert_int_eq(mode_of(&s, "var/lib/systemg"), 0700);
 	ck_assert(has(&s, "var/lib/systemg/pid.xml", S_IFREG));
-	ck_assert(!has(&s, "var/lib/systemg/sysg.pid", S_IFREG));
+	/* a copy of sysg.pid where systemg keeps it, for scripts */
+	hint = root_read(&s, "var/lib/systemg/sysg.pid");
+	ck_assert_msg(hint && atol(hint) == sup, "%s", hint);
+	free(hint);
+	ck_assert(!has(&s, "var/lib/systemg/sysg.lock", S_IFREG));
 	ck_assert(!has(&s, "var/lib/systemg/control.sock", S_IFSOCK));
 	ck_assert(!has(&s, "var/lib/systemg/logs", S_IFDIR));
 	hint = root_read(&s, "var/lib/systemg/config_hint");
@@ -297,6 +301,7 @@ START_TEST(test_sys_mode_files_and_commands)
 	ck_assert(dt_wait_gone(sup, 10000));
 	ck_assert(!has(&s, "run/sysg/sysg.pid", S_IFREG));
 	ck_assert(!has(&s, "run/sysg/control.sock", S_IFSOCK));
+	ck_assert(!has(&s, "var/lib/systemg/sysg.pid", S_IFREG));
 	ck_assert_int_eq(sys_ok(&r, SYS(&s, &r, "purge")), 0);
 	run_result_free(&r);
 	ck_assert(!has(&s, "var/lib/systemg", S_IFDIR));

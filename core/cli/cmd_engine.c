@@ -717,13 +717,16 @@ static void remove_stale(const char *state_dir)
 	static const char *const names[] = {
 		SYSG_FILE_PID, SYSG_FILE_PID_START, SYSG_FILE_CONTROL,
 	};
-	char path[SYSG_PATH_MAX];
+	char path[SYSG_PATH_MAX + 16];
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (sysg_run_file(state_dir, names[i], path, sizeof(path)) == 0)
 			unlink(path);
+	/* system mode's copy of sysg.pid in the state directory */
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
+	unlink(path);
 }
 
 static int stop_offline(struct engine *e)

@@ -32,7 +32,6 @@ int sysg_pidfile_write(const char *state_dir)
 
 	if (rc < 0)
 		return rc;
-
 	/* the start time first: a reader that sees the new pid finds it */
 	sysg_proc_start_ticks(getpid(), &ticks);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
@@ -41,17 +40,21 @@ int sysg_pidfile_write(const char *state_dir)
 	snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (rc == 0)
 		rc = sysg_write_file_atomic(dir, SYSG_FILE_PID, text);
+	/* system mode: also where systemg keeps it, for scripts */
+	if (rc == 0 && strcmp(dir, state_dir))
+		rc = sysg_write_file_atomic(state_dir, SYSG_FILE_PID, text);
 	return rc;
 }
 
-void sysg_pidfile_remove(const char *state_dir)
+/* Remove DIR/sysg.pid (and sysg.pid.start) if it names the calling
+ * process. */
+static void remove_own_pidfile(const char *dir)
 {
 	char path[SYSG_STATE_FILE_MAX], buf[64];
 	ssize_t n = -1;
 	int fd;
 
-	if (sysg_run_file(state_dir, SYSG_FILE_PID, path, sizeof(path)) < 0)
-		return;
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -62,10 +65,20 @@ void sysg_pidfile_remove(const char *state_dir)
 	buf[n] = '\0';
 	if (atoi(buf) == (int)getpid()) {
 		unlink(path);
-		if (sysg_run_file(state_dir, SYSG_FILE_PID_START, path,
-				  sizeof(path)) == 0)
-			unlink(path);
+		snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID_START, dir);
+		unlink(path);
 	}
+}
+
+void sysg_pidfile_remove(const char *state_dir)
+{
+	char dir[SYSG_PATH_MAX];
+
+	if (sysg_run_dir(state_dir, dir, sizeof(dir)) < 0)
+		return;
+	remove_own_pidfile(dir);
+	if (strcmp(dir, state_dir))
+		remove_own_pidfile(state_dir);
 }
 
 /* sysg.lock: held (flock) for the supervisor's whole life. The fd is
