@@ -827,11 +827,42 @@ START_TEST(test_namespaces)
 		  "    user: nobody\n"
 		  "    isolation: { network: true, pid: true, mount: true, "
 		  "user: true }\n"
+		  "    health_check: { command: \"sh netprobe.sh\", "
+		  "interval: \"50ms\" }\n"
 		  "  init:\n"
 		  "    command: \"sleep 100\"\n"
 		  "    isolation: { pid: true }\n");
+	/* its probe: which network namespace it is in, what it sees */
+	dt_write(&t, "netprobe.sh", "{ readlink /proc/self/ns/net; "
+		 "cat /proc/net/dev; } > out/net.tmp && mv out/net.tmp out/net\n");
+	dt_write(&t, "out/.keep", "");
+	{
+		char *out = NULL;
+
+		ck_assert_int_ne(asprintf(&out, "%s/out", t.dir), -1);
+		ck_assert_int_eq(chmod(out, 0777), 0);
+		free(out);
+	}
 	start_sys(&t, NULL);
 	pid = running_pid(&t, "iso");
+	/* the probe ran in the service's network namespace (only lo), not
+	 * the host's: a probe of localhost reaches the service */
+	{
+		char link[128], path[64], *seen;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		n = readlink(path, link, sizeof(link) - 1);
+		ck_assert_int_gt(n, 0);
+		link[n] = '\0';
+		ck_assert(dt_wait_file(&t, "out/net", "lo:", 5000));
+		seen = dt_read(&t, "out/net");
+		ck_assert_msg(seen && !strncmp(seen, link, strlen(link)),
+			      "probe in %s, service in %s", seen, link);
+		ck_assert_msg(!strstr(seen, "eth") && !strstr(seen, "ens"),
+			      "%s", seen);
+		free(seen);
+	}
 	ck_assert(dt_wait_file(&t, "state/logs/iso_stdout.log", "pid=1\n",
 			       5000));
 	status_field(pid, "NSpid", buf, sizeof(buf));

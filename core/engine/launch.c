@@ -344,6 +344,7 @@ void svc_take_candidate(struct svc *v)
 		v->cand.drains[i] = NULL;
 	}
 	v->pid = v->sid = v->cand.pid;
+	v->privs.ns_pid = v->cand.pid;
 	v->ticks = v->cand.ticks;
 	free(v->run_cmd);
 	v->run_cmd = NULL;
@@ -373,6 +374,7 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	free(v->run_cmd);
 	v->run_cmd = NULL;
 	v->pid = v->sid = c.pid;
+	v->privs.ns_pid = c.pid;        /* its helpers join its netns */
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();
 	v->started_mono = sysg_now_ms();

@@ -243,6 +243,7 @@ void svc_main_exited(struct svc *v, int status)
 		v->has_exit = v->has_signal = 0;
 		v->exit_code = v->signo = 0;
 	}
+	v->privs.ns_pid = 0;
 	v->oom = sysg_privs_end_run(&v->privs);
 	if (v->oom)
 		svc_log(v, SYSG_LOG_WARN, "Service %s: killed by the kernel's "

@@ -562,6 +562,20 @@ static int verify_ids(const struct sysg_privs *p)
 	return 0;
 }
 
+/* setns(2) into the network namespace at PATH (a helper joining its
+ * service's). 0 or an errno. */
+static int join_netns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
 /* E, naming the step (*STAGE) when it is a failure. */
 static int at(const char **stage, const char *name, int e)
 {
@@ -583,6 +597,10 @@ static int inside_setup(const struct sysg_privs *p, int with_ns,
 		return e;
 	if (with_ns && (p->clone_flags & CLONE_NEWNET) &&
 	    (e = at(stage, "network namespace: lo", lo_up())) != 0)
+		return e;
+	if (!with_ns && p->helper_netns[0] &&
+	    (e = at(stage, "the service's network namespace",
+		    join_netns(p->helper_netns))) != 0)
 		return e;
 	if (p->lsm && (e = at(stage, !strcmp(p->lsm, "apparmor") ?
 			      "apparmor_profile" : "selinux_context",
@@ -643,6 +661,10 @@ int sysg_privs_helper_req(struct sysg_privs *p, struct sysg_spawn_req *req,
 		return -ENOMEM;
 	}
 	req->envp = *env;
+	p->helper_netns[0] = '\0';
+	if ((p->clone_flags & CLONE_NEWNET) && p->ns_pid > 0)
+		snprintf(p->helper_netns, sizeof(p->helper_netns),
+			 "/proc/%d/ns/net", (int)p->ns_pid);
 	req->child_setup = helper_child_setup;
 	req->parent_setup = helper_parent_setup;
 	req->child_arg = p;

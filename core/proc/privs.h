@@ -72,6 +72,10 @@ struct sysg_privs {
 	struct sysg_seccomp_prog seccomp;       /* filter == NULL: none */
 	const char *lsm;        /* "apparmor" / "selinux" or NULL */
 	const char *lsm_label;  /* borrowed from the config */
+	/* the running service's main pid (the engine sets it while a run
+	 * lives): its helpers join its network namespace */
+	pid_t ns_pid;
+	char helper_netns[48];  /* "/proc/PID/ns/net" for the next helper */
 };
 
 /* Resolve SVC's privileged settings. Returns 0 (OUT->needed 0 when there
@@ -115,8 +119,10 @@ void sysg_privs_spawn_req(struct sysg_privs *p, struct sysg_spawn_req *req);
  * AppArmor/SELinux label and seccomp filter, the same rlimits, nice and
  * cpu_affinity, and the service's current run's limit cgroups (v1:
  * joined, so its memory, cpu and pids count against the service's
- * limits) when a run exists. No new namespaces: a probe in a fresh
- * network namespace would see only its own lo, not the service. Nothing
+ * limits) when a run exists. No namespace of its own; with
+ * isolation.network, the network namespace of the running service
+ * (P->ns_pid), so that a probe of localhost reaches it (while no run
+ * lives, e.g. an on_stop hook: the host's). Nothing
  * is changed (and *ENV is NULL) when P is NULL or P->needed is 0. P must
  * stay valid until the spawn returns. 0 or -ENOMEM. */
 int sysg_privs_helper_req(struct sysg_privs *p, struct sysg_spawn_req *req,
