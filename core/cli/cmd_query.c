@@ -704,7 +704,7 @@ static int purge_stop(struct query *q, int64_t sup_pid)
 
 static int purge_delete(const struct query *q)
 {
-	char err[SYSG_ERR_MAX];
+	char err[SYSG_ERR_MAX], run_dir[SYSG_PATH_MAX];
 	size_t removed = 0;
 	size_t slen = strlen(q->state_dir);
 	int rc = 0;
@@ -713,6 +713,10 @@ static int purge_delete(const struct query *q)
 	if (strncmp(q->log_dir, q->state_dir, slen) ||
 	    q->log_dir[slen] != '/')
 		rc = sysg_purge_dir(q->log_dir, &removed, err, sizeof(err));
+	/* and the runtime directory of system mode (/run/sysg) */
+	if (rc == 0 && sysg_run_dir(q->state_dir, run_dir, sizeof(run_dir)) == 0 &&
+	    strcmp(run_dir, q->state_dir))
+		rc = sysg_purge_dir(run_dir, &removed, err, sizeof(err));
 	if (rc == 0)
 		rc = sysg_purge_dir(q->state_dir, &removed, err, sizeof(err));
 	if (rc < 0) {

@@ -246,11 +246,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	env = spawn_env(v, &cmd);
 	if (cmd)
 		req.command = cmd;
-	if (env && v->privs.user_name &&
-	    (sysg_env_set(&env, "HOME", v->privs.home) < 0 ||
-	     sysg_env_set(&env, "USER", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "LOGNAME", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "SHELL", v->privs.shell) < 0)) {
+	if (env && sysg_privs_env(&v->privs, &env) < 0) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -347,6 +343,7 @@ void svc_take_candidate(struct svc *v)
 		v->cand.drains[i] = NULL;
 	}
 	v->pid = v->sid = v->cand.pid;
+	v->privs.ns_pid = v->cand.pid;
 	v->ticks = v->cand.ticks;
 	free(v->run_cmd);
 	v->run_cmd = NULL;
@@ -376,6 +373,7 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	free(v->run_cmd);
 	v->run_cmd = NULL;
 	v->pid = v->sid = c.pid;
+	v->privs.ns_pid = c.pid;        /* its helpers join its netns */
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();
 	v->started_mono = sysg_now_ms();
