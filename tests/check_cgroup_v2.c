@@ -331,6 +331,52 @@ START_TEST(test_v2_run_cgroup_contains_and_kills)
 }
 END_TEST
 
+/* A base left behind by a supervisor that died with no run is pruned;
+ * so is one whose run cgroups outlived their supervisor; one that still
+ * holds a run cgroup of a live supervisor, and a directory of another name,
+ * are left alone (the kernel refuses to remove a cgroup in use). */
+START_TEST(test_v2_stale_bases_pruned)
+{
+	char mnt[512], own[1024], o[700], stale[800], busy[800], run[900],
+	     other[800], orphan[800], orun[900];
+	pid_t dead = fork();
+
+	ck_assert_int_ge(dead, 0);
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);         /* a supervisor pid that is gone */
+
+	if (v2_here("v2_stale_bases_pruned", mnt, sizeof(mnt), own,
+		    sizeof(own)) < 0)
+		return;
+	snprintf(o, sizeof(o), "%s/sysg-check-prune-%d", mnt, (int)getpid());
+	snprintf(stale, sizeof(stale), "%s/sysg.00000000000000aa", o);
+	snprintf(busy, sizeof(busy), "%s/sysg.00000000000000bb", o);
+	snprintf(run, sizeof(run), "%s/web.1.1", busy);
+	snprintf(other, sizeof(other), "%s/sysg.notahash", o);
+	snprintf(orphan, sizeof(orphan), "%s/sysg.00000000000000cc", o);
+	snprintf(orun, sizeof(orun), "%s/web.x.%d.3", orphan, (int)dead);
+	ck_assert_int_eq(mkdir(o, 0755), 0);
+	ck_assert_int_eq(mkdir(stale, 0755), 0);
+	ck_assert_int_eq(mkdir(busy, 0755), 0);
+	ck_assert_int_eq(mkdir(run, 0755), 0);
+	ck_assert_int_eq(mkdir(other, 0755), 0);
+	ck_assert_int_eq(mkdir(orphan, 0755), 0);
+	ck_assert_int_eq(mkdir(orun, 0755), 0);
+	ck_assert_int_eq(sysg_cgroup_prune(o, sysg_instance_is_cgroup_dir,
+					    sysg_instance_cgroup_run_orphaned),
+			  2);
+	ck_assert(access(stale, F_OK) != 0);
+	ck_assert(access(orphan, F_OK) != 0);
+	ck_assert(access(run, F_OK) == 0);   /* its supervisor (pid 1) lives */
+	ck_assert(access(other, F_OK) == 0);
+	rmdir(run);
+	rmdir(busy);
+	rmdir(other);
+	ck_assert_int_eq(rmdir(o), 0);
+}
+END_TEST
+
 static Suite *make_cgroup_v2_suite(void)
 {
 	Suite *s = suite_create("cgroup_v2");
@@ -342,6 +388,7 @@ static Suite *make_cgroup_v2_suite(void)
 	tcase_add_test(tc, test_v2_busy_cgroup_left_alone);
 	tcase_add_test(tc, test_v2_plan_on_this_host);
 	tcase_add_test(tc, test_v2_run_cgroup_contains_and_kills);
+	tcase_add_test(tc, test_v2_stale_bases_pruned);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -113,6 +114,10 @@ static void setup_cgroup(struct svc *v, int *fd)
 				 sizeof(name));
 	rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
 				sizeof(v->cgroup));
+	if (rc == -ENOENT && (mkdir(s->cgroup_base, 0755) == 0 ||
+			      errno == EEXIST))   /* pruned while empty */
+		rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
+					sizeof(v->cgroup));
 	if (rc == 0)
 		rc = *fd = sysg_cgroup_open_dir(v->cgroup);
 	if (rc < 0) {

@@ -175,6 +175,14 @@ int sysg_cgroup_kill(const char *dir);
 /* rmdir DIR (it must be empty of processes). 0 or -errno. */
 int sysg_cgroup_remove(const char *dir);
 
+/* rmdir every subdirectory of BASE whose name MATCH accepts, after the
+ * empty cgroups inside it that STALE accepts, when it then holds no
+ * process and no cgroup (the kernel refuses a cgroup in use with
+ * EBUSY/ENOTEMPTY, so one is never removed). Returns how many
+ * subdirectories of BASE were removed. */
+int sysg_cgroup_prune(const char *base, int (*match)(const char *name),
+		      int (*stale)(const char *name));
+
 /* The cgroup directory (absolute, under the cgroup2 mount) of PID.
  * 0 or -errno. */
 int sysg_cgroup_of_pid(pid_t pid, char *buf, size_t len);
