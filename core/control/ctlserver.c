@@ -705,6 +705,8 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 		rc = diff_wait(c, op, &d);
 	if (rc == 0)
 		rc = sysg_supervisor_reload(c->o.sup, nc, err, errlen);
+	if (rc == 0 && c->o.sampler)
+		c->o.sampler(c->o.sampler_arg, NULL);
 	if (rc < 0) {
 		sysg_config_free(nc);
 		diff_free(&d);
@@ -1207,9 +1209,12 @@ static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	struct sysg_inspect in;
 	char err[SYSG_ERR_MAX];
 	json_t *doc;
-	int rc = sysg_live_inspect(&l, sarg(args, "service"), &in, err,
-				   sizeof(err));
+	int rc;
 
+	if (c->o.sampler)
+		c->o.sampler(c->o.sampler_arg, sarg(args, "service"));
+	rc = sysg_live_inspect(&l, sarg(args, "service"), &in, err,
+			       sizeof(err));
 	if (rc < 0) {
 		sysg_ctl_reply(conn, rc == -ENOENT ? 2 : 1, err, NULL);
 		return;
