@@ -174,6 +174,47 @@ static void on_fire(struct sysg_timer *t)
 	fired[(intptr_t)t->arg]++;
 }
 
+/* Many timers: equal delays fire in the order they were started, a
+ * shorter one goes before them, and stopping or re-starting any of them
+ * (first, middle, last) keeps the list whole. */
+static int order[64], norder;
+
+static void on_order(struct sysg_timer *t)
+{
+	order[norder++] = (int)(intptr_t)t->arg;
+}
+
+START_TEST(test_timers_many)
+{
+	struct sysg_loop *l;
+	struct sysg_timer t[10];
+	int want[] = { 9, 1, 2, 4, 5, 6, 7, 8, 0 };
+
+	memset(t, 0, sizeof(t));
+	norder = 0;
+	ck_assert_int_eq(sysg_loop_new(&l), 0);
+	for (int i = 0; i < 9; i++)
+		sysg_timer_start(l, &t[i], 50, on_order, (void *)(intptr_t)i);
+	sysg_timer_start(l, &t[9], 0, on_order, (void *)(intptr_t)9);
+	sysg_timer_stop(l, &t[3]);              /* a middle one */
+	sysg_timer_stop(l, &t[3]);              /* twice is fine */
+	sysg_timer_start(l, &t[0], 60, on_order, (void *)(intptr_t)0);
+	ck_assert(t[8].armed && t[0].armed && !t[3].armed);
+	while (norder < 9)
+		ck_assert_int_eq(sysg_loop_once(l, 1000), 0);
+	for (int i = 0; i < 9; i++)
+		ck_assert_int_eq(order[i], want[i]);
+	for (int i = 0; i < 10; i++)
+		ck_assert(!t[i].armed);
+	/* the list is empty again: a new timer is first and last */
+	sysg_timer_start(l, &t[3], 0, on_order, (void *)(intptr_t)3);
+	while (norder < 10)
+		ck_assert_int_eq(sysg_loop_once(l, 1000), 0);
+	ck_assert_int_eq(order[9], 3);
+	sysg_loop_free(l);
+}
+END_TEST
+
 START_TEST(test_timers_in_order)
 {
 	struct sysg_loop *l;
@@ -228,6 +269,7 @@ static Suite *make_spawn_suite(void)
 	tcase_add_test(tc, test_exec_failure_reported);
 	tcase_add_test(tc, test_shell_exec_keeps_pid);
 	tcase_add_test(tc, test_timers_in_order);
+	tcase_add_test(tc, test_timers_many);
 	tcase_add_test(tc, test_signals_through_loop);
 	suite_add_tcase(s, tc);
 	return s;
