@@ -1113,12 +1113,23 @@ static void h_status(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 				      .all = barg(args, "all") };
 	struct sysg_live l = live_of(c);
 	struct sysg_status s;
-	char err[SYSG_ERR_MAX];
+	char err[SYSG_ERR_MAX], *text;
 	json_t *doc;
 	int rc = sysg_live_status(&l, &o, &s, err, sizeof(err));
 
 	if (rc < 0) {
 		sysg_ctl_reply(conn, rc == -ENOENT ? 2 : 1, err, NULL);
+		return;
+	}
+	if (barg(args, "json_text")) {  /* what `status --json` prints */
+		text = sysg_status_to_json_text(&s);
+		sysg_status_free(&s);
+		if (!text)
+			reply_oom(conn);
+		else
+			sysg_ctl_reply_att(conn, 0, NULL, NULL, text,
+					   strlen(text));
+		free(text);
 		return;
 	}
 	doc = sysg_status_to_json(&s);
@@ -1515,7 +1526,8 @@ static const struct argspec svc_args[] = { SVC_ARG(0), { NULL, 0, 0, 0 } };
 static const struct argspec restart_args[] = {
 	SVC_ARG(0), { "config", ARG_STRING, 4095, 0 }, { NULL, 0, 0, 0 } };
 static const struct argspec status_args[] = {
-	SVC_ARG(0), { "all", ARG_BOOL, 0, 0 }, { NULL, 0, 0, 0 } };
+	SVC_ARG(0), { "all", ARG_BOOL, 0, 0 }, { "json_text", ARG_BOOL, 0, 0 },
+	{ NULL, 0, 0, 0 } };
 static const struct argspec inspect_args[] = {
 	SVC_ARG(1), { "text", ARG_BOOL, 0, 0 }, { "color", ARG_BOOL, 0, 0 },
 	{ "full_cmd", ARG_BOOL, 0, 0 }, { "width", ARG_INT, 0, 0 },
