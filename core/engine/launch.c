@@ -1,9 +1,12 @@
 /* launch.c - start one run of a service: environment with its instance
  * marker, cgroup, spawn, output drains, and remembering its tree. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -209,14 +212,16 @@ static char **spawn_env(struct svc *v, char **cmd)
 	return env;
 }
 
-static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
-		    size_t errlen)
+/* ASYNC: do not wait for the exec (the run's, see svc_exec_check). */
+static int do_spawn(struct svc *v, struct sysg_child *c, int async,
+		    char *err, size_t errlen)
 {
 	struct sysg_spawn_req req = {
 		.command = v->cfg->command,
 		.cwd = v->cfg->workdir ? v->cfg->workdir :
 		       v->sup->cfg->project_dir,
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
+		.async_exec = async,
 	};
 	char name[SYSG_NAME_MAX + 64];
 
@@ -274,6 +279,18 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	}
 	if (rc == 0)
 		rc = sysg_spawn(&req, c, err, errlen);
+	if (rc == 0 && c->exec_fd >= 0 &&
+	    !(v->exec_cmd = strdup(req.command))) {
+		/* cannot keep it for later: wait for it now */
+		rc = sysg_spawn_exec_result(c->exec_fd, req.command, err,
+					    errlen);
+		close(c->exec_fd);
+		c->exec_fd = -1;
+		if (rc != 0) {
+			kill(c->pid, SIGKILL);
+			rc = rc < 0 ? rc : -ENOMEM;
+		}
+	}
 	if (req.cgroup_fd >= 0)
 		close(req.cgroup_fd);
 	sysg_env_free(env);
@@ -316,7 +333,7 @@ int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
 
 	memcpy(inst, v->instance, sizeof(inst));
 	memcpy(cg, v->cgroup, sizeof(cg));
-	rc = do_spawn(v, &c, err, errlen);
+	rc = do_spawn(v, &c, 0, err, errlen);
 	memcpy(v->cand.instance, v->instance, sizeof(inst));
 	memcpy(v->cand.cgroup, v->cgroup, sizeof(cg));
 	memcpy(v->instance, inst, sizeof(inst));
@@ -364,11 +381,69 @@ void svc_take_candidate(struct svc *v)
 	svc_watchdog_arm(v);
 }
 
+static void on_exec_io(struct sysg_io *io, uint32_t events)
+{
+	(void)events;
+	svc_exec_check(io->arg, 0);
+}
+
+void svc_exec_forget(struct svc *v)
+{
+	if (!v->exec_cmd)
+		return;
+	sysg_loop_io_del(v->sup->loop, &v->exec_io);
+	close(v->exec_io.fd);
+	free(v->exec_cmd);
+	v->exec_cmd = NULL;
+}
+
+void svc_exec_check(struct svc *v, int wait)
+{
+	char err[SYSG_ERR_MAX];
+	int rc;
+
+	if (!v->exec_cmd)
+		return;
+	if (wait)
+		fcntl(v->exec_io.fd, F_SETFL, 0);
+	rc = sysg_spawn_exec_result(v->exec_io.fd, v->exec_cmd, err,
+				    sizeof(err));
+	if (rc == 1)
+		return;
+	svc_exec_forget(v);
+	if (rc < 0) {
+		free(v->exec_err);
+		v->exec_err = strdup(err);
+		v->exec_rc = rc;
+		return;
+	}
+	svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
+		v->cron ? "cron job" : "service", v->cfg->name, (int)v->pid);
+	svc_exec_ok(v);
+}
+
+/* Watch the exec-status pipe FD of the run just spawned (V->exec_cmd is
+ * set): its outcome comes back through the loop. */
+static void watch_exec(struct svc *v, int fd)
+{
+	v->exec_io.fd = fd;
+	v->exec_io.cb = on_exec_io;
+	v->exec_io.arg = v;
+	if (sysg_loop_io_add(v->sup->loop, &v->exec_io, EPOLLIN) < 0) {
+		v->exec_io.active = 0;
+		svc_exec_check(v, 1);   /* no loop for it: wait now */
+	}
+}
+
 int svc_launch(struct svc *v, char *err, size_t errlen)
 {
 	struct sysg_child c;
-	int rc = do_spawn(v, &c, err, errlen);
+	int rc;
 
+	svc_exec_forget(v);
+	free(v->exec_err);
+	v->exec_err = NULL;
+	rc = do_spawn(v, &c, 1, err, errlen);
 	v->sup->procs_ok = 0;   /* the turn's /proc scan misses it */
 	if (rc < 0)
 		return rc;
@@ -398,8 +473,12 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	sysg_pidset_clear(&v->known);
 	if (c.out_fd >= 0 || c.err_fd >= 0)
 		attach_drains(v, c.out_fd, c.err_fd);
-	svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
-		v->cron ? "cron job" : "service", v->cfg->name, (int)c.pid);
+	if (c.exec_fd >= 0)
+		watch_exec(v, c.exec_fd);
+	else
+		svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
+			v->cron ? "cron job" : "service", v->cfg->name,
+			(int)c.pid);
 	return 0;
 }
 

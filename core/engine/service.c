@@ -237,6 +237,14 @@ static void note_exit(struct svc *v)
 void svc_main_exited(struct svc *v, int status)
 {
 	svc_unwatch_exit(v);
+	svc_exec_check(v, 1);   /* a failed exec reports itself first */
+	if (v->exec_err) {
+		sysg_privs_end_run(&v->privs);
+		svc_event(v, EV_EXIT);
+		free(v->exec_err);
+		v->exec_err = NULL;
+		return;
+	}
 	if (status >= 0) {
 		svc_exit_status(v, status);
 	} else {
@@ -602,6 +610,20 @@ static void spawn_failed(struct svc *v, int rc, const char *err)
 	apply_policy(v, 1, err);
 }
 
+/* The new run exec'd: it is starting. */
+static void exec_confirmed(struct svc *v)
+{
+	if (!v->cfg->health.present)
+		fire_start(v, 1);
+	svc_fx->readiness_start(v);
+}
+
+void svc_exec_ok(struct svc *v)
+{
+	if (v->state == ST_STARTING)
+		exec_confirmed(v);
+}
+
 static void a_spawn(struct svc *v)
 {
 	char err[SYSG_ERR_MAX];
@@ -612,9 +634,9 @@ static void a_spawn(struct svc *v)
 		return;
 	}
 	set_state(v, ST_STARTING);
-	if (!v->cfg->health.present)
-		fire_start(v, 1);
-	svc_fx->readiness_start(v);
+	/* else svc_exec_check() confirms it, or its exit reports why not */
+	if (!v->exec_cmd && !v->exec_err)
+		exec_confirmed(v);
 }
 
 static void a_ready(struct svc *v)
@@ -669,6 +691,15 @@ static void a_exited(struct svc *v)
 	int bad = crashed(v);
 	int before_ready = v->state == ST_STARTING && v->cfg->health.present;
 
+	if (v->exec_err) {      /* it never ran: as if the spawn had failed */
+		char err[SYSG_ERR_MAX];
+
+		snprintf(err, sizeof(err), "%s", v->exec_err);
+		free(v->exec_err);
+		v->exec_err = NULL;
+		spawn_failed(v, v->exec_rc, err);
+		return;
+	}
 	v->pid = 0;
 	exit_reason(v, msg, sizeof(msg));
 	svc_log(v, bad ? SYSG_LOG_WARN : SYSG_LOG_INFO, "%s %s %s",
@@ -1072,6 +1103,9 @@ void svc_release(struct svc *v)
 	struct sysg_loop *l = v->sup->loop;
 
 	svc_unwatch_exit(v);
+	svc_exec_forget(v);
+	free(v->exec_err);
+	v->exec_err = NULL;
 	free(v->run_cmd);
 	v->run_cmd = NULL;
 	sysg_timer_stop(l, &v->timer);

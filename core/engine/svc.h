@@ -181,6 +181,14 @@ struct svc {
 	} cand;
 	int draining;           /* old runs whose main is not gone yet */
 	int roll_pending;       /* a rolling restart will hand it over */
+
+	/* launch.c: the exec of the current run, not known yet while
+	 * EXEC_CMD is set (its status pipe is EXEC_IO); EXEC_ERR: it failed
+	 * (-EXEC_RC), for the exit that follows */
+	struct sysg_io exec_io;
+	char *exec_cmd;
+	char *exec_err;
+	int exec_rc;
 };
 
 /* The supervisor's sd_notify socket (sdnotify.c); fd 0: not open. */
@@ -302,6 +310,8 @@ const char *svc_state_name(enum svc_state st);
 int svc_is_up(const struct svc *v);             /* has a live tree */
 int svc_is_settled(const struct svc *v);        /* nothing pending */
 void svc_release(struct svc *v);
+/* The exec of V's run happened (svc_exec_check): it is starting. */
+void svc_exec_ok(struct svc *v);
 void svc_exit_status(struct svc *v, int status);
 /* The main process is gone: STATUS is its wait status, or -1 when
  * unknown (not our child). Records the exit, then EV_EXIT. */
@@ -329,6 +339,11 @@ void svc_remember_tree(struct svc *v);  /* add live members to known */
 int svc_collect_tree(struct svc *v, struct sysg_pidset *out);
 /* What identifies V's current process tree (proctree.h). */
 void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
+/* The exec of V's new run (svc_launch does not wait for it): once its
+ * outcome is known, svc_exec_ok() or, when it failed, V->exec_err for
+ * the child's exit. WAIT: the child is gone, read it now. */
+void svc_exec_check(struct svc *v, int wait);
+void svc_exec_forget(struct svc *v);    /* V is released */
 
 /* handover.c */
 /* 1 when a restart of V can start the new run beside the old one. */
