@@ -134,7 +134,7 @@ static void setup_cgroup(struct svc *v, int *fd)
  * the fds it is given, and can write nowhere else through them. */
 static int own_logs(struct svc *v, char *err, size_t errlen)
 {
-	const struct sysg_spawn_creds *c = &v->privs.creds;
+	const struct sysg_spawn_creds *c = &v->privs->creds;
 	int fds[2] = { v->log_out, v->log_err };
 
 	for (int i = 0; c->set_ids && i < 2; i++)
@@ -252,11 +252,11 @@ static int do_spawn(struct svc *v, struct sysg_child *c, int async,
 	env = spawn_env(v, &cmd);
 	if (cmd)
 		req.command = cmd;
-	if (env && v->privs.user_name &&
-	    (sysg_env_set(&env, "HOME", v->privs.home) < 0 ||
-	     sysg_env_set(&env, "USER", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "LOGNAME", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "SHELL", v->privs.shell) < 0)) {
+	if (env && v->privs && v->privs->user_name &&
+	    (sysg_env_set(&env, "HOME", v->privs->home) < 0 ||
+	     sysg_env_set(&env, "USER", v->privs->user_name) < 0 ||
+	     sysg_env_set(&env, "LOGNAME", v->privs->user_name) < 0 ||
+	     sysg_env_set(&env, "SHELL", v->privs->shell) < 0)) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -268,13 +268,13 @@ static int do_spawn(struct svc *v, struct sysg_child *c, int async,
 	req.envp = env;
 	setup_cgroup(v, &req.cgroup_fd);
 	rc = 0;
-	if (v->privs.needed) {
-		sysg_privs_spawn_req(&v->privs, &req);
+	if (v->privs && v->privs->needed) {
+		sysg_privs_spawn_req(v->privs, &req);
 		rc = own_logs(v, err, errlen);
 		sysg_instance_cgroup_run(v->cfg->name, getpid(),
 					 v->sup->serial, name, sizeof(name));
 		if (rc == 0)
-			rc = sysg_privs_begin_run(&v->privs, v->cfg->name, name,
+			rc = sysg_privs_begin_run(v->privs, v->cfg->name, name,
 						  v->cgroup, err, errlen);
 	}
 	if (rc == 0)
@@ -522,4 +522,35 @@ void svc_remember_tree(struct svc *v)
 		for (size_t i = 0; i < now.n; i++)
 			sysg_pidset_add(&v->known, now.v[i].pid, now.v[i].ticks);
 	sysg_pidset_free(&now);
+}
+
+#define REMEMBER_MS 100
+
+static void on_remember(struct sysg_timer *t)
+{
+	struct sysg_supervisor *s = t->arg;
+
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		struct svc *v = s->svcs[i];
+
+		if (!v->remember_due)
+			continue;
+		v->remember_due = 0;
+		if (svc_is_up(v))
+			svc_remember_tree(v);
+	}
+}
+
+void svc_remember_soon(struct svc *v)
+{
+	struct sysg_supervisor *s = v->sup;
+
+	if (!s->loop) {
+		svc_remember_tree(v);
+		return;
+	}
+	v->remember_due = 1;
+	if (!s->remember_timer.armed)
+		sysg_timer_start(s->loop, &s->remember_timer, REMEMBER_MS,
+				 on_remember, s);
 }

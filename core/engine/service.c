@@ -239,7 +239,8 @@ void svc_main_exited(struct svc *v, int status)
 	svc_unwatch_exit(v);
 	svc_exec_check(v, 1);   /* a failed exec reports itself first */
 	if (v->exec_err) {
-		sysg_privs_end_run(&v->privs);
+		if (v->privs)
+			sysg_privs_end_run(v->privs);
 		svc_event(v, EV_EXIT);
 		free(v->exec_err);
 		v->exec_err = NULL;
@@ -251,7 +252,7 @@ void svc_main_exited(struct svc *v, int status)
 		v->has_exit = v->has_signal = 0;
 		v->exit_code = v->signo = 0;
 	}
-	v->oom = sysg_privs_end_run(&v->privs);
+	v->oom = v->privs ? sysg_privs_end_run(v->privs) : 0;
 	if (v->oom)
 		svc_log(v, SYSG_LOG_WARN, "Service %s: killed by the kernel's "
 			"OOM killer in its cgroup (limits.cgroup.memory_max)",
@@ -490,10 +491,22 @@ static int check_privileged(struct svc *v)
 		.cgroup_v2_base = v->sup->cgroup_base,
 	};
 	struct sysg_mark at;
+	struct sysg_privs *p;
 
-	sysg_privs_end_run(&v->privs);
-	sysg_privs_free(&v->privs);
-	rc = sysg_privs_prepare(v->cfg, &o, &v->privs, &at, err, sizeof(err));
+	if (v->privs)
+		sysg_privs_end_run(v->privs);
+	svc_privs_drop(v);
+	if (!(p = malloc(sizeof(*p)))) {
+		fail(v, ST_FAILED, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sysg_privs_prepare(v->cfg, &o, p, &at, err, sizeof(err));
+	if (rc == 0 && p->needed) {
+		v->privs = p;
+	} else {
+		sysg_privs_free(p);
+		free(p);
+	}
 	if (rc < 0) {
 		svc_log(v, SYSG_LOG_ERROR, "%s:%d:%d: error: %s",
 			v->sup->cfg->path, at.line, at.col, err);
@@ -647,7 +660,7 @@ static void a_ready(struct svc *v)
 	if (v->cfg->health.present)
 		fire_start(v, 1);
 	set_state(v, ST_RUNNING);
-	svc_remember_tree(v);
+	svc_remember_soon(v);
 }
 
 static void a_not_ready(struct svc *v)
@@ -733,7 +746,7 @@ static int switch_cfg(struct svc *v)
 	sup_reindex(v->sup);    /* its dependencies may differ */
 	svc_drains_rename(v);
 	sysg_timer_stop(v->sup->loop, &v->cron_timer);
-	sysg_privs_free(&v->privs);
+	svc_privs_drop(v);
 	svc_cron_init(v);
 	if (v->cron == was_cron)
 		return 0;
@@ -1098,6 +1111,15 @@ int svc_cell_kind(enum svc_state st, enum svc_event ev)
 	return fn == BUG ? 2 : fn == NOP ? 1 : 0;
 }
 
+void svc_privs_drop(struct svc *v)
+{
+	if (!v->privs)
+		return;
+	sysg_privs_free(v->privs);
+	free(v->privs);
+	v->privs = NULL;
+}
+
 void svc_release(struct svc *v)
 {
 	struct sysg_loop *l = v->sup->loop;
@@ -1120,7 +1142,7 @@ void svc_release(struct svc *v)
 	free(v->probe_cmd);
 	sysg_pidset_free(&v->known);
 	sysg_pidset_free(&v->signalled);
-	sysg_privs_free(&v->privs);
+	svc_privs_drop(v);
 	svc_sockets_close(v);
 	sysg_timer_stop(l, &v->watchdog);
 	svc_cand_abort(v, "was stopped with the supervisor");
