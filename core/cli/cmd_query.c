@@ -239,8 +239,6 @@ static void render_status(struct query *q, struct sysg_status *s)
 	fflush(stdout);
 }
 
-/* Ask the supervisor of STATE_DIR for CMD with ARGS. 1 when it answered
- * (*REPLY set, or *CODE set after printing its error), 0 when none runs. */
 /* A supervisor older than this CLI refuses an argument it does not know:
  * 1 when REPLY is that refusal of ARGS' optional key OPT. */
 static int refused_arg(const json_t *reply, const json_t *args, const char *opt)
@@ -254,7 +252,9 @@ static int refused_arg(const json_t *reply, const json_t *args, const char *opt)
 	return !strcmp(e, want);
 }
 
-/* ... OPT (may be NULL) is a key of ARGS the request can do without: an
+/* Ask the supervisor of STATE_DIR for CMD with ARGS. 1 when it answered
+ * (*REPLY set, or *CODE set after printing its error), 0 when none runs.
+ * OPT (may be NULL) is a key of ARGS the request can do without: an
  * older supervisor that refuses it is asked again without it. */
 static int ask_supervisor_opt(const char *state_dir, const char *cmd,
 			      json_t *args, const char *opt, json_t **reply,
