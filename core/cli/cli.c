@@ -39,6 +39,8 @@ enum {
 };
 /* Beyond what an enumerator (an int) holds: option bits are 64-bit. */
 #define O_BINARY ((uint64_t)1 << 31)
+#define O_PROJECT ((uint64_t)1 << 40)   /* -p/--project ID */
+#define O_SUPERVISOR ((uint64_t)1 << 41)        /* stop --supervisor */
 
 struct command {
 	const char *name;
@@ -73,21 +75,26 @@ static const struct command commands[] = {
 	{ "init", sysg_cmd_init, 0, "init --config F",
 	  "run as a container's PID 1: supervise, reap, stop in order",
 	  "sysg init --config /etc/sysg/sysg.yaml  # a Dockerfile's ENTRYPOINT" },
-	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
+	{ "stop", sysg_cmd_stop, O_SERVICE | O_PROJECT | O_SUPERVISOR,
+	  "stop [--service S] [--project ID] [--supervisor]",
 	  "stop one service, or all services and the supervisor",
 	  "sysg stop -s worker                    # its dependents keep running\n"
+	  "sysg stop -p shop                      # one project; the others keep running\n"
+	  "sysg stop --supervisor                 # every project, then the supervisor\n"
 	  "sysg stop                              # everything, then the supervisor" },
-	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE | O_STRICT,
-	  "restart [--service S] [--config F] [--daemonize] [--strict]",
+	{ "restart", sysg_cmd_restart,
+	  O_SERVICE | O_DAEMONIZE | O_STRICT | O_PROJECT,
+	  "restart [--service S] [--project ID] [--config F] [--daemonize] [--strict]",
 	  "restart all or one service with its deployment strategy",
 	  "sysg restart -s api\n"
+	  "sysg restart -p shop                   # every service of project shop\n"
 	  "sysg restart --config sysg.yaml --strict  # reload the file first\n"
 	  "sysg restart --daemonize               # start a supervisor if none runs" },
 	{ "deploy", sysg_cmd_deploy,
 	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
 	  O_STRICT | O_JSON | O_DETACH | O_MESSAGE | O_FOLLOW | O_TO |
-	  O_OPERATOR,
-	  "deploy --service S [--strategy X] [--dry-run] [--detach] [--message M]\n"
+	  O_OPERATOR | O_PROJECT,
+	  "deploy --service S [--project ID] [--strategy X] [--dry-run] [--detach] [--message M]\n"
 	  "       [--strict]\n"
 	  "       sysg deploy --follow [ID]\n"
 	  "       sysg deploy --history [--service S] [--json]\n"
@@ -95,6 +102,7 @@ static const struct command commands[] = {
 	  "       sysg deploy --abort|--pause|--resume|--promote --service S",
 	  "roll out a service with its strategy; history; rollback",
 	  "sysg deploy -s api --dry-run\n"
+	  "sysg deploy -p shop -s web             # service web of project shop\n"
 	  "sysg deploy -s api --strategy rolling --strict\n"
 	  "sysg deploy -s api -m \"v2\" --detach   # prints the deploy id\n"
 	  "sysg deploy --follow                   # re-attach to the newest deploy\n"
@@ -106,26 +114,30 @@ static const struct command commands[] = {
 	  "sysg deploy --promote -s api    # skip the remaining steps" },
 	{ "status", sysg_cmd_status,
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
-	  O_FORMAT,
-	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]\n"
+	  O_FORMAT | O_PROJECT,
+	  "status [--service S] [--project ID] [--all] [--json] [--no-color] [--full-cmd] [--stream D]\n"
 	  "       sysg status --format table|json|prometheus",
 	  "show the state of every unit",
 	  "sysg status --json                     # stable schema for scripts\n"
+	  "sysg status -p shop                    # one project (default: all, grouped)\n"
 	  "sysg status -s api --full-cmd --no-color\n"
 	  "sysg status --all --stream 2s          # include orphans, refresh every 2 s\n"
 	  "sysg status --format prometheus > /var/lib/node_exporter/sysg.prom" },
-	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_NO_COLOR | O_STREAM,
-	  "inspect -s S [--json] [--no-color] [--stream D]",
+	{ "inspect", sysg_cmd_inspect,
+	  O_SERVICE | O_JSON | O_NO_COLOR | O_STREAM | O_PROJECT,
+	  "inspect -s S [--project ID] [--json] [--no-color] [--stream D]",
 	  "show one unit in detail",
 	  "sysg inspect -s api --no-color\n"
+	  "sysg inspect -p shop -s web\n"
 	  "sysg inspect -s api --json --stream 5s" },
 	{ "logs", sysg_cmd_logs,
 	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
-	  O_FOLLOW | O_MUX | O_NO_COLOR,
-	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux] [--no-color]\n"
+	  O_FOLLOW | O_MUX | O_NO_COLOR | O_PROJECT,
+	  "logs [--service S] [--project ID] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux] [--no-color]\n"
 	  "       sysg logs --reopen",
 	  "print, follow or clear service and supervisor logs",
 	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
+	  "sysg logs -p shop -n 20                # the logs of project shop's services\n"
 	  "sysg logs -f --kind stderr             # follow every stderr log\n"
 	  "sysg logs -f --kind stdout --mux --no-color  # 'name | line', plain\n"
 	  "sysg logs --kind supervisor --lines 20 --stream 500ms\n"
@@ -173,7 +185,7 @@ struct option_def {
 static const struct option_def options[] = {
 	{ "config", 'c', O_GLOBAL, 1, "FILE", "config file (default: systemg.yaml, then sysg.yaml)" },
 	{ "log-level", 0, O_GLOBAL, 1, "LEVEL", "trace|debug|info|warn|error|off or 5..0" },
-	{ "sys", 0, O_GLOBAL, 0, NULL, "system mode (root): /var/lib/systemg" },
+	{ "sys", 0, O_GLOBAL, 0, NULL, "system mode (root only): /var/lib/systemg, /var/log/systemg, /run/sysg, /etc/systemg" },
 	{ "plugin-dir", 0, O_GLOBAL, 1, "DIR", "search DIR for plugins first (repeatable)" },
 	{ "state-backend", 0, O_GLOBAL, 1, "B", "state backend plugin (xml, sqlite, ...)" },
 	{ "drop-privileges", 0, O_GLOBAL, 0, NULL, "run services without `user` as nobody (--sys)" },
@@ -213,6 +225,8 @@ static const struct option_def options[] = {
 	{ "promote", 0, O_OPERATOR, 0, NULL, "promote the candidate of a deploy waiting for it" },
 	{ "mux", 0, O_MUX, 0, NULL, "'name | line' output off a terminal too (start, logs -f)" },
 	{ "binary", 0, O_BINARY, 1, "PATH", "upgrade: the binary to exec (default: this one)" },
+	{ "project", 'p', O_PROJECT, 1, "ID", "only project ID (its id or its file); -s S is its service S" },
+	{ "supervisor", 0, O_SUPERVISOR, 0, NULL, "stop every project, then the supervisor" },
 };
 
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
@@ -558,6 +572,8 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 		return 0;
 	case O_MUX: c->mux = 1; return 0;
 	case O_BINARY: c->binary = v; return 0;
+	case O_PROJECT: c->project = v; return 0;
+	case O_SUPERVISOR: c->supervisor = 1; return 0;
 	}
 	return 0;
 }
@@ -783,13 +799,23 @@ char *sysg_cli_config_hint(int sys)
 	return found;
 }
 
+char *sysg_cli_config_default(const struct sysg_cli *c)
+{
+	char dir[SYSG_PATH_MAX];
+	char *found = sysg_config_find_default(NULL);
+
+	if (!found && sysg_config_dir(c->sys, dir, sizeof(dir)) == 0)
+		found = sysg_config_find_default(dir);
+	return found;
+}
+
 char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint)
 {
 	char *found;
 
 	if (c->config)
 		return strdup(c->config);
-	found = sysg_config_find_default(NULL);
+	found = sysg_cli_config_default(c);
 	if (!found && use_hint)
 		found = sysg_cli_config_hint(c->sys);
 	return found;
@@ -797,11 +823,34 @@ char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint)
 
 char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint)
 {
+	char dir[SYSG_PATH_MAX] = "";
 	char *found = sysg_cli_config_find(c, use_hint);
 
-	if (!found)
-		sysg_cli_error("no config file: systemg.yaml or sysg.yaml not found in the current directory (use --config FILE)");
-	return found;
+	if (found)
+		return found;
+	sysg_config_dir(c->sys, dir, sizeof(dir));
+	sysg_cli_error("no config file: systemg.yaml or sysg.yaml not found in "
+		       "the current directory%s%s (use --config FILE)",
+		       dir[0] ? " nor in " : "", dir);
+	return NULL;
+}
+
+/* --config F, F relative and not in the current directory: F in the
+ * config directory (/etc/systemg with --sys) when it is there, as
+ * systemg 0.32 resolves it. A malloc'd path to use instead, or NULL. */
+static char *config_in_config_dir(const struct sysg_cli *c)
+{
+	char dir[SYSG_PATH_MAX];
+	char *p;
+
+	if (!c->config || c->config[0] == '/' || access(c->config, F_OK) == 0 ||
+	    sysg_config_dir(c->sys, dir, sizeof(dir)) < 0)
+		return NULL;
+	p = sysg_path_join(dir, c->config);
+	if (p && access(p, F_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
 }
 
 void sysg_cli_print_diag(const struct sysg_diag *d)
@@ -910,6 +959,7 @@ int sysg_cli_main(int argc, char **argv)
 {
 	struct sysg_cli c;
 	const struct command *cmd;
+	char *config = NULL;
 	int rc;
 
 	if (argc == 2 && !strcmp(argv[1], "__handoff-versions")) {
@@ -929,9 +979,23 @@ int sysg_cli_main(int argc, char **argv)
 		free(c.plugin_dirs);
 		return rc > 0 ? SYSG_EXIT_OK : SYSG_EXIT_USAGE;
 	}
+	/* system mode is root's (as systemg 0.32): its files are root's */
+	if (c.sys && geteuid() != 0) {
+		sysg_cli_error("--sys requires root: system mode keeps its files "
+			       "in " SYSG_SYS_STATE_DIR ", " SYSG_SYS_LOG_DIR
+			       " and " SYSG_SYS_RUN_DIR " (run it with sudo, or "
+			       "drop --sys for user mode)");
+		free(c.plugin_dirs);
+		return SYSG_EXIT_USAGE;
+	}
+	if ((config = config_in_config_dir(&c)))
+		c.config = config;
 	cmd = find_command(c.command);
 	sysg_state_log_to(stderr);      /* the library prints nothing itself */
-	rc = cmd->run ? cmd->run(&c) : not_built(&c);
+	rc = c.project ? sysg_cli_project_resolve(&c) : 0;
+	if (rc == 0)
+		rc = cmd->run ? cmd->run(&c) : not_built(&c);
+	free(config);
 	free(c.plugin_dirs);
 	fflush(stdout);
 	return rc;

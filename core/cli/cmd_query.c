@@ -85,7 +85,7 @@ static int load_config(struct query *q)
 	if (!path)
 		return q->c->config ? -ENOENT : 0;
 	sysg_diag_init(&d);
-	rc = sysg_config_load(path, &q->cfg, &d);
+	rc = sysg_cli_load_config(path, 0, q->state_dir, &q->cfg, &d);
 	if (rc < 0 && q->c->config) {
 		sysg_cli_print_diag(&d);
 		if (!d.n)
@@ -215,10 +215,31 @@ static void print_json(json_t *j, int compact)
 
 /* ------------------------------------------------------------ status */
 
+/* -p: only the project's units (the others move past NUNITS, where
+ * sysg_status_free still finds them). */
+static size_t project_units(const struct sysg_cli *c, struct sysg_status *s)
+{
+	size_t all = s->nunits, k = 0;
+
+	for (size_t i = 0; c->project && i < all; i++)
+		if (sysg_cli_in_project(c, s->units[i].name)) {
+			struct sysg_unit_view t = s->units[k];
+
+			s->units[k++] = s->units[i];
+			s->units[i] = t;
+		}
+	if (c->project) {
+		s->nunits = k;
+		s->overall = sysg_status_overall(s);
+	}
+	return all;
+}
+
 static void render_status(struct query *q, struct sysg_status *s)
 {
 	const struct sysg_cli *c = q->c;
 	struct sysg_render_opts ro;
+	size_t all = project_units(c, s);
 
 	if (c->stream_ms > 0)
 		new_frame(c->json || c->prometheus);
@@ -236,6 +257,7 @@ static void render_status(struct query *q, struct sysg_status *s)
 		render_opts(c, &ro);
 		sysg_status_render_table(s, &ro, stdout);
 	}
+	s->nunits = all;
 	fflush(stdout);
 }
 
@@ -499,10 +521,11 @@ static int log_services(const struct query *q, struct sysg_strset *ns)
 	int n, rc = 0;
 
 	for (size_t i = 0; q->cfg && rc == 0 && i < q->cfg->nservices; i++)
-		rc = sysg_strset_add(ns, q->cfg->services[i].name);
+		if (sysg_cli_in_project(q->c, q->cfg->services[i].name))
+			rc = sysg_strset_add(ns, q->cfg->services[i].name);
 	n = sysg_log_services(q->log_dir, &found);
 	for (int i = 0; i < n; i++) {
-		if (rc == 0)
+		if (rc == 0 && sysg_cli_in_project(q->c, found[i]))
 			rc = sysg_strset_add(ns, found[i]);
 		free(found[i]);
 	}
@@ -635,7 +658,7 @@ static int logs_run(struct query *q)
 	     c->service ?
 	     sysg_logset_build(&set, q->log_dir, one, 1, kind, 0) :
 	     sysg_logset_build(&set, q->log_dir, (const char *const *)ns.v,
-			       ns.n, kind, 1);
+			       ns.n, kind, !c->project);
 	free(copies);
 	sysg_strset_free(&ns);
 	if (rc < 0) {
@@ -725,7 +748,7 @@ static int purge_stop(struct query *q, int64_t sup_pid)
 
 static int purge_delete(const struct query *q)
 {
-	char err[SYSG_ERR_MAX];
+	char err[SYSG_ERR_MAX], run_dir[SYSG_PATH_MAX];
 	size_t removed = 0;
 	size_t slen = strlen(q->state_dir);
 	int rc = 0;
@@ -734,6 +757,10 @@ static int purge_delete(const struct query *q)
 	if (strncmp(q->log_dir, q->state_dir, slen) ||
 	    q->log_dir[slen] != '/')
 		rc = sysg_purge_dir(q->log_dir, &removed, err, sizeof(err));
+	/* and the runtime directory of system mode (/run/sysg) */
+	if (rc == 0 && sysg_run_dir(q->state_dir, run_dir, sizeof(run_dir)) == 0 &&
+	    strcmp(run_dir, q->state_dir))
+		rc = sysg_purge_dir(run_dir, &removed, err, sizeof(err));
 	if (rc == 0)
 		rc = sysg_purge_dir(q->state_dir, &removed, err, sizeof(err));
 	if (rc < 0) {

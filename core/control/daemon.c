@@ -14,6 +14,7 @@
 
 #include "ctlserver.h"
 #include "daemon.h"
+#include "registry.h"
 #include "upgrade.h"
 #include "sdnotify.h"
 #include "base/base.h"
@@ -26,28 +27,35 @@
 
 int sysg_pidfile_write(const char *state_dir)
 {
+	char dir[SYSG_PATH_MAX], text[64];
 	uint64_t ticks = 0;
-	char text[64];
-	int rc;
+	int rc = sysg_run_dir(state_dir, dir, sizeof(dir));
 
+	if (rc < 0)
+		return rc;
 	/* the start time first: a reader that sees the new pid finds it */
 	sysg_proc_start_ticks(getpid(), &ticks);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
 		 (unsigned long long)ticks);
-	rc = sysg_write_file_atomic(state_dir, SYSG_FILE_PID_START, text);
+	rc = sysg_write_file_atomic(dir, SYSG_FILE_PID_START, text);
 	snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (rc == 0)
+		rc = sysg_write_file_atomic(dir, SYSG_FILE_PID, text);
+	/* system mode: also where systemg keeps it, for scripts */
+	if (rc == 0 && strcmp(dir, state_dir))
 		rc = sysg_write_file_atomic(state_dir, SYSG_FILE_PID, text);
 	return rc;
 }
 
-void sysg_pidfile_remove(const char *state_dir)
+/* Remove DIR/sysg.pid (and sysg.pid.start) if it names the calling
+ * process. */
+static void remove_own_pidfile(const char *dir)
 {
 	char path[SYSG_STATE_FILE_MAX], buf[64];
 	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -58,10 +66,20 @@ void sysg_pidfile_remove(const char *state_dir)
 	buf[n] = '\0';
 	if (atoi(buf) == (int)getpid()) {
 		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s", state_dir,
-			 SYSG_FILE_PID_START);
+		snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID_START, dir);
 		unlink(path);
 	}
+}
+
+void sysg_pidfile_remove(const char *state_dir)
+{
+	char dir[SYSG_PATH_MAX];
+
+	if (sysg_run_dir(state_dir, dir, sizeof(dir)) < 0)
+		return;
+	remove_own_pidfile(dir);
+	if (strcmp(dir, state_dir))
+		remove_own_pidfile(state_dir);
 }
 
 /* sysg.lock: held (flock) for the supervisor's whole life. The fd is
@@ -72,7 +90,10 @@ static int take_lock(const char *state_dir, char *err, size_t errlen)
 	int64_t pid = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/" SYSG_FILE_LOCK, state_dir);
+	if (sysg_run_file(state_dir, SYSG_FILE_LOCK, path, sizeof(path)) < 0) {
+		sysg_errf(err, errlen, "%s: path too long", state_dir);
+		return -ENAMETOOLONG;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		sysg_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -684,13 +705,24 @@ static void notify_stopping(void *arg, const struct sysg_unit_change *ch)
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
 	const struct sysg_daemon_opts *o = d->o;
-	int rc = sysg_mkdir_p(o->state_dir, 0700, 0);
+	char run_dir[SYSG_PATH_MAX];
+	int rc = sysg_run_dir(o->state_dir, run_dir, sizeof(run_dir));
 
-	if (rc < 0) {
-		sysg_errf(err, errlen, "cannot create %s: %s", o->state_dir,
-			  strerror(-rc));
-		return rc;
+	if (rc < 0)
+		sysg_errf(err, errlen, "%s: path too long", o->state_dir);
+	/* the state directory, and the runtime one of system mode */
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		const char *dir = i ? run_dir : o->state_dir;
+
+		if (i && !strcmp(run_dir, o->state_dir))
+			break;
+		rc = sysg_mkdir_p(dir, 0700, 0);
+		if (rc < 0)
+			sysg_errf(err, errlen, "cannot create %s: %s", dir,
+				  strerror(-rc));
 	}
+	if (rc < 0)
+		return rc;
 	d->lock_fd = o->resume ? o->resume->lock_fd :
 		     take_lock(o->state_dir, err, errlen);
 	if (d->lock_fd < 0)
@@ -698,7 +730,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	rc = open_state(d, err, errlen);
 	if (rc == 0 && (rc = sysg_pidfile_write(o->state_dir)) < 0)
 		sysg_errf(err, errlen, "cannot write %s/" SYSG_FILE_PID ": %s",
-			  o->state_dir, strerror(-rc));
+			  run_dir, strerror(-rc));
 	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
 		sysg_errf(err, errlen, "out of memory");
 	if (rc == 0)
@@ -927,10 +959,18 @@ static void teardown(struct daemon *d)
 int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		    char *err, size_t errlen)
 {
+	struct sysg_daemon_opts own = *o;
+	struct sysg_diag notes;
 	struct daemon d;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	/* the files that had joined a supervisor that died (or execs a new
+	 * binary) join again: their services are adopted too */
+	sysg_diag_init(&notes);
+	if (!o->kind || strcmp(o->kind, "unit"))
+		sysg_registry_rejoin(o->state_dir, &own.cfg, &notes);
+	o = &own;
 	d.o = o;
 	d.lock_fd = -1;
 	d.log.fd = -1;
@@ -942,6 +982,9 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		sysg_env_unset(o->cfg->services[i].envp, "NOTIFY_SOCKET",
 			       d.notify_rc > 0 ? d.notify.text : NULL);
 	rc = setup(&d, err, errlen);
+	for (size_t i = 0; rc == 0 && i < notes.n; i++)
+		sysg_log(&d.log, SYSG_LOG_WARN, "%s", notes.lines[i]);
+	sysg_diag_free(&notes);
 	if (rc == 0 && d.notify_rc < 0)
 		sysg_log(&d.log, SYSG_LOG_WARN, "NOTIFY_SOCKET is not usable "
 			 "(%s): the service manager will not be told when the "
@@ -950,6 +993,8 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		rc = start(&d, err, errlen);
 	if (rc == 0)
 		rc = run(&d);
+	if (rc == 0)            /* a full stop: the projects are gone */
+		sysg_registry_remove(o->state_dir);
 	if (d.sup)
 		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
 			  d.initial_failed;

@@ -153,11 +153,15 @@ static void op_pre_start(struct deploy *dp)
 			.out_fd = out >= 0 ? out : SYSG_SPAWN_DEVNULL,
 			.err_fd = errfd >= 0 ? errfd : SYSG_SPAWN_DEVNULL,
 		};
+		char **own = NULL;      /* as the service runs (privs.h) */
 
 		dp->aux.done = dp_aux_done;
 		dp->aux.arg = dp;
-		rc = cmd ? sysg_job_spawn(jobs, &dp->aux, &r, dp->timeout_ms,
-					  err, sizeof(err)) : -ENOMEM;
+		rc = cmd && sysg_privs_helper_req(sysg_supervisor_privs(
+				    dp->ds->o.sup, dp->service), &r, &own) == 0 ?
+		     sysg_job_spawn(jobs, &dp->aux, &r, dp->timeout_ms, err,
+				    sizeof(err)) : -ENOMEM;
+		sysg_env_free(own);
 	}
 	if (out >= 0)
 		close(out);
@@ -268,9 +272,11 @@ static void probe_start(struct deploy *dp)
 		t = left > 0 ? left : 1;
 	dp->aux.done = dp_aux_done;
 	dp->aux.arg = dp;
+	/* a health command runs as the service does (privs.h) */
 	if (sysg_health_attempt(jobs, &dp->aux, dp->wait_cmd, dp->wait_url, t,
-				dp->wait_env, dp_project_dir(dp), -1, err,
-				sizeof(err)) < 0)
+				dp->wait_env, dp_project_dir(dp), -1,
+				sysg_supervisor_privs(dp->ds->o.sup, dp->service),
+				err, sizeof(err)) < 0)
 		dp_aux_done(&dp->aux, 1 << 8, 0);
 }
 
@@ -390,7 +396,7 @@ static void op_http_check(struct deploy *dp, json_t *req)
 	if (!dp->wait_url ||
 	    sysg_health_attempt(jobs, &dp->aux, NULL, dp->wait_url,
 				t > 0 ? t : SYSG_HEALTH_TIMEOUT_MS, NULL,
-				dp_project_dir(dp), -1, err,
+				dp_project_dir(dp), -1, NULL, err,
 				sizeof(err)) < 0) {
 		dp_wait_cleanup(dp);
 		dp_reply_rc(dp, -EIO, "cannot run the HTTP check");

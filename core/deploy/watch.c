@@ -188,7 +188,7 @@ static void watch_probe(struct sysg_timer *t)
 	dp->aux.arg = dp;
 	watch_url(dp, url, sizeof(url));
 	if (sysg_health_attempt(jobs, &dp->aux, NULL, url, h->timeout_ms,
-				NULL, dp_project_dir(dp), -1, err,
+				NULL, dp_project_dir(dp), -1, NULL, err,
 				sizeof(err)) < 0)
 		dp_watch_end(dp, "its health check cannot run");
 }

@@ -172,7 +172,7 @@ static int bg_active_env(const struct svc *v, char ***env)
 	state = sysg_deployment_option(d, "blue_green", "state_path");
 	path = !state ? sysg_path_join(v->sup->state_dir, name) :
 	       state[0] == '/' ? strdup(state) :
-	       sysg_path_join(v->sup->cfg->project_dir, state);
+	       sysg_path_join(svc_cwd(v), state);
 	if (!path)
 		return -ENOMEM;
 	if (sysg_proc_read_file(path, buf, sizeof(buf)) > 0 &&
@@ -218,8 +218,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, int async,
 {
 	struct sysg_spawn_req req = {
 		.command = v->cfg->command,
-		.cwd = v->cfg->workdir ? v->cfg->workdir :
-		       v->sup->cfg->project_dir,
+		.cwd = svc_cwd(v),
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
 		.async_exec = async,
 	};
@@ -252,11 +251,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, int async,
 	env = spawn_env(v, &cmd);
 	if (cmd)
 		req.command = cmd;
-	if (env && v->privs && v->privs->user_name &&
-	    (sysg_env_set(&env, "HOME", v->privs->home) < 0 ||
-	     sysg_env_set(&env, "USER", v->privs->user_name) < 0 ||
-	     sysg_env_set(&env, "LOGNAME", v->privs->user_name) < 0 ||
-	     sysg_env_set(&env, "SHELL", v->privs->shell) < 0)) {
+	if (env && sysg_privs_env(v->privs, &env) < 0) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -365,6 +360,8 @@ void svc_take_candidate(struct svc *v)
 		v->cand.drains[i] = NULL;
 	}
 	v->pid = v->sid = v->cand.pid;
+	if (v->privs)
+		v->privs->ns_pid = v->cand.pid;
 	v->ticks = v->cand.ticks;
 	free(v->run_cmd);
 	v->run_cmd = NULL;
@@ -452,6 +449,8 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	free(v->run_cmd);
 	v->run_cmd = NULL;
 	v->pid = v->sid = c.pid;
+	if (v->privs)   /* its helpers join its netns */
+		v->privs->ns_pid = c.pid;
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();
 	v->started_mono = sysg_now_ms();

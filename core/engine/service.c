@@ -252,6 +252,8 @@ void svc_main_exited(struct svc *v, int status)
 		v->has_exit = v->has_signal = 0;
 		v->exit_code = v->signo = 0;
 	}
+	if (v->privs)
+		v->privs->ns_pid = 0;
 	v->oom = v->privs ? sysg_privs_end_run(v->privs) : 0;
 	if (v->oom)
 		svc_log(v, SYSG_LOG_WARN, "Service %s: killed by the kernel's "
@@ -273,12 +275,18 @@ char *const *svc_env(const struct svc *v)
 	return v->cfg->envp ? v->cfg->envp : environ;
 }
 
+const char *svc_cwd(const struct svc *v)
+{
+	return v->cfg->workdir ? v->cfg->workdir : v->sup->cfg->project_dir;
+}
+
 static void real_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 {
 	sysg_hook_fire(&v->sup->jobs, &v->sup->log, v->cfg, stage, ok,
-		       svc_env(v), v->sup->cfg->project_dir,
+		       svc_env(v), svc_cwd(v),
 		       v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
-		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL);
+		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
+		       v->privs);
 }
 
 static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
@@ -461,21 +469,25 @@ static int real_run_helper(struct svc *v, const char *cmd)
 	char *expanded = strdup(cmd);   /* its shell expands $VAR (config.h) */
 	struct sysg_spawn_req req = {
 		.command = expanded, .force_shell = 1, .envp = svc_env(v),
-		.cwd = v->sup->cfg->project_dir, .cgroup_fd = -1,
+		.cwd = svc_cwd(v), .cgroup_fd = -1,
 		.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
 		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
 	};
-	char err[SYSG_ERR_MAX];
+	char err[SYSG_ERR_MAX], **env = NULL;
 	int rc;
 
-	if (!expanded)
+	/* as the service: its user, limits... (privs.h) */
+	if (!expanded || sysg_privs_helper_req(v->privs, &req, &env) < 0) {
+		free(expanded);
 		return -ENOMEM;
+	}
 	v->helper.done = helper_done;
 	v->helper.arg = v;
 	rc = sysg_job_spawn(&v->sup->jobs, &v->helper, &req, 0, err,
 			    sizeof(err));
 	if (rc < 0)
 		svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, err);
+	sysg_env_free(env);
 	free(expanded);
 	return rc;
 }
@@ -525,6 +537,9 @@ static void begin_run(struct svc *v)
 		return;
 	}
 	svc_fx->open_logs(v);
+	/* before the skip command, which runs as the service does */
+	if (check_privileged(v) < 0)
+		return;
 	if (v->cfg->skip_command && *v->cfg->skip_command &&
 	    svc_fx->run_helper(v, v->cfg->skip_command) == 0) {
 		set_state(v, ST_SKIPCHECK);
@@ -546,8 +561,6 @@ static void a_prestart(struct svc *v)
 {
 	const char *pre = v->cfg->deployment.pre_start;
 
-	if (check_privileged(v) < 0)
-		return;
 	if (!pre || !*pre) {
 		a_spawn(v);
 		return;

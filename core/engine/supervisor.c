@@ -834,6 +834,14 @@ struct sysg_log *sysg_supervisor_log(struct sysg_supervisor *s)
 	return &s->log;
 }
 
+struct sysg_privs *sysg_supervisor_privs(struct sysg_supervisor *s,
+					 const char *service)
+{
+	struct svc *v = sup_find(s, service);
+
+	return v ? v->privs : NULL;
+}
+
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s)
 {
 	return s->loop;

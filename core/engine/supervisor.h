@@ -164,6 +164,13 @@ struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s);
 struct sysg_jobs *sysg_supervisor_jobs(struct sysg_supervisor *s);
 struct sysg_log *sysg_supervisor_log(struct sysg_supervisor *s);
 
+/* The privileged settings of SERVICE as last prepared (privs.h), for
+ * its helpers run on its behalf (a deploy's pre_start and health
+ * command: sysg_privs_helper_req); NULL for an unknown service or
+ * one without privileged settings. */
+struct sysg_privs *sysg_supervisor_privs(struct sysg_supervisor *s,
+					 const char *service);
+
 /* 1 after stop_all (or SIGINT/SIGTERM) until the next start request. */
 int sysg_supervisor_shutting_down(const struct sysg_supervisor *s);
 

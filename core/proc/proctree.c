@@ -826,10 +826,13 @@ static const char *cgroup2_mount(void)
 int sysg_cgroup_base(char *buf, size_t len)
 {
 	const char *mnt = cgroup2_mount();
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], *slash;
 
 	if (!mnt || own_cgroup_path(getpid(), rel, sizeof(rel)) < 0)
 		return -ENOTSUP;
+	slash = strrchr(rel, '/');
+	if (slash && !strcmp(slash + 1, SYSG_CGROUP_LEAF))
+		*(slash == rel ? slash + 1 : slash) = '\0';
 	if ((size_t)snprintf(buf, len, "%s%s", mnt,
 			     strcmp(rel, "/") ? rel : "") >= len)
 		return -ENAMETOOLONG;
