@@ -335,8 +335,9 @@ static int status_remote(struct query *q, int *code)
 		json_object_set_new(args, "service", json_string(c->service));
 	if (args && c->all)
 		json_object_set_new(args, "all", json_true());
-	/* --json: the supervisor renders what is printed */
-	if (args && c->json && !c->prometheus && c->stream_ms <= 0)
+	/* --json: the supervisor renders what is printed (-p filters here) */
+	if (args && c->json && !c->prometheus && c->stream_ms <= 0 &&
+	    !c->project)
 		json_object_set_new(args, "json_text", json_true());
 	if (!ask_supervisor_opt(q->state_dir, "status", args, "json_text",
 				&reply, code))
