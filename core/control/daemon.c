@@ -261,6 +261,13 @@ struct daemon {
 	char *spill_path;               /* its settings */
 	int64_t spill_max, spill_segment;
 	struct procs procs;
+	/* without `metrics:`, only the units inspect asked for are sampled,
+	 * each until WATCH_MS after its last inspect (none: no timer) */
+	struct watch {
+		char *name;
+		int64_t until_ms;
+	} *watch;
+	size_t nwatch;
 	int lock_fd;
 	int result_fd;
 	int initial_failed;
@@ -297,6 +304,54 @@ static size_t tree_stats(struct daemon *d, size_t i)
 	return k;
 }
 
+/* Sample unit I (as sysg_supervisor_get_index numbers them); *SCANNED
+ * says whether this round's /proc scan was taken (1), failed (-1) or not
+ * yet (0). */
+static void sample_one(struct daemon *d, size_t i, int64_t up, int64_t wall,
+		       int *scanned)
+{
+	struct sysg_unit_record u;
+	size_t k = 0;
+
+	if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
+		return;
+	if (u.pid > 0 && !*scanned)
+		*scanned = sysg_proc_snapshot_take(&d->procs.snap) == 0 ? 1 : -1;
+	if (u.pid > 0 && *scanned > 0)
+		k = tree_stats(d, i);
+	sysg_samples_take_stats(d->samples, u.name, d->procs.stats, k, up,
+				wall);
+}
+
+/* With `metrics:` the user asked for every unit at its interval; without
+ * it (the default) sampling is lazy, so that an idle supervisor of
+ * thousands of services costs no CPU: only watched units. */
+static int sample_lazy(const struct daemon *d)
+{
+	return !sysg_supervisor_config(d->sup)->metrics.present;
+}
+
+#define WATCH_MS (SYSG_SAMPLES_CAP * (int64_t)SYSG_SAMPLE_INTERVAL_MS)
+
+/* Drop the watches that expired. */
+static void watch_expire(struct daemon *d, int64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->nwatch; i++) {
+		if (d->watch[i].until_ms > now &&
+		    sysg_supervisor_index(d->sup, d->watch[i].name) >= 0)
+			d->watch[k++] = d->watch[i];
+		else
+			free(d->watch[i].name);
+	}
+	d->nwatch = k;
+	if (!k) {
+		free(d->watch);
+		d->watch = NULL;
+	}
+}
+
 static void sample_all(struct daemon *d)
 {
 	size_t n = sysg_supervisor_count(d->sup);
@@ -305,19 +360,17 @@ static void sample_all(struct daemon *d)
 
 	if (sysg_proc_uptime_ms(&up) < 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		struct sysg_unit_record u;
-		size_t k = 0;
+	if (!sample_lazy(d)) {
+		for (size_t i = 0; i < n; i++)
+			sample_one(d, i, up, wall, &scanned);
+		return;
+	}
+	watch_expire(d, sysg_now_ms());
+	for (size_t i = 0; i < d->nwatch; i++) {
+		int k = sysg_supervisor_index(d->sup, d->watch[i].name);
 
-		if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
-			continue;
-		if (u.pid > 0 && !scanned)
-			scanned = sysg_proc_snapshot_take(&d->procs.snap) == 0 ?
-				  1 : -1;
-		if (u.pid > 0 && scanned > 0)
-			k = tree_stats(d, i);
-		sysg_samples_take_stats(d->samples, u.name, d->procs.stats, k,
-					up, wall);
+		if (k >= 0)
+			sample_one(d, (size_t)k, up, wall, &scanned);
 	}
 }
 
@@ -411,8 +464,55 @@ static void on_sample(struct sysg_timer *t)
 			 err);
 	sample_all(d);
 	write_textfile(d);
-	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
-			 d->sample_ms, on_sample, d);
+	if (!sample_lazy(d) || d->nwatch)
+		sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
+				 d->sample_ms, on_sample, d);
+}
+
+/* `inspect` asked for NAME: in the default (lazy) mode, watch it for the
+ * retention window and sample it now when its newest sample is older than
+ * the interval, so that the view has one; then sample it with the rest
+ * of the watched units. NAME NULL: the config changed (a new `metrics:`
+ * section samples everything from now on). */
+static void on_sampler(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+	int64_t now = sysg_now_ms(), up = 0, wall = sysg_wall_ms();
+	int k = name ? sysg_supervisor_index(d->sup, name) : -1;
+	struct sysg_sample last;
+	struct watch *nv;
+	size_t i;
+	int scanned = 0;
+
+	if (!sample_lazy(d) || (!name && d->nwatch)) {
+		if (!d->sample_timer.armed)
+			sysg_timer_start(sysg_supervisor_loop(d->sup),
+					 &d->sample_timer, d->sample_ms,
+					 on_sample, d);
+		return;
+	}
+	if (k < 0)
+		return;
+	for (i = 0; i < d->nwatch && strcmp(d->watch[i].name, name); i++)
+		;
+	if (i == d->nwatch) {
+		nv = realloc(d->watch, (d->nwatch + 1) * sizeof(*nv));
+		if (!nv || !(nv[i].name = strdup(name))) {
+			if (nv)
+				d->watch = nv;
+			return;
+		}
+		d->watch = nv;
+		d->nwatch++;
+	}
+	d->watch[i].until_ms = now + WATCH_MS;
+	if ((sysg_samples_latest(d->samples, name, &last) < 0 ||
+	     wall - last.at_ms >= d->sample_ms) &&
+	    sysg_proc_uptime_ms(&up) == 0)
+		sample_one(d, (size_t)k, up, wall, &scanned);
+	if (!d->sample_timer.armed)
+		sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
+				 d->sample_ms, on_sample, d);
 }
 
 /* The first sample, soon after the start so that inspect has something
@@ -570,7 +670,7 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 		.adopt_listener = d->o->resume && d->o->resume->ctl_fd >= 0,
 		.listen_fd = d->o->resume ? d->o->resume->ctl_fd : -1,
 		.generation = d->o->resume ? d->o->resume->generation : 0,
-		.pp = d->o->pp,
+		.pp = d->o->pp, .sampler = on_sampler, .sampler_arg = d,
 	};
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 
@@ -843,6 +943,9 @@ static void teardown(struct daemon *d)
 	sysg_spill_close(d->spill);
 	free(d->spill_path);
 	procs_free(&d->procs);
+	for (size_t i = 0; i < d->nwatch; i++)
+		free(d->watch[i].name);
+	free(d->watch);
 	sysg_log_close(&d->log);
 	sysg_notify_close(&d->notify);
 	sysg_state_close(d->st);

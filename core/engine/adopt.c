@@ -323,12 +323,9 @@ static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 
 static void sweep_cgroups(struct sysg_supervisor *s);
 
-static int configured(const struct sysg_supervisor *s, const char *name)
+static int configured(struct sysg_supervisor *s, const char *name)
 {
-	for (size_t i = 0; i < s->nactive; i++)
-		if (!strcmp(s->svcs[i]->cfg->name, name))
-			return 1;
-	return 0;
+	return sup_find(s, name) != NULL;
 }
 
 /* NAME's record: stopped, because it is no longer configured. */
@@ -422,19 +419,79 @@ static void reschedule(struct svc *v, const struct sysg_unit_record *u)
 	svc_event(v, EV_START);
 }
 
-static int adopt_one(struct svc *v)
+static int adopt_one(struct svc *v, const struct sysg_unit_record *u)
 {
-	struct sysg_unit_record u;
 	char marker[sizeof(v->instance)];
 
-	if (!v->sup->st || v->state != ST_IDLE ||
-	    sysg_state_get_unit(v->sup->st, v->cfg->name, &u) < 0)
+	if (v->state != ST_IDLE)
 		return 0;
-	if (is_ours(v, &u, marker, sizeof(marker)) &&
-	    take_over(v, &u, marker) == 0)
+	if (is_ours(v, u, marker, sizeof(marker)) &&
+	    take_over(v, u, marker) == 0)
 		return 1;
-	reschedule(v, &u);
+	reschedule(v, u);
 	return 0;
+}
+
+/* The records adoption acts on: those of configured services that claim
+ * a live process or belong to a cron unit (the others are left alone). */
+struct adopt_list {
+	struct sysg_supervisor *s;
+	struct sysg_unit_record *v;
+	size_t n, cap;
+	int err;
+};
+
+static int adopt_keep(void *arg, const struct sysg_unit_record *u)
+{
+	struct adopt_list *l = arg;
+	struct svc *v = sup_find(l->s, u->name);
+
+	if (!v || (!claims_process(u) && !v->cron))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct sysg_unit_record *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			l->err = -ENOMEM;
+			return 1;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *u;
+	return 0;
+}
+
+/* One listing of the records (not one read of the store per service:
+ * the xml backend parses the whole file for each), then the take-overs
+ * in config order, outside the listing since they write records. */
+static int adopt_all(struct sysg_supervisor *s)
+{
+	struct adopt_list l = { .s = s };
+	const struct sysg_unit_record **of;
+	int n = 0, rc;
+
+	if (!s->st || !s->nactive)
+		return 0;
+	rc = sysg_state_list_units(s->st, adopt_keep, &l);
+	if (rc < 0 || l.err)
+		sysg_log(&s->log, SYSG_LOG_WARN, "Cannot list the unit records "
+			 "to adopt running services: %s",
+			 strerror(l.err ? -l.err : -rc));
+	of = calloc(s->nactive, sizeof(*of));
+	for (size_t i = 0; of && i < l.n; i++) {
+		int k = sup_index(s, l.v[i].name);
+
+		if (k >= 0)
+			of[k] = &l.v[i];
+	}
+	for (size_t i = 0; of && i < s->nactive; i++)
+		if (of[i])
+			n += adopt_one(s->svcs[i], of[i]);
+	free(of);
+	free(l.v);
+	return n;
 }
 
 /* Remove the empty cgroups of runs that died with the previous
@@ -457,10 +514,8 @@ static void sweep_cgroups(struct sysg_supervisor *s)
 int sysg_supervisor_adopt(struct sysg_supervisor *s)
 {
 	struct sysg_pidset all = { 0 };
-	int n = 0;
+	int n = adopt_all(s);
 
-	for (size_t i = 0; i < s->nactive; i++)
-		n += adopt_one(s->svcs[i]);
 	if (marked_processes(s, &all) == 0 && all.n) {
 		for (size_t i = 0; i < s->nactive; i++)
 			if (!s->svcs[i]->adopted && !svc_is_up(s->svcs[i]))

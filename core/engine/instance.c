@@ -354,9 +354,9 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 		  s->cfg->project_dir;
 	req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
 	req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
-	if (v->privs.needed)    /* a candidate shares the run's limit
+	if (v->privs && v->privs->needed)    /* a candidate shares the run's limit
 				   cgroups with the current instance */
-		sysg_privs_spawn_req(&v->privs, &req);
+		sysg_privs_spawn_req(v->privs, &req);
 	in->log_err = v->log_err;
 	in->err_off = v->log_err >= 0 ? lseek(v->log_err, 0, SEEK_END) : 0;
 	rc = sysg_spawn(&req, &c, err, errlen);
@@ -563,7 +563,7 @@ int sysg_inst_promote(struct sysg_supervisor *s, int64_t id,
 	if (def && def != v->cfg) {
 		v->cfg = (struct sysg_service *)def;
 		svc_drains_rename(v);
-		sysg_privs_free(&v->privs);
+		svc_privs_drop(v);
 	}
 	v->pid = v->sid = in->pid;
 	v->ticks = in->ticks;

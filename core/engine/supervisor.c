@@ -843,7 +843,7 @@ struct sysg_privs *sysg_supervisor_privs(struct sysg_supervisor *s,
 {
 	struct svc *v = sup_find(s, service);
 
-	return v ? &v->privs : NULL;
+	return v ? v->privs : NULL;
 }
 
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s)

@@ -166,7 +166,8 @@ struct sysg_log *sysg_supervisor_log(struct sysg_supervisor *s);
 
 /* The privileged settings of SERVICE as last prepared (privs.h), for
  * its helpers run on its behalf (a deploy's pre_start and health
- * command: sysg_privs_helper_req); NULL for an unknown service. */
+ * command: sysg_privs_helper_req); NULL for an unknown service or
+ * one without privileged settings. */
 struct sysg_privs *sysg_supervisor_privs(struct sysg_supervisor *s,
 					 const char *service);
 
