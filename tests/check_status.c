@@ -790,6 +790,20 @@ START_TEST(json_text_is_jansson_text)
 		snprintf(kid[1].name, sizeof(kid[1].name), "web/%s", odd[i]);
 		same_as_jansson(&s);
 	}
+	/* more elements than a byte counts */
+	{
+		struct sysg_unit_view *many = calloc(300, sizeof(*many));
+
+		ck_assert_ptr_nonnull(many);
+		for (int i = 0; i < 300; i++)
+			snprintf(many[i].name, sizeof(many[i].name), "s%d", i);
+		s.units = many;
+		s.nunits = 300;
+		same_as_jansson(&s);
+		free(many);
+		s.units = v;
+		s.nunits = 3;
+	}
 	/* what jansson refuses (not UTF-8), the text refuses too */
 	v[0].command = "bad \xc3\x28 utf8";
 	same_as_jansson(&s);

@@ -66,8 +66,9 @@ static void newline(struct jsonw *w)
 
 void jsonw_item(struct jsonw *w)
 {
-	if (w->used[w->depth]++)
+	if (w->used[w->depth])
 		put(w, ",", 1);
+	w->used[w->depth] = 1;
 	newline(w);
 }
 
