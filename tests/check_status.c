@@ -736,14 +736,14 @@ START_TEST(json_text_is_jansson_text)
 	v[0].pid = 4242;
 	v[0].pgid = 4242;
 	v[0].uptime_s = 0;
-	v[0].rss_bytes = 1 << 20;
+	v[0].rss_bytes = INT64_MAX;
 	v[0].children = kid;
 	v[0].nchildren = 2;
 	snprintf(kid[0].name, sizeof(kid[0].name), "web/a");
 	kid[0].kind = SYSG_UNIT_CHILD;
 	snprintf(kid[0].status, sizeof(kid[0].status), "failed");
 	kid[0].has_exit_code = 1;
-	kid[0].exit_code = -3;
+	kid[0].exit_code = INT32_MIN;
 	kid[0].uptime_s = -1;
 	kid[0].rss_bytes = -1;
 	kid[0].cpu_percent = -1;
