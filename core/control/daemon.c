@@ -502,7 +502,8 @@ static void initial_done(void *arg, int exit_code, const char *lines)
 			 "supervisor exits");
 		sysg_supervisor_stop_all(d->sup);
 	}
-	sysg_state_sync(d->st);         /* the records are on disk first */
+	/* the records are on disk, and the state helper gone, first */
+	sysg_state_release(d->st);
 	sysg_daemon_report(d->result_fd, exit_code, more ? more : lines);
 	free(more);
 	d->result_fd = -1;

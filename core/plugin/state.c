@@ -146,6 +146,10 @@ void sysg_state_release(struct sysg_state *st)
 {
 	if (!st)
 		return;
+	if (st->remote) {
+		sysg_remote_end(st);
+		return;
+	}
 	if (st->handle)
 		st->ops->close(st->handle);
 	st->handle = NULL;
@@ -160,7 +164,8 @@ void sysg_state_close(struct sysg_state *st)
 		return;
 	if (st->remote)
 		sysg_remote_free(st);
-	sysg_state_release(st);
+	else
+		sysg_state_release(st);
 	free(st->mirror);
 	if (log_owner == st)
 		log_owner = NULL;

@@ -89,8 +89,9 @@ void sysg_state_log_to(FILE *f);
 
 /* Close the store and unload the backend plugin (and the libraries it
  * pulled in, e.g. libxml2) until the next call, which reloads and
- * reopens it transparently. The resident supervisor calls this when the
- * state has been idle for a while, to keep its memory small. */
+ * reopens it transparently. For a remote store: store the queued
+ * writes, end the helper and wait for it (the next call starts
+ * another). */
 void sysg_state_release(struct sysg_state *st);
 
 /* Send the backend's log lines (one line, no newline, already tagged by

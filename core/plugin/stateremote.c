@@ -19,7 +19,7 @@
 #include "stateremote.h"
 
 #define WRITE_GAP_MS     50     /* between two write requests */
-#define HELPER_IDLE_MS   1000   /* the helper ends this long after its last */
+#define HELPER_IDLE_MS   250   /* the helper ends this long after its last */
 #define RETRY_MS         1000   /* after a helper died or could not start */
 #define MAX_GONE         8
 
@@ -934,16 +934,22 @@ pid_t sysg_state_helper_pid(const struct sysg_state *st)
 	return st && st->remote && st->remote->fd >= 0 ? st->remote->pid : 0;
 }
 
-void sysg_remote_free(struct sysg_state *st)
+void sysg_remote_end(struct sysg_state *st)
 {
 	struct sysg_state_remote *r = st->remote;
 
 	sysg_state_sync(st);
-	sysg_state_use_loop(st, NULL);
 	drop_helper(st);
 	for (size_t i = 0; i < r->ngone; i++)
 		waitpid(r->gone[i], NULL, 0);
-	remote_free(r);
+	r->ngone = 0;
+}
+
+void sysg_remote_free(struct sysg_state *st)
+{
+	sysg_state_use_loop(st, NULL);
+	sysg_remote_end(st);
+	remote_free(st->remote);
 	st->remote = NULL;
 }
 

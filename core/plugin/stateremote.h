@@ -56,6 +56,10 @@ int sysg_remote_list_deploys(struct sysg_state *st, const char *service,
 int sysg_remote_kv_get(struct sysg_state *st, const char *key, char *buf,
 		       size_t len);
 
+/* Store the queued writes, end the helper and wait for it
+ * (sysg_state_release). */
+void sysg_remote_end(struct sysg_state *st);
+
 /* Flush and end the helper, free the remote part (sysg_state_close). */
 void sysg_remote_free(struct sysg_state *st);
 
