@@ -40,7 +40,9 @@ void dp_journal(struct deploy *dp, const char *step)
 		      "promote", dp->journal_promote);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	snprintf(key, sizeof(key), "deploy:%s", dp->service);
-	if (s && sysg_state_kv_set(st, key, s) < 0)
+	/* on disk before the step is taken */
+	if (s && (sysg_state_kv_set(st, key, s) < 0 ||
+		  sysg_state_sync(st) < 0))
 		sysg_log(dp_log_of(dp), SYSG_LOG_WARN,
 			 "Deploy %s: cannot journal "
 			 "step '%s'", dp->id, step);
@@ -56,6 +58,7 @@ void dp_journal_clear(struct deploy *dp)
 		return;
 	snprintf(key, sizeof(key), "deploy:%s", dp->service);
 	sysg_state_kv_set(dp->ds->o.st, key, NULL);
+	sysg_state_sync(dp->ds->o.st);
 }
 
 void dp_journal_pid(struct deploy *dp, pid_t pid)

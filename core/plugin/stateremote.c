@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -19,7 +20,10 @@
 #include "stateremote.h"
 
 #define WRITE_GAP_MS     50     /* between two write requests */
-#define HELPER_IDLE_MS   250   /* the helper ends this long after its last */
+#define HELPER_IDLE_MS   250    /* a helper in a storm ends this long after
+				   its last request */
+#define STORM_WRITES     10     /* this many writes sent on their own */
+#define STORM_MS         1000   /* this long: a storm */
 #define RETRY_MS         1000   /* after a helper died or could not start */
 #define MAX_GONE         8
 
@@ -30,6 +34,10 @@ enum {
 	R_NONE = 0x100, R_GET_PID, R_LIST_PIDS, R_GET_UNIT,
 	R_LIST_UNITS, R_LIST_CRON, R_LIST_DEPLOYS, R_KV_GET,
 };
+
+/* An end frame's results: the writes' (0 or the first error), the
+ * read's, and the index of the write that failed first. */
+#define NRC 3
 
 /* Frames: a header, then LEN bytes. */
 enum { F_REQ = 1, F_REC, F_LOG, F_END };
@@ -60,6 +68,8 @@ struct sysg_state_remote {
 	struct wop *pending, *inflight;
 	size_t npending, cap, ninflight;
 	int64_t next_send_ms;
+	int64_t sent_ms[STORM_WRITES];  /* when the last write requests went */
+	size_t nsent;
 	unsigned long helpers, requests;
 };
 
@@ -379,7 +389,7 @@ static int do_read(struct sysg_state *st, uint32_t op, const char *s,
 static void serve(struct sysg_state *st, struct rd *r)
 {
 	uint32_t nops = rd_u32(r), op, has;
-	int32_t rc[2] = { 0, 0 };
+	int32_t rc[NRC] = { 0, 0, 0 };
 	const char *s = NULL;
 	const void *p;
 	uint64_t n = 0;
@@ -396,11 +406,15 @@ static void serve(struct sysg_state *st, struct rd *r)
 		one.left = len;
 		one.bad = !one.p;
 		w = one.bad ? -EINVAL : apply_write(st, op, &one);
-		if (w < 0 && !rc[0])
+		if (w < 0 && !rc[0]) {
 			rc[0] = w;
+			rc[2] = (int32_t)i;
+		}
 	}
-	if (batch && (c = sysg_state_batch_commit(st)) < 0 && !rc[0])
+	if (batch && (c = sysg_state_batch_commit(st)) < 0 && !rc[0]) {
 		rc[0] = c;
+		rc[2] = 0;
+	}
 	op = rd_u32(r);
 	has = rd_u32(r);
 	if (has)
@@ -440,7 +454,7 @@ static void helper_main(struct sysg_state *st, int fd,
 	st->remote = NULL;
 	if (pp) {
 		char err[SYSG_ERR_MAX] = "";
-		int32_t rc[2] = { 0, 0 };
+		int32_t rc[NRC] = { 0, 0, 0 };
 
 		rc[1] = sysg_state_open(&loc, pp, name, st->dir, st->path, err,
 					sizeof(err));
@@ -506,10 +520,31 @@ static int spawn(struct sysg_state *st, const struct sysg_plugin_path *pp,
 	r->fd = sv[0];
 	r->pid = pid;
 	r->helpers++;
+	log_line(st, SYSG_LOG_DEBUG, "state helper %d started", (int)pid);
 	return 0;
 }
 
-/* Tell the helper to end (it finishes what it read first). */
+/* Wait up to a second for PID, which was told to end: 1 when reaped
+ * (or already reaped by the owner of waitpid(-1)). */
+static int reap_soon(pid_t pid)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < 1000; i++) {
+		pid_t got = waitpid(pid, NULL, WNOHANG);
+
+		if (got == pid || (got < 0 && errno == ECHILD))
+			return 1;
+		if (got < 0 && errno != EINTR)
+			return 0;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+/* Tell the helper to end (it finishes what it read first) and reap it:
+ * no helper outlives its use. One that does not end within a second is
+ * left to the owner of waitpid(-1) (sysg_state_reaped). */
 static void drop_helper(struct sysg_state *st)
 {
 	struct sysg_state_remote *r = st->remote;
@@ -522,7 +557,7 @@ static void drop_helper(struct sysg_state *st)
 	}
 	close(r->fd);
 	r->fd = -1;
-	if (r->pid > 0) {
+	if (r->pid > 0 && !reap_soon(r->pid)) {
 		if (r->ngone == MAX_GONE) {     /* nobody reaps: do it now */
 			waitpid(r->gone[0], NULL, 0);
 			memmove(r->gone, r->gone + 1,
@@ -539,13 +574,22 @@ static void on_idle(struct sysg_timer *t)
 	drop_helper(t->arg);
 }
 
+/* The helper ends when idle, on the next loop turn after its request
+ * (the reads and writes of one turn share it) so that no helper outlives
+ * its use; but in a storm (STORM_WRITES writes sent on their own, not
+ * for a reader, within STORM_MS) it stays until HELPER_IDLE_MS without a
+ * request: a restart storm costs a few forks, then one helper for as
+ * long as it lasts. */
 static void arm_idle(struct sysg_state *st)
 {
 	struct sysg_state_remote *r = st->remote;
+	size_t oldest = r->nsent % STORM_WRITES;
+	int storm = r->nsent >= STORM_WRITES &&
+		    sysg_now_ms() - r->sent_ms[oldest] < STORM_MS;
 
 	if (r->loop && r->fd >= 0)
-		sysg_timer_start(r->loop, &r->idle_timer, HELPER_IDLE_MS,
-				 on_idle, st);
+		sysg_timer_start(r->loop, &r->idle_timer,
+				 storm ? HELPER_IDLE_MS : 0, on_idle, st);
 }
 
 static void wop_free(struct wop *w)
@@ -614,7 +658,7 @@ static void requeue(struct sysg_state_remote *r)
 /* Read the answer to the request in flight. Records go to RECS (NULL:
  * none expected), log lines to the store's log. 0 with RC filled, or
  * -EPIPE when the helper went away. */
-static int read_reply(struct sysg_state *st, struct rbuf *recs, int32_t rc[2],
+static int read_reply(struct sysg_state *st, struct rbuf *recs, int32_t rc[NRC],
 		      struct rbuf *tail)
 {
 	struct sysg_state_remote *r = st->remote;
@@ -634,11 +678,11 @@ static int read_reply(struct sysg_state *st, struct rbuf *recs, int32_t rc[2],
 			if (rb_u32(recs, (uint32_t)b.len) < 0 ||
 			    rb_put(recs, b.p, b.len) < 0)
 				e = -ENOMEM;
-		} else if (f.type == F_END && b.len >= 2 * sizeof(int32_t)) {
-			memcpy(rc, b.p, 2 * sizeof(int32_t));
+		} else if (f.type == F_END && b.len >= NRC * sizeof(int32_t)) {
+			memcpy(rc, b.p, NRC * sizeof(int32_t));
 			if (tail)
-				rb_put(tail, b.p + 2 * sizeof(int32_t),
-				       b.len - 2 * sizeof(int32_t));
+				rb_put(tail, b.p + NRC * sizeof(int32_t),
+				       b.len - NRC * sizeof(int32_t));
 			break;
 		}
 	}
@@ -649,7 +693,7 @@ static int read_reply(struct sysg_state *st, struct rbuf *recs, int32_t rc[2],
 }
 
 /* The request in flight is answered (or its helper is gone). */
-static void finish(struct sysg_state *st, int rc_io, const int32_t rc[2])
+static void finish(struct sysg_state *st, int rc_io, const int32_t rc[NRC])
 {
 	struct sysg_state_remote *r = st->remote;
 
@@ -666,13 +710,15 @@ static void finish(struct sysg_state *st, int rc_io, const int32_t rc[2])
 		r->next_send_ms = sysg_now_ms() + RETRY_MS;
 		return;
 	}
-	if (rc[0] < 0)
-		log_line(st, SYSG_LOG_WARN, "cannot record the state in %s: "
-			 "%s", st->dir, strerror(-rc[0]));
+	if (rc[0] < 0)          /* e.g. "of web", "of deploy:web" */
+		log_line(st, SYSG_LOG_WARN, "cannot record the state of %s in "
+			 "%s: %s", rc[2] >= 0 && (size_t)rc[2] < r->ninflight ?
+			 r->inflight[rc[2]].key + 1 : "the services", st->dir,
+			 strerror(-rc[0]));
+	arm_idle(st);
 	free_ops(r->inflight, r->ninflight);
 	r->inflight = NULL;
 	r->ninflight = 0;
-	arm_idle(st);
 }
 
 /* Send the queued writes and read OP (R_NONE: none) with S and N. */
@@ -716,7 +762,7 @@ static int send_request(struct sysg_state *st, uint32_t op, const char *s,
 /* Wait for the request in flight, if any. */
 static void wait_busy(struct sysg_state *st)
 {
-	int32_t rc[2] = { 0, 0 };
+	int32_t rc[NRC] = { 0, 0, 0 };
 
 	if (st->remote->busy)
 		finish(st, read_reply(st, NULL, rc, NULL), rc);
@@ -750,6 +796,7 @@ static void flush_async(struct sysg_state *st)
 		return;
 	}
 	r->next_send_ms = sysg_now_ms() + WRITE_GAP_MS;
+	r->sent_ms[r->nsent++ % STORM_WRITES] = sysg_now_ms();
 	r->io.fd = r->fd;
 	r->io.cb = on_reply;
 	r->io.arg = st;
@@ -783,7 +830,7 @@ static void schedule(struct sysg_state *st)
 int sysg_state_sync(struct sysg_state *st)
 {
 	struct sysg_state_remote *r = st ? st->remote : NULL;
-	int32_t rc[2] = { 0, 0 };
+	int32_t rc[NRC] = { 0, 0, 0 };
 	int io;
 
 	if (!r)
@@ -806,7 +853,7 @@ static int call(struct sysg_state *st, uint32_t op, const char *s, uint64_t n,
 		struct rbuf *recs)
 {
 	struct sysg_state_remote *r = st->remote;
-	int32_t rc[2] = { 0, 0 };
+	int32_t rc[NRC] = { 0, 0, 0 };
 	int io = 0;
 
 	wait_busy(st);
@@ -842,7 +889,7 @@ int sysg_state_open_remote(struct sysg_state **out,
 	struct sysg_state *st;
 	struct sysg_state_remote *r;
 	struct rbuf tail = { 0 };
-	int32_t rc[2] = { 0, -EIO };
+	int32_t rc[NRC] = { 0, -EIO, 0 };
 	int io;
 
 	*out = NULL;
@@ -943,6 +990,7 @@ void sysg_remote_end(struct sysg_state *st)
 	for (size_t i = 0; i < r->ngone; i++)
 		waitpid(r->gone[i], NULL, 0);
 	r->ngone = 0;
+	r->nsent = 0;   /* what follows an answered request is no storm yet */
 }
 
 void sysg_remote_free(struct sysg_state *st)
@@ -973,9 +1021,12 @@ static int put(struct sysg_state *st, uint32_t op, char kind, const char *key,
 		memcpy(w.data + alen, b, blen);
 	w.key[0] = kind;
 	memcpy(w.key + 1, key ? key : "", klen + 1);
-	if ((rc = queue(st->remote, &w)) == 0)
-		schedule(st);
-	return rc;
+	if ((rc = queue(st->remote, &w)) < 0)
+		return rc;
+	if (!st->remote->loop)          /* nothing to wait on: store it now */
+		return sysg_state_sync(st);
+	schedule(st);
+	return 0;
 }
 
 int sysg_remote_set_pid(struct sysg_state *st, const char *name, int64_t pid)

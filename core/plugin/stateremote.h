@@ -15,9 +15,10 @@
  * one record, pid, key or cron run replaces the queued one) and sent at
  * most once per loop turn and no more often than every WRITE_GAP_MS, one
  * request in flight at a time. Reads wait for the writes before them, so
- * they see them. The helper stays while requests come and is told to
- * exit HELPER_IDLE_MS after the last: a restart storm forks one helper,
- * an idle supervisor has none. */
+ * they see them. The helper ends on the loop turn after its request, so
+ * none outlives its use (an idle supervisor has none); in a storm of
+ * writes it stays while they come: a restart storm forks two helpers,
+ * not one per event. */
 #ifndef SYSG_STATEREMOTE_H
 #define SYSG_STATEREMOTE_H
 
