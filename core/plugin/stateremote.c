@@ -20,9 +20,9 @@
 #include "stateremote.h"
 
 #define WRITE_GAP_MS     50     /* between two write requests */
-#define HELPER_IDLE_MS   250    /* a helper in a storm ends this long after
+#define HELPER_IDLE_MS   1000   /* a helper in a storm ends this long after
 				   its last request */
-#define STORM_WRITES     10     /* this many writes sent on their own */
+#define STORM_WRITES     4      /* this many writes sent on their own */
 #define STORM_MS         1000   /* this long: a storm */
 #define RETRY_MS         1000   /* after a helper died or could not start */
 #define MAX_GONE         8
