@@ -542,10 +542,10 @@ static int reap_soon(pid_t pid)
 	return 0;
 }
 
-/* Tell the helper to end (it finishes what it read first) and reap it:
- * no helper outlives its use. One that does not end within a second is
- * left to the owner of waitpid(-1) (sysg_state_reaped). */
-static void drop_helper(struct sysg_state *st)
+/* Tell the helper to end (it finishes what it read first). WAIT: reap
+ * it (up to a second) before returning; else, and for one that does not
+ * end in time, the owner of waitpid(-1) does (sysg_state_reaped). */
+static void drop_helper(struct sysg_state *st, int wait)
 {
 	struct sysg_state_remote *r = st->remote;
 
@@ -557,7 +557,8 @@ static void drop_helper(struct sysg_state *st)
 	}
 	close(r->fd);
 	r->fd = -1;
-	if (r->pid > 0 && !reap_soon(r->pid)) {
+	if (r->pid > 0 && !(wait ? reap_soon(r->pid) :
+			     waitpid(r->pid, NULL, WNOHANG) == r->pid)) {
 		if (r->ngone == MAX_GONE) {     /* nobody reaps: do it now */
 			waitpid(r->gone[0], NULL, 0);
 			memmove(r->gone, r->gone + 1,
@@ -571,7 +572,7 @@ static void drop_helper(struct sysg_state *st)
 
 static void on_idle(struct sysg_timer *t)
 {
-	drop_helper(t->arg);
+	drop_helper(t->arg, 0);         /* the loop must not wait for it */
 }
 
 /* The helper ends when idle, on the next loop turn after its request
@@ -705,7 +706,7 @@ static void finish(struct sysg_state *st, int rc_io, const int32_t rc[NRC])
 			 "before answering; %zu write%s will be retried",
 			 (int)r->pid, r->ninflight,
 			 r->ninflight == 1 ? "" : "s");
-		drop_helper(st);
+		drop_helper(st, 0);
 		requeue(r);
 		r->next_send_ms = sysg_now_ms() + RETRY_MS;
 		return;
@@ -985,8 +986,11 @@ void sysg_remote_end(struct sysg_state *st)
 {
 	struct sysg_state_remote *r = st->remote;
 
+	int64_t t0 = sysg_now_ms();
+
 	sysg_state_sync(st);
-	drop_helper(st);
+	drop_helper(st, 1);
+	log_line(st, SYSG_LOG_DEBUG, "XXX release took %lld ms", (long long)(sysg_now_ms() - t0));
 	for (size_t i = 0; i < r->ngone; i++)
 		waitpid(r->gone[i], NULL, 0);
 	r->ngone = 0;
