@@ -986,11 +986,8 @@ void sysg_remote_end(struct sysg_state *st)
 {
 	struct sysg_state_remote *r = st->remote;
 
-	int64_t t0 = sysg_now_ms();
-
 	sysg_state_sync(st);
 	drop_helper(st, 1);
-	log_line(st, SYSG_LOG_DEBUG, "XXX release took %lld ms", (long long)(sysg_now_ms() - t0));
 	for (size_t i = 0; i < r->ngone; i++)
 		waitpid(r->gone[i], NULL, 0);
 	r->ngone = 0;
