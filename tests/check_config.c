@@ -1723,6 +1723,7 @@ static const struct leaf service_leaves[] = {
 	/* where the effective values came from: not part of the definition */
 	LEAF(logs.has_max_size, K_SKIP), LEAF(logs.has_keep, K_SKIP),
 	LEAF(logs.has_compress, K_SKIP),
+	LEAF(project, K_STR),
 };
 
 #define NLEAVES (sizeof(service_leaves) / sizeof(service_leaves[0]))

@@ -3,8 +3,11 @@
  * config, depends_on across files, each file's own env and project_dir;
  * a missing file, an include cycle, a file writable by others, a service
  * defined twice and an error inside an included file are FILE:LINE:COL
- * errors naming the right file. */
+ * errors naming the right file. The `!include FILE` tag does the same
+ * where a map goes; `projects:` (issue 16) loads each project as a file
+ * of its own, its services named NAME@ID. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +168,11 @@ START_TEST(writable_by_others)
 	expect("main.yaml", "main.yaml", 2, 11, "include[0]: included file ");
 	ck_assert_int_eq(chmod(p, 0644), 0);
 	free(p);
+	/* elsewhere it is an error, not a string */
+	put("main.yaml", "version: \"1\"\nservices:\n"
+	    "  web: { command: !include x.sh }\n");
+	expect("main.yaml", "main.yaml", 3, 19, "services.web.command: "
+	       "!include FILE goes where services go");
 }
 END_TEST
 
@@ -193,13 +201,163 @@ START_TEST(errors_in_included_file)
 }
 END_TEST
 
-/* systemg 0.66's projects: not built here, and said so at the key */
-START_TEST(projects_refused_clearly)
+/* projects: each project a map of its own; its services are NAME@ID,
+ * depends_on stays within the project, errors name projects.ID... */
+START_TEST(projects_in_one_file)
 {
-	put("p.yaml", "version: \"1\"\nprojects:\n"
-	    "  a: { name: A, services: { x: { command: \"true\" } } }\n");
-	expect("p.yaml", "p.yaml", 2, 1, "projects: several projects in one "
-	       "file are not supported");
+	struct sysg_config *cfg = NULL;
+	char *all = NULL, *abs;
+	const struct sysg_project *p;
+	int web, shop_web, shop_db;
+
+	put("p.yaml", "version: \"1\"\nservices:\n"
+	    "  web: { command: \"sleep 1\" }\nprojects:\n"
+	    "  shop:\n    name: Shop\n    env: { vars: { WHO: shop } }\n"
+	    "    services:\n"
+	    "      db: { command: \"sleep 1\" }\n"
+	    "      web: { command: \"sleep ${WHO}\", depends_on: [db] }\n");
+	ck_assert_msg(load("p.yaml", &cfg, &all) == 0, "%s", all);
+	ck_assert_uint_eq(cfg->nservices, 3);
+	web = sysg_config_find_service(cfg, "web");
+	shop_web = sysg_config_find_service(cfg, "web@shop");
+	shop_db = sysg_config_find_service(cfg, "db@shop");
+	ck_assert_int_ge(web, 0);
+	ck_assert_int_ge(shop_web, 0);
+	ck_assert_int_ge(shop_db, 0);
+	ck_assert_ptr_null(cfg->services[web].project);
+	ck_assert_str_eq(cfg->services[shop_web].project, "shop");
+	ck_assert_str_eq(cfg->services[shop_web].depends_on[0], "db@shop");
+	ck_assert_str_eq(cfg->services[shop_web].command, "sleep shop");
+	ck_assert_ptr_null(getenvp(cfg->services[web].envp, "WHO"));
+	/* db@shop, web | web@shop */
+	ck_assert_uint_eq(cfg->nwaves, 2);
+	ck_assert_uint_eq(cfg->waves[1][0], (size_t)shop_web);
+	/* the file's own project ("p", plain names) first, then shop */
+	ck_assert_uint_eq(cfg->nprojects, 2);
+	ck_assert_str_eq(cfg->projects[0].id, "p");
+	ck_assert_int_eq(cfg->projects[0].plain, 1);
+	p = sysg_config_project(cfg, "shop");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->name, "Shop");
+	ck_assert_int_eq(sysg_project_has(p, "web@shop"), 1);
+	ck_assert_int_eq(sysg_project_has(p, "web"), 0);
+	ck_assert_int_eq(sysg_project_has(&cfg->projects[0], "web"), 1);
+	ck_assert_int_ne(asprintf(&abs, "%s/p.yaml", tmp), -1);
+	ck_assert_ptr_eq(sysg_config_project(cfg, abs), &cfg->projects[0]);
+	free(abs);
+	sysg_config_free(cfg);
+	free(all);
+	put("bad.yaml", "version: \"1\"\nprojects:\n  shop:\n    services:\n"
+	    "      web: { command: \"true\", depends_on: [nope] }\n");
+	expect("bad.yaml", "bad.yaml", 5, 44,
+	       "projects.shop.services.web.depends_on[0]: unknown service "
+	       "'nope'");
+	put("bad.yaml", "version: \"1\"\nprojects:\n  shop:\n    services:\n"
+	    "      web: { command: \"true\", backof: 1 }\n");
+	expect("bad.yaml", "bad.yaml", 5, 31,
+	       "projects.shop.services.web.backof: unknown key");
+	put("bad.yaml", "version: \"1\"\nprojects:\n  sh/op:\n"
+	    "    services: { web: { command: \"true\" } }\n");
+	expect("bad.yaml", "bad.yaml", 3, 3, "projects.sh/op: invalid "
+	       "project id");
+}
+END_TEST
+
+/* A file joining a supervisor: its own services are a project named
+ * after it, and sysg_config_join / sysg_config_leave build the
+ * supervisor's new config. */
+START_TEST(join_and_leave)
+{
+	struct sysg_config *home = NULL, *shop = NULL, *both = NULL,
+			   *left = NULL;
+	struct sysg_diag d;
+	char *path, err[512];
+
+	put("home.yaml", "version: \"1\"\nservices:\n"
+	    "  web: { command: \"sleep 1\" }\n");
+	put("shop/sysg.yaml", "version: \"1\"\nservices:\n"
+	    "  db: { command: \"sleep 1\" }\n"
+	    "  web: { command: \"sleep 2\", depends_on: [db] }\n");
+	sysg_diag_init(&d);
+	ck_assert_int_ne(asprintf(&path, "%s/home.yaml", tmp), -1);
+	ck_assert_int_eq(sysg_config_load(path, &home, &d), 0);
+	free(path);
+	ck_assert_int_ne(asprintf(&path, "%s/shop/sysg.yaml", tmp), -1);
+	ck_assert_int_eq(sysg_config_load_flags(path, SYSG_CONFIG_JOINED,
+						&shop, &d), 0);
+	free(path);
+	sysg_diag_free(&d);
+	/* sysg.yaml: named after its directory */
+	ck_assert_uint_eq(shop->nprojects, 1);
+	ck_assert_str_eq(shop->projects[0].id, "shop");
+	ck_assert_int_ge(sysg_config_find_service(shop, "web@shop"), 0);
+	ck_assert_int_eq(sysg_config_join(home, shop, &both, err,
+					  sizeof(err)), 0);
+	ck_assert_uint_eq(both->nservices, 3);
+	ck_assert_uint_eq(both->nprojects, 2);
+	ck_assert_uint_eq(both->njoined, 1);
+	ck_assert_int_ge(sysg_config_find_service(both, "web"), 0);
+	ck_assert_int_ge(sysg_config_find_service(both, "web@shop"), 0);
+	ck_assert_uint_eq(both->nwaves, 2);
+	ck_assert_str_eq(both->services[both->waves[1][0]].name, "web@shop");
+	ck_assert_int_eq(sysg_config_leave(both, "shop", &left, err,
+					   sizeof(err)), 0);
+	sysg_config_free(both);
+	both = NULL;
+	ck_assert_uint_eq(left->nservices, 1);
+	ck_assert_uint_eq(left->njoined, 0);
+	ck_assert_ptr_null(sysg_config_project(left, "shop"));
+	ck_assert_int_eq(sysg_config_leave(left, "shop", &both, err,
+					   sizeof(err)), -ENOENT);
+	ck_assert_ptr_null(both);
+	sysg_config_free(left);
+	sysg_config_free(home);
+	sysg_config_free(both);
+	sysg_config_free(shop);
+}
+END_TEST
+
+/* `!include FILE`: where a map goes (services, a project); its
+ * errors are FILE:LINE:COL errors at the tag */
+START_TEST(include_tag)
+{
+	struct sysg_config *cfg = NULL;
+	char *all = NULL, *p;
+
+	put("main.yaml", "version: \"1\"\nservices: !include svc.yaml\n"
+	    "projects:\n  blog: !include blog.yaml\n");
+	put("svc.yaml", "version: \"1\"\n"
+	    "services:\n  db: { command: \"sleep 1\" }\n");
+	put("blog.yaml", "version: \"1\"\n"
+	    "services:\n  web: { command: \"sleep 1\", depends_on: [db] }\n"
+	    "  db: { command: \"sleep 1\" }\n");
+	ck_assert_msg(load("main.yaml", &cfg, &all) == 0, "%s", all);
+	ck_assert_uint_eq(cfg->nservices, 3);
+	ck_assert_int_ge(sysg_config_find_service(cfg, "db"), 0);
+	ck_assert_int_ge(sysg_config_find_service(cfg, "web@blog"), 0);
+	ck_assert_int_ge(sysg_config_find_service(cfg, "db@blog"), 0);
+	ck_assert_ptr_nonnull(sysg_config_project(cfg, "blog"));
+	sysg_config_free(cfg);
+	free(all);
+	/* a missing file */
+	put("main.yaml", "version: \"1\"\nservices: !include nope.yaml\n");
+	expect("main.yaml", "main.yaml", 2, 11, "services: cannot read "
+	       "included file");
+	put("main.yaml", "version: \"1\"\nprojects:\n"
+	    "  blog: !include nope.yaml\n");
+	expect("main.yaml", "main.yaml", 3, 9, "projects.blog: cannot read "
+	       "included file");
+	/* a cycle */
+	put("main.yaml", "version: \"1\"\nservices: !include loop.yaml\n");
+	put("loop.yaml", "version: \"1\"\nservices: !include main.yaml\n");
+	expect("main.yaml", "loop.yaml", 2, 11, "services: include cycle: ");
+	/* writable by others */
+	put("main.yaml", "version: \"1\"\nservices: !include svc.yaml\n");
+	ck_assert_int_ne(asprintf(&p, "%s/svc.yaml", tmp), -1);
+	ck_assert_int_eq(chmod(p, 0646), 0);
+	expect("main.yaml", "main.yaml", 2, 11, "services: included file ");
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	free(p);
 }
 END_TEST
 
@@ -215,7 +373,9 @@ static Suite *make_include_suite(void)
 	tcase_add_test(t, writable_by_others);
 	tcase_add_test(t, service_defined_twice);
 	tcase_add_test(t, errors_in_included_file);
-	tcase_add_test(t, projects_refused_clearly);
+	tcase_add_test(t, projects_in_one_file);
+	tcase_add_test(t, join_and_leave);
+	tcase_add_test(t, include_tag);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -39,6 +39,8 @@ enum {
 };
 /* Beyond what an enumerator (an int) holds: option bits are 64-bit. */
 #define O_BINARY ((uint64_t)1 << 31)
+#define O_PROJECT ((uint64_t)1 << 40)   /* -p/--project ID */
+#define O_SUPERVISOR ((uint64_t)1 << 41)        /* stop --supervisor */
 
 struct command {
 	const char *name;
@@ -73,21 +75,26 @@ static const struct command commands[] = {
 	{ "init", sysg_cmd_init, 0, "init --config F",
 	  "run as a container's PID 1: supervise, reap, stop in order",
 	  "sysg init --config /etc/sysg/sysg.yaml  # a Dockerfile's ENTRYPOINT" },
-	{ "stop", sysg_cmd_stop, O_SERVICE, "stop [--service S]",
+	{ "stop", sysg_cmd_stop, O_SERVICE | O_PROJECT | O_SUPERVISOR,
+	  "stop [--service S] [--project ID] [--supervisor]",
 	  "stop one service, or all services and the supervisor",
 	  "sysg stop -s worker                    # its dependents keep running\n"
+	  "sysg stop -p shop                      # one project; the others keep running\n"
+	  "sysg stop --supervisor                 # every project, then the supervisor\n"
 	  "sysg stop                              # everything, then the supervisor" },
-	{ "restart", sysg_cmd_restart, O_SERVICE | O_DAEMONIZE | O_STRICT,
-	  "restart [--service S] [--config F] [--daemonize] [--strict]",
+	{ "restart", sysg_cmd_restart,
+	  O_SERVICE | O_DAEMONIZE | O_STRICT | O_PROJECT,
+	  "restart [--service S] [--project ID] [--config F] [--daemonize] [--strict]",
 	  "restart all or one service with its deployment strategy",
 	  "sysg restart -s api\n"
+	  "sysg restart -p shop                   # every service of project shop\n"
 	  "sysg restart --config sysg.yaml --strict  # reload the file first\n"
 	  "sysg restart --daemonize               # start a supervisor if none runs" },
 	{ "deploy", sysg_cmd_deploy,
 	  O_SERVICE | O_STRATEGY | O_DRY_RUN | O_HISTORY | O_ROLLBACK |
 	  O_STRICT | O_JSON | O_DETACH | O_MESSAGE | O_FOLLOW | O_TO |
-	  O_OPERATOR,
-	  "deploy --service S [--strategy X] [--dry-run] [--detach] [--message M]\n"
+	  O_OPERATOR | O_PROJECT,
+	  "deploy --service S [--project ID] [--strategy X] [--dry-run] [--detach] [--message M]\n"
 	  "       [--strict]\n"
 	  "       sysg deploy --follow [ID]\n"
 	  "       sysg deploy --history [--service S] [--json]\n"
@@ -95,6 +102,7 @@ static const struct command commands[] = {
 	  "       sysg deploy --abort|--pause|--resume|--promote --service S",
 	  "roll out a service with its strategy; history; rollback",
 	  "sysg deploy -s api --dry-run\n"
+	  "sysg deploy -p shop -s web             # service web of project shop\n"
 	  "sysg deploy -s api --strategy rolling --strict\n"
 	  "sysg deploy -s api -m \"v2\" --detach   # prints the deploy id\n"
 	  "sysg deploy --follow                   # re-attach to the newest deploy\n"
@@ -106,26 +114,30 @@ static const struct command commands[] = {
 	  "sysg deploy --promote -s api    # skip the remaining steps" },
 	{ "status", sysg_cmd_status,
 	  O_SERVICE | O_ALL | O_JSON | O_NO_COLOR | O_FULL_CMD | O_STREAM |
-	  O_FORMAT,
-	  "status [--service S] [--all] [--json] [--no-color] [--full-cmd] [--stream D]\n"
+	  O_FORMAT | O_PROJECT,
+	  "status [--service S] [--project ID] [--all] [--json] [--no-color] [--full-cmd] [--stream D]\n"
 	  "       sysg status --format table|json|prometheus",
 	  "show the state of every unit",
 	  "sysg status --json                     # stable schema for scripts\n"
+	  "sysg status -p shop                    # one project (default: all, grouped)\n"
 	  "sysg status -s api --full-cmd --no-color\n"
 	  "sysg status --all --stream 2s          # include orphans, refresh every 2 s\n"
 	  "sysg status --format prometheus > /var/lib/node_exporter/sysg.prom" },
-	{ "inspect", sysg_cmd_inspect, O_SERVICE | O_JSON | O_NO_COLOR | O_STREAM,
-	  "inspect -s S [--json] [--no-color] [--stream D]",
+	{ "inspect", sysg_cmd_inspect,
+	  O_SERVICE | O_JSON | O_NO_COLOR | O_STREAM | O_PROJECT,
+	  "inspect -s S [--project ID] [--json] [--no-color] [--stream D]",
 	  "show one unit in detail",
 	  "sysg inspect -s api --no-color\n"
+	  "sysg inspect -p shop -s web\n"
 	  "sysg inspect -s api --json --stream 5s" },
 	{ "logs", sysg_cmd_logs,
 	  O_SERVICE | O_LINES | O_KIND | O_CLEAR | O_STREAM | O_REOPEN |
-	  O_FOLLOW | O_MUX | O_NO_COLOR,
-	  "logs [--service S] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux] [--no-color]\n"
+	  O_FOLLOW | O_MUX | O_NO_COLOR | O_PROJECT,
+	  "logs [--service S] [--project ID] [-n|--lines N] [--kind stdout|stderr|supervisor] [--clear] [-f|--stream [D]] [--mux] [--no-color]\n"
 	  "       sysg logs --reopen",
 	  "print, follow or clear service and supervisor logs",
 	  "sysg logs -s api -n 100                # last 100 lines of api's logs\n"
+	  "sysg logs -p shop -n 20                # the logs of project shop's services\n"
 	  "sysg logs -f --kind stderr             # follow every stderr log\n"
 	  "sysg logs -f --kind stdout --mux --no-color  # 'name | line', plain\n"
 	  "sysg logs --kind supervisor --lines 20 --stream 500ms\n"
@@ -213,6 +225,8 @@ static const struct option_def options[] = {
 	{ "promote", 0, O_OPERATOR, 0, NULL, "promote the candidate of a deploy waiting for it" },
 	{ "mux", 0, O_MUX, 0, NULL, "'name | line' output off a terminal too (start, logs -f)" },
 	{ "binary", 0, O_BINARY, 1, "PATH", "upgrade: the binary to exec (default: this one)" },
+	{ "project", 'p', O_PROJECT, 1, "ID", "only project ID (its id or its file); -s S is its service S" },
+	{ "supervisor", 0, O_SUPERVISOR, 0, NULL, "stop every project, then the supervisor" },
 };
 
 #define STREAM_DEFAULT_MS 1000  /* bare --stream, logs -f */
@@ -558,6 +572,8 @@ static int set_option(struct sysg_cli *c, const struct option_def *def,
 		return 0;
 	case O_MUX: c->mux = 1; return 0;
 	case O_BINARY: c->binary = v; return 0;
+	case O_PROJECT: c->project = v; return 0;
+	case O_SUPERVISOR: c->supervisor = 1; return 0;
 	}
 	return 0;
 }
@@ -931,7 +947,9 @@ int sysg_cli_main(int argc, char **argv)
 	}
 	cmd = find_command(c.command);
 	sysg_state_log_to(stderr);      /* the library prints nothing itself */
-	rc = cmd->run ? cmd->run(&c) : not_built(&c);
+	rc = c.project ? sysg_cli_project_resolve(&c) : 0;
+	if (rc == 0)
+		rc = cmd->run ? cmd->run(&c) : not_built(&c);
 	free(c.plugin_dirs);
 	fflush(stdout);
 	return rc;

@@ -56,7 +56,34 @@ struct sysg_cli {
 	char **argv_cmd;                /* after "--"; NULL-terminated or NULL */
 	int nargv_cmd;
 	const char *help_topic;         /* sysg help CMD, sysg completion SHELL */
+	/* -p/--project ID (projects.c): after sysg_cli_project_resolve,
+	 * PROJECT is the project's id and SERVICE is named within it */
+	const char *project;
+	int project_plain;              /* the first file's own services */
+	char project_id[64];
+	char project_service[128];      /* SERVICE qualified ("web@shop") */
+	int supervisor;                 /* stop --supervisor */
 };
+
+/* -p/--project: find project C->project (the running supervisor's, else
+ * the config's and the files that joined it), note its id and name
+ * C->service within it. 0, or the exit status after printing why. */
+int sysg_cli_project_resolve(struct sysg_cli *c);
+
+/* 1 when service NAME is in the -p project (always without -p). */
+int sysg_cli_in_project(const struct sysg_cli *c, const char *name);
+
+/* The config of the state directory as the supervisor runs it: PATH
+ * loaded, plus the files that joined it (control/registry.h). 0 or the
+ * loader's code, with DIAG filled. */
+int sysg_cli_load_config(const char *path, unsigned flags,
+			 const char *state_dir, struct sysg_config **out,
+			 struct sysg_diag *diag);
+
+/* The data of a quiet ping of STATE_DIR's supervisor (inside *REPLY,
+ * which the caller frees); NULL when none answers. */
+struct json_t *sysg_cli_ping_data(const char *state_dir,
+				  struct json_t **reply);
 
 /* Run the CLI; returns the process exit status. */
 int sysg_cli_main(int argc, char **argv);

@@ -40,10 +40,13 @@ struct engine {
 	struct sysg_plugin_path pp;
 	struct sysg_config *cfg;
 	struct sysg_state *st;
+	char *cfg_path;         /* the absolute path of the config a start
+	                           loaded (kept once a supervisor took CFG) */
 };
 
 static void engine_free(struct engine *e)
 {
+	free(e->cfg_path);
 	sysg_state_close(e->st);
 	sysg_config_free(e->cfg);
 	sysg_plugin_path_free(&e->pp);
@@ -71,8 +74,9 @@ static int load_config(struct engine *e, const char *path, int quiet)
 
 	sysg_diag_init(&d);
 	sysg_config_free(e->cfg);
-	rc = sysg_config_load_flags(path, sysg_cli_config_flags(e->c),
-				    &e->cfg, &d);
+	/* quiet: what runs (the files that joined too); else a start's */
+	rc = sysg_cli_load_config(path, sysg_cli_config_flags(e->c),
+				  quiet ? e->state_dir : NULL, &e->cfg, &d);
 	if (!quiet) {
 		sysg_cli_print_diag(&d);        /* errors, or warnings */
 		if (rc < 0 && !d.n)
@@ -122,19 +126,6 @@ static int open_state(struct engine *e)
 static json_t *service_args(const char *service)
 {
 	return service ? json_pack("{s:s}", "service", service) : json_object();
-}
-
-/* The supervisor runs another config than the one this start loaded. */
-static void warn_other_config(const struct engine *e, const json_t *reply)
-{
-	const char *theirs = json_string_value(json_object_get(
-		json_object_get(reply, "data"), "config"));
-
-	if (theirs && e->cfg && e->cfg->abs_path &&
-	    strcmp(theirs, e->cfg->abs_path))
-		sysg_cli_error("warning: the running supervisor uses %s, not %s "
-			       "(switch with 'sysg restart --config %s')", theirs,
-			       e->cfg->abs_path, e->cfg->path);
 }
 
 /* Send CMD to the supervisor if one runs. Returns 1 with *CODE set (the
@@ -187,8 +178,6 @@ static int forward(struct engine *e, const char *cmd, json_t *args, int *code)
 			       e->log_dir);
 	*code = rc < 0 ? SYSG_EXIT_FAILED : sysg_ctlc_print(reply, stdout,
 							      stderr);
-	if (rc == 0 && !strcmp(cmd, "start"))
-		warn_other_config(e, reply);
 	json_decref(reply);
 	return 1;
 }
@@ -221,6 +210,17 @@ static int forward_when_up(struct engine *e, const char *cmd, json_t *args)
 /* ------------------------------------------------------------------ */
 /* start                                                               */
 /* ------------------------------------------------------------------ */
+
+/* A start for the running supervisor: the services of its file, or
+ * (another file) its projects join it. */
+static json_t *start_args(const struct engine *e, const char *service)
+{
+	json_t *a = service_args(service);
+
+	if (a && e->cfg_path)
+		json_object_set_new(a, "config", json_string(e->cfg_path));
+	return a;
+}
 
 /* Unit mode: a one-service config for `sysg start -- CMD ARGS...`. */
 static int unit_config(struct engine *e)
@@ -325,7 +325,7 @@ static int run_foreground(struct engine *e)
 	rc = sysg_daemon_run(&o, &failed, err, sizeof(err));
 	sysg_mux_free(mux);
 	if (rc == -EADDRINUSE && !e->c->argv_cmd)
-		return forward_when_up(e, "start", service_args(e->c->service));
+		return forward_when_up(e, "start", start_args(e, e->c->service));
 	if (rc < 0) {
 		sysg_cli_error("%s", err);
 		return SYSG_EXIT_FAILED;
@@ -372,7 +372,7 @@ static int start_daemon(struct engine *e, const char *service, int *is_daemon)
 		return SYSG_EXIT_FAILED;
 	}
 	if (code == SYSG_DAEMON_BUSY)
-		return forward_when_up(e, "start", service_args(service));
+		return forward_when_up(e, "start", start_args(e, service));
 	if (code < 0) {
 		sysg_cli_error("the supervisor exited while starting (see %s/"
 			       "supervisor.log)", e->log_dir);
@@ -394,6 +394,9 @@ static int start_config(struct engine *e, int use_hint)
 		return SYSG_EXIT_USAGE;
 	rc = load_config(e, path, 0) < 0 ? SYSG_EXIT_USAGE : 0;
 	free(path);
+	free(e->cfg_path);
+	e->cfg_path = rc == 0 && e->cfg->abs_path ? strdup(e->cfg->abs_path) :
+		      NULL;
 	if (rc == 0 && check_privileged(e) > 0)
 		rc = SYSG_EXIT_USAGE;
 	if (rc == 0 && check_strategies(e) < 0)
@@ -484,7 +487,7 @@ int sysg_cmd_start(struct sysg_cli *c)
 	} else if (c->argv_cmd) {
 		rc = start_unit(&e, &is_daemon);
 	} else if ((rc = start_config(&e, 0)) == 0 &&
-		   !forward(&e, "start", service_args(c->service), &rc)) {
+		   !forward(&e, "start", start_args(&e, c->service), &rc)) {
 		rc = c->daemonize ? start_daemon(&e, c->service, &is_daemon) :
 		     run_foreground(&e);
 	}
@@ -592,8 +595,9 @@ static int restart_each(struct sysg_cli *c, const char *state_dir)
 		const char *kind = json_string_value(json_object_get(u, "kind"));
 
 		if (!name || !kind || (strcmp(kind, "service") &&
-				       strcmp(kind, "cron")))
-			continue;
+				       strcmp(kind, "cron")) ||
+		    !sysg_cli_in_project(c, name))
+			continue;       /* -p: that project's only */
 		c->service = name;
 		rc = sysg_cli_deploy(c, state_dir, 1);
 		if (rc > worst)
@@ -735,7 +739,8 @@ static int stop_offline(struct engine *e)
 
 	if (open_state(e) < 0)
 		return SYSG_EXIT_FAILED;
-	if (sysg_supervisor_alive(e->state_dir, &sup) && c->service) {
+	if (sysg_supervisor_alive(e->state_dir, &sup) &&
+	    (c->service || c->project)) {
 		sysg_cli_error("a supervisor is running (pid %lld) but does not "
 			       "answer; stop it with 'sysg stop'", (long long)sup);
 		return SYSG_EXIT_FAILED;
@@ -747,10 +752,21 @@ static int stop_offline(struct engine *e)
 	r.cfg = e->cfg;
 	r.service = c->service;
 	r.out = stdout;
-	rc = sysg_stop_offline(&r, err, sizeof(err));
+	if (c->project && !c->service) {
+		/* the project's services, one by one */
+		rc = 0;
+		for (size_t i = 0; e->cfg && rc == 0 && i < e->cfg->nservices;
+		     i++) {
+			r.service = e->cfg->services[i].name;
+			if (sysg_cli_in_project(c, r.service))
+				rc = sysg_stop_offline(&r, err, sizeof(err));
+		}
+	} else {
+		rc = sysg_stop_offline(&r, err, sizeof(err));
+	}
 	if (rc < 0)
 		sysg_cli_error("%s", err);
-	if (rc == 0 && !c->service)
+	if (rc == 0 && !c->service && !c->project)
 		remove_stale(e->state_dir);
 	return rc == -ENOENT ? SYSG_EXIT_USAGE : rc < 0 ? SYSG_EXIT_FAILED :
 	       SYSG_EXIT_OK;
@@ -787,7 +803,15 @@ int sysg_cmd_stop(struct sysg_cli *c)
 		return SYSG_EXIT_FAILED;
 	sysg_supervisor_alive(e.state_dir, &pid);
 	stop_config(&e);        /* for the deadline */
-	if (forward(&e, "stop", service_args(c->service), &rc)) {
+	if (c->project && !c->service && c->supervisor) {
+		sysg_cli_error("--project and --supervisor: choose one (a "
+			       "project, or every project and the supervisor)");
+		rc = SYSG_EXIT_USAGE;
+	} else if (c->project && !c->service) {
+		if (!forward(&e, "stop", json_pack("{s:s}", "project",
+						   c->project), &rc))
+			rc = stop_offline(&e);
+	} else if (forward(&e, "stop", service_args(c->service), &rc)) {
 		if (rc == SYSG_EXIT_OK && !c->service &&
 		    wait_supervisor_exit(e.state_dir, pid) < 0)
 			rc = SYSG_EXIT_FAILED;
@@ -807,8 +831,7 @@ int sysg_cmd_stop(struct sysg_cli *c)
 /* How long `upgrade` waits for the new image to answer. */
 #define UPGRADE_WAIT_MS 30000
 
-/* The data of a ping, quietly; NULL when no supervisor answers. */
-static json_t *ping_data(const char *state_dir, json_t **reply)
+json_t *sysg_cli_ping_data(const char *state_dir, json_t **reply)
 {
 	FILE *quiet = fopen("/dev/null", "we");
 	int rc;
@@ -840,7 +863,7 @@ void sysg_print_version(const struct sysg_cli *c)
 	self_exe(exe, sizeof(exe));
 	printf("sysg %s\nbinary: %s\n", SYSG_VERSION_STRING, exe);
 	if (sysg_state_dir(c->sys, state_dir, sizeof(state_dir)) == 0)
-		d = ping_data(state_dir, &reply);
+		d = sysg_cli_ping_data(state_dir, &reply);
 	if (d)
 		printf("supervisor: sysg %s, pid %lld, binary %s, %lld live "
 		       "upgrade(s)\n",
@@ -864,7 +887,7 @@ static int upgrade_wait(const char *state_dir, json_int_t pid, json_int_t gen)
 	int64_t end = sysg_now_ms() + UPGRADE_WAIT_MS;
 
 	while (sysg_now_ms() < end) {
-		json_t *reply, *d = ping_data(state_dir, &reply);
+		json_t *reply, *d = sysg_cli_ping_data(state_dir, &reply);
 		const char *why = d ? json_string_value(json_object_get(
 			d, "upgrade_error")) : NULL;
 		json_int_t g = json_integer_value(json_object_get(d,

@@ -85,7 +85,7 @@ static int load_config(struct query *q)
 	if (!path)
 		return q->c->config ? -ENOENT : 0;
 	sysg_diag_init(&d);
-	rc = sysg_config_load(path, &q->cfg, &d);
+	rc = sysg_cli_load_config(path, 0, q->state_dir, &q->cfg, &d);
 	if (rc < 0 && q->c->config) {
 		sysg_cli_print_diag(&d);
 		if (!d.n)
@@ -216,10 +216,31 @@ static void print_json(json_t *j, int compact)
 
 /* ------------------------------------------------------------ status */
 
+/* -p: only the project's units (the others move past NUNITS, where
+ * sysg_status_free still finds them). */
+static size_t project_units(const struct sysg_cli *c, struct sysg_status *s)
+{
+	size_t all = s->nunits, k = 0;
+
+	for (size_t i = 0; c->project && i < all; i++)
+		if (sysg_cli_in_project(c, s->units[i].name)) {
+			struct sysg_unit_view t = s->units[k];
+
+			s->units[k++] = s->units[i];
+			s->units[i] = t;
+		}
+	if (c->project) {
+		s->nunits = k;
+		s->overall = sysg_status_overall(s);
+	}
+	return all;
+}
+
 static void render_status(struct query *q, struct sysg_status *s)
 {
 	const struct sysg_cli *c = q->c;
 	struct sysg_render_opts ro;
+	size_t all = project_units(c, s);
 
 	if (c->stream_ms > 0)
 		new_frame(c->json || c->prometheus);
@@ -237,6 +258,7 @@ static void render_status(struct query *q, struct sysg_status *s)
 		render_opts(c, &ro);
 		sysg_status_render_table(s, &ro, stdout);
 	}
+	s->nunits = all;
 	fflush(stdout);
 }
 
@@ -455,10 +477,11 @@ static int log_services(const struct query *q, struct sysg_strset *ns)
 	int n, rc = 0;
 
 	for (size_t i = 0; q->cfg && rc == 0 && i < q->cfg->nservices; i++)
-		rc = sysg_strset_add(ns, q->cfg->services[i].name);
+		if (sysg_cli_in_project(q->c, q->cfg->services[i].name))
+			rc = sysg_strset_add(ns, q->cfg->services[i].name);
 	n = sysg_log_services(q->log_dir, &found);
 	for (int i = 0; i < n; i++) {
-		if (rc == 0)
+		if (rc == 0 && sysg_cli_in_project(q->c, found[i]))
 			rc = sysg_strset_add(ns, found[i]);
 		free(found[i]);
 	}
@@ -591,7 +614,7 @@ static int logs_run(struct query *q)
 	     c->service ?
 	     sysg_logset_build(&set, q->log_dir, one, 1, kind, 0) :
 	     sysg_logset_build(&set, q->log_dir, (const char *const *)ns.v,
-			       ns.n, kind, 1);
+			       ns.n, kind, !c->project);
 	free(copies);
 	sysg_strset_free(&ns);
 	if (rc < 0) {

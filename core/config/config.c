@@ -48,12 +48,20 @@ struct load {
 	unsigned flags;
 	int included;           /* an included file: its services are taken
 	                           by the includer, which checks depends_on */
+	const char *project;    /* walking projects.PROJECT's map */
+	yaml_document_t *doc;
+	const char *src;        /* the document's text */
+	size_t srclen;
 };
 
 static int load_document(struct sysg_config *cfg, const char *buf,
 			 size_t len, unsigned flags,
 			 const struct include_chain *chain, int included,
 			 struct sysg_diag *diag);
+static int load_tree(struct sysg_config *cfg, yaml_document_t *doc,
+		     yaml_node_t *root, const char *buf, size_t len,
+		     unsigned flags, const struct include_chain *chain,
+		     int included, const char *project, struct sysg_diag *diag);
 static struct sysg_config *config_new(const char *name, const char *abs_path,
 				      const char *dir);
 
@@ -409,10 +417,12 @@ static void include_error(struct load *ld, size_t i, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	path_set(w, "include", NULL, NULL, NULL);
-	sysg_yw_push_index(w, i);
-	sysg_yw_error_at(w, ld->cw.include_marks[i].line,
-			 ld->cw.include_marks[i].col, "%s", msg);
+	sysg_yw_pop(w, 0);
+	/* the key path as it was when the entry was read */
+	snprintf(w->path, sizeof(w->path), "%s", ld->cw.includes[i].keypath);
+	w->pathlen = strlen(w->path);
+	sysg_yw_error_at(w, ld->cw.includes[i].mark.line,
+			 ld->cw.includes[i].mark.col, "%s", msg);
 	sysg_yw_pop(w, 0);
 }
 
@@ -507,11 +517,14 @@ static int include_check(struct load *ld, size_t i, const char *name,
 	return 0;
 }
 
-/* Move the services of CHILD (loaded from include[I]) into the config. */
+/* Move the services and projects of CHILD into the config (an
+ * include[I], or a project's map when I is SIZE_MAX). */
 static void include_take(struct load *ld, size_t i, struct sysg_config *child)
 {
 	struct sysg_config *cfg = ld->cw.cfg;
 	struct sysg_service *v;
+	int at_line = i == SIZE_MAX ? 0 : ld->cw.includes[i].mark.line;
+	int at_col = i == SIZE_MAX ? 0 : ld->cw.includes[i].mark.col;
 
 	v = realloc(cfg->services, (cfg->nservices + child->nservices + 1) *
 		    sizeof(*v));
@@ -520,11 +533,25 @@ static void include_take(struct load *ld, size_t i, struct sysg_config *child)
 		return;
 	}
 	cfg->services = v;
-	if (child->metrics.present || child->state_backend ||
-	    child->state_path)
-		sysg_diag_warning(ld->cw.w.diag, cfg->path,
-				  ld->cw.include_marks[i].line,
-				  ld->cw.include_marks[i].col, "include",
+	switch (sysg_project_take(cfg, child)) {
+	case 0:
+		break;
+	case -EEXIST:
+		if (i == SIZE_MAX)
+			sysg_yw_error(&ld->cw.w, NULL, "a project of that id "
+				      "is already defined");
+		else
+			include_error(ld, i, "a project of %s is already "
+				      "defined", child->path);
+		return;
+	default:
+		sysg_yw_nomem(&ld->cw.w);
+		return;
+	}
+	if (i != SIZE_MAX && (child->metrics.present || child->state_backend ||
+			      child->state_path))
+		sysg_diag_warning(ld->cw.w.diag, cfg->path, at_line, at_col,
+				  ld->cw.includes[i].keypath,
 				  "'state' and 'metrics' of %s are ignored "
 				  "(those of %s apply)", child->path,
 				  cfg->path);
@@ -532,12 +559,18 @@ static void include_take(struct load *ld, size_t i, struct sysg_config *child)
 		struct sysg_service *s = &child->services[k];
 
 		if (sysg_config_find_service(cfg, s->name) >= 0) {
-			include_error(ld, i, "service '%s' of %s is already "
-				      "defined", s->name,
-				      sysg_service_file(child, s));
+			if (i == SIZE_MAX)
+				sysg_yw_error_at(&ld->cw.w, s->mark.line,
+						 s->mark.col, "service '%s' is "
+						 "already defined", s->name);
+			else
+				include_error(ld, i, "service '%s' of %s is "
+					      "already defined", s->name,
+					      sysg_service_file(child, s));
 			continue;
 		}
-		if (!s->file && !(s->file = strdup(child->path))) {
+		if (i != SIZE_MAX && !s->file &&
+		    !(s->file = strdup(child->path))) {
 			sysg_yw_nomem(&ld->cw.w);
 			continue;
 		}
@@ -550,7 +583,8 @@ static void include_take(struct load *ld, size_t i, struct sysg_config *child)
 static void include_one(struct load *ld, size_t i)
 {
 	struct sysg_config *cfg = ld->cw.cfg, *child = NULL;
-	const char *inc = ld->cw.includes[i];
+	const struct sysg_include *ie = &ld->cw.includes[i];
+	const char *inc = ie->file;
 	char *name = include_name(cfg->path, inc);
 	char *abs = sysg_path_abs(cfg->dir, inc);
 	char *dir = abs ? sysg_path_dirname(abs) : NULL;
@@ -580,10 +614,20 @@ static void include_one(struct load *ld, size_t i)
 					      ld->chain ? ld->chain->depth + 1 :
 					      1 };
 
-		rc = load_document(child, buf, len, ld->flags, &link, 1,
+		/* a project's file checks its own depends_on */
+		rc = load_document(child, buf, len, ld->flags &
+				   ~SYSG_CONFIG_JOINED, &link, !ie->project,
 				   ld->cw.w.diag);
 	}
-	if (rc == -ENOMEM)
+	if (rc == 0 && ie->project)
+		rc = sysg_project_qualify_all(child, ie->project, NULL);
+	if (rc == -EEXIST)
+		include_error(ld, i, "project '%s' is defined twice",
+			      ie->project);
+	else if (rc == -ENAMETOOLONG)
+		include_error(ld, i, "a service name of %s is too long with "
+			      "'@%s'", name, ie->project);
+	else if (rc == -ENOMEM)
 		sysg_yw_nomem(&ld->cw.w);
 	else if (rc)
 		ld->cw.w.errors++;      /* reported in the included file */
@@ -606,10 +650,52 @@ static void load_includes(struct load *ld)
 
 static void includes_free(struct load *ld)
 {
-	for (size_t i = 0; i < ld->cw.nincludes; i++)
-		free(ld->cw.includes[i]);
+	for (size_t i = 0; i < ld->cw.nincludes; i++) {
+		free(ld->cw.includes[i].file);
+		free(ld->cw.includes[i].keypath);
+		free(ld->cw.includes[i].project);
+	}
 	free(ld->cw.includes);
-	free(ld->cw.include_marks);
+	for (size_t i = 0; i < ld->cw.nprojects; i++)
+		free(ld->cw.projects[i].id);
+	free(ld->cw.projects);
+	free(ld->cw.project_name);
+}
+
+/* ----------------------------------------------------------- projects */
+
+/* Load projects[I], a map of this document, as a config of its own (its
+ * env, project_dir, services and their depends_on), then take its
+ * services under their qualified names. */
+static void project_one(struct load *ld, size_t i)
+{
+	const struct sysg_walk_project *wp = &ld->cw.projects[i];
+	struct sysg_config *cfg = ld->cw.cfg;
+	struct sysg_config *child = config_new(cfg->path, cfg->abs_path,
+					       cfg->dir);
+	int rc;
+
+	if (!child) {
+		sysg_yw_nomem(&ld->cw.w);
+		return;
+	}
+	rc = load_tree(child, ld->doc, wp->node, ld->src, ld->srclen,
+		       ld->flags & ~SYSG_CONFIG_JOINED, ld->chain, 0, wp->id,
+		       ld->cw.w.diag);
+	path_set(&ld->cw.w, "projects", wp->id, NULL, NULL);
+	if (rc == -ENOMEM)
+		sysg_yw_nomem(&ld->cw.w);
+	else if (rc)
+		ld->cw.w.errors++;      /* reported under projects.ID */
+	else
+		include_take(ld, SIZE_MAX, child);
+	sysg_config_free(child);
+}
+
+static void load_projects(struct load *ld)
+{
+	for (size_t i = 0; i < ld->cw.nprojects && !ld->cw.w.nomem; i++)
+		project_one(ld, i);
 }
 
 /* ------------------------------------------------------------ loading */
@@ -673,9 +759,65 @@ static void finish(struct load *ld)
 		build_envs(ld);
 	if (!ld->cw.w.nomem)
 		load_includes(ld);
+	if (!ld->cw.w.nomem)
+		load_projects(ld);
 	if (!ld->cw.w.nomem && !ld->included)
 		resolve_deps(ld);
 	sysg_yw_pop(&ld->cw.w, 0);
+}
+
+/* Walk ROOT of DOC (the text BUF) into CFG: the whole file, or the map of
+ * project PROJECT (its keys under "projects.PROJECT"). */
+static int load_tree(struct sysg_config *cfg, yaml_document_t *doc,
+		     yaml_node_t *root, const char *buf, size_t len,
+		     unsigned flags, const struct include_chain *chain,
+		     int included, const char *project, struct sysg_diag *diag)
+{
+	struct load ld;
+
+	memset(&ld, 0, sizeof(ld));
+	sysg_yw_init(&ld.cw.w, diag, cfg->path, doc);
+	ld.cw.w.strict = !!(flags & SYSG_CONFIG_STRICT);
+	ld.cw.w.src = buf;
+	ld.cw.w.srclen = len;
+	ld.cw.cfg = cfg;
+	ld.cw.project = !!project;
+	ld.chain = chain;
+	ld.flags = flags;
+	ld.included = included;
+	ld.project = project;
+	ld.doc = doc;
+	ld.src = buf;
+	ld.srclen = len;
+	if (project) {
+		sysg_yw_push_key(&ld.cw.w, "projects");
+		sysg_yw_push_key(&ld.cw.w, project);
+		ld.cw.w.base = ld.cw.w.pathlen;
+	}
+	if (sysg_expand_prepare(&ld.x, &ld.cw.w, root, cfg->dir))
+		sysg_yw_nomem(&ld.cw.w);
+	ld.cw.x = &ld.x;
+	ld.cw.w.expand = sysg_expand_hook;
+	ld.cw.w.expand_arg = &ld.x;
+	if (!ld.cw.w.nomem)
+		sysg_config_walk_root(&ld.cw, root);
+	finish(&ld);
+	if (project && !ld.cw.w.errors && !ld.cw.w.nomem) {
+		int rc = sysg_project_qualify_all(cfg, project,
+						  ld.cw.project_name);
+
+		if (rc == -ENAMETOOLONG)
+			sysg_yw_error(&ld.cw.w, NULL, "a service name is too "
+				      "long with '@%s'", project);
+		else if (rc < 0)
+			sysg_yw_nomem(&ld.cw.w);
+	}
+	includes_free(&ld);
+	sysg_expand_free(&ld.x);
+	sysg_strset_free(&ld.bad_env_files);
+	if (ld.cw.w.nomem)
+		return -ENOMEM;
+	return ld.cw.w.errors ? -EINVAL : 0;
 }
 
 static int load_document(struct sysg_config *cfg, const char *buf,
@@ -684,7 +826,6 @@ static int load_document(struct sysg_config *cfg, const char *buf,
 			 struct sysg_diag *diag)
 {
 	yaml_document_t doc;
-	struct load ld;
 	int rc;
 
 	if (len > (size_t)MAX_FILE_BYTES) {
@@ -696,31 +837,10 @@ static int load_document(struct sysg_config *cfg, const char *buf,
 	rc = sysg_yw_load(cfg->path, buf, len, &doc, diag);
 	if (rc)
 		return rc;
-	memset(&ld, 0, sizeof(ld));
-	sysg_yw_init(&ld.cw.w, diag, cfg->path, &doc);
-	ld.cw.w.strict = !!(flags & SYSG_CONFIG_STRICT);
-	ld.cw.w.src = buf;
-	ld.cw.w.srclen = len;
-	ld.cw.cfg = cfg;
-	ld.chain = chain;
-	ld.flags = flags;
-	ld.included = included;
-	if (sysg_expand_prepare(&ld.x, &ld.cw.w,
-				yaml_document_get_root_node(&doc), cfg->dir))
-		sysg_yw_nomem(&ld.cw.w);
-	ld.cw.x = &ld.x;
-	ld.cw.w.expand = sysg_expand_hook;
-	ld.cw.w.expand_arg = &ld.x;
-	if (!ld.cw.w.nomem)
-		sysg_config_walk_root(&ld.cw, yaml_document_get_root_node(&doc));
-	finish(&ld);
-	includes_free(&ld);
+	rc = load_tree(cfg, &doc, yaml_document_get_root_node(&doc), buf, len,
+		       flags, chain, included, NULL, diag);
 	yaml_document_delete(&doc);
-	sysg_expand_free(&ld.x);
-	sysg_strset_free(&ld.bad_env_files);
-	if (ld.cw.w.nomem)
-		return -ENOMEM;
-	return ld.cw.w.errors ? -EINVAL : 0;
+	return rc;
 }
 
 static int fill_defaults(struct sysg_config *cfg)
@@ -758,6 +878,14 @@ static int load_into(struct sysg_config *cfg, const char *buf, size_t len,
 
 	if (rc == 0)
 		rc = fill_defaults(cfg);
+	if (rc == 0)
+		rc = sysg_project_own(cfg, !!(flags & SYSG_CONFIG_JOINED));
+	if (rc == -EEXIST) {
+		sysg_diag_error(diag, cfg->path, 0, 0, "projects", "a project "
+				"has the id this file's own services get when "
+				"it joins a supervisor");
+		rc = -EINVAL;
+	}
 	if (rc == 0 && !(cfg->text = malloc(len + 1)))
 		rc = -ENOMEM;
 	if (rc == 0) {
@@ -966,7 +1094,7 @@ static void free_deployment(struct sysg_deployment *d)
 	free(d->sections);
 }
 
-static void free_service(struct sysg_service *s)
+void sysg_service_free(struct sysg_service *s)
 {
 	free(s->name);
 	free(s->file);
@@ -995,6 +1123,7 @@ static void free_service(struct sysg_service *s)
 	sysg_listen_free(s->listen, s->nlisten);
 	free(s->workdir);
 	free(s->instance_of);
+	free(s->project);
 }
 
 void sysg_config_free(struct sysg_config *cfg)
@@ -1002,12 +1131,13 @@ void sysg_config_free(struct sysg_config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->nservices; i++)
-		free_service(&cfg->services[i]);
+		sysg_service_free(&cfg->services[i]);
 	free(cfg->services);
 	sysg_graph_free_waves(cfg->waves, cfg->wave_sizes, cfg->nwaves);
 	for (size_t i = 0; i < cfg->nunits; i++)
 		sysg_config_free(cfg->units[i]);
 	free(cfg->units);
+	sysg_project_free_all(cfg);
 	free(cfg->text);
 	free(cfg->path);
 	free(cfg->abs_path);

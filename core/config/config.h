@@ -27,6 +27,7 @@
 #include "env.h"
 #include "graph.h"
 #include "listen.h"
+#include "project.h"
 #include "unit.h"
 
 /* Position of a node in the YAML file, 1-based; 0 when unknown. */
@@ -280,6 +281,9 @@ struct sysg_service {
 	struct sysg_mark privileged_mark; /* first privileged-only key seen */
 	struct sysg_mark priv_marks[SYSG_PRIV_NKEYS];   /* per key, 0 unset */
 	struct sysg_logs logs;          /* effective (see struct sysg_logs) */
+	char *project;                  /* the id of its project (project.h)
+	                                   when its name is "NAME@ID"; NULL:
+	                                   the config file's own service */
 };
 
 /* Top-level `metrics:` (SPEC 11; systemg 0.32's sampler settings, with its
@@ -324,6 +328,15 @@ struct sysg_config {
 	size_t textlen;
 	struct sysg_config **units;     /* its units' own configs (unit.h) */
 	size_t nunits;
+	struct sysg_project *projects;  /* its projects (project.h): the
+	                                   file's own first, when it has
+	                                   services */
+	size_t nprojects;
+	struct sysg_config **joined;    /* the files that joined it, as
+	                                   loaded (project.h) */
+	size_t njoined;
+	char **left;                    /* ids of projects left out */
+	size_t nleft;
 };
 
 #define SYSG_HOOK_TIMEOUT_MS      30000
@@ -356,6 +369,9 @@ int sysg_config_load_buffer(const char *name, const char *base_dir,
 
 /* Flags of the _flags variants. */
 #define SYSG_CONFIG_STRICT 1u   /* unknown keys are errors, not warnings */
+#define SYSG_CONFIG_JOINED 2u   /* a file joining a supervisor: its own
+                                   services are a project named after it
+                                   (project.h) */
 
 /* The loaders above take no flags. Either way, warnings (unknown keys,
  * SPEC 11) are appended to DIAG as "FILE:LINE:COL: warning: ..." lines
@@ -368,6 +384,9 @@ int sysg_config_load_buffer_flags(const char *name, const char *base_dir,
 				  struct sysg_diag *diag);
 
 void sysg_config_free(struct sysg_config *cfg);
+
+/* Free what service S owns (not S itself). */
+void sysg_service_free(struct sysg_service *s);
 
 /* The file SVC of CFG was written in (for FILE:LINE:COL messages). */
 const char *sysg_service_file(const struct sysg_config *cfg,

@@ -200,6 +200,7 @@ static int policy_eq(const struct sysg_service *a,
 	       a->instances == b->instances &&
 	       str_eq(a->instance_of, b->instance_of) &&
 	       str_eq(a->workdir, b->workdir) &&
+	       str_eq(a->project, b->project) &&
 	       str_eq(a->skip_command, b->skip_command);
 }
 

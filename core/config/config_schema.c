@@ -1505,6 +1505,9 @@ static void walk_copy(struct sysg_yw *w, struct sysg_service *s,
 	s->name = name;
 }
 
+static void include_tag(struct sysg_yw *w, struct sysg_config_walk *cw,
+			yaml_node_t *v, const char *project);
+
 static void h_services(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		       void *p)
 {
@@ -1515,6 +1518,10 @@ static void h_services(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	(void)k;
 	size_t total = 0;
 
+	if (sysg_yw_is_include(v)) {
+		include_tag(w, p, v, NULL);
+		return;
+	}
 	if (sysg_yw_map_pairs(w, v, &pairs, &n))
 		return;
 	if (n == 0)
@@ -1657,6 +1664,53 @@ static void h_metrics(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	metrics_clamp(m);
 }
 
+/* Remember FILE (at node AT, key path KEYPATH) for config.c to load into
+ * PROJECT (NULL: this file's own services). Takes FILE. */
+static void add_include(struct sysg_yw *w, struct sysg_config_walk *cw,
+			char *file, const yaml_node_t *at, const char *project)
+{
+	struct sysg_include *v = realloc(cw->includes, (cw->nincludes + 1) *
+					 sizeof(*v));
+	struct sysg_include *e;
+
+	if (!v) {
+		free(file);
+		sysg_yw_nomem(w);
+		return;
+	}
+	cw->includes = v;
+	e = &v[cw->nincludes];
+	memset(e, 0, sizeof(*e));
+	e->file = file;
+	e->mark.line = sysg_yw_line(at);
+	e->mark.col = sysg_yw_col(at);
+	e->keypath = strdup(w->path);
+	e->project = project ? strdup(project) : NULL;
+	cw->nincludes++;
+	if (!e->keypath || (project && !e->project))
+		sysg_yw_nomem(w);
+}
+
+/* `KEY: !include FILE`: FILE's services join (PROJECT's, or this
+ * file's). */
+static void include_tag(struct sysg_yw *w, struct sysg_config_walk *cw,
+			yaml_node_t *v, const char *project)
+{
+	char *f = NULL;
+	int rc;
+
+	w->include_ok = 1;
+	rc = sysg_yw_string(w, v, &f);
+	w->include_ok = 0;
+	if (rc == 0 && !f[0])
+		sysg_yw_error(w, v, "!include needs a file name");
+	else if (f) {
+		add_include(w, cw, f, v, project);
+		return;
+	}
+	free(f);
+}
+
 /* include: FILE, or a list of files (config.c loads them). */
 static void h_include(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		      void *p)
@@ -1668,41 +1722,74 @@ static void h_include(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 	(void)k;
 	if (sysg_yw_list(w, v, 1, &items, &n))
 		return;
-	cw->includes = calloc(n + 1, sizeof(*cw->includes));
-	cw->include_marks = calloc(n + 1, sizeof(*cw->include_marks));
-	if (!cw->includes || !cw->include_marks)
-		sysg_yw_nomem(w);
-	for (size_t i = 0; cw->includes && cw->include_marks && i < n; i++) {
+	for (size_t i = 0; i < n && !w->nomem; i++) {
 		size_t old = sysg_yw_push_index(w, i);
-		char *f = NULL;
 
-		if (sysg_yw_string(w, items[i], &f) == 0 && !f[0])
-			sysg_yw_error(w, items[i], "expected a file name");
-		else if (f) {
-			cw->include_marks[cw->nincludes].line =
-				sysg_yw_line(items[i]);
-			cw->include_marks[cw->nincludes].col =
-				sysg_yw_col(items[i]);
-			cw->includes[cw->nincludes++] = f;
-			f = NULL;
-		}
-		free(f);
+		include_tag(w, cw, items[i], NULL);
 		sysg_yw_pop(w, old);
 	}
 	free(items);
 }
 
+static int valid_project_id(const char *s)
+{
+	return *s && strlen(s) <= SYSG_PROJECT_ID_MAX &&
+	       valid_name_chars(s, "_.-");
+}
 
-/* systemg 0.66's `projects:` (several projects in one supervisor) is not
- * built: say so at the key instead of ignoring it. */
+/* projects: { ID: { name, env, project_dir, services } | !include FILE }:
+ * config.c loads each project's map like a file of its own. */
 static void h_projects(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
 		       void *p)
 {
-	(void)v;
-	(void)p;
-	sysg_yw_error(w, k, "several projects in one file are not supported "
-		      "by this sysg yet; use one config per supervisor "
-		      "(split it with 'include:')");
+	struct sysg_config_walk *cw = p;
+	struct sysg_yw_pair *pairs;
+	size_t n;
+	char q[80];
+
+	(void)k;
+	if (cw->project) {
+		sysg_yw_error(w, k, "projects do not nest");
+		return;
+	}
+	if (sysg_yw_map_pairs(w, v, &pairs, &n))
+		return;
+	cw->projects = calloc(n + 1, sizeof(*cw->projects));
+	if (!cw->projects)
+		sysg_yw_nomem(w);
+	for (size_t i = 0; cw->projects && i < n && !w->nomem; i++) {
+		size_t old = sysg_yw_push_key(w, pairs[i].name);
+		struct sysg_walk_project *pr = &cw->projects[cw->nprojects];
+
+		if (!valid_project_id(pairs[i].name))
+			sysg_yw_error(w, pairs[i].key, "invalid project id '%s' "
+				      "(use letters, digits, '_', '.', '-'; at "
+				      "most %d characters)",
+				      sysg_yw_quote(pairs[i].name, q, sizeof(q)),
+				      SYSG_PROJECT_ID_MAX);
+		else if (sysg_yw_is_include(pairs[i].val))
+			include_tag(w, cw, pairs[i].val, pairs[i].name);
+		else if (pairs[i].val->type != YAML_MAPPING_NODE)
+			sysg_yw_error(w, pairs[i].val, "expected a map with "
+				      "'services' (or !include FILE), found %s",
+				      sysg_yw_describe(pairs[i].val, q,
+						       sizeof(q)));
+		else if (!(pr->id = strdup(pairs[i].name)))
+			sysg_yw_nomem(w);
+		else {
+			pr->node = pairs[i].val;
+			pr->mark = mark_of(pairs[i].key);
+			cw->nprojects++;
+		}
+		sysg_yw_pop(w, old);
+	}
+	free(pairs);
+}
+
+static void h_project_name(struct sysg_yw *w, yaml_node_t *k, yaml_node_t *v,
+			   void *p)
+{
+	h_nonempty(w, k, v, &((struct sysg_config_walk *)p)->project_name);
 }
 
 static const struct sysg_yw_field root_fields[] = {
@@ -1715,6 +1802,16 @@ static const struct sysg_yw_field root_fields[] = {
 	{ "services", h_services, 0, 0 },
 	{ "include", h_include, 0, 0 },
 	{ "projects", h_projects, 0, 0 },
+	{ NULL, NULL, 0, 0 },
+};
+
+/* The map of one project (projects.ID). */
+static const struct sysg_yw_field project_fields[] = {
+	{ "name", h_project_name, 0, 0 },
+	{ "project_dir", h_project_dir, 0, 0 },
+	{ "env", h_root_env, 0, 0 },
+	{ "logs", h_root_logs, 0, 0 },
+	{ "services", h_services, 0, SYSG_YW_REQUIRED },
 	{ NULL, NULL, 0, 0 },
 };
 
@@ -1752,6 +1849,7 @@ struct schema_map {
 
 static const struct schema_map schema_maps[] = {
 	SCHEMA_MAP("", root_fields),
+	SCHEMA_MAP("projects.*", project_fields),
 	SCHEMA_MAP("env", env_fields),
 	SCHEMA_MAP("state", state_fields),
 	SCHEMA_MAP("metrics", metrics_fields),
@@ -1807,6 +1905,10 @@ void sysg_config_walk_root(struct sysg_config_walk *cw, yaml_node_t *root)
 		sysg_yw_error(&cw->w, root,
 			      "expected a map with 'version' and 'services' at the top level, found %s",
 			      sysg_yw_describe(root, d, sizeof(d)));
+		return;
+	}
+	if (cw->project) {
+		sysg_yw_walk_map(&cw->w, NULL, root, project_fields, cw, NULL);
 		return;
 	}
 	seen = sysg_yw_walk_map(&cw->w, NULL, root, root_fields, cw, NULL);

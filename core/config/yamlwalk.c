@@ -327,6 +327,8 @@ size_t sysg_yw_push_index(struct sysg_yw *w, size_t i)
 
 void sysg_yw_pop(struct sysg_yw *w, size_t old)
 {
+	if (old < w->base)
+		old = w->base;
 	w->pathlen = old;
 	w->path[old] = '\0';
 }
@@ -786,11 +788,24 @@ int sysg_yw_list(struct sysg_yw *w, yaml_node_t *n, int scalar_ok,
 /* ------------------------------------------------------------- scalars */
 
 /* The scalar text of N, or NULL after reporting "expected WHAT". */
+int sysg_yw_is_include(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE && n->tag &&
+	       !strcmp((const char *)n->tag, "!include");
+}
+
 static const char *scalar_or_report(struct sysg_yw *w, yaml_node_t *n,
 				    const char *what)
 {
 	char d[96];
 
+	if (sysg_yw_is_include(n) && !w->include_ok) {
+		sysg_yw_error(w, n, "!include FILE goes where services go: "
+			      "'services: !include F', a project ('ID: "
+			      "!include F' under 'projects') or an 'include' "
+			      "item");
+		return NULL;
+	}
 	if (n->type != YAML_SCALAR_NODE || sysg_yw_is_null(n)) {
 		sysg_yw_error(w, n, "expected %s, found %s", what,
 			      sysg_yw_describe(n, d, sizeof(d)));

@@ -44,6 +44,8 @@ struct sysg_yw {
 	yaml_document_t *doc;
 	char path[SYSG_YW_PATH_MAX];    /* current key path */
 	size_t pathlen;
+	size_t base;                    /* the path never gets shorter (a
+	                                   project's walk: "projects.ID") */
 	size_t budget;                  /* nodes left to visit */
 	unsigned errors;                /* problems reported so far */
 	int nomem;                      /* an allocation failed */
@@ -60,6 +62,8 @@ struct sysg_yw {
 	int mode;                       /* enum sysg_yw_mode */
 	const char *src;                /* the document's text, for positions */
 	size_t srclen;
+	int include_ok;                 /* reading an `!include FILE` where
+	                                   one may be (else it is an error) */
 };
 
 enum sysg_yw_mode {
@@ -143,6 +147,9 @@ int sysg_yw_col(const yaml_node_t *n);
 
 /* 1 if N is a plain null scalar: "", "~", "null", "Null", "NULL". */
 int sysg_yw_is_null(const yaml_node_t *n);
+
+/* 1 when N is a scalar tagged `!include`. */
+int sysg_yw_is_include(const yaml_node_t *n);
 
 /* The text of scalar N, or NULL for other node kinds. */
 const char *sysg_yw_scalar(const yaml_node_t *n);

@@ -9,6 +9,7 @@
 #include "ctlclient.h"
 #include "ctlserver.h"
 #include "daemon.h"
+#include "registry.h"
 #include "upgrade.h"
 
 #endif

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "wire.h"
 #include "ctlserver.h"
+#include "registry.h"
 #include "upgrade.h"
 
 #include <sysg/version.h>
@@ -47,6 +49,8 @@ struct op {
 	int idle;                       /* OP_STOP_ALL: the engine is idle */
 	json_t *lines;                  /* messages to add to the reply */
 	json_t *extra;                  /* more reply data (reload) */
+	char *leave;                    /* a stop of this project: once it
+	                                   is down, it leaves the config */
 };
 
 /* A `deploy --follow` waiting for news of a deploy. */
@@ -126,6 +130,7 @@ static void op_free(struct op *op)
 	free(op->t);
 	json_decref(op->lines);
 	json_decref(op->extra);
+	free(op->leave);
 	free(op);
 }
 
@@ -381,6 +386,8 @@ static json_t *reply_data(const struct sysg_ctlsrv *c, const struct op *op,
 	return d;
 }
 
+static void leave_project(struct sysg_ctlsrv *c, struct op *op, json_t *errs);
+
 static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 {
 	json_t *errs = json_array();
@@ -388,6 +395,8 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 
 	for (size_t i = 0; errs && i < op->n; i++)
 		op_outcome(c, op, &op->t[i], errs);
+	if (errs && op->leave && !json_array_size(errs))
+		leave_project(c, op, errs);
 	if (op->kind == OP_STOP_ALL)
 		json_array_append_new(op->lines,
 				      json_string("all services stopped"));
@@ -411,6 +420,7 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 
 static int follow_reply(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			const char *id, size_t from, int wait);
+
 
 /* The follow timer: answer the followers of deploys that have news. */
 static void answer_followers(struct sysg_timer *tm)
@@ -579,15 +589,15 @@ static int op_has(const struct op *op, const char *name)
  * the file may be one the client could not read itself (/etc/shadow):
  * the reply and supervisor.log get where the first error is, never what
  * it says (`sysg validate` shows that, with the reader's own rights). */
-static int load_new(const char *path, struct sysg_config **out, char *err,
-		    size_t errlen)
+static int load_new(const char *path, unsigned flags,
+		    struct sysg_config **out, char *err, size_t errlen)
 {
 	struct sysg_diag d;
 	const char *first, *end;
 	int rc;
 
 	sysg_diag_init(&d);
-	rc = sysg_config_load(path, out, &d);
+	rc = sysg_config_load_flags(path, flags, out, &d);
 	if (rc < 0) {
 		first = d.n ? d.lines[0] : NULL;
 		end = first ? strstr(first, ": error: ") : NULL;
@@ -685,6 +695,50 @@ static int diff_wait(struct sysg_ctlsrv *c, struct op *op,
 	return rc;
 }
 
+/* Save the files that joined (registry.h); a failure is only logged. */
+static void save_registry(struct sysg_ctlsrv *c)
+{
+	int rc = sysg_registry_save(c->o.state_dir, cfg_of(c));
+
+	if (rc < 0)
+		sysg_log(c->o.log, SYSG_LOG_WARN, "cannot write %s/%s: %s",
+			 c->o.state_dir, SYSG_FILE_PROJECTS, strerror(-rc));
+}
+
+/* Switch the supervisor to NC (taken on success only); OP gets the
+ * summary and the services to wait for. 0 or a negative code with ERR
+ * (nothing changed). */
+static int reload_to(struct sysg_ctlsrv *c, struct sysg_config *nc,
+		     struct op *op, char *err, size_t errlen)
+{
+	struct diff d = { 0 };
+	int rc = diff_configs(sysg_supervisor_config(c->o.sup), nc, &d);
+
+	if (rc == 0)
+		rc = diff_wait(c, op, &d);
+	if (rc == 0)
+		rc = sysg_supervisor_reload(c->o.sup, nc, err, errlen);
+	else if (rc == -ENOMEM)
+		sysg_errf(err, errlen, "out of memory");
+	if (rc < 0) {
+		diff_free(&d);
+		return rc;
+	}
+	diff_line(op->lines, "added", d.added);
+	diff_line(op->lines, "removed", d.removed);
+	diff_line(op->lines, "restarted", d.changed);
+	diff_line(op->lines, "unchanged", d.unchanged);
+	for (size_t i = 0; c->o.samples && i < json_array_size(d.removed); i++)
+		sysg_samples_forget(c->o.samples,
+				    json_string_value(json_array_get(d.removed, i)));
+	json_decref(op->extra);
+	op->extra = json_pack("{s:O, s:O, s:O, s:O}", "added", d.added,
+			      "removed", d.removed, "changed", d.changed,
+			      "unchanged", d.unchanged);
+	diff_free(&d);
+	return 0;
+}
+
 /* Load PATH and switch the supervisor to it; OP gets the summary and
  * the services to wait for. 0, -EINVAL (bad config, or SVC (may be NULL)
  * not in it: ERR has the validation lines; nothing changed) or another
@@ -693,42 +747,142 @@ static int reload_file(struct sysg_ctlsrv *c, const char *path,
 		       const char *svc, struct op *op, char *err, size_t errlen)
 {
 	struct sysg_config *nc = NULL;
-	struct diff d = { 0 };
-	int rc = load_new(path, &nc, err, errlen);
+	int rc = load_new(path, 0, &nc, err, errlen);
 
 	if (rc == 0 && sysg_config_keep_units(nc, cfg_of(c)) < 0)
 		rc = -ENOMEM;   /* ad-hoc units stay across reloads */
+	if (rc == 0)            /* and so do the files that joined */
+		rc = sysg_config_keep_joined(nc, cfg_of(c), err, errlen);
 	if (rc == 0 && svc && sysg_config_find_service(nc, svc) < 0) {
 		sysg_config_unknown_service(nc, svc, err, errlen);
 		snprintf(err + strlen(err), errlen - strlen(err), " in %s", path);
 		rc = -EINVAL;
 	}
-	if (rc == 0 && (rc = diff_configs(sysg_supervisor_config(c->o.sup), nc,
-					  &d)) == 0)
-		rc = diff_wait(c, op, &d);
 	if (rc == 0)
-		rc = sysg_supervisor_reload(c->o.sup, nc, err, errlen);
+		json_array_append_new(op->lines, json_pack("s+", "reloaded ",
+							   path));
+	if (rc == 0)
+		rc = reload_to(c, nc, op, err, errlen);
 	if (rc < 0) {
 		sysg_config_free(nc);
-		diff_free(&d);
 		sysg_log(c->o.log, SYSG_LOG_ERROR, "Reload of %s failed: %s",
 			 path, err);
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}
 	sysg_write_file_atomic(c->o.state_dir, SYSG_FILE_CONFIG_HINT, path);
-	json_array_append_new(op->lines, json_pack("s+", "reloaded ", path));
-	diff_line(op->lines, "added", d.added);
-	diff_line(op->lines, "removed", d.removed);
-	diff_line(op->lines, "restarted", d.changed);
-	diff_line(op->lines, "unchanged", d.unchanged);
-	for (size_t i = 0; c->o.samples && i < json_array_size(d.removed); i++)
-		sysg_samples_forget(c->o.samples,
-				    json_string_value(json_array_get(d.removed, i)));
-	op->extra = json_pack("{s:O, s:O, s:O, s:O}", "added", d.added,
-			      "removed", d.removed, "changed", d.changed,
-			      "unchanged", d.unchanged);
-	diff_free(&d);
+	save_registry(c);       /* the joined files, as they are now */
 	return 0;
+}
+
+/* ---------------------------------------------------------- projects */
+
+/* OP (a stop of every service of project OP->leave) is done: the project
+ * leaves the config (its services, all down, are removed). */
+static void leave_project(struct sysg_ctlsrv *c, struct op *op, json_t *errs)
+{
+	struct sysg_config *nc = NULL;
+	char err[SYSG_MSG_MAX];
+	int rc = sysg_config_leave(cfg_of(c), op->leave, &nc, err,
+				   sizeof(err));
+
+	if (rc == 0 && (rc = reload_to(c, nc, op, err, sizeof(err))) < 0)
+		sysg_config_free(nc);
+	if (rc < 0) {
+		json_array_append_new(errs, json_sprintf("project %s: %s",
+							 op->leave, err));
+		return;
+	}
+	save_registry(c);
+	sysg_log(c->o.log, SYSG_LOG_INFO, "Project %s stopped and "
+		 "unregistered", op->leave);
+	json_array_append_new(op->lines, json_sprintf("project %s stopped "
+						      "and unregistered",
+						      op->leave));
+}
+
+/* The services of project ID into OP, or -ENOENT. */
+static int op_add_project(struct sysg_ctlsrv *c, struct op *op, const char *id)
+{
+	const struct sysg_config *cfg = cfg_of(c);
+	const struct sysg_project *p = sysg_config_project(cfg, id);
+	int rc = 0;
+
+	if (!p)
+		return -ENOENT;
+	for (size_t i = 0; rc == 0 && i < cfg->nservices; i++)
+		if (!cfg->services[i].unit &&
+		    sysg_project_has(p, cfg->services[i].name))
+			rc = op_add_name(c, op, cfg->services[i].name);
+	return rc;
+}
+
+/* "unknown project 'X' (projects: a, b)" into ERR. */
+static void unknown_project(const struct sysg_ctlsrv *c, const char *id,
+			    char *err, size_t errlen)
+{
+	const struct sysg_config *cfg = cfg_of(c);
+	size_t used;
+
+	used = (size_t)snprintf(err, errlen, "unknown project '%.100s' "
+				"(projects:", id);
+	for (size_t i = 0; used < errlen && i < cfg->nprojects; i++)
+		used += (size_t)snprintf(err + used, errlen - used, "%s %s",
+					 i ? "," : "", cfg->projects[i].id);
+	if (used < errlen)
+		snprintf(err + used, errlen - used, "%s)",
+			 cfg->nprojects ? "" : " none");
+}
+
+/* start {"config": PATH} of a file other than the supervisor's: it joins
+ * (or, joined before, is read again), and its services start. */
+static void start_join(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+		       const char *path)
+{
+	struct sysg_config *j = NULL, *nc = NULL;
+	char err[SYSG_MSG_MAX];
+	struct op *op = NULL;
+	int rc = load_new(path, SYSG_CONFIG_JOINED, &j, err, sizeof(err));
+
+	if (rc == 0 && j->nprojects == 0) {
+		sysg_errf(err, sizeof(err), "%s has no services to register",
+			  path);
+		rc = -EINVAL;
+	}
+	if (rc == 0)
+		rc = sysg_config_join(cfg_of(c), j, &nc, err, sizeof(err));
+	if (rc == 0 && !(op = op_new(c, OP_START, conn)))
+		rc = -ENOMEM;
+	if (rc == 0 && (rc = reload_to(c, nc, op, err, sizeof(err))) == 0)
+		nc = NULL;      /* the supervisor's */
+	/* what the reload did not start (joined before) starts now */
+	for (size_t i = 0; rc == 0 && i < j->nservices; i++) {
+		const char *name = j->services[i].name;
+
+		if (op_has(op, name))
+			continue;
+		rc = op_add_name(c, op, name);
+		if (rc == 0)
+			rc = sysg_supervisor_start_service(c->o.sup, name);
+	}
+	if (rc == 0) {
+		save_registry(c);
+		for (size_t i = 0; i < j->nprojects; i++) {
+			json_array_append_new(op->lines, json_sprintf(
+				"project %s registered (%s)", j->projects[i].id,
+				path));
+			sysg_log(c->o.log, SYSG_LOG_INFO, "Project %s "
+				 "registered from %s", j->projects[i].id, path);
+		}
+		log_event(c, conn, "start (project)", path);
+		op_queue(c, op);
+	} else {
+		if (op)
+			op_free(op);
+		sysg_ctl_reply(conn, rc == -ENOMEM ? 1 : 2,
+			       rc == -ENOMEM ? "out of memory" : err, NULL);
+	}
+	sysg_config_free(nc);
+	sysg_config_free(j);
 }
 
 /* ------------------------------------------------------- validation */
@@ -887,12 +1041,13 @@ static void h_ping(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 
 	exe[n > 0 ? n : 0] = '\0';
 	sysg_ctl_reply(conn, 0, NULL, json_pack(
-		"{s:i, s:I, s:s?, s:b, s:s, s:s, s:i, s:s?}", "pid",
+		"{s:i, s:I, s:s?, s:b, s:s, s:s, s:i, s:s?, s:o}", "pid",
 		(int)getpid(), "services", (json_int_t)cfg_of(c)->nservices,
 		"config", cfg_of(c)->abs_path, "stopping", stopping(c),
 		"version", SYSG_VERSION_STRING, "binary", exe,
 		"generation", c->o.generation, "upgrade_error",
-		c->upgrade_error[0] ? c->upgrade_error : NULL));
+		c->upgrade_error[0] ? c->upgrade_error : NULL,
+		"projects", sysg_projects_json(cfg_of(c))));
 }
 
 /* Why an upgrade must wait now (a static string or BUF), or NULL. */
@@ -981,13 +1136,40 @@ static void h_reopen(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 				"log files reopened"));
 }
 
+/* 1 when A (may be NULL) and B name one file (the same path, or a link
+ * to it). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!a)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		    json_t *args)
 {
-	const char *svc = sarg(args, "service");
+	const char *svc = sarg(args, "service"), *path = sarg(args, "config");
+	const char *own = cfg_of(c)->abs_path;
 	struct op *op;
 
-	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn))
+	if (path && path[0] != '/') {
+		sysg_ctl_reply(conn, 2, "argument 'config' must be an absolute "
+			       "path", NULL);
+		return;
+	}
+	if (refuse_if_stopping(c, conn))
+		return;
+	/* another file than the supervisor's: its projects join */
+	if (path && !same_file(own, path)) {
+		start_join(c, conn, path);
+		return;
+	}
+	if (!known_service(c, conn, svc))
 		return;
 	op = op_new(c, OP_START, conn);
 	if (!op || start_op(c, op, svc) < 0) {
@@ -1000,12 +1182,51 @@ static void h_start(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	op_queue(c, op);
 }
 
+/* stop {"project": ID}: stop its services, then it leaves. */
+static void stop_project(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
+			 const char *id)
+{
+	char err[SYSG_MSG_MAX];
+	struct op *op;
+	int rc;
+
+	if (!sysg_config_project(cfg_of(c), id)) {
+		unknown_project(c, id, err, sizeof(err));
+		sysg_ctl_reply(conn, 2, err, NULL);
+		return;
+	}
+	op = op_new(c, OP_STOP, conn);
+	rc = op ? op_add_project(c, op, id) : -ENOMEM;
+	if (rc == 0 && !(op->leave = strdup(sysg_config_project(cfg_of(c),
+								 id)->id)))
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < op->n; i++)
+		if (deploy_refused(c, conn, op->t[i].name)) {
+			op_free(op);
+			return;
+		}
+	if (rc < 0) {
+		if (op)
+			op_free(op);
+		reply_oom(conn);
+		return;
+	}
+	log_event(c, conn, "stop (project)", id);
+	for (size_t i = 0; i < op->n; i++)
+		sysg_supervisor_stop_service(c->o.sup, op->t[i].name);
+	op_queue(c, op);
+}
+
 static void h_stop(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		   json_t *args)
 {
 	const char *svc = sarg(args, "service");
 	struct op *op;
 
+	if (sarg(args, "project") && !svc) {
+		stop_project(c, conn, sarg(args, "project"));
+		return;
+	}
 	if (!known_service(c, conn, svc))
 		return;
 	if (deploy_refused(c, conn, svc))
@@ -1328,10 +1549,28 @@ static int restart_deploys(struct sysg_ctlsrv *c, const char *svc)
 	       (st == SYSG_STATUS_RUNNING || st == SYSG_STATUS_STARTING);
 }
 
+/* The file the current definition of SVC is read from for a deploy:
+ * the supervisor's, or the file that joined it with SVC (read as it was
+ * read when it joined: *FLAGS gets SYSG_CONFIG_JOINED). */
+static const char *deploy_file(const struct sysg_ctlsrv *c, const char *svc,
+			       unsigned *flags)
+{
+	const struct sysg_config *cfg = cfg_of(c);
+
+	for (size_t i = 0; svc && i < cfg->njoined; i++)
+		if (sysg_config_find_service(cfg->joined[i], svc) >= 0) {
+			*flags |= SYSG_CONFIG_JOINED;
+			return cfg->joined[i]->abs_path;
+		}
+	return cfg->abs_path;
+}
+
 static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		     json_t *args)
 {
-	const char *svc = sarg(args, "service"), *path = cfg_of(c)->abs_path;
+	unsigned flags = barg(args, "strict") ? SYSG_CONFIG_STRICT : 0;
+	const char *svc = sarg(args, "service");
+	const char *path = deploy_file(c, svc, &flags);
 	struct sysg_deploy_req r = {
 		.service = svc, .strategy = sarg(args, "strategy"),
 		.message = sarg(args, "message"),
@@ -1386,9 +1625,8 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 			snprintf(err, sizeof(err), "the supervisor runs no config "
 				 "file to deploy from");
 			rc = -EINVAL;
-		} else if ((rc = sysg_deploy_read_config(path, barg(args,
-				"strict") ? SYSG_CONFIG_STRICT : 0, &r.cfg,
-				&text, &d)) < 0) {
+		} else if ((rc = sysg_deploy_read_config(path, flags, &r.cfg,
+							 &text, &d)) < 0) {
 			char *all = sysg_diag_join(&d);
 
 			snprintf(err, sizeof(err), "%s: invalid config, nothing "
@@ -1509,7 +1747,10 @@ static void h_deploy_op(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 static const struct argspec no_args[] = { { NULL, 0, 0, 0 } };
 static const struct argspec upgrade_args[] = {
 	{ "binary", ARG_STRING, 4095, 1 }, { NULL, 0, 0, 0 } };
-static const struct argspec svc_args[] = { SVC_ARG(0), { NULL, 0, 0, 0 } };
+static const struct argspec start_args[] = {
+	SVC_ARG(0), { "config", ARG_STRING, 4095, 0 }, { NULL, 0, 0, 0 } };
+static const struct argspec stop_args[] = {
+	SVC_ARG(0), { "project", ARG_STRING, 4095, 0 }, { NULL, 0, 0, 0 } };
 static const struct argspec restart_args[] = {
 	SVC_ARG(0), { "config", ARG_STRING, 4095, 0 }, { NULL, 0, 0, 0 } };
 static const struct argspec status_args[] = {
@@ -1548,8 +1789,8 @@ struct request {
 
 static const struct request requests[] = {
 	{ "ping", h_ping, no_args },
-	{ "start", h_start, svc_args },
-	{ "stop", h_stop, svc_args },
+	{ "start", h_start, start_args },
+	{ "stop", h_stop, stop_args },
 	{ "restart", h_restart, restart_args },
 	{ "status", h_status, status_args },
 	{ "inspect", h_inspect, inspect_args },

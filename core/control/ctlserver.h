@@ -7,9 +7,18 @@
  *
  *   ping    {}                          -> {"pid": N, "services": N,
  *                                          "version", "binary",
- *                                          "generation", "upgrade_error"}
- *   start   {"service"?: S}             start all (or S and what it needs)
- *   stop    {"service"?: S}             stop S, or everything: the last
+ *                                          "generation", "upgrade_error",
+ *                                          "projects": [{"id", "name",
+ *                                          "file", "plain"}]}
+ *   start   {"service"?: S, "config"?: ABSPATH}
+ *                                       start all (or S and what it needs);
+ *                                       config, another file than the
+ *                                       supervisor's: its projects join
+ *                                       (config/project.h, registry.h)
+ *                                       and start
+ *   stop    {"service"?: S, "project"?: ID}
+ *                                       stop S, project ID (which then
+ *                                       leaves), or everything: the last
  *                                       full stop also ends the supervisor
  *                                       (after its reply)
  *   restart {"service"?: S, "config"?: ABSPATH}

@@ -14,6 +14,7 @@
 
 #include "ctlserver.h"
 #include "daemon.h"
+#include "registry.h"
 #include "upgrade.h"
 #include "sdnotify.h"
 #include "base/base.h"
@@ -829,10 +830,18 @@ static void teardown(struct daemon *d)
 int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		    char *err, size_t errlen)
 {
+	struct sysg_daemon_opts own = *o;
+	struct sysg_diag notes;
 	struct daemon d;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	/* the files that had joined a supervisor that died (or execs a new
+	 * binary) join again: their services are adopted too */
+	sysg_diag_init(&notes);
+	if (!o->kind || strcmp(o->kind, "unit"))
+		sysg_registry_rejoin(o->state_dir, &own.cfg, &notes);
+	o = &own;
 	d.o = o;
 	d.lock_fd = -1;
 	d.log.fd = -1;
@@ -844,6 +853,9 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		sysg_env_unset(o->cfg->services[i].envp, "NOTIFY_SOCKET",
 			       d.notify_rc > 0 ? d.notify.text : NULL);
 	rc = setup(&d, err, errlen);
+	for (size_t i = 0; rc == 0 && i < notes.n; i++)
+		sysg_log(&d.log, SYSG_LOG_WARN, "%s", notes.lines[i]);
+	sysg_diag_free(&notes);
 	if (rc == 0 && d.notify_rc < 0)
 		sysg_log(&d.log, SYSG_LOG_WARN, "NOTIFY_SOCKET is not usable "
 			 "(%s): the service manager will not be told when the "
@@ -852,6 +864,8 @@ int sysg_daemon_run(const struct sysg_daemon_opts *o, int *failed,
 		rc = start(&d, err, errlen);
 	if (rc == 0)
 		rc = run(&d);
+	if (rc == 0)            /* a full stop: the projects are gone */
+		sysg_registry_remove(o->state_dir);
 	if (d.sup)
 		*failed = o->foreground ? sysg_supervisor_failures(d.sup) :
 			  d.initial_failed;

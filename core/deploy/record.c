@@ -107,6 +107,10 @@ int sysg_deploy_definition(const struct sysg_service *svc,
 			    cfg->abs_path : cfg->path));
 	if (cfg_text)
 		json_object_set_new(j, "config", json_string(cfg_text));
+	if (svc->project && cfg->nprojects && !cfg->projects[0].plain)
+		/* a file that joined a supervisor (config/project.h): its
+		 * own services are named after it when it is read again */
+		json_object_set_new(j, "joined", json_true());
 	s = json_dumps(j, JSON_COMPACT);
 	if (s && strlen(s) >= len) {    /* too large: keep the summary */
 		free(s);
@@ -146,7 +150,10 @@ int sysg_deploy_definition_config(const char *definition,
 		return -ENOMEM;
 	}
 	sysg_diag_init(&d);
-	rc = sysg_config_load_buffer(path, dir, text, strlen(text), out, &d);
+	rc = sysg_config_load_buffer_flags(path, dir, text, strlen(text),
+					   json_is_true(json_object_get(j,
+						   "joined")) ?
+					   SYSG_CONFIG_JOINED : 0, out, &d);
 	if (rc < 0)
 		snprintf(err, errlen, "the config kept in the record no longer "
 			 "loads: %s", d.n ? d.lines[0] : strerror(-rc));

@@ -344,7 +344,9 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 		req.notify_socket = sup_sdnotify_address(s);
 	req.command = cmd;
 	req.envp = env;
-	req.cwd = project_dir ? project_dir : s->cfg->project_dir;
+	/* a service of a project runs in that project's directory */
+	req.cwd = def->workdir ? def->workdir : project_dir ? project_dir :
+		  s->cfg->project_dir;
 	req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
 	req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
 	if (v->privs.needed)    /* a candidate shares the run's limit

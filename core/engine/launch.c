@@ -169,7 +169,7 @@ static int bg_active_env(const struct svc *v, char ***env)
 	state = sysg_deployment_option(d, "blue_green", "state_path");
 	path = !state ? sysg_path_join(v->sup->state_dir, name) :
 	       state[0] == '/' ? strdup(state) :
-	       sysg_path_join(v->sup->cfg->project_dir, state);
+	       sysg_path_join(svc_cwd(v), state);
 	if (!path)
 		return -ENOMEM;
 	if (sysg_proc_read_file(path, buf, sizeof(buf)) > 0 &&
@@ -214,8 +214,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 {
 	struct sysg_spawn_req req = {
 		.command = v->cfg->command,
-		.cwd = v->cfg->workdir ? v->cfg->workdir :
-		       v->sup->cfg->project_dir,
+		.cwd = svc_cwd(v),
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
 	};
 	char name[SYSG_NAME_MAX + 64];

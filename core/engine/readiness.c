@@ -67,7 +67,7 @@ static void start_probe(struct sysg_timer *t)
 	v->probe_cause_fd = sysg_probe_cause_open();
 	if (sysg_health_attempt(&v->sup->jobs, &v->probe, v->probe_cmd,
 				v->probe_url, v->probe_timeout, svc_env(v),
-				v->sup->cfg->project_dir, v->probe_cause_fd,
+				svc_cwd(v), v->probe_cause_fd,
 				err, sizeof(err)) < 0) {
 		svc_log(v, SYSG_LOG_WARN, "Health check of %s: %s",
 			v->cfg->name, err);

@@ -264,10 +264,15 @@ char *const *svc_env(const struct svc *v)
 	return v->cfg->envp ? v->cfg->envp : environ;
 }
 
+const char *svc_cwd(const struct svc *v)
+{
+	return v->cfg->workdir ? v->cfg->workdir : v->sup->cfg->project_dir;
+}
+
 static void real_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 {
 	sysg_hook_fire(&v->sup->jobs, &v->sup->log, v->cfg, stage, ok,
-		       svc_env(v), v->sup->cfg->project_dir,
+		       svc_env(v), svc_cwd(v),
 		       v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
 		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL);
 }
@@ -452,7 +457,7 @@ static int real_run_helper(struct svc *v, const char *cmd)
 	char *expanded = strdup(cmd);   /* its shell expands $VAR (config.h) */
 	struct sysg_spawn_req req = {
 		.command = expanded, .force_shell = 1, .envp = svc_env(v),
-		.cwd = v->sup->cfg->project_dir, .cgroup_fd = -1,
+		.cwd = svc_cwd(v), .cgroup_fd = -1,
 		.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
 		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
 	};

@@ -316,6 +316,9 @@ void sup_strays_kill(struct sysg_supervisor *s);
 void svc_log(struct svc *v, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 char *const *svc_env(const struct svc *v);     /* the service's envp */
+/* Where the service and its hooks, probes and helpers run: its own
+ * directory (a unit's, a project's), else the config's project_dir. */
+const char *svc_cwd(const struct svc *v);
 
 /* launch.c */
 void svc_open_logs(struct svc *v);

@@ -633,6 +633,31 @@ static int build(struct builder *b)
 	return rc;
 }
 
+/* With projects (more than the file's own services), each unit says
+ * which one it belongs to. */
+static void mark_projects(const struct sysg_config *cfg,
+			  struct sysg_status *out)
+{
+	const char *plain = NULL;
+	int others = 0;
+
+	for (size_t i = 0; cfg && i < cfg->nprojects; i++) {
+		if (cfg->projects[i].plain)
+			plain = cfg->projects[i].id;
+		else
+			others = 1;
+	}
+	if (!others)
+		return;
+	for (size_t i = 0; i < out->nunits; i++) {
+		struct sysg_unit_view *u = &out->units[i];
+		const char *p = sysg_project_of_name(u->name);
+
+		snprintf(u->project, sizeof(u->project), "%s",
+			 p ? p : plain ? plain : "");
+	}
+}
+
 int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 			const struct sysg_status_opts *o,
 			struct sysg_status *out, char *err, size_t errlen)
@@ -671,6 +696,8 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 		sysg_status_free(out);
 	else
 		out->overall = sysg_status_overall(out);
+	if (rc == 0)
+		mark_projects(cfg, out);
 	return rc;
 }
 

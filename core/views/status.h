@@ -93,6 +93,9 @@ struct sysg_cron_view {
 
 struct sysg_unit_view {
 	char name[SYSG_NAME_MAX];
+	char project[SYSG_NAME_MAX];    /* its project's id when the config
+	                                   has projects (config/project.h),
+	                                   else "" (no "project" in JSON) */
 	enum sysg_unit_kind kind;
 	char status[SYSG_STATUS_MAX];
 	int64_t pid;                    /* 0: none (null) */

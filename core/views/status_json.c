@@ -107,6 +107,12 @@ json_t *sysg_unit_view_to_json(const struct sysg_unit_view *u)
 		json_decref(o);
 		return NULL;
 	}
+	/* only with projects (config/project.h): the unit's project id */
+	if (o && u->project[0] && json_object_set_new(o, "project",
+						      json_string(u->project))) {
+		json_decref(o);
+		return NULL;
+	}
 	if (o && u->cron && json_object_set_new(o, "cron", cron_json(u->cron))) {
 		json_decref(o);
 		return NULL;
@@ -391,6 +397,8 @@ static int read_unit(struct rd *r, json_t *o, struct sysg_unit_view *u)
 		rc = read_last_exit(r, o, u);
 	if (rc == 0)
 		rc = get_dup(r, o, "command", &u->command);
+	if (rc == 0 && json_is_string(json_object_get(o, "project")))
+		rc = get_copy(r, o, "project", u->project, sizeof(u->project));
 	if (rc == 0 && json_object_get(o, "status_text"))
 		rc = get_copy(r, o, "status_text", u->status_text,
 			      sizeof(u->status_text));

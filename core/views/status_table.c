@@ -28,6 +28,7 @@ struct row {
 	char cell[NCOLS - 1][CELL];
 	const char *command;            /* not owned */
 	const char *color;              /* of the STATUS cell, or "" */
+	const char *project;            /* its unit's project, or "" */
 };
 
 void sysg_format_uptime(int64_t s, char *buf, size_t len)
@@ -108,6 +109,7 @@ static void fill_row(struct row *r, const struct sysg_unit_view *u,
 	snprintf(r->cell[6], CELL, "%d", u->restarts);
 	sysg_format_last_exit(u, r->cell[7], CELL);
 	r->command = u->command ? u->command : "-";
+	r->project = u->project;
 	r->color = o->color ? sysg_status_color(u->status) : "";
 }
 
@@ -123,10 +125,25 @@ static struct row *make_rows(const struct sysg_status *s,
 	rows = calloc(total + 1, sizeof(*rows));
 	if (!rows)
 		return NULL;
-	for (size_t i = 0; i < s->nunits; i++) {
-		fill_row(&rows[k++], &s->units[i], 0, o);
-		for (size_t c = 0; c < s->units[i].nchildren; c++)
-			fill_row(&rows[k++], &s->units[i].children[c], 1, o);
+	/* grouped by project, in the order the projects first appear */
+	for (size_t g = 0; g < s->nunits; g++) {
+		const char *p = s->units[g].project;
+		size_t f;
+
+		for (f = 0; f < g && strcmp(s->units[f].project, p); f++)
+			;
+		if (f < g)
+			continue;       /* its group is done */
+		for (size_t i = g; i < s->nunits; i++) {
+			if (strcmp(s->units[i].project, p))
+				continue;
+			fill_row(&rows[k++], &s->units[i], 0, o);
+			for (size_t c = 0; c < s->units[i].nchildren; c++) {
+				fill_row(&rows[k], &s->units[i].children[c], 1,
+					 o);
+				rows[k++].project = p;
+			}
+		}
 	}
 	*n = k;
 	return rows;
@@ -167,6 +184,10 @@ static void print_rows(const struct row *rows, size_t n,
 		fprintf(out, "%-*s  ", (int)w[c], headers[c]);
 	fprintf(out, "%s%s\n", headers[NCOLS - 1], o->color ? C_RESET : "");
 	for (size_t i = 0; i < n; i++) {
+		if (rows[i].project[0] && (i == 0 || strcmp(rows[i].project,
+							     rows[i - 1].project)))
+			fprintf(out, "%sproject %s%s\n", o->color ? C_BOLD : "",
+				rows[i].project, o->color ? C_RESET : "");
 		for (int c = 0; c < NCOLS - 1; c++) {
 			int colored = c == 1 && rows[i].color[0];
 
