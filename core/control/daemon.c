@@ -778,7 +778,7 @@ static void upgrade(struct daemon *d)
 		 h.generation, bin);
 	h.services = handoff_services(d);
 	h.plugin_dirs = plugins;
-	sysg_state_sync(d->st);
+	sysg_state_release(d->st);      /* stored, and no helper left behind */
 	if (!h.services || !plugins || !cfg->abs_path)
 		sysg_errf(err, sizeof(err), !cfg->abs_path ? "no config file "
 			  "to hand over" : "out of memory");
