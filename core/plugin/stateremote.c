@@ -247,6 +247,8 @@ static void unpack(void *out, size_t size, const void *p, size_t len)
 
 static int helper_fd = -1;
 
+static void remote_free(struct sysg_state_remote *r);
+
 /* The backend's log lines go back to the parent's log. */
 static void helper_log(void *arg, int level, const char *line)
 {
@@ -432,6 +434,7 @@ static void helper_main(struct sysg_state *st, int fd,
 			const struct sysg_plugin_path *pp, const char *name)
 {
 	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct sysg_state_remote *copy = st->remote;    /* the parent's */
 	struct sysg_state *loc = st;
 	struct rbuf b = { 0 };
 	struct frame f;
@@ -474,6 +477,11 @@ static void helper_main(struct sysg_state *st, int fd,
 			_exit(1);
 		serve(loc, &r);
 	}
+	rb_free(&b);
+	sysg_state_close(loc);          /* the backend's own cleanup */
+	if (loc != st)
+		sysg_state_close(st);
+	remote_free(copy);
 	_exit(0);
 }
 
