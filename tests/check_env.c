@@ -431,6 +431,45 @@ START_TEST(test_scans)
 }
 END_TEST
 
+/* Frozen envs of one base share the base's strings (one copy however
+ * many services), keep their own entries, and free cleanly in any order. */
+START_TEST(test_freeze_shares_base)
+{
+	char *base[] = { "A=1", "B=2", "C=3", NULL };
+	char **e1 = sysg_env_dup(base), **e2 = sysg_env_dup(base);
+	struct sysg_env_shared *sh = NULL;
+	char **f1, **f2, **f3;
+
+	ck_assert_int_eq(sysg_env_set(&e1, "B", "changed"), 0);
+	ck_assert_int_eq(sysg_env_set(&e2, "D", "4"), 0);
+	f1 = sysg_env_freeze(e1, base, &sh);
+	f2 = sysg_env_freeze(e2, base, &sh);
+	f3 = sysg_env_freeze(NULL, base, &sh);
+	ck_assert_ptr_nonnull(f1);
+	ck_assert_ptr_nonnull(f2);
+	ck_assert_ptr_nonnull(f3);
+	ck_assert_ptr_null(f3[0]);
+	sysg_env_free(e1);
+	sysg_env_free(e2);
+	ck_assert_str_eq(sysg_env_get(f1, "A"), "1");
+	ck_assert_str_eq(sysg_env_get(f1, "B"), "changed");
+	ck_assert_str_eq(sysg_env_get(f1, "C"), "3");
+	ck_assert_ptr_null(sysg_env_get(f1, "D"));
+	ck_assert_str_eq(sysg_env_get(f2, "B"), "2");
+	ck_assert_str_eq(sysg_env_get(f2, "D"), "4");
+	ck_assert_ptr_null(f2[4]);
+	ck_assert_ptr_eq(f1[0], f2[0]);         /* one shared copy */
+	ck_assert_ptr_eq(f1[2], f2[2]);
+	ck_assert_ptr_ne(f1[0], base[0]);       /* not the caller's base */
+	ck_assert_ptr_ne(f1[1], f2[1]);
+	sysg_env_frozen_free(f2);
+	sysg_env_frozen_free(f3);
+	ck_assert_str_eq(f1[0], "A=1");         /* still held by f1 */
+	sysg_env_frozen_free(f1);
+	sysg_env_frozen_free(NULL);
+}
+END_TEST
+
 static Suite *make_env_suite(void)
 {
 	Suite *s = suite_create("env");
@@ -441,6 +480,7 @@ static Suite *make_env_suite(void)
 	tcase_add_test(arrays, test_dup_get_set);
 	tcase_add_test(arrays, test_dup_null_and_empty);
 	tcase_add_test(arrays, test_valid_name);
+	tcase_add_test(arrays, test_freeze_shares_base);
 	tcase_add_checked_fixture(files, make_tmpdir, remove_tmpdir);
 	tcase_add_test(files, test_merge_order);
 	tcase_add_test(files, test_file_syntax);

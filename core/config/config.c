@@ -208,10 +208,24 @@ static int instance_env(struct sysg_service *s)
 			    s->name + strlen(s->instance_of) + 1);
 }
 
+/* S's environment becomes read-only, its entries equal to BASE's shared
+ * with every other service of the file. */
+static void freeze_env(struct load *ld, struct sysg_service *s,
+		       char *const *base, struct sysg_env_shared **shared)
+{
+	char **frozen = sysg_env_freeze(s->envp, base, shared);
+
+	sysg_env_free(s->envp);
+	s->envp = frozen;       /* sysg_service_free frees only frozen ones */
+	if (!frozen)
+		sysg_yw_nomem(&ld->cw.w);
+}
+
 static void build_envs(struct load *ld)
 {
 	struct sysg_config *cfg = ld->cw.cfg;
 	char **base = sysg_env_dup(environ);
+	struct sysg_env_shared *shared = NULL;
 
 	if (!base) {
 		sysg_yw_nomem(&ld->cw.w);
@@ -233,6 +247,7 @@ static void build_envs(struct load *ld)
 		apply_env(ld, &s->envp, &s->env, s->name);
 		if (s->instance_of && instance_env(s) < 0)
 			sysg_yw_nomem(&ld->cw.w);
+		freeze_env(ld, s, base, &shared);
 	}
 	sysg_env_free(base);
 }
@@ -1101,7 +1116,7 @@ void sysg_service_free(struct sysg_service *s)
 	free(s->command);
 	free(s->command_raw);
 	free_env_spec(&s->env);
-	sysg_env_free(s->envp);
+	sysg_env_frozen_free(s->envp);
 	free_strv(s->depends_on, s->ndepends_on);
 	free(s->depends_on_marks);
 	free_health(&s->health);

@@ -47,6 +47,86 @@ void sysg_env_free(char **env)
 	free(env);
 }
 
+struct sysg_env_shared {
+	size_t refs;
+	char **env;
+};
+
+
+static struct sysg_env_shared *shared_get(char *const *base,
+					  struct sysg_env_shared **shared)
+{
+	if (!*shared) {
+		struct sysg_env_shared *sh = calloc(1, sizeof(*sh));
+
+		if (!sh || !(sh->env = sysg_env_dup(base))) {
+			free(sh);
+			return NULL;
+		}
+		*shared = sh;
+	}
+	(*shared)->refs++;
+	return *shared;
+}
+
+static void shared_put(struct sysg_env_shared *sh)
+{
+	if (sh && --sh->refs == 0) {
+		sysg_env_free(sh->env);
+		free(sh);
+	}
+}
+
+/* Entry I of ENV when it equals the same-index entry of the shared copy
+ * SH (of BASE, with BN entries), else NULL. */
+static char *shared_entry(const struct sysg_env_shared *sh, size_t bn,
+			  char *const *env, size_t i)
+{
+	return i < bn && !strcmp(env[i], sh->env[i]) ? sh->env[i] : NULL;
+}
+
+/* A frozen env is one block: the NULL-terminated array (at the block's
+ * start, so the block stays a plain pointer for leak checkers), the
+ * shared copy's address in the slot after the NULL, then the strings of
+ * its own. */
+char **sysg_env_freeze(char *const *env, char *const *base,
+		       struct sysg_env_shared **shared)
+{
+	struct sysg_env_shared *sh = shared_get(base, shared);
+	size_t n = env_count(env), bn = env_count(base), own = 0;
+	char **f, *p;
+
+	if (!sh)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!shared_entry(sh, bn, env, i))
+			own += strlen(env[i]) + 1;
+	f = malloc((n + 2) * sizeof(char *) + own);
+	if (!f) {
+		shared_put(sh);
+		return NULL;
+	}
+	p = (char *)&f[n + 2];
+	for (size_t i = 0; i < n; i++) {
+		f[i] = shared_entry(sh, bn, env, i);
+		if (!f[i]) {
+			f[i] = strcpy(p, env[i]);
+			p += strlen(p) + 1;
+		}
+	}
+	f[n] = NULL;
+	f[n + 1] = (char *)sh;
+	return f;
+}
+
+void sysg_env_frozen_free(char **frozen)
+{
+	if (!frozen)
+		return;
+	shared_put((struct sysg_env_shared *)frozen[env_count(frozen) + 1]);
+	free(frozen);
+}
+
 /* Index of KEY (KLEN bytes) in ENV, or -1. */
 static long env_find(char *const *env, const char *key, size_t klen)
 {

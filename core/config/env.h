@@ -13,6 +13,18 @@
 char **sysg_env_dup(char *const *envp);
 void sysg_env_free(char **env);
 
+/* A read-only copy of ENV in one allocation whose entries equal to the
+ * same-index entry of BASE point at one shared copy of BASE's strings
+ * (a thousand services of one file hold its environment once, not a
+ * thousand times). SHARED is that copy: NULL the first time (it is made
+ * from BASE), then the value returned through it, for every ENV frozen
+ * against the same BASE; each frozen env holds a reference. NULL on
+ * allocation failure. Free with sysg_env_frozen_free, never modify. */
+struct sysg_env_shared;
+char **sysg_env_freeze(char *const *env, char *const *base,
+		       struct sysg_env_shared **shared);
+void sysg_env_frozen_free(char **frozen);
+
 /* Value of KEY in ENV, or NULL (points into ENV). */
 const char *sysg_env_get(char *const *env, const char *key);
 
