@@ -200,8 +200,8 @@ static pid_t full_speed_writer(int fd, const char *stop)
 START_TEST(test_copy_rotation_loses_nothing)
 {
 	char *dir = tu_mkdtemp("logcopy"), path[4096], stop[4096], msg[256];
-	char err[512];
-	int fd, status;
+	char err[512], c;
+	int fd, status, ready[2];
 	pid_t w, reader;
 	long lines;
 
@@ -210,6 +210,7 @@ START_TEST(test_copy_rotation_loses_nothing)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	ck_assert_int_ge(fd, 0);
 	w = full_speed_writer(fd, stop);
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
 	reader = fork();        /* tail -f: holds the file, only reads */
 	ck_assert_int_ge(reader, 0);
 	if (reader == 0) {
@@ -218,9 +219,15 @@ START_TEST(test_copy_rotation_loses_nothing)
 		close(fd);      /* inherited: it would be a writer */
 		rfd = open(path, O_RDONLY | O_CLOEXEC);
 		(void)rfd;
+		close(ready[1]);        /* says it only reads now */
 		pause();
 		_exit(0);
 	}
+	/* until the reader closed its copy of FD it is a writer, which a
+	 * rotation rightly stops: rotate once it only reads */
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 0);
+	close(ready[0]);
 	for (int i = 0; i < 6; i++) {
 		struct stat st;
 		int64_t until = tu_now_ms() + 5000;
