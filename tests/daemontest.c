@@ -312,7 +312,7 @@ pid_t dt_pid(struct dt *t, const char *name)
 int dt_wait_status(struct dt *t, const char *name, const char *status,
 		   int timeout_ms)
 {
-	int64_t end = tu_now_ms() + timeout_ms;
+	int64_t end = tu_now_ms() + tu_deadline_ms(timeout_ms);
 	char buf[64];
 
 	do {

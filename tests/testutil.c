@@ -182,10 +182,16 @@ int64_t tu_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int tu_deadline_ms(int timeout_ms)
+{
+	return timeout_ms < 1000 || timeout_ms > TU_DEADLINE_MS ? timeout_ms :
+	       TU_DEADLINE_MS;
+}
+
 int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 		int interval_ms)
 {
-	int64_t deadline = tu_now_ms() + timeout_ms;
+	int64_t deadline = tu_now_ms() + tu_deadline_ms(timeout_ms);
 	struct timespec nap = { interval_ms / 1000,
 				(long)(interval_ms % 1000) * 1000000L };
 
