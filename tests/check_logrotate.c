@@ -377,7 +377,7 @@ START_TEST(test_compress_and_keep)
 	 * a file gzip is still working on */
 	snprintf(plain1, sizeof(plain1), "%s.1", path);
 	snprintf(plain2, sizeof(plain2), "%s.2", path);
-	until = tu_now_ms() + 5000;
+	until = tu_now_ms() + TU_DEADLINE_MS;
 	while ((exists(plain1) || exists(plain2)) && tu_now_ms() < until)
 		et_run_for(&t, 20);
 	ck_assert(!exists(plain1) && !exists(plain2));

@@ -203,6 +203,16 @@ int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 	return cond(arg) ? 1 : 0;
 }
 
+/* A test case without tcase_set_timeout gets Check's default, 4 s: too
+ * short a safety net for a loaded CI machine. Check reads
+ * CK_DEFAULT_TIMEOUT when a test case is created, before main's
+ * tu_run_suite runs, hence a constructor. A value in the environment
+ * wins. */
+__attribute__((constructor)) static void tu_default_timeout(void)
+{
+	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
+}
+
 int tu_run_suite(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
