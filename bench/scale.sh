@@ -5,7 +5,9 @@
 # times `start --daemonize`, `status --json` (median of 5) and `stop`,
 # and reads the resident supervisor's PSS (smaps_rollup of every sysg
 # process), its CPU ticks over 10 s of idling ($SCALE_IDLE) and its open
-# fds. Then it prints the growth: the time ratio when N doubles
+# fds; then `restart_s`: a second `start --daemonize` of the same project,
+# whose N records are now in the state (adoption reads them), and its
+# stop. Then it prints the growth: the time ratio when N doubles
 # (linear: about 2, quadratic: about 4).
 # Usage: bench/scale.sh [path/to/sysg]   (default: ./sysg)
 # The machine may be shared: the load average is printed with the table.
@@ -66,8 +68,8 @@ running() {
 RES=$WORK/results
 : > "$RES"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)  cores: $(nproc)"
-printf '%-7s %5s %9s %9s %9s %9s %9s %6s %5s\n' backend N start_s \
-	status_ms stop_s pss_kib kib/svc ticks fds
+printf '%-7s %5s %9s %9s %9s %9s %9s %6s %5s %9s\n' backend N start_s \
+	status_ms stop_s pss_kib kib/svc ticks fds restart_s
 for b in $SCALE_BACKENDS; do
 	for n in $SCALE_NS; do
 		d=$(project "$n" "$b")
@@ -93,16 +95,21 @@ for b in $SCALE_BACKENDS; do
 		sysg_in "$d" stop >/dev/null ||
 			{ echo "stop failed ($b, N=$n)" >&2; exit 1; }
 		t3=$(now_ms)
+		sysg_in "$d" start --daemonize >/dev/null ||
+			{ echo "restart failed ($b, N=$n)" >&2; exit 1; }
+		t4=$(now_ms)
+		sysg_in "$d" stop >/dev/null ||
+			{ echo "stop failed ($b, N=$n)" >&2; exit 1; }
 		echo "$b $n $((t1 - t0)) $st $((t3 - t2)) $pss $((k1 - k0)) $fds" \
-			>> "$RES"
+			"$((t4 - t3))" >> "$RES"
 	done
 done
 # kib/svc: PSS growth per service from the previous (smaller) N
 awk '{
 	kps = "-"
 	if ($1 == pb) kps = sprintf("%.1f", ($6 - ppss) / ($2 - pn))
-	printf "%-7s %5d %9.2f %9.1f %9.2f %9d %9s %6d %5d\n", $1, $2,
-	       $3 / 1000, $4 / 1000, $5 / 1000, $6, kps, $7, $8
+	printf "%-7s %5d %9.2f %9.1f %9.2f %9d %9s %6d %5d %9.2f\n", $1, $2,
+	       $3 / 1000, $4 / 1000, $5 / 1000, $6, kps, $7, $8, $9 / 1000
 	pb = $1; pn = $2; ppss = $6
 }' "$RES"
 echo
@@ -112,9 +119,10 @@ awk '{
 		e = log($2 / pn) / log(2)
 		s = ($3 > 0 && ps > 0) ? exp(log($3 / ps) / e) : 0
 		o = ($5 > 0 && po > 0) ? exp(log($5 / po) / e) : 0
-		printf "%-7s N %4d -> %4d: start x%.2f  stop x%.2f\n", $1,
-		       pn, $2, s, o
+		r = ($9 > 0 && pr > 0) ? exp(log($9 / pr) / e) : 0
+		printf "%-7s N %4d -> %4d: start x%.2f  stop x%.2f  restart x%.2f\n",
+		       $1, pn, $2, s, o, r
 	}
-	pb = $1; pn = $2; ps = $3; po = $5
+	pb = $1; pn = $2; ps = $3; po = $5; pr = $9
 }' "$RES"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

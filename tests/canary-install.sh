@@ -42,7 +42,7 @@ make -s -C "$T/canary" install DESTDIR="$inst" PLUGINDIR="$plugindir" ||
 chmod -R go-w "$inst"
 
 SG() { "$sysg" --plugin-dir "$pdir" "$@"; }
-SG plugins | grep -q "^canary  *strategy  *abi 2 " ||
+SG plugins | grep -q "^canary  *strategy  *abi 3 " ||
 	fail "installed sysg does not list the canary: $(SG plugins)"
 
 note "validate with the installed canary"

@@ -44,6 +44,14 @@ static void handler(void *arg, struct sysg_ctl_conn *conn, const char *cmd,
 		sysg_ctl_reply(conn, 3, "no such thing", NULL);
 		return;
 	}
+	if (!strcmp(cmd, "text")) {     /* raw text after the JSON */
+		static const char att[] = "{\n  \"a\": \"\\u00e9 \\\"q\\\"\"\n}";
+
+		sysg_ctl_reply_att(conn, 0, NULL, json_pack("{s:s}", "echo",
+							    cmd), att,
+				   sizeof(att) - 1);
+		return;
+	}
 	sysg_ctl_reply(conn, 0, NULL,
 		       json_pack("{s:s, s:O}", "echo", cmd, "args", args));
 }
@@ -105,6 +113,12 @@ static void call_child(const char *cmd, int want_exit, const char *want_echo)
 	if (want_echo && strcmp(json_string_value(json_object_get(data, "echo")) ?: "",
 				want_echo))
 		_exit(12);
+	/* the attachment arrives byte for byte, and only when sent */
+	if (!strcmp(cmd, "text") ?
+	    strcmp(json_string_value(json_object_get(reply, "attachment")) ?:
+		   "", "{\n  \"a\": \"\\u00e9 \\\"q\\\"\"\n}") :
+	    json_object_get(reply, "attachment") != NULL)
+		_exit(13);
 	json_decref(reply);
 	_exit(0);
 }
@@ -171,7 +185,8 @@ START_TEST(round_trip)
 	ck_assert_int_eq(run_call("ping", 0, "ping"), 0);
 	ck_assert_int_eq(run_call("fail", 3, NULL), 0);
 	ck_assert_int_eq(run_call("slow", 0, "later"), 0);
-	ck_assert_int_eq(requests, 3);
+	ck_assert_int_eq(run_call("text", 0, "text"), 0);
+	ck_assert_int_eq(requests, 4);
 }
 END_TEST
 

@@ -466,6 +466,34 @@ START_TEST(test_inspect_samples)
 }
 END_TEST
 
+/* Without `metrics:` the sampler is lazy: nothing is sampled until an
+ * inspect asks for a unit, which then gets a sample taken for it. */
+START_TEST(test_inspect_samples_lazy)
+{
+	struct dt t;
+	struct run_result r;
+	json_error_t je;
+	json_t *j, *a;
+	int64_t before, at = 0;
+
+	dt_setup(&t, NULL, "%s", talk_yaml);
+	dt_start_daemon(&t);
+	before = sysg_wall_ms();
+	ck_assert_int_eq(dt_sysg(&t, &r, "inspect", "-s", "talk", "--json",
+				 NULL), 0);
+	j = json_loads(r.out, 0, &je);
+	ck_assert_ptr_nonnull(j);
+	a = json_object_get(j, "samples");
+	ck_assert_msg(json_array_size(a) == 1, "%s", r.out);
+	ck_assert_int_eq(sysg_parse_iso8601(json_string_value(json_object_get(
+		json_array_get(a, 0), "at")), &at), 0);
+	ck_assert_msg(at >= before, "sampled before the request: %s", r.out);
+	json_decref(j);
+	run_result_free(&r);
+	dt_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_logs_against_daemon)
 {
 	struct dt t;
@@ -989,6 +1017,7 @@ static Suite *make_daemon_suite(void)
 	tcase_add_test(tc, test_reload_adds_removes_restarts);
 	tcase_add_loop_test(tc, test_status_schema_through_supervisor, 0, 2);
 	tcase_add_test(tc, test_inspect_samples);
+	tcase_add_test(tc, test_inspect_samples_lazy);
 	tcase_add_test(tc, test_logs_against_daemon);
 	tcase_add_test(tc, test_supervisor_log_events);
 	tcase_add_test(tc, test_supervisor_log_level);

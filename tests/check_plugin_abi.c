@@ -115,6 +115,15 @@ START_TEST(new_slots_are_appended)
 			  offsetof(struct sysg_state_ops, batch_begin));
 	ck_assert_uint_gt(offsetof(struct sysg_state_ops, batch_begin),
 			  offsetof(struct sysg_state_ops, abi_version));
+	/* ABI 3: copies */
+	ck_assert_uint_gt(offsetof(struct sysg_host_api, copies),
+			  offsetof(struct sysg_host_api, operator_wait));
+	ck_assert_uint_gt(offsetof(struct sysg_host_api, current_copy),
+			  offsetof(struct sysg_host_api, copies));
+	ck_assert_uint_gt(offsetof(struct sysg_host_api, start_copy),
+			  offsetof(struct sysg_host_api, current_copy));
+	ck_assert_uint_gt(offsetof(struct sysg_strategy_ops, flags),
+			  offsetof(struct sysg_strategy_ops, abi_version));
 	ck_assert_int_eq(SYSG_OPERATOR_NONE, 0);
 	ck_assert_int_eq(SYSG_OPERATOR_PROMOTE, 1);
 	ck_assert_int_eq(SYSG_OPERATOR_ABORT, 2);

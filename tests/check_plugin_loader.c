@@ -147,7 +147,7 @@ START_TEST(refuses_ops_without_version)
 			 -EINVAL);
 	ck_assert_ptr_null(lp);
 	ck_assert_msg(strstr(err, "badops.so: its strategy ops say ABI version 0, "
-			     "expected 2 to 2 (start the struct with "
+			     "expected 2 to 3 (start the struct with "
 			     "SYSG_STRATEGY_OPS_INIT)"), "got: %s", err);
 }
 END_TEST

@@ -235,6 +235,169 @@ START_TEST(test_bad_identity_is_refused)
 }
 END_TEST
 
+/* What a helper of the service saw of itself: probe.sh writes its
+ * /proc/self/status, cgroup and limits, HOME and USER to OUT/NAME. */
+static const char *probe_sh =
+	"{ cat /proc/self/status /proc/self/cgroup /proc/self/limits\n"
+	"  echo \"HOME=$HOME\"; echo \"USER=$USER\"; } > \"$1.tmp\" &&\n"
+	"mv \"$1.tmp\" \"$1\"\n";
+
+/* The line of TEXT that starts with PREFIX, in BUF ("" when none). */
+static const char *line_of(const char *text, const char *prefix, char *buf,
+			   size_t len)
+{
+	const char *p = text;
+
+	buf[0] = '\0';
+	while (p && *p) {
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+			break;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return buf;
+}
+
+/* OUT/NAME, written by probe.sh as the service's user nobody/daemon
+ * with its nofile limit (and, when PIDS_CG, in that pids cgroup). */
+static void assert_helper(struct dt *t, const char *name,
+			  const char *pids_cg)
+{
+	char path[64], buf[512], *text;
+	const char *p;
+
+	snprintf(path, sizeof(path), "out/%s", name);
+	ck_assert_msg(dt_wait_file(t, path, "USER=", 5000), "no %s", path);
+	text = dt_read(t, path);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(!strcmp(line_of(text, "Uid:", buf, sizeof(buf)),
+			      "Uid:\t65534\t65534\t65534\t65534"),
+		      "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "Gid:", buf, sizeof(buf)),
+			      "Gid:\t1\t1\t1\t1"), "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "Groups:", buf, sizeof(buf)),
+			      "Groups:\t1 2 "), "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "CapEff:", buf, sizeof(buf)),
+			      "CapEff:\t0000000000000000"), "%s: %s", name,
+		      buf);
+	ck_assert_msg(!strcmp(line_of(text, "HOME=", buf, sizeof(buf)),
+			      "HOME=/nonexistent"), "%s: %s", name, buf);
+	ck_assert_msg(!strcmp(line_of(text, "USER=", buf, sizeof(buf)),
+			      "USER=nobody"), "%s: %s", name, buf);
+	line_of(text, "Max open files", buf, sizeof(buf));
+	p = buf + strlen("Max open files");
+	ck_assert_msg(sscanf(p, "%s", path) == 1 && !strcmp(path, "777"),
+		      "%s: %s", name, buf);
+	if (pids_cg) {
+		ck_assert_msg(strstr(text, pids_cg), "%s: not in %s:\n%s",
+			      name, pids_cg, text);
+	}
+	free(text);
+}
+
+static void out_remove(struct dt *t, const char *name)
+{
+	char *p = NULL;
+
+	ck_assert_int_ne(asprintf(&p, "%s/out/%s", t->dir, name), -1);
+	ck_assert_msg(unlink(p) == 0, "%s: %s", p, strerror(errno));
+	free(p);
+}
+
+/* Hooks, command health probes, skip and pre_start commands (also a
+ * deploy's) run as the service does:
+ * its user, groups, environment, rlimits and (while its run exists) its
+ * limit cgroups; what each one saw is read back from its own /proc. */
+START_TEST(test_helpers_run_as_the_service)
+{
+	struct dt t;
+	struct run_result r;
+	char *yaml = NULL, *cg = NULL, *line, *end;
+	int has_pids = access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0;
+	pid_t pid;
+
+	if (not_root("helpers_run_as_the_service"))
+		return;
+	ck_assert_int_ne(asprintf(&yaml,
+		"version: \"1\"\nservices:\n"
+		"  app:\n"
+		"    command: \"sleep 30\"\n"
+		"    user: nobody\n"
+		"    group: daemon\n"
+		"    supplementary_groups: [bin]\n"
+		"    limits: { nofile: 777%s }\n"
+		"    skip: \"sh probe.sh out/skip; false\"\n"
+		"    deployment: { pre_start: \"sh probe.sh out/pre\" }\n"
+		"    health_check: { command: \"sh probe.sh out/probe\",\n"
+		"                    interval: \"50ms\", timeout: \"3s\", retries: 3 }\n"
+		"    hooks:\n"
+		"      on_start: { success: { command: \"sh probe.sh out/hook\" } }\n"
+		"      on_stop: { success: { command: \"sh probe.sh out/stop\" } }\n",
+		has_pids ? ", cgroup: { pids_max: 50 }" : ""), -1);
+	setup(&t, yaml);
+	free(yaml);
+	dt_write(&t, "probe.sh", probe_sh);
+	dt_write(&t, "out/.keep", "");
+	{
+		char *out = NULL;
+
+		ck_assert_int_ne(asprintf(&out, "%s/out", t.dir), -1);
+		ck_assert_int_eq(chmod(out, 0777), 0);
+		free(out);
+	}
+	start_sys(&t, NULL);
+	pid = running_pid(&t, "app");
+	if (has_pids) {         /* the service's own pids cgroup line */
+		char *own = proc_file(pid, "cgroup");
+
+		ck_assert_ptr_nonnull(own);
+		line = strstr(own, ":pids:");
+		ck_assert_ptr_nonnull(line);
+		while (line > own && line[-1] != '\n')
+			line--;
+		end = strchr(line, '\n');
+		ck_assert_int_ne(asprintf(&cg, "%.*s\n", (int)(end - line),
+					  line), -1);
+		ck_assert_msg(strstr(cg, "/app."), "%s", cg);
+		free(own);
+	} else {
+		skip("helpers_run_as_the_service (cgroup part)",
+		     "no writable v1 pids hierarchy");
+	}
+	assert_helper(&t, "skip", NULL);        /* before the run exists */
+	assert_helper(&t, "pre", NULL);
+	assert_helper(&t, "probe", cg);
+	assert_helper(&t, "hook", cg);
+	/* a deploy's pre_start and health command too */
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "stop", "-s", "app", NULL),
+			 0);
+	run_result_free(&r);
+	assert_helper(&t, "stop", NULL);        /* after the run: none */
+	out_remove(&t, "pre");
+	out_remove(&t, "probe");
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "start", "-s", "app", NULL),
+			 0);
+	run_result_free(&r);
+	running_pid(&t, "app");
+	assert_helper(&t, "pre", NULL);
+	assert_helper(&t, "probe", NULL);
+	out_remove(&t, "pre");
+	out_remove(&t, "probe");
+	ck_assert_msg(dt_sysg(&t, &r, "--sys", "deploy", "-s", "app", NULL) ==
+		      0, "deploy: %s%s", r.out, r.err);
+	run_result_free(&r);
+	assert_helper(&t, "pre", NULL);
+	assert_helper(&t, "probe", NULL);
+	ck_assert_int_eq(dt_sysg(&t, &r, "--sys", "stop", "-s", "app", NULL),
+			 0);
+	run_result_free(&r);
+	free(cg);
+	dt_teardown(&t);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* 2. capabilities                                                    */
 /* ---------------------------------------------------------------- */
@@ -664,11 +827,42 @@ START_TEST(test_namespaces)
 		  "    user: nobody\n"
 		  "    isolation: { network: true, pid: true, mount: true, "
 		  "user: true }\n"
+		  "    health_check: { command: \"sh netprobe.sh\", "
+		  "interval: \"50ms\" }\n"
 		  "  init:\n"
 		  "    command: \"sleep 100\"\n"
 		  "    isolation: { pid: true }\n");
+	/* its probe: which network namespace it is in, what it sees */
+	dt_write(&t, "netprobe.sh", "{ readlink /proc/self/ns/net; "
+		 "cat /proc/net/dev; } > out/net.tmp && mv out/net.tmp out/net\n");
+	dt_write(&t, "out/.keep", "");
+	{
+		char *out = NULL;
+
+		ck_assert_int_ne(asprintf(&out, "%s/out", t.dir), -1);
+		ck_assert_int_eq(chmod(out, 0777), 0);
+		free(out);
+	}
 	start_sys(&t, NULL);
 	pid = running_pid(&t, "iso");
+	/* the probe ran in the service's network namespace (only lo), not
+	 * the host's: a probe of localhost reaches the service */
+	{
+		char link[128], path[64], *seen;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		n = readlink(path, link, sizeof(link) - 1);
+		ck_assert_int_gt(n, 0);
+		link[n] = '\0';
+		ck_assert(dt_wait_file(&t, "out/net", "lo:", 5000));
+		seen = dt_read(&t, "out/net");
+		ck_assert_msg(seen && !strncmp(seen, link, strlen(link)),
+			      "probe in %s, service in %s", seen, link);
+		ck_assert_msg(!strstr(seen, "eth") && !strstr(seen, "ens"),
+			      "%s", seen);
+		free(seen);
+	}
 	ck_assert(dt_wait_file(&t, "state/logs/iso_stdout.log", "pid=1\n",
 			       5000));
 	status_field(pid, "NSpid", buf, sizeof(buf));
@@ -902,9 +1096,38 @@ START_TEST(test_lsm_not_enabled_is_an_error)
 }
 END_TEST
 
+/* An unknown capability name: FILE:LINE:COL at validate and at start,
+ * exit 2, nothing started (a config error: root or not). */
+START_TEST(test_unknown_capability_is_refused)
+{
+	struct dt t;
+	struct run_result r;
+
+	setup(&t, "version: \"1\"\nservices:\n"
+		  "  ok: { command: \"touch started\" }\n"
+		  "  app:\n"
+		  "    command: \"sleep 30\"\n"
+		  "    capabilities: [CAP_NET_BIND_SERVICE, CAP_NOT_A_CAP]\n");
+	ck_assert_int_eq(dt_sysg(&t, &r, "validate", NULL), 2);
+	ck_assert_msg(strstr(r.err, "sysg.yaml:6:42: error: services.app."
+			     "capabilities[1]: unknown capability "
+			     "'CAP_NOT_A_CAP'"), "%s", r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--daemonize", NULL), 2);
+	ck_assert_msg(strstr(r.err, "sysg.yaml:6:42: error: services.app."
+			     "capabilities[1]: unknown capability"), "%s",
+		      r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(dt_daemon_pid(&t), 0);
+	ck_assert(!dt_exists(&t, "started"));
+	dt_teardown(&t);
+}
+END_TEST
+
 /* SPEC 10: root is what privileged keys need (--sys or not); a user
- * that is not root gets "requires root", from validate as from start
- * (run as nobody through setpriv when the suite runs as root). */
+ * that is not root gets "requires root" (user, isolation), from validate
+ * as from start, exit 2, nothing started (run as nobody through setpriv
+ * when the suite runs as root). */
 START_TEST(test_not_root_requires_root)
 {
 	char dir[] = "/tmp/sysg-privs-XXXXXX", cmd[2048];
@@ -926,6 +1149,22 @@ START_TEST(test_not_root_requires_root)
 		 "grep -q 'services.a.user: requires root' err && "
 		 "! test -e st/sysg.pid", dir, dir, dir, bin, bin);
 	ck_assert_int_eq(system(cmd), 0);
+	/* isolation too, next to a good service that must not start */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && printf 'version: \"1\"\nservices:\n"
+		 "  b: { command: \"touch started\" }\n"
+		 "  a: { command: \"sleep 30\", isolation: { network: true } }\n'"
+		 " > i.yaml && chmod 644 i.yaml && N='/usr/bin/setpriv "
+		 "--reuid=65534 --regid=65534 --clear-groups env HOME=%s "
+		 "SYSG_STATE_DIR=%s/st' && "
+		 "{ $N '%s' validate --config i.yaml 2>err; test $? = 2; } && "
+		 "grep -q '^i.yaml:4:29: error: services.a.isolation: requires "
+		 "root$' err && "
+		 "{ $N '%s' start --daemonize --config i.yaml 2>err; test $? = 2; }"
+		 " && grep -q '^i.yaml:4:29: error: services.a.isolation: "
+		 "requires root$' err && ! test -e st/sysg.pid && "
+		 "! test -e started", dir, dir, dir, bin, bin);
+	ck_assert_int_eq(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -940,8 +1179,10 @@ static Suite *make_privs_suite(void)
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(tc, test_user_group_supplementary);
 	tcase_add_test(tc, test_drop_privileges);
+	tcase_add_test(tc, test_helpers_run_as_the_service);
 	tcase_add_test(tc, test_not_root_requires_root);
 	tcase_add_test(tc, test_bad_identity_is_refused);
+	tcase_add_test(tc, test_unknown_capability_is_refused);
 	tcase_add_test(tc, test_capability_net_bind_service);
 	tcase_add_test(tc, test_rlimits_nice_affinity);
 	tcase_add_test(tc, test_refused_at_spawn_nothing_runs);

@@ -5,11 +5,9 @@
  * a malformed address changes nothing but a warning. Black box: a
  * datagram socket stands in for systemd. Needs $SYSG_BIN. */
 #include <check.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -28,41 +26,6 @@ static const char *yaml =
  * config's own ${VAR} expansion stays out of it). */
 static const char *show_notify =
 	"echo \"notify=${NOTIFY_SOCKET:-unset}\"\nexec sleep 1000\n";
-
-/* A datagram socket bound to ADDR ("/path" or "@abstract"). */
-static int listen_dgram(const char *addr)
-{
-	struct sockaddr_un sa;
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				    strlen(addr));
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	ck_assert_uint_lt(strlen(addr), sizeof(sa.sun_path));
-	memcpy(sa.sun_path, addr, strlen(addr));
-	if (addr[0] == '@')
-		sa.sun_path[0] = '\0';
-	else
-		len++;
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
-	return fd;
-}
-
-/* The next datagram within TIMEOUT_MS, into BUF ("" when none came). */
-static const char *next_message(int fd, char *buf, size_t size,
-				int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n = 0;
-
-	buf[0] = '\0';
-	if (poll(&p, 1, timeout_ms) == 1)
-		n = recv(fd, buf, size - 1, MSG_DONTWAIT);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
 
 /* Run `sysg ARGS...` in T's project with NOTIFY_SOCKET=ADDR added. */
 static int sysg_notified(struct dt *t, const char *addr, const char *a1,
@@ -95,7 +58,7 @@ static void ready_then_stopping(const char *addr, struct dt *t, int fd)
 	/* start --daemonize returns once the services are up, after the
 	 * supervisor told the manager */
 	ck_assert_str_eq(dt_status_of(t, "web", buf, sizeof(buf)), "running");
-	next_message(fd, buf, sizeof(buf), 5000);
+	dt_next_message(fd, buf, sizeof(buf), 5000);
 	ck_assert_msg(strstr(buf, "READY=1") != NULL, "got '%s'", buf);
 	snprintf(want, sizeof(want), "MAINPID=%d", (int)pid);
 	ck_assert_msg(strstr(buf, want) != NULL, "got '%s', want %s", buf,
@@ -105,7 +68,7 @@ static void ready_then_stopping(const char *addr, struct dt *t, int fd)
 	ck_assert(dt_wait_file(t, "state/logs/web_stdout.log", "notify=unset",
 			       5000));
 	ck_assert_int_eq(dt_sysg(t, NULL, "stop", (char *)NULL), 0);
-	next_message(fd, buf, sizeof(buf), 5000);
+	dt_next_message(fd, buf, sizeof(buf), 5000);
 	ck_assert_msg(strstr(buf, "STOPPING=1") != NULL, "got '%s'", buf);
 	ck_assert(dt_wait_gone(pid, 10000));
 }
@@ -123,7 +86,7 @@ START_TEST(test_ready_and_stopping_path)
 		dt_teardown(&t);
 		ck_abort_msg("temp directory path too long for a socket");
 	}
-	fd = listen_dgram(addr);
+	fd = dt_listen_dgram(addr);
 	ready_then_stopping(addr, &t, fd);
 	close(fd);
 	dt_teardown(&t);
@@ -139,7 +102,7 @@ START_TEST(test_ready_abstract_socket)
 	dt_setup(&t, NULL, "%s", yaml);
 	dt_write(&t, "show-notify.sh", show_notify);
 	snprintf(addr, sizeof(addr), "@sysg-check-notify-%d", (int)getpid());
-	fd = listen_dgram(addr);
+	fd = dt_listen_dgram(addr);
 	ready_then_stopping(addr, &t, fd);
 	close(fd);
 	dt_teardown(&t);

@@ -3,6 +3,8 @@
  * error for a port someone else holds. Black-box: runs $SYSG_BIN. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,9 +12,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemontest.h"
+#include "proc/proc.h"
 #include "testutil.h"
 
 /* Checks the environment the way sd_listen_fds(3) does (LISTEN_PID is
@@ -262,13 +266,26 @@ START_TEST(test_instances_share_sockets)
 				 "stdout", NULL), 0);
 	ck_assert_msg(!strstr(r.out, "web.0"), "%s", r.out);
 	run_result_free(&r);
-	/* the deploy worker deploys one run per service, not copies */
+	/* a deploy replaces every copy; the new ones get the same socket */
 	ck_assert_int_eq(dt_sysg(&t, &r, "deploy", "--service", "web", NULL),
-			 2);
-	ck_assert_msg(strstr(r.err, "a service with instances is not "
-			     "deployed"), "%s%s", r.out, r.err);
+			 0);
+	ck_assert_msg(strstr(r.out, "web.1: start the new instance"), "%s%s",
+		      r.out, r.err);
 	run_result_free(&r);
-	ck_assert_int_eq(dt_pid(&t, "web.0"), p0);
+	ck_assert(dt_wait_gone(p0, 10000));
+	ck_assert(dt_wait_gone(p1, 10000));
+	p0 = dt_pid(&t, "web.0");
+	p1 = dt_pid(&t, "web.1");
+	for (int i = 0; i < 2; i++) {
+		char link[64], target[128];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/fd/3", (int)(i ? p1 : p0));
+		n = readlink(link, target, sizeof(target) - 1);
+		ck_assert_int_gt(n, 0);
+		target[n] = '\0';
+		ck_assert_msg(strstr(a, target), "%s is not %s", target, a);
+	}
 	ck_assert_int_eq(dt_sysg(&t, &r, "stop", "-s", "web", NULL), 0);
 	run_result_free(&r);
 	ck_assert(dt_wait_gone(p0, 10000));
@@ -303,6 +320,76 @@ START_TEST(test_stale_listen_vars_removed)
 }
 END_TEST
 
+/* sysg_socket_take (proc wing): a process holds the socket at fd 40 (not
+ * the hint, fd 3 is another, unbound socket): it is found by address,
+ * copied with pidfd_getfd and is the very same socket; an address the
+ * process does not hold is -ENOENT. */
+START_TEST(test_take_back_from_a_process)
+{
+	struct sysg_listen l = { .backlog = 16, .mode = -1 }, other;
+	char addr[64], addr2[64], err[256], c;
+	int port = tu_free_port(), fd, ready[2], hold[2], got;
+	struct stat st;
+	char link[64], target[64], want[64];
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", port);
+	l.address = addr;
+	ck_assert_int_eq(sysg_listen_parse(&l, err, sizeof(err)), 0);
+	fd = sysg_socket_bind(&l, err, sizeof(err));
+	ck_assert_msg(fd >= 0, "%s", err);
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(hold), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int o;
+
+		dup2(fd, 40);
+		if (fd != 40)
+			close(fd);
+		o = socket(AF_INET, SOCK_STREAM, 0);
+		if (o != 3) {
+			dup2(o, 3);
+			close(o);
+		}
+		close(ready[0]);
+		close(hold[1]);
+		if (write(ready[1], "x", 1) != 1 || read(hold[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fd);
+	close(ready[1]);
+	close(hold[0]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	got = sysg_socket_take(pid, 3, &l, err, sizeof(err));
+	ck_assert_msg(got >= 0, "%s", err);
+	ck_assert(sysg_socket_is(got, &l));
+	ck_assert(fcntl(got, F_GETFD) & FD_CLOEXEC);
+	snprintf(link, sizeof(link), "/proc/%d/fd/40", (int)pid);
+	n = readlink(link, target, sizeof(target) - 1);
+	ck_assert_int_gt(n, 0);
+	target[n] = '\0';
+	ck_assert_int_eq(fstat(got, &st), 0);
+	snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)st.st_ino);
+	ck_assert_str_eq(target, want);
+	other = l;
+	snprintf(addr2, sizeof(addr2), "tcp://127.0.0.1:%d", port == 65535 ?
+		 port - 1 : port + 1);
+	other.address = addr2;
+	ck_assert_int_eq(sysg_listen_parse(&other, err, sizeof(err)), 0);
+	ck_assert_int_eq(sysg_socket_take(pid, 40, &other, err, sizeof(err)),
+			 -ENOENT);
+	ck_assert_msg(strstr(err, "holds no such listening socket"), "%s", err);
+	close(hold[1]);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	close(ready[0]);
+	close(got);
+}
+END_TEST
+
 static Suite *make_sockets_suite(void)
 {
 	Suite *s = suite_create("sockets");
@@ -315,6 +402,7 @@ static Suite *make_sockets_suite(void)
 	tcase_add_test(tc, test_port_in_use_names_holder);
 	tcase_add_test(tc, test_stale_listen_vars_removed);
 	tcase_add_test(tc, test_instances_share_sockets);
+	tcase_add_test(tc, test_take_back_from_a_process);
 	suite_add_tcase(s, tc);
 	return s;
 }

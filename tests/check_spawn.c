@@ -3,6 +3,7 @@
  * loop's timers. */
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,116 @@ START_TEST(test_exec_failure_reported)
 }
 END_TEST
 
+/* async_exec: many children spawned in a row, none waited for; each
+ * one's exec-status pipe gives its own outcome: the ones that do not
+ * exist fail with ENOENT and the command in the message, the others
+ * exec. Outcomes are read as the pipes become readable (poll), in
+ * whatever order the children get there. */
+#define NASYNC 24
+
+START_TEST(test_exec_result_async)
+{
+	struct sysg_child c[NASYNC];
+	char cmd[NASYNC][64], err[256];
+	int left = NASYNC, got[NASYNC];
+
+	for (int i = 0; i < NASYNC; i++) {
+		struct sysg_spawn_req req = {
+			.command = cmd[i], .out_fd = SYSG_SPAWN_DEVNULL,
+			.err_fd = SYSG_SPAWN_DEVNULL, .cgroup_fd = -1,
+			.async_exec = 1,
+		};
+
+		snprintf(cmd[i], sizeof(cmd[i]), i % 3 ? "sleep 30" :
+			 "/nonexistent/sysg-test-%d --flag", i);
+		ck_assert_int_eq(sysg_spawn(&req, &c[i], err, sizeof(err)), 0);
+		ck_assert_int_ge(c[i].exec_fd, 0);
+		got[i] = 1;
+	}
+	while (left > 0) {
+		struct pollfd p[NASYNC];
+		int idx[NASYNC], n = 0;
+
+		for (int i = 0; i < NASYNC; i++)
+			if (got[i] == 1) {
+				p[n].fd = c[i].exec_fd;
+				p[n].events = POLLIN;
+				idx[n++] = i;
+			}
+		ck_assert_int_gt(poll(p, (nfds_t)n, 10000), 0);
+		for (int k = 0; k < n; k++) {
+			int i = idx[k];
+
+			if (!p[k].revents)
+				continue;
+			err[0] = '\0';
+			got[i] = sysg_spawn_exec_result(c[i].exec_fd, cmd[i], err,
+						       sizeof(err));
+			ck_assert_int_ne(got[i], 1);    /* readable: known */
+			if (i % 3) {
+				ck_assert_int_eq(got[i], 0);
+			} else {
+				ck_assert_int_eq(got[i], -ENOENT);
+				ck_assert_msg(strstr(err, cmd[i]) &&
+					      strstr(err, "command not found"),
+					      "%s", err);
+			}
+			close(c[i].exec_fd);
+			left--;
+		}
+	}
+	for (int i = 0; i < NASYNC; i++) {
+		int st;
+
+		if (i % 3)
+			kill(c[i].pid, SIGKILL);
+		ck_assert_int_eq(waitpid(c[i].pid, &st, 0), c[i].pid);
+		if (!(i % 3))   /* it reported, then exited 127 */
+			ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+	}
+}
+END_TEST
+
+/* A child held before its exec: its outcome is not known (1) until it
+ * goes on. */
+static int hold_child(void *arg, const char **stage)
+{
+	char go;
+
+	(void)stage;
+	return read(*(int *)arg, &go, 1) == 1 ? 0 : EIO;
+}
+
+START_TEST(test_exec_result_pending)
+{
+	int gate[2];
+	struct sysg_child c;
+	char err[256];
+	struct pollfd p;
+	struct sysg_spawn_req req = {
+		.command = "sleep 30", .out_fd = SYSG_SPAWN_DEVNULL,
+		.err_fd = SYSG_SPAWN_DEVNULL, .cgroup_fd = -1, .async_exec = 1,
+		.child_setup = hold_child, .child_arg = &gate[0],
+	};
+
+	ck_assert_int_eq(pipe(gate), 0);
+	ck_assert_int_eq(sysg_spawn(&req, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(sysg_spawn_exec_result(c.exec_fd, req.command, err,
+						sizeof(err)), 1);
+	ck_assert_int_eq(write(gate[1], "g", 1), 1);
+	p.fd = c.exec_fd;
+	p.events = POLLIN;
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);
+	ck_assert_int_eq(sysg_spawn_exec_result(c.exec_fd, req.command, err,
+						sizeof(err)), 0);
+	close(c.exec_fd);
+	close(gate[0]);
+	close(gate[1]);
+	kill(c.pid, SIGKILL);
+	waitpid(c.pid, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_shell_exec_keeps_pid)
 {
 	/* `exec` makes the tracked pid the program, not a wrapper shell */
@@ -173,6 +284,47 @@ static void on_fire(struct sysg_timer *t)
 {
 	fired[(intptr_t)t->arg]++;
 }
+
+/* Many timers: equal delays fire in the order they were started, a
+ * shorter one goes before them, and stopping or re-starting any of them
+ * (first, middle, last) keeps the list whole. */
+static int order[64], norder;
+
+static void on_order(struct sysg_timer *t)
+{
+	order[norder++] = (int)(intptr_t)t->arg;
+}
+
+START_TEST(test_timers_many)
+{
+	struct sysg_loop *l;
+	struct sysg_timer t[10];
+	int want[] = { 9, 1, 2, 4, 5, 6, 7, 8, 0 };
+
+	memset(t, 0, sizeof(t));
+	norder = 0;
+	ck_assert_int_eq(sysg_loop_new(&l), 0);
+	for (int i = 0; i < 9; i++)
+		sysg_timer_start(l, &t[i], 50, on_order, (void *)(intptr_t)i);
+	sysg_timer_start(l, &t[9], 0, on_order, (void *)(intptr_t)9);
+	sysg_timer_stop(l, &t[3]);              /* a middle one */
+	sysg_timer_stop(l, &t[3]);              /* twice is fine */
+	sysg_timer_start(l, &t[0], 60, on_order, (void *)(intptr_t)0);
+	ck_assert(t[8].armed && t[0].armed && !t[3].armed);
+	while (norder < 9)
+		ck_assert_int_eq(sysg_loop_once(l, 1000), 0);
+	for (int i = 0; i < 9; i++)
+		ck_assert_int_eq(order[i], want[i]);
+	for (int i = 0; i < 10; i++)
+		ck_assert(!t[i].armed);
+	/* the list is empty again: a new timer is first and last */
+	sysg_timer_start(l, &t[3], 0, on_order, (void *)(intptr_t)3);
+	while (norder < 10)
+		ck_assert_int_eq(sysg_loop_once(l, 1000), 0);
+	ck_assert_int_eq(order[9], 3);
+	sysg_loop_free(l);
+}
+END_TEST
 
 START_TEST(test_timers_in_order)
 {
@@ -226,8 +378,11 @@ static Suite *make_spawn_suite(void)
 	tcase_add_test(tc, test_split_and_join);
 	tcase_add_test(tc, test_spawn_pipes_env_cwd);
 	tcase_add_test(tc, test_exec_failure_reported);
+	tcase_add_test(tc, test_exec_result_async);
+	tcase_add_test(tc, test_exec_result_pending);
 	tcase_add_test(tc, test_shell_exec_keeps_pid);
 	tcase_add_test(tc, test_timers_in_order);
+	tcase_add_test(tc, test_timers_many);
 	tcase_add_test(tc, test_signals_through_loop);
 	suite_add_tcase(s, tc);
 	return s;

@@ -476,6 +476,55 @@ START_TEST(test_command_not_found)
 }
 END_TEST
 
+/* Services spawned in one turn are not waited for one by one (their
+ * execs are confirmed through the loop): each still gets its own
+ * outcome, a missing program a failed start naming its own command, the
+ * others running; on_start fires only for those that really started. */
+START_TEST(test_spawn_many_own_results)
+{
+	enum { N = 24 };
+	char yaml[8192], name[16], want[64];
+	size_t len;
+	struct et t;
+
+	len = (size_t)snprintf(yaml, sizeof(yaml), "version: \"1\"\nservices:\n");
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(yaml + len, sizeof(yaml) - len,
+			i % 4 ? "  s%d: { command: \"sleep 30\", hooks: { "
+				"on_start: { success: { command: \"touch "
+				"started-%d\" }, error: { command: \"touch "
+				"failed-%d\" } } } }\n" :
+				"  s%d: { command: \"/nonexistent/prog-%d --x\", "
+				"hooks: { on_start: { success: { command: "
+				"\"touch started-%d\" }, error: { command: "
+				"\"touch failed-%d\" } } } }\n",
+			i, i, i, i);
+	et_setup(&t, 0, "%s", yaml);
+	sysg_supervisor_start_all(t.sup);
+	for (int i = 0; i < N; i++) {
+		struct sysg_unit_record u;
+
+		snprintf(name, sizeof(name), "s%d", i);
+		ck_assert_int_eq(et_wait_status(&t, name, i % 4 ? "running" :
+						"failed", 10000), 0);
+		u = et_unit(&t, name);
+		snprintf(want, sizeof(want), "prog-%d --x': command not found",
+			 i);
+		if (i % 4 == 0)
+			ck_assert_msg(strstr(u.reason, want), "%s: %s", name,
+				      u.reason);
+		snprintf(name, sizeof(name), "%s-%d", i % 4 ? "started" :
+			 "failed", i);
+		ck_assert_msg(et_wait_file(&t, name, 10000), "no %s", name);
+	}
+	for (int i = 0; i < N; i += 4) {
+		snprintf(name, sizeof(name), "started-%d", i);
+		ck_assert_ptr_null(et_read(&t, name));
+	}
+	et_teardown(&t);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* readiness                                                          */
 /* ---------------------------------------------------------------- */
@@ -725,6 +774,7 @@ static Suite *make_supervisor_suite(void)
 	tcase_add_test(misc, test_no_fd_leaks_into_services);
 	tcase_add_test(misc, test_environment_and_workdir);
 	tcase_add_test(misc, test_command_not_found);
+	tcase_add_test(misc, test_spawn_many_own_results);
 	tcase_add_test(misc, test_http_health_check);
 	tcase_add_test(misc, test_command_health_check);
 	tcase_add_test(misc, test_privileged_keys_need_root);

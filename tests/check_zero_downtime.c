@@ -5,13 +5,10 @@
  * returned is answered by the new run (bench/zero_downtime.py does the
  * run and the counting). And a new run that fails leaves the old one
  * serving. Black-box: runs $SYSG_BIN. */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -19,8 +16,9 @@
 #include "daemontest.h"
 #include "testutil.h"
 
-static json_t *run_bench_op(const char *instances, const char *readiness,
-			    const char *op)
+static json_t *run_bench_before(const char *instances, const char *readiness,
+				const char *op, const char *strategy,
+				const char *before)
 {
 	/* three copies are replaced one by one: a longer load outlasts it */
 	const char *requests = strcmp(instances, "1") ? "2500" : "1000";
@@ -32,7 +30,9 @@ static json_t *run_bench_op(const char *instances, const char *readiness,
 	char *argv[] = { "/usr/bin/env", "python3", script, (char *)bin,
 			 "--instances", (char *)instances, "--requests", (char *)requests,
 			 "--clients", "3", "--readiness", (char *)readiness,
-			 "--op", (char *)op, NULL };
+			 "--op", (char *)op, "--strategy",
+			 (char *)(strategy ? strategy : "immediate"),
+			 before ? "--before" : NULL, (char *)before, NULL };
 
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(bin);
@@ -43,6 +43,18 @@ static json_t *run_bench_op(const char *instances, const char *readiness,
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
 	run_result_free(&r);
 	return doc;
+}
+
+static json_t *run_bench_full(const char *instances, const char *readiness,
+			      const char *op, const char *strategy)
+{
+	return run_bench_before(instances, readiness, op, strategy, NULL);
+}
+
+static json_t *run_bench_op(const char *instances, const char *readiness,
+			    const char *op)
+{
+	return run_bench_full(instances, readiness, op, NULL);
 }
 
 static json_t *run_bench(const char *instances, const char *readiness)
@@ -66,9 +78,16 @@ static void expect_zero_downtime(json_t *doc)
 	ck_assert_msg(num(doc, "failed") == 0, "%s", text);
 	ck_assert_msg(num(doc, "refused") == 0, "%s", text);
 	ck_assert_msg(num(doc, "stale_after_restart") == 0, "%s", text);
+	/* after a deploy, the new definition answers (its GEN) */
+	ck_assert_msg(num(doc, "old_generation_after") == 0, "%s", text);
 	ck_assert_msg(num(doc, "after_last_restart") > 0, "%s", text);
 	ck_assert_msg(json_is_true(json_object_get(doc, "pids_changed")), "%s",
 		      text);
+	/* --before kill|upgrade: the new supervisor holds the socket */
+	ck_assert_msg(!json_object_get(doc, "supervisor_holds_socket") ||
+		      json_is_true(json_object_get(doc,
+						   "supervisor_holds_socket")),
+		      "%s", text);
 	free(text);
 }
 
@@ -86,6 +105,56 @@ END_TEST
 START_TEST(test_deploy_one_instance)
 {
 	json_t *doc = run_bench_op("1", "notify", "deploy");
+
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* The same with the rolling strategy: the new instance starts beside
+ * the old one on the same socket, ready (READY=1) before the old one
+ * gets SIGTERM. */
+START_TEST(test_rolling_deploy_one_instance)
+{
+	json_t *doc = run_bench_full("1", "notify", "deploy", "rolling");
+
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* Three copies under load: a rolling restart, then a rolling deploy of
+ * a new definition through the deploy worker (one copy at a time), then
+ * every answer comes from the new generation. */
+START_TEST(test_rolling_deploy_three_instances)
+{
+	json_t *doc = run_bench_full("3", "notify", "restart,deploy",
+				     "rolling");
+
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* The supervisor is SIGKILLed and a new one adopts the three copies: it
+ * takes the listening socket back from them (pidfd_getfd), so the next
+ * restart and deploy still hand the same socket over. */
+START_TEST(test_sockets_survive_supervisor_kill)
+{
+	json_t *doc = run_bench_before("3", "notify", "restart,deploy",
+				       "rolling", "kill");
+
+	ck_assert(json_is_true(json_object_get(doc, "supervisor_pid_changed")));
+	expect_zero_downtime(doc);
+	json_decref(doc);
+}
+END_TEST
+
+/* The same across `sysg upgrade` (the supervisor re-executes itself). */
+START_TEST(test_sockets_survive_upgrade)
+{
+	json_t *doc = run_bench_before("1", "notify", "restart,deploy",
+				       "rolling", "upgrade");
 
 	expect_zero_downtime(doc);
 	json_decref(doc);
@@ -111,20 +180,6 @@ START_TEST(test_restart_one_instance_settle)
 }
 END_TEST
 
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* The new run exits before it is ready: the restart fails, the old run
  * was never stopped. */
 START_TEST(test_failed_new_run_keeps_old)
@@ -144,7 +199,7 @@ START_TEST(test_failed_new_run_keeps_old)
 		 "    command: \"sh -c 'if [ -e second ]; then exit 3; fi; "
 		 "touch second; exec python3 %s g0'\"\n"
 		 "    readiness: notify\n"
-		 "    listen: [ \"tcp://127.0.0.1:%d\" ]\n", cmd, free_port());
+		 "    listen: [ \"tcp://127.0.0.1:%d\" ]\n", cmd, tu_free_port());
 	dt_start_daemon(&t);
 	pid = dt_pid(&t, "web");
 	ck_assert_int_gt(pid, 0);
@@ -174,6 +229,10 @@ static Suite *make_zero_downtime_suite(void)
 	tcase_add_test(tc, test_restart_one_instance_settle);
 	tcase_add_test(tc, test_rolling_restart_three_instances);
 	tcase_add_test(tc, test_deploy_one_instance);
+	tcase_add_test(tc, test_rolling_deploy_one_instance);
+	tcase_add_test(tc, test_rolling_deploy_three_instances);
+	tcase_add_test(tc, test_sockets_survive_supervisor_kill);
+	tcase_add_test(tc, test_sockets_survive_upgrade);
 	tcase_add_test(tc, test_failed_new_run_keeps_old);
 	suite_add_tcase(s, tc);
 	return s;

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,4 +462,41 @@ void dt_teardown(struct dt *t)
 	free(t->state);
 	free(t->env[0]);
 	free(t->env[1]);
+}
+
+/* ------------------------------------------------- a notify listener */
+
+/* A datagram socket bound to ADDR ("/path" or "@abstract"). */
+int dt_listen_dgram(const char *addr)
+{
+	struct sockaddr_un sa;
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				    strlen(addr));
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(addr), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, addr, strlen(addr));
+	if (addr[0] == '@')
+		sa.sun_path[0] = '\0';
+	else
+		len++;
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	return fd;
+}
+
+/* The next datagram within TIMEOUT_MS, into BUF ("" when none came). */
+const char *dt_next_message(int fd, char *buf, size_t size,
+			    int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = 0;
+
+	buf[0] = '\0';
+	if (poll(&p, 1, timeout_ms) == 1)
+		n = recv(fd, buf, size - 1, MSG_DONTWAIT);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
 }

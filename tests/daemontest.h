@@ -7,6 +7,7 @@
 #ifndef SYSG_TEST_DAEMONTEST_H
 #define SYSG_TEST_DAEMONTEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -97,5 +98,14 @@ int dt_connect(struct dt *t);
 void dt_send_all(int fd, const void *buf, size_t len);
 void dt_send_frame(int fd, const char *body, size_t len);
 json_t *dt_read_reply(int fd);
+
+/* A service manager's notify socket, as systemd's: an AF_UNIX datagram
+ * socket bound to ADDR ("/path" or "@abstract"), close-on-exec
+ * (asserts). */
+int dt_listen_dgram(const char *addr);
+
+/* The next datagram within TIMEOUT_MS, into BUF ("" when none came). */
+const char *dt_next_message(int fd, char *buf, size_t size,
+			    int timeout_ms);
 
 #endif

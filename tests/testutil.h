@@ -54,6 +54,13 @@ int tu_deadline_ms(int timeout_ms);
 int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 		int interval_ms);
 
+/* A loopback TCP port free right now (0 when none could be found). */
+int tu_free_port(void);
+
+/* One HTTP/1.0 GET / of 127.0.0.1:PORT: the response body (malloc'd), or
+ * NULL when the connection or the request failed. */
+char *tu_http_get(int port);
+
 /* Run every test of suite S (Check's runner, CK_NORMAL output) and free
  * it. Returns EXIT_SUCCESS when all passed, else EXIT_FAILURE: a test
  * program's main is `return tu_run_suite(make_x_suite());`. */

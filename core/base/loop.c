@@ -18,7 +18,8 @@ struct sysg_loop {
 	struct sysg_io sigio;
 	sysg_signal_cb sigcb;
 	void *sigarg;
-	struct sysg_timer *timers;      /* sorted by due_ms */
+	struct sysg_timer *timers;      /* sorted by due_ms (then by start) */
+	struct sysg_timer *timers_tail; /* the last one: most timers go there */
 	/* Events of the batch being dispatched: io_del clears entries so a
 	 * callback may remove (and free) another watcher safely. */
 	struct epoll_event pending[LOOP_MAX_EVENTS];
@@ -147,35 +148,48 @@ void sysg_loop_io_del(struct sysg_loop *l, struct sysg_io *io)
 			l->pending[i].data.ptr = NULL;
 }
 
+/* The timers are a doubly linked list: stopping one is O(1), and
+ * starting one walks back from the tail, where a timer of the same delay
+ * as those before it goes at once (thousands of services each arming a
+ * timer in one turn stay linear). */
 void sysg_timer_stop(struct sysg_loop *l, struct sysg_timer *t)
 {
-	struct sysg_timer **pp;
-
 	if (!t->armed)
 		return;
-	for (pp = &l->timers; *pp; pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->timers = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		l->timers_tail = t->prev;
 	t->armed = 0;
-	t->next = NULL;
+	t->next = t->prev = NULL;
 }
 
 void sysg_timer_start(struct sysg_loop *l, struct sysg_timer *t,
 		      int64_t delay_ms, sysg_timer_cb cb, void *arg)
 {
-	struct sysg_timer **pp;
+	struct sysg_timer *p;
 
 	sysg_timer_stop(l, t);
 	t->due_ms = sysg_now_ms() + (delay_ms > 0 ? delay_ms : 0);
 	t->cb = cb;
 	t->arg = arg;
-	for (pp = &l->timers; *pp && (*pp)->due_ms <= t->due_ms;
-	     pp = &(*pp)->next)
+	for (p = l->timers_tail; p && p->due_ms > t->due_ms; p = p->prev)
 		;
-	t->next = *pp;
-	*pp = t;
+	/* after P (the last one due no later), or first */
+	t->prev = p;
+	t->next = p ? p->next : l->timers;
+	if (t->next)
+		t->next->prev = t;
+	else
+		l->timers_tail = t;
+	if (p)
+		p->next = t;
+	else
+		l->timers = t;
 	t->armed = 1;
 }
 
@@ -187,9 +201,7 @@ static void run_timers(struct sysg_loop *l)
 	while (l->timers && l->timers->due_ms <= now) {
 		struct sysg_timer *t = l->timers;
 
-		l->timers = t->next;
-		t->next = NULL;
-		t->armed = 0;
+		sysg_timer_stop(l, t);
 		t->cb(t);
 	}
 }

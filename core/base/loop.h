@@ -38,7 +38,7 @@ struct sysg_timer {
 	int64_t due_ms;
 	sysg_timer_cb cb;
 	void *arg;
-	struct sysg_timer *next;
+	struct sysg_timer *next, *prev;
 	int armed;
 };
 

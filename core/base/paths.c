@@ -20,15 +20,30 @@ static int put(char *buf, size_t len, const char *a, const char *b)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int sysg_state_dir(int sys, char *buf, size_t len)
+/* The prefix of every system-mode path: $SYSG_SYS_ROOT when set (tests),
+ * else "" (the real /var, /run and /etc). */
+static const char *sys_root(void)
+{
+	const char *r = getenv("SYSG_SYS_ROOT");
+
+	return r && *r ? r : "";
+}
+
+static int state_dir_overridden(void)
 {
 	const char *env = getenv("SYSG_STATE_DIR");
+
+	return env && *env;
+}
+
+int sysg_state_dir(int sys, char *buf, size_t len)
+{
 	const char *home;
 
-	if (env && *env)
-		return put(buf, len, env, NULL);
+	if (state_dir_overridden())
+		return put(buf, len, getenv("SYSG_STATE_DIR"), NULL);
 	if (sys)
-		return put(buf, len, "/var/lib/systemg", NULL);
+		return put(buf, len, sys_root(), SYSG_SYS_STATE_DIR);
 	home = getenv("HOME");
 	if (!home || !*home)
 		return -ENOENT;
@@ -37,11 +52,44 @@ int sysg_state_dir(int sys, char *buf, size_t len)
 
 int sysg_log_dir(int sys, const char *state_dir, char *buf, size_t len)
 {
-	const char *env = getenv("SYSG_STATE_DIR");
-
-	if (sys && !(env && *env))
-		return put(buf, len, "/var/log/systemg", NULL);
+	if (sys && !state_dir_overridden())
+		return put(buf, len, sys_root(), SYSG_SYS_LOG_DIR);
 	return put(buf, len, state_dir, "/logs");
+}
+
+int sysg_run_dir(const char *state_dir, char *buf, size_t len)
+{
+	char sys_state[SYSG_PATH_MAX];
+
+	if (!state_dir_overridden() &&
+	    put(sys_state, sizeof(sys_state), sys_root(),
+		SYSG_SYS_STATE_DIR) == 0 && !strcmp(state_dir, sys_state))
+		return put(buf, len, sys_root(), SYSG_SYS_RUN_DIR);
+	return put(buf, len, state_dir, NULL);
+}
+
+int sysg_run_file(const char *state_dir, const char *name, char *buf,
+		  size_t len)
+{
+	char dir[SYSG_PATH_MAX];
+	int n, rc = sysg_run_dir(state_dir, dir, sizeof(dir));
+
+	if (rc < 0)
+		return rc;
+	n = snprintf(buf, len, "%s/%s", dir, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int sysg_config_dir(int sys, char *buf, size_t len)
+{
+	const char *home;
+
+	if (sys)
+		return put(buf, len, sys_root(), SYSG_SYS_CONFIG_DIR);
+	home = getenv("HOME");
+	if (!home || !*home)
+		return -ENOENT;
+	return put(buf, len, home, "/.config/systemg");
 }
 
 int sysg_mkdir_p(const char *path, mode_t mode, int fix_mode)
@@ -181,10 +229,7 @@ int sysg_write_file_atomic(const char *dir, const char *name,
 
 int sysg_control_path(const char *state_dir, char *buf, size_t len)
 {
-	if ((size_t)snprintf(buf, len, "%s/" SYSG_FILE_CONTROL, state_dir) >=
-	    len)
-		return -ENAMETOOLONG;
-	return 0;
+	return sysg_run_file(state_dir, SYSG_FILE_CONTROL, buf, len);
 }
 
 int sysg_path_trusted(const char *path, int fd, int no_group_write,

@@ -5,14 +5,38 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The state directory: $SYSG_STATE_DIR, else /var/lib/systemg with SYS,
- * else $HOME/.local/share/systemg. Writes it to BUF. 0 or -ENAMETOOLONG,
- * -ENOENT (no HOME). */
+/* System mode (--sys, root only): where its files live. Each is prefixed
+ * with $SYSG_SYS_ROOT when that is set and not empty (tests use it to keep
+ * off the real /var, /run and /etc; nothing else should). */
+#define SYSG_SYS_STATE_DIR  "/var/lib/systemg"
+#define SYSG_SYS_LOG_DIR    "/var/log/systemg"
+#define SYSG_SYS_RUN_DIR    "/run/sysg"         /* sysg.pid, control.sock */
+#define SYSG_SYS_CONFIG_DIR "/etc/systemg"
+
+/* The state directory: $SYSG_STATE_DIR, else [$SYSG_SYS_ROOT]/var/lib/
+ * systemg with SYS, else $HOME/.local/share/systemg. Writes it to BUF.
+ * 0 or -ENAMETOOLONG, -ENOENT (no HOME). */
 int sysg_state_dir(int sys, char *buf, size_t len);
 
-/* The log directory: /var/log/systemg in system mode without
- * SYSG_STATE_DIR, else STATE_DIR/logs. */
+/* The log directory: [$SYSG_SYS_ROOT]/var/log/systemg in system mode
+ * without SYSG_STATE_DIR, else STATE_DIR/logs. */
 int sysg_log_dir(int sys, const char *state_dir, char *buf, size_t len);
+
+/* The runtime directory of the supervisor of STATE_DIR, holding sysg.pid,
+ * sysg.pid.start, sysg.lock and control.sock: [$SYSG_SYS_ROOT]/run/sysg
+ * when STATE_DIR is the system-mode state directory (and SYSG_STATE_DIR
+ * is not set), else STATE_DIR itself. 0 or -ENAMETOOLONG. */
+int sysg_run_dir(const char *state_dir, char *buf, size_t len);
+
+/* The runtime file NAME (SYSG_FILE_PID...) of STATE_DIR's supervisor:
+ * sysg_run_dir(STATE_DIR)/NAME into BUF. 0 or -ENAMETOOLONG. */
+int sysg_run_file(const char *state_dir, const char *name, char *buf,
+		  size_t len);
+
+/* The directory searched for the default config file after the current
+ * one: [$SYSG_SYS_ROOT]/etc/systemg with SYS, else $HOME/.config/systemg
+ * (as systemg 0.32). 0, -ENOENT (no HOME) or -ENAMETOOLONG. */
+int sysg_config_dir(int sys, char *buf, size_t len);
 
 /* mkdir -p with MODE for each created component; an existing final
  * directory gets chmod MODE when FIX_MODE. 0 or -errno. */
@@ -41,7 +65,8 @@ char *sysg_path_dirname(const char *p);
 int sysg_write_file_atomic(const char *dir, const char *name,
 			   const char *text);
 
-/* STATE_DIR/control.sock into BUF. 0 or -ENAMETOOLONG. */
+/* The control socket of STATE_DIR's supervisor (in sysg_run_dir) into
+ * BUF. 0 or -ENAMETOOLONG. */
 int sysg_control_path(const char *state_dir, char *buf, size_t len);
 /* PATH (or, when FD >= 0, the file FD refers to, PATH naming it in
  * messages) may be changed only by the effective user or root: it is

@@ -185,7 +185,7 @@ struct option_def {
 static const struct option_def options[] = {
 	{ "config", 'c', O_GLOBAL, 1, "FILE", "config file (default: systemg.yaml, then sysg.yaml)" },
 	{ "log-level", 0, O_GLOBAL, 1, "LEVEL", "trace|debug|info|warn|error|off or 5..0" },
-	{ "sys", 0, O_GLOBAL, 0, NULL, "system mode (root): /var/lib/systemg" },
+	{ "sys", 0, O_GLOBAL, 0, NULL, "system mode (root only): /var/lib/systemg, /var/log/systemg, /run/sysg, /etc/systemg" },
 	{ "plugin-dir", 0, O_GLOBAL, 1, "DIR", "search DIR for plugins first (repeatable)" },
 	{ "state-backend", 0, O_GLOBAL, 1, "B", "state backend plugin (xml, sqlite, ...)" },
 	{ "drop-privileges", 0, O_GLOBAL, 0, NULL, "run services without `user` as nobody (--sys)" },
@@ -799,13 +799,23 @@ char *sysg_cli_config_hint(int sys)
 	return found;
 }
 
+char *sysg_cli_config_default(const struct sysg_cli *c)
+{
+	char dir[SYSG_PATH_MAX];
+	char *found = sysg_config_find_default(NULL);
+
+	if (!found && sysg_config_dir(c->sys, dir, sizeof(dir)) == 0)
+		found = sysg_config_find_default(dir);
+	return found;
+}
+
 char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint)
 {
 	char *found;
 
 	if (c->config)
 		return strdup(c->config);
-	found = sysg_config_find_default(NULL);
+	found = sysg_cli_config_default(c);
 	if (!found && use_hint)
 		found = sysg_cli_config_hint(c->sys);
 	return found;
@@ -813,11 +823,34 @@ char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint)
 
 char *sysg_cli_config_path(const struct sysg_cli *c, int use_hint)
 {
+	char dir[SYSG_PATH_MAX] = "";
 	char *found = sysg_cli_config_find(c, use_hint);
 
-	if (!found)
-		sysg_cli_error("no config file: systemg.yaml or sysg.yaml not found in the current directory (use --config FILE)");
-	return found;
+	if (found)
+		return found;
+	sysg_config_dir(c->sys, dir, sizeof(dir));
+	sysg_cli_error("no config file: systemg.yaml or sysg.yaml not found in "
+		       "the current directory%s%s (use --config FILE)",
+		       dir[0] ? " nor in " : "", dir);
+	return NULL;
+}
+
+/* --config F, F relative and not in the current directory: F in the
+ * config directory (/etc/systemg with --sys) when it is there, as
+ * systemg 0.32 resolves it. A malloc'd path to use instead, or NULL. */
+static char *config_in_config_dir(const struct sysg_cli *c)
+{
+	char dir[SYSG_PATH_MAX];
+	char *p;
+
+	if (!c->config || c->config[0] == '/' || access(c->config, F_OK) == 0 ||
+	    sysg_config_dir(c->sys, dir, sizeof(dir)) < 0)
+		return NULL;
+	p = sysg_path_join(dir, c->config);
+	if (p && access(p, F_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
 }
 
 void sysg_cli_print_diag(const struct sysg_diag *d)
@@ -926,6 +959,7 @@ int sysg_cli_main(int argc, char **argv)
 {
 	struct sysg_cli c;
 	const struct command *cmd;
+	char *config = NULL;
 	int rc;
 
 	if (argc == 2 && !strcmp(argv[1], "__handoff-versions")) {
@@ -945,11 +979,23 @@ int sysg_cli_main(int argc, char **argv)
 		free(c.plugin_dirs);
 		return rc > 0 ? SYSG_EXIT_OK : SYSG_EXIT_USAGE;
 	}
+	/* system mode is root's (as systemg 0.32): its files are root's */
+	if (c.sys && geteuid() != 0) {
+		sysg_cli_error("--sys requires root: system mode keeps its files "
+			       "in " SYSG_SYS_STATE_DIR ", " SYSG_SYS_LOG_DIR
+			       " and " SYSG_SYS_RUN_DIR " (run it with sudo, or "
+			       "drop --sys for user mode)");
+		free(c.plugin_dirs);
+		return SYSG_EXIT_USAGE;
+	}
+	if ((config = config_in_config_dir(&c)))
+		c.config = config;
 	cmd = find_command(c.command);
 	sysg_state_log_to(stderr);      /* the library prints nothing itself */
 	rc = c.project ? sysg_cli_project_resolve(&c) : 0;
 	if (rc == 0)
 		rc = cmd->run ? cmd->run(&c) : not_built(&c);
+	free(config);
 	free(c.plugin_dirs);
 	fflush(stdout);
 	return rc;

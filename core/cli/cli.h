@@ -96,10 +96,15 @@ void sysg_cli_error(const char *fmt, ...)
  * last one started), as a malloc'd path, or NULL. */
 char *sysg_cli_config_hint(int sys);
 
+/* The default config file: systemg.yaml, then sysg.yaml, in the current
+ * directory, else in the config directory (/etc/systemg with --sys,
+ * ~/.config/systemg otherwise: sysg_config_dir). Malloc'd, or NULL. */
+char *sysg_cli_config_default(const struct sysg_cli *c);
+
 /* Find the config path without printing anything: --config, else
- * systemg.yaml / sysg.yaml in the current directory, else (when USE_HINT)
- * the readable file named by config_hint in the state dir. Returns a
- * malloc'd path or NULL (none found, or out of memory). */
+ * sysg_cli_config_default, else (when USE_HINT) the readable file named
+ * by config_hint in the state dir. Returns a malloc'd path or NULL (none
+ * found, or out of memory). */
 char *sysg_cli_config_find(const struct sysg_cli *c, int use_hint);
 
 /* sysg_cli_config_find, printing why when it finds nothing. */

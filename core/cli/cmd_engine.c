@@ -552,7 +552,7 @@ static void load_hint(struct engine *e)
 	char *path = sysg_cli_config_hint(e->c->sys);
 
 	if (!path)
-		path = sysg_config_find_default(NULL);
+		path = sysg_cli_config_default(e->c);
 	if (path)
 		load_config(e, path, 1);
 	free(path);
@@ -672,13 +672,14 @@ static void stop_config(struct engine *e)
 		load_hint(e);
 }
 
-static int exists(const char *dir, const char *name)
+/* The runtime file NAME of STATE_DIR's supervisor exists. */
+static int exists(const char *state_dir, const char *name)
 {
-	char path[SYSG_STATE_FILE_MAX];
+	char path[SYSG_PATH_MAX];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return lstat(path, &st) == 0;
+	return sysg_run_file(state_dir, name, path, sizeof(path)) == 0 &&
+	       lstat(path, &st) == 0;
 }
 
 /* After a full stop: wait until the supervisor has removed sysg.pid and
@@ -717,15 +718,18 @@ static int stop_supervisor(pid_t pid)
 /* No supervisor answers: what it left behind goes. */
 static void remove_stale(const char *state_dir)
 {
-	char path[SYSG_STATE_FILE_MAX];
+	static const char *const names[] = {
+		SYSG_FILE_PID, SYSG_FILE_PID_START, SYSG_FILE_CONTROL,
+	};
+	char path[SYSG_PATH_MAX + 16];
 
 	if (sysg_supervisor_alive(state_dir, NULL))
 		return;
-	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID_START);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/" SYSG_FILE_CONTROL, state_dir);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (sysg_run_file(state_dir, names[i], path, sizeof(path)) == 0)
+			unlink(path);
+	/* system mode's copy of sysg.pid in the state directory */
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, state_dir);
 	unlink(path);
 }
 

@@ -208,8 +208,7 @@ static void print_json(json_t *j, int compact)
 		sysg_cli_error("out of memory");
 		return;
 	}
-	json_dumpf(j, stdout, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12) |
-		   (compact ? JSON_COMPACT : JSON_INDENT(2)));
+	json_dumpf(j, stdout, SYSG_JSON_PRINT_FLAGS(compact));
 	fputc('\n', stdout);
 	json_decref(j);
 }
@@ -262,15 +261,40 @@ static void render_status(struct query *q, struct sysg_status *s)
 	fflush(stdout);
 }
 
+/* A supervisor older than this CLI refuses an argument it does not know:
+ * 1 when REPLY is that refusal of ARGS' optional key OPT. */
+static int refused_arg(const json_t *reply, const json_t *args, const char *opt)
+{
+	const char *e = json_string_value(json_object_get(reply, "error"));
+	char want[64];
+
+	if (!opt || !e || !json_object_get(args, opt))
+		return 0;
+	snprintf(want, sizeof(want), "unknown argument '%s'", opt);
+	return !strcmp(e, want);
+}
+
 /* Ask the supervisor of STATE_DIR for CMD with ARGS. 1 when it answered
- * (*REPLY set, or *CODE set after printing its error), 0 when none runs. */
-static int ask_supervisor(const char *state_dir, const char *cmd, json_t *args,
-			  json_t **reply, int *code)
+ * (*REPLY set, or *CODE set after printing its error), 0 when none runs.
+ * OPT (may be NULL) is a key of ARGS the request can do without: an
+ * older supervisor that refuses it is asked again without it. */
+static int ask_supervisor_opt(const char *state_dir, const char *cmd,
+			      json_t *args, const char *opt, json_t **reply,
+			      int *code)
 {
 	int status = !strcmp(cmd, "status");
-	int rc = sysg_ctlc_call(state_dir, cmd, args, status ?
-				SYSG_CTLC_STATUS_TIMEOUT_MS :
-				SYSG_CTLC_QUERY_TIMEOUT_MS, reply, stderr);
+	int tmo = status ? SYSG_CTLC_STATUS_TIMEOUT_MS :
+		  SYSG_CTLC_QUERY_TIMEOUT_MS;
+	int rc = sysg_ctlc_call(state_dir, cmd, json_incref(args), tmo, reply,
+				stderr);
+
+	if (rc == 0 && refused_arg(*reply, args, opt)) {
+		json_decref(*reply);
+		json_object_del(args, opt);
+		rc = sysg_ctlc_call(state_dir, cmd, json_incref(args), tmo,
+				    reply, stderr);
+	}
+	json_decref(args);
 
 	if (rc == -ENOTCONN)
 		return 0;
@@ -292,6 +316,12 @@ static int ask_supervisor(const char *state_dir, const char *cmd, json_t *args,
 	return 1;
 }
 
+static int ask_supervisor(const char *state_dir, const char *cmd, json_t *args,
+			  json_t **reply, int *code)
+{
+	return ask_supervisor_opt(state_dir, cmd, args, NULL, reply, code);
+}
+
 /* The supervisor's view: 1 when one answered (*CODE set), else 0. */
 static int status_remote(struct query *q, int *code)
 {
@@ -305,10 +335,25 @@ static int status_remote(struct query *q, int *code)
 		json_object_set_new(args, "service", json_string(c->service));
 	if (args && c->all)
 		json_object_set_new(args, "all", json_true());
-	if (!ask_supervisor(q->state_dir, "status", args, &reply, code))
+	/* --json: the supervisor renders what is printed (-p filters here) */
+	if (args && c->json && !c->prometheus && c->stream_ms <= 0 &&
+	    !c->project)
+		json_object_set_new(args, "json_text", json_true());
+	if (!ask_supervisor_opt(q->state_dir, "status", args, "json_text",
+				&reply, code))
 		return 0;
 	if (!reply)
 		return 1;
+	if (json_is_string(json_object_get(reply, "attachment"))) {
+		const json_t *t = json_object_get(reply, "attachment");
+
+		fwrite(json_string_value(t), 1, json_string_length(t), stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		json_decref(reply);
+		*code = SYSG_EXIT_OK;
+		return 1;
+	}
 	text = json_dumps(json_object_get(reply, "data"), JSON_COMPACT);
 	json_decref(reply);
 	rc = text ? sysg_status_from_json(text, &s, err, sizeof(err)) : -ENOMEM;
@@ -704,7 +749,7 @@ static int purge_stop(struct query *q, int64_t sup_pid)
 
 static int purge_delete(const struct query *q)
 {
-	char err[SYSG_ERR_MAX];
+	char err[SYSG_ERR_MAX], run_dir[SYSG_PATH_MAX];
 	size_t removed = 0;
 	size_t slen = strlen(q->state_dir);
 	int rc = 0;
@@ -713,6 +758,10 @@ static int purge_delete(const struct query *q)
 	if (strncmp(q->log_dir, q->state_dir, slen) ||
 	    q->log_dir[slen] != '/')
 		rc = sysg_purge_dir(q->log_dir, &removed, err, sizeof(err));
+	/* and the runtime directory of system mode (/run/sysg) */
+	if (rc == 0 && sysg_run_dir(q->state_dir, run_dir, sizeof(run_dir)) == 0 &&
+	    strcmp(run_dir, q->state_dir))
+		rc = sysg_purge_dir(run_dir, &removed, err, sizeof(err));
 	if (rc == 0)
 		rc = sysg_purge_dir(q->state_dir, &removed, err, sizeof(err));
 	if (rc < 0) {

@@ -721,6 +721,8 @@ static int reload_to(struct sysg_ctlsrv *c, struct sysg_config *nc,
 		diff_free(&d);
 		return rc;
 	}
+	if (c->o.sampler)       /* its metrics: section may differ */
+		c->o.sampler(c->o.sampler_arg, NULL);
 	diff_line(op->lines, "added", d.added);
 	diff_line(op->lines, "removed", d.removed);
 	diff_line(op->lines, "restarted", d.changed);
@@ -1332,12 +1334,23 @@ static void h_status(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 				      .all = barg(args, "all") };
 	struct sysg_live l = live_of(c);
 	struct sysg_status s;
-	char err[SYSG_ERR_MAX];
+	char err[SYSG_ERR_MAX], *text;
 	json_t *doc;
 	int rc = sysg_live_status(&l, &o, &s, err, sizeof(err));
 
 	if (rc < 0) {
 		sysg_ctl_reply(conn, rc == -ENOENT ? 2 : 1, err, NULL);
+		return;
+	}
+	if (barg(args, "json_text")) {  /* what `status --json` prints */
+		text = sysg_status_to_json_text(&s);
+		sysg_status_free(&s);
+		if (!text)
+			reply_oom(conn);
+		else
+			sysg_ctl_reply_att(conn, 0, NULL, NULL, text,
+					   strlen(text));
+		free(text);
 		return;
 	}
 	doc = sysg_status_to_json(&s);
@@ -1428,9 +1441,12 @@ static void h_inspect(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	struct sysg_inspect in;
 	char err[SYSG_ERR_MAX];
 	json_t *doc;
-	int rc = sysg_live_inspect(&l, sarg(args, "service"), &in, err,
-				   sizeof(err));
+	int rc;
 
+	if (c->o.sampler)
+		c->o.sampler(c->o.sampler_arg, sarg(args, "service"));
+	rc = sysg_live_inspect(&l, sarg(args, "service"), &in, err,
+			       sizeof(err));
 	if (rc < 0) {
 		sysg_ctl_reply(conn, rc == -ENOENT ? 2 : 1, err, NULL);
 		return;
@@ -1581,14 +1597,6 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 	if (!known_service(c, conn, svc) || refuse_if_stopping(c, conn) ||
 	    deploy_refused(c, conn, svc))
 		return;
-	if (svc && sysg_config_find_service(cfg_of(c), svc) < 0 &&
-	    !barg(args, "restart")) {
-		sysg_ctl_reply(conn, 2, "a service with instances is not "
-			       "deployed by the deploy worker yet: 'sysg "
-			       "restart -s SERVICE' replaces its copies one "
-			       "by one, or deploy one copy (SERVICE.N)", NULL);
-		return;
-	}
 	if (barg(args, "restart") && !r.dry_run && !restart_deploys(c, svc)) {
 		struct op *op = op_new(c, OP_RESTART, conn);
 
@@ -1603,6 +1611,7 @@ static void h_deploy(struct sysg_ctlsrv *c, struct sysg_ctl_conn *conn,
 		return;
 	}
 	if (!barg(args, "restart") &&
+	    sysg_config_find_service(cfg_of(c), svc) >= 0 &&
 	    sysg_service_is_cron(&cfg_of(c)->services[
 		    sysg_config_find_service(cfg_of(c), svc)])) {
 		sysg_ctl_reply(conn, 2, "a cron unit is not deployed: it runs "
@@ -1751,7 +1760,8 @@ static const struct argspec stop_args[] = {
 static const struct argspec restart_args[] = {
 	SVC_ARG(0), { "config", ARG_STRING, 4095, 0 }, { NULL, 0, 0, 0 } };
 static const struct argspec status_args[] = {
-	SVC_ARG(0), { "all", ARG_BOOL, 0, 0 }, { NULL, 0, 0, 0 } };
+	SVC_ARG(0), { "all", ARG_BOOL, 0, 0 }, { "json_text", ARG_BOOL, 0, 0 },
+	{ NULL, 0, 0, 0 } };
 static const struct argspec inspect_args[] = {
 	SVC_ARG(1), { "text", ARG_BOOL, 0, 0 }, { "color", ARG_BOOL, 0, 0 },
 	{ "full_cmd", ARG_BOOL, 0, 0 }, { "width", ARG_INT, 0, 0 },

@@ -103,6 +103,11 @@ struct sysg_ctlsrv_opts {
 	int listen_fd;
 	int generation;                 /* live upgrades so far */
 	const struct sysg_plugin_path *pp;      /* for deploy workers */
+	/* For the sampler behind inspect (may be NULL): called with the
+	 * unit an `inspect` asks for before its view is collected (it may
+	 * take a sample), and with NULL after a reload changed the config. */
+	void (*sampler)(void *arg, const char *name);
+	void *sampler_arg;
 };
 
 /* Called when an operation started with sysg_ctlsrv_start() finishes:

@@ -27,28 +27,35 @@
 
 int sysg_pidfile_write(const char *state_dir)
 {
+	char dir[SYSG_PATH_MAX], text[64];
 	uint64_t ticks = 0;
-	char text[64];
-	int rc;
+	int rc = sysg_run_dir(state_dir, dir, sizeof(dir));
 
+	if (rc < 0)
+		return rc;
 	/* the start time first: a reader that sees the new pid finds it */
 	sysg_proc_start_ticks(getpid(), &ticks);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
 		 (unsigned long long)ticks);
-	rc = sysg_write_file_atomic(state_dir, SYSG_FILE_PID_START, text);
+	rc = sysg_write_file_atomic(dir, SYSG_FILE_PID_START, text);
 	snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (rc == 0)
+		rc = sysg_write_file_atomic(dir, SYSG_FILE_PID, text);
+	/* system mode: also where systemg keeps it, for scripts */
+	if (rc == 0 && strcmp(dir, state_dir))
 		rc = sysg_write_file_atomic(state_dir, SYSG_FILE_PID, text);
 	return rc;
 }
 
-void sysg_pidfile_remove(const char *state_dir)
+/* Remove DIR/sysg.pid (and sysg.pid.start) if it names the calling
+ * process. */
+static void remove_own_pidfile(const char *dir)
 {
 	char path[SYSG_STATE_FILE_MAX], buf[64];
 	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", state_dir, SYSG_FILE_PID);
+	snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID, dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -59,10 +66,20 @@ void sysg_pidfile_remove(const char *state_dir)
 	buf[n] = '\0';
 	if (atoi(buf) == (int)getpid()) {
 		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s", state_dir,
-			 SYSG_FILE_PID_START);
+		snprintf(path, sizeof(path), "%s/" SYSG_FILE_PID_START, dir);
 		unlink(path);
 	}
+}
+
+void sysg_pidfile_remove(const char *state_dir)
+{
+	char dir[SYSG_PATH_MAX];
+
+	if (sysg_run_dir(state_dir, dir, sizeof(dir)) < 0)
+		return;
+	remove_own_pidfile(dir);
+	if (strcmp(dir, state_dir))
+		remove_own_pidfile(state_dir);
 }
 
 /* sysg.lock: held (flock) for the supervisor's whole life. The fd is
@@ -73,7 +90,10 @@ static int take_lock(const char *state_dir, char *err, size_t errlen)
 	int64_t pid = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/" SYSG_FILE_LOCK, state_dir);
+	if (sysg_run_file(state_dir, SYSG_FILE_LOCK, path, sizeof(path)) < 0) {
+		sysg_errf(err, errlen, "%s: path too long", state_dir);
+		return -ENAMETOOLONG;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		sysg_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -241,6 +261,13 @@ struct daemon {
 	char *spill_path;               /* its settings */
 	int64_t spill_max, spill_segment;
 	struct procs procs;
+	/* without `metrics:`, only the units inspect asked for are sampled,
+	 * each until WATCH_MS after its last inspect (none: no timer) */
+	struct watch {
+		char *name;
+		int64_t until_ms;
+	} *watch;
+	size_t nwatch;
 	int lock_fd;
 	int result_fd;
 	int initial_failed;
@@ -277,6 +304,54 @@ static size_t tree_stats(struct daemon *d, size_t i)
 	return k;
 }
 
+/* Sample unit I (as sysg_supervisor_get_index numbers them); *SCANNED
+ * says whether this round's /proc scan was taken (1), failed (-1) or not
+ * yet (0). */
+static void sample_one(struct daemon *d, size_t i, int64_t up, int64_t wall,
+		       int *scanned)
+{
+	struct sysg_unit_record u;
+	size_t k = 0;
+
+	if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
+		return;
+	if (u.pid > 0 && !*scanned)
+		*scanned = sysg_proc_snapshot_take(&d->procs.snap) == 0 ? 1 : -1;
+	if (u.pid > 0 && *scanned > 0)
+		k = tree_stats(d, i);
+	sysg_samples_take_stats(d->samples, u.name, d->procs.stats, k, up,
+				wall);
+}
+
+/* With `metrics:` the user asked for every unit at its interval; without
+ * it (the default) sampling is lazy, so that an idle supervisor of
+ * thousands of services costs no CPU: only watched units. */
+static int sample_lazy(const struct daemon *d)
+{
+	return !sysg_supervisor_config(d->sup)->metrics.present;
+}
+
+#define WATCH_MS (SYSG_SAMPLES_CAP * (int64_t)SYSG_SAMPLE_INTERVAL_MS)
+
+/* Drop the watches that expired. */
+static void watch_expire(struct daemon *d, int64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->nwatch; i++) {
+		if (d->watch[i].until_ms > now &&
+		    sysg_supervisor_index(d->sup, d->watch[i].name) >= 0)
+			d->watch[k++] = d->watch[i];
+		else
+			free(d->watch[i].name);
+	}
+	d->nwatch = k;
+	if (!k) {
+		free(d->watch);
+		d->watch = NULL;
+	}
+}
+
 static void sample_all(struct daemon *d)
 {
 	size_t n = sysg_supervisor_count(d->sup);
@@ -285,19 +360,17 @@ static void sample_all(struct daemon *d)
 
 	if (sysg_proc_uptime_ms(&up) < 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		struct sysg_unit_record u;
-		size_t k = 0;
+	if (!sample_lazy(d)) {
+		for (size_t i = 0; i < n; i++)
+			sample_one(d, i, up, wall, &scanned);
+		return;
+	}
+	watch_expire(d, sysg_now_ms());
+	for (size_t i = 0; i < d->nwatch; i++) {
+		int k = sysg_supervisor_index(d->sup, d->watch[i].name);
 
-		if (sysg_supervisor_get_index(d->sup, i, &u) < 0)
-			continue;
-		if (u.pid > 0 && !scanned)
-			scanned = sysg_proc_snapshot_take(&d->procs.snap) == 0 ?
-				  1 : -1;
-		if (u.pid > 0 && scanned > 0)
-			k = tree_stats(d, i);
-		sysg_samples_take_stats(d->samples, u.name, d->procs.stats, k,
-					up, wall);
+		if (k >= 0)
+			sample_one(d, (size_t)k, up, wall, &scanned);
 	}
 }
 
@@ -391,8 +464,55 @@ static void on_sample(struct sysg_timer *t)
 			 err);
 	sample_all(d);
 	write_textfile(d);
-	sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
-			 d->sample_ms, on_sample, d);
+	if (!sample_lazy(d) || d->nwatch)
+		sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
+				 d->sample_ms, on_sample, d);
+}
+
+/* `inspect` asked for NAME: in the default (lazy) mode, watch it for the
+ * retention window and sample it now when its newest sample is older than
+ * the interval, so that the view has one; then sample it with the rest
+ * of the watched units. NAME NULL: the config changed (a new `metrics:`
+ * section samples everything from now on). */
+static void on_sampler(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+	int64_t now = sysg_now_ms(), up = 0, wall = sysg_wall_ms();
+	int k = name ? sysg_supervisor_index(d->sup, name) : -1;
+	struct sysg_sample last;
+	struct watch *nv;
+	size_t i;
+	int scanned = 0;
+
+	if (!sample_lazy(d) || (!name && d->nwatch)) {
+		if (!d->sample_timer.armed)
+			sysg_timer_start(sysg_supervisor_loop(d->sup),
+					 &d->sample_timer, d->sample_ms,
+					 on_sample, d);
+		return;
+	}
+	if (k < 0)
+		return;
+	for (i = 0; i < d->nwatch && strcmp(d->watch[i].name, name); i++)
+		;
+	if (i == d->nwatch) {
+		nv = realloc(d->watch, (d->nwatch + 1) * sizeof(*nv));
+		if (!nv || !(nv[i].name = strdup(name))) {
+			if (nv)
+				d->watch = nv;
+			return;
+		}
+		d->watch = nv;
+		d->nwatch++;
+	}
+	d->watch[i].until_ms = now + WATCH_MS;
+	if ((sysg_samples_latest(d->samples, name, &last) < 0 ||
+	     wall - last.at_ms >= d->sample_ms) &&
+	    sysg_proc_uptime_ms(&up) == 0)
+		sample_one(d, (size_t)k, up, wall, &scanned);
+	if (!d->sample_timer.armed)
+		sysg_timer_start(sysg_supervisor_loop(d->sup), &d->sample_timer,
+				 d->sample_ms, on_sample, d);
 }
 
 /* The first sample, soon after the start so that inspect has something
@@ -550,7 +670,7 @@ static int new_ctlsrv(struct daemon *d, char *err, size_t errlen)
 		.adopt_listener = d->o->resume && d->o->resume->ctl_fd >= 0,
 		.listen_fd = d->o->resume ? d->o->resume->ctl_fd : -1,
 		.generation = d->o->resume ? d->o->resume->generation : 0,
-		.pp = d->o->pp,
+		.pp = d->o->pp, .sampler = on_sampler, .sampler_arg = d,
 	};
 	int rc = sysg_log_open(&d->log, d->o->log_dir, SYSG_LOG_INFO);
 
@@ -585,13 +705,24 @@ static void notify_stopping(void *arg, const struct sysg_unit_change *ch)
 static int setup(struct daemon *d, char *err, size_t errlen)
 {
 	const struct sysg_daemon_opts *o = d->o;
-	int rc = sysg_mkdir_p(o->state_dir, 0700, 0);
+	char run_dir[SYSG_PATH_MAX];
+	int rc = sysg_run_dir(o->state_dir, run_dir, sizeof(run_dir));
 
-	if (rc < 0) {
-		sysg_errf(err, errlen, "cannot create %s: %s", o->state_dir,
-			  strerror(-rc));
-		return rc;
+	if (rc < 0)
+		sysg_errf(err, errlen, "%s: path too long", o->state_dir);
+	/* the state directory, and the runtime one of system mode */
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		const char *dir = i ? run_dir : o->state_dir;
+
+		if (i && !strcmp(run_dir, o->state_dir))
+			break;
+		rc = sysg_mkdir_p(dir, 0700, 0);
+		if (rc < 0)
+			sysg_errf(err, errlen, "cannot create %s: %s", dir,
+				  strerror(-rc));
 	}
+	if (rc < 0)
+		return rc;
 	d->lock_fd = o->resume ? o->resume->lock_fd :
 		     take_lock(o->state_dir, err, errlen);
 	if (d->lock_fd < 0)
@@ -599,7 +730,7 @@ static int setup(struct daemon *d, char *err, size_t errlen)
 	rc = open_state(d, err, errlen);
 	if (rc == 0 && (rc = sysg_pidfile_write(o->state_dir)) < 0)
 		sysg_errf(err, errlen, "cannot write %s/" SYSG_FILE_PID ": %s",
-			  o->state_dir, strerror(-rc));
+			  run_dir, strerror(-rc));
 	if (rc == 0 && (rc = sysg_samples_new(&d->samples, 0)) < 0)
 		sysg_errf(err, errlen, "out of memory");
 	if (rc == 0)
@@ -812,6 +943,9 @@ static void teardown(struct daemon *d)
 	sysg_spill_close(d->spill);
 	free(d->spill_path);
 	procs_free(&d->procs);
+	for (size_t i = 0; i < d->nwatch; i++)
+		free(d->watch[i].name);
+	free(d->watch);
 	sysg_log_close(&d->log);
 	sysg_notify_close(&d->notify);
 	sysg_state_close(d->st);

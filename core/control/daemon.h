@@ -96,11 +96,14 @@ int sysg_daemon_wait(int fd, int timeout_ms, FILE *err);
 /* sysg.pid: the bare "PID\n" of the calling process (as systemg writes
  * it: `kill $(cat sysg.pid)`, systemd's PIDFile=), and sysg.pid.start:
  * "PID START_TICKS\n", the start time that guards against pid reuse;
- * both written atomically (temporary file, fsync, rename) in STATE_DIR.
- * Read back by sysg_supervisor_alive() (status.h). 0 or -errno. */
+ * both written atomically (temporary file, fsync, rename) in the
+ * runtime directory of STATE_DIR (sysg_run_dir: STATE_DIR, or /run/sysg
+ * in system mode, which then also gets a copy of sysg.pid in STATE_DIR,
+ * where systemg keeps it). Read back by sysg_supervisor_alive()
+ * (status.h), from the runtime directory. 0 or -errno. */
 int sysg_pidfile_write(const char *state_dir);
 
-/* Remove STATE_DIR/sysg.pid (and sysg.pid.start) if it names the calling
+/* Remove those sysg.pid (and sysg.pid.start) that name the calling
  * process. */
 void sysg_pidfile_remove(const char *state_dir);
 

@@ -58,18 +58,28 @@ static int fill_addr(struct sockaddr_un *a, const char *path)
 
 /* --------------------------------------------------------- framing */
 
-static char *frame(const char *json, size_t len)
+/* A frame of JSON (LEN bytes) followed by ATT (ALEN bytes, may be 0). */
+static char *frame_with(const char *json, size_t len, const char *att,
+			size_t alen)
 {
-	char *f = malloc(len + 4);
+	size_t n = len + alen;
+	char *f = malloc(n + 4);
 
 	if (!f)
 		return NULL;
-	f[0] = (char)(len >> 24);
-	f[1] = (char)(len >> 16);
-	f[2] = (char)(len >> 8);
-	f[3] = (char)len;
+	f[0] = (char)(n >> 24);
+	f[1] = (char)(n >> 16);
+	f[2] = (char)(n >> 8);
+	f[3] = (char)n;
 	memcpy(f + 4, json, len);
+	if (alen)
+		memcpy(f + 4 + len, att, alen);
 	return f;
+}
+
+static char *frame(const char *json, size_t len)
+{
+	return frame_with(json, len, NULL, 0);
 }
 
 static size_t frame_len(const unsigned char h[4])
@@ -186,24 +196,25 @@ static void conn_write(struct sysg_ctl_conn *c)
 	conn_free(c);
 }
 
-static void conn_send(struct sysg_ctl_conn *c, json_t *reply)
+static void conn_send(struct sysg_ctl_conn *c, json_t *reply,
+		      const char *att, size_t alen)
 {
 	char *s = json_dumps(reply, JSON_COMPACT);
 	size_t len = s ? strlen(s) : 0;
 
 	json_decref(reply);
-	if (!s || len > SYSG_CTL_MAX_REPLY) {
+	if (!s || len + alen > SYSG_CTL_MAX_REPLY) {
 		free(s);
 		conn_free(c);
 		return;
 	}
-	c->out = frame(s, len);
+	c->out = frame_with(s, len, att, alen);
 	free(s);
 	if (!c->out) {
 		conn_free(c);
 		return;
 	}
-	c->out_len = len + 4;
+	c->out_len = len + alen + 4;
 	c->phase = WRITING;
 	sysg_timer_start(c->srv->loop, &c->deadline, SYSG_CTL_REQUEST_TIMEOUT_MS,
 			 conn_timeout, c);
@@ -229,8 +240,9 @@ static json_t *reply_obj(int exit_code, const char *error, json_t *data)
 	return r;
 }
 
-void sysg_ctl_reply(struct sysg_ctl_conn *c, int exit_code, const char *error,
-		    json_t *data)
+void sysg_ctl_reply_att(struct sysg_ctl_conn *c, int exit_code,
+			const char *error, json_t *data, const char *att,
+			size_t alen)
 {
 	json_t *r;
 
@@ -244,11 +256,22 @@ void sysg_ctl_reply(struct sysg_ctl_conn *c, int exit_code, const char *error,
 		return;
 	}
 	r = reply_obj(exit_code, error, data);
+	if (r && att && json_object_set_new(r, "attachment",
+					    json_integer((json_int_t)alen)) < 0) {
+		json_decref(r);
+		r = NULL;
+	}
 	if (!r) {
 		conn_free(c);
 		return;
 	}
-	conn_send(c, r);
+	conn_send(c, r, att, att ? alen : 0);
+}
+
+void sysg_ctl_reply(struct sysg_ctl_conn *c, int exit_code, const char *error,
+		    json_t *data)
+{
+	sysg_ctl_reply_att(c, exit_code, error, data, NULL, 0);
 }
 
 int sysg_ctl_conn_pid(const struct sysg_ctl_conn *c)
@@ -681,6 +704,28 @@ static int client_send(int fd, const char *cmd, json_t *args,
 	return rc;
 }
 
+/* The bytes of BODY (LEN) after its JSON envelope REPLY (USED bytes):
+ * its "attachment" (their count) says they are there; they become its
+ * "attachment" string. 0, or -EPROTO when they do not match. */
+static int take_attachment(json_t *reply, const char *body, size_t len,
+			   size_t used)
+{
+	const json_t *a = json_object_get(reply, "attachment");
+	json_t *s;
+
+	while (used < len && (body[used] == ' ' || body[used] == '\n'))
+		used++;
+	if (!a)
+		return used == len ? 0 : -EPROTO;
+	if (!json_is_integer(a) || json_integer_value(a) < 0 ||
+	    (size_t)json_integer_value(a) != len - used)
+		return -EPROTO;
+	/* the supervisor's own text: no second UTF-8 pass over it */
+	s = json_stringn_nocheck(body + used, len - used);
+	return s && json_object_set_new(reply, "attachment", s) == 0 ? 0 :
+	       -EPROTO;
+}
+
 static int client_recv(int fd, json_t **reply, int64_t deadline, char *err,
 		       size_t errlen)
 {
@@ -700,11 +745,12 @@ static int client_recv(int fd, json_t **reply, int64_t deadline, char *err,
 		return -ENOMEM;
 	rc = xfer(fd, body, len, 0, deadline);
 	if (rc == 0) {
-		*reply = json_loadb(body, len, 0, &je);
-		if (!*reply || !json_is_object(*reply)) {
+		*reply = json_loadb(body, len, JSON_DISABLE_EOF_CHECK, &je);
+		if (!*reply || !json_is_object(*reply) ||
+		    take_attachment(*reply, body, len, (size_t)je.position) < 0) {
 			sysg_errf(err, errlen,
 			          "malformed reply from the supervisor: %s",
-			          je.text);
+			          *reply ? "bad attachment" : je.text);
 			json_decref(*reply);
 			*reply = NULL;
 			rc = -EPROTO;

@@ -6,6 +6,10 @@
  *     {"v": 1, "cmd": "status", "args": {...}}
  * and its reply
  *     {"v": 1, "ok": true|false, "exit": N, "error": "...", "data": {...}}
+ * A reply may carry an attachment: N bytes of text after the JSON in the
+ * same frame, announced by "attachment": N in the envelope (only sent to
+ * requests that ask for one, e.g. status's "json_text"); the client hands
+ * it over as the reply's "attachment" string.
  * Requests are at most SYSG_CTL_MAX_REQUEST bytes, replies at most
  * SYSG_CTL_MAX_REPLY. A request that is oversized, not JSON, not an
  * object, of another version, or without "cmd" gets an error reply (or,
@@ -72,6 +76,12 @@ void sysg_ctl_server_free(struct sysg_ctl_server *s);
  * one-line reason. Safe when the client has already gone. */
 void sysg_ctl_reply(struct sysg_ctl_conn *conn, int exit_code,
 		    const char *error, json_t *data);
+
+/* The same with an attachment: ATT (ALEN bytes, copied) follows the
+ * reply's JSON in its frame (see the wire format above). */
+void sysg_ctl_reply_att(struct sysg_ctl_conn *conn, int exit_code,
+			const char *error, json_t *data, const char *att,
+			size_t alen);
 
 /* The peer's pid and uid (from SO_PEERCRED). */
 int sysg_ctl_conn_pid(const struct sysg_ctl_conn *conn);

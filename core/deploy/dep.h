@@ -52,6 +52,7 @@ struct deploy {
 	struct sysg_timer timer;        /* sleep, waits */
 	struct sysg_timer killer;       /* abort: the worker's last chance */
 	int64_t wait_inst, wait_deadline, wait_interval, wait_next;
+	int wait_notify;        /* waiting for the candidate's READY=1 */
 	char *wait_url, *wait_cmd;
 	char **wait_env;
 	char run_from[64], run_to[64];  /* the run's SYSG_*_SLOT values */
@@ -60,10 +61,22 @@ struct deploy {
 	/* instances */
 	int64_t cands[MAX_CANDS];
 	json_t *cand_env[MAX_CANDS];
+	int cand_copy[MAX_CANDS];       /* the copy it is for (0: none) */
+	int cand_prev[MAX_CANDS];       /* runs the copy's previous def */
+	int cand_promoted[MAX_CANDS];
 	size_t ncands;
 	int64_t promoted;
-	json_t *journal_pids;
-	json_t *journal_promote;        /* {pid, ticks} of the promoted one */
+	json_t *journal_pids;           /* [{pid, ticks, copy}] */
+	json_t *journal_promote;        /* {pid, ticks} of the promoted one;
+	                                   with copies {"K": {pid, ticks}} */
+
+	/* copies (instances: N > 1): the service is the group NAME, its
+	 * copies NAME.0 .. NAME.N-1 (0: a plain service) */
+	int ncopies;
+	const struct sysg_service **copy_new;   /* in CFG */
+	const struct sysg_service **copy_prev;  /* what each ran before */
+	int *copy_is_new;               /* promoted on the new definition */
+	int started_any;                /* a candidate was started */
 
 	/* operator */
 	int aborting, paused, pending_cmd, shutdown;
@@ -116,13 +129,21 @@ void dp_reply_rc(struct deploy *dp, int rc, const char *err);
 /* The worker is gone (wait STATUS, TIMED_OUT): decide the outcome, stop
  * the candidates left, write the record, release the lock. */
 void dp_finish(struct deploy *dp, int status, int timed_out);
-/* The running deploy of SERVICE (NULL: any), or NULL. */
+/* The running deploy of SERVICE (NULL: any), or NULL. A deploy of the
+ * copies of NAME is one of NAME.K too, and the other way round. */
 struct deploy *dp_live_of(struct sysg_deploys *ds, const char *service);
+/* 1 when unit NAME is DP's service or one of its copies. */
+int dp_is_unit(const struct deploy *dp, const char *name);
+/* The unit name copy K of DP's service runs as ("web.1", or the service
+ * itself when it has no copies) into BUF. */
+const char *dp_copy_name(const struct deploy *dp, int k, char *buf,
+			 size_t len);
 
 /* journal.c: kv "deploy:<service>" */
 void dp_journal(struct deploy *dp, const char *step);
 void dp_journal_clear(struct deploy *dp);
-void dp_journal_pid(struct deploy *dp, pid_t pid);      /* note PID */
+/* Note PID (of copy COPY, 0 without copies) for a recovery. */
+void dp_journal_pid(struct deploy *dp, pid_t pid, int copy);
 
 /* serve.c */
 void dp_on_inst(void *arg, int64_t id);         /* instance callbacks */

@@ -181,6 +181,24 @@ static void decide(struct deploy *dp, int status, int timed_out)
 			dp->done_err[0] ? ": " : "", dp->done_err);
 	} else if (dp->switched_ok >= 2) {
 		outcome(dp, "rolled_back", "%s", dp->done_err);
+	} else if (dp->ncopies && dp->started_any) {
+		/* rolled back when every copy is on its old definition */
+		char newer[256] = "";
+		size_t l = 0;
+
+		for (int k = 0; k < dp->ncopies; k++)
+			if (dp->copy_is_new[k] && l + 16 < sizeof(newer))
+				l += (size_t)snprintf(newer + l, sizeof(newer)
+						      - l, "%s%s.%d", l ? ", " :
+						      "", dp->service, k);
+		if (l)
+			outcome(dp, "failed", "%s (%s run%s the new "
+				"definition)", dp->done_err[0] ? dp->done_err :
+				strerror(-dp->done_rc), newer,
+				strchr(newer, ',') ? "" : "s");
+		else
+			outcome(dp, "rolled_back", "%s", dp->done_err[0] ?
+				dp->done_err : strerror(-dp->done_rc));
 	} else {
 		outcome(dp, "failed", "%s", dp->done_err[0] ? dp->done_err :
 			strerror(-dp->done_rc));
@@ -198,7 +216,7 @@ static void stop_leftovers(struct deploy *dp)
 
 		json_decref(dp->cand_env[i]);
 		dp->cand_env[i] = NULL;
-		if (id == dp->promoted) {
+		if (id == dp->promoted || dp->cand_promoted[i]) {
 			sysg_inst_release(sup, id);
 			continue;
 		}
@@ -224,6 +242,9 @@ static void deploy_free(struct deploy *dp)
 		free(dp->lines[i]);
 	free(dp->lines);
 	free(dp->definition);
+	free(dp->copy_new);
+	free(dp->copy_prev);
+	free(dp->copy_is_new);
 	sysg_config_free(dp->cfg);
 	json_decref(dp->journal_pids);
 	json_decref(dp->journal_promote);
@@ -299,9 +320,15 @@ void dp_finish(struct deploy *dp, int status, int timed_out)
 			 dp->reason[0] ? ": " : "", dp->reason);
 		if (dp->pre_code && !dp->promoted)
 			snprintf(why, sizeof(why), "exited with error");
-		sysg_inst_deploy_failed(sup, dp->service, why,
-					dp->pre_code && !dp->promoted,
-					dp->pre_code, dp->switch_back_failed);
+		for (int k = 0; k < (dp->ncopies ? dp->ncopies : 1); k++) {
+			char name[SYSG_NAME_MAX + 16];
+
+			sysg_inst_deploy_failed(sup, dp_copy_name(dp, k, name,
+								  sizeof(name)),
+						why, dp->pre_code &&
+						!dp->promoted, dp->pre_code,
+						dp->switch_back_failed);
+		}
 	}
 	dp->finished = 1;
 	dp->exit_code = !strcmp(dp->outcome, "success") ? 0 : 1;
@@ -356,13 +383,18 @@ static json_t *setup_msg(struct deploy *dp)
 
 	for (size_t i = 0; dirs && pp && i < pp->n; i++)
 		json_array_append_new(dirs, json_string(pp->dirs[i]));
-	return json_pack("{s:s, s:b, s:s, s:s, s:o*, s:o*}",
+	json_t *settings = sysg_deploy_settings_json(dp->def, dp->strategy);
+
+	/* the copies' settings are the service's: named by it */
+	if (settings && dp->ncopies)
+		json_object_set_new(settings, "service",
+				    json_string(dp->service));
+	return json_pack("{s:s, s:b, s:i, s:s, s:s, s:o*, s:o*}",
 			 "op", "setup", "dry_run", dp->dry_run,
+			 "copies", dp->ncopies ? dp->ncopies : 1,
 			 "state_dir", dp->ds->o.state_dir,
 			 "project_dir", dp_project_dir(dp),
-			 "plugin_dirs", dirs,
-			 "settings", sysg_deploy_settings_json(dp->def,
-							       dp->strategy));
+			 "plugin_dirs", dirs, "settings", settings);
 }
 
 static int spawn_worker(struct deploy *dp, char *err, size_t errlen)
@@ -425,12 +457,82 @@ static int spawn_worker(struct deploy *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/* 1 when COPY is GROUP.K (K a number). */
+static int copy_of(const char *copy, const char *group)
+{
+	size_t n = strlen(group);
+
+	if (strncmp(copy, group, n) || copy[n] != '.' || !copy[n + 1])
+		return 0;
+	return strspn(copy + n + 1, "0123456789") == strlen(copy + n + 1);
+}
+
 struct deploy *dp_live_of(struct sysg_deploys *ds, const char *service)
 {
 	for (struct deploy *dp = ds->live; dp; dp = dp->next)
-		if (!service || !strcmp(dp->service, service))
+		if (!service || !strcmp(dp->service, service) ||
+		    copy_of(service, dp->service) ||
+		    copy_of(dp->service, service))
 			return dp;
 	return NULL;
+}
+
+int dp_is_unit(const struct deploy *dp, const char *name)
+{
+	return !strcmp(name, dp->service) ||
+	       (dp->ncopies && copy_of(name, dp->service));
+}
+
+const char *dp_copy_name(const struct deploy *dp, int k, char *buf,
+			 size_t len)
+{
+	if (dp->ncopies)
+		snprintf(buf, len, "%s.%d", dp->service, k);
+	else
+		snprintf(buf, len, "%s", dp->service);
+	return buf;
+}
+
+/* A deploy of the copies of DP's service (instances: N): what each copy
+ * runs now, and its new definition in SRC. 0, or -errno with ERR. */
+static int copies_setup(struct deploy *dp, const struct sysg_config *src,
+			size_t n, char *err, size_t errlen)
+{
+	struct sysg_supervisor *sup = dp->ds->o.sup;
+	size_t m = sysg_config_instances(src, dp->service);
+	char name[SYSG_NAME_MAX + 16];
+
+	if (m != n) {
+		snprintf(err, errlen, "service %s runs %zu copies and the "
+			 "config says instances: %zu: a deploy keeps the number "
+			 "of copies (sysg restart --config applies a new one)",
+			 dp->service, n, m ? m : 1);
+		return -EINVAL;
+	}
+	dp->ncopies = (int)n;
+	dp->copy_new = calloc(n, sizeof(*dp->copy_new));
+	dp->copy_prev = calloc(n, sizeof(*dp->copy_prev));
+	dp->copy_is_new = calloc(n, sizeof(*dp->copy_is_new));
+	if (!dp->copy_new || !dp->copy_prev || !dp->copy_is_new) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct sysg_service_info in;
+		int i, j;
+
+		dp_copy_name(dp, (int)k, name, sizeof(name));
+		i = sysg_config_find_service(src, name);
+		j = sysg_supervisor_index(sup, name);
+		if (i < 0 || j < 0 ||
+		    sysg_supervisor_info(sup, (size_t)j, &in) < 0 || !in.cfg) {
+			snprintf(err, errlen, "copy %s is not running", name);
+			return -ENOENT;
+		}
+		dp->copy_new[k] = &src->services[i];
+		dp->copy_prev[k] = in.cfg;
+	}
+	return 0;
 }
 
 static void busy_line(const struct deploy *dp, char *msg, size_t len)
@@ -476,6 +578,7 @@ int sysg_deploy_begin(struct sysg_deploys *ds, const struct sysg_deploy_req *r,
 	struct sysg_config *cfg = r->cfg;
 	const struct sysg_config *running = sysg_supervisor_config(ds->o.sup);
 	struct deploy *dp;
+	size_t copies;
 	int k, rc;
 
 	if (sysg_deploy_busy(ds, r->service, err, errlen)) {
@@ -483,7 +586,19 @@ int sysg_deploy_begin(struct sysg_deploys *ds, const struct sysg_deploy_req *r,
 		return -EBUSY;
 	}
 	k = sysg_config_find_service(cfg ? cfg : running, r->service);
-	if (k < 0 || sysg_config_find_service(running, r->service) < 0) {
+	copies = sysg_config_find_service(running, r->service) < 0 ?
+		 sysg_config_instances(running, r->service) : 0;
+	if (copies) {           /* instances: N, its copies NAME.K */
+		char first[SYSG_NAME_MAX + 16];
+
+		snprintf(first, sizeof(first), "%s.0", r->service);
+		k = sysg_config_find_service(cfg ? cfg : running, first);
+		if (k < 0)      /* the config says instances: 1 */
+			k = sysg_config_find_service(cfg ? cfg : running,
+						     r->service);
+	}
+	if (k < 0 || (sysg_config_find_service(running, r->service) < 0 &&
+		      !copies)) {
 		snprintf(err, errlen, "unknown service '%s'", r->service);
 		sysg_config_free(cfg);
 		return -ENOENT;
@@ -496,6 +611,12 @@ int sysg_deploy_begin(struct sysg_deploys *ds, const struct sysg_deploy_req *r,
 	dp->ds = ds;
 	dp->fd = -1;
 	dp->cfg = cfg;
+	snprintf(dp->service, sizeof(dp->service), "%s", r->service);
+	if (copies && (rc = copies_setup(dp, cfg ? cfg : running, copies, err,
+					 errlen)) < 0) {
+		deploy_free(dp);
+		return rc;
+	}
 	dp->def = &(cfg ? cfg : running)->services[k];
 	dp->journal_pids = json_array();
 	snprintf(dp->service, sizeof(dp->service), "%s", r->service);
@@ -710,8 +831,13 @@ const char *sysg_deploy_running_revision(struct sysg_deploys *ds,
 	static char rev[16];
 	struct sysg_service_info in;
 	int k = sysg_supervisor_index(ds->o.sup, name);
+	char first[SYSG_NAME_MAX + 16];
 
 	rev[0] = '\0';
+	if (k < 0) {    /* a service with copies: what its first one runs */
+		snprintf(first, sizeof(first), "%s.0", name);
+		k = sysg_supervisor_index(ds->o.sup, first);
+	}
 	if (k >= 0 && sysg_supervisor_info(ds->o.sup, (size_t)k, &in) == 0 &&
 	    in.cfg)
 		sysg_deploy_revision(in.cfg, rev);

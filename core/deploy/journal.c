@@ -22,50 +22,78 @@
 /* Journal (kv "deploy:<service>")                                     */
 /* ------------------------------------------------------------------ */
 
+/* The pids of copy K noted so far (all of them without copies). */
+static json_t *pids_of(const struct deploy *dp, int k)
+{
+	json_t *out = json_array(), *p;
+	size_t i;
+
+	json_array_foreach(dp->journal_pids, i, p)
+		if (!dp->ncopies || sysg_jint(p, "copy") == k)
+			json_array_append(out, p);
+	return out;
+}
+
+/* A deploy of copies journals under each copy's own key (the unit a
+ * recovery looks at), with "group" naming the service deployed. */
 void dp_journal(struct deploy *dp, const char *step)
 {
 	struct sysg_state *st = dp->ds->o.st;
-	char key[SYSG_NAME_MAX + 16];
-	json_t *j;
-	char *s;
+	char key[SYSG_NAME_MAX + 32], name[SYSG_NAME_MAX + 16], num[16];
 
 	if (!st || dp->dry_run)
 		return;
-	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:O, s:O*}",
-		      "id", dp->id, "service", dp->service,
-		      "strategy", dp->strategy, "revision", dp->revision,
-		      "started_at_ms", (json_int_t)dp->started_wall,
-		      "uid", (json_int_t)dp->uid, "message", dp->message,
-		      "step", step, "pids", dp->journal_pids,
-		      "promote", dp->journal_promote);
-	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	snprintf(key, sizeof(key), "deploy:%s", dp->service);
-	if (s && sysg_state_kv_set(st, key, s) < 0)
-		sysg_log(dp_log_of(dp), SYSG_LOG_WARN,
-			 "Deploy %s: cannot journal "
-			 "step '%s'", dp->id, step);
-	free(s);
-	json_decref(j);
+	for (int k = 0; k < (dp->ncopies ? dp->ncopies : 1); k++) {
+		json_t *promote = dp->journal_promote, *j;
+		char *s;
+
+		if (dp->ncopies) {
+			snprintf(num, sizeof(num), "%d", k);
+			promote = json_object_get(dp->journal_promote, num);
+		}
+		j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o, "
+			      "s:O*, s:s?}",
+			      "id", dp->id, "service", dp->service,
+			      "strategy", dp->strategy, "revision", dp->revision,
+			      "started_at_ms", (json_int_t)dp->started_wall,
+			      "uid", (json_int_t)dp->uid, "message", dp->message,
+			      "step", step, "pids", pids_of(dp, k),
+			      "promote", promote,
+			      "group", dp->ncopies ? dp->service : NULL);
+		s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		snprintf(key, sizeof(key), "deploy:%s",
+			 dp_copy_name(dp, k, name, sizeof(name)));
+		if (!s || sysg_state_kv_set(st, key, s) < 0)
+			sysg_log(dp_log_of(dp), SYSG_LOG_WARN,
+				 "Deploy %s: cannot journal step '%s'", dp->id,
+				 step);
+		free(s);
+		json_decref(j);
+	}
 }
 
 void dp_journal_clear(struct deploy *dp)
 {
-	char key[SYSG_NAME_MAX + 16];
+	char key[SYSG_NAME_MAX + 32], name[SYSG_NAME_MAX + 16];
 
 	if (!dp->ds->o.st || dp->dry_run)
 		return;
-	snprintf(key, sizeof(key), "deploy:%s", dp->service);
-	sysg_state_kv_set(dp->ds->o.st, key, NULL);
+	for (int k = 0; k < (dp->ncopies ? dp->ncopies : 1); k++) {
+		snprintf(key, sizeof(key), "deploy:%s",
+			 dp_copy_name(dp, k, name, sizeof(name)));
+		sysg_state_kv_set(dp->ds->o.st, key, NULL);
+	}
 }
 
-void dp_journal_pid(struct deploy *dp, pid_t pid)
+void dp_journal_pid(struct deploy *dp, pid_t pid, int copy)
 {
 	uint64_t ticks = 0;
 
 	if (pid <= 0 || sysg_proc_start_ticks_of(pid, &ticks) < 0)
 		return;
 	json_array_append_new(dp->journal_pids, json_pack(
-		"{s:i, s:I}", "pid", (int)pid, "ticks", (json_int_t)ticks));
+		"{s:i, s:I, s:i}", "pid", (int)pid, "ticks", (json_int_t)ticks,
+		"copy", copy));
 }
 
 struct find_rec {
@@ -88,7 +116,7 @@ static int find_rec_cb(void *arg, const struct sysg_deploy_record *d)
 /* Finish one journaled deploy of NAME (JOURNAL: its JSON). */
 static void recover_one(struct sysg_deploys *ds, const char *name, json_t *j)
 {
-	const char *id = sysg_jstr(j, "id");
+	const char *id = sysg_jstr(j, "id"), *group = sysg_jstr(j, "group");
 	struct sysg_deploy_record *r = calloc(1, sizeof(*r));
 	struct sysg_unit_record u;
 	struct find_rec f = { id, r, 0 };
@@ -115,19 +143,33 @@ static void recover_one(struct sysg_deploys *ds, const char *name, json_t *j)
 				 "Deploy %s of %s was interrupted: stopping "
 				 "pid %d", id, name, (int)pid);
 	}
-	sysg_state_list_deploys(ds->o.st, name, find_rec_cb, &f);
+	/* the record is the deployed service's: the group of a copy */
+	sysg_state_list_deploys(ds->o.st, group ? group : name, find_rec_cb,
+				&f);
 	if (!f.found) {
 		snprintf(r->id, sizeof(r->id), "%s", id);
-		snprintf(r->service, sizeof(r->service), "%s", name);
+		snprintf(r->service, sizeof(r->service), "%s",
+			 group ? group : name);
 		snprintf(r->strategy, sizeof(r->strategy), "%s",
 			 sysg_jstr(j, "strategy") ?: "");
 		r->started_at_ms = json_integer_value(
 			json_object_get(j, "started_at_ms"));
 	}
+	if (group && !strcmp(r->outcome, "aborted")) {  /* another copy's */
+		size_t l = strlen(r->reason);
+
+		snprintf(r->reason + l, sizeof(r->reason) - l, ", %s: pid %d",
+			 name, (int)cur);
+	} else if (group) {
+		snprintf(r->reason, sizeof(r->reason), "the supervisor stopped "
+			 "during the deploy (at: %s); kept %s: pid %d",
+			 sysg_jstr(j, "step") ?: "?", name, (int)cur);
+	} else {
+		snprintf(r->reason, sizeof(r->reason), "the supervisor stopped "
+			 "during the deploy (at: %s); kept pid %d",
+			 sysg_jstr(j, "step") ?: "?", (int)cur);
+	}
 	snprintf(r->outcome, sizeof(r->outcome), "aborted");
-	snprintf(r->reason, sizeof(r->reason), "the supervisor stopped "
-		 "during the deploy (at: %s); kept pid %d",
-		 sysg_jstr(j, "step") ?: "?", (int)cur);
 	r->duration_ms = sysg_wall_ms() - r->started_at_ms;
 	sysg_state_add_deploy(ds->o.st, r);
 	sysg_log(sysg_supervisor_log(ds->o.sup), SYSG_LOG_WARN, "Deploy %s of "

@@ -114,15 +114,42 @@ static void op_log(struct deploy *dp, json_t *req)
 	dp_reply_rc(dp, 0, NULL);
 }
 
-static void op_current(struct deploy *dp)
+/* 1 when the journal notes no pid of copy K yet. */
+static int journal_lacks(const struct deploy *dp, int k)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(dp->journal_pids, i, p)
+		if (sysg_jint(p, "copy") == k)
+			return 0;
+	return 1;
+}
+
+/* The copy a request names ("copy"), checked: -1 when there is none. */
+static int copy_arg(const struct deploy *dp, json_t *req)
+{
+	int k = (int)sysg_jint(req, "copy");
+
+	return k >= 0 && k < (dp->ncopies ? dp->ncopies : 1) ? k : -1;
+}
+
+static void op_current(struct deploy *dp, json_t *req)
 {
 	struct sysg_inst_info in;
+	char name[SYSG_NAME_MAX + 16];
 	int64_t id = 0;
-	int rc = sysg_inst_current(dp->ds->o.sup, dp->service, &id);
+	int k = copy_arg(dp, req), rc;
 
+	if (k < 0) {
+		dp_reply(dp, json_pack("{s:i, s:I}", "rc", -EINVAL, "inst", 0));
+		return;
+	}
+	rc = sysg_inst_current(dp->ds->o.sup, dp_copy_name(dp, k, name,
+							   sizeof(name)), &id);
 	if (rc == 0 && id && sysg_inst_info(dp->ds->o.sup, id, &in) == 0 &&
-	    in.pid > 0 && json_array_size(dp->journal_pids) == 0) {
-		dp_journal_pid(dp, in.pid);
+	    in.pid > 0 && journal_lacks(dp, k)) {
+		dp_journal_pid(dp, in.pid, k);
 		dp_journal(dp, "current");
 	}
 	dp_reply(dp, json_pack("{s:i, s:I}", "rc", rc, "inst", (json_int_t)id));
@@ -153,11 +180,15 @@ static void op_pre_start(struct deploy *dp)
 			.out_fd = out >= 0 ? out : SYSG_SPAWN_DEVNULL,
 			.err_fd = errfd >= 0 ? errfd : SYSG_SPAWN_DEVNULL,
 		};
+		char **own = NULL;      /* as the service runs (privs.h) */
 
 		dp->aux.done = dp_aux_done;
 		dp->aux.arg = dp;
-		rc = cmd ? sysg_job_spawn(jobs, &dp->aux, &r, dp->timeout_ms,
-					  err, sizeof(err)) : -ENOMEM;
+		rc = cmd && sysg_privs_helper_req(sysg_supervisor_privs(
+				    dp->ds->o.sup, dp->service), &r, &own) == 0 ?
+		     sysg_job_spawn(jobs, &dp->aux, &r, dp->timeout_ms, err,
+				    sizeof(err)) : -ENOMEM;
+		sysg_env_free(own);
 	}
 	if (out >= 0)
 		close(out);
@@ -176,10 +207,11 @@ static void op_start(struct deploy *dp, json_t *req)
 	json_t *envj = json_object_get(req, "env");
 	size_t n = json_array_size(envj), i;
 	const char **env = calloc(n + 1, sizeof(*env));
+	const struct sysg_service *def;
 	struct sysg_inst_info in;
-	char err[512] = "";
+	char err[512] = "", name[SYSG_NAME_MAX + 16];
 	int64_t id = 0;
-	int rc;
+	int rc, k, prev;
 
 	if (!env || dp->ncands >= MAX_CANDS) {
 		free(env);
@@ -188,15 +220,26 @@ static void op_start(struct deploy *dp, json_t *req)
 	}
 	for (i = 0; i < n; i++)
 		env[i] = json_string_value(json_array_get(envj, i));
-	rc = sysg_inst_start(dp->ds->o.sup, dp->service, dp->def,
-			     dp_project_dir(dp), env, dp_on_inst, dp, &id, err,
-			     sizeof(err));
+	k = copy_arg(dp, req);
+	prev = json_is_true(json_object_get(req, "previous"));
+	def = k < 0 ? NULL : !dp->ncopies ? dp->def : prev ?
+	      dp->copy_prev[k] : dp->copy_new[k];
+	rc = def ? sysg_inst_start(dp->ds->o.sup, dp_copy_name(dp, k, name,
+							       sizeof(name)),
+				   def, dp_project_dir(dp), env, dp_on_inst,
+				   dp, &id, err, sizeof(err)) : -EINVAL;
+	if (!def)
+		snprintf(err, sizeof(err), "no such copy");
 	free(env);
 	if (rc == 0) {
 		dp->cand_env[dp->ncands] = json_incref(envj);
+		dp->cand_copy[dp->ncands] = k;
+		dp->cand_prev[dp->ncands] = prev;
+		dp->cand_promoted[dp->ncands] = 0;
 		dp->cands[dp->ncands++] = id;
+		dp->started_any = 1;
 		if (sysg_inst_info(dp->ds->o.sup, id, &in) == 0)
-			dp_journal_pid(dp, in.pid);
+			dp_journal_pid(dp, in.pid, k);
 		dp_journal(dp, "candidate started");
 	}
 	dp_reply(dp, json_pack("{s:i, s:I, s:s}", "rc", rc, "inst",
@@ -241,7 +284,14 @@ static void wait_check(struct deploy *dp)
 		wait_fail(dp, -ENOENT, "no such instance");
 		return;
 	}
+	if (dp->wait_notify && in.ready && in.running) {
+		dp->wait_notify = 0;
+		dp_wait_cleanup(dp);
+		dp_reply_rc(dp, 0, NULL);
+		return;
+	}
 	if (in.exited || in.gone || (!in.running && !in.current)) {
+		dp->wait_notify = 0;
 		dp_wait_cleanup(dp);
 		if (in.addr_in_use)
 			wait_fail(dp, -EADDRINUSE, "the new instance could not "
@@ -268,9 +318,11 @@ static void probe_start(struct deploy *dp)
 		t = left > 0 ? left : 1;
 	dp->aux.done = dp_aux_done;
 	dp->aux.arg = dp;
+	/* a health command runs as the service does (privs.h) */
 	if (sysg_health_attempt(jobs, &dp->aux, dp->wait_cmd, dp->wait_url, t,
-				dp->wait_env, dp_project_dir(dp), -1, err,
-				sizeof(err)) < 0)
+				dp->wait_env, dp_project_dir(dp), -1,
+				sysg_supervisor_privs(dp->ds->o.sup, dp->service),
+				err, sizeof(err)) < 0)
 		dp_aux_done(&dp->aux, 1 << 8, 0);
 }
 
@@ -294,6 +346,19 @@ static void settle_done(struct sysg_timer *t)
 	    (in.running || in.current)) {
 		dp_wait_cleanup(dp);
 		dp_reply_rc(dp, 0, NULL);
+	}
+}
+
+static void notify_late(struct sysg_timer *t)
+{
+	struct deploy *dp = t->arg;
+
+	wait_check(dp);
+	if (dp->op && !strcmp(dp->op, "wait_ready")) {
+		dp->wait_notify = 0;
+		dp_wait_cleanup(dp);
+		wait_fail(dp, -ETIMEDOUT, "the new instance sent no READY=1 "
+			  "in time");
 	}
 }
 
@@ -334,6 +399,7 @@ static void op_wait_ready(struct deploy *dp, json_t *req)
 
 	dp->wait_inst = sysg_jint(req, "inst");
 	dp->wait_next = 0;
+	dp->wait_notify = 0;
 	k = is_cand(dp, dp->wait_inst);
 	dp->wait_env = env_with(dp, k >= 0 ? dp->cand_env[k] : NULL);
 	if (timeout <= 0)
@@ -363,6 +429,12 @@ static void op_wait_ready(struct deploy *dp, json_t *req)
 		dp->wait_deadline = sysg_now_ms() + def->health.timeout_ms *
 				    (def->health.retries > 0 ?
 				     def->health.retries : 1);
+	} else if (def->readiness_notify) {     /* READY=1 (sd_notify) */
+		dp->wait_notify = 1;
+		sysg_timer_start(dp_loop_of(dp), &dp->timer,
+				 SYSG_NOTIFY_READY_MS, notify_late, dp);
+		wait_check(dp);
+		return;
 	} else {
 		sysg_timer_start(dp_loop_of(dp), &dp->timer,
 				 def->ready_after_ms,
@@ -390,7 +462,7 @@ static void op_http_check(struct deploy *dp, json_t *req)
 	if (!dp->wait_url ||
 	    sysg_health_attempt(jobs, &dp->aux, NULL, dp->wait_url,
 				t > 0 ? t : SYSG_HEALTH_TIMEOUT_MS, NULL,
-				dp_project_dir(dp), -1, err,
+				dp_project_dir(dp), -1, NULL, err,
 				sizeof(err)) < 0) {
 		dp_wait_cleanup(dp);
 		dp_reply_rc(dp, -EIO, "cannot run the HTTP check");
@@ -509,31 +581,55 @@ void dp_aux_done(struct sysg_job *j, int status, int timed_out)
 static void op_promote(struct deploy *dp, json_t *req)
 {
 	int64_t id = sysg_jint(req, "inst");
+	const struct sysg_service *def = dp->def;
+	struct sysg_config *owned = dp->cfg;
 	char err[512] = "";
 	int64_t retired = 0;
-	int rc;
+	int rc, c = is_cand(dp, id), k;
 
-	if (is_cand(dp, id) < 0) {
+	if (c < 0) {
 		dp_reply_rc(dp, -EINVAL, "not a candidate of this deploy");
 		return;
+	}
+	k = dp->cand_copy[c];
+	if (dp->ncopies) {
+		def = dp->cand_prev[c] ? dp->copy_prev[k] : dp->copy_new[k];
+		if (dp->cand_prev[c])
+			owned = NULL;   /* the running config's */
 	}
 	{
 		struct sysg_inst_info in;
 		uint64_t ticks = 0;
+		json_t *p;
 
 		if (sysg_inst_info(dp->ds->o.sup, id, &in) == 0 && in.pid > 0 &&
-		    sysg_proc_start_ticks_of(in.pid, &ticks) == 0) {
-			json_decref(dp->journal_promote);
-			dp->journal_promote = json_pack("{s:i, s:I}", "pid",
-				(int)in.pid, "ticks", (json_int_t)ticks);
+		    sysg_proc_start_ticks_of(in.pid, &ticks) == 0 &&
+		    (p = json_pack("{s:i, s:I}", "pid", (int)in.pid, "ticks",
+				   (json_int_t)ticks))) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "%d", k);
+			if (!dp->ncopies) {
+				json_decref(dp->journal_promote);
+				dp->journal_promote = p;
+			} else {
+				if (!dp->journal_promote)
+					dp->journal_promote = json_object();
+				json_object_set_new(dp->journal_promote, key,
+						    p);
+			}
 		}
 	}
 	dp_journal(dp, "promote");
-	rc = sysg_inst_promote(dp->ds->o.sup, id, dp->def, dp->cfg, &retired,
+	rc = sysg_inst_promote(dp->ds->o.sup, id, def, owned, &retired,
 			       err, sizeof(err));
 	if (rc == 0) {
-		dp->cfg = NULL;         /* the supervisor's now */
+		if (owned)
+			dp->cfg = NULL;         /* the supervisor's now */
 		dp->promoted = id;
+		dp->cand_promoted[c] = 1;
+		if (dp->ncopies)
+			dp->copy_is_new[k] = !dp->cand_prev[c];
 		dp_journal(dp, "promoted");
 	}
 	dp_reply_rc(dp, rc, err);
@@ -544,7 +640,8 @@ static void op_stop(struct deploy *dp, json_t *req)
 	int64_t id = sysg_jint(req, "inst");
 	int rc;
 
-	if (id == dp->promoted) {
+	if (id == dp->promoted ||
+	    (is_cand(dp, id) >= 0 && dp->cand_promoted[is_cand(dp, id)])) {
 		dp_reply_rc(dp, -EBUSY, "that instance is the service's now");
 		return;
 	}
@@ -662,7 +759,7 @@ void dp_serve(struct deploy *dp, json_t *req)
 		dp->planned = (int)sysg_jint(req, "steps");
 		dp_reply_rc(dp, 0, NULL);
 	} else if (!strcmp(op, "current"))
-		op_current(dp);
+		op_current(dp, req);
 	else if (!strcmp(op, "pre_start"))
 		op_pre_start(dp);
 	else if (!strcmp(op, "start"))

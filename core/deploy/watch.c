@@ -132,7 +132,7 @@ static void watch_change(void *arg, const struct sysg_unit_change *ch)
 	struct deploy *dp = arg;
 
 	if (dp->watching && ch->kind == SYSG_CHANGE_UNIT &&
-	    !strcmp(ch->name, dp->service) &&
+	    dp_is_unit(dp, ch->name) &&
 	    ch->new_status != SYSG_STATUS_RUNNING)
 		dp_watch_end(dp, "it stopped running");
 }
@@ -188,7 +188,7 @@ static void watch_probe(struct sysg_timer *t)
 	dp->aux.arg = dp;
 	watch_url(dp, url, sizeof(url));
 	if (sysg_health_attempt(jobs, &dp->aux, NULL, url, h->timeout_ms,
-				NULL, dp_project_dir(dp), -1, err,
+				NULL, dp_project_dir(dp), -1, NULL, err,
 				sizeof(err)) < 0)
 		dp_watch_end(dp, "its health check cannot run");
 }
@@ -219,11 +219,17 @@ int dp_watch_begin(struct deploy *dp)
 	char url[2048];
 
 	if (ms <= 0 || !dp->promoted || dp->dry_run || dp->done_rc != 0 ||
-	    dp->switch_back_failed || dp->aborting ||
-	    sysg_supervisor_get(dp->ds->o.sup, dp->service, &u) < 0)
+	    dp->switch_back_failed || dp->aborting)
 		return 0;
-	if (strcmp(u.status, "running"))
-		return 0;
+	/* every copy of a service with copies must be running */
+	for (int k = 0; k < (dp->ncopies ? dp->ncopies : 1); k++) {
+		char name[SYSG_NAME_MAX + 16];
+
+		if (sysg_supervisor_get(dp->ds->o.sup, dp_copy_name(dp, k, name,
+				sizeof(name)), &u) < 0 ||
+		    strcmp(u.status, "running"))
+			return 0;
+	}
 	dp->watch_sub = sysg_supervisor_subscribe(dp->ds->o.sup, watch_change,
 						  dp);
 	if (dp->watch_sub < 0)

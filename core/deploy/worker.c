@@ -20,6 +20,7 @@ struct sysg_deploy_ctx {
 	int dry_run;            /* --dry-run: the plan only */
 	int planning;           /* counting the steps of the plan */
 	int steps;
+	int copies;             /* instances: N of the service (1: none) */
 	const char *state_dir;
 	const char *project_dir;
 };
@@ -105,13 +106,24 @@ static void h_step(struct sysg_deploy_ctx *c, const char *fmt, ...)
 				      msg)));
 }
 
-static sysg_instance_t h_current(struct sysg_deploy_ctx *c)
+static sysg_instance_t h_current_copy(struct sysg_deploy_ctx *c, int index)
 {
-	json_t *rep = call(c, json_pack("{s:s}", "op", "current"));
+	json_t *rep = call(c, json_pack("{s:s, s:i}", "op", "current", "copy",
+					index));
 	sysg_instance_t id = sysg_jint(rep, "inst");
 
 	json_decref(rep);
 	return id;
+}
+
+static sysg_instance_t h_current(struct sysg_deploy_ctx *c)
+{
+	return h_current_copy(c, 0);
+}
+
+static int h_copies(struct sysg_deploy_ctx *c)
+{
+	return c->copies;
 }
 
 static int h_pre_start(struct sysg_deploy_ctx *c, int *exit_code, char *err,
@@ -127,18 +139,31 @@ static int h_pre_start(struct sysg_deploy_ctx *c, int *exit_code, char *err,
 	return rc_err(rep, err, errlen);
 }
 
-static int h_start(struct sysg_deploy_ctx *c, const char *const *env,
-		   sysg_instance_t *out, char *err, size_t errlen)
+static int h_start_copy(struct sysg_deploy_ctx *c, int index, int previous,
+			const char *const *env, sysg_instance_t *out,
+			char *err, size_t errlen)
 {
 	json_t *rep;
 
 	*out = 0;
 	if (dry(c, err, errlen))
 		return -EPERM;
-	rep = call(c, json_pack("{s:s, s:o}", "op", "start", "env",
-				env_array(env)));
+	if (index < 0 || index >= c->copies) {
+		snprintf(err, errlen, "no copy %d (the service has %d)", index,
+			 c->copies);
+		return -EINVAL;
+	}
+	rep = call(c, json_pack("{s:s, s:o, s:i, s:b}", "op", "start", "env",
+				env_array(env), "copy", index, "previous",
+				previous));
 	*out = sysg_jint(rep, "inst");
 	return rc_err(rep, err, errlen);
+}
+
+static int h_start(struct sysg_deploy_ctx *c, const char *const *env,
+		   sysg_instance_t *out, char *err, size_t errlen)
+{
+	return h_start_copy(c, 0, 0, env, out, err, errlen);
 }
 
 static int h_wait_ready(struct sysg_deploy_ctx *c, sysg_instance_t inst,
@@ -294,6 +319,9 @@ static const struct sysg_host_api host_api = {
 	.state_dir = h_state_dir,
 	.project_dir = h_project_dir,
 	.operator_wait = h_operator_wait,
+	.copies = h_copies,
+	.current_copy = h_current_copy,
+	.start_copy = h_start_copy,
 };
 
 /* ------------------------------------------------------------ main */
@@ -360,6 +388,9 @@ int sysg_deploy_worker_main(int fd)
 	c.dry_run = json_is_true(json_object_get(setup, "dry_run"));
 	c.state_dir = sysg_jstr(setup, "state_dir");
 	c.project_dir = sysg_jstr(setup, "project_dir");
+	c.copies = (int)sysg_jint(setup, "copies");
+	if (c.copies < 1)
+		c.copies = 1;
 	rc = sysg_deploy_settings_from(json_object_get(setup, "settings"), &s,
 				       &opts);
 	if (rc < 0) {
@@ -372,7 +403,18 @@ int sysg_deploy_worker_main(int fd)
 		goto out;
 	}
 	ops = lp->desc->strategy;
-	rc = check(ops, &s, err, sizeof(err));
+	rc = 0;
+	if (c.copies > 1 && !(sysg_plugin_has_slot(lp, 3) &&
+			      (ops->flags & SYSG_STRATEGY_COPIES))) {
+		snprintf(err, sizeof(err), "strategy %s does not deploy a "
+			 "service with instances: %d (%s.0 .. %s.%d): deploy "
+			 "it with --strategy rolling (or immediate)",
+			 s.strategy, c.copies, s.service, s.service,
+			 c.copies - 1);
+		rc = -ENOTSUP;
+	}
+	if (rc == 0)
+		rc = check(ops, &s, err, sizeof(err));
 	if (rc < 0) {
 		done(fd, rc, err);
 		goto out;

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,34 +58,12 @@ static void on_exit_poll(struct sysg_timer *t)
 	svc_main_exited(v, -1);
 }
 
-static int pidfd_open_cloexec(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	static int unsupported;         /* ENOSYS once: don't ask again */
-	int fd;
-
-	if (unsupported) {
-		errno = ENOSYS;
-		return -1;
-	}
-	/* a pidfd is always close-on-exec */
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0 && errno == ENOSYS)
-		unsupported = 1;
-	return fd;
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 int svc_watch_exit(struct svc *v)
 {
 	int fd;
 
 	svc_unwatch_exit(v);
-	fd = pidfd_open_cloexec(v->pid);
+	fd = sysg_pidfd_open(v->pid);
 	if (fd < 0 && errno == ESRCH)
 		return -ESRCH;
 	if (fd >= 0) {
@@ -193,6 +170,44 @@ static void restore_history(struct svc *v, const struct sysg_unit_record *u)
 	v->reason[0] = '\0';
 }
 
+/* The listening sockets (`listen:`) the dead supervisor held are still
+ * held by the run: take them back, so that the next restart or deploy
+ * hands the same socket over and no connection is refused. */
+static void take_sockets(struct svc *v)
+{
+	char err[SYSG_ERR_MAX];
+	int n;
+
+	if (!v->cfg->nlisten || v->nsockets)
+		return;
+	n = svc_sockets_recover(v, err, sizeof(err));
+	if (n < 0)
+		svc_log(v, SYSG_LOG_WARN, "Service %s: %s; its next restart "
+			"binds its sockets again", v->cfg->name, err);
+	else if (n > 0)
+		svc_log(v, SYSG_LOG_INFO, "Service %s: took %d listening "
+			"socket(s) back from pid %d", v->cfg->name, n,
+			(int)v->pid);
+}
+
+/* A marker names the supervisor pid and a serial ("...:web:PID.N"):
+ * after a live upgrade (same pid) the serials go on past the adopted
+ * ones, so that a new run never carries an adopted run's marker (its
+ * tree would be taken for the old one's). */
+static void serial_past(struct sysg_supervisor *s, const char *marker)
+{
+	const char *colon = strrchr(marker, ':'), *dot;
+	char *end;
+	unsigned long n;
+
+	if (!colon || !(dot = strchr(colon, '.')) ||
+	    strtol(colon + 1, NULL, 10) != (long)getpid())
+		return;
+	n = strtoul(dot + 1, &end, 10);
+	if (end != dot + 1 && n >= s->serial)
+		s->serial = (unsigned)n + 1;
+}
+
 static int take_over(struct svc *v, const struct sysg_unit_record *u,
 		     const char *marker)
 {
@@ -206,6 +221,7 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	snprintf(v->instance, sizeof(v->instance), "%s", marker);
 	v->adopted = 1;
 	v->marker_prefix = 0;
+	serial_past(v->sup, marker);
 	/* watch first, then check again: no exit can fall in between */
 	if (svc_watch_exit(v) < 0 || !sysg_proc_is_alive(v->pid, v->ticks)) {
 		svc_unwatch_exit(v);
@@ -235,6 +251,7 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 	sysg_pidset_clear(&v->known);
 	svc_remember_tree(v);
 	svc_open_logs(v);
+	take_sockets(v);
 	v->want_up = 1;
 	svc_event(v, EV_ADOPT);
 	svc_log(v, SYSG_LOG_INFO, "Adopted %s: %s (pid %d)", v->cron ?
@@ -306,12 +323,9 @@ static void find_leftovers(struct svc *v, const struct sysg_pidset *all)
 
 static void sweep_cgroups(struct sysg_supervisor *s);
 
-static int configured(const struct sysg_supervisor *s, const char *name)
+static int configured(struct sysg_supervisor *s, const char *name)
 {
-	for (size_t i = 0; i < s->nactive; i++)
-		if (!strcmp(s->svcs[i]->cfg->name, name))
-			return 1;
-	return 0;
+	return sup_find(s, name) != NULL;
 }
 
 /* NAME's record: stopped, because it is no longer configured. */
@@ -405,19 +419,79 @@ static void reschedule(struct svc *v, const struct sysg_unit_record *u)
 	svc_event(v, EV_START);
 }
 
-static int adopt_one(struct svc *v)
+static int adopt_one(struct svc *v, const struct sysg_unit_record *u)
 {
-	struct sysg_unit_record u;
 	char marker[sizeof(v->instance)];
 
-	if (!v->sup->st || v->state != ST_IDLE ||
-	    sysg_state_get_unit(v->sup->st, v->cfg->name, &u) < 0)
+	if (v->state != ST_IDLE)
 		return 0;
-	if (is_ours(v, &u, marker, sizeof(marker)) &&
-	    take_over(v, &u, marker) == 0)
+	if (is_ours(v, u, marker, sizeof(marker)) &&
+	    take_over(v, u, marker) == 0)
 		return 1;
-	reschedule(v, &u);
+	reschedule(v, u);
 	return 0;
+}
+
+/* The records adoption acts on: those of configured services that claim
+ * a live process or belong to a cron unit (the others are left alone). */
+struct adopt_list {
+	struct sysg_supervisor *s;
+	struct sysg_unit_record *v;
+	size_t n, cap;
+	int err;
+};
+
+static int adopt_keep(void *arg, const struct sysg_unit_record *u)
+{
+	struct adopt_list *l = arg;
+	struct svc *v = sup_find(l->s, u->name);
+
+	if (!v || (!claims_process(u) && !v->cron))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct sysg_unit_record *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			l->err = -ENOMEM;
+			return 1;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *u;
+	return 0;
+}
+
+/* One listing of the records (not one read of the store per service:
+ * the xml backend parses the whole file for each), then the take-overs
+ * in config order, outside the listing since they write records. */
+static int adopt_all(struct sysg_supervisor *s)
+{
+	struct adopt_list l = { .s = s };
+	const struct sysg_unit_record **of;
+	int n = 0, rc;
+
+	if (!s->st || !s->nactive)
+		return 0;
+	rc = sysg_state_list_units(s->st, adopt_keep, &l);
+	if (rc < 0 || l.err)
+		sysg_log(&s->log, SYSG_LOG_WARN, "Cannot list the unit records "
+			 "to adopt running services: %s",
+			 strerror(l.err ? -l.err : -rc));
+	of = calloc(s->nactive, sizeof(*of));
+	for (size_t i = 0; of && i < l.n; i++) {
+		int k = sup_index(s, l.v[i].name);
+
+		if (k >= 0)
+			of[k] = &l.v[i];
+	}
+	for (size_t i = 0; of && i < s->nactive; i++)
+		if (of[i])
+			n += adopt_one(s->svcs[i], of[i]);
+	free(of);
+	free(l.v);
+	return n;
 }
 
 /* Remove the empty cgroups of runs that died with the previous
@@ -440,10 +514,8 @@ static void sweep_cgroups(struct sysg_supervisor *s)
 int sysg_supervisor_adopt(struct sysg_supervisor *s)
 {
 	struct sysg_pidset all = { 0 };
-	int n = 0;
+	int n = adopt_all(s);
 
-	for (size_t i = 0; i < s->nactive; i++)
-		n += adopt_one(s->svcs[i]);
 	if (marked_processes(s, &all) == 0 && all.n) {
 		for (size_t i = 0; i < s->nactive; i++)
 			if (!s->svcs[i]->adopted && !svc_is_up(s->svcs[i]))

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "svc.h"
 
@@ -35,12 +37,16 @@ struct sup_retiring {
 	struct sysg_pidset pids;
 	char cgroup[SYSG_CGROUP_PATH_MAX];
 	struct sysg_timer timer;
+	struct sysg_io exit_io;         /* an adopted run: its pidfd */
+	int pidfd;                      /* -1: none */
 };
 
 int svc_can_hand_over(const struct svc *v)
 {
+	/* an adopted run: once its sockets were taken back (adopt.c) */
 	return v->state == ST_RUNNING && !v->cron && v->cfg->nlisten > 0 &&
-	       !v->cand.active && !v->adopted;
+	       !v->cand.active && v->pid > 0 &&
+	       (!v->adopted || v->nsockets == v->cfg->nlisten);
 }
 
 enum sysg_unit_status svc_pub_status(const struct svc *v)
@@ -157,10 +163,43 @@ static void retiring_free(struct sup_retiring *r)
 	if (*pp)
 		*pp = r->next;
 	sysg_timer_stop(r->sup->loop, &r->timer);
+	if (r->pidfd >= 0) {
+		sysg_loop_io_del(r->sup->loop, &r->exit_io);
+		close(r->pidfd);
+	}
 	if (r->cgroup[0])
 		sup_remove_cgroup(r->sup, r->cgroup);
 	sysg_pidset_free(&r->pids);
 	free(r);
+}
+
+/* An adopted old run is not our child (no SIGCHLD tells its exit): its
+ * pidfd does. After a live upgrade it is our child: reap it here. */
+static void retiring_exit(struct sysg_io *io, uint32_t events)
+{
+	struct sup_retiring *r = io->arg;
+	int status;
+
+	(void)events;
+	waitpid(r->main, &status, WNOHANG);
+	sysg_loop_io_del(r->sup->loop, &r->exit_io);
+	close(r->pidfd);
+	r->pidfd = -1;
+	retiring_done(r);
+}
+
+static void watch_adopted(struct sup_retiring *r)
+{
+	r->pidfd = sysg_pidfd_open(r->main);
+	if (r->pidfd < 0)
+		return;         /* the drain timer ends it */
+	r->exit_io.fd = r->pidfd;
+	r->exit_io.cb = retiring_exit;
+	r->exit_io.arg = r;
+	if (sysg_loop_io_add(r->sup->loop, &r->exit_io, EPOLLIN) < 0) {
+		close(r->pidfd);
+		r->pidfd = -1;
+	}
 }
 
 static void retiring_kill(struct sysg_timer *t)
@@ -200,6 +239,9 @@ static void retire_current(struct svc *v)
 	r->sup = s;
 	r->v = v;
 	r->main = v->pid;
+	r->pidfd = -1;
+	if (v->adopted)
+		watch_adopted(r);
 	v->draining++;
 	snprintf(r->cgroup, sizeof(r->cgroup), "%s", v->cgroup);
 	sysg_pidset_kill(&r->pids, SIGTERM);

@@ -43,6 +43,7 @@ struct sup_inst {
 	int64_t stop_timeout_ms;
 	int64_t started_wall;
 	int exited, status, status_known;
+	int ready;              /* READY=1 received */
 	off_t err_off;          /* the stderr log's size at its start */
 	int log_err;            /* -1: none (borrowed from the service) */
 	int stopping, killed, gone;
@@ -210,7 +211,11 @@ static void detach(struct svc *v, struct sup_inst *in)
 	in->sid = v->sid;
 	in->ticks = v->ticks;
 	in->adopted = v->adopted;
-	in->stop_timeout_ms = v->cfg->stop_timeout_ms;
+	/* a former run that shares its sockets with its successor (or a
+	 * copy) has deployment.drain to finish what is in flight */
+	in->stop_timeout_ms = v->cfg->nlisten || v->cfg->instance_of ?
+			      v->cfg->deployment.drain_ms :
+			      v->cfg->stop_timeout_ms;
 	snprintf(in->marker, sizeof(in->marker), "%s", v->instance);
 	snprintf(in->cgroup, sizeof(in->cgroup), "%s", v->cgroup);
 	for (size_t i = 0; i < v->known.n; i++)
@@ -349,9 +354,9 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 		  s->cfg->project_dir;
 	req.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL;
 	req.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL;
-	if (v->privs.needed)    /* a candidate shares the run's limit
+	if (v->privs && v->privs->needed)    /* a candidate shares the run's limit
 				   cgroups with the current instance */
-		sysg_privs_spawn_req(&v->privs, &req);
+		sysg_privs_spawn_req(v->privs, &req);
 	in->log_err = v->log_err;
 	in->err_off = v->log_err >= 0 ? lseek(v->log_err, 0, SEEK_END) : 0;
 	rc = sysg_spawn(&req, &c, err, errlen);
@@ -438,7 +443,18 @@ int sysg_inst_info(struct sysg_supervisor *s, int64_t id,
 	if (in->exited)
 		out->addr_in_use = said_addr_in_use(in);
 	out->env_marker = in->marker;
+	out->ready = in->ready;
 	return 0;
+}
+
+void sup_inst_ready(struct sysg_supervisor *s, pid_t pid)
+{
+	for (struct sup_inst *in = s->insts; in; in = in->next)
+		if (!in->bound && in->pid == pid && pid > 0 && !in->ready) {
+			in->ready = 1;
+			tell(in);
+			return;
+		}
 }
 
 const char *sup_inst_service_of(const struct sysg_supervisor *s, pid_t pid)
@@ -547,7 +563,7 @@ int sysg_inst_promote(struct sysg_supervisor *s, int64_t id,
 	if (def && def != v->cfg) {
 		v->cfg = (struct sysg_service *)def;
 		svc_drains_rename(v);
-		sysg_privs_free(&v->privs);
+		svc_privs_drop(v);
 	}
 	v->pid = v->sid = in->pid;
 	v->ticks = in->ticks;

@@ -1,9 +1,13 @@
 /* launch.c - start one run of a service: environment with its instance
  * marker, cgroup, spawn, output drains, and remembering its tree. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -113,6 +117,10 @@ static void setup_cgroup(struct svc *v, int *fd)
 				 sizeof(name));
 	rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
 				sizeof(v->cgroup));
+	if (rc == -ENOENT && (mkdir(s->cgroup_base, 0755) == 0 ||
+			      errno == EEXIST))   /* pruned while empty */
+		rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
+					sizeof(v->cgroup));
 	if (rc == 0)
 		rc = *fd = sysg_cgroup_open_dir(v->cgroup);
 	if (rc < 0) {
@@ -131,7 +139,7 @@ static void setup_cgroup(struct svc *v, int *fd)
  * the fds it is given, and can write nowhere else through them. */
 static int own_logs(struct svc *v, char *err, size_t errlen)
 {
-	const struct sysg_spawn_creds *c = &v->privs.creds;
+	const struct sysg_spawn_creds *c = &v->privs->creds;
 	int fds[2] = { v->log_out, v->log_err };
 
 	for (int i = 0; c->set_ids && i < 2; i++)
@@ -209,13 +217,15 @@ static char **spawn_env(struct svc *v, char **cmd)
 	return env;
 }
 
-static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
-		    size_t errlen)
+/* ASYNC: do not wait for the exec (the run's, see svc_exec_check). */
+static int do_spawn(struct svc *v, struct sysg_child *c, int async,
+		    char *err, size_t errlen)
 {
 	struct sysg_spawn_req req = {
 		.command = v->cfg->command,
 		.cwd = svc_cwd(v),
 		.out_fd = SYSG_SPAWN_PIPE, .err_fd = SYSG_SPAWN_PIPE,
+		.async_exec = async,
 	};
 	char name[SYSG_NAME_MAX + 64];
 
@@ -246,11 +256,7 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	env = spawn_env(v, &cmd);
 	if (cmd)
 		req.command = cmd;
-	if (env && v->privs.user_name &&
-	    (sysg_env_set(&env, "HOME", v->privs.home) < 0 ||
-	     sysg_env_set(&env, "USER", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "LOGNAME", v->privs.user_name) < 0 ||
-	     sysg_env_set(&env, "SHELL", v->privs.shell) < 0)) {
+	if (env && sysg_privs_env(v->privs, &env) < 0) {
 		sysg_env_free(env);
 		env = NULL;
 	}
@@ -262,17 +268,29 @@ static int do_spawn(struct svc *v, struct sysg_child *c, char *err,
 	req.envp = env;
 	setup_cgroup(v, &req.cgroup_fd);
 	rc = 0;
-	if (v->privs.needed) {
-		sysg_privs_spawn_req(&v->privs, &req);
+	if (v->privs && v->privs->needed) {
+		sysg_privs_spawn_req(v->privs, &req);
 		rc = own_logs(v, err, errlen);
 		sysg_instance_cgroup_run(v->cfg->name, getpid(),
 					 v->sup->serial, name, sizeof(name));
 		if (rc == 0)
-			rc = sysg_privs_begin_run(&v->privs, v->cfg->name, name,
+			rc = sysg_privs_begin_run(v->privs, v->cfg->name, name,
 						  v->cgroup, err, errlen);
 	}
 	if (rc == 0)
 		rc = sysg_spawn(&req, c, err, errlen);
+	if (rc == 0 && c->exec_fd >= 0 &&
+	    !(v->exec_cmd = strdup(req.command))) {
+		/* cannot keep it for later: wait for it now */
+		rc = sysg_spawn_exec_result(c->exec_fd, req.command, err,
+					    errlen);
+		close(c->exec_fd);
+		c->exec_fd = -1;
+		if (rc != 0) {
+			kill(c->pid, SIGKILL);
+			rc = rc < 0 ? rc : -ENOMEM;
+		}
+	}
 	if (req.cgroup_fd >= 0)
 		close(req.cgroup_fd);
 	sysg_env_free(env);
@@ -315,7 +333,7 @@ int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
 
 	memcpy(inst, v->instance, sizeof(inst));
 	memcpy(cg, v->cgroup, sizeof(cg));
-	rc = do_spawn(v, &c, err, errlen);
+	rc = do_spawn(v, &c, 0, err, errlen);
 	memcpy(v->cand.instance, v->instance, sizeof(inst));
 	memcpy(v->cand.cgroup, v->cgroup, sizeof(cg));
 	memcpy(v->instance, inst, sizeof(inst));
@@ -338,6 +356,9 @@ int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
 
 void svc_take_candidate(struct svc *v)
 {
+	/* the new run is our child: an adopted old run's watch ends */
+	svc_unwatch_exit(v);
+	v->adopted = v->marker_prefix = 0;
 	for (int i = 0; i < 2; i++) {
 		if (v->drains[i])
 			v->drains[i]->on_eof = detached_eof;
@@ -347,6 +368,8 @@ void svc_take_candidate(struct svc *v)
 		v->cand.drains[i] = NULL;
 	}
 	v->pid = v->sid = v->cand.pid;
+	if (v->privs)
+		v->privs->ns_pid = v->cand.pid;
 	v->ticks = v->cand.ticks;
 	free(v->run_cmd);
 	v->run_cmd = NULL;
@@ -363,11 +386,69 @@ void svc_take_candidate(struct svc *v)
 	svc_watchdog_arm(v);
 }
 
+static void on_exec_io(struct sysg_io *io, uint32_t events)
+{
+	(void)events;
+	svc_exec_check(io->arg, 0);
+}
+
+void svc_exec_forget(struct svc *v)
+{
+	if (!v->exec_cmd)
+		return;
+	sysg_loop_io_del(v->sup->loop, &v->exec_io);
+	close(v->exec_io.fd);
+	free(v->exec_cmd);
+	v->exec_cmd = NULL;
+}
+
+void svc_exec_check(struct svc *v, int wait)
+{
+	char err[SYSG_ERR_MAX];
+	int rc;
+
+	if (!v->exec_cmd)
+		return;
+	if (wait)
+		fcntl(v->exec_io.fd, F_SETFL, 0);
+	rc = sysg_spawn_exec_result(v->exec_io.fd, v->exec_cmd, err,
+				    sizeof(err));
+	if (rc == 1)
+		return;
+	svc_exec_forget(v);
+	if (rc < 0) {
+		free(v->exec_err);
+		v->exec_err = strdup(err);
+		v->exec_rc = rc;
+		return;
+	}
+	svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
+		v->cron ? "cron job" : "service", v->cfg->name, (int)v->pid);
+	svc_exec_ok(v);
+}
+
+/* Watch the exec-status pipe FD of the run just spawned (V->exec_cmd is
+ * set): its outcome comes back through the loop. */
+static void watch_exec(struct svc *v, int fd)
+{
+	v->exec_io.fd = fd;
+	v->exec_io.cb = on_exec_io;
+	v->exec_io.arg = v;
+	if (sysg_loop_io_add(v->sup->loop, &v->exec_io, EPOLLIN) < 0) {
+		v->exec_io.active = 0;
+		svc_exec_check(v, 1);   /* no loop for it: wait now */
+	}
+}
+
 int svc_launch(struct svc *v, char *err, size_t errlen)
 {
 	struct sysg_child c;
-	int rc = do_spawn(v, &c, err, errlen);
+	int rc;
 
+	svc_exec_forget(v);
+	free(v->exec_err);
+	v->exec_err = NULL;
+	rc = do_spawn(v, &c, 1, err, errlen);
 	v->sup->procs_ok = 0;   /* the turn's /proc scan misses it */
 	if (rc < 0)
 		return rc;
@@ -376,6 +457,8 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	free(v->run_cmd);
 	v->run_cmd = NULL;
 	v->pid = v->sid = c.pid;
+	if (v->privs)   /* its helpers join its netns */
+		v->privs->ns_pid = c.pid;
 	v->ticks = c.start_ticks;
 	v->started_wall = sysg_wall_ms();
 	v->started_mono = sysg_now_ms();
@@ -402,8 +485,12 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 	sysg_pidset_clear(&v->known);
 	if (c.out_fd >= 0 || c.err_fd >= 0)
 		attach_drains(v, c.out_fd, c.err_fd);
-	svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
-		v->cron ? "cron job" : "service", v->cfg->name, (int)c.pid);
+	if (c.exec_fd >= 0)
+		watch_exec(v, c.exec_fd);
+	else
+		svc_log(v, SYSG_LOG_INFO, "Started %s %s (pid %d)",
+			v->cron ? "cron job" : "service", v->cfg->name,
+			(int)c.pid);
 	return 0;
 }
 
@@ -447,4 +534,35 @@ void svc_remember_tree(struct svc *v)
 		for (size_t i = 0; i < now.n; i++)
 			sysg_pidset_add(&v->known, now.v[i].pid, now.v[i].ticks);
 	sysg_pidset_free(&now);
+}
+
+#define REMEMBER_MS 100
+
+static void on_remember(struct sysg_timer *t)
+{
+	struct sysg_supervisor *s = t->arg;
+
+	for (size_t i = 0; i < s->nsvcs; i++) {
+		struct svc *v = s->svcs[i];
+
+		if (!v->remember_due)
+			continue;
+		v->remember_due = 0;
+		if (svc_is_up(v))
+			svc_remember_tree(v);
+	}
+}
+
+void svc_remember_soon(struct svc *v)
+{
+	struct sysg_supervisor *s = v->sup;
+
+	if (!s->loop) {
+		svc_remember_tree(v);
+		return;
+	}
+	v->remember_due = 1;
+	if (!s->remember_timer.armed)
+		sysg_timer_start(s->loop, &s->remember_timer, REMEMBER_MS,
+				 on_remember, s);
 }

@@ -67,7 +67,7 @@ static void start_probe(struct sysg_timer *t)
 	if (sysg_health_attempt(&v->sup->jobs, &v->probe, v->probe_cmd,
 				v->probe_url, v->probe_timeout, svc_env(v),
 				svc_cwd(v), v->probe_cause_fd,
-				err, sizeof(err)) < 0) {
+				v->privs, err, sizeof(err)) < 0) {
 		svc_log(v, SYSG_LOG_WARN, "Health check of %s: %s",
 			v->cfg->name, err);
 		snprintf(v->probe_cause, sizeof(v->probe_cause), "%.*s",

@@ -150,9 +150,10 @@ static void rebind_same(struct svc *v, struct sysg_service *nc)
 		return;
 	}
 	v->cfg = nc;
-	if (v->privs.limits)
-		v->privs.limits = &nc->limits;
-	v->privs.cg.cfg = &nc->limits.cgroup;
+	if (v->privs && v->privs->limits)
+		v->privs->limits = &nc->limits;
+	if (v->privs)
+		v->privs->cg.cfg = &nc->limits.cgroup;
 	svc_drains_rename(v);
 }
 

@@ -115,11 +115,14 @@ static void set_text(char *dst, size_t len, const char *value, size_t n)
 	dst[i] = '\0';
 }
 
-static void one_line(struct svc *v, int cand, const char *line, size_t n)
+static void one_line(struct svc *v, int cand, pid_t pid, const char *line,
+		     size_t n)
 {
 	if (cand) {     /* the candidate only says when it is ready */
 		if (cand == 1 && n == 7 && !memcmp(line, "READY=1", 7))
 			svc_cand_ready(v);
+		else if (cand == 2 && n == 7 && !memcmp(line, "READY=1", 7))
+			sup_inst_ready(v->sup, pid);
 		return;
 	}
 	if (n == 7 && !memcmp(line, "READY=1", 7)) {
@@ -163,7 +166,7 @@ static void handle(struct sysg_supervisor *s, pid_t pid, const char *msg,
 		const char *nl = memchr(msg, '\n', len);
 		size_t n = nl ? (size_t)(nl - msg) : len;
 
-		one_line(v, cand, msg, n);
+		one_line(v, cand, pid, msg, n);
 		if (!nl)
 			break;
 		len -= n + 1;

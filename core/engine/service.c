@@ -237,13 +237,24 @@ static void note_exit(struct svc *v)
 void svc_main_exited(struct svc *v, int status)
 {
 	svc_unwatch_exit(v);
+	svc_exec_check(v, 1);   /* a failed exec reports itself first */
+	if (v->exec_err) {
+		if (v->privs)
+			sysg_privs_end_run(v->privs);
+		svc_event(v, EV_EXIT);
+		free(v->exec_err);
+		v->exec_err = NULL;
+		return;
+	}
 	if (status >= 0) {
 		svc_exit_status(v, status);
 	} else {
 		v->has_exit = v->has_signal = 0;
 		v->exit_code = v->signo = 0;
 	}
-	v->oom = sysg_privs_end_run(&v->privs);
+	if (v->privs)
+		v->privs->ns_pid = 0;
+	v->oom = v->privs ? sysg_privs_end_run(v->privs) : 0;
 	if (v->oom)
 		svc_log(v, SYSG_LOG_WARN, "Service %s: killed by the kernel's "
 			"OOM killer in its cgroup (limits.cgroup.memory_max)",
@@ -274,7 +285,8 @@ static void real_fire(struct svc *v, enum sysg_hook_stage stage, int ok)
 	sysg_hook_fire(&v->sup->jobs, &v->sup->log, v->cfg, stage, ok,
 		       svc_env(v), svc_cwd(v),
 		       v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
-		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL);
+		       v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
+		       v->privs);
 }
 
 static void fire(struct svc *v, enum sysg_hook_stage stage, int ok)
@@ -461,17 +473,21 @@ static int real_run_helper(struct svc *v, const char *cmd)
 		.out_fd = v->log_out >= 0 ? v->log_out : SYSG_SPAWN_DEVNULL,
 		.err_fd = v->log_err >= 0 ? v->log_err : SYSG_SPAWN_DEVNULL,
 	};
-	char err[SYSG_ERR_MAX];
+	char err[SYSG_ERR_MAX], **env = NULL;
 	int rc;
 
-	if (!expanded)
+	/* as the service: its user, limits... (privs.h) */
+	if (!expanded || sysg_privs_helper_req(v->privs, &req, &env) < 0) {
+		free(expanded);
 		return -ENOMEM;
+	}
 	v->helper.done = helper_done;
 	v->helper.arg = v;
 	rc = sysg_job_spawn(&v->sup->jobs, &v->helper, &req, 0, err,
 			    sizeof(err));
 	if (rc < 0)
 		svc_log(v, SYSG_LOG_ERROR, "Service %s: %s", v->cfg->name, err);
+	sysg_env_free(env);
 	free(expanded);
 	return rc;
 }
@@ -487,10 +503,22 @@ static int check_privileged(struct svc *v)
 		.cgroup_v2_base = v->sup->cgroup_base,
 	};
 	struct sysg_mark at;
+	struct sysg_privs *p;
 
-	sysg_privs_end_run(&v->privs);
-	sysg_privs_free(&v->privs);
-	rc = sysg_privs_prepare(v->cfg, &o, &v->privs, &at, err, sizeof(err));
+	if (v->privs)
+		sysg_privs_end_run(v->privs);
+	svc_privs_drop(v);
+	if (!(p = malloc(sizeof(*p)))) {
+		fail(v, ST_FAILED, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sysg_privs_prepare(v->cfg, &o, p, &at, err, sizeof(err));
+	if (rc == 0 && p->needed) {
+		v->privs = p;
+	} else {
+		sysg_privs_free(p);
+		free(p);
+	}
 	if (rc < 0) {
 		svc_log(v, SYSG_LOG_ERROR, "%s:%d:%d: error: %s",
 			v->sup->cfg->path, at.line, at.col, err);
@@ -509,6 +537,9 @@ static void begin_run(struct svc *v)
 		return;
 	}
 	svc_fx->open_logs(v);
+	/* before the skip command, which runs as the service does */
+	if (check_privileged(v) < 0)
+		return;
 	if (v->cfg->skip_command && *v->cfg->skip_command &&
 	    svc_fx->run_helper(v, v->cfg->skip_command) == 0) {
 		set_state(v, ST_SKIPCHECK);
@@ -530,8 +561,6 @@ static void a_prestart(struct svc *v)
 {
 	const char *pre = v->cfg->deployment.pre_start;
 
-	if (check_privileged(v) < 0)
-		return;
 	if (!pre || !*pre) {
 		a_spawn(v);
 		return;
@@ -607,6 +636,20 @@ static void spawn_failed(struct svc *v, int rc, const char *err)
 	apply_policy(v, 1, err);
 }
 
+/* The new run exec'd: it is starting. */
+static void exec_confirmed(struct svc *v)
+{
+	if (!v->cfg->health.present)
+		fire_start(v, 1);
+	svc_fx->readiness_start(v);
+}
+
+void svc_exec_ok(struct svc *v)
+{
+	if (v->state == ST_STARTING)
+		exec_confirmed(v);
+}
+
 static void a_spawn(struct svc *v)
 {
 	char err[SYSG_ERR_MAX];
@@ -617,9 +660,9 @@ static void a_spawn(struct svc *v)
 		return;
 	}
 	set_state(v, ST_STARTING);
-	if (!v->cfg->health.present)
-		fire_start(v, 1);
-	svc_fx->readiness_start(v);
+	/* else svc_exec_check() confirms it, or its exit reports why not */
+	if (!v->exec_cmd && !v->exec_err)
+		exec_confirmed(v);
 }
 
 static void a_ready(struct svc *v)
@@ -630,7 +673,7 @@ static void a_ready(struct svc *v)
 	if (v->cfg->health.present)
 		fire_start(v, 1);
 	set_state(v, ST_RUNNING);
-	svc_remember_tree(v);
+	svc_remember_soon(v);
 }
 
 static void a_not_ready(struct svc *v)
@@ -674,6 +717,15 @@ static void a_exited(struct svc *v)
 	int bad = crashed(v);
 	int before_ready = v->state == ST_STARTING && v->cfg->health.present;
 
+	if (v->exec_err) {      /* it never ran: as if the spawn had failed */
+		char err[SYSG_ERR_MAX];
+
+		snprintf(err, sizeof(err), "%s", v->exec_err);
+		free(v->exec_err);
+		v->exec_err = NULL;
+		spawn_failed(v, v->exec_rc, err);
+		return;
+	}
 	v->pid = 0;
 	exit_reason(v, msg, sizeof(msg));
 	svc_log(v, bad ? SYSG_LOG_WARN : SYSG_LOG_INFO, "%s %s %s",
@@ -707,7 +759,7 @@ static int switch_cfg(struct svc *v)
 	sup_reindex(v->sup);    /* its dependencies may differ */
 	svc_drains_rename(v);
 	sysg_timer_stop(v->sup->loop, &v->cron_timer);
-	sysg_privs_free(&v->privs);
+	svc_privs_drop(v);
 	svc_cron_init(v);
 	if (v->cron == was_cron)
 		return 0;
@@ -1072,11 +1124,23 @@ int svc_cell_kind(enum svc_state st, enum svc_event ev)
 	return fn == BUG ? 2 : fn == NOP ? 1 : 0;
 }
 
+void svc_privs_drop(struct svc *v)
+{
+	if (!v->privs)
+		return;
+	sysg_privs_free(v->privs);
+	free(v->privs);
+	v->privs = NULL;
+}
+
 void svc_release(struct svc *v)
 {
 	struct sysg_loop *l = v->sup->loop;
 
 	svc_unwatch_exit(v);
+	svc_exec_forget(v);
+	free(v->exec_err);
+	v->exec_err = NULL;
 	free(v->run_cmd);
 	v->run_cmd = NULL;
 	sysg_timer_stop(l, &v->timer);
@@ -1091,7 +1155,7 @@ void svc_release(struct svc *v)
 	free(v->probe_cmd);
 	sysg_pidset_free(&v->known);
 	sysg_pidset_free(&v->signalled);
-	sysg_privs_free(&v->privs);
+	svc_privs_drop(v);
 	svc_sockets_close(v);
 	sysg_timer_stop(l, &v->watchdog);
 	svc_cand_abort(v, "was stopped with the supervisor");

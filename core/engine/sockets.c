@@ -6,7 +6,14 @@
  * kernel's accept queue never closes while one generation replaces
  * another. The supervisor keeps them in one pool, by definition: the
  * copies of a service (instances: N) share its sockets. A socket no
- * service uses any more is closed. */
+ * service uses any more is closed.
+ *
+ * A supervisor that adopts the runs a dead one left (adopt.c), or that
+ * was just re-executed by `sysg upgrade`, has none of those sockets: it
+ * takes each back from an adopted run (pidfd_getfd(2), at fd 3 + its
+ * index where sd_listen_fds(3) put it, else wherever the run keeps it,
+ * checked by its address), so that the next restart or deploy hands the
+ * very same socket to the new run and no connection is refused. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +61,13 @@ static void unuse(struct sysg_supervisor *s, struct sup_socket *k)
 	free(k);
 }
 
-/* The pool's socket for L (one more user), bound now if needed. */
+/* The pool's socket for L (one more user), bound now if needed, or
+ * taken back from process FROM (> 0: a run a supervisor that is gone
+ * passed it to, as fd HINT). */
 static struct sup_socket *use(struct sysg_supervisor *s,
-			      const struct sysg_listen *l, char *err,
-			      size_t errlen, int *rc)
+			      const struct sysg_listen *l, pid_t from,
+			      int hint, char *err, size_t errlen, int *rc,
+			      int *taken)
 {
 	struct sup_socket *k;
 
@@ -75,13 +85,15 @@ static struct sup_socket *use(struct sysg_supervisor *s,
 		sysg_errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	k->fd = sysg_socket_bind(l, err, errlen);
+	k->fd = from > 0 ? sysg_socket_take(from, hint, l, err, errlen) :
+		sysg_socket_bind(l, err, errlen);
 	if (k->fd < 0) {
 		*rc = k->fd;
 		sysg_listen_free(k->def, 1);
 		free(k);
 		return NULL;
 	}
+	*taken += from > 0;
 	k->users = 1;
 	k->next = s->sockets;
 	s->sockets = k;
@@ -106,7 +118,10 @@ static int names_join(struct svc *v)
 	return 0;
 }
 
-int svc_sockets_sync(struct svc *v, char *err, size_t errlen)
+/* V's sockets: the pool's, else bound now, or taken from FROM (> 0;
+ * how many were goes to *TAKEN). */
+static int sockets_get(struct svc *v, pid_t from, int *taken, char *err,
+		       size_t errlen)
 {
 	const struct sysg_service *c = v->cfg;
 	struct sup_socket **next = calloc(c->nlisten + 1, sizeof(*next));
@@ -114,7 +129,9 @@ int svc_sockets_sync(struct svc *v, char *err, size_t errlen)
 
 	/* take the new set first: what is held stays bound meanwhile */
 	for (size_t i = 0; rc == 0 && i < c->nlisten; i++)
-		next[i] = use(v->sup, &c->listen[i], err, errlen, &rc);
+		next[i] = use(v->sup, &c->listen[i], from,
+			      SYSG_LISTEN_FD_FIRST + (int)i, err, errlen, &rc,
+			      taken);
 	if (rc < 0) {
 		for (size_t i = 0; next && i < c->nlisten; i++)
 			if (next[i])
@@ -132,6 +149,23 @@ int svc_sockets_sync(struct svc *v, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int svc_sockets_sync(struct svc *v, char *err, size_t errlen)
+{
+	int taken = 0;
+
+	return sockets_get(v, 0, &taken, err, errlen);
+}
+
+int svc_sockets_recover(struct svc *v, char *err, size_t errlen)
+{
+	int taken = 0, rc;
+
+	if (!v->cfg->nlisten || v->nsockets || v->pid <= 0)
+		return 0;
+	rc = sockets_get(v, v->pid, &taken, err, errlen);
+	return rc < 0 ? rc : taken;
 }
 
 int svc_socket_fd(const struct svc *v, size_t i)

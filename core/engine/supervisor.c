@@ -460,6 +460,10 @@ static void init_cgroups(struct sysg_supervisor *s)
 
 	if (s->opts.no_cgroups || sysg_cgroup_base(base, sizeof(base)) < 0)
 		return;
+	/* the bases of supervisors that died with no run left (a state
+	 * directory since deleted leaves one behind forever otherwise) */
+	sysg_cgroup_prune(base, sysg_instance_is_cgroup_dir,
+			  sysg_instance_cgroup_run_orphaned);
 	sysg_instance_cgroup_dir(s->state_dir, name, sizeof(name));
 	if (sysg_cgroup_create(base, name, s->cgroup_base,
 			       sizeof(s->cgroup_base)) < 0)
@@ -832,6 +836,14 @@ struct sysg_jobs *sysg_supervisor_jobs(struct sysg_supervisor *s)
 struct sysg_log *sysg_supervisor_log(struct sysg_supervisor *s)
 {
 	return &s->log;
+}
+
+struct sysg_privs *sysg_supervisor_privs(struct sysg_supervisor *s,
+					 const char *service)
+{
+	struct svc *v = sup_find(s, service);
+
+	return v ? v->privs : NULL;
 }
 
 struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s)

@@ -164,6 +164,13 @@ struct sysg_loop *sysg_supervisor_loop(struct sysg_supervisor *s);
 struct sysg_jobs *sysg_supervisor_jobs(struct sysg_supervisor *s);
 struct sysg_log *sysg_supervisor_log(struct sysg_supervisor *s);
 
+/* The privileged settings of SERVICE as last prepared (privs.h), for
+ * its helpers run on its behalf (a deploy's pre_start and health
+ * command: sysg_privs_helper_req); NULL for an unknown service or
+ * one without privileged settings. */
+struct sysg_privs *sysg_supervisor_privs(struct sysg_supervisor *s,
+					 const char *service);
+
 /* 1 after stop_all (or SIGINT/SIGTERM) until the next start request. */
 int sysg_supervisor_shutting_down(const struct sysg_supervisor *s);
 
@@ -441,6 +448,10 @@ void sysg_supervisor_on_change(struct sysg_supervisor *s,
  * instance's main process exits and when a stop of it is complete. */
 typedef void (*sysg_inst_cb)(void *arg, int64_t id);
 
+/* A run with readiness: notify says READY=1 within this (systemd's
+ * default start timeout). */
+#define SYSG_NOTIFY_READY_MS 90000
+
 struct sysg_inst_info {
 	pid_t pid;              /* main pid, 0 when none */
 	int running;            /* its main process is alive */
@@ -450,6 +461,7 @@ struct sysg_inst_info {
 	int addr_in_use;        /* ... saying "Address already in use" */
 	int gone;               /* stopped: nothing of its tree is left */
 	const char *env_marker; /* its SYSG_INSTANCE=... entry, or NULL */
+	int ready;              /* it sent READY=1 (readiness: notify) */
 };
 
 /* An id for NAME's current run in *ID (0 when it has no process). 0,
@@ -471,8 +483,10 @@ int sysg_inst_start(struct sysg_supervisor *s, const char *name,
 int sysg_inst_info(struct sysg_supervisor *s, int64_t id,
 		   struct sysg_inst_info *out);
 
-/* Stop ID's whole tree (SIGTERM, SIGKILL after stop_timeout); for the
- * service's current run the service is left stopped. CB (replacing the
+/* Stop ID's whole tree (SIGTERM, SIGKILL after stop_timeout, or after
+ * deployment.drain for a former run of a service that holds its sockets
+ * (`listen:`) or has copies); for the service's current run the service
+ * is left stopped. CB (replacing the
  * one given before) is called once it is gone. Returns 1 when it already
  * is (CB not called), 0 when the stop is under way, or -ENOENT. */
 int sysg_inst_stop(struct sysg_supervisor *s, int64_t id, sysg_inst_cb cb,

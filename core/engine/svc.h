@@ -112,7 +112,9 @@ struct svc {
 	int64_t probe_timeout;  /* the current attempt's timeout */
 	char probe_cause[200];  /* why the last attempt failed, or "" */
 
-	struct sysg_privs privs;        /* user, limits... (privs.h) */
+	/* user, limits... (privs.h), allocated only for a service that has
+	 * privileged settings (NULL otherwise: 4 KiB per service saved) */
+	struct sysg_privs *privs;
 	struct sysg_job helper; /* skip / pre_start command */
 	struct sysg_timer timer;
 
@@ -181,6 +183,15 @@ struct svc {
 	} cand;
 	int draining;           /* old runs whose main is not gone yet */
 	int roll_pending;       /* a rolling restart will hand it over */
+
+	/* launch.c: the exec of the current run, not known yet while
+	 * EXEC_CMD is set (its status pipe is EXEC_IO); EXEC_ERR: it failed
+	 * (-EXEC_RC), for the exit that follows */
+	struct sysg_io exec_io;
+	char *exec_cmd;
+	char *exec_err;
+	int exec_rc;
+	int remember_due;       /* svc_remember_soon() was called */
 };
 
 /* The supervisor's sd_notify socket (sdnotify.c); fd 0: not open. */
@@ -250,6 +261,7 @@ struct sysg_supervisor {
 	struct sup_inst *insts;         /* deploy instances (instance.c) */
 	int64_t inst_serial;
 	struct sysg_timer logs_timer;   /* log size checks (logfiles.c) */
+	struct sysg_timer remember_timer;       /* launch.c: svc_remember_soon */
 	struct sup_notify notify;       /* subscribers, pending changes */
 	/* adopt.c: processes of services no longer configured, being
 	 * stopped (SIGTERM sent; SIGKILL when STRAY_TIMER fires) */
@@ -302,6 +314,9 @@ const char *svc_state_name(enum svc_state st);
 int svc_is_up(const struct svc *v);             /* has a live tree */
 int svc_is_settled(const struct svc *v);        /* nothing pending */
 void svc_release(struct svc *v);
+void svc_privs_drop(struct svc *v);     /* free V->privs */
+/* The exec of V's run happened (svc_exec_check): it is starting. */
+void svc_exec_ok(struct svc *v);
 void svc_exit_status(struct svc *v, int status);
 /* The main process is gone: STATUS is its wait status, or -1 when
  * unknown (not our child). Records the exit, then EV_EXIT. */
@@ -327,11 +342,20 @@ int svc_launch(struct svc *v, char *err, size_t errlen);
 void svc_free_drains(struct svc *v);
 void svc_drains_rename(struct svc *v);  /* V->cfg changed */
 void svc_remember_tree(struct svc *v);  /* add live members to known */
+/* The same a little later, with every other service that asks meanwhile:
+ * one /proc scan for all the services that became ready in a burst, not
+ * one per loop turn. */
+void svc_remember_soon(struct svc *v);
 /* V's current process tree into OUT, from the /proc scan of this loop
  * turn (taken by the first caller of the turn). 0 or -errno. */
 int svc_collect_tree(struct svc *v, struct sysg_pidset *out);
 /* What identifies V's current process tree (proctree.h). */
 void svc_tree_match(const struct svc *v, struct sysg_tree_match *m);
+/* The exec of V's new run (svc_launch does not wait for it): once its
+ * outcome is known, svc_exec_ok() or, when it failed, V->exec_err for
+ * the child's exit. WAIT: the child is gone, read it now. */
+void svc_exec_check(struct svc *v, int wait);
+void svc_exec_forget(struct svc *v);    /* V is released */
 
 /* handover.c */
 /* 1 when a restart of V can start the new run beside the old one. */
@@ -367,10 +391,12 @@ void svc_cand_drains_free(struct svc *v);
 int svc_sockets_sync(struct svc *v, char *err, size_t errlen);
 void svc_sockets_close(struct svc *v);
 int svc_socket_fd(const struct svc *v, size_t i);       /* the Ith's fd */
+/* An adopted V: take its sockets back from its run (V->pid) unless the
+ * pool holds them already. How many were taken from the run, or -errno
+ * with ERR (a restart binds them again). */
+int svc_sockets_recover(struct svc *v, char *err, size_t errlen);
 
 /* sdnotify.c */
-#define SYSG_NOTIFY_READY_MS 90000      /* READY=1 within (systemd's
-					   default start timeout) */
 int svc_wants_notify(const struct svc *v);      /* readiness notify or
 						   a watchdog */
 /* NOTIFY_SOCKET of S (opened on first use), or NULL when it cannot be. */
@@ -412,6 +438,8 @@ void svc_deploy_state(struct svc *v, enum svc_state st);
 int sup_inst_reaped(struct sysg_supervisor *s, pid_t pid, int status);
 /* The service whose deploy instance PID is, or NULL. */
 const char *sup_inst_service_of(const struct sysg_supervisor *s, pid_t pid);
+/* A deploy's candidate PID sent READY=1: note it, tell its deploy. */
+void sup_inst_ready(struct sysg_supervisor *s, pid_t pid);
 /* A re-parented descendant died: re-check the stopping instances. */
 void sup_inst_orphans(struct sysg_supervisor *s);
 void sup_inst_free_all(struct sysg_supervisor *s);

@@ -47,26 +47,94 @@ static int write_file(const char *dir, const char *name, const char *value)
 	return e;
 }
 
+static int read_has(const char *dir, const char *file, const char *ctrl)
+{
+	char path[PATH_MAX], buf[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return sysg_proc_read_file(path, buf, sizeof(buf)) >= 0 &&
+	       has_word(buf, ctrl);
+}
+
+/* DIR is the root of its cgroup2 hierarchy (no parent to ask). */
+static int is_v2_root(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/cgroup.type", dir);
+	return access(path, F_OK) < 0;  /* the root has no cgroup.type */
+}
+
+/* DIR holds the calling process and nothing else. */
+static int only_self(const char *dir)
+{
+	char path[PATH_MAX], buf[4096];
+	ssize_t n;
+	long me = (long)getpid();
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	n = sysg_proc_read_file(path, buf, sizeof(buf));
+	return n > 0 && atol(buf) == me && strspn(buf, "0123456789") ==
+	       strlen(buf) - 1;
+}
+
+/* Move the calling process into DIR/SYSG_CGROUP_LEAF. 0 or -errno. */
+static int move_self_to_leaf(const char *dir)
+{
+	char leaf[PATH_MAX], pid[32];
+	int rc;
+
+	if ((size_t)snprintf(leaf, sizeof(leaf), "%s/" SYSG_CGROUP_LEAF, dir) >=
+	    sizeof(leaf))
+		return -ENAMETOOLONG;
+	if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	rc = write_file(leaf, "cgroup.procs", pid);
+	return rc;
+}
+
+int sysg_cglimit_enable_v2(const char *dir, const char *ctrl, unsigned flags)
+{
+	char plus[32], *parent;
+	int rc;
+
+	if (read_has(dir, "cgroup.subtree_control", ctrl))
+		return 0;
+	if (!read_has(dir, "cgroup.controllers", ctrl)) {
+		/* not offered here: the parent must enable it for its
+		 * children first (a hierarchy's root offers what it has) */
+		if (is_v2_root(dir) || !(parent = sysg_path_dirname(dir)))
+			return -ENOTSUP;
+		rc = sysg_cglimit_enable_v2(parent, ctrl, flags);
+		free(parent);
+		if (rc < 0)
+			return rc;
+	}
+	snprintf(plus, sizeof(plus), "+%s", ctrl);
+	if (flags & SYSG_CG_DRY) {      /* offered: enabled at start */
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+		return access(path, W_OK) == 0 ? 0 : -EACCES;
+	}
+	rc = write_file(dir, "cgroup.subtree_control", plus);
+	/* "no internal processes": a cgroup that holds processes cannot
+	 * hand controllers to its children. When the only one is this
+	 * supervisor (its own cgroup, e.g. a systemd unit's with
+	 * Delegate=yes), it moves itself into a leaf first. */
+	if (rc == -EBUSY && only_self(dir) && move_self_to_leaf(dir) == 0)
+		rc = write_file(dir, "cgroup.subtree_control", plus);
+	return rc;
+}
+
 /* Is CTRL usable in cgroup v2 under BASE (offered, and enabled for the
  * base's children, enabling it when we can)? */
 static int v2_usable(const char *base, const char *ctrl, unsigned flags)
 {
-	char path[PATH_MAX], buf[512], plus[32];
-
 	if (!base || !*base)
 		return 0;
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", base);
-	if (sysg_proc_read_file(path, buf, sizeof(buf)) < 0 ||
-	    !has_word(buf, ctrl))
-		return 0;
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
-	if (sysg_proc_read_file(path, buf, sizeof(buf)) >= 0 &&
-	    has_word(buf, ctrl))
-		return 1;
-	if (flags & SYSG_CG_DRY)        /* offered: enabled at start */
-		return access(path, W_OK) == 0;
-	snprintf(plus, sizeof(plus), "+%s", ctrl);
-	return write_file(base, "cgroup.subtree_control", plus) == 0;
+	return sysg_cglimit_enable_v2(base, ctrl, flags) == 0;
 }
 
 /* The mount point of the v1 hierarchy holding CTRL, from mountinfo. */

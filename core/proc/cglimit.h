@@ -10,7 +10,11 @@
  *
  * v2: the limits are written into the run's own cgroup (the one the
  *     supervisor already creates per run to track its processes):
- *     memory.max, cpu.max, cpu.weight, pids.max.
+ *     memory.max, cpu.max, cpu.weight, pids.max. The controller is
+ *     enabled down the tree to the runs' parent first
+ *     (sysg_cglimit_enable_v2); a supervisor alone in its own cgroup moves
+ *     itself into a leaf for that (cgroup v2 lets no cgroup with
+ *     processes hand controllers down).
  *     limits.cgroup.root does not apply: the run's cgroup is where the
  *     supervisor tracks its runs (under its own cgroup).
  * v1: a cgroup NAME is created per run under limits.cgroup.root (a path
@@ -62,6 +66,16 @@ int sysg_cglimit_join(const struct sysg_cglimit *c, pid_t pid);
 /* OOM kills counted in this run's memory cgroup (0 when none or not
  * limited). */
 long sysg_cglimit_oom_kills(const struct sysg_cglimit *c);
+
+/* Make the v2 controller CTRL available to the children of the cgroup
+ * DIR: enabled in DIR's cgroup.subtree_control, after its parents' when
+ * DIR is not offered it (up to the hierarchy's root). A cgroup that holds
+ * only the calling process (its own) is first left for
+ * DIR/SYSG_CGROUP_LEAF (proctree.h); one holding other processes is refused by the
+ * kernel (-EBUSY). With SYSG_CG_DRY nothing is written: 0 when it could
+ * be done. 0 or -ENOTSUP (no cgroup up the tree offers CTRL), -EBUSY,
+ * -EACCES, -errno. */
+int sysg_cglimit_enable_v2(const char *dir, const char *ctrl, unsigned flags);
 
 /* rmdir this run's v1 cgroups (best effort: they must be empty). */
 void sysg_cglimit_remove(struct sysg_cglimit *c);

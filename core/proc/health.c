@@ -163,7 +163,8 @@ static int url_probe_main(void *arg)
 int sysg_health_attempt(struct sysg_jobs *js, struct sysg_job *j,
 			const char *command, const char *url,
 			int64_t timeout_ms, char *const *envp, const char *cwd,
-			int cause_fd, char *err, size_t errlen)
+			int cause_fd, struct sysg_privs *privs, char *err,
+			size_t errlen)
 {
 	struct sysg_spawn_req req = {
 		.command = command, .force_shell = 1, .envp = envp,
@@ -171,10 +172,18 @@ int sysg_health_attempt(struct sysg_jobs *js, struct sysg_job *j,
 		.err_fd = cause_fd >= 0 ? cause_fd : SYSG_SPAWN_DEVNULL,
 		.cgroup_fd = -1,
 	};
+	char **env = NULL;
 	int rc;
 
-	if (command)
-		return sysg_job_spawn(js, j, &req, timeout_ms, err, errlen);
+	if (command) {
+		if (sysg_privs_helper_req(privs, &req, &env) < 0) {
+			sysg_errf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		rc = sysg_job_spawn(js, j, &req, timeout_ms, err, errlen);
+		sysg_env_free(env);
+		return rc;
+	}
 	probe_args.url = url;
 	probe_args.timeout_ms = timeout_ms;
 	/* the child gives up a little after curl's own timeout */

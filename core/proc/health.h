@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "job.h"
+#include "privs.h"
 
 /* Exit statuses of a URL probe child. */
 #define SYSG_HTTP_OK        0
@@ -35,7 +36,9 @@ int sysg_http_get(const char *url, int64_t timeout_ms, char *err,
 		  size_t errlen);
 
 /* Start one attempt of probe H as job J. URL and COMMAND are the
- * expanded forms of H's (one of them set); ENVP/CWD for commands. The
+ * expanded forms of H's (one of them set); ENVP/CWD for commands, which
+ * run under PRIVS (the service's privileged settings, NULL: none; see
+ * sysg_privs_helper_req) with HOME, USER, LOGNAME, SHELL of its user. The
  * job's wait status is 0 when the attempt passed. URL must stay valid
  * until the job is done. CAUSE_FD (< 0: none) receives what the attempt
  * says about a failure: a command's stderr, a URL probe's cause line;
@@ -44,7 +47,8 @@ int sysg_http_get(const char *url, int64_t timeout_ms, char *err,
 int sysg_health_attempt(struct sysg_jobs *js, struct sysg_job *j,
 			const char *command, const char *url,
 			int64_t timeout_ms, char *const *envp, const char *cwd,
-			int cause_fd, char *err, size_t errlen);
+			int cause_fd, struct sysg_privs *privs, char *err,
+			size_t errlen);
 
 /* A fresh memfd (close-on-exec) for CAUSE_FD, or -errno. */
 int sysg_probe_cause_open(void);

@@ -63,7 +63,7 @@ static void hook_done(struct sysg_job *j, int status, int timed_out)
 int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 		   const struct sysg_service *svc, enum sysg_hook_stage stage,
 		   int success, char *const *envp, const char *cwd,
-		   int out_fd, int err_fd)
+		   int out_fd, int err_fd, struct sysg_privs *privs)
 {
 	const struct sysg_hook *h = sysg_hook_get(svc, stage, success);
 	struct sysg_spawn_req req = {
@@ -72,7 +72,7 @@ int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 	};
 	struct hook_run *r;
 	char err[SYSG_ERR_MAX];
-	char *cmd;
+	char *cmd, **env = NULL;
 	int rc;
 
 	if (!h)
@@ -81,9 +81,10 @@ int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 	/* $VAR references were left for the shell at load time (config.h):
 	 * it expands them from ENVP, as data */
 	cmd = strdup(h->command);
-	if (!r || !cmd) {
+	if (!r || !cmd || sysg_privs_helper_req(privs, &req, &env) < 0) {
 		free(r);
 		free(cmd);
+		sysg_env_free(env);
 		return -ENOMEM;
 	}
 	r->lg = lg;
@@ -97,6 +98,7 @@ int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 			    h->timeout_ms : SYSG_HOOK_TIMEOUT_MS, err,
 			    sizeof(err));
 	free(cmd);
+	sysg_env_free(env);
 	if (rc < 0) {
 		sysg_log(lg, SYSG_LOG_WARN, "Hook %s of %s could not start: %s",
 			 r->name, r->svc, err);

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "job.h"
 #include "logs.h"
+#include "privs.h"
 
 enum sysg_hook_stage {
 	SYSG_HOOK_ON_START,
@@ -32,12 +33,15 @@ const struct sysg_hook *sysg_hook_get(const struct sysg_service *svc,
 				      enum sysg_hook_stage stage, int success);
 
 /* Run the hook if configured. ENVP/CWD: the service's; OUT_FD/ERR_FD:
- * where its output goes (SYSG_SPAWN_DEVNULL allowed). Results are logged
- * to LG when the hook ends. Returns 1 when a hook was started, 0 when
- * none is configured, negative errno when it could not be started. */
+ * where its output goes (SYSG_SPAWN_DEVNULL allowed); PRIVS: the
+ * service's privileged settings (NULL: none), which the hook runs under
+ * (sysg_privs_helper_req: its user, limits, cgroups...; HOME, USER,
+ * LOGNAME, SHELL of its user). Results are logged to LG when the hook
+ * ends. Returns 1 when a hook was started, 0 when none is configured,
+ * negative errno when it could not be started. */
 int sysg_hook_fire(struct sysg_jobs *js, struct sysg_log *lg,
 		   const struct sysg_service *svc, enum sysg_hook_stage stage,
 		   int success, char *const *envp, const char *cwd,
-		   int out_fd, int err_fd);
+		   int out_fd, int err_fd, struct sysg_privs *privs);
 
 #endif

@@ -1,5 +1,8 @@
 /* instance.c - the instance marker and cgroup names (instance.h). */
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,6 +89,33 @@ void sysg_instance_cgroup_dir(const char *state_dir, char *buf, size_t len)
 {
 	snprintf(buf, len, "sysg.%016llx",
 		 (unsigned long long)dir_hash(state_dir));
+}
+
+int sysg_instance_is_cgroup_dir(const char *name)
+{
+	size_t n = strlen("sysg.");
+
+	if (strncmp(name, "sysg.", n) || strlen(name + n) != 16)
+		return 0;
+	return strspn(name + n, "0123456789abcdef") == 16;
+}
+
+int sysg_instance_cgroup_run_orphaned(const char *name)
+{
+	const char *serial = strrchr(name, '.'), *p;
+	char *end;
+	long pid;
+
+	if (!serial || serial == name)
+		return 0;
+	for (p = serial - 1; p > name && *p != '.'; p--)
+		;
+	if (*p != '.')
+		return 0;
+	pid = strtol(p + 1, &end, 10);
+	if (end != serial || pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
 int sysg_instance_owns_cgroup(const char *state_dir, const char *cg)

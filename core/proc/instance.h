@@ -54,6 +54,11 @@ const char *sysg_instance_value(const char *entry);
 
 /* "sysg.<hash>": the cgroup holding STATE_DIR's service runs. */
 void sysg_instance_cgroup_dir(const char *state_dir, char *buf, size_t len);
+/* 1 when NAME has the form of a sysg_instance_cgroup_dir() name. */
+int sysg_instance_is_cgroup_dir(const char *name);
+/* 1 when NAME is a sysg_instance_cgroup_run() name whose supervisor pid
+ * is gone (its cgroup can only be a leftover). */
+int sysg_instance_cgroup_run_orphaned(const char *name);
 
 /* 1 when the cgroup path CG (sysg_cgroup_of_pid) is one of STATE_DIR's
  * service runs (it lies under ".../sysg.<hash>/"). */

@@ -410,9 +410,11 @@ static int write_id_maps(const struct sysg_privs *p, pid_t pid)
 	return rc;
 }
 
-static int parent_setup(pid_t pid, void *arg, char *err, size_t errlen)
+/* From outside: cgroups, rlimits, nice, affinity and, for the service
+ * itself (WITH_NS), the user namespace's id maps. */
+static int outside_setup(const struct sysg_privs *p, pid_t pid, int with_ns,
+			 char *err, size_t errlen)
 {
-	const struct sysg_privs *p = arg;
 	const struct sysg_limits *l = p->limits;
 	const char *what = "cgroup";
 	int rc = p->has_cg ? sysg_cglimit_join(&p->cg, pid) : 0;
@@ -437,13 +439,24 @@ static int parent_setup(pid_t pid, void *arg, char *err, size_t errlen)
 				rc = -errno;
 		}
 	}
-	if (rc == 0 && (p->clone_flags & CLONE_NEWUSER)) {
+	if (rc == 0 && with_ns && (p->clone_flags & CLONE_NEWUSER)) {
 		what = "isolation.user";
 		rc = write_id_maps(p, pid);
 	}
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", what, strerror(-rc));
 	return rc;
+}
+
+static int parent_setup(pid_t pid, void *arg, char *err, size_t errlen)
+{
+	return outside_setup(arg, pid, 1, err, errlen);
+}
+
+static int helper_parent_setup(pid_t pid, void *arg, char *err,
+			       size_t errlen)
+{
+	return outside_setup(arg, pid, 0, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -549,6 +562,20 @@ static int verify_ids(const struct sysg_privs *p)
 	return 0;
 }
 
+/* setns(2) into the network namespace at PATH (a helper joining its
+ * service's). 0 or an errno. */
+static int join_netns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
 /* E, naming the step (*STAGE) when it is a failure. */
 static int at(const char **stage, const char *name, int e)
 {
@@ -557,16 +584,23 @@ static int at(const char **stage, const char *name, int e)
 	return e;
 }
 
-static int child_setup(void *arg, const char **stage)
+/* In the child: the namespaces' setup when WITH_NS (the service itself),
+ * then the label, capabilities, ids and seccomp filter. */
+static int inside_setup(const struct sysg_privs *p, int with_ns,
+			const char **stage)
 {
-	const struct sysg_privs *p = arg;
 	int changes_uid = p->creds.set_ids && p->creds.uid != 0;
 	int e;
 
-	if ((e = at(stage, "mount namespace", child_mounts(p))) != 0)
+	if (with_ns &&
+	    (e = at(stage, "mount namespace", child_mounts(p))) != 0)
 		return e;
-	if ((p->clone_flags & CLONE_NEWNET) &&
+	if (with_ns && (p->clone_flags & CLONE_NEWNET) &&
 	    (e = at(stage, "network namespace: lo", lo_up())) != 0)
+		return e;
+	if (!with_ns && p->helper_netns[0] &&
+	    (e = at(stage, "the service's network namespace",
+		    join_netns(p->helper_netns))) != 0)
 		return e;
 	if (p->lsm && (e = at(stage, !strcmp(p->lsm, "apparmor") ?
 			      "apparmor_profile" : "selinux_context",
@@ -595,6 +629,16 @@ static int child_setup(void *arg, const char **stage)
 	return at(stage, "seccomp", sysg_seccomp_apply(&p->seccomp));
 }
 
+static int child_setup(void *arg, const char **stage)
+{
+	return inside_setup(arg, 1, stage);
+}
+
+static int helper_child_setup(void *arg, const char **stage)
+{
+	return inside_setup(arg, 0, stage);
+}
+
 void sysg_privs_spawn_req(struct sysg_privs *p, struct sysg_spawn_req *req)
 {
 	req->child_setup = child_setup;
@@ -602,4 +646,41 @@ void sysg_privs_spawn_req(struct sysg_privs *p, struct sysg_spawn_req *req)
 	req->child_arg = p;
 	req->clone_flags = p->clone_flags;
 	req->creds = NULL;
+}
+
+int sysg_privs_helper_req(struct sysg_privs *p, struct sysg_spawn_req *req,
+			  char ***env)
+{
+	*env = NULL;
+	if (!p || !p->needed)
+		return 0;
+	*env = sysg_env_dup(req->envp ? req->envp : environ);
+	if (!*env || sysg_privs_env(p, env) < 0) {
+		sysg_env_free(*env);
+		*env = NULL;
+		return -ENOMEM;
+	}
+	req->envp = *env;
+	p->helper_netns[0] = '\0';
+	if ((p->clone_flags & CLONE_NEWNET) && p->ns_pid > 0)
+		snprintf(p->helper_netns, sizeof(p->helper_netns),
+			 "/proc/%d/ns/net", (int)p->ns_pid);
+	req->child_setup = helper_child_setup;
+	req->parent_setup = helper_parent_setup;
+	req->child_arg = p;
+	req->clone_flags = 0;
+	req->creds = NULL;
+	return 0;
+}
+
+int sysg_privs_env(const struct sysg_privs *p, char ***envp)
+{
+	if (!p || !p->user_name)
+		return 0;
+	if (sysg_env_set(envp, "HOME", p->home) < 0 ||
+	    sysg_env_set(envp, "USER", p->user_name) < 0 ||
+	    sysg_env_set(envp, "LOGNAME", p->user_name) < 0 ||
+	    sysg_env_set(envp, "SHELL", p->shell) < 0)
+		return -ENOMEM;
+	return 0;
 }

@@ -72,6 +72,10 @@ struct sysg_privs {
 	struct sysg_seccomp_prog seccomp;       /* filter == NULL: none */
 	const char *lsm;        /* "apparmor" / "selinux" or NULL */
 	const char *lsm_label;  /* borrowed from the config */
+	/* the running service's main pid (the engine sets it while a run
+	 * lives): its helpers join its network namespace */
+	pid_t ns_pid;
+	char helper_netns[48];  /* "/proc/PID/ns/net" for the next helper */
 };
 
 /* Resolve SVC's privileged settings. Returns 0 (OUT->needed 0 when there
@@ -105,5 +109,27 @@ int sysg_privs_end_run(struct sysg_privs *p);
 
 /* Fill REQ's child_setup, parent_setup, child_arg and clone_flags. */
 void sysg_privs_spawn_req(struct sysg_privs *p, struct sysg_spawn_req *req);
+
+/* Set up REQ for a helper of the service (its hooks, command health
+ * probes, pre_start and skip commands), which runs as the service would,
+ * minus its namespaces: the same user, group and supplementary groups,
+ * with HOME, USER, LOGNAME and SHELL of that user in its environment (a
+ * copy of REQ->envp, or of environ, in *ENV: free it with sysg_env_free
+ * once the spawn returned), capabilities (bounding and ambient sets),
+ * AppArmor/SELinux label and seccomp filter, the same rlimits, nice and
+ * cpu_affinity, and the service's current run's limit cgroups (v1:
+ * joined, so its memory, cpu and pids count against the service's
+ * limits) when a run exists. No namespace of its own; with
+ * isolation.network, the network namespace of the running service
+ * (P->ns_pid), so that a probe of localhost reaches it (while no run
+ * lives, e.g. an on_stop hook: the host's). Nothing
+ * is changed (and *ENV is NULL) when P is NULL or P->needed is 0. P must
+ * stay valid until the spawn returns. 0 or -ENOMEM. */
+int sysg_privs_helper_req(struct sysg_privs *p, struct sysg_spawn_req *req,
+			  char ***env);
+
+/* Set HOME, USER, LOGNAME and SHELL of the service's user in *ENVP
+ * (sysg_env_set) when P names one. 0 or -ENOMEM. */
+int sysg_privs_env(const struct sysg_privs *p, char ***envp);
 
 #endif

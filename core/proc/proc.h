@@ -9,6 +9,7 @@
 #include "proctree.h"
 #include "instance.h"
 #include "spawn.h"
+#include "pidfd.h"
 #include "sockets.h"
 #include "job.h"
 #include "privs.h"

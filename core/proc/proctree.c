@@ -826,10 +826,13 @@ static const char *cgroup2_mount(void)
 int sysg_cgroup_base(char *buf, size_t len)
 {
 	const char *mnt = cgroup2_mount();
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], *slash;
 
 	if (!mnt || own_cgroup_path(getpid(), rel, sizeof(rel)) < 0)
 		return -ENOTSUP;
+	slash = strrchr(rel, '/');
+	if (slash && !strcmp(slash + 1, SYSG_CGROUP_LEAF))
+		*(slash == rel ? slash + 1 : slash) = '\0';
 	if ((size_t)snprintf(buf, len, "%s%s", mnt,
 			     strcmp(rel, "/") ? rel : "") >= len)
 		return -ENAMETOOLONG;
@@ -910,6 +913,28 @@ int sysg_cgroup_kill(const char *dir)
 int sysg_cgroup_remove(const char *dir)
 {
 	return rmdir(dir) < 0 ? -errno : 0;
+}
+
+int sysg_cgroup_prune(const char *base, int (*match)(const char *name),
+		      int (*stale)(const char *name))
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	char path[PATH_MAX];
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_type == DT_DIR && match(e->d_name) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", base,
+				     e->d_name) < sizeof(path)) {
+			if (stale)
+				sysg_cgroup_prune(path, stale, NULL);
+			n += rmdir(path) == 0;
+		}
+	closedir(d);
+	return n;
 }
 
 int sysg_cgroup_of_pid(pid_t pid, char *buf, size_t len)

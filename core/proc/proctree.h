@@ -143,10 +143,17 @@ int sysg_proctree_stop_sync(const struct sysg_tree_match *m,
 
 #define SYSG_CGROUP_PATH_MAX 512       /* a cgroup directory's path */
 
+/* The leaf cgroup a supervisor moves itself into when its own cgroup
+ * must hand a controller to the runs' cgroups below it (cgroup v2 lets
+ * no cgroup holding processes do that): sysg_cglimit_enable_v2. */
+#define SYSG_CGROUP_LEAF "sysg-supervisor"
+
 /* The directory under which sysg may create per-service cgroups: the
  * calling process's own cgroup in a writable cgroup2 hierarchy
- * (/sys/fs/cgroup or /sys/fs/cgroup/unified). 0, or -ENOTSUP when there
- * is no usable cgroup2 hierarchy. */
+ * (/sys/fs/cgroup or /sys/fs/cgroup/unified), or its parent when that is
+ * a SYSG_CGROUP_LEAF (a supervisor that moved there, or its upgraded
+ * image, keeps the same base). 0, or -ENOTSUP when there is no usable
+ * cgroup2 hierarchy. */
 int sysg_cgroup_base(char *buf, size_t len);
 
 /* mkdir BASE/NAME (parents too). Writes the path to BUF. 0 or -errno
@@ -167,6 +174,14 @@ int sysg_cgroup_kill(const char *dir);
 
 /* rmdir DIR (it must be empty of processes). 0 or -errno. */
 int sysg_cgroup_remove(const char *dir);
+
+/* rmdir every subdirectory of BASE whose name MATCH accepts, after the
+ * empty cgroups inside it that STALE accepts, when it then holds no
+ * process and no cgroup (the kernel refuses a cgroup in use with
+ * EBUSY/ENOTEMPTY, so one is never removed). Returns how many
+ * subdirectories of BASE were removed. */
+int sysg_cgroup_prune(const char *base, int (*match)(const char *name),
+		      int (*stale)(const char *name));
 
 /* The cgroup directory (absolute, under the cgroup2 mount) of PID.
  * 0 or -errno. */

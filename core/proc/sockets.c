@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pidfd.h"
 #include "procstat.h"
 #include "sockets.h"
 
@@ -258,5 +259,115 @@ int sysg_socket_bind(const struct sysg_listen *l, char *err, size_t errlen)
 
 	if (fd >= 0 && listen(fd, l->backlog) < 0)
 		return fail(fd, l, "listen", err, errlen);
+	return fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* Taking a socket back from a process                                 */
+/* ------------------------------------------------------------------ */
+
+static int inet_is(const struct sockaddr_storage *ss, const struct sysg_listen *l)
+{
+	if (l->kind == SYSG_LISTEN_TCP && ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		struct in_addr want;
+
+		return inet_pton(AF_INET, l->host, &want) == 1 &&
+		       a->sin_addr.s_addr == want.s_addr &&
+		       ntohs(a->sin_port) == l->port;
+	}
+	if (l->kind == SYSG_LISTEN_TCP6 && ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		struct in6_addr want;
+
+		return inet_pton(AF_INET6, l->host, &want) == 1 &&
+		       !memcmp(&a->sin6_addr, &want, sizeof(want)) &&
+		       ntohs(a->sin6_port) == l->port;
+	}
+	return 0;
+}
+
+int sysg_socket_is(int fd, const struct sysg_listen *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss), ol = sizeof(int);
+	int type = 0, acc = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) < 0 ||
+	    type != SOCK_STREAM ||
+	    (ol = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
+					  &ol)) < 0 || !acc ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (l->kind == SYSG_LISTEN_UNIX) {
+		const struct sockaddr_un *a = (const struct sockaddr_un *)&ss;
+
+		return ss.ss_family == AF_UNIX &&
+		       len > offsetof(struct sockaddr_un, sun_path) &&
+		       !strncmp(a->sun_path, l->path, sizeof(a->sun_path));
+	}
+	return inet_is(&ss, l);
+}
+
+/* PID's fd FD copied here when it is L's socket, else -1 (*PERM set
+ * when the copy was not allowed). */
+static int take_one(int pidfd, int fd, const struct sysg_listen *l,
+		    int *perm)
+{
+	int mine = sysg_pidfd_getfd(pidfd, fd);
+
+	if (mine < 0) {
+		*perm |= errno == EPERM || errno == EACCES;
+		return -1;
+	}
+	if (sysg_socket_is(mine, l))
+		return mine;
+	close(mine);
+	return -1;
+}
+
+int sysg_socket_take(pid_t pid, int hint, const struct sysg_listen *l,
+		     char *err, size_t errlen)
+{
+	int pidfd = sysg_pidfd_open(pid), fd = -1, e, perm = 0;
+	char dir[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (pidfd < 0) {
+		e = errno;
+		sysg_errf(err, errlen, "cannot take %s back from pid %d: "
+			  "pidfd_open: %s", l->address, (int)pid, strerror(e));
+		return -e;
+	}
+	if (hint >= 0)
+		fd = take_one(pidfd, hint, l, &perm);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = fd < 0 ? opendir(dir) : NULL;
+	while (d && fd < 0 && (de = readdir(d))) {
+		char link[sizeof(dir) + 260], target[64];
+		ssize_t n;
+		int num = atoi(de->d_name);
+
+		snprintf(link, sizeof(link), "%s/%.250s", dir, de->d_name);
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || num == hint ||
+		    (n = readlink(link, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[n] = '\0';
+		if (!strncmp(target, "socket:", 7))
+			fd = take_one(pidfd, num, l, &perm);
+	}
+	if (d)
+		closedir(d);
+	close(pidfd);
+	if (fd < 0) {
+		sysg_errf(err, errlen, "cannot take %s back from pid %d: %s",
+			  l->address, (int)pid, perm ? "not allowed "
+			  "(ptrace rules: pidfd_getfd)" : "it holds no such "
+			  "listening socket");
+		return perm ? -EPERM : -ENOENT;
+	}
+	listen(fd, l->backlog);         /* the configured backlog */
 	return fd;
 }

@@ -8,6 +8,7 @@
 #define SYSG_SOCKETS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 
@@ -17,6 +18,19 @@
  * A unix socket's stale file is replaced (one nobody accepts on); MODE and
  * OWNER are applied to the file. */
 int sysg_socket_bind(const struct sysg_listen *l, char *err, size_t errlen);
+
+/* Take back L's listening socket from process PID, which got it from a
+ * supervisor that is gone (a new supervisor adopting its services, or
+ * a live upgrade): fd HINT first (where sd_listen_fds(3) put it), then
+ * every other socket PID holds, each copied with pidfd_getfd(2) and kept
+ * only when it is a listening stream socket bound to L's address. The
+ * socket (close-on-exec; listen(2) again with L's backlog), or -errno
+ * with ERR: -ENOENT when PID holds none. */
+int sysg_socket_take(pid_t pid, int hint, const struct sysg_listen *l,
+		     char *err, size_t errlen);
+
+/* 1 when FD is a listening stream socket bound to L's address. */
+int sysg_socket_is(int fd, const struct sysg_listen *l);
 
 /* Describe the process listening on L's port or path into BUF ("pid 12
  * (nginx)"). 0, or -ENOENT when /proc cannot tell. */

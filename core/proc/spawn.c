@@ -569,7 +569,8 @@ static void close_pipes(struct pipes *p)
 }
 
 /* Wait for exec: EOF means it happened, a status is the child's errno
- * (and the step that failed, in STAGE). */
+ * (and the step that failed, in STAGE). On a non-blocking FD, -EAGAIN:
+ * not yet. */
 static int read_exec_status(int fd, char *stage, size_t len)
 {
 	struct exec_status st;
@@ -578,6 +579,8 @@ static int read_exec_status(int fd, char *stage, size_t len)
 	do
 		n = read(fd, &st, sizeof(st));
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return -EAGAIN;
 	if (n != (ssize_t)sizeof(st))
 		return 0;
 	st.stage[sizeof(st.stage) - 1] = '\0';
@@ -700,7 +703,7 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	int e;
 
 	out->pid = -1;
-	out->out_fd = out->err_fd = -1;
+	out->out_fd = out->err_fd = out->exec_fd = -1;
 	out->start_ticks = 0;
 	cp.argv = build_argv(req);
 	if (!cp.argv || protocol_env(&cp, cp.envp) < 0) {
@@ -730,7 +733,7 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 		if (write(p.sync[1], "", 1) != 1)
 			e = errno;
 	}
-	if (!e)
+	if (!e && !req->async_exec)
 		e = read_exec_status(p.ex[0], stage, sizeof(stage));
 	if (e) {
 		if (out->pid > 0)
@@ -743,6 +746,20 @@ int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	sysg_proc_start_ticks_of(out->pid, &out->start_ticks);
 	out->out_fd = take_read_end(p.out);
 	out->err_fd = take_read_end(p.err);
+	if (req->async_exec)
+		out->exec_fd = take_read_end(p.ex);
 	close_pipes(&p);
 	return 0;
+}
+
+int sysg_spawn_exec_result(int exec_fd, const char *command, char *err,
+			   size_t errlen)
+{
+	char stage[64] = "";
+	int e = read_exec_status(exec_fd, stage, sizeof(stage));
+
+	if (e == -EAGAIN)
+		return 1;
+	return e ? spawn_error(err, errlen, "cannot run", e, command, stage) :
+	       0;
 }

@@ -66,6 +66,12 @@ struct sysg_spawn_req {
 	 * outside, like id maps and cgroup moves. 0, or -errno with a
 	 * message in ERR: the child is then killed. May be NULL. */
 	int (*parent_setup)(pid_t pid, void *arg, char *err, size_t errlen);
+	/* Do not wait for the exec: the child's exec-status pipe is handed
+	 * back in OUT->exec_fd for sysg_spawn_exec_result(), so that many
+	 * spawns in a row do not each wait for their child to be scheduled
+	 * and exec. An exec failure then comes from there (the child exits
+	 * 127 right after reporting it). */
+	int async_exec;
 };
 
 struct sysg_child {
@@ -73,6 +79,9 @@ struct sysg_child {
 	int out_fd;             /* read end when SYSG_SPAWN_PIPE, else -1 */
 	int err_fd;
 	uint64_t start_ticks;   /* /proc/PID/stat starttime, 0 if unknown */
+	int exec_fd;            /* async_exec: the exec-status pipe (read
+	                           end, non-blocking, close-on-exec; the
+	                           caller closes it), else -1 */
 };
 
 /* Spawn REQ. On success returns 0 and fills *OUT (pipe read ends are
@@ -82,6 +91,13 @@ struct sysg_child {
  * message in ERR; no child is left behind. */
 int sysg_spawn(const struct sysg_spawn_req *req, struct sysg_child *out,
 	       char *err, size_t errlen);
+
+/* The outcome of an async_exec spawn of COMMAND, from its EXEC_FD: 1
+ * not known yet (the child has not exec'd nor failed: wait for EXEC_FD
+ * to be readable), 0 the exec happened, or the negative errno of the
+ * failure with the same message in ERR as sysg_spawn gives. */
+int sysg_spawn_exec_result(int exec_fd, const char *command, char *err,
+			   size_t errlen);
 
 /* How COMMAND would be run. */
 enum sysg_cmd_kind {

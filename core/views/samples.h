@@ -2,8 +2,10 @@
  * supervisor in a bounded ring, and the small terminal chart that
  * `sysg inspect` draws from them.
  *
- * The supervisor calls sysg_samples_take() for every unit on a loop timer
- * (SYSG_SAMPLE_INTERVAL_MS) with the pids of the unit's process tree. A
+ * The supervisor calls sysg_samples_take() on a loop timer
+ * (SYSG_SAMPLE_INTERVAL_MS) with the pids of the unit's process tree, for
+ * every unit when the config has `metrics:`, else (lazy) for the units
+ * `inspect` asked for in the last 10 minutes (daemon.c). A
  * sample is the tree's CPU use since the previous sample (percent of one
  * core, from utime+stime in /proc/PID/stat) and its resident memory (sum
  * of /proc/PID/statm). Each unit keeps its newest samples, at most the

@@ -69,17 +69,17 @@ void sysg_cpu_history_free(struct sysg_cpu_history *h)
 
 /* -------------------------------------------------------- supervisor */
 
-/* Read STATE_DIR/NAME (small) into BUF; 0 or -1. */
+/* Read the runtime file NAME of STATE_DIR's supervisor (small) into
+ * BUF; 0 or -1. */
 static int read_small(const char *state_dir, const char *name, char *buf,
 		      size_t len)
 {
-	char *path = sysg_path_join(state_dir, name);
+	char path[SYSG_PATH_MAX];
 	ssize_t n = -1;
-	int fd;
+	int fd = -1;
 
-	fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-			 O_NONBLOCK) : -1;
-	free(path);
+	if (sysg_run_file(state_dir, name, path, sizeof(path)) == 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd >= 0) {
 		n = read(fd, buf, len - 1);
 		close(fd);

@@ -255,8 +255,17 @@ json_t *sysg_unit_view_to_json(const struct sysg_unit_view *u);
  * MS <= 0 (unknown). A new reference; NULL on ENOMEM. */
 json_t *sysg_json_time_or_null(int64_t ms);
 
+/* How `--json` prints a document (status, inspect, ...); COMPACT: one
+ * line (--stream), else indented by 2. */
+#define SYSG_JSON_PRINT_FLAGS(compact) (JSON_PRESERVE_ORDER | \
+	JSON_REAL_PRECISION(12) | ((compact) ? JSON_COMPACT : JSON_INDENT(2)))
+
 /* S as one line of compact JSON, malloc'd (NULL on ENOMEM). */
 char *sysg_status_to_json_string(const struct sysg_status *s);
+/* S exactly as `sysg status --json` prints it (without the final
+ * newline), malloc'd (NULL on ENOMEM): the supervisor renders it so that
+ * the CLI need not decode and encode it again. */
+char *sysg_status_to_json_text(const struct sysg_status *s);
 
 /* Read a status document back (as produced by sysg_status_to_json).
  * Unknown fields are ignored; a missing or mistyped field, or another

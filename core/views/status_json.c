@@ -146,17 +146,26 @@ json_t *sysg_status_to_json(const struct sysg_status *s)
 			 "units", units);
 }
 
-char *sysg_status_to_json_string(const struct sysg_status *s)
+static char *dump_status(const struct sysg_status *s, int compact)
 {
 	json_t *j = sysg_status_to_json(s);
 	char *text;
 
 	if (!j)
 		return NULL;
-	text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
-			  JSON_REAL_PRECISION(12));
+	text = json_dumps(j, SYSG_JSON_PRINT_FLAGS(compact));
 	json_decref(j);
 	return text;
+}
+
+char *sysg_status_to_json_string(const struct sysg_status *s)
+{
+	return dump_status(s, 1);
+}
+
+char *sysg_status_to_json_text(const struct sysg_status *s)
+{
+	return dump_status(s, 0);
 }
 
 /* ------------------------------------------------------------- reader */

@@ -65,7 +65,7 @@ extern "C" {
 
 /* The ABI this header describes (what a plugin built against it speaks),
  * and the oldest ABI this sysg still loads. */
-#define SYSG_PLUGIN_ABI_VERSION 2
+#define SYSG_PLUGIN_ABI_VERSION 3
 #define SYSG_PLUGIN_ABI_MIN 1
 #define SYSG_PLUGIN_ENTRY_SYMBOL "sysg_plugin_entry"
 
@@ -321,7 +321,29 @@ struct sysg_host_api {
 	 * --promote, --abort or the deploy timeout. Returns enum
 	 * sysg_operator. */
 	int (*operator_wait)(struct sysg_deploy_ctx *c, int64_t ms);
+	/* ABI 3: the copies of the service (`instances: N`): N, or 1 for a
+	 * service without copies. Copy K runs with SYSG_INSTANCE=K and is
+	 * shown as SERVICE.K. A strategy that deploys copies (flag
+	 * SYSG_STRATEGY_COPIES) replaces every one of them through the two
+	 * calls below; current() and start() then mean copy 0. */
+	int (*copies)(struct sysg_deploy_ctx *c);
+	/* ABI 3: the instance serving copy INDEX (0..copies-1), 0 if none. */
+	sysg_instance_t (*current_copy)(struct sysg_deploy_ctx *c, int index);
+	/* ABI 3: start(), for copy INDEX: the new instance runs the copy's
+	 * new definition (PREVIOUS 1: the one the copy ran before this
+	 * deploy, to roll a replaced copy back) beside the copy's current
+	 * instance, on the same sockets (`listen:`); promote() makes it
+	 * copy INDEX. */
+	int (*start_copy)(struct sysg_deploy_ctx *c, int index, int previous,
+			  const char *const *env_overrides,
+			  sysg_instance_t *out, char *err, size_t errlen);
 };
+
+/* struct sysg_strategy_ops flags (ABI 3). */
+/* deploy() replaces every copy of a service with `instances: N` (through
+ * copies/current_copy/start_copy). Without it, sysg refuses to deploy
+ * such a service with this strategy, saying so. */
+#define SYSG_STRATEGY_COPIES 0x1u
 
 struct sysg_strategy_ops {
 	/* Check the service's deployment settings; on error fill ERR and set
@@ -346,6 +368,8 @@ struct sysg_strategy_ops {
 	 * SYSG_STRATEGY_OPS_INIT; an ABI-1 strategy has no such slot and
 	 * counts as version 1. New slots go below it. */
 	uint32_t abi_version;
+	/* ABI 3: SYSG_STRATEGY_* flags (0: none). */
+	uint32_t flags;
 };
 
 /* ------------------------------------------------------------------ */
