@@ -310,7 +310,7 @@ START_TEST(test_pidfile_is_bare)
 		char *argv[] = { "/bin/sh", "-c", "kill $(cat state/sysg.pid)",
 				 NULL };
 
-		ck_assert_int_eq(run_capture(argv, t.dir, t.env, 5000, &r), 0);
+		ck_assert_int_eq(run_capture(argv, t.dir, t.env, 30000, &r), 0);
 		ck_assert_int_eq(r.status, 0);
 		run_result_free(&r);
 	}
