@@ -83,7 +83,8 @@ START_TEST(test_stop_in_reverse_order)
 	sysg_supervisor_start_all(t.sup);
 	ck_assert_int_eq(et_wait_status(&t, "c", "running", 30000), 0);
 	sysg_supervisor_stop_all(t.sup);
-	ck_assert_int_eq(sysg_supervisor_run_until(t.sup, idle, NULL, 60000), 0);
+	ck_assert_int_eq(sysg_supervisor_run_until(t.sup, idle, NULL, 60000),
+			 0);
 	ck_assert_str_eq(sysg_supervisor_status(t.sup, "a"), "stopped");
 	s = et_read(&t, "stops.txt");
 	ck_assert_ptr_nonnull(s);
