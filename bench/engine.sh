@@ -68,8 +68,8 @@ bench_pss() {
 	} > "$d/sysg.yaml"
 	start_bg "$d"
 	wait_running "$d" "$n"
-	# steady state: past the supervisor's 2 s idle release of the state
-	# backend (libxml2 unmapped until the next state change)
+	# steady state (the state backend never enters the supervisor: its
+	# short-lived helper process is gone once the records are stored)
 	sleep 2.5
 	echo "supervisor with $n sleep services: PSS $(pss_kib "$SUP") KiB," \
 		"private $(uss_kib "$SUP") KiB"

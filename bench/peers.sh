@@ -274,7 +274,7 @@ def bench_pss(tool, n):
     tool.up(d, sleepers(d, n))
     try:
         all_up(d, n)
-        time.sleep(2.5)     # steady state (sysg releases its backend at 2 s)
+        time.sleep(2.5)     # steady state (no state helper left)
         return pss_kib(tool.pids(d))
     finally:
         tool.down(d)

@@ -621,6 +621,74 @@ static int lines_of(struct dt *t, const char *name)
 	return n;
 }
 
+/* ------------------------------------------------ what it maps */
+
+/* The first line of /proc/PID/maps naming a library a state backend
+ * pulls in (or the backend plugin itself), or NULL. */
+static char *backend_lib_mapped(pid_t pid)
+{
+	static const char *const libs[] = {
+		"libxml2", "libicu", "libstdc++", "libsqlite3", "/xml.so",
+		"/sqlite.so",
+	};
+	static char line[600];
+	char path[64];
+	FILE *f;
+	char *hit = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	while (!hit && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+			if (strstr(line, libs[i]))
+				hit = line;
+	fclose(f);
+	return hit;
+}
+
+/* The resident supervisor records, reads back and answers through its
+ * state backend (xml, sqlite) without ever mapping it: the backend runs
+ * in a short-lived helper process (SPEC 9: the resident process links
+ * only what it always needs). */
+START_TEST(test_supervisor_maps_no_backend)
+{
+	static const char *const cmds[][4] = {
+		{ "restart", "--service", "a" }, { "stop", "--service", "b" },
+		{ "start", "--service", "b" }, { "status", "--json" },
+		{ "inspect", "--service", "a" }, { "status" },
+	};
+	struct run_result r;
+	struct dt t;
+	char *hit;
+	pid_t sup;
+
+	dt_setup(&t, backends[_i], "%s", three);
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "--daemonize", NULL), 0);
+	run_result_free(&r);
+	sup = dt_daemon_pid(&t);
+	dt_track(&t, sup);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		ck_assert_int_eq(dt_sysg(&t, &r, cmds[i][0], cmds[i][1],
+					 cmds[i][2], NULL), 0);
+		run_result_free(&r);
+		hit = backend_lib_mapped(sup);
+		ck_assert_msg(!hit, "%s: after %s the supervisor maps %s",
+			      backends[_i] ? backends[_i] : "xml", cmds[i][0],
+			      hit);
+	}
+	/* what it recorded is in the store */
+	ck_assert(dt_exists(&t, _i ? "state/state.db" : "state/state.xml"));
+	ck_assert_int_eq(dt_sysg(&t, &r, "stop", NULL), 0);
+	run_result_free(&r);
+	ck_assert(dt_wait_gone(sup, 5000));
+	ck_assert_int_eq(dt_sysg(&t, &r, "status", "--json", NULL), 0);
+	ck_assert_msg(contains(r.out, "\"stopped\""), "%s", r.out);
+	run_result_free(&r);
+	dt_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_readopt_after_sigkill)
 {
 	struct dt t;
@@ -1023,6 +1091,7 @@ static Suite *make_daemon_suite(void)
 	tcase_add_test(tc, test_supervisor_log_level);
 	tcase_add_test(tc, test_blue_green_plain_start_slot);
 	tcase_add_test(tc, test_readopt_after_sigkill);
+	tcase_add_loop_test(tc, test_supervisor_maps_no_backend, 0, 2);
 	tcase_add_test(tc, test_malformed_requests);
 	tcase_add_test(tc, test_other_uid_refused);
 	tcase_add_test(tc, test_child_mode_cli);

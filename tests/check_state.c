@@ -23,6 +23,10 @@
 
 static const char *const backends[] = { "xml", "sqlite" };
 #define NBACKENDS 2
+/* Tests looped over 2 * NBACKENDS run each backend in this process,
+ * then as a remote store (its backend in a helper process). */
+#define NSTORES (2 * NBACKENDS)
+#define BACKEND(i) backends[(i) % NBACKENDS]
 
 static char tmpdir[64];
 static struct sysg_plugin_path pp;
@@ -53,10 +57,13 @@ static struct sysg_state *open_at(int b, const char *dir, const char *path)
 {
 	struct sysg_state *st = NULL;
 	char err[512] = "";
-	int r = sysg_state_open(&st, &pp, backends[b], dir, path, err,
+	int r = b >= NBACKENDS ?
+		sysg_state_open_remote(&st, &pp, BACKEND(b), dir, path, err,
+				       sizeof(err)) :
+		sysg_state_open(&st, &pp, BACKEND(b), dir, path, err,
 				sizeof(err));
 
-	ck_assert_msg(r == 0, "%s: open: %d %s", backends[b], r, err);
+	ck_assert_msg(r == 0, "%s: open: %d %s", BACKEND(b), r, err);
 	ck_assert_ptr_nonnull(st);
 	return st;
 }
@@ -167,7 +174,7 @@ START_TEST(pid_set_get_remove_list)
 		if (!strcmp(odd_names[i], "9lives"))
 			continue;
 		ck_assert_msg(sysg_state_get_pid(st, odd_names[i], &pid) == 0,
-			      "%s: %s", backends[_i], odd_names[i]);
+			      "%s: %s", BACKEND(_i), odd_names[i]);
 		ck_assert_int_eq(pid, 100 + (int64_t)i);
 	}
 	ck_assert_int_eq(sysg_state_list_pids(st, pid_cb, &seen), 0);
@@ -827,7 +834,8 @@ static void capture(void *arg, int level, const char *line)
  * a stderr nobody reads. */
 START_TEST(backend_warnings_reach_the_log_sink)
 {
-	struct sysg_state *st = open_store(0);
+	/* loop 1: a remote store, whose helper sends the line back */
+	struct sysg_state *st = open_store(_i * NBACKENDS);
 	struct captured c = { 0, 0, "" };
 	int64_t pid;
 
@@ -1060,6 +1068,114 @@ START_TEST(sqlite_corruption_found_in_use_recovered)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* the remote store (the resident supervisor's)                        */
+/* ------------------------------------------------------------------ */
+
+static void reap_helper(void *arg, const struct signalfd_siginfo *si)
+{
+	int status;
+	pid_t pid;
+
+	(void)si;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		ck_assert_int_eq(sysg_state_reaped(arg, pid, status), 1);
+}
+
+/* Run LOOP until the store's helper has ended (or 5 s). */
+static void until_helper_gone(struct sysg_loop *loop, struct sysg_state *st)
+{
+	int64_t end = sysg_now_ms() + 5000;
+
+	while (sysg_state_helper_pid(st) && sysg_now_ms() < end)
+		sysg_loop_once(loop, 50);
+	ck_assert_int_eq(sysg_state_helper_pid(st), 0);
+}
+
+/* Which of the libraries a backend pulls in /proc/self/maps shows. */
+static const char *backend_mapped(void)
+{
+	static const char *const libs[] = {
+		"libxml2", "libicu", "libstdc++", "libsqlite3", "/xml.so",
+		"/sqlite.so",
+	};
+	static char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+	const char *hit = NULL;
+
+	ck_assert_ptr_nonnull(f);
+	while (!hit && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+			if (strstr(line, libs[i]))
+				hit = line;
+	fclose(f);
+	return hit;
+}
+
+/* A storm of writes on a remote store: one request to the helper stores
+ * the last of each, other processes see them, the helper ends when idle
+ * and the next read starts another; this process never maps the
+ * backend. */
+START_TEST(remote_store_coalesces_and_keeps_backend_out)
+{
+	struct sysg_state *st = open_store(_i + NBACKENDS), *other;
+	struct sysg_unit_record u, got;
+	struct sysg_cron_run r;
+	struct sysg_loop *loop;
+	unsigned long helpers, requests;
+	const char *hit;
+	int64_t pid;
+	char buf[32];
+	int n = 0;
+
+	ck_assert_int_eq(sysg_loop_new(&loop), 0);
+	sysg_loop_on_signal(loop, reap_helper, st);
+	sysg_state_use_loop(st, loop);
+	ck_assert_int_gt(sysg_state_helper_pid(st), 0);
+	for (int i = 1; i <= 200; i++) {
+		fill_unit(&u, "web");
+		u.pid = i;
+		snprintf(buf, sizeof(buf), "v%d", i);
+		r = mkrun("tick", 1000, i < 200 ? "running" : "success");
+		ck_assert_int_eq(sysg_state_put_unit(st, &u), 0);
+		ck_assert_int_eq(sysg_state_set_pid(st, "web", i), 0);
+		ck_assert_int_eq(sysg_state_kv_set(st, "k", buf), 0);
+		ck_assert_int_eq(sysg_state_add_cron_run(st, &r, 5), 0);
+	}
+	ck_assert_int_eq(sysg_state_remove_unit(st, "gone"), 0);
+	until_helper_gone(loop, st);
+	sysg_state_remote_stats(st, &helpers, &requests);
+	/* the opener's helper, then the writer's */
+	ck_assert_int_le(helpers, 2);
+	ck_assert_int_eq(requests, 1);
+	/* (before this process opens a store of its own) */
+	hit = backend_mapped();
+	ck_assert_msg(!hit, "%s: this process maps %s", BACKEND(_i), hit);
+	other = open_store(_i);
+	expect_pid(other, "web", 200);
+	ck_assert_int_eq(sysg_state_get_unit(other, "web", &got), 0);
+	ck_assert_int_eq(got.pid, 200);
+	ck_assert_int_eq(sysg_state_kv_get(other, "k", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "v200");
+	sysg_state_close(other);
+	/* a write by another process, read through a new helper */
+	other = open_store(_i);
+	ck_assert_int_eq(sysg_state_set_pid(other, "cli", 77), 0);
+	sysg_state_close(other);
+	ck_assert_int_eq(sysg_state_get_pid(st, "cli", &pid), 0);
+	ck_assert_int_eq(pid, 77);
+	ck_assert_int_eq(sysg_state_list_units(st, count_units, &n), 0);
+	ck_assert_int_eq(n, 1);
+	sysg_state_remote_stats(st, &helpers, &requests);
+	ck_assert_int_le(helpers, 3);
+	ck_assert_int_ge(requests, 2);
+	until_helper_gone(loop, st);
+	sysg_state_use_loop(st, NULL);
+	sysg_state_close(st);
+	sysg_loop_free(loop);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* concurrency                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -1073,7 +1189,13 @@ static int writer(int b, int i, int gate)
 	char name[32], err[256];
 	int rc = 0;
 
-	if (sysg_state_open(&st, &pp, backends[b], tmpdir, NULL, err, sizeof(err)))
+	/* with a remote store, every other writer is one (the supervisor
+	 * beside CLI invocations) */
+	if ((b >= NBACKENDS && i % 2 ?
+	     sysg_state_open_remote(&st, &pp, BACKEND(b), tmpdir, NULL, err,
+				    sizeof(err)) :
+	     sysg_state_open(&st, &pp, BACKEND(b), tmpdir, NULL, err,
+			     sizeof(err))))
 		return 2;
 	if (read(gate, name, 1) < 0)    /* wait for the parent's go */
 		rc = 3;
@@ -1113,7 +1235,7 @@ START_TEST(concurrent_writers_lose_nothing)
 	for (int i = 0; i < NWRITERS; i++) {
 		ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			      "%s writer %d: status %#x", backends[_i], i, status);
+			      "%s writer %d: status %#x", BACKEND(_i), i, status);
 	}
 	st = open_store(_i);
 	for (int i = 0; i < NWRITERS; i++) {
@@ -1261,7 +1383,7 @@ START_TEST(fds_close_on_exec_and_not_leaked)
 	for (int fd = 0; fd < 1024; fd++)
 		if (during[fd] && !before[fd])
 			ck_assert_msg(is_cloexec(fd), "%s: fd %d lacks O_CLOEXEC",
-				      backends[_i], fd);
+				      BACKEND(_i), fd);
 	sysg_state_close(st);
 	open_fds(after);
 	ck_assert_int_eq(memcmp(before, after, sizeof(before)), 0);
@@ -1437,26 +1559,28 @@ static Suite *make_state_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
-	tcase_add_loop_test(tc, pid_set_get_remove_list, 0, NBACKENDS);
+	tcase_add_loop_test(tc, pid_set_get_remove_list, 0, NSTORES);
 	tcase_add_test(tc, pid_xml_written_in_systemg_shape);
 	tcase_add_test(tc, pid_xml_reads_both_shapes);
-	tcase_add_loop_test(tc, unit_round_trip, 0, NBACKENDS);
-	tcase_add_loop_test(tc, batch_stores_all, 0, NBACKENDS);
+	tcase_add_loop_test(tc, unit_round_trip, 0, NSTORES);
+	tcase_add_loop_test(tc, batch_stores_all, 0, NSTORES);
 	tcase_add_loop_test(tc, release_and_reload, 0, NBACKENDS);
 	tcase_add_loop_test(tc, mirror_follows_writes_without_backend, 0,
 			    NBACKENDS);
-	tcase_add_loop_test(tc, cron_runs_keep_n_and_update_in_place, 0, NBACKENDS);
-	tcase_add_loop_test(tc, deploy_history_order_update_cap, 0, NBACKENDS);
-	tcase_add_loop_test(tc, kv_get_set_delete, 0, NBACKENDS);
+	tcase_add_loop_test(tc, cron_runs_keep_n_and_update_in_place, 0, NSTORES);
+	tcase_add_loop_test(tc, deploy_history_order_update_cap, 0, NSTORES);
+	tcase_add_loop_test(tc, kv_get_set_delete, 0, NSTORES);
 	tcase_add_loop_test(tc, xml_corrupt_files_recovered, 0, (int)NBAD);
 	tcase_add_test(tc, xml_oversized_file_is_corrupt);
-	tcase_add_test(tc, backend_warnings_reach_the_log_sink);
+	tcase_add_loop_test(tc, backend_warnings_reach_the_log_sink, 0, 2);
+	tcase_add_loop_test(tc, remote_store_coalesces_and_keeps_backend_out,
+			    0, NBACKENDS);
 	tcase_add_test(tc, abi1_backend_still_works);
 	tcase_add_loop_test(tc, corrupt_files_aside_unique, 0, 2);
 	tcase_add_test(tc, sqlite_corrupt_db_recovered);
 	tcase_add_test(tc, sqlite_truncated_midway_never_crashes);
 	tcase_add_test(tc, sqlite_corruption_found_in_use_recovered);
-	tcase_add_loop_test(tc, concurrent_writers_lose_nothing, 0, NBACKENDS);
+	tcase_add_loop_test(tc, concurrent_writers_lose_nothing, 0, NSTORES);
 	tcase_add_loop_test(tc, open_creates_dirs_and_honours_path, 0, NBACKENDS);
 	tcase_add_test(tc, open_refuses_unknown_and_wrong_kind);
 	tcase_add_loop_test(tc, fds_close_on_exec_and_not_leaked, 0, NBACKENDS);

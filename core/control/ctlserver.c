@@ -407,6 +407,9 @@ static void op_finish(struct sysg_ctlsrv *c, struct op *op)
 		op->done(op->arg, code, text ? text : "");
 		free(text);
 	}
+	/* what the operation changed is stored, and the state helper gone,
+	 * before the client hears of it */
+	sysg_state_release(c->o.st);
 	if (op->conn)
 		sysg_ctl_reply(op->conn, code, code ?
 			       json_string_value(json_array_get(errs, 0)) : NULL,

@@ -623,6 +623,8 @@ static void initial_done(void *arg, int exit_code, const char *lines)
 			 "supervisor exits");
 		sysg_supervisor_stop_all(d->sup);
 	}
+	/* the records are on disk, and the state helper gone, first */
+	sysg_state_release(d->st);
 	sysg_daemon_report(d->result_fd, exit_code, more ? more : lines);
 	free(more);
 	d->result_fd = -1;
@@ -634,8 +636,10 @@ static int open_state(struct daemon *d, char *err, size_t errlen)
 	const char *backend = o->state_backend ? o->state_backend :
 			      o->cfg->state_backend;
 
-	return sysg_state_open(&d->st, o->pp, backend, o->state_dir,
-			       o->cfg->state_path, err, errlen);
+	/* the backend (libxml2, sqlite) lives in a helper process: the
+	 * resident supervisor never maps it */
+	return sysg_state_open_remote(&d->st, o->pp, backend, o->state_dir,
+				      o->cfg->state_path, err, errlen);
 }
 
 static int new_supervisor(struct daemon *d, char *err, size_t errlen)
@@ -905,6 +909,7 @@ static void upgrade(struct daemon *d)
 		 h.generation, bin);
 	h.services = handoff_services(d);
 	h.plugin_dirs = plugins;
+	sysg_state_release(d->st);      /* stored, and no helper left behind */
 	if (!h.services || !plugins || !cfg->abs_path)
 		sysg_errf(err, sizeof(err), !cfg->abs_path ? "no config file "
 			  "to hand over" : "out of memory");

@@ -95,7 +95,9 @@ void dp_write_record(struct deploy *dp)
 	if (!r)
 		return;
 	fill_record(dp, r);
-	if (sysg_state_add_deploy(dp->ds->o.st, r) < 0)
+	/* stored before anyone is told (deploy --history reads the file) */
+	if (sysg_state_add_deploy(dp->ds->o.st, r) < 0 ||
+	    sysg_state_sync(dp->ds->o.st) < 0)
 		sysg_log(dp_log_of(dp), SYSG_LOG_WARN,
 			 "Deploy %s: cannot write "
 			 "its record", dp->id);

@@ -70,6 +70,10 @@ void dp_journal(struct deploy *dp, const char *step)
 		free(s);
 		json_decref(j);
 	}
+	/* on disk before the step is taken */
+	if (sysg_state_sync(st) < 0)
+		sysg_log(dp_log_of(dp), SYSG_LOG_WARN,
+			 "Deploy %s: cannot journal step '%s'", dp->id, step);
 }
 
 void dp_journal_clear(struct deploy *dp)
@@ -83,6 +87,7 @@ void dp_journal_clear(struct deploy *dp)
 			 dp_copy_name(dp, k, name, sizeof(name)));
 		sysg_state_kv_set(dp->ds->o.st, key, NULL);
 	}
+	sysg_state_sync(dp->ds->o.st);
 }
 
 void dp_journal_pid(struct deploy *dp, pid_t pid, int copy)

@@ -1,7 +1,8 @@
 /* readiness.c - when a started service counts as ready (SPEC 4).
  *
- * With a health_check, probe attempts (health.h) start every `interval`
- * until one passes (EV_READY) or `timeout` x `retries` has elapsed since
+ * With a health_check, a probe attempt (health.h) runs right after the
+ * spawn, then each an `interval` after the previous one ended, until one
+ * passes (EV_READY) or `timeout` x `retries` has elapsed since
  * the spawn (EV_NOT_READY). Without one, the service is ready once it has
  * stayed up for `ready_after`. With `readiness: notify` it is ready when
  * it says READY=1 (sdnotify.c), not ready after SYSG_NOTIFY_READY_MS. */
@@ -97,8 +98,11 @@ static void probe_done(struct sysg_job *j, int status, int timed_out)
 		svc_event(v, EV_NOT_READY);
 		return;
 	}
-	/* attempts start every interval, however long each one took */
-	next = v->probe_started + v->cfg->health.interval_ms - now;
+	/* the next attempt starts an interval after this one ended (as
+	 * Docker's HEALTHCHECK): probes of a service that becomes ready a
+	 * whole number of intervals after its spawn do not race it (the
+	 * first attempt runs right after the spawn) */
+	next = v->cfg->health.interval_ms;
 	sysg_timer_start(v->sup->loop, &v->probe_timer, next, start_probe, v);
 }
 

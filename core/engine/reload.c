@@ -152,8 +152,8 @@ static void rebind_same(struct svc *v, struct sysg_service *nc)
 	v->cfg = nc;
 	if (v->privs && v->privs->limits)
 		v->privs->limits = &nc->limits;
-	if (v->privs)
-		v->privs->cg.cfg = &nc->limits.cgroup;
+	if (v->privs && v->privs->cg)
+		v->privs->cg->cfg = &nc->limits.cgroup;
 	svc_drains_rename(v);
 }
 

@@ -382,7 +382,8 @@ static void reap_all(struct sysg_supervisor *s)
 		else if (!svc_cand_reaped(s, pid, status) &&
 			 !sup_retiring_reaped(s, pid) &&
 			 !sup_inst_reaped(s, pid, status) &&
-			 !sysg_jobs_reaped(&s->jobs, pid, status))
+			 !sysg_jobs_reaped(&s->jobs, pid, status) &&
+			 !sysg_state_reaped(s->st, pid, status))
 			orphans++;
 	}
 	if (orphans)
@@ -603,6 +604,7 @@ int sysg_supervisor_new(struct sysg_supervisor **out, struct sysg_config *cfg,
 	init_cgroups(s);
 	sup_logs_arm(s);
 	if (s->st) {
+		sysg_state_use_loop(s->st, s->loop);
 		sup_mirror_others(s);
 		sysg_state_on_use(s->st, state_used, s);
 		sysg_state_set_log(s->st, state_log_line, s);
@@ -615,6 +617,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 {
 	if (!s)
 		return;
+	sysg_state_sync(s->st);         /* before the reaping below */
 	for (size_t i = 0; i < s->nsvcs; i++) {
 		sysg_job_cancel(&s->svcs[i]->probe);
 		sysg_job_cancel(&s->svcs[i]->helper);
@@ -645,6 +648,7 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 	if (s->cfg_owned)
 		sysg_config_free(s->cfg);
 	if (s->st) {
+		sysg_state_use_loop(s->st, NULL);
 		sysg_state_on_use(s->st, NULL, NULL);
 		sysg_state_mirror(s->st, NULL, NULL);
 		sysg_state_set_log(s->st, NULL, NULL);

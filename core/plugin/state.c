@@ -10,6 +10,7 @@
 
 #include "base/base.h"
 #include "state.h"
+#include "stateremote.h"
 
 static FILE *log_file;
 
@@ -81,6 +82,14 @@ void sysg_state_set_log(struct sysg_state *st,
 	log_owner = st;
 }
 
+void sysg_state_init_host(struct sysg_state *st)
+{
+	st->host.abi_version = SYSG_PLUGIN_ABI_VERSION;
+	st->host.log = state_log;
+	st->host.log_ctx = state_log_ctx;
+	log_owner = st;
+}
+
 int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		    const char *name, const char *state_dir, const char *path,
 		    char *err, size_t errlen)
@@ -98,10 +107,7 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		sysg_errf(err, errlen, "state: out of memory");
 		return -ENOMEM;
 	}
-	st->host.abi_version = SYSG_PLUGIN_ABI_VERSION;
-	st->host.log = state_log;
-	st->host.log_ctx = state_log_ctx;
-	log_owner = st;
+	sysg_state_init_host(st);
 	/* the loader checks that a state plugin has every operation */
 	r = sysg_plugin_load(pp, name ? name : "xml", SYSG_PLUGIN_STATE,
 			     &st->plugin, err, errlen);
@@ -140,6 +146,10 @@ void sysg_state_release(struct sysg_state *st)
 {
 	if (!st)
 		return;
+	if (st->remote) {
+		sysg_remote_end(st);
+		return;
+	}
 	if (st->handle)
 		st->ops->close(st->handle);
 	st->handle = NULL;
@@ -152,7 +162,10 @@ void sysg_state_close(struct sysg_state *st)
 {
 	if (!st)
 		return;
-	sysg_state_release(st);
+	if (st->remote)
+		sysg_remote_free(st);
+	else
+		sysg_state_release(st);
 	free(st->mirror);
 	if (log_owner == st)
 		log_owner = NULL;
@@ -198,9 +211,11 @@ static const struct sysg_state_ops *ops_of(struct sysg_state *st)
 	return st->ops;
 }
 
-/* Forward to the backend's slot F: -ENOSYS when it has none, -EIO when
- * it cannot be reloaded. */
-#define FORWARD(st, f, ...) ({ \
+/* Forward to the backend's slot F (to the helper of a remote store):
+ * -ENOSYS when it has none, -EIO when it cannot be reloaded. */
+#define FORWARD(st, f, ...) ((st) && (st)->remote ? \
+	sysg_remote_##f((st), __VA_ARGS__) : LOCAL(st, f, __VA_ARGS__))
+#define LOCAL(st, f, ...) ({ \
 	const struct sysg_state_ops *o_ = ops_of(st); \
 	!o_ ? -EIO : o_->f ? o_->f((st)->handle, __VA_ARGS__) : -ENOSYS; })
 
@@ -290,7 +305,7 @@ int sysg_state_mirror(struct sysg_state *st,
 		st->mirror_cap = 0;
 		return 0;
 	}
-	rc = FORWARD(st, list_units, mirror_fill, st);
+	rc = sysg_state_list_units(st, mirror_fill, st);
 	if (rc < 0 || !st->want) {
 		sysg_state_mirror(st, NULL, NULL);
 		return rc < 0 ? rc : -ENOMEM;
@@ -359,7 +374,7 @@ RELAY(deploy, struct sysg_deploy_record)
  * in-process store, e.g. the live view's overlay, has no plugin). */
 static int old_records(struct sysg_state *st)
 {
-	return ops_of(st) && st->plugin &&
+	return st && !st->remote && ops_of(st) && st->plugin &&
 	       st->plugin->ops_version < SYSG_PLUGIN_ABI_VERSION;
 }
 
@@ -393,7 +408,7 @@ int sysg_state_list_units(struct sysg_state *st, sysg_unit_cb cb, void *arg)
 	struct relay r = { (void *)cb, arg, UNIT_END_V1 };
 
 	if (old_records(st))
-		return FORWARD(st, list_units, relay_unit, &r);
+		return LOCAL(st, list_units, relay_unit, &r);
 	return FORWARD(st, list_units, cb, arg);
 }
 
@@ -409,7 +424,7 @@ int sysg_state_list_cron_runs(struct sysg_state *st, const char *name,
 	struct relay r = { (void *)cb, arg, CRON_END_V1 };
 
 	if (old_records(st))
-		return FORWARD(st, list_cron_runs, name, relay_cron, &r);
+		return LOCAL(st, list_cron_runs, name, relay_cron, &r);
 	return FORWARD(st, list_cron_runs, name, cb, arg);
 }
 
@@ -425,7 +440,7 @@ int sysg_state_list_deploys(struct sysg_state *st, const char *service,
 	struct relay r = { (void *)cb, arg, DEPLOY_END_V1 };
 
 	if (old_records(st))
-		return FORWARD(st, list_deploys, service, relay_deploy, &r);
+		return LOCAL(st, list_deploys, service, relay_deploy, &r);
 	return FORWARD(st, list_deploys, service, cb, arg);
 }
 
@@ -451,7 +466,11 @@ static int has_batch(struct sysg_state *st, const struct sysg_state_ops *o)
 
 int sysg_state_batch_begin(struct sysg_state *st)
 {
-	const struct sysg_state_ops *o = ops_of(st);
+	const struct sysg_state_ops *o;
+
+	if (st && st->remote)
+		return 0;       /* its queue is the batch */
+	o = ops_of(st);
 
 	if (!o)
 		return -EIO;
@@ -460,7 +479,11 @@ int sysg_state_batch_begin(struct sysg_state *st)
 
 int sysg_state_batch_commit(struct sysg_state *st)
 {
-	const struct sysg_state_ops *o = ops_of(st);
+	const struct sysg_state_ops *o;
+
+	if (st && st->remote)
+		return 0;
+	o = ops_of(st);
 
 	if (!o)
 		return -EIO;

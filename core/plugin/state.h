@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <sysg/plugin.h>
 
@@ -33,7 +34,10 @@ struct sysg_state {
 	void *want_arg;
 	struct sysg_unit_record *mirror;
 	size_t nmirror, mirror_cap;
+	struct sysg_state_remote *remote;       /* NULL: the backend is here */
 };
+
+struct sysg_loop;
 
 /* Load backend NAME (NULL: "xml") from the plugin search path PP, create
  * STATE_DIR (0700) if needed and open the store (PATH: state.path or NULL).
@@ -43,6 +47,41 @@ int sysg_state_open(struct sysg_state **out, const struct sysg_plugin_path *pp,
 		    char *err, size_t errlen);
 void sysg_state_close(struct sysg_state *st);
 
+/* As sysg_state_open, but the backend never enters this process: it is
+ * opened, and then used, in a helper process (stateremote.h), so that
+ * the resident supervisor maps neither libxml2/ICU/libstdc++ nor sqlite.
+ * Writes through the store return at once and are stored by the helper
+ * shortly after (coalesced, at most one request per loop turn); reads
+ * wait for the writes before them. The same calls work on it. */
+int sysg_state_open_remote(struct sysg_state **out,
+			   const struct sysg_plugin_path *pp, const char *name,
+			   const char *state_dir, const char *path,
+			   char *err, size_t errlen);
+
+/* Let a remote store time its writes and its helper's idle end on LOOP
+ * (NULL: detach, after storing what is queued; do it before freeing the
+ * loop). Without a loop each write is stored before the call returns.
+ * No-op for a store opened with sysg_state_open. */
+void sysg_state_use_loop(struct sysg_state *st, struct sysg_loop *loop);
+
+/* The owner of waitpid(-1) calls this for each pid it reaps: 1 when PID
+ * was ST's helper (nothing else to do), else 0. */
+int sysg_state_reaped(struct sysg_state *st, pid_t pid, int status);
+
+/* Block until every write made through ST so far is stored: 0, or the
+ * first error the backend returned for them. 0 at once for a store
+ * opened with sysg_state_open (its writes are never held). */
+int sysg_state_sync(struct sysg_state *st);
+
+/* A remote store's helper pid while it runs (0: none), and how many
+ * helpers it started and requests it sent so far (for benchmarks). */
+pid_t sysg_state_helper_pid(const struct sysg_state *st);
+void sysg_state_remote_stats(const struct sysg_state *st,
+			     unsigned long *helpers, unsigned long *requests);
+
+/* Fill ST's host API (for the openers in this wing). */
+void sysg_state_init_host(struct sysg_state *st);
+
 /* Where the backends' log lines ("state: warning: ...") go: a stream the
  * caller owns (the CLI passes stderr), or NULL (the default): nowhere.
  * The library never prints on its own. */
@@ -50,8 +89,9 @@ void sysg_state_log_to(FILE *f);
 
 /* Close the store and unload the backend plugin (and the libraries it
  * pulled in, e.g. libxml2) until the next call, which reloads and
- * reopens it transparently. The resident supervisor calls this when the
- * state has been idle for a while, to keep its memory small. */
+ * reopens it transparently. For a remote store: store the queued
+ * writes, end the helper and wait for it (the next call starts
+ * another). */
 void sysg_state_release(struct sysg_state *st);
 
 /* Send the backend's log lines (one line, no newline, already tagged by

@@ -263,14 +263,23 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 	if (rc == 0)
 		rc = resolve_isolation(svc, out, where, err, errlen);
 	if (rc == 0) {
-		char msg[400];
+		/* the paths of a run's limit cgroups are kilobytes: only a
+		 * service with limits keeps them (the supervisor holds one
+		 * struct sysg_privs per service) */
+		struct sysg_cglimit *cg = calloc(1, sizeof(*cg));
+		char msg[400] = "limits.cgroup: out of memory";
 
-		rc = sysg_cglimit_plan(&svc->limits.cgroup, o->cgroup_v2_base,
-				       o->dry ? SYSG_CG_DRY : 0, &out->cg, msg,
+		rc = !cg ? -ENOMEM :
+		     sysg_cglimit_plan(&svc->limits.cgroup, o->cgroup_v2_base,
+				       o->dry ? SYSG_CG_DRY : 0, cg, msg,
 				       sizeof(msg));
-		out->has_cg = rc == 0 && (out->cg.need[SYSG_CG_MEMORY] ||
-					  out->cg.need[SYSG_CG_CPU] ||
-					  out->cg.need[SYSG_CG_PIDS]);
+		out->has_cg = rc == 0 && (cg->need[SYSG_CG_MEMORY] ||
+					  cg->need[SYSG_CG_CPU] ||
+					  cg->need[SYSG_CG_PIDS]);
+		if (out->has_cg)
+			out->cg = cg;
+		else
+			free(cg);
 		if (rc < 0) {
 			if (where)
 				*where = svc->limits.cgroup.mark;
@@ -287,7 +296,10 @@ int sysg_privs_prepare(const struct sysg_service *svc,
 void sysg_privs_free(struct sysg_privs *p)
 {
 	if (p->has_cg)  /* best effort: a cgroup still in use stays */
-		sysg_cglimit_remove(&p->cg);
+		sysg_cglimit_remove(p->cg);
+	free(p->cg);
+	p->cg = NULL;
+	p->has_cg = 0;
 	free(p->creds.groups);
 	free(p->user_name);
 	free(p->home);
@@ -335,8 +347,8 @@ int sysg_privs_begin_run(struct sysg_privs *p, const char *svc,
 
 	if (!p->has_cg)
 		return 0;
-	sysg_cglimit_remove(&p->cg);
-	rc = sysg_cglimit_create(&p->cg, name, v2_dir, msg, sizeof(msg));
+	sysg_cglimit_remove(p->cg);
+	rc = sysg_cglimit_create(p->cg, name, v2_dir, msg, sizeof(msg));
 	if (rc < 0)
 		snprintf(err, errlen, "services.%s.%s", svc, msg);
 	return rc;
@@ -348,8 +360,8 @@ int sysg_privs_end_run(struct sysg_privs *p)
 
 	if (!p->has_cg)
 		return 0;
-	oom = sysg_cglimit_oom_kills(&p->cg) > 0;
-	sysg_cglimit_remove(&p->cg);
+	oom = sysg_cglimit_oom_kills(p->cg) > 0;
+	sysg_cglimit_remove(p->cg);
 	return oom;
 }
 
@@ -417,7 +429,7 @@ static int outside_setup(const struct sysg_privs *p, pid_t pid, int with_ns,
 {
 	const struct sysg_limits *l = p->limits;
 	const char *what = "cgroup";
-	int rc = p->has_cg ? sysg_cglimit_join(&p->cg, pid) : 0;
+	int rc = p->has_cg ? sysg_cglimit_join(p->cg, pid) : 0;
 
 	if (rc == 0 && l && l->present) {
 		what = "limits";

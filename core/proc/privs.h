@@ -65,7 +65,7 @@ struct sysg_privs {
 	unsigned long long clone_flags; /* CLONE_NEW* */
 	int mount_proc;         /* pid namespace: a fresh /proc */
 	char *user_name, *home, *shell; /* for the environment, or NULL */
-	struct sysg_cglimit cg;
+	struct sysg_cglimit *cg;        /* NULL unless has_cg */
 	int has_cg;
 	int private_tmp, private_devices;
 	char tmpfs_owner[48];   /* "" or ",uid=U,gid=G" (user namespace) */

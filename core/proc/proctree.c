@@ -386,8 +386,12 @@ static const char *inst_of(struct sysg_proc_snapshot *t, size_t i)
 		}
 	free(env);
 	if (out && o) {
-		out[o] = '\0';
-		t->inst[i] = out;
+		/* kept from round to round: the markers, not the whole
+		 * environment the buffer was sized for */
+		char *fit = realloc(out, o + 1);
+
+		t->inst[i] = fit ? fit : out;
+		t->inst[i][o] = '\0';
 	} else {
 		free(out);
 		t->inst[i] = no_inst;
