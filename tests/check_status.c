@@ -677,6 +677,142 @@ START_TEST(json_round_trip)
 }
 END_TEST
 
+/* What jansson prints for S, the reference the direct writer must match
+ * byte for byte. */
+static char *jansson_text(const struct sysg_status *s, int compact)
+{
+	json_t *j = sysg_status_to_json(s);
+	char *text = j ? json_dumps(j, SYSG_JSON_PRINT_FLAGS(compact)) : NULL;
+
+	json_decref(j);
+	return text;
+}
+
+static void same_as_jansson(const struct sysg_status *s)
+{
+	for (int compact = 0; compact <= 1; compact++) {
+		char *want = jansson_text(s, compact);
+		char *got = compact ? sysg_status_to_json_string(s) :
+			    sysg_status_to_json_text(s);
+
+		if (!want) {
+			ck_assert_ptr_null(got);
+			continue;
+		}
+		ck_assert_ptr_nonnull(got);
+		for (size_t k = 0; got[k] || want[k]; k++)
+			ck_assert_msg(got[k] == want[k], "differs at %zu: "
+				      "\"%.40s\" instead of \"%.40s\"", k,
+				      got + k, want + k);
+		free(want);
+		free(got);
+	}
+}
+
+/* Every shape and awkward value the document has: nulls and numbers,
+ * children, cron runs, optional keys, escapes, UTF-8, reals that print
+ * with an exponent. */
+START_TEST(json_text_is_jansson_text)
+{
+	static const double cpus[] = { -1, 0, 0.004, 0.005, 0.1, 0.3, 1, 12.34,
+		99.999, 250.5, 1e6, 123456789.12, 1e15, 3e20 };
+	static const char *const odd[] = { "plain", "quote \" back \\ slash /",
+		"ctl \b\f\n\r\t \x01\x02\x1f\x7f end", "utf8 h\xc3\xa9 \xe2\x82\xac "
+		"\xf0\x9f\x98\x80", "", "tab\tonly" };
+	struct sysg_unit_view v[3], kid[2];
+	struct sysg_cron_run runs[2];
+	struct sysg_cron_view cron;
+	struct sysg_status s = { 0 };
+
+	memset(v, 0, sizeof(v));
+	memset(kid, 0, sizeof(kid));
+	memset(runs, 0, sizeof(runs));
+	memset(&cron, 0, sizeof(cron));
+	s.captured_at_ms = 1764670000123;
+	s.units = v;
+	s.nunits = 3;
+	snprintf(v[0].name, sizeof(v[0].name), "web");
+	snprintf(v[0].status, sizeof(v[0].status), "running");
+	v[0].pid = 4242;
+	v[0].pgid = 4242;
+	v[0].uptime_s = 0;
+	v[0].rss_bytes = INT64_MAX;
+	v[0].children = kid;
+	v[0].nchildren = 2;
+	snprintf(kid[0].name, sizeof(kid[0].name), "web/a");
+	kid[0].kind = SYSG_UNIT_CHILD;
+	snprintf(kid[0].status, sizeof(kid[0].status), "failed");
+	kid[0].has_exit_code = 1;
+	kid[0].exit_code = INT32_MIN;
+	kid[0].uptime_s = -1;
+	kid[0].rss_bytes = -1;
+	kid[0].cpu_percent = -1;
+	snprintf(kid[1].name, sizeof(kid[1].name), "web/b");
+	kid[1].has_signal = 1;
+	kid[1].signal = 9;
+	kid[1].oom = 1;
+	kid[1].uptime_s = 7;
+	kid[1].rss_bytes = 0;
+	snprintf(v[1].name, sizeof(v[1].name), "job");
+	v[1].kind = SYSG_UNIT_CRON;
+	v[1].uptime_s = -1;
+	v[1].rss_bytes = -1;
+	v[1].cpu_percent = -1;
+	v[1].cron = &cron;
+	v[1].restarts = 2147483647;
+	cron.expression = "0 0 2 * * *";
+	cron.next_run_ms = 1764670000000;
+	cron.runs = runs;
+	cron.nruns = 2;
+	runs[0].started_at_ms = 1764660000000;
+	runs[0].completed_at_ms = 1764660001000;
+	snprintf(runs[0].status, sizeof(runs[0].status), "success");
+	runs[0].has_exit_code = 1;
+	snprintf(runs[1].status, sizeof(runs[1].status), "running");
+	snprintf(v[2].name, sizeof(v[2].name), "x");
+	v[2].kind = SYSG_UNIT_ORPHANED;
+	v[2].uptime_s = -1;
+	v[2].rss_bytes = -1;
+	snprintf(v[2].project, sizeof(v[2].project), "other");
+	snprintf(v[2].last_restart, sizeof(v[2].last_restart), "health check");
+	same_as_jansson(&s);
+	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
+		v[0].cpu_percent = cpus[i];
+		v[2].cpu_percent = cpus[i] / 3;
+		same_as_jansson(&s);
+	}
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		v[0].command = (char *)odd[i];
+		cron.timezone = (char *)odd[i];
+		snprintf(v[0].reason, sizeof(v[0].reason), "%s", odd[i]);
+		snprintf(v[2].status_text, sizeof(v[2].status_text), "%s",
+			 odd[i]);
+		snprintf(kid[1].name, sizeof(kid[1].name), "web/%s", odd[i]);
+		same_as_jansson(&s);
+	}
+	/* more elements than a byte counts */
+	{
+		struct sysg_unit_view *many = calloc(300, sizeof(*many));
+
+		ck_assert_ptr_nonnull(many);
+		for (int i = 0; i < 300; i++)
+			snprintf(many[i].name, sizeof(many[i].name), "s%d", i);
+		s.units = many;
+		s.nunits = 300;
+		same_as_jansson(&s);
+		free(many);
+		s.units = v;
+		s.nunits = 3;
+	}
+	/* what jansson refuses (not UTF-8), the text refuses too */
+	v[0].command = "bad \xc3\x28 utf8";
+	same_as_jansson(&s);
+	v[0].command = NULL;
+	s.nunits = 0;           /* an empty units array */
+	same_as_jansson(&s);
+}
+END_TEST
+
 static enum sysg_overall overall_of(const char *const *statuses)
 {
 	struct sysg_unit_view v[8];
@@ -1280,6 +1416,7 @@ static Suite *make_status_suite(void)
 	tcase_add_loop_test(tc, service_filter_and_children, 0, NBACKENDS);
 	tcase_add_loop_test(tc, json_round_trip, 0, NBACKENDS);
 	tcase_add_test(tc, overall_health_rule);
+	tcase_add_test(tc, json_text_is_jansson_text);
 	tcase_add_test(tc, table_rendering);
 	tcase_add_test(tc, formatting);
 	tcase_add_loop_test(tc, inspect_offline, 0, NBACKENDS);

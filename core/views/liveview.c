@@ -52,11 +52,16 @@ static int ov_list_units(void *h, sysg_unit_cb cb, void *arg)
 {
 	const struct sysg_live *l = h;
 	struct ov_list ol = { l, cb, arg, 0 };
+	/* the supervisor's own config: its services by index, in the same
+	 * order (no name lookup per service) */
+	int own = l->sup && l->cfg == sysg_supervisor_config(l->sup);
 
 	for (size_t i = 0; l->cfg && i < l->cfg->nservices; i++) {
 		struct sysg_unit_record u;
 
-		if (sysg_supervisor_get(l->sup, l->cfg->services[i].name, &u) < 0)
+		if ((own ? sysg_supervisor_get_index(l->sup, i, &u) :
+		     sysg_supervisor_get(l->sup, l->cfg->services[i].name,
+					 &u)) < 0)
 			continue;
 		if (cb(arg, &u))
 			return 0;

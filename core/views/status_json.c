@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base/base.h"
+#include "jsonw.h"
 #include "status.h"
 
 /* ------------------------------------------------------------- writer */
@@ -146,11 +147,173 @@ json_t *sysg_status_to_json(const struct sysg_status *s)
 			 "units", units);
 }
 
+/* ------------------------------------------------ the text, directly */
+
+/* The same document as sysg_status_to_json() + json_dumps(), written
+ * straight to text (jsonw.h): key for key in the same order. */
+static void time_w(struct jsonw *w, int64_t ms)
+{
+	char buf[40];
+
+	if (ms <= 0) {
+		jsonw_null(w);
+		return;
+	}
+	sysg_format_iso8601(ms, buf, sizeof(buf));
+	jsonw_str(w, buf);
+}
+
+static void int_or_null_w(struct jsonw *w, int has, int64_t v)
+{
+	if (has)
+		jsonw_int(w, v);
+	else
+		jsonw_null(w);
+}
+
+static void last_exit_w(struct jsonw *w, const struct sysg_unit_view *u)
+{
+	if (!u->has_exit_code && !u->has_signal && !u->oom) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_open(w, '{');
+	jsonw_key(w, "code");
+	int_or_null_w(w, u->has_exit_code, u->exit_code);
+	jsonw_key(w, "signal");
+	int_or_null_w(w, u->has_signal, u->signal);
+	jsonw_key(w, "oom");
+	jsonw_bool(w, u->oom);
+	jsonw_close(w, '}');
+}
+
+static void cron_w(struct jsonw *w, const struct sysg_cron_view *c)
+{
+	jsonw_open(w, '{');
+	jsonw_key(w, "expression");
+	jsonw_str(w, c->expression);
+	jsonw_key(w, "timezone");
+	jsonw_str(w, c->timezone);
+	jsonw_key(w, "next_run");
+	time_w(w, c->next_run_ms);
+	jsonw_key(w, "last_run");
+	time_w(w, c->last_run_ms);
+	jsonw_key(w, "recent_runs");
+	jsonw_open(w, '[');
+	for (size_t i = 0; i < c->nruns; i++) {
+		const struct sysg_cron_run *r = &c->runs[i];
+
+		jsonw_item(w);
+		jsonw_open(w, '{');
+		jsonw_key(w, "started_at");
+		time_w(w, r->started_at_ms);
+		jsonw_key(w, "completed_at");
+		time_w(w, r->completed_at_ms);
+		jsonw_key(w, "status");
+		jsonw_str(w, r->status);
+		jsonw_key(w, "exit_code");
+		int_or_null_w(w, r->has_exit_code, r->exit_code);
+		jsonw_close(w, '}');
+	}
+	jsonw_close(w, ']');
+	jsonw_close(w, '}');
+}
+
+static void unit_w(struct jsonw *w, const struct sysg_unit_view *u)
+{
+	jsonw_open(w, '{');
+	jsonw_key(w, "name");
+	jsonw_str(w, u->name);
+	jsonw_key(w, "kind");
+	jsonw_str(w, sysg_unit_kind_name(u->kind));
+	jsonw_key(w, "status");
+	jsonw_str(w, u->status);
+	jsonw_key(w, "pid");
+	int_or_null_w(w, u->pid > 0, u->pid);
+	jsonw_key(w, "pgid");
+	int_or_null_w(w, u->pgid > 0, u->pgid);
+	jsonw_key(w, "uptime_s");
+	int_or_null_w(w, u->uptime_s >= 0, u->uptime_s);
+	jsonw_key(w, "restarts");
+	jsonw_int(w, u->restarts);
+	jsonw_key(w, "health");
+	jsonw_str(w, sysg_health_name(u->health));
+	jsonw_key(w, "last_exit");
+	last_exit_w(w, u);
+	jsonw_key(w, "command");
+	jsonw_str(w, u->command);
+	jsonw_key(w, "cpu_percent");
+	if (u->cpu_percent < 0)
+		jsonw_null(w);
+	else
+		jsonw_real(w, (double)(int64_t)(u->cpu_percent * 100.0 + 0.5) /
+			   100.0);
+	jsonw_key(w, "rss_bytes");
+	int_or_null_w(w, u->rss_bytes >= 0, u->rss_bytes);
+	jsonw_key(w, "children");
+	jsonw_open(w, '[');
+	for (size_t i = 0; i < u->nchildren; i++) {
+		jsonw_item(w);
+		unit_w(w, &u->children[i]);
+	}
+	jsonw_close(w, ']');
+	jsonw_key(w, "reason");
+	jsonw_str(w, u->reason[0] ? u->reason : NULL);
+	if (u->project[0]) {
+		jsonw_key(w, "project");
+		jsonw_str(w, u->project);
+	}
+	if (u->cron) {
+		jsonw_key(w, "cron");
+		cron_w(w, u->cron);
+	}
+	if (u->status_text[0]) {
+		jsonw_key(w, "status_text");
+		jsonw_str(w, u->status_text);
+	}
+	if (u->last_restart[0]) {
+		jsonw_key(w, "last_restart");
+		jsonw_str(w, u->last_restart);
+	}
+	jsonw_close(w, '}');
+}
+
+static int write_status(const struct sysg_status *s, int compact,
+			char **out)
+{
+	struct jsonw w;
+	char ts[40];
+
+	jsonw_init(&w, compact ? 0 : 2);
+	sysg_format_iso8601(s->captured_at_ms, ts, sizeof(ts));
+	jsonw_open(&w, '{');
+	jsonw_key(&w, "schema_version");
+	jsonw_str(&w, SYSG_STATUS_SCHEMA_VERSION);
+	jsonw_key(&w, "captured_at");
+	jsonw_str(&w, ts);
+	jsonw_key(&w, "overall_health");
+	jsonw_str(&w, sysg_overall_name(s->overall));
+	jsonw_key(&w, "units");
+	jsonw_open(&w, '[');
+	for (size_t i = 0; i < s->nunits; i++) {
+		jsonw_item(&w);
+		unit_w(&w, &s->units[i]);
+	}
+	jsonw_close(&w, ']');
+	jsonw_close(&w, '}');
+	return jsonw_finish(&w, out);
+}
+
 static char *dump_status(const struct sysg_status *s, int compact)
 {
-	json_t *j = sysg_status_to_json(s);
+	json_t *j;
 	char *text;
+	int rc = write_status(s, compact, &text);
 
+	if (rc != JSONW_REFUSED)
+		return rc == 0 ? text : NULL;
+	/* what jansson refuses: let it say so, as it always did */
+	j = sysg_status_to_json(s);
 	if (!j)
 		return NULL;
 	text = json_dumps(j, SYSG_JSON_PRINT_FLAGS(compact));
