@@ -265,7 +265,8 @@ static int wait_status(struct fx *f, const char *name, const char *status,
 {
 	struct status_wait w = { name, status, not_pid };
 
-	return sysg_supervisor_run_until(f->b, has_status, &w, ms);
+	return sysg_supervisor_run_until(f->b, has_status, &w,
+					 tu_deadline_ms(ms));
 }
 
 static int pid_dead(struct sysg_supervisor *s, void *arg)
@@ -276,7 +277,8 @@ static int pid_dead(struct sysg_supervisor *s, void *arg)
 
 static int wait_dead(struct fx *f, pid_t pid, int ms)
 {
-	return sysg_supervisor_run_until(f->b, pid_dead, &pid, ms) == 0;
+	return sysg_supervisor_run_until(f->b, pid_dead, &pid,
+					 tu_deadline_ms(ms)) == 0;
 }
 
 /* ---------------------------------------------------------------- */

@@ -136,7 +136,7 @@ static Suite *make_children_suite(void)
 	Suite *s = suite_create("children");
 	TCase *tc = tcase_create("children");
 
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_child_attached_and_listed);
 	tcase_add_test(tc, test_spawn_limits);
 	tcase_add_test(tc, test_ttl);

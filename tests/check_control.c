@@ -320,7 +320,7 @@ static Suite *make_control_suite(void)
 	TCase *tc = tcase_create("control");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, malformed_requests_get_errors);
 	tcase_add_test(tc, decoder_rejects_bad_input);

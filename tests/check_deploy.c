@@ -93,23 +93,66 @@ static char *http_get(int port)
 }
 
 /* Poll until PORT answers with a body containing NEEDLE. */
+struct http_wait {
+	int port;
+	const char *needle;
+};
+
+static int http_has(void *arg)
+{
+	struct http_wait *w = arg;
+	char *b = http_get(w->port);
+	int ok = b && strstr(b, w->needle);
+
+	free(b);
+	return ok;
+}
+
 static int wait_http(int port, const char *needle, int timeout_ms)
 {
-	for (int waited = 0; waited < timeout_ms; waited += 50) {
-		char *b = http_get(port);
-		int ok = b && strstr(b, needle);
+	struct http_wait w = { port, needle };
 
-		free(b);
-		if (ok)
-			return 1;
-		usleep(50000);
-	}
-	return 0;
+	return tu_wait_for(http_has, &w, timeout_ms, 50);
 }
 
 static int contains(const char *hay, const char *needle)
 {
 	return hay && strstr(hay, needle) != NULL;
+}
+
+struct pid_wait {
+	struct dt *t;
+	pid_t old;
+};
+
+/* web runs, with another pid than OLD. */
+static int web_pid_changed(void *arg)
+{
+	struct pid_wait *w = arg;
+	pid_t now = dt_pid(w->t, "web");
+
+	return now > 0 && now != w->old;
+}
+
+/* PORT no longer answers. */
+static int http_down(void *arg)
+{
+	char *b = http_get(*(int *)arg);
+
+	free(b);
+	return b == NULL;
+}
+
+/* The hooks file tells of a restart: started, then the new one started
+ * and the old one stopped, in either order. */
+static int restart_hooks(void *arg)
+{
+	char *s = dt_read(arg, "hooks");
+	int ok = s && (strstr(s, "start\nstart\nstop\n") ||
+		       strstr(s, "start\nstop\nstart\n"));
+
+	free(s);
+	return ok;
 }
 
 /* `deploy` with ARGS; R keeps the output. */
@@ -294,8 +337,7 @@ START_TEST(test_rolling_restart_and_detach_follow)
 	second = dt_pid(&t, "web");
 	/* the hooks fire as for a restart: the new one started, the old
 	 * one stopped */
-	ck_assert(dt_wait_file(&t, "hooks", "start\nstart\nstop\n", 3000) ||
-		  dt_wait_file(&t, "hooks", "start\nstop\nstart\n", 1));
+	ck_assert(tu_wait_for(restart_hooks, &t, 3000, 10));
 	/* restart -s goes through the strategy too */
 	ck_assert_int_eq(dt_sysg(&t, &r, "restart", "-s", "web", NULL), 0);
 	ck_assert_msg(contains(r.out, "stop the old instance") &&
@@ -717,9 +759,7 @@ START_TEST(test_lock_abort)
 	ck_assert_str_eq(newest(h, "outcome"), "aborted");
 	json_decref(h);
 	ck_assert_int_eq(dt_pid(&t, "web"), pid);
-	for (int i = 0; i < 60 && http_get(port2); i++)
-		usleep(50000);
-	ck_assert(http_get(port2) == NULL);
+	ck_assert(tu_wait_for(http_down, &port2, 3000, 50));
 	ck_assert(wait_http(port, "ver=1", 2000));
 	/* the lock went with the deploy */
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", "-s", "web", NULL), 0);
@@ -751,9 +791,7 @@ START_TEST(test_supervisor_killed_mid_deploy)
 	 * the candidate and records the deploy as aborted */
 	dt_start_daemon(&t);
 	ck_assert_int_eq(dt_pid(&t, "web"), pid);
-	for (int i = 0; i < 100 && http_get(port2); i++)
-		usleep(50000);
-	ck_assert(http_get(port2) == NULL);
+	ck_assert(tu_wait_for(http_down, &port2, 5000, 50));
 	h = history(&t);
 	ck_assert_str_eq(newest(h, "outcome"), "aborted");
 	json_decref(h);
@@ -943,8 +981,9 @@ START_TEST(test_killed_after_promote_keeps_promoted)
 	ck_assert(wait_http(port2, "ver=2", 5000));
 	ck_assert_int_eq(dt_sysg(&t, NULL, "deploy", "--promote", "-s", "web",
 				 NULL), 0);
-	for (int i = 0; i < 100 && (cand = dt_pid(&t, "web")) == old; i++)
-		usleep(50000);
+	ck_assert(tu_wait_for(web_pid_changed, &(struct pid_wait){ &t, old },
+			      5000, 50));
+	cand = dt_pid(&t, "web");
 	ck_assert(cand > 0 && cand != old);
 	dt_track(&t, old);
 	dt_track(&t, cand);

@@ -151,7 +151,7 @@ START_TEST(test_logs_lines_follow_and_stream)
 	argv[2] = "--stream";
 	argv[3] = "--no-color";
 	argv[4] = NULL;
-	ck_assert_int_eq(run_capture(argv, t.dir, t.env, 2600, &r), 0);
+	ck_assert_int_eq(run_capture(argv, t.dir, t.env, 5000, &r), 0);
 	ck_assert_msg(count(r.out, "overall:") >= 2, "%s", r.out);
 	run_result_free(&r);
 	dt_teardown(&t);

@@ -200,8 +200,8 @@ static pid_t full_speed_writer(int fd, const char *stop)
 START_TEST(test_copy_rotation_loses_nothing)
 {
 	char *dir = tu_mkdtemp("logcopy"), path[4096], stop[4096], msg[256];
-	char err[512];
-	int fd, status;
+	char err[512], c;
+	int fd, status, ready[2];
 	pid_t w, reader;
 	long lines;
 
@@ -210,6 +210,7 @@ START_TEST(test_copy_rotation_loses_nothing)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	ck_assert_int_ge(fd, 0);
 	w = full_speed_writer(fd, stop);
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
 	reader = fork();        /* tail -f: holds the file, only reads */
 	ck_assert_int_ge(reader, 0);
 	if (reader == 0) {
@@ -218,9 +219,15 @@ START_TEST(test_copy_rotation_loses_nothing)
 		close(fd);      /* inherited: it would be a writer */
 		rfd = open(path, O_RDONLY | O_CLOEXEC);
 		(void)rfd;
+		close(ready[1]);        /* says it only reads now */
 		pause();
 		_exit(0);
 	}
+	/* until the reader closed its copy of FD it is a writer, which a
+	 * rotation rightly stops: rotate once it only reads */
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 0);
+	close(ready[0]);
 	for (int i = 0; i < 6; i++) {
 		struct stat st;
 		int64_t until = tu_now_ms() + 5000;
@@ -246,6 +253,58 @@ START_TEST(test_copy_rotation_loses_nothing)
 	lines = check_sequence(path, msg, sizeof(msg));
 	ck_assert_msg(lines > 0, "%s", msg);
 	close(fd);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* --------------------------------------------------- pipe (library) */
+
+static int64_t cut_at[4];
+static int ncuts;
+
+static void note_cut(struct sysg_drain *d)
+{
+	if (ncuts < 4)
+		cut_at[ncuts++] = d->size;
+	d->size = 0;
+}
+
+/* A chunk read from the pipe that ends inside the line crossing
+ * max_size is not cut at its last line end (short of max_size): the
+ * cut is at the first line end past max_size, in the next chunk. */
+START_TEST(test_drain_cuts_past_max_size)
+{
+	static const char lines[] = "abcdefghi\nabcdefghi\nabcdefghi\n"
+		"abcdefghi\nabcdefghi\nabcdefghi\nabcdefghi\nabcdefghi\n"
+		"abcdefghi\nabcdefghijklmno";         /* 90 + 15 bytes */
+	char *dir = tu_mkdtemp("drain"), path[4096];
+	struct sysg_loop *l;
+	struct sysg_drain *d;
+	int p[2], log;
+
+	ck_assert_int_eq(sysg_loop_new(&l), 0);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	snprintf(path, sizeof(path), "%s/w_stdout.log", dir);
+	log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	ck_assert_int_ge(log, 0);
+	d = sysg_drain_new(l, p[0], log, "w", 1, NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(d);
+	d->max_size = 100;
+	d->rotate = note_cut;
+	ncuts = 0;
+	ck_assert_int_eq(write(p[1], lines, 105), 105);
+	ck_assert_int_eq(sysg_drain_pump(d), 0);
+	ck_assert_int_eq(ncuts, 0);             /* no line end past 100 yet */
+	ck_assert_int_eq(write(p[1], "pq\nxyz\n", 7), 7);
+	ck_assert_int_eq(sysg_drain_pump(d), 0);
+	ck_assert_int_eq(ncuts, 1);
+	ck_assert_int_eq(cut_at[0], 108);
+	ck_assert_int_eq(d->size, 4);           /* "xyz\n" after the cut */
+	sysg_drain_free(d);
+	close(p[1]);
+	close(log);
+	sysg_loop_free(l);
 	tu_rm_rf(dir);
 	free(dir);
 }
@@ -370,7 +429,7 @@ START_TEST(test_compress_and_keep)
 	 * a file gzip is still working on */
 	snprintf(plain1, sizeof(plain1), "%s.1", path);
 	snprintf(plain2, sizeof(plain2), "%s.2", path);
-	until = tu_now_ms() + 5000;
+	until = tu_now_ms() + TU_DEADLINE_MS;
 	while ((exists(plain1) || exists(plain2)) && tu_now_ms() < until)
 		et_run_for(&t, 20);
 	ck_assert(!exists(plain1) && !exists(plain2));
@@ -498,6 +557,7 @@ static Suite *make_logrotate_suite(void)
 	tcase_set_timeout(live, 90);
 	tcase_add_unchecked_fixture(live, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(live, test_copy_rotation_loses_nothing);
+	tcase_add_test(live, test_drain_cuts_past_max_size);
 	tcase_add_test(live, test_reclaim_after_rename);
 	tcase_add_test(live, test_pipe_mode_rotation);
 	tcase_add_test(live, test_compress_and_keep);

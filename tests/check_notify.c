@@ -328,7 +328,7 @@ static Suite *make_notify_suite(void)
 	Suite *s = suite_create("notify");
 	TCase *tc = tcase_create("notify");
 
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_words_and_phases);
 	tcase_add_test(tc, test_every_change_in_order_from_the_loop);
 	tcase_add_test(tc, test_request_from_a_callback);

@@ -19,7 +19,8 @@
 
 /* notify.py MSG...: send each MSG (\n for newlines) to NOTIFY_SOCKET.
  * svc.py: write the protocol variables to env.txt; send STATUS=; wait for
- * the file `go`; then run `python3 notify.py READY=1` as a child (a
+ * the file `go` (with $HOLD: writes the file `held` once it has waited
+ * HOLD seconds); then run `python3 notify.py READY=1` as a child (a
  * member of the service's tree, not its main process); ping the
  * watchdog (from the main process) while the file `stop-pinging` does not exist. A sender must
  * still exist when sysg reads its message (as with systemd's
@@ -42,7 +43,10 @@ static const char svc_py[] =
 	"    e.get('WATCHDOG_PID'), os.getpid()))\n"
 	"os.rename('env.tmp', 'env.txt')\n"
 	"subprocess.run(['python3', 'notify.py', 'STATUS=warming up'])\n"
+	"t0 = time.monotonic()\n"
 	"while not os.path.exists('go'):\n"
+	"    if 'HOLD' in e and time.monotonic() - t0 > float(e['HOLD']):\n"
+	"        open('held', 'w').write('held\\n')\n"
 	"    time.sleep(0.05)\n"
 	"subprocess.run(['python3', 'notify.py',\n"
 	"                'READY=1\\\\nSTATUS=serving'])\n"
@@ -176,17 +180,25 @@ END_TEST
 START_TEST(test_watchdog_restarts)
 {
 	struct dt t;
-	char *env, *log;
+	char *env, *log, buf[64];
 	json_t *st;
-	pid_t pid, now;
+	pid_t pid, now, cli;
 
-	setup(&t, "    watchdog: 3s\n");
-	dt_write(&t, "go", "");
-	dt_start_daemon(&t);
-	ck_assert(dt_wait_status(&t, "web", "running", 15000));
-	ck_assert(dt_wait_file(&t, "env.txt", "end\n", 5000));
-	env = dt_read(&t, "env.txt");
+	/* web holds its start-up (no READY=1, no ping) for 4 s: longer
+	 * than its watchdog, which starts only at READY=1 (as systemd's) */
+	setup(&t, "    watchdog: 3s\n    env: { HOLD: \"4\" }\n");
+	cli = start_in_background(&t);
+	ck_assert(dt_wait_file(&t, "env.txt", "end\n", 30000));
+	dt_track(&t, dt_daemon_pid(&t));
 	pid = dt_pid(&t, "web");
+	ck_assert_int_gt(pid, 0);
+	ck_assert(dt_wait_file(&t, "held", "held\n", 30000));
+	ck_assert_int_eq(dt_pid(&t, "web"), pid);
+	ck_assert_str_eq(dt_status_of(&t, "web", buf, sizeof(buf)), "starting");
+	dt_write(&t, "go", "");
+	ck_assert(dt_wait_status(&t, "web", "running", 30000));
+	ck_assert_int_eq(cli_exit(cli), 0);
+	env = dt_read(&t, "env.txt");
 	{       /* WATCHDOG_USEC, and WATCHDOG_PID is the service's pid */
 		char want[64];
 
@@ -196,15 +208,15 @@ START_TEST(test_watchdog_restarts)
 	}
 	free(env);
 	/* pinging keeps it alive past its watchdog (20 pings: 4 s) */
-	ck_assert(dt_wait_file(&t, "pings", "20 pings", 20000));
+	ck_assert(dt_wait_file(&t, "pings", "20 pings", 60000));
 	ck_assert_int_eq(dt_pid(&t, "web"), pid);
 	dt_write(&t, "stop-pinging", "");
-	ck_assert(dt_wait_gone(pid, 15000));
+	ck_assert(dt_wait_gone(pid, 30000));
 	ck_assert(dt_wait_file(&t, "state/logs/supervisor.log",
 			       "Service web: watchdog timeout (no WATCHDOG=1 "
-			       "within 3000 ms)", 5000));
+			       "within 3000 ms)", 30000));
 	ck_assert(dt_wait_file(&t, "state/logs/supervisor.log",
-			       "Restarting service web in ", 5000));
+			       "Restarting service web in ", 30000));
 	log = dt_read(&t, "state/logs/supervisor.log");
 	ck_assert_msg(strstr(log, "(watchdog timeout (no WATCHDOG=1 within "
 			     "3000 ms))"), "%s", log);
@@ -226,7 +238,7 @@ static Suite *make_notify_server_suite(void)
 	Suite *s = suite_create("notify_server");
 	TCase *tc = tcase_create("notify");
 
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 180);
 	tcase_add_unchecked_fixture(tc, dt_suite_setup, dt_suite_teardown);
 	tcase_add_test(tc, test_ready_status_and_outsiders);
 	tcase_add_test(tc, test_watchdog_restarts);

@@ -285,7 +285,7 @@ static Suite *make_plugin_loader_suite(void)
 	TCase *tc = tcase_create("loader");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, loads_bundled_strategy);
 	tcase_add_test(tc, refuses_wrong_abi_naming_file_and_versions);
 	tcase_add_test(tc, loads_abi1_plugin);

@@ -76,7 +76,8 @@ static int wait_new_pid(struct et *t, const char *name, int64_t old, int ms)
 {
 	struct new_pid w = { name, old };
 
-	return sysg_supervisor_run_until(t->sup, restarted, &w, ms);
+	return sysg_supervisor_run_until(t->sup, restarted, &w,
+					 tu_deadline_ms(ms));
 }
 
 static int log_has(struct et *t, const char *needle)

@@ -70,7 +70,7 @@ static char *read_all(int fd)
 	char *buf = calloc(1, 65536);
 	size_t len = 0;
 	ssize_t n;
-	int64_t end = tu_now_ms() + 5000;
+	int64_t end = tu_now_ms() + TU_DEADLINE_MS;
 
 	while (len < 65535 && tu_now_ms() < end) {
 		n = read(fd, buf + len, 65535 - len);
@@ -256,7 +256,7 @@ START_TEST(test_shell_exec_keeps_pid)
 	};
 	struct sysg_child c;
 	char err[256], path[64], *comm;
-	int64_t end = tu_now_ms() + 2000;
+	int64_t end = tu_now_ms() + 4000;      /* sleep 5 is still there */
 
 	ck_assert_int_eq(sysg_spawn(&req, &c, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)c.pid);

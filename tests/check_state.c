@@ -1081,10 +1081,10 @@ static void reap_helper(void *arg, const struct signalfd_siginfo *si)
 		ck_assert_int_eq(sysg_state_reaped(arg, pid, status), 1);
 }
 
-/* Run LOOP until the store's helper has ended (or 5 s). */
+/* Run LOOP until the store's helper has ended (or TU_DEADLINE_MS). */
 static void until_helper_gone(struct sysg_loop *loop, struct sysg_state *st)
 {
-	int64_t end = sysg_now_ms() + 5000;
+	int64_t end = sysg_now_ms() + TU_DEADLINE_MS;
 
 	while (sysg_state_helper_pid(st) && sysg_now_ms() < end)
 		sysg_loop_once(loop, 50);

@@ -127,7 +127,7 @@ static int wait_gone(pid_t pid, int ms)
 
 static int reap_within(pid_t pid, int ms)
 {
-	int64_t end = tu_now_ms() + ms;
+	int64_t end = tu_now_ms() + tu_deadline_ms(ms);
 	int status;
 
 	while (tu_now_ms() < end) {
@@ -272,7 +272,8 @@ START_TEST(test_stop_pidxml_instance)
 		}
 		ck_assert_int_gt(inst, 0);
 		/* exec'd: its command line is the service's */
-		for (int k = 0; k < 200; k++) {
+		for (int64_t end = tu_now_ms() + TU_DEADLINE_MS;
+		     tu_now_ms() < end;) {
 			char line[64] = "";
 
 			if (sysg_proc_cmdline(inst, line, sizeof(line)) == 0 &&
@@ -355,7 +356,7 @@ static Suite *make_stop_suite(void)
 	Suite *s = suite_create("stop");
 	TCase *tc = tcase_create("binary");
 
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_foreground_start_then_stop);
 	tcase_add_test(tc, test_stop_with_stale_pid_entry);
 	tcase_add_test(tc, test_stop_with_corrupted_pid);

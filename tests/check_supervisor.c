@@ -62,19 +62,29 @@ START_TEST(test_stop_in_reverse_order)
 	struct et t;
 	char *s;
 
-	/* c needs b needs a: stopping all stops c, then b, then a */
+	/* c needs b needs a: stopping all stops c, then b, then a. Each is
+	 * ready once its TERM trap is set (a timed readiness could stop a
+	 * shell that has not set it yet, which then dies silently). The
+	 * deadline is a safety net: a loaded machine takes its time, and a
+	 * SIGTERM that hits the background sleep before it exec'd is lost
+	 * (stop_timeout, 10 s, then kills it). */
+#define STOPPER(n, dep)                                                  \
+	"  " n ": { command: \"sh -c 'trap \\\"echo " n " >> stops.txt; "      \
+	"exit 0\\\" TERM; sleep 30 & touch " n ".up; wait'\",\n"               \
+	"       health_check: { command: \"test -f " n ".up\", "              \
+	"interval: \"20ms\", timeout: \"10s\", retries: 3 }"              \
+	dep " }\n"
 	et_setup(&t, 0,
 		 "version: \"1\"\nservices:\n"
-		 "  a: { command: \"sh -c 'trap \\\"echo a >> stops.txt; exit 0\\\" TERM; sleep 30 & wait'\",\n"
-		 "       ready_after: \"30ms\" }\n"
-		 "  b: { command: \"sh -c 'trap \\\"echo b >> stops.txt; exit 0\\\" TERM; sleep 30 & wait'\",\n"
-		 "       ready_after: \"30ms\", depends_on: [a] }\n"
-		 "  c: { command: \"sh -c 'trap \\\"echo c >> stops.txt; exit 0\\\" TERM; sleep 30 & wait'\",\n"
-		 "       ready_after: \"30ms\", depends_on: [b] }\n");
+		 STOPPER("a", "")
+		 STOPPER("b", ", depends_on: [a]")
+		 STOPPER("c", ", depends_on: [b]"));
+#undef STOPPER
 	sysg_supervisor_start_all(t.sup);
-	ck_assert_int_eq(et_wait_status(&t, "c", "running", 3000), 0);
+	ck_assert_int_eq(et_wait_status(&t, "c", "running", 30000), 0);
 	sysg_supervisor_stop_all(t.sup);
-	ck_assert_int_eq(sysg_supervisor_run_until(t.sup, idle, NULL, 5000), 0);
+	ck_assert_int_eq(sysg_supervisor_run_until(t.sup, idle, NULL, 60000),
+			 0);
 	ck_assert_str_eq(sysg_supervisor_status(t.sup, "a"), "stopped");
 	s = et_read(&t, "stops.txt");
 	ck_assert_ptr_nonnull(s);
@@ -745,9 +755,9 @@ static Suite *make_supervisor_suite(void)
 	TCase *policy = tcase_create("policies");
 	TCase *misc = tcase_create("misc");
 
-	tcase_set_timeout(deps, 30);
-	tcase_set_timeout(policy, 30);
-	tcase_set_timeout(misc, 60);
+	tcase_set_timeout(deps, 120);
+	tcase_set_timeout(policy, 120);
+	tcase_set_timeout(misc, 120);
 	tcase_add_test(deps, test_parallel_waves);
 	tcase_add_test(deps, test_dependent_blocked);
 	tcase_add_test(deps, test_stop_in_reverse_order);

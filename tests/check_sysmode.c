@@ -150,7 +150,7 @@ static pid_t unit_pid(struct sys *s, const char *name, char *word,
 
 static int wait_root_file(struct sys *s, const char *rel, const char *needle)
 {
-	for (int64_t end = tu_now_ms() + 5000; tu_now_ms() < end;) {
+	for (int64_t end = tu_now_ms() + TU_DEADLINE_MS; tu_now_ms() < end;) {
 		char *text = root_read(s, rel);
 		int found = text && strstr(text, needle);
 

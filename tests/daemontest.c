@@ -205,7 +205,7 @@ json_t *dt_read_reply(int fd)
 		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t n;
 
-		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		ck_assert_int_eq(poll(&p, 1, TU_DEADLINE_MS), 1);
 		n = recv(fd, buf + got, want - got, 0);
 		if (n <= 0)
 			return NULL;
@@ -313,7 +313,7 @@ pid_t dt_pid(struct dt *t, const char *name)
 int dt_wait_status(struct dt *t, const char *name, const char *status,
 		   int timeout_ms)
 {
-	int64_t end = tu_now_ms() + timeout_ms;
+	int64_t end = tu_now_ms() + tu_deadline_ms(timeout_ms);
 	char buf[64];
 
 	do {
@@ -495,7 +495,7 @@ const char *dt_next_message(int fd, char *buf, size_t size,
 	ssize_t n = 0;
 
 	buf[0] = '\0';
-	if (poll(&p, 1, timeout_ms) == 1)
+	if (poll(&p, 1, tu_deadline_ms(timeout_ms)) == 1)
 		n = recv(fd, buf, size - 1, MSG_DONTWAIT);
 	buf[n > 0 ? n : 0] = '\0';
 	return buf;

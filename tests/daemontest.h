@@ -104,7 +104,8 @@ json_t *dt_read_reply(int fd);
  * (asserts). */
 int dt_listen_dgram(const char *addr);
 
-/* The next datagram within TIMEOUT_MS, into BUF ("" when none came). */
+/* The next datagram within tu_deadline_ms(TIMEOUT_MS), into BUF ("" when
+ * none came). */
 const char *dt_next_message(int fd, char *buf, size_t size,
 			    int timeout_ms);
 

@@ -44,9 +44,10 @@ app_dir() {
 	while [ "$p2" = "$p1" ]; do p2=$(free_port); done
 }
 
-# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds. The
+# deadline is a safety net, at least 30 s (testutil.h: TU_DEADLINE_MS).
 wait_for() {
-	_limit=$(( $1 * 20 ))
+	_limit=$(( ($1 < 30 ? 30 : $1) * 20 ))
 	shift
 	_i=0
 	until "$@" >/dev/null 2>&1; do

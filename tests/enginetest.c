@@ -103,7 +103,8 @@ int et_wait_status(struct et *t, const char *name, const char *status,
 {
 	struct status_wait w = { name, status };
 
-	return sysg_supervisor_run_until(t->sup, has_status, &w, timeout_ms);
+	return sysg_supervisor_run_until(t->sup, has_status, &w,
+					 tu_deadline_ms(timeout_ms));
 }
 
 static int never(struct sysg_supervisor *s, void *arg)
@@ -138,7 +139,7 @@ int et_wait_file(struct et *t, const char *name, int timeout_ms)
 	struct file_wait w = { t, name };
 
 	return sysg_supervisor_run_until(t->sup, file_exists, &w,
-					 timeout_ms) == 0;
+					 tu_deadline_ms(timeout_ms)) == 0;
 }
 
 char *et_read(struct et *t, const char *name)
@@ -204,5 +205,6 @@ int et_wait_dead(struct et *t, pid_t pid, int timeout_ms)
 {
 	struct dead_wait w = { pid };
 
-	return sysg_supervisor_run_until(t->sup, is_dead, &w, timeout_ms) == 0;
+	return sysg_supervisor_run_until(t->sup, is_dead, &w,
+					 tu_deadline_ms(timeout_ms)) == 0;
 }

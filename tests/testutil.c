@@ -185,10 +185,16 @@ int64_t tu_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int tu_deadline_ms(int timeout_ms)
+{
+	return timeout_ms < 1000 || timeout_ms > TU_DEADLINE_MS ? timeout_ms :
+	       TU_DEADLINE_MS;
+}
+
 int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 		int interval_ms)
 {
-	int64_t deadline = tu_now_ms() + timeout_ms;
+	int64_t deadline = tu_now_ms() + tu_deadline_ms(timeout_ms);
 	struct timespec nap = { interval_ms / 1000,
 				(long)(interval_ms % 1000) * 1000000L };
 
@@ -198,6 +204,16 @@ int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 		nanosleep(&nap, NULL);
 	}
 	return cond(arg) ? 1 : 0;
+}
+
+/* A test case without tcase_set_timeout gets Check's default, 4 s: too
+ * short a safety net for a loaded CI machine. Check reads
+ * CK_DEFAULT_TIMEOUT when a test case is created, before main's
+ * tu_run_suite runs, hence a constructor. A value in the environment
+ * wins. */
+__attribute__((constructor)) static void tu_default_timeout(void)
+{
+	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
 }
 
 int tu_run_suite(Suite *s)

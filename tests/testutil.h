@@ -36,8 +36,21 @@ int tu_rm_rf(const char *path);
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t tu_now_ms(void);
 
+/* Deadlines are safety nets, not assertions: CI runs the suite on a
+ * loaded 2-core machine, where a process can wait seconds for a core.
+ * The test helpers that wait for a condition (tu_wait_for, dt_wait_*,
+ * et_wait_*, and the tests' own wait_*) wait at least TU_DEADLINE_MS
+ * whatever timeout they are given; a passing wait returns as soon as its
+ * condition holds, so this costs nothing when the test passes. A timeout
+ * under 1 s is kept: it checks that something holds already. */
+#define TU_DEADLINE_MS 30000
+
+/* TIMEOUT_MS as the deadline of a wait for a condition (above). */
+int tu_deadline_ms(int timeout_ms);
+
 /* Call COND(ARG) every INTERVAL_MS until it returns non-zero (returns 1)
- * or TIMEOUT_MS passed (returns 0, after one last check). */
+ * or tu_deadline_ms(TIMEOUT_MS) passed (returns 0, after one last
+ * check). */
 int tu_wait_for(int (*cond)(void *arg), void *arg, int timeout_ms,
 		int interval_ms);
 

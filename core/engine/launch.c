@@ -476,7 +476,12 @@ int svc_launch(struct svc *v, char *err, size_t errlen)
 		v->reason[0] = '\0';
 	v->status_text[0] = '\0';
 	v->stopping_said = 0;
-	svc_watchdog_arm(v);
+	/* as systemd's WatchdogSec=, the watchdog runs once the start-up is
+	 * over: from the spawn, or from READY=1 with readiness: notify
+	 * (sdnotify.c), so that a slow start is judged by its readiness
+	 * deadline, not killed for pings its protocol sends only later */
+	if (!v->cfg->readiness_notify)
+		svc_watchdog_arm(v);
 	sysg_pidset_clear(&v->known);
 	if (c.out_fd >= 0 || c.err_fd >= 0)
 		attach_drains(v, c.out_fd, c.err_fd);

@@ -11,7 +11,9 @@
  * READY=1 makes a starting `readiness: notify` service ready; STATUS=
  * is its status text (status, inspect); STOPPING=1 is logged and shown;
  * WATCHDOG=1 re-arms the watchdog, WATCHDOG=trigger fires it; a watchdog
- * that fires is EV_WATCHDOG (a failure: restart by policy). */
+ * that fires is EV_WATCHDOG (a failure: restart by policy). With
+ * readiness: notify the watchdog starts at READY=1 (or at an earlier
+ * WATCHDOG=1), as systemd's for Type=notify. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,8 +126,10 @@ static void one_line(struct svc *v, int cand, pid_t pid, const char *line,
 		return;
 	}
 	if (n == 7 && !memcmp(line, "READY=1", 7)) {
-		if (v->state == ST_STARTING && v->cfg->readiness_notify)
+		if (v->state == ST_STARTING && v->cfg->readiness_notify) {
 			svc_event(v, EV_READY);
+			svc_watchdog_arm(v);    /* start-up over (launch.c) */
+		}
 	} else if (n > 7 && !memcmp(line, "STATUS=", 7)) {
 		set_text(v->status_text, sizeof(v->status_text), line + 7,
 			 n - 7);

@@ -214,7 +214,10 @@ void sysg_drain_switch(struct sysg_drain *d, int fd, int old_fd)
 }
 
 /* Write BUF to the file, rotating it at a line boundary once it is
- * full (or anywhere once it is twice full of one endless line). */
+ * full: at the first line end that makes it max_size or more (a chunk
+ * read from the pipe may end inside a line, so its last line end can be
+ * short of max_size); or anywhere once it is twice full of one endless
+ * line. */
 static void drain_write(struct sysg_drain *d, const char *buf, size_t n)
 {
 	if (d->next_fd >= 0) {
@@ -230,7 +233,9 @@ static void drain_write(struct sysg_drain *d, const char *buf, size_t n)
 		n -= k;
 	}
 	if (d->max_size > 0 && d->rotate && d->size + (int64_t)n >= d->max_size) {
-		const char *nl = memrchr(buf, '\n', n);
+		int64_t full = d->max_size - d->size;   /* bytes until full */
+		size_t from = full > 1 ? (size_t)(full - 1) : 0;
+		const char *nl = memchr(buf + from, '\n', n - from);
 		size_t k = nl ? (size_t)(nl - buf) + 1 : n;
 
 		if (nl || d->size + (int64_t)n >= 2 * d->max_size) {
