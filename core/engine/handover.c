@@ -45,13 +45,13 @@ int svc_can_hand_over(const struct svc *v)
 {
 	/* an adopted run: once its sockets were taken back (adopt.c) */
 	return v->state == ST_RUNNING && !v->cron && v->cfg->nlisten > 0 &&
-	       !v->cand.active && v->pid > 0 &&
+	       !svc_cand_on(v) && v->pid > 0 &&
 	       (!v->adopted || v->nsockets == v->cfg->nlisten);
 }
 
 enum sysg_unit_status svc_pub_status(const struct svc *v)
 {
-	return (v->cand.active || v->draining || v->roll_pending) &&
+	return (svc_cand_on(v) || v->draining || v->roll_pending) &&
 	       v->state == ST_RUNNING ?
 	       SYSG_STATUS_STARTING : svc_status(v->state);
 }
@@ -80,7 +80,7 @@ static int rolling_now(const struct sysg_supervisor *s, const char *group)
 		const struct svc *w = s->svcs[i];
 
 		n += w->cfg->instance_of && !strcmp(w->cfg->instance_of, group)
-		     && (w->cand.active || w->draining);
+		     && (svc_cand_on(w) || w->draining);
 	}
 	return n;
 }
@@ -257,8 +257,8 @@ static void retire_current(struct svc *v)
 
 static void cand_end(struct svc *v)
 {
-	sysg_timer_stop(v->sup->loop, &v->cand.timer);
-	v->cand.active = 0;
+	sysg_timer_stop(v->sup->loop, &v->cand->timer);
+	v->cand->active = 0;
 	sup_note_status(v);
 	sup_note_activity(v->sup);
 }
@@ -266,26 +266,26 @@ static void cand_end(struct svc *v)
 /* Stop the candidate (not ready, or the service is being stopped). */
 static void cand_kill(struct svc *v)
 {
-	if (v->cand.pid > 1)
-		kill(-v->cand.pid, SIGKILL);    /* its own session */
-	if (v->cand.cgroup[0]) {
-		sysg_cgroup_kill(v->cand.cgroup);
-		sup_remove_cgroup(v->sup, v->cand.cgroup);
+	if (v->cand->pid > 1)
+		kill(-v->cand->pid, SIGKILL);    /* its own session */
+	if (v->cand->cgroup[0]) {
+		sysg_cgroup_kill(v->cand->cgroup);
+		sup_remove_cgroup(v->sup, v->cand->cgroup);
 	}
 	svc_cand_drains_free(v);
 }
 
 void svc_cand_abort(struct svc *v, const char *why)
 {
-	if (!v->cand.active)
+	if (!svc_cand_on(v))
 		return;
 	svc_log(v, SYSG_LOG_ERROR, "Service %s: the new run (pid %d) %s; the "
 		"old one (pid %d) keeps serving", v->cfg->name,
-		(int)v->cand.pid, why, (int)v->pid);
+		(int)v->cand->pid, why, (int)v->pid);
 	snprintf(v->last_restart, sizeof(v->last_restart), "restart failed: "
 		 "the new run %s", why);
 	cand_kill(v);
-	v->cand.pid = 0;
+	v->cand->pid = 0;
 	cand_end(v);
 	roll_next(v);
 }
@@ -295,7 +295,7 @@ void svc_cand_ready(struct svc *v)
 {
 	pid_t old = v->pid;
 
-	if (!v->cand.active)
+	if (!svc_cand_on(v))
 		return;
 	retire_current(v);
 	svc_take_candidate(v);
@@ -326,7 +326,7 @@ int svc_cand_reaped(struct sysg_supervisor *s, pid_t pid, int status)
 	for (size_t i = 0; i < s->nsvcs; i++) {
 		struct svc *v = s->svcs[i];
 
-		if (!v->cand.active || v->cand.pid != pid)
+		if (!svc_cand_on(v) || v->cand->pid != pid)
 			continue;
 		snprintf(why, sizeof(why), "exited before it was ready (%s "
 			 "%d)", WIFSIGNALED(status) ? "signal" : "code",
@@ -353,11 +353,11 @@ int svc_hand_over(struct svc *v, char *err, size_t errlen)
 			"beside the old one: %s", v->cfg->name, err);
 		return rc;
 	}
-	v->cand.active = 1;
+	v->cand->active = 1;
 	svc_log(v, SYSG_LOG_INFO, "Service %s: new run (pid %d) started beside "
 		"the old one (pid %d) on the same sockets", v->cfg->name,
-		(int)v->cand.pid, (int)v->pid);
-	sysg_timer_start(v->sup->loop, &v->cand.timer,
+		(int)v->cand->pid, (int)v->pid);
+	sysg_timer_start(v->sup->loop, &v->cand->timer,
 			 v->cfg->readiness_notify ? SYSG_NOTIFY_READY_MS :
 			 v->cfg->ready_after_ms, cand_timer, v);
 	sup_note_status(v);

@@ -302,9 +302,9 @@ static void cand_drain_eof(struct sysg_drain *d)
 {
 	struct svc *v = d->arg;
 
-	for (int i = 0; i < 2; i++)
-		if (v->cand.drains[i] == d)
-			v->cand.drains[i] = NULL;
+	for (int i = 0; v->cand && i < 2; i++)
+		if (v->cand->drains[i] == d)
+			v->cand->drains[i] = NULL;
 	sysg_drain_free(d);
 }
 
@@ -316,11 +316,11 @@ static void detached_eof(struct sysg_drain *d)
 
 void svc_cand_drains_free(struct svc *v)
 {
-	for (int i = 0; i < 2; i++)
-		if (v->cand.drains[i]) {
-			sysg_drain_pump(v->cand.drains[i]);
-			sysg_drain_free(v->cand.drains[i]);
-			v->cand.drains[i] = NULL;
+	for (int i = 0; v->cand && i < 2; i++)
+		if (v->cand->drains[i]) {
+			sysg_drain_pump(v->cand->drains[i]);
+			sysg_drain_free(v->cand->drains[i]);
+			v->cand->drains[i] = NULL;
 		}
 }
 
@@ -331,26 +331,30 @@ int svc_launch_candidate(struct svc *v, char *err, size_t errlen)
 	struct sysg_child c;
 	int fds[2], rc;
 
+	if (!v->cand && !(v->cand = calloc(1, sizeof(*v->cand)))) {
+		sysg_errf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	memcpy(inst, v->instance, sizeof(inst));
 	memcpy(cg, v->cgroup, sizeof(cg));
 	rc = do_spawn(v, &c, 0, err, errlen);
-	memcpy(v->cand.instance, v->instance, sizeof(inst));
-	memcpy(v->cand.cgroup, v->cgroup, sizeof(cg));
+	memcpy(v->cand->instance, v->instance, sizeof(inst));
+	memcpy(v->cand->cgroup, v->cgroup, sizeof(cg));
 	memcpy(v->instance, inst, sizeof(inst));
 	memcpy(v->cgroup, cg, sizeof(cg));
 	if (rc < 0) {
-		if (v->cand.cgroup[0])
-			sup_remove_cgroup(s, v->cand.cgroup);
+		if (v->cand->cgroup[0])
+			sup_remove_cgroup(s, v->cand->cgroup);
 		return rc;
 	}
-	v->cand.pid = c.pid;
-	v->cand.ticks = c.start_ticks;
-	v->cand.started_wall = sysg_wall_ms();
-	v->cand.started_mono = sysg_now_ms();
+	v->cand->pid = c.pid;
+	v->cand->ticks = c.start_ticks;
+	v->cand->started_wall = sysg_wall_ms();
+	v->cand->started_mono = sysg_now_ms();
 	fds[0] = c.out_fd;
 	fds[1] = c.err_fd;
 	for (int i = 0; i < 2; i++)
-		v->cand.drains[i] = new_drain(v, fds[i], i, cand_drain_eof);
+		v->cand->drains[i] = new_drain(v, fds[i], i, cand_drain_eof);
 	return 0;
 }
 
@@ -362,21 +366,21 @@ void svc_take_candidate(struct svc *v)
 	for (int i = 0; i < 2; i++) {
 		if (v->drains[i])
 			v->drains[i]->on_eof = detached_eof;
-		v->drains[i] = v->cand.drains[i];
+		v->drains[i] = v->cand->drains[i];
 		if (v->drains[i])
 			v->drains[i]->on_eof = drain_eof;
-		v->cand.drains[i] = NULL;
+		v->cand->drains[i] = NULL;
 	}
-	v->pid = v->sid = v->cand.pid;
+	v->pid = v->sid = v->cand->pid;
 	if (v->privs)
-		v->privs->ns_pid = v->cand.pid;
-	v->ticks = v->cand.ticks;
+		v->privs->ns_pid = v->cand->pid;
+	v->ticks = v->cand->ticks;
 	free(v->run_cmd);
 	v->run_cmd = NULL;
-	memcpy(v->instance, v->cand.instance, sizeof(v->instance));
-	memcpy(v->cgroup, v->cand.cgroup, sizeof(v->cgroup));
-	v->started_wall = v->cand.started_wall;
-	v->started_mono = v->cand.started_mono;
+	memcpy(v->instance, v->cand->instance, sizeof(v->instance));
+	memcpy(v->cgroup, v->cand->cgroup, sizeof(v->cgroup));
+	v->started_wall = v->cand->started_wall;
+	v->started_mono = v->cand->started_mono;
 	v->ready_mono = sysg_now_ms();
 	v->has_exit = v->has_signal = 0;
 	v->status_text[0] = '\0';

@@ -58,8 +58,8 @@ static struct svc *sender(struct sysg_supervisor *s, pid_t pid, int *cand)
 
 		if (svc_wants_notify(v) && v->pid > 0 && v->pid == pid)
 			return v;
-		if (svc_wants_notify(v) && v->cand.active &&
-		    v->cand.pid == pid) {
+		if (svc_wants_notify(v) && svc_cand_on(v) &&
+		    v->cand->pid == pid) {
 			*cand = 1;      /* a new run beside it (handover.c) */
 			return v;
 		}

@@ -1159,5 +1159,8 @@ void svc_release(struct svc *v)
 	svc_sockets_close(v);
 	sysg_timer_stop(l, &v->watchdog);
 	svc_cand_abort(v, "was stopped with the supervisor");
+	svc_cand_drains_free(v);
+	free(v->cand);
+	v->cand = NULL;
 	svc_retiring_forget(v);
 }

@@ -170,7 +170,8 @@ struct svc {
 	struct sysg_timer watchdog;
 	char last_restart[SYSG_REASON_MAX];     /* why it was last restarted */
 
-	/* a new run started beside the current one (handover.c) */
+	/* a new run started beside the current one (handover.c); only a
+	 * service with listen: ever has one, so it is allocated on demand */
 	struct svc_cand {
 		int active;
 		pid_t pid;
@@ -180,7 +181,7 @@ struct svc {
 		char cgroup[SYSG_CGROUP_PATH_MAX];
 		struct sysg_drain *drains[2];
 		struct sysg_timer timer;
-	} cand;
+	} *cand;                /* allocated by the first handover */
 	int draining;           /* old runs whose main is not gone yet */
 	int roll_pending;       /* a rolling restart will hand it over */
 
@@ -376,6 +377,12 @@ void sup_retiring_kill_all(struct sysg_supervisor *s);
 /* PID was reaped: 1 when it was the main process of a retiring run. */
 int sup_retiring_reaped(struct sysg_supervisor *s, pid_t pid);
 void svc_retiring_forget(struct svc *v);        /* V is going away */
+
+/* V has a new run started beside its current one. */
+static inline int svc_cand_on(const struct svc *v)
+{
+	return v->cand && v->cand->active;
+}
 
 /* launch.c, for handover.c: spawn into V->cand without touching the
  * current run; make the candidate the current run; free its drains. */
