@@ -49,49 +49,6 @@ static const char *python(void)
 	       "python3";
 }
 
-/* A free loopback TCP port. */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert(fd >= 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-/* One HTTP GET of 127.0.0.1:PORT: the body (malloc'd) or NULL. */
-static char *http_get(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	char buf[4096];
-	size_t got = 0;
-	ssize_t n;
-	char *body;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    write(fd, "GET / HTTP/1.0\r\n\r\n", 18) != 18) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while (got < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = '\0';
-	body = strstr(buf, "\r\n\r\n");
-	return body ? strdup(body + 4) : NULL;
-}
-
 /* Poll until PORT answers with a body containing NEEDLE. */
 struct http_wait {
 	int port;
@@ -101,7 +58,7 @@ struct http_wait {
 static int http_has(void *arg)
 {
 	struct http_wait *w = arg;
-	char *b = http_get(w->port);
+	char *b = tu_http_get(w->port);
 	int ok = b && strstr(b, w->needle);
 
 	free(b);
@@ -137,7 +94,7 @@ static int web_pid_changed(void *arg)
 /* PORT no longer answers. */
 static int http_down(void *arg)
 {
-	char *b = http_get(*(int *)arg);
+	char *b = tu_http_get(*(int *)arg);
 
 	free(b);
 	return b == NULL;
@@ -209,7 +166,7 @@ START_TEST(test_deploy_blue_green_history_rollback)
 {
 	struct dt t;
 	struct run_result r;
-	int p0 = free_port(), p1 = free_port();
+	int p0 = tu_free_port(), p1 = tu_free_port();
 	char dep[1024], rolled[64];
 	pid_t first, second;
 	json_t *h;
@@ -309,7 +266,7 @@ START_TEST(test_rolling_restart_and_detach_follow)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port(), port2 = free_port();
+	int port = tu_free_port(), port2 = tu_free_port();
 	char dep[512], id[128];
 	pid_t first, second;
 
@@ -354,7 +311,7 @@ START_TEST(test_min_healthy_time_rolls_back)
 {
 	struct dt t;
 	struct run_result r;
-	int pa = free_port(), pb = free_port(), pc = free_port();
+	int pa = tu_free_port(), pb = tu_free_port(), pc = tu_free_port();
 	const char *dep = "    deployment:\n      strategy: rolling\n"
 			  "      min_healthy_time: \"2s\"\n";
 	json_t *h;
@@ -432,7 +389,7 @@ START_TEST(test_min_healthy_time_blue_green_candidate_url)
 {
 	struct dt t;
 	struct run_result r;
-	int p0 = free_port(), p1 = free_port();
+	int p0 = tu_free_port(), p1 = tu_free_port();
 	json_t *h;
 
 	deaf_web(&t, p0, p1, "1", 1);
@@ -481,7 +438,7 @@ START_TEST(test_failures_before_the_switch)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port(), port2 = free_port(), dead = free_port();
+	int port = tu_free_port(), port2 = tu_free_port(), dead = tu_free_port();
 	char dep[1024];
 	pid_t pid;
 	json_t *h;
@@ -520,7 +477,7 @@ START_TEST(test_failures_before_the_switch)
 		 "timeout: \"300ms\", retries: 2 }\n", dead);
 	web(&t, NULL, port2, "2", dep, 0);
 	fails_untouched(&t, port, pid, "did not become healthy");
-	ck_assert(http_get(port2) == NULL);     /* the candidate is gone */
+	ck_assert(tu_http_get(port2) == NULL);     /* the candidate is gone */
 
 	/* --strict: an unknown key (ignored with a warning otherwise) is an
 	 * error; nothing changes */
@@ -563,7 +520,7 @@ END_TEST
 START_TEST(test_blue_green_plain_start_on_active_slot)
 {
 	struct dt t;
-	int p0 = free_port(), p1 = free_port();
+	int p0 = tu_free_port(), p1 = tu_free_port();
 	char dep[1024];
 
 	snprintf(dep, sizeof(dep),
@@ -613,7 +570,7 @@ START_TEST(test_port_conflict_falls_back)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port();
+	int port = tu_free_port();
 	pid_t pid;
 
 	/* the same port: the new instance cannot bind it; readiness by
@@ -656,7 +613,7 @@ START_TEST(test_blue_green_switch_failures)
 {
 	struct dt t;
 	struct run_result r;
-	int p0 = free_port(), p1 = free_port(), dead = free_port();
+	int p0 = tu_free_port(), p1 = tu_free_port(), dead = tu_free_port();
 	char verify[128];
 	pid_t pid;
 	json_t *h, *st;
@@ -675,7 +632,7 @@ START_TEST(test_blue_green_switch_failures)
 	bg_dep(dep, sizeof(dep), p0, p1, "exit 3", NULL);
 	web(&t, NULL, p0, "2", dep, 0);
 	fails_untouched(&t, p0, pid, "switch_command exited with code 3");
-	ck_assert(http_get(p1) == NULL);
+	ck_assert(tu_http_get(p1) == NULL);
 
 	/* verify fails after the switch: switched back, rolled_back */
 	snprintf(verify, sizeof(verify), "http://127.0.0.1:%d/", dead);
@@ -723,7 +680,7 @@ START_TEST(test_lock_abort)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port(), port2 = free_port();
+	int port = tu_free_port(), port2 = tu_free_port();
 	char id[128];
 	pid_t pid;
 	json_t *h;
@@ -772,7 +729,7 @@ START_TEST(test_supervisor_killed_mid_deploy)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port(), port2 = free_port();
+	int port = tu_free_port(), port2 = tu_free_port();
 	pid_t pid, daemon;
 	json_t *h;
 
@@ -820,7 +777,7 @@ START_TEST(test_bad_plugins_and_input)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port();
+	int port = tu_free_port();
 	char *dir = fixture_plugins(), wdir[4200], cmd[20000];
 	pid_t pid;
 
@@ -897,7 +854,7 @@ START_TEST(test_operator_pause_resume_promote)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port(), port2 = free_port();
+	int port = tu_free_port(), port2 = tu_free_port();
 	char *dir = fixture_plugins(), id[128];
 	pid_t pid;
 	json_t *j;
@@ -961,7 +918,7 @@ START_TEST(test_killed_after_promote_keeps_promoted)
 {
 	struct dt t;
 	struct run_result r;
-	int port = free_port(), port2 = free_port();
+	int port = tu_free_port(), port2 = tu_free_port();
 	char *dir = fixture_plugins();
 	pid_t old, cand = 0, daemon;
 	json_t *h;
