@@ -480,6 +480,23 @@ static int copy_config(const struct sysg_config *cfg, const char *skip,
 	return rc;
 }
 
+/* The end of a join or a leave: NC with its left-out services dropped
+ * into *OUT, or on error (RC < 0) nothing. Returns RC. */
+static int finish_copy(struct sysg_config *nc, int rc,
+		       struct sysg_config **out, char *err, size_t errlen)
+{
+	if (rc == 0)
+		rc = drop_left(nc);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			sysg_errf(err, errlen, "out of memory");
+		sysg_config_free(nc);
+		nc = NULL;
+	}
+	*out = nc;
+	return rc;
+}
+
 int sysg_config_join(const struct sysg_config *cfg,
 		     const struct sysg_config *join, struct sysg_config **out,
 		     char *err, size_t errlen)
@@ -491,16 +508,7 @@ int sysg_config_join(const struct sysg_config *cfg,
 		drop_left_id(nc, join->projects[i].id);
 	if (rc == 0)
 		rc = append_joined(nc, join, err, errlen);
-	if (rc == 0)
-		rc = drop_left(nc);
-	if (rc < 0) {
-		if (rc == -ENOMEM)
-			sysg_errf(err, errlen, "out of memory");
-		sysg_config_free(nc);
-		nc = NULL;
-	}
-	*out = nc;
-	return rc;
+	return finish_copy(nc, rc, out, err, errlen);
 }
 
 /* The joined file of CFG that defines project ID, or -1. */
@@ -544,16 +552,7 @@ int sysg_config_leave(const struct sysg_config *cfg, const char *id,
 		rc = add_left(nc, p->id);
 	for (size_t i = 0; rc == 0 && j && i < j->nprojects; i++)
 		drop_left_id(nc, j->projects[i].id);
-	if (rc == 0)
-		rc = drop_left(nc);
-	if (rc < 0) {
-		if (rc == -ENOMEM)
-			sysg_errf(err, errlen, "out of memory");
-		sysg_config_free(nc);
-		nc = NULL;
-	}
-	*out = nc;
-	return rc;
+	return finish_copy(nc, rc, out, err, errlen);
 }
 
 size_t sysg_config_joined_files(const struct sysg_config *cfg,
