@@ -623,30 +623,6 @@ static int lines_of(struct dt *t, const char *name)
 
 /* ------------------------------------------------ what it maps */
 
-/* The first line of /proc/PID/maps naming a library a state backend
- * pulls in (or the backend plugin itself), or NULL. */
-static char *backend_lib_mapped(pid_t pid)
-{
-	static const char *const libs[] = {
-		"libxml2", "libicu", "libstdc++", "libsqlite3", "/xml.so",
-		"/sqlite.so",
-	};
-	static char line[600];
-	char path[64];
-	FILE *f;
-	char *hit = NULL;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	ck_assert_ptr_nonnull(f);
-	while (!hit && fgets(line, sizeof(line), f))
-		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
-			if (strstr(line, libs[i]))
-				hit = line;
-	fclose(f);
-	return hit;
-}
-
 /* The resident supervisor records, reads back and answers through its
  * state backend (xml, sqlite) without ever mapping it: the backend runs
  * in a short-lived helper process (SPEC 9: the resident process links
@@ -660,7 +636,7 @@ START_TEST(test_supervisor_maps_no_backend)
 	};
 	struct run_result r;
 	struct dt t;
-	char *hit;
+	const char *hit;
 	pid_t sup;
 
 	dt_setup(&t, backends[_i], "%s", three);
@@ -672,7 +648,7 @@ START_TEST(test_supervisor_maps_no_backend)
 		ck_assert_int_eq(dt_sysg(&t, &r, cmds[i][0], cmds[i][1],
 					 cmds[i][2], NULL), 0);
 		run_result_free(&r);
-		hit = backend_lib_mapped(sup);
+		hit = tu_backend_mapped(sup);
 		ck_assert_msg(!hit, "%s: after %s the supervisor maps %s",
 			      backends[_i] ? backends[_i] : "xml", cmds[i][0],
 			      hit);

@@ -1091,26 +1091,6 @@ static void until_helper_gone(struct sysg_loop *loop, struct sysg_state *st)
 	ck_assert_int_eq(sysg_state_helper_pid(st), 0);
 }
 
-/* Which of the libraries a backend pulls in /proc/self/maps shows. */
-static const char *backend_mapped(void)
-{
-	static const char *const libs[] = {
-		"libxml2", "libicu", "libstdc++", "libsqlite3", "/xml.so",
-		"/sqlite.so",
-	};
-	static char line[512];
-	FILE *f = fopen("/proc/self/maps", "re");
-	const char *hit = NULL;
-
-	ck_assert_ptr_nonnull(f);
-	while (!hit && fgets(line, sizeof(line), f))
-		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
-			if (strstr(line, libs[i]))
-				hit = line;
-	fclose(f);
-	return hit;
-}
-
 /* A storm of writes on a remote store: one request to the helper stores
  * the last of each, other processes see them, the helper ends when idle
  * and the next read starts another; this process never maps the
@@ -1148,7 +1128,7 @@ START_TEST(remote_store_coalesces_and_keeps_backend_out)
 	ck_assert_int_le(helpers, 2);
 	ck_assert_int_eq(requests, 1);
 	/* (before this process opens a store of its own) */
-	hit = backend_mapped();
+	hit = tu_backend_mapped(getpid());
 	ck_assert_msg(!hit, "%s: this process maps %s", BACKEND(_i), hit);
 	other = open_store(_i);
 	expect_pid(other, "web", 200);

@@ -266,3 +266,26 @@ char *tu_http_get(int port)
 	body = strstr(buf, "\r\n\r\n");
 	return body ? strdup(body + 4) : NULL;
 }
+
+const char *tu_backend_mapped(pid_t pid)
+{
+	static const char *const libs[] = {
+		"libxml2", "libicu", "libstdc++", "libsqlite3", "/xml.so",
+		"/sqlite.so",
+	};
+	static char line[600];
+	const char *hit = NULL;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	while (!hit && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+			if (strstr(line, libs[i]))
+				hit = line;
+	fclose(f);
+	return hit;
+}

@@ -11,6 +11,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Create a fresh directory /tmp/sysg-test-PREFIX-XXXXXX (PREFIX may be
  * NULL). Returns its malloc'd path, or NULL (errno set). Remove it with
@@ -59,6 +60,11 @@ int tu_free_port(void);
 
 /* One HTTP/1.0 GET / of 127.0.0.1:PORT: the response body (malloc'd), or
  * NULL when the connection or the request failed. */
+/* The first line of /proc/PID/maps naming a library a state backend
+ * pulls in (libxml2, ICU, libstdc++, libsqlite3, or the backend plugin
+ * itself), or NULL. Static storage. */
+const char *tu_backend_mapped(pid_t pid);
+
 char *tu_http_get(int port);
 
 /* Run every test of suite S (Check's runner, CK_NORMAL output) and free
