@@ -327,6 +327,19 @@ START_TEST(test_v2_run_cgroup_contains_and_kills)
 	     access(svc_cg, F_OK) == 0 && tu_now_ms() < end;)
 		usleep(20 * 1000);
 	ck_assert_msg(access(svc_cg, F_OK) != 0, "%s is still there", svc_cg);
+	/* another supervisor prunes this one's base while it holds no run
+	 * (sysg_cgroup_prune): the next start makes it again */
+	*strrchr(svc_cg, '/') = '\0';
+	ck_assert_int_eq(rmdir(svc_cg), 0);
+	ck_assert_int_eq(dt_sysg(&t, &r, "start", "-s", "app", NULL), 0);
+	run_result_free(&r);
+	ck_assert(dt_wait_status(&t, "app", "running", 5000));
+	pid = dt_pid(&t, "app");
+	dt_track(&t, pid);
+	ck_assert_int_eq(sysg_cgroup_of_pid(pid, esc_cg, sizeof(esc_cg)), 0);
+	ck_assert_msg(!strncmp(esc_cg, svc_cg, strlen(svc_cg)) &&
+		      esc_cg[strlen(svc_cg)] == '/', "%s is not below %s",
+		      esc_cg, svc_cg);
 	dt_teardown(&t);
 }
 END_TEST

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -115,12 +114,9 @@ static void setup_cgroup(struct svc *v, int *fd)
 		return;
 	sysg_instance_cgroup_run(v->cfg->name, getpid(), s->serial, name,
 				 sizeof(name));
+	sup_cgroup_base_ensure(s);
 	rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
 				sizeof(v->cgroup));
-	if (rc == -ENOENT && (mkdir(s->cgroup_base, 0755) == 0 ||
-			      errno == EEXIST))   /* pruned while empty */
-		rc = sysg_cgroup_create(s->cgroup_base, name, v->cgroup,
-					sizeof(v->cgroup));
 	if (rc == 0)
 		rc = *fd = sysg_cgroup_open_dir(v->cgroup);
 	if (rc < 0) {

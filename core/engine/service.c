@@ -512,6 +512,7 @@ static int check_privileged(struct svc *v)
 	if (v->privs)
 		sysg_privs_end_run(v->privs);
 	svc_privs_drop(v);
+	sup_cgroup_base_ensure(v->sup);     /* its limits go below it */
 	if (!(p = malloc(sizeof(*p)))) {
 		fail(v, ST_FAILED, "out of memory");
 		return -ENOMEM;

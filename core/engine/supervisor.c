@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -351,6 +352,12 @@ void sup_remove_cgroup(struct sysg_supervisor *s, const char *dir)
 	nv[s->ndead_cgroups] = strdup(dir);
 	if (nv[s->ndead_cgroups])
 		s->ndead_cgroups++;
+}
+
+void sup_cgroup_base_ensure(struct sysg_supervisor *s)
+{
+	if (s->cgroup_base[0])
+		mkdir(s->cgroup_base, 0755);    /* EEXIST: the usual case */
 }
 
 /* Retry the cgroups that still held zombies; FORCE: last chance. */

@@ -500,5 +500,8 @@ void sup_svc_init(struct sysg_supervisor *s, struct svc *v,
 void sup_start_closure(struct sysg_supervisor *s, struct svc *v, int depth);
 /* rmdir the cgroup DIR now, or once its last zombie has been reaped. */
 void sup_remove_cgroup(struct sysg_supervisor *s, const char *dir);
+/* Make S's cgroup base again if another supervisor pruned it while it
+ * held no run (sysg_cgroup_prune); before each run's cgroup and limits. */
+void sup_cgroup_base_ensure(struct sysg_supervisor *s);
 
 #endif
