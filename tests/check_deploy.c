@@ -135,6 +135,18 @@ static const char *newest(json_t *h, const char *key)
 		json_array_get(json_object_get(h, "deploys"), 0), key));
 }
 
+/* The history after a deploy rolled back by min_healthy_time and the
+ * follow-up deploy: newest a success, the one before rolled_back. */
+static void rolled_back_then_followed(struct dt *t)
+{
+	json_t *h = history(t);
+
+	ck_assert_str_eq(newest(h, "outcome"), "success");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+		json_object_get(h, "deploys"), 1), "outcome")), "rolled_back");
+	json_decref(h);
+}
+
 /* ------------------------------------------------------------ success */
 
 static const char *ready_after = "100ms";
@@ -314,7 +326,6 @@ START_TEST(test_min_healthy_time_rolls_back)
 	int pa = tu_free_port(), pb = tu_free_port(), pc = tu_free_port();
 	const char *dep = "    deployment:\n      strategy: rolling\n"
 			  "      min_healthy_time: \"2s\"\n";
-	json_t *h;
 	char *y, *p;
 
 	web(&t, backends[_i], pa, "1", dep, 1);
@@ -347,11 +358,7 @@ START_TEST(test_min_healthy_time_rolls_back)
 			 0);
 	run_result_free(&r);
 	ck_assert(wait_http(pb, "ver=2", 5000));
-	h = history(&t);
-	ck_assert_str_eq(newest(h, "outcome"), "success");
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-		json_object_get(h, "deploys"), 1), "outcome")), "rolled_back");
-	json_decref(h);
+	rolled_back_then_followed(&t);
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);
 }
@@ -390,7 +397,6 @@ START_TEST(test_min_healthy_time_blue_green_candidate_url)
 	struct dt t;
 	struct run_result r;
 	int p0 = tu_free_port(), p1 = tu_free_port();
-	json_t *h;
 
 	deaf_web(&t, p0, p1, "1", 1);
 	dt_start_daemon(&t);
@@ -408,11 +414,7 @@ START_TEST(test_min_healthy_time_blue_green_candidate_url)
 	run_result_free(&r);
 	/* v2 went to p0; the rollback brings v1 back to the other slot */
 	ck_assert(wait_http(p1, "ver=1", 5000));
-	h = history(&t);
-	ck_assert_str_eq(newest(h, "outcome"), "success");
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-		json_object_get(h, "deploys"), 1), "outcome")), "rolled_back");
-	json_decref(h);
+	rolled_back_then_followed(&t);
 	ck_assert_int_eq(dt_sysg(&t, NULL, "stop", NULL), 0);
 	dt_teardown(&t);
 }

@@ -115,6 +115,18 @@ static void assert_owner(struct dt *t, const char *name, uid_t uid)
 	free(p);
 }
 
+/* T's directory out/, writable by the service's unprivileged helpers
+ * (they report what they saw there). */
+static void writable_out(struct dt *t)
+{
+	char *out = NULL;
+
+	dt_write(t, "out/.keep", "");
+	ck_assert_int_ne(asprintf(&out, "%s/out", t->dir), -1);
+	ck_assert_int_eq(chmod(out, 0777), 0);
+	free(out);
+}
+
 /* ---------------------------------------------------------------- */
 /* 1. identity                                                        */
 /* ---------------------------------------------------------------- */
@@ -339,14 +351,7 @@ START_TEST(test_helpers_run_as_the_service)
 	setup(&t, yaml);
 	free(yaml);
 	dt_write(&t, "probe.sh", probe_sh);
-	dt_write(&t, "out/.keep", "");
-	{
-		char *out = NULL;
-
-		ck_assert_int_ne(asprintf(&out, "%s/out", t.dir), -1);
-		ck_assert_int_eq(chmod(out, 0777), 0);
-		free(out);
-	}
+	writable_out(&t);
 	start_sys(&t, NULL);
 	pid = running_pid(&t, "app");
 	if (has_pids) {         /* the service's own pids cgroup line */
@@ -835,14 +840,7 @@ START_TEST(test_namespaces)
 	/* its probe: which network namespace it is in, what it sees */
 	dt_write(&t, "netprobe.sh", "{ readlink /proc/self/ns/net; "
 		 "cat /proc/net/dev; } > out/net.tmp && mv out/net.tmp out/net\n");
-	dt_write(&t, "out/.keep", "");
-	{
-		char *out = NULL;
-
-		ck_assert_int_ne(asprintf(&out, "%s/out", t.dir), -1);
-		ck_assert_int_eq(chmod(out, 0777), 0);
-		free(out);
-	}
+	writable_out(&t);
 	start_sys(&t, NULL);
 	pid = running_pid(&t, "iso");
 	/* the probe ran in the service's network namespace (only lo), not
