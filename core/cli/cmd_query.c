@@ -252,7 +252,16 @@ static void render_status(struct query *q, struct sysg_status *s)
 		if (c->stream_ms > 0)
 			fputc('\n', stdout);
 	} else if (c->json) {
-		print_json(sysg_status_to_json(s), c->stream_ms > 0);
+		/* the text the supervisor sends for --json, written the same
+		 * way (compact per frame when streaming) */
+		char *text = c->stream_ms > 0 ? sysg_status_to_json_string(s) :
+			     sysg_status_to_json_text(s);
+
+		if (text)
+			printf("%s\n", text);
+		else
+			sysg_cli_error("out of memory");
+		free(text);
 	} else {
 		render_opts(c, &ro);
 		sysg_status_render_table(s, &ro, stdout);
