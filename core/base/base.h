@@ -1,4 +1,4 @@
-/* base/base.h - the door of the base wing: the event loop, the state-directory layout and paths, durations and timestamps, string sets, diagnostics.
+/* base/base.h - the door of the base wing: the event loop, the state-directory layout and paths, durations and timestamps, string sets, diagnostics, trimming an idle process.
  *
  * Other wings include this header, never the wing's other headers
  * (docs/architecture.md; tests/check_layers.sh checks it). */
@@ -12,5 +12,6 @@
 #include "duration.h"
 #include "loop.h"
 #include "paths.h"
+#include "memtrim.h"
 
 #endif

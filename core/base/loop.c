@@ -248,5 +248,5 @@ int sysg_loop_once(struct sysg_loop *l, int64_t max_wait_ms)
 	}
 	l->npending = 0;
 	run_timers(l);
-	return 0;
+	return n;
 }

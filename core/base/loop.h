@@ -71,7 +71,8 @@ void sysg_timer_start(struct sysg_loop *l, struct sysg_timer *t,
 void sysg_timer_stop(struct sysg_loop *l, struct sysg_timer *t);
 
 /* Run one iteration: wait at most MAX_WAIT_MS (-1: until something
- * happens) and dispatch. 0 or -errno (EINTR is not an error). */
+ * happens) and dispatch. The number of fd events dispatched (0 when
+ * only timers ran), or -errno (EINTR is not an error). */
 int sysg_loop_once(struct sysg_loop *l, int64_t max_wait_ms);
 /* How many iterations have started: what one iteration computed (a /proc
  * scan, say) may be shared by everything else it dispatches. */

@@ -553,7 +553,23 @@ static void state_idle(struct sysg_timer *t)
 	struct sysg_supervisor *s = t->arg;
 
 	sysg_state_release(s->st);
-	malloc_trim(0);         /* give the backend's pages back */
+	sysg_memtrim(NULL);     /* give the backend's pages back */
+}
+
+/* A loop that had nothing to do for TRIM_IDLE_MS gives back the pages it
+ * touched while busy (base/memtrim.h): its idle footprint is what it uses
+ * idle, not what a config parse, an adoption or a status reply mapped. */
+#define TRIM_IDLE_MS 1000
+
+static void trim_idle(struct sysg_timer *t)
+{
+	struct sysg_supervisor *s = t->arg;
+
+	/* the last /proc snapshot (one entry per process of the host) is
+	 * only reused within a loop turn */
+	sysg_proc_snapshot_free(&s->procs);
+	s->procs_ok = 0;
+	sysg_memtrim(NULL);
 }
 
 /* The records a live view shows besides the configured services
@@ -660,8 +676,10 @@ void sysg_supervisor_free(struct sysg_supervisor *s)
 		sysg_state_mirror(s->st, NULL, NULL);
 		sysg_state_set_log(s->st, NULL, NULL);
 	}
-	if (s->loop)
+	if (s->loop) {
 		sysg_timer_stop(s->loop, &s->state_idle);
+		sysg_timer_stop(s->loop, &s->trim);
+	}
 	sup_sdnotify_close(s);
 	sup_retiring_kill_all(s);
 	sysg_loop_free(s->loop);
@@ -803,6 +821,9 @@ int sysg_supervisor_run_until(struct sysg_supervisor *s,
 		rc = sysg_loop_once(s->loop, left);
 		if (rc < 0)
 			return rc;
+		if (rc > 0)     /* busy: trim once idle again */
+			sysg_timer_start(s->loop, &s->trim, TRIM_IDLE_MS,
+					 trim_idle, s);
 	}
 }
 

@@ -259,6 +259,7 @@ struct sysg_supervisor {
 	char *const *base_env;  /* cfg env when the service has none */
 	struct sup_child *children;     /* managed children (children.c) */
 	struct sysg_timer state_idle;   /* unload the state backend */
+	struct sysg_timer trim;         /* give an idle loop's pages back */
 	struct sup_inst *insts;         /* deploy instances (instance.c) */
 	int64_t inst_serial;
 	struct sysg_timer logs_timer;   /* log size checks (logfiles.c) */
