@@ -263,21 +263,25 @@ static int take_over(struct svc *v, const struct sysg_unit_record *u,
 /* Leftovers                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Every process carrying a marker of this state directory. */
+/* Every process carrying a marker of this state directory (one scan of
+ * /proc for both marker variables: a host may run thousands). */
 static int marked_processes(struct sysg_supervisor *s, struct sysg_pidset *out)
 {
 	char prefix[SYSG_INSTANCE_MAX];
 	struct sysg_tree_match m = { .marker = prefix, .marker_prefix = 1 };
+	struct sysg_proc_snapshot snap = { 0 };
 	struct sysg_pidset old = { 0 };
-	int rc;
+	int rc = sysg_proc_snapshot_take(&snap);
 
 	sysg_instance_dir_prefix(s->state_dir, prefix, sizeof(prefix));
-	rc = sysg_proctree_collect(&m, out);
+	if (rc == 0)
+		rc = sysg_proctree_collect_in(&snap, &m, out);
 	sysg_instance_dir_prefix_old(s->state_dir, prefix, sizeof(prefix));
-	if (rc == 0 && sysg_proctree_collect(&m, &old) == 0)
+	if (rc == 0 && sysg_proctree_collect_in(&snap, &m, &old) == 0)
 		for (size_t i = 0; i < old.n; i++)      /* the older marker */
 			sysg_pidset_add(out, old.v[i].pid, old.v[i].ticks);
 	sysg_pidset_free(&old);
+	sysg_proc_snapshot_free(&snap);
 	return rc;
 }
 

@@ -366,11 +366,21 @@ int sysg_proc_environ_find(pid_t pid, const char *prefix, char *buf,
 	return rc;
 }
 
+/* An environment entry of either marker variable (the current one, or
+ * the older one a previous sysg set): what a snapshot caches. */
+static int is_marker_entry(const char *e)
+{
+	static const char var[] = SYSG_INSTANCE_VAR "=",
+			  old[] = SYSG_INSTANCE_VAR_OLD "=";
+
+	return !strncmp(e, var, sizeof(var) - 1) ||
+	       !strncmp(e, old, sizeof(old) - 1);
+}
+
 /* The SYSG_INSTANCE entries of process I of T (NUL-separated, ending
  * with an empty one), read from its environment the first time. */
 static const char *inst_of(struct sysg_proc_snapshot *t, size_t i)
 {
-	static const char var[] = SYSG_INSTANCE_VAR "=";
 	char path[64], *env, *out;
 	size_t len, o = 0;
 
@@ -380,7 +390,7 @@ static const char *inst_of(struct sysg_proc_snapshot *t, size_t i)
 	env = read_whole(path, &len);
 	out = env ? malloc(len + 2) : NULL;
 	for (size_t k = 0; out && k < len; k += strlen(env + k) + 1)
-		if (!strncmp(env + k, var, sizeof(var) - 1)) {
+		if (is_marker_entry(env + k)) {
 			strcpy(out + o, env + k);
 			o += strlen(env + k) + 1;
 		}
@@ -668,8 +678,7 @@ int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
 		mk.s = m->marker;
 		mk.len = strlen(m->marker);
 		mk.prefix = m->marker_prefix;
-		mk.cached = mk.len > 0 && !strncmp(m->marker, SYSG_INSTANCE_VAR "=",
-						   sizeof(SYSG_INSTANCE_VAR));
+		mk.cached = is_marker_entry(m->marker);
 	}
 	if (m->cgroup)
 		sysg_cgroup_read_procs(m->cgroup, &cg);
