@@ -540,6 +540,57 @@ START_TEST(test_leftovers_cleaned_before_restart)
 }
 END_TEST
 
+/* The stray has exec'd (its environment is the marker's). */
+static int has_marker_env(void *arg)
+{
+	char path[64], *env;
+	size_t len;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)*(pid_t *)arg);
+	env = tu_read_file(path, &len);
+	ok = env && len > 0 && !strncmp(env, SYSG_INSTANCE_VAR_OLD "=", 14);
+	free(env);
+	return ok;
+}
+
+/* A process left by an older sysg carries the older marker variable
+ * (SYSG_INSTANCE=): the one /proc scan at adoption finds it by that too,
+ * and it is stopped before the service runs. */
+START_TEST(test_leftover_with_older_marker_stopped)
+{
+	struct fx f;
+	char old[SYSG_INSTANCE_MAX], env[SYSG_INSTANCE_MAX + 16];
+	const char *const names[] = { "left", NULL };
+	pid_t stray;
+
+	fx_setup(&f, "version: \"1\"\nservices:\n"
+		 "  left: { command: \"sleep 31\", ready_after: \"100ms\",\n"
+		 "          stop_timeout: \"1s\" }\n", _i);
+	sysg_instance_prefix_old(f.state_dir, "left", old, sizeof(old));
+	snprintf(env, sizeof(env), "%s4242.1", old);
+	stray = fork();
+	ck_assert_int_ge(stray, 0);
+	if (stray == 0) {
+		char *argv[] = { (char *)"sleep", (char *)"30", NULL };
+		char *envp[] = { env, NULL };
+
+		execve("/bin/sleep", argv, envp);
+		_exit(127);
+	}
+	ck_assert(tu_wait_for(has_marker_env, &stray, 2000, 5));
+	f.b = new_sup(&f, 1);
+	ck_assert_int_eq(sysg_supervisor_adopt(f.b), 0);
+	sysg_supervisor_start_all(f.b);
+	ck_assert_int_eq(wait_status(&f, "left", "running", -1, 5000), 0);
+	wait_records_running(&f, names);
+	ck_assert(log_has(&f, "leftover process"));
+	/* stopped (and reaped by the supervisor: this process) */
+	ck_assert(!sysg_proc_is_alive(stray, 0));
+	fx_teardown(&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* Cron                                                              */
 /* ---------------------------------------------------------------- */
@@ -610,6 +661,8 @@ static Suite *make_adopt_suite(void)
 	tcase_add_loop_test(adopt, test_adopt_after_supervisor_kill, 0, 2);
 	tcase_add_loop_test(adopt, test_stale_and_reused_not_adopted, 0, 2);
 	tcase_add_loop_test(adopt, test_leftovers_cleaned_before_restart, 0, 2);
+	tcase_add_loop_test(adopt, test_leftover_with_older_marker_stopped, 0,
+			    2);
 	tcase_add_loop_test(adopt, test_cron_run_adopted_without_overlap, 0, 2);
 	suite_add_tcase(s, logs);
 	suite_add_tcase(s, adopt);
