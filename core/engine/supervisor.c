@@ -17,14 +17,23 @@
 /* Records                                                             */
 /* ------------------------------------------------------------------ */
 
+/* SRC into DST of LEN bytes, truncated; DST is zeroed (a status of
+ * 1,000 units fills 6,000 of these: no snprintf). */
+static void put_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	memcpy(dst, src, n < len ? n : len - 1);
+}
+
 void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 {
 	memset(u, 0, sizeof(*u));
-	snprintf(u->name, sizeof(u->name), "%s", v->cfg->name);
-	snprintf(u->kind, sizeof(u->kind), "%s", v->cron ? "cron" :
-		 v->cfg->unit ? "unit" :
-		 v->sup->opts.kind ? v->sup->opts.kind : "service");
-	snprintf(u->status, sizeof(u->status), "%s", svc_state_name(v->state));
+	put_str(u->name, sizeof(u->name), v->cfg->name);
+	put_str(u->kind, sizeof(u->kind), v->cron ? "cron" :
+		v->cfg->unit ? "unit" :
+		v->sup->opts.kind ? v->sup->opts.kind : "service");
+	put_str(u->status, sizeof(u->status), svc_state_name(v->state));
 	if (v->pid > 0 && svc_is_up(v)) {
 		u->pid = v->pid;
 		u->pgid = v->sid;
@@ -37,9 +46,9 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	u->has_signal = v->has_signal;
 	u->signal = v->signo;
 	u->restarts = v->restarts;
-	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
-	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd ?
-		 v->run_cmd : v->cfg->command);
+	put_str(u->reason, sizeof(u->reason), v->reason);
+	put_str(u->command, sizeof(u->command), v->run_cmd ?
+		v->run_cmd : v->cfg->command);
 }
 
 /* Records are written once the current burst of events has settled, so
