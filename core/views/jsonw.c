@@ -45,7 +45,8 @@ static int grow(struct jsonw *w, size_t n)
 
 static void put(struct jsonw *w, const char *s, size_t n)
 {
-	if (grow(w, n) == 0) {
+	/* the room is there but every few thousand bytes: no call then */
+	if ((w->len + n + 1 <= w->cap && !w->err) || grow(w, n) == 0) {
 		memcpy(w->buf + w->len, s, n);
 		w->len += n;
 	}
