@@ -114,8 +114,13 @@ static int by_name_cmp(const void *a, const void *b)
  * of them a linear walk per lookup made status and waves quadratic). */
 static long find_index(struct sysg_supervisor *s, const char *name)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi, next = s->last_found + 1;
 
+	/* a walk over the services in order (a status listing asks for
+	 * each one's notify info) asks for the one after the last: no
+	 * search then */
+	if (next < s->nactive && !strcmp(s->svcs[next]->cfg->name, name))
+		return (long)(s->last_found = next);
 	if (!s->by_name_ok) {
 		size_t *ix = realloc(s->by_name, (s->nactive + 1) *
 				     sizeof(*ix));
@@ -139,7 +144,7 @@ static long find_index(struct sysg_supervisor *s, const char *name)
 		int c = strcmp(name, s->svcs[s->by_name[mid]]->cfg->name);
 
 		if (!c)
-			return (long)s->by_name[mid];
+			return (long)(s->last_found = s->by_name[mid]);
 		if (c < 0)
 			hi = mid;
 		else
