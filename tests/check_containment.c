@@ -206,6 +206,46 @@ START_TEST(test_collect_by_marker_and_stop_sync)
 }
 END_TEST
 
+/* cgroup.procs as the kernel lists it (a pid a line): read_pids takes
+ * the pids alone, read_procs also their start times; both add each pid
+ * once. */
+START_TEST(test_cgroup_read_pids)
+{
+	char *dir = tu_mkdtemp("cgprocs");
+	char path[512];
+	struct sysg_pidset s = { 0 };
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "12\n%d\n345\n12\n", (int)getpid());
+	fclose(f);
+	ck_assert_int_eq(sysg_cgroup_read_pids(dir, &s), 0);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_int_eq(s.v[0].pid, 12);
+	ck_assert_int_eq(s.v[1].pid, getpid());
+	ck_assert_int_eq(s.v[2].pid, 345);
+	for (size_t i = 0; i < s.n; i++)
+		ck_assert_uint_eq(s.v[i].ticks, 0);
+	sysg_pidset_clear(&s);
+	ck_assert_int_eq(sysg_cgroup_read_procs(dir, &s), 0);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_uint_ne(s.v[1].ticks, 0);     /* this process's */
+	sysg_pidset_clear(&s);
+	f = fopen(path, "w");                   /* an empty cgroup */
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(sysg_cgroup_read_pids(dir, &s), 0);
+	ck_assert_uint_eq(s.n, 0);
+	unlink(path);
+	ck_assert_int_lt(sysg_cgroup_read_pids(dir, &s), 0);
+	rmdir(dir);
+	free(dir);
+	sysg_pidset_free(&s);
+}
+END_TEST
+
 START_TEST(test_instance_encoding)
 {
 	char pre[SYSG_INSTANCE_MAX], dir[SYSG_INSTANCE_MAX];
@@ -300,6 +340,7 @@ static Suite *make_containment_suite(void)
 	tcase_add_test(tree, test_collect_by_marker_and_stop_sync);
 	tcase_add_test(tree, test_proc_stat);
 	tcase_add_test(tree, test_instance_encoding);
+	tcase_add_test(tree, test_cgroup_read_pids);
 	tcase_add_test(tree, test_old_marker_recognised);
 	suite_add_tcase(s, engine);
 	suite_add_tcase(s, tree);

@@ -813,6 +813,35 @@ START_TEST(json_text_is_jansson_text)
 }
 END_TEST
 
+/* CPU% (two decimals, the writer's shortcut for K / 100) prints as
+ * jansson prints it: every cent up to 20%, then steps up to the largest
+ * the shortcut takes, and its edges. */
+START_TEST(cpu_percent_text_is_jansson_text)
+{
+	static const double edge[] = { 999999999.99, 999999999.994, 1e9,
+		1e9 + 0.01, 0.001, 0.015, 1.005, 2.675, 1e-7, -0.0, 5e-324 };
+	struct sysg_unit_view v;
+	struct sysg_status s = { 0 };
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.name, sizeof(v.name), "web");
+	s.units = &v;
+	s.nunits = 1;
+	for (int64_t k = 0; k <= 2000; k++) {
+		v.cpu_percent = (double)k / 100.0;
+		same_as_jansson(&s);
+	}
+	for (int64_t k = 2001; k < 100000000000; k = k * 7 + 3) {
+		v.cpu_percent = (double)k / 100.0;
+		same_as_jansson(&s);
+	}
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		v.cpu_percent = edge[i];
+		same_as_jansson(&s);
+	}
+}
+END_TEST
+
 static enum sysg_overall overall_of(const char *const *statuses)
 {
 	struct sysg_unit_view v[8];
@@ -1417,6 +1446,7 @@ static Suite *make_status_suite(void)
 	tcase_add_loop_test(tc, json_round_trip, 0, NBACKENDS);
 	tcase_add_test(tc, overall_health_rule);
 	tcase_add_test(tc, json_text_is_jansson_text);
+	tcase_add_test(tc, cpu_percent_text_is_jansson_text);
 	tcase_add_test(tc, table_rendering);
 	tcase_add_test(tc, formatting);
 	tcase_add_loop_test(tc, inspect_offline, 0, NBACKENDS);

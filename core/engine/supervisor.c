@@ -17,14 +17,23 @@
 /* Records                                                             */
 /* ------------------------------------------------------------------ */
 
+/* SRC into DST of LEN bytes, truncated; DST is zeroed (a status of
+ * 1,000 units fills 6,000 of these: no snprintf). */
+static void put_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	memcpy(dst, src, n < len ? n : len - 1);
+}
+
 void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 {
 	memset(u, 0, sizeof(*u));
-	snprintf(u->name, sizeof(u->name), "%s", v->cfg->name);
-	snprintf(u->kind, sizeof(u->kind), "%s", v->cron ? "cron" :
-		 v->cfg->unit ? "unit" :
-		 v->sup->opts.kind ? v->sup->opts.kind : "service");
-	snprintf(u->status, sizeof(u->status), "%s", svc_state_name(v->state));
+	put_str(u->name, sizeof(u->name), v->cfg->name);
+	put_str(u->kind, sizeof(u->kind), v->cron ? "cron" :
+		v->cfg->unit ? "unit" :
+		v->sup->opts.kind ? v->sup->opts.kind : "service");
+	put_str(u->status, sizeof(u->status), svc_state_name(v->state));
 	if (v->pid > 0 && svc_is_up(v)) {
 		u->pid = v->pid;
 		u->pgid = v->sid;
@@ -37,9 +46,9 @@ void sup_fill_record(const struct svc *v, struct sysg_unit_record *u)
 	u->has_signal = v->has_signal;
 	u->signal = v->signo;
 	u->restarts = v->restarts;
-	snprintf(u->reason, sizeof(u->reason), "%s", v->reason);
-	snprintf(u->command, sizeof(u->command), "%s", v->run_cmd ?
-		 v->run_cmd : v->cfg->command);
+	put_str(u->reason, sizeof(u->reason), v->reason);
+	put_str(u->command, sizeof(u->command), v->run_cmd ?
+		v->run_cmd : v->cfg->command);
 }
 
 /* Records are written once the current burst of events has settled, so
@@ -105,8 +114,13 @@ static int by_name_cmp(const void *a, const void *b)
  * of them a linear walk per lookup made status and waves quadratic). */
 static long find_index(struct sysg_supervisor *s, const char *name)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi, next = s->last_found + 1;
 
+	/* a walk over the services in order (a status listing asks for
+	 * each one's notify info) asks for the one after the last: no
+	 * search then */
+	if (next < s->nactive && !strcmp(s->svcs[next]->cfg->name, name))
+		return (long)(s->last_found = next);
 	if (!s->by_name_ok) {
 		size_t *ix = realloc(s->by_name, (s->nactive + 1) *
 				     sizeof(*ix));
@@ -130,7 +144,7 @@ static long find_index(struct sysg_supervisor *s, const char *name)
 		int c = strcmp(name, s->svcs[s->by_name[mid]]->cfg->name);
 
 		if (!c)
-			return (long)s->by_name[mid];
+			return (long)(s->last_found = s->by_name[mid]);
 		if (c < 0)
 			hi = mid;
 		else

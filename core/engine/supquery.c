@@ -112,11 +112,14 @@ int sysg_supervisor_notify_info(const struct sysg_supervisor *s,
 	memset(out, 0, sizeof(*out));
 	if (!v)
 		return -ENOENT;
+	/* the texts, not their whole room (usually empty): a status of
+	 * 1,000 units asks for each */
 	if (svc_is_up(v))
 		memcpy(out->status_text, v->status_text,
-		       sizeof(out->status_text));
+		       strnlen(v->status_text, sizeof(out->status_text) - 1));
 	out->stopping = svc_is_up(v) && v->stopping_said;
-	memcpy(out->last_restart, v->last_restart, sizeof(out->last_restart));
+	memcpy(out->last_restart, v->last_restart,
+	       strnlen(v->last_restart, sizeof(out->last_restart) - 1));
 	return 0;
 }
 

@@ -281,6 +281,7 @@ struct sysg_supervisor {
 	 * rebuilt on first use after a reload cleared BY_NAME_OK */
 	size_t *by_name;
 	int by_name_ok;
+	size_t last_found;              /* find_index's last answer */
 	/* supervisor.c: who depends on svcs[j] (j < nactive): dep_list
 	 * [dep_start[j] .. dep_start[j + 1]), every service's depends_on
 	 * resolved once; rebuilt with by_name */

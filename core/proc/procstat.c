@@ -16,14 +16,15 @@
 /* A short read ends the file: /proc files hand over all they have at
  * once, so the common case (/proc/PID/stat in a tree scan) costs a single
  * read(2). */
-ssize_t sysg_proc_read_file(const char *path, char *buf, size_t len)
+ssize_t sysg_proc_read_file_at(int dirfd, const char *path, char *buf,
+			       size_t len)
 {
 	ssize_t n, total = 0;
 	int fd;
 
 	if (len == 0)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd < 0 ? AT_FDCWD : dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while ((size_t)total < len - 1) {
@@ -46,6 +47,18 @@ ssize_t sysg_proc_read_file(const char *path, char *buf, size_t len)
 	return total;
 }
 
+ssize_t sysg_proc_read_file(const char *path, char *buf, size_t len)
+{
+	return sysg_proc_read_file_at(-1, path, buf, len);
+}
+
+int sysg_proc_dir_open(void)
+{
+	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 long sysg_proc_clk_tck(void)
 {
 	static long tck;
@@ -58,9 +71,23 @@ long sysg_proc_clk_tck(void)
 	return tck;
 }
 
+/* The decimal number at *P (a leading '-' wraps around, as strtoull's),
+ * moving *P past it. A scan of /proc parses thousands of these. */
+static unsigned long long stat_number(const char **p)
+{
+	const char *s = *p;
+	unsigned long long v = 0;
+	int neg = *s == '-';
+
+	s += neg;
+	for (; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (unsigned long long)(*s - '0');
+	*p = s;
+	return neg ? 0 - v : v;
+}
+
 /* Parse the fields after "(comm) " of /proc/PID/stat: the state, then
- * unsigned numbers (field 3 is the state; v[k] is field k + 4). A scan of
- * /proc parses thousands of these: no sscanf. */
+ * numbers (field 3 is the state; v[k] is field k + 4). No sscanf. */
 static int parse_stat_tail(const char *p, struct sysg_procstat *out)
 {
 	unsigned long long v[21];
@@ -72,14 +99,11 @@ static int parse_stat_tail(const char *p, struct sysg_procstat *out)
 		return -EINVAL;
 	out->state = *p++;
 	while (got < 21) {
-		char *end;
-
 		while (*p == ' ')
 			p++;
 		if ((*p < '0' || *p > '9') && *p != '-')
 			break;
-		v[got++] = strtoull(p, &end, 10);
-		p = end;
+		v[got++] = stat_number(&p);
 	}
 	/* fields 4..22: ppid pgrp sid tty tpgid flags minflt cminflt majflt
 	 * cmajflt utime stime cutime cstime prio nice threads itrealvalue
@@ -96,17 +120,36 @@ static int parse_stat_tail(const char *p, struct sysg_procstat *out)
 	return 0;
 }
 
-int sysg_procstat_read(int64_t pid, struct sysg_procstat *out)
+/* "/proc/PID/stat" into BUF (at least 40 bytes), digits by hand: status
+ * reads one per unit. */
+static void stat_path(int64_t pid, char *buf)
 {
-	char path[64], buf[1024];
+	char d[24], *p = d + sizeof(d);
+	uint64_t u = (uint64_t)pid;
+	size_t n;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	n = (size_t)(d + sizeof(d) - p);
+	memcpy(buf, "/proc/", 6);
+	memcpy(buf + 6, p, n);
+	memcpy(buf + 6 + n, "/stat", 6);
+}
+
+int sysg_procstat_read_at(int procfd, int64_t pid, struct sysg_procstat *out)
+{
+	char path[40], buf[1024];
 	const char *open_paren, *close_paren;
 	size_t n;
 	ssize_t len;
 
 	if (pid <= 0 || pid > INT32_MAX)
 		return -ESRCH;
-	snprintf(path, sizeof(path), "/proc/%" PRId64 "/stat", pid);
-	len = sysg_proc_read_file(path, buf, sizeof(buf));
+	stat_path(pid, path);
+	/* "PID/stat" relative to PROCFD */
+	len = sysg_proc_read_file_at(procfd, procfd < 0 ? path : path + 6,
+				     buf, sizeof(buf));
 	if (len < 0)
 		return (int)len;
 	memset(out, 0, sizeof(*out));
@@ -122,6 +165,11 @@ int sysg_procstat_read(int64_t pid, struct sysg_procstat *out)
 	memcpy(out->comm, open_paren + 1, n);
 	out->comm[n] = '\0';
 	return parse_stat_tail(close_paren + 1, out);
+}
+
+int sysg_procstat_read(int64_t pid, struct sysg_procstat *out)
+{
+	return sysg_procstat_read_at(-1, pid, out);
 }
 
 int sysg_procstat_is_live(const struct sysg_procstat *ps, uint64_t ticks)
@@ -292,7 +340,8 @@ int sysg_proc_scan(sysg_procstat_cb cb, void *arg)
 	while (!stop && (de = readdir(d))) {
 		if (!is_pid_name(de->d_name))
 			continue;
-		if (sysg_procstat_read(strtoll(de->d_name, NULL, 10), &ps) < 0)
+		if (sysg_procstat_read_at(dirfd(d), strtoll(de->d_name, NULL,
+							      10), &ps) < 0)
 			continue;
 		stop = cb(arg, &ps);
 	}

@@ -31,8 +31,22 @@ struct sysg_procstat {
  * (-ESRCH when the file does not exist: a vanished /proc entry). */
 ssize_t sysg_proc_read_file(const char *path, char *buf, size_t len);
 
+/* The same with PATH relative to the directory DIRFD (-1: the current
+ * directory, or PATH is absolute). */
+ssize_t sysg_proc_read_file_at(int dirfd, const char *path, char *buf,
+			       size_t len);
+
+/* /proc opened as a directory (close-on-exec), for the *_at reads of a
+ * loop over many pids: each then skips the lookup of "/proc". The fd or
+ * -errno; the caller closes it. */
+int sysg_proc_dir_open(void);
+
 /* Read /proc/PID/stat into OUT. 0, -ESRCH, or -EINVAL when unparsable. */
 int sysg_procstat_read(int64_t pid, struct sysg_procstat *out);
+
+/* The same through PROCFD, /proc opened by sysg_proc_dir_open (-1: by
+ * its full path). */
+int sysg_procstat_read_at(int procfd, int64_t pid, struct sysg_procstat *out);
 
 /* 1 when PS is a live process (not a zombie or dead) and, when TICKS is
  * non-zero, started at TICKS (so a reused pid is not mistaken for it). */

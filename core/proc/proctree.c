@@ -680,8 +680,10 @@ int sysg_proctree_collect_in(struct sysg_proc_snapshot *t,
 		mk.prefix = m->marker_prefix;
 		mk.cached = is_marker_entry(m->marker);
 	}
+	/* the pids seed the walk, whose entries take their start times
+	 * from the snapshot: no /proc read per listed pid */
 	if (m->cgroup)
-		sysg_cgroup_read_procs(m->cgroup, &cg);
+		sysg_cgroup_read_pids(m->cgroup, &cg);
 	if (index_kids(t) == 0) {
 		rc = collect_indexed(t, m, &mk, &cg, out);
 		sysg_pidset_free(&cg);
@@ -882,23 +884,35 @@ int sysg_cgroup_open_dir(const char *dir)
 	return fd < 0 ? -errno : fd;
 }
 
-int sysg_cgroup_read_procs(const char *dir, struct sysg_pidset *s)
+int sysg_cgroup_read_pids(const char *dir, struct sysg_pidset *s)
 {
-	char path[PATH_MAX];
-	FILE *f;
-	int pid, rc = 0;
+	char path[PATH_MAX], *buf, *p, *end;
+	size_t len;
+	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (rc == 0 && fscanf(f, "%d", &pid) == 1) {
-		uint64_t ticks = 0;
+	buf = read_whole(path, &len);
+	if (!buf)
+		return errno ? -errno : -EIO;
+	for (p = buf; rc == 0; p = end) {
+		long pid = strtol(p, &end, 10);
 
-		sysg_proc_start_ticks_of(pid, &ticks);
-		rc = sysg_pidset_add(s, pid, ticks);
+		if (end == p)
+			break;
+		if (pid > 0 && pid <= INT_MAX)
+			rc = sysg_pidset_add(s, (pid_t)pid, 0);
 	}
-	fclose(f);
+	free(buf);
+	return rc;
+}
+
+int sysg_cgroup_read_procs(const char *dir, struct sysg_pidset *s)
+{
+	size_t from = s->n;
+	int rc = sysg_cgroup_read_pids(dir, s);
+
+	for (size_t i = from; i < s->n; i++)
+		sysg_proc_start_ticks_of(s->v[i].pid, &s->v[i].ticks);
 	return rc;
 }
 

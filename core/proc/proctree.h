@@ -168,6 +168,10 @@ int sysg_cgroup_open_dir(const char *dir);
 /* Add every process listed in DIR/cgroup.procs to S. 0 or -errno. */
 int sysg_cgroup_read_procs(const char *dir, struct sysg_pidset *s);
 
+/* The same without their start times (ticks 0): one read of the file,
+ * for a caller that takes them from a snapshot. 0 or -errno. */
+int sysg_cgroup_read_pids(const char *dir, struct sysg_pidset *s);
+
 /* Kill everything in DIR: cgroup.kill when the kernel has it, else
  * SIGKILL to each listed process. 0 or -errno. */
 int sysg_cgroup_kill(const char *dir);

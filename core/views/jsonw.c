@@ -45,7 +45,8 @@ static int grow(struct jsonw *w, size_t n)
 
 static void put(struct jsonw *w, const char *s, size_t n)
 {
-	if (grow(w, n) == 0) {
+	/* the room is there but every few thousand bytes: no call then */
+	if ((w->len + n + 1 <= w->cap && !w->err) || grow(w, n) == 0) {
 		memcpy(w->buf + w->len, s, n);
 		w->len += n;
 	}
@@ -173,12 +174,43 @@ void jsonw_int(struct jsonw *w, int64_t v)
 	put(w, p, (size_t)(b + sizeof(b) - p));
 }
 
+/* V when it is K / 100 for a whole K in [0, 1e11) (a CPU% rounded to
+ * two decimals: status prints one per unit): its "%.12g" is K's digits
+ * with the point two places from the right and trailing zeros dropped
+ * (11 digits at most, and V is the double nearest to that decimal, so
+ * rounding to 12 digits gives it back). 1 when written, 0 when V is not
+ * such a number. */
+static int real_cents(struct jsonw *w, double v)
+{
+	char b[24], *p = b + sizeof(b);
+	uint64_t k;
+
+	if (!(v >= 0 && v < 1e9) || signbit(v))
+		return 0;
+	k = (uint64_t)(v * 100.0 + 0.5);
+	if ((double)k / 100.0 != v)
+		return 0;
+	if (k % 10)
+		*--p = (char)('0' + k % 10);
+	if (k % 100)
+		*--p = (char)('0' + k / 10 % 10);
+	else
+		*--p = '0';
+	*--p = '.';
+	k /= 100;
+	do
+		*--p = (char)('0' + k % 10);
+	while ((k /= 10));
+	put(w, p, (size_t)(b + sizeof(b) - p));
+	return 1;
+}
+
 /* As jansson's jsonp_dtostr with JSON_REAL_PRECISION(12): "%.12g", the
  * locale's decimal point as '.', ".0" when it would read as an integer,
  * no '+' nor leading zeros in the exponent. */
 void jsonw_real(struct jsonw *w, double v)
 {
-	const char *point = localeconv()->decimal_point;
+	const char *point;
 	char b[64], *e, *x;
 	int n;
 
@@ -186,6 +218,9 @@ void jsonw_real(struct jsonw *w, double v)
 		w->err = w->err ? w->err : JSONW_REFUSED;
 		return;
 	}
+	if (real_cents(w, v))
+		return;
+	point = localeconv()->decimal_point;
 	n = snprintf(b, sizeof(b), "%.12g", v);
 	if (n < 0 || (size_t)n >= sizeof(b) - 3)
 		return;

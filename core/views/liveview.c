@@ -127,8 +127,10 @@ static void notify_info(const struct sysg_live *l, struct sysg_unit_view *u)
 
 	if (sysg_supervisor_notify_info(l->sup, u->name, &n) < 0)
 		return;
-	memcpy(u->status_text, n.status_text, sizeof(u->status_text));
-	memcpy(u->last_restart, n.last_restart, sizeof(u->last_restart));
+	if (n.status_text[0])           /* else U's is "" already */
+		memcpy(u->status_text, n.status_text, sizeof(u->status_text));
+	if (n.last_restart[0])
+		memcpy(u->last_restart, n.last_restart, sizeof(u->last_restart));
 }
 
 int sysg_live_status(const struct sysg_live *l, const struct sysg_status_opts *o,

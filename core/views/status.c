@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,19 +117,38 @@ int sysg_supervisor_alive(const char *state_dir, int64_t *pid)
 
 /* ----------------------------------------------------------- records */
 
+/* The records of the state, each copied once into its own block (a
+ * record is ~4.7 KiB, mostly the command's room: one array of them moved
+ * megabytes per status at 1,000 units), in listing order; sorted by name
+ * (ORDER, indices into V) only when a lookup or the listing of records
+ * outside the config needs it. */
 struct records {
-	struct sysg_unit_record *v;
+	struct sysg_unit_record **v;
+	size_t *order;
 	size_t n, cap;
 	int err;
 };
 
+/* DST = SRC, of the command only what is used (strings are all that is
+ * read of a copy). */
+static void copy_record(struct sysg_unit_record *dst,
+			const struct sysg_unit_record *src)
+{
+	size_t n = strnlen(src->command, sizeof(src->command) - 1);
+
+	memcpy(dst, src, offsetof(struct sysg_unit_record, command));
+	memcpy(dst->command, src->command, n);
+	dst->command[n] = '\0';
+}
+
 static int add_record(void *arg, const struct sysg_unit_record *u)
 {
 	struct records *r = arg;
+	struct sysg_unit_record *c;
 
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct sysg_unit_record *v = realloc(r->v, cap * sizeof(*v));
+		struct sysg_unit_record **v = realloc(r->v, cap * sizeof(*v));
 
 		if (!v) {
 			r->err = -ENOMEM;
@@ -137,26 +157,72 @@ static int add_record(void *arg, const struct sysg_unit_record *u)
 		r->v = v;
 		r->cap = cap;
 	}
-	r->v[r->n++] = *u;
+	c = malloc(sizeof(*c));
+	if (!c) {
+		r->err = -ENOMEM;
+		return 1;
+	}
+	copy_record(c, u);
+	r->v[r->n++] = c;
 	return 0;
 }
 
-static int cmp_record(const void *a, const void *b)
+static void free_records(struct records *r)
 {
-	const struct sysg_unit_record *x = a, *y = b;
-
-	return strcmp(x->name, y->name);
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i]);
+	free(r->v);
+	free(r->order);
+	memset(r, 0, sizeof(*r));
 }
 
-static const struct sysg_unit_record *find_record(const struct records *r,
-						  const char *name)
+static int cmp_order(const void *a, const void *b, void *arg)
 {
-	struct sysg_unit_record key;
+	struct sysg_unit_record *const *v = arg;
 
-	if (!r->n)
-		return NULL;
-	snprintf(key.name, sizeof(key.name), "%s", name);
-	return bsearch(&key, r->v, r->n, sizeof(*r->v), cmp_record);
+	return strcmp(v[*(const size_t *)a]->name, v[*(const size_t *)b]->name);
+}
+
+/* R->order, sorted by name on first use. 0 or -ENOMEM. */
+static int sort_records(struct records *r)
+{
+	if (r->order || !r->n)
+		return 0;
+	r->order = malloc(r->n * sizeof(*r->order));
+	if (!r->order)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n; i++)
+		r->order[i] = i;
+	qsort_r(r->order, r->n, sizeof(*r->order), cmp_order, r->v);
+	return 0;
+}
+
+/* The index of the record NAME, or -1. HINT is where it likely is (the
+ * supervisor lists its services in config order): no search then. */
+static long find_record(struct records *r, const char *name, size_t hint)
+{
+	size_t lo = 0, hi = r->n;
+
+	if (hint < r->n && !strcmp(r->v[hint]->name, name))
+		return (long)hint;
+	if (sort_records(r) < 0) {              /* no memory: linear */
+		for (size_t i = 0; i < r->n; i++)
+			if (!strcmp(r->v[i]->name, name))
+				return (long)i;
+		return -1;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, r->v[r->order[mid]]->name);
+
+		if (c == 0)
+			return (long)r->order[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
 }
 
 static int load_records(struct sysg_state *st, struct records *r)
@@ -169,12 +235,21 @@ static int load_records(struct sysg_state *st, struct records *r)
 	rc = sysg_state_list_units(st, add_record, r);
 	if (rc == 0)
 		rc = r->err;
-	if (rc == 0 && r->n > 1)
-		qsort(r->v, r->n, sizeof(*r->v), cmp_record);
 	return rc;
 }
 
 /* ------------------------------------------------------------ resolve */
+
+/* SRC into DST of LEN bytes, truncated (snprintf "%s" without the
+ * formatting: status copies a few strings per unit). */
+static void set_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	n = n < len ? n : len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 static int is_status(const char *s, const char *word)
 {
@@ -188,16 +263,16 @@ static void resolve_status(struct sysg_unit_view *u,
 {
 	const char *s = r->status;
 
-	snprintf(u->reason, sizeof(u->reason), "%s", r->reason);
+	set_str(u->reason, sizeof(u->reason), r->reason);
 	if (is_status(s, "running") || is_status(s, "starting")) {
 		/* with a live supervisor, starting without a pid is a unit
 		 * waiting for its dependencies to be ready */
 		if (alive > 0 || (supervisor_alive && r->pid <= 0 &&
 				  is_status(s, "starting"))) {
-			snprintf(u->status, sizeof(u->status), "%s", s);
+			set_str(u->status, sizeof(u->status), s);
 			return;
 		}
-		snprintf(u->status, sizeof(u->status), "%s",
+		set_str(u->status, sizeof(u->status),
 			 r->has_exit_code && r->exit_code == 0 &&
 			 !r->has_signal ? "exited" : "failed");
 		if (r->pid <= 0)
@@ -216,14 +291,21 @@ static void resolve_status(struct sysg_unit_view *u,
 		snprintf(u->reason, sizeof(u->reason),
 			 "no supervisor running to schedule it");
 	} else {
-		snprintf(u->status, sizeof(u->status), "%s", s[0] ? s : "stopped");
+		set_str(u->status, sizeof(u->status), s[0] ? s : "stopped");
 	}
 }
+
+/* What the views of one listing share: /proc opened once (-1: not
+ * open, read by full paths) and the system uptime (0: not read yet). */
+struct probe {
+	int procfd;
+	int64_t up_ms;
+};
 
 /* 1 alive, 0 gone, -1 the pid now belongs to a different process. *PS
  * gets the process's /proc/PID/stat when it could be read (*HAVE_PS 1):
  * one read per unit serves liveness, uptime, CPU and memory. */
-static int record_alive(const struct sysg_unit_record *r,
+static int record_alive(const struct sysg_unit_record *r, struct probe *pr,
 			struct sysg_procstat *ps, int *have_ps)
 {
 	int rc;
@@ -231,7 +313,7 @@ static int record_alive(const struct sysg_unit_record *r,
 	*have_ps = 0;
 	if (r->pid <= 0)
 		return 0;
-	rc = sysg_procstat_read(r->pid, ps);
+	rc = sysg_procstat_read_at(pr->procfd, r->pid, ps);
 	if (rc == -EACCES || rc == -EPERM)      /* hidepid: no identity */
 		return sysg_proc_alive(r->pid, r->start_ticks);
 	if (rc < 0)
@@ -289,15 +371,17 @@ static double cpu_percent(const struct sysg_procstat *ps, int64_t uptime_ms,
 }
 
 /* Uptime, CPU and memory of a live unit from its /proc/PID/stat PS (read
- * here when HAVE_PS is 0); *UP_MS caches the system uptime (0: unread). */
+ * here when HAVE_PS is 0); PR caches the system uptime. */
 static void probe_process(struct sysg_unit_view *u, struct sysg_cpu_history *h,
-			  struct sysg_procstat *ps, int have_ps, int64_t *up_ms)
+			  struct sysg_procstat *ps, int have_ps,
+			  struct probe *pr)
 {
-	if (u->pid <= 0 || (!have_ps && sysg_procstat_read(u->pid, ps) < 0) ||
-	    (!*up_ms && sysg_proc_uptime_ms(up_ms) < 0))
+	if (u->pid <= 0 ||
+	    (!have_ps && sysg_procstat_read_at(pr->procfd, u->pid, ps) < 0) ||
+	    (!pr->up_ms && sysg_proc_uptime_ms(&pr->up_ms) < 0))
 		return;
-	u->uptime_s = sysg_procstat_age_ms(ps, *up_ms) / 1000;
-	u->cpu_percent = cpu_percent(ps, *up_ms, h);
+	u->uptime_s = sysg_procstat_age_ms(ps, pr->up_ms) / 1000;
+	u->cpu_percent = cpu_percent(ps, pr->up_ms, h);
 	u->rss_bytes = (int64_t)ps->rss_pages * (int64_t)sysconf(_SC_PAGESIZE);
 	if (!u->pgid)
 		u->pgid = ps->pgrp;
@@ -317,27 +401,27 @@ static int set_command(struct sysg_unit_view *u, const char *cfg_cmd,
 }
 
 /* The view of one unit from its record R (may be NULL) and config entry
- * SVC (may be NULL). *UP_MS: see probe_process. */
+ * SVC (may be NULL). PR: see struct probe. */
 static int make_view(struct sysg_unit_view *u, const char *name,
 		     enum sysg_unit_kind kind, const struct sysg_service *svc,
 		     const struct sysg_unit_record *r,
-		     const struct sysg_status_opts *o, int64_t *up_ms)
+		     const struct sysg_status_opts *o, struct probe *pr)
 {
 	struct sysg_procstat ps;
 	int have_ps = 0;
-	int alive = r ? record_alive(r, &ps, &have_ps) : 0;
+	int alive = r ? record_alive(r, pr, &ps, &have_ps) : 0;
 
 	memset(u, 0, sizeof(*u));
-	snprintf(u->name, sizeof(u->name), "%s", name);
+	set_str(u->name, sizeof(u->name), name);
 	u->kind = kind;
 	u->uptime_s = -1;
 	u->cpu_percent = -1;
 	u->rss_bytes = -1;
 	if (!r) {
-		snprintf(u->status, sizeof(u->status), "%s",
+		set_str(u->status, sizeof(u->status),
 			 kind == SYSG_UNIT_CRON && o->supervisor_alive ?
 			 "scheduled" : "stopped");
-		snprintf(u->reason, sizeof(u->reason), "%s",
+		set_str(u->reason, sizeof(u->reason),
 			 kind == SYSG_UNIT_CRON ? "not run yet" : "never started");
 	} else {
 		resolve_status(u, r, alive, o->supervisor_alive);
@@ -354,7 +438,7 @@ static int make_view(struct sysg_unit_view *u, const char *name,
 		if (alive > 0) {
 			u->pid = r->pid;
 			u->pgid = r->pgid;
-			probe_process(u, o->cpu, &ps, have_ps, up_ms);
+			probe_process(u, o->cpu, &ps, have_ps, pr);
 		}
 	}
 	u->health = health_of(u->status);
@@ -363,7 +447,7 @@ static int make_view(struct sysg_unit_view *u, const char *name,
 	    !strncmp(r->reason, SYSG_DEGRADED_PREFIX,
 		     strlen(SYSG_DEGRADED_PREFIX))) {
 		u->health = SYSG_HEALTH_UNHEALTHY;
-		snprintf(u->reason, sizeof(u->reason), "%s", r->reason);
+		set_str(u->reason, sizeof(u->reason), r->reason);
 	}
 	return set_command(u, svc ? svc->command : NULL, r, alive);
 }
@@ -446,7 +530,7 @@ struct builder {
 	unsigned char *used;            /* per record: already listed */
 	size_t nchild;                  /* records of kind "child" */
 	int64_t now_ms;
-	int64_t up_ms;                  /* system uptime, read once */
+	struct probe pr;                /* /proc and the uptime, once */
 	struct sysg_status *out;
 	size_t cap;
 };
@@ -467,11 +551,6 @@ static struct sysg_unit_view *append(struct sysg_unit_view **v, size_t *n,
 	return &(*v)[(*n)++];
 }
 
-static void mark_used(struct builder *b, const struct sysg_unit_record *r)
-{
-	if (r && r >= b->rec.v && r < b->rec.v + b->rec.n)
-		b->used[r - b->rec.v] = 1;
-}
 
 /* No record of SVC, no supervisor: pid.xml alone (either shape, as
  * systemg leaves it) may name a live process running SVC's command.
@@ -496,15 +575,16 @@ static int pidmap_record(const struct builder *b,
 	return 1;
 }
 
-/* Attach the child records named "NAME/..." to U. */
+/* Attach the child records named "NAME/..." to U, in name order. */
 static int add_children(struct builder *b, struct sysg_unit_view *u)
 {
 	size_t len = strlen(u->name), cap = 0;
+	int rc = b->nchild ? sort_records(&b->rec) : 0;
 
-	for (size_t i = 0; b->nchild && i < b->rec.n; i++) {
-		const struct sysg_unit_record *r = &b->rec.v[i];
+	for (size_t k = 0; rc == 0 && b->nchild && k < b->rec.n; k++) {
+		size_t i = b->rec.order[k];
+		const struct sysg_unit_record *r = b->rec.v[i];
 		struct sysg_unit_view *c;
-		int rc;
 
 		if (b->used[i] || strcmp(r->kind, "child") ||
 		    strncmp(r->name, u->name, len) || r->name[len] != '/')
@@ -514,17 +594,16 @@ static int add_children(struct builder *b, struct sysg_unit_view *u)
 			return -ENOMEM;
 		b->used[i] = 1;
 		rc = make_view(c, r->name, SYSG_UNIT_CHILD, NULL, r, b->o,
-			       &b->up_ms);
-		if (rc < 0)
-			return rc;
+			       &b->pr);
 	}
-	return 0;
+	return rc;
 }
 
-/* Append one unit to the output, with its cron view and children. */
+/* Append one unit to the output, with its cron view and children. R is
+ * the record at index I of the records (or I is -1). */
 static int add_unit(struct builder *b, const char *name,
 		    enum sysg_unit_kind kind, const struct sysg_service *svc,
-		    const struct sysg_unit_record *r)
+		    const struct sysg_unit_record *r, long i)
 {
 	struct sysg_unit_view *u;
 	int rc, cron;
@@ -532,8 +611,9 @@ static int add_unit(struct builder *b, const char *name,
 	u = append(&b->out->units, &b->out->nunits, &b->cap);
 	if (!u)
 		return -ENOMEM;
-	mark_used(b, r);
-	rc = make_view(u, name, kind, svc, r, b->o, &b->up_ms);
+	if (i >= 0)
+		b->used[i] = 1;
+	rc = make_view(u, name, kind, svc, r, b->o, &b->pr);
 	cron = kind == SYSG_UNIT_CRON ||
 	       (kind == SYSG_UNIT_ORPHANED && r && !strcmp(r->kind, "cron"));
 	if (rc == 0 && cron)
@@ -569,8 +649,8 @@ static int add_config_units(struct builder *b)
 {
 	for (size_t i = 0; b->cfg && i < b->cfg->nservices; i++) {
 		const struct sysg_service *svc = &b->cfg->services[i];
-		const struct sysg_unit_record *r = find_record(&b->rec,
-							       svc->name);
+		long k = find_record(&b->rec, svc->name, i);
+		const struct sysg_unit_record *r = k >= 0 ? b->rec.v[k] : NULL;
 		enum sysg_unit_kind kind = sysg_service_is_cron(svc) ?
 					   SYSG_UNIT_CRON : svc->unit ?
 					   SYSG_UNIT_ADHOC : SYSG_UNIT_SERVICE;
@@ -588,31 +668,40 @@ static int add_config_units(struct builder *b)
 		if (!r && kind == SYSG_UNIT_SERVICE &&
 		    pidmap_record(b, svc, &pm))
 			r = &pm;
-		rc = add_unit(b, svc->name, kind, svc, r);
+		rc = add_unit(b, svc->name, kind, svc, r, k);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
 }
 
-/* Records not in the config: parents before children, so that a child
- * whose parent is listed lands in its parent's children. */
+/* 1 when a record is not listed yet. */
+static int records_left(const struct builder *b)
+{
+	for (size_t i = 0; i < b->rec.n; i++)
+		if (!b->used[i])
+			return 1;
+	return 0;
+}
+
+/* Records not in the config, in name order: parents before children, so
+ * that a child whose parent is listed lands in its parent's children. */
 static int add_other_units(struct builder *b, int children)
 {
-	for (size_t i = 0; i < b->rec.n; i++) {
-		const struct sysg_unit_record *r = &b->rec.v[i];
+	int rc = records_left(b) ? sort_records(&b->rec) : 0;
+
+	for (size_t k = 0; rc == 0 && b->rec.order && k < b->rec.n; k++) {
+		size_t i = b->rec.order[k];
+		const struct sysg_unit_record *r = b->rec.v[i];
 		enum sysg_unit_kind kind = record_kind(b, r);
-		int rc;
 
 		if (b->used[i] || (kind == SYSG_UNIT_CHILD) != children ||
 		    (b->cfg && sysg_config_find_service(b->cfg, r->name) >= 0) ||
 		    !want(b, r->name, kind))
 			continue;
-		rc = add_unit(b, r->name, kind, NULL, r);
-		if (rc < 0)
-			return rc;
+		rc = add_unit(b, r->name, kind, NULL, r, (long)i);
 	}
-	return 0;
+	return rc;
 }
 
 static int build(struct builder *b)
@@ -622,13 +711,20 @@ static int build(struct builder *b)
 	b->used = calloc(b->rec.n + 1, 1);
 	if (!b->used)
 		return -ENOMEM;
+	/* one /proc lookup for the listing, not one per unit (without it,
+	 * each read goes by the full path) */
+	b->pr.procfd = b->rec.n ? sysg_proc_dir_open() : -1;
+	if (b->pr.procfd < 0)
+		b->pr.procfd = -1;
 	for (size_t i = 0; i < b->rec.n; i++)
-		b->nchild += !strcmp(b->rec.v[i].kind, "child");
+		b->nchild += !strcmp(b->rec.v[i]->kind, "child");
 	rc = add_config_units(b);
 	if (rc == 0)
 		rc = add_other_units(b, 0);
 	if (rc == 0)
 		rc = add_other_units(b, 1);
+	if (b->pr.procfd >= 0)
+		close(b->pr.procfd);
 	free(b->used);
 	return rc;
 }
@@ -677,11 +773,11 @@ int sysg_status_collect(const struct sysg_config *cfg, struct sysg_state *st,
 	if (rc < 0) {
 		sysg_errf(err, errlen, "cannot read the state: %s",
 			  strerror(-rc));
-		free(b.rec.v);
+		free_records(&b.rec);
 		return rc;
 	}
 	rc = build(&b);
-	free(b.rec.v);
+	free_records(&b.rec);
 	if (rc == 0 && o->service && out->nunits == 0) {
 		char msg[SYSG_NAME_MAX + 200];
 
