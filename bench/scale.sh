@@ -45,6 +45,24 @@ median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+# status_ms DIR: the median wall time of 5 `status --json` of the project
+# in DIR, in microseconds, timed around the process by a monotonic clock (a `date`
+# after the command would add its own start-up, 1-3 ms, to each run)
+status_ms() {
+	python3 - "$SYSG" "$1" <<'PY'
+import os, statistics, subprocess, sys, time
+sysg, d = sys.argv[1], sys.argv[2]
+env = dict(os.environ, SYSG_STATE_DIR=d + "/state", HOME=d)
+times = []
+for i in range(5):
+    t0 = time.perf_counter()
+    subprocess.run([sysg, "status", "--json"], cwd=d, env=env,
+                   stdout=subprocess.DEVNULL)
+    times.append((time.perf_counter() - t0) * 1000)
+print("%d" % (statistics.median(times) * 1000))
+PY
+}
+
 project() {
 	d="$WORK/$2-n$1"
 	mkdir -p "$d"
@@ -80,11 +98,7 @@ for b in $SCALE_BACKENDS; do
 		up=$(running "$d")
 		[ "$up" -eq "$n" ] ||
 			echo "warning: $up of $n running after start ($b)" >&2
-		st=$(for i in 1 2 3 4 5; do
-			a=$(date +%s%N)
-			sysg_in "$d" status --json >/dev/null
-			echo $(( ($(date +%s%N) - a) / 1000 ))
-		done | median)
+		st=$(status_ms "$d")
 		P=$(daemon_pid "$d")
 		pss=$(pss_kib $(sysg_pids "$d"))
 		fds=$(ls "/proc/$P/fd" | wc -l)
