@@ -131,6 +131,12 @@ struct records {
 
 /* DST = SRC, of the command only what is used (strings are all that is
  * read of a copy). */
+_Static_assert(sizeof(struct sysg_unit_record) -
+	       (offsetof(struct sysg_unit_record, command) +
+		sizeof(((struct sysg_unit_record *)0)->command)) <
+	       _Alignof(struct sysg_unit_record),
+	       "copy_record copies up to command: it must stay the last field");
+
 static void copy_record(struct sysg_unit_record *dst,
 			const struct sysg_unit_record *src)
 {
