@@ -1,4 +1,5 @@
-# bench/common-daemon.sh - shared by status.sh, pss.sh and idle.sh:
+# bench/common-daemon.sh - shared by the bench scripts (status.sh, pss.sh,
+# idle.sh, scale.sh, deploy-status.sh):
 # a throw-away project with N `sleep` services under `sysg start
 # --daemonize`, and its cleanup. Sourced, not run.
 
@@ -47,4 +48,25 @@ sysg_in() {
 
 daemon_pid() {
 	cut -d' ' -f1 "$1/state/sysg.pid"
+}
+
+# sysg_timed DIR WARMUP RUNS ARGS...: run `sysg ARGS` against the project
+# in DIR WARMUP + RUNS times, each timed by a monotonic clock around the
+# process; prints "MEDIAN MIN MAX N" of the last RUNS, in ms
+sysg_timed() {
+	python3 - "$SYSG" "$@" <<'PY'
+import os, statistics, subprocess, sys, time
+sysg, d, warm, runs, args = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
+                             int(sys.argv[4]), sys.argv[5:])
+env = dict(os.environ, SYSG_STATE_DIR=d + "/state", HOME=d)
+times = []
+for i in range(warm + runs):
+    t0 = time.perf_counter()
+    subprocess.run([sysg] + args, cwd=d, env=env, stdout=subprocess.DEVNULL,
+                   check=True)
+    if i >= warm:
+        times.append((time.perf_counter() - t0) * 1000)
+print("%.3f %.3f %.3f %d" % (statistics.median(times), min(times),
+                             max(times), len(times)))
+PY
 }

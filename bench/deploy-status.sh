@@ -13,20 +13,7 @@ SYSG=${1:-./sysg}
 export SYSG_PLUGIN_PATH
 
 times_ms() {
-	python3 - "$SYSG" "$D" <<'PY'
-import os, statistics, subprocess, sys, time
-sysg, d = sys.argv[1], sys.argv[2]
-env = dict(os.environ, SYSG_STATE_DIR=d + "/state", HOME=d)
-times = []
-for i in range(42):
-    t0 = time.perf_counter()
-    subprocess.run([sysg, "status"], cwd=d, env=env,
-                   stdout=subprocess.DEVNULL, check=True)
-    if i >= 2:
-        times.append((time.perf_counter() - t0) * 1000)
-print("median %.2f ms, max %.2f ms (n=%d)" % (
-    statistics.median(times), max(times), len(times)))
-PY
+	sysg_timed "$D" 2 40 status | awk '{ printf "median %.2f ms, max %.2f ms (n=%d)\n", $1, $3, $4 }'
 }
 
 D=$(daemon_up 10)

@@ -46,21 +46,10 @@ median() {
 }
 
 # status_ms DIR: the median wall time of 5 `status --json` of the project
-# in DIR, in microseconds, timed around the process by a monotonic clock (a `date`
-# after the command would add its own start-up, 1-3 ms, to each run)
+# in DIR, in microseconds (sysg_timed: a monotonic clock around the
+# process; a `date` after the command would add its own start-up)
 status_ms() {
-	python3 - "$SYSG" "$1" <<'PY'
-import os, statistics, subprocess, sys, time
-sysg, d = sys.argv[1], sys.argv[2]
-env = dict(os.environ, SYSG_STATE_DIR=d + "/state", HOME=d)
-times = []
-for i in range(5):
-    t0 = time.perf_counter()
-    subprocess.run([sysg, "status", "--json"], cwd=d, env=env,
-                   stdout=subprocess.DEVNULL)
-    times.append((time.perf_counter() - t0) * 1000)
-print("%d" % (statistics.median(times) * 1000))
-PY
+	sysg_timed "$1" 0 5 status --json | awk '{ printf "%d\n", $1 * 1000 }'
 }
 
 project() {

@@ -9,20 +9,7 @@ SYSG=${1:-./sysg}
 
 # median_ms ARGS...: 20 timed runs of `sysg ARGS` (after 2 warm-up runs)
 median_ms() {
-	python3 - "$SYSG" "$D" "$@" <<'PY'
-import os, statistics, subprocess, sys, time
-sysg, d, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-env = dict(os.environ, SYSG_STATE_DIR=d + "/state", HOME=d)
-times = []
-for i in range(22):
-    t0 = time.perf_counter()
-    subprocess.run([sysg] + args, cwd=d, env=env, stdout=subprocess.DEVNULL,
-                   check=True)
-    if i >= 2:
-        times.append((time.perf_counter() - t0) * 1000)
-print("median %.2f ms (min %.2f, max %.2f, n=%d)" % (
-    statistics.median(times), min(times), max(times), len(times)))
-PY
+	sysg_timed "$D" 2 20 "$@" | awk '{ printf "median %.2f ms (min %.2f, max %.2f, n=%d)\n", $1, $2, $3, $4 }'
 }
 
 D=$(daemon_up 10)
